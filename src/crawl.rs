@@ -1,0 +1,364 @@
+//! Parallel walk of every location: each regular file is read once, in
+//! bounded buffers, hashed with SHA-256 and handed to its extractor.
+//!
+//! Links are never followed, non-regular files are never opened (a FIFO
+//! would block), and nothing is ever written to a share.
+
+use crate::config::Config;
+use crate::discover::Discovered;
+use crate::extract::{self, Detail, Extracted};
+use crate::model::{FileKind, FileRecord, Location, Status};
+use crate::names;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use std::fs::{File, Metadata};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+use walkdir::WalkDir;
+
+/// Read buffer size: large enough for full-speed hashing, small enough to
+/// keep many files in flight without memory growth.
+const READ_BUFFER: usize = 256 * 1024;
+
+/// One crawled location: its record and every file with what was extracted.
+#[derive(Debug)]
+pub struct CrawledLocation {
+    pub location: Location,
+    pub files: Vec<(FileRecord, Detail)>,
+}
+
+/// Crawls every location concurrently on a pool of `config.jobs` threads.
+pub fn crawl_all(locations: Vec<Discovered>, config: &Config) -> Vec<CrawledLocation> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(config.jobs.max(1))
+        .thread_name(|i| format!("smsaudit-crawl-{i}"))
+        .build();
+    let work = || {
+        locations
+            .into_par_iter()
+            .map(|d| crawl_location(d, config))
+            .collect::<Vec<_>>()
+    };
+    match pool {
+        Ok(pool) => pool.install(work),
+        // Could not start threads: crawl on the global pool instead.
+        Err(_) => work(),
+    }
+}
+
+/// An entry found by the walk, before it is read.
+struct Entry {
+    path: PathBuf,
+    relative: String,
+    metadata: Option<Metadata>,
+    kind: FileKind,
+}
+
+fn crawl_location(discovered: Discovered, config: &Config) -> CrawledLocation {
+    let Discovered { mut location, path } = discovered;
+    if location.status != Status::Ok {
+        return CrawledLocation {
+            location,
+            files: Vec::new(),
+        };
+    }
+    let mut entries = Vec::new();
+    let mut rows = Vec::new();
+    for item in WalkDir::new(&path).follow_links(false).min_depth(1) {
+        match item {
+            Ok(entry) => {
+                let relative = names::share_relative(&path, entry.path());
+                let file_type = entry.file_type();
+                if file_type.is_dir() {
+                    continue;
+                }
+                if file_type.is_symlink() {
+                    rows.push(skipped(
+                        &location,
+                        relative,
+                        FileKind::Symlink,
+                        "symbolic link, not followed",
+                    ));
+                } else if file_type.is_file() {
+                    let kind = extract::kind_by_path(location.kind, &relative);
+                    entries.push(Entry {
+                        path: entry.path().to_path_buf(),
+                        relative,
+                        metadata: entry.metadata().ok(),
+                        kind,
+                    });
+                } else {
+                    let what = special_kind(&file_type);
+                    rows.push(skipped(
+                        &location,
+                        relative,
+                        FileKind::Special,
+                        &format!("{what}, not a regular file"),
+                    ));
+                }
+            }
+            Err(err) => {
+                let relative = err.path().map(|p| names::share_relative(&path, p)).unwrap_or_default();
+                let reason = match err.io_error() {
+                    Some(io) => format!("cannot read: {io}"),
+                    None => format!("cannot read: {err}"),
+                };
+                let kind = if err.loop_ancestor().is_some() {
+                    FileKind::Symlink
+                } else {
+                    FileKind::Directory
+                };
+                rows.push(FileRecord {
+                    location: location.name.clone(),
+                    path: relative,
+                    size: None,
+                    modified: None,
+                    sha256: None,
+                    kind,
+                    version: None,
+                    version_source: None,
+                    status: Status::Unreadable,
+                    reason,
+                });
+            }
+        }
+    }
+    let read: Vec<(FileRecord, Detail)> = entries
+        .into_par_iter()
+        .map(|entry| read_file(&location, entry, config))
+        .collect();
+    location.files = read.iter().filter(|(r, _)| r.sha256.is_some()).count() as u64;
+    location.bytes = read
+        .iter()
+        .filter(|(r, _)| r.sha256.is_some())
+        .filter_map(|(r, _)| r.size)
+        .sum();
+    let mut files = read;
+    files.extend(rows.into_iter().map(|r| (r, Detail::None)));
+    CrawledLocation { location, files }
+}
+
+fn skipped(location: &Location, relative: String, kind: FileKind, reason: &str) -> FileRecord {
+    FileRecord {
+        location: location.name.clone(),
+        path: relative,
+        size: None,
+        modified: None,
+        sha256: None,
+        kind,
+        version: None,
+        version_source: None,
+        status: Status::Skipped,
+        reason: reason.to_string(),
+    }
+}
+
+#[cfg(unix)]
+fn special_kind(file_type: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_fifo() {
+        "FIFO"
+    } else if file_type.is_socket() {
+        "socket"
+    } else if file_type.is_block_device() || file_type.is_char_device() {
+        "device"
+    } else {
+        "special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_file_type: &std::fs::FileType) -> &'static str {
+    "special file"
+}
+
+/// Reads, hashes and extracts one file. Any failure is a row with a reason
+/// and no hash: nothing is reported as read that was not.
+fn read_file(location: &Location, entry: Entry, config: &Config) -> (FileRecord, Detail) {
+    let mut record = FileRecord {
+        location: location.name.clone(),
+        path: entry.relative,
+        size: entry.metadata.as_ref().map(|m| m.len()),
+        modified: entry.metadata.as_ref().and_then(|m| m.modified().ok()).map(format_time),
+        sha256: None,
+        kind: entry.kind,
+        version: None,
+        version_source: None,
+        status: Status::Ok,
+        reason: String::new(),
+    };
+    match hash_file(&entry.path, entry.kind, config.max_parse_bytes) {
+        Ok(read) => {
+            record.size = Some(read.size);
+            record.sha256 = Some(read.sha256);
+            if read.is_pe && record.kind == FileKind::Other {
+                record.kind = FileKind::Binary;
+            }
+            let extracted = match read.content {
+                Some(bytes) => extract::parse(record.kind, &record.path, &bytes),
+                None if record.kind == FileKind::Binary || extract::wants_content(record.kind) => Extracted::failed(
+                    Status::Malformed,
+                    format!("larger than {} bytes; content not parsed", config.max_parse_bytes),
+                ),
+                None => Extracted::default(),
+            };
+            record.version = extracted.version;
+            record.version_source = extracted.version_source;
+            record.status = extracted.status;
+            record.reason = extracted.reason;
+            (record, extracted.detail)
+        }
+        Err(err) => {
+            record.status = Status::Unreadable;
+            record.reason = format!("cannot read: {err}");
+            (record, Detail::None)
+        }
+    }
+}
+
+/// What reading a file produced.
+pub struct FileRead {
+    pub size: u64,
+    pub sha256: String,
+    /// Whether the file starts like a PE image (`MZ`).
+    pub is_pe: bool,
+    /// The content, kept only when the extractor needs it and it is small.
+    pub content: Option<Vec<u8>>,
+}
+
+/// Opens a file for reading without blocking on FIFOs and, where the OS
+/// allows it, without touching its access time.
+pub fn open_for_audit(path: &Path) -> io::Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let open = |flags| std::fs::OpenOptions::new().read(true).custom_flags(flags).open(path);
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            match open(libc::O_NONBLOCK | libc::O_NOATIME | libc::O_NOFOLLOW) {
+                Err(err) if err.raw_os_error() == Some(libc::EPERM) => open(libc::O_NONBLOCK | libc::O_NOFOLLOW),
+                other => other,
+            }
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        {
+            open(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        File::open(path)
+    }
+}
+
+/// Hashes a file in bounded buffers; keeps its content when it is of a kind
+/// that is parsed (or turns out to be a PE image) and no larger than `cap`.
+pub fn hash_file(path: &Path, kind: FileKind, cap: u64) -> io::Result<FileRead> {
+    let mut file = open_for_audit(path)?;
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        // Replaced by something else between the walk and the open.
+        return Err(io::Error::other("no longer a regular file"));
+    }
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; READ_BUFFER];
+    let mut size: u64 = 0;
+    let mut keep = extract::wants_content(kind) && metadata.len() <= cap;
+    let mut content: Vec<u8> = Vec::new();
+    let mut is_pe = false;
+    loop {
+        let n = match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        let chunk = &buffer[..n];
+        if size == 0 {
+            is_pe = chunk.starts_with(b"MZ");
+            keep |= is_pe && kind == FileKind::Other && metadata.len() <= cap;
+        }
+        hasher.update(chunk);
+        size += n as u64;
+        if keep {
+            if size > cap {
+                // The file grew past the cap while being read.
+                keep = false;
+                content = Vec::new();
+            } else {
+                content.extend_from_slice(chunk);
+            }
+        }
+    }
+    Ok(FileRead {
+        size,
+        sha256: hex(&hasher.finalize()),
+        is_pe,
+        content: keep.then_some(content),
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 15) as usize] as char);
+    }
+    out
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`, UTC.
+pub fn format_time(time: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(time).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn known_answer_sha256() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            (
+                "abc",
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+            ),
+        ];
+        for (i, (input, expected)) in cases.iter().enumerate() {
+            let path = dir.path().join(format!("f{i}"));
+            std::fs::File::create(&path)
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+            assert_eq!(hash_file(&path, FileKind::Other, 1024).unwrap().sha256, *expected);
+        }
+        let big = dir.path().join("big");
+        let data = vec![b'a'; 1_000_000];
+        std::fs::write(&big, &data).unwrap();
+        assert_eq!(
+            hash_file(&big, FileKind::Other, 0).unwrap().sha256,
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
+        );
+    }
+
+    #[test]
+    fn keeps_content_only_when_wanted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("compver.ini");
+        std::fs::write(&path, "2.00.1239.0000").unwrap();
+        assert!(hash_file(&path, FileKind::Compver, 1024).unwrap().content.is_some());
+        assert!(hash_file(&path, FileKind::Other, 1024).unwrap().content.is_none());
+        assert!(hash_file(&path, FileKind::Compver, 4).unwrap().content.is_none());
+    }
+
+    #[test]
+    fn formats_utc_times() {
+        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(946_684_800);
+        assert_eq!(format_time(t), "2000-01-01T00:00:00Z");
+    }
+}

@@ -1,0 +1,223 @@
+//! Roots to locations: finds CAP, logon point and site server shares under
+//! each root, names them `\\SERVER\SHARE` and reads their site codes.
+
+use crate::model::{Location, LocationKind, Status};
+use crate::names;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// A share to crawl: its location record plus the real path to read.
+#[derive(Debug, Clone)]
+pub struct Discovered {
+    pub location: Location,
+    pub path: PathBuf,
+}
+
+/// Finds every share under the roots, looking at most `depth` levels down.
+/// A root that is missing or holds no share becomes an unreadable location.
+pub fn discover(roots: &[PathBuf], depth: usize) -> Vec<Discovered> {
+    let mut found = Vec::new();
+    for root in roots {
+        let before = found.len();
+        match fs::symlink_metadata(root) {
+            Ok(meta) if meta.is_dir() || fs::metadata(root).map(|m| m.is_dir()).unwrap_or(false) => {
+                // A root the user names may itself be a link (a mount point,
+                // a mapped folder); links below it are never followed.
+                scan(root, depth, &mut found);
+                if found.len() == before {
+                    found.push(unreadable_root(
+                        root,
+                        "no CAP, logon point or site server share found under this root",
+                    ));
+                }
+            }
+            Ok(_) => found.push(unreadable_root(root, "not a folder")),
+            Err(err) => found.push(unreadable_root(root, &format!("cannot read: {err}"))),
+        }
+    }
+    make_names_unique(&mut found);
+    found
+}
+
+fn scan(dir: &Path, depth: usize, found: &mut Vec<Discovered>) {
+    if let Some(kind) = classify(dir) {
+        found.push(describe(dir, kind));
+        return;
+    }
+    if depth == 0 {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    let mut children: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+        .map(|e| e.path())
+        .collect();
+    children.sort();
+    for child in children {
+        scan(&child, depth - 1, found);
+    }
+}
+
+/// Classifies a folder by its name and layout, case-insensitively.
+pub fn classify(dir: &Path) -> Option<LocationKind> {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let upper = name.to_ascii_uppercase();
+    if upper.starts_with("CAP_") || child_ci(dir, "clicomp.box").is_some() {
+        return Some(LocationKind::Cap);
+    }
+    if upper == "SMSLOGON"
+        || child_path_ci(dir, &["Config", "copylog.tcf"]).is_some()
+        || (child_ci(dir, "x86.bin").is_some() && child_ci(dir, "Sites").is_some())
+    {
+        return Some(LocationKind::LogonPoint);
+    }
+    if child_path_ci(dir, &["inboxes", "clicomp.src"]).is_some()
+        || (upper.starts_with("SMS_") && upper.len() == 7 && child_ci(dir, "inboxes").is_some())
+    {
+        return Some(LocationKind::SiteServer);
+    }
+    None
+}
+
+fn describe(dir: &Path, kind: LocationKind) -> Discovered {
+    let (server, share) = names::server_and_share(dir);
+    let sites = match kind {
+        LocationKind::Cap => site_from_share(&share, "CAP_").into_iter().collect(),
+        LocationKind::SiteServer => site_from_share(&share, "SMS_").into_iter().collect(),
+        LocationKind::LogonPoint => logon_point_sites(dir),
+        LocationKind::Unknown => Vec::new(),
+    };
+    let (status, reason) = match fs::read_dir(dir) {
+        Ok(_) => (Status::Ok, String::new()),
+        Err(err) => (Status::Unreadable, format!("cannot list the share: {err}")),
+    };
+    Discovered {
+        location: Location {
+            name: names::location_name(&server, &share),
+            server,
+            share,
+            kind,
+            root: names::display_path(dir),
+            sites,
+            status,
+            reason,
+            files: 0,
+            bytes: 0,
+        },
+        path: dir.to_path_buf(),
+    }
+}
+
+fn unreadable_root(root: &Path, reason: &str) -> Discovered {
+    let (server, share) = names::server_and_share(root);
+    Discovered {
+        location: Location {
+            name: names::location_name(&server, &share),
+            server,
+            share,
+            kind: LocationKind::Unknown,
+            root: names::display_path(root),
+            sites: Vec::new(),
+            status: Status::Unreadable,
+            reason: reason.to_string(),
+            files: 0,
+            bytes: 0,
+        },
+        path: root.to_path_buf(),
+    }
+}
+
+/// `CAP_MS1` gives `MS1`. Site codes are three characters (reference 1).
+fn site_from_share(share: &str, prefix: &str) -> Option<String> {
+    let upper = share.to_ascii_uppercase();
+    let code = upper.strip_prefix(prefix)?.trim_end_matches('$');
+    names::is_site_code(code).then(|| code.to_string())
+}
+
+/// Sites taking part in a logon point: `Sites\<code>` folders and
+/// `Sitescfg\<code>_cfg.lcf` files.
+fn logon_point_sites(dir: &Path) -> Vec<String> {
+    let mut sites = Vec::new();
+    if let Some(sites_dir) = child_ci(dir, "Sites") {
+        for entry in fs::read_dir(sites_dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().to_ascii_uppercase();
+            if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) && names::is_site_code(&name) {
+                sites.push(name);
+            }
+        }
+    }
+    if let Some(cfg_dir) = child_ci(dir, "Sitescfg") {
+        for entry in fs::read_dir(cfg_dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().to_ascii_uppercase();
+            if let Some(code) = name.strip_suffix("_CFG.LCF") {
+                if names::is_site_code(code) {
+                    sites.push(code.to_string());
+                }
+            }
+        }
+    }
+    sites.sort();
+    sites.dedup();
+    sites
+}
+
+/// The child of `dir` whose name equals `name` ignoring ASCII case.
+/// Links are not returned: a share's layout is judged on its own folders.
+pub fn child_ci(dir: &Path, name: &str) -> Option<PathBuf> {
+    let exact = dir.join(name);
+    if fs::symlink_metadata(&exact)
+        .map(|m| !m.file_type().is_symlink())
+        .unwrap_or(false)
+    {
+        return Some(exact);
+    }
+    let mut matches: Vec<PathBuf> = fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().eq_ignore_ascii_case(name))
+        .filter(|e| e.file_type().map(|t| !t.is_symlink()).unwrap_or(false))
+        .map(|e| e.path())
+        .collect();
+    matches.sort();
+    matches.into_iter().next()
+}
+
+fn child_path_ci(dir: &Path, parts: &[&str]) -> Option<PathBuf> {
+    parts
+        .iter()
+        .try_fold(dir.to_path_buf(), |path, part| child_ci(&path, part))
+}
+
+/// Two shares with the same `\\SERVER\SHARE` (the same share given twice,
+/// or copies under different roots) keep distinct names.
+fn make_names_unique(found: &mut Vec<Discovered>) {
+    let mut seen_paths = std::collections::HashSet::new();
+    found.retain(|d| seen_paths.insert(d.path.clone()));
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for d in found.iter_mut() {
+        let key = d.location.name.to_ascii_uppercase();
+        let n = counts.entry(key).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            d.location.name = format!("{} #{}", d.location.name, n);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn site_codes_from_share_names() {
+        assert_eq!(site_from_share("CAP_ms1", "CAP_"), Some("MS1".into()));
+        assert_eq!(site_from_share("SMS_ABC", "SMS_"), Some("ABC".into()));
+        assert_eq!(site_from_share("CAP_TOOLONG", "CAP_"), None);
+        assert_eq!(site_from_share("SMSLOGON", "CAP_"), None);
+    }
+}

@@ -1,0 +1,113 @@
+//! Component `.CFG` files at the root of `clicomp.box` (reference 4.1).
+//!
+//! The key holding the CFG's own version is undocumented. It is found
+//! tolerantly: a key whose name contains `version` (or ends in `ver`, such as
+//! `CompVer`, but not `Server`) in `[Component Configuration]`, then
+//! `[IDENT]`, then any section; failing that, a value in those two sections
+//! that is a full SMS version. No such value means an empty version: the
+//! `version ()` of Q236596.
+
+use super::ini::{Entry, Ini};
+use super::{Detail, Extracted};
+use crate::model::Status;
+use crate::text;
+use crate::version::{Version, VersionKind};
+
+const PREFERRED_SECTIONS: [&str; 2] = ["Component Configuration", "IDENT"];
+
+pub fn parse(bytes: &[u8]) -> Extracted {
+    if text::looks_binary(bytes) {
+        return Extracted::failed(Status::Malformed, "binary content: not a component CFG");
+    }
+    let ini = Ini::parse(&text::decode(bytes));
+    if ini.sections.is_empty() {
+        return Extracted::failed(Status::Malformed, "no [section] found: not a component CFG");
+    }
+    let detail = Detail::Cfg {
+        name: ini.get("Component Configuration", "Name").map(str::to_string),
+        last_update: ini.get("Component Configuration", "LastUpdate").map(str::to_string),
+    };
+    let (version, version_source, reason) = match find_version(&ini) {
+        Some((entry, how)) if entry.value.is_empty() => (
+            Some(String::new()),
+            Some(format!("{how} {} in [{}]", entry.key, entry.section)),
+            "version key present but empty".to_string(),
+        ),
+        Some((entry, how)) => (
+            Some(entry.value.clone()),
+            Some(format!("{how} {} in [{}]", entry.key, entry.section)),
+            String::new(),
+        ),
+        None => (None, None, "no version value (empty CFG version)".to_string()),
+    };
+    Extracted {
+        version,
+        version_source,
+        status: Status::Ok,
+        reason,
+        detail,
+    }
+}
+
+fn is_version_key(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    lower.contains("version") || (lower.ends_with("ver") && !lower.ends_with("server"))
+}
+
+fn find_version(ini: &Ini) -> Option<(&Entry, &'static str)> {
+    for section in PREFERRED_SECTIONS {
+        if let Some(entry) = ini.section(section).find(|e| is_version_key(&e.key)) {
+            return Some((entry, "key"));
+        }
+    }
+    if let Some(entry) = ini.entries.iter().find(|e| is_version_key(&e.key)) {
+        return Some((entry, "key"));
+    }
+    PREFERRED_SECTIONS.iter().find_map(|section| {
+        ini.section(section)
+            .find(|e| Version::parse(&e.value).is_some_and(|v| v.kind == VersionKind::Sms))
+            .map(|e| (e, "version-looking value of"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RTM_LICMTR: &str = "[Component Configuration]\r\n    LastUpdate=29228490, 61154480\r\n    Name=LICENSE METERING\r\n    KeyFlags=0\r\n      (REG_DWORD) Flags=0\r\n      (REG_SZ) LicenseServers=SRV1\r\n\r\n[SRV1]\r\n      (REG_SZ Name=SRV1\r\n\r\n[IDENT]\r\n    TYPE=Base Config File Type\r\n";
+
+    #[test]
+    fn rtm_cfg_has_an_empty_version() {
+        let extracted = parse(RTM_LICMTR.as_bytes());
+        assert_eq!(extracted.version, None);
+        assert_eq!(extracted.status, Status::Ok);
+        assert!(extracted.reason.contains("empty CFG version"));
+        match extracted.detail {
+            Detail::Cfg { name, last_update } => {
+                assert_eq!(name.as_deref(), Some("LICENSE METERING"));
+                assert_eq!(last_update.as_deref(), Some("29228490, 61154480"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn finds_version_keys_tolerantly() {
+        let typed = "[Component Configuration]\r\n(REG_SZ) Version=2.00.1380.1000\r\n";
+        assert_eq!(parse(typed.as_bytes()).version.as_deref(), Some("2.00.1380.1000"));
+        let ident = "[Component Configuration]\r\nName=X\r\n[IDENT]\r\nCompVer=2.00.1493.2011\r\n";
+        assert_eq!(parse(ident.as_bytes()).version.as_deref(), Some("2.00.1493.2011"));
+        let bare = "[Component Configuration]\r\nBuild=2.00.1380.1000\r\n";
+        assert_eq!(parse(bare.as_bytes()).version.as_deref(), Some("2.00.1380.1000"));
+        let server = "[Component Configuration]\r\n(REG_SZ) LicenseServer=S\r\n";
+        assert_eq!(parse(server.as_bytes()).version, None);
+        let empty = "[Component Configuration]\r\nVersion=\r\n";
+        assert_eq!(parse(empty.as_bytes()).version.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn garbage_is_malformed() {
+        assert_eq!(parse(b"").status, Status::Malformed);
+        assert_eq!(parse(&[0, 0, 0, 1, 2, 3, 0, 0]).status, Status::Malformed);
+    }
+}

@@ -1,0 +1,29 @@
+//! The smsaudit command: parse arguments, run the library, map the result
+//! to an exit code.
+
+use clap::Parser;
+use smsaudit::cli::{Cli, Command};
+use smsaudit::exit::ExitCode;
+
+fn main() {
+    let code = match Cli::parse().into_command() {
+        Ok(command) => run(command),
+        Err(message) => {
+            eprintln!("smsaudit: {message}");
+            ExitCode::CouldNotRun
+        }
+    };
+    std::process::exit(code.code());
+}
+
+fn run(command: Command) -> ExitCode {
+    let result = match command {
+        Command::Audit(audit) => smsaudit::app::audit(&audit),
+        Command::Rules => smsaudit::app::rules(),
+        Command::Explain(key) => smsaudit::app::explain(&key),
+    };
+    result.unwrap_or_else(|err| {
+        eprintln!("smsaudit: {err:#}");
+        ExitCode::CouldNotRun
+    })
+}

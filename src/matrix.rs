@@ -1,0 +1,393 @@
+//! The items x locations matrix: one row per component artifact, one column
+//! per location, each cell the version found there and whether it agrees
+//! with what it must match.
+
+use crate::model::{Artifact, Estate, Finding, Location, LocationKind, Status};
+use crate::rules::EstateView;
+use crate::version::Version;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Identifies a matrix row: a component's artifact, plus a detail such as
+/// a file name or site code.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct RowKey {
+    pub component: String,
+    pub artifact: Artifact,
+    pub detail: String,
+}
+
+impl RowKey {
+    pub fn new(component: &str, artifact: Artifact, detail: &str) -> RowKey {
+        RowKey {
+            component: component.to_ascii_lowercase(),
+            artifact,
+            detail: detail.to_string(),
+        }
+    }
+
+    /// The row's label in reports.
+    pub fn label(&self) -> String {
+        let detail = if self.detail.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", self.detail)
+        };
+        match self.artifact {
+            Artifact::Compver => format!("{} compver.ini", self.component),
+            Artifact::Cfg => format!("{}.CFG version", self.component),
+            Artifact::CompverVariant => format!("{} compver variant{detail}", self.component),
+            Artifact::LogonBinary => format!("{} logon point{detail}", self.component),
+            Artifact::CopylogSource => format!("{} Copylog source site of{detail}", self.component),
+            Artifact::LogonSiteCompver => format!("{} logon point compver.ini of site{detail}", self.component),
+            Artifact::LogonBase => format!("{} logon point base (derived)", self.component),
+        }
+    }
+}
+
+/// The state of one cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CellState {
+    Ok,
+    /// Disagrees with what it must match.
+    Mismatch,
+    /// The file is there but carries no version.
+    Empty,
+    /// The location should have this item and does not.
+    Missing,
+    /// The location could not be read.
+    Unreadable,
+    /// The item does not apply to this kind of location.
+    NotApplicable,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Cell {
+    pub value: String,
+    pub state: CellState,
+    /// What the cell should hold, when it is marked as a mismatch.
+    pub expected: Option<String>,
+    /// Whether the cell is empty *and* disagrees with what it must match.
+    pub mismatch: bool,
+    /// The text the CSV shows.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Column {
+    pub location: String,
+    pub kind: LocationKind,
+    pub sites: Vec<String>,
+    /// `\\SERVER1\CAP_MS1 (CAP MS1)`.
+    pub header: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub key: RowKey,
+    pub item: String,
+    pub mismatch: bool,
+    pub cells: Vec<Cell>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Matrix {
+    pub columns: Vec<Column>,
+    pub rows: Vec<Row>,
+}
+
+/// Marker texts, chosen so no spreadsheet reads them as a formula.
+pub const EMPTY_MARK: &str = "(empty)";
+pub const MISSING_MARK: &str = "(missing)";
+pub const UNREADABLE_MARK: &str = "(unreadable)";
+pub const MISMATCH_MARK: &str = "!!";
+
+pub fn build(estate: &Estate, findings: &[Finding]) -> Matrix {
+    let view = EstateView::new(estate);
+    let columns = columns(&estate.locations);
+    let mut values: BTreeMap<RowKey, BTreeMap<String, String>> = BTreeMap::new();
+    for stamp in &estate.stamps {
+        if stamp.artifact == Artifact::CopylogSource && !stamp.detail.ends_with("\\clicore.exe") {
+            continue;
+        }
+        let key = RowKey::new(&stamp.component, stamp.artifact, &stamp.detail);
+        values
+            .entry(key)
+            .or_default()
+            .insert(stamp.location.clone(), stamp.value.clone());
+    }
+    for lp in view.locations(LocationKind::LogonPoint) {
+        let value = view.logon_base(lp).map(|b| b.version.text).unwrap_or_default();
+        values
+            .entry(RowKey::new("base", Artifact::LogonBase, ""))
+            .or_default()
+            .insert(lp.name.clone(), value);
+    }
+    let locations: BTreeMap<&str, &Location> = estate.locations.iter().map(|l| (l.name.as_str(), l)).collect();
+    let mut rows: Vec<Row> = values
+        .into_iter()
+        .map(|(key, by_location)| {
+            let cells = columns
+                .iter()
+                .map(|column| {
+                    make_cell(
+                        &key,
+                        locations[column.location.as_str()],
+                        by_location.get(&column.location),
+                    )
+                })
+                .collect();
+            Row {
+                item: key.label(),
+                key,
+                mismatch: false,
+                cells,
+            }
+        })
+        .collect();
+    expect_site_agreement(&view, &columns, &mut rows);
+    expect_cfg_matches_offer(&columns, &mut rows);
+    expect_logon_points_agree(&columns, &mut rows);
+    for finding in findings {
+        for mark in &finding.marks {
+            let Some(row) = rows.iter_mut().find(|r| r.key == mark.row) else {
+                continue;
+            };
+            let Some(index) = columns.iter().position(|c| c.location == mark.location) else {
+                continue;
+            };
+            mark_mismatch(&mut row.cells[index], &mark.expected);
+        }
+    }
+    for row in &mut rows {
+        row.mismatch = row.cells.iter().any(|c| c.mismatch);
+        for cell in &mut row.cells {
+            cell.text = cell_text(&row.key, cell);
+        }
+    }
+    Matrix { columns, rows }
+}
+
+/// Columns grouped by site: site servers, then CAPs, per site code; then
+/// logon points grouped by the sites that share them; then the rest.
+fn columns(locations: &[Location]) -> Vec<Column> {
+    let mut sorted: Vec<&Location> = locations.iter().collect();
+    sorted.sort_by_key(|l| {
+        let group = match l.kind {
+            LocationKind::SiteServer | LocationKind::Cap => 0,
+            LocationKind::LogonPoint => 1,
+            LocationKind::Unknown => 2,
+        };
+        (group, l.sites.join(","), l.kind, l.name.clone())
+    });
+    sorted
+        .into_iter()
+        .map(|l| {
+            let header = match l.kind {
+                LocationKind::Unknown => format!("{} (unreadable)", l.name),
+                LocationKind::LogonPoint => format!("{} (logon point {})", l.name, l.sites.join(" ")),
+                kind => format!("{} ({} {})", l.name, kind.as_str(), l.sites.join(" ")),
+            };
+            Column {
+                location: l.name.clone(),
+                kind: l.kind,
+                sites: l.sites.clone(),
+                header: header.replace(" )", ")"),
+            }
+        })
+        .collect()
+}
+
+fn applies(key: &RowKey, kind: LocationKind) -> bool {
+    match key.artifact {
+        Artifact::Compver => matches!(kind, LocationKind::Cap | LocationKind::SiteServer),
+        Artifact::Cfg => kind == LocationKind::Cap,
+        Artifact::CompverVariant => false,
+        Artifact::LogonBinary | Artifact::CopylogSource | Artifact::LogonBase => kind == LocationKind::LogonPoint,
+        Artifact::LogonSiteCompver => kind == LocationKind::LogonPoint,
+    }
+}
+
+fn make_cell(key: &RowKey, location: &Location, value: Option<&String>) -> Cell {
+    let state = match value {
+        _ if location.status != Status::Ok => CellState::Unreadable,
+        Some(v) if v.trim().is_empty() => CellState::Empty,
+        Some(_) => CellState::Ok,
+        None if applies(key, location.kind) => CellState::Missing,
+        None => CellState::NotApplicable,
+    };
+    Cell {
+        value: value.cloned().unwrap_or_default(),
+        state,
+        expected: None,
+        mismatch: false,
+        text: String::new(),
+    }
+}
+
+fn mark_mismatch(cell: &mut Cell, expected: &str) {
+    if matches!(
+        cell.state,
+        CellState::Ok | CellState::Empty | CellState::Mismatch | CellState::Missing
+    ) {
+        if cell.state == CellState::Ok {
+            cell.state = CellState::Mismatch;
+        }
+        cell.mismatch = true;
+        cell.expected = Some(expected.to_string());
+    }
+}
+
+fn same_value(a: &str, b: &str) -> bool {
+    match (Version::parse(a), Version::parse(b)) {
+        (Some(x), Some(y)) => x.same_as(&y),
+        _ => a.trim().eq_ignore_ascii_case(b.trim()),
+    }
+}
+
+/// A CAP's compver must match its site server's clicomp.src, or, without
+/// one, the majority of the site's CAPs.
+fn expect_site_agreement(view: &EstateView, columns: &[Column], rows: &mut [Row]) {
+    let sites: BTreeSet<&String> = columns.iter().flat_map(|c| c.sites.iter()).collect();
+    for row in rows.iter_mut().filter(|r| r.key.artifact == Artifact::Compver) {
+        for site in &sites {
+            let server_value = view
+                .site_locations(site, LocationKind::SiteServer)
+                .iter()
+                .find_map(|l| view.stamp(&l.name, &row.key.component, Artifact::Compver, ""))
+                .map(|s| s.value.clone());
+            let cap_indexes: Vec<usize> = columns
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.kind == LocationKind::Cap && c.sites.contains(site))
+                .map(|(i, _)| i)
+                .collect();
+            let cap_values: Vec<String> = cap_indexes
+                .iter()
+                .filter(|&&i| row.cells[i].state == CellState::Ok)
+                .map(|&i| row.cells[i].value.clone())
+                .collect();
+            let Some(expected) = server_value.or_else(|| majority(&cap_values)) else {
+                continue;
+            };
+            for i in cap_indexes {
+                if row.cells[i].state == CellState::Ok && !same_value(&row.cells[i].value, &expected) {
+                    mark_mismatch(&mut row.cells[i], &expected);
+                }
+            }
+        }
+    }
+}
+
+/// A non-empty CFG version must equal the compver.ini of the same box.
+/// (An empty one is marked only by a finding: RTM CFGs carry none.)
+fn expect_cfg_matches_offer(columns: &[Column], rows: &mut [Row]) {
+    let offers: BTreeMap<String, Vec<Cell>> = rows
+        .iter()
+        .filter(|r| r.key.artifact == Artifact::Compver)
+        .map(|r| (r.key.component.clone(), r.cells.clone()))
+        .collect();
+    for row in rows.iter_mut().filter(|r| r.key.artifact == Artifact::Cfg) {
+        let Some(offer_cells) = offers.get(&row.key.component) else {
+            continue;
+        };
+        for (i, _) in columns.iter().enumerate() {
+            let offer = &offer_cells[i];
+            if row.cells[i].state == CellState::Ok
+                && offer.state != CellState::Missing
+                && !offer.value.is_empty()
+                && !same_value(&row.cells[i].value, &offer.value)
+            {
+                let expected = offer.value.clone();
+                mark_mismatch(&mut row.cells[i], &expected);
+            }
+        }
+    }
+}
+
+/// Logon points of one domain (the same sharing sites) must agree.
+fn expect_logon_points_agree(columns: &[Column], rows: &mut [Row]) {
+    let mut domains: BTreeMap<Vec<String>, Vec<usize>> = BTreeMap::new();
+    for (i, c) in columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.kind == LocationKind::LogonPoint)
+    {
+        domains.entry(c.sites.clone()).or_default().push(i);
+    }
+    for row in rows.iter_mut().filter(|r| applies(&r.key, LocationKind::LogonPoint)) {
+        for indexes in domains.values().filter(|ix| ix.len() >= 2) {
+            let values: Vec<String> = indexes
+                .iter()
+                .filter(|&&i| row.cells[i].state == CellState::Ok)
+                .map(|&i| row.cells[i].value.clone())
+                .collect();
+            let Some(expected) = majority(&values) else { continue };
+            for &i in indexes {
+                if row.cells[i].state == CellState::Ok && !same_value(&row.cells[i].value, &expected) {
+                    mark_mismatch(&mut row.cells[i], &expected);
+                }
+            }
+        }
+    }
+}
+
+/// The value more than half of `values` agree on.
+fn majority(values: &[String]) -> Option<String> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for v in values {
+        match counts.iter_mut().find(|(seen, _)| same_value(seen, v)) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((v.clone(), 1)),
+        }
+    }
+    counts.into_iter().find(|(_, n)| *n * 2 > values.len()).map(|(v, _)| v)
+}
+
+fn cell_text(key: &RowKey, cell: &Cell) -> String {
+    let shown = match cell.state {
+        CellState::Ok | CellState::Mismatch => cell.value.clone(),
+        CellState::Empty if key.artifact == Artifact::LogonBinary => "(no version)".to_string(),
+        CellState::Empty if key.artifact == Artifact::LogonBase => "(unknown)".to_string(),
+        CellState::Empty => EMPTY_MARK.to_string(),
+        CellState::Missing => MISSING_MARK.to_string(),
+        CellState::Unreadable => UNREADABLE_MARK.to_string(),
+        CellState::NotApplicable => String::new(),
+    };
+    match (&cell.expected, cell.mismatch) {
+        (Some(expected), true) => format!("{MISMATCH_MARK} {shown} (expected {expected})"),
+        _ => shown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn majority_needs_more_than_half() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            majority(&v(&["2.0.1380.1000", "2.00.1380.1000", "2.00.1239.0000"])),
+            Some("2.0.1380.1000".into())
+        );
+        assert_eq!(majority(&v(&["a", "b"])), None);
+        assert_eq!(majority(&[]), None);
+    }
+
+    #[test]
+    fn mismatch_text_is_formula_safe() {
+        let key = RowKey::new("smsapm32", Artifact::Cfg, "");
+        let mut cell = Cell {
+            value: String::new(),
+            state: CellState::Empty,
+            expected: None,
+            mismatch: false,
+            text: String::new(),
+        };
+        assert_eq!(cell_text(&key, &cell), "(empty)");
+        mark_mismatch(&mut cell, "2.00.1239.0000");
+        assert_eq!(cell_text(&key, &cell), "!! (empty) (expected 2.00.1239.0000)");
+    }
+}

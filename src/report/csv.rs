@@ -1,0 +1,142 @@
+//! `matrix.csv`, `files.csv` and `findings.csv`, in either CSV flavour.
+
+use super::CsvFlavor;
+use crate::model::Audit;
+use anyhow::Result;
+
+/// Neutralises a cell a spreadsheet would run as a formula (CWE-1236):
+/// `=`, `+`, `-`, `@`, tab, CR, LF or NUL first get a leading apostrophe.
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '\0') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+struct Table {
+    flavor: CsvFlavor,
+    writer: csv::Writer<Vec<u8>>,
+}
+
+impl Table {
+    fn new(flavor: CsvFlavor) -> Table {
+        let mut out = Vec::new();
+        if flavor == CsvFlavor::Spreadsheet {
+            out.extend_from_slice(b"\xEF\xBB\xBF");
+        }
+        let writer = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(out);
+        Table { flavor, writer }
+    }
+
+    fn row<I, S>(&mut self, cells: I) -> Result<()>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let flavor = self.flavor;
+        self.writer.write_record(cells.into_iter().map(|c| match flavor {
+            CsvFlavor::Spreadsheet => spreadsheet_safe(c.as_ref()).into_owned(),
+            CsvFlavor::Machine => c.as_ref().to_string(),
+        }))?;
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Vec<u8>> {
+        self.writer.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))
+    }
+}
+
+pub fn matrix(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
+    let mut table = Table::new(flavor);
+    let mut header = vec![
+        "item".to_string(),
+        "component".into(),
+        "artifact".into(),
+        "detail".into(),
+        "mismatch".into(),
+    ];
+    header.extend(audit.matrix.columns.iter().map(|c| c.header.clone()));
+    table.row(&header)?;
+    for row in &audit.matrix.rows {
+        let mut cells = vec![
+            row.item.clone(),
+            row.key.component.clone(),
+            row.key.artifact.as_str().to_string(),
+            row.key.detail.clone(),
+            if row.mismatch { "yes" } else { "no" }.to_string(),
+        ];
+        cells.extend(row.cells.iter().map(|c| c.text.clone()));
+        table.row(&cells)?;
+    }
+    table.finish()
+}
+
+pub fn files(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
+    let mut table = Table::new(flavor);
+    table.row([
+        "location",
+        "path",
+        "size",
+        "modified",
+        "sha256",
+        "kind",
+        "version",
+        "version_source",
+        "status",
+        "reason",
+    ])?;
+    for f in &audit.files {
+        table.row([
+            f.location.as_str(),
+            &f.path,
+            &f.size.map(|s| s.to_string()).unwrap_or_default(),
+            f.modified.as_deref().unwrap_or(""),
+            f.sha256.as_deref().unwrap_or(""),
+            f.kind.as_str(),
+            f.version.as_deref().unwrap_or(""),
+            f.version_source.as_deref().unwrap_or(""),
+            f.status.as_str(),
+            &f.reason,
+        ])?;
+    }
+    table.finish()
+}
+
+pub fn findings(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
+    let mut table = Table::new(flavor);
+    table.row([
+        "severity", "code", "kb", "site", "location", "path", "observed", "expected", "message", "fix",
+    ])?;
+    for f in &audit.findings {
+        table.row([
+            f.severity.as_str(),
+            &f.code,
+            &f.kb,
+            &f.site,
+            &f.location,
+            &f.path,
+            &f.observed,
+            &f.expected,
+            &f.message,
+            &f.fix,
+        ])?;
+    }
+    table.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn neutralises_formula_starts() {
+        for risky in ["=HYPERLINK(\"x\")", "+1", "-1", "@x", "\tx", "\rx"] {
+            assert!(spreadsheet_safe(risky).starts_with('\''), "{risky:?}");
+        }
+        assert_eq!(spreadsheet_safe("2.00.1239.0000"), "2.00.1239.0000");
+        assert_eq!(spreadsheet_safe("Café"), "Café");
+        assert_eq!(spreadsheet_safe(""), "");
+    }
+}

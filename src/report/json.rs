@@ -1,0 +1,10 @@
+//! `audit.json`: the whole audit in one document (schema in the README).
+
+use crate::model::Audit;
+use anyhow::Result;
+
+pub fn audit(audit: &Audit) -> Result<Vec<u8>> {
+    let mut bytes = serde_json::to_vec_pretty(audit)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}

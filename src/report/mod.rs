@@ -1,0 +1,60 @@
+//! Report writers, one module per format. Every file is written to a
+//! temporary name in the output folder and renamed when complete, so a
+//! crash never leaves half a report.
+
+pub mod csv;
+pub mod json;
+
+use crate::model::Audit;
+use anyhow::{Context, Result};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The CSV dialect to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CsvFlavor {
+    /// UTF-8 BOM, CRLF, cells that could start a formula prefixed with `'`:
+    /// safe to double-click open in Excel or LibreOffice.
+    #[default]
+    Spreadsheet,
+    /// Plain RFC 4180: no BOM, CRLF, every value exactly as found.
+    Machine,
+}
+
+/// Creates the output folder and proves it is writable, before any crawl.
+pub fn prepare_output(dir: &Path) -> Result<()> {
+    fs::create_dir_all(dir).with_context(|| format!("cannot create output folder {}", dir.display()))?;
+    let probe = dir.join(".smsaudit-write-test");
+    fs::write(&probe, b"").with_context(|| format!("output folder {} is not writable", dir.display()))?;
+    let _ = fs::remove_file(&probe);
+    Ok(())
+}
+
+/// Writes `bytes` to `dir/name` through a temporary file and a rename.
+pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+    let target = dir.join(name);
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| -> std::io::Result<()> {
+        let mut file = fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&temp, &target)
+    })();
+    if let Err(err) = result {
+        let _ = fs::remove_file(&temp);
+        return Err(err).with_context(|| format!("cannot write {}", target.display()));
+    }
+    Ok(target)
+}
+
+/// Writes the standard set of reports: matrix.csv, files.csv,
+/// findings.csv and audit.json. Returns the paths written.
+pub fn write_all(audit: &Audit, dir: &Path, flavor: CsvFlavor) -> Result<Vec<PathBuf>> {
+    Ok(vec![
+        write_atomically(dir, "matrix.csv", &csv::matrix(audit, flavor)?)?,
+        write_atomically(dir, "files.csv", &csv::files(audit, flavor)?)?,
+        write_atomically(dir, "findings.csv", &csv::findings(audit, flavor)?)?,
+        write_atomically(dir, "audit.json", &json::audit(audit)?)?,
+    ])
+}

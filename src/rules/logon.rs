@@ -1,0 +1,149 @@
+//! The two halves of Q236596: a shared logon point whose base is newer
+//! than a sharing site's CAP (F01), and component CFGs whose version is
+//! empty or out of sync with the offer (F02).
+
+use super::{CellMark, EstateView, FindingDraft};
+use crate::catalog::Severity;
+use crate::matrix::RowKey;
+use crate::model::{Artifact, Finding, LocationKind};
+use crate::version::Version;
+
+/// F01: for each logon point shared by two or more sites, every CAP of a
+/// sharing site whose base release is older than the logon point's base.
+pub fn check_logon_base_newer_than_cap(view: &EstateView, out: &mut Vec<Finding>) {
+    for lp in view.locations(LocationKind::LogonPoint) {
+        if lp.sites.len() < 2 {
+            continue;
+        }
+        let Some(base) = view.logon_base(lp) else { continue };
+        let Some(base_release) = base.version.release() else {
+            continue;
+        };
+        for site in &lp.sites {
+            for cap in view.site_locations(site, LocationKind::Cap) {
+                let Some(offer) = view.offer(&cap.name, "base").filter(Version::is_sms) else {
+                    continue;
+                };
+                let Some(offer_release) = offer.release() else { continue };
+                if offer_release >= base_release {
+                    continue;
+                }
+                let observed = format!("{} base compver.ini {} ({})", cap.name, offer, offer.label());
+                let expected = format!(
+                    "{} ({}) or newer, the logon point's base",
+                    base.version,
+                    base.version.label()
+                );
+                out.push(
+                    FindingDraft {
+                        code: "F01",
+                        severity: None,
+                        site,
+                        location: &lp.name,
+                        path: &base.path,
+                        observed,
+                        expected,
+                        message: format!(
+                            "Logon point {} is shared by sites {} and gives clients base components of release {} ({}), newer than site {}'s CAP {} offers ({}). Clients of {} that log on get the newer base and then skip their optional components.",
+                            lp.name,
+                            lp.sites.join(", "),
+                            base_release,
+                            base.evidence,
+                            site,
+                            cap.name,
+                            offer_release,
+                            site
+                        ),
+                        marks: vec![
+                            CellMark {
+                                row: RowKey::new("base", Artifact::Compver, ""),
+                                location: cap.name.clone(),
+                                expected: base.version.text.clone(),
+                            },
+                            CellMark {
+                                row: RowKey::new("base", Artifact::LogonBase, ""),
+                                location: lp.name.clone(),
+                                expected: offer.text.clone(),
+                            },
+                        ],
+                    }
+                    .into_finding(),
+                );
+            }
+        }
+    }
+}
+
+/// Whether a shared logon point gives this CAP's clients a newer base than
+/// the CAP offers.
+fn newer_base_reachable(view: &EstateView, site: &str, cap_base: Option<&Version>) -> Option<String> {
+    let cap_release = cap_base.and_then(Version::release)?;
+    view.locations(LocationKind::LogonPoint)
+        .into_iter()
+        .filter(|lp| lp.sites.iter().any(|s| s == site))
+        .find_map(|lp| {
+            let base = view.logon_base(lp)?;
+            (base.version.release()? > cap_release).then(|| format!("{} ({})", lp.name, base.version))
+        })
+}
+
+/// F02: a component CFG whose version is empty, or differs from the
+/// compver.ini of the same component in the same box.
+pub fn check_cfg_versions(view: &EstateView, out: &mut Vec<Finding>) {
+    for cap in view.locations(LocationKind::Cap) {
+        let site = cap.sites.first().cloned().unwrap_or_default();
+        let cap_base = view.offer(&cap.name, "base");
+        let newer_base = newer_base_reachable(view, &site, cap_base.as_ref());
+        for stamp in view.stamps(&cap.name).iter().filter(|s| s.artifact == Artifact::Cfg) {
+            let Some(offer) = view.offer(&cap.name, &stamp.component) else {
+                continue;
+            };
+            let cfg_version = Version::parse(&stamp.value);
+            let (severity, why) = if stamp.value.trim().is_empty() {
+                match (&newer_base, offer.release()) {
+                    (Some(lp), _) => (Severity::Error, format!("clients can get a newer base from {lp}")),
+                    (None, Some(release)) if release.sp >= 1 => (
+                        Severity::Warning,
+                        "the site is at SP1 or later, whose CFGs carry a version [inferred]".to_string(),
+                    ),
+                    _ => continue,
+                }
+            } else if cfg_version.as_ref().is_some_and(|v| v.same_as(&offer)) {
+                continue;
+            } else if let Some(lp) = &newer_base {
+                (Severity::Error, format!("clients can get a newer base from {lp}"))
+            } else {
+                (
+                    Severity::Warning,
+                    "the CFG and compver.ini of one box disagree".to_string(),
+                )
+            };
+            let observed = if stamp.value.trim().is_empty() {
+                "()".to_string()
+            } else {
+                stamp.value.clone()
+            };
+            out.push(
+                FindingDraft {
+                    code: "F02",
+                    severity: Some(severity),
+                    site: &site,
+                    location: &cap.name,
+                    path: &stamp.path,
+                    observed: observed.clone(),
+                    expected: offer.text.clone(),
+                    message: format!(
+                        "{}\\{} version ({}) out of sync with offer file version ({}); CCIM skips operations on this component: {}.",
+                        cap.name, stamp.path, if observed == "()" { "" } else { &observed }, offer, why
+                    ),
+                    marks: vec![CellMark {
+                        row: RowKey::new(&stamp.component, Artifact::Cfg, ""),
+                        location: cap.name.clone(),
+                        expected: offer.text.clone(),
+                    }],
+                }
+                .into_finding(),
+            );
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! SMS version numbers: parsing, normalisation, ordering and release labels.
+//!
+//! Versions are integer tuples compared field by field; the original text is
+//! kept for display. See reference 5.3 and 5.4.
+
+use serde::Serialize;
+use std::cmp::Ordering;
+use std::fmt;
+
+/// What kind of version a string turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionKind {
+    /// `2.00.BBBB.RRRR` with a build of 1000 or more: a real SMS build.
+    Sms,
+    /// `2.00.0000.0000`: what the bootstrap assumes when no version exists.
+    Placeholder,
+    /// `2.0.9x.y`: the version of a bundle installer, not an SMS build.
+    Bundle,
+    /// `698.nnnn` / `1085.nnnn`: the WBEM compver scheme.
+    Wbem,
+    /// Any other dotted number (third-party binaries, typos).
+    Other,
+}
+
+/// A parsed version: numeric fields plus the text it came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Version {
+    pub text: String,
+    pub fields: Vec<u32>,
+    pub kind: VersionKind,
+}
+
+/// A service-pack level derived from a version (reference 5.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Release {
+    pub build: u32,
+    pub sp: u32,
+}
+
+impl Version {
+    /// Parses a dotted version. Accepts 2 to 4 numeric fields separated by
+    /// dots, surrounded by optional whitespace and parentheses.
+    pub fn parse(text: &str) -> Option<Version> {
+        let trimmed = text.trim().trim_matches(|c| c == '(' || c == ')').trim();
+        if trimmed.is_empty() {
+            return None;
+        }
+        let mut fields = Vec::with_capacity(4);
+        for part in trimmed.split('.') {
+            if part.is_empty() || part.len() > 9 || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            fields.push(part.parse().ok()?);
+        }
+        if !(2..=4).contains(&fields.len()) {
+            return None;
+        }
+        let kind = classify(&fields);
+        Some(Version {
+            text: trimmed.to_string(),
+            fields,
+            kind,
+        })
+    }
+
+    /// Finds the first version-looking token in free text (compver files
+    /// have no documented syntax, reference 4.2).
+    pub fn find_in(text: &str) -> Option<Version> {
+        let mut best_wbem = None;
+        for token in text.split(|c: char| !(c.is_ascii_digit() || c == '.')) {
+            let token = token.trim_matches('.');
+            if token.is_empty() || !token.contains('.') {
+                continue;
+            }
+            if let Some(v) = Version::parse(token) {
+                match v.fields.len() {
+                    4 => return Some(v),
+                    2 if v.kind == VersionKind::Wbem && best_wbem.is_none() => best_wbem = Some(v),
+                    _ => {}
+                }
+            }
+        }
+        best_wbem
+    }
+
+    /// The normalised text: fields without leading zeros, `2.0.1493.2005`.
+    pub fn normalized(&self) -> String {
+        self.fields.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(".")
+    }
+
+    /// Whether this version can be compared with SMS builds at all.
+    pub fn is_sms(&self) -> bool {
+        self.kind == VersionKind::Sms
+    }
+
+    /// The release (build and service-pack digit) of a real SMS version.
+    pub fn release(&self) -> Option<Release> {
+        if self.kind != VersionKind::Sms || self.fields.len() != 4 {
+            return None;
+        }
+        Some(Release {
+            build: self.fields[2],
+            sp: self.fields[3] / 1000,
+        })
+    }
+
+    /// A human label: RTM, SP1.., hotfix, ICP build, SP3 RC9, placeholder...
+    pub fn label(&self) -> String {
+        match self.kind {
+            VersionKind::Placeholder => return "placeholder (no version)".into(),
+            VersionKind::Bundle => return "bundle installer version".into(),
+            VersionKind::Wbem => return "WBEM".into(),
+            VersionKind::Other => return "not an SMS version".into(),
+            VersionKind::Sms => {}
+        }
+        let (build, revision) = (self.fields[2], self.fields[3]);
+        if build == 1493 && revision == 3009 {
+            return "SP3 RC9 (withdrawn)".into();
+        }
+        let base = match crate::catalog::release_for_build(build, revision / 1000) {
+            Some(r) => r.label.to_string(),
+            None => format!("build {build} (unknown release)"),
+        };
+        if !self.build_agrees_with_sp() {
+            return format!("{base} (revision does not match build)");
+        }
+        let hundreds = (revision % 1000) / 100;
+        if (4..=9).contains(&hundreds) {
+            format!("{base} ICP build")
+        } else if revision % 1000 != 0 {
+            format!("{base} hotfix")
+        } else {
+            base
+        }
+    }
+
+    /// Reference 5.4 rule 3: build 1239 goes with SP digit 0, 1380 with 1,
+    /// 1493 with 2 and later. Unknown builds are given the benefit of doubt.
+    pub fn build_agrees_with_sp(&self) -> bool {
+        match self.release() {
+            Some(r) => crate::catalog::build_allows_sp(r.build, r.sp),
+            None => true,
+        }
+    }
+
+    /// Compares two versions of the same kind; `None` when not comparable.
+    pub fn compare(&self, other: &Version) -> Option<Ordering> {
+        if self.kind != other.kind || matches!(self.kind, VersionKind::Bundle) {
+            return None;
+        }
+        Some(self.fields.cmp(&other.fields))
+    }
+
+    /// Same version once normalised (`2.00.1493.2005` == `2.0.1493.2005`).
+    pub fn same_as(&self, other: &Version) -> bool {
+        self.fields == other.fields
+    }
+}
+
+fn classify(fields: &[u32]) -> VersionKind {
+    match fields.len() {
+        4 if fields.iter().all(|&f| f == 0) || (fields[0] == 2 && fields[2] == 0 && fields[3] == 0) => {
+            VersionKind::Placeholder
+        }
+        4 if fields[0] == 2 && fields[1] == 0 && fields[2] >= 1000 => VersionKind::Sms,
+        4 if fields[0] == 2 && fields[1] == 0 && fields[2] < 1000 => VersionKind::Bundle,
+        2 if fields[0] == 698 || fields[0] == 1085 => VersionKind::Wbem,
+        _ => VersionKind::Other,
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl fmt::Display for Release {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match crate::catalog::release_for_build(self.build, self.sp) {
+            Some(r) => write!(f, "{} (2.00.{}.{})", r.label, self.build, self.sp),
+            None => write!(f, "2.00.{}.{}", self.build, self.sp),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Version {
+        Version::parse(s).unwrap()
+    }
+
+    #[test]
+    fn normalises_leading_zeros() {
+        assert!(v("2.00.1493.2005").same_as(&v("2.0.1493.2005")));
+        assert_eq!(v("2.00.1239.0000").normalized(), "2.0.1239.0");
+        assert_eq!(v("2.00.1493.2005").text, "2.00.1493.2005");
+    }
+
+    #[test]
+    fn orders_as_integers_not_strings() {
+        assert_eq!(v("2.0.1380.999").compare(&v("2.0.1380.1000")), Some(Ordering::Less));
+        assert_eq!(
+            v("2.0.1493.2000").compare(&v("2.00.1380.1000")),
+            Some(Ordering::Greater)
+        );
+    }
+
+    #[test]
+    fn classifies_special_forms() {
+        assert_eq!(v("2.00.0000.0000").kind, VersionKind::Placeholder);
+        assert_eq!(v("2.0.91.03").kind, VersionKind::Bundle);
+        assert_eq!(v("698.0012").kind, VersionKind::Wbem);
+        assert_eq!(v("1085.0005").kind, VersionKind::Wbem);
+        assert_eq!(v("5.1.2600.0").kind, VersionKind::Other);
+        assert_eq!(v("2.0.92.9").compare(&v("2.0.92.9")), None);
+    }
+
+    #[test]
+    fn derives_release_and_label() {
+        assert_eq!(v("2.00.1380.1072").release(), Some(Release { build: 1380, sp: 1 }));
+        assert_eq!(v("2.00.1239.0000").label(), "RTM");
+        assert_eq!(v("2.00.1380.1000").label(), "SP1");
+        assert_eq!(v("2.00.1380.1072").label(), "SP1 hotfix");
+        assert_eq!(v("2.00.1380.1701").label(), "SP1 ICP build");
+        assert_eq!(v("2.0.1493.3009").label(), "SP3 RC9 (withdrawn)");
+        assert_eq!(v("2.0.1493.4009").label(), "SP4 hotfix");
+        assert!(v("2.00.1380.2004").label().contains("does not match"));
+        assert!(!v("2.00.1380.2004").build_agrees_with_sp());
+    }
+
+    #[test]
+    fn rejects_non_versions() {
+        for s in ["", "()", "abc", "2", "1.2.3.4.5", "2..1.0", "2.0.x.1", "99999999999.1"] {
+            assert!(Version::parse(s).is_none(), "{s}");
+        }
+        assert_eq!(v("(2.00.1239.0000)").text, "2.00.1239.0000");
+    }
+
+    #[test]
+    fn finds_version_in_text() {
+        let text = "[Version]\r\nVersion=2.00.1380.1072\r\n";
+        assert_eq!(Version::find_in(text).unwrap().text, "2.00.1380.1072");
+        assert_eq!(Version::find_in("Ver=698.0012").unwrap().text, "698.0012");
+        assert!(Version::find_in("no digits here 1.5").is_none());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_never_panics(s in ".{0,40}") {
+            if let Some(v) = Version::parse(&s) { let _ = v.label(); let _ = v.release(); }
+            let _ = Version::find_in(&s);
+        }
+    }
+}
