@@ -301,7 +301,11 @@ fn missing_root_is_a_row_and_the_rest_is_audited() {
     let out = tempfile::tempdir().unwrap();
     let missing = Path::new("/nonexistent/SERVERX/CAP_ZZ9");
     let sample = sample_shares();
-    audit(&[missing, &sample.join("SERVER3")], out.path(), &[]).code(0);
+    audit(&[missing, &sample.join("SERVER3")], out.path(), &[]).code(3);
+    let findings = findings(out.path());
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["code"], "A01");
+    assert_eq!(findings[0]["location"], r"\\SERVERX\CAP_ZZ9");
     let header = read_csv(&out.path().join("matrix.csv"))[0].clone();
     assert!(
         header.iter().any(|h| h == r"\\SERVERX\CAP_ZZ9 (unreadable)"),
