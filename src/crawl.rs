@@ -339,7 +339,9 @@ fn read_file(location: &Location, entry: Entry, config: &Config) -> (FileRecord,
     if let Some(latency) = config.faults.latency {
         std::thread::sleep(latency);
     }
-    match hash_file(&entry.path, entry.kind, config.max_parse_bytes) {
+    let lossy_name = entry.path.to_str().is_none();
+    let cap = extract::parse_limit(entry.kind, config.max_parse_bytes);
+    let (record, detail) = match hash_file(&entry.path, entry.kind, cap) {
         Ok(read) => {
             record.size = Some(read.size);
             record.sha256 = Some(read.sha256);
@@ -350,7 +352,10 @@ fn read_file(location: &Location, entry: Entry, config: &Config) -> (FileRecord,
                 Some(bytes) => extract::parse(record.kind, &record.path, &bytes),
                 None if record.kind == FileKind::Binary || extract::wants_content(record.kind) => Extracted::failed(
                     Status::Malformed,
-                    format!("larger than {} bytes; content not parsed", config.max_parse_bytes),
+                    format!(
+                        "larger than {} bytes; content not parsed",
+                        extract::parse_limit(record.kind, config.max_parse_bytes)
+                    ),
                 ),
                 None => Extracted::default(),
             };
@@ -365,7 +370,17 @@ fn read_file(location: &Location, entry: Entry, config: &Config) -> (FileRecord,
             record.reason = format!("cannot read: {err}");
             (record, Detail::None)
         }
+    };
+    let mut record = record;
+    if lossy_name {
+        const NOTE: &str = "name is not valid UTF-8 (shown with U+FFFD)";
+        record.reason = if record.reason.is_empty() {
+            NOTE.to_string()
+        } else {
+            format!("{}; {NOTE}", record.reason)
+        };
     }
+    (record, detail)
 }
 
 /// What reading a file produced.

@@ -84,6 +84,20 @@ pub fn kind_by_path(location: LocationKind, relative: &str) -> FileKind {
     }
 }
 
+/// Text files larger than this are not real SMS configuration files: they
+/// are hashed but not parsed, so one huge file cannot exhaust memory.
+pub const TEXT_PARSE_LIMIT: u64 = 1024 * 1024;
+
+/// The most bytes of a file of this kind kept in memory for parsing. Files
+/// not yet known to be binaries may turn out to be PE images, so they get
+/// the binary limit.
+pub fn parse_limit(kind: FileKind, binary_limit: u64) -> u64 {
+    match kind {
+        FileKind::Binary | FileKind::Other => binary_limit,
+        _ => TEXT_PARSE_LIMIT.min(binary_limit),
+    }
+}
+
 /// Whether files of this kind are parsed, so their content must be kept.
 pub fn wants_content(kind: FileKind) -> bool {
     matches!(
