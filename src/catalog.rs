@@ -178,6 +178,16 @@ pub struct Check {
     pub fix: &'static str,
     /// Whether the check rests on an inference ([I]) of the reference.
     pub inferred: bool,
+    /// Empty when the check is implemented; otherwise what it would need
+    /// that share contents cannot give.
+    pub needs: &'static str,
+}
+
+impl Check {
+    /// Whether `smsaudit audit` evaluates this check.
+    pub fn implemented(&self) -> bool {
+        self.needs.is_empty()
+    }
 }
 
 pub const CHECKS: &[Check] = &[
@@ -186,9 +196,10 @@ pub const CHECKS: &[Check] = &[
         severity: Severity::Error,
         kb: "Q236596",
         title: "Logon point base newer than a sharing site's CAP",
-        condition: "A logon point shared by several sites offers base components (Clicore.exe, the Copylog CLICORE.EXE source site, or a site COMPVER.INI) of a newer release than a sharing site's CAP base compver.ini.",
+        condition: "A logon point shared by several sites offers base components (Clicore.exe by version or by identical content, or the Copylog CLICORE.EXE source site) of a newer release than a sharing site's CAP base compver.ini.",
         fix: "Upgrade every site that shares the logon point at the same time, or disable Windows Networking Logon Discovery/Installation for the sites not yet upgraded; pause logon scripts with GOTO END at the top of Smsls.bat during the window.",
         inferred: false,
+        needs: "",
     },
     Check {
         code: "F02",
@@ -198,15 +209,324 @@ pub const CHECKS: &[Check] = &[
         condition: "A component .CFG at the root of clicomp.box has no version value, or one that differs from the component's compver.ini in the same box, while the site's clients can get a newer base.",
         fix: "Upgrade the lagging site to the logon point's service-pack level (fixed in SP2) so that Inbox Manager rewrites the CFG files; until then keep clients of this site off the newer logon point base.",
         inferred: true,
+        needs: "",
+    },
+    Check {
+        code: "F03",
+        severity: Severity::Error,
+        kb: "Q264630",
+        title: "CAP base release older than the SP2+ Clicore clients get from the logon point",
+        condition: "The release of a site's CAP base compver.ini is older than the SP2-or-later release of the Clicore.exe its clients can get from a logon point it uses; CCIM cannot find a CAP with the uplevel version.",
+        fix: "Apply Q251070/Q249077 and Q252718/Q252717 to every site before any site goes to SP2, then upgrade all sites within a few hours of each other.",
+        inferred: false,
+        needs: "",
+    },
+    Check {
+        code: "F04",
+        severity: Severity::Error,
+        kb: "Q264630, Q249077, Q251070, Q261931",
+        title: "Copylog CLICORE.EXE names a site of another release than the file",
+        condition: "Copylog.tcf's X86.BIN\\CLICORE.EXE line names a site whose base release differs from the release of the x86.bin\\CLICORE.EXE on the logon point (known by version resource, or by identical content with a site's clicomp.src/clicomp.box copy).",
+        fix: "Edit the line to name the site whose release the file is, make Copylog.tcf read-only to LSM until every site is upgraded, then restore the permissions.",
+        inferred: true,
+        needs: "",
+    },
+    Check {
+        code: "F05",
+        severity: Severity::Error,
+        kb: "Q263345",
+        title: "Copylog names a site without a Sites folder or Cli_inst.cfg",
+        condition: "A site code named on a Copylog [FILE SOURCE] line has no Sites\\<code> folder, or no Sites\\<code>\\Cli_inst.cfg, on the logon point; the bootstrap cannot get its configuration.",
+        fix: "Upgrade a site still using the logon point (SP2 rewrites Copylog), or remove and re-add the domain in Logon Discovery/Installation, or re-enable the original site.",
+        inferred: false,
+        needs: "",
+    },
+    Check {
+        code: "F06",
+        severity: Severity::Warning,
+        kb: "Q313209",
+        title: "Copylog references a removed site",
+        condition: "Copylog.tcf names a site (on SITES\\<old> lines or as the source of a shared file) that has no <code>_cfg.lcf on any audited logon point, while this logon point has LCF files: the site was removed.",
+        fix: "Delete the removed site's SITES\\ lines and point each shared file at the site that holds its newest version.",
+        inferred: true,
+        needs: "",
+    },
+    Check {
+        code: "F07",
+        severity: Severity::Error,
+        kb: "Q264976",
+        title: "Copylog [FILE SOURCE] lacks shared files",
+        condition: "Copylog.tcf is missing or unparsable, has only SITES\\ lines, or has no line for a shared file present under x86.bin, alpha.bin, i386 or Alpha on the logon point.",
+        fix: "Rebuild Copylog.tcf from a good logon point or backup with the senior site code, save it on the PDC and run an LSM cycle.",
+        inferred: false,
+        needs: "",
+    },
+    Check {
+        code: "F08",
+        severity: Severity::Warning,
+        kb: "Q262677",
+        title: "Sites sharing a logon point at different releases (SP2 and later)",
+        condition: "Sites that share a logon point offer base components of different releases and the newest is SP2 or later: Boot32wn will not apply the significantly newer Clicore to the older site's clients, and new clients go only to the newest site.",
+        fix: "Let CCIM upgrade clients from their CAP; keep every site that shares a logon point at the same release.",
+        inferred: true,
+        needs: "",
+    },
+    Check {
+        code: "F09",
+        severity: Severity::Error,
+        kb: "Q242492, Q227028",
+        title: "Participating site's Sites folder missing or incomplete",
+        condition: "A site with a <code>_cfg.lcf on the logon point has no Sites\\<code> folder, or one without NETCONF.NCF or Cli_inst.cfg; its clients cannot read Netconf.ncf and deinstall.",
+        fix: "Apply SP2 (or the Q242492 hotfix for SP1); make sure the PDC is reachable during LSM cycles.",
+        inferred: false,
+        needs: "",
+    },
+    Check {
+        code: "F10",
+        severity: Severity::Warning,
+        kb: "Q259816, Q255820",
+        title: "Orphaned Sites folder of a site that left",
+        condition: "Sites\\<code> exists on a logon point that has LCF files, but no audited logon point has <code>_cfg.lcf (SP2 'Always Active'=1 keeps the folder).",
+        fix: "Delete that site's <code>_cfg.lcf from the PDC's SMSLOGON share to remove it from all DCs, and check that the Sites folder goes.",
+        inferred: true,
+        needs: "",
+    },
+    Check {
+        code: "F11",
+        severity: Severity::Error,
+        kb: "Q235726",
+        title: "Senior.lst names no participating site",
+        condition: "Sitescfg\\Senior.lst exists but its first 3 characters are not the upper-case code of a site with a <code>_cfg.lcf on the logon point.",
+        fix: "Recreate Senior.lst with the upper-case 3-character code of a site that has logon discovery or logon installation enabled.",
+        inferred: false,
+        needs: "",
+    },
+    Check {
+        code: "F12",
+        severity: Severity::Warning,
+        kb: "Q275617",
+        title: "Inboxlck.tok left in a CAP's Offerinf.box",
+        condition: "Inboxlck.tok exists in CAP_<site>\\Offerinf.box (Inbox Manager's lock; a left-over token stalls offer processing). A snapshot may catch a refresh in progress: re-check.",
+        fix: "Stop SMS_INBOX_MANAGER, close open files on CAP_xxx\\clicomp.box\\SWDist, restart it and confirm the token is gone (fixed in SP4).",
+        inferred: false,
+        needs: "",
+    },
+    Check {
+        code: "F13",
+        severity: Severity::Warning,
+        kb: "Q322967",
+        title: "Software Distribution bundle stuck on a CAP",
+        condition: "Inboxlck.tok exists under CAP_<site>\\clicomp.box, or clicomp.box\\SWDist\\<plat>\\swdist32.exe differs (size/hash) from the site server's clicomp.src copy.",
+        fix: "Stop SMS_INBOX_MANAGER, close open files on the CAP's clicomp.box\\SWDist, restart it; confirm Inboxmgr.log shows 'Copying ... swdist32.exe ..., OK' and the two files match.",
+        inferred: false,
+        needs: "",
+    },
+    Check {
+        code: "F14",
+        severity: Severity::Error,
+        kb: "Q245170",
+        title: "Advertisement instruction lists a missing or empty offer",
+        condition: "An .ins file in CAP_<site>\\Offerinf.box names an .ofr file that is missing from the box or zero bytes long; clients raise status 10000 and run no advertisements.",
+        fix: "Remove the reference to the missing or damaged .ofr from the .ins (fixed in SP2), or resend the advertisement.",
+        inferred: true,
+        needs: "",
+    },
+    Check {
+        code: "F15",
+        severity: Severity::Warning,
+        kb: "Q227034, Q293187",
+        title: "Advertised package without Pkginfo.box entry",
+        condition: "An advertised package has no <PackageID>.pkg in CAP_<site>\\Pkginfo.box.",
+        fix: "Let Inbox Manager re-replicate the .pkg (or resend the package).",
+        inferred: true,
+        needs: "the .ofr format naming the package is not documented",
+    },
+    Check {
+        code: "F16",
+        severity: Severity::Error,
+        kb: "Q260168",
+        title: "Caplist.ini missing from clidata.src",
+        condition: "A CAP's Clidata.box holds Caplist.ini but the site server's inboxes\\clidata.src has none; remote installs fail.",
+        fix: "Copy Caplist.ini from CAP_<code>\\Clidata.box back to SMS\\Inboxes\\clidata.src.",
+        inferred: false,
+        needs: "",
+    },
+    Check {
+        code: "F17",
+        severity: Severity::Warning,
+        kb: "Q280515",
+        title: "Client.lkp on a CAP differs from clidata.src",
+        condition: "CAP_<site>\\Clidata.box\\Client.lkp differs in content from the site server's clidata.src copy, or is missing from the CAP; expected inventory resyncs do not happen.",
+        fix: "Apply SP4; until then close client handles on Client.lkp and let Inbox Manager recopy it.",
+        inferred: false,
+        needs: "",
+    },
+    Check {
+        code: "F18",
+        severity: Severity::Info,
+        kb: "Q256905",
+        title: "Unreferenced resync .cfg files pile up in Clidata",
+        condition: "Clidata.box / clidata.src holds .cfg files that Client.lkp does not reference.",
+        fix: "Analyze Client.lkp and delete the unreferenced .cfg files on the site server and each CAP.",
+        inferred: true,
+        needs: "the Client.lkp format is not documented",
+    },
+    Check {
+        code: "F19",
+        severity: Severity::Error,
+        kb: "Q246331, Q270912, Q277745",
+        title: "Cli_inst.cfg / Clibase.cfg out of step with the site server",
+        condition: "Clidata.box\\Cli_inst.cfg or Clibase.cfg on a CAP, or Sites\\<code>\\Cli_inst.cfg on a logon point, differs in content from the site server's clidata.src copy (or is missing); clients log 'The Client Service is not authorised to run this application'.",
+        fix: "Copy the CRC-checked binaries into SMS\\Bin\\<platform> too and restart the services; if that fails, rename Cli_inst.cfg/Clibase.cfg in clidata.src and force regeneration.",
+        inferred: true,
+        needs: "",
+    },
+    Check {
+        code: "F20",
+        severity: Severity::Error,
+        kb: "Q287990, Q320066",
+        title: "Clicore.exe differs between site server, CAP and logon point",
+        condition: "clicomp.src\\base\\<plat>\\clicore.exe (or ccmcore.exe) differs in size/hash from the CAP's clicomp.box copy, or the logon point's x86.bin\\CLICORE.EXE differs from the clicomp.src copy of the site Copylog names as its source.",
+        fix: "Replace Clicore.exe on the site server, CAP and logon point with the copy from the right SP source (fixed in the SP4 HRP).",
+        inferred: false,
+        needs: "",
+    },
+    Check {
+        code: "F21",
+        severity: Severity::Warning,
+        kb: "Q323652",
+        title: "Site server Clicore older than the logon point's copy",
+        condition: "clicomp.src\\base\\i386\\clicore.exe of a participating site is dated earlier than (and differs from) the logon point's x86.bin\\CLICORE.EXE although the site's base compver is at least the logon point's release: LSM will not update the logon point.",
+        fix: "Re-apply the corrected international SP4, or install the Q323652 files with the correct dates.",
+        inferred: true,
+        needs: "",
+    },
+    Check {
+        code: "F22",
+        severity: Severity::Warning,
+        kb: "Q244410, Q246527, Q247306, Q255174",
+        title: "Compver revision does not match its build",
+        condition: "A compver.ini (site server, CAP or logon point) has a revision whose service-pack digit does not match its build, e.g. 2.00.1380.2004 on build 1380 (left by an early Q240921 hotfix).",
+        fix: "After all clients are updated, reset the base compver to 2.00.1380.1072 (SP1).",
+        inferred: false,
+        needs: "",
+    },
+    Check {
+        code: "F23",
+        severity: Severity::Error,
+        kb: "Q244409, Q266130",
+        title: "Site server compver lower than a CAP's (downgrade)",
+        condition: "The version in clicomp.src\\<comp>\\compver.ini is lower than the same component's compver.ini on a CAP of the site; clients with the higher version never take the files.",
+        fix: "Check that the current version is below the hotfix's before applying; never lower a compver by hand; re-apply the newer hotfix.",
+        inferred: false,
+        needs: "",
+    },
+    Check {
+        code: "F24",
+        severity: Severity::Warning,
+        kb: "Q266130, Q213410, Q246331",
+        title: "CAP compver differs from the site server or another CAP",
+        condition: "A CAP's clicomp.box\\<comp>\\compver.ini differs from (is older than) the site server's clicomp.src copy, or two CAPs of one site disagree (replication lag or a failed copy).",
+        fix: "Wait for, or force, Inbox Manager replication; check Inboxmgr.log for failed copies.",
+        inferred: false,
+        needs: "",
+    },
+    Check {
+        code: "F25",
+        severity: Severity::Warning,
+        kb: "Q246527, Q305209, Q289000",
+        title: "Hotfix compver variant not renamed",
+        condition: "A hotfix-named compver variant (Compver<NNNN>.ini, Compver2.ini, Compver<comp>.ini, Comp<NNNN>.ini) sits in a clicomp.src/clicomp.box component folder; warning when it is newer than compver.ini (the rename was skipped), info otherwise.",
+        fix: "Rename the correct variant to Compver.ini as the hotfix instructions say, or remove the left-over.",
+        inferred: true,
+        needs: "",
+    },
+    Check {
+        code: "F26",
+        severity: Severity::Error,
+        kb: "Q289000",
+        title: "Withdrawn SP3 RC9 build",
+        condition: "A base compver.ini or Clicore version is 2.00.1493.3009, the withdrawn SP3 RC9; client agent setting changes do not propagate.",
+        fix: "Apply the RC9 to SP3 hotfix (Clicore 2.0.1493.3010, with all nine compver<comp>.ini files).",
+        inferred: false,
+        needs: "",
+    },
+    Check {
+        code: "F27",
+        severity: Severity::Error,
+        kb: "Q182420",
+        title: "Site code is a reserved device name",
+        condition: "A site code (from a CAP_/SMS_ share or a logon point Sites folder or LCF) is CON, PRN, AUX or NUL; Sites\\<code> cannot be created.",
+        fix: "Reinstall the site with a different code.",
+        inferred: false,
+        needs: "",
+    },
+    Check {
+        code: "F28",
+        severity: Severity::Warning,
+        kb: "Q256963",
+        title: "Site code equals a domain name",
+        condition: "The site code equals the NetBIOS name of a domain where logon points are installed; accounts lock out.",
+        fix: "Apply SP2, or avoid the clash.",
+        inferred: false,
+        needs: "domain names are not visible in share contents",
+    },
+    Check {
+        code: "F29",
+        severity: Severity::Error,
+        kb: "Q225542",
+        title: "Configured domain has no SMSLOGON on its PDC",
+        condition: "A domain is configured for logon discovery/installation but its PDC has no SMSLOGON share (no NTFS volume with 50 MB free).",
+        fix: "Give the PDC an NTFS volume with at least 50 MB free, or pre-create SMSLOGON there (Q235173).",
+        inferred: false,
+        needs: "needs the site's domain configuration, not share contents",
+    },
+    Check {
+        code: "F30",
+        severity: Severity::Warning,
+        kb: "Q275591",
+        title: "Language folder missing on a mixed-language logon point",
+        condition: "A participating site's language folder (e.g. x86.bin\\00000409) is missing from a logon point shared by sites of different languages.",
+        fix: "Remove Full Control and Modify (keep write) for the SMS service account on x86.bin / alpha.bin so LSM can add files but not delete them.",
+        inferred: true,
+        needs: "site languages are not visible in share contents",
+    },
+    Check {
+        code: "F31",
+        severity: Severity::Warning,
+        kb: "Q235535",
+        title: "Discovery-only site lacks install files",
+        condition: "Sites\\<code> on a logon point for a site with only Logon Discovery enabled lacks the install files; Smsman cannot install.",
+        fix: "Enable Windows Networking Logon Client Installation for that site.",
+        inferred: false,
+        needs: "needs the site's logon discovery/installation settings",
+    },
+    Check {
+        code: "F32",
+        severity: Severity::Info,
+        kb: "Q252856",
+        title: "CAP ACLs do not match the site's version",
+        condition: "CAP share or folder ACLs do not match the site's version (e.g. RTM-style Users/Guests Change on an SP2 CAP); an upgrade never resets them.",
+        fix: "Adjust permissions by hand, or delete the CAP inboxes so Inbox Manager recreates them.",
+        inferred: false,
+        needs: "needs share and NTFS ACLs, which a file crawl does not read",
     },
 ];
+
+/// Versions withdrawn after release (reference 5.5, Q289000): finding F26.
+pub const WITHDRAWN_VERSIONS: &[(&[u32], &str)] = &[(&[2, 0, 1493, 3009], "SP3 RC9")];
+
+/// Site codes LSM cannot create a folder for (Q182420): finding F27.
+pub const RESERVED_SITE_CODES: &[&str] = &["CON", "PRN", "AUX", "NUL"];
 
 /// Looks a check up by code (`F01`) or KB article (`Q236596`).
 pub fn find_checks(key: &str) -> Vec<&'static Check> {
     let key = key.trim();
     CHECKS
         .iter()
-        .filter(|c| c.code.eq_ignore_ascii_case(key) || c.kb.split([',', ' ']).any(|kb| kb.eq_ignore_ascii_case(key)))
+        .filter(|c| {
+            c.code.eq_ignore_ascii_case(key) || c.kb.split([',', ' ']).any(|kb| kb.eq_ignore_ascii_case(key))
+        })
         .collect()
 }
 
@@ -234,6 +554,9 @@ mod tests {
     fn finds_by_code_or_kb() {
         assert_eq!(find_checks("f01")[0].code, "F01");
         assert_eq!(find_checks("Q236596").len(), 2);
+        assert_eq!(find_checks("Q264630").len(), 2);
+        assert_eq!(CHECKS.len(), 32);
+        assert!(CHECKS.iter().filter(|c| c.implemented()).count() >= 24);
         assert!(find_checks("Q000000").is_empty());
     }
 
