@@ -524,9 +524,7 @@ pub fn find_checks(key: &str) -> Vec<&'static Check> {
     let key = key.trim();
     CHECKS
         .iter()
-        .filter(|c| {
-            c.code.eq_ignore_ascii_case(key) || c.kb.split([',', ' ']).any(|kb| kb.eq_ignore_ascii_case(key))
-        })
+        .filter(|c| c.code.eq_ignore_ascii_case(key) || c.kb.split([',', ' ']).any(|kb| kb.eq_ignore_ascii_case(key)))
         .collect()
 }
 
