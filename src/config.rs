@@ -19,6 +19,8 @@ pub struct Config {
     pub fail_on: Option<Severity>,
     /// Largest file whose content is kept in memory to be parsed.
     pub max_parse_bytes: u64,
+    /// `--upgrade SITES --to RELEASE`: the pre-upgrade check to run.
+    pub upgrade: Option<crate::upgrade::UpgradeRequest>,
 }
 
 impl Config {
@@ -30,6 +32,7 @@ impl Config {
             jobs: default_jobs(),
             fail_on: Some(Severity::Warning),
             max_parse_bytes: 64 * 1024 * 1024,
+            upgrade: None,
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod names;
 pub mod report;
 pub mod rules;
 pub mod text;
+pub mod upgrade;
 pub mod version;
 
 pub use config::Config;
@@ -28,5 +29,8 @@ pub fn run_audit(config: &Config) -> Audit {
     let estate = extract::build_estate(crawled);
     let findings = rules::evaluate(&estate);
     let matrix = matrix::build(&estate, &findings);
-    Audit::assemble(config, estate, matrix, findings)
+    let upgrade = config.upgrade.as_ref().map(|request| upgrade::plan(&estate, request));
+    let mut audit = Audit::assemble(config, estate, matrix, findings);
+    audit.upgrade = upgrade;
+    audit
 }

@@ -231,6 +231,9 @@ pub struct Audit {
     pub findings: Vec<Finding>,
     pub stamps: Vec<Stamp>,
     pub files: Vec<FileRecord>,
+    /// The pre-upgrade prediction, when `--upgrade` was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<crate::upgrade::UpgradePlan>,
 }
 
 /// Locations, files and stamps after the crawl and extraction.
@@ -300,6 +303,7 @@ impl Audit {
             findings,
             stamps,
             files,
+            upgrade: None,
         }
     }
 
