@@ -147,7 +147,7 @@ pub fn plan(estate: &Estate, request: &UpgradeRequest) -> UpgradePlan {
                             .map(|c| c.name.clone())
                             .collect(),
                         // Unknown counts as behind: better a warning too many.
-                        behind: current_release.is_none_or(|c| c < request.release),
+                        behind: !matches!(current_release, Some(c) if c >= request.release),
                         kbs: kbs_for(current_release, request.release),
                     }
                 })
