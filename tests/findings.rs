@@ -245,7 +245,10 @@ fn f22_revision_does_not_match_build() {
 fn f23_site_server_compver_lower_than_cap() {
     let e = lone(SP1);
     // The CAP got a hotfix the site server's clicomp.src no longer has.
-    e.file("SRVA/CAP_AAA/clicomp.box/remctrl/compver.ini", compver("2.00.1380.1056"));
+    e.file(
+        "SRVA/CAP_AAA/clicomp.box/remctrl/compver.ini",
+        compver("2.00.1380.1056"),
+    );
     assert_eq!(e.codes(), vec!["F23"]);
 }
 
