@@ -198,7 +198,7 @@ pub const CHECKS: &[Check] = &[
         title: "Logon point base newer than a sharing site's CAP",
         condition: "A logon point shared by several sites offers base components (Clicore.exe by version or by identical content, or the Copylog CLICORE.EXE source site) of a newer release than a sharing site's CAP base compver.ini.",
         fix: "Upgrade every site that shares the logon point at the same time, or disable Windows Networking Logon Discovery/Installation for the sites not yet upgraded; pause logon scripts with GOTO END at the top of Smsls.bat during the window.",
-        inferred: false,
+        inferred: true,
         needs: "",
     },
     Check {
@@ -218,7 +218,7 @@ pub const CHECKS: &[Check] = &[
         title: "CAP base release older than the SP2+ Clicore clients get from the logon point",
         condition: "The release of a site's CAP base compver.ini is older than the SP2-or-later release of the Clicore.exe its clients can get from a logon point it uses; CCIM cannot find a CAP with the uplevel version.",
         fix: "Apply Q251070/Q249077 and Q252718/Q252717 to every site before any site goes to SP2, then upgrade all sites within a few hours of each other.",
-        inferred: false,
+        inferred: true,
         needs: "",
     },
     Check {

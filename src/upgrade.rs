@@ -188,11 +188,15 @@ pub fn plan(estate: &Estate, request: &UpgradeRequest) -> UpgradePlan {
 
 /// The printed summary of a plan.
 pub fn summary(plan: &UpgradePlan) -> String {
+    let to = if plan.target_release.to_ascii_uppercase().starts_with(&plan.target.to_ascii_uppercase()) {
+        plan.target_release.clone()
+    } else {
+        format!("{} ({})", plan.target, plan.target_release)
+    };
     let mut out = format!(
-        "pre-upgrade check: {} to {} ({}): {}\n",
+        "pre-upgrade check: {} to {}: {}\n",
         plan.requested.join(", "),
-        plan.target,
-        plan.target_release,
+        to,
         if plan.safe {
             "safe"
         } else {
