@@ -234,6 +234,10 @@ pub struct Audit {
     /// The pre-upgrade prediction, when `--upgrade` was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upgrade: Option<crate::upgrade::UpgradePlan>,
+    /// The baseline this audit was compared with, if any.
+    pub baseline: Option<String>,
+    /// Changes since the baseline; `None` without one.
+    pub drift: Option<Vec<crate::drift::Change>>,
 }
 
 /// Locations, files and stamps after the crawl and extraction.
@@ -304,6 +308,8 @@ impl Audit {
             stamps,
             files,
             upgrade: None,
+            baseline: None,
+            drift: None,
         }
     }
 

@@ -188,7 +188,11 @@ pub fn plan(estate: &Estate, request: &UpgradeRequest) -> UpgradePlan {
 
 /// The printed summary of a plan.
 pub fn summary(plan: &UpgradePlan) -> String {
-    let to = if plan.target_release.to_ascii_uppercase().starts_with(&plan.target.to_ascii_uppercase()) {
+    let to = if plan
+        .target_release
+        .to_ascii_uppercase()
+        .starts_with(&plan.target.to_ascii_uppercase())
+    {
         plan.target_release.clone()
     } else {
         format!("{} ({})", plan.target, plan.target_release)

@@ -4,6 +4,7 @@
 
 mod cap;
 mod copylog;
+mod inventory;
 mod logon;
 mod site_server;
 mod sites;
@@ -15,6 +16,17 @@ pub use view::{EstateView, LogonBase};
 use crate::catalog::{self, Severity};
 use crate::matrix::RowKey;
 use crate::model::{Estate, Finding};
+
+/// Checks of the audit against the inventory, and of unreadable locations.
+pub fn inventory_checks(estate: &Estate, inventory: Option<&crate::inventory::Inventory>) -> Vec<Finding> {
+    let view = EstateView::new(estate);
+    let mut findings = Vec::new();
+    inventory::check_unreadable_locations(&view, &mut findings);
+    if let Some(inventory) = inventory {
+        inventory::check_expected_release(&view, inventory, &mut findings);
+    }
+    findings
+}
 
 /// Evaluates every check over the estate.
 pub fn evaluate(estate: &Estate) -> Vec<Finding> {

@@ -1,10 +1,12 @@
-//! Helpers shared by the integration tests.
+//! Shared helpers for the integration tests.
 #![allow(dead_code)]
 
 pub mod estate;
 
-/// Whether an external program is available. Missing: prints "skipping"
-/// and returns false, unless SMSAUDIT_REQUIRE_EXTERNAL=1, then panics.
+use std::path::{Path, PathBuf};
+
+/// Whether an external tool is on PATH. When it is not, the test says so
+/// and skips, unless SMSAUDIT_REQUIRE_EXTERNAL=1 (CI), where it fails.
 pub fn require_tool(name: &str) -> bool {
     let found = std::env::var_os("PATH")
         .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
@@ -16,4 +18,52 @@ pub fn require_tool(name: &str) -> bool {
         eprintln!("skipping: {name} not installed");
     }
     found
+}
+
+/// The bundled sample estate.
+pub fn sample_shares() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-shares")
+}
+
+/// Writes a file, creating its folders, with CRLF line ends like Windows.
+pub fn write(root: &Path, relative: &str, text: &str) {
+    write_bytes(root, relative, text.replace('\n', "\r\n").as_bytes());
+}
+
+pub fn write_bytes(root: &Path, relative: &str, bytes: &[u8]) {
+    let path = root.join(relative);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Copies a tree (regular files and folders only).
+pub fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else if entry.file_type().is_file() {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Parses a machine-flavour CSV into rows of cells (header included).
+pub fn read_csv(path: &Path) -> Vec<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_path(path).unwrap();
+    reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+/// Rows of a CSV as maps from header to value.
+pub fn read_csv_maps(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let rows = read_csv(path);
+    let header = rows[0].clone();
+    rows[1..]
+        .iter()
+        .map(|r| header.iter().cloned().zip(r.iter().cloned()).collect())
+        .collect()
 }
