@@ -101,13 +101,17 @@ def logon_point(dc, sites, clicore_site, base_version, senior=None):
               "x86.bin/Slwnt32.exe", "x86.bin/00000409/SMSMan.exe",
               "i386/NTLGDSCA.EXE", "i386/BASEOBJ.DLL"]
     for path in shared:
-        placeholder(f"{lp}/{path}", f"{path} {base_version}")
+        # LSM copies Clicore.exe from the source site's bundle: same bytes.
+        what = f"Clicore.exe {base_version}" if path.endswith("CLICORE.EXE") else f"{path} {base_version}"
+        placeholder(f"{lp}/{path}", what)
     lines = ["[FILE SOURCE]"]
     for path in shared:
         lines.append(path.upper().replace("/", "\\") + "=" + clicore_site)
     for code in sites:
         for name in ("cli_inst.cfg", "NETCONF.NCF", "caplist.ini"):
-            write(f"{lp}/Sites/{code}/{name}", f"{name} of site {code}\n")
+            # Cli_inst.cfg is CIDM's clidata.src file, copied as is (Q246331).
+            text = f"encrypted CRC list of site {code}\n" if name == "cli_inst.cfg" else f"{name} of site {code}\n"
+            write(f"{lp}/Sites/{code}/{name}", text)
             lines.append(f"SITES\\{code}\\{name}={code}")
         write(f"{lp}/Sitescfg/{code}_cfg.lcf", f"[Logon Configuration]\nSite={code}\n")
     write(f"{lp}/Config/copylog.tcf", "\n".join(lines) + "\n")

@@ -44,6 +44,9 @@ pub fn audit(command: &AuditCommand) -> Result<ExitCode> {
     }
     if !command.quiet {
         eprint!("{}", summary(&audit, started.elapsed().as_secs_f64()));
+        if let Some(plan) = &audit.upgrade {
+            eprint!("{}", crate::upgrade::summary(plan));
+        }
         for path in written {
             eprintln!("  wrote {}", path.display());
         }
@@ -211,15 +214,26 @@ pub fn summary(audit: &Audit, seconds: f64) -> String {
 
 /// Prints the catalogue, one check a line.
 pub fn rules() -> Result<ExitCode> {
-    println!("{:<5} {:<8} {:<9} {:<4} TITLE", "CODE", "SEVERITY", "KB", "[I]");
+    println!(
+        "{:<5} {:<8} {:<9} {:<4} {:<11} TITLE",
+        "CODE", "SEVERITY", "KB", "[I]", "IMPLEMENTED"
+    );
     for check in CHECKS {
+        let kb = check.kb.split(',').next().unwrap_or(check.kb);
+        let implemented = if check.implemented() { "yes" } else { "no" };
         println!(
-            "{:<5} {:<8} {:<9} {:<4} {}",
+            "{:<5} {:<8} {:<9} {:<4} {:<11} {}{}",
             check.code,
             check.severity.as_str(),
-            check.kb,
+            kb,
             if check.inferred { "yes" } else { "" },
-            check.title
+            implemented,
+            check.title,
+            if check.implemented() {
+                String::new()
+            } else {
+                format!(" (not checked: {})", check.needs)
+            }
         );
     }
     Ok(ExitCode::Clean)
@@ -239,7 +253,11 @@ pub fn explain(key: &str) -> Result<ExitCode> {
             check.severity.as_str(),
             check.title
         );
+        println!("  KB: {}", check.kb);
         println!("  Condition: {}", check.condition);
+        if !check.implemented() {
+            println!("  Not checked: {}", check.needs);
+        }
         if check.inferred {
             println!("  Note: this check rests on an inference from the KB, not on a stated fact.");
         }

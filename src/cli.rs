@@ -82,6 +82,13 @@ pub struct AuditArgs {
     /// How many folder levels below each root to look for shares.
     #[arg(long, value_name = "N", default_value_t = config::DEFAULT_DISCOVER_DEPTH)]
     pub depth: usize,
+    /// Pre-upgrade check: the sites (comma-separated) about to be upgraded.
+    #[arg(long, value_name = "SITE[,SITE...]", requires = "to")]
+    pub upgrade: Option<String>,
+    /// Pre-upgrade check: the release they go to (RTM, SP1..SP5 or a
+    /// version such as 2.00.1493.4009).
+    #[arg(long, value_name = "RELEASE", requires = "upgrade")]
+    pub to: Option<String>,
     /// Seconds a location may take before it is reported as not answering
     /// and the audit goes on without it; 0 for no limit.
     #[arg(long, value_name = "SECONDS", default_value_t = config::DEFAULT_LOCATION_TIMEOUT.as_secs())]
@@ -172,6 +179,9 @@ impl Cli {
                     config.jobs = jobs;
                 }
                 config.discover_depth = args.depth;
+                if let (Some(sites), Some(to)) = (&args.upgrade, &args.to) {
+                    config.upgrade = Some(crate::upgrade::UpgradeRequest::parse(sites, to)?);
+                }
                 config.fail_on = match args.fail_on {
                     FailOn::Error => Some(Severity::Error),
                     FailOn::Warning => Some(Severity::Warning),

@@ -25,6 +25,8 @@ pub struct Config {
     pub fail_on: Option<Severity>,
     /// Largest file whose content is kept in memory to be parsed.
     pub max_parse_bytes: u64,
+    /// `--upgrade SITES --to RELEASE`: the pre-upgrade check to run.
+    pub upgrade: Option<crate::upgrade::UpgradeRequest>,
     /// A location still being read after this long is reported as not
     /// answering and the audit goes on without it. `None`: no limit.
     pub location_timeout: Option<Duration>,
@@ -47,6 +49,7 @@ impl Config {
             jobs: default_jobs(),
             fail_on: Some(Severity::Warning),
             max_parse_bytes: 64 * 1024 * 1024,
+            upgrade: None,
             location_timeout: Some(DEFAULT_LOCATION_TIMEOUT),
             per_server: DEFAULT_PER_SERVER,
             exclude: Vec::new(),

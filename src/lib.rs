@@ -17,6 +17,7 @@ pub mod names;
 pub mod report;
 pub mod rules;
 pub mod text;
+pub mod upgrade;
 pub mod version;
 
 pub use config::Config;
@@ -38,5 +39,8 @@ pub fn run_audit_with_progress(config: &Config, progress: Arc<crawl::Progress>) 
     let mut findings = rules::evaluate(&estate);
     findings.extend(rules::inventory_checks(&estate, config.inventory.as_ref()));
     let matrix = matrix::build(&estate, &findings);
-    Audit::assemble(config, estate, matrix, findings)
+    let upgrade = config.upgrade.as_ref().map(|request| upgrade::plan(&estate, request));
+    let mut audit = Audit::assemble(config, estate, matrix, findings);
+    audit.upgrade = upgrade;
+    audit
 }

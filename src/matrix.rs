@@ -41,6 +41,8 @@ impl RowKey {
             Artifact::CopylogSource => format!("{} Copylog source site of{detail}", self.component),
             Artifact::LogonSiteCompver => format!("{} logon point compver.ini of site{detail}", self.component),
             Artifact::LogonBase => format!("{} logon point base (derived)", self.component),
+            Artifact::OfferRef => format!("offer named by{detail}"),
+            Artifact::SeniorSite => "senior site".to_string(),
         }
     }
 }
@@ -109,6 +111,10 @@ pub fn build(estate: &Estate, findings: &[Finding]) -> Matrix {
     let mut values: BTreeMap<RowKey, BTreeMap<String, String>> = BTreeMap::new();
     for stamp in &estate.stamps {
         if stamp.artifact == Artifact::CopylogSource && !stamp.detail.ends_with("\\clicore.exe") {
+            continue;
+        }
+        // References, not versions: the rules use them, the matrix does not.
+        if matches!(stamp.artifact, Artifact::OfferRef | Artifact::SeniorSite) {
             continue;
         }
         let key = RowKey::new(&stamp.component, stamp.artifact, &stamp.detail);
@@ -203,7 +209,8 @@ fn applies(key: &RowKey, kind: LocationKind) -> bool {
     match key.artifact {
         Artifact::Compver => matches!(kind, LocationKind::Cap | LocationKind::SiteServer),
         Artifact::Cfg => kind == LocationKind::Cap,
-        Artifact::CompverVariant => false,
+        Artifact::CompverVariant | Artifact::OfferRef => false,
+        Artifact::SeniorSite => kind == LocationKind::LogonPoint,
         Artifact::LogonBinary | Artifact::CopylogSource | Artifact::LogonBase => kind == LocationKind::LogonPoint,
         Artifact::LogonSiteCompver => kind == LocationKind::LogonPoint,
     }

@@ -83,6 +83,8 @@ pub enum FileKind {
     LogonConfig,
     SeniorList,
     ClientData,
+    /// `Offerinf.box\*.ins`: an advertisement instruction file.
+    OfferInstruction,
     Binary,
     Other,
     Directory,
@@ -99,6 +101,7 @@ impl FileKind {
             FileKind::LogonConfig => "logon_config",
             FileKind::SeniorList => "senior_list",
             FileKind::ClientData => "client_data",
+            FileKind::OfferInstruction => "offer_instruction",
             FileKind::Binary => "binary",
             FileKind::Other => "other",
             FileKind::Directory => "directory",
@@ -146,6 +149,10 @@ pub enum Artifact {
     LogonSiteCompver,
     /// The base release a logon point gives clients, derived.
     LogonBase,
+    /// An `.ofr` file named by an `Offerinf.box\*.ins` (detail: the .ins).
+    OfferRef,
+    /// `Sitescfg\Senior.lst`: the senior site code as written.
+    SeniorSite,
 }
 
 impl Artifact {
@@ -158,6 +165,8 @@ impl Artifact {
             Artifact::CopylogSource => "copylog source site",
             Artifact::LogonSiteCompver => "logon point site compver",
             Artifact::LogonBase => "logon point base (derived)",
+            Artifact::OfferRef => "offer named by an instruction",
+            Artifact::SeniorSite => "senior site",
         }
     }
 }
@@ -222,6 +231,9 @@ pub struct Audit {
     pub findings: Vec<Finding>,
     pub stamps: Vec<Stamp>,
     pub files: Vec<FileRecord>,
+    /// The pre-upgrade prediction, when `--upgrade` was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<crate::upgrade::UpgradePlan>,
     /// The baseline this audit was compared with, if any.
     pub baseline: Option<String>,
     /// Changes since the baseline; `None` without one.
@@ -295,6 +307,7 @@ impl Audit {
             findings,
             stamps,
             files,
+            upgrade: None,
             baseline: None,
             drift: None,
         }

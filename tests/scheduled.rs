@@ -94,7 +94,15 @@ fn each_kind_of_change_is_reported_once() {
 
     let out = tempfile::tempdir().unwrap();
     let baseline = base.path().join("audit.json");
-    audit_healthy(estate.path(), out.path(), &["--baseline", baseline.to_str().unwrap()]).code(4);
+    // The edits are also findings now (client.lkp differs from clidata.src:
+    // F17; a CAP compver above the site server's: F23), so only drift may
+    // decide the exit code here.
+    audit_healthy(
+        estate.path(),
+        out.path(),
+        &["--baseline", baseline.to_str().unwrap(), "--fail-on", "never"],
+    )
+    .code(4);
     // The modification time is kept to the second, so an edit made within
     // the same second as the baseline shows as content only.
     let rows: Vec<(String, String, String)> = drift_rows(out.path())

@@ -27,6 +27,8 @@ pub enum Detail {
     Senior(String),
     /// A PE image's version resource.
     Pe(pe::VersionInfo),
+    /// An `Offerinf.box` `.ins` file: the `.ofr` names it lists.
+    OfferRefs(Vec<String>),
 }
 
 /// The result of parsing one file.
@@ -70,6 +72,7 @@ pub fn kind_by_path(location: LocationKind, relative: &str) -> FileKind {
         (LocationKind::Cap, ["clicomp.box", _, name]) if compver::is_compver_name(name) => FileKind::Compver,
         (LocationKind::Cap, ["clicomp.box", name]) if name.ends_with(".cfg") => FileKind::ComponentCfg,
         (LocationKind::Cap, ["clidata.box", _]) => FileKind::ClientData,
+        (LocationKind::Cap, ["offerinf.box", name]) if name.ends_with(".ins") => FileKind::OfferInstruction,
         (LocationKind::SiteServer, ["inboxes", "clicomp.src", _, name]) if compver::is_compver_name(name) => {
             FileKind::Compver
         }
@@ -102,7 +105,12 @@ pub fn parse_limit(kind: FileKind, binary_limit: u64) -> u64 {
 pub fn wants_content(kind: FileKind) -> bool {
     matches!(
         kind,
-        FileKind::Compver | FileKind::ComponentCfg | FileKind::Copylog | FileKind::SeniorList | FileKind::Binary
+        FileKind::Compver
+            | FileKind::ComponentCfg
+            | FileKind::Copylog
+            | FileKind::SeniorList
+            | FileKind::Binary
+            | FileKind::OfferInstruction
     )
 }
 
@@ -114,6 +122,7 @@ pub fn parse(kind: FileKind, relative: &str, bytes: &[u8]) -> Extracted {
         FileKind::Copylog => copylog::parse(bytes),
         FileKind::SeniorList => parse_senior(bytes),
         FileKind::Binary => parse_binary(bytes),
+        FileKind::OfferInstruction => parse_instruction(bytes),
         _ => {
             let _ = relative;
             Extracted::default()
@@ -129,6 +138,24 @@ fn parse_senior(bytes: &[u8]) -> Extracted {
     }
     Extracted {
         detail: Detail::Senior(code),
+        ..Extracted::default()
+    }
+}
+
+/// The `.ofr` names an `.ins` lists. The format is not documented
+/// (reference 4.5), so any token ending in `.ofr` counts [I]. A zero-byte
+/// `.ins` is a deleted advertisement (Q243171) and lists nothing.
+fn parse_instruction(bytes: &[u8]) -> Extracted {
+    let text = text::decode(bytes);
+    let mut names: Vec<String> = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '$')))
+        .filter(|t| t.len() > 4 && t.to_ascii_lowercase().ends_with(".ofr"))
+        .map(str::to_string)
+        .collect();
+    names.sort_by_key(|n| n.to_ascii_lowercase());
+    names.dedup_by_key(|n| n.to_ascii_lowercase());
+    Extracted {
+        detail: Detail::OfferRefs(names),
         ..Extracted::default()
     }
 }
@@ -228,11 +255,9 @@ fn stamps_for(
         }
         (LocationKind::LogonPoint, FileKind::Copylog, _) => {
             if let Detail::Copylog(lines) = detail {
+                // Every line, SITES\ ones included: the rules check them all.
                 for (path, code) in lines {
                     let path_lower = path.to_ascii_lowercase();
-                    if path_lower.starts_with("sites\\") {
-                        continue;
-                    }
                     let code = code.to_ascii_uppercase();
                     out.push(stamp(
                         "base",
@@ -241,6 +266,18 @@ fn stamps_for(
                         Some(&code),
                         code.clone(),
                     ));
+                }
+            }
+        }
+        (LocationKind::LogonPoint, FileKind::SeniorList, _) => {
+            if let Detail::Senior(code) = detail {
+                out.push(stamp("", Artifact::SeniorSite, "", None, code.clone()));
+            }
+        }
+        (LocationKind::Cap, FileKind::OfferInstruction, _) => {
+            if let Detail::OfferRefs(names) = detail {
+                for name in names {
+                    out.push(stamp("", Artifact::OfferRef, &lower, site, name.clone()));
                 }
             }
         }
@@ -295,6 +332,18 @@ mod tests {
             kind_by_path(LocationKind::Cap, r"clicomp.box\readme.txt"),
             FileKind::Other
         );
+    }
+
+    #[test]
+    fn instructions_list_offers() {
+        match parse_instruction(b"[Offers]\r\nA=MS100001.ofr\r\nB=ms100002.OFR;ms100001.ofr\r\n").detail {
+            Detail::OfferRefs(names) => assert_eq!(names, vec!["MS100001.ofr", "ms100002.OFR"]),
+            other => panic!("{other:?}"),
+        }
+        match parse_instruction(b"").detail {
+            Detail::OfferRefs(names) => assert!(names.is_empty()),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

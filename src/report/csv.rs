@@ -126,6 +126,44 @@ pub fn findings(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
     table.finish()
 }
 
+/// `upgrade.csv`: one row per site of every group the pre-upgrade check
+/// names.
+pub fn upgrade(plan: &crate::upgrade::UpgradePlan, flavor: CsvFlavor) -> Result<Vec<u8>> {
+    let mut table = Table::new(flavor);
+    table.row([
+        "group",
+        "site",
+        "role",
+        "current",
+        "behind",
+        "caps",
+        "logon_points",
+        "kbs",
+        "advice",
+    ])?;
+    for group in &plan.groups {
+        let name = group.sites.join(" ");
+        let lps = group.logon_points.join(" ");
+        for site in &group.upgrading {
+            table.row([name.as_str(), site, "upgrading", "", "", "", &lps, "", &group.advice])?;
+        }
+        for left in &group.left_behind {
+            table.row([
+                name.as_str(),
+                &left.site,
+                "left behind",
+                &left.current,
+                if left.behind { "yes" } else { "no" },
+                &left.caps.join(" "),
+                &lps,
+                &left.kbs.join(" "),
+                &group.advice,
+            ])?;
+        }
+    }
+    table.finish()
+}
+
 /// `drift.csv`: one row per change since the baseline.
 pub fn drift(changes: &[crate::drift::Change], flavor: CsvFlavor) -> Result<Vec<u8>> {
     let mut table = Table::new(flavor);

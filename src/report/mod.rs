@@ -51,11 +51,15 @@ pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf>
 /// Writes the standard set of reports: matrix.csv, files.csv,
 /// findings.csv, drift.csv (with a baseline) and audit.json. Returns the paths written.
 pub fn write_all(audit: &Audit, dir: &Path, flavor: CsvFlavor) -> Result<Vec<PathBuf>> {
-    let mut written = vec![
+    let mut written = Vec::new();
+    if let Some(plan) = &audit.upgrade {
+        written.push(write_atomically(dir, "upgrade.csv", &csv::upgrade(plan, flavor)?)?);
+    }
+    written.extend([
         write_atomically(dir, "matrix.csv", &csv::matrix(audit, flavor)?)?,
         write_atomically(dir, "files.csv", &csv::files(audit, flavor)?)?,
         write_atomically(dir, "findings.csv", &csv::findings(audit, flavor)?)?,
-    ];
+    ]);
     if let Some(drift) = &audit.drift {
         written.push(write_atomically(dir, "drift.csv", &csv::drift(drift, flavor)?)?);
     }

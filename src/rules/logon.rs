@@ -147,3 +147,93 @@ pub fn check_cfg_versions(view: &EstateView, out: &mut Vec<Finding>) {
         }
     }
 }
+
+/// F03 (Q264630): an SP2-or-later base on a logon point, newer in release
+/// than a using site's CAP base.
+pub fn check_cap_release_below_logon_clicore(view: &EstateView, out: &mut Vec<Finding>) {
+    for lp in view.locations(LocationKind::LogonPoint) {
+        let Some(base) = view.logon_base(lp) else { continue };
+        let Some(base_release) = base.version.release().filter(|r| r.build >= 1493) else {
+            continue;
+        };
+        for site in &lp.sites {
+            for cap in view.site_locations(site, LocationKind::Cap) {
+                let Some(offer) = view.offer(&cap.name, "base").filter(Version::is_sms) else {
+                    continue;
+                };
+                let Some(offer_release) = offer.release().filter(|r| *r < base_release) else {
+                    continue;
+                };
+                out.push(
+                    FindingDraft {
+                        code: "F03",
+                        severity: None,
+                        site,
+                        location: &cap.name,
+                        path: "clicomp.box\\base\\compver.ini",
+                        observed: format!("CAP base release {offer_release}"),
+                        expected: format!("{base_release}, the release {} gives clients", lp.name),
+                        message: format!(
+                            "The CAP base release on {} is {} (client release from {} is {}, {}); CCIM logs \"could not find a site CAP with uplevel version of component\".",
+                            cap.name, offer_release, lp.name, base_release, base.evidence
+                        ),
+                        marks: vec![CellMark {
+                            row: RowKey::new("base", Artifact::Compver, ""),
+                            location: cap.name.clone(),
+                            expected: base.version.text.clone(),
+                        }],
+                    }
+                    .into_finding(),
+                );
+            }
+        }
+    }
+}
+
+/// F08 (Q262677): sites sharing a logon point at different releases, the
+/// newest SP2 or later.
+pub fn check_sharing_sites_same_release(view: &EstateView, out: &mut Vec<Finding>) {
+    for lp in view.locations(LocationKind::LogonPoint) {
+        let bases: Vec<(&String, Version)> = lp
+            .sites
+            .iter()
+            .filter_map(|s| Some((s, view.site_base(s)?)))
+            .filter(|(_, v)| v.release().is_some())
+            .collect();
+        let Some(newest) = bases.iter().filter_map(|(_, v)| v.release()).max() else {
+            continue;
+        };
+        if newest.build < 1493 {
+            continue;
+        }
+        let newest_sites: Vec<&str> = bases
+            .iter()
+            .filter(|(_, v)| v.release() == Some(newest))
+            .map(|(s, _)| s.as_str())
+            .collect();
+        for (site, version) in &bases {
+            let Some(release) = version.release().filter(|r| *r < newest) else {
+                continue;
+            };
+            out.push(
+                FindingDraft {
+                    code: "F08",
+                    severity: None,
+                    site,
+                    location: &lp.name,
+                    path: "",
+                    observed: format!("site {site} at {release}"),
+                    expected: format!("{newest}, like {}", newest_sites.join(", ")),
+                    message: format!(
+                        "Sites {} share {} at different releases: {site} is at {release}, {} at {newest}. Boot32wn will not apply the significantly newer Clicore to {site}'s clients, and new clients are assigned only to the newest site.",
+                        lp.sites.join(", "),
+                        lp.name,
+                        newest_sites.join(", ")
+                    ),
+                    marks: Vec::new(),
+                }
+                .into_finding(),
+            );
+        }
+    }
+}

@@ -2,8 +2,13 @@
 //! an [`EstateView`]; the catalogue (codes, KB numbers, fixes) is in
 //! [`crate::catalog`].
 
+mod cap;
+mod copylog;
 mod inventory;
 mod logon;
+mod site_server;
+mod sites;
+mod versions;
 mod view;
 
 pub use view::{EstateView, LogonBase};
@@ -27,10 +32,37 @@ pub fn inventory_checks(estate: &Estate, inventory: Option<&crate::inventory::In
 pub fn evaluate(estate: &Estate) -> Vec<Finding> {
     let view = EstateView::new(estate);
     let mut findings = Vec::new();
-    logon::check_logon_base_newer_than_cap(&view, &mut findings);
-    logon::check_cfg_versions(&view, &mut findings);
+    for check in CHECK_FUNCTIONS {
+        check(&view, &mut findings);
+    }
     findings
 }
+
+type CheckFn = fn(&EstateView, &mut Vec<Finding>);
+
+/// Every implemented check, in catalogue order.
+const CHECK_FUNCTIONS: &[CheckFn] = &[
+    logon::check_logon_base_newer_than_cap,       // F01
+    logon::check_cfg_versions,                    // F02
+    logon::check_cap_release_below_logon_clicore, // F03
+    copylog::check_clicore_source_release,        // F04
+    copylog::check_copylog_sites_configured,      // F05
+    copylog::check_copylog_removed_sites,         // F06
+    copylog::check_copylog_covers_shared_files,   // F07
+    logon::check_sharing_sites_same_release,      // F08
+    sites::check_participants_have_site_folder,   // F09
+    sites::check_orphan_site_folders,             // F10
+    sites::check_senior_list,                     // F11
+    cap::check_lock_tokens,                       // F12, F13 (token)
+    cap::check_offer_references,                  // F14
+    site_server::check_caplist_in_clidata,        // F16
+    site_server::check_cap_copies,                // F13, F17, F19, F20
+    site_server::check_logon_copies,              // F19, F20, F21
+    versions::check_version_stamps,               // F22, F26
+    site_server::check_compver_replication,       // F23, F24
+    versions::check_compver_variants,             // F25
+    sites::check_reserved_site_codes,             // F27
+];
 
 /// A matrix cell that a finding is about, with the value it should hold.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]

@@ -1,7 +1,7 @@
 //! An indexed view of the estate that the checks and the matrix share:
 //! which locations serve which site, and what each offers.
 
-use crate::model::{Artifact, Estate, Location, LocationKind, Stamp, Status};
+use crate::model::{Artifact, Estate, FileRecord, Location, LocationKind, Stamp, Status};
 use crate::version::Version;
 use std::collections::BTreeMap;
 
@@ -18,6 +18,8 @@ pub struct LogonBase {
 pub struct EstateView<'a> {
     pub estate: &'a Estate,
     by_location: BTreeMap<&'a str, Vec<&'a Stamp>>,
+    /// Read files per location, keyed by lower-case share-relative path.
+    files: BTreeMap<&'a str, BTreeMap<String, &'a FileRecord>>,
 }
 
 impl<'a> EstateView<'a> {
@@ -26,7 +28,105 @@ impl<'a> EstateView<'a> {
         for stamp in &estate.stamps {
             by_location.entry(stamp.location.as_str()).or_default().push(stamp);
         }
-        EstateView { estate, by_location }
+        let mut files: BTreeMap<&str, BTreeMap<String, &FileRecord>> = BTreeMap::new();
+        for record in estate.files.iter().filter(|f| f.sha256.is_some()) {
+            files
+                .entry(record.location.as_str())
+                .or_default()
+                .insert(record.path.to_ascii_lowercase(), record);
+        }
+        EstateView {
+            estate,
+            by_location,
+            files,
+        }
+    }
+
+    /// Every read file of a location, by lower-case path, in path order.
+    pub fn files(&self, location: &str) -> impl Iterator<Item = (&str, &'a FileRecord)> + '_ {
+        self.files
+            .get(location)
+            .into_iter()
+            .flat_map(|m| m.iter().map(|(k, v)| (k.as_str(), *v)))
+    }
+
+    /// A read file of a location by its path, case-insensitively.
+    pub fn file(&self, location: &str, path: &str) -> Option<&'a FileRecord> {
+        self.files.get(location)?.get(&path.to_ascii_lowercase()).copied()
+    }
+
+    /// Whether any read file lies under `folder\` (case-insensitive).
+    pub fn has_folder(&self, location: &str, folder: &str) -> bool {
+        let prefix = format!("{}\\", folder.to_ascii_lowercase());
+        self.files(location).any(|(p, _)| p.starts_with(&prefix))
+    }
+
+    /// Sites with a `Sitescfg\<code>_cfg.lcf` on a logon point: the sites
+    /// that take part in it (reference 4.7).
+    pub fn lcf_sites(&self, logon_point: &str) -> Vec<String> {
+        let mut sites: Vec<String> = self
+            .files(logon_point)
+            .filter_map(|(p, _)| {
+                let code = p.strip_prefix("sitescfg\\")?.strip_suffix("_cfg.lcf")?;
+                crate::names::is_site_code(&code.to_ascii_uppercase()).then(|| code.to_ascii_uppercase())
+            })
+            .collect();
+        sites.sort();
+        sites.dedup();
+        sites
+    }
+
+    /// Sites with an LCF on any audited logon point.
+    pub fn lcf_sites_anywhere(&self) -> Vec<String> {
+        let mut sites: Vec<String> = self
+            .locations(LocationKind::LogonPoint)
+            .iter()
+            .flat_map(|lp| self.lcf_sites(&lp.name))
+            .collect();
+        sites.sort();
+        sites.dedup();
+        sites
+    }
+
+    /// The Copylog `[FILE SOURCE]` lines of a logon point: (lower-case path,
+    /// upper-case site code).
+    pub fn copylog(&self, logon_point: &str) -> Vec<(&'a str, &'a str)> {
+        self.stamps(logon_point)
+            .iter()
+            .filter(|s| s.artifact == Artifact::CopylogSource)
+            .map(|s| (s.detail.as_str(), s.value.as_str()))
+            .collect()
+    }
+
+    /// The site whose base Clicore the logon point holds, learnt from
+    /// identical content: a site server's clicomp.src (or, failing that, a
+    /// CAP's clicomp.box) `base\i386\clicore.exe` with the same SHA-256.
+    /// Returns the site, its base compver and the matching location.
+    pub fn clicore_twin(&self, logon_point: &str) -> Option<(String, Version, String)> {
+        let lp_hash = self.file(logon_point, "x86.bin\\clicore.exe")?.sha256.as_deref()?;
+        for (kind, path) in [
+            (
+                LocationKind::SiteServer,
+                "inboxes\\clicomp.src\\base\\i386\\clicore.exe",
+            ),
+            (LocationKind::Cap, "clicomp.box\\base\\i386\\clicore.exe"),
+        ] {
+            for location in self.locations(kind) {
+                let Some(file) = self.file(&location.name, path) else {
+                    continue;
+                };
+                if file.sha256.as_deref() != Some(lp_hash) {
+                    continue;
+                }
+                let (Some(site), Some(version)) = (location.sites.first(), self.offer(&location.name, "base")) else {
+                    continue;
+                };
+                if version.is_sms() {
+                    return Some((site.clone(), version, location.name.clone()));
+                }
+            }
+        }
+        None
     }
 
     /// Readable locations of a kind, in name order.
@@ -87,7 +187,8 @@ impl<'a> EstateView<'a> {
 
     /// The base a logon point gives clients, from the strongest evidence:
     /// the version resource of `x86.bin\clicore.exe`, else the base of the
-    /// site Copylog names as its source, else the senior site's base.
+    /// site whose clicore.exe is byte-identical, else the base of the site
+    /// Copylog names as its source.
     pub fn logon_base(&self, logon_point: &Location) -> Option<LogonBase> {
         let stamps = self.stamps(&logon_point.name);
         if let Some(stamp) = stamps
@@ -101,6 +202,16 @@ impl<'a> EstateView<'a> {
                     path: stamp.path.clone(),
                 });
             }
+        }
+        if let Some((site, version, twin)) = self.clicore_twin(&logon_point.name) {
+            return Some(LogonBase {
+                version,
+                evidence: format!("x86.bin\\CLICORE.EXE is identical to site {site}'s copy on {twin}"),
+                path: self
+                    .file(&logon_point.name, "x86.bin\\clicore.exe")
+                    .map(|f| f.path.clone())
+                    .unwrap_or_default(),
+            });
         }
         if let Some(stamp) = stamps
             .iter()

@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests.
 #![allow(dead_code)]
 
+pub mod estate;
+
 use std::path::{Path, PathBuf};
 
 /// Whether an external tool is on PATH. When it is not, the test says so

@@ -1,0 +1,166 @@
+//! Copylog.tcf checks (reference 4.3): a CLICORE.EXE line naming a site of
+//! another release (F04), sites without configuration (F05), removed
+//! sites (F06) and missing shared-file lines (F07).
+
+use super::{EstateView, FindingDraft};
+use crate::model::{Artifact, Finding, LocationKind, Status};
+use crate::version::Version;
+use std::collections::BTreeSet;
+
+/// Top folders of a logon point whose files are shared by all its sites.
+const SHARED_FOLDERS: &[&str] = &["x86.bin\\", "alpha.bin\\", "i386\\", "alpha\\"];
+const COPYLOG: &str = "config\\copylog.tcf";
+
+fn draft<'a>(code: &'static str, site: &'a str, location: &'a str, path: &'a str) -> FindingDraft<'a> {
+    FindingDraft {
+        code,
+        severity: None,
+        site,
+        location,
+        path,
+        observed: String::new(),
+        expected: String::new(),
+        message: String::new(),
+        marks: Vec::new(),
+    }
+}
+
+/// F04: the CLICORE.EXE line names a site whose base release is not the
+/// release of the file actually on the logon point.
+pub fn check_clicore_source_release(view: &EstateView, out: &mut Vec<Finding>) {
+    for lp in view.locations(LocationKind::LogonPoint) {
+        let lines = view.copylog(&lp.name);
+        let Some((_, named)) = lines.iter().find(|(p, _)| *p == "x86.bin\\clicore.exe") else {
+            continue;
+        };
+        let pe = view
+            .stamp(&lp.name, "base", Artifact::LogonBinary, "x86.bin\\clicore.exe")
+            .and_then(|s| Version::parse(&s.value))
+            .filter(Version::is_sms)
+            .map(|v| (v, "its version resource".to_string()));
+        let actual = pe.or_else(|| {
+            view.clicore_twin(&lp.name)
+                .map(|(site, v, twin)| (v, format!("identical content with site {site}'s copy on {twin}")))
+        });
+        let (Some((actual, how)), Some(named_base)) = (actual, view.site_base(named)) else {
+            continue;
+        };
+        let (Some(actual_release), Some(named_release)) = (actual.release(), named_base.release()) else {
+            continue;
+        };
+        if actual_release == named_release {
+            continue;
+        }
+        let mut f = draft("F04", named, &lp.name, COPYLOG);
+        f.observed = format!("X86.BIN\\CLICORE.EXE={named} (site {named} offers base {named_base})");
+        f.expected = format!("a site at release {actual_release}, the release of the file ({how})");
+        f.message = format!(
+            "Copylog.tcf on {} names site {} as the source of CLICORE.EXE, but the file on the logon point is release {} (known by {}) while site {} is at {}. Clients read site {}'s Cli_inst.cfg for a Clicore of another release.",
+            lp.name, named, actual_release, how, named, named_release, named
+        );
+        out.push(f.into_finding());
+    }
+}
+
+/// F05: a site named on a Copylog line without `Sites\<code>\Cli_inst.cfg`.
+pub fn check_copylog_sites_configured(view: &EstateView, out: &mut Vec<Finding>) {
+    for lp in view.locations(LocationKind::LogonPoint) {
+        let codes: BTreeSet<&str> = view.copylog(&lp.name).into_iter().map(|(_, c)| c).collect();
+        for code in codes {
+            let folder = format!("sites\\{}", code.to_ascii_lowercase());
+            if view.file(&lp.name, &format!("{folder}\\cli_inst.cfg")).is_some() {
+                continue;
+            }
+            let what = if view.has_folder(&lp.name, &folder) {
+                format!("Sites\\{code} has no Cli_inst.cfg")
+            } else {
+                format!("no Sites\\{code} folder")
+            };
+            let mut f = draft("F05", code, &lp.name, COPYLOG);
+            f.observed = what.clone();
+            f.expected = format!("Sites\\{code}\\Cli_inst.cfg");
+            f.message = format!(
+                "Copylog.tcf on {} names site {} but the logon point has {}; the bootstrap cannot get configuration and CRC data.",
+                lp.name, code, what
+            );
+            out.push(f.into_finding());
+        }
+    }
+}
+
+/// F06: Copylog names a site that no audited logon point has an LCF for.
+pub fn check_copylog_removed_sites(view: &EstateView, out: &mut Vec<Finding>) {
+    let known = view.lcf_sites_anywhere();
+    for lp in view.locations(LocationKind::LogonPoint) {
+        // Without LCF files here, nothing says which sites take part.
+        if view.lcf_sites(&lp.name).is_empty() {
+            continue;
+        }
+        let codes: BTreeSet<&str> = view.copylog(&lp.name).into_iter().map(|(_, c)| c).collect();
+        for code in codes.into_iter().filter(|c| !known.iter().any(|k| k == c)) {
+            let mut f = draft("F06", code, &lp.name, COPYLOG);
+            f.observed = format!("lines naming {code}");
+            f.expected = format!("only participating sites ({})", view.lcf_sites(&lp.name).join(", "));
+            f.message = format!(
+                "Copylog.tcf on {} names site {}, which has no {}_cfg.lcf on any audited logon point: a removed site.",
+                lp.name, code, code
+            );
+            out.push(f.into_finding());
+        }
+    }
+}
+
+/// F07: Copylog missing, unparsable, SITES-only, or without a line for a
+/// shared file that is on the logon point.
+pub fn check_copylog_covers_shared_files(view: &EstateView, out: &mut Vec<Finding>) {
+    for lp in view.locations(LocationKind::LogonPoint) {
+        let shared: Vec<&str> = view
+            .files(&lp.name)
+            .map(|(p, _)| p)
+            .filter(|p| SHARED_FOLDERS.iter().any(|f| p.starts_with(f)))
+            .collect();
+        if shared.is_empty() {
+            continue;
+        }
+        let record = view.file(&lp.name, COPYLOG);
+        let lines: BTreeSet<&str> = view.copylog(&lp.name).into_iter().map(|(p, _)| p).collect();
+        let problem = match record {
+            None => Some(("Copylog.tcf missing".to_string(), "Config\\Copylog.tcf".to_string())),
+            Some(r) if r.status != Status::Ok => Some((format!("unparsable: {}", r.reason), "[FILE SOURCE]".into())),
+            Some(_) => {
+                let missing: Vec<&str> = shared.iter().copied().filter(|p| !lines.contains(p)).collect();
+                if missing.is_empty() {
+                    None
+                } else if lines.iter().all(|l| l.starts_with("sites\\")) {
+                    Some(("only SITES\\ lines".to_string(), "lines for shared files".into()))
+                } else {
+                    let shown: Vec<&str> = missing.iter().take(5).copied().collect();
+                    let more = if missing.len() > 5 {
+                        format!(" and {} more", missing.len() - 5)
+                    } else {
+                        String::new()
+                    };
+                    Some((
+                        format!("no line for {}{}", shown.join(", "), more),
+                        "a line for every shared file".into(),
+                    ))
+                }
+            }
+        };
+        let Some((observed, expected)) = problem else { continue };
+        let site = lp.sites.join(" ");
+        let mut f = draft(
+            "F07",
+            &site,
+            &lp.name,
+            record.map(|r| r.path.as_str()).unwrap_or("Config\\Copylog.tcf"),
+        );
+        f.message = format!(
+            "Copylog.tcf on {}: {}. Clients log \"Couldn't find line in the FILE SOURCE section\" and retry.",
+            lp.name, observed
+        );
+        f.observed = observed;
+        f.expected = expected;
+        out.push(f.into_finding());
+    }
+}

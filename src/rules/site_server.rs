@@ -1,0 +1,371 @@
+//! What Inbox Manager, CIDM and LSM copy from the site server: CAP and
+//! logon point copies that differ from the site server's inboxes (F13,
+//! F16, F17, F19, F20, F21) and compver replication (F23, F24).
+
+use super::{CellMark, EstateView, FindingDraft};
+use crate::matrix::RowKey;
+use crate::model::{Artifact, FileRecord, Finding, Location, LocationKind};
+use crate::version::Version;
+use std::cmp::Ordering;
+
+/// A file Inbox Manager copies from the site server to every CAP, and the
+/// finding a differing copy raises.
+struct Replica {
+    /// Lower-case file name.
+    file: &'static str,
+    code: &'static str,
+    /// Whether a copy missing on the CAP is itself the failure.
+    missing_matters: bool,
+}
+
+const REPLICAS: &[Replica] = &[
+    Replica {
+        file: "swdist32.exe",
+        code: "F13",
+        missing_matters: false,
+    },
+    Replica {
+        file: "clicore.exe",
+        code: "F20",
+        missing_matters: false,
+    },
+    Replica {
+        file: "ccmcore.exe",
+        code: "F20",
+        missing_matters: false,
+    },
+    Replica {
+        file: "client.lkp",
+        code: "F17",
+        missing_matters: true,
+    },
+    Replica {
+        file: "cli_inst.cfg",
+        code: "F19",
+        missing_matters: true,
+    },
+    Replica {
+        file: "clibase.cfg",
+        code: "F19",
+        missing_matters: true,
+    },
+];
+
+/// CAP box and the site server inbox it is copied from.
+const BOXES: &[(&str, &str)] = &[
+    ("clicomp.box\\", "inboxes\\clicomp.src\\"),
+    ("clidata.box\\", "inboxes\\clidata.src\\"),
+];
+
+/// Logon point base files and the clicomp.src file they are copied from.
+const LOGON_COPIES: &[(&str, &str)] = &[
+    ("x86.bin\\clicore.exe", "inboxes\\clicomp.src\\base\\i386\\clicore.exe"),
+    (
+        "alpha.bin\\clicore.exe",
+        "inboxes\\clicomp.src\\base\\alpha\\clicore.exe",
+    ),
+];
+
+fn describe(record: &FileRecord) -> String {
+    format!(
+        "{} bytes, {}, sha256 {}",
+        record.size.map(|s| s.to_string()).unwrap_or_else(|| "?".into()),
+        record.modified.as_deref().unwrap_or("no date"),
+        record.sha256.as_deref().map(|h| &h[..h.len().min(12)]).unwrap_or("?")
+    )
+}
+
+fn same(a: &FileRecord, b: &FileRecord) -> bool {
+    a.sha256.is_some() && a.sha256 == b.sha256
+}
+
+fn site_of(location: &Location) -> String {
+    location.sites.first().cloned().unwrap_or_default()
+}
+
+/// F13, F17, F19, F20: a CAP copy that differs from (or, where it matters,
+/// is missing next to) the site server's.
+pub fn check_cap_copies(view: &EstateView, out: &mut Vec<Finding>) {
+    for cap in view.locations(LocationKind::Cap) {
+        let site = site_of(cap);
+        for server in view.site_locations(&site, LocationKind::SiteServer) {
+            for (cap_box, src_box) in BOXES {
+                for (path, src) in view.files(&server.name) {
+                    let Some(rest) = path.strip_prefix(src_box) else {
+                        continue;
+                    };
+                    let name = rest.rsplit('\\').next().unwrap_or(rest);
+                    let Some(replica) = REPLICAS.iter().find(|r| r.file == name) else {
+                        continue;
+                    };
+                    let cap_path = format!("{cap_box}{rest}");
+                    let (observed, what) = match view.file(&cap.name, &cap_path) {
+                        Some(copy) if same(copy, src) => continue,
+                        Some(copy) => (describe(copy), "differs from"),
+                        None if replica.missing_matters => ("missing".to_string(), "is missing next to"),
+                        None => continue,
+                    };
+                    let shown = view
+                        .file(&cap.name, &cap_path)
+                        .map(|r| r.path.clone())
+                        .unwrap_or(cap_path);
+                    out.push(
+                        FindingDraft {
+                            code: replica.code,
+                            severity: None,
+                            site: &site,
+                            location: &cap.name,
+                            path: &shown,
+                            observed,
+                            expected: format!("{} ({})", src.path, describe(src)),
+                            message: format!(
+                                "{}\\{} {} the site server's {}\\{}: Inbox Manager's copy failed or is pending.",
+                                cap.name, shown, what, server.name, src.path
+                            ),
+                            marks: Vec::new(),
+                        }
+                        .into_finding(),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// F16: clidata.src lacks Caplist.ini.
+pub fn check_caplist_in_clidata(view: &EstateView, out: &mut Vec<Finding>) {
+    for server in view.locations(LocationKind::SiteServer) {
+        if !view.has_folder(&server.name, "inboxes\\clidata.src")
+            || view.file(&server.name, "inboxes\\clidata.src\\caplist.ini").is_some()
+        {
+            continue;
+        }
+        let site = site_of(server);
+        let cap_copy = view
+            .site_locations(&site, LocationKind::Cap)
+            .into_iter()
+            .find(|c| view.file(&c.name, "clidata.box\\caplist.ini").is_some());
+        let hint = match cap_copy {
+            Some(c) => format!("; a copy exists on {}\\Clidata.box", c.name),
+            None => String::new(),
+        };
+        out.push(
+            FindingDraft {
+                code: "F16",
+                severity: None,
+                site: &site,
+                location: &server.name,
+                path: "Inboxes\\clidata.src\\Caplist.ini",
+                observed: "missing".into(),
+                expected: "Caplist.ini present".into(),
+                message: format!(
+                    "{} has no inboxes\\clidata.src\\Caplist.ini{hint}; remote client installs fail (\"Unable to read site data from CAP list file\").",
+                    server.name
+                ),
+                marks: Vec::new(),
+            }
+            .into_finding(),
+        );
+    }
+}
+
+/// F19 (logon point half) and F20 / F21 (logon point Clicore): logon point
+/// copies against the site server they come from.
+pub fn check_logon_copies(view: &EstateView, out: &mut Vec<Finding>) {
+    for lp in view.locations(LocationKind::LogonPoint) {
+        // Sites\<code>\Cli_inst.cfg is CIDM's clidata.src file (Q246331).
+        for site in &lp.sites {
+            let lp_path = format!("Sites\\{site}\\cli_inst.cfg");
+            let Some(copy) = view.file(&lp.name, &lp_path) else {
+                continue;
+            };
+            for server in view.site_locations(site, LocationKind::SiteServer) {
+                let Some(src) = view.file(&server.name, "inboxes\\clidata.src\\cli_inst.cfg") else {
+                    continue;
+                };
+                if same(copy, src) {
+                    continue;
+                }
+                out.push(
+                    FindingDraft {
+                        code: "F19",
+                        severity: None,
+                        site,
+                        location: &lp.name,
+                        path: &copy.path,
+                        observed: describe(copy),
+                        expected: format!("{}\\{} ({})", server.name, src.path, describe(src)),
+                        message: format!(
+                            "{}\\{} differs from site {site}'s clidata.src copy on {}: clients may get CRCs that do not match the programs.",
+                            lp.name, copy.path, server.name
+                        ),
+                        marks: Vec::new(),
+                    }
+                    .into_finding(),
+                );
+            }
+        }
+        let copylog = view.copylog(&lp.name);
+        for (lp_path, src_path) in LOGON_COPIES {
+            let Some(copy) = view.file(&lp.name, lp_path) else {
+                continue;
+            };
+            // F20: against the site Copylog names as the file's source.
+            if let Some((_, source)) = copylog.iter().find(|(p, _)| p == lp_path) {
+                for server in view.site_locations(source, LocationKind::SiteServer) {
+                    let Some(src) = view.file(&server.name, src_path) else {
+                        continue;
+                    };
+                    if same(copy, src) {
+                        continue;
+                    }
+                    out.push(
+                        FindingDraft {
+                            code: "F20",
+                            severity: None,
+                            site: source,
+                            location: &lp.name,
+                            path: &copy.path,
+                            observed: describe(copy),
+                            expected: format!("{}\\{} ({})", server.name, src.path, describe(src)),
+                            message: format!(
+                                "{}\\{} differs from {}\\{}, the copy of site {source} that Copylog.tcf names as its source.",
+                                lp.name, copy.path, server.name, src.path
+                            ),
+                            marks: Vec::new(),
+                        }
+                        .into_finding(),
+                    );
+                }
+            }
+            // F21: a site offering a newer base whose Clicore is dated older.
+            let Some(lp_base) = view.logon_base(lp) else { continue };
+            for site in &lp.sites {
+                let Some(site_base) = view.site_base(site) else {
+                    continue;
+                };
+                if site_base.compare(&lp_base.version) != Some(Ordering::Greater) {
+                    continue;
+                }
+                for server in view.site_locations(site, LocationKind::SiteServer) {
+                    let Some(src) = view.file(&server.name, src_path) else {
+                        continue;
+                    };
+                    let (Some(src_time), Some(lp_time)) = (&src.modified, &copy.modified) else {
+                        continue;
+                    };
+                    if same(copy, src) || src_time >= lp_time {
+                        continue;
+                    }
+                    out.push(
+                        FindingDraft {
+                            code: "F21",
+                            severity: None,
+                            site,
+                            location: &server.name,
+                            path: &src.path,
+                            observed: format!("{src_time} (site base {site_base})"),
+                            expected: format!("not older than {}\\{} ({lp_time})", lp.name, copy.path),
+                            message: format!(
+                                "Site {site} offers base {site_base}, newer than {}'s {}, but its {} is dated {src_time}, before the logon point's copy ({lp_time}); LSM will not update the logon point and new logon installs fail.",
+                                lp.name, lp_base.version, src.path
+                            ),
+                            marks: Vec::new(),
+                        }
+                        .into_finding(),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// F23 / F24: each CAP's compver.ini against the site server's (or, with
+/// no site server audited, against the site's other CAPs).
+pub fn check_compver_replication(view: &EstateView, out: &mut Vec<Finding>) {
+    for cap in view.locations(LocationKind::Cap) {
+        let site = site_of(cap);
+        let servers = view.site_locations(&site, LocationKind::SiteServer);
+        for stamp in view
+            .stamps(&cap.name)
+            .iter()
+            .filter(|s| s.artifact == Artifact::Compver)
+        {
+            let Some(cap_version) = Version::parse(&stamp.value) else {
+                continue;
+            };
+            let references: Vec<(&Location, Version)> = if servers.is_empty() {
+                view.site_locations(&site, LocationKind::Cap)
+                    .into_iter()
+                    .filter(|c| c.name != cap.name)
+                    .filter_map(|c| Some((c, view.offer(&c.name, &stamp.component)?)))
+                    .filter(|(_, v)| v.fields > cap_version.fields)
+                    .collect()
+            } else {
+                servers
+                    .iter()
+                    .filter_map(|s| Some((*s, view.offer(&s.name, &stamp.component)?)))
+                    .collect()
+            };
+            for (reference, ref_version) in references {
+                if ref_version.same_as(&cap_version) {
+                    continue;
+                }
+                let downgrade = reference.kind == LocationKind::SiteServer
+                    && cap_version.kind == ref_version.kind
+                    && cap_version.fields > ref_version.fields;
+                let (code, location, path, observed, expected, message) = if downgrade {
+                    (
+                        "F23",
+                        reference.name.as_str(),
+                        format!("Inboxes\\clicomp.src\\{}\\compver.ini", stamp.component),
+                        ref_version.text.clone(),
+                        format!("{} or newer, as on {}", cap_version, cap.name),
+                        format!(
+                            "{}'s clicomp.src {} compver.ini is {}, lower than {} on its CAP {}: a downgrade; clients at the higher version never take the files.",
+                            reference.name, stamp.component, ref_version, cap_version, cap.name
+                        ),
+                    )
+                } else {
+                    (
+                        "F24",
+                        cap.name.as_str(),
+                        stamp.path.clone(),
+                        cap_version.text.clone(),
+                        format!("{} as on {}", ref_version, reference.name),
+                        format!(
+                            "{} offers {} {} but {} has {}: replication lag or a failed Inbox Manager copy.",
+                            cap.name, stamp.component, cap_version, reference.name, ref_version
+                        ),
+                    )
+                };
+                out.push(
+                    FindingDraft {
+                        code,
+                        severity: None,
+                        site: &site,
+                        location,
+                        path: &path,
+                        observed,
+                        expected: expected.clone(),
+                        message,
+                        marks: vec![CellMark {
+                            row: RowKey::new(&stamp.component, Artifact::Compver, ""),
+                            location: if downgrade {
+                                reference.name.clone()
+                            } else {
+                                cap.name.clone()
+                            },
+                            expected: if downgrade {
+                                cap_version.text.clone()
+                            } else {
+                                ref_version.text.clone()
+                            },
+                        }],
+                    }
+                    .into_finding(),
+                );
+            }
+        }
+    }
+}

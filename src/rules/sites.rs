@@ -1,0 +1,144 @@
+//! Which sites take part in a logon point: missing site folders (F09),
+//! orphaned ones (F10), Senior.lst (F11) and reserved site codes (F27).
+
+use super::{EstateView, FindingDraft};
+use crate::catalog::RESERVED_SITE_CODES;
+use crate::model::{Artifact, Finding, LocationKind};
+use std::collections::BTreeSet;
+
+/// Files a participating site needs in `Sites\<code>` (reference 3.2).
+const SITE_FILES: &[&str] = &["netconf.ncf", "cli_inst.cfg"];
+
+fn finding(
+    code: &'static str,
+    site: &str,
+    location: &str,
+    path: &str,
+    observed: String,
+    expected: String,
+    message: String,
+) -> Finding {
+    FindingDraft {
+        code,
+        severity: None,
+        site,
+        location,
+        path,
+        observed,
+        expected,
+        message,
+        marks: Vec::new(),
+    }
+    .into_finding()
+}
+
+/// F09: a site with an LCF whose Sites folder is missing or incomplete.
+pub fn check_participants_have_site_folder(view: &EstateView, out: &mut Vec<Finding>) {
+    for lp in view.locations(LocationKind::LogonPoint) {
+        for code in view.lcf_sites(&lp.name) {
+            let folder = format!("Sites\\{code}");
+            let missing: Vec<&str> = SITE_FILES
+                .iter()
+                .copied()
+                .filter(|f| view.file(&lp.name, &format!("{folder}\\{f}")).is_none())
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
+            let observed = if view.has_folder(&lp.name, &folder) {
+                format!("{folder} lacks {}", missing.join(", "))
+            } else {
+                format!("no {folder} (or empty)")
+            };
+            out.push(finding(
+                "F09",
+                &code,
+                &lp.name,
+                &folder,
+                observed.clone(),
+                format!("{folder}\\NETCONF.NCF and Cli_inst.cfg"),
+                format!(
+                    "Site {code} takes part in {} ({code}_cfg.lcf) but {observed}; its clients cannot read Netconf.ncf and deinstall.",
+                    lp.name
+                ),
+            ));
+        }
+    }
+}
+
+/// F10: a Sites folder for a site no audited logon point has an LCF for.
+pub fn check_orphan_site_folders(view: &EstateView, out: &mut Vec<Finding>) {
+    let known = view.lcf_sites_anywhere();
+    for lp in view.locations(LocationKind::LogonPoint) {
+        let here = view.lcf_sites(&lp.name);
+        if here.is_empty() {
+            continue;
+        }
+        for code in lp.sites.iter().filter(|s| !known.contains(s)) {
+            out.push(finding(
+                "F10",
+                code,
+                &lp.name,
+                &format!("Sites\\{code}"),
+                format!("Sites\\{code} without {code}_cfg.lcf"),
+                format!("Sites folders only for participating sites ({})", here.join(", ")),
+                format!(
+                    "{} keeps Sites\\{code} although no audited logon point has {code}_cfg.lcf: the site left (or was removed); clients may still try to install to it.",
+                    lp.name
+                ),
+            ));
+        }
+    }
+}
+
+/// F11: Senior.lst must start with the upper-case code of a participant.
+pub fn check_senior_list(view: &EstateView, out: &mut Vec<Finding>) {
+    for lp in view.locations(LocationKind::LogonPoint) {
+        let Some(stamp) = view.stamp(&lp.name, "", Artifact::SeniorSite, "") else {
+            continue;
+        };
+        let participants = match view.lcf_sites(&lp.name) {
+            lcf if lcf.is_empty() => lp.sites.clone(),
+            lcf => lcf,
+        };
+        let code = stamp.value.as_str();
+        if participants.iter().any(|p| p == code) {
+            continue;
+        }
+        let why = if participants.iter().any(|p| p.eq_ignore_ascii_case(code)) {
+            "is not in upper case (LSM compares site codes case-sensitively)"
+        } else {
+            "is not a site that takes part in the logon point"
+        };
+        out.push(finding(
+            "F11",
+            code,
+            &lp.name,
+            &stamp.path,
+            code.to_string(),
+            format!("one of {}", participants.join(", ")),
+            format!("Senior.lst on {} names {code:?}, which {why}.", lp.name),
+        ));
+    }
+}
+
+/// F27: a site code that is a reserved device name.
+pub fn check_reserved_site_codes(view: &EstateView, out: &mut Vec<Finding>) {
+    for location in &view.estate.locations {
+        let mut codes: BTreeSet<String> = location.sites.iter().cloned().collect();
+        if location.kind == LocationKind::LogonPoint {
+            codes.extend(view.lcf_sites(&location.name));
+        }
+        for code in codes.iter().filter(|c| RESERVED_SITE_CODES.contains(&c.as_str())) {
+            out.push(finding(
+                "F27",
+                code,
+                &location.name,
+                "",
+                code.clone(),
+                "a site code other than CON, PRN, AUX, NUL".into(),
+                format!("Site code {code} is a reserved device name: LSM cannot create Sites\\{code} on logon points."),
+            ));
+        }
+    }
+}

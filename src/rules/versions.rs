@@ -1,0 +1,131 @@
+//! Version stamps that are wrong on their own: a revision that does not
+//! match its build (F22), hotfix compver variants left unrenamed (F25) and
+//! the withdrawn SP3 RC9 build (F26).
+
+use super::{CellMark, EstateView, FindingDraft};
+use crate::catalog::{Severity, WITHDRAWN_VERSIONS};
+use crate::matrix::RowKey;
+use crate::model::{Artifact, Finding};
+use crate::version::Version;
+
+/// Stamps that carry an SMS version of the site or logon point.
+const VERSION_ARTIFACTS: &[Artifact] = &[Artifact::Compver, Artifact::LogonSiteCompver, Artifact::LogonBinary];
+
+fn mark(stamp: &crate::model::Stamp, expected: &str) -> Vec<CellMark> {
+    vec![CellMark {
+        row: RowKey::new(&stamp.component, stamp.artifact, &stamp.detail),
+        location: stamp.location.clone(),
+        expected: expected.to_string(),
+    }]
+}
+
+/// F22 and F26 over every version stamp.
+pub fn check_version_stamps(view: &EstateView, out: &mut Vec<Finding>) {
+    for stamp in &view.estate.stamps {
+        if !VERSION_ARTIFACTS.contains(&stamp.artifact) {
+            continue;
+        }
+        let Some(version) = Version::parse(&stamp.value).filter(Version::is_sms) else {
+            continue;
+        };
+        let site = stamp.site.clone().unwrap_or_default();
+        if stamp.artifact != Artifact::LogonBinary && !version.build_agrees_with_sp() {
+            let release = version.release().map(|r| r.build).unwrap_or_default();
+            let expected = crate::catalog::RELEASES
+                .iter()
+                .filter(|r| r.build == release)
+                .map(|r| format!("2.00.{}.{}xxx", r.build, r.sp))
+                .collect::<Vec<_>>()
+                .join(" or ");
+            out.push(
+                FindingDraft {
+                    code: "F22",
+                    severity: None,
+                    site: &site,
+                    location: &stamp.location,
+                    path: &stamp.path,
+                    observed: version.text.clone(),
+                    expected: expected.clone(),
+                    message: format!(
+                        "{}\\{} reads {}: its service-pack digit does not match build {} (left by an early hotfix such as Q240921); later hotfixes compare against a wrong level.",
+                        stamp.location, stamp.path, version, release
+                    ),
+                    marks: mark(stamp, &expected),
+                }
+                .into_finding(),
+            );
+        }
+        if let Some((_, name)) = WITHDRAWN_VERSIONS.iter().find(|(fields, _)| version.fields == *fields) {
+            out.push(
+                FindingDraft {
+                    code: "F26",
+                    severity: None,
+                    site: &site,
+                    location: &stamp.location,
+                    path: &stamp.path,
+                    observed: format!("{} ({name})", version.text),
+                    expected: "a released build (SP3 is 2.00.1493.3010 or later)".into(),
+                    message: format!(
+                        "{}\\{} is {} , the withdrawn {name}: client agent setting changes do not propagate.",
+                        stamp.location, stamp.path, version
+                    ),
+                    marks: mark(stamp, "2.00.1493.3010"),
+                }
+                .into_finding(),
+            );
+        }
+    }
+}
+
+/// F25: a hotfix-named compver variant beside compver.ini.
+pub fn check_compver_variants(view: &EstateView, out: &mut Vec<Finding>) {
+    for stamp in view
+        .estate
+        .stamps
+        .iter()
+        .filter(|s| s.artifact == Artifact::CompverVariant)
+    {
+        let site = stamp.site.clone().unwrap_or_default();
+        let variant = Version::parse(&stamp.value);
+        let current = view.offer(&stamp.location, &stamp.component);
+        let newer = match (&variant, &current) {
+            (Some(v), Some(c)) => v.kind == c.kind && v.fields > c.fields,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        let severity = if newer { Severity::Warning } else { Severity::Info };
+        let current_text = current
+            .as_ref()
+            .map(|c| c.text.clone())
+            .unwrap_or_else(|| "(missing)".into());
+        out.push(
+            FindingDraft {
+                code: "F25",
+                severity: Some(severity),
+                site: &site,
+                location: &stamp.location,
+                path: &stamp.path,
+                observed: format!(
+                    "{} {} beside compver.ini {}",
+                    stamp.detail,
+                    variant.as_ref().map(|v| v.text.as_str()).unwrap_or("(no version)"),
+                    current_text
+                ),
+                expected: "only compver.ini".into(),
+                message: if newer {
+                    format!(
+                        "{}\\{} carries a newer version than the {} compver.ini ({}): the hotfix's rename step was skipped, so clients are not offered it.",
+                        stamp.location, stamp.path, stamp.component, current_text
+                    )
+                } else {
+                    format!(
+                        "{}\\{} is a left-over hotfix compver variant (not newer than compver.ini {}).",
+                        stamp.location, stamp.path, current_text
+                    )
+                },
+                marks: Vec::new(),
+            }
+            .into_finding(),
+        );
+    }
+}

@@ -1,0 +1,400 @@
+//! One test per implemented check of the catalogue: a tree built to
+//! trigger it, and the healthy tree (or a near miss) that must not.
+
+mod common;
+
+use assert_cmd::Command;
+use common::estate::*;
+use smsaudit::catalog::CHECKS;
+use std::path::Path;
+
+/// One site alone on its logon point: the healthy baseline.
+fn lone(base: &str) -> EstateBuilder {
+    let e = EstateBuilder::new();
+    e.site("SRVA", "AAA", base).logon_point("DC1", &["AAA"], "AAA", base);
+    e
+}
+
+/// AAA at `a` and BBB at `b` share DC1, whose base is BBB's.
+fn shared(a: &str, b: &str) -> EstateBuilder {
+    let e = EstateBuilder::new();
+    e.site("SRVA", "AAA", a)
+        .site("SRVB", "BBB", b)
+        .logon_point("DC1", &["AAA", "BBB"], "BBB", b);
+    e
+}
+
+fn has(e: &EstateBuilder, code: &str) -> bool {
+    e.codes().iter().any(|c| c == code)
+}
+
+fn assert_clean(e: &EstateBuilder) {
+    let audit = e.audit();
+    let findings: Vec<String> = audit
+        .findings
+        .iter()
+        .map(|f| format!("{} {}", f.code, f.message))
+        .collect();
+    assert!(findings.is_empty(), "healthy estate has findings: {findings:#?}");
+}
+
+#[test]
+fn healthy_estates_have_no_findings() {
+    for base in [RTM, SP1, SP2, SP3] {
+        assert_clean(&lone(base));
+        assert_clean(&shared(base, base));
+    }
+}
+
+#[test]
+fn f01_logon_base_newer_than_cap() {
+    let e = shared(RTM, SP1);
+    let audit = e.audit();
+    let f = audit.findings.iter().find(|f| f.code == "F01").expect("F01");
+    assert_eq!(f.site, "AAA");
+    assert!(f.message.contains("identical"), "{}", f.message);
+    assert!(!has(&shared(SP1, SP1), "F01"));
+}
+
+#[test]
+fn f02_cfg_without_version_under_newer_base() {
+    let e = EstateBuilder::new();
+    e.site_with("SRVA", "AAA", RTM, false)
+        .site("SRVB", "BBB", SP1)
+        .logon_point("DC1", &["AAA", "BBB"], "BBB", SP1);
+    assert!(has(&e, "F02"));
+    assert!(!has(&shared(RTM, SP1), "F02"));
+}
+
+#[test]
+fn f03_cap_release_below_sp2_logon_clicore() {
+    assert!(has(&shared(SP1, SP2), "F03"));
+    assert!(!has(&shared(RTM, SP1), "F03"));
+    assert!(!has(&shared(SP2, SP2), "F03"));
+}
+
+#[test]
+fn f04_copylog_names_site_of_other_release() {
+    let e = shared(SP1, SP2);
+    e.copylog(
+        "DC1",
+        "[FILE SOURCE]\r\nX86.BIN\\CLICORE.EXE=AAA\r\nX86.BIN\\SMSBOOT1.EXE=BBB\r\nX86.BIN\\BOOT32WN.EXE=BBB\r\nX86.BIN\\SLWNT32.EXE=BBB\r\nI386\\NTLGDSCA.EXE=BBB",
+    );
+    assert!(has(&e, "F04"));
+    assert!(!has(&shared(SP1, SP2), "F04"));
+}
+
+#[test]
+fn f05_copylog_site_without_configuration() {
+    let e = lone(SP2);
+    e.remove("DC1/SMSLOGON/Sites/AAA/cli_inst.cfg");
+    assert!(has(&e, "F05"));
+    assert!(!has(&lone(SP2), "F05"));
+}
+
+#[test]
+fn f06_copylog_names_removed_site() {
+    let e = lone(SP2);
+    e.copylog(
+        "DC1",
+        "[FILE SOURCE]\r\nX86.BIN\\CLICORE.EXE=OLD\r\nX86.BIN\\SMSBOOT1.EXE=AAA\r\nX86.BIN\\BOOT32WN.EXE=AAA\r\nX86.BIN\\SLWNT32.EXE=AAA\r\nI386\\NTLGDSCA.EXE=AAA\r\nSITES\\AAA\\cli_inst.cfg=AAA",
+    );
+    let codes = e.codes();
+    assert!(codes.contains(&"F06".to_string()), "{codes:?}");
+    assert!(!has(&lone(SP2), "F06"));
+}
+
+#[test]
+fn f07_copylog_lacks_shared_files() {
+    let e = lone(SP2);
+    e.copylog("DC1", "[FILE SOURCE]\r\nSITES\\AAA\\cli_inst.cfg=AAA");
+    assert!(has(&e, "F07"));
+    let e = lone(SP2);
+    e.file("DC1/SMSLOGON/x86.bin/bootdwn.exe", "new");
+    assert!(has(&e, "F07"));
+    let e = lone(SP2);
+    e.remove("DC1/SMSLOGON/Config/copylog.tcf");
+    assert!(has(&e, "F07"));
+}
+
+#[test]
+fn f08_sharing_sites_at_different_sp2_releases() {
+    assert!(has(&shared(SP2, SP3), "F08"));
+    assert!(!has(&shared(RTM, SP1), "F08"));
+}
+
+#[test]
+fn f09_participant_without_site_files() {
+    let e = lone(SP2);
+    e.remove("DC1/SMSLOGON/Sites/AAA/NETCONF.NCF");
+    assert!(has(&e, "F09"));
+}
+
+#[test]
+fn f10_orphaned_site_folder() {
+    let e = lone(SP2);
+    e.file("DC1/SMSLOGON/Sites/OLD/cli_inst.cfg", "x");
+    assert!(has(&e, "F10"));
+    // A folder for a site that still has an LCF is not orphaned.
+    assert!(!has(&shared(SP2, SP2), "F10"));
+}
+
+#[test]
+fn f11_senior_list_names_no_participant() {
+    let e = shared(SP2, SP2);
+    e.file("DC1/SMSLOGON/Sitescfg/Senior.lst", "bbb\r\n");
+    assert!(has(&e, "F11"));
+    let e = shared(SP2, SP2);
+    e.file("DC1/SMSLOGON/Sitescfg/Senior.lst", "BBB\r\n");
+    assert!(!has(&e, "F11"));
+}
+
+#[test]
+fn f12_lock_token_in_offerinf() {
+    let e = lone(SP3);
+    e.file("SRVA/CAP_AAA/offerinf.box/Inboxlck.tok", "");
+    assert_eq!(e.codes(), vec!["F12"]);
+}
+
+#[test]
+fn f13_swdist_stuck() {
+    let e = lone(SP3);
+    e.file("SRVA/CAP_AAA/clicomp.box/SWDist/inboxlck.tok", "");
+    assert_eq!(e.codes(), vec!["F13"]);
+    let e = lone(SP3);
+    e.file("SRVA/CAP_AAA/clicomp.box/SWDist/i386/swdist32.exe", "half a copy");
+    assert_eq!(e.codes(), vec!["F13"]);
+}
+
+#[test]
+fn f14_instruction_names_missing_offer() {
+    let e = lone(SP2);
+    e.remove("SRVA/CAP_AAA/offerinf.box/AAA00001.ofr");
+    assert_eq!(e.codes(), vec!["F14"]);
+    let e = lone(SP2);
+    e.file("SRVA/CAP_AAA/offerinf.box/AAA00001.ofr", "");
+    assert_eq!(e.codes(), vec!["F14"]);
+    // A truncated .ins is a deleted advertisement, not a fault.
+    let e = lone(SP2);
+    e.file("SRVA/CAP_AAA/offerinf.box/AAA00001.ins", "");
+    assert!(e.codes().is_empty());
+}
+
+#[test]
+fn f16_caplist_missing_from_clidata_src() {
+    let e = lone(SP2);
+    e.remove("SRVA/SMS_AAA/inboxes/clidata.src/caplist.ini");
+    assert_eq!(e.codes(), vec!["F16"]);
+}
+
+#[test]
+fn f17_client_lkp_differs() {
+    let e = lone(SP2);
+    e.file("SRVA/CAP_AAA/clidata.box/client.lkp", "[Resync]\r\nold\r\n");
+    assert_eq!(e.codes(), vec!["F17"]);
+}
+
+#[test]
+fn f19_cli_inst_differs() {
+    let e = lone(SP2);
+    e.file("DC1/SMSLOGON/Sites/AAA/cli_inst.cfg", "stale CRCs");
+    assert_eq!(e.codes(), vec!["F19"]);
+    let e = lone(SP2);
+    e.file("SRVA/CAP_AAA/clidata.box/clibase.cfg", "stale CRCs");
+    assert_eq!(e.codes(), vec!["F19"]);
+}
+
+#[test]
+fn f20_clicore_differs() {
+    let e = lone(SP3);
+    e.file("SRVA/CAP_AAA/clicomp.box/base/i386/clicore.exe", "corrupt");
+    assert_eq!(e.codes(), vec!["F20"]);
+    let e = lone(SP3);
+    e.file("DC1/SMSLOGON/x86.bin/CLICORE.EXE", "corrupt");
+    assert!(has(&e, "F20"));
+}
+
+#[test]
+fn f21_site_clicore_dated_before_logon_copy() {
+    let build = |src_days: u64| {
+        let e = EstateBuilder::new();
+        e.site("SRVA", "AAA", "2.00.1493.4009")
+            .site("SRVB", "BBB", SP3)
+            .logon_point("DC1", &["AAA", "BBB"], "BBB", SP3)
+            .dated("DC1/SMSLOGON/x86.bin/CLICORE.EXE", 700)
+            .dated("SRVA/SMS_AAA/inboxes/clicomp.src/base/i386/clicore.exe", src_days);
+        e
+    };
+    assert!(has(&build(383), "F21"));
+    assert!(!has(&build(748), "F21"));
+}
+
+#[test]
+fn f22_revision_does_not_match_build() {
+    let e = lone(SP1);
+    for rel in [
+        "SRVA/CAP_AAA/clicomp.box/base/compver.ini",
+        "SRVA/SMS_AAA/inboxes/clicomp.src/base/compver.ini",
+    ] {
+        e.file(rel, compver("2.00.1380.2004"));
+    }
+    assert!(has(&e, "F22"));
+}
+
+#[test]
+fn f23_site_server_compver_lower_than_cap() {
+    let e = lone(SP1);
+    // The CAP got a hotfix the site server's clicomp.src no longer has.
+    e.file(
+        "SRVA/CAP_AAA/clicomp.box/remctrl/compver.ini",
+        compver("2.00.1380.1056"),
+    );
+    assert_eq!(e.codes(), vec!["F23"]);
+}
+
+#[test]
+fn f24_cap_compver_behind_site_server() {
+    let e = lone(SP1);
+    e.file("SRVA/CAP_AAA/clicomp.box/hinv/compver.ini", compver("2.00.1239.0000"));
+    assert!(has(&e, "F24"));
+    assert!(!has(&e, "F23"));
+}
+
+#[test]
+fn f25_unrenamed_compver_variant() {
+    let e = lone(SP1);
+    e.file(
+        "SRVA/CAP_AAA/clicomp.box/smsapm32/Compver1110.ini",
+        compver("2.00.1380.1110"),
+    );
+    let audit = e.audit();
+    let f = audit.findings.iter().find(|f| f.code == "F25").expect("F25");
+    assert_eq!(f.severity, smsaudit::catalog::Severity::Warning);
+    let e = lone(SP2);
+    e.file(
+        "SRVA/CAP_AAA/clicomp.box/smsapm32/Compver1110.ini",
+        compver("2.00.1380.1110"),
+    );
+    let audit = e.audit();
+    assert_eq!(audit.findings[0].severity, smsaudit::catalog::Severity::Info);
+}
+
+#[test]
+fn f26_withdrawn_sp3_rc9() {
+    let e = lone("2.00.1493.3009");
+    assert!(has(&e, "F26"));
+    assert!(!has(&lone("2.00.1493.3010"), "F26"));
+}
+
+#[test]
+fn f27_reserved_site_code() {
+    let e = lone(SP2);
+    e.site("SRVP", "PRN", SP2);
+    assert_eq!(e.codes(), vec!["F27"]);
+}
+
+fn sample() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-shares")
+}
+
+#[test]
+fn healthy_sample_part_has_no_findings() {
+    let config = smsaudit::Config::new(vec![sample().join("SERVER3"), sample().join("DC3")]);
+    let audit = smsaudit::run_audit(&config);
+    assert_eq!(audit.summary.locations, 3);
+    assert!(audit.findings.is_empty(), "{:#?}", audit.findings);
+}
+
+#[test]
+fn full_sample_names_q236596_for_ms1_on_dc1_and_dc2() {
+    let audit = smsaudit::run_audit(&smsaudit::Config::new(vec![sample()]));
+    let f01: Vec<(&str, &str)> = audit
+        .findings
+        .iter()
+        .filter(|f| f.code == "F01")
+        .map(|f| (f.site.as_str(), f.location.as_str()))
+        .collect();
+    assert_eq!(f01, vec![("MS1", r"\\DC1\SMSLOGON"), ("MS1", r"\\DC2\SMSLOGON")]);
+    assert!(
+        audit.findings.iter().all(|f| f.kb.contains("Q236596")),
+        "{:#?}",
+        audit.findings
+    );
+    assert!(audit.findings.iter().all(|f| f.site == "MS1"));
+}
+
+#[test]
+fn upgrade_check_names_the_group_through_the_binary() {
+    let out = tempfile::tempdir().unwrap();
+    let output = Command::cargo_bin("smsaudit")
+        .unwrap()
+        .arg("audit")
+        .arg(sample())
+        .arg("-o")
+        .arg(out.path())
+        .args(["--fail-on", "never", "--upgrade", "ms2", "--to", "SP2"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("must move together: {MS1, MS2}"), "{stderr}");
+    let csv = std::fs::read_to_string(out.path().join("upgrade.csv")).unwrap();
+    assert!(csv.contains("MS1,left behind,2.00.1239.0000 (RTM),yes"), "{csv}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("audit.json")).unwrap()).unwrap();
+    assert_eq!(json["upgrade"]["groups"][0]["sites"], serde_json::json!(["MS1", "MS2"]));
+    assert_eq!(json["upgrade"]["safe"], serde_json::json!(false));
+    // LN1 shares nothing: safe, and no upgrade.csv row names another site.
+    let out2 = tempfile::tempdir().unwrap();
+    Command::cargo_bin("smsaudit")
+        .unwrap()
+        .arg("audit")
+        .arg(sample())
+        .arg("-o")
+        .arg(out2.path())
+        .args(["--fail-on", "never", "--upgrade", "LN1", "--to", "2.00.1493.4009"])
+        .assert()
+        .success();
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out2.path().join("audit.json")).unwrap()).unwrap();
+    assert_eq!(json["upgrade"]["safe"], serde_json::json!(true));
+    Command::cargo_bin("smsaudit")
+        .unwrap()
+        .arg("audit")
+        .arg(sample())
+        .args(["--upgrade", "MS1", "--to", "SP9"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn rules_lists_all_32_and_explain_says_what_is_not_checked() {
+    let out = Command::cargo_bin("smsaudit").unwrap().arg("rules").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for check in CHECKS {
+        assert!(text.contains(check.code), "{}", check.code);
+    }
+    assert!(text.contains("not checked: needs share and NTFS ACLs"));
+    let out = Command::cargo_bin("smsaudit")
+        .unwrap()
+        .args(["explain", "F32"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Not checked:"));
+    let out = Command::cargo_bin("smsaudit")
+        .unwrap()
+        .args(["explain", "Q264630"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("F03") && text.contains("F04"), "{text}");
+}
+
+#[test]
+fn every_implemented_check_has_a_test_here() {
+    let source = include_str!("findings.rs");
+    for check in CHECKS.iter().filter(|c| c.implemented() && c.code.starts_with('F')) {
+        let name = format!("fn {}_", check.code.to_ascii_lowercase());
+        assert!(source.contains(&name), "no test for {}", check.code);
+    }
+}
