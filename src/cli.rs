@@ -2,10 +2,12 @@
 //! validated [`Config`]; nothing below sees clap.
 
 use crate::catalog::Severity;
-use crate::config::{self, Config};
+use crate::config::{self, Config, Faults};
+use crate::inventory::Inventory;
 use crate::report::CsvFlavor;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -14,7 +16,8 @@ use std::path::PathBuf;
     about = "Audit SMS 2.0 CAPs, logon points and site server shares for version mismatches",
     long_about = "Audit SMS 2.0 client access points (CAP_<site>), logon points (SMSLOGON) and site server \
 shares (SMS_<site>) for version mismatches before clients run into them (KB Q236596 and its family).\n\n\
-Exit codes: 0 clean, 1 findings at or above --fail-on, 2 could not run."
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 could not run, 3 some locations unreadable, \
+4 drift since the baseline."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -32,14 +35,37 @@ pub enum CliCommand {
         /// A check code such as F01, or a KB article such as Q236596.
         key: String,
     },
+    /// Compare two saved audit.json files without rescanning; writes drift.csv.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The earlier audit.json.
+    pub old: PathBuf,
+    /// The later audit.json.
+    pub new: PathBuf,
+    /// Folder to write drift.csv to; without it, drift.csv goes to stdout.
+    #[arg(short, long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// CSV dialect (see `audit --help`).
+    #[arg(long, value_enum, default_value_t = CsvArg::Machine)]
+    pub csv: CsvArg,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
     /// Shares (\\SERVER\CAP_MS1, /mnt/SERVER1/CAP_MS1) or folders that hold
     /// <SERVER>/<SHARE> folders.
-    #[arg(required = true, value_name = "ROOT")]
+    #[arg(value_name = "ROOT", required_unless_present = "inventory")]
     pub roots: Vec<PathBuf>,
+    /// An inventory (TOML) naming the estate's sites, CAPs, site servers,
+    /// domains and logon points; its shares are audited too.
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+    /// A previous audit.json: report what changed since, in drift.csv.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
     /// Folder for the reports; created if missing.
     #[arg(short, long, value_name = "DIR", default_value = "smsaudit-report")]
     pub out: PathBuf,
@@ -56,7 +82,24 @@ pub struct AuditArgs {
     /// How many folder levels below each root to look for shares.
     #[arg(long, value_name = "N", default_value_t = config::DEFAULT_DISCOVER_DEPTH)]
     pub depth: usize,
-    /// Print nothing but errors.
+    /// Seconds a location may take before it is reported as not answering
+    /// and the audit goes on without it; 0 for no limit.
+    #[arg(long, value_name = "SECONDS", default_value_t = config::DEFAULT_LOCATION_TIMEOUT.as_secs())]
+    pub location_timeout: u64,
+    /// Locations of one server crawled at the same time.
+    #[arg(long, value_name = "N", default_value_t = config::DEFAULT_PER_SERVER)]
+    pub per_server: usize,
+    /// Share-relative paths not to audit (glob, case-insensitive, `/` or
+    /// `\`), e.g. `--exclude '*.log' --exclude 'ddr.box/*'`. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Write a log of what was read, skipped and why to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Print that log to stderr as well.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Print nothing but errors (no progress, no summary).
     #[arg(short, long)]
     pub quiet: bool,
 }
@@ -78,9 +121,15 @@ pub enum CsvArg {
 /// What the program was asked to do, validated.
 #[derive(Debug)]
 pub enum Command {
-    Audit(AuditCommand),
+    Audit(Box<AuditCommand>),
     Rules,
     Explain(String),
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        out: Option<PathBuf>,
+        csv: CsvFlavor,
+    },
 }
 
 #[derive(Debug)]
@@ -89,6 +138,18 @@ pub struct AuditCommand {
     pub out: PathBuf,
     pub csv: CsvFlavor,
     pub quiet: bool,
+    pub verbose: bool,
+    pub log: Option<PathBuf>,
+    pub baseline: Option<PathBuf>,
+}
+
+impl CsvArg {
+    fn flavor(self) -> CsvFlavor {
+        match self {
+            CsvArg::Spreadsheet => CsvFlavor::Spreadsheet,
+            CsvArg::Machine => CsvFlavor::Machine,
+        }
+    }
 }
 
 impl Cli {
@@ -96,6 +157,12 @@ impl Cli {
         match self.command {
             CliCommand::Rules => Ok(Command::Rules),
             CliCommand::Explain { key } => Ok(Command::Explain(key)),
+            CliCommand::Diff(args) => Ok(Command::Diff {
+                old: args.old,
+                new: args.new,
+                out: args.out,
+                csv: args.csv.flavor(),
+            }),
             CliCommand::Audit(args) => {
                 let mut config = Config::new(args.roots);
                 if let Some(jobs) = args.jobs {
@@ -111,15 +178,31 @@ impl Cli {
                     FailOn::Info => Some(Severity::Info),
                     FailOn::Never => None,
                 };
-                Ok(Command::Audit(AuditCommand {
+                config.location_timeout =
+                    (args.location_timeout > 0).then(|| Duration::from_secs(args.location_timeout));
+                if args.per_server == 0 {
+                    return Err("--per-server must be at least 1".into());
+                }
+                config.per_server = args.per_server;
+                config.faults = Faults::from_env();
+                if let Some(path) = &args.inventory {
+                    let inventory = Inventory::load(path).map_err(|e| format!("{e:#}"))?;
+                    config.exclude.extend(inventory.exclude.iter().cloned());
+                    config.inventory = Some(inventory);
+                }
+                config.exclude.extend(args.exclude);
+                for pattern in &config.exclude {
+                    glob::Pattern::new(pattern).map_err(|e| format!("bad --exclude pattern {pattern:?}: {e}"))?;
+                }
+                Ok(Command::Audit(Box::new(AuditCommand {
                     config,
                     out: args.out,
-                    csv: match args.csv {
-                        CsvArg::Spreadsheet => CsvFlavor::Spreadsheet,
-                        CsvArg::Machine => CsvFlavor::Machine,
-                    },
+                    csv: args.csv.flavor(),
                     quiet: args.quiet,
-                }))
+                    verbose: args.verbose,
+                    log: args.log,
+                    baseline: args.baseline,
+                })))
             }
         }
     }

@@ -1,10 +1,16 @@
 //! Validated settings for one audit. Nothing below this module sees clap.
 
 use crate::catalog::Severity;
+use crate::inventory::Inventory;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// How many folder levels below a root discovery looks for shares.
 pub const DEFAULT_DISCOVER_DEPTH: usize = 3;
+/// How long one location may take before it is reported as not answering.
+pub const DEFAULT_LOCATION_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// How many locations of one server are crawled at the same time.
+pub const DEFAULT_PER_SERVER: usize = 4;
 
 /// Everything an audit needs to know, built from the command line.
 #[derive(Debug, Clone)]
@@ -19,6 +25,17 @@ pub struct Config {
     pub fail_on: Option<Severity>,
     /// Largest file whose content is kept in memory to be parsed.
     pub max_parse_bytes: u64,
+    /// A location still being read after this long is reported as not
+    /// answering and the audit goes on without it. `None`: no limit.
+    pub location_timeout: Option<Duration>,
+    /// Locations of one server crawled at once.
+    pub per_server: usize,
+    /// Glob patterns of share-relative paths not to audit.
+    pub exclude: Vec<String>,
+    /// The estate as the admin describes it, if given.
+    pub inventory: Option<Inventory>,
+    /// Faults injected for tests and benchmarks.
+    pub faults: Faults,
 }
 
 impl Config {
@@ -30,6 +47,11 @@ impl Config {
             jobs: default_jobs(),
             fail_on: Some(Severity::Warning),
             max_parse_bytes: 64 * 1024 * 1024,
+            location_timeout: Some(DEFAULT_LOCATION_TIMEOUT),
+            per_server: DEFAULT_PER_SERVER,
+            exclude: Vec::new(),
+            inventory: None,
+            faults: Faults::default(),
         }
     }
 }
@@ -38,4 +60,26 @@ impl Config {
 pub fn default_jobs() -> usize {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     (cores * 2).clamp(2, 16)
+}
+
+/// A seam for testing slow and dead shares without a real network:
+/// `SMSAUDIT_FAULT_STALL` names locations (substring of `\\SERVER\SHARE`)
+/// whose crawl never returns; `SMSAUDIT_FAULT_LATENCY_MS` adds a delay to
+/// every directory entry and file open, like a WAN link.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    pub stall: Option<String>,
+    pub latency: Option<Duration>,
+}
+
+impl Faults {
+    pub fn from_env() -> Faults {
+        Faults {
+            stall: std::env::var("SMSAUDIT_FAULT_STALL").ok().filter(|s| !s.is_empty()),
+            latency: std::env::var("SMSAUDIT_FAULT_LATENCY_MS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .map(Duration::from_millis),
+        }
+    }
 }

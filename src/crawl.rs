@@ -11,11 +11,42 @@ use crate::model::{FileKind, FileRecord, Location, Status};
 use crate::names;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, VecDeque};
 use std::fs::{File, Metadata};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant, SystemTime};
 use walkdir::WalkDir;
+
+/// Share-relative paths the user asked not to audit, matched without
+/// regard to case or to `\` versus `/`.
+struct Exclusions(Vec<glob::Pattern>);
+
+impl Exclusions {
+    fn new(patterns: &[String]) -> Exclusions {
+        Exclusions(
+            patterns
+                .iter()
+                .filter_map(|p| glob::Pattern::new(&p.replace('\\', "/")).ok())
+                .collect(),
+        )
+    }
+
+    fn matches(&self, relative: &str) -> bool {
+        if self.0.is_empty() {
+            return false;
+        }
+        let options = glob::MatchOptions {
+            case_sensitive: false,
+            require_literal_separator: false,
+            require_literal_leading_dot: false,
+        };
+        let path = relative.replace('\\', "/");
+        self.0.iter().any(|p| p.matches_with(&path, options))
+    }
+}
 
 /// Read buffer size: large enough for full-speed hashing, small enough to
 /// keep many files in flight without memory growth.
@@ -28,22 +59,107 @@ pub struct CrawledLocation {
     pub files: Vec<(FileRecord, Detail)>,
 }
 
-/// Crawls every location concurrently on a pool of `config.jobs` threads.
-pub fn crawl_all(locations: Vec<Discovered>, config: &Config) -> Vec<CrawledLocation> {
+/// Live counters for a progress display; the crawl only adds to them.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub locations_total: AtomicUsize,
+    pub locations_done: AtomicUsize,
+    pub files: AtomicU64,
+    pub bytes: AtomicU64,
+}
+
+/// Crawls every location. Each location runs on a thread of its own, at
+/// most `config.jobs` at once and `config.per_server` per server, and hashes
+/// its files on a shared pool of `config.jobs` threads. A location that does
+/// not finish within `config.location_timeout` is reported as not answering:
+/// a read stuck in the kernel cannot be cancelled, so its thread is left
+/// behind and the audit goes on.
+pub fn crawl_all(locations: Vec<Discovered>, config: &Config, progress: Arc<Progress>) -> Vec<CrawledLocation> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.jobs.max(1))
-        .thread_name(|i| format!("smsaudit-crawl-{i}"))
-        .build();
-    let work = || {
-        locations
-            .into_par_iter()
-            .map(|d| crawl_location(d, config))
-            .collect::<Vec<_>>()
-    };
-    match pool {
-        Ok(pool) => pool.install(work),
-        // Could not start threads: crawl on the global pool instead.
-        Err(_) => work(),
+        .thread_name(|i| format!("smsaudit-hash-{i}"))
+        .build()
+        .ok()
+        .map(Arc::new);
+    let shared = Arc::new(config.clone());
+    progress.locations_total.store(locations.len(), Ordering::Relaxed);
+    let (sender, receiver) = mpsc::channel::<(usize, CrawledLocation)>();
+    let mut results: Vec<Option<CrawledLocation>> = (0..locations.len()).map(|_| None).collect();
+    let mut pending: VecDeque<(usize, Discovered)> = locations.into_iter().enumerate().collect();
+    let mut running: BTreeMap<usize, (Instant, Location)> = BTreeMap::new();
+    let max_running = config.jobs.max(1);
+    let per_server = config.per_server.max(1);
+    loop {
+        let mut index = 0;
+        while running.len() < max_running && index < pending.len() {
+            let server = pending[index].1.location.server.to_ascii_uppercase();
+            let busy = running
+                .values()
+                .filter(|(_, l)| l.server.eq_ignore_ascii_case(&server))
+                .count();
+            if busy >= per_server {
+                index += 1;
+                continue;
+            }
+            let Some((slot, discovered)) = pending.remove(index) else {
+                break;
+            };
+            running.insert(slot, (Instant::now(), discovered.location.clone()));
+            let (sender, config, pool, progress) = (sender.clone(), shared.clone(), pool.clone(), progress.clone());
+            let spawned = std::thread::Builder::new()
+                .name("smsaudit-location".into())
+                .spawn(move || {
+                    let crawled = crawl_location(discovered, &config, pool.as_deref(), &progress);
+                    let _ = sender.send((slot, crawled));
+                });
+            if let Err(err) = spawned {
+                let (_, location) = running.remove(&slot).unwrap_or_else(|| unreachable!());
+                results[slot] = Some(not_crawled(location, format!("cannot start a thread: {err}")));
+            }
+        }
+        if running.is_empty() {
+            break;
+        }
+        let next_deadline = config
+            .location_timeout
+            .and_then(|t| running.values().map(|(started, _)| *started + t).min());
+        let wait = next_deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+            .unwrap_or(Duration::from_secs(3600));
+        match receiver.recv_timeout(wait) {
+            Ok((slot, crawled)) => {
+                if running.remove(&slot).is_some() {
+                    results[slot] = Some(crawled);
+                    progress.locations_done.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        if let Some(timeout) = config.location_timeout {
+            let expired: Vec<usize> = running
+                .iter()
+                .filter(|(_, (started, _))| started.elapsed() >= timeout)
+                .map(|(slot, _)| *slot)
+                .collect();
+            for slot in expired {
+                if let Some((_, location)) = running.remove(&slot) {
+                    let reason = format!("timed out after {} s: the share stopped answering", timeout.as_secs());
+                    results[slot] = Some(not_crawled(location, reason));
+                    progress.locations_done.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+    results.into_iter().flatten().collect()
+}
+
+fn not_crawled(mut location: Location, reason: String) -> CrawledLocation {
+    location.status = Status::Unreadable;
+    location.reason = reason;
+    CrawledLocation {
+        location,
+        files: Vec::new(),
     }
 }
 
@@ -55,7 +171,12 @@ struct Entry {
     kind: FileKind,
 }
 
-fn crawl_location(discovered: Discovered, config: &Config) -> CrawledLocation {
+fn crawl_location(
+    discovered: Discovered,
+    config: &Config,
+    pool: Option<&rayon::ThreadPool>,
+    progress: &Progress,
+) -> CrawledLocation {
     let Discovered { mut location, path } = discovered;
     if location.status != Status::Ok {
         return CrawledLocation {
@@ -63,9 +184,25 @@ fn crawl_location(discovered: Discovered, config: &Config) -> CrawledLocation {
             files: Vec::new(),
         };
     }
+    if let Some(stall) = &config.faults.stall {
+        if location.name.to_ascii_lowercase().contains(&stall.to_ascii_lowercase()) {
+            loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+        }
+    }
+    let exclude = Exclusions::new(&config.exclude);
     let mut entries = Vec::new();
     let mut rows = Vec::new();
-    for item in WalkDir::new(&path).follow_links(false).min_depth(1) {
+    let walk = WalkDir::new(&path)
+        .follow_links(false)
+        .min_depth(1)
+        .into_iter()
+        .filter_entry(|e| !exclude.matches(&names::share_relative(&path, e.path())));
+    for item in walk {
+        if let Some(latency) = config.faults.latency {
+            std::thread::sleep(latency);
+        }
         match item {
             Ok(entry) => {
                 let relative = names::share_relative(&path, entry.path());
@@ -124,10 +261,21 @@ fn crawl_location(discovered: Discovered, config: &Config) -> CrawledLocation {
             }
         }
     }
-    let read: Vec<(FileRecord, Detail)> = entries
-        .into_par_iter()
-        .map(|entry| read_file(&location, entry, config))
-        .collect();
+    let hash_all = || -> Vec<(FileRecord, Detail)> {
+        entries
+            .into_par_iter()
+            .map(|entry| {
+                let read = read_file(&location, entry, config);
+                progress.files.fetch_add(1, Ordering::Relaxed);
+                progress.bytes.fetch_add(read.0.size.unwrap_or(0), Ordering::Relaxed);
+                read
+            })
+            .collect()
+    };
+    let read = match pool {
+        Some(pool) => pool.install(hash_all),
+        None => hash_all(),
+    };
     location.files = read.iter().filter(|(r, _)| r.sha256.is_some()).count() as u64;
     location.bytes = read
         .iter()
@@ -188,6 +336,9 @@ fn read_file(location: &Location, entry: Entry, config: &Config) -> (FileRecord,
         status: Status::Ok,
         reason: String::new(),
     };
+    if let Some(latency) = config.faults.latency {
+        std::thread::sleep(latency);
+    }
     match hash_file(&entry.path, entry.kind, config.max_parse_bytes) {
         Ok(read) => {
             record.size = Some(read.size);

@@ -1,17 +1,89 @@
 //! Roots to locations: finds CAP, logon point and site server shares under
 //! each root, names them `\\SERVER\SHARE` and reads their site codes.
 
+use crate::config::Config;
+use crate::inventory::InventoryShare;
 use crate::model::{Location, LocationKind, Status};
 use crate::names;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 /// A share to crawl: its location record plus the real path to read.
 #[derive(Debug, Clone)]
 pub struct Discovered {
     pub location: Location,
     pub path: PathBuf,
+}
+
+/// Finds every share the inventory names and every share under the roots.
+/// Roots are searched concurrently; one that does not answer within the
+/// location timeout becomes an unreadable location, as does one that is
+/// missing or holds no share.
+pub fn discover_all(config: &Config) -> Vec<Discovered> {
+    let mut jobs: Vec<Job> = Vec::new();
+    if let Some(inventory) = &config.inventory {
+        for share in inventory.shares() {
+            let path = share.path.clone();
+            jobs.push((path, Box::new(move || vec![discover_known(&share)])));
+        }
+    }
+    for root in &config.roots {
+        let (root, depth) = (root.clone(), config.discover_depth);
+        jobs.push((
+            root.clone(),
+            Box::new(move || discover(std::slice::from_ref(&root), depth)),
+        ));
+    }
+    let mut found = run_with_deadline(jobs, config.location_timeout);
+    make_names_unique(&mut found);
+    found
+}
+
+type Job = (PathBuf, Box<dyn FnOnce() -> Vec<Discovered> + Send>);
+
+/// Runs each job on its own thread and keeps what finishes in time; a job
+/// stuck in a kernel call cannot be cancelled, so it is left behind.
+fn run_with_deadline(jobs: Vec<Job>, timeout: Option<Duration>) -> Vec<Discovered> {
+    let (sender, receiver) = mpsc::channel();
+    let mut results: Vec<Option<Vec<Discovered>>> = (0..jobs.len()).map(|_| None).collect();
+    let mut roots = Vec::new();
+    for (index, (root, job)) in jobs.into_iter().enumerate() {
+        roots.push(root);
+        let sender = sender.clone();
+        let spawned = std::thread::Builder::new()
+            .name("smsaudit-discover".into())
+            .spawn(move || {
+                let _ = sender.send((index, job()));
+            });
+        if let Err(err) = spawned {
+            results[index] = Some(vec![unreadable_root(
+                &roots[index],
+                &format!("cannot start a thread: {err}"),
+            )]);
+        }
+    }
+    drop(sender);
+    let deadline = timeout.map(|t| Instant::now() + t);
+    while results.iter().any(Option::is_none) {
+        let received = match deadline {
+            Some(deadline) => receiver.recv_timeout(deadline.saturating_duration_since(Instant::now())),
+            None => receiver.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+        };
+        match received {
+            Ok((index, found)) => results[index] = Some(found),
+            Err(_) => break,
+        }
+    }
+    results
+        .into_iter()
+        .zip(&roots)
+        .flat_map(|(result, root)| {
+            result.unwrap_or_else(|| vec![unreadable_root(root, "timed out: the root did not answer")])
+        })
+        .collect()
 }
 
 /// Finds every share under the roots, looking at most `depth` levels down.
@@ -36,8 +108,25 @@ pub fn discover(roots: &[PathBuf], depth: usize) -> Vec<Discovered> {
             Err(err) => found.push(unreadable_root(root, &format!("cannot read: {err}"))),
         }
     }
-    make_names_unique(&mut found);
     found
+}
+
+/// A share the inventory names: its kind, name and sites are known, so it
+/// is a location even when it is missing or empty.
+fn discover_known(share: &InventoryShare) -> Discovered {
+    let mut discovered = describe(&share.path, share.kind);
+    let location = &mut discovered.location;
+    location.server = share.server.clone();
+    location.share = share.share.clone();
+    location.name = names::location_name(&share.server, &share.share);
+    location.sites.extend(share.sites.iter().cloned());
+    location.sites.sort();
+    location.sites.dedup();
+    if let Err(err) = fs::metadata(&share.path) {
+        location.status = Status::Unreadable;
+        location.reason = format!("cannot read: {err}");
+    }
+    discovered
 }
 
 fn scan(dir: &Path, depth: usize, found: &mut Vec<Discovered>) {
@@ -197,7 +286,7 @@ fn child_path_ci(dir: &Path, parts: &[&str]) -> Option<PathBuf> {
 /// or copies under different roots) keep distinct names.
 fn make_names_unique(found: &mut Vec<Discovered>) {
     let mut seen_paths = std::collections::HashSet::new();
-    found.retain(|d| seen_paths.insert(d.path.clone()));
+    found.retain(|d| seen_paths.insert(fs::canonicalize(&d.path).unwrap_or_else(|_| d.path.clone())));
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for d in found.iter_mut() {
         let key = d.location.name.to_ascii_uppercase();

@@ -21,6 +21,7 @@ fn run(command: Command) -> ExitCode {
         Command::Audit(audit) => smsaudit::app::audit(&audit),
         Command::Rules => smsaudit::app::rules(),
         Command::Explain(key) => smsaudit::app::explain(&key),
+        Command::Diff { old, new, out, csv } => smsaudit::app::diff(&old, &new, out.as_deref(), csv),
     };
     result.unwrap_or_else(|err| {
         eprintln!("smsaudit: {err:#}");

@@ -222,6 +222,10 @@ pub struct Audit {
     pub findings: Vec<Finding>,
     pub stamps: Vec<Stamp>,
     pub files: Vec<FileRecord>,
+    /// The baseline this audit was compared with, if any.
+    pub baseline: Option<String>,
+    /// Changes since the baseline; `None` without one.
+    pub drift: Option<Vec<crate::drift::Change>>,
 }
 
 /// Locations, files and stamps after the crawl and extraction.
@@ -291,6 +295,8 @@ impl Audit {
             findings,
             stamps,
             files,
+            baseline: None,
+            drift: None,
         }
     }
 

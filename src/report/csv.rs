@@ -126,6 +126,24 @@ pub fn findings(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
     table.finish()
 }
 
+/// `drift.csv`: one row per change since the baseline.
+pub fn drift(changes: &[crate::drift::Change], flavor: CsvFlavor) -> Result<Vec<u8>> {
+    let mut table = Table::new(flavor);
+    table.row(["change", "location", "path", "old_path", "what", "old", "new"])?;
+    for c in changes {
+        table.row([
+            c.change.as_str(),
+            &c.location,
+            &c.path,
+            &c.old_path,
+            &c.what,
+            &c.old,
+            &c.new,
+        ])?;
+    }
+    table.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

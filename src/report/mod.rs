@@ -49,12 +49,16 @@ pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf>
 }
 
 /// Writes the standard set of reports: matrix.csv, files.csv,
-/// findings.csv and audit.json. Returns the paths written.
+/// findings.csv, drift.csv (with a baseline) and audit.json. Returns the paths written.
 pub fn write_all(audit: &Audit, dir: &Path, flavor: CsvFlavor) -> Result<Vec<PathBuf>> {
-    Ok(vec![
+    let mut written = vec![
         write_atomically(dir, "matrix.csv", &csv::matrix(audit, flavor)?)?,
         write_atomically(dir, "files.csv", &csv::files(audit, flavor)?)?,
         write_atomically(dir, "findings.csv", &csv::findings(audit, flavor)?)?,
-        write_atomically(dir, "audit.json", &json::audit(audit)?)?,
-    ])
+    ];
+    if let Some(drift) = &audit.drift {
+        written.push(write_atomically(dir, "drift.csv", &csv::drift(drift, flavor)?)?);
+    }
+    written.push(write_atomically(dir, "audit.json", &json::audit(audit)?)?);
+    Ok(written)
 }

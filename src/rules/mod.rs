@@ -2,6 +2,7 @@
 //! an [`EstateView`]; the catalogue (codes, KB numbers, fixes) is in
 //! [`crate::catalog`].
 
+mod inventory;
 mod logon;
 mod view;
 
@@ -10,6 +11,17 @@ pub use view::{EstateView, LogonBase};
 use crate::catalog::{self, Severity};
 use crate::matrix::RowKey;
 use crate::model::{Estate, Finding};
+
+/// Checks of the audit against the inventory, and of unreadable locations.
+pub fn inventory_checks(estate: &Estate, inventory: Option<&crate::inventory::Inventory>) -> Vec<Finding> {
+    let view = EstateView::new(estate);
+    let mut findings = Vec::new();
+    inventory::check_unreadable_locations(&view, &mut findings);
+    if let Some(inventory) = inventory {
+        inventory::check_expected_release(&view, inventory, &mut findings);
+    }
+    findings
+}
 
 /// Evaluates every check over the estate.
 pub fn evaluate(estate: &Estate) -> Vec<Finding> {

@@ -1,50 +1,67 @@
-//! Helpers shared by the integration tests: finding the external tools
-//! some tests compare against.
+//! Shared helpers for the integration tests.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
-/// Whether CI asked for every external tool to be present.
-pub fn external_required() -> bool {
-    std::env::var("SMSAUDIT_REQUIRE_EXTERNAL").is_ok_and(|v| v == "1")
-}
-
-/// Where `name` is on PATH, if anywhere.
-pub fn find_tool(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| is_executable(candidate))
-}
-
-fn is_executable(path: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        path.metadata()
-            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-            .unwrap_or(false)
-    }
-    #[cfg(not(unix))]
-    {
-        path.is_file()
-    }
-}
-
-/// True when `name` is installed. Otherwise prints "skipping: <name> not
-/// installed" and returns false, or panics when SMSAUDIT_REQUIRE_EXTERNAL=1.
+/// Whether an external tool is on PATH. When it is not, the test says so
+/// and skips, unless SMSAUDIT_REQUIRE_EXTERNAL=1 (CI), where it fails.
 pub fn require_tool(name: &str) -> bool {
-    require(name, find_tool(name).is_some())
+    let found = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
+        .unwrap_or(false);
+    if !found {
+        if std::env::var("SMSAUDIT_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
+            panic!("{name} is required (SMSAUDIT_REQUIRE_EXTERNAL=1) but not installed");
+        }
+        eprintln!("skipping: {name} not installed");
+    }
+    found
 }
 
-/// [`require_tool`] for a prerequisite that is not a program on PATH.
-pub fn require(what: &str, present: bool) -> bool {
-    if present {
-        return true;
+/// The bundled sample estate.
+pub fn sample_shares() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-shares")
+}
+
+/// Writes a file, creating its folders, with CRLF line ends like Windows.
+pub fn write(root: &Path, relative: &str, text: &str) {
+    write_bytes(root, relative, text.replace('\n', "\r\n").as_bytes());
+}
+
+pub fn write_bytes(root: &Path, relative: &str, bytes: &[u8]) {
+    let path = root.join(relative);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Copies a tree (regular files and folders only).
+pub fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else if entry.file_type().is_file() {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
     }
-    if external_required() {
-        panic!("{what} not installed, and SMSAUDIT_REQUIRE_EXTERNAL=1");
-    }
-    eprintln!("skipping: {what} not installed");
-    false
+}
+
+/// Parses a machine-flavour CSV into rows of cells (header included).
+pub fn read_csv(path: &Path) -> Vec<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_path(path).unwrap();
+    reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+/// Rows of a CSV as maps from header to value.
+pub fn read_csv_maps(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let rows = read_csv(path);
+    let header = rows[0].clone();
+    rows[1..]
+        .iter()
+        .map(|r| header.iter().cloned().zip(r.iter().cloned()).collect())
+        .collect()
 }

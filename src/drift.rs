@@ -1,0 +1,390 @@
+//! Drift between two audits: files added, removed, changed or moved, and
+//! version stamps that changed, per location. Works on saved `audit.json`
+//! files, so two snapshots can be compared without rescanning.
+
+use crate::model::Audit;
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// The parts of an `audit.json` that drift is computed from.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Snapshot {
+    #[serde(default)]
+    pub locations: Vec<SnapshotLocation>,
+    #[serde(default)]
+    pub files: Vec<SnapshotFile>,
+    #[serde(default)]
+    pub stamps: Vec<SnapshotStamp>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SnapshotLocation {
+    pub name: String,
+    pub status: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SnapshotFile {
+    pub location: String,
+    pub path: String,
+    pub size: Option<u64>,
+    pub modified: Option<String>,
+    pub sha256: Option<String>,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SnapshotStamp {
+    pub location: String,
+    pub component: String,
+    pub artifact: String,
+    #[serde(default)]
+    pub detail: String,
+    pub value: String,
+    pub path: String,
+}
+
+/// What kind of change a drift row reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    LocationAdded,
+    LocationRemoved,
+    LocationUnreadable,
+    Added,
+    Removed,
+    Changed,
+    Moved,
+    Version,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::LocationAdded => "location_added",
+            ChangeKind::LocationRemoved => "location_removed",
+            ChangeKind::LocationUnreadable => "location_unreadable",
+            ChangeKind::Added => "added",
+            ChangeKind::Removed => "removed",
+            ChangeKind::Changed => "changed",
+            ChangeKind::Moved => "moved",
+            ChangeKind::Version => "version",
+        }
+    }
+}
+
+/// One row of `drift.csv`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Change {
+    pub location: String,
+    pub path: String,
+    pub change: ChangeKind,
+    /// For a move: where the file was before.
+    pub old_path: String,
+    /// What changed: `content, size, modified time`, or the stamp's item.
+    pub what: String,
+    pub old: String,
+    pub new: String,
+}
+
+impl Snapshot {
+    pub fn load(path: &Path) -> Result<Snapshot> {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read baseline {}", path.display()))?;
+        serde_json::from_slice(&bytes)
+            .with_context(|| format!("baseline {} is not an smsaudit audit.json", path.display()))
+    }
+
+    pub fn of(audit: &Audit) -> Snapshot {
+        let value = serde_json::to_value(audit).unwrap_or_default();
+        serde_json::from_value(value).unwrap_or(Snapshot {
+            locations: Vec::new(),
+            files: Vec::new(),
+            stamps: Vec::new(),
+        })
+    }
+}
+
+/// Everything that changed from `old` to `new`, sorted. A location that is
+/// unreadable in either snapshot gives one row, not a row per file.
+pub fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
+    let mut changes = Vec::new();
+    let old_locations: BTreeMap<&str, &SnapshotLocation> = old.locations.iter().map(|l| (l.name.as_str(), l)).collect();
+    let new_locations: BTreeMap<&str, &SnapshotLocation> = new.locations.iter().map(|l| (l.name.as_str(), l)).collect();
+    let mut comparable: BTreeSet<&str> = BTreeSet::new();
+    for (name, location) in &new_locations {
+        match old_locations.get(name) {
+            None => changes.push(location_change(name, ChangeKind::LocationAdded, "", &location.status)),
+            Some(before) if location.status != "ok" && before.status == "ok" => changes.push(location_change(
+                name,
+                ChangeKind::LocationUnreadable,
+                "ok",
+                &format!("{}: {}", location.status, location.reason),
+            )),
+            Some(before) if location.status == "ok" && before.status == "ok" => {
+                comparable.insert(name);
+            }
+            Some(_) => {}
+        }
+    }
+    for (name, location) in &old_locations {
+        if !new_locations.contains_key(name) {
+            changes.push(location_change(name, ChangeKind::LocationRemoved, &location.status, ""));
+        }
+    }
+    compare_files(old, new, &comparable, &mut changes);
+    compare_stamps(old, new, &comparable, &mut changes);
+    changes.sort();
+    changes
+}
+
+fn location_change(name: &str, change: ChangeKind, old: &str, new: &str) -> Change {
+    Change {
+        location: name.to_string(),
+        path: String::new(),
+        change,
+        old_path: String::new(),
+        what: "location".into(),
+        old: old.to_string(),
+        new: new.to_string(),
+    }
+}
+
+fn compare_files(old: &Snapshot, new: &Snapshot, comparable: &BTreeSet<&str>, changes: &mut Vec<Change>) {
+    let index = |s: &'_ Snapshot| -> BTreeMap<(String, String), SnapshotFile> {
+        s.files
+            .iter()
+            .filter(|f| comparable.contains(f.location.as_str()))
+            .map(|f| ((f.location.clone(), f.path.clone()), f.clone()))
+            .collect()
+    };
+    let (before, after) = (index(old), index(new));
+    let mut removed: Vec<&SnapshotFile> = Vec::new();
+    let mut added: Vec<&SnapshotFile> = Vec::new();
+    for (key, file) in &after {
+        match before.get(key) {
+            None => added.push(file),
+            Some(previous) => {
+                let mut what = Vec::new();
+                if previous.sha256 != file.sha256 && previous.sha256.is_some() && file.sha256.is_some() {
+                    what.push("content");
+                }
+                if previous.size != file.size {
+                    what.push("size");
+                }
+                if previous.modified != file.modified {
+                    what.push("modified time");
+                }
+                if previous.status != file.status {
+                    what.push("status");
+                }
+                if !what.is_empty() {
+                    changes.push(Change {
+                        location: file.location.clone(),
+                        path: file.path.clone(),
+                        change: ChangeKind::Changed,
+                        old_path: String::new(),
+                        what: what.join(", "),
+                        old: describe(previous),
+                        new: describe(file),
+                    });
+                }
+            }
+        }
+    }
+    for (key, file) in &before {
+        if !after.contains_key(key) {
+            removed.push(file);
+        }
+    }
+    // A removed and an added file with the same hash in one location is a move.
+    let mut moved_from: BTreeSet<(String, String)> = BTreeSet::new();
+    for file in &added {
+        let origin = file.sha256.as_ref().and_then(|hash| {
+            removed.iter().find(|r| {
+                r.location == file.location
+                    && r.sha256.as_ref() == Some(hash)
+                    && !moved_from.contains(&(r.location.clone(), r.path.clone()))
+            })
+        });
+        match origin {
+            Some(origin) => {
+                moved_from.insert((origin.location.clone(), origin.path.clone()));
+                changes.push(Change {
+                    location: file.location.clone(),
+                    path: file.path.clone(),
+                    change: ChangeKind::Moved,
+                    old_path: origin.path.clone(),
+                    what: "path".into(),
+                    old: origin.path.clone(),
+                    new: file.path.clone(),
+                });
+            }
+            None => changes.push(Change {
+                location: file.location.clone(),
+                path: file.path.clone(),
+                change: ChangeKind::Added,
+                old_path: String::new(),
+                what: "file".into(),
+                old: String::new(),
+                new: describe(file),
+            }),
+        }
+    }
+    for file in removed {
+        if !moved_from.contains(&(file.location.clone(), file.path.clone())) {
+            changes.push(Change {
+                location: file.location.clone(),
+                path: file.path.clone(),
+                change: ChangeKind::Removed,
+                old_path: String::new(),
+                what: "file".into(),
+                old: describe(file),
+                new: String::new(),
+            });
+        }
+    }
+}
+
+/// `size 67, modified 2001-01-18T00:00:00Z, sha256 ab12...`, or the status.
+fn describe(file: &SnapshotFile) -> String {
+    let mut parts = Vec::new();
+    if file.status != "ok" {
+        parts.push(file.status.clone());
+    }
+    if let Some(size) = file.size {
+        parts.push(format!("size {size}"));
+    }
+    if let Some(modified) = &file.modified {
+        parts.push(format!("modified {modified}"));
+    }
+    if let Some(hash) = &file.sha256 {
+        parts.push(format!("sha256 {hash}"));
+    }
+    parts.join(", ")
+}
+
+fn compare_stamps(old: &Snapshot, new: &Snapshot, comparable: &BTreeSet<&str>, changes: &mut Vec<Change>) {
+    type Key = (String, String, String, String);
+    let index = |s: &'_ Snapshot| -> BTreeMap<Key, SnapshotStamp> {
+        s.stamps
+            .iter()
+            .filter(|st| comparable.contains(st.location.as_str()))
+            .map(|st| {
+                let key = (
+                    st.location.clone(),
+                    st.component.clone(),
+                    st.artifact.clone(),
+                    st.detail.clone(),
+                );
+                (key, st.clone())
+            })
+            .collect()
+    };
+    let (before, after) = (index(old), index(new));
+    let keys: BTreeSet<&Key> = before.keys().chain(after.keys()).collect();
+    for key in keys {
+        let (was, now) = (before.get(key), after.get(key));
+        let old_value = was.map(|s| s.value.as_str());
+        let new_value = now.map(|s| s.value.as_str());
+        if old_value == new_value {
+            continue;
+        }
+        let stamp = now
+            .or(was)
+            .unwrap_or_else(|| unreachable!("key comes from one of the maps"));
+        let item = if stamp.detail.is_empty() {
+            format!("{} {}", stamp.component, stamp.artifact)
+        } else {
+            format!("{} {} {}", stamp.component, stamp.artifact, stamp.detail)
+        };
+        let show = |v: Option<&str>| match v {
+            None => "(none)".to_string(),
+            Some("") => "(empty)".to_string(),
+            Some(v) => v.to_string(),
+        };
+        changes.push(Change {
+            location: stamp.location.clone(),
+            path: stamp.path.clone(),
+            change: ChangeKind::Version,
+            old_path: String::new(),
+            what: item,
+            old: show(old_value),
+            new: show(new_value),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, hash: &str, modified: &str) -> SnapshotFile {
+        SnapshotFile {
+            location: r"\\S\CAP_AB1".into(),
+            path: path.into(),
+            size: Some(1),
+            modified: Some(modified.into()),
+            sha256: Some(hash.into()),
+            status: "ok".into(),
+        }
+    }
+
+    fn snapshot(files: Vec<SnapshotFile>) -> Snapshot {
+        Snapshot {
+            locations: vec![SnapshotLocation {
+                name: r"\\S\CAP_AB1".into(),
+                status: "ok".into(),
+                reason: String::new(),
+            }],
+            files,
+            stamps: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn classifies_each_change_once() {
+        let old = snapshot(vec![
+            file("same", "a", "t1"),
+            file("edited", "b", "t1"),
+            file("touched", "c", "t1"),
+            file("old-name", "d", "t1"),
+            file("gone", "e", "t1"),
+        ]);
+        let new = snapshot(vec![
+            file("same", "a", "t1"),
+            file("edited", "B", "t2"),
+            file("touched", "c", "t2"),
+            file("new-name", "d", "t1"),
+            file("fresh", "f", "t1"),
+        ]);
+        let changes = compare(&old, &new);
+        let summary: Vec<(&str, &str, &str)> = changes
+            .iter()
+            .map(|c| (c.path.as_str(), c.change.as_str(), c.what.as_str()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("edited", "changed", "content, modified time"),
+                ("fresh", "added", "file"),
+                ("gone", "removed", "file"),
+                ("new-name", "moved", "path"),
+                ("touched", "changed", "modified time"),
+            ]
+        );
+    }
+
+    #[test]
+    fn unreadable_location_is_one_row() {
+        let old = snapshot(vec![file("a", "a", "t")]);
+        let mut new = snapshot(Vec::new());
+        new.locations[0].status = "unreadable".into();
+        let changes = compare(&old, &new);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].change, ChangeKind::LocationUnreadable);
+    }
+}

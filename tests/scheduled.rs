@@ -1,0 +1,284 @@
+//! Scheduled-audit scenarios in the Tripwire style: baseline, mutate, audit
+//! again; inventory files; dead shares; exit codes; logs.
+
+mod common;
+
+use assert_cmd::Command;
+use common::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+fn smsaudit() -> Command {
+    let mut cmd = Command::cargo_bin("smsaudit").unwrap();
+    cmd.timeout(Duration::from_secs(120));
+    cmd
+}
+
+/// Audits the healthy part of a copy of sample-shares (site LN1 on SERVER3
+/// and DC3), where the only reason for a non-zero exit is drift.
+fn audit_healthy(estate: &Path, out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    smsaudit()
+        .arg("audit")
+        .arg(estate.join("SERVER3"))
+        .arg(estate.join("DC3"))
+        .arg("--out")
+        .arg(out)
+        .args(["--csv", "machine", "--quiet"])
+        .args(extra)
+        .assert()
+}
+
+fn drift_rows(out: &Path) -> Vec<(String, String, String)> {
+    read_csv_maps(&out.join("drift.csv"))
+        .into_iter()
+        .map(|r| (r["change"].clone(), r["path"].clone(), r["what"].clone()))
+        .collect()
+}
+
+fn estate_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&sample_shares(), dir.path());
+    dir
+}
+
+#[test]
+fn unchanged_estate_has_no_drift_and_exits_zero() {
+    let estate = estate_copy();
+    let base = tempfile::tempdir().unwrap();
+    let again = tempfile::tempdir().unwrap();
+    audit_healthy(estate.path(), base.path(), &[]).code(0);
+    let baseline = base.path().join("audit.json");
+    audit_healthy(estate.path(), again.path(), &["--baseline", baseline.to_str().unwrap()]).code(0);
+    assert!(drift_rows(again.path()).is_empty());
+}
+
+#[test]
+fn each_kind_of_change_is_reported_once() {
+    let estate = estate_copy();
+    let base = tempfile::tempdir().unwrap();
+    audit_healthy(estate.path(), base.path(), &[]).code(0);
+
+    let cap = estate.path().join("SERVER3/CAP_LN1");
+    // content
+    std::fs::write(cap.join("clidata.box/client.lkp"), "[Resync]\r\nAll=1\r\n").unwrap();
+    // time only
+    let touched = std::fs::File::options()
+        .write(true)
+        .open(cap.join("clidata.box/clibase.cfg"))
+        .unwrap();
+    touched
+        .set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000))
+        .unwrap();
+    drop(touched);
+    // rename
+    std::fs::rename(
+        cap.join("pkginfo.box/LN100001.pkg"),
+        cap.join("pkginfo.box/LN100002.pkg"),
+    )
+    .unwrap();
+    // delete
+    std::fs::remove_file(cap.join("clifiles.box/hinv/sms_def.mof")).unwrap();
+    // add
+    std::fs::write(cap.join("offerinf.box/LN100009.ofr"), "[Offer]\r\n").unwrap();
+    // CFG value
+    let cfg = cap.join("clicomp.box/sinv.CFG");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, text.replace("Version=2.00.1493.2006", "Version=2.00.1493.2007")).unwrap();
+    // compver
+    std::fs::write(
+        cap.join("clicomp.box/sinv/compver.ini"),
+        "[Version]\r\nVersion=2.00.1493.2007\r\n",
+    )
+    .unwrap();
+
+    let out = tempfile::tempdir().unwrap();
+    let baseline = base.path().join("audit.json");
+    audit_healthy(estate.path(), out.path(), &["--baseline", baseline.to_str().unwrap()]).code(4);
+    // The modification time is kept to the second, so an edit made within
+    // the same second as the baseline shows as content only.
+    let rows: Vec<(String, String, String)> = drift_rows(out.path())
+        .into_iter()
+        .map(|(change, path, what)| (change, path, what.trim_end_matches(", modified time").to_string()))
+        .collect();
+    let expected: Vec<(String, String, String)> = [
+        ("added", r"offerinf.box\LN100009.ofr", "file"),
+        ("changed", r"clicomp.box\sinv.CFG", "content"),
+        ("changed", r"clicomp.box\sinv\compver.ini", "content"),
+        ("changed", r"clidata.box\clibase.cfg", "modified time"),
+        ("changed", r"clidata.box\client.lkp", "content, size"),
+        ("moved", r"pkginfo.box\LN100002.pkg", "path"),
+        ("removed", r"clifiles.box\hinv\sms_def.mof", "file"),
+        ("version", r"clicomp.box\sinv.CFG", "sinv cfg"),
+        ("version", r"clicomp.box\sinv\compver.ini", "sinv compver"),
+    ]
+    .iter()
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    .collect();
+    let mut sorted = rows.clone();
+    sorted.sort();
+    assert_eq!(sorted, expected, "{rows:#?}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("audit.json")).unwrap()).unwrap();
+    assert_eq!(json["drift"].as_array().unwrap().len(), expected.len());
+
+    // The same comparison from the two saved audits, without rescanning.
+    let diff = smsaudit()
+        .arg("diff")
+        .arg(&baseline)
+        .arg(out.path().join("audit.json"))
+        .assert()
+        .code(4);
+    let stdout = String::from_utf8(diff.get_output().stdout.clone()).unwrap();
+    assert_eq!(stdout.lines().count(), expected.len() + 1);
+    assert!(stdout.contains(r"moved,\\SERVER3\CAP_LN1,pkginfo.box\LN100002.pkg,pkginfo.box\LN100001.pkg"));
+}
+
+#[test]
+fn a_share_that_never_answers_does_not_stop_the_audit() {
+    let out = tempfile::tempdir().unwrap();
+    let assert = smsaudit()
+        .env("SMSAUDIT_FAULT_STALL", r"\\SERVER3\CAP_LN1")
+        .arg("audit")
+        .arg(sample_shares())
+        .arg("--out")
+        .arg(out.path())
+        .args([
+            "--csv",
+            "machine",
+            "--quiet",
+            "--location-timeout",
+            "2",
+            "--fail-on",
+            "never",
+        ])
+        .assert()
+        .code(3);
+    drop(assert);
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("audit.json")).unwrap()).unwrap();
+    let locations: BTreeMap<String, (String, String)> = json["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            let name = l["name"].as_str().unwrap().to_string();
+            (
+                name,
+                (
+                    l["status"].as_str().unwrap().to_string(),
+                    l["reason"].as_str().unwrap().to_string(),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(locations.len(), 9);
+    let (status, reason) = &locations[r"\\SERVER3\CAP_LN1"];
+    assert_eq!(status, "unreadable");
+    assert!(reason.starts_with("timed out after 2 s"), "{reason}");
+    assert!(locations
+        .iter()
+        .filter(|(n, _)| !n.contains("CAP_LN1"))
+        .all(|(_, (s, _))| s == "ok"));
+    let findings = read_csv_maps(&out.path().join("findings.csv"));
+    assert!(findings
+        .iter()
+        .any(|f| f["code"] == "A01" && f["location"] == r"\\SERVER3\CAP_LN1"));
+    assert!(findings.iter().any(|f| f["code"] == "F01"), "the rest is still audited");
+}
+
+#[test]
+fn inventory_names_shares_and_unreachable_ones_are_findings() {
+    let estate = estate_copy();
+    let inventory = estate.path().join("estate.toml");
+    let example = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sample-inventory.toml"))
+        .unwrap()
+        .replace("unc_root = \"../sample-shares\"", "unc_root = \".\"")
+        .replace("expected_release = \"SP2\"", "expected_release = \"SP3\"")
+        .replace(
+            r"caps = ['\\SERVER3\CAP_LN1']",
+            r"caps = ['\\SERVER3\CAP_LN1', '\\SERVER9\CAP_LN1']",
+        );
+    std::fs::write(&inventory, example).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    smsaudit()
+        .args(["audit", "--inventory"])
+        .arg(&inventory)
+        .arg("--out")
+        .arg(out.path())
+        .args(["--csv", "machine", "--quiet"])
+        .assert()
+        .code(1);
+    let findings = read_csv_maps(&out.path().join("findings.csv"));
+    let codes: Vec<(&str, &str, &str)> = findings
+        .iter()
+        .filter(|f| f["site"] == "LN1")
+        .map(|f| (f["code"].as_str(), f["location"].as_str(), f["severity"].as_str()))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            ("A01", r"\\SERVER9\CAP_LN1", "error"),
+            ("A02", r"\\SERVER3\CAP_LN1", "warning"),
+            ("A02", r"\\SERVER3\SMS_LN1", "warning"),
+        ]
+    );
+    // MS1 and MS2 are at the releases the inventory expects.
+    assert!(!findings.iter().any(|f| f["code"] == "A02" && f["site"] != "LN1"));
+    assert!(findings.iter().any(|f| f["code"] == "F01" && f["site"] == "MS1"));
+}
+
+#[test]
+fn bad_inventory_or_baseline_cannot_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[[site]]\ncode = \"TOOLONG\"\n").unwrap();
+    smsaudit()
+        .args(["audit", "--inventory"])
+        .arg(&bad)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("TOOLONG"));
+    smsaudit()
+        .arg("audit")
+        .arg(sample_shares())
+        .arg("--baseline")
+        .arg(dir.path().join("missing.json"))
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("cannot read baseline"));
+}
+
+#[test]
+fn log_says_what_was_read_and_skipped_and_exclusions_apply() {
+    let estate = estate_copy();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("/etc", estate.path().join("SERVER3/CAP_LN1/link-out")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let log = out.path().join("audit.log");
+    audit_healthy(
+        estate.path(),
+        out.path(),
+        &["--log", log.to_str().unwrap(), "--exclude", "OFFERINF.BOX/*"],
+    )
+    .code(0);
+    let log = std::fs::read_to_string(log).unwrap();
+    assert!(log.contains(r"location \\SERVER3\CAP_LN1 (CAP LN1) from"), "{log}");
+    assert!(
+        log.contains(r"version 2.00.1493.2011 from \\SERVER3\CAP_LN1\clicomp.box\smsapm32\compver.ini (key Version)")
+    );
+    #[cfg(unix)]
+    assert!(
+        log.contains(r"skipped \\SERVER3\CAP_LN1\link-out: symbolic link, not followed"),
+        "{log}"
+    );
+    let files = read_csv_maps(&out.path().join("files.csv"));
+    assert!(!files
+        .iter()
+        .any(|f| f["path"].to_ascii_lowercase().starts_with("offerinf.box")));
+    assert!(files.iter().any(|f| f["path"].starts_with("pkginfo.box")));
+}
