@@ -394,7 +394,8 @@ pub struct FileRead {
 }
 
 /// Opens a file for reading without blocking on FIFOs and, where the OS
-/// allows it, without touching its access time.
+/// allows it, without touching its access time. On Windows the file stays
+/// open to everyone else for reading, writing and deleting.
 pub fn open_for_audit(path: &Path) -> io::Result<File> {
     #[cfg(unix)]
     {
@@ -412,7 +413,21 @@ pub fn open_for_audit(path: &Path) -> io::Result<File> {
             open(libc::O_NONBLOCK | libc::O_NOFOLLOW)
         }
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    {
+        // Share read, write and delete: the audit must never stop SMS or a
+        // client from updating or removing a file it happens to be reading.
+        // FILE_FLAG_BACKUP_SEMANTICS is only needed to open folders.
+        use std::os::windows::fs::OpenOptionsExt;
+        const FILE_SHARE_READ: u32 = 0x1;
+        const FILE_SHARE_WRITE: u32 = 0x2;
+        const FILE_SHARE_DELETE: u32 = 0x4;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+            .open(path)
+    }
+    #[cfg(not(any(unix, windows)))]
     {
         File::open(path)
     }

@@ -300,7 +300,7 @@ impl Audit {
         Audit {
             tool: "smsaudit".into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            roots: config.roots.iter().map(|r| r.display().to_string()).collect(),
+            roots: config.roots.iter().map(|r| crate::names::display_path(r)).collect(),
             summary,
             locations,
             matrix,

@@ -1,7 +1,7 @@
 //! Windows names on every platform: UNC roots, `\\?\` prefixes, location
 //! names and site codes. Pure string handling, so it is tested everywhere.
 
-use std::path::Path;
+use std::path::{Component, Path};
 
 /// A UNC path split into host, share and the rest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,42 +46,119 @@ pub fn display_path(path: &Path) -> String {
     display_str(&path.to_string_lossy())
 }
 
-/// [`display_path`] on a string.
+/// [`display_path`] on a string. Only the prefixes that have a plain
+/// spelling are removed: `\\?\UNC\srv\share` and `\\?\C:\...`; a volume
+/// GUID path (`\\?\Volume{...}`) has none and is left as it is.
 pub fn display_str(text: &str) -> String {
     if let Some(rest) = strip_prefix_ci(text, r"\\?\UNC\") {
         format!(r"\\{rest}")
-    } else if let Some(rest) = text.strip_prefix(r"\\?\") {
+    } else if let Some(rest) = text.strip_prefix(r"\\?\").filter(|rest| drive_letter(rest).is_some()) {
         rest.to_string()
     } else {
         text.to_string()
     }
 }
 
-/// The server and share a share folder stands for: the host and share of a
-/// UNC share root, otherwise the folder that holds it and its own name.
-pub fn server_and_share(dir: &Path) -> (String, String) {
-    let text = dir.to_string_lossy();
-    if let Some(unc) = parse_unc(&text) {
-        if unc.rest.is_empty() {
-            return (unc.server, unc.share);
-        }
-    }
-    let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
-    let share = last_name(&absolute).unwrap_or_else(|| display_path(dir));
-    let server = absolute
-        .parent()
-        .and_then(last_name)
-        .unwrap_or_else(|| "localhost".to_string());
-    (server, share)
+/// `C` for `C:`, `c:\x` or `C:/x`: the drive a Windows path starts with.
+fn drive_letter(text: &str) -> Option<char> {
+    let mut chars = text.chars();
+    let letter = chars.next().filter(char::is_ascii_alphabetic)?;
+    (chars.next() == Some(':') && matches!(chars.next(), None | Some('\\' | '/'))).then(|| letter.to_ascii_uppercase())
 }
 
-fn last_name(path: &Path) -> Option<String> {
-    let text = path.to_string_lossy();
-    let trimmed = text.trim_end_matches(['/', '\\']);
-    if let Some(unc) = parse_unc(trimmed) {
-        return Some(unc.rest.last().cloned().unwrap_or(unc.share));
+/// The server and share a share folder stands for. See
+/// [`server_and_share_str`]; relative paths are made absolute first.
+pub fn server_and_share(dir: &Path) -> (String, String) {
+    let text = dir.to_string_lossy();
+    // A Windows-spelled absolute path is taken as it is, also on Unix.
+    let windows_absolute = text.starts_with(r"\\") || text.starts_with("//") || text.get(2..3) == Some("\\");
+    if windows_absolute && (parse_unc(&text).is_some() || drive_letter(&display_str(&text)).is_some()) {
+        return server_and_share_str(&text);
     }
-    path.file_name().map(|n| n.to_string_lossy().into_owned())
+    let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    server_and_share_str(&absolute.to_string_lossy())
+}
+
+/// The server and share a share folder stands for, from its absolute path
+/// spelled the Unix or the Windows way (tested on every platform):
+///
+/// * a UNC share root `\\SERVER1\CAP_MS1` (or `\\?\UNC\...`): its host and share;
+/// * a folder right inside a UNC share (`\\SERVER1\D$\CAP_MS1`): that host
+///   and the folder's name, since the folder is reached on that server;
+/// * a folder right inside a drive root (`X:\CAP_MS1`): `X:` and the folder;
+/// * a drive root itself (`X:\`, a mapped drive): `X:` and `X$`, because the
+///   path does not say which server and share the drive maps -- give the
+///   UNC path instead to get real names (and a CAP's site code);
+/// * any deeper folder (`C:\shares\SERVER1\CAP_MS1`, `/srv/SERVER1/CAP_MS1`):
+///   the folder that holds it and its own name, so a copied tree keeps the
+///   names of the shares it was copied from.
+///
+/// `.` and `..` are resolved by their spelling; trailing separators ignored.
+pub fn server_and_share_str(text: &str) -> (String, String) {
+    let (root, folders) = split_root(text);
+    let n = folders.len();
+    if n >= 2 {
+        return (folders[n - 2].clone(), folders[n - 1].clone());
+    }
+    let own = folders.first().cloned();
+    match root {
+        Root::Unc { server, share } => match own {
+            Some(name) => (server, name),
+            None => (server, share),
+        },
+        Root::Drive(letter) => (format!("{letter}:"), own.unwrap_or_else(|| format!("{letter}$"))),
+        Root::Other => ("localhost".to_string(), own.unwrap_or_else(|| display_str(text))),
+    }
+}
+
+/// Where an absolute path starts.
+enum Root {
+    Unc {
+        server: String,
+        share: String,
+    },
+    Drive(char),
+    /// `/`, a volume GUID path or something unknown.
+    Other,
+}
+
+/// Splits a path into its root and the folder names below it. Backslashes
+/// separate only in Windows-spelled paths (UNC, drive, verbatim), because
+/// on Unix a backslash is an ordinary character in a file name.
+fn split_root(text: &str) -> (Root, Vec<String>) {
+    if let Some(unc) = parse_unc(text) {
+        let root = Root::Unc {
+            server: unc.server,
+            share: unc.share,
+        };
+        return (root, normalise(unc.rest.iter().map(String::as_str)));
+    }
+    let plain = display_str(text);
+    if let Some(letter) = drive_letter(&plain) {
+        return (Root::Drive(letter), normalise(plain[2..].split(['\\', '/'])));
+    }
+    let windows = plain.starts_with('\\') || cfg!(windows);
+    let parts: Vec<&str> = if windows {
+        plain.split(['\\', '/']).collect()
+    } else {
+        plain.split('/').collect()
+    };
+    (Root::Other, normalise(parts.into_iter()))
+}
+
+/// Drops empty and `.` parts and lets `..` remove the part before it.
+fn normalise<'a>(parts: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for part in parts {
+        match part {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            name => out.push(name.to_string()),
+        }
+    }
+    out
 }
 
 /// `\\SERVER\SHARE` as the location key.
@@ -94,12 +171,18 @@ pub fn is_site_code(code: &str) -> bool {
     code.len() == 3 && code.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-/// A relative path inside a share, spelled with backslashes.
+/// A relative path inside a share, spelled with backslashes on every
+/// platform. Only plain names are kept, so a path that is somehow not below
+/// `root` never shows a drive, a `\\?\` prefix or a leading separator.
 pub fn share_relative(root: &Path, path: &Path) -> String {
     let relative = path.strip_prefix(root).unwrap_or(path);
     relative
         .components()
-        .map(|c| c.as_os_str().to_string_lossy())
+        .filter_map(|c| match c {
+            Component::Normal(name) => Some(name.to_string_lossy()),
+            Component::ParentDir => Some("..".into()),
+            _ => None,
+        })
         .collect::<Vec<_>>()
         .join("\\")
 }
@@ -126,6 +209,18 @@ mod tests {
         assert_eq!(display_str(r"\\?\UNC\srv\CAP_AB1\x"), r"\\srv\CAP_AB1\x");
         assert_eq!(display_str(r"\\?\C:\a"), r"C:\a");
         assert_eq!(display_str("/tmp/a"), "/tmp/a");
+        assert_eq!(display_str(r"\\?\unc\srv\CAP_AB1"), r"\\srv\CAP_AB1");
+        assert_eq!(display_str(r"\\SERVER1\CAP_MS1"), r"\\SERVER1\CAP_MS1");
+        // No plain spelling exists for a volume GUID path: keep it whole.
+        assert_eq!(display_str(r"\\?\Volume{0b1c}\x"), r"\\?\Volume{0b1c}\x");
+    }
+
+    fn names(text: &str) -> (String, String) {
+        server_and_share_str(text)
+    }
+
+    fn pair(server: &str, share: &str) -> (String, String) {
+        (server.to_string(), share.to_string())
     }
 
     #[test]
@@ -138,7 +233,82 @@ mod tests {
             server_and_share(Path::new(r"\\DC1\SMSLOGON")),
             ("DC1".to_string(), "SMSLOGON".to_string())
         );
+        assert_eq!(
+            server_and_share(Path::new(r"\\?\C:\shares\SERVER1\CAP_MS1")),
+            ("SERVER1".to_string(), "CAP_MS1".to_string())
+        );
         assert_eq!(location_name("DC1", "SMSLOGON"), r"\\DC1\SMSLOGON");
+    }
+
+    #[test]
+    fn names_unc_roots_in_every_spelling() {
+        for text in [
+            r"\\SERVER1\CAP_MS1",
+            r"\\SERVER1\CAP_MS1\",
+            r"\\?\UNC\SERVER1\CAP_MS1",
+            r"\\?\unc\SERVER1\CAP_MS1\",
+            "//SERVER1/CAP_MS1",
+        ] {
+            assert_eq!(names(text), pair("SERVER1", "CAP_MS1"), "{text}");
+        }
+        assert_eq!(names(r"\\SERVER1\SMSPKGC$"), pair("SERVER1", "SMSPKGC$"));
+        assert_eq!(names(r"\\?\UNC\DC1\SMSLOGON"), pair("DC1", "SMSLOGON"));
+    }
+
+    #[test]
+    fn names_folders_inside_unc_shares() {
+        // Reached through an admin share: the folder is on that server.
+        assert_eq!(names(r"\\SERVER1\D$\CAP_MS1"), pair("SERVER1", "CAP_MS1"));
+        assert_eq!(names(r"\\?\UNC\SERVER1\D$\CAP_MS1\"), pair("SERVER1", "CAP_MS1"));
+        // A copied tree keeps the names it was copied from.
+        assert_eq!(names(r"\\NAS\audit\SERVER1\CAP_MS1"), pair("SERVER1", "CAP_MS1"));
+        assert_eq!(names(r"\\NAS\audit\copy\.\DC1\x\..\SMSLOGON"), pair("DC1", "SMSLOGON"));
+    }
+
+    #[test]
+    fn names_drive_letter_roots() {
+        for text in [
+            r"C:\shares\SERVER1\CAP_MS1",
+            r"C:\shares\SERVER1\CAP_MS1\",
+            r"c:/shares/SERVER1/CAP_MS1",
+            r"\\?\C:\shares\SERVER1\CAP_MS1",
+            r"Z:\tmp\sample-shares\SERVER1\CAP_MS1",
+        ] {
+            assert_eq!(names(text), pair("SERVER1", "CAP_MS1"), "{text}");
+        }
+        assert_eq!(names(r"X:\CAP_MS1"), pair("X:", "CAP_MS1"));
+        assert_eq!(names(r"\\?\x:\CAP_MS1"), pair("X:", "CAP_MS1"));
+        // A mapped drive that is the share itself: the path cannot tell.
+        assert_eq!(names(r"X:\"), pair("X:", "X$"));
+        assert_eq!(names(r"x:"), pair("X:", "X$"));
+        assert_eq!(names(r"\\?\X:\"), pair("X:", "X$"));
+        assert_eq!(location_name("X:", "X$"), r"\\X:\X$");
+    }
+
+    #[test]
+    fn names_unix_paths_and_odd_roots() {
+        assert_eq!(names("/srv/copy/SERVER2/SMS_MS2/"), pair("SERVER2", "SMS_MS2"));
+        assert_eq!(names("/CAP_MS1"), pair("localhost", "CAP_MS1"));
+        assert_eq!(names("/"), pair("localhost", "/"));
+        assert_eq!(names(r"\\?\Volume{0b1c}\SERVER1\CAP_MS1"), pair("SERVER1", "CAP_MS1"));
+        // On Unix a backslash is part of a name, not a separator.
+        #[cfg(unix)]
+        assert_eq!(names(r"/srv/a\SERVER1/CAP_MS1"), pair(r"a\SERVER1", "CAP_MS1"));
+    }
+
+    #[test]
+    fn long_paths_name_and_display_like_short_ones() {
+        let deep = "d".repeat(120);
+        let long = format!(r"\\?\C:\{deep}\{deep}\SERVER1\CAP_MS1");
+        assert!(long.len() > 260);
+        assert_eq!(names(&long), pair("SERVER1", "CAP_MS1"));
+        assert_eq!(display_str(&long), format!(r"C:\{deep}\{deep}\SERVER1\CAP_MS1"));
+        let long_unc = format!(r"\\?\UNC\NAS\audit\{deep}\{deep}\DC1\SMSLOGON");
+        assert_eq!(names(&long_unc), pair("DC1", "SMSLOGON"));
+        assert_eq!(
+            display_str(&long_unc),
+            format!(r"\\NAS\audit\{deep}\{deep}\DC1\SMSLOGON")
+        );
     }
 
     #[test]
@@ -148,5 +318,22 @@ mod tests {
             share_relative(root, Path::new("/a/CAP_MS1/clicomp.box/base/compver.ini")),
             r"clicomp.box\base\compver.ini"
         );
+        assert_eq!(share_relative(root, root), "");
+        // Not below the root: still no leading separator.
+        assert_eq!(share_relative(root, Path::new("/b/x/y.ini")), r"b\x\y.ini");
+    }
+
+    #[cfg(windows)]
+    #[test]
+    fn relative_paths_never_carry_verbatim_prefixes() {
+        let root = Path::new(r"\\?\C:\shares\SERVER1\CAP_MS1");
+        let file = Path::new(r"\\?\C:\shares\SERVER1\CAP_MS1\clicomp.box\base\compver.ini");
+        assert_eq!(share_relative(root, file), r"clicomp.box\base\compver.ini");
+        let unc = Path::new(r"\\?\UNC\SERVER1\CAP_MS1");
+        assert_eq!(
+            share_relative(unc, &unc.join(r"clidata.box\x.ini")),
+            r"clidata.box\x.ini"
+        );
+        assert_eq!(share_relative(root, Path::new(r"\\?\D:\x\y.ini")), r"x\y.ini");
     }
 }
