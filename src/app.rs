@@ -10,10 +10,19 @@ use std::time::Instant;
 
 /// Runs an audit and writes its reports.
 pub fn audit(command: &AuditCommand) -> Result<ExitCode> {
-    report::prepare_output(&command.out)?;
+    if !command.formats.is_empty() {
+        report::prepare_output(&command.out)?;
+    }
     let started = Instant::now();
     let audit = crate::run_audit(&command.config);
-    let written = report::write_all(&audit, &command.out, command.csv)?;
+    let written = report::write_selected(&audit, &command.out, command.csv, &command.formats)?;
+    if command.matrix_stdout {
+        use std::io::Write;
+        let bytes = report::csv::matrix(&audit, report::CsvFlavor::Machine)?;
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(&bytes)?;
+        stdout.flush()?;
+    }
     if !command.quiet {
         eprint!("{}", summary(&audit, started.elapsed().as_secs_f64()));
         for path in written {
