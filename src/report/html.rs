@@ -38,6 +38,7 @@ table.grid thead th.item { z-index:3; background:var(--head); color:#fff; }
 table.grid thead th small { display:block; font-weight:400; color:#c9d6e8; }
 table.list td.wrap { white-space:normal; min-width:14em; max-width:40em; }
 table.list td { word-break:break-word; }
+table.list td.nw { white-space:nowrap; word-break:normal; }
 tr.error td.sev { background:#f4a6a6; color:#7a0000; font-weight:600; }
 tr.warning td.sev { background:#ffcc80; color:#5a3300; font-weight:600; }
 tr.info td.sev { background:#dce8f5; color:#0b2a4a; }
@@ -147,10 +148,10 @@ fn findings(audit: &Audit) -> Markup {
                             @for f in &audit.findings {
                                 tr class=(f.severity.as_str()) {
                                     td.sev { (f.severity.as_str()) }
-                                    td.mono { (f.code) }
-                                    td.mono { (f.kb) }
-                                    td { (f.site) }
-                                    td.mono { (f.location) }
+                                    td.mono.nw { (f.code) }
+                                    td.mono.nw { (f.kb) }
+                                    td.nw { (f.site) }
+                                    td.mono.nw { (f.location) }
                                     td.mono { (f.path) }
                                     td.mono { (f.observed) }
                                     td.mono { (f.expected) }
