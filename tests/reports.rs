@@ -486,3 +486,140 @@ fn help_explains_csv_flavours_and_formats() {
         assert!(help.contains(needle), "--help lacks {needle}");
     }
 }
+
+// ---- LibreOffice and Chromium, the programs people open reports with ----
+
+fn soffice_to_csv(profile: &Path, input: &Path, outdir: &Path, all_sheets: bool) {
+    // Export options: comma, double quote, UTF-8, from line 1; for an XLSX
+    // every sheet (-1) to <name>-<Sheet>.csv. Import: LibreOffice defaults.
+    let export = if all_sheets {
+        "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+    } else {
+        "csv:Text - txt - csv (StarCalc):44,34,76,1"
+    };
+    let status = std::process::Command::new("soffice")
+        .arg(format!("-env:UserInstallation=file://{}", profile.display()))
+        .args([
+            "--headless",
+            "--infilter=CSV:44,34,76",
+            "--convert-to",
+            export,
+            "--outdir",
+        ])
+        .arg(outdir)
+        .arg(input)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "soffice failed on {}", input.display());
+}
+
+#[test]
+fn libreoffice_runs_no_formula_from_the_reports() {
+    if !common::require_tool("soffice") {
+        return;
+    }
+    let run = run_hostile("spreadsheet");
+    let machine = run_hostile("machine");
+    let work = tempfile::tempdir().unwrap();
+    let profile = work.path().join("profile");
+    let (csv_out, xlsx_out, control_out) = (
+        work.path().join("csv"),
+        work.path().join("xlsx"),
+        work.path().join("ctl"),
+    );
+
+    // The spreadsheet CSV: the formula stays text (with its apostrophe).
+    soffice_to_csv(&profile, &run.out.join("files.csv"), &csv_out, false);
+    let versions = column(&read(&csv_out.join("files.csv")), 6);
+    assert!(versions.contains(&"'=1+1".to_string()), "{versions:?}");
+    assert!(!versions.contains(&"2".to_string()), "=1+1 was evaluated: {versions:?}");
+    assert!(versions.contains(&"2.00.1239.0000".to_string()), "{versions:?}");
+    let paths = column(&read(&csv_out.join("files.csv")), 1);
+    assert!(paths.iter().any(|p| p.starts_with("'=HYPERLINK(")), "{paths:?}");
+
+    // Control: the machine CSV is not for spreadsheets; LibreOffice runs its
+    // =1+1. This proves the check above can fail.
+    soffice_to_csv(&profile, &machine.out.join("files.csv"), &control_out, false);
+    assert!(column(&read(&control_out.join("files.csv")), 6).contains(&"2".to_string()));
+
+    // The XLSX: every value as written, nothing evaluated or re-typed.
+    soffice_to_csv(&profile, &run.out.join("audit.xlsx"), &xlsx_out, true);
+    let files = read(&xlsx_out.join("audit-Files.csv"));
+    let versions = column(&files, 6);
+    for v in ["=1+1", "1.10", "2.00.1239.0000"] {
+        assert!(versions.contains(&v.to_string()), "{v} in {versions:?}");
+    }
+    let paths = column(&files, 1);
+    for name in HOSTILE_NAMES {
+        assert!(paths.contains(&name.to_string()), "{name:?} in {paths:?}");
+    }
+    let matrix = read(&xlsx_out.join("audit-Matrix.csv"));
+    assert!(matrix.contains(",1.10\n") || matrix.contains(",1.10\r\n"), "{matrix}");
+    assert!(matrix.contains("!! =1+1 (expected 1.10)"), "{matrix}");
+}
+
+fn chromium(profile: &Path, args: &[&str], page: &Path) -> std::process::Output {
+    std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn chromium_renders_the_report_without_running_anything() {
+    if !common::require_tool("chromium") {
+        return;
+    }
+    let run = run_hostile("spreadsheet");
+    let page = run.out.join("report.html");
+    let profile = tempfile::tempdir().unwrap();
+    let output = chromium(profile.path(), &["--dump-dom"], &page);
+    assert!(output.status.success());
+    let dom = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        dom.contains("<title>SMS 2.0 share audit report</title>"),
+        "title changed"
+    );
+    assert!(
+        !dom.contains("<script") && !dom.contains("<img"),
+        "markup from a file name got through"
+    );
+    assert!(dom.contains("&lt;script&gt;alert(1)&lt;\\script&gt;.txt"));
+    assert!(dom.contains(r"\\SERVER9\CAP_HX1"));
+    assert!(dom.contains("Findings (1)") && dom.contains("F02") && dom.contains("Q236596"));
+    assert!(dom.contains("!! =1+1 (expected 1.10)"));
+
+    // A screenshot of the sample estate's report, for a person to look at.
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-shares");
+    let out = tempfile::tempdir().unwrap();
+    Command::cargo_bin("smsaudit")
+        .unwrap()
+        .args(["audit", "--quiet", "--fail-on", "never", "--format", "html", "--out"])
+        .arg(out.path())
+        .arg(&sample)
+        .assert()
+        .success();
+    let png = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("report-screenshot.png");
+    let shot = chromium(
+        profile.path(),
+        &["--window-size=1600,2600", &format!("--screenshot={}", png.display())],
+        &out.path().join("report.html"),
+    );
+    assert!(shot.status.success());
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    eprintln!("report screenshot: {}", png.display());
+}
