@@ -43,7 +43,7 @@ tr.error td.sev { background:#f4a6a6; color:#7a0000; font-weight:600; }
 tr.warning td.sev { background:#ffcc80; color:#5a3300; font-weight:600; }
 tr.info td.sev { background:#dce8f5; color:#0b2a4a; }
 code, .mono { font-family:"DejaVu Sans Mono", Consolas, monospace; font-size:12px; }
-ul.legend { list-style:none; padding:0; margin:8px 0 12px; display:flex; flex-wrap:wrap; gap:6px 14px; }
+ul.legend { list-style:none; padding:0; margin:8px 0 12px; display:grid; grid-template-columns:repeat(auto-fill, minmax(430px, 1fr)); gap:5px 16px; }
 ul.legend li { display:flex; align-items:center; gap:6px; }
 .sw { display:inline-block; min-width:92px; padding:2px 6px; border:1px solid #bfbfbf; border-radius:3px; font-size:12px; }
 details summary { cursor:pointer; font-weight:600; font-size:17px; }
