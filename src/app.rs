@@ -17,7 +17,9 @@ use std::time::Instant;
 /// Runs an audit and writes its reports. Everything that can make the run
 /// fail (output folder, baseline) is checked before the crawl starts.
 pub fn audit(command: &AuditCommand) -> Result<ExitCode> {
-    report::prepare_output(&command.out)?;
+    if !command.formats.is_empty() {
+        report::prepare_output(&command.out)?;
+    }
     let baseline = command.baseline.as_deref().map(Snapshot::load).transpose()?;
     let started = Instant::now();
     let progress = Arc::new(Progress::default());
@@ -32,7 +34,13 @@ pub fn audit(command: &AuditCommand) -> Result<ExitCode> {
         audit.drift = Some(drift::compare(baseline, &Snapshot::of(&audit)));
         audit.baseline = Some(path.display().to_string());
     }
-    let written = report::write_all(&audit, &command.out, command.csv)?;
+    let written = report::write_selected(&audit, &command.out, command.csv, &command.formats)?;
+    if command.matrix_stdout {
+        let bytes = report::csv::matrix(&audit, report::CsvFlavor::Machine)?;
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(&bytes)?;
+        stdout.flush()?;
+    }
     if command.verbose || command.log.is_some() {
         let log = log_lines(&audit).join("\n") + "\n";
         if let Some(path) = &command.log {

@@ -4,7 +4,7 @@
 use crate::catalog::Severity;
 use crate::config::{self, Config, Faults};
 use crate::inventory::Inventory;
-use crate::report::CsvFlavor;
+use crate::report::{CsvFlavor, ReportFormat};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -26,7 +26,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum CliCommand {
-    /// Crawl shares and write matrix.csv, files.csv, findings.csv, audit.json.
+    /// Crawl shares and write matrix.csv, files.csv, findings.csv, audit.json,
+    /// audit.xlsx and report.html.
     Audit(AuditArgs),
     /// List the catalogue of checks with their KB articles.
     Rules,
@@ -72,10 +73,24 @@ pub struct AuditArgs {
     /// Exit with 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value_t = FailOn::Warning)]
     pub fail_on: FailOn,
-    /// CSV dialect: `spreadsheet` (UTF-8 BOM, CRLF, formula-like cells
-    /// prefixed with ') or `machine` (plain RFC 4180, values untouched).
+    /// CSV dialect of matrix.csv, files.csv and findings.csv.
+    ///
+    /// `spreadsheet` (default): UTF-8 BOM and CRLF so Excel shows accents
+    /// right on double-click, and every cell starting with = + - @ tab CR
+    /// LF or NUL is prefixed with ' so no file name or CFG value can run
+    /// as a formula. `machine`: plain RFC 4180 (no BOM, CRLF), every value
+    /// exactly as found, for scripts and pipelines.
     #[arg(long, value_enum, default_value_t = CsvArg::Spreadsheet)]
     pub csv: CsvArg,
+    /// Reports to write, repeatable or comma-separated: csv (matrix.csv,
+    /// files.csv, findings.csv), json (audit.json), xlsx (audit.xlsx),
+    /// html (report.html) [default: all; none when --stdout is given].
+    #[arg(long = "format", value_enum, value_name = "FORMAT", value_delimiter = ',')]
+    pub formats: Vec<FormatArg>,
+    /// Print a report on standard output: `matrix` prints matrix.csv
+    /// in the machine flavour, for pipelines (no files unless --format).
+    #[arg(long, value_enum, value_name = "REPORT")]
+    pub stdout: Option<StdoutArg>,
     /// Worker threads for crawling and hashing [default: 2 x cores, 2..16].
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
@@ -119,6 +134,19 @@ pub enum FailOn {
     Never,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Csv,
+    Json,
+    Xlsx,
+    Html,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StdoutArg {
+    Matrix,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum CsvArg {
     Spreadsheet,
@@ -144,6 +172,10 @@ pub struct AuditCommand {
     pub config: Config,
     pub out: PathBuf,
     pub csv: CsvFlavor,
+    /// Report files to write into `out`; empty writes none.
+    pub formats: Vec<ReportFormat>,
+    /// Print matrix.csv (machine flavour) on standard output.
+    pub matrix_stdout: bool,
     pub quiet: bool,
     pub verbose: bool,
     pub log: Option<PathBuf>,
@@ -204,10 +236,28 @@ impl Cli {
                 for pattern in &config.exclude {
                     glob::Pattern::new(pattern).map_err(|e| format!("bad --exclude pattern {pattern:?}: {e}"))?;
                 }
+                let matrix_stdout = args.stdout == Some(StdoutArg::Matrix);
+                let mut formats: Vec<ReportFormat> = if args.formats.is_empty() && !matrix_stdout {
+                    ReportFormat::ALL.to_vec()
+                } else {
+                    args.formats
+                        .iter()
+                        .map(|f| match f {
+                            FormatArg::Csv => ReportFormat::Csv,
+                            FormatArg::Json => ReportFormat::Json,
+                            FormatArg::Xlsx => ReportFormat::Xlsx,
+                            FormatArg::Html => ReportFormat::Html,
+                        })
+                        .collect()
+                };
+                formats.sort();
+                formats.dedup();
                 Ok(Command::Audit(Box::new(AuditCommand {
                     config,
                     out: args.out,
                     csv: args.csv.flavor(),
+                    formats,
+                    matrix_stdout,
                     quiet: args.quiet,
                     verbose: args.verbose,
                     log: args.log,

@@ -3,7 +3,10 @@
 //! crash never leaves half a report.
 
 pub mod csv;
+pub mod html;
 pub mod json;
+pub mod palette;
+pub mod xlsx;
 
 use crate::model::Audit;
 use anyhow::{Context, Result};
@@ -48,21 +51,55 @@ pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf>
     Ok(target)
 }
 
+/// One kind of report file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReportFormat {
+    /// matrix.csv, files.csv, findings.csv.
+    Csv,
+    /// audit.json.
+    Json,
+    /// audit.xlsx.
+    Xlsx,
+    /// report.html.
+    Html,
+}
+
+impl ReportFormat {
+    pub const ALL: [ReportFormat; 4] = [
+        ReportFormat::Csv,
+        ReportFormat::Json,
+        ReportFormat::Xlsx,
+        ReportFormat::Html,
+    ];
+}
+
 /// Writes the standard set of reports: matrix.csv, files.csv,
-/// findings.csv, drift.csv (with a baseline) and audit.json. Returns the paths written.
+/// findings.csv, upgrade.csv and drift.csv (when asked for), audit.json,
+/// audit.xlsx and report.html.
 pub fn write_all(audit: &Audit, dir: &Path, flavor: CsvFlavor) -> Result<Vec<PathBuf>> {
+    write_selected(audit, dir, flavor, &ReportFormat::ALL)
+}
+
+/// Writes the reports of the given formats. Returns the paths written.
+pub fn write_selected(audit: &Audit, dir: &Path, flavor: CsvFlavor, formats: &[ReportFormat]) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
-    if let Some(plan) = &audit.upgrade {
-        written.push(write_atomically(dir, "upgrade.csv", &csv::upgrade(plan, flavor)?)?);
+    for format in ReportFormat::ALL.into_iter().filter(|f| formats.contains(f)) {
+        match format {
+            ReportFormat::Csv => {
+                written.push(write_atomically(dir, "matrix.csv", &csv::matrix(audit, flavor)?)?);
+                written.push(write_atomically(dir, "files.csv", &csv::files(audit, flavor)?)?);
+                written.push(write_atomically(dir, "findings.csv", &csv::findings(audit, flavor)?)?);
+                if let Some(plan) = &audit.upgrade {
+                    written.push(write_atomically(dir, "upgrade.csv", &csv::upgrade(plan, flavor)?)?);
+                }
+                if let Some(drift) = &audit.drift {
+                    written.push(write_atomically(dir, "drift.csv", &csv::drift(drift, flavor)?)?);
+                }
+            }
+            ReportFormat::Json => written.push(write_atomically(dir, "audit.json", &json::audit(audit)?)?),
+            ReportFormat::Xlsx => written.push(write_atomically(dir, "audit.xlsx", &xlsx::audit(audit)?)?),
+            ReportFormat::Html => written.push(write_atomically(dir, "report.html", &html::audit(audit))?),
+        }
     }
-    written.extend([
-        write_atomically(dir, "matrix.csv", &csv::matrix(audit, flavor)?)?,
-        write_atomically(dir, "files.csv", &csv::files(audit, flavor)?)?,
-        write_atomically(dir, "findings.csv", &csv::findings(audit, flavor)?)?,
-    ]);
-    if let Some(drift) = &audit.drift {
-        written.push(write_atomically(dir, "drift.csv", &csv::drift(drift, flavor)?)?);
-    }
-    written.push(write_atomically(dir, "audit.json", &json::audit(audit)?)?);
     Ok(written)
 }

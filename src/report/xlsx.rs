@@ -1,0 +1,320 @@
+//! `audit.xlsx`: one workbook with Summary, Matrix, Findings and Files
+//! sheets. Every value read from a share is written as a string cell, so
+//! opening the workbook never runs a formula nor re-types a version.
+
+use super::palette::{self, Swatch};
+use crate::model::Audit;
+use anyhow::Result;
+use rust_xlsxwriter::{Color, DocProperties, ExcelDateTime, Format, FormatBorder, Workbook, Worksheet, XlsxError};
+use std::collections::HashMap;
+
+/// Excel's limits: characters in a cell and rows in a sheet.
+const MAX_CELL_CHARS: usize = 32_767;
+const MAX_ROWS: usize = 1_048_576;
+/// Widest column we set, in characters.
+const MAX_WIDTH: usize = 60;
+
+pub fn audit(audit: &Audit) -> Result<Vec<u8>> {
+    let mut workbook = Workbook::new();
+    // A fixed creation time keeps the output byte-identical across runs.
+    let created = ExcelDateTime::from_ymd(2000, 1, 1)?;
+    workbook.set_properties(
+        &DocProperties::new()
+            .set_title("smsaudit report")
+            .set_creation_datetime(&created),
+    );
+    let styles = Styles::new();
+    summary_sheet(workbook.add_worksheet(), audit, &styles)?;
+    matrix_sheet(workbook.add_worksheet(), audit, &styles)?;
+    findings_sheet(workbook.add_worksheet(), audit, &styles)?;
+    files_sheet(workbook.add_worksheet(), audit, &styles)?;
+    Ok(workbook.save_to_buffer()?)
+}
+
+struct Styles {
+    header: Format,
+    title: Format,
+    text: Format,
+    number: Format,
+    swatches: HashMap<&'static str, Format>,
+    severity: HashMap<&'static str, Format>,
+}
+
+impl Styles {
+    fn new() -> Styles {
+        let text = Format::new().set_num_format("@");
+        let header = Format::new()
+            .set_bold()
+            .set_num_format("@")
+            .set_background_color(Color::RGB(0x1F3A5F))
+            .set_font_color(Color::White)
+            .set_border_bottom(FormatBorder::Thin);
+        let swatches = palette::legend()
+            .into_iter()
+            .map(|s| (s.key, swatch_format(&s)))
+            .collect();
+        let severity = [
+            ("error", palette::MISMATCH.fill, palette::MISMATCH.ink),
+            ("warning", palette::EMPTY.fill, palette::EMPTY.ink),
+            ("info", 0xDCE8F5, 0x0B2A4A),
+        ]
+        .into_iter()
+        .map(|(k, fill, ink)| {
+            (
+                k,
+                Format::new()
+                    .set_num_format("@")
+                    .set_background_color(Color::RGB(fill))
+                    .set_font_color(Color::RGB(ink)),
+            )
+        })
+        .collect();
+        Styles {
+            header,
+            title: Format::new().set_bold().set_font_size(14).set_num_format("@"),
+            text,
+            number: Format::new().set_num_format("#,##0"),
+            swatches,
+            severity,
+        }
+    }
+
+    fn swatch(&self, s: &Swatch) -> &Format {
+        &self.swatches[s.key]
+    }
+}
+
+fn swatch_format(s: &Swatch) -> Format {
+    Format::new()
+        .set_num_format("@")
+        .set_background_color(Color::RGB(s.fill))
+        .set_font_color(Color::RGB(s.ink))
+        .set_border(FormatBorder::Hair)
+        .set_border_color(Color::RGB(0xBFBFBF))
+}
+
+/// Writes a string cell (never a formula, never a guessed type), and keeps
+/// track of the column's width.
+struct Sheet<'a> {
+    ws: &'a mut Worksheet,
+    widths: Vec<usize>,
+}
+
+impl<'a> Sheet<'a> {
+    fn new(ws: &'a mut Worksheet, name: &str) -> Result<Sheet<'a>, XlsxError> {
+        ws.set_name(name)?;
+        Ok(Sheet { ws, widths: Vec::new() })
+    }
+
+    fn text(&mut self, row: usize, col: usize, value: &str, format: &Format) -> Result<(), XlsxError> {
+        let value = clip(value);
+        self.measure(col, value.chars().count());
+        self.ws
+            .write_string_with_format(row as u32, col as u16, value, format)?;
+        Ok(())
+    }
+
+    fn number(&mut self, row: usize, col: usize, value: f64, format: &Format) -> Result<(), XlsxError> {
+        self.measure(col, 14);
+        self.ws
+            .write_number_with_format(row as u32, col as u16, value, format)?;
+        Ok(())
+    }
+
+    fn measure(&mut self, col: usize, chars: usize) {
+        if self.widths.len() <= col {
+            self.widths.resize(col + 1, 0);
+        }
+        self.widths[col] = self.widths[col].max(chars);
+    }
+
+    /// Sets every column to fit its content (plus room for the filter
+    /// button), capped at [`MAX_WIDTH`].
+    fn fit_columns(&mut self) -> Result<(), XlsxError> {
+        for (col, &chars) in self.widths.iter().enumerate() {
+            let width = (chars + 3).clamp(8, MAX_WIDTH);
+            self.ws.set_column_width(col as u16, width as f64)?;
+        }
+        Ok(())
+    }
+
+    /// Header row at `row`, bold, frozen with the first column, with an
+    /// autofilter over `rows` data rows below it.
+    fn table_header(&mut self, row: usize, headers: &[&str], rows: usize, styles: &Styles) -> Result<(), XlsxError> {
+        for (col, header) in headers.iter().enumerate() {
+            self.text(row, col, header, &styles.header)?;
+        }
+        self.ws.set_freeze_panes(row as u32 + 1, 1)?;
+        let last_row = (row + rows).min(MAX_ROWS - 1);
+        self.ws
+            .autofilter(row as u32, 0, last_row as u32, headers.len().saturating_sub(1) as u16)?;
+        Ok(())
+    }
+}
+
+/// Cuts a value to what one cell can hold.
+fn clip(value: &str) -> &str {
+    match value.char_indices().nth(MAX_CELL_CHARS) {
+        Some((at, _)) => &value[..at],
+        None => value,
+    }
+}
+
+/// How many data rows fit below a header at row 0; the rest is cut and a
+/// note says so.
+fn room(rows: usize) -> usize {
+    rows.min(MAX_ROWS - 2)
+}
+
+fn summary_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(), XlsxError> {
+    let mut sheet = Sheet::new(ws, "Summary")?;
+    let s = &audit.summary;
+    sheet.text(0, 0, "SMS 2.0 share audit", &styles.title)?;
+    sheet.text(1, 0, &format!("{} {}", audit.tool, audit.version), &styles.text)?;
+    let mut row = 3;
+    sheet.text(row, 0, "Roots audited", &styles.header)?;
+    sheet.text(row, 1, "", &styles.header)?;
+    for root in &audit.roots {
+        row += 1;
+        sheet.text(row, 0, root, &styles.text)?;
+    }
+    row += 2;
+    sheet.text(row, 0, "Count", &styles.header)?;
+    sheet.text(row, 1, "Value", &styles.header)?;
+    let counts: [(&str, u64); 9] = [
+        ("Locations (shares)", s.locations as u64),
+        ("Unreadable locations", s.unreadable_locations as u64),
+        ("Files", s.files),
+        ("Bytes", s.bytes),
+        ("Unreadable files", s.unreadable_files),
+        ("Mismatched matrix rows", s.mismatched_items as u64),
+        ("Findings: error", s.errors as u64),
+        ("Findings: warning", s.warnings as u64),
+        ("Findings: info", s.infos as u64),
+    ];
+    for (label, value) in counts {
+        row += 1;
+        sheet.text(row, 0, label, &styles.text)?;
+        sheet.number(row, 1, value as f64, &styles.number)?;
+    }
+    row += 2;
+    sheet.text(row, 0, "Matrix colour", &styles.header)?;
+    sheet.text(row, 1, "Meaning", &styles.header)?;
+    for swatch in palette::legend() {
+        row += 1;
+        sheet.text(row, 0, swatch.label, styles.swatch(&swatch))?;
+        sheet.text(row, 1, swatch.meaning, &styles.text)?;
+    }
+    row += 2;
+    sheet.text(
+        row,
+        0,
+        "Cells starting with !! disagree with the value in (expected ...). Every value from the shares is stored as text.",
+        &styles.text,
+    )?;
+    // The note is long: do not let it widen column A.
+    sheet.widths[0] = 28;
+    sheet.fit_columns()
+}
+
+fn matrix_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(), XlsxError> {
+    let mut sheet = Sheet::new(ws, "Matrix")?;
+    let matrix = &audit.matrix;
+    let mut headers = vec!["item", "component", "artifact", "detail", "mismatch"];
+    headers.extend(matrix.columns.iter().map(|c| c.header.as_str()));
+    let rows = room(matrix.rows.len());
+    sheet.table_header(0, &headers, rows, styles)?;
+    for (r, row) in matrix.rows.iter().take(rows).enumerate() {
+        let at = r + 1;
+        let mark = if row.mismatch {
+            styles.swatch(&palette::MISMATCH)
+        } else {
+            &styles.text
+        };
+        sheet.text(at, 0, &row.item, mark)?;
+        sheet.text(at, 1, &row.key.component, &styles.text)?;
+        sheet.text(at, 2, row.key.artifact.as_str(), &styles.text)?;
+        sheet.text(at, 3, &row.key.detail, &styles.text)?;
+        sheet.text(at, 4, if row.mismatch { "yes" } else { "no" }, mark)?;
+        for (c, cell) in row.cells.iter().enumerate() {
+            sheet.text(at, 5 + c, &cell.text, styles.swatch(&palette::swatch(cell)))?;
+        }
+    }
+    sheet.fit_columns()
+}
+
+fn findings_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(), XlsxError> {
+    let mut sheet = Sheet::new(ws, "Findings")?;
+    let headers = [
+        "severity", "code", "kb", "site", "location", "path", "observed", "expected", "message", "fix",
+    ];
+    let rows = room(audit.findings.len());
+    sheet.table_header(0, &headers, rows, styles)?;
+    for (r, f) in audit.findings.iter().take(rows).enumerate() {
+        let at = r + 1;
+        let severity = styles.severity.get(f.severity.as_str()).unwrap_or(&styles.text);
+        sheet.text(at, 0, f.severity.as_str(), severity)?;
+        let cells = [
+            &f.code,
+            &f.kb,
+            &f.site,
+            &f.location,
+            &f.path,
+            &f.observed,
+            &f.expected,
+            &f.message,
+            &f.fix,
+        ];
+        for (c, value) in cells.into_iter().enumerate() {
+            sheet.text(at, c + 1, value, &styles.text)?;
+        }
+    }
+    sheet.fit_columns()
+}
+
+fn files_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(), XlsxError> {
+    let mut sheet = Sheet::new(ws, "Files")?;
+    let headers = [
+        "location",
+        "path",
+        "size",
+        "modified",
+        "sha256",
+        "kind",
+        "version",
+        "version_source",
+        "status",
+        "reason",
+    ];
+    let rows = room(audit.files.len());
+    sheet.table_header(0, &headers, rows, styles)?;
+    for (r, f) in audit.files.iter().take(rows).enumerate() {
+        let at = r + 1;
+        sheet.text(at, 0, &f.location, &styles.text)?;
+        sheet.text(at, 1, &f.path, &styles.text)?;
+        // The one numeric column by design: sortable by size.
+        if let Some(size) = f.size {
+            sheet.number(at, 2, size as f64, &styles.number)?;
+        }
+        let cells = [
+            f.modified.as_deref().unwrap_or(""),
+            f.sha256.as_deref().unwrap_or(""),
+            f.kind.as_str(),
+            f.version.as_deref().unwrap_or(""),
+            f.version_source.as_deref().unwrap_or(""),
+            f.status.as_str(),
+            &f.reason,
+        ];
+        for (c, value) in cells.into_iter().enumerate() {
+            sheet.text(at, c + 3, value, &styles.text)?;
+        }
+    }
+    if audit.files.len() > rows {
+        let note = format!(
+            "{} more files not shown: Excel holds at most {MAX_ROWS} rows; see files.csv",
+            audit.files.len() - rows
+        );
+        sheet.text(rows + 1, 1, &note, &styles.text)?;
+    }
+    sheet.fit_columns()
+}

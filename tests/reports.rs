@@ -1,0 +1,628 @@
+//! Report formats: exact CSV bytes and key HTML/XLSX content from a
+//! hand-made audit, then a hostile estate through the real binary, read
+//! back by calamine, LibreOffice and Chromium.
+
+mod common;
+
+use assert_cmd::Command;
+use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
+use smsaudit::catalog::Severity;
+use smsaudit::matrix::{Cell, CellState, Column, Matrix, Row, RowKey};
+use smsaudit::model::{Artifact, Audit, FileKind, FileRecord, Finding, Location, LocationKind, Status, Summary};
+use smsaudit::report::{self, CsvFlavor};
+use std::io::{Cursor, Read};
+use std::path::{Path, PathBuf};
+
+fn cell(value: &str, state: CellState, expected: Option<&str>, text: &str) -> Cell {
+    Cell {
+        value: value.into(),
+        state,
+        expected: expected.map(str::to_string),
+        mismatch: expected.is_some(),
+        text: text.into(),
+    }
+}
+
+fn location(name: &str, share: &str, site: &str) -> Location {
+    Location {
+        name: name.into(),
+        server: "SRV".into(),
+        share: share.into(),
+        kind: LocationKind::Cap,
+        root: format!("/mnt/{share}"),
+        sites: vec![site.into()],
+        status: Status::Ok,
+        reason: String::new(),
+        files: 1,
+        bytes: 10,
+    }
+}
+
+/// Two CAPs of site AB1, one base compver row that disagrees, one CFG row.
+fn hand_made() -> Audit {
+    let columns = vec![
+        Column {
+            location: r"\\SRV\CAP_AB1".into(),
+            kind: LocationKind::Cap,
+            sites: vec!["AB1".into()],
+            header: r"\\SRV\CAP_AB1 (CAP AB1)".into(),
+        },
+        Column {
+            location: r"\\SRV2\CAP_AB1".into(),
+            kind: LocationKind::Cap,
+            sites: vec!["AB1".into()],
+            header: r"\\SRV2\CAP_AB1 (CAP AB1)".into(),
+        },
+    ];
+    let rows = vec![
+        Row {
+            key: RowKey::new("base", Artifact::Compver, ""),
+            item: "base compver.ini".into(),
+            mismatch: true,
+            cells: vec![
+                cell("2.00.1380.1000", CellState::Ok, None, "2.00.1380.1000"),
+                cell(
+                    "2.00.1239.0000",
+                    CellState::Mismatch,
+                    Some("2.00.1380.1000"),
+                    "!! 2.00.1239.0000 (expected 2.00.1380.1000)",
+                ),
+            ],
+        },
+        Row {
+            key: RowKey::new("smsapm32", Artifact::Cfg, ""),
+            item: "smsapm32.CFG version".into(),
+            mismatch: false,
+            cells: vec![
+                cell("", CellState::Empty, None, "(empty)"),
+                cell("", CellState::Missing, None, "(missing)"),
+            ],
+        },
+    ];
+    let finding = Finding {
+        severity: Severity::Error,
+        code: "F03".into(),
+        kb: "Q236596".into(),
+        site: "AB1".into(),
+        location: r"\\SRV2\CAP_AB1".into(),
+        path: r"clicomp.box\base\compver.ini".into(),
+        observed: "=1+1".into(),
+        expected: "2.00.1380.1000".into(),
+        message: "CAP <b>behind</b> its site".into(),
+        fix: "Copy the site's clicomp.src".into(),
+        marks: vec![],
+    };
+    let file = FileRecord {
+        location: r"\\SRV\CAP_AB1".into(),
+        path: r"clicomp.box\base\compver.ini".into(),
+        size: Some(35),
+        modified: Some("2024-01-02T03:04:05Z".into()),
+        sha256: Some("ab".repeat(32)),
+        kind: FileKind::Compver,
+        version: Some("2.00.1380.1000".into()),
+        version_source: Some("key Version".into()),
+        status: Status::Ok,
+        reason: String::new(),
+    };
+    Audit {
+        tool: "smsaudit".into(),
+        version: "0.0.0".into(),
+        roots: vec!["/mnt".into()],
+        summary: Summary {
+            locations: 2,
+            files: 1,
+            bytes: 35,
+            errors: 1,
+            mismatched_items: 1,
+            ..Summary::default()
+        },
+        locations: vec![
+            location(r"\\SRV\CAP_AB1", "CAP_AB1", "AB1"),
+            location(r"\\SRV2\CAP_AB1", "CAP_AB1", "AB1"),
+        ],
+        matrix: Matrix { columns, rows },
+        findings: vec![finding],
+        stamps: vec![],
+        files: vec![file],
+        baseline: None,
+        drift: None,
+        upgrade: None,
+    }
+}
+
+#[test]
+fn matrix_csv_bytes_are_exact_in_both_flavours() {
+    let audit = hand_made();
+    let body = "item,component,artifact,detail,mismatch,\\\\SRV\\CAP_AB1 (CAP AB1),\\\\SRV2\\CAP_AB1 (CAP AB1)\r\n\
+base compver.ini,base,compver.ini,,yes,2.00.1380.1000,!! 2.00.1239.0000 (expected 2.00.1380.1000)\r\n\
+smsapm32.CFG version,smsapm32,CFG version,,no,(empty),(missing)\r\n";
+    let machine = report::csv::matrix(&audit, CsvFlavor::Machine).unwrap();
+    assert_eq!(String::from_utf8(machine).unwrap(), body);
+    let spreadsheet = report::csv::matrix(&audit, CsvFlavor::Spreadsheet).unwrap();
+    assert_eq!(spreadsheet, [b"\xEF\xBB\xBF".as_slice(), body.as_bytes()].concat());
+}
+
+#[test]
+fn findings_csv_neutralises_only_in_spreadsheet_flavour() {
+    let audit = hand_made();
+    let header = "severity,code,kb,site,location,path,observed,expected,message,fix\r\n";
+    let machine = String::from_utf8(report::csv::findings(&audit, CsvFlavor::Machine).unwrap()).unwrap();
+    assert_eq!(
+        machine,
+        format!(
+            "{header}error,F03,Q236596,AB1,\\\\SRV2\\CAP_AB1,clicomp.box\\base\\compver.ini,=1+1,2.00.1380.1000,\
+CAP <b>behind</b> its site,Copy the site's clicomp.src\r\n"
+        )
+    );
+    let sheet = String::from_utf8(report::csv::findings(&audit, CsvFlavor::Spreadsheet).unwrap()).unwrap();
+    assert!(sheet.starts_with('\u{feff}'));
+    assert!(sheet.contains(",'=1+1,2.00.1380.1000,"), "{sheet}");
+}
+
+#[test]
+fn html_has_every_part_escaped_and_no_external_or_script() {
+    let html = String::from_utf8(report::html::audit(&hand_made())).unwrap();
+    for needle in [
+        "<title>SMS 2.0 share audit report</title>",
+        "Findings (1)",
+        "Version matrix",
+        "F03",
+        "Q236596",
+        r"\\SRV2\CAP_AB1",
+        r"clicomp.box\base\compver.ini",
+        "CAP &lt;b&gt;behind&lt;/b&gt; its site",
+        "Copy the site's clicomp.src",
+        "!! 2.00.1239.0000 (expected 2.00.1380.1000)",
+        "class=\"s-mismatch\"",
+        "class=\"s-ok-sp1\"",
+        "class=\"s-empty\"",
+        "class=\"s-missing\"",
+        "All files (1)",
+        &"ab".repeat(32),
+    ] {
+        assert!(html.contains(needle), "missing {needle:?}");
+    }
+    assert!(!html.contains("<b>behind"));
+    assert!(!html.to_ascii_lowercase().contains("<script"));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "external reference"
+    );
+}
+
+fn xlsx_sheet(bytes: &[u8], name: &str) -> calamine::Range<Data> {
+    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.to_vec())).unwrap();
+    book.worksheet_range(name).unwrap()
+}
+
+fn string_at(range: &calamine::Range<Data>, row: u32, col: u32) -> String {
+    match range.get_value((row, col)) {
+        Some(Data::String(s)) => s.clone(),
+        other => panic!("({row},{col}) is not a string cell: {other:?}"),
+    }
+}
+
+/// The zip part `name` of an XLSX.
+fn xlsx_part(bytes: &[u8], name: &str) -> String {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes.to_vec())).unwrap();
+    let mut text = String::new();
+    archive.by_name(name).unwrap().read_to_string(&mut text).unwrap();
+    text
+}
+
+/// The fill colour (`FFRRGGBB`) of cell `reference` (`F2`) in a sheet part.
+fn fill_of(bytes: &[u8], sheet_part: &str, reference: &str) -> Option<String> {
+    let sheet = xlsx_part(bytes, sheet_part);
+    let at = sheet.find(&format!("<c r=\"{reference}\""))?;
+    let tag = &sheet[at..at + sheet[at..].find('>')?];
+    let style: usize = attr(tag, "s")?.parse().ok()?;
+    let styles = xlsx_part(bytes, "xl/styles.xml");
+    let xfs = &styles[styles.find("<cellXfs")?..styles.find("</cellXfs>")?];
+    let xf = xfs.split("<xf ").nth(style + 1)?;
+    let fill_id: usize = attr(xf, "fillId")?.parse().ok()?;
+    let fills = &styles[styles.find("<fills")?..styles.find("</fills>")?];
+    let fill = fills.split("<fill>").nth(fill_id + 1)?;
+    let fg = &fill[fill.find("<fgColor")?..];
+    attr(fg, "rgb").map(str::to_string)
+}
+
+fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let key = format!(" {name}=\"");
+    let start = tag.find(&key)? + key.len();
+    Some(&tag[start..start + tag[start..].find('"')?])
+}
+
+#[test]
+fn xlsx_has_four_sheets_string_cells_and_state_fills() {
+    let bytes = report::xlsx::audit(&hand_made()).unwrap();
+    let book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.clone())).unwrap();
+    assert_eq!(book.sheet_names(), ["Summary", "Matrix", "Findings", "Files"]);
+    let matrix = xlsx_sheet(&bytes, "Matrix");
+    assert_eq!(string_at(&matrix, 0, 5), r"\\SRV\CAP_AB1 (CAP AB1)");
+    assert_eq!(string_at(&matrix, 1, 5), "2.00.1380.1000");
+    assert_eq!(string_at(&matrix, 1, 6), "!! 2.00.1239.0000 (expected 2.00.1380.1000)");
+    let findings = xlsx_sheet(&bytes, "Findings");
+    assert_eq!(string_at(&findings, 1, 6), "=1+1");
+    let files = xlsx_sheet(&bytes, "Files");
+    assert_eq!(
+        files.get_value((1, 2)),
+        Some(&Data::Float(35.0)),
+        "size is numeric by design"
+    );
+    assert_eq!(string_at(&files, 1, 6), "2.00.1380.1000");
+    // Fills: F2 ok SP1, G2 mismatch, F3 empty, G3 missing.
+    let sheet = "xl/worksheets/sheet2.xml";
+    assert_eq!(fill_of(&bytes, sheet, "F2").as_deref(), Some("FFD6EFC4"));
+    assert_eq!(fill_of(&bytes, sheet, "G2").as_deref(), Some("FFF4A6A6"));
+    assert_eq!(fill_of(&bytes, sheet, "F3").as_deref(), Some("FFFFCC80"));
+    assert_eq!(fill_of(&bytes, sheet, "G3").as_deref(), Some("FFD0D0D0"));
+    let xml = xlsx_part(&bytes, sheet);
+    assert!(!xml.contains("<f>"), "no formula anywhere");
+    assert!(
+        xml.contains("<pane") && xml.contains("state=\"frozen\""),
+        "frozen panes"
+    );
+    assert!(xml.contains("<autoFilter"), "autofilter");
+    assert_eq!(report::xlsx::audit(&hand_made()).unwrap(), bytes, "deterministic");
+}
+
+// ---- a hostile estate through the real binary ----
+
+const HOSTILE_NAMES: &[&str] = &[
+    // `/` cannot be in a Unix file name; the backslash stands in for it.
+    r#"=HYPERLINK("http:\\x","y").txt"#,
+    "+1.txt",
+    "-1.txt",
+    "@x.txt",
+    "\tlead.txt",
+    "Ünïcødé ñame.txt",
+    r"<script>alert(1)<\script>.txt",
+    "<img src=x onerror=alert(2)>.txt",
+];
+
+fn hostile_estate(root: &Path) {
+    let cap = root.join("SERVER9").join("CAP_HX1");
+    let write = |rel: &str, body: &str| {
+        let path = cap.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, body).unwrap();
+    };
+    write(
+        "clicomp.box/base/compver.ini",
+        "[Version]\r\nVersion=2.00.1239.0000\r\n",
+    );
+    write("clicomp.box/smsapm32/compver.ini", "[Version]\r\nVersion=1.10\r\n");
+    write(
+        "clicomp.box/smsapm32.CFG",
+        "[Component Configuration]\r\n    Name==1+1\r\n      (REG_SZ) Version==1+1\r\n\r\n[IDENT]\r\n    TYPE=Base Config File Type\r\n",
+    );
+    for name in HOSTILE_NAMES {
+        write(name, "hi\n");
+    }
+}
+
+struct Run {
+    _tmp: tempfile::TempDir,
+    out: PathBuf,
+}
+
+fn run_hostile(flavor: &str) -> Run {
+    let tmp = tempfile::tempdir().unwrap();
+    let estate = tmp.path().join("estate");
+    hostile_estate(&estate);
+    let out = tmp.path().join("out");
+    Command::cargo_bin("smsaudit")
+        .unwrap()
+        .args(["audit", "--quiet", "--fail-on", "never", "--csv", flavor, "--out"])
+        .arg(&out)
+        .arg(&estate)
+        .assert()
+        .success();
+    Run { _tmp: tmp, out }
+}
+
+fn read(path: &Path) -> String {
+    String::from_utf8(std::fs::read(path).unwrap()).unwrap()
+}
+
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+/// Column `col` of every row of files.csv (header skipped).
+fn column(text: &str, col: usize) -> Vec<String> {
+    csv_rows(text).into_iter().skip(1).map(|r| r[col].clone()).collect()
+}
+
+#[test]
+fn hostile_names_are_neutralised_in_spreadsheet_csv_only() {
+    let run = run_hostile("spreadsheet");
+    let paths = column(&read(&run.out.join("files.csv")), 1);
+    for name in HOSTILE_NAMES {
+        let risky = matches!(name.chars().next(), Some('=' | '+' | '-' | '@' | '\t'));
+        let shown = if risky { format!("'{name}") } else { name.to_string() };
+        assert!(paths.contains(&shown), "{shown:?} not in {paths:?}");
+    }
+    let versions = column(&read(&run.out.join("files.csv")), 6);
+    assert!(versions.contains(&"'=1+1".to_string()), "{versions:?}");
+    assert!(versions.contains(&"1.10".to_string()) && versions.contains(&"2.00.1239.0000".to_string()));
+
+    let machine = run_hostile("machine");
+    let text = read(&machine.out.join("files.csv"));
+    assert!(!text.starts_with('\u{feff}'));
+    let paths = column(&text, 1);
+    for name in HOSTILE_NAMES {
+        assert!(paths.contains(&name.to_string()), "{name:?} altered in machine CSV");
+    }
+    assert!(column(&text, 6).contains(&"=1+1".to_string()));
+}
+
+#[test]
+fn hostile_estate_xlsx_keeps_everything_as_text() {
+    let run = run_hostile("spreadsheet");
+    let bytes = std::fs::read(run.out.join("audit.xlsx")).unwrap();
+    let files = xlsx_sheet(&bytes, "Files");
+    let (rows, _) = files.get_size();
+    let paths: Vec<String> = (1..rows as u32).map(|r| string_at(&files, r, 1)).collect();
+    for name in HOSTILE_NAMES {
+        assert!(
+            paths.contains(&name.to_string()),
+            "{name:?} not a string cell as is: {paths:?}"
+        );
+    }
+    let versions: Vec<String> = (1..rows as u32)
+        .filter_map(|r| match files.get_value((r, 6)) {
+            Some(Data::String(s)) => Some(s.clone()),
+            Some(Data::Empty) | None => None,
+            other => panic!("version cell is not text: {other:?}"),
+        })
+        .collect();
+    for v in ["=1+1", "1.10", "2.00.1239.0000"] {
+        assert!(versions.contains(&v.to_string()), "{v} in {versions:?}");
+    }
+    let matrix = xlsx_sheet(&bytes, "Matrix");
+    let (mrows, _) = matrix.get_size();
+    let items: Vec<String> = (1..mrows as u32).map(|r| string_at(&matrix, r, 0)).collect();
+    let cfg_row = items.iter().position(|i| i == "smsapm32.CFG version").unwrap() + 1;
+    assert_eq!(string_at(&matrix, cfg_row as u32, 5), "!! =1+1 (expected 1.10)");
+    let reference = format!("F{}", cfg_row + 1);
+    assert_eq!(
+        fill_of(&bytes, "xl/worksheets/sheet2.xml", &reference).as_deref(),
+        Some("FFF4A6A6"),
+        "mismatch fill"
+    );
+    for part in [
+        "xl/worksheets/sheet1.xml",
+        "xl/worksheets/sheet2.xml",
+        "xl/worksheets/sheet3.xml",
+        "xl/worksheets/sheet4.xml",
+    ] {
+        assert!(!xlsx_part(&bytes, part).contains("<f>"), "formula in {part}");
+    }
+}
+
+#[test]
+fn hostile_estate_html_is_escaped() {
+    let run = run_hostile("spreadsheet");
+    let html = read(&run.out.join("report.html"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;\\script&gt;.txt"));
+    assert!(html.contains("&lt;img src=x onerror=alert(2)&gt;.txt"));
+    assert!(html.contains("Ünïcødé ñame.txt"));
+    assert!(html.contains("=HYPERLINK(&quot;http:\\\\x&quot;,&quot;y&quot;).txt"));
+    assert!(!html.contains("<script") && !html.contains("<img"));
+}
+
+#[test]
+fn stdout_matrix_is_machine_csv_and_writes_no_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    hostile_estate(&tmp.path().join("estate"));
+    let out = tmp.path().join("out");
+    let assert = Command::cargo_bin("smsaudit")
+        .unwrap()
+        .args(["audit", "--quiet", "--fail-on", "never", "--stdout", "matrix", "--out"])
+        .arg(&out)
+        .arg(tmp.path().join("estate"))
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(
+        stdout.starts_with("item,component,artifact,detail,mismatch,"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(",yes,!! =1+1 (expected 1.10)\r\n"));
+    assert!(!out.exists(), "no report files without --format");
+}
+
+#[test]
+fn format_selects_the_files_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    hostile_estate(&tmp.path().join("estate"));
+    let out = tmp.path().join("out");
+    Command::cargo_bin("smsaudit")
+        .unwrap()
+        .args([
+            "audit",
+            "--quiet",
+            "--fail-on",
+            "never",
+            "--format",
+            "html,xlsx",
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(&out)
+        .arg(tmp.path().join("estate"))
+        .assert()
+        .success();
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["audit.json", "audit.xlsx", "report.html"]);
+}
+
+#[test]
+fn help_explains_csv_flavours_and_formats() {
+    let assert = Command::cargo_bin("smsaudit")
+        .unwrap()
+        .args(["audit", "--help"])
+        .assert()
+        .success();
+    let help = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    for needle in [
+        "spreadsheet",
+        "machine",
+        "BOM",
+        "RFC 4180",
+        "--format",
+        "xlsx",
+        "html",
+        "--stdout",
+    ] {
+        assert!(help.contains(needle), "--help lacks {needle}");
+    }
+}
+
+// ---- LibreOffice and Chromium, the programs people open reports with ----
+
+fn soffice_to_csv(profile: &Path, input: &Path, outdir: &Path, all_sheets: bool) {
+    // Export options: comma, double quote, UTF-8, from line 1; for an XLSX
+    // every sheet (-1) to <name>-<Sheet>.csv. Import: LibreOffice defaults.
+    let export = if all_sheets {
+        "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+    } else {
+        "csv:Text - txt - csv (StarCalc):44,34,76,1"
+    };
+    let status = std::process::Command::new("soffice")
+        .arg(format!("-env:UserInstallation=file://{}", profile.display()))
+        .args([
+            "--headless",
+            "--infilter=CSV:44,34,76",
+            "--convert-to",
+            export,
+            "--outdir",
+        ])
+        .arg(outdir)
+        .arg(input)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "soffice failed on {}", input.display());
+}
+
+#[test]
+fn libreoffice_runs_no_formula_from_the_reports() {
+    if !common::require_tool("soffice") {
+        return;
+    }
+    let run = run_hostile("spreadsheet");
+    let machine = run_hostile("machine");
+    let work = tempfile::tempdir().unwrap();
+    let profile = work.path().join("profile");
+    let (csv_out, xlsx_out, control_out) = (
+        work.path().join("csv"),
+        work.path().join("xlsx"),
+        work.path().join("ctl"),
+    );
+
+    // The spreadsheet CSV: the formula stays text (with its apostrophe).
+    soffice_to_csv(&profile, &run.out.join("files.csv"), &csv_out, false);
+    let versions = column(&read(&csv_out.join("files.csv")), 6);
+    assert!(versions.contains(&"'=1+1".to_string()), "{versions:?}");
+    assert!(!versions.contains(&"2".to_string()), "=1+1 was evaluated: {versions:?}");
+    assert!(versions.contains(&"2.00.1239.0000".to_string()), "{versions:?}");
+    let paths = column(&read(&csv_out.join("files.csv")), 1);
+    assert!(paths.iter().any(|p| p.starts_with("'=HYPERLINK(")), "{paths:?}");
+
+    // Control: the machine CSV is not for spreadsheets; LibreOffice runs its
+    // =1+1. This proves the check above can fail.
+    soffice_to_csv(&profile, &machine.out.join("files.csv"), &control_out, false);
+    assert!(column(&read(&control_out.join("files.csv")), 6).contains(&"2".to_string()));
+
+    // The XLSX: every value as written, nothing evaluated or re-typed.
+    soffice_to_csv(&profile, &run.out.join("audit.xlsx"), &xlsx_out, true);
+    let files = read(&xlsx_out.join("audit-Files.csv"));
+    let versions = column(&files, 6);
+    for v in ["=1+1", "1.10", "2.00.1239.0000"] {
+        assert!(versions.contains(&v.to_string()), "{v} in {versions:?}");
+    }
+    let paths = column(&files, 1);
+    for name in HOSTILE_NAMES {
+        assert!(paths.contains(&name.to_string()), "{name:?} in {paths:?}");
+    }
+    let matrix = read(&xlsx_out.join("audit-Matrix.csv"));
+    assert!(matrix.contains(",1.10\n") || matrix.contains(",1.10\r\n"), "{matrix}");
+    assert!(matrix.contains("!! =1+1 (expected 1.10)"), "{matrix}");
+}
+
+fn chromium(profile: &Path, args: &[&str], page: &Path) -> std::process::Output {
+    std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn chromium_renders_the_report_without_running_anything() {
+    if !common::require_tool("chromium") {
+        return;
+    }
+    let run = run_hostile("spreadsheet");
+    let page = run.out.join("report.html");
+    let profile = tempfile::tempdir().unwrap();
+    let output = chromium(profile.path(), &["--dump-dom"], &page);
+    assert!(output.status.success());
+    let dom = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        dom.contains("<title>SMS 2.0 share audit report</title>"),
+        "title changed"
+    );
+    assert!(
+        !dom.contains("<script") && !dom.contains("<img"),
+        "markup from a file name got through"
+    );
+    assert!(dom.contains("&lt;script&gt;alert(1)&lt;\\script&gt;.txt"));
+    assert!(dom.contains(r"\\SERVER9\CAP_HX1"));
+    assert!(dom.contains("Findings (1)") && dom.contains("F02") && dom.contains("Q236596"));
+    assert!(dom.contains("!! =1+1 (expected 1.10)"));
+
+    // A screenshot of the sample estate's report, for a person to look at.
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-shares");
+    let out = tempfile::tempdir().unwrap();
+    Command::cargo_bin("smsaudit")
+        .unwrap()
+        .args(["audit", "--quiet", "--fail-on", "never", "--format", "html", "--out"])
+        .arg(out.path())
+        .arg(&sample)
+        .assert()
+        .success();
+    let png = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("report-screenshot.png");
+    let shot = chromium(
+        profile.path(),
+        &["--window-size=1600,2600", &format!("--screenshot={}", png.display())],
+        &out.path().join("report.html"),
+    );
+    assert!(shot.status.success());
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    eprintln!("report screenshot: {}", png.display());
+}
