@@ -6,8 +6,8 @@
 mod common;
 
 use common::pe::{fixture, fixture_path, FIXTURES};
-use smsaudit::extract::pe::read_version_info;
 use serde_json::Value;
+use smsaudit::extract::pe::read_version_info;
 use std::process::Command;
 
 /// Dumps what pefile sees as JSON. pefile keeps only the last Translation pair of each Var

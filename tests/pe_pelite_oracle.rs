@@ -3,9 +3,9 @@
 mod common;
 
 use common::pe::{fixture, FIXTURES};
-use smsaudit::extract::pe::read_version_info;
 use pelite::resources::version_info::Language;
 use pelite::PeFile;
+use smsaudit::extract::pe::read_version_info;
 
 #[test]
 fn matches_pelite() {

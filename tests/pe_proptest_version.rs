@@ -3,8 +3,8 @@
 mod common;
 
 use common::pe::{fixture, version_block_range};
-use smsaudit::extract::pe::read_version_info;
 use proptest::prelude::*;
+use smsaudit::extract::pe::read_version_info;
 
 const WITH_VERSION: &[&str] = &[
     "clicore32.exe",
