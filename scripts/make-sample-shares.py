@@ -8,8 +8,8 @@ component CFGs carry no version: the two halves of Q236596.
 
 Domain BRANCH: site LN1 (SP2, server SERVER3) alone on DC3: healthy.
 
-Binaries are written by scripts/build-sample-binaries.sh when mingw is
-available; otherwise the placeholders below are kept (not PE files).
+Binaries are real PE images with version resources, built from .rc sources
+by scripts/build-sample-binaries.py into scripts/sample-binaries/.
 """
 import os
 import shutil
@@ -43,8 +43,23 @@ def write(path, text, encoding="ascii"):
         f.write(raw)
 
 
-def placeholder(path, what):
-    write(path, f"placeholder for {what}; not a PE file\n")
+BINARIES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sample-binaries")
+
+
+def binary(path, key):
+    """Copies the prebuilt PE image `key` (see build-sample-binaries.py)."""
+    for ext in ("exe", "dll"):
+        source = os.path.join(BINARIES, f"{key}.{ext}")
+        if os.path.exists(source):
+            full = os.path.join(ROOT, path)
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            shutil.copyfile(source, full)
+            return
+    sys.exit(f"missing {key} in {BINARIES}: run scripts/build-sample-binaries.py")
+
+
+def release_key(versions):
+    return {"1239": "rtm", "1380": "sp1", "1493": "sp2"}[versions["base"].split(".")[2]]
 
 
 def compver(version):
@@ -77,9 +92,9 @@ def site(server, code, versions, cfg_versions, lowercase_swdist=False):
     for comp, name in CFG_COMPONENTS.items():
         write(f"{cap}/clicomp.box/{name}", cfg(comp, server, versions[comp] if cfg_versions else None))
     for box in (cap + "/clicomp.box", sms + "/inboxes/clicomp.src"):
-        placeholder(f"{box}/base/i386/clicore.exe", f"Clicore.exe {versions['base']}")
+        binary(f"{box}/base/i386/clicore.exe", f"clicore-{release_key(versions)}")
         swdist = "swdist" if lowercase_swdist else "SWDist"
-        placeholder(f"{box}/{swdist}/i386/swdist32.exe", f"Swdist32.exe {versions['SWDist']}")
+        binary(f"{box}/{swdist}/i386/swdist32.exe", f"swdist32-{release_key(versions)}")
     for data in (cap + "/clidata.box", sms + "/inboxes/clidata.src"):
         write(f"{data}/caplist.ini", f"[CAP List]\n\\\\{server}\\CAP_{code}\n")
         write(f"{data}/cli_inst.cfg", f"encrypted CRC list of site {code}\n")
@@ -100,10 +115,11 @@ def logon_point(dc, sites, clicore_site, base_version, senior=None):
     shared = ["x86.bin/smsboot1.exe", "x86.bin/boot32wn.exe", "x86.bin/CLICORE.EXE",
               "x86.bin/Slwnt32.exe", "x86.bin/00000409/SMSMan.exe",
               "i386/NTLGDSCA.EXE", "i386/BASEOBJ.DLL"]
+    release = {"1380": "sp1", "1493": "sp2"}[base_version.split(".")[2]]
     for path in shared:
         # LSM copies Clicore.exe from the source site's bundle: same bytes.
-        what = f"Clicore.exe {base_version}" if path.endswith("CLICORE.EXE") else f"{path} {base_version}"
-        placeholder(f"{lp}/{path}", what)
+        name = os.path.basename(path).lower().split(".")[0]
+        binary(f"{lp}/{path}", "smsboot1" if name == "smsboot1" else f"{name}-{release}")
     lines = ["[FILE SOURCE]"]
     for path in shared:
         lines.append(path.upper().replace("/", "\\") + "=" + clicore_site)

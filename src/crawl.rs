@@ -255,6 +255,7 @@ fn crawl_location(
                     kind,
                     version: None,
                     version_source: None,
+                    string_version: None,
                     status: Status::Unreadable,
                     reason,
                 });
@@ -297,6 +298,7 @@ fn skipped(location: &Location, relative: String, kind: FileKind, reason: &str) 
         kind,
         version: None,
         version_source: None,
+        string_version: None,
         status: Status::Skipped,
         reason: reason.to_string(),
     }
@@ -333,6 +335,7 @@ fn read_file(location: &Location, entry: Entry, config: &Config) -> (FileRecord,
         kind: entry.kind,
         version: None,
         version_source: None,
+        string_version: None,
         status: Status::Ok,
         reason: String::new(),
     };
@@ -361,6 +364,7 @@ fn read_file(location: &Location, entry: Entry, config: &Config) -> (FileRecord,
             };
             record.version = extracted.version;
             record.version_source = extracted.version_source;
+            record.string_version = extracted.string_version;
             record.status = extracted.status;
             record.reason = extracted.reason;
             (record, extracted.detail)

@@ -4,7 +4,7 @@
 
 use crate::model::{Artifact, Estate, Finding, Location, LocationKind, Status};
 use crate::rules::EstateView;
-use crate::version::Version;
+use crate::version::{Version, VersionKind};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -74,6 +74,13 @@ pub struct Cell {
     pub mismatch: bool,
     /// The text the CSV shows.
     pub text: String,
+    /// What equality means for this cell: the normalised version, or the
+    /// file's hash when its version cannot be compared.
+    #[serde(skip)]
+    pub identity: String,
+    /// For binaries: the string FileVersion beside the fixed one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub string_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -108,7 +115,7 @@ pub const MISMATCH_MARK: &str = "!!";
 pub fn build(estate: &Estate, findings: &[Finding]) -> Matrix {
     let view = EstateView::new(estate);
     let columns = columns(&estate.locations);
-    let mut values: BTreeMap<RowKey, BTreeMap<String, String>> = BTreeMap::new();
+    let mut values: BTreeMap<RowKey, BTreeMap<String, Source>> = BTreeMap::new();
     for stamp in &estate.stamps {
         if stamp.artifact == Artifact::CopylogSource && !stamp.detail.ends_with("\\clicore.exe") {
             continue;
@@ -118,17 +125,27 @@ pub fn build(estate: &Estate, findings: &[Finding]) -> Matrix {
             continue;
         }
         let key = RowKey::new(&stamp.component, stamp.artifact, &stamp.detail);
-        values
-            .entry(key)
-            .or_default()
-            .insert(stamp.location.clone(), stamp.value.clone());
+        values.entry(key).or_default().insert(
+            stamp.location.clone(),
+            Source {
+                value: stamp.value.clone(),
+                string_version: stamp.string_version.clone(),
+                sha256: stamp.sha256.clone(),
+            },
+        );
     }
     for lp in view.locations(LocationKind::LogonPoint) {
         let value = view.logon_base(lp).map(|b| b.version.text).unwrap_or_default();
         values
             .entry(RowKey::new("base", Artifact::LogonBase, ""))
             .or_default()
-            .insert(lp.name.clone(), value);
+            .insert(
+                lp.name.clone(),
+                Source {
+                    value,
+                    ..Source::default()
+                },
+            );
     }
     let locations: BTreeMap<&str, &Location> = estate.locations.iter().map(|l| (l.name.as_str(), l)).collect();
     let mut rows: Vec<Row> = values
@@ -155,6 +172,7 @@ pub fn build(estate: &Estate, findings: &[Finding]) -> Matrix {
     expect_site_agreement(&view, &columns, &mut rows);
     expect_cfg_matches_offer(&columns, &mut rows);
     expect_logon_points_agree(&columns, &mut rows);
+    expect_string_versions_agree(&mut rows);
     for finding in findings {
         for mark in &finding.marks {
             let Some(row) = rows.iter_mut().find(|r| r.key == mark.row) else {
@@ -216,20 +234,39 @@ fn applies(key: &RowKey, kind: LocationKind) -> bool {
     }
 }
 
-fn make_cell(key: &RowKey, location: &Location, value: Option<&String>) -> Cell {
-    let state = match value {
+/// What a cell is built from: the stamp's value and, for binaries, the
+/// string version and hash beside it.
+#[derive(Debug, Clone, Default)]
+struct Source {
+    value: String,
+    string_version: Option<String>,
+    sha256: Option<String>,
+}
+
+fn make_cell(key: &RowKey, location: &Location, source: Option<&Source>) -> Cell {
+    let state = match source {
         _ if location.status != Status::Ok => CellState::Unreadable,
-        Some(v) if v.trim().is_empty() => CellState::Empty,
+        Some(s) if s.value.trim().is_empty() => CellState::Empty,
         Some(_) => CellState::Ok,
         None if applies(key, location.kind) => CellState::Missing,
         None => CellState::NotApplicable,
     };
+    let source = source.cloned().unwrap_or_default();
+    // Bundle-installer versions (2.0.9x.y) and unversioned binaries say
+    // nothing about the SMS release: such files are compared by content.
+    let identity = match (Version::parse(&source.value), &source.sha256) {
+        (Some(v), _) if v.is_sms() || v.kind == VersionKind::Wbem => v.normalized(),
+        (_, Some(hash)) if key.artifact == Artifact::LogonBinary => format!("sha256:{hash}"),
+        _ => source.value.trim().to_ascii_lowercase(),
+    };
     Cell {
-        value: value.cloned().unwrap_or_default(),
+        value: source.value,
         state,
         expected: None,
         mismatch: false,
         text: String::new(),
+        identity,
+        string_version: source.string_version,
     }
 }
 
@@ -242,7 +279,12 @@ fn mark_mismatch(cell: &mut Cell, expected: &str) {
             cell.state = CellState::Mismatch;
         }
         cell.mismatch = true;
-        cell.expected = Some(expected.to_string());
+        // A cell can disagree with more than one thing: say each once.
+        cell.expected = match cell.expected.take() {
+            Some(before) if before.split("; ").any(|e| e == expected) => Some(before),
+            Some(before) => Some(format!("{before}; {expected}")),
+            None => Some(expected.to_string()),
+        };
     }
 }
 
@@ -325,15 +367,52 @@ fn expect_logon_points_agree(columns: &[Column], rows: &mut [Row]) {
     }
     for row in rows.iter_mut().filter(|r| applies(&r.key, LocationKind::LogonPoint)) {
         for indexes in domains.values().filter(|ix| ix.len() >= 2) {
-            let values: Vec<String> = indexes
+            let compared: Vec<usize> = indexes
                 .iter()
-                .filter(|&&i| row.cells[i].state == CellState::Ok)
-                .map(|&i| row.cells[i].value.clone())
+                .copied()
+                .filter(|&i| matches!(row.cells[i].state, CellState::Ok | CellState::Empty))
+                .filter(|&i| !row.cells[i].identity.is_empty())
                 .collect();
-            let Some(expected) = majority(&values) else { continue };
-            for &i in indexes {
-                if row.cells[i].state == CellState::Ok && !same_value(&row.cells[i].value, &expected) {
-                    mark_mismatch(&mut row.cells[i], &expected);
+            let identities: Vec<String> = compared.iter().map(|&i| row.cells[i].identity.clone()).collect();
+            let Some(expected) = majority(&identities) else {
+                continue;
+            };
+            let shown = compared
+                .iter()
+                .find(|&&i| row.cells[i].identity == expected)
+                .map(|&i| match &row.cells[i] {
+                    cell if expected.starts_with("sha256:") => {
+                        let value = if cell.value.is_empty() {
+                            "no version"
+                        } else {
+                            cell.value.as_str()
+                        };
+                        format!("{value}, content {}", &expected[7..expected.len().min(19)])
+                    }
+                    cell => cell.value.clone(),
+                })
+                .unwrap_or_default();
+            for i in compared {
+                if row.cells[i].identity != expected {
+                    mark_mismatch(&mut row.cells[i], &shown);
+                }
+            }
+        }
+    }
+}
+
+/// A binary's string FileVersion must say what its fixed version says
+/// (tools that show only one of them mislead).
+fn expect_string_versions_agree(rows: &mut [Row]) {
+    for row in rows.iter_mut().filter(|r| r.key.artifact == Artifact::LogonBinary) {
+        for cell in row
+            .cells
+            .iter_mut()
+            .filter(|c| matches!(c.state, CellState::Ok | CellState::Mismatch))
+        {
+            if let Some(string) = cell.string_version.clone() {
+                if !same_value(&string, &cell.value) {
+                    mark_mismatch(cell, &format!("{string}, its string FileVersion"));
                 }
             }
         }
@@ -392,6 +471,8 @@ mod tests {
             expected: None,
             mismatch: false,
             text: String::new(),
+            identity: String::new(),
+            string_version: None,
         };
         assert_eq!(cell_text(&key, &cell), "(empty)");
         mark_mismatch(&mut cell, "2.00.1239.0000");

@@ -127,6 +127,9 @@ pub struct FileRecord {
     pub version: Option<String>,
     /// Where `version` came from (`compver.ini`, `CFG key Version`, ...).
     pub version_source: Option<String>,
+    /// For PE images: the string FileVersion of the version resource, which
+    /// `version` (the fixed, binary FileVersion) may disagree with.
+    pub string_version: Option<String>,
     pub status: Status,
     pub reason: String,
 }
@@ -186,6 +189,12 @@ pub struct Stamp {
     /// The value as found; empty when the file carries none.
     pub value: String,
     pub path: String,
+    /// For binaries: the string FileVersion beside the fixed one in `value`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub string_version: Option<String>,
+    /// The file's hash, to compare files whose versions are not comparable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// One problem found, with its KB article and fix.

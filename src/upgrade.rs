@@ -267,6 +267,8 @@ mod tests {
             detail: String::new(),
             value: base.into(),
             path: "clicomp.box\\base\\compver.ini".into(),
+            string_version: None,
+            sha256: None,
         });
     }
 

@@ -400,3 +400,46 @@ fn fifo_links_and_escapes_do_not_hang_or_leak() {
     assert!(!files.iter().any(|f| f["path"].contains("secret")));
     assert_eq!(by_path[r"clicomp.box\base\compver.ini"]["version"], "2.00.1380.1000");
 }
+
+/// A binary whose string FileVersion disagrees with its fixed one is
+/// flagged; bundle-installer versions are compared by content instead.
+#[test]
+fn binaries_show_both_versions_and_bundles_compare_by_content() {
+    let estate = tempfile::tempdir().unwrap();
+    copy_tree(&sample_shares(), estate.path());
+    copy_tree(&estate.path().join("DC2"), &estate.path().join("DC4"));
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pe");
+    let x86 = |dc: &str, file: &str| estate.path().join(dc).join("SMSLOGON/x86.bin").join(file);
+    std::fs::copy(fixtures.join("mismatch64.exe"), x86("DC1", "CLICORE.EXE")).unwrap();
+    for dc in ["DC1", "DC2", "DC4"] {
+        std::fs::copy(fixtures.join("bundle32.exe"), x86(dc, "boot32wn.exe")).unwrap();
+    }
+    let mut changed = std::fs::read(fixtures.join("bundle32.exe")).unwrap();
+    changed.extend_from_slice(b"patched");
+    std::fs::write(x86("DC2", "boot32wn.exe"), changed).unwrap();
+
+    let out = tempfile::tempdir().unwrap();
+    audit(&[estate.path()], out.path(), &["--fail-on", "never"]).code(0);
+    let files = read_csv_maps(&out.path().join("files.csv"));
+    let clicore = files
+        .iter()
+        .find(|f| f["location"] == r"\\DC1\SMSLOGON" && f["path"] == r"x86.bin\CLICORE.EXE")
+        .unwrap();
+    assert_eq!(clicore["version"], "2.0.1493.2163");
+    assert_eq!(clicore["version_source"], "PE fixed file version");
+    assert_eq!(clicore["string_version"], "2.00.1493.2150");
+    assert!(clicore["reason"].contains("differs"), "{clicore:?}");
+    let matrix = matrix(out.path());
+    assert_eq!(
+        cell(&matrix, r"base logon point x86.bin\clicore.exe", r"\\DC1\SMSLOGON"),
+        "!! 2.0.1493.2163 (expected 2.0.1380.1123; 2.00.1493.2150, its string FileVersion)"
+    );
+    let boot = r"base logon point x86.bin\boot32wn.exe";
+    assert_eq!(cell(&matrix, boot, r"\\DC1\SMSLOGON"), "2.0.91.3");
+    assert_eq!(cell(&matrix, boot, r"\\DC4\SMSLOGON"), "2.0.91.3");
+    assert!(
+        cell(&matrix, boot, r"\\DC2\SMSLOGON").starts_with("!! 2.0.91.3 (expected 2.0.91.3, content "),
+        "{}",
+        cell(&matrix, boot, r"\\DC2\SMSLOGON")
+    );
+}

@@ -20,6 +20,8 @@ fn cell(value: &str, state: CellState, expected: Option<&str>, text: &str) -> Ce
         expected: expected.map(str::to_string),
         mismatch: expected.is_some(),
         text: text.into(),
+        identity: String::new(),
+        string_version: None,
     }
 }
 
@@ -101,6 +103,7 @@ fn hand_made() -> Audit {
         kind: FileKind::Compver,
         version: Some("2.00.1380.1000".into()),
         version_source: Some("key Version".into()),
+        string_version: None,
         status: Status::Ok,
         reason: String::new(),
     };

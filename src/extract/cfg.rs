@@ -43,9 +43,9 @@ pub fn parse(bytes: &[u8]) -> Extracted {
     Extracted {
         version,
         version_source,
-        status: Status::Ok,
         reason,
         detail,
+        ..Extracted::default()
     }
 }
 

@@ -36,6 +36,8 @@ pub enum Detail {
 pub struct Extracted {
     pub version: Option<String>,
     pub version_source: Option<String>,
+    /// A PE image's string FileVersion.
+    pub string_version: Option<String>,
     pub status: Status,
     pub reason: String,
     pub detail: Detail,
@@ -46,6 +48,7 @@ impl Default for Extracted {
         Extracted {
             version: None,
             version_source: None,
+            string_version: None,
             status: Status::Ok,
             reason: String::new(),
             detail: Detail::None,
@@ -163,15 +166,20 @@ fn parse_instruction(bytes: &[u8]) -> Extracted {
 fn parse_binary(bytes: &[u8]) -> Extracted {
     match pe::read_version_info(bytes) {
         Ok(info) => {
+            let fixed = info.fixed_file_version.clone();
+            let string = info.string_file_version().map(str::to_string);
             let mut extracted = Extracted {
-                version: Some(info.fixed_file_version.clone()),
-                version_source: Some("PE fixed file version".into()),
+                version_source: (!fixed.is_empty()).then(|| "PE fixed file version".into()),
+                version: (!fixed.is_empty()).then_some(fixed.clone()),
+                string_version: string.clone(),
                 ..Extracted::default()
             };
-            if let Some(string) = info.string_file_version() {
-                if !same_version_text(string, &info.fixed_file_version) {
-                    extracted.reason = format!("string FileVersion {string} differs from fixed file version");
+            match &string {
+                _ if fixed.is_empty() => extracted.reason = "version resource has no fixed file version".into(),
+                Some(string) if !same_version_text(string, &fixed) => {
+                    extracted.reason = format!("string FileVersion {string} differs from fixed file version {fixed}");
                 }
+                _ => {}
             }
             extracted.detail = Detail::Pe(info);
             extracted
@@ -229,6 +237,8 @@ fn stamps_for(
         detail: detail.to_string(),
         value,
         path: record.path.clone(),
+        string_version: record.string_version.clone(),
+        sha256: record.sha256.clone(),
     };
     let version = record.version.clone().unwrap_or_default();
     match (location_kind, record.kind, parts.as_slice()) {

@@ -84,6 +84,7 @@ pub fn files(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
         "kind",
         "version",
         "version_source",
+        "string_version",
         "status",
         "reason",
     ])?;
@@ -97,6 +98,7 @@ pub fn files(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
             f.kind.as_str(),
             f.version.as_deref().unwrap_or(""),
             f.version_source.as_deref().unwrap_or(""),
+            f.string_version.as_deref().unwrap_or(""),
             f.status.as_str(),
             &f.reason,
         ])?;

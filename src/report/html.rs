@@ -237,7 +237,7 @@ fn files(audit: &Audit) -> Markup {
                     table.list {
                         thead { tr {
                             th { "Location" } th { "Path" } th { "Size" } th { "Modified (UTC)" } th { "SHA-256" }
-                            th { "Kind" } th { "Version" } th { "Version from" } th { "Status" } th { "Reason" }
+                            th { "Kind" } th { "Version" } th { "Version from" } th { "String version" } th { "Status" } th { "Reason" }
                         } }
                         tbody {
                             @for f in &audit.files {
@@ -250,6 +250,7 @@ fn files(audit: &Audit) -> Markup {
                                     td { (f.kind.as_str()) }
                                     td.mono { (f.version.as_deref().unwrap_or("")) }
                                     td { (f.version_source.as_deref().unwrap_or("")) }
+                                    td.mono { (f.string_version.as_deref().unwrap_or("")) }
                                     td { (f.status.as_str()) }
                                     td { (f.reason) }
                                 }

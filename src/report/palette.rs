@@ -150,6 +150,8 @@ mod tests {
             expected: None,
             mismatch,
             text: value.into(),
+            identity: String::new(),
+            string_version: None,
         }
     }
 
