@@ -37,9 +37,7 @@ pub fn audit(command: &AuditCommand) -> Result<ExitCode> {
     let written = report::write_selected(&audit, &command.out, command.csv, &command.formats)?;
     if command.matrix_stdout {
         let bytes = report::csv::matrix(&audit, report::CsvFlavor::Machine)?;
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(&bytes)?;
-        stdout.flush()?;
+        print_stdout(&bytes)?;
     }
     if command.verbose || command.log.is_some() {
         let log = log_lines(&audit).join("\n") + "\n";
@@ -178,7 +176,7 @@ pub fn diff(old: &Path, new: &Path, out: Option<&Path>, flavor: report::CsvFlavo
             let path = report::write_atomically(dir, "drift.csv", &csv)?;
             eprintln!("smsaudit: {} changes; wrote {}", changes.len(), path.display());
         }
-        None => std::io::stdout().write_all(&csv)?,
+        None => print_stdout(&csv)?,
     }
     Ok(if changes.is_empty() {
         ExitCode::Clean
@@ -222,28 +220,30 @@ pub fn summary(audit: &Audit, seconds: f64) -> String {
 
 /// Prints the catalogue, one check a line.
 pub fn rules() -> Result<ExitCode> {
-    println!(
-        "{:<5} {:<8} {:<9} {:<4} {:<11} TITLE",
+    let mut out = format!(
+        "{:<5} {:<8} {:<9} {:<4} {:<11} TITLE\n",
         "CODE", "SEVERITY", "KB", "[I]", "IMPLEMENTED"
     );
     for check in CHECKS {
         let kb = check.kb.split(',').next().unwrap_or(check.kb);
         let implemented = if check.implemented() { "yes" } else { "no" };
-        println!(
-            "{:<5} {:<8} {:<9} {:<4} {:<11} {}{}",
+        let not_checked = if check.implemented() {
+            String::new()
+        } else {
+            format!(" (not checked: {})", check.needs)
+        };
+        out.push_str(&format!(
+            "{:<5} {:<8} {:<9} {:<4} {:<11} {}{}\n",
             check.code,
             check.severity.as_str(),
             kb,
             if check.inferred { "yes" } else { "" },
             implemented,
             check.title,
-            if check.implemented() {
-                String::new()
-            } else {
-                format!(" (not checked: {})", check.needs)
-            }
-        );
+            not_checked
+        ));
     }
+    print_stdout(out.as_bytes())?;
     Ok(ExitCode::Clean)
 }
 
@@ -253,23 +253,34 @@ pub fn explain(key: &str) -> Result<ExitCode> {
     if checks.is_empty() {
         bail!("no check has code or KB article {key:?}; `smsaudit rules` lists them");
     }
+    let mut out = String::new();
     for check in checks {
-        println!(
-            "{} ({}, {}): {}",
+        out.push_str(&format!(
+            "{} ({}, {}): {}\n",
             check.code,
             check.kb,
             check.severity.as_str(),
             check.title
-        );
-        println!("  KB: {}", check.kb);
-        println!("  Condition: {}", check.condition);
+        ));
+        out.push_str(&format!("  KB: {}\n  Condition: {}\n", check.kb, check.condition));
         if !check.implemented() {
-            println!("  Not checked: {}", check.needs);
+            out.push_str(&format!("  Not checked: {}\n", check.needs));
         }
         if check.inferred {
-            println!("  Note: this check rests on an inference from the KB, not on a stated fact.");
+            out.push_str("  Note: this check rests on an inference from the KB, not on a stated fact.\n");
         }
-        println!("  Fix: {}", check.fix);
+        out.push_str(&format!("  Fix: {}\n", check.fix));
     }
+    print_stdout(out.as_bytes())?;
     Ok(ExitCode::Clean)
+}
+
+/// Writes to stdout; a reader that went away (`smsaudit rules | head`) is
+/// not an error.
+fn print_stdout(bytes: &[u8]) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|_| stdout.flush()) {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }

@@ -443,3 +443,22 @@ fn binaries_show_both_versions_and_bundles_compare_by_content() {
         cell(&matrix, boot, r"\\DC2\SMSLOGON")
     );
 }
+
+/// `smsaudit rules | head` must not panic when the reader has gone: the
+/// pipe's read end is closed before the program writes.
+#[test]
+fn a_closed_pipe_is_not_a_crash() {
+    for args in [vec!["rules"], vec!["explain", "F01"]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("smsaudit"))
+            .args(&args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
