@@ -246,19 +246,13 @@ fn crawl_location(
                 } else {
                     FileKind::Directory
                 };
-                rows.push(FileRecord {
-                    location: location.name.clone(),
-                    path: relative,
-                    size: None,
-                    modified: None,
-                    sha256: None,
+                rows.push(FileRecord::not_read(
+                    &location.name,
+                    relative,
                     kind,
-                    version: None,
-                    version_source: None,
-                    string_version: None,
-                    status: Status::Unreadable,
+                    Status::Unreadable,
                     reason,
-                });
+                ));
             }
         }
     }
@@ -289,19 +283,7 @@ fn crawl_location(
 }
 
 fn skipped(location: &Location, relative: String, kind: FileKind, reason: &str) -> FileRecord {
-    FileRecord {
-        location: location.name.clone(),
-        path: relative,
-        size: None,
-        modified: None,
-        sha256: None,
-        kind,
-        version: None,
-        version_source: None,
-        string_version: None,
-        status: Status::Skipped,
-        reason: reason.to_string(),
-    }
+    FileRecord::not_read(&location.name, relative, kind, Status::Skipped, reason.to_string())
 }
 
 #[cfg(unix)]
@@ -539,6 +521,37 @@ mod tests {
         assert!(hash_file(&path, FileKind::Compver, 1024).unwrap().content.is_some());
         assert!(hash_file(&path, FileKind::Other, 1024).unwrap().content.is_none());
         assert!(hash_file(&path, FileKind::Compver, 4).unwrap().content.is_none());
+    }
+
+    #[test]
+    fn a_file_that_vanishes_before_it_is_read_gets_no_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gone.cfg");
+        std::fs::write(&path, "x").unwrap();
+        let metadata = std::fs::metadata(&path).ok();
+        std::fs::remove_file(&path).unwrap();
+        let location = Location {
+            name: r"\\S\CAP_AB1".into(),
+            server: "S".into(),
+            share: "CAP_AB1".into(),
+            kind: crate::model::LocationKind::Cap,
+            root: String::new(),
+            sites: vec!["AB1".into()],
+            status: Status::Ok,
+            reason: String::new(),
+            files: 0,
+            bytes: 0,
+        };
+        let entry = Entry {
+            path,
+            relative: "gone.cfg".into(),
+            metadata,
+            kind: FileKind::Other,
+        };
+        let (record, _) = read_file(&location, entry, &Config::new(Vec::new()));
+        assert_eq!(record.status, Status::Unreadable);
+        assert!(record.reason.starts_with("cannot read"), "{}", record.reason);
+        assert_eq!(record.sha256, None);
     }
 
     #[test]

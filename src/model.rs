@@ -134,6 +134,25 @@ pub struct FileRecord {
     pub reason: String,
 }
 
+impl FileRecord {
+    /// A row for an entry that was not read: no size, time, hash or version.
+    pub fn not_read(location: &str, path: String, kind: FileKind, status: Status, reason: String) -> FileRecord {
+        FileRecord {
+            location: location.to_string(),
+            path,
+            size: None,
+            modified: None,
+            sha256: None,
+            kind,
+            version: None,
+            version_source: None,
+            string_version: None,
+            status,
+            reason,
+        }
+    }
+}
+
 /// The role a stamp plays in the matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
