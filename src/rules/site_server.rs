@@ -132,7 +132,9 @@ pub fn check_cap_copies(view: &EstateView, out: &mut Vec<Finding>) {
     }
 }
 
-/// F16: clidata.src lacks Caplist.ini.
+/// F16: clidata.src lacks Caplist.ini while a CAP of the site has one (the
+/// CAP copy shows the file belongs there; a sparse copy of a share that has
+/// neither is not evidence of the failure).
 pub fn check_caplist_in_clidata(view: &EstateView, out: &mut Vec<Finding>) {
     for server in view.locations(LocationKind::SiteServer) {
         if !view.has_folder(&server.name, "inboxes\\clidata.src")
@@ -141,14 +143,14 @@ pub fn check_caplist_in_clidata(view: &EstateView, out: &mut Vec<Finding>) {
             continue;
         }
         let site = site_of(server);
-        let cap_copy = view
+        let Some(cap_copy) = view
             .site_locations(&site, LocationKind::Cap)
             .into_iter()
-            .find(|c| view.file(&c.name, "clidata.box\\caplist.ini").is_some());
-        let hint = match cap_copy {
-            Some(c) => format!("; a copy exists on {}\\Clidata.box", c.name),
-            None => String::new(),
+            .find(|c| view.file(&c.name, "clidata.box\\caplist.ini").is_some())
+        else {
+            continue;
         };
+        let hint = format!("; a copy exists on {}\\Clidata.box", cap_copy.name);
         out.push(
             FindingDraft {
                 code: "F16",
