@@ -19,7 +19,12 @@ const CFG: &[u8] = b"[Component Configuration]\r\n    LastUpdate=29228490, 61154
 
 fn copylog_text() -> Vec<u8> {
     let mut text = String::from("[FILE SOURCE]\r\n");
-    for path in ["X86.BIN\\SMSBOOT1.EXE", "X86.BIN\\BOOT32WN.EXE", "X86.BIN\\CLICORE.EXE", "I386\\BASEOBJ.DLL"] {
+    for path in [
+        "X86.BIN\\SMSBOOT1.EXE",
+        "X86.BIN\\BOOT32WN.EXE",
+        "X86.BIN\\CLICORE.EXE",
+        "I386\\BASEOBJ.DLL",
+    ] {
         text.push_str(&format!("{path}=MS2\r\n"));
     }
     for code in ["MS1", "MS2", "LN1", "LN2", "PA1"] {
@@ -93,7 +98,9 @@ fn hash_file_64mib(bencher: Bencher) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.pck");
     let mut file = std::fs::File::create(&path).unwrap();
-    let block: Vec<u8> = (0..1 << 20).map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let block: Vec<u8> = (0..1 << 20)
+        .map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     for _ in 0..SIZE >> 20 {
         file.write_all(&block).unwrap();
     }

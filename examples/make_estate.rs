@@ -398,11 +398,16 @@ fn main() -> io::Result<()> {
         for n in 0..args.small_files {
             let cap = caps[n % caps.len()].clone();
             let (dir, ext) = UPLOADS[n % UPLOADS.len()];
-            // Mostly a few KiB, one in twenty up to 256 KiB.
-            let size = if w.rng.random_range(0..20) == 0 {
+            // Discovery and status records are a few KiB, inventory a few
+            // tens; one file in fifty is a large inventory up to 256 KiB.
+            let size = if w.rng.random_range(0..50) == 0 {
                 w.rng.random_range(64 * 1024..256 * 1024)
+            } else if ext == "MIF" {
+                w.rng.random_range(4 * 1024..48 * 1024)
+            } else if ext == "SIC" {
+                w.rng.random_range(1024..16 * 1024)
             } else {
-                w.rng.random_range(256..48 * 1024)
+                w.rng.random_range(256..4096)
             };
             w.random(&format!("{cap}/{dir}/{:08X}.{ext}", n), size)?;
         }
