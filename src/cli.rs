@@ -76,7 +76,7 @@ pub struct AuditArgs {
     /// prefixed with ') or `machine` (plain RFC 4180, values untouched).
     #[arg(long, value_enum, default_value_t = CsvArg::Spreadsheet)]
     pub csv: CsvArg,
-    /// Worker threads for crawling and hashing [default: 2 x cores, 2..16].
+    /// Worker threads for crawling and hashing [default: 4 x cores, 16..64].
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
     /// How many folder levels below each root to look for shares.
