@@ -7,7 +7,8 @@
 #
 # Needs: hyperfine, hashdeep, time (/usr/bin/time), openssl (Debian packages).
 # Env: BENCH_DIR (default /tmp/smsaudit-bench) holds estates and results;
-#      RUNS (default 5) hyperfine runs per command.
+#      RUNS (default 5) hyperfine runs per command;
+#      BASELINE=/path/to/older/smsaudit adds that build to the throughput runs.
 # Every run is warm-cache: hyperfine's warmup run reads the files first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,17 +63,31 @@ machine() {
 throughput() { # name, dir
   local name=$1 dir=$2
   echo "## throughput: $name ($(describe "$dir"))"
+  local baseline=()
+  [ -n "${BASELINE:-}" ] && baseline=(-n "smsaudit (baseline)" "$BASELINE audit $dir --out $BENCH_DIR/out-base-$name --quiet")
   hyperfine --warmup 1 --runs "$RUNS" -i -N --export-markdown "$OUT/$name.md" --export-json "$OUT/$name.json" \
-    -n smsaudit "$SMSAUDIT audit $dir --out $BENCH_DIR/out-$name --quiet" \
+    -n smsaudit "$SMSAUDIT audit $dir --out $BENCH_DIR/out-$name --quiet" "${baseline[@]}" \
     -n "hashdeep -j2" "hashdeep -r -c sha256 -j2 $dir" \
     -n "sha256sum x2" "sh -c 'find $dir -type f -print0 | xargs -0 -P2 -n 64 sha256sum >/dev/null'" \
     -n "openssl x2" "sh -c 'find $dir -type f -print0 | xargs -0 -P2 -n 64 openssl dgst -sha256 >/dev/null'" \
     >"$OUT/$name.log" 2>&1 || { cat "$OUT/$name.log"; exit 1; }
   cat "$OUT/$name.md"
   echo
+  python3 - "$OUT/$name.json" "$(du -sb "$dir" | cut -f1)" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+size = int(sys.argv[2])
+ours = results[0]["mean"]
+print("| command | mean | throughput | smsaudit speed-up (peer time / smsaudit time) |")
+print("|---|---|---|---|")
+for r in results:
+    print(f"| {r['command']} | {r['mean']:.3f} s | {size / r['mean'] / 2**30:.2f} GiB/s | {r['mean'] / ours:.2f}x |")
+PY
+  echo
   echo "| command | peak RSS (largest process) | wall |"
   echo "|---|---|---|"
   peak_rss smsaudit "$SMSAUDIT" audit "$dir" --out "$BENCH_DIR/out-$name" --quiet
+  [ -n "${BASELINE:-}" ] && peak_rss "smsaudit (baseline)" "$BASELINE" audit "$dir" --out "$BENCH_DIR/out-base-$name" --quiet
   peak_rss "hashdeep -j2" hashdeep -r -c sha256 -j2 "$dir"
   peak_rss "sha256sum x2" sh -c "find $dir -type f -print0 | xargs -0 -P2 -n 64 sha256sum >/dev/null"
   peak_rss "openssl x2" sh -c "find $dir -type f -print0 | xargs -0 -P2 -n 64 openssl dgst -sha256 >/dev/null"
