@@ -91,7 +91,7 @@ pub struct AuditArgs {
     /// in the machine flavour, for pipelines (no files unless --format).
     #[arg(long, value_enum, value_name = "REPORT")]
     pub stdout: Option<StdoutArg>,
-    /// Worker threads for crawling and hashing [default: 2 x cores, 2..16].
+    /// Worker threads for crawling and hashing [default: 4 x cores, 16..64].
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
     /// How many folder levels below each root to look for shares.

@@ -9,7 +9,6 @@ use crate::discover::Discovered;
 use crate::extract::{self, Detail, Extracted};
 use crate::model::{FileKind, FileRecord, Location, Status};
 use crate::names;
-use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, VecDeque};
 use std::fs::{File, Metadata};
@@ -48,9 +47,19 @@ impl Exclusions {
     }
 }
 
-/// Read buffer size: large enough for full-speed hashing, small enough to
-/// keep many files in flight without memory growth.
-const READ_BUFFER: usize = 256 * 1024;
+/// Read buffer size: large enough that a read costs little next to hashing
+/// it (fewer syscalls, and fewer round trips on SMB), small enough to keep
+/// many files in flight: one buffer per hashing thread, reused.
+const READ_BUFFER: usize = 1024 * 1024;
+
+/// Files at least this large get a sequential read-ahead hint.
+const SEQUENTIAL_HINT: u64 = 4 * READ_BUFFER as u64;
+
+thread_local! {
+    /// The read buffer of this thread: allocating (and zeroing) one per
+    /// file costs more than hashing a small file.
+    static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 /// One crawled location: its record and every file with what was extracted.
 #[derive(Debug)]
@@ -191,35 +200,82 @@ fn crawl_location(
             }
         }
     }
+    let hash_one = |entry: Entry| {
+        let read = read_file(&location, entry, config);
+        progress.files.fetch_add(1, Ordering::Relaxed);
+        progress.bytes.fetch_add(read.0.size.unwrap_or(0), Ordering::Relaxed);
+        read
+    };
+    // Files are hashed while the walk goes on, so on a slow link the
+    // round trips of listing and of opening overlap. Results are put back
+    // in walk order, so the output does not depend on timing.
+    let (read, rows) = match pool {
+        Some(pool) => {
+            let done = std::sync::Mutex::new(Vec::new());
+            let mut next = 0usize;
+            let rows = pool.in_place_scope(|scope| {
+                let (hash_one, done) = (&hash_one, &done);
+                walk_location(&location, &path, config, &mut |entry| {
+                    let index = next;
+                    next += 1;
+                    scope.spawn(move |_| {
+                        let read = hash_one(entry);
+                        done.lock().unwrap_or_else(|e| e.into_inner()).push((index, read));
+                    });
+                })
+            });
+            let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+            done.sort_unstable_by_key(|(index, _)| *index);
+            (done.into_iter().map(|(_, read)| read).collect::<Vec<_>>(), rows)
+        }
+        None => {
+            let mut read = Vec::new();
+            let rows = walk_location(&location, &path, config, &mut |entry| read.push(hash_one(entry)));
+            (read, rows)
+        }
+    };
+    location.files = read.iter().filter(|(r, _)| r.sha256.is_some()).count() as u64;
+    location.bytes = read
+        .iter()
+        .filter(|(r, _)| r.sha256.is_some())
+        .filter_map(|(r, _)| r.size)
+        .sum();
+    let mut files = read;
+    files.extend(rows.into_iter().map(|r| (r, Detail::None)));
+    CrawledLocation { location, files }
+}
+
+/// Walks one location: hands each regular file to `on_file` as it is found
+/// and returns rows for what is not read (links, special files, errors).
+fn walk_location(location: &Location, path: &Path, config: &Config, on_file: &mut dyn FnMut(Entry)) -> Vec<FileRecord> {
     let exclude = Exclusions::new(&config.exclude);
-    let mut entries = Vec::new();
     let mut rows = Vec::new();
-    let walk = WalkDir::new(&path)
+    let walk = WalkDir::new(path)
         .follow_links(false)
         .min_depth(1)
         .into_iter()
-        .filter_entry(|e| !exclude.matches(&names::share_relative(&path, e.path())));
+        .filter_entry(|e| !exclude.matches(&names::share_relative(path, e.path())));
     for item in walk {
         if let Some(latency) = config.faults.latency {
             std::thread::sleep(latency);
         }
         match item {
             Ok(entry) => {
-                let relative = names::share_relative(&path, entry.path());
+                let relative = names::share_relative(path, entry.path());
                 let file_type = entry.file_type();
                 if file_type.is_dir() {
                     continue;
                 }
                 if file_type.is_symlink() {
                     rows.push(skipped(
-                        &location,
+                        location,
                         relative,
                         FileKind::Symlink,
                         "symbolic link, not followed",
                     ));
                 } else if file_type.is_file() {
                     let kind = extract::kind_by_path(location.kind, &relative);
-                    entries.push(Entry {
+                    on_file(Entry {
                         path: entry.path().to_path_buf(),
                         relative,
                         metadata: entry.metadata().ok(),
@@ -228,7 +284,7 @@ fn crawl_location(
                 } else {
                     let what = special_kind(&file_type);
                     rows.push(skipped(
-                        &location,
+                        location,
                         relative,
                         FileKind::Special,
                         &format!("{what}, not a regular file"),
@@ -236,7 +292,7 @@ fn crawl_location(
                 }
             }
             Err(err) => {
-                let relative = err.path().map(|p| names::share_relative(&path, p)).unwrap_or_default();
+                let relative = err.path().map(|p| names::share_relative(path, p)).unwrap_or_default();
                 let reason = match err.io_error() {
                     Some(io) => format!("cannot read: {io}"),
                     None => format!("cannot read: {err}"),
@@ -256,30 +312,7 @@ fn crawl_location(
             }
         }
     }
-    let hash_all = || -> Vec<(FileRecord, Detail)> {
-        entries
-            .into_par_iter()
-            .map(|entry| {
-                let read = read_file(&location, entry, config);
-                progress.files.fetch_add(1, Ordering::Relaxed);
-                progress.bytes.fetch_add(read.0.size.unwrap_or(0), Ordering::Relaxed);
-                read
-            })
-            .collect()
-    };
-    let read = match pool {
-        Some(pool) => pool.install(hash_all),
-        None => hash_all(),
-    };
-    location.files = read.iter().filter(|(r, _)| r.sha256.is_some()).count() as u64;
-    location.bytes = read
-        .iter()
-        .filter(|(r, _)| r.sha256.is_some())
-        .filter_map(|(r, _)| r.size)
-        .sum();
-    let mut files = read;
-    files.extend(rows.into_iter().map(|r| (r, Detail::None)));
-    CrawledLocation { location, files }
+    rows
 }
 
 fn skipped(location: &Location, relative: String, kind: FileKind, reason: &str) -> FileRecord {
@@ -428,14 +461,40 @@ pub fn hash_file(path: &Path, kind: FileKind, cap: u64) -> io::Result<FileRead> 
         // Replaced by something else between the walk and the open.
         return Err(io::Error::other("no longer a regular file"));
     }
+    if metadata.len() >= SEQUENTIAL_HINT {
+        advise_sequential(&file);
+    }
+    BUFFER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buffer) => {
+            // Grow to the largest file seen so far, up to READ_BUFFER: a
+            // thread that only meets small files keeps a small buffer.
+            let want = (metadata.len() as usize)
+                .saturating_add(1)
+                .clamp(64 * 1024, READ_BUFFER);
+            if buffer.len() < want {
+                buffer.resize(want, 0);
+            }
+            hash_open_file(&mut file, &metadata, kind, cap, &mut buffer)
+        }
+        // Only reachable if hashing ever re-entered itself on one thread.
+        Err(_) => hash_open_file(&mut file, &metadata, kind, cap, &mut vec![0u8; 64 * 1024]),
+    })
+}
+
+fn hash_open_file(
+    file: &mut File,
+    metadata: &Metadata,
+    kind: FileKind,
+    cap: u64,
+    buffer: &mut [u8],
+) -> io::Result<FileRead> {
     let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; READ_BUFFER];
     let mut size: u64 = 0;
     let mut keep = extract::wants_content(kind) && metadata.len() <= cap;
     let mut content: Vec<u8> = Vec::new();
     let mut is_pe = false;
     loop {
-        let n = match file.read(&mut buffer) {
+        let n = match file.read(buffer) {
             Ok(0) => break,
             Ok(n) => n,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
@@ -445,6 +504,9 @@ pub fn hash_file(path: &Path, kind: FileKind, cap: u64) -> io::Result<FileRead> 
         if size == 0 {
             is_pe = chunk.starts_with(b"MZ");
             keep |= is_pe && kind == FileKind::Other && metadata.len() <= cap;
+            if keep {
+                content.reserve_exact(metadata.len().min(cap) as usize);
+            }
         }
         hasher.update(chunk);
         size += n as u64;
@@ -464,6 +526,22 @@ pub fn hash_file(path: &Path, kind: FileKind, cap: u64) -> io::Result<FileRead> 
         is_pe,
         content: keep.then_some(content),
     })
+}
+
+/// Tells the kernel the file will be read once, front to back, so it reads
+/// ahead further. Only a hint: failure changes nothing.
+fn advise_sequential(file: &File) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: posix_fadvise only reads its arguments; the descriptor is
+        // open for the whole call.
+        unsafe {
+            libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_SEQUENTIAL);
+        }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = file;
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -13,21 +13,26 @@ pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-struct Table {
+struct Table<W: std::io::Write = Vec<u8>> {
     flavor: CsvFlavor,
-    writer: csv::Writer<Vec<u8>>,
+    writer: csv::Writer<W>,
 }
 
-impl Table {
-    fn new(flavor: CsvFlavor) -> Table {
-        let mut out = Vec::new();
+impl Table<Vec<u8>> {
+    fn new(flavor: CsvFlavor) -> Table<Vec<u8>> {
+        Table::to(flavor, Vec::new()).unwrap_or_else(|_| unreachable!("writing to memory cannot fail"))
+    }
+}
+
+impl<W: std::io::Write> Table<W> {
+    fn to(flavor: CsvFlavor, mut out: W) -> Result<Table<W>> {
         if flavor == CsvFlavor::Spreadsheet {
-            out.extend_from_slice(b"\xEF\xBB\xBF");
+            out.write_all(b"\xEF\xBB\xBF")?;
         }
         let writer = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
             .from_writer(out);
-        Table { flavor, writer }
+        Ok(Table { flavor, writer })
     }
 
     fn row<I, S>(&mut self, cells: I) -> Result<()>
@@ -43,7 +48,7 @@ impl Table {
         Ok(())
     }
 
-    fn finish(self) -> Result<Vec<u8>> {
+    fn finish(self) -> Result<W> {
         self.writer.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))
     }
 }
@@ -74,7 +79,14 @@ pub fn matrix(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
 }
 
 pub fn files(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
-    let mut table = Table::new(flavor);
+    let mut out = Vec::new();
+    files_to(audit, flavor, &mut out)?;
+    Ok(out)
+}
+
+/// [`files`], streamed into `out`: one row per file can be many MiB.
+pub fn files_to(audit: &Audit, flavor: CsvFlavor, out: &mut dyn std::io::Write) -> Result<()> {
+    let mut table = Table::to(flavor, out)?;
     table.row([
         "location",
         "path",
@@ -103,7 +115,8 @@ pub fn files(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
             &f.reason,
         ])?;
     }
-    table.finish()
+    table.finish()?.flush()?;
+    Ok(())
 }
 
 pub fn findings(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {

@@ -8,3 +8,10 @@ pub fn audit(audit: &Audit) -> Result<Vec<u8>> {
     bytes.push(b'\n');
     Ok(bytes)
 }
+
+/// Streams [`audit`]'s bytes into `out`, without building them in memory.
+pub fn write(audit: &Audit, out: &mut dyn std::io::Write) -> Result<()> {
+    serde_json::to_writer_pretty(&mut *out, audit)?;
+    out.write_all(b"\n")?;
+    Ok(())
+}

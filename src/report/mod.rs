@@ -36,13 +36,25 @@ pub fn prepare_output(dir: &Path) -> Result<()> {
 
 /// Writes `bytes` to `dir/name` through a temporary file and a rename.
 pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+    write_atomically_with(dir, name, |out| Ok(out.write_all(bytes)?))
+}
+
+/// Streams a report into `dir/name` through a buffered temporary file and a
+/// rename, so a large report never has to be held in memory whole.
+pub fn write_atomically_with(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<PathBuf> {
     let target = dir.join(name);
     let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut file = fs::File::create(&temp)?;
-        file.write_all(bytes)?;
+    let result = (|| -> Result<()> {
+        let mut out = std::io::BufWriter::with_capacity(256 * 1024, fs::File::create(&temp)?);
+        write(&mut out)?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
-        fs::rename(&temp, &target)
+        fs::rename(&temp, &target)?;
+        Ok(())
     })();
     if let Err(err) = result {
         let _ = fs::remove_file(&temp);
@@ -87,7 +99,9 @@ pub fn write_selected(audit: &Audit, dir: &Path, flavor: CsvFlavor, formats: &[R
         match format {
             ReportFormat::Csv => {
                 written.push(write_atomically(dir, "matrix.csv", &csv::matrix(audit, flavor)?)?);
-                written.push(write_atomically(dir, "files.csv", &csv::files(audit, flavor)?)?);
+                written.push(write_atomically_with(dir, "files.csv", |out| {
+                    csv::files_to(audit, flavor, out)
+                })?);
                 written.push(write_atomically(dir, "findings.csv", &csv::findings(audit, flavor)?)?);
                 if let Some(plan) = &audit.upgrade {
                     written.push(write_atomically(dir, "upgrade.csv", &csv::upgrade(plan, flavor)?)?);
@@ -96,7 +110,9 @@ pub fn write_selected(audit: &Audit, dir: &Path, flavor: CsvFlavor, formats: &[R
                     written.push(write_atomically(dir, "drift.csv", &csv::drift(drift, flavor)?)?);
                 }
             }
-            ReportFormat::Json => written.push(write_atomically(dir, "audit.json", &json::audit(audit)?)?),
+            ReportFormat::Json => {
+                written.push(write_atomically_with(dir, "audit.json", |out| json::write(audit, out))?)
+            }
             ReportFormat::Xlsx => written.push(write_atomically(dir, "audit.xlsx", &xlsx::audit(audit)?)?),
             ReportFormat::Html => written.push(write_atomically(dir, "report.html", &html::audit(audit))?),
         }
