@@ -353,7 +353,7 @@ fn hostile_names_are_neutralised_in_spreadsheet_csv_only() {
     }
     let versions = column(&read(&run.out.join("files.csv")), 6);
     assert!(versions.contains(&"'=1+1".to_string()), "{versions:?}");
-    assert!(versions.contains(&"1.10".to_string()) && versions.contains(&"2.00.1239.0000".to_string()));
+    assert!(versions.contains(&"'1.10".to_string()) && versions.contains(&"2.00.1239.0000".to_string()));
 
     let machine = run_hostile("machine");
     let text = read(&machine.out.join("files.csv"));
@@ -541,6 +541,9 @@ fn libreoffice_runs_no_formula_from_the_reports() {
     assert!(versions.contains(&"'=1+1".to_string()), "{versions:?}");
     assert!(!versions.contains(&"2".to_string()), "=1+1 was evaluated: {versions:?}");
     assert!(versions.contains(&"2.00.1239.0000".to_string()), "{versions:?}");
+    // A number-like version keeps its text instead of becoming 1.1.
+    assert!(versions.contains(&"'1.10".to_string()), "{versions:?}");
+    assert!(!versions.iter().any(|v| v == "1.1"), "1.10 was re-typed: {versions:?}");
     let paths = column(&read(&csv_out.join("files.csv")), 1);
     assert!(paths.iter().any(|p| p.starts_with("'=HYPERLINK(")), "{paths:?}");
 

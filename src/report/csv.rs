@@ -6,11 +6,27 @@ use anyhow::Result;
 
 /// Neutralises a cell a spreadsheet would run as a formula (CWE-1236):
 /// `=`, `+`, `-`, `@`, tab, CR, LF or NUL first get a leading apostrophe.
+/// Cells a spreadsheet would re-type as a number it cannot show as written
+/// (`1.10` as 1.1, `007` as 7, a 20-digit string as 1.2E+19) get the same
+/// apostrophe. Plain integers that survive the round trip (file sizes) stay
+/// numbers, so they still sort as numbers.
 pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     match cell.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '\0') => format!("'{cell}").into(),
+        _ if would_be_retyped(cell) => format!("'{cell}").into(),
         _ => cell.into(),
     }
+}
+
+fn would_be_retyped(cell: &str) -> bool {
+    if cell.is_empty() {
+        return false;
+    }
+    if cell.bytes().all(|b| b.is_ascii_digit()) {
+        return cell.len() > 15 || (cell.len() > 1 && cell.starts_with('0'));
+    }
+    // Decimals and exponents (`1.10`, `1e5`, `.5`); `inf`/`nan` are words.
+    cell.parse::<f64>().is_ok() && cell.bytes().any(|b| b.is_ascii_digit())
 }
 
 struct Table<W: std::io::Write = Vec<u8>> {
@@ -207,6 +223,12 @@ mod tests {
             assert!(spreadsheet_safe(risky).starts_with('\''), "{risky:?}");
         }
         assert_eq!(spreadsheet_safe("2.00.1239.0000"), "2.00.1239.0000");
+        for retyped in ["1.10", "007", "1e5", ".5", "123456789012345678"] {
+            assert_eq!(spreadsheet_safe(retyped), format!("'{retyped}"), "{retyped}");
+        }
+        for kept in ["67", "0", "3221225472", "698.0012x", "inf", "SP1"] {
+            assert_eq!(spreadsheet_safe(kept), kept, "{kept}");
+        }
         assert_eq!(spreadsheet_safe("Café"), "Café");
         assert_eq!(spreadsheet_safe(""), "");
     }
