@@ -104,9 +104,14 @@ pub struct AuditArgs {
     /// version such as 2.00.1493.4009).
     #[arg(long, value_name = "RELEASE", requires = "upgrade")]
     pub to: Option<String>,
-    /// Seconds a location may take before it is reported as not answering
-    /// and the audit goes on without it; 0 for no limit.
-    #[arg(long, value_name = "SECONDS", default_value_t = config::DEFAULT_LOCATION_TIMEOUT.as_secs())]
+    /// Seconds a location may go without any progress (no folder entry
+    /// listed, no data read) before it is reported as not answering and the
+    /// audit goes on without it; 0 for no limit.
+    #[arg(long, value_name = "SECONDS", default_value_t = config::DEFAULT_STALL_TIMEOUT.as_secs())]
+    pub stall_timeout: u64,
+    /// Seconds a location may take in all, however busy; 0 (the default)
+    /// for no limit.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     pub location_timeout: u64,
     /// Locations of one server crawled at the same time.
     #[arg(long, value_name = "N", default_value_t = config::DEFAULT_PER_SERVER)]
@@ -222,6 +227,7 @@ impl Cli {
                 };
                 config.location_timeout =
                     (args.location_timeout > 0).then(|| Duration::from_secs(args.location_timeout));
+                config.stall_timeout = (args.stall_timeout > 0).then(|| Duration::from_secs(args.stall_timeout));
                 if args.per_server == 0 {
                     return Err("--per-server must be at least 1".into());
                 }

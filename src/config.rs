@@ -7,8 +7,10 @@ use std::time::Duration;
 
 /// How many folder levels below a root discovery looks for shares.
 pub const DEFAULT_DISCOVER_DEPTH: usize = 3;
-/// How long one location may take before it is reported as not answering.
-pub const DEFAULT_LOCATION_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// How long a location may go without any progress (no folder entry listed,
+/// no chunk of a file read) before it is reported as not answering. Longer
+/// than an SMB client's own time-out for a dead server.
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(60);
 /// How many locations of one server are crawled at the same time.
 pub const DEFAULT_PER_SERVER: usize = 4;
 
@@ -30,6 +32,9 @@ pub struct Config {
     /// A location still being read after this long is reported as not
     /// answering and the audit goes on without it. `None`: no limit.
     pub location_timeout: Option<Duration>,
+    /// A location that makes no progress for this long is reported as not
+    /// answering. `None`: no limit.
+    pub stall_timeout: Option<Duration>,
     /// Locations of one server crawled at once.
     pub per_server: usize,
     /// Glob patterns of share-relative paths not to audit.
@@ -50,7 +55,8 @@ impl Config {
             fail_on: Some(Severity::Warning),
             max_parse_bytes: 64 * 1024 * 1024,
             upgrade: None,
-            location_timeout: Some(DEFAULT_LOCATION_TIMEOUT),
+            location_timeout: None,
+            stall_timeout: Some(DEFAULT_STALL_TIMEOUT),
             per_server: DEFAULT_PER_SERVER,
             exclude: Vec::new(),
             inventory: None,

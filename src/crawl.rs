@@ -77,12 +77,46 @@ pub struct Progress {
     pub bytes: AtomicU64,
 }
 
+/// When a location last made progress (listed an entry, read a chunk).
+#[derive(Debug)]
+pub struct Activity {
+    epoch: Instant,
+    last_millis: AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Activity {
+        Activity {
+            epoch: Instant::now(),
+            last_millis: AtomicU64::new(0),
+        }
+    }
+
+    fn touch(&self) {
+        let now = self.epoch.elapsed().as_millis() as u64;
+        self.last_millis.fetch_max(now, Ordering::Relaxed);
+    }
+
+    fn idle(&self) -> Duration {
+        let last = Duration::from_millis(self.last_millis.load(Ordering::Relaxed));
+        self.epoch.elapsed().saturating_sub(last)
+    }
+}
+
+/// A location being crawled.
+struct Running {
+    started: Instant,
+    location: Location,
+    activity: Arc<Activity>,
+}
+
 /// Crawls every location. Each location runs on a thread of its own, at
 /// most `config.jobs` at once and `config.per_server` per server, and hashes
-/// its files on a shared pool of `config.jobs` threads. A location that does
-/// not finish within `config.location_timeout` is reported as not answering:
-/// a read stuck in the kernel cannot be cancelled, so its thread is left
-/// behind and the audit goes on.
+/// its files on a shared pool of `config.jobs` threads. A location that
+/// makes no progress for `config.stall_timeout`, or does not finish within
+/// `config.location_timeout`, is reported as not answering: a read stuck in
+/// the kernel cannot be cancelled, so its thread is left behind and the
+/// audit goes on.
 pub fn crawl_all(locations: Vec<Discovered>, config: &Config, progress: Arc<Progress>) -> Vec<CrawledLocation> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.jobs.max(1))
@@ -95,7 +129,7 @@ pub fn crawl_all(locations: Vec<Discovered>, config: &Config, progress: Arc<Prog
     let (sender, receiver) = mpsc::channel::<(usize, CrawledLocation)>();
     let mut results: Vec<Option<CrawledLocation>> = (0..locations.len()).map(|_| None).collect();
     let mut pending: VecDeque<(usize, Discovered)> = locations.into_iter().enumerate().collect();
-    let mut running: BTreeMap<usize, (Instant, Location)> = BTreeMap::new();
+    let mut running: BTreeMap<usize, Running> = BTreeMap::new();
     let max_running = config.jobs.max(1);
     let per_server = config.per_server.max(1);
     loop {
@@ -104,7 +138,7 @@ pub fn crawl_all(locations: Vec<Discovered>, config: &Config, progress: Arc<Prog
             let server = pending[index].1.location.server.to_ascii_uppercase();
             let busy = running
                 .values()
-                .filter(|(_, l)| l.server.eq_ignore_ascii_case(&server))
+                .filter(|r| r.location.server.eq_ignore_ascii_case(&server))
                 .count();
             if busy >= per_server {
                 index += 1;
@@ -113,28 +147,37 @@ pub fn crawl_all(locations: Vec<Discovered>, config: &Config, progress: Arc<Prog
             let Some((slot, discovered)) = pending.remove(index) else {
                 break;
             };
-            running.insert(slot, (Instant::now(), discovered.location.clone()));
+            let activity = Arc::new(Activity::new());
+            running.insert(
+                slot,
+                Running {
+                    started: Instant::now(),
+                    location: discovered.location.clone(),
+                    activity: activity.clone(),
+                },
+            );
             let (sender, config, pool, progress) = (sender.clone(), shared.clone(), pool.clone(), progress.clone());
             let spawned = std::thread::Builder::new()
                 .name("smsaudit-location".into())
                 .spawn(move || {
-                    let crawled = crawl_location(discovered, &config, pool.as_deref(), &progress);
+                    let crawled = crawl_location(discovered, &config, pool.as_deref(), &progress, &activity);
                     let _ = sender.send((slot, crawled));
                 });
             if let Err(err) = spawned {
-                let (_, location) = running.remove(&slot).unwrap_or_else(|| unreachable!());
-                results[slot] = Some(not_crawled(location, format!("cannot start a thread: {err}")));
+                if let Some(r) = running.remove(&slot) {
+                    results[slot] = Some(not_crawled(r.location, format!("cannot start a thread: {err}")));
+                }
             }
         }
         if running.is_empty() {
             break;
         }
-        let next_deadline = config
-            .location_timeout
-            .and_then(|t| running.values().map(|(started, _)| *started + t).min());
-        let wait = next_deadline
-            .map(|d| d.saturating_duration_since(Instant::now()))
-            .unwrap_or(Duration::from_secs(3600));
+        // With a limit to watch, look again at least every quarter second.
+        let wait = if config.location_timeout.is_some() || config.stall_timeout.is_some() {
+            Duration::from_millis(250)
+        } else {
+            Duration::from_secs(3600)
+        };
         match receiver.recv_timeout(wait) {
             Ok((slot, crawled)) => {
                 if running.remove(&slot).is_some() {
@@ -145,22 +188,37 @@ pub fn crawl_all(locations: Vec<Discovered>, config: &Config, progress: Arc<Prog
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
-        if let Some(timeout) = config.location_timeout {
-            let expired: Vec<usize> = running
-                .iter()
-                .filter(|(_, (started, _))| started.elapsed() >= timeout)
-                .map(|(slot, _)| *slot)
-                .collect();
-            for slot in expired {
-                if let Some((_, location)) = running.remove(&slot) {
-                    let reason = format!("timed out after {} s: the share stopped answering", timeout.as_secs());
-                    results[slot] = Some(not_crawled(location, reason));
-                    progress.locations_done.fetch_add(1, Ordering::Relaxed);
-                }
+        let expired: Vec<(usize, String)> = running
+            .iter()
+            .filter_map(|(slot, r)| expiry(r, config).map(|reason| (*slot, reason)))
+            .collect();
+        for (slot, reason) in expired {
+            if let Some(r) = running.remove(&slot) {
+                results[slot] = Some(not_crawled(r.location, reason));
+                progress.locations_done.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
     results.into_iter().flatten().collect()
+}
+
+/// Why a running location is given up on, if it is.
+fn expiry(running: &Running, config: &Config) -> Option<String> {
+    if let Some(limit) = config.stall_timeout {
+        if running.activity.idle() >= limit {
+            return Some(format!(
+                "no answer for {} s: the share stopped answering",
+                limit.as_secs()
+            ));
+        }
+    }
+    match config.location_timeout {
+        Some(limit) if running.started.elapsed() >= limit => Some(format!(
+            "timed out after {} s: the share stopped answering",
+            limit.as_secs()
+        )),
+        _ => None,
+    }
 }
 
 fn not_crawled(mut location: Location, reason: String) -> CrawledLocation {
@@ -185,6 +243,7 @@ fn crawl_location(
     config: &Config,
     pool: Option<&rayon::ThreadPool>,
     progress: &Progress,
+    activity: &Activity,
 ) -> CrawledLocation {
     let Discovered { mut location, path } = discovered;
     if location.status != Status::Ok {
@@ -201,7 +260,7 @@ fn crawl_location(
         }
     }
     let hash_one = |entry: Entry| {
-        let read = read_file(&location, entry, config);
+        let read = read_file(&location, entry, config, &|| activity.touch());
         progress.files.fetch_add(1, Ordering::Relaxed);
         progress.bytes.fetch_add(read.0.size.unwrap_or(0), Ordering::Relaxed);
         read
@@ -215,7 +274,7 @@ fn crawl_location(
             let mut next = 0usize;
             let rows = pool.in_place_scope(|scope| {
                 let (hash_one, done) = (&hash_one, &done);
-                walk_location(&location, &path, config, &mut |entry| {
+                walk_location(&location, &path, config, activity, &mut |entry| {
                     let index = next;
                     next += 1;
                     scope.spawn(move |_| {
@@ -230,7 +289,9 @@ fn crawl_location(
         }
         None => {
             let mut read = Vec::new();
-            let rows = walk_location(&location, &path, config, &mut |entry| read.push(hash_one(entry)));
+            let rows = walk_location(&location, &path, config, activity, &mut |entry| {
+                read.push(hash_one(entry))
+            });
             (read, rows)
         }
     };
@@ -247,7 +308,13 @@ fn crawl_location(
 
 /// Walks one location: hands each regular file to `on_file` as it is found
 /// and returns rows for what is not read (links, special files, errors).
-fn walk_location(location: &Location, path: &Path, config: &Config, on_file: &mut dyn FnMut(Entry)) -> Vec<FileRecord> {
+fn walk_location(
+    location: &Location,
+    path: &Path,
+    config: &Config,
+    activity: &Activity,
+    on_file: &mut dyn FnMut(Entry),
+) -> Vec<FileRecord> {
     let exclude = Exclusions::new(&config.exclude);
     let mut rows = Vec::new();
     let walk = WalkDir::new(path)
@@ -256,6 +323,7 @@ fn walk_location(location: &Location, path: &Path, config: &Config, on_file: &mu
         .into_iter()
         .filter_entry(|e| !exclude.matches(&names::share_relative(path, e.path())));
     for item in walk {
+        activity.touch();
         if let Some(latency) = config.faults.latency {
             std::thread::sleep(latency);
         }
@@ -340,7 +408,7 @@ fn special_kind(_file_type: &std::fs::FileType) -> &'static str {
 
 /// Reads, hashes and extracts one file. Any failure is a row with a reason
 /// and no hash: nothing is reported as read that was not.
-fn read_file(location: &Location, entry: Entry, config: &Config) -> (FileRecord, Detail) {
+fn read_file(location: &Location, entry: Entry, config: &Config, touch: &dyn Fn()) -> (FileRecord, Detail) {
     let mut record = FileRecord {
         location: location.name.clone(),
         path: entry.relative,
@@ -359,7 +427,7 @@ fn read_file(location: &Location, entry: Entry, config: &Config) -> (FileRecord,
     }
     let lossy_name = entry.path.to_str().is_none();
     let cap = extract::parse_limit(entry.kind, config.max_parse_bytes);
-    let (record, detail) = match hash_file(&entry.path, entry.kind, cap) {
+    let (record, detail) = match hash_file_reporting(&entry.path, entry.kind, cap, touch) {
         Ok(read) => {
             record.size = Some(read.size);
             record.sha256 = Some(read.sha256);
@@ -455,6 +523,12 @@ pub fn open_for_audit(path: &Path) -> io::Result<File> {
 /// Hashes a file in bounded buffers; keeps its content when it is of a kind
 /// that is parsed (or turns out to be a PE image) and no larger than `cap`.
 pub fn hash_file(path: &Path, kind: FileKind, cap: u64) -> io::Result<FileRead> {
+    hash_file_reporting(path, kind, cap, &|| {})
+}
+
+/// [`hash_file`], calling `touch` after every chunk read, so a watcher can
+/// tell a slow file from a dead share.
+pub fn hash_file_reporting(path: &Path, kind: FileKind, cap: u64, touch: &dyn Fn()) -> io::Result<FileRead> {
     let mut file = open_for_audit(path)?;
     let metadata = file.metadata()?;
     if !metadata.is_file() {
@@ -474,10 +548,10 @@ pub fn hash_file(path: &Path, kind: FileKind, cap: u64) -> io::Result<FileRead> 
             if buffer.len() < want {
                 buffer.resize(want, 0);
             }
-            hash_open_file(&mut file, &metadata, kind, cap, &mut buffer)
+            hash_open_file(&mut file, &metadata, kind, cap, &mut buffer, touch)
         }
         // Only reachable if hashing ever re-entered itself on one thread.
-        Err(_) => hash_open_file(&mut file, &metadata, kind, cap, &mut vec![0u8; 64 * 1024]),
+        Err(_) => hash_open_file(&mut file, &metadata, kind, cap, &mut vec![0u8; 64 * 1024], touch),
     })
 }
 
@@ -487,6 +561,7 @@ fn hash_open_file(
     kind: FileKind,
     cap: u64,
     buffer: &mut [u8],
+    touch: &dyn Fn(),
 ) -> io::Result<FileRead> {
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
@@ -500,6 +575,7 @@ fn hash_open_file(
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
             Err(err) => return Err(err),
         };
+        touch();
         let chunk = &buffer[..n];
         if size == 0 {
             is_pe = chunk.starts_with(b"MZ");
@@ -626,7 +702,7 @@ mod tests {
             metadata,
             kind: FileKind::Other,
         };
-        let (record, _) = read_file(&location, entry, &Config::new(Vec::new()));
+        let (record, _) = read_file(&location, entry, &Config::new(Vec::new()), &|| {});
         assert_eq!(record.status, Status::Unreadable);
         assert!(record.reason.starts_with("cannot read"), "{}", record.reason);
         assert_eq!(record.sha256, None);

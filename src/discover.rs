@@ -37,7 +37,13 @@ pub fn discover_all(config: &Config) -> Vec<Discovered> {
             Box::new(move || discover(std::slice::from_ref(&root), depth)),
         ));
     }
-    let mut found = run_with_deadline(jobs, config.location_timeout);
+    // Finding shares lists a few folders per root: a root that cannot do
+    // that within the stall limit is not answering.
+    let limit = match (config.stall_timeout, config.location_timeout) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let mut found = run_with_deadline(jobs, limit);
     make_names_unique(&mut found);
     found
 }

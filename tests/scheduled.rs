@@ -290,3 +290,49 @@ fn log_says_what_was_read_and_skipped_and_exclusions_apply() {
         .any(|f| f["path"].to_ascii_lowercase().starts_with("offerinf.box")));
     assert!(files.iter().any(|f| f["path"].starts_with("pkginfo.box")));
 }
+
+#[test]
+fn a_silent_share_is_given_up_after_the_stall_limit() {
+    let out = tempfile::tempdir().unwrap();
+    smsaudit()
+        .env("SMSAUDIT_FAULT_STALL", r"\\DC3\SMSLOGON")
+        .arg("audit")
+        .arg(sample_shares().join("SERVER3"))
+        .arg(sample_shares().join("DC3"))
+        .arg("--out")
+        .arg(out.path())
+        .args(["--csv", "machine", "--quiet", "--stall-timeout", "2"])
+        .assert()
+        .code(3);
+    let findings = read_csv_maps(&out.path().join("findings.csv"));
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["code"], "A01");
+    assert_eq!(findings[0]["location"], r"\\DC3\SMSLOGON");
+    assert!(findings[0]["observed"].starts_with("no answer for 2 s"), "{findings:?}");
+}
+
+/// A slow share that keeps answering is not a dead one: the stall limit
+/// counts time without progress, not time in all.
+#[test]
+fn a_slow_share_that_keeps_answering_is_audited() {
+    let out = tempfile::tempdir().unwrap();
+    smsaudit()
+        .env("SMSAUDIT_FAULT_LATENCY_MS", "30")
+        .arg("audit")
+        .arg(sample_shares().join("SERVER3"))
+        .arg("--out")
+        .arg(out.path())
+        .args(["--csv", "machine", "--quiet", "--stall-timeout", "1", "-j", "2"])
+        .assert()
+        .code(0);
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("audit.json")).unwrap()).unwrap();
+    for location in json["locations"].as_array().unwrap() {
+        assert_eq!(location["status"], "ok", "{location}");
+    }
+    let on_disk = walkdir::WalkDir::new(sample_shares().join("SERVER3"))
+        .into_iter()
+        .filter(|e| e.as_ref().unwrap().file_type().is_file())
+        .count() as u64;
+    assert_eq!(json["summary"]["files"].as_u64().unwrap(), on_disk);
+}
