@@ -17,8 +17,16 @@ use std::time::Instant;
 /// Runs an audit and writes its reports. Everything that can make the run
 /// fail (output folder, baseline) is checked before the crawl starts.
 pub fn audit(command: &AuditCommand) -> Result<ExitCode> {
+    let mut audited = command.config.roots.clone();
+    if let Some(inventory) = &command.config.inventory {
+        audited.extend(inventory.shares().into_iter().map(|s| s.path));
+    }
     if !command.formats.is_empty() {
+        report::check_outside_roots(&command.out, &audited)?;
         report::prepare_output(&command.out)?;
+    }
+    if let Some(log) = &command.log {
+        report::check_outside_roots(log, &audited)?;
     }
     let baseline = command.baseline.as_deref().map(Snapshot::load).transpose()?;
     let started = Instant::now();

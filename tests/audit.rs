@@ -462,3 +462,32 @@ fn a_closed_pipe_is_not_a_crash() {
         assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn refuses_to_write_reports_inside_an_audited_root() {
+    let estate = tempfile::tempdir().unwrap();
+    copy_tree(&sample_shares().join("SERVER3"), &estate.path().join("SERVER3"));
+    let before: Vec<_> = walkdir::WalkDir::new(estate.path())
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .collect();
+    for out in [
+        estate.path().join("report"),
+        estate.path().join("SERVER3/CAP_LN1/../report"),
+    ] {
+        Command::cargo_bin("smsaudit")
+            .unwrap()
+            .arg("audit")
+            .arg(estate.path())
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("inside the audited root"));
+    }
+    let after: Vec<_> = walkdir::WalkDir::new(estate.path())
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .collect();
+    assert_eq!(before, after);
+}

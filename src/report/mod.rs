@@ -25,6 +25,43 @@ pub enum CsvFlavor {
     Machine,
 }
 
+/// Refuses an output folder inside an audited root: the audit never writes
+/// to a share, and its reports would show up in its own crawl.
+pub fn check_outside_roots(out: &Path, roots: &[PathBuf]) -> Result<()> {
+    let out = resolved(out);
+    for root in roots {
+        let root_resolved = resolved(root);
+        if out.starts_with(&root_resolved) {
+            anyhow::bail!(
+                "output folder {} is inside the audited root {}: smsaudit never writes to what it audits",
+                out.display(),
+                root.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// An absolute path with links resolved as far as it exists, so two
+/// spellings of one folder compare equal.
+fn resolved(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return absolute,
+        }
+    }
+    let mut result = fs::canonicalize(existing).unwrap_or_else(|_| existing.to_path_buf());
+    result.extend(rest.iter().rev());
+    result
+}
+
 /// Creates the output folder and proves it is writable, before any crawl.
 pub fn prepare_output(dir: &Path) -> Result<()> {
     fs::create_dir_all(dir).with_context(|| format!("cannot create output folder {}", dir.display()))?;
