@@ -3,7 +3,7 @@
 # estates (examples/make_estate.rs). Not part of `cargo test` or .ci/run:
 # it writes several GiB and takes minutes.
 #
-#   benches/e2e.sh [all|throughput|scale|latency]
+#   benches/e2e.sh [all|throughput|large|small|scale|latency]
 #
 # Needs: hyperfine, hashdeep, time (/usr/bin/time), openssl (Debian packages).
 # Env: BENCH_DIR (default /tmp/smsaudit-bench) holds estates and results;
@@ -150,10 +150,12 @@ latency() {
   machine
   echo
   case $WHAT in
-    all | throughput)
+    all | throughput | large)
       estate large --sites 4 --caps-per-site 1 --logon-points 2 --large-files 160 --large-size-mib 16
-      estate small --sites 25 --caps-per-site 2 --logon-points 5 --small-files 100000
       throughput large "$BENCH_DIR/large"
+      ;;&
+    all | throughput | small)
+      estate small --sites 25 --caps-per-site 2 --logon-points 5 --small-files 100000
       throughput small "$BENCH_DIR/small"
       ;;&
     all | scale) scale ;;&
