@@ -103,19 +103,7 @@ pub fn files(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
 /// [`files`], streamed into `out`: one row per file can be many MiB.
 pub fn files_to(audit: &Audit, flavor: CsvFlavor, out: &mut dyn std::io::Write) -> Result<()> {
     let mut table = Table::to(flavor, out)?;
-    table.row([
-        "location",
-        "path",
-        "size",
-        "modified",
-        "sha256",
-        "kind",
-        "version",
-        "version_source",
-        "string_version",
-        "status",
-        "reason",
-    ])?;
+    table.row(super::FILE_COLUMNS)?;
     for f in &audit.files {
         table.row([
             f.location.as_str(),

@@ -274,21 +274,8 @@ fn findings_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<
 
 fn files_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(), XlsxError> {
     let mut sheet = Sheet::new(ws, "Files")?;
-    let headers = [
-        "location",
-        "path",
-        "size",
-        "modified",
-        "sha256",
-        "kind",
-        "version",
-        "version_source",
-        "string_version",
-        "status",
-        "reason",
-    ];
     let rows = room(audit.files.len());
-    sheet.table_header(0, &headers, rows, styles)?;
+    sheet.table_header(0, &super::FILE_COLUMNS, rows, styles)?;
     for (r, f) in audit.files.iter().take(rows).enumerate() {
         let at = r + 1;
         sheet.text(at, 0, &f.location, &styles.text)?;
