@@ -5,7 +5,7 @@
 //! the fixed style sheet.
 
 use super::palette::{self, Swatch};
-use crate::model::Audit;
+use crate::model::{Audit, FileRecord, Status};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 pub fn audit(audit: &Audit) -> Vec<u8> {
@@ -227,12 +227,34 @@ fn matrix(audit: &Audit) -> Markup {
     }
 }
 
+/// More file rows than this make a page too heavy for a browser.
+const MAX_FILE_ROWS: usize = 5_000;
+
+/// The files shown in the report: all of them when they fit; otherwise
+/// those with a version, a note or a problem, up to the limit.
+fn shown_files(audit: &Audit) -> Vec<&FileRecord> {
+    if audit.files.len() <= MAX_FILE_ROWS {
+        return audit.files.iter().collect();
+    }
+    audit
+        .files
+        .iter()
+        .filter(|f| f.status != Status::Ok || f.version.is_some() || !f.reason.is_empty())
+        .take(MAX_FILE_ROWS)
+        .collect()
+}
+
 fn files(audit: &Audit) -> Markup {
+    let shown = shown_files(audit);
+    let left_out = audit.files.len() - shown.len();
     html! {
         section #files {
             details {
                 summary { "All files (" (audit.files.len()) ")" }
                 p.lead { "Every file read on every share, with its SHA-256 and the version extracted from it." }
+                @if left_out > 0 {
+                    p.lead { (left_out) " more files, with no version and no problem, are left out here: files.csv and audit.xlsx have every file." }
+                }
                 div.scroll {
                     table.list {
                         thead { tr {
@@ -240,7 +262,7 @@ fn files(audit: &Audit) -> Markup {
                             th { "Kind" } th { "Version" } th { "Version from" } th { "String version" } th { "Status" } th { "Reason" }
                         } }
                         tbody {
-                            @for f in &audit.files {
+                            @for f in &shown {
                                 tr {
                                     td.mono { (f.location) }
                                     td.mono { (f.path) }

@@ -27,7 +27,9 @@ pub fn audit(audit: &Audit) -> Result<Vec<u8>> {
     summary_sheet(workbook.add_worksheet(), audit, &styles)?;
     matrix_sheet(workbook.add_worksheet(), audit, &styles)?;
     findings_sheet(workbook.add_worksheet(), audit, &styles)?;
-    files_sheet(workbook.add_worksheet(), audit, &styles)?;
+    // One row per file can be a million rows: this sheet streams its rows
+    // to a temporary file instead of holding them in memory.
+    files_sheet(workbook.add_worksheet_with_constant_memory(), audit, &styles)?;
     Ok(workbook.save_to_buffer()?)
 }
 
