@@ -632,3 +632,32 @@ fn chromium_renders_the_report_without_running_anything() {
     assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
     eprintln!("report screenshot: {}", png.display());
 }
+
+/// A share with thousands of plain files keeps the HTML report light: the
+/// files that matter are listed, the rest are counted.
+#[test]
+fn html_lists_the_files_that_matter_when_there_are_thousands() {
+    let estate = tempfile::tempdir().unwrap();
+    let cap = estate.path().join("SRV/CAP_AB1");
+    std::fs::create_dir_all(cap.join("clicomp.box/base")).unwrap();
+    std::fs::write(cap.join("clicomp.box/base/compver.ini"), "Version=2.00.1380.1000\r\n").unwrap();
+    std::fs::create_dir_all(cap.join("sinv.box")).unwrap();
+    for i in 0..5_100 {
+        std::fs::write(cap.join(format!("sinv.box/{i:05}.sic")), "x").unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    Command::cargo_bin("smsaudit")
+        .unwrap()
+        .arg("audit")
+        .arg(estate.path())
+        .arg("--out")
+        .arg(out.path())
+        .args(["--quiet", "--format", "html"])
+        .assert()
+        .code(0);
+    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    assert!(html.contains("All files (5101)"), "summary count");
+    assert!(html.contains("5100 more files, with no version and no problem, are left out here"));
+    assert!(html.contains(r"clicomp.box\base\compver.ini"));
+    assert!(!html.contains("00042.sic"));
+}
