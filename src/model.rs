@@ -260,7 +260,6 @@ pub struct Audit {
     pub stamps: Vec<Stamp>,
     pub files: Vec<FileRecord>,
     /// The pre-upgrade prediction, when `--upgrade` was given.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub upgrade: Option<crate::upgrade::UpgradePlan>,
     /// The baseline this audit was compared with, if any.
     pub baseline: Option<String>,
