@@ -84,6 +84,24 @@ impl Version {
         best_wbem
     }
 
+    /// Whether a PE string FileVersion says the same as a fixed version.
+    /// String versions are free text: `2, 0, 1380, 1123` (old resource
+    /// compilers) and `6.1.7600.16385 (win7_rtm.090713-1255)` both say what
+    /// their fixed version says. Only the leading number counts.
+    pub fn string_matches_fixed(string: &str, fixed: &str) -> bool {
+        let loose: String = string
+            .trim()
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | ' '))
+            .filter(|c| *c != ' ')
+            .map(|c| if c == ',' { '.' } else { c })
+            .collect();
+        match (Version::parse(loose.trim_end_matches('.')), Version::parse(fixed)) {
+            (Some(s), Some(f)) => s.same_as(&f),
+            _ => string.trim() == fixed.trim(),
+        }
+    }
+
     /// The normalised text: fields without leading zeros, `2.0.1493.2005`.
     pub fn normalized(&self) -> String {
         self.fields.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(".")
@@ -238,6 +256,18 @@ mod tests {
             assert!(Version::parse(s).is_none(), "{s}");
         }
         assert_eq!(v("(2.00.1239.0000)").text, "2.00.1239.0000");
+    }
+
+    #[test]
+    fn string_versions_compare_by_their_leading_number() {
+        assert!(Version::string_matches_fixed("2.00.1380.1123", "2.0.1380.1123"));
+        assert!(Version::string_matches_fixed("2, 0, 1380, 1123", "2.0.1380.1123"));
+        assert!(Version::string_matches_fixed(
+            "6.1.7600.16385 (win7_rtm.090713-1255)",
+            "6.1.7600.16385"
+        ));
+        assert!(!Version::string_matches_fixed("2.00.1493.2150", "2.0.1493.2163"));
+        assert!(!Version::string_matches_fixed("beta", "2.0.1493.2163"));
     }
 
     #[test]

@@ -176,7 +176,7 @@ fn parse_binary(bytes: &[u8]) -> Extracted {
             };
             match &string {
                 _ if fixed.is_empty() => extracted.reason = "version resource has no fixed file version".into(),
-                Some(string) if !same_version_text(string, &fixed) => {
+                Some(string) if !crate::version::Version::string_matches_fixed(string, &fixed) => {
                     extracted.reason = format!("string FileVersion {string} differs from fixed file version {fixed}");
                 }
                 _ => {}
@@ -190,14 +190,6 @@ fn parse_binary(bytes: &[u8]) -> Extracted {
             ..Extracted::default()
         },
         Err(err) => Extracted::failed(Status::Malformed, err.to_string()),
-    }
-}
-
-/// `2.00.1493.2150` and `2.0.1493.2150` are the same version.
-fn same_version_text(a: &str, b: &str) -> bool {
-    match (crate::version::Version::parse(a), crate::version::Version::parse(b)) {
-        (Some(x), Some(y)) => x.same_as(&y),
-        _ => a.trim() == b.trim(),
     }
 }
 
