@@ -233,6 +233,29 @@ pub struct Finding {
     pub marks: Vec<crate::rules::CellMark>,
 }
 
+impl Finding {
+    /// The columns of findings.csv and of the Findings sheet, in order.
+    pub const COLUMNS: [&'static str; 10] = [
+        "severity", "code", "kb", "site", "location", "path", "observed", "expected", "message", "fix",
+    ];
+
+    /// The finding's values in [`Finding::COLUMNS`] order.
+    pub fn cells(&self) -> [&str; 10] {
+        [
+            self.severity.as_str(),
+            &self.code,
+            &self.kb,
+            &self.site,
+            &self.location,
+            &self.path,
+            &self.observed,
+            &self.expected,
+            &self.message,
+            &self.fix,
+        ]
+    }
+}
+
 /// Counts for the end-of-run summary.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {

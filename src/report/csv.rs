@@ -1,7 +1,7 @@
 //! `matrix.csv`, `files.csv` and `findings.csv`, in either CSV flavour.
 
 use super::CsvFlavor;
-use crate::model::Audit;
+use crate::model::{Audit, Finding};
 use anyhow::Result;
 
 /// Neutralises a cell a spreadsheet would run as a formula (CWE-1236):
@@ -125,22 +125,9 @@ pub fn files_to(audit: &Audit, flavor: CsvFlavor, out: &mut dyn std::io::Write) 
 
 pub fn findings(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
     let mut table = Table::new(flavor);
-    table.row([
-        "severity", "code", "kb", "site", "location", "path", "observed", "expected", "message", "fix",
-    ])?;
+    table.row(Finding::COLUMNS)?;
     for f in &audit.findings {
-        table.row([
-            f.severity.as_str(),
-            &f.code,
-            &f.kb,
-            &f.site,
-            &f.location,
-            &f.path,
-            &f.observed,
-            &f.expected,
-            &f.message,
-            &f.fix,
-        ])?;
+        table.row(f.cells())?;
     }
     table.finish()
 }

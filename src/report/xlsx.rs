@@ -3,7 +3,7 @@
 //! opening the workbook never runs a formula nor re-types a version.
 
 use super::palette::{self, Swatch};
-use crate::model::Audit;
+use crate::model::{Audit, Finding};
 use anyhow::Result;
 use rust_xlsxwriter::{Color, DocProperties, ExcelDateTime, Format, FormatBorder, Workbook, Worksheet, XlsxError};
 use std::collections::HashMap;
@@ -247,28 +247,13 @@ fn matrix_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<()
 
 fn findings_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(), XlsxError> {
     let mut sheet = Sheet::new(ws, "Findings")?;
-    let headers = [
-        "severity", "code", "kb", "site", "location", "path", "observed", "expected", "message", "fix",
-    ];
     let rows = room(audit.findings.len());
-    sheet.table_header(0, &headers, rows, styles)?;
+    sheet.table_header(0, &Finding::COLUMNS, rows, styles)?;
     for (r, f) in audit.findings.iter().take(rows).enumerate() {
         let at = r + 1;
         let severity = styles.severity.get(f.severity.as_str()).unwrap_or(&styles.text);
-        sheet.text(at, 0, f.severity.as_str(), severity)?;
-        let cells = [
-            &f.code,
-            &f.kb,
-            &f.site,
-            &f.location,
-            &f.path,
-            &f.observed,
-            &f.expected,
-            &f.message,
-            &f.fix,
-        ];
-        for (c, value) in cells.into_iter().enumerate() {
-            sheet.text(at, c + 1, value, &styles.text)?;
+        for (c, value) in f.cells().into_iter().enumerate() {
+            sheet.text(at, c, value, if c == 0 { severity } else { &styles.text })?;
         }
     }
     sheet.fit_columns()
