@@ -491,3 +491,34 @@ fn refuses_to_write_reports_inside_an_audited_root() {
         .collect();
     assert_eq!(before, after);
 }
+
+/// A site alone at SP1 whose CFGs look like the KB's only sample (no
+/// version key) is healthy: the empty version shows, but nothing is flagged
+/// until a shared logon point gives its clients a newer base.
+#[test]
+fn empty_cfg_versions_alone_are_shown_but_not_flagged() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    write(
+        r,
+        "SRV/CAP_AB1/clicomp.box/base/compver.ini",
+        "Version=2.00.1380.1000\n",
+    );
+    write(
+        r,
+        "SRV/CAP_AB1/clicomp.box/licmtr/compver.ini",
+        "Version=2.00.1380.1000\n",
+    );
+    write(
+        r,
+        "SRV/CAP_AB1/clicomp.box/LICMTR.CFG",
+        "[Component Configuration]\n    LastUpdate=29228490, 61154480\n    Name=LICENSE METERING\n    KeyFlags=0\n[IDENT]\n    TYPE=Base Config File Type\n",
+    );
+    let out = tempfile::tempdir().unwrap();
+    audit(&[r], out.path(), &[]).code(0);
+    assert!(findings(out.path()).is_empty());
+    assert_eq!(
+        cell(&matrix(out.path()), "licmtr.CFG version", r"\\SRV\CAP_AB1"),
+        "(empty)"
+    );
+}

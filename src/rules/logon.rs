@@ -99,14 +99,12 @@ pub fn check_cfg_versions(view: &EstateView, out: &mut Vec<Finding>) {
                 continue;
             };
             let cfg_version = Version::parse(&stamp.value);
+            // An empty version is harmless until clients get a newer base
+            // (reference 7, #2): RTM CFGs carry none.
             let (severity, why) = if stamp.value.trim().is_empty() {
-                match (&newer_base, offer.release()) {
-                    (Some(lp), _) => (Severity::Error, format!("clients can get a newer base from {lp}")),
-                    (None, Some(release)) if release.sp >= 1 => (
-                        Severity::Warning,
-                        "the site is at SP1 or later, whose CFGs carry a version [inferred]".to_string(),
-                    ),
-                    _ => continue,
+                match &newer_base {
+                    Some(lp) => (Severity::Error, format!("clients can get a newer base from {lp}")),
+                    None => continue,
                 }
             } else if cfg_version.as_ref().is_some_and(|v| v.same_as(&offer)) {
                 continue;
