@@ -435,7 +435,7 @@ fn read_file(location: &Location, entry: Entry, config: &Config, touch: &dyn Fn(
                 record.kind = FileKind::Binary;
             }
             let extracted = match read.content {
-                Some(bytes) => extract::parse(record.kind, &record.path, &bytes),
+                Some(bytes) => extract::parse(record.kind, &bytes),
                 None if record.kind == FileKind::Binary || extract::wants_content(record.kind) => Extracted::failed(
                     Status::Malformed,
                     format!(

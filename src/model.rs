@@ -135,6 +135,21 @@ pub struct FileRecord {
 }
 
 impl FileRecord {
+    /// The text values after `size` in files.csv column order (`modified`
+    /// to `reason`); the CSV and the XLSX write the first three themselves.
+    pub fn text_cells(&self) -> [&str; 8] {
+        [
+            self.modified.as_deref().unwrap_or(""),
+            self.sha256.as_deref().unwrap_or(""),
+            self.kind.as_str(),
+            self.version.as_deref().unwrap_or(""),
+            self.version_source.as_deref().unwrap_or(""),
+            self.string_version.as_deref().unwrap_or(""),
+            self.status.as_str(),
+            &self.reason,
+        ]
+    }
+
     /// A row for an entry that was not read: no size, time, hash or version.
     pub fn not_read(location: &str, path: String, kind: FileKind, status: Status, reason: String) -> FileRecord {
         FileRecord {

@@ -9,6 +9,6 @@ use smsaudit::model::FileKind;
 fuzz_target!(|data: &[u8]| {
     let _ = smsaudit::text::decode(data);
     for kind in [FileKind::Compver, FileKind::ComponentCfg, FileKind::Copylog, FileKind::SeniorList, FileKind::OfferInstruction] {
-        let _ = extract::parse(kind, r"clicomp.box\x.cfg", data);
+        let _ = extract::parse(kind, data);
     }
 });

@@ -118,7 +118,7 @@ pub fn wants_content(kind: FileKind) -> bool {
 }
 
 /// Parses a file's content according to its kind. Never panics.
-pub fn parse(kind: FileKind, relative: &str, bytes: &[u8]) -> Extracted {
+pub fn parse(kind: FileKind, bytes: &[u8]) -> Extracted {
     match kind {
         FileKind::Compver => compver::parse(bytes),
         FileKind::ComponentCfg => cfg::parse(bytes),
@@ -126,10 +126,7 @@ pub fn parse(kind: FileKind, relative: &str, bytes: &[u8]) -> Extracted {
         FileKind::SeniorList => parse_senior(bytes),
         FileKind::Binary => parse_binary(bytes),
         FileKind::OfferInstruction => parse_instruction(bytes),
-        _ => {
-            let _ = relative;
-            Extracted::default()
-        }
+        _ => Extracted::default(),
     }
 }
 

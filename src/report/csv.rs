@@ -105,19 +105,9 @@ pub fn files_to(audit: &Audit, flavor: CsvFlavor, out: &mut dyn std::io::Write) 
     let mut table = Table::to(flavor, out)?;
     table.row(super::FILE_COLUMNS)?;
     for f in &audit.files {
-        table.row([
-            f.location.as_str(),
-            &f.path,
-            &f.size.map(|s| s.to_string()).unwrap_or_default(),
-            f.modified.as_deref().unwrap_or(""),
-            f.sha256.as_deref().unwrap_or(""),
-            f.kind.as_str(),
-            f.version.as_deref().unwrap_or(""),
-            f.version_source.as_deref().unwrap_or(""),
-            f.string_version.as_deref().unwrap_or(""),
-            f.status.as_str(),
-            &f.reason,
-        ])?;
+        let size = f.size.map(|s| s.to_string()).unwrap_or_default();
+        let head = [f.location.as_str(), &f.path, &size];
+        table.row(head.into_iter().chain(f.text_cells()))?;
     }
     table.finish()?.flush()?;
     Ok(())

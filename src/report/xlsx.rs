@@ -271,17 +271,7 @@ fn files_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(),
         if let Some(size) = f.size {
             sheet.number(at, 2, size as f64, &styles.number)?;
         }
-        let cells = [
-            f.modified.as_deref().unwrap_or(""),
-            f.sha256.as_deref().unwrap_or(""),
-            f.kind.as_str(),
-            f.version.as_deref().unwrap_or(""),
-            f.version_source.as_deref().unwrap_or(""),
-            f.string_version.as_deref().unwrap_or(""),
-            f.status.as_str(),
-            &f.reason,
-        ];
-        for (c, value) in cells.into_iter().enumerate() {
+        for (c, value) in f.text_cells().into_iter().enumerate() {
             sheet.text(at, c + 3, value, &styles.text)?;
         }
     }

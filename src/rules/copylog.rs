@@ -11,20 +11,6 @@ use std::collections::BTreeSet;
 const SHARED_FOLDERS: &[&str] = &["x86.bin\\", "alpha.bin\\", "i386\\", "alpha\\"];
 const COPYLOG: &str = "config\\copylog.tcf";
 
-fn draft<'a>(code: &'static str, site: &'a str, location: &'a str, path: &'a str) -> FindingDraft<'a> {
-    FindingDraft {
-        code,
-        severity: None,
-        site,
-        location,
-        path,
-        observed: String::new(),
-        expected: String::new(),
-        message: String::new(),
-        marks: Vec::new(),
-    }
-}
-
 /// F04: the CLICORE.EXE line names a site whose base release is not the
 /// release of the file actually on the logon point.
 pub fn check_clicore_source_release(view: &EstateView, out: &mut Vec<Finding>) {
@@ -51,7 +37,7 @@ pub fn check_clicore_source_release(view: &EstateView, out: &mut Vec<Finding>) {
         if actual_release == named_release {
             continue;
         }
-        let mut f = draft("F04", named, &lp.name, COPYLOG);
+        let mut f = FindingDraft::new("F04", named, &lp.name, COPYLOG);
         f.observed = format!("X86.BIN\\CLICORE.EXE={named} (site {named} offers base {named_base})");
         f.expected = format!("a site at release {actual_release}, the release of the file ({how})");
         f.message = format!(
@@ -76,7 +62,7 @@ pub fn check_copylog_sites_configured(view: &EstateView, out: &mut Vec<Finding>)
             } else {
                 format!("no Sites\\{code} folder")
             };
-            let mut f = draft("F05", code, &lp.name, COPYLOG);
+            let mut f = FindingDraft::new("F05", code, &lp.name, COPYLOG);
             f.observed = what.clone();
             f.expected = format!("Sites\\{code}\\Cli_inst.cfg");
             f.message = format!(
@@ -98,7 +84,7 @@ pub fn check_copylog_removed_sites(view: &EstateView, out: &mut Vec<Finding>) {
         }
         let codes: BTreeSet<&str> = view.copylog(&lp.name).into_iter().map(|(_, c)| c).collect();
         for code in codes.into_iter().filter(|c| !known.iter().any(|k| k == c)) {
-            let mut f = draft("F06", code, &lp.name, COPYLOG);
+            let mut f = FindingDraft::new("F06", code, &lp.name, COPYLOG);
             f.observed = format!("lines naming {code}");
             f.expected = format!("only participating sites ({})", view.lcf_sites(&lp.name).join(", "));
             f.message = format!(
@@ -149,7 +135,7 @@ pub fn check_copylog_covers_shared_files(view: &EstateView, out: &mut Vec<Findin
         };
         let Some((observed, expected)) = problem else { continue };
         let site = lp.sites.join(" ");
-        let mut f = draft(
+        let mut f = FindingDraft::new(
             "F07",
             &site,
             &lp.name,

@@ -85,7 +85,22 @@ pub(crate) struct FindingDraft<'a> {
     pub marks: Vec<CellMark>,
 }
 
-impl FindingDraft<'_> {
+impl<'a> FindingDraft<'a> {
+    /// A draft with the catalogue's severity and no values or marks yet.
+    pub fn new(code: &'static str, site: &'a str, location: &'a str, path: &'a str) -> FindingDraft<'a> {
+        FindingDraft {
+            code,
+            severity: None,
+            site,
+            location,
+            path,
+            observed: String::new(),
+            expected: String::new(),
+            message: String::new(),
+            marks: Vec::new(),
+        }
+    }
+
     pub fn into_finding(self) -> Finding {
         let check = catalog::check(self.code);
         Finding {

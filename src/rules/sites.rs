@@ -19,15 +19,10 @@ fn finding(
     message: String,
 ) -> Finding {
     FindingDraft {
-        code,
-        severity: None,
-        site,
-        location,
-        path,
         observed,
         expected,
         message,
-        marks: Vec::new(),
+        ..FindingDraft::new(code, site, location, path)
     }
     .into_finding()
 }
