@@ -5,8 +5,8 @@ use divan::{black_box, Bencher};
 use smsaudit::crawl;
 use smsaudit::extract::{cfg, compver, copylog};
 use smsaudit::model::FileKind;
+use smsaudit::sms::version::Version;
 use smsaudit::text;
-use smsaudit::version::Version;
 use std::io::Write;
 
 fn main() {

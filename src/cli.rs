@@ -1,9 +1,8 @@
 //! Command-line definitions. Parsing ends here, in a [`Command`] holding a
 //! validated [`Config`]; nothing below sees clap.
 
-use crate::catalog::Severity;
-use crate::config::{self, Config, Faults};
-use crate::inventory::Inventory;
+use crate::config::{self, Baseline, Config, Faults, Inventory, UpgradeRequest};
+use crate::model::Severity;
 use crate::report::{CsvFlavor, ReportFormat};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -184,7 +183,6 @@ pub struct AuditCommand {
     pub quiet: bool,
     pub verbose: bool,
     pub log: Option<PathBuf>,
-    pub baseline: Option<PathBuf>,
 }
 
 impl CsvArg {
@@ -217,7 +215,7 @@ impl Cli {
                 }
                 config.discover_depth = args.depth;
                 if let (Some(sites), Some(to)) = (&args.upgrade, &args.to) {
-                    config.upgrade = Some(crate::upgrade::UpgradeRequest::parse(sites, to)?);
+                    config.upgrade = Some(UpgradeRequest::parse(sites, to)?);
                 }
                 config.fail_on = match args.fail_on {
                     FailOn::Error => Some(Severity::Error),
@@ -239,6 +237,9 @@ impl Cli {
                     config.inventory = Some(inventory);
                 }
                 config.exclude.extend(args.exclude);
+                if let Some(path) = &args.baseline {
+                    config.baseline = Some(Baseline::load(path).map_err(|e| format!("{e:#}"))?);
+                }
                 for pattern in &config.exclude {
                     glob::Pattern::new(pattern).map_err(|e| format!("bad --exclude pattern {pattern:?}: {e}"))?;
                 }
@@ -267,7 +268,6 @@ impl Cli {
                     quiet: args.quiet,
                     verbose: args.verbose,
                     log: args.log,
-                    baseline: args.baseline,
                 })))
             }
         }

@@ -2,9 +2,10 @@
 //! each root, names them `\\SERVER\SHARE` and reads their site codes.
 
 use crate::config::Config;
-use crate::inventory::InventoryShare;
+use crate::config::InventoryShare;
 use crate::model::{Location, LocationKind, Status};
 use crate::names;
+use crate::sms::layout;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -155,37 +156,20 @@ fn scan(dir: &Path, depth: usize, found: &mut Vec<Discovered>) {
     }
 }
 
-/// Classifies a folder by its name and layout, case-insensitively.
+/// Classifies a folder by its name and layout ([`layout::classify_share`]).
 pub fn classify(dir: &Path) -> Option<LocationKind> {
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    let upper = name.to_ascii_uppercase();
-    if upper.starts_with("CAP_") || child_ci(dir, "clicomp.box").is_some() {
-        return Some(LocationKind::Cap);
-    }
-    if upper == "SMSLOGON"
-        || child_path_ci(dir, &["Config", "copylog.tcf"]).is_some()
-        || (child_ci(dir, "x86.bin").is_some() && child_ci(dir, "Sites").is_some())
-    {
-        return Some(LocationKind::LogonPoint);
-    }
-    if child_path_ci(dir, &["inboxes", "clicomp.src"]).is_some()
-        || (upper.starts_with("SMS_") && upper.len() == 7 && child_ci(dir, "inboxes").is_some())
-    {
-        return Some(LocationKind::SiteServer);
-    }
-    None
+    layout::classify_share(&name, |parts| child_path_ci(dir, parts).is_some())
 }
 
 fn describe(dir: &Path, kind: LocationKind) -> Discovered {
     let (server, share) = names::server_and_share(dir);
     let sites = match kind {
-        LocationKind::Cap => site_from_share(&share, "CAP_").into_iter().collect(),
-        LocationKind::SiteServer => site_from_share(&share, "SMS_").into_iter().collect(),
         LocationKind::LogonPoint => logon_point_sites(dir),
-        LocationKind::Unknown => Vec::new(),
+        kind => layout::site_from_share(kind, &share).into_iter().collect(),
     };
     let (status, reason) = match fs::read_dir(dir) {
         Ok(_) => (Status::Ok, String::new()),
@@ -227,33 +211,21 @@ fn unreadable_root(root: &Path, reason: &str) -> Discovered {
     }
 }
 
-/// `CAP_MS1` gives `MS1`. Site codes are three characters (reference 1).
-fn site_from_share(share: &str, prefix: &str) -> Option<String> {
-    let upper = share.to_ascii_uppercase();
-    let code = upper.strip_prefix(prefix)?.trim_end_matches('$');
-    names::is_site_code(code).then(|| code.to_string())
-}
-
 /// Sites taking part in a logon point: `Sites\<code>` folders and
 /// `Sitescfg\<code>_cfg.lcf` files.
 fn logon_point_sites(dir: &Path) -> Vec<String> {
     let mut sites = Vec::new();
-    if let Some(sites_dir) = child_ci(dir, "Sites") {
+    if let Some(sites_dir) = child_ci(dir, layout::LOGON_SITES_FOLDER) {
         for entry in fs::read_dir(sites_dir).into_iter().flatten().flatten() {
             let name = entry.file_name().to_string_lossy().to_ascii_uppercase();
-            if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) && names::is_site_code(&name) {
+            if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) && layout::is_site_code(&name) {
                 sites.push(name);
             }
         }
     }
-    if let Some(cfg_dir) = child_ci(dir, "Sitescfg") {
+    if let Some(cfg_dir) = child_ci(dir, layout::LOGON_CONFIG_FOLDER) {
         for entry in fs::read_dir(cfg_dir).into_iter().flatten().flatten() {
-            let name = entry.file_name().to_string_lossy().to_ascii_uppercase();
-            if let Some(code) = name.strip_suffix("_CFG.LCF") {
-                if names::is_site_code(code) {
-                    sites.push(code.to_string());
-                }
-            }
+            sites.extend(layout::lcf_site(&entry.file_name().to_string_lossy()));
         }
     }
     sites.sort();
@@ -301,18 +273,5 @@ fn make_names_unique(found: &mut Vec<Discovered>) {
         if *n > 1 {
             d.location.name = format!("{} #{}", d.location.name, n);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn site_codes_from_share_names() {
-        assert_eq!(site_from_share("CAP_ms1", "CAP_"), Some("MS1".into()));
-        assert_eq!(site_from_share("SMS_ABC", "SMS_"), Some("ABC".into()));
-        assert_eq!(site_from_share("CAP_TOOLONG", "CAP_"), None);
-        assert_eq!(site_from_share("SMSLOGON", "CAP_"), None);
     }
 }

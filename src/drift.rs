@@ -2,7 +2,7 @@
 //! version stamps that changed, per location. Works on saved `audit.json`
 //! files, so two snapshots can be compared without rescanning.
 
-use crate::model::Audit;
+use crate::model::{FileRecord, Location, Stamp};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -101,10 +101,9 @@ impl Snapshot {
     /// The snapshot of a fresh audit, spelled as its audit.json would be, so it
     /// compares equal to one loaded from disk (without serialising the whole
     /// audit, matrix and all, to get there).
-    pub fn of(audit: &Audit) -> Snapshot {
+    pub fn of(locations: &[Location], files: &[FileRecord], stamps: &[Stamp]) -> Snapshot {
         Snapshot {
-            locations: audit
-                .locations
+            locations: locations
                 .iter()
                 .map(|l| SnapshotLocation {
                     name: l.name.clone(),
@@ -112,8 +111,7 @@ impl Snapshot {
                     reason: l.reason.clone(),
                 })
                 .collect(),
-            files: audit
-                .files
+            files: files
                 .iter()
                 .map(|f| SnapshotFile {
                     location: f.location.clone(),
@@ -124,8 +122,7 @@ impl Snapshot {
                     status: f.status.as_str().to_string(),
                 })
                 .collect(),
-            stamps: audit
-                .stamps
+            stamps: stamps
                 .iter()
                 .map(|s| SnapshotStamp {
                     location: s.location.clone(),
@@ -385,7 +382,7 @@ mod tests {
         let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-shares");
         let audit = crate::run_audit(&crate::Config::new(vec![sample]));
         let saved: Snapshot = serde_json::from_slice(&crate::report::json::audit(&audit).unwrap()).unwrap();
-        let fresh = Snapshot::of(&audit);
+        let fresh = Snapshot::of(&audit.locations, &audit.files, &audit.stamps);
         assert!(fresh.stamps.iter().any(|s| s.artifact == "cfg"));
         assert_eq!(fresh.files.len(), saved.files.len());
         assert_eq!(compare(&saved, &fresh), Vec::new());

@@ -1,27 +1,33 @@
 //! smsaudit: audit SMS 2.0 client access points, logon points and site server
 //! shares for version mismatches before clients run into them.
+//!
+//! Modules in the order the data flows (ARCHITECTURE.md): SMS knowledge
+//! ([`sms`]), the data model ([`model`]), the validated settings
+//! ([`config`]), the stages ([`discover`], [`crawl`], [`extract`],
+//! [`estate`], [`rules`], [`matrix`], [`upgrade`], [`drift`]), the assembled
+//! [`audit`], the [`report`]s, and the commands ([`app`], [`cli`]).
 
 pub mod app;
-pub mod catalog;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod crawl;
 pub mod discover;
 pub mod drift;
+pub mod estate;
 pub mod exit;
 pub mod extract;
-pub mod inventory;
 pub mod matrix;
 pub mod model;
 pub mod names;
 pub mod report;
 pub mod rules;
+pub mod sms;
 pub mod text;
 pub mod upgrade;
-pub mod version;
 
+pub use audit::Audit;
 pub use config::Config;
-pub use model::Audit;
 
 use std::sync::Arc;
 
@@ -35,12 +41,23 @@ pub fn run_audit(config: &Config) -> Audit {
 pub fn run_audit_with_progress(config: &Config, progress: Arc<crawl::Progress>) -> Audit {
     let locations = discover::discover_all(config);
     let crawled = crawl::crawl_all(locations, config, progress);
-    let estate = extract::build_estate(crawled);
-    let mut findings = rules::evaluate(&estate);
-    findings.extend(rules::inventory_checks(&estate, config.inventory.as_ref()));
-    let matrix = matrix::build(&estate, &findings);
-    let upgrade = config.upgrade.as_ref().map(|request| upgrade::plan(&estate, request));
-    let mut audit = Audit::assemble(config, estate, matrix, findings);
-    audit.upgrade = upgrade;
-    audit
+    let estate = estate::build(crawled);
+    let view = estate::EstateView::new(&estate);
+    let findings = rules::evaluate(&view, config.inventory.as_ref());
+    let matrix = matrix::build(&view, &findings);
+    let upgrade = config.upgrade.as_ref().map(|request| upgrade::plan(&view, request));
+    let drift = config.baseline.as_ref().map(|baseline| {
+        let now = drift::Snapshot::of(&estate.locations, &estate.files, &estate.stamps);
+        drift::compare(&baseline.snapshot, &now)
+    });
+    audit::Audit::assemble(
+        config,
+        audit::Results {
+            estate,
+            matrix,
+            findings,
+            upgrade,
+            drift,
+        },
+    )
 }

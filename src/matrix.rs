@@ -2,50 +2,11 @@
 //! per location, each cell the version found there and whether it agrees
 //! with what it must match.
 
-use crate::model::{Artifact, Estate, Finding, Location, LocationKind, Status};
-use crate::rules::EstateView;
-use crate::version::{Version, VersionKind};
+use crate::estate::EstateView;
+use crate::model::{Artifact, Finding, Location, LocationKind, RowKey, Status};
+use crate::sms::version::{Version, VersionKind};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// Identifies a matrix row: a component's artifact, plus a detail such as
-/// a file name or site code.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct RowKey {
-    pub component: String,
-    pub artifact: Artifact,
-    pub detail: String,
-}
-
-impl RowKey {
-    pub fn new(component: &str, artifact: Artifact, detail: &str) -> RowKey {
-        RowKey {
-            component: component.to_ascii_lowercase(),
-            artifact,
-            detail: detail.to_string(),
-        }
-    }
-
-    /// The row's label in reports.
-    pub fn label(&self) -> String {
-        let detail = if self.detail.is_empty() {
-            String::new()
-        } else {
-            format!(" {}", self.detail)
-        };
-        match self.artifact {
-            Artifact::Compver => format!("{} compver.ini", self.component),
-            Artifact::Cfg => format!("{}.CFG version", self.component),
-            Artifact::CompverVariant => format!("{} compver variant{detail}", self.component),
-            Artifact::LogonBinary => format!("{} logon point{detail}", self.component),
-            Artifact::CopylogSource => format!("{} Copylog source site of{detail}", self.component),
-            Artifact::LogonSiteCompver => format!("{} logon point compver.ini of site{detail}", self.component),
-            Artifact::LogonBase => format!("{} logon point base (derived)", self.component),
-            Artifact::OfferRef => format!("offer named by{detail}"),
-            Artifact::SeniorSite => "senior site".to_string(),
-        }
-    }
-}
 
 /// The state of one cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -112,8 +73,8 @@ pub const MISSING_MARK: &str = "(missing)";
 pub const UNREADABLE_MARK: &str = "(unreadable)";
 pub const MISMATCH_MARK: &str = "!!";
 
-pub fn build(estate: &Estate, findings: &[Finding]) -> Matrix {
-    let view = EstateView::new(estate);
+pub fn build(view: &EstateView, findings: &[Finding]) -> Matrix {
+    let estate = view.estate;
     let columns = columns(&estate.locations);
     let mut values: BTreeMap<RowKey, BTreeMap<String, Source>> = BTreeMap::new();
     for stamp in &estate.stamps {
@@ -169,7 +130,7 @@ pub fn build(estate: &Estate, findings: &[Finding]) -> Matrix {
             }
         })
         .collect();
-    expect_site_agreement(&view, &columns, &mut rows);
+    expect_site_agreement(view, &columns, &mut rows);
     expect_cfg_matches_offer(&columns, &mut rows);
     expect_logon_points_agree(&columns, &mut rows);
     expect_string_versions_agree(&mut rows);

@@ -1,32 +1,10 @@
-//! The one data model every stage passes along: locations, files, stamps,
-//! matrix and findings. Everything here is serialisable and sorted.
+//! The data every stage passes along: locations, files, stamps, findings
+//! and the matrix cells they mark. Everything here is serialisable; it
+//! depends on nothing but the SMS knowledge.
 
-use crate::catalog::Severity;
-use crate::config::Config;
-use crate::matrix::Matrix;
+pub use crate::sms::checks::{CheckCode, Severity};
+pub use crate::sms::layout::{FileKind, LocationKind};
 use serde::Serialize;
-
-/// What a share is, judged by its name and layout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LocationKind {
-    SiteServer,
-    Cap,
-    LogonPoint,
-    /// A root that could not be read, or that holds no recognisable share.
-    Unknown,
-}
-
-impl LocationKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LocationKind::SiteServer => "site server",
-            LocationKind::Cap => "CAP",
-            LocationKind::LogonPoint => "logon point",
-            LocationKind::Unknown => "unknown",
-        }
-    }
-}
 
 /// A share found under one of the roots.
 #[derive(Debug, Clone, Serialize)]
@@ -69,44 +47,6 @@ impl Status {
             Status::Malformed => "malformed",
             Status::Skipped => "skipped",
             Status::Unreadable => "unreadable",
-        }
-    }
-}
-
-/// The kind of a file, from its place in the share and its content.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FileKind {
-    Compver,
-    ComponentCfg,
-    Copylog,
-    LogonConfig,
-    SeniorList,
-    ClientData,
-    /// `Offerinf.box\*.ins`: an advertisement instruction file.
-    OfferInstruction,
-    Binary,
-    Other,
-    Directory,
-    Symlink,
-    Special,
-}
-
-impl FileKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FileKind::Compver => "compver",
-            FileKind::ComponentCfg => "component_cfg",
-            FileKind::Copylog => "copylog",
-            FileKind::LogonConfig => "logon_config",
-            FileKind::SeniorList => "senior_list",
-            FileKind::ClientData => "client_data",
-            FileKind::OfferInstruction => "offer_instruction",
-            FileKind::Binary => "binary",
-            FileKind::Other => "other",
-            FileKind::Directory => "directory",
-            FileKind::Symlink => "symlink",
-            FileKind::Special => "special",
         }
     }
 }
@@ -235,7 +175,7 @@ pub struct Stamp {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Finding {
     pub severity: Severity,
-    pub code: String,
+    pub code: CheckCode,
     pub kb: String,
     pub site: String,
     pub location: String,
@@ -245,7 +185,7 @@ pub struct Finding {
     pub message: String,
     pub fix: String,
     /// The matrix cells this finding is about.
-    pub marks: Vec<crate::rules::CellMark>,
+    pub marks: Vec<CellMark>,
 }
 
 impl Finding {
@@ -258,7 +198,7 @@ impl Finding {
     pub fn cells(&self) -> [&str; 10] {
         [
             self.severity.as_str(),
-            &self.code,
+            self.code.as_str(),
             &self.kb,
             &self.site,
             &self.location,
@@ -271,115 +211,54 @@ impl Finding {
     }
 }
 
-/// Counts for the end-of-run summary.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Summary {
-    pub locations: usize,
-    pub unreadable_locations: usize,
-    pub files: u64,
-    pub bytes: u64,
-    pub unreadable_files: u64,
-    pub errors: usize,
-    pub warnings: usize,
-    pub infos: usize,
-    pub mismatched_items: usize,
+/// Identifies a matrix row: a component's artifact, plus a detail such as
+/// a file name or site code.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct RowKey {
+    pub component: String,
+    pub artifact: Artifact,
+    pub detail: String,
 }
 
-/// Everything an audit found, ready to be written in any format.
-#[derive(Debug, Clone, Serialize)]
-pub struct Audit {
-    pub tool: String,
-    pub version: String,
-    pub roots: Vec<String>,
-    pub summary: Summary,
-    pub locations: Vec<Location>,
-    pub matrix: Matrix,
-    pub findings: Vec<Finding>,
-    pub stamps: Vec<Stamp>,
-    pub files: Vec<FileRecord>,
-    /// The pre-upgrade prediction, when `--upgrade` was given.
-    pub upgrade: Option<crate::upgrade::UpgradePlan>,
-    /// The baseline this audit was compared with, if any.
-    pub baseline: Option<String>,
-    /// Changes since the baseline; `None` without one.
-    pub drift: Option<Vec<crate::drift::Change>>,
-}
-
-/// Locations, files and stamps after the crawl and extraction.
-#[derive(Debug, Clone, Default)]
-pub struct Estate {
-    pub locations: Vec<Location>,
-    pub files: Vec<FileRecord>,
-    pub stamps: Vec<Stamp>,
-}
-
-impl Audit {
-    /// Sorts everything and computes the summary.
-    pub fn assemble(config: &Config, estate: Estate, matrix: Matrix, mut findings: Vec<Finding>) -> Audit {
-        let Estate {
-            mut locations,
-            mut files,
-            mut stamps,
-        } = estate;
-        locations.sort_by(|a, b| a.name.cmp(&b.name));
-        files.sort_by(|a, b| (&a.location, &a.path).cmp(&(&b.location, &b.path)));
-        stamps.sort_by(|a, b| {
-            (&a.location, &a.component, a.artifact, &a.detail, &a.path).cmp(&(
-                &b.location,
-                &b.component,
-                b.artifact,
-                &b.detail,
-                &b.path,
-            ))
-        });
-        findings.sort_by(|a, b| {
-            (
-                std::cmp::Reverse(a.severity),
-                &a.code,
-                &a.site,
-                &a.location,
-                &a.path,
-                &a.observed,
-            )
-                .cmp(&(
-                    std::cmp::Reverse(b.severity),
-                    &b.code,
-                    &b.site,
-                    &b.location,
-                    &b.path,
-                    &b.observed,
-                ))
-        });
-        findings.dedup();
-        let summary = Summary {
-            locations: locations.len(),
-            unreadable_locations: locations.iter().filter(|l| l.status != Status::Ok).count(),
-            files: locations.iter().map(|l| l.files).sum(),
-            bytes: locations.iter().map(|l| l.bytes).sum(),
-            unreadable_files: files.iter().filter(|f| f.status == Status::Unreadable).count() as u64,
-            errors: findings.iter().filter(|f| f.severity == Severity::Error).count(),
-            warnings: findings.iter().filter(|f| f.severity == Severity::Warning).count(),
-            infos: findings.iter().filter(|f| f.severity == Severity::Info).count(),
-            mismatched_items: matrix.rows.iter().filter(|r| r.mismatch).count(),
-        };
-        Audit {
-            tool: "smsaudit".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            roots: config.roots.iter().map(|r| crate::names::display_path(r)).collect(),
-            summary,
-            locations,
-            matrix,
-            findings,
-            stamps,
-            files,
-            upgrade: None,
-            baseline: None,
-            drift: None,
+impl RowKey {
+    pub fn new(component: &str, artifact: Artifact, detail: &str) -> RowKey {
+        RowKey {
+            component: component.to_ascii_lowercase(),
+            artifact,
+            detail: detail.to_string(),
         }
     }
 
-    /// The most severe finding, if any.
-    pub fn worst_severity(&self) -> Option<Severity> {
-        self.findings.iter().map(|f| f.severity).max()
+    /// The row of a stamp.
+    pub fn of(stamp: &Stamp) -> RowKey {
+        RowKey::new(&stamp.component, stamp.artifact, &stamp.detail)
     }
+
+    /// The row's label in reports.
+    pub fn label(&self) -> String {
+        let detail = if self.detail.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", self.detail)
+        };
+        match self.artifact {
+            Artifact::Compver => format!("{} compver.ini", self.component),
+            Artifact::Cfg => format!("{}.CFG version", self.component),
+            Artifact::CompverVariant => format!("{} compver variant{detail}", self.component),
+            Artifact::LogonBinary => format!("{} logon point{detail}", self.component),
+            Artifact::CopylogSource => format!("{} Copylog source site of{detail}", self.component),
+            Artifact::LogonSiteCompver => format!("{} logon point compver.ini of site{detail}", self.component),
+            Artifact::LogonBase => format!("{} logon point base (derived)", self.component),
+            Artifact::OfferRef => format!("offer named by{detail}"),
+            Artifact::SeniorSite => "senior site".to_string(),
+        }
+    }
+}
+
+/// A matrix cell that a finding is about, with the value it should hold.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct CellMark {
+    pub row: RowKey,
+    pub location: String,
+    pub expected: String,
 }

@@ -166,11 +166,6 @@ pub fn location_name(server: &str, share: &str) -> String {
     format!(r"\\{server}\{share}")
 }
 
-/// A site code: three letters or digits (reference 1).
-pub fn is_site_code(code: &str) -> bool {
-    code.len() == 3 && code.bytes().all(|b| b.is_ascii_alphanumeric())
-}
-
 /// A relative path inside a share, spelled with backslashes on every
 /// platform. Only plain names are kept, so a path that is somehow not below
 /// `root` never shows a drive, a `\\?\` prefix or a leading separator.

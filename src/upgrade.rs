@@ -2,54 +2,12 @@
 //! logon points (Q236596, Q264630, Q262677), predicted from the estate as a
 //! pure function of the audited files and a simulated target release.
 
-use crate::catalog;
-use crate::model::{Estate, LocationKind};
-use crate::rules::EstateView;
-use crate::version::{Release, Version};
+use crate::config::UpgradeRequest;
+use crate::estate::EstateView;
+use crate::model::LocationKind;
+use crate::sms::release::Release;
+use crate::sms::version::Version;
 use serde::Serialize;
-
-/// What the user asked: these sites go to this release.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UpgradeRequest {
-    /// Upper-case site codes.
-    pub sites: Vec<String>,
-    /// As typed: `SP2`, `2.00.1493.4009`...
-    pub target: String,
-    pub release: Release,
-}
-
-impl UpgradeRequest {
-    /// Parses `MS1,MS2` and `SP2` (or a full version such as `2.00.1493.4009`).
-    pub fn parse(sites: &str, target: &str) -> Result<UpgradeRequest, String> {
-        let mut codes: Vec<String> = sites
-            .split([',', ' '])
-            .map(|s| s.trim().to_ascii_uppercase())
-            .filter(|s| !s.is_empty())
-            .collect();
-        if codes.is_empty() {
-            return Err("--upgrade needs at least one site code".into());
-        }
-        if let Some(bad) = codes.iter().find(|c| !crate::names::is_site_code(c)) {
-            return Err(format!("--upgrade: {bad:?} is not a three-character site code"));
-        }
-        codes.sort();
-        codes.dedup();
-        let release = match catalog::release_by_label(target) {
-            Some(r) => Release {
-                build: r.build,
-                sp: r.sp,
-            },
-            None => Version::parse(target).and_then(|v| v.release()).ok_or_else(|| {
-                format!("--to: {target:?} is neither RTM, SP1..SP5 nor an SMS version like 2.00.1493.4009")
-            })?,
-        };
-        Ok(UpgradeRequest {
-            sites: codes,
-            target: target.trim().to_string(),
-            release,
-        })
-    }
-}
 
 /// A site that shares logon points with an upgraded site but is not in the
 /// request.
@@ -93,9 +51,9 @@ pub struct UpgradePlan {
 /// points move to `target`.
 fn kbs_for(current: Option<Release>, target: Release) -> Vec<String> {
     let mut kbs = vec!["Q236596".to_string()];
-    if target.build >= 1493 {
+    if target.is_sp2_or_later() {
         kbs.push("Q264630".into());
-        if current.is_some_and(|c| c.build >= 1493) {
+        if current.is_some_and(Release::is_sp2_or_later) {
             kbs.push("Q262677".into());
         }
     }
@@ -104,8 +62,7 @@ fn kbs_for(current: Option<Release>, target: Release) -> Vec<String> {
 
 /// Predicts, from the estate, which sites share logon points with the
 /// requested ones and which would be left behind.
-pub fn plan(estate: &Estate, request: &UpgradeRequest) -> UpgradePlan {
-    let view = EstateView::new(estate);
+pub fn plan(view: &EstateView, request: &UpgradeRequest) -> UpgradePlan {
     let sharing = view.sharing_groups();
     let mut groups: Vec<Vec<String>> = Vec::new();
     for site in &request.sites {
@@ -239,6 +196,7 @@ pub fn summary(plan: &UpgradePlan) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::estate::Estate;
     use crate::model::{Artifact, Location, Stamp, Status};
 
     fn location(name: &str, kind: LocationKind, sites: &[&str]) -> Location {
@@ -295,7 +253,7 @@ mod tests {
 
     #[test]
     fn transitive_group_must_move_together() {
-        let p = plan(&estate(), &request("aaa", "SP2"));
+        let p = plan(&EstateView::new(&estate()), &request("aaa", "SP2"));
         assert_eq!(p.groups.len(), 1);
         assert_eq!(p.groups[0].sites, vec!["AAA", "BBB", "CCC"]);
         assert_eq!(p.groups[0].logon_points, vec!["\\\\DC1\\SMSLOGON", "\\\\DC2\\SMSLOGON"]);
@@ -314,7 +272,7 @@ mod tests {
     #[test]
     fn lone_and_unshared_sites_are_safe() {
         for site in ["DDD", "EEE"] {
-            let p = plan(&estate(), &request(site, "SP3"));
+            let p = plan(&EstateView::new(&estate()), &request(site, "SP3"));
             assert!(p.safe, "{site}");
             assert_eq!(p.groups[0].sites, vec![site]);
             assert!(p.groups[0].left_behind.is_empty());
@@ -323,13 +281,13 @@ mod tests {
 
     #[test]
     fn whole_group_requested_is_safe_and_q262677_named_for_sp2_sites() {
-        assert!(plan(&estate(), &request("AAA,BBB,CCC", "SP3")).safe);
-        let p = plan(&estate(), &request("AAA,BBB", "SP3"));
+        assert!(plan(&EstateView::new(&estate()), &request("AAA,BBB,CCC", "SP3")).safe);
+        let p = plan(&EstateView::new(&estate()), &request("AAA,BBB", "SP3"));
         let ccc = &p.groups[0].left_behind[0];
         assert_eq!(ccc.site, "CCC");
         assert!(ccc.behind);
         assert!(ccc.kbs.contains(&"Q262677".to_string()));
-        let p = plan(&estate(), &request("AAA,DDD", "2.00.1493.4009"));
+        let p = plan(&EstateView::new(&estate()), &request("AAA,DDD", "2.00.1493.4009"));
         assert_eq!(p.groups.len(), 2);
         assert_eq!(p.target_release, Release { build: 1493, sp: 4 }.to_string());
     }

@@ -5,7 +5,7 @@ mod common;
 
 use assert_cmd::Command;
 use common::estate::*;
-use smsaudit::catalog::CHECKS;
+use smsaudit::sms::checks::CHECKS;
 use std::path::Path;
 
 /// One site alone on its logon point: the healthy baseline.
@@ -50,7 +50,7 @@ fn healthy_estates_have_no_findings() {
 fn f01_logon_base_newer_than_cap() {
     let e = shared(RTM, SP1);
     let audit = e.audit();
-    let f = audit.findings.iter().find(|f| f.code == "F01").expect("F01");
+    let f = audit.findings.iter().find(|f| f.code.as_str() == "F01").expect("F01");
     assert_eq!(f.site, "AAA");
     assert!(f.message.contains("identical"), "{}", f.message);
     assert!(!has(&shared(SP1, SP1), "F01"));
@@ -268,15 +268,15 @@ fn f25_unrenamed_compver_variant() {
         compver("2.00.1380.1110"),
     );
     let audit = e.audit();
-    let f = audit.findings.iter().find(|f| f.code == "F25").expect("F25");
-    assert_eq!(f.severity, smsaudit::catalog::Severity::Warning);
+    let f = audit.findings.iter().find(|f| f.code.as_str() == "F25").expect("F25");
+    assert_eq!(f.severity, smsaudit::sms::checks::Severity::Warning);
     let e = lone(SP2);
     e.file(
         "SRVA/CAP_AAA/clicomp.box/smsapm32/Compver1110.ini",
         compver("2.00.1380.1110"),
     );
     let audit = e.audit();
-    assert_eq!(audit.findings[0].severity, smsaudit::catalog::Severity::Info);
+    assert_eq!(audit.findings[0].severity, smsaudit::sms::checks::Severity::Info);
 }
 
 #[test]
@@ -311,7 +311,7 @@ fn full_sample_names_q236596_for_ms1_on_dc1_and_dc2() {
     let f01: Vec<(&str, &str)> = audit
         .findings
         .iter()
-        .filter(|f| f.code == "F01")
+        .filter(|f| f.code.as_str() == "F01")
         .map(|f| (f.site.as_str(), f.location.as_str()))
         .collect();
     assert_eq!(f01, vec![("MS1", r"\\DC1\SMSLOGON"), ("MS1", r"\\DC2\SMSLOGON")]);
@@ -372,7 +372,7 @@ fn rules_lists_all_32_and_explain_says_what_is_not_checked() {
     let out = Command::cargo_bin("smsaudit").unwrap().arg("rules").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     for check in CHECKS {
-        assert!(text.contains(check.code), "{}", check.code);
+        assert!(text.contains(check.code.as_str()), "{}", check.code);
     }
     assert!(text.contains("not checked: needs share and NTFS ACLs"));
     let out = Command::cargo_bin("smsaudit")
@@ -393,8 +393,11 @@ fn rules_lists_all_32_and_explain_says_what_is_not_checked() {
 #[test]
 fn every_implemented_check_has_a_test_here() {
     let source = include_str!("findings.rs");
-    for check in CHECKS.iter().filter(|c| c.implemented() && c.code.starts_with('F')) {
-        let name = format!("fn {}_", check.code.to_ascii_lowercase());
+    for check in CHECKS
+        .iter()
+        .filter(|c| c.implemented() && c.code.as_str().starts_with('F'))
+    {
+        let name = format!("fn {}_", check.code.as_str().to_ascii_lowercase());
         assert!(source.contains(&name), "no test for {}", check.code);
     }
 }

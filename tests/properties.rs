@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use smsaudit::extract::{self, Detail};
 use smsaudit::model::FileKind;
-use smsaudit::version::Version;
+use smsaudit::sms::version::Version;
 
 const KINDS: [FileKind; 6] = [
     FileKind::Compver,

@@ -6,10 +6,11 @@ mod common;
 
 use assert_cmd::Command;
 use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
-use smsaudit::catalog::Severity;
-use smsaudit::matrix::{Cell, CellState, Column, Matrix, Row, RowKey};
-use smsaudit::model::{Artifact, Audit, FileKind, FileRecord, Finding, Location, LocationKind, Status, Summary};
+use smsaudit::audit::{Audit, Summary};
+use smsaudit::matrix::{Cell, CellState, Column, Matrix, Row};
+use smsaudit::model::{Artifact, CheckCode, FileKind, FileRecord, Finding, Location, LocationKind, RowKey, Status};
 use smsaudit::report::{self, CsvFlavor};
+use smsaudit::sms::checks::Severity;
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
@@ -83,7 +84,7 @@ fn hand_made() -> Audit {
     ];
     let finding = Finding {
         severity: Severity::Error,
-        code: "F03".into(),
+        code: CheckCode::F03,
         kb: "Q236596".into(),
         site: "AB1".into(),
         location: r"\\SRV2\CAP_AB1".into(),

@@ -10,8 +10,8 @@
 use super::ini::{Entry, Ini};
 use super::{Detail, Extracted};
 use crate::model::Status;
+use crate::sms::version::{Version, VersionKind};
 use crate::text;
-use crate::version::{Version, VersionKind};
 
 const PREFERRED_SECTIONS: [&str; 2] = ["Component Configuration", "IDENT"];
 

@@ -5,23 +5,8 @@
 use super::ini::Ini;
 use super::Extracted;
 use crate::model::Status;
+use crate::sms::version::Version;
 use crate::text;
-use crate::version::Version;
-
-/// `compver.ini`, `Compver<NNNN>.ini`, `Compver<component>.ini`,
-/// `Compver2.ini`, `Comp<NNNN>.ini` (lower-case name expected).
-pub fn is_compver_name(lower: &str) -> bool {
-    let Some(stem) = lower.strip_suffix(".ini") else {
-        return false;
-    };
-    if let Some(rest) = stem.strip_prefix("compver") {
-        return rest.is_empty() || rest.bytes().all(|b| b.is_ascii_alphanumeric());
-    }
-    match stem.strip_prefix("comp") {
-        Some(digits) => !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()),
-        None => false,
-    }
-}
 
 pub fn parse(bytes: &[u8]) -> Extracted {
     if bytes.is_empty() {
@@ -51,22 +36,6 @@ pub fn parse(bytes: &[u8]) -> Extracted {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn recognises_hotfix_names() {
-        for name in [
-            "compver.ini",
-            "compver1072.ini",
-            "compver2.ini",
-            "compverswdist.ini",
-            "comp1103.ini",
-        ] {
-            assert!(is_compver_name(name), "{name}");
-        }
-        for name in ["compver.txt", "comp.ini", "compver-old.ini", "caplist.ini"] {
-            assert!(!is_compver_name(name), "{name}");
-        }
-    }
 
     #[test]
     fn reads_versions_in_any_layout() {

@@ -1,5 +1,5 @@
-//! Extraction of version stamps, one module per file kind, and the step that
-//! turns crawled files into the stamps the matrix and rules compare.
+//! Parsers, one module per file kind: from a file's bytes to its version
+//! and what else the checks need. Pure functions that never panic.
 
 pub mod cfg;
 pub mod compver;
@@ -7,8 +7,7 @@ pub mod copylog;
 pub mod ini;
 pub mod pe;
 
-use crate::crawl::CrawledLocation;
-use crate::model::{Artifact, Estate, FileKind, LocationKind, Stamp, Status};
+use crate::model::{FileKind, Status};
 use crate::text;
 
 /// What a parser learned from one file beyond its version.
@@ -63,30 +62,6 @@ impl Extracted {
             reason: reason.into(),
             ..Extracted::default()
         }
-    }
-}
-
-/// The kind of a file from its path inside a share (lower-cased compare).
-pub fn kind_by_path(location: LocationKind, relative: &str) -> FileKind {
-    let lower = relative.to_ascii_lowercase();
-    let parts: Vec<&str> = lower.split('\\').collect();
-    let file = parts.last().copied().unwrap_or("");
-    match (location, parts.as_slice()) {
-        (LocationKind::Cap, ["clicomp.box", _, name]) if compver::is_compver_name(name) => FileKind::Compver,
-        (LocationKind::Cap, ["clicomp.box", name]) if name.ends_with(".cfg") => FileKind::ComponentCfg,
-        (LocationKind::Cap, ["clidata.box", _]) => FileKind::ClientData,
-        (LocationKind::Cap, ["offerinf.box", name]) if name.ends_with(".ins") => FileKind::OfferInstruction,
-        (LocationKind::SiteServer, ["inboxes", "clicomp.src", _, name]) if compver::is_compver_name(name) => {
-            FileKind::Compver
-        }
-        (LocationKind::SiteServer, ["inboxes", "clidata.src", _]) => FileKind::ClientData,
-        (LocationKind::LogonPoint, ["config", "copylog.tcf"]) => FileKind::Copylog,
-        (LocationKind::LogonPoint, ["sitescfg", "senior.lst"]) => FileKind::SeniorList,
-        (LocationKind::LogonPoint, ["sitescfg", name]) if name.ends_with(".lcf") => FileKind::LogonConfig,
-        (LocationKind::LogonPoint, ["sites", _, "compver.ini"]) => FileKind::Compver,
-        (LocationKind::LogonPoint, ["sites", _, _]) => FileKind::ClientData,
-        _ if file.ends_with(".exe") || file.ends_with(".dll") => FileKind::Binary,
-        _ => FileKind::Other,
     }
 }
 
@@ -173,7 +148,7 @@ fn parse_binary(bytes: &[u8]) -> Extracted {
             };
             match &string {
                 _ if fixed.is_empty() => extracted.reason = "version resource has no fixed file version".into(),
-                Some(string) if !crate::version::Version::string_matches_fixed(string, &fixed) => {
+                Some(string) if !crate::sms::version::Version::string_matches_fixed(string, &fixed) => {
                     extracted.reason = format!("string FileVersion {string} differs from fixed file version {fixed}");
                 }
                 _ => {}
@@ -190,148 +165,9 @@ fn parse_binary(bytes: &[u8]) -> Extracted {
     }
 }
 
-/// Turns crawled locations into the estate: records plus stamps.
-pub fn build_estate(crawled: Vec<CrawledLocation>) -> Estate {
-    let mut estate = Estate::default();
-    for CrawledLocation { location, files } in crawled {
-        let site = (location.kind != LocationKind::LogonPoint)
-            .then(|| location.sites.first().cloned())
-            .flatten();
-        for (record, detail) in files {
-            stamps_for(&location.kind, site.as_deref(), &record, &detail, &mut estate.stamps);
-            estate.files.push(record);
-        }
-        estate.locations.push(location);
-    }
-    estate
-}
-
-fn stamps_for(
-    location_kind: &LocationKind,
-    site: Option<&str>,
-    record: &crate::model::FileRecord,
-    detail: &Detail,
-    out: &mut Vec<Stamp>,
-) {
-    if record.sha256.is_none() {
-        return;
-    }
-    let lower = record.path.to_ascii_lowercase();
-    let parts: Vec<&str> = lower.split('\\').collect();
-    let stamp = |component: &str, artifact: Artifact, detail: &str, site: Option<&str>, value: String| Stamp {
-        location: record.location.clone(),
-        site: site.map(str::to_string),
-        component: component.to_string(),
-        artifact,
-        detail: detail.to_string(),
-        value,
-        path: record.path.clone(),
-        string_version: record.string_version.clone(),
-        sha256: record.sha256.clone(),
-    };
-    let version = record.version.clone().unwrap_or_default();
-    match (location_kind, record.kind, parts.as_slice()) {
-        (LocationKind::Cap, FileKind::Compver, ["clicomp.box", component, name])
-        | (LocationKind::SiteServer, FileKind::Compver, ["inboxes", "clicomp.src", component, name]) => {
-            if *name == "compver.ini" {
-                out.push(stamp(component, Artifact::Compver, "", site, version));
-            } else {
-                out.push(stamp(component, Artifact::CompverVariant, name, site, version));
-            }
-        }
-        (LocationKind::Cap, FileKind::ComponentCfg, ["clicomp.box", name]) => {
-            let component = name.trim_end_matches(".cfg");
-            out.push(stamp(component, Artifact::Cfg, "", site, version));
-        }
-        (LocationKind::LogonPoint, FileKind::Compver, ["sites", code, _]) => {
-            let code = code.to_ascii_uppercase();
-            out.push(stamp("base", Artifact::LogonSiteCompver, &code, Some(&code), version));
-        }
-        (LocationKind::LogonPoint, FileKind::Binary, [platform, file])
-            if (*platform == "x86.bin" || *platform == "alpha.bin") && is_logon_base_binary(file) =>
-        {
-            out.push(stamp("base", Artifact::LogonBinary, &lower, None, version));
-        }
-        (LocationKind::LogonPoint, FileKind::Copylog, _) => {
-            if let Detail::Copylog(lines) = detail {
-                // Every line, SITES\ ones included: the rules check them all.
-                for (path, code) in lines {
-                    let path_lower = path.to_ascii_lowercase();
-                    let code = code.to_ascii_uppercase();
-                    out.push(stamp(
-                        "base",
-                        Artifact::CopylogSource,
-                        &path_lower,
-                        Some(&code),
-                        code.clone(),
-                    ));
-                }
-            }
-        }
-        (LocationKind::LogonPoint, FileKind::SeniorList, _) => {
-            if let Detail::Senior(code) = detail {
-                out.push(stamp("", Artifact::SeniorSite, "", None, code.clone()));
-            }
-        }
-        (LocationKind::Cap, FileKind::OfferInstruction, _) => {
-            if let Detail::OfferRefs(names) = detail {
-                for name in names {
-                    out.push(stamp("", Artifact::OfferRef, &lower, site, name.clone()));
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// The logon-point files that carry the base components (reference 3.2).
-fn is_logon_base_binary(file: &str) -> bool {
-    matches!(file, "clicore.exe" | "boot32wn.exe" | "smsboot1.exe")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn kinds_by_path_ignore_case() {
-        assert_eq!(
-            kind_by_path(LocationKind::Cap, r"CLICOMP.BOX\SWDist\compver.ini"),
-            FileKind::Compver
-        );
-        assert_eq!(
-            kind_by_path(LocationKind::Cap, r"clicomp.box\base\Compver1072.ini"),
-            FileKind::Compver
-        );
-        assert_eq!(
-            kind_by_path(LocationKind::Cap, r"clicomp.box\smsapm32.CFG"),
-            FileKind::ComponentCfg
-        );
-        assert_eq!(
-            kind_by_path(LocationKind::Cap, r"Clidata.box\Caplist.ini"),
-            FileKind::ClientData
-        );
-        assert_eq!(
-            kind_by_path(LocationKind::LogonPoint, r"CONFIG\COPYLOG.TCF"),
-            FileKind::Copylog
-        );
-        assert_eq!(
-            kind_by_path(LocationKind::LogonPoint, r"Sitescfg\MS1_cfg.lcf"),
-            FileKind::LogonConfig
-        );
-        assert_eq!(
-            kind_by_path(LocationKind::LogonPoint, r"x86.bin\CLICORE.EXE"),
-            FileKind::Binary
-        );
-        assert_eq!(
-            kind_by_path(LocationKind::SiteServer, r"Inboxes\clicomp.src\base\compver.ini"),
-            FileKind::Compver
-        );
-        assert_eq!(
-            kind_by_path(LocationKind::Cap, r"clicomp.box\readme.txt"),
-            FileKind::Other
-        );
-    }
 
     #[test]
     fn instructions_list_offers() {

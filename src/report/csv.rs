@@ -1,7 +1,8 @@
 //! `matrix.csv`, `files.csv` and `findings.csv`, in either CSV flavour.
 
 use super::CsvFlavor;
-use crate::model::{Audit, Finding};
+use crate::audit::Audit;
+use crate::model::Finding;
 use anyhow::Result;
 
 /// Neutralises a cell a spreadsheet would run as a formula (CWE-1236):

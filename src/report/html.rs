@@ -5,7 +5,8 @@
 //! the fixed style sheet.
 
 use super::palette::{self, Swatch};
-use crate::model::{Audit, FileRecord, Status};
+use crate::audit::Audit;
+use crate::model::{FileRecord, Severity, Status};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 pub fn audit(audit: &Audit) -> Vec<u8> {
@@ -39,9 +40,7 @@ table.grid thead th small { display:block; font-weight:400; color:#c9d6e8; }
 table.list td.wrap { white-space:normal; min-width:14em; max-width:40em; }
 table.list td { word-break:break-word; }
 table.list td.nw { white-space:nowrap; word-break:normal; }
-tr.error td.sev { background:#f4a6a6; color:#7a0000; font-weight:600; }
-tr.warning td.sev { background:#ffcc80; color:#5a3300; font-weight:600; }
-tr.info td.sev { background:#dce8f5; color:#0b2a4a; }
+tr.error td.sev, tr.warning td.sev { font-weight:600; }
 code, .mono { font-family:"DejaVu Sans Mono", Consolas, monospace; font-size:12px; }
 ul.legend { list-style:none; padding:0; margin:8px 0 12px; display:grid; grid-template-columns:repeat(auto-fill, minmax(430px, 1fr)); gap:5px 16px; }
 ul.legend li { display:flex; align-items:center; gap:6px; }
@@ -51,19 +50,26 @@ footer { color:var(--muted); font-size:12px; padding:0 28px 24px; }
 .none { color:var(--muted); font-style:italic; }
 "#;
 
-/// The per-swatch CSS classes, generated from the shared palette.
+/// The per-swatch and per-severity CSS classes, from the shared palette.
 fn swatch_css() -> String {
-    palette::legend()
-        .iter()
-        .map(|s| {
-            format!(
-                ".s-{} {{ background:{}; color:{}; }}\n",
-                s.key,
-                palette::css(s.fill),
-                palette::css(s.ink)
-            )
-        })
-        .collect()
+    let swatches = palette::legend().into_iter().map(|s| {
+        format!(
+            ".s-{} {{ background:{}; color:{}; }}\n",
+            s.key,
+            palette::css(s.fill),
+            palette::css(s.ink)
+        )
+    });
+    let severities = Severity::ALL.into_iter().map(|severity| {
+        let (fill, ink) = palette::severity(severity);
+        format!(
+            "tr.{} td.sev {{ background:{}; color:{}; }}\n",
+            severity.as_str(),
+            palette::css(fill),
+            palette::css(ink)
+        )
+    });
+    swatches.chain(severities).collect()
 }
 
 fn page(audit: &Audit) -> Markup {
@@ -171,7 +177,7 @@ fn legend() -> Markup {
     html! {
         ul.legend {
             @for s in palette::legend() {
-                li { span class=(class(&s)) { (s.label) } span { (s.meaning) } }
+                li { span class=(class(s)) { (s.label.as_ref()) } span { (s.meaning.as_ref()) } }
             }
         }
     }

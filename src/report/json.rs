@@ -1,6 +1,6 @@
 //! `audit.json`: the whole audit in one document (schema in the README).
 
-use crate::model::Audit;
+use crate::audit::Audit;
 use anyhow::Result;
 
 pub fn audit(audit: &Audit) -> Result<Vec<u8>> {

@@ -8,7 +8,7 @@ pub mod json;
 pub mod palette;
 pub mod xlsx;
 
-use crate::model::Audit;
+use crate::audit::Audit;
 use anyhow::{Context, Result};
 use std::fs;
 use std::io::Write;

@@ -3,7 +3,8 @@
 //! opening the workbook never runs a formula nor re-types a version.
 
 use super::palette::{self, Swatch};
-use crate::model::{Audit, Finding};
+use crate::audit::Audit;
+use crate::model::{Finding, Severity};
 use anyhow::Result;
 use rust_xlsxwriter::{Color, DocProperties, ExcelDateTime, Format, FormatBorder, Workbook, Worksheet, XlsxError};
 use std::collections::HashMap;
@@ -53,24 +54,21 @@ impl Styles {
             .set_border_bottom(FormatBorder::Thin);
         let swatches = palette::legend()
             .into_iter()
-            .map(|s| (s.key, swatch_format(&s)))
+            .map(|s| (s.key.as_ref(), swatch_format(s)))
             .collect();
-        let severity = [
-            ("error", palette::MISMATCH.fill, palette::MISMATCH.ink),
-            ("warning", palette::EMPTY.fill, palette::EMPTY.ink),
-            ("info", 0xDCE8F5, 0x0B2A4A),
-        ]
-        .into_iter()
-        .map(|(k, fill, ink)| {
-            (
-                k,
-                Format::new()
-                    .set_num_format("@")
-                    .set_background_color(Color::RGB(fill))
-                    .set_font_color(Color::RGB(ink)),
-            )
-        })
-        .collect();
+        let severity = Severity::ALL
+            .into_iter()
+            .map(|severity| {
+                let (fill, ink) = palette::severity(severity);
+                (
+                    severity.as_str(),
+                    Format::new()
+                        .set_num_format("@")
+                        .set_background_color(Color::RGB(fill))
+                        .set_font_color(Color::RGB(ink)),
+                )
+            })
+            .collect();
         Styles {
             header,
             title: Format::new().set_bold().set_font_size(14).set_num_format("@"),
@@ -82,7 +80,7 @@ impl Styles {
     }
 
     fn swatch(&self, s: &Swatch) -> &Format {
-        &self.swatches[s.key]
+        &self.swatches[s.key.as_ref()]
     }
 }
 
@@ -204,8 +202,8 @@ fn summary_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(
     sheet.text(row, 1, "Meaning", &styles.header)?;
     for swatch in palette::legend() {
         row += 1;
-        sheet.text(row, 0, swatch.label, styles.swatch(&swatch))?;
-        sheet.text(row, 1, swatch.meaning, &styles.text)?;
+        sheet.text(row, 0, &swatch.label, styles.swatch(swatch))?;
+        sheet.text(row, 1, &swatch.meaning, &styles.text)?;
     }
     row += 2;
     sheet.text(
@@ -239,7 +237,7 @@ fn matrix_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<()
         sheet.text(at, 3, &row.key.detail, &styles.text)?;
         sheet.text(at, 4, if row.mismatch { "yes" } else { "no" }, mark)?;
         for (c, cell) in row.cells.iter().enumerate() {
-            sheet.text(at, 5 + c, &cell.text, styles.swatch(&palette::swatch(cell)))?;
+            sheet.text(at, 5 + c, &cell.text, styles.swatch(palette::swatch(cell)))?;
         }
     }
     sheet.fit_columns()

@@ -1,11 +1,12 @@
 //! CAP inbox hygiene: left-over Inbox Manager lock tokens (F12, F13) and
 //! advertisement instructions naming missing offers (F14).
 
-use super::{EstateView, FindingDraft};
-use crate::model::{Artifact, Finding, LocationKind};
+use super::FindingDraft;
+use crate::estate::EstateView;
+use crate::model::{Artifact, CheckCode, Finding, LocationKind};
 
 /// Where an `Inboxlck.tok` points at which failure mode (reference 2.4).
-const LOCK_TOKENS: &[(&str, &str)] = &[("offerinf.box\\", "F12"), ("clicomp.box\\", "F13")];
+const LOCK_TOKENS: &[(&str, CheckCode)] = &[("offerinf.box\\", CheckCode::F12), ("clicomp.box\\", CheckCode::F13)];
 
 /// F12 / F13: `Inboxlck.tok` left in a CAP inbox.
 pub fn check_lock_tokens(view: &EstateView, out: &mut Vec<Finding>) {
@@ -20,7 +21,7 @@ pub fn check_lock_tokens(view: &EstateView, out: &mut Vec<Finding>) {
             };
             out.push(
                 FindingDraft {
-                    code,
+                    code: *code,
                     severity: None,
                     site: &site,
                     location: &cap.name,
@@ -62,7 +63,7 @@ pub fn check_offer_references(view: &EstateView, out: &mut Vec<Finding>) {
             };
             out.push(
                 FindingDraft {
-                    code: "F14",
+                    code: CheckCode::F14,
                     severity: None,
                     site: &site,
                     location: &cap.name,

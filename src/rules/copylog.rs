@@ -2,9 +2,10 @@
 //! another release (F04), sites without configuration (F05), removed
 //! sites (F06) and missing shared-file lines (F07).
 
-use super::{EstateView, FindingDraft};
-use crate::model::{Artifact, Finding, LocationKind, Status};
-use crate::version::Version;
+use super::FindingDraft;
+use crate::estate::EstateView;
+use crate::model::{Artifact, CheckCode, Finding, LocationKind, Status};
+use crate::sms::version::Version;
 use std::collections::BTreeSet;
 
 /// Top folders of a logon point whose files are shared by all its sites.
@@ -37,7 +38,7 @@ pub fn check_clicore_source_release(view: &EstateView, out: &mut Vec<Finding>) {
         if actual_release == named_release {
             continue;
         }
-        let mut f = FindingDraft::new("F04", named, &lp.name, COPYLOG);
+        let mut f = FindingDraft::new(CheckCode::F04, named, &lp.name, COPYLOG);
         f.observed = format!("X86.BIN\\CLICORE.EXE={named} (site {named} offers base {named_base})");
         f.expected = format!("a site at release {actual_release}, the release of the file ({how})");
         f.message = format!(
@@ -62,7 +63,7 @@ pub fn check_copylog_sites_configured(view: &EstateView, out: &mut Vec<Finding>)
             } else {
                 format!("no Sites\\{code} folder")
             };
-            let mut f = FindingDraft::new("F05", code, &lp.name, COPYLOG);
+            let mut f = FindingDraft::new(CheckCode::F05, code, &lp.name, COPYLOG);
             f.observed = what.clone();
             f.expected = format!("Sites\\{code}\\Cli_inst.cfg");
             f.message = format!(
@@ -84,7 +85,7 @@ pub fn check_copylog_removed_sites(view: &EstateView, out: &mut Vec<Finding>) {
         }
         let codes: BTreeSet<&str> = view.copylog(&lp.name).into_iter().map(|(_, c)| c).collect();
         for code in codes.into_iter().filter(|c| !known.iter().any(|k| k == c)) {
-            let mut f = FindingDraft::new("F06", code, &lp.name, COPYLOG);
+            let mut f = FindingDraft::new(CheckCode::F06, code, &lp.name, COPYLOG);
             f.observed = format!("lines naming {code}");
             f.expected = format!("only participating sites ({})", view.lcf_sites(&lp.name).join(", "));
             f.message = format!(
@@ -136,7 +137,7 @@ pub fn check_copylog_covers_shared_files(view: &EstateView, out: &mut Vec<Findin
         let Some((observed, expected)) = problem else { continue };
         let site = lp.sites.join(" ");
         let mut f = FindingDraft::new(
-            "F07",
+            CheckCode::F07,
             &site,
             &lp.name,
             record.map(|r| r.path.as_str()).unwrap_or("Config\\Copylog.tcf"),

@@ -1,10 +1,10 @@
 //! Checks of the audit itself against what the admin expects: locations
 //! that could not be read (A01) and sites below their expected release (A02).
 
-use super::{CellMark, EstateView, FindingDraft};
-use crate::inventory::Inventory;
-use crate::matrix::RowKey;
-use crate::model::{Artifact, Finding, LocationKind, Status};
+use super::FindingDraft;
+use crate::config::Inventory;
+use crate::estate::EstateView;
+use crate::model::{Artifact, CellMark, CheckCode, Finding, LocationKind, RowKey, Status};
 
 /// A01: every location that could not be read, named so it is not silence.
 pub fn check_unreadable_locations(view: &EstateView, out: &mut Vec<Finding>) {
@@ -12,7 +12,7 @@ pub fn check_unreadable_locations(view: &EstateView, out: &mut Vec<Finding>) {
         let site = location.sites.join(" ");
         out.push(
             FindingDraft {
-                code: "A01",
+                code: CheckCode::A01,
                 severity: None,
                 site: &site,
                 location: &location.name,
@@ -53,7 +53,7 @@ pub fn check_expected_release(view: &EstateView, inventory: &Inventory, out: &mu
             }
             out.push(
                 FindingDraft {
-                    code: "A02",
+                    code: CheckCode::A02,
                     severity: None,
                     site: &site,
                     location: &location.name,

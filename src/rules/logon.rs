@@ -2,11 +2,10 @@
 //! than a sharing site's CAP (F01), and component CFGs whose version is
 //! empty or out of sync with the offer (F02).
 
-use super::{CellMark, EstateView, FindingDraft};
-use crate::catalog::Severity;
-use crate::matrix::RowKey;
-use crate::model::{Artifact, Finding, LocationKind};
-use crate::version::Version;
+use super::FindingDraft;
+use crate::estate::EstateView;
+use crate::model::{Artifact, CellMark, CheckCode, Finding, LocationKind, RowKey, Severity};
+use crate::sms::version::Version;
 
 /// F01: for each logon point shared by two or more sites, every CAP of a
 /// sharing site whose base release is older than the logon point's base.
@@ -36,7 +35,7 @@ pub fn check_logon_base_newer_than_cap(view: &EstateView, out: &mut Vec<Finding>
                 );
                 out.push(
                     FindingDraft {
-                        code: "F01",
+                        code: CheckCode::F01,
                         severity: None,
                         site,
                         location: &lp.name,
@@ -123,7 +122,7 @@ pub fn check_cfg_versions(view: &EstateView, out: &mut Vec<Finding>) {
             };
             out.push(
                 FindingDraft {
-                    code: "F02",
+                    code: CheckCode::F02,
                     severity: Some(severity),
                     site: &site,
                     location: &cap.name,
@@ -151,7 +150,7 @@ pub fn check_cfg_versions(view: &EstateView, out: &mut Vec<Finding>) {
 pub fn check_cap_release_below_logon_clicore(view: &EstateView, out: &mut Vec<Finding>) {
     for lp in view.locations(LocationKind::LogonPoint) {
         let Some(base) = view.logon_base(lp) else { continue };
-        let Some(base_release) = base.version.release().filter(|r| r.build >= 1493) else {
+        let Some(base_release) = base.version.release().filter(|r| r.is_sp2_or_later()) else {
             continue;
         };
         for site in &lp.sites {
@@ -164,7 +163,7 @@ pub fn check_cap_release_below_logon_clicore(view: &EstateView, out: &mut Vec<Fi
                 };
                 out.push(
                     FindingDraft {
-                        code: "F03",
+                        code: CheckCode::F03,
                         severity: None,
                         site,
                         location: &cap.name,
@@ -201,7 +200,7 @@ pub fn check_sharing_sites_same_release(view: &EstateView, out: &mut Vec<Finding
         let Some(newest) = bases.iter().filter_map(|(_, v)| v.release()).max() else {
             continue;
         };
-        if newest.build < 1493 {
+        if !newest.is_sp2_or_later() {
             continue;
         }
         let newest_sites: Vec<&str> = bases
@@ -215,7 +214,7 @@ pub fn check_sharing_sites_same_release(view: &EstateView, out: &mut Vec<Finding
             };
             out.push(
                 FindingDraft {
-                    code: "F08",
+                    code: CheckCode::F08,
                     severity: None,
                     site,
                     location: &lp.name,

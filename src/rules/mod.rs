@@ -1,6 +1,6 @@
 //! Checks that turn the estate into findings. Each check is a function over
-//! an [`EstateView`]; the catalogue (codes, KB numbers, fixes) is in
-//! [`crate::catalog`].
+//! the [`EstateView`]; the catalogue (codes, KB numbers, fixes) is in
+//! [`crate::sms::checks`].
 
 mod cap;
 mod copylog;
@@ -9,31 +9,21 @@ mod logon;
 mod site_server;
 mod sites;
 mod versions;
-mod view;
 
-pub use view::{EstateView, LogonBase};
+use crate::config::Inventory;
+use crate::estate::EstateView;
+use crate::model::{CellMark, CheckCode, Finding, Severity};
 
-use crate::catalog::{self, Severity};
-use crate::matrix::RowKey;
-use crate::model::{Estate, Finding};
-
-/// Checks of the audit against the inventory, and of unreadable locations.
-pub fn inventory_checks(estate: &Estate, inventory: Option<&crate::inventory::Inventory>) -> Vec<Finding> {
-    let view = EstateView::new(estate);
-    let mut findings = Vec::new();
-    inventory::check_unreadable_locations(&view, &mut findings);
-    if let Some(inventory) = inventory {
-        inventory::check_expected_release(&view, inventory, &mut findings);
-    }
-    findings
-}
-
-/// Evaluates every check over the estate.
-pub fn evaluate(estate: &Estate) -> Vec<Finding> {
-    let view = EstateView::new(estate);
+/// Evaluates every check over the estate, and the checks of the audit
+/// itself (unreadable locations, the inventory's expected releases).
+pub fn evaluate(view: &EstateView, inventory: Option<&Inventory>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for check in CHECK_FUNCTIONS {
-        check(&view, &mut findings);
+        check(view, &mut findings);
+    }
+    inventory::check_unreadable_locations(view, &mut findings);
+    if let Some(inventory) = inventory {
+        inventory::check_expected_release(view, inventory, &mut findings);
     }
     findings
 }
@@ -64,17 +54,9 @@ const CHECK_FUNCTIONS: &[CheckFn] = &[
     sites::check_reserved_site_codes,             // F27
 ];
 
-/// A matrix cell that a finding is about, with the value it should hold.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-pub struct CellMark {
-    pub row: RowKey,
-    pub location: String,
-    pub expected: String,
-}
-
 /// Builds a finding from the catalogue entry `code`.
 pub(crate) struct FindingDraft<'a> {
-    pub code: &'static str,
+    pub code: CheckCode,
     pub severity: Option<Severity>,
     pub site: &'a str,
     pub location: &'a str,
@@ -87,7 +69,7 @@ pub(crate) struct FindingDraft<'a> {
 
 impl<'a> FindingDraft<'a> {
     /// A draft with the catalogue's severity and no values or marks yet.
-    pub fn new(code: &'static str, site: &'a str, location: &'a str, path: &'a str) -> FindingDraft<'a> {
+    pub fn new(code: CheckCode, site: &'a str, location: &'a str, path: &'a str) -> FindingDraft<'a> {
         FindingDraft {
             code,
             severity: None,
@@ -102,11 +84,11 @@ impl<'a> FindingDraft<'a> {
     }
 
     pub fn into_finding(self) -> Finding {
-        let check = catalog::check(self.code);
+        let check = self.code.check();
         Finding {
             severity: self.severity.unwrap_or(check.severity),
-            code: check.code.to_string(),
-            kb: check.kb.to_string(),
+            code: self.code,
+            kb: check.kb_text(),
             site: self.site.to_string(),
             location: self.location.to_string(),
             path: self.path.to_string(),

@@ -2,10 +2,10 @@
 //! logon point copies that differ from the site server's inboxes (F13,
 //! F16, F17, F19, F20, F21) and compver replication (F23, F24).
 
-use super::{CellMark, EstateView, FindingDraft};
-use crate::matrix::RowKey;
-use crate::model::{Artifact, FileRecord, Finding, Location, LocationKind};
-use crate::version::Version;
+use super::FindingDraft;
+use crate::estate::EstateView;
+use crate::model::{Artifact, CellMark, CheckCode, FileRecord, Finding, Location, LocationKind, RowKey};
+use crate::sms::version::Version;
 use std::cmp::Ordering;
 
 /// A file Inbox Manager copies from the site server to every CAP, and the
@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 struct Replica {
     /// Lower-case file name.
     file: &'static str,
-    code: &'static str,
+    code: CheckCode,
     /// Whether a copy missing on the CAP is itself the failure.
     missing_matters: bool,
 }
@@ -21,32 +21,32 @@ struct Replica {
 const REPLICAS: &[Replica] = &[
     Replica {
         file: "swdist32.exe",
-        code: "F13",
+        code: CheckCode::F13,
         missing_matters: false,
     },
     Replica {
         file: "clicore.exe",
-        code: "F20",
+        code: CheckCode::F20,
         missing_matters: false,
     },
     Replica {
         file: "ccmcore.exe",
-        code: "F20",
+        code: CheckCode::F20,
         missing_matters: false,
     },
     Replica {
         file: "client.lkp",
-        code: "F17",
+        code: CheckCode::F17,
         missing_matters: true,
     },
     Replica {
         file: "cli_inst.cfg",
-        code: "F19",
+        code: CheckCode::F19,
         missing_matters: true,
     },
     Replica {
         file: "clibase.cfg",
-        code: "F19",
+        code: CheckCode::F19,
         missing_matters: true,
     },
 ];
@@ -153,7 +153,7 @@ pub fn check_caplist_in_clidata(view: &EstateView, out: &mut Vec<Finding>) {
         let hint = format!("; a copy exists on {}\\Clidata.box", cap_copy.name);
         out.push(
             FindingDraft {
-                code: "F16",
+                code: CheckCode::F16,
                 severity: None,
                 site: &site,
                 location: &server.name,
@@ -190,7 +190,7 @@ pub fn check_logon_copies(view: &EstateView, out: &mut Vec<Finding>) {
                 }
                 out.push(
                     FindingDraft {
-                        code: "F19",
+                        code: CheckCode::F19,
                         severity: None,
                         site,
                         location: &lp.name,
@@ -223,7 +223,7 @@ pub fn check_logon_copies(view: &EstateView, out: &mut Vec<Finding>) {
                     }
                     out.push(
                         FindingDraft {
-                            code: "F20",
+                            code: CheckCode::F20,
                             severity: None,
                             site: source,
                             location: &lp.name,
@@ -261,7 +261,7 @@ pub fn check_logon_copies(view: &EstateView, out: &mut Vec<Finding>) {
                     }
                     out.push(
                         FindingDraft {
-                            code: "F21",
+                            code: CheckCode::F21,
                             severity: None,
                             site,
                             location: &server.name,
@@ -318,7 +318,7 @@ pub fn check_compver_replication(view: &EstateView, out: &mut Vec<Finding>) {
                     && cap_version.fields > ref_version.fields;
                 let (code, location, path, observed, expected, message) = if downgrade {
                     (
-                        "F23",
+                        CheckCode::F23,
                         reference.name.as_str(),
                         format!("Inboxes\\clicomp.src\\{}\\compver.ini", stamp.component),
                         ref_version.text.clone(),
@@ -330,7 +330,7 @@ pub fn check_compver_replication(view: &EstateView, out: &mut Vec<Finding>) {
                     )
                 } else {
                     (
-                        "F24",
+                        CheckCode::F24,
                         cap.name.as_str(),
                         stamp.path.clone(),
                         cap_version.text.clone(),

@@ -1,16 +1,17 @@
 //! Which sites take part in a logon point: missing site folders (F09),
 //! orphaned ones (F10), Senior.lst (F11) and reserved site codes (F27).
 
-use super::{EstateView, FindingDraft};
-use crate::catalog::RESERVED_SITE_CODES;
-use crate::model::{Artifact, Finding, LocationKind};
+use super::FindingDraft;
+use crate::estate::EstateView;
+use crate::model::{Artifact, CheckCode, Finding, LocationKind};
+use crate::sms::layout::RESERVED_SITE_CODES;
 use std::collections::BTreeSet;
 
 /// Files a participating site needs in `Sites\<code>` (reference 3.2).
 const SITE_FILES: &[&str] = &["netconf.ncf", "cli_inst.cfg"];
 
 fn finding(
-    code: &'static str,
+    code: CheckCode,
     site: &str,
     location: &str,
     path: &str,
@@ -46,7 +47,7 @@ pub fn check_participants_have_site_folder(view: &EstateView, out: &mut Vec<Find
                 format!("no {folder} (or empty)")
             };
             out.push(finding(
-                "F09",
+                CheckCode::F09,
                 &code,
                 &lp.name,
                 &folder,
@@ -71,7 +72,7 @@ pub fn check_orphan_site_folders(view: &EstateView, out: &mut Vec<Finding>) {
         }
         for code in lp.sites.iter().filter(|s| !known.contains(s)) {
             out.push(finding(
-                "F10",
+                CheckCode::F10,
                 code,
                 &lp.name,
                 &format!("Sites\\{code}"),
@@ -106,7 +107,7 @@ pub fn check_senior_list(view: &EstateView, out: &mut Vec<Finding>) {
             "is not a site that takes part in the logon point"
         };
         out.push(finding(
-            "F11",
+            CheckCode::F11,
             code,
             &lp.name,
             &stamp.path,
@@ -126,7 +127,7 @@ pub fn check_reserved_site_codes(view: &EstateView, out: &mut Vec<Finding>) {
         }
         for code in codes.iter().filter(|c| RESERVED_SITE_CODES.contains(&c.as_str())) {
             out.push(finding(
-                "F27",
+                CheckCode::F27,
                 code,
                 &location.name,
                 "",

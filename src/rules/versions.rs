@@ -2,18 +2,17 @@
 //! match its build (F22), hotfix compver variants left unrenamed (F25) and
 //! the withdrawn SP3 RC9 build (F26).
 
-use super::{CellMark, EstateView, FindingDraft};
-use crate::catalog::{Severity, WITHDRAWN_VERSIONS};
-use crate::matrix::RowKey;
-use crate::model::{Artifact, Finding};
-use crate::version::Version;
+use super::FindingDraft;
+use crate::estate::EstateView;
+use crate::model::{Artifact, CellMark, CheckCode, Finding, RowKey, Severity};
+use crate::sms::version::Version;
 
 /// Stamps that carry an SMS version of the site or logon point.
 const VERSION_ARTIFACTS: &[Artifact] = &[Artifact::Compver, Artifact::LogonSiteCompver, Artifact::LogonBinary];
 
 fn mark(stamp: &crate::model::Stamp, expected: &str) -> Vec<CellMark> {
     vec![CellMark {
-        row: RowKey::new(&stamp.component, stamp.artifact, &stamp.detail),
+        row: RowKey::of(stamp),
         location: stamp.location.clone(),
         expected: expected.to_string(),
     }]
@@ -31,7 +30,7 @@ pub fn check_version_stamps(view: &EstateView, out: &mut Vec<Finding>) {
         let site = stamp.site.clone().unwrap_or_default();
         if stamp.artifact != Artifact::LogonBinary && !version.build_agrees_with_sp() {
             let release = version.release().map(|r| r.build).unwrap_or_default();
-            let expected = crate::catalog::RELEASES
+            let expected = crate::sms::release::RELEASES
                 .iter()
                 .filter(|r| r.build == release)
                 .map(|r| format!("2.00.{}.{}xxx", r.build, r.sp))
@@ -39,7 +38,7 @@ pub fn check_version_stamps(view: &EstateView, out: &mut Vec<Finding>) {
                 .join(" or ");
             out.push(
                 FindingDraft {
-                    code: "F22",
+                    code: CheckCode::F22,
                     severity: None,
                     site: &site,
                     location: &stamp.location,
@@ -55,21 +54,25 @@ pub fn check_version_stamps(view: &EstateView, out: &mut Vec<Finding>) {
                 .into_finding(),
             );
         }
-        if let Some((_, name)) = WITHDRAWN_VERSIONS.iter().find(|(fields, _)| version.fields == *fields) {
+        if let Some(withdrawn) = version.withdrawn() {
+            let name = withdrawn.name;
             out.push(
                 FindingDraft {
-                    code: "F26",
+                    code: CheckCode::F26,
                     severity: None,
                     site: &site,
                     location: &stamp.location,
                     path: &stamp.path,
                     observed: format!("{} ({name})", version.text),
-                    expected: "a released build (SP3 is 2.00.1493.3010 or later)".into(),
+                    expected: format!(
+                        "a released build ({} is {} or later)",
+                        withdrawn.release, withdrawn.replaced_by
+                    ),
                     message: format!(
                         "{}\\{} is {} , the withdrawn {name}: client agent setting changes do not propagate.",
                         stamp.location, stamp.path, version
                     ),
-                    marks: mark(stamp, "2.00.1493.3010"),
+                    marks: mark(stamp, withdrawn.replaced_by),
                 }
                 .into_finding(),
             );
@@ -100,7 +103,7 @@ pub fn check_compver_variants(view: &EstateView, out: &mut Vec<Finding>) {
             .unwrap_or_else(|| "(missing)".into());
         out.push(
             FindingDraft {
-                code: "F25",
+                code: CheckCode::F25,
                 severity: Some(severity),
                 site: &site,
                 location: &stamp.location,

@@ -205,7 +205,7 @@ impl EstateBuilder {
 
     /// The finding codes, sorted and deduplicated.
     pub fn codes(&self) -> Vec<String> {
-        let mut codes: Vec<String> = self.audit().findings.into_iter().map(|f| f.code).collect();
+        let mut codes: Vec<String> = self.audit().findings.into_iter().map(|f| f.code.to_string()).collect();
         codes.sort();
         codes.dedup();
         codes

@@ -3,6 +3,7 @@
 //! Versions are integer tuples compared field by field; the original text is
 //! kept for display. See reference 5.3 and 5.4.
 
+use super::release::{Release, WITHDRAWN_VERSIONS};
 use serde::Serialize;
 use std::cmp::Ordering;
 use std::fmt;
@@ -29,13 +30,6 @@ pub struct Version {
     pub text: String,
     pub fields: Vec<u32>,
     pub kind: VersionKind,
-}
-
-/// A service-pack level derived from a version (reference 5.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct Release {
-    pub build: u32,
-    pub sp: u32,
 }
 
 impl Version {
@@ -132,11 +126,15 @@ impl Version {
             VersionKind::Other => return "not an SMS version".into(),
             VersionKind::Sms => {}
         }
-        let (build, revision) = (self.fields[2], self.fields[3]);
-        if build == 1493 && revision == 3009 {
-            return "SP3 RC9 (withdrawn)".into();
+        if let Some(withdrawn) = self.withdrawn() {
+            return format!("{} (withdrawn)", withdrawn.name);
         }
-        let base = match crate::catalog::release_for_build(build, revision / 1000) {
+        let (build, revision) = (self.fields[2], self.fields[3]);
+        let release = Release {
+            build,
+            sp: revision / 1000,
+        };
+        let base = match release.info() {
             Some(r) => r.label.to_string(),
             None => format!("build {build} (unknown release)"),
         };
@@ -156,10 +154,12 @@ impl Version {
     /// Reference 5.4 rule 3: build 1239 goes with SP digit 0, 1380 with 1,
     /// 1493 with 2 and later. Unknown builds are given the benefit of doubt.
     pub fn build_agrees_with_sp(&self) -> bool {
-        match self.release() {
-            Some(r) => crate::catalog::build_allows_sp(r.build, r.sp),
-            None => true,
-        }
+        self.release().map_or(true, Release::build_agrees_with_sp)
+    }
+
+    /// The withdrawn pre-release this version is, if it is one (F26).
+    pub fn withdrawn(&self) -> Option<&'static super::release::Withdrawn> {
+        WITHDRAWN_VERSIONS.iter().find(|w| self.fields == w.fields)
     }
 
     /// Compares two versions of the same kind; `None` when not comparable.
@@ -191,15 +191,6 @@ fn classify(fields: &[u32]) -> VersionKind {
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
-    }
-}
-
-impl fmt::Display for Release {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match crate::catalog::release_for_build(self.build, self.sp) {
-            Some(r) => write!(f, "{} (2.00.{}.{})", r.label, self.build, self.sp),
-            None => write!(f, "2.00.{}.{}", self.build, self.sp),
-        }
     }
 }
 

@@ -3,9 +3,10 @@
 //! logon points, which sites use which domains, the expected releases and
 //! the exclusions.
 
-use crate::catalog::{self, ReleaseInfo};
 use crate::model::LocationKind;
 use crate::names;
+use crate::sms::layout;
+use crate::sms::release::{self, ReleaseInfo};
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -82,12 +83,12 @@ impl Inventory {
             .iter()
             .chain(self.sites.iter().filter_map(|s| s.expected_release.as_ref()));
         for release in releases {
-            if catalog::release_by_label(release).is_none() {
+            if release::release_by_label(release).is_none() {
                 bail!("unknown release {release:?} in inventory (use RTM, SP1 ... SP5)");
             }
         }
         for site in &self.sites {
-            if !names::is_site_code(&site.code) {
+            if !layout::is_site_code(&site.code) {
                 bail!("site code {:?} in inventory is not three letters or digits", site.code);
             }
             for domain in &site.domains {
@@ -109,7 +110,7 @@ impl Inventory {
             .find(|s| s.code.eq_ignore_ascii_case(site))
             .and_then(|s| s.expected_release.as_deref())
             .or(self.expected_release.as_deref())
-            .and_then(catalog::release_by_label)
+            .and_then(release::release_by_label)
     }
 
     /// Sites that use a domain's logon points.

@@ -1,7 +1,15 @@
-//! Validated settings for one audit. Nothing below this module sees clap.
+//! Validated settings for one audit, and the inputs they name (inventory,
+//! baseline, pre-upgrade request), read and checked before any crawl.
+//! Nothing below this module sees clap.
 
-use crate::catalog::Severity;
-use crate::inventory::Inventory;
+mod inventory;
+
+pub use inventory::{Inventory, InventoryShare};
+
+use crate::drift::Snapshot;
+use crate::sms::checks::Severity;
+use crate::sms::release::{self, Release};
+use crate::sms::version::Version;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -28,7 +36,9 @@ pub struct Config {
     /// Largest file whose content is kept in memory to be parsed.
     pub max_parse_bytes: u64,
     /// `--upgrade SITES --to RELEASE`: the pre-upgrade check to run.
-    pub upgrade: Option<crate::upgrade::UpgradeRequest>,
+    pub upgrade: Option<UpgradeRequest>,
+    /// `--baseline FILE`: the earlier audit to report drift against.
+    pub baseline: Option<Baseline>,
     /// A location still being read after this long is reported as not
     /// answering and the audit goes on without it. `None`: no limit.
     pub location_timeout: Option<Duration>,
@@ -55,6 +65,7 @@ impl Config {
             fail_on: Some(Severity::Warning),
             max_parse_bytes: 64 * 1024 * 1024,
             upgrade: None,
+            baseline: None,
             location_timeout: None,
             stall_timeout: Some(DEFAULT_STALL_TIMEOUT),
             per_server: DEFAULT_PER_SERVER,
@@ -94,5 +105,63 @@ impl Faults {
                 .and_then(|v| v.parse().ok())
                 .map(Duration::from_millis),
         }
+    }
+}
+
+/// An earlier audit to compare with: where it was read from and what it
+/// held.
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    /// The path as the user gave it, for the reports.
+    pub path: String,
+    pub snapshot: Snapshot,
+}
+
+impl Baseline {
+    pub fn load(path: &std::path::Path) -> anyhow::Result<Baseline> {
+        Ok(Baseline {
+            path: path.display().to_string(),
+            snapshot: Snapshot::load(path)?,
+        })
+    }
+}
+
+/// What the user asked: these sites go to this release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpgradeRequest {
+    /// Upper-case site codes.
+    pub sites: Vec<String>,
+    /// As typed: `SP2`, `2.00.1493.4009`...
+    pub target: String,
+    pub release: Release,
+}
+
+impl UpgradeRequest {
+    /// Parses `MS1,MS2` and `SP2` (or a full version such as `2.00.1493.4009`).
+    pub fn parse(sites: &str, target: &str) -> Result<UpgradeRequest, String> {
+        let mut codes: Vec<String> = sites
+            .split([',', ' '])
+            .map(|s| s.trim().to_ascii_uppercase())
+            .filter(|s| !s.is_empty())
+            .collect();
+        if codes.is_empty() {
+            return Err("--upgrade needs at least one site code".into());
+        }
+        if let Some(bad) = codes.iter().find(|c| !crate::sms::layout::is_site_code(c)) {
+            return Err(format!("--upgrade: {bad:?} is not a three-character site code"));
+        }
+        codes.sort();
+        codes.dedup();
+        let release = match release::release_by_label(target) {
+            Some(r) => r.release(),
+            None => Version::parse(target).and_then(|v| v.release()).ok_or_else(|| {
+                format!("--to: {target:?} is neither RTM, SP1..SP5 nor an SMS version like 2.00.1493.4009")
+            })?,
+        };
+        Ok(UpgradeRequest {
+            sites: codes,
+            target: target.trim().to_string(),
+            release,
+        })
     }
 }

@@ -1,8 +1,11 @@
-//! An indexed view of the estate that the checks and the matrix share:
-//! which locations serve which site, and what each offers.
+//! The index of the estate that every later stage reads: which locations
+//! serve which site, what each offers, which sites take part in a logon
+//! point and what it gives clients. Built once per audit.
 
-use crate::model::{Artifact, Estate, FileRecord, Location, LocationKind, Stamp, Status};
-use crate::version::Version;
+use super::Estate;
+use crate::model::{Artifact, FileRecord, Location, LocationKind, Stamp, Status};
+use crate::sms::layout;
+use crate::sms::version::Version;
 use std::collections::BTreeMap;
 
 /// The base release a logon point gives clients, and how it was learnt.
@@ -66,10 +69,7 @@ impl<'a> EstateView<'a> {
     pub fn lcf_sites(&self, logon_point: &str) -> Vec<String> {
         let mut sites: Vec<String> = self
             .files(logon_point)
-            .filter_map(|(p, _)| {
-                let code = p.strip_prefix("sitescfg\\")?.strip_suffix("_cfg.lcf")?;
-                crate::names::is_site_code(&code.to_ascii_uppercase()).then(|| code.to_ascii_uppercase())
-            })
+            .filter_map(|(p, _)| layout::lcf_site(p.strip_prefix("sitescfg\\")?))
             .collect();
         sites.sort();
         sites.dedup();
@@ -103,13 +103,10 @@ impl<'a> EstateView<'a> {
     /// CAP's clicomp.box) `base\i386\clicore.exe` with the same SHA-256.
     /// Returns the site, its base compver and the matching location.
     pub fn clicore_twin(&self, logon_point: &str) -> Option<(String, Version, String)> {
-        let lp_hash = self.file(logon_point, "x86.bin\\clicore.exe")?.sha256.as_deref()?;
+        let lp_hash = self.file(logon_point, layout::LOGON_CLICORE)?.sha256.as_deref()?;
         for (kind, path) in [
-            (
-                LocationKind::SiteServer,
-                "inboxes\\clicomp.src\\base\\i386\\clicore.exe",
-            ),
-            (LocationKind::Cap, "clicomp.box\\base\\i386\\clicore.exe"),
+            (LocationKind::SiteServer, layout::SITE_SERVER_CLICORE),
+            (LocationKind::Cap, layout::CAP_CLICORE),
         ] {
             for location in self.locations(kind) {
                 let Some(file) = self.file(&location.name, path) else {
@@ -193,7 +190,7 @@ impl<'a> EstateView<'a> {
         let stamps = self.stamps(&logon_point.name);
         if let Some(stamp) = stamps
             .iter()
-            .find(|s| s.artifact == Artifact::LogonBinary && s.detail == "x86.bin\\clicore.exe")
+            .find(|s| s.artifact == Artifact::LogonBinary && s.detail == layout::LOGON_CLICORE)
         {
             if let Some(version) = Version::parse(&stamp.value).filter(Version::is_sms) {
                 return Some(LogonBase {
@@ -208,14 +205,14 @@ impl<'a> EstateView<'a> {
                 version,
                 evidence: format!("x86.bin\\CLICORE.EXE is identical to site {site}'s copy on {twin}"),
                 path: self
-                    .file(&logon_point.name, "x86.bin\\clicore.exe")
+                    .file(&logon_point.name, layout::LOGON_CLICORE)
                     .map(|f| f.path.clone())
                     .unwrap_or_default(),
             });
         }
         if let Some(stamp) = stamps
             .iter()
-            .find(|s| s.artifact == Artifact::CopylogSource && s.detail == "x86.bin\\clicore.exe")
+            .find(|s| s.artifact == Artifact::CopylogSource && s.detail == layout::LOGON_CLICORE)
         {
             if let Some(version) = self.site_base(&stamp.value) {
                 return Some(LogonBase {

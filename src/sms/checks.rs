@@ -1,140 +1,73 @@
-//! The SMS 2.0 domain data in one place: releases, client components and the
-//! catalogue of checkable failure modes with their KB articles.
+//! The catalogue of checkable failure modes (reference 7) with their KB
+//! articles and fixes, and the codes that name them in every report.
 
 use serde::Serialize;
 
-/// One service-pack level of SMS 2.0 (reference 5.1).
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct ReleaseInfo {
-    pub label: &'static str,
-    pub build: u32,
-    /// The thousands digit of the revision.
-    pub sp: u32,
-    /// The version every component starts at, when there is one.
-    pub base_version: &'static str,
+macro_rules! check_codes {
+    ($($code:ident),* $(,)?) => {
+        /// Stable check codes: `F` plus the number of the failure mode in
+        /// reference 7, or `A` for checks of the audit itself. Written as
+        /// their names (`F01`) in every report.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum CheckCode {
+            $($code),*
+        }
+
+        impl CheckCode {
+            pub const ALL: &'static [CheckCode] = &[$(CheckCode::$code),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(CheckCode::$code => stringify!($code)),*
+                }
+            }
+        }
+    };
 }
 
-/// Reference 5.1 and 5.2. SP5 is not in the archive: inferred [?].
-pub const RELEASES: &[ReleaseInfo] = &[
-    ReleaseInfo {
-        label: "RTM",
-        build: 1239,
-        sp: 0,
-        base_version: "2.00.1239.0000",
-    },
-    ReleaseInfo {
-        label: "SP1",
-        build: 1380,
-        sp: 1,
-        base_version: "2.00.1380.1000",
-    },
-    ReleaseInfo {
-        label: "SP2",
-        build: 1493,
-        sp: 2,
-        base_version: "2.00.1493.2000",
-    },
-    ReleaseInfo {
-        label: "SP3",
-        build: 1493,
-        sp: 3,
-        base_version: "2.00.1493.3000",
-    },
-    ReleaseInfo {
-        label: "SP4",
-        build: 1493,
-        sp: 4,
-        base_version: "2.00.1493.4000",
-    },
-    ReleaseInfo {
-        label: "SP5",
-        build: 1493,
-        sp: 5,
-        base_version: "2.00.1493.5000",
-    },
-];
+check_codes!(
+    F01, F02, F03, F04, F05, F06, F07, F08, F09, F10, F11, F12, F13, F14, F15, F16, F17, F18, F19, F20, F21, F22, F23,
+    F24, F25, F26, F27, F28, F29, F30, F31, F32, A01, A02,
+);
 
-/// The release with this build and service-pack digit, if it is a known one.
-pub fn release_for_build(build: u32, sp: u32) -> Option<&'static ReleaseInfo> {
-    RELEASES.iter().find(|r| r.build == build && r.sp == sp)
-}
-
-/// Finds a release by its label (`RTM`, `SP1`, `sp2` ...).
-pub fn release_by_label(label: &str) -> Option<&'static ReleaseInfo> {
-    RELEASES.iter().find(|r| r.label.eq_ignore_ascii_case(label.trim()))
-}
-
-/// Reference 5.4 rule 3: whether a build number goes with an SP digit.
-pub fn build_allows_sp(build: u32, sp: u32) -> bool {
-    let known_builds: Vec<u32> = RELEASES.iter().map(|r| r.build).collect();
-    if !known_builds.contains(&build) {
-        return true;
+impl CheckCode {
+    /// The catalogue entry of this code.
+    pub fn check(self) -> &'static Check {
+        &CHECKS[self as usize]
     }
-    RELEASES.iter().any(|r| r.build == build && r.sp == sp)
+
+    /// A code from its text, ignoring case (`f01`).
+    pub fn parse(text: &str) -> Option<CheckCode> {
+        CheckCode::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str().eq_ignore_ascii_case(text.trim()))
+    }
 }
 
-/// One SMS client component (reference 2.2, 2.3 and 6).
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct Component {
-    /// Folder name in clicomp.src / clicomp.box, lower case.
-    pub folder: &'static str,
-    /// The name CCIM logs.
-    pub name: &'static str,
-    /// Whether a `<folder>.CFG` is attested in the KB ([I] for the others).
-    pub cfg_attested: bool,
+/// Reports sort findings by code as text (`A01` before `F01`).
+impl Ord for CheckCode {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
 }
 
-pub const COMPONENTS: &[Component] = &[
-    Component {
-        folder: "base",
-        name: "SMS Client Base Components",
-        cfg_attested: false,
-    },
-    Component {
-        folder: "hinv",
-        name: "Hardware Inventory Agent",
-        cfg_attested: true,
-    },
-    Component {
-        folder: "licmtr",
-        name: "License Metering",
-        cfg_attested: true,
-    },
-    Component {
-        folder: "remctrl",
-        name: "Remote Control",
-        cfg_attested: false,
-    },
-    Component {
-        folder: "sinv",
-        name: "Software Inventory Agent",
-        cfg_attested: true,
-    },
-    Component {
-        folder: "smsapm32",
-        name: "Available Programs Manager Win32",
-        cfg_attested: true,
-    },
-    Component {
-        folder: "snmpelea",
-        name: "Event to Trap (SNMP)",
-        cfg_attested: false,
-    },
-    Component {
-        folder: "swdist",
-        name: "Software Distribution",
-        cfg_attested: true,
-    },
-    Component {
-        folder: "wbem",
-        name: "Windows Management",
-        cfg_attested: false,
-    },
-];
+impl PartialOrd for CheckCode {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
-/// The component whose folder (or CFG stem) is `name`, case-insensitively.
-pub fn component(name: &str) -> Option<&'static Component> {
-    COMPONENTS.iter().find(|c| c.folder.eq_ignore_ascii_case(name))
+impl Serialize for CheckCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for CheckCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
 }
 
 /// How bad a finding is. Ordered: `Info < Warning < Error`.
@@ -147,6 +80,8 @@ pub enum Severity {
 }
 
 impl Severity {
+    pub const ALL: [Severity; 3] = [Severity::Error, Severity::Warning, Severity::Info];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -154,24 +89,15 @@ impl Severity {
             Severity::Error => "error",
         }
     }
-
-    pub fn parse(text: &str) -> Option<Severity> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "info" => Some(Severity::Info),
-            "warning" | "warn" => Some(Severity::Warning),
-            "error" => Some(Severity::Error),
-            _ => None,
-        }
-    }
 }
 
 /// One entry of the findings catalogue (reference section 7).
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Check {
-    /// Stable code, `F` plus the number of the failure mode in reference 7.
-    pub code: &'static str,
+    pub code: CheckCode,
     pub severity: Severity,
-    pub kb: &'static str,
+    /// The KB articles that describe the failure, most specific first.
+    pub kb: &'static [&'static str],
     pub title: &'static str,
     /// The condition checked, in one line.
     pub condition: &'static str,
@@ -184,17 +110,27 @@ pub struct Check {
 }
 
 impl Check {
+    /// The KB articles as reports show them: `Q264630, Q249077`, or `-`.
+    pub fn kb_text(&self) -> String {
+        if self.kb.is_empty() {
+            "-".to_string()
+        } else {
+            self.kb.join(", ")
+        }
+    }
+
     /// Whether `smsaudit audit` evaluates this check.
     pub fn implemented(&self) -> bool {
         self.needs.is_empty()
     }
 }
 
+/// Every check, in [`CheckCode`] order (checked when compiling).
 pub const CHECKS: &[Check] = &[
     Check {
-        code: "F01",
+        code: CheckCode::F01,
         severity: Severity::Error,
-        kb: "Q236596",
+        kb: &["Q236596"],
         title: "Logon point base newer than a sharing site's CAP",
         condition: "A logon point shared by several sites offers base components (Clicore.exe by version or by identical content, or the Copylog CLICORE.EXE source site) of a newer release than a sharing site's CAP base compver.ini.",
         fix: "Upgrade every site that shares the logon point at the same time, or disable Windows Networking Logon Discovery/Installation for the sites not yet upgraded; pause logon scripts with GOTO END at the top of Smsls.bat during the window.",
@@ -202,9 +138,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F02",
+        code: CheckCode::F02,
         severity: Severity::Error,
-        kb: "Q236596",
+        kb: &["Q236596"],
         title: "Component CFG version empty or out of sync with the offer",
         condition: "A component .CFG at the root of clicomp.box has no version value, or one that differs from the component's compver.ini in the same box, while the site's clients can get a newer base.",
         fix: "Upgrade the lagging site to the logon point's service-pack level (fixed in SP2) so that Inbox Manager rewrites the CFG files; until then keep clients of this site off the newer logon point base.",
@@ -212,9 +148,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F03",
+        code: CheckCode::F03,
         severity: Severity::Error,
-        kb: "Q264630",
+        kb: &["Q264630"],
         title: "CAP base release older than the SP2+ Clicore clients get from the logon point",
         condition: "The release of a site's CAP base compver.ini is older than the SP2-or-later release of the Clicore.exe its clients can get from a logon point it uses; CCIM cannot find a CAP with the uplevel version.",
         fix: "Apply Q251070/Q249077 and Q252718/Q252717 to every site before any site goes to SP2, then upgrade all sites within a few hours of each other.",
@@ -222,9 +158,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F04",
+        code: CheckCode::F04,
         severity: Severity::Error,
-        kb: "Q264630, Q249077, Q251070, Q261931",
+        kb: &["Q264630", "Q249077", "Q251070", "Q261931"],
         title: "Copylog CLICORE.EXE names a site of another release than the file",
         condition: "Copylog.tcf's X86.BIN\\CLICORE.EXE line names a site whose base release differs from the release of the x86.bin\\CLICORE.EXE on the logon point (known by version resource, or by identical content with a site's clicomp.src/clicomp.box copy).",
         fix: "Edit the line to name the site whose release the file is, make Copylog.tcf read-only to LSM until every site is upgraded, then restore the permissions.",
@@ -232,9 +168,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F05",
+        code: CheckCode::F05,
         severity: Severity::Error,
-        kb: "Q263345",
+        kb: &["Q263345"],
         title: "Copylog names a site without a Sites folder or Cli_inst.cfg",
         condition: "A site code named on a Copylog [FILE SOURCE] line has no Sites\\<code> folder, or no Sites\\<code>\\Cli_inst.cfg, on the logon point; the bootstrap cannot get its configuration.",
         fix: "Upgrade a site still using the logon point (SP2 rewrites Copylog), or remove and re-add the domain in Logon Discovery/Installation, or re-enable the original site.",
@@ -242,9 +178,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F06",
+        code: CheckCode::F06,
         severity: Severity::Warning,
-        kb: "Q313209",
+        kb: &["Q313209"],
         title: "Copylog references a removed site",
         condition: "Copylog.tcf names a site (on SITES\\<old> lines or as the source of a shared file) that has no <code>_cfg.lcf on any audited logon point, while this logon point has LCF files: the site was removed.",
         fix: "Delete the removed site's SITES\\ lines and point each shared file at the site that holds its newest version.",
@@ -252,9 +188,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F07",
+        code: CheckCode::F07,
         severity: Severity::Error,
-        kb: "Q264976",
+        kb: &["Q264976"],
         title: "Copylog [FILE SOURCE] lacks shared files",
         condition: "Copylog.tcf is missing or unparsable, has only SITES\\ lines, or has no line for a shared file present under x86.bin, alpha.bin, i386 or Alpha on the logon point.",
         fix: "Rebuild Copylog.tcf from a good logon point or backup with the senior site code, save it on the PDC and run an LSM cycle.",
@@ -262,9 +198,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F08",
+        code: CheckCode::F08,
         severity: Severity::Warning,
-        kb: "Q262677",
+        kb: &["Q262677"],
         title: "Sites sharing a logon point at different releases (SP2 and later)",
         condition: "Sites that share a logon point offer base components of different releases and the newest is SP2 or later: Boot32wn will not apply the significantly newer Clicore to the older site's clients, and new clients go only to the newest site.",
         fix: "Let CCIM upgrade clients from their CAP; keep every site that shares a logon point at the same release.",
@@ -272,9 +208,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F09",
+        code: CheckCode::F09,
         severity: Severity::Error,
-        kb: "Q242492, Q227028",
+        kb: &["Q242492", "Q227028"],
         title: "Participating site's Sites folder missing or incomplete",
         condition: "A site with a <code>_cfg.lcf on the logon point has no Sites\\<code> folder, or one without NETCONF.NCF or Cli_inst.cfg; its clients cannot read Netconf.ncf and deinstall.",
         fix: "Apply SP2 (or the Q242492 hotfix for SP1); make sure the PDC is reachable during LSM cycles.",
@@ -282,9 +218,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F10",
+        code: CheckCode::F10,
         severity: Severity::Warning,
-        kb: "Q259816, Q255820",
+        kb: &["Q259816", "Q255820"],
         title: "Orphaned Sites folder of a site that left",
         condition: "Sites\\<code> exists on a logon point that has LCF files, but no audited logon point has <code>_cfg.lcf (SP2 'Always Active'=1 keeps the folder).",
         fix: "Delete that site's <code>_cfg.lcf from the PDC's SMSLOGON share to remove it from all DCs, and check that the Sites folder goes.",
@@ -292,9 +228,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F11",
+        code: CheckCode::F11,
         severity: Severity::Error,
-        kb: "Q235726",
+        kb: &["Q235726"],
         title: "Senior.lst names no participating site",
         condition: "Sitescfg\\Senior.lst exists but its first 3 characters are not the upper-case code of a site with a <code>_cfg.lcf on the logon point.",
         fix: "Recreate Senior.lst with the upper-case 3-character code of a site that has logon discovery or logon installation enabled.",
@@ -302,9 +238,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F12",
+        code: CheckCode::F12,
         severity: Severity::Warning,
-        kb: "Q275617",
+        kb: &["Q275617"],
         title: "Inboxlck.tok left in a CAP's Offerinf.box",
         condition: "Inboxlck.tok exists in CAP_<site>\\Offerinf.box (Inbox Manager's lock; a left-over token stalls offer processing). A snapshot may catch a refresh in progress: re-check.",
         fix: "Stop SMS_INBOX_MANAGER, close open files on CAP_xxx\\clicomp.box\\SWDist, restart it and confirm the token is gone (fixed in SP4).",
@@ -312,9 +248,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F13",
+        code: CheckCode::F13,
         severity: Severity::Warning,
-        kb: "Q322967",
+        kb: &["Q322967"],
         title: "Software Distribution bundle stuck on a CAP",
         condition: "Inboxlck.tok exists under CAP_<site>\\clicomp.box, or clicomp.box\\SWDist\\<plat>\\swdist32.exe differs (size/hash) from the site server's clicomp.src copy.",
         fix: "Stop SMS_INBOX_MANAGER, close open files on the CAP's clicomp.box\\SWDist, restart it; confirm Inboxmgr.log shows 'Copying ... swdist32.exe ..., OK' and the two files match.",
@@ -322,9 +258,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F14",
+        code: CheckCode::F14,
         severity: Severity::Error,
-        kb: "Q245170",
+        kb: &["Q245170"],
         title: "Advertisement instruction lists a missing or empty offer",
         condition: "An .ins file in CAP_<site>\\Offerinf.box names an .ofr file that is missing from the box or zero bytes long; clients raise status 10000 and run no advertisements.",
         fix: "Remove the reference to the missing or damaged .ofr from the .ins (fixed in SP2), or resend the advertisement.",
@@ -332,9 +268,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F15",
+        code: CheckCode::F15,
         severity: Severity::Warning,
-        kb: "Q227034, Q293187",
+        kb: &["Q227034", "Q293187"],
         title: "Advertised package without Pkginfo.box entry",
         condition: "An advertised package has no <PackageID>.pkg in CAP_<site>\\Pkginfo.box.",
         fix: "Let Inbox Manager re-replicate the .pkg (or resend the package).",
@@ -342,9 +278,9 @@ pub const CHECKS: &[Check] = &[
         needs: "the .ofr format naming the package is not documented",
     },
     Check {
-        code: "F16",
+        code: CheckCode::F16,
         severity: Severity::Error,
-        kb: "Q260168",
+        kb: &["Q260168"],
         title: "Caplist.ini missing from clidata.src",
         condition: "A CAP's Clidata.box holds Caplist.ini but the site server's inboxes\\clidata.src has none; remote installs fail.",
         fix: "Copy Caplist.ini from CAP_<code>\\Clidata.box back to SMS\\Inboxes\\clidata.src.",
@@ -352,9 +288,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F17",
+        code: CheckCode::F17,
         severity: Severity::Warning,
-        kb: "Q280515",
+        kb: &["Q280515"],
         title: "Client.lkp on a CAP differs from clidata.src",
         condition: "CAP_<site>\\Clidata.box\\Client.lkp differs in content from the site server's clidata.src copy, or is missing from the CAP; expected inventory resyncs do not happen.",
         fix: "Apply SP4; until then close client handles on Client.lkp and let Inbox Manager recopy it.",
@@ -362,9 +298,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F18",
+        code: CheckCode::F18,
         severity: Severity::Info,
-        kb: "Q256905",
+        kb: &["Q256905"],
         title: "Unreferenced resync .cfg files pile up in Clidata",
         condition: "Clidata.box / clidata.src holds .cfg files that Client.lkp does not reference.",
         fix: "Analyze Client.lkp and delete the unreferenced .cfg files on the site server and each CAP.",
@@ -372,9 +308,9 @@ pub const CHECKS: &[Check] = &[
         needs: "the Client.lkp format is not documented",
     },
     Check {
-        code: "F19",
+        code: CheckCode::F19,
         severity: Severity::Error,
-        kb: "Q246331, Q270912, Q277745",
+        kb: &["Q246331", "Q270912", "Q277745"],
         title: "Cli_inst.cfg / Clibase.cfg out of step with the site server",
         condition: "Clidata.box\\Cli_inst.cfg or Clibase.cfg on a CAP, or Sites\\<code>\\Cli_inst.cfg on a logon point, differs in content from the site server's clidata.src copy (or is missing); clients log 'The Client Service is not authorised to run this application'.",
         fix: "Copy the CRC-checked binaries into SMS\\Bin\\<platform> too and restart the services; if that fails, rename Cli_inst.cfg/Clibase.cfg in clidata.src and force regeneration.",
@@ -382,9 +318,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F20",
+        code: CheckCode::F20,
         severity: Severity::Error,
-        kb: "Q287990, Q320066",
+        kb: &["Q287990", "Q320066"],
         title: "Clicore.exe differs between site server, CAP and logon point",
         condition: "clicomp.src\\base\\<plat>\\clicore.exe (or ccmcore.exe) differs in size/hash from the CAP's clicomp.box copy, or the logon point's x86.bin\\CLICORE.EXE differs from the clicomp.src copy of the site Copylog names as its source.",
         fix: "Replace Clicore.exe on the site server, CAP and logon point with the copy from the right SP source (fixed in the SP4 HRP).",
@@ -392,9 +328,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F21",
+        code: CheckCode::F21,
         severity: Severity::Warning,
-        kb: "Q323652",
+        kb: &["Q323652"],
         title: "Site server Clicore older than the logon point's copy",
         condition: "clicomp.src\\base\\i386\\clicore.exe of a participating site is dated earlier than (and differs from) the logon point's x86.bin\\CLICORE.EXE although the site's base compver is at least the logon point's release: LSM will not update the logon point.",
         fix: "Re-apply the corrected international SP4, or install the Q323652 files with the correct dates.",
@@ -402,9 +338,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F22",
+        code: CheckCode::F22,
         severity: Severity::Warning,
-        kb: "Q244410, Q246527, Q247306, Q255174",
+        kb: &["Q244410", "Q246527", "Q247306", "Q255174"],
         title: "Compver revision does not match its build",
         condition: "A compver.ini (site server, CAP or logon point) has a revision whose service-pack digit does not match its build, e.g. 2.00.1380.2004 on build 1380 (left by an early Q240921 hotfix).",
         fix: "After all clients are updated, reset the base compver to 2.00.1380.1072 (SP1).",
@@ -412,9 +348,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F23",
+        code: CheckCode::F23,
         severity: Severity::Error,
-        kb: "Q244409, Q266130",
+        kb: &["Q244409", "Q266130"],
         title: "Site server compver lower than a CAP's (downgrade)",
         condition: "The version in clicomp.src\\<comp>\\compver.ini is lower than the same component's compver.ini on a CAP of the site; clients with the higher version never take the files.",
         fix: "Check that the current version is below the hotfix's before applying; never lower a compver by hand; re-apply the newer hotfix.",
@@ -422,9 +358,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F24",
+        code: CheckCode::F24,
         severity: Severity::Warning,
-        kb: "Q266130, Q213410, Q246331",
+        kb: &["Q266130", "Q213410", "Q246331"],
         title: "CAP compver differs from the site server or another CAP",
         condition: "A CAP's clicomp.box\\<comp>\\compver.ini differs from (is older than) the site server's clicomp.src copy, or two CAPs of one site disagree (replication lag or a failed copy).",
         fix: "Wait for, or force, Inbox Manager replication; check Inboxmgr.log for failed copies.",
@@ -432,9 +368,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F25",
+        code: CheckCode::F25,
         severity: Severity::Warning,
-        kb: "Q246527, Q305209, Q289000",
+        kb: &["Q246527", "Q305209", "Q289000"],
         title: "Hotfix compver variant not renamed",
         condition: "A hotfix-named compver variant (Compver<NNNN>.ini, Compver2.ini, Compver<comp>.ini, Comp<NNNN>.ini) sits in a clicomp.src/clicomp.box component folder; warning when it is newer than compver.ini (the rename was skipped), info otherwise.",
         fix: "Rename the correct variant to Compver.ini as the hotfix instructions say, or remove the left-over.",
@@ -442,9 +378,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F26",
+        code: CheckCode::F26,
         severity: Severity::Error,
-        kb: "Q289000",
+        kb: &["Q289000"],
         title: "Withdrawn SP3 RC9 build",
         condition: "A base compver.ini or Clicore version is 2.00.1493.3009, the withdrawn SP3 RC9; client agent setting changes do not propagate.",
         fix: "Apply the RC9 to SP3 hotfix (Clicore 2.0.1493.3010, with all nine compver<comp>.ini files).",
@@ -452,9 +388,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F27",
+        code: CheckCode::F27,
         severity: Severity::Error,
-        kb: "Q182420",
+        kb: &["Q182420"],
         title: "Site code is a reserved device name",
         condition: "A site code (from a CAP_/SMS_ share or a logon point Sites folder or LCF) is CON, PRN, AUX or NUL; Sites\\<code> cannot be created.",
         fix: "Reinstall the site with a different code.",
@@ -462,9 +398,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "F28",
+        code: CheckCode::F28,
         severity: Severity::Warning,
-        kb: "Q256963",
+        kb: &["Q256963"],
         title: "Site code equals a domain name",
         condition: "The site code equals the NetBIOS name of a domain where logon points are installed; accounts lock out.",
         fix: "Apply SP2, or avoid the clash.",
@@ -472,9 +408,9 @@ pub const CHECKS: &[Check] = &[
         needs: "domain names are not visible in share contents",
     },
     Check {
-        code: "F29",
+        code: CheckCode::F29,
         severity: Severity::Error,
-        kb: "Q225542",
+        kb: &["Q225542"],
         title: "Configured domain has no SMSLOGON on its PDC",
         condition: "A domain is configured for logon discovery/installation but its PDC has no SMSLOGON share (no NTFS volume with 50 MB free).",
         fix: "Give the PDC an NTFS volume with at least 50 MB free, or pre-create SMSLOGON there (Q235173).",
@@ -482,9 +418,9 @@ pub const CHECKS: &[Check] = &[
         needs: "needs the site's domain configuration, not share contents",
     },
     Check {
-        code: "F30",
+        code: CheckCode::F30,
         severity: Severity::Warning,
-        kb: "Q275591",
+        kb: &["Q275591"],
         title: "Language folder missing on a mixed-language logon point",
         condition: "A participating site's language folder (e.g. x86.bin\\00000409) is missing from a logon point shared by sites of different languages.",
         fix: "Remove Full Control and Modify (keep write) for the SMS service account on x86.bin / alpha.bin so LSM can add files but not delete them.",
@@ -492,9 +428,9 @@ pub const CHECKS: &[Check] = &[
         needs: "site languages are not visible in share contents",
     },
     Check {
-        code: "F31",
+        code: CheckCode::F31,
         severity: Severity::Warning,
-        kb: "Q235535",
+        kb: &["Q235535"],
         title: "Discovery-only site lacks install files",
         condition: "Sites\\<code> on a logon point for a site with only Logon Discovery enabled lacks the install files; Smsman cannot install.",
         fix: "Enable Windows Networking Logon Client Installation for that site.",
@@ -502,9 +438,9 @@ pub const CHECKS: &[Check] = &[
         needs: "needs the site's logon discovery/installation settings",
     },
     Check {
-        code: "F32",
+        code: CheckCode::F32,
         severity: Severity::Info,
-        kb: "Q252856",
+        kb: &["Q252856"],
         title: "CAP ACLs do not match the site's version",
         condition: "CAP share or folder ACLs do not match the site's version (e.g. RTM-style Users/Guests Change on an SP2 CAP); an upgrade never resets them.",
         fix: "Adjust permissions by hand, or delete the CAP inboxes so Inbox Manager recreates them.",
@@ -512,9 +448,9 @@ pub const CHECKS: &[Check] = &[
         needs: "needs share and NTFS ACLs, which a file crawl does not read",
     },
     Check {
-        code: "A01",
+        code: CheckCode::A01,
         severity: Severity::Error,
-        kb: "-",
+        kb: &[],
         title: "Location could not be audited",
         condition: "A share given on the command line or named in the inventory is missing, cannot be listed, or did not answer within the location timeout.",
         fix: "Check that the server is up, the share exists and the audit account has Read on the share and its folders; then audit again.",
@@ -522,9 +458,9 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
-        code: "A02",
+        code: CheckCode::A02,
         severity: Severity::Warning,
-        kb: "-",
+        kb: &[],
         title: "Site not at the release the inventory expects",
         condition: "The base compver.ini of a site's CAP or site server is at another release than the inventory's expected_release for the site (or the estate).",
         fix: "Apply the expected service pack to the site (upgrading every site that shares its logon points at the same time), or correct the inventory.",
@@ -533,26 +469,35 @@ pub const CHECKS: &[Check] = &[
     },
 ];
 
-/// Versions withdrawn after release (reference 5.5, Q289000): finding F26.
-pub const WITHDRAWN_VERSIONS: &[(&[u32], &str)] = &[(&[2, 0, 1493, 3009], "SP3 RC9")];
+const _: () = {
+    assert!(CHECKS.len() == CheckCode::ALL.len());
+    let mut i = 0;
+    while i < CHECKS.len() {
+        assert!(CHECKS[i].code as usize == i);
+        i += 1;
+    }
+};
 
-/// Site codes LSM cannot create a folder for (Q182420): finding F27.
-pub const RESERVED_SITE_CODES: &[&str] = &["CON", "PRN", "AUX", "NUL"];
-
-/// Looks a check up by code (`F01`) or KB article (`Q236596`).
+/// Looks checks up by code (`F01`) or KB article, written `Q236596`,
+/// `KB236596` or `236596`.
 pub fn find_checks(key: &str) -> Vec<&'static Check> {
     let key = key.trim();
+    if let Some(code) = CheckCode::parse(key) {
+        return vec![code.check()];
+    }
+    let upper = key.to_ascii_uppercase();
+    let digits = upper
+        .strip_prefix("KB")
+        .or_else(|| upper.strip_prefix('Q'))
+        .unwrap_or(&upper)
+        .trim_start_matches('0');
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Vec::new();
+    }
     CHECKS
         .iter()
-        .filter(|c| c.code.eq_ignore_ascii_case(key) || c.kb.split([',', ' ']).any(|kb| kb.eq_ignore_ascii_case(key)))
+        .filter(|c| c.kb.iter().any(|kb| kb[1..].trim_start_matches('0') == digits))
         .collect()
-}
-
-pub fn check(code: &str) -> &'static Check {
-    CHECKS
-        .iter()
-        .find(|c| c.code == code)
-        .unwrap_or_else(|| unreachable!("check {code} is not in the catalogue"))
 }
 
 #[cfg(test)]
@@ -561,7 +506,7 @@ mod tests {
 
     #[test]
     fn codes_are_unique() {
-        let codes: Vec<_> = CHECKS.iter().map(|c| c.code).collect();
+        let codes: Vec<_> = CHECKS.iter().map(|c| c.code.as_str()).collect();
         let mut sorted = codes.clone();
         sorted.sort();
         sorted.dedup();
@@ -570,20 +515,15 @@ mod tests {
 
     #[test]
     fn finds_by_code_or_kb() {
-        assert_eq!(find_checks("f01")[0].code, "F01");
+        assert_eq!(find_checks("f01")[0].code, CheckCode::F01);
+        for key in ["Q236596", "KB236596", "236596", "q236596", " kb236596 "] {
+            assert_eq!(find_checks(key).len(), 2, "{key}");
+        }
+        assert!(find_checks("Q").is_empty() && find_checks("F99").is_empty());
         assert_eq!(find_checks("Q236596").len(), 2);
         assert_eq!(find_checks("Q264630").len(), 2);
-        assert_eq!(CHECKS.iter().filter(|c| c.code.starts_with('F')).count(), 32);
+        assert_eq!(CHECKS.iter().filter(|c| c.code.as_str().starts_with('F')).count(), 32);
         assert!(CHECKS.iter().filter(|c| c.implemented()).count() >= 24);
         assert!(find_checks("Q000000").is_empty());
-    }
-
-    #[test]
-    fn builds_and_service_packs() {
-        assert!(build_allows_sp(1380, 1));
-        assert!(!build_allows_sp(1380, 2));
-        assert!(build_allows_sp(1493, 4));
-        assert!(build_allows_sp(1999, 2));
-        assert_eq!(release_by_label("sp1").unwrap().build, 1380);
     }
 }

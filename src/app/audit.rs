@@ -1,0 +1,85 @@
+//! `smsaudit audit`: run the audit, write its reports, print its summary.
+
+use super::console;
+use crate::audit::Audit;
+use crate::cli::AuditCommand;
+use crate::crawl::Progress;
+use crate::exit::ExitCode;
+use crate::model::{CheckCode, Severity};
+use crate::report;
+use anyhow::{Context, Result};
+use std::io::IsTerminal;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Runs an audit and writes its reports. Everything that can make the run
+/// fail (output folder, baseline) is checked before the crawl starts.
+pub fn audit(command: &AuditCommand) -> Result<ExitCode> {
+    let mut audited = command.config.roots.clone();
+    if let Some(inventory) = &command.config.inventory {
+        audited.extend(inventory.shares().into_iter().map(|s| s.path));
+    }
+    if !command.formats.is_empty() {
+        report::check_outside_roots(&command.out, &audited)?;
+        report::prepare_output(&command.out)?;
+    }
+    if let Some(log) = &command.log {
+        report::check_outside_roots(log, &audited)?;
+    }
+    let started = Instant::now();
+    let progress = Arc::new(Progress::default());
+    let bar = (!command.quiet && std::io::stderr().is_terminal()).then(|| console::progress_bar(progress.clone()));
+    let audit = crate::run_audit_with_progress(&command.config, progress);
+    if let Some((bar, done, thread)) = bar {
+        done.store(true, Ordering::Relaxed);
+        let _ = thread.join();
+        bar.finish_and_clear();
+    }
+    let written = report::write_selected(&audit, &command.out, command.csv, &command.formats)?;
+    if command.matrix_stdout {
+        let bytes = report::csv::matrix(&audit, report::CsvFlavor::Machine)?;
+        console::print_stdout(&bytes)?;
+    }
+    if command.verbose || command.log.is_some() {
+        let log = console::log_lines(&audit).join("\n") + "\n";
+        if let Some(path) = &command.log {
+            std::fs::write(path, &log).with_context(|| format!("cannot write log {}", path.display()))?;
+        }
+        if command.verbose {
+            eprint!("{log}");
+        }
+    }
+    if !command.quiet {
+        eprint!("{}", console::summary(&audit, started.elapsed().as_secs_f64()));
+        if let Some(plan) = &audit.upgrade {
+            eprint!("{}", crate::upgrade::summary(plan));
+        }
+        for path in written {
+            eprintln!("  wrote {}", path.display());
+        }
+    }
+    Ok(exit_code(&audit, command.config.fail_on))
+}
+
+/// The exit code for a finished audit; see [`ExitCode`] for the order.
+pub fn exit_code(audit: &Audit, fail_on: Option<Severity>) -> ExitCode {
+    // Unreadable locations have their own exit code, so A01 does not count here.
+    let worst = audit
+        .findings
+        .iter()
+        .filter(|f| f.code != CheckCode::A01)
+        .map(|f| f.severity)
+        .max();
+    match (fail_on, worst) {
+        (Some(threshold), Some(worst)) if worst >= threshold => return ExitCode::Findings,
+        _ => {}
+    }
+    if audit.summary.unreadable_locations > 0 {
+        return ExitCode::Unreadable;
+    }
+    if audit.drift.as_ref().is_some_and(|d| !d.is_empty()) {
+        return ExitCode::Drift;
+    }
+    ExitCode::Clean
+}

@@ -1,0 +1,137 @@
+//! What the terminal and the log show: progress, the summary, the log
+//! lines, and writes to standard output.
+
+use crate::audit::Audit;
+use crate::crawl::Progress;
+use crate::model::Status;
+use anyhow::Result;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+pub(super) type Bar = (indicatif::ProgressBar, Arc<AtomicBool>, std::thread::JoinHandle<()>);
+
+/// A spinner on stderr fed from the crawl's counters.
+pub(super) fn progress_bar(progress: Arc<Progress>) -> Bar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} [{elapsed}] {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    let done = Arc::new(AtomicBool::new(false));
+    let (bar_in_thread, done_in_thread) = (bar.clone(), done.clone());
+    let thread = std::thread::spawn(move || {
+        while !done_in_thread.load(Ordering::Relaxed) {
+            bar_in_thread.set_message(format!(
+                "{}/{} locations, {} files, {}",
+                progress.locations_done.load(Ordering::Relaxed),
+                progress.locations_total.load(Ordering::Relaxed),
+                progress.files.load(Ordering::Relaxed),
+                indicatif::HumanBytes(progress.bytes.load(Ordering::Relaxed)),
+            ));
+            bar_in_thread.tick();
+            std::thread::sleep(std::time::Duration::from_millis(120));
+        }
+    });
+    (bar, done, thread)
+}
+
+/// What was read, skipped and why, one line each, for `--log` and `-v`.
+pub fn log_lines(audit: &Audit) -> Vec<String> {
+    let mut lines = Vec::new();
+    for l in &audit.locations {
+        lines.push(match l.status {
+            Status::Ok => format!(
+                "location {} ({} {}) from {}: {} files, {} bytes",
+                l.name,
+                l.kind.as_str(),
+                l.sites.join(" "),
+                l.root,
+                l.files,
+                l.bytes
+            ),
+            _ => format!(
+                "location {} ({}) from {}: {}: {}",
+                l.name,
+                l.kind.as_str(),
+                l.root,
+                l.status.as_str(),
+                l.reason
+            ),
+        });
+    }
+    for f in &audit.files {
+        if f.status != Status::Ok {
+            lines.push(format!(
+                "{} {}\\{}: {}",
+                f.status.as_str(),
+                f.location,
+                f.path,
+                f.reason
+            ));
+        } else if let Some(version) = &f.version {
+            let source = f.version_source.as_deref().unwrap_or("");
+            let shown = if version.is_empty() { "(empty)" } else { version };
+            lines.push(format!("version {shown} from {}\\{} ({source})", f.location, f.path));
+        } else if !f.reason.is_empty() {
+            lines.push(format!("note {}\\{}: {}", f.location, f.path, f.reason));
+        }
+    }
+    for f in &audit.findings {
+        lines.push(format!(
+            "finding {} {} {} site {} at {} {}: observed {}, expected {}",
+            f.severity.as_str(),
+            f.code,
+            f.kb,
+            f.site,
+            f.location,
+            f.path,
+            f.observed,
+            f.expected
+        ));
+    }
+    lines
+}
+
+/// The one-screen summary printed at the end of an audit.
+pub fn summary(audit: &Audit, seconds: f64) -> String {
+    let s = &audit.summary;
+    let mut out = format!(
+        "smsaudit: {} locations ({} unreadable), {} files, {} bytes, {} mismatched items; findings: {} error, {} warning, {} info ({:.1}s)\n",
+        s.locations, s.unreadable_locations, s.files, s.bytes, s.mismatched_items, s.errors, s.warnings, s.infos, seconds
+    );
+    if let Some(drift) = &audit.drift {
+        out.push_str(&format!(
+            "  drift since the baseline: {} changes (see drift.csv)\n",
+            drift.len()
+        ));
+    }
+    for location in audit.locations.iter().filter(|l| l.status != Status::Ok) {
+        out.push_str(&format!(
+            "  unreadable: {} ({}): {}\n",
+            location.name, location.root, location.reason
+        ));
+    }
+    for finding in &audit.findings {
+        out.push_str(&format!(
+            "  {} {} {} site {} at {}: {}\n",
+            finding.severity.as_str(),
+            finding.code,
+            finding.kb,
+            finding.site,
+            finding.location,
+            finding.path
+        ));
+    }
+    out
+}
+
+/// Writes to stdout; a reader that went away (`smsaudit rules | head`) is
+/// not an error.
+pub(super) fn print_stdout(bytes: &[u8]) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|_| stdout.flush()) {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}

@@ -1,0 +1,27 @@
+//! `smsaudit diff`: drift between two saved audits, without rescanning.
+
+use super::console::print_stdout;
+use crate::drift::{self, Snapshot};
+use crate::exit::ExitCode;
+use crate::report;
+use anyhow::Result;
+use std::path::Path;
+
+/// Compares two saved audits and writes drift.csv; exit 4 when they differ.
+pub fn diff(old: &Path, new: &Path, out: Option<&Path>, flavor: report::CsvFlavor) -> Result<ExitCode> {
+    let changes = drift::compare(&Snapshot::load(old)?, &Snapshot::load(new)?);
+    let csv = report::csv::drift(&changes, flavor)?;
+    match out {
+        Some(dir) => {
+            report::prepare_output(dir)?;
+            let path = report::write_atomically(dir, "drift.csv", &csv)?;
+            eprintln!("smsaudit: {} changes; wrote {}", changes.len(), path.display());
+        }
+        None => print_stdout(&csv)?,
+    }
+    Ok(if changes.is_empty() {
+        ExitCode::Clean
+    } else {
+        ExitCode::Drift
+    })
+}

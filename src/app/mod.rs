@@ -1,0 +1,12 @@
+//! The subcommands, from a validated command to an exit code: one module
+//! each, plus what they print ([`console`]).
+
+mod audit;
+mod catalog;
+mod console;
+mod diff;
+
+pub use audit::{audit, exit_code};
+pub use catalog::{explain, rules};
+pub use console::{log_lines, summary};
+pub use diff::diff;

@@ -1,0 +1,138 @@
+//! The walk of one share: every entry below its root, in a stable order,
+//! with rows for what is not read (links, special files, errors).
+
+use super::{Activity, Entry};
+use crate::config::Config;
+use crate::model::{FileKind, FileRecord, Location, Status};
+use crate::names;
+use crate::sms::layout;
+use std::path::Path;
+use walkdir::WalkDir;
+
+/// Share-relative paths the user asked not to audit, matched without
+/// regard to case or to `\` versus `/`.
+struct Exclusions(Vec<glob::Pattern>);
+
+impl Exclusions {
+    fn new(patterns: &[String]) -> Exclusions {
+        Exclusions(
+            patterns
+                .iter()
+                .filter_map(|p| glob::Pattern::new(&p.replace('\\', "/")).ok())
+                .collect(),
+        )
+    }
+
+    fn matches(&self, relative: &str) -> bool {
+        if self.0.is_empty() {
+            return false;
+        }
+        let options = glob::MatchOptions {
+            case_sensitive: false,
+            require_literal_separator: false,
+            require_literal_leading_dot: false,
+        };
+        let path = relative.replace('\\', "/");
+        self.0.iter().any(|p| p.matches_with(&path, options))
+    }
+}
+
+/// Walks one location: hands each regular file to `on_file` as it is found
+/// and returns rows for what is not read (links, special files, errors).
+pub(super) fn walk_location(
+    location: &Location,
+    path: &Path,
+    config: &Config,
+    activity: &Activity,
+    on_file: &mut dyn FnMut(Entry),
+) -> Vec<FileRecord> {
+    let exclude = Exclusions::new(&config.exclude);
+    let mut rows = Vec::new();
+    let walk = WalkDir::new(path)
+        .follow_links(false)
+        .min_depth(1)
+        .into_iter()
+        .filter_entry(|e| !exclude.matches(&names::share_relative(path, e.path())));
+    for item in walk {
+        activity.touch();
+        if let Some(latency) = config.faults.latency {
+            std::thread::sleep(latency);
+        }
+        match item {
+            Ok(entry) => {
+                let relative = names::share_relative(path, entry.path());
+                let file_type = entry.file_type();
+                if file_type.is_dir() {
+                    continue;
+                }
+                if file_type.is_symlink() {
+                    rows.push(skipped(
+                        location,
+                        relative,
+                        FileKind::Symlink,
+                        "symbolic link, not followed",
+                    ));
+                } else if file_type.is_file() {
+                    let kind = layout::file_kind(location.kind, &relative);
+                    on_file(Entry {
+                        path: entry.path().to_path_buf(),
+                        relative,
+                        metadata: entry.metadata().ok(),
+                        kind,
+                    });
+                } else {
+                    let what = special_kind(&file_type);
+                    rows.push(skipped(
+                        location,
+                        relative,
+                        FileKind::Special,
+                        &format!("{what}, not a regular file"),
+                    ));
+                }
+            }
+            Err(err) => {
+                let relative = err.path().map(|p| names::share_relative(path, p)).unwrap_or_default();
+                let reason = match err.io_error() {
+                    Some(io) => format!("cannot read: {io}"),
+                    None => format!("cannot read: {err}"),
+                };
+                let kind = if err.loop_ancestor().is_some() {
+                    FileKind::Symlink
+                } else {
+                    FileKind::Directory
+                };
+                rows.push(FileRecord::not_read(
+                    &location.name,
+                    relative,
+                    kind,
+                    Status::Unreadable,
+                    reason,
+                ));
+            }
+        }
+    }
+    rows
+}
+
+fn skipped(location: &Location, relative: String, kind: FileKind, reason: &str) -> FileRecord {
+    FileRecord::not_read(&location.name, relative, kind, Status::Skipped, reason.to_string())
+}
+
+#[cfg(unix)]
+fn special_kind(file_type: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_fifo() {
+        "FIFO"
+    } else if file_type.is_socket() {
+        "socket"
+    } else if file_type.is_block_device() || file_type.is_char_device() {
+        "device"
+    } else {
+        "special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_file_type: &std::fs::FileType) -> &'static str {
+    "special file"
+}

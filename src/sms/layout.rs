@@ -1,0 +1,354 @@
+//! The layout of SMS 2.0 shares (reference 1 to 3): what a share is from
+//! its name and folders, what a file is from its place in the share, and
+//! the paths the checks compare. Discovery, the crawl and the estate all
+//! read this one description.
+//!
+//! Paths here are share-relative, lower case, with backslashes.
+
+use serde::Serialize;
+
+/// What a share is, judged by its name and layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocationKind {
+    SiteServer,
+    Cap,
+    LogonPoint,
+    /// A root that could not be read, or that holds no recognisable share.
+    Unknown,
+}
+
+impl LocationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocationKind::SiteServer => "site server",
+            LocationKind::Cap => "CAP",
+            LocationKind::LogonPoint => "logon point",
+            LocationKind::Unknown => "unknown",
+        }
+    }
+}
+
+/// The kind of a file, from its place in the share and its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    Compver,
+    ComponentCfg,
+    Copylog,
+    LogonConfig,
+    SeniorList,
+    ClientData,
+    /// `Offerinf.box\*.ins`: an advertisement instruction file.
+    OfferInstruction,
+    Binary,
+    Other,
+    Directory,
+    Symlink,
+    Special,
+}
+
+impl FileKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Compver => "compver",
+            FileKind::ComponentCfg => "component_cfg",
+            FileKind::Copylog => "copylog",
+            FileKind::LogonConfig => "logon_config",
+            FileKind::SeniorList => "senior_list",
+            FileKind::ClientData => "client_data",
+            FileKind::OfferInstruction => "offer_instruction",
+            FileKind::Binary => "binary",
+            FileKind::Other => "other",
+            FileKind::Directory => "directory",
+            FileKind::Symlink => "symlink",
+            FileKind::Special => "special",
+        }
+    }
+}
+
+/// Share name prefixes (reference 1).
+const CAP_PREFIX: &str = "CAP_";
+const SITE_SERVER_PREFIX: &str = "SMS_";
+const LOGON_SHARE: &str = "SMSLOGON";
+
+/// Classifies a share folder by its name and, through `has`, the folders
+/// or files below it (a path of names, matched without regard to case).
+pub fn classify_share(name: &str, has: impl Fn(&[&str]) -> bool) -> Option<LocationKind> {
+    let upper = name.to_ascii_uppercase();
+    if upper.starts_with(CAP_PREFIX) || has(&["clicomp.box"]) {
+        return Some(LocationKind::Cap);
+    }
+    if upper == LOGON_SHARE || has(&["Config", "copylog.tcf"]) || (has(&["x86.bin"]) && has(&["Sites"])) {
+        return Some(LocationKind::LogonPoint);
+    }
+    if has(&["inboxes", "clicomp.src"])
+        || (upper.starts_with(SITE_SERVER_PREFIX) && upper.len() == SITE_SERVER_PREFIX.len() + 3 && has(&["inboxes"]))
+    {
+        return Some(LocationKind::SiteServer);
+    }
+    None
+}
+
+/// A site code is three letters or digits (reference 1, Q235726).
+pub fn is_site_code(code: &str) -> bool {
+    code.len() == 3 && code.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// Site codes LSM cannot create a folder for (Q182420): finding F27.
+pub const RESERVED_SITE_CODES: &[&str] = &["CON", "PRN", "AUX", "NUL"];
+
+/// The site a CAP or site server share serves, from its name: `CAP_ms1`
+/// gives `MS1`, `SMS_ABC$` gives `ABC`.
+pub fn site_from_share(kind: LocationKind, share: &str) -> Option<String> {
+    let prefix = match kind {
+        LocationKind::Cap => CAP_PREFIX,
+        LocationKind::SiteServer => SITE_SERVER_PREFIX,
+        _ => return None,
+    };
+    let upper = share.to_ascii_uppercase();
+    let code = upper.strip_prefix(prefix)?.trim_end_matches('$');
+    is_site_code(code).then(|| code.to_string())
+}
+
+/// The site of a `<code>_cfg.lcf` file name (any case), upper case.
+pub fn lcf_site(file_name: &str) -> Option<String> {
+    let upper = file_name.to_ascii_uppercase();
+    let code = upper.strip_suffix("_CFG.LCF")?;
+    is_site_code(code).then(|| code.to_string())
+}
+
+/// Where a logon point's participating sites are named: one folder per
+/// site, and one LCF file per site in `Sitescfg` (reference 3.2, 4.7).
+pub const LOGON_SITES_FOLDER: &str = "Sites";
+pub const LOGON_CONFIG_FOLDER: &str = "Sitescfg";
+
+/// `Config\Copylog.tcf` on a logon point.
+pub const COPYLOG: &str = "config\\copylog.tcf";
+/// The Clicore clients get from a logon point.
+pub const LOGON_CLICORE: &str = "x86.bin\\clicore.exe";
+/// The base Clicore a site server offers, and its CAP copy.
+pub const SITE_SERVER_CLICORE: &str = "inboxes\\clicomp.src\\base\\i386\\clicore.exe";
+pub const CAP_CLICORE: &str = "clicomp.box\\base\\i386\\clicore.exe";
+/// A site server's client data inbox.
+pub const CLIDATA_SRC: &str = "inboxes\\clidata.src";
+/// CAP boxes and the site server inboxes Inbox Manager copies them from.
+pub const CAP_BOXES: &[(&str, &str)] = &[
+    ("clicomp.box\\", "inboxes\\clicomp.src\\"),
+    ("clidata.box\\", "inboxes\\clidata.src\\"),
+];
+/// Logon point base files and the clicomp.src file LSM copies them from.
+pub const LOGON_COPIES: &[(&str, &str)] = &[
+    (LOGON_CLICORE, SITE_SERVER_CLICORE),
+    (
+        "alpha.bin\\clicore.exe",
+        "inboxes\\clicomp.src\\base\\alpha\\clicore.exe",
+    ),
+];
+/// Top folders of a logon point whose files all its sites share.
+pub const LOGON_SHARED_FOLDERS: &[&str] = &["x86.bin\\", "alpha.bin\\", "i386\\", "alpha\\"];
+/// Files a participating site needs in `Sites\<code>` (reference 3.2).
+pub const LOGON_SITE_FILES: &[&str] = &["netconf.ncf", "cli_inst.cfg"];
+
+/// The logon point files that carry the base components (reference 3.2).
+const LOGON_BASE_BINARIES: &[&str] = &["clicore.exe", "boot32wn.exe", "smsboot1.exe"];
+const LOGON_PLATFORMS: &[&str] = &["x86.bin", "alpha.bin"];
+
+/// `compver.ini` and the hotfix variants shipped beside it (reference 4.2):
+/// `Compver<NNNN>.ini`, `Compver2.ini`, `Compver<comp>.ini`, `Comp<NNNN>.ini`.
+pub fn is_compver_name(lower: &str) -> bool {
+    let Some(stem) = lower.strip_suffix(".ini") else {
+        return false;
+    };
+    if let Some(rest) = stem.strip_prefix("compver") {
+        return rest.is_empty() || rest.bytes().all(|b| b.is_ascii_alphanumeric());
+    }
+    match stem.strip_prefix("comp") {
+        Some(digits) => !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()),
+        None => false,
+    }
+}
+
+/// What a file is for, from its place in a share. Borrowed names are lower
+/// case, from the path given to [`role`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role<'a> {
+    /// `clicomp.box|src\<component>\compver.ini`, or a hotfix variant
+    /// named `file` beside it.
+    Compver {
+        component: &'a str,
+        file: &'a str,
+    },
+    /// `clicomp.box\<component>.cfg`.
+    ComponentCfg {
+        component: &'a str,
+    },
+    /// `clidata.box\*`, `inboxes\clidata.src\*`, `Sites\<code>\*`.
+    ClientData,
+    /// `Offerinf.box\*.ins`.
+    OfferInstruction,
+    Copylog,
+    SeniorList,
+    /// `Sitescfg\*.lcf`.
+    LogonConfig,
+    /// `Sites\<site>\compver.ini` on a logon point [I].
+    LogonSiteCompver {
+        site: &'a str,
+    },
+    /// `x86.bin|alpha.bin\clicore.exe|boot32wn.exe|smsboot1.exe`.
+    LogonBaseBinary,
+    /// Any other `.exe` or `.dll`.
+    Binary,
+    Other,
+}
+
+impl Role<'_> {
+    pub fn file_kind(self) -> FileKind {
+        match self {
+            Role::Compver { .. } | Role::LogonSiteCompver { .. } => FileKind::Compver,
+            Role::ComponentCfg { .. } => FileKind::ComponentCfg,
+            Role::ClientData => FileKind::ClientData,
+            Role::OfferInstruction => FileKind::OfferInstruction,
+            Role::Copylog => FileKind::Copylog,
+            Role::SeniorList => FileKind::SeniorList,
+            Role::LogonConfig => FileKind::LogonConfig,
+            Role::LogonBaseBinary | Role::Binary => FileKind::Binary,
+            Role::Other => FileKind::Other,
+        }
+    }
+}
+
+/// The role of a file at `lower` (share-relative, lower case, backslashes)
+/// on a share of `kind`.
+pub fn role(kind: LocationKind, lower: &str) -> Role<'_> {
+    let parts: Vec<&str> = lower.split('\\').collect();
+    let file = parts.last().copied().unwrap_or("");
+    match (kind, parts.as_slice()) {
+        (LocationKind::Cap, ["clicomp.box", component, name])
+        | (LocationKind::SiteServer, ["inboxes", "clicomp.src", component, name])
+            if is_compver_name(name) =>
+        {
+            Role::Compver { component, file: name }
+        }
+        (LocationKind::Cap, ["clicomp.box", name]) if name.ends_with(".cfg") => Role::ComponentCfg {
+            component: name.trim_end_matches(".cfg"),
+        },
+        (LocationKind::Cap, ["clidata.box", _]) | (LocationKind::SiteServer, ["inboxes", "clidata.src", _]) => {
+            Role::ClientData
+        }
+        (LocationKind::Cap, ["offerinf.box", name]) if name.ends_with(".ins") => Role::OfferInstruction,
+        (LocationKind::LogonPoint, ["config", "copylog.tcf"]) => Role::Copylog,
+        (LocationKind::LogonPoint, ["sitescfg", "senior.lst"]) => Role::SeniorList,
+        (LocationKind::LogonPoint, ["sitescfg", name]) if name.ends_with(".lcf") => Role::LogonConfig,
+        (LocationKind::LogonPoint, ["sites", site, "compver.ini"]) => Role::LogonSiteCompver { site },
+        (LocationKind::LogonPoint, ["sites", _, _]) => Role::ClientData,
+        (LocationKind::LogonPoint, [platform, name])
+            if LOGON_PLATFORMS.contains(platform) && LOGON_BASE_BINARIES.contains(name) =>
+        {
+            Role::LogonBaseBinary
+        }
+        _ if file.ends_with(".exe") || file.ends_with(".dll") => Role::Binary,
+        _ => Role::Other,
+    }
+}
+
+/// The kind of a file from its path inside a share (any case).
+pub fn file_kind(kind: LocationKind, relative: &str) -> FileKind {
+    role(kind, &relative.to_ascii_lowercase()).file_kind()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_by_path_ignore_case() {
+        assert_eq!(
+            file_kind(LocationKind::Cap, r"CLICOMP.BOX\SWDist\compver.ini"),
+            FileKind::Compver
+        );
+        assert_eq!(
+            file_kind(LocationKind::Cap, r"clicomp.box\base\Compver1072.ini"),
+            FileKind::Compver
+        );
+        assert_eq!(
+            file_kind(LocationKind::Cap, r"clicomp.box\smsapm32.CFG"),
+            FileKind::ComponentCfg
+        );
+        assert_eq!(
+            file_kind(LocationKind::Cap, r"Clidata.box\Caplist.ini"),
+            FileKind::ClientData
+        );
+        assert_eq!(
+            file_kind(LocationKind::LogonPoint, r"CONFIG\COPYLOG.TCF"),
+            FileKind::Copylog
+        );
+        assert_eq!(
+            file_kind(LocationKind::LogonPoint, r"Sitescfg\MS1_cfg.lcf"),
+            FileKind::LogonConfig
+        );
+        assert_eq!(
+            file_kind(LocationKind::LogonPoint, r"x86.bin\CLICORE.EXE"),
+            FileKind::Binary
+        );
+        assert_eq!(
+            file_kind(LocationKind::SiteServer, r"Inboxes\clicomp.src\base\compver.ini"),
+            FileKind::Compver
+        );
+        assert_eq!(file_kind(LocationKind::Cap, r"clicomp.box\readme.txt"), FileKind::Other);
+        assert_eq!(
+            role(LocationKind::LogonPoint, r"sites\ms1\compver.ini"),
+            Role::LogonSiteCompver { site: "ms1" }
+        );
+        assert_eq!(
+            role(LocationKind::LogonPoint, r"x86.bin\boot32wn.exe"),
+            Role::LogonBaseBinary
+        );
+        assert_eq!(role(LocationKind::LogonPoint, r"x86.bin\slwnt32.exe"), Role::Binary);
+    }
+
+    #[test]
+    fn compver_names_and_variants() {
+        for name in [
+            "compver.ini",
+            "compver1072.ini",
+            "compver2.ini",
+            "compverbase.ini",
+            "comp1103.ini",
+        ] {
+            assert!(is_compver_name(name), "{name}");
+        }
+        for name in ["compver.txt", "comp.ini", "compver-old.ini", "caplist.ini"] {
+            assert!(!is_compver_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn shares_by_name_or_layout() {
+        let none = |_: &[&str]| false;
+        assert_eq!(classify_share("cap_ms1", none), Some(LocationKind::Cap));
+        assert_eq!(classify_share("SMSLOGON", none), Some(LocationKind::LogonPoint));
+        assert_eq!(classify_share("SMS_MS1", none), None);
+        assert_eq!(
+            classify_share("SMS_MS1", |p: &[&str]| p == ["inboxes"]),
+            Some(LocationKind::SiteServer)
+        );
+        assert_eq!(
+            classify_share("copy", |p: &[&str]| p == ["x86.bin"] || p == ["Sites"]),
+            Some(LocationKind::LogonPoint)
+        );
+    }
+
+    #[test]
+    fn site_codes_from_names() {
+        assert_eq!(site_from_share(LocationKind::Cap, "CAP_ms1"), Some("MS1".into()));
+        assert_eq!(
+            site_from_share(LocationKind::SiteServer, "SMS_ABC$"),
+            Some("ABC".into())
+        );
+        assert_eq!(site_from_share(LocationKind::Cap, "CAP_TOOLONG"), None);
+        assert_eq!(site_from_share(LocationKind::Cap, "SMSLOGON"), None);
+        assert_eq!(lcf_site("ms1_cfg.lcf"), Some("MS1".into()));
+        assert_eq!(lcf_site("Senior.lst"), None);
+    }
+}

@@ -1,0 +1,9 @@
+//! What smsaudit knows about SMS 2.0, as data: releases and versions, the
+//! share layout, and the catalogue of checks with their KB articles. Every
+//! other module reads these facts from here; this module imports nothing
+//! of the rest of the crate.
+
+pub mod checks;
+pub mod layout;
+pub mod release;
+pub mod version;
