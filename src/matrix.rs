@@ -4,9 +4,8 @@
 
 use crate::estate::EstateView;
 use crate::model::{Artifact, Finding, Location, LocationKind, RowKey, Status};
-use crate::sms::version::{Version, VersionKind};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// The state of one cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -35,10 +34,6 @@ pub struct Cell {
     pub mismatch: bool,
     /// The text the CSV shows.
     pub text: String,
-    /// What equality means for this cell: the normalised version, or the
-    /// file's hash when its version cannot be compared.
-    #[serde(skip)]
-    pub identity: String,
     /// For binaries: the string FileVersion beside the fixed one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub string_version: Option<String>,
@@ -91,7 +86,6 @@ pub fn build(view: &EstateView, findings: &[Finding]) -> Matrix {
             Source {
                 value: stamp.value.clone(),
                 string_version: stamp.string_version.clone(),
-                sha256: stamp.sha256.clone(),
             },
         );
     }
@@ -130,10 +124,8 @@ pub fn build(view: &EstateView, findings: &[Finding]) -> Matrix {
             }
         })
         .collect();
-    expect_site_agreement(view, &columns, &mut rows);
-    expect_cfg_matches_offer(&columns, &mut rows);
-    expect_logon_points_agree(&columns, &mut rows);
-    expect_string_versions_agree(&mut rows);
+    // Only findings turn a cell red, so every red cell is explained by the
+    // finding that marks it, with the value that is right.
     for finding in findings {
         for mark in &finding.marks {
             let Some(row) = rows.iter_mut().find(|r| r.key == mark.row) else {
@@ -201,7 +193,6 @@ fn applies(key: &RowKey, kind: LocationKind) -> bool {
 struct Source {
     value: String,
     string_version: Option<String>,
-    sha256: Option<String>,
 }
 
 fn make_cell(key: &RowKey, location: &Location, source: Option<&Source>) -> Cell {
@@ -213,20 +204,12 @@ fn make_cell(key: &RowKey, location: &Location, source: Option<&Source>) -> Cell
         None => CellState::NotApplicable,
     };
     let source = source.cloned().unwrap_or_default();
-    // Bundle-installer versions (2.0.9x.y) and unversioned binaries say
-    // nothing about the SMS release: such files are compared by content.
-    let identity = match (Version::parse(&source.value), &source.sha256) {
-        (Some(v), _) if v.is_sms() || v.kind == VersionKind::Wbem => v.normalized(),
-        (_, Some(hash)) if key.artifact == Artifact::LogonBinary => format!("sha256:{hash}"),
-        _ => source.value.trim().to_ascii_lowercase(),
-    };
     Cell {
         value: source.value,
         state,
         expected: None,
         mismatch: false,
         text: String::new(),
-        identity,
         string_version: source.string_version,
     }
 }
@@ -247,149 +230,6 @@ fn mark_mismatch(cell: &mut Cell, expected: &str) {
             None => Some(expected.to_string()),
         };
     }
-}
-
-fn same_value(a: &str, b: &str) -> bool {
-    match (Version::parse(a), Version::parse(b)) {
-        (Some(x), Some(y)) => x.same_as(&y),
-        _ => a.trim().eq_ignore_ascii_case(b.trim()),
-    }
-}
-
-/// A CAP's compver must match its site server's clicomp.src, or, without
-/// one, the majority of the site's CAPs.
-fn expect_site_agreement(view: &EstateView, columns: &[Column], rows: &mut [Row]) {
-    let sites: BTreeSet<&String> = columns.iter().flat_map(|c| c.sites.iter()).collect();
-    for row in rows.iter_mut().filter(|r| r.key.artifact == Artifact::Compver) {
-        for site in &sites {
-            let server_value = view
-                .site_locations(site, LocationKind::SiteServer)
-                .iter()
-                .find_map(|l| view.stamp(&l.name, &row.key.component, Artifact::Compver, ""))
-                .map(|s| s.value.clone());
-            let cap_indexes: Vec<usize> = columns
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| c.kind == LocationKind::Cap && c.sites.contains(site))
-                .map(|(i, _)| i)
-                .collect();
-            let cap_values: Vec<String> = cap_indexes
-                .iter()
-                .filter(|&&i| row.cells[i].state == CellState::Ok)
-                .map(|&i| row.cells[i].value.clone())
-                .collect();
-            let Some(expected) = server_value.or_else(|| majority(&cap_values)) else {
-                continue;
-            };
-            for i in cap_indexes {
-                if row.cells[i].state == CellState::Ok && !same_value(&row.cells[i].value, &expected) {
-                    mark_mismatch(&mut row.cells[i], &expected);
-                }
-            }
-        }
-    }
-}
-
-/// A non-empty CFG version must equal the compver.ini of the same box.
-/// (An empty one is marked only by a finding: RTM CFGs carry none.)
-fn expect_cfg_matches_offer(columns: &[Column], rows: &mut [Row]) {
-    let offers: BTreeMap<String, Vec<Cell>> = rows
-        .iter()
-        .filter(|r| r.key.artifact == Artifact::Compver)
-        .map(|r| (r.key.component.clone(), r.cells.clone()))
-        .collect();
-    for row in rows.iter_mut().filter(|r| r.key.artifact == Artifact::Cfg) {
-        let Some(offer_cells) = offers.get(&row.key.component) else {
-            continue;
-        };
-        for (i, _) in columns.iter().enumerate() {
-            let offer = &offer_cells[i];
-            if row.cells[i].state == CellState::Ok
-                && offer.state != CellState::Missing
-                && !offer.value.is_empty()
-                && !same_value(&row.cells[i].value, &offer.value)
-            {
-                let expected = offer.value.clone();
-                mark_mismatch(&mut row.cells[i], &expected);
-            }
-        }
-    }
-}
-
-/// Logon points of one domain (the same sharing sites) must agree.
-fn expect_logon_points_agree(columns: &[Column], rows: &mut [Row]) {
-    let mut domains: BTreeMap<Vec<String>, Vec<usize>> = BTreeMap::new();
-    for (i, c) in columns
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.kind == LocationKind::LogonPoint)
-    {
-        domains.entry(c.sites.clone()).or_default().push(i);
-    }
-    for row in rows.iter_mut().filter(|r| applies(&r.key, LocationKind::LogonPoint)) {
-        for indexes in domains.values().filter(|ix| ix.len() >= 2) {
-            let compared: Vec<usize> = indexes
-                .iter()
-                .copied()
-                .filter(|&i| matches!(row.cells[i].state, CellState::Ok | CellState::Empty))
-                .filter(|&i| !row.cells[i].identity.is_empty())
-                .collect();
-            let identities: Vec<String> = compared.iter().map(|&i| row.cells[i].identity.clone()).collect();
-            let Some(expected) = majority(&identities) else {
-                continue;
-            };
-            let shown = compared
-                .iter()
-                .find(|&&i| row.cells[i].identity == expected)
-                .map(|&i| match &row.cells[i] {
-                    cell if expected.starts_with("sha256:") => {
-                        let value = if cell.value.is_empty() {
-                            "no version"
-                        } else {
-                            cell.value.as_str()
-                        };
-                        format!("{value}, content {}", &expected[7..expected.len().min(19)])
-                    }
-                    cell => cell.value.clone(),
-                })
-                .unwrap_or_default();
-            for i in compared {
-                if row.cells[i].identity != expected {
-                    mark_mismatch(&mut row.cells[i], &shown);
-                }
-            }
-        }
-    }
-}
-
-/// A binary's string FileVersion must say what its fixed version says
-/// (tools that show only one of them mislead).
-fn expect_string_versions_agree(rows: &mut [Row]) {
-    for row in rows.iter_mut().filter(|r| r.key.artifact == Artifact::LogonBinary) {
-        for cell in row
-            .cells
-            .iter_mut()
-            .filter(|c| matches!(c.state, CellState::Ok | CellState::Mismatch))
-        {
-            if let Some(string) = cell.string_version.clone() {
-                if !Version::string_matches_fixed(&string, &cell.value) {
-                    mark_mismatch(cell, &format!("{string}, its string FileVersion"));
-                }
-            }
-        }
-    }
-}
-
-/// The value more than half of `values` agree on.
-fn majority(values: &[String]) -> Option<String> {
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for v in values {
-        match counts.iter_mut().find(|(seen, _)| same_value(seen, v)) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((v.clone(), 1)),
-        }
-    }
-    counts.into_iter().find(|(_, n)| *n * 2 > values.len()).map(|(v, _)| v)
 }
 
 fn cell_text(key: &RowKey, cell: &Cell) -> String {
@@ -413,17 +253,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn majority_needs_more_than_half() {
-        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert_eq!(
-            majority(&v(&["2.0.1380.1000", "2.00.1380.1000", "2.00.1239.0000"])),
-            Some("2.0.1380.1000".into())
-        );
-        assert_eq!(majority(&v(&["a", "b"])), None);
-        assert_eq!(majority(&[]), None);
-    }
-
-    #[test]
     fn mismatch_text_is_formula_safe() {
         let key = RowKey::new("smsapm32", Artifact::Cfg, "");
         let mut cell = Cell {
@@ -432,7 +261,6 @@ mod tests {
             expected: None,
             mismatch: false,
             text: String::new(),
-            identity: String::new(),
             string_version: None,
         };
         assert_eq!(cell_text(&key, &cell), "(empty)");

@@ -83,7 +83,7 @@ pub fn plan(view: &EstateView, request: &UpgradeRequest) -> UpgradePlan {
             let upgrading: Vec<String> = sites.iter().filter(|s| request.sites.contains(s)).cloned().collect();
             let logon_points: Vec<String> = lps
                 .iter()
-                .filter(|lp| lp.sites.iter().any(|s| sites.contains(s)))
+                .filter(|lp| view.participants(lp).iter().any(|s| sites.contains(s)))
                 .map(|lp| lp.name.clone())
                 .collect();
             let left_behind: Vec<LeftBehind> = sites

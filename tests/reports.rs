@@ -21,7 +21,6 @@ fn cell(value: &str, state: CellState, expected: Option<&str>, text: &str) -> Ce
         expected: expected.map(str::to_string),
         mismatch: expected.is_some(),
         text: text.into(),
-        identity: String::new(),
         string_version: None,
     }
 }

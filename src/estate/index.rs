@@ -5,7 +5,7 @@
 use super::Estate;
 use crate::model::{Artifact, FileRecord, Location, LocationKind, Stamp, Status};
 use crate::sms::layout;
-use crate::sms::version::Version;
+use crate::sms::version::{Version, VersionKind};
 use std::collections::BTreeMap;
 
 /// The base release a logon point gives clients, and how it was learnt.
@@ -164,6 +164,38 @@ impl<'a> EstateView<'a> {
             .and_then(|s| Version::parse(&s.value))
     }
 
+    /// What every CAP of `site` must offer for `component`, and the
+    /// location that says so: the site server's clicomp.src (Inbox Manager
+    /// copies it to the CAPs), else the newest offer among the site's CAPs
+    /// (the one being rolled out; the others lag). The matrix and the
+    /// replication checks (F23, F24) both go by this.
+    pub fn expected_offer(&self, site: &str, component: &str) -> Option<(Version, &'a Location)> {
+        let offers = |kind| {
+            self.site_locations(site, kind)
+                .into_iter()
+                .filter_map(move |l| Some((self.offer(&l.name, component)?, l)))
+        };
+        if let Some(server) = offers(LocationKind::SiteServer).next() {
+            return Some(server);
+        }
+        // The first CAP in name order among those with the newest offer.
+        offers(LocationKind::Cap).fold(None, |best: Option<(Version, &Location)>, (version, cap)| match best {
+            Some(best) if best.0.fields >= version.fields => Some(best),
+            _ => Some((version, cap)),
+        })
+    }
+
+    /// The sites that take part in a logon point: those with a
+    /// `Sitescfg\<code>_cfg.lcf` on it (reference 4.7); without any LCF (a
+    /// sparse copy), the sites its `Sites` folders name. Every check that
+    /// asks who shares a logon point goes by this.
+    pub fn participants(&self, logon_point: &Location) -> Vec<String> {
+        match self.lcf_sites(&logon_point.name) {
+            lcf if lcf.is_empty() => logon_point.sites.clone(),
+            lcf => lcf,
+        }
+    }
+
     /// The base version a site offers: its site server's clicomp.src, else
     /// the newest of its CAPs.
     pub fn site_base(&self, site: &str) -> Option<Version> {
@@ -230,7 +262,7 @@ impl<'a> EstateView<'a> {
     pub fn sharing_groups(&self) -> Vec<Vec<String>> {
         let mut groups: Vec<Vec<String>> = Vec::new();
         for lp in self.locations(LocationKind::LogonPoint) {
-            let mut merged: Vec<String> = lp.sites.clone();
+            let mut merged: Vec<String> = self.participants(lp);
             groups.retain(|g| {
                 if g.iter().any(|s| merged.contains(s)) {
                     merged.extend(g.iter().cloned());
@@ -245,5 +277,17 @@ impl<'a> EstateView<'a> {
         }
         groups.sort();
         groups
+    }
+}
+
+/// What equality means for a stamp's value: the normalised version when it
+/// is an SMS or WBEM version; for a logon point binary whose version says
+/// nothing of the release (a bundle installer version, none at all), its
+/// content; else the value itself, ignoring case.
+pub fn identity(artifact: Artifact, value: &str, sha256: Option<&str>) -> String {
+    match (Version::parse(value), sha256) {
+        (Some(v), _) if v.is_sms() || v.kind == VersionKind::Wbem => v.normalized(),
+        (_, Some(hash)) if artifact == Artifact::LogonBinary => format!("sha256:{hash}"),
+        _ => value.trim().to_ascii_lowercase(),
     }
 }

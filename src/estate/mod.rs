@@ -4,7 +4,7 @@
 
 mod index;
 
-pub use index::{EstateView, LogonBase};
+pub use index::{identity, EstateView, LogonBase};
 
 use crate::crawl::CrawledLocation;
 use crate::extract::Detail;

@@ -160,7 +160,6 @@ mod tests {
             expected: None,
             mismatch,
             text: value.into(),
-            identity: String::new(),
             string_version: None,
         }
     }

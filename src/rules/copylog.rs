@@ -135,7 +135,7 @@ pub fn check_copylog_covers_shared_files(view: &EstateView, out: &mut Vec<Findin
             }
         };
         let Some((observed, expected)) = problem else { continue };
-        let site = lp.sites.join(" ");
+        let site = view.participants(lp).join(" ");
         let mut f = FindingDraft::new(
             CheckCode::F07,
             &site,

@@ -11,14 +11,15 @@ use crate::sms::version::Version;
 /// sharing site whose base release is older than the logon point's base.
 pub fn check_logon_base_newer_than_cap(view: &EstateView, out: &mut Vec<Finding>) {
     for lp in view.locations(LocationKind::LogonPoint) {
-        if lp.sites.len() < 2 {
+        let sites = view.participants(lp);
+        if sites.len() < 2 {
             continue;
         }
         let Some(base) = view.logon_base(lp) else { continue };
         let Some(base_release) = base.version.release() else {
             continue;
         };
-        for site in &lp.sites {
+        for site in &sites {
             for cap in view.site_locations(site, LocationKind::Cap) {
                 let Some(offer) = view.offer(&cap.name, "base").filter(Version::is_sms) else {
                     continue;
@@ -45,7 +46,7 @@ pub fn check_logon_base_newer_than_cap(view: &EstateView, out: &mut Vec<Finding>
                         message: format!(
                             "Logon point {} is shared by sites {} and gives clients base components of release {} ({}), newer than site {}'s CAP {} offers ({}). Clients of {} that log on get the newer base and then skip their optional components.",
                             lp.name,
-                            lp.sites.join(", "),
+                            sites.join(", "),
                             base_release,
                             base.evidence,
                             site,
@@ -53,18 +54,13 @@ pub fn check_logon_base_newer_than_cap(view: &EstateView, out: &mut Vec<Finding>
                             offer_release,
                             site
                         ),
-                        marks: vec![
-                            CellMark {
-                                row: RowKey::new("base", Artifact::Compver, ""),
-                                location: cap.name.clone(),
-                                expected: base.version.text.clone(),
-                            },
-                            CellMark {
-                                row: RowKey::new("base", Artifact::LogonBase, ""),
-                                location: lp.name.clone(),
-                                expected: offer.text.clone(),
-                            },
-                        ],
+                        // The CAP is behind; the logon point's base is
+                        // the one that is right.
+                        marks: vec![CellMark {
+                            row: RowKey::new("base", Artifact::Compver, ""),
+                            location: cap.name.clone(),
+                            expected: base.version.text.clone(),
+                        }],
                     }
                     .into_finding(),
                 );
@@ -79,7 +75,7 @@ fn newer_base_reachable(view: &EstateView, site: &str, cap_base: Option<&Version
     let cap_release = cap_base.and_then(Version::release)?;
     view.locations(LocationKind::LogonPoint)
         .into_iter()
-        .filter(|lp| lp.sites.iter().any(|s| s == site))
+        .filter(|lp| view.participants(lp).iter().any(|s| s == site))
         .find_map(|lp| {
             let base = view.logon_base(lp)?;
             (base.version.release()? > cap_release).then(|| format!("{} ({})", lp.name, base.version))
@@ -153,7 +149,7 @@ pub fn check_cap_release_below_logon_clicore(view: &EstateView, out: &mut Vec<Fi
         let Some(base_release) = base.version.release().filter(|r| r.is_sp2_or_later()) else {
             continue;
         };
-        for site in &lp.sites {
+        for site in &view.participants(lp) {
             for cap in view.site_locations(site, LocationKind::Cap) {
                 let Some(offer) = view.offer(&cap.name, "base").filter(Version::is_sms) else {
                     continue;
@@ -191,8 +187,8 @@ pub fn check_cap_release_below_logon_clicore(view: &EstateView, out: &mut Vec<Fi
 /// newest SP2 or later.
 pub fn check_sharing_sites_same_release(view: &EstateView, out: &mut Vec<Finding>) {
     for lp in view.locations(LocationKind::LogonPoint) {
-        let bases: Vec<(&String, Version)> = lp
-            .sites
+        let sites = view.participants(lp);
+        let bases: Vec<(&String, Version)> = sites
             .iter()
             .filter_map(|s| Some((s, view.site_base(s)?)))
             .filter(|(_, v)| v.release().is_some())
@@ -223,7 +219,7 @@ pub fn check_sharing_sites_same_release(view: &EstateView, out: &mut Vec<Finding
                     expected: format!("{newest}, like {}", newest_sites.join(", ")),
                     message: format!(
                         "Sites {} share {} at different releases: {site} is at {release}, {} at {newest}. Boot32wn will not apply the significantly newer Clicore to {site}'s clients, and new clients are assigned only to the newest site.",
-                        lp.sites.join(", "),
+                        sites.join(", "),
                         lp.name,
                         newest_sites.join(", ")
                     ),

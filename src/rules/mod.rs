@@ -2,6 +2,7 @@
 //! the [`EstateView`]; the catalogue (codes, KB numbers, fixes) is in
 //! [`crate::sms::checks`].
 
+mod agreement;
 mod cap;
 mod copylog;
 mod inventory;
@@ -52,6 +53,8 @@ const CHECK_FUNCTIONS: &[CheckFn] = &[
     site_server::check_compver_replication,       // F23, F24
     versions::check_compver_variants,             // F25
     sites::check_reserved_site_codes,             // F27
+    agreement::check_logon_points_agree,          // A03
+    agreement::check_string_versions,             // A04
 ];
 
 /// Builds a finding from the catalogue entry `code`.

@@ -176,7 +176,7 @@ pub fn check_caplist_in_clidata(view: &EstateView, out: &mut Vec<Finding>) {
 pub fn check_logon_copies(view: &EstateView, out: &mut Vec<Finding>) {
     for lp in view.locations(LocationKind::LogonPoint) {
         // Sites\<code>\Cli_inst.cfg is CIDM's clidata.src file (Q246331).
-        for site in &lp.sites {
+        for site in &view.participants(lp) {
             let lp_path = format!("Sites\\{site}\\cli_inst.cfg");
             let Some(copy) = view.file(&lp.name, &lp_path) else {
                 continue;
@@ -242,7 +242,7 @@ pub fn check_logon_copies(view: &EstateView, out: &mut Vec<Finding>) {
             }
             // F21: a site offering a newer base whose Clicore is dated older.
             let Some(lp_base) = view.logon_base(lp) else { continue };
-            for site in &lp.sites {
+            for site in &view.participants(lp) {
                 let Some(site_base) = view.site_base(site) else {
                     continue;
                 };
@@ -282,12 +282,12 @@ pub fn check_logon_copies(view: &EstateView, out: &mut Vec<Finding>) {
     }
 }
 
-/// F23 / F24: each CAP's compver.ini against the site server's (or, with
-/// no site server audited, against the site's other CAPs).
+/// F23 / F24: each CAP's compver.ini against what the site's CAPs must
+/// offer ([`EstateView::expected_offer`]): the site server's, or without one
+/// audited, the newest of the site's CAPs.
 pub fn check_compver_replication(view: &EstateView, out: &mut Vec<Finding>) {
     for cap in view.locations(LocationKind::Cap) {
         let site = site_of(cap);
-        let servers = view.site_locations(&site, LocationKind::SiteServer);
         for stamp in view
             .stamps(&cap.name)
             .iter()
@@ -296,78 +296,66 @@ pub fn check_compver_replication(view: &EstateView, out: &mut Vec<Finding>) {
             let Some(cap_version) = Version::parse(&stamp.value) else {
                 continue;
             };
-            let references: Vec<(&Location, Version)> = if servers.is_empty() {
-                view.site_locations(&site, LocationKind::Cap)
-                    .into_iter()
-                    .filter(|c| c.name != cap.name)
-                    .filter_map(|c| Some((c, view.offer(&c.name, &stamp.component)?)))
-                    .filter(|(_, v)| v.fields > cap_version.fields)
-                    .collect()
-            } else {
-                servers
-                    .iter()
-                    .filter_map(|s| Some((*s, view.offer(&s.name, &stamp.component)?)))
-                    .collect()
+            let Some((ref_version, reference)) = view.expected_offer(&site, &stamp.component) else {
+                continue;
             };
-            for (reference, ref_version) in references {
-                if ref_version.same_as(&cap_version) {
-                    continue;
-                }
-                let downgrade = reference.kind == LocationKind::SiteServer
-                    && cap_version.kind == ref_version.kind
-                    && cap_version.fields > ref_version.fields;
-                let (code, location, path, observed, expected, message) = if downgrade {
-                    (
-                        CheckCode::F23,
-                        reference.name.as_str(),
-                        format!("Inboxes\\clicomp.src\\{}\\compver.ini", stamp.component),
-                        ref_version.text.clone(),
-                        format!("{} or newer, as on {}", cap_version, cap.name),
-                        format!(
-                            "{}'s clicomp.src {} compver.ini is {}, lower than {} on its CAP {}: a downgrade; clients at the higher version never take the files.",
-                            reference.name, stamp.component, ref_version, cap_version, cap.name
-                        ),
-                    )
-                } else {
-                    (
-                        CheckCode::F24,
-                        cap.name.as_str(),
-                        stamp.path.clone(),
-                        cap_version.text.clone(),
-                        format!("{} as on {}", ref_version, reference.name),
-                        format!(
-                            "{} offers {} {} but {} has {}: replication lag or a failed Inbox Manager copy.",
-                            cap.name, stamp.component, cap_version, reference.name, ref_version
-                        ),
-                    )
-                };
-                out.push(
-                    FindingDraft {
-                        code,
-                        severity: None,
-                        site: &site,
-                        location,
-                        path: &path,
-                        observed,
-                        expected: expected.clone(),
-                        message,
-                        marks: vec![CellMark {
-                            row: RowKey::new(&stamp.component, Artifact::Compver, ""),
-                            location: if downgrade {
-                                reference.name.clone()
-                            } else {
-                                cap.name.clone()
-                            },
-                            expected: if downgrade {
-                                cap_version.text.clone()
-                            } else {
-                                ref_version.text.clone()
-                            },
-                        }],
-                    }
-                    .into_finding(),
-                );
+            if reference.name == cap.name || ref_version.same_as(&cap_version) {
+                continue;
             }
+            let downgrade = reference.kind == LocationKind::SiteServer
+                && cap_version.kind == ref_version.kind
+                && cap_version.fields > ref_version.fields;
+            let (code, location, path, observed, expected, message) = if downgrade {
+                (
+                    CheckCode::F23,
+                    reference.name.as_str(),
+                    format!("Inboxes\\clicomp.src\\{}\\compver.ini", stamp.component),
+                    ref_version.text.clone(),
+                    format!("{} or newer, as on {}", cap_version, cap.name),
+                    format!(
+                        "{}'s clicomp.src {} compver.ini is {}, lower than {} on its CAP {}: a downgrade; clients at the higher version never take the files.",
+                        reference.name, stamp.component, ref_version, cap_version, cap.name
+                    ),
+                )
+            } else {
+                (
+                    CheckCode::F24,
+                    cap.name.as_str(),
+                    stamp.path.clone(),
+                    cap_version.text.clone(),
+                    format!("{} as on {}", ref_version, reference.name),
+                    format!(
+                        "{} offers {} {} but {} has {}: replication lag or a failed Inbox Manager copy.",
+                        cap.name, stamp.component, cap_version, reference.name, ref_version
+                    ),
+                )
+            };
+            out.push(
+                FindingDraft {
+                    code,
+                    severity: None,
+                    site: &site,
+                    location,
+                    path: &path,
+                    observed,
+                    expected: expected.clone(),
+                    message,
+                    marks: vec![CellMark {
+                        row: RowKey::new(&stamp.component, Artifact::Compver, ""),
+                        location: if downgrade {
+                            reference.name.clone()
+                        } else {
+                            cap.name.clone()
+                        },
+                        expected: if downgrade {
+                            cap_version.text.clone()
+                        } else {
+                            ref_version.text.clone()
+                        },
+                    }],
+                }
+                .into_finding(),
+            );
         }
     }
 }

@@ -93,10 +93,7 @@ pub fn check_senior_list(view: &EstateView, out: &mut Vec<Finding>) {
         let Some(stamp) = view.stamp(&lp.name, "", Artifact::SeniorSite, "") else {
             continue;
         };
-        let participants = match view.lcf_sites(&lp.name) {
-            lcf if lcf.is_empty() => lp.sites.clone(),
-            lcf => lcf,
-        };
+        let participants = view.participants(lp);
         let code = stamp.value.as_str();
         if participants.iter().any(|p| p == code) {
             continue;

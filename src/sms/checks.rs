@@ -27,7 +27,7 @@ macro_rules! check_codes {
 
 check_codes!(
     F01, F02, F03, F04, F05, F06, F07, F08, F09, F10, F11, F12, F13, F14, F15, F16, F17, F18, F19, F20, F21, F22, F23,
-    F24, F25, F26, F27, F28, F29, F30, F31, F32, A01, A02,
+    F24, F25, F26, F27, F28, F29, F30, F31, F32, A01, A02, A03, A04,
 );
 
 impl CheckCode {
@@ -464,6 +464,26 @@ pub const CHECKS: &[Check] = &[
         title: "Site not at the release the inventory expects",
         condition: "The base compver.ini of a site's CAP or site server is at another release than the inventory's expected_release for the site (or the estate).",
         fix: "Apply the expected service pack to the site (upgrading every site that shares its logon points at the same time), or correct the inventory.",
+        inferred: false,
+        needs: "",
+    },
+    Check {
+        code: CheckCode::A03,
+        severity: Severity::Warning,
+        kb: &[],
+        title: "Logon points of the same sites disagree",
+        condition: "Logon points that serve the same sites hold different versions or contents of a base file (Clicore.exe, Boot32wn.exe, Smsboot1.exe), a different per-site compver.ini, Copylog source site or derived base. LSM updates the PDC first and then the other domain controllers (Q264976), so one of them lags or missed an update.",
+        fix: "Check Nt_logon.log on the sites' servers for failed copies to that domain controller, let LSM finish a cycle, then audit again.",
+        inferred: true,
+        needs: "",
+    },
+    Check {
+        code: CheckCode::A04,
+        severity: Severity::Info,
+        kb: &[],
+        title: "Binary's string FileVersion differs from its fixed version",
+        condition: "A logon point base binary's version resource carries a string FileVersion that says another version than its fixed (binary) FileVersion; tools that show only one of them (Explorer, PowerShell's VersionInfo.FileVersion) mislead.",
+        fix: "Judge the file by its fixed version (shown in the matrix); compare its size and hash with a known-good copy before trusting either number.",
         inferred: false,
         needs: "",
     },
