@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 /// A share to crawl: its location record plus the real path to read.
 #[derive(Debug, Clone)]
-pub struct Discovered {
+pub(crate) struct Discovered {
     pub location: Location,
     pub path: PathBuf,
 }
@@ -23,7 +23,7 @@ pub struct Discovered {
 /// Roots are searched concurrently; one that does not answer within the
 /// location timeout becomes an unreadable location, as does one that is
 /// missing or holds no share.
-pub fn discover_all(config: &Config) -> Vec<Discovered> {
+pub(crate) fn discover_all(config: &Config) -> Vec<Discovered> {
     let mut jobs: Vec<Job> = Vec::new();
     if let Some(inventory) = &config.inventory {
         for share in inventory.shares() {
@@ -95,7 +95,7 @@ fn run_with_deadline(jobs: Vec<Job>, timeout: Option<Duration>) -> Vec<Discovere
 
 /// Finds every share under the roots, looking at most `depth` levels down.
 /// A root that is missing or holds no share becomes an unreadable location.
-pub fn discover(roots: &[PathBuf], depth: usize) -> Vec<Discovered> {
+pub(crate) fn discover(roots: &[PathBuf], depth: usize) -> Vec<Discovered> {
     let mut found = Vec::new();
     for root in roots {
         let before = found.len();
@@ -157,7 +157,7 @@ fn scan(dir: &Path, depth: usize, found: &mut Vec<Discovered>) {
 }
 
 /// Classifies a folder by its name and layout ([`layout::classify_share`]).
-pub fn classify(dir: &Path) -> Option<LocationKind> {
+pub(crate) fn classify(dir: &Path) -> Option<LocationKind> {
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
@@ -235,7 +235,7 @@ fn logon_point_sites(dir: &Path) -> Vec<String> {
 
 /// The child of `dir` whose name equals `name` ignoring ASCII case.
 /// Links are not returned: a share's layout is judged on its own folders.
-pub fn child_ci(dir: &Path, name: &str) -> Option<PathBuf> {
+pub(crate) fn child_ci(dir: &Path, name: &str) -> Option<PathBuf> {
     let exact = dir.join(name);
     if fs::symlink_metadata(&exact)
         .map(|m| !m.file_type().is_symlink())

@@ -63,7 +63,7 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ChangeKind::LocationAdded => "location_added",
             ChangeKind::LocationRemoved => "location_removed",
@@ -92,7 +92,7 @@ pub struct Change {
 }
 
 impl Snapshot {
-    pub fn load(path: &Path) -> Result<Snapshot> {
+    pub(crate) fn load(path: &Path) -> Result<Snapshot> {
         let bytes = std::fs::read(path).with_context(|| format!("cannot read baseline {}", path.display()))?;
         serde_json::from_slice(&bytes)
             .with_context(|| format!("baseline {} is not an smsaudit audit.json", path.display()))
@@ -101,7 +101,7 @@ impl Snapshot {
     /// The snapshot of a fresh audit, spelled as its audit.json would be, so it
     /// compares equal to one loaded from disk (without serialising the whole
     /// audit, matrix and all, to get there).
-    pub fn of(locations: &[Location], files: &[FileRecord], stamps: &[Stamp]) -> Snapshot {
+    pub(crate) fn of(locations: &[Location], files: &[FileRecord], stamps: &[Stamp]) -> Snapshot {
         Snapshot {
             locations: locations
                 .iter()
@@ -142,7 +142,7 @@ impl Snapshot {
 
 /// Everything that changed from `old` to `new`, sorted. A location that is
 /// unreadable in either snapshot gives one row, not a row per file.
-pub fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
+pub(crate) fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
     let mut changes = Vec::new();
     let old_locations: BTreeMap<&str, &SnapshotLocation> = old.locations.iter().map(|l| (l.name.as_str(), l)).collect();
     let new_locations: BTreeMap<&str, &SnapshotLocation> = new.locations.iter().map(|l| (l.name.as_str(), l)).collect();
@@ -381,7 +381,9 @@ mod tests {
     fn a_fresh_audit_and_its_saved_json_are_the_same_snapshot() {
         let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-shares");
         let audit = crate::run_audit(&crate::Config::new(vec![sample]));
-        let saved: Snapshot = serde_json::from_slice(&crate::report::json::audit(&audit).unwrap()).unwrap();
+        let mut json = Vec::new();
+        crate::report::json::write(&audit, &mut json).unwrap();
+        let saved: Snapshot = serde_json::from_slice(&json).unwrap();
         let fresh = Snapshot::of(&audit.locations, &audit.files, &audit.stamps);
         assert!(fresh.stamps.iter().any(|s| s.artifact == "cfg"));
         assert_eq!(fresh.files.len(), saved.files.len());

@@ -38,7 +38,7 @@ pub fn run_audit(config: &Config) -> Audit {
 }
 
 /// [`run_audit`], counting progress into `progress` as it goes.
-pub fn run_audit_with_progress(config: &Config, progress: Arc<crawl::Progress>) -> Audit {
+pub(crate) fn run_audit_with_progress(config: &Config, progress: Arc<crawl::Progress>) -> Audit {
     let locations = discover::discover_all(config);
     let crawled = crawl::crawl_all(locations, config, progress);
     let estate = estate::build(crawled);

@@ -63,12 +63,12 @@ pub struct Matrix {
 }
 
 /// Marker texts, chosen so no spreadsheet reads them as a formula.
-pub const EMPTY_MARK: &str = "(empty)";
-pub const MISSING_MARK: &str = "(missing)";
-pub const UNREADABLE_MARK: &str = "(unreadable)";
-pub const MISMATCH_MARK: &str = "!!";
+pub(crate) const EMPTY_MARK: &str = "(empty)";
+pub(crate) const MISSING_MARK: &str = "(missing)";
+pub(crate) const UNREADABLE_MARK: &str = "(unreadable)";
+pub(crate) const MISMATCH_MARK: &str = "!!";
 
-pub fn build(view: &EstateView, findings: &[Finding]) -> Matrix {
+pub(crate) fn build(view: &EstateView, findings: &[Finding]) -> Matrix {
     let estate = view.estate;
     let columns = columns(&estate.locations);
     let mut values: BTreeMap<RowKey, BTreeMap<String, Source>> = BTreeMap::new();

@@ -41,7 +41,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::Ok => "ok",
             Status::Malformed => "malformed",
@@ -77,7 +77,7 @@ pub struct FileRecord {
 impl FileRecord {
     /// The text values after `size` in files.csv column order (`modified`
     /// to `reason`); the CSV and the XLSX write the first three themselves.
-    pub fn text_cells(&self) -> [&str; 8] {
+    pub(crate) fn text_cells(&self) -> [&str; 8] {
         [
             self.modified.as_deref().unwrap_or(""),
             self.sha256.as_deref().unwrap_or(""),
@@ -91,7 +91,7 @@ impl FileRecord {
     }
 
     /// A row for an entry that was not read: no size, time, hash or version.
-    pub fn not_read(location: &str, path: String, kind: FileKind, status: Status, reason: String) -> FileRecord {
+    pub(crate) fn not_read(location: &str, path: String, kind: FileKind, status: Status, reason: String) -> FileRecord {
         FileRecord {
             location: location.to_string(),
             path,
@@ -133,7 +133,7 @@ pub enum Artifact {
 }
 
 impl Artifact {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Artifact::Compver => "compver.ini",
             Artifact::Cfg => "CFG version",
@@ -190,12 +190,12 @@ pub struct Finding {
 
 impl Finding {
     /// The columns of findings.csv and of the Findings sheet, in order.
-    pub const COLUMNS: [&'static str; 10] = [
+    pub(crate) const COLUMNS: [&'static str; 10] = [
         "severity", "code", "kb", "site", "location", "path", "observed", "expected", "message", "fix",
     ];
 
     /// The finding's values in [`Finding::COLUMNS`] order.
-    pub fn cells(&self) -> [&str; 10] {
+    pub(crate) fn cells(&self) -> [&str; 10] {
         [
             self.severity.as_str(),
             self.code.as_str(),
@@ -230,7 +230,7 @@ impl RowKey {
     }
 
     /// The row of a stamp.
-    pub fn of(stamp: &Stamp) -> RowKey {
+    pub(crate) fn of(stamp: &Stamp) -> RowKey {
         RowKey::new(&stamp.component, stamp.artifact, &stamp.detail)
     }
 

@@ -5,7 +5,7 @@ use std::path::{Component, Path};
 
 /// A UNC path split into host, share and the rest.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unc {
+pub(crate) struct Unc {
     pub server: String,
     pub share: String,
     /// Folders below the share, without separators.
@@ -14,7 +14,7 @@ pub struct Unc {
 
 /// Parses `\\server\share\...`, `\\?\UNC\server\share\...` and
 /// `//server/share/...`. Returns `None` for anything else.
-pub fn parse_unc(path: &str) -> Option<Unc> {
+pub(crate) fn parse_unc(path: &str) -> Option<Unc> {
     let normal = path.replace('/', "\\");
     let body = if let Some(rest) = strip_prefix_ci(&normal, r"\\?\UNC\") {
         rest
@@ -42,14 +42,14 @@ fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
 
 /// A path as a person should see it: without the `\\?\` verbatim prefix
 /// that `canonicalize` and long-path handling add on Windows.
-pub fn display_path(path: &Path) -> String {
+pub(crate) fn display_path(path: &Path) -> String {
     display_str(&path.to_string_lossy())
 }
 
 /// [`display_path`] on a string. Only the prefixes that have a plain
 /// spelling are removed: `\\?\UNC\srv\share` and `\\?\C:\...`; a volume
 /// GUID path (`\\?\Volume{...}`) has none and is left as it is.
-pub fn display_str(text: &str) -> String {
+pub(crate) fn display_str(text: &str) -> String {
     if let Some(rest) = strip_prefix_ci(text, r"\\?\UNC\") {
         format!(r"\\{rest}")
     } else if let Some(rest) = text.strip_prefix(r"\\?\").filter(|rest| drive_letter(rest).is_some()) {
@@ -68,7 +68,7 @@ fn drive_letter(text: &str) -> Option<char> {
 
 /// The server and share a share folder stands for. See
 /// [`server_and_share_str`]; relative paths are made absolute first.
-pub fn server_and_share(dir: &Path) -> (String, String) {
+pub(crate) fn server_and_share(dir: &Path) -> (String, String) {
     let text = dir.to_string_lossy();
     // A Windows-spelled absolute path is taken as it is, also on Unix.
     let windows_absolute = text.starts_with(r"\\") || text.starts_with("//") || text.get(2..3) == Some("\\");
@@ -94,7 +94,7 @@ pub fn server_and_share(dir: &Path) -> (String, String) {
 ///   names of the shares it was copied from.
 ///
 /// `.` and `..` are resolved by their spelling; trailing separators ignored.
-pub fn server_and_share_str(text: &str) -> (String, String) {
+pub(crate) fn server_and_share_str(text: &str) -> (String, String) {
     let (root, folders) = split_root(text);
     let n = folders.len();
     if n >= 2 {
@@ -162,14 +162,14 @@ fn normalise<'a>(parts: impl Iterator<Item = &'a str>) -> Vec<String> {
 }
 
 /// `\\SERVER\SHARE` as the location key.
-pub fn location_name(server: &str, share: &str) -> String {
+pub(crate) fn location_name(server: &str, share: &str) -> String {
     format!(r"\\{server}\{share}")
 }
 
 /// A relative path inside a share, spelled with backslashes on every
 /// platform. Only plain names are kept, so a path that is somehow not below
 /// `root` never shows a drive, a `\\?\` prefix or a leading separator.
-pub fn share_relative(root: &Path, path: &Path) -> String {
+pub(crate) fn share_relative(root: &Path, path: &Path) -> String {
     let relative = path.strip_prefix(root).unwrap_or(path);
     relative
         .components()

@@ -35,7 +35,7 @@ fn looks_like_utf16le(bytes: &[u8]) -> bool {
 }
 
 /// Whether bytes look like text rather than binary data.
-pub fn looks_binary(bytes: &[u8]) -> bool {
+pub(crate) fn looks_binary(bytes: &[u8]) -> bool {
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") || looks_like_utf16le(bytes) {
         return false;
     }

@@ -62,7 +62,7 @@ fn kbs_for(current: Option<Release>, target: Release) -> Vec<String> {
 
 /// Predicts, from the estate, which sites share logon points with the
 /// requested ones and which would be left behind.
-pub fn plan(view: &EstateView, request: &UpgradeRequest) -> UpgradePlan {
+pub(crate) fn plan(view: &EstateView, request: &UpgradeRequest) -> UpgradePlan {
     let sharing = view.sharing_groups();
     let mut groups: Vec<Vec<String>> = Vec::new();
     for site in &request.sites {
@@ -144,7 +144,7 @@ pub fn plan(view: &EstateView, request: &UpgradeRequest) -> UpgradePlan {
 }
 
 /// The printed summary of a plan.
-pub fn summary(plan: &UpgradePlan) -> String {
+pub(crate) fn summary(plan: &UpgradePlan) -> String {
     let to = if plan
         .target_release
         .to_ascii_uppercase()

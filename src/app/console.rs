@@ -37,7 +37,7 @@ pub(super) fn progress_bar(progress: Arc<Progress>) -> Bar {
 }
 
 /// What was read, skipped and why, one line each, for `--log` and `-v`.
-pub fn log_lines(audit: &Audit) -> Vec<String> {
+pub(crate) fn log_lines(audit: &Audit) -> Vec<String> {
     let mut lines = Vec::new();
     for l in &audit.locations {
         lines.push(match l.status {
@@ -94,7 +94,7 @@ pub fn log_lines(audit: &Audit) -> Vec<String> {
 }
 
 /// The one-screen summary printed at the end of an audit.
-pub fn summary(audit: &Audit, seconds: f64) -> String {
+pub(crate) fn summary(audit: &Audit, seconds: f64) -> String {
     let s = &audit.summary;
     let mut out = format!(
         "smsaudit: {} locations ({} unreadable), {} files, {} bytes, {} mismatched items; findings: {} error, {} warning, {} info ({:.1}s)\n",

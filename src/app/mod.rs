@@ -8,5 +8,5 @@ mod diff;
 
 pub use audit::{audit, exit_code};
 pub use catalog::{explain, rules};
-pub use console::{log_lines, summary};
+
 pub use diff::diff;

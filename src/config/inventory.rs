@@ -67,7 +67,7 @@ pub struct InventoryShare {
 }
 
 impl Inventory {
-    pub fn load(path: &Path) -> Result<Inventory> {
+    pub(crate) fn load(path: &Path) -> Result<Inventory> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("cannot read inventory {}", path.display()))?;
         let mut inventory: Inventory =
@@ -104,7 +104,7 @@ impl Inventory {
     }
 
     /// The release a site should be at, if the inventory says.
-    pub fn expected_release(&self, site: &str) -> Option<&'static ReleaseInfo> {
+    pub(crate) fn expected_release(&self, site: &str) -> Option<&'static ReleaseInfo> {
         self.sites
             .iter()
             .find(|s| s.code.eq_ignore_ascii_case(site))
@@ -114,7 +114,7 @@ impl Inventory {
     }
 
     /// Sites that use a domain's logon points.
-    pub fn domain_sites(&self, domain: &str) -> Vec<String> {
+    pub(crate) fn domain_sites(&self, domain: &str) -> Vec<String> {
         let mut sites: Vec<String> = self
             .sites
             .iter()
@@ -126,7 +126,7 @@ impl Inventory {
     }
 
     /// Every share the inventory names, resolved to a path.
-    pub fn shares(&self) -> Vec<InventoryShare> {
+    pub(crate) fn shares(&self) -> Vec<InventoryShare> {
         let mut shares = Vec::new();
         for site in &self.sites {
             let code = site.code.to_ascii_uppercase();

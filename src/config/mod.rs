@@ -4,7 +4,7 @@
 
 mod inventory;
 
-pub use inventory::{Inventory, InventoryShare};
+pub(crate) use inventory::{Inventory, InventoryShare};
 
 use crate::drift::Snapshot;
 use crate::sms::checks::Severity;
@@ -14,13 +14,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// How many folder levels below a root discovery looks for shares.
-pub const DEFAULT_DISCOVER_DEPTH: usize = 3;
+pub(crate) const DEFAULT_DISCOVER_DEPTH: usize = 3;
 /// How long a location may go without any progress (no folder entry listed,
 /// no chunk of a file read) before it is reported as not answering. Longer
 /// than an SMB client's own time-out for a dead server.
-pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(60);
 /// How many locations of one server are crawled at the same time.
-pub const DEFAULT_PER_SERVER: usize = 4;
+pub(crate) const DEFAULT_PER_SERVER: usize = 4;
 
 /// Everything an audit needs to know, built from the command line.
 #[derive(Debug, Clone)]
@@ -81,7 +81,7 @@ impl Config {
 /// 16 threads cut a 2 ms-per-request crawl of 20 locations to ~1/13 of
 /// `-j 1` and cost nothing on local disks (benches/RESULTS.md), so the
 /// default is 4 per core, at least 16 and at most 64.
-pub fn default_jobs() -> usize {
+pub(crate) fn default_jobs() -> usize {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     (cores * 4).clamp(16, 64)
 }
@@ -97,7 +97,7 @@ pub struct Faults {
 }
 
 impl Faults {
-    pub fn from_env() -> Faults {
+    pub(crate) fn from_env() -> Faults {
         Faults {
             stall: std::env::var("SMSAUDIT_FAULT_STALL").ok().filter(|s| !s.is_empty()),
             latency: std::env::var("SMSAUDIT_FAULT_LATENCY_MS")
@@ -118,7 +118,7 @@ pub struct Baseline {
 }
 
 impl Baseline {
-    pub fn load(path: &std::path::Path) -> anyhow::Result<Baseline> {
+    pub(crate) fn load(path: &std::path::Path) -> anyhow::Result<Baseline> {
         Ok(Baseline {
             path: path.display().to_string(),
             snapshot: Snapshot::load(path)?,
@@ -138,7 +138,7 @@ pub struct UpgradeRequest {
 
 impl UpgradeRequest {
     /// Parses `MS1,MS2` and `SP2` (or a full version such as `2.00.1493.4009`).
-    pub fn parse(sites: &str, target: &str) -> Result<UpgradeRequest, String> {
+    pub(crate) fn parse(sites: &str, target: &str) -> Result<UpgradeRequest, String> {
         let mut codes: Vec<String> = sites
             .split([',', ' '])
             .map(|s| s.trim().to_ascii_uppercase())

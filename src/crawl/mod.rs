@@ -9,7 +9,7 @@
 mod read;
 mod walk;
 
-pub use read::{format_time, hash_file, FileRead};
+pub use read::hash_file;
 
 use crate::config::Config;
 use crate::discover::Discovered;
@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 /// One crawled location: its record and every file with what was extracted.
 #[derive(Debug)]
-pub struct CrawledLocation {
+pub(crate) struct CrawledLocation {
     pub location: Location,
     pub files: Vec<(FileRecord, Detail)>,
 }
@@ -40,7 +40,7 @@ pub struct Progress {
 
 /// When a location last made progress (listed an entry, read a chunk).
 #[derive(Debug)]
-pub struct Activity {
+pub(crate) struct Activity {
     epoch: Instant,
     last_millis: AtomicU64,
 }
@@ -78,7 +78,7 @@ struct Running {
 /// `config.location_timeout`, is reported as not answering: a read stuck in
 /// the kernel cannot be cancelled, so its thread is left behind and the
 /// audit goes on.
-pub fn crawl_all(locations: Vec<Discovered>, config: &Config, progress: Arc<Progress>) -> Vec<CrawledLocation> {
+pub(crate) fn crawl_all(locations: Vec<Discovered>, config: &Config, progress: Arc<Progress>) -> Vec<CrawledLocation> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.jobs.max(1))
         .thread_name(|i| format!("smsaudit-hash-{i}"))

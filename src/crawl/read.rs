@@ -102,7 +102,7 @@ pub struct FileRead {
 /// Opens a file for reading without blocking on FIFOs and, where the OS
 /// allows it, without touching its access time. On Windows the file stays
 /// open to everyone else for reading, writing and deleting.
-pub fn open_for_audit(path: &Path) -> io::Result<File> {
+pub(crate) fn open_for_audit(path: &Path) -> io::Result<File> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -147,7 +147,7 @@ pub fn hash_file(path: &Path, kind: FileKind, cap: u64) -> io::Result<FileRead> 
 
 /// [`hash_file`], calling `touch` after every chunk read, so a watcher can
 /// tell a slow file from a dead share.
-pub fn hash_file_reporting(path: &Path, kind: FileKind, cap: u64, touch: &dyn Fn()) -> io::Result<FileRead> {
+pub(crate) fn hash_file_reporting(path: &Path, kind: FileKind, cap: u64, touch: &dyn Fn()) -> io::Result<FileRead> {
     let mut file = open_for_audit(path)?;
     let metadata = file.metadata()?;
     if !metadata.is_file() {
@@ -250,7 +250,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ`, UTC.
-pub fn format_time(time: SystemTime) -> String {
+pub(crate) fn format_time(time: SystemTime) -> String {
     humantime::format_rfc3339_seconds(time).to_string()
 }
 

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 /// The base release a logon point gives clients, and how it was learnt.
 #[derive(Debug, Clone)]
-pub struct LogonBase {
+pub(crate) struct LogonBase {
     pub version: Version,
     /// In words: `x86.bin\clicore.exe version resource`, ...
     pub evidence: String,
@@ -18,7 +18,7 @@ pub struct LogonBase {
     pub path: String,
 }
 
-pub struct EstateView<'a> {
+pub(crate) struct EstateView<'a> {
     pub estate: &'a Estate,
     by_location: BTreeMap<&'a str, Vec<&'a Stamp>>,
     /// Read files per location, keyed by lower-case share-relative path.
@@ -26,7 +26,7 @@ pub struct EstateView<'a> {
 }
 
 impl<'a> EstateView<'a> {
-    pub fn new(estate: &'a Estate) -> EstateView<'a> {
+    pub(crate) fn new(estate: &'a Estate) -> EstateView<'a> {
         let mut by_location: BTreeMap<&str, Vec<&Stamp>> = BTreeMap::new();
         for stamp in &estate.stamps {
             by_location.entry(stamp.location.as_str()).or_default().push(stamp);
@@ -46,7 +46,7 @@ impl<'a> EstateView<'a> {
     }
 
     /// Every read file of a location, by lower-case path, in path order.
-    pub fn files(&self, location: &str) -> impl Iterator<Item = (&str, &'a FileRecord)> + '_ {
+    pub(crate) fn files(&self, location: &str) -> impl Iterator<Item = (&str, &'a FileRecord)> + '_ {
         self.files
             .get(location)
             .into_iter()
@@ -54,19 +54,19 @@ impl<'a> EstateView<'a> {
     }
 
     /// A read file of a location by its path, case-insensitively.
-    pub fn file(&self, location: &str, path: &str) -> Option<&'a FileRecord> {
+    pub(crate) fn file(&self, location: &str, path: &str) -> Option<&'a FileRecord> {
         self.files.get(location)?.get(&path.to_ascii_lowercase()).copied()
     }
 
     /// Whether any read file lies under `folder\` (case-insensitive).
-    pub fn has_folder(&self, location: &str, folder: &str) -> bool {
+    pub(crate) fn has_folder(&self, location: &str, folder: &str) -> bool {
         let prefix = format!("{}\\", folder.to_ascii_lowercase());
         self.files(location).any(|(p, _)| p.starts_with(&prefix))
     }
 
     /// Sites with a `Sitescfg\<code>_cfg.lcf` on a logon point: the sites
     /// that take part in it (reference 4.7).
-    pub fn lcf_sites(&self, logon_point: &str) -> Vec<String> {
+    pub(crate) fn lcf_sites(&self, logon_point: &str) -> Vec<String> {
         let mut sites: Vec<String> = self
             .files(logon_point)
             .filter_map(|(p, _)| layout::lcf_site(p.strip_prefix("sitescfg\\")?))
@@ -77,7 +77,7 @@ impl<'a> EstateView<'a> {
     }
 
     /// Sites with an LCF on any audited logon point.
-    pub fn lcf_sites_anywhere(&self) -> Vec<String> {
+    pub(crate) fn lcf_sites_anywhere(&self) -> Vec<String> {
         let mut sites: Vec<String> = self
             .locations(LocationKind::LogonPoint)
             .iter()
@@ -90,7 +90,7 @@ impl<'a> EstateView<'a> {
 
     /// The Copylog `[FILE SOURCE]` lines of a logon point: (lower-case path,
     /// upper-case site code).
-    pub fn copylog(&self, logon_point: &str) -> Vec<(&'a str, &'a str)> {
+    pub(crate) fn copylog(&self, logon_point: &str) -> Vec<(&'a str, &'a str)> {
         self.stamps(logon_point)
             .iter()
             .filter(|s| s.artifact == Artifact::CopylogSource)
@@ -102,7 +102,7 @@ impl<'a> EstateView<'a> {
     /// identical content: a site server's clicomp.src (or, failing that, a
     /// CAP's clicomp.box) `base\i386\clicore.exe` with the same SHA-256.
     /// Returns the site, its base compver and the matching location.
-    pub fn clicore_twin(&self, logon_point: &str) -> Option<(String, Version, String)> {
+    pub(crate) fn clicore_twin(&self, logon_point: &str) -> Option<(String, Version, String)> {
         let lp_hash = self.file(logon_point, layout::LOGON_CLICORE)?.sha256.as_deref()?;
         for (kind, path) in [
             (LocationKind::SiteServer, layout::SITE_SERVER_CLICORE),
@@ -127,7 +127,7 @@ impl<'a> EstateView<'a> {
     }
 
     /// Readable locations of a kind, in name order.
-    pub fn locations(&self, kind: LocationKind) -> Vec<&'a Location> {
+    pub(crate) fn locations(&self, kind: LocationKind) -> Vec<&'a Location> {
         let mut found: Vec<&Location> = self
             .estate
             .locations
@@ -139,19 +139,19 @@ impl<'a> EstateView<'a> {
     }
 
     /// Readable CAPs and site servers of a site.
-    pub fn site_locations(&self, site: &str, kind: LocationKind) -> Vec<&'a Location> {
+    pub(crate) fn site_locations(&self, site: &str, kind: LocationKind) -> Vec<&'a Location> {
         self.locations(kind)
             .into_iter()
             .filter(|l| l.sites.iter().any(|s| s.eq_ignore_ascii_case(site)))
             .collect()
     }
 
-    pub fn stamps(&self, location: &str) -> &[&'a Stamp] {
+    pub(crate) fn stamps(&self, location: &str) -> &[&'a Stamp] {
         self.by_location.get(location).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// The stamp of a component and artifact at a location.
-    pub fn stamp(&self, location: &str, component: &str, artifact: Artifact, detail: &str) -> Option<&'a Stamp> {
+    pub(crate) fn stamp(&self, location: &str, component: &str, artifact: Artifact, detail: &str) -> Option<&'a Stamp> {
         self.stamps(location)
             .iter()
             .find(|s| s.component.eq_ignore_ascii_case(component) && s.artifact == artifact && s.detail == detail)
@@ -159,7 +159,7 @@ impl<'a> EstateView<'a> {
     }
 
     /// The version a location offers for a component (its compver.ini).
-    pub fn offer(&self, location: &str, component: &str) -> Option<Version> {
+    pub(crate) fn offer(&self, location: &str, component: &str) -> Option<Version> {
         self.stamp(location, component, Artifact::Compver, "")
             .and_then(|s| Version::parse(&s.value))
     }
@@ -169,7 +169,7 @@ impl<'a> EstateView<'a> {
     /// copies it to the CAPs), else the newest offer among the site's CAPs
     /// (the one being rolled out; the others lag). The matrix and the
     /// replication checks (F23, F24) both go by this.
-    pub fn expected_offer(&self, site: &str, component: &str) -> Option<(Version, &'a Location)> {
+    pub(crate) fn expected_offer(&self, site: &str, component: &str) -> Option<(Version, &'a Location)> {
         let offers = |kind| {
             self.site_locations(site, kind)
                 .into_iter()
@@ -189,7 +189,7 @@ impl<'a> EstateView<'a> {
     /// `Sitescfg\<code>_cfg.lcf` on it (reference 4.7); without any LCF (a
     /// sparse copy), the sites its `Sites` folders name. Every check that
     /// asks who shares a logon point goes by this.
-    pub fn participants(&self, logon_point: &Location) -> Vec<String> {
+    pub(crate) fn participants(&self, logon_point: &Location) -> Vec<String> {
         match self.lcf_sites(&logon_point.name) {
             lcf if lcf.is_empty() => logon_point.sites.clone(),
             lcf => lcf,
@@ -198,7 +198,7 @@ impl<'a> EstateView<'a> {
 
     /// The base version a site offers: its site server's clicomp.src, else
     /// the newest of its CAPs.
-    pub fn site_base(&self, site: &str) -> Option<Version> {
+    pub(crate) fn site_base(&self, site: &str) -> Option<Version> {
         let from_server = self
             .site_locations(site, LocationKind::SiteServer)
             .iter()
@@ -218,7 +218,7 @@ impl<'a> EstateView<'a> {
     /// the version resource of `x86.bin\clicore.exe`, else the base of the
     /// site whose clicore.exe is byte-identical, else the base of the site
     /// Copylog names as its source.
-    pub fn logon_base(&self, logon_point: &Location) -> Option<LogonBase> {
+    pub(crate) fn logon_base(&self, logon_point: &Location) -> Option<LogonBase> {
         let stamps = self.stamps(&logon_point.name);
         if let Some(stamp) = stamps
             .iter()
@@ -259,7 +259,7 @@ impl<'a> EstateView<'a> {
 
     /// Groups of sites that share logon points: sites are in one group when
     /// some logon point names them both. Sorted, deterministic.
-    pub fn sharing_groups(&self) -> Vec<Vec<String>> {
+    pub(crate) fn sharing_groups(&self) -> Vec<Vec<String>> {
         let mut groups: Vec<Vec<String>> = Vec::new();
         for lp in self.locations(LocationKind::LogonPoint) {
             let mut merged: Vec<String> = self.participants(lp);
@@ -284,7 +284,7 @@ impl<'a> EstateView<'a> {
 /// is an SMS or WBEM version; for a logon point binary whose version says
 /// nothing of the release (a bundle installer version, none at all), its
 /// content; else the value itself, ignoring case.
-pub fn identity(artifact: Artifact, value: &str, sha256: Option<&str>) -> String {
+pub(crate) fn identity(artifact: Artifact, value: &str, sha256: Option<&str>) -> String {
     match (Version::parse(value), sha256) {
         (Some(v), _) if v.is_sms() || v.kind == VersionKind::Wbem => v.normalized(),
         (_, Some(hash)) if artifact == Artifact::LogonBinary => format!("sha256:{hash}"),

@@ -4,7 +4,7 @@
 
 mod index;
 
-pub use index::{identity, EstateView, LogonBase};
+pub(crate) use index::{identity, EstateView};
 
 use crate::crawl::CrawledLocation;
 use crate::extract::Detail;
@@ -13,14 +13,14 @@ use crate::sms::layout::{self, Role};
 
 /// Locations, files and stamps after the crawl and extraction.
 #[derive(Debug, Clone, Default)]
-pub struct Estate {
+pub(crate) struct Estate {
     pub locations: Vec<Location>,
     pub files: Vec<FileRecord>,
     pub stamps: Vec<Stamp>,
 }
 
 /// Turns crawled locations into the estate: records plus stamps.
-pub fn build(crawled: Vec<CrawledLocation>) -> Estate {
+pub(crate) fn build(crawled: Vec<CrawledLocation>) -> Estate {
     let mut estate = Estate::default();
     for CrawledLocation { location, files } in crawled {
         let site = (location.kind != LocationKind::LogonPoint)
@@ -60,7 +60,7 @@ fn stamps_for(
     };
     let version = record.version.clone().unwrap_or_default();
     match (layout::role(location_kind, &lower), detail) {
-        (Role::Compver { component, file }, _) if file == "compver.ini" => {
+        (Role::Compver { component, file: "compver.ini" }, _) => {
             out.push(stamp(component, Artifact::Compver, "", site, version));
         }
         (Role::Compver { component, file }, _) => {

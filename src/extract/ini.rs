@@ -3,7 +3,7 @@
 
 /// One `name=value` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// The section the line is in, as written (empty before any section).
     pub section: String,
     /// `REG_DWORD`, `REG_SZ`... when the line is typed.
@@ -16,13 +16,13 @@ pub struct Entry {
 
 /// A parsed INI-like file: sections in order, entries in order.
 #[derive(Debug, Clone, Default)]
-pub struct Ini {
+pub(crate) struct Ini {
     pub sections: Vec<String>,
     pub entries: Vec<Entry>,
 }
 
 impl Ini {
-    pub fn parse(text: &str) -> Ini {
+    pub(crate) fn parse(text: &str) -> Ini {
         let mut ini = Ini::default();
         let mut section = String::new();
         for (index, raw) in text.lines().enumerate() {
@@ -51,14 +51,14 @@ impl Ini {
     }
 
     /// Entries of a section, matched case-insensitively.
-    pub fn section<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Entry> + 'a {
+    pub(crate) fn section<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Entry> + 'a {
         self.entries
             .iter()
             .filter(move |e| e.section.eq_ignore_ascii_case(name))
     }
 
     /// The first value of `key` in `section`, case-insensitively.
-    pub fn get(&self, section: &str, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, section: &str, key: &str) -> Option<&str> {
         self.entries
             .iter()
             .filter(|e| e.section.eq_ignore_ascii_case(section))

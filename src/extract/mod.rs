@@ -4,7 +4,7 @@
 pub mod cfg;
 pub mod compver;
 pub mod copylog;
-pub mod ini;
+pub(crate) mod ini;
 pub mod pe;
 
 use crate::model::{FileKind, Status};
@@ -56,7 +56,7 @@ impl Default for Extracted {
 }
 
 impl Extracted {
-    pub fn failed(status: Status, reason: impl Into<String>) -> Extracted {
+    pub(crate) fn failed(status: Status, reason: impl Into<String>) -> Extracted {
         Extracted {
             status,
             reason: reason.into(),
@@ -67,12 +67,12 @@ impl Extracted {
 
 /// Text files larger than this are not real SMS configuration files: they
 /// are hashed but not parsed, so one huge file cannot exhaust memory.
-pub const TEXT_PARSE_LIMIT: u64 = 1024 * 1024;
+pub(crate) const TEXT_PARSE_LIMIT: u64 = 1024 * 1024;
 
 /// The most bytes of a file of this kind kept in memory for parsing. Files
 /// not yet known to be binaries may turn out to be PE images, so they get
 /// the binary limit.
-pub fn parse_limit(kind: FileKind, binary_limit: u64) -> u64 {
+pub(crate) fn parse_limit(kind: FileKind, binary_limit: u64) -> u64 {
     match kind {
         FileKind::Binary | FileKind::Other => binary_limit,
         _ => TEXT_PARSE_LIMIT.min(binary_limit),
@@ -80,7 +80,7 @@ pub fn parse_limit(kind: FileKind, binary_limit: u64) -> u64 {
 }
 
 /// Whether files of this kind are parsed, so their content must be kept.
-pub fn wants_content(kind: FileKind) -> bool {
+pub(crate) fn wants_content(kind: FileKind) -> bool {
     matches!(
         kind,
         FileKind::Compver

@@ -11,7 +11,7 @@ use anyhow::Result;
 /// (`1.10` as 1.1, `007` as 7, a 20-digit string as 1.2E+19) get the same
 /// apostrophe. Plain integers that survive the round trip (file sizes) stay
 /// numbers, so they still sort as numbers.
-pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     match cell.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '\0') => format!("'{cell}").into(),
         _ if would_be_retyped(cell) => format!("'{cell}").into(),
@@ -95,14 +95,8 @@ pub fn matrix(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
     table.finish()
 }
 
-pub fn files(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    files_to(audit, flavor, &mut out)?;
-    Ok(out)
-}
-
 /// [`files`], streamed into `out`: one row per file can be many MiB.
-pub fn files_to(audit: &Audit, flavor: CsvFlavor, out: &mut dyn std::io::Write) -> Result<()> {
+pub(crate) fn files_to(audit: &Audit, flavor: CsvFlavor, out: &mut dyn std::io::Write) -> Result<()> {
     let mut table = Table::to(flavor, out)?;
     table.row(super::FILE_COLUMNS)?;
     for f in &audit.files {
@@ -125,7 +119,7 @@ pub fn findings(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
 
 /// `upgrade.csv`: one row per site of every group the pre-upgrade check
 /// names.
-pub fn upgrade(plan: &crate::upgrade::UpgradePlan, flavor: CsvFlavor) -> Result<Vec<u8>> {
+pub(crate) fn upgrade(plan: &crate::upgrade::UpgradePlan, flavor: CsvFlavor) -> Result<Vec<u8>> {
     let mut table = Table::new(flavor);
     table.row([
         "group",
@@ -162,7 +156,7 @@ pub fn upgrade(plan: &crate::upgrade::UpgradePlan, flavor: CsvFlavor) -> Result<
 }
 
 /// `drift.csv`: one row per change since the baseline.
-pub fn drift(changes: &[crate::drift::Change], flavor: CsvFlavor) -> Result<Vec<u8>> {
+pub(crate) fn drift(changes: &[crate::drift::Change], flavor: CsvFlavor) -> Result<Vec<u8>> {
     let mut table = Table::new(flavor);
     table.row(["change", "location", "path", "old_path", "what", "old", "new"])?;
     for c in changes {

@@ -4,8 +4,8 @@
 
 pub mod csv;
 pub mod html;
-pub mod json;
-pub mod palette;
+pub(crate) mod json;
+pub(crate) mod palette;
 pub mod xlsx;
 
 use crate::audit::Audit;
@@ -15,7 +15,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The columns of files.csv and of the Files sheet, in order.
-pub const FILE_COLUMNS: [&str; 11] = [
+pub(crate) const FILE_COLUMNS: [&str; 11] = [
     "location",
     "path",
     "size",
@@ -42,7 +42,7 @@ pub enum CsvFlavor {
 
 /// Refuses an output folder inside an audited root: the audit never writes
 /// to a share, and its reports would show up in its own crawl.
-pub fn check_outside_roots(out: &Path, roots: &[PathBuf]) -> Result<()> {
+pub(crate) fn check_outside_roots(out: &Path, roots: &[PathBuf]) -> Result<()> {
     let out = resolved(out);
     for root in roots {
         let root_resolved = resolved(root);
@@ -78,7 +78,7 @@ fn resolved(path: &Path) -> PathBuf {
 }
 
 /// Creates the output folder and proves it is writable, before any crawl.
-pub fn prepare_output(dir: &Path) -> Result<()> {
+pub(crate) fn prepare_output(dir: &Path) -> Result<()> {
     fs::create_dir_all(dir).with_context(|| format!("cannot create output folder {}", dir.display()))?;
     let probe = dir.join(".smsaudit-write-test");
     fs::write(&probe, b"").with_context(|| format!("output folder {} is not writable", dir.display()))?;
@@ -87,13 +87,13 @@ pub fn prepare_output(dir: &Path) -> Result<()> {
 }
 
 /// Writes `bytes` to `dir/name` through a temporary file and a rename.
-pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+pub(crate) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
     write_atomically_with(dir, name, |out| Ok(out.write_all(bytes)?))
 }
 
 /// Streams a report into `dir/name` through a buffered temporary file and a
 /// rename, so a large report never has to be held in memory whole.
-pub fn write_atomically_with(
+pub(crate) fn write_atomically_with(
     dir: &Path,
     name: &str,
     write: impl FnOnce(&mut dyn Write) -> Result<()>,
@@ -129,7 +129,7 @@ pub enum ReportFormat {
 }
 
 impl ReportFormat {
-    pub const ALL: [ReportFormat; 4] = [
+    pub(crate) const ALL: [ReportFormat; 4] = [
         ReportFormat::Csv,
         ReportFormat::Json,
         ReportFormat::Xlsx,
@@ -137,15 +137,13 @@ impl ReportFormat {
     ];
 }
 
-/// Writes the standard set of reports: matrix.csv, files.csv,
-/// findings.csv, upgrade.csv and drift.csv (when asked for), audit.json,
-/// audit.xlsx and report.html.
-pub fn write_all(audit: &Audit, dir: &Path, flavor: CsvFlavor) -> Result<Vec<PathBuf>> {
-    write_selected(audit, dir, flavor, &ReportFormat::ALL)
-}
-
 /// Writes the reports of the given formats. Returns the paths written.
-pub fn write_selected(audit: &Audit, dir: &Path, flavor: CsvFlavor, formats: &[ReportFormat]) -> Result<Vec<PathBuf>> {
+pub(crate) fn write_selected(
+    audit: &Audit,
+    dir: &Path,
+    flavor: CsvFlavor,
+    formats: &[ReportFormat],
+) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     for format in ReportFormat::ALL.into_iter().filter(|f| formats.contains(f)) {
         match format {

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 /// How a matrix cell is shown: background, text colour and legend label.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Swatch {
+pub(crate) struct Swatch {
     /// Stable key (also the HTML class name suffix).
     pub key: Cow<'static, str>,
     pub label: Cow<'static, str>,
@@ -31,35 +31,35 @@ const fn fixed(key: &'static str, label: &'static str, meaning: &'static str, fi
     }
 }
 
-pub static MISMATCH: Swatch = fixed(
+pub(crate) static MISMATCH: Swatch = fixed(
     "mismatch",
     "mismatch",
     "disagrees with what it must match (the expected value is shown after it)",
     0xF4A6A6,
     0x7A0000,
 );
-pub static EMPTY: Swatch = fixed(
+pub(crate) static EMPTY: Swatch = fixed(
     "empty",
     "empty",
     "the file is there but carries no version",
     0xFFCC80,
     0x5A3300,
 );
-pub static MISSING: Swatch = fixed(
+pub(crate) static MISSING: Swatch = fixed(
     "missing",
     "missing",
     "this location should have the item and does not",
     0xD0D0D0,
     0x303030,
 );
-pub static UNREADABLE: Swatch = fixed(
+pub(crate) static UNREADABLE: Swatch = fixed(
     "unreadable",
     "unreadable",
     "the location could not be read",
     0x5F5F5F,
     0xFFFFFF,
 );
-pub static NOT_APPLICABLE: Swatch = fixed(
+pub(crate) static NOT_APPLICABLE: Swatch = fixed(
     "na",
     "not applicable",
     "the item does not belong on this kind of share",
@@ -68,7 +68,7 @@ pub static NOT_APPLICABLE: Swatch = fixed(
 );
 /// An agreeing value that is not an SMS version with a known release
 /// (a site code, a WBEM version...).
-pub static OK_OTHER: Swatch = fixed(
+pub(crate) static OK_OTHER: Swatch = fixed(
     "ok",
     "ok (other value)",
     "agrees; not a version of a known SMS 2.0 release",
@@ -104,7 +104,7 @@ static OK_RELEASES: LazyLock<Vec<Swatch>> = LazyLock::new(|| {
 });
 
 /// Every swatch, in legend order.
-pub fn legend() -> Vec<&'static Swatch> {
+pub(crate) fn legend() -> Vec<&'static Swatch> {
     let mut all: Vec<&'static Swatch> = OK_RELEASES.iter().collect();
     all.extend([&OK_OTHER, &MISMATCH, &EMPTY, &MISSING, &UNREADABLE, &NOT_APPLICABLE]);
     all
@@ -112,7 +112,7 @@ pub fn legend() -> Vec<&'static Swatch> {
 
 /// The swatch of one matrix cell. The mismatch flag wins over the state,
 /// so an empty or missing cell that must match something shows red.
-pub fn swatch(cell: &Cell) -> &'static Swatch {
+pub(crate) fn swatch(cell: &Cell) -> &'static Swatch {
     if cell.mismatch {
         return &MISMATCH;
     }
@@ -136,7 +136,7 @@ fn release_of(value: &str) -> Option<&'static ReleaseInfo> {
 
 /// (fill, ink) of a finding's severity: errors like mismatches, warnings
 /// like empty versions.
-pub fn severity(severity: Severity) -> (u32, u32) {
+pub(crate) fn severity(severity: Severity) -> (u32, u32) {
     match severity {
         Severity::Error => (MISMATCH.fill, MISMATCH.ink),
         Severity::Warning => (EMPTY.fill, EMPTY.ink),
@@ -145,7 +145,7 @@ pub fn severity(severity: Severity) -> (u32, u32) {
 }
 
 /// `#rrggbb` for CSS.
-pub fn css(rgb: u32) -> String {
+pub(crate) fn css(rgb: u32) -> String {
     format!("#{rgb:06x}")
 }
 

@@ -49,7 +49,7 @@ fn held<'a>(view: &EstateView<'a>, lp: &'a Location, rows: &mut BTreeMap<RowKey,
 
 /// A03: in each group of logon points with the same participating sites,
 /// every value that differs from what more than half of them hold.
-pub fn check_logon_points_agree(view: &EstateView, out: &mut Vec<Finding>) {
+pub(crate) fn check_logon_points_agree(view: &EstateView, out: &mut Vec<Finding>) {
     let mut groups: BTreeMap<Vec<String>, Vec<&Location>> = BTreeMap::new();
     for lp in view.locations(LocationKind::LogonPoint) {
         groups.entry(view.participants(lp)).or_default().push(lp);
@@ -128,7 +128,7 @@ fn majority<'v>(values: impl Iterator<Item = &'v str> + Clone) -> Option<&'v str
 
 /// A04: a logon point base binary whose string FileVersion says another
 /// version than its fixed one.
-pub fn check_string_versions(view: &EstateView, out: &mut Vec<Finding>) {
+pub(crate) fn check_string_versions(view: &EstateView, out: &mut Vec<Finding>) {
     for lp in view.locations(LocationKind::LogonPoint) {
         for stamp in view.stamps(&lp.name) {
             let (Artifact::LogonBinary, Some(string)) = (stamp.artifact, &stamp.string_version) else {

@@ -9,7 +9,7 @@ use crate::model::{Artifact, CheckCode, Finding, LocationKind};
 const LOCK_TOKENS: &[(&str, CheckCode)] = &[("offerinf.box\\", CheckCode::F12), ("clicomp.box\\", CheckCode::F13)];
 
 /// F12 / F13: `Inboxlck.tok` left in a CAP inbox.
-pub fn check_lock_tokens(view: &EstateView, out: &mut Vec<Finding>) {
+pub(crate) fn check_lock_tokens(view: &EstateView, out: &mut Vec<Finding>) {
     for cap in view.locations(LocationKind::Cap) {
         let site = cap.sites.first().cloned().unwrap_or_default();
         for (path, record) in view.files(&cap.name) {
@@ -41,7 +41,7 @@ pub fn check_lock_tokens(view: &EstateView, out: &mut Vec<Finding>) {
 }
 
 /// F14: an `.ins` names an `.ofr` that is missing or empty in the box.
-pub fn check_offer_references(view: &EstateView, out: &mut Vec<Finding>) {
+pub(crate) fn check_offer_references(view: &EstateView, out: &mut Vec<Finding>) {
     for cap in view.locations(LocationKind::Cap) {
         let site = cap.sites.first().cloned().unwrap_or_default();
         for stamp in view

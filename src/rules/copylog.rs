@@ -8,13 +8,11 @@ use crate::model::{Artifact, CheckCode, Finding, LocationKind, Status};
 use crate::sms::version::Version;
 use std::collections::BTreeSet;
 
-/// Top folders of a logon point whose files are shared by all its sites.
-const SHARED_FOLDERS: &[&str] = &["x86.bin\\", "alpha.bin\\", "i386\\", "alpha\\"];
-const COPYLOG: &str = "config\\copylog.tcf";
+use crate::sms::layout::{COPYLOG, LOGON_SHARED_FOLDERS};
 
 /// F04: the CLICORE.EXE line names a site whose base release is not the
 /// release of the file actually on the logon point.
-pub fn check_clicore_source_release(view: &EstateView, out: &mut Vec<Finding>) {
+pub(crate) fn check_clicore_source_release(view: &EstateView, out: &mut Vec<Finding>) {
     for lp in view.locations(LocationKind::LogonPoint) {
         let lines = view.copylog(&lp.name);
         let Some((_, named)) = lines.iter().find(|(p, _)| *p == "x86.bin\\clicore.exe") else {
@@ -38,19 +36,23 @@ pub fn check_clicore_source_release(view: &EstateView, out: &mut Vec<Finding>) {
         if actual_release == named_release {
             continue;
         }
-        let mut f = FindingDraft::new(CheckCode::F04, named, &lp.name, COPYLOG);
-        f.observed = format!("X86.BIN\\CLICORE.EXE={named} (site {named} offers base {named_base})");
-        f.expected = format!("a site at release {actual_release}, the release of the file ({how})");
-        f.message = format!(
+        out.push(
+            FindingDraft {
+                observed: format!("X86.BIN\\CLICORE.EXE={named} (site {named} offers base {named_base})"),
+                expected: format!("a site at release {actual_release}, the release of the file ({how})"),
+                message: format!(
             "Copylog.tcf on {} names site {} as the source of CLICORE.EXE, but the file on the logon point is release {} (known by {}) while site {} is at {}. Clients read site {}'s Cli_inst.cfg for a Clicore of another release.",
             lp.name, named, actual_release, how, named, named_release, named
+        ),
+                ..FindingDraft::new(CheckCode::F04, named, &lp.name, COPYLOG)
+            }
+            .into_finding(),
         );
-        out.push(f.into_finding());
     }
 }
 
 /// F05: a site named on a Copylog line without `Sites\<code>\Cli_inst.cfg`.
-pub fn check_copylog_sites_configured(view: &EstateView, out: &mut Vec<Finding>) {
+pub(crate) fn check_copylog_sites_configured(view: &EstateView, out: &mut Vec<Finding>) {
     for lp in view.locations(LocationKind::LogonPoint) {
         let codes: BTreeSet<&str> = view.copylog(&lp.name).into_iter().map(|(_, c)| c).collect();
         for code in codes {
@@ -63,20 +65,24 @@ pub fn check_copylog_sites_configured(view: &EstateView, out: &mut Vec<Finding>)
             } else {
                 format!("no Sites\\{code} folder")
             };
-            let mut f = FindingDraft::new(CheckCode::F05, code, &lp.name, COPYLOG);
-            f.observed = what.clone();
-            f.expected = format!("Sites\\{code}\\Cli_inst.cfg");
-            f.message = format!(
+            out.push(
+                FindingDraft {
+                    observed: what.clone(),
+                    expected: format!("Sites\\{code}\\Cli_inst.cfg"),
+                    message: format!(
                 "Copylog.tcf on {} names site {} but the logon point has {}; the bootstrap cannot get configuration and CRC data.",
                 lp.name, code, what
+            ),
+                    ..FindingDraft::new(CheckCode::F05, code, &lp.name, COPYLOG)
+                }
+                .into_finding(),
             );
-            out.push(f.into_finding());
         }
     }
 }
 
 /// F06: Copylog names a site that no audited logon point has an LCF for.
-pub fn check_copylog_removed_sites(view: &EstateView, out: &mut Vec<Finding>) {
+pub(crate) fn check_copylog_removed_sites(view: &EstateView, out: &mut Vec<Finding>) {
     let known = view.lcf_sites_anywhere();
     for lp in view.locations(LocationKind::LogonPoint) {
         // Without LCF files here, nothing says which sites take part.
@@ -85,26 +91,30 @@ pub fn check_copylog_removed_sites(view: &EstateView, out: &mut Vec<Finding>) {
         }
         let codes: BTreeSet<&str> = view.copylog(&lp.name).into_iter().map(|(_, c)| c).collect();
         for code in codes.into_iter().filter(|c| !known.iter().any(|k| k == c)) {
-            let mut f = FindingDraft::new(CheckCode::F06, code, &lp.name, COPYLOG);
-            f.observed = format!("lines naming {code}");
-            f.expected = format!("only participating sites ({})", view.lcf_sites(&lp.name).join(", "));
-            f.message = format!(
+            out.push(
+                FindingDraft {
+                    observed: format!("lines naming {code}"),
+                    expected: format!("only participating sites ({})", view.lcf_sites(&lp.name).join(", ")),
+                    message: format!(
                 "Copylog.tcf on {} names site {}, which has no {}_cfg.lcf on any audited logon point: a removed site.",
                 lp.name, code, code
+            ),
+                    ..FindingDraft::new(CheckCode::F06, code, &lp.name, COPYLOG)
+                }
+                .into_finding(),
             );
-            out.push(f.into_finding());
         }
     }
 }
 
 /// F07: Copylog missing, unparsable, SITES-only, or without a line for a
 /// shared file that is on the logon point.
-pub fn check_copylog_covers_shared_files(view: &EstateView, out: &mut Vec<Finding>) {
+pub(crate) fn check_copylog_covers_shared_files(view: &EstateView, out: &mut Vec<Finding>) {
     for lp in view.locations(LocationKind::LogonPoint) {
         let shared: Vec<&str> = view
             .files(&lp.name)
             .map(|(p, _)| p)
-            .filter(|p| SHARED_FOLDERS.iter().any(|f| p.starts_with(f)))
+            .filter(|p| LOGON_SHARED_FOLDERS.iter().any(|f| p.starts_with(f)))
             .collect();
         if shared.is_empty() {
             continue;
@@ -136,18 +146,22 @@ pub fn check_copylog_covers_shared_files(view: &EstateView, out: &mut Vec<Findin
         };
         let Some((observed, expected)) = problem else { continue };
         let site = view.participants(lp).join(" ");
-        let mut f = FindingDraft::new(
-            CheckCode::F07,
-            &site,
-            &lp.name,
-            record.map(|r| r.path.as_str()).unwrap_or("Config\\Copylog.tcf"),
+        out.push(
+            FindingDraft {
+                message: format!(
+                    "Copylog.tcf on {}: {}. Clients log \"Couldn't find line in the FILE SOURCE section\" and retry.",
+                    lp.name, observed
+                ),
+                observed,
+                expected,
+                ..FindingDraft::new(
+                    CheckCode::F07,
+                    &site,
+                    &lp.name,
+                    record.map(|r| r.path.as_str()).unwrap_or("Config\\Copylog.tcf"),
+                )
+            }
+            .into_finding(),
         );
-        f.message = format!(
-            "Copylog.tcf on {}: {}. Clients log \"Couldn't find line in the FILE SOURCE section\" and retry.",
-            lp.name, observed
-        );
-        f.observed = observed;
-        f.expected = expected;
-        out.push(f.into_finding());
     }
 }

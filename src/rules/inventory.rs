@@ -7,7 +7,7 @@ use crate::estate::EstateView;
 use crate::model::{Artifact, CellMark, CheckCode, Finding, LocationKind, RowKey, Status};
 
 /// A01: every location that could not be read, named so it is not silence.
-pub fn check_unreadable_locations(view: &EstateView, out: &mut Vec<Finding>) {
+pub(crate) fn check_unreadable_locations(view: &EstateView, out: &mut Vec<Finding>) {
     for location in view.estate.locations.iter().filter(|l| l.status != Status::Ok) {
         let site = location.sites.join(" ");
         out.push(
@@ -31,7 +31,7 @@ pub fn check_unreadable_locations(view: &EstateView, out: &mut Vec<Finding>) {
 }
 
 /// A02: a site whose base release differs from the one the inventory expects.
-pub fn check_expected_release(view: &EstateView, inventory: &Inventory, out: &mut Vec<Finding>) {
+pub(crate) fn check_expected_release(view: &EstateView, inventory: &Inventory, out: &mut Vec<Finding>) {
     let mut sites: Vec<String> = inventory.sites.iter().map(|s| s.code.to_ascii_uppercase()).collect();
     sites.sort();
     sites.dedup();

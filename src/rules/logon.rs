@@ -9,7 +9,7 @@ use crate::sms::version::Version;
 
 /// F01: for each logon point shared by two or more sites, every CAP of a
 /// sharing site whose base release is older than the logon point's base.
-pub fn check_logon_base_newer_than_cap(view: &EstateView, out: &mut Vec<Finding>) {
+pub(crate) fn check_logon_base_newer_than_cap(view: &EstateView, out: &mut Vec<Finding>) {
     for lp in view.locations(LocationKind::LogonPoint) {
         let sites = view.participants(lp);
         if sites.len() < 2 {
@@ -84,7 +84,7 @@ fn newer_base_reachable(view: &EstateView, site: &str, cap_base: Option<&Version
 
 /// F02: a component CFG whose version is empty, or differs from the
 /// compver.ini of the same component in the same box.
-pub fn check_cfg_versions(view: &EstateView, out: &mut Vec<Finding>) {
+pub(crate) fn check_cfg_versions(view: &EstateView, out: &mut Vec<Finding>) {
     for cap in view.locations(LocationKind::Cap) {
         let site = cap.sites.first().cloned().unwrap_or_default();
         let cap_base = view.offer(&cap.name, "base");
@@ -143,7 +143,7 @@ pub fn check_cfg_versions(view: &EstateView, out: &mut Vec<Finding>) {
 
 /// F03 (Q264630): an SP2-or-later base on a logon point, newer in release
 /// than a using site's CAP base.
-pub fn check_cap_release_below_logon_clicore(view: &EstateView, out: &mut Vec<Finding>) {
+pub(crate) fn check_cap_release_below_logon_clicore(view: &EstateView, out: &mut Vec<Finding>) {
     for lp in view.locations(LocationKind::LogonPoint) {
         let Some(base) = view.logon_base(lp) else { continue };
         let Some(base_release) = base.version.release().filter(|r| r.is_sp2_or_later()) else {
@@ -185,7 +185,7 @@ pub fn check_cap_release_below_logon_clicore(view: &EstateView, out: &mut Vec<Fi
 
 /// F08 (Q262677): sites sharing a logon point at different releases, the
 /// newest SP2 or later.
-pub fn check_sharing_sites_same_release(view: &EstateView, out: &mut Vec<Finding>) {
+pub(crate) fn check_sharing_sites_same_release(view: &EstateView, out: &mut Vec<Finding>) {
     for lp in view.locations(LocationKind::LogonPoint) {
         let sites = view.participants(lp);
         let bases: Vec<(&String, Version)> = sites

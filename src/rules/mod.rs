@@ -17,7 +17,7 @@ use crate::model::{CellMark, CheckCode, Finding, Severity};
 
 /// Evaluates every check over the estate, and the checks of the audit
 /// itself (unreadable locations, the inventory's expected releases).
-pub fn evaluate(view: &EstateView, inventory: Option<&Inventory>) -> Vec<Finding> {
+pub(crate) fn evaluate(view: &EstateView, inventory: Option<&Inventory>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for check in CHECK_FUNCTIONS {
         check(view, &mut findings);
@@ -72,7 +72,7 @@ pub(crate) struct FindingDraft<'a> {
 
 impl<'a> FindingDraft<'a> {
     /// A draft with the catalogue's severity and no values or marks yet.
-    pub fn new(code: CheckCode, site: &'a str, location: &'a str, path: &'a str) -> FindingDraft<'a> {
+    pub(crate) fn new(code: CheckCode, site: &'a str, location: &'a str, path: &'a str) -> FindingDraft<'a> {
         FindingDraft {
             code,
             severity: None,
@@ -86,7 +86,7 @@ impl<'a> FindingDraft<'a> {
         }
     }
 
-    pub fn into_finding(self) -> Finding {
+    pub(crate) fn into_finding(self) -> Finding {
         let check = self.code.check();
         Finding {
             severity: self.severity.unwrap_or(check.severity),

@@ -5,6 +5,7 @@
 use super::FindingDraft;
 use crate::estate::EstateView;
 use crate::model::{Artifact, CellMark, CheckCode, FileRecord, Finding, Location, LocationKind, RowKey};
+use crate::sms::layout::{CAP_BOXES, CLIDATA_SRC, LOGON_COPIES};
 use crate::sms::version::Version;
 use std::cmp::Ordering;
 
@@ -51,21 +52,6 @@ const REPLICAS: &[Replica] = &[
     },
 ];
 
-/// CAP box and the site server inbox it is copied from.
-const BOXES: &[(&str, &str)] = &[
-    ("clicomp.box\\", "inboxes\\clicomp.src\\"),
-    ("clidata.box\\", "inboxes\\clidata.src\\"),
-];
-
-/// Logon point base files and the clicomp.src file they are copied from.
-const LOGON_COPIES: &[(&str, &str)] = &[
-    ("x86.bin\\clicore.exe", "inboxes\\clicomp.src\\base\\i386\\clicore.exe"),
-    (
-        "alpha.bin\\clicore.exe",
-        "inboxes\\clicomp.src\\base\\alpha\\clicore.exe",
-    ),
-];
-
 fn describe(record: &FileRecord) -> String {
     format!(
         "{} bytes, {}, sha256 {}",
@@ -85,11 +71,11 @@ fn site_of(location: &Location) -> String {
 
 /// F13, F17, F19, F20: a CAP copy that differs from (or, where it matters,
 /// is missing next to) the site server's.
-pub fn check_cap_copies(view: &EstateView, out: &mut Vec<Finding>) {
+pub(crate) fn check_cap_copies(view: &EstateView, out: &mut Vec<Finding>) {
     for cap in view.locations(LocationKind::Cap) {
         let site = site_of(cap);
         for server in view.site_locations(&site, LocationKind::SiteServer) {
-            for (cap_box, src_box) in BOXES {
+            for (cap_box, src_box) in CAP_BOXES {
                 for (path, src) in view.files(&server.name) {
                     let Some(rest) = path.strip_prefix(src_box) else {
                         continue;
@@ -135,10 +121,12 @@ pub fn check_cap_copies(view: &EstateView, out: &mut Vec<Finding>) {
 /// F16: clidata.src lacks Caplist.ini while a CAP of the site has one (the
 /// CAP copy shows the file belongs there; a sparse copy of a share that has
 /// neither is not evidence of the failure).
-pub fn check_caplist_in_clidata(view: &EstateView, out: &mut Vec<Finding>) {
+pub(crate) fn check_caplist_in_clidata(view: &EstateView, out: &mut Vec<Finding>) {
     for server in view.locations(LocationKind::SiteServer) {
-        if !view.has_folder(&server.name, "inboxes\\clidata.src")
-            || view.file(&server.name, "inboxes\\clidata.src\\caplist.ini").is_some()
+        if !view.has_folder(&server.name, CLIDATA_SRC)
+            || view
+                .file(&server.name, &format!("{CLIDATA_SRC}\\caplist.ini"))
+                .is_some()
         {
             continue;
         }
@@ -173,7 +161,7 @@ pub fn check_caplist_in_clidata(view: &EstateView, out: &mut Vec<Finding>) {
 
 /// F19 (logon point half) and F20 / F21 (logon point Clicore): logon point
 /// copies against the site server they come from.
-pub fn check_logon_copies(view: &EstateView, out: &mut Vec<Finding>) {
+pub(crate) fn check_logon_copies(view: &EstateView, out: &mut Vec<Finding>) {
     for lp in view.locations(LocationKind::LogonPoint) {
         // Sites\<code>\Cli_inst.cfg is CIDM's clidata.src file (Q246331).
         for site in &view.participants(lp) {
@@ -182,7 +170,7 @@ pub fn check_logon_copies(view: &EstateView, out: &mut Vec<Finding>) {
                 continue;
             };
             for server in view.site_locations(site, LocationKind::SiteServer) {
-                let Some(src) = view.file(&server.name, "inboxes\\clidata.src\\cli_inst.cfg") else {
+                let Some(src) = view.file(&server.name, &format!("{CLIDATA_SRC}\\cli_inst.cfg")) else {
                     continue;
                 };
                 if same(copy, src) {
@@ -285,7 +273,7 @@ pub fn check_logon_copies(view: &EstateView, out: &mut Vec<Finding>) {
 /// F23 / F24: each CAP's compver.ini against what the site's CAPs must
 /// offer ([`EstateView::expected_offer`]): the site server's, or without one
 /// audited, the newest of the site's CAPs.
-pub fn check_compver_replication(view: &EstateView, out: &mut Vec<Finding>) {
+pub(crate) fn check_compver_replication(view: &EstateView, out: &mut Vec<Finding>) {
     for cap in view.locations(LocationKind::Cap) {
         let site = site_of(cap);
         for stamp in view

@@ -4,36 +4,15 @@
 use super::FindingDraft;
 use crate::estate::EstateView;
 use crate::model::{Artifact, CheckCode, Finding, LocationKind};
-use crate::sms::layout::RESERVED_SITE_CODES;
+use crate::sms::layout::{LOGON_SITE_FILES, RESERVED_SITE_CODES};
 use std::collections::BTreeSet;
 
-/// Files a participating site needs in `Sites\<code>` (reference 3.2).
-const SITE_FILES: &[&str] = &["netconf.ncf", "cli_inst.cfg"];
-
-fn finding(
-    code: CheckCode,
-    site: &str,
-    location: &str,
-    path: &str,
-    observed: String,
-    expected: String,
-    message: String,
-) -> Finding {
-    FindingDraft {
-        observed,
-        expected,
-        message,
-        ..FindingDraft::new(code, site, location, path)
-    }
-    .into_finding()
-}
-
 /// F09: a site with an LCF whose Sites folder is missing or incomplete.
-pub fn check_participants_have_site_folder(view: &EstateView, out: &mut Vec<Finding>) {
+pub(crate) fn check_participants_have_site_folder(view: &EstateView, out: &mut Vec<Finding>) {
     for lp in view.locations(LocationKind::LogonPoint) {
         for code in view.lcf_sites(&lp.name) {
             let folder = format!("Sites\\{code}");
-            let missing: Vec<&str> = SITE_FILES
+            let missing: Vec<&str> = LOGON_SITE_FILES
                 .iter()
                 .copied()
                 .filter(|f| view.file(&lp.name, &format!("{folder}\\{f}")).is_none())
@@ -46,24 +25,24 @@ pub fn check_participants_have_site_folder(view: &EstateView, out: &mut Vec<Find
             } else {
                 format!("no {folder} (or empty)")
             };
-            out.push(finding(
-                CheckCode::F09,
-                &code,
-                &lp.name,
-                &folder,
-                observed.clone(),
-                format!("{folder}\\NETCONF.NCF and Cli_inst.cfg"),
-                format!(
+            out.push(
+                FindingDraft {
+                    observed: observed.clone(),
+                    expected: format!("{folder}\\NETCONF.NCF and Cli_inst.cfg"),
+                    message: format!(
                     "Site {code} takes part in {} ({code}_cfg.lcf) but {observed}; its clients cannot read Netconf.ncf and deinstall.",
                     lp.name
                 ),
-            ));
+                    ..FindingDraft::new(CheckCode::F09, &code, &lp.name, &folder)
+                }
+                .into_finding(),
+            );
         }
     }
 }
 
 /// F10: a Sites folder for a site no audited logon point has an LCF for.
-pub fn check_orphan_site_folders(view: &EstateView, out: &mut Vec<Finding>) {
+pub(crate) fn check_orphan_site_folders(view: &EstateView, out: &mut Vec<Finding>) {
     let known = view.lcf_sites_anywhere();
     for lp in view.locations(LocationKind::LogonPoint) {
         let here = view.lcf_sites(&lp.name);
@@ -71,24 +50,24 @@ pub fn check_orphan_site_folders(view: &EstateView, out: &mut Vec<Finding>) {
             continue;
         }
         for code in lp.sites.iter().filter(|s| !known.contains(s)) {
-            out.push(finding(
-                CheckCode::F10,
-                code,
-                &lp.name,
-                &format!("Sites\\{code}"),
-                format!("Sites\\{code} without {code}_cfg.lcf"),
-                format!("Sites folders only for participating sites ({})", here.join(", ")),
-                format!(
+            out.push(
+                FindingDraft {
+                    observed: format!("Sites\\{code} without {code}_cfg.lcf"),
+                    expected: format!("Sites folders only for participating sites ({})", here.join(", ")),
+                    message: format!(
                     "{} keeps Sites\\{code} although no audited logon point has {code}_cfg.lcf: the site left (or was removed); clients may still try to install to it.",
                     lp.name
                 ),
-            ));
+                    ..FindingDraft::new(CheckCode::F10, code, &lp.name, &format!("Sites\\{code}"))
+                }
+                .into_finding(),
+            );
         }
     }
 }
 
 /// F11: Senior.lst must start with the upper-case code of a participant.
-pub fn check_senior_list(view: &EstateView, out: &mut Vec<Finding>) {
+pub(crate) fn check_senior_list(view: &EstateView, out: &mut Vec<Finding>) {
     for lp in view.locations(LocationKind::LogonPoint) {
         let Some(stamp) = view.stamp(&lp.name, "", Artifact::SeniorSite, "") else {
             continue;
@@ -103,35 +82,37 @@ pub fn check_senior_list(view: &EstateView, out: &mut Vec<Finding>) {
         } else {
             "is not a site that takes part in the logon point"
         };
-        out.push(finding(
-            CheckCode::F11,
-            code,
-            &lp.name,
-            &stamp.path,
-            code.to_string(),
-            format!("one of {}", participants.join(", ")),
-            format!("Senior.lst on {} names {code:?}, which {why}.", lp.name),
-        ));
+        out.push(
+            FindingDraft {
+                observed: code.to_string(),
+                expected: format!("one of {}", participants.join(", ")),
+                message: format!("Senior.lst on {} names {code:?}, which {why}.", lp.name),
+                ..FindingDraft::new(CheckCode::F11, code, &lp.name, &stamp.path)
+            }
+            .into_finding(),
+        );
     }
 }
 
 /// F27: a site code that is a reserved device name.
-pub fn check_reserved_site_codes(view: &EstateView, out: &mut Vec<Finding>) {
+pub(crate) fn check_reserved_site_codes(view: &EstateView, out: &mut Vec<Finding>) {
     for location in &view.estate.locations {
         let mut codes: BTreeSet<String> = location.sites.iter().cloned().collect();
         if location.kind == LocationKind::LogonPoint {
             codes.extend(view.lcf_sites(&location.name));
         }
         for code in codes.iter().filter(|c| RESERVED_SITE_CODES.contains(&c.as_str())) {
-            out.push(finding(
-                CheckCode::F27,
-                code,
-                &location.name,
-                "",
-                code.clone(),
-                "a site code other than CON, PRN, AUX, NUL".into(),
-                format!("Site code {code} is a reserved device name: LSM cannot create Sites\\{code} on logon points."),
-            ));
+            out.push(
+                FindingDraft {
+                    observed: code.clone(),
+                    expected: "a site code other than CON, PRN, AUX, NUL".into(),
+                    message: format!(
+                        "Site code {code} is a reserved device name: LSM cannot create Sites\\{code} on logon points."
+                    ),
+                    ..FindingDraft::new(CheckCode::F27, code, &location.name, "")
+                }
+                .into_finding(),
+            );
         }
     }
 }

@@ -19,7 +19,7 @@ fn mark(stamp: &crate::model::Stamp, expected: &str) -> Vec<CellMark> {
 }
 
 /// F22 and F26 over every version stamp.
-pub fn check_version_stamps(view: &EstateView, out: &mut Vec<Finding>) {
+pub(crate) fn check_version_stamps(view: &EstateView, out: &mut Vec<Finding>) {
     for stamp in &view.estate.stamps {
         if !VERSION_ARTIFACTS.contains(&stamp.artifact) {
             continue;
@@ -81,7 +81,7 @@ pub fn check_version_stamps(view: &EstateView, out: &mut Vec<Finding>) {
 }
 
 /// F25: a hotfix-named compver variant beside compver.ini.
-pub fn check_compver_variants(view: &EstateView, out: &mut Vec<Finding>) {
+pub(crate) fn check_compver_variants(view: &EstateView, out: &mut Vec<Finding>) {
     for stamp in view
         .estate
         .stamps

@@ -14,7 +14,7 @@ macro_rules! check_codes {
         }
 
         impl CheckCode {
-            pub const ALL: &'static [CheckCode] = &[$(CheckCode::$code),*];
+            pub(crate) const ALL: &'static [CheckCode] = &[$(CheckCode::$code),*];
 
             pub fn as_str(self) -> &'static str {
                 match self {
@@ -32,12 +32,12 @@ check_codes!(
 
 impl CheckCode {
     /// The catalogue entry of this code.
-    pub fn check(self) -> &'static Check {
+    pub(crate) fn check(self) -> &'static Check {
         &CHECKS[self as usize]
     }
 
     /// A code from its text, ignoring case (`f01`).
-    pub fn parse(text: &str) -> Option<CheckCode> {
+    pub(crate) fn parse(text: &str) -> Option<CheckCode> {
         CheckCode::ALL
             .iter()
             .copied()
@@ -80,9 +80,9 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL: [Severity; 3] = [Severity::Error, Severity::Warning, Severity::Info];
+    pub(crate) const ALL: [Severity; 3] = [Severity::Error, Severity::Warning, Severity::Info];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
             Severity::Warning => "warning",
@@ -111,7 +111,7 @@ pub struct Check {
 
 impl Check {
     /// The KB articles as reports show them: `Q264630, Q249077`, or `-`.
-    pub fn kb_text(&self) -> String {
+    pub(crate) fn kb_text(&self) -> String {
         if self.kb.is_empty() {
             "-".to_string()
         } else {
@@ -500,7 +500,7 @@ const _: () = {
 
 /// Looks checks up by code (`F01`) or KB article, written `Q236596`,
 /// `KB236596` or `236596`.
-pub fn find_checks(key: &str) -> Vec<&'static Check> {
+pub(crate) fn find_checks(key: &str) -> Vec<&'static Check> {
     let key = key.trim();
     if let Some(code) = CheckCode::parse(key) {
         return vec![code.check()];

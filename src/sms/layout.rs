@@ -19,7 +19,7 @@ pub enum LocationKind {
 }
 
 impl LocationKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             LocationKind::SiteServer => "site server",
             LocationKind::Cap => "CAP",
@@ -49,7 +49,7 @@ pub enum FileKind {
 }
 
 impl FileKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             FileKind::Compver => "compver",
             FileKind::ComponentCfg => "component_cfg",
@@ -74,7 +74,7 @@ const LOGON_SHARE: &str = "SMSLOGON";
 
 /// Classifies a share folder by its name and, through `has`, the folders
 /// or files below it (a path of names, matched without regard to case).
-pub fn classify_share(name: &str, has: impl Fn(&[&str]) -> bool) -> Option<LocationKind> {
+pub(crate) fn classify_share(name: &str, has: impl Fn(&[&str]) -> bool) -> Option<LocationKind> {
     let upper = name.to_ascii_uppercase();
     if upper.starts_with(CAP_PREFIX) || has(&["clicomp.box"]) {
         return Some(LocationKind::Cap);
@@ -91,16 +91,16 @@ pub fn classify_share(name: &str, has: impl Fn(&[&str]) -> bool) -> Option<Locat
 }
 
 /// A site code is three letters or digits (reference 1, Q235726).
-pub fn is_site_code(code: &str) -> bool {
+pub(crate) fn is_site_code(code: &str) -> bool {
     code.len() == 3 && code.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// Site codes LSM cannot create a folder for (Q182420): finding F27.
-pub const RESERVED_SITE_CODES: &[&str] = &["CON", "PRN", "AUX", "NUL"];
+pub(crate) const RESERVED_SITE_CODES: &[&str] = &["CON", "PRN", "AUX", "NUL"];
 
 /// The site a CAP or site server share serves, from its name: `CAP_ms1`
 /// gives `MS1`, `SMS_ABC$` gives `ABC`.
-pub fn site_from_share(kind: LocationKind, share: &str) -> Option<String> {
+pub(crate) fn site_from_share(kind: LocationKind, share: &str) -> Option<String> {
     let prefix = match kind {
         LocationKind::Cap => CAP_PREFIX,
         LocationKind::SiteServer => SITE_SERVER_PREFIX,
@@ -112,7 +112,7 @@ pub fn site_from_share(kind: LocationKind, share: &str) -> Option<String> {
 }
 
 /// The site of a `<code>_cfg.lcf` file name (any case), upper case.
-pub fn lcf_site(file_name: &str) -> Option<String> {
+pub(crate) fn lcf_site(file_name: &str) -> Option<String> {
     let upper = file_name.to_ascii_uppercase();
     let code = upper.strip_suffix("_CFG.LCF")?;
     is_site_code(code).then(|| code.to_string())
@@ -120,25 +120,25 @@ pub fn lcf_site(file_name: &str) -> Option<String> {
 
 /// Where a logon point's participating sites are named: one folder per
 /// site, and one LCF file per site in `Sitescfg` (reference 3.2, 4.7).
-pub const LOGON_SITES_FOLDER: &str = "Sites";
-pub const LOGON_CONFIG_FOLDER: &str = "Sitescfg";
+pub(crate) const LOGON_SITES_FOLDER: &str = "Sites";
+pub(crate) const LOGON_CONFIG_FOLDER: &str = "Sitescfg";
 
 /// `Config\Copylog.tcf` on a logon point.
-pub const COPYLOG: &str = "config\\copylog.tcf";
+pub(crate) const COPYLOG: &str = "config\\copylog.tcf";
 /// The Clicore clients get from a logon point.
-pub const LOGON_CLICORE: &str = "x86.bin\\clicore.exe";
+pub(crate) const LOGON_CLICORE: &str = "x86.bin\\clicore.exe";
 /// The base Clicore a site server offers, and its CAP copy.
-pub const SITE_SERVER_CLICORE: &str = "inboxes\\clicomp.src\\base\\i386\\clicore.exe";
-pub const CAP_CLICORE: &str = "clicomp.box\\base\\i386\\clicore.exe";
+pub(crate) const SITE_SERVER_CLICORE: &str = "inboxes\\clicomp.src\\base\\i386\\clicore.exe";
+pub(crate) const CAP_CLICORE: &str = "clicomp.box\\base\\i386\\clicore.exe";
 /// A site server's client data inbox.
-pub const CLIDATA_SRC: &str = "inboxes\\clidata.src";
+pub(crate) const CLIDATA_SRC: &str = "inboxes\\clidata.src";
 /// CAP boxes and the site server inboxes Inbox Manager copies them from.
-pub const CAP_BOXES: &[(&str, &str)] = &[
+pub(crate) const CAP_BOXES: &[(&str, &str)] = &[
     ("clicomp.box\\", "inboxes\\clicomp.src\\"),
     ("clidata.box\\", "inboxes\\clidata.src\\"),
 ];
 /// Logon point base files and the clicomp.src file LSM copies them from.
-pub const LOGON_COPIES: &[(&str, &str)] = &[
+pub(crate) const LOGON_COPIES: &[(&str, &str)] = &[
     (LOGON_CLICORE, SITE_SERVER_CLICORE),
     (
         "alpha.bin\\clicore.exe",
@@ -146,9 +146,9 @@ pub const LOGON_COPIES: &[(&str, &str)] = &[
     ),
 ];
 /// Top folders of a logon point whose files all its sites share.
-pub const LOGON_SHARED_FOLDERS: &[&str] = &["x86.bin\\", "alpha.bin\\", "i386\\", "alpha\\"];
+pub(crate) const LOGON_SHARED_FOLDERS: &[&str] = &["x86.bin\\", "alpha.bin\\", "i386\\", "alpha\\"];
 /// Files a participating site needs in `Sites\<code>` (reference 3.2).
-pub const LOGON_SITE_FILES: &[&str] = &["netconf.ncf", "cli_inst.cfg"];
+pub(crate) const LOGON_SITE_FILES: &[&str] = &["netconf.ncf", "cli_inst.cfg"];
 
 /// The logon point files that carry the base components (reference 3.2).
 const LOGON_BASE_BINARIES: &[&str] = &["clicore.exe", "boot32wn.exe", "smsboot1.exe"];
@@ -156,7 +156,7 @@ const LOGON_PLATFORMS: &[&str] = &["x86.bin", "alpha.bin"];
 
 /// `compver.ini` and the hotfix variants shipped beside it (reference 4.2):
 /// `Compver<NNNN>.ini`, `Compver2.ini`, `Compver<comp>.ini`, `Comp<NNNN>.ini`.
-pub fn is_compver_name(lower: &str) -> bool {
+pub(crate) fn is_compver_name(lower: &str) -> bool {
     let Some(stem) = lower.strip_suffix(".ini") else {
         return false;
     };
@@ -172,7 +172,7 @@ pub fn is_compver_name(lower: &str) -> bool {
 /// What a file is for, from its place in a share. Borrowed names are lower
 /// case, from the path given to [`role`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role<'a> {
+pub(crate) enum Role<'a> {
     /// `clicomp.box|src\<component>\compver.ini`, or a hotfix variant
     /// named `file` beside it.
     Compver {
@@ -203,7 +203,7 @@ pub enum Role<'a> {
 }
 
 impl Role<'_> {
-    pub fn file_kind(self) -> FileKind {
+    pub(crate) fn file_kind(self) -> FileKind {
         match self {
             Role::Compver { .. } | Role::LogonSiteCompver { .. } => FileKind::Compver,
             Role::ComponentCfg { .. } => FileKind::ComponentCfg,
@@ -220,7 +220,7 @@ impl Role<'_> {
 
 /// The role of a file at `lower` (share-relative, lower case, backslashes)
 /// on a share of `kind`.
-pub fn role(kind: LocationKind, lower: &str) -> Role<'_> {
+pub(crate) fn role(kind: LocationKind, lower: &str) -> Role<'_> {
     let parts: Vec<&str> = lower.split('\\').collect();
     let file = parts.last().copied().unwrap_or("");
     match (kind, parts.as_slice()) {
@@ -253,7 +253,7 @@ pub fn role(kind: LocationKind, lower: &str) -> Role<'_> {
 }
 
 /// The kind of a file from its path inside a share (any case).
-pub fn file_kind(kind: LocationKind, relative: &str) -> FileKind {
+pub(crate) fn file_kind(kind: LocationKind, relative: &str) -> FileKind {
     role(kind, &relative.to_ascii_lowercase()).file_kind()
 }
 

@@ -4,6 +4,6 @@
 //! of the rest of the crate.
 
 pub mod checks;
-pub mod layout;
-pub mod release;
+pub(crate) mod layout;
+pub(crate) mod release;
 pub mod version;

@@ -6,7 +6,7 @@ use serde::Serialize;
 use std::fmt;
 
 /// The build every release from SP2 on shares (reference 5.3).
-pub const SP2_BUILD: u32 = 1493;
+pub(crate) const SP2_BUILD: u32 = 1493;
 
 /// One service-pack level of SMS 2.0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +22,7 @@ pub struct ReleaseInfo {
 }
 
 impl ReleaseInfo {
-    pub fn release(&self) -> Release {
+    pub(crate) fn release(&self) -> Release {
         Release {
             build: self.build,
             sp: self.sp,
@@ -31,7 +31,7 @@ impl ReleaseInfo {
 
     /// In words: `SMS 2.0 RTM (build 1239)`, `Service Pack 2 (build 1493,
     /// x.2xxx)`: the revision digit is named where the build is shared.
-    pub fn description(&self) -> String {
+    pub(crate) fn description(&self) -> String {
         let shared_build = RELEASES.iter().filter(|r| r.build == self.build).count() > 1;
         let name = if self.sp == 0 {
             "SMS 2.0 RTM".to_string()
@@ -48,7 +48,7 @@ impl ReleaseInfo {
 }
 
 /// Reference 5.1 and 5.2. SP5 is not in the archive: inferred [?].
-pub const RELEASES: &[ReleaseInfo] = &[
+pub(crate) const RELEASES: &[ReleaseInfo] = &[
     ReleaseInfo {
         label: "RTM",
         build: 1239,
@@ -95,7 +95,7 @@ pub const RELEASES: &[ReleaseInfo] = &[
 
 /// A withdrawn pre-release build (reference 5.5, Q289000): finding F26.
 #[derive(Debug, Clone, Copy)]
-pub struct Withdrawn {
+pub(crate) struct Withdrawn {
     pub fields: [u32; 4],
     pub name: &'static str,
     /// The release it was a candidate for.
@@ -104,7 +104,7 @@ pub struct Withdrawn {
     pub replaced_by: &'static str,
 }
 
-pub const WITHDRAWN_VERSIONS: &[Withdrawn] = &[Withdrawn {
+pub(crate) const WITHDRAWN_VERSIONS: &[Withdrawn] = &[Withdrawn {
     fields: [2, 0, SP2_BUILD, 3009],
     name: "SP3 RC9",
     release: "SP3",
@@ -121,31 +121,26 @@ pub struct Release {
 
 impl Release {
     /// The known release with this build and service-pack digit.
-    pub fn info(self) -> Option<&'static ReleaseInfo> {
+    pub(crate) fn info(self) -> Option<&'static ReleaseInfo> {
         RELEASES.iter().find(|r| r.build == self.build && r.sp == self.sp)
     }
 
     /// SP2 and later share one build and behave alike towards older
     /// clients (Q262677, Q264630).
-    pub fn is_sp2_or_later(self) -> bool {
+    pub(crate) fn is_sp2_or_later(self) -> bool {
         self.build >= SP2_BUILD
     }
 
     /// Reference 5.4 rule 3: whether the build goes with the SP digit.
     /// Unknown builds are given the benefit of the doubt.
-    pub fn build_agrees_with_sp(self) -> bool {
+    pub(crate) fn build_agrees_with_sp(self) -> bool {
         !RELEASES.iter().any(|r| r.build == self.build) || self.info().is_some()
     }
 }
 
 /// Finds a release by its label (`RTM`, `SP1`, `sp2` ...).
-pub fn release_by_label(label: &str) -> Option<&'static ReleaseInfo> {
+pub(crate) fn release_by_label(label: &str) -> Option<&'static ReleaseInfo> {
     RELEASES.iter().find(|r| r.label.eq_ignore_ascii_case(label.trim()))
-}
-
-/// The labels, for messages: `RTM, SP1, SP2, SP3, SP4, SP5`.
-pub fn labels() -> String {
-    RELEASES.iter().map(|r| r.label).collect::<Vec<_>>().join(", ")
 }
 
 impl fmt::Display for Release {

@@ -158,7 +158,7 @@ impl Version {
     }
 
     /// The withdrawn pre-release this version is, if it is one (F26).
-    pub fn withdrawn(&self) -> Option<&'static super::release::Withdrawn> {
+    pub(crate) fn withdrawn(&self) -> Option<&'static super::release::Withdrawn> {
         WITHDRAWN_VERSIONS.iter().find(|w| self.fields == w.fields)
     }
 
