@@ -1,6 +1,7 @@
 //! The items x locations matrix: one row per component artifact, one column
-//! per location, each cell the version found there and whether it agrees
-//! with what it must match.
+//! per location, each cell the version found there. It judges nothing
+//! itself: a cell is red when a finding marks it, with the value that is
+//! right.
 
 use crate::estate::EstateView;
 use crate::model::{Artifact, Finding, Location, LocationKind, RowKey, Status};
@@ -48,12 +49,28 @@ pub struct Column {
     pub header: String,
 }
 
+/// The columns before the locations' in matrix.csv and the Matrix sheet.
+pub(crate) const KEY_COLUMNS: [&str; 5] = ["item", "component", "artifact", "detail", "mismatch"];
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
     pub key: RowKey,
     pub item: String,
     pub mismatch: bool,
     pub cells: Vec<Cell>,
+}
+
+impl Row {
+    /// The row's values in [`KEY_COLUMNS`] order.
+    pub(crate) fn key_cells(&self) -> [&str; 5] {
+        [
+            &self.item,
+            &self.key.component,
+            self.key.artifact.as_str(),
+            &self.key.detail,
+            if self.mismatch { "yes" } else { "no" },
+        ]
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

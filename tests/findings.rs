@@ -401,3 +401,38 @@ fn every_implemented_check_has_a_test_here() {
         assert!(source.contains(&name), "no test for {}", check.code);
     }
 }
+
+/// The README's check table says what the catalogue says, row for row:
+/// `| Code | KB | Severity | Condition checked | Implemented | [I] |`.
+#[test]
+fn readme_check_table_matches_the_catalogue() {
+    let readme = include_str!("../README.md");
+    let rows: Vec<&str> = readme
+        .lines()
+        .filter(|l| l.starts_with("| F") || l.starts_with("| A"))
+        .filter(|l| l.split('|').nth(1).is_some_and(|c| c.trim().len() == 3))
+        .collect();
+    let expected: Vec<String> = CHECKS
+        .iter()
+        .map(|c| {
+            let implemented = if c.implemented() {
+                "yes".to_string()
+            } else {
+                format!("no: {}", c.needs)
+            };
+            let inferred = if c.inferred { "[I]" } else { "" };
+            format!(
+                "| {} | {} | {} | {} | {} | {} |",
+                c.code,
+                c.kb_text(),
+                c.severity.as_str(),
+                c.condition,
+                implemented,
+                inferred
+            )
+        })
+        .collect();
+    let rows: Vec<String> = rows.iter().map(|r| r.replace("|  |", "| |")).collect();
+    let expected: Vec<String> = expected.iter().map(|r| r.replace("|  |", "| |")).collect();
+    assert_eq!(rows, expected, "README check table and src/sms/checks.rs disagree");
+}

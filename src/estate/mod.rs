@@ -60,7 +60,13 @@ fn stamps_for(
     };
     let version = record.version.clone().unwrap_or_default();
     match (layout::role(location_kind, &lower), detail) {
-        (Role::Compver { component, file: "compver.ini" }, _) => {
+        (
+            Role::Compver {
+                component,
+                file: "compver.ini",
+            },
+            _,
+        ) => {
             out.push(stamp(component, Artifact::Compver, "", site, version));
         }
         (Role::Compver { component, file }, _) => {

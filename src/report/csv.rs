@@ -2,6 +2,7 @@
 
 use super::CsvFlavor;
 use crate::audit::Audit;
+use crate::matrix::KEY_COLUMNS;
 use crate::model::Finding;
 use anyhow::Result;
 
@@ -72,25 +73,14 @@ impl<W: std::io::Write> Table<W> {
 
 pub fn matrix(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
     let mut table = Table::new(flavor);
-    let mut header = vec![
-        "item".to_string(),
-        "component".into(),
-        "artifact".into(),
-        "detail".into(),
-        "mismatch".into(),
-    ];
-    header.extend(audit.matrix.columns.iter().map(|c| c.header.clone()));
-    table.row(&header)?;
+    let headers = audit.matrix.columns.iter().map(|c| c.header.as_str());
+    table.row(KEY_COLUMNS.into_iter().chain(headers))?;
     for row in &audit.matrix.rows {
-        let mut cells = vec![
-            row.item.clone(),
-            row.key.component.clone(),
-            row.key.artifact.as_str().to_string(),
-            row.key.detail.clone(),
-            if row.mismatch { "yes" } else { "no" }.to_string(),
-        ];
-        cells.extend(row.cells.iter().map(|c| c.text.clone()));
-        table.row(&cells)?;
+        table.row(
+            row.key_cells()
+                .into_iter()
+                .chain(row.cells.iter().map(|c| c.text.as_str())),
+        )?;
     }
     table.finish()
 }

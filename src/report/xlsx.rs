@@ -4,6 +4,7 @@
 
 use super::palette::{self, Swatch};
 use crate::audit::Audit;
+use crate::matrix::KEY_COLUMNS;
 use crate::model::{Finding, Severity};
 use anyhow::Result;
 use rust_xlsxwriter::{Color, DocProperties, ExcelDateTime, Format, FormatBorder, Workbook, Worksheet, XlsxError};
@@ -220,7 +221,7 @@ fn summary_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(
 fn matrix_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(), XlsxError> {
     let mut sheet = Sheet::new(ws, "Matrix")?;
     let matrix = &audit.matrix;
-    let mut headers = vec!["item", "component", "artifact", "detail", "mismatch"];
+    let mut headers = KEY_COLUMNS.to_vec();
     headers.extend(matrix.columns.iter().map(|c| c.header.as_str()));
     let rows = room(matrix.rows.len());
     sheet.table_header(0, &headers, rows, styles)?;
@@ -231,13 +232,22 @@ fn matrix_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<()
         } else {
             &styles.text
         };
-        sheet.text(at, 0, &row.item, mark)?;
-        sheet.text(at, 1, &row.key.component, &styles.text)?;
-        sheet.text(at, 2, row.key.artifact.as_str(), &styles.text)?;
-        sheet.text(at, 3, &row.key.detail, &styles.text)?;
-        sheet.text(at, 4, if row.mismatch { "yes" } else { "no" }, mark)?;
+        // The item and the mismatch flag carry the row's colour.
+        for (c, value) in row.key_cells().into_iter().enumerate() {
+            let format = if c == 0 || c == KEY_COLUMNS.len() - 1 {
+                mark
+            } else {
+                &styles.text
+            };
+            sheet.text(at, c, value, format)?;
+        }
         for (c, cell) in row.cells.iter().enumerate() {
-            sheet.text(at, 5 + c, &cell.text, styles.swatch(palette::swatch(cell)))?;
+            sheet.text(
+                at,
+                KEY_COLUMNS.len() + c,
+                &cell.text,
+                styles.swatch(palette::swatch(cell)),
+            )?;
         }
     }
     sheet.fit_columns()

@@ -82,7 +82,7 @@ pub enum Severity {
 impl Severity {
     pub(crate) const ALL: [Severity; 3] = [Severity::Error, Severity::Warning, Severity::Info];
 
-    pub(crate) fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
             Severity::Warning => "warning",
@@ -111,7 +111,7 @@ pub struct Check {
 
 impl Check {
     /// The KB articles as reports show them: `Q264630, Q249077`, or `-`.
-    pub(crate) fn kb_text(&self) -> String {
+    pub fn kb_text(&self) -> String {
         if self.kb.is_empty() {
             "-".to_string()
         } else {
