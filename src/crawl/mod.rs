@@ -27,6 +27,8 @@ use std::time::{Duration, Instant};
 pub(crate) struct CrawledLocation {
     pub location: Location,
     pub files: Vec<(FileRecord, Detail)>,
+    /// Every folder listed, share-relative.
+    pub folders: Vec<String>,
 }
 
 /// Live counters for a progress display; the crawl only adds to them.
@@ -188,6 +190,7 @@ fn not_crawled(mut location: Location, reason: String) -> CrawledLocation {
     CrawledLocation {
         location,
         files: Vec::new(),
+        folders: Vec::new(),
     }
 }
 
@@ -211,6 +214,7 @@ fn crawl_location(
         return CrawledLocation {
             location,
             files: Vec::new(),
+            folders: Vec::new(),
         };
     }
     if let Some(stall) = &config.faults.stall {
@@ -229,11 +233,11 @@ fn crawl_location(
     // Files are hashed while the walk goes on, so on a slow link the
     // round trips of listing and of opening overlap. Results are put back
     // in walk order, so the output does not depend on timing.
-    let (read, rows) = match pool {
+    let (read, walked) = match pool {
         Some(pool) => {
             let done = std::sync::Mutex::new(Vec::new());
             let mut next = 0usize;
-            let rows = pool.in_place_scope(|scope| {
+            let walked = pool.in_place_scope(|scope| {
                 let (hash_one, done) = (&hash_one, &done);
                 walk::walk_location(&location, &path, config, activity, &mut |entry| {
                     let index = next;
@@ -246,14 +250,14 @@ fn crawl_location(
             });
             let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
             done.sort_unstable_by_key(|(index, _)| *index);
-            (done.into_iter().map(|(_, read)| read).collect::<Vec<_>>(), rows)
+            (done.into_iter().map(|(_, read)| read).collect::<Vec<_>>(), walked)
         }
         None => {
             let mut read = Vec::new();
-            let rows = walk::walk_location(&location, &path, config, activity, &mut |entry| {
+            let walked = walk::walk_location(&location, &path, config, activity, &mut |entry| {
                 read.push(hash_one(entry))
             });
-            (read, rows)
+            (read, walked)
         }
     };
     location.files = read.iter().filter(|(r, _)| r.sha256.is_some()).count() as u64;
@@ -263,6 +267,10 @@ fn crawl_location(
         .filter_map(|(r, _)| r.size)
         .sum();
     let mut files = read;
-    files.extend(rows.into_iter().map(|r| (r, Detail::None)));
-    CrawledLocation { location, files }
+    files.extend(walked.rows.into_iter().map(|r| (r, Detail::None)));
+    CrawledLocation {
+        location,
+        files,
+        folders: walked.folders,
+    }
 }

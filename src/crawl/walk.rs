@@ -37,15 +37,24 @@ impl Exclusions {
     }
 }
 
-/// Walks one location: hands each regular file to `on_file` as it is found
-/// and returns rows for what is not read (links, special files, errors).
+/// What a walk found besides the files it handed on.
+#[derive(Default)]
+pub(super) struct Walked {
+    /// Rows for what is not read (links, special files, errors).
+    pub rows: Vec<FileRecord>,
+    /// Every folder listed, share-relative: an empty folder exists too.
+    pub folders: Vec<String>,
+}
+
+/// Walks one location: hands each regular file to `on_file` as it is found.
 pub(super) fn walk_location(
     location: &Location,
     path: &Path,
     config: &Config,
     activity: &Activity,
     on_file: &mut dyn FnMut(Entry),
-) -> Vec<FileRecord> {
+) -> Walked {
+    let mut folders = Vec::new();
     let exclude = Exclusions::new(&config.exclude);
     let mut rows = Vec::new();
     let walk = WalkDir::new(path)
@@ -63,6 +72,7 @@ pub(super) fn walk_location(
                 let relative = names::share_relative(path, entry.path());
                 let file_type = entry.file_type();
                 if file_type.is_dir() {
+                    folders.push(relative);
                     continue;
                 }
                 if file_type.is_symlink() {
@@ -111,7 +121,7 @@ pub(super) fn walk_location(
             }
         }
     }
-    rows
+    Walked { rows, folders }
 }
 
 fn skipped(location: &Location, relative: String, kind: FileKind, reason: &str) -> FileRecord {

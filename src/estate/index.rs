@@ -6,7 +6,7 @@ use super::Estate;
 use crate::model::{Artifact, FileRecord, Location, LocationKind, Stamp, Status};
 use crate::sms::layout;
 use crate::sms::version::{Version, VersionKind};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The base release a logon point gives clients, and how it was learnt.
 #[derive(Debug, Clone)]
@@ -23,6 +23,10 @@ pub(crate) struct EstateView<'a> {
     by_location: BTreeMap<&'a str, Vec<&'a Stamp>>,
     /// Read files per location, keyed by lower-case share-relative path.
     files: BTreeMap<&'a str, BTreeMap<String, &'a FileRecord>>,
+    /// Every entry per location (read or not), by lower-case path.
+    entries: BTreeMap<&'a str, BTreeSet<String>>,
+    /// Listed folders per location, lower case.
+    folders: BTreeMap<&'a str, BTreeSet<String>>,
 }
 
 impl<'a> EstateView<'a> {
@@ -38,8 +42,24 @@ impl<'a> EstateView<'a> {
                 .or_default()
                 .insert(record.path.to_ascii_lowercase(), record);
         }
+        let mut entries: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        for record in &estate.files {
+            entries
+                .entry(record.location.as_str())
+                .or_default()
+                .insert(record.path.to_ascii_lowercase());
+        }
+        let mut folders: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        for (location, folder) in &estate.folders {
+            folders
+                .entry(location.as_str())
+                .or_default()
+                .insert(folder.to_ascii_lowercase());
+        }
         EstateView {
             estate,
+            entries,
+            folders,
             by_location,
             files,
         }
@@ -58,8 +78,22 @@ impl<'a> EstateView<'a> {
         self.files.get(location)?.get(&path.to_ascii_lowercase()).copied()
     }
 
-    /// Whether any read file lies under `folder\` (case-insensitive).
+    /// Whether the share holds an entry at `path`, read or not: a file that
+    /// could not be read is not missing.
+    pub(crate) fn exists(&self, location: &str, path: &str) -> bool {
+        let lower = path.to_ascii_lowercase();
+        self.entries.get(location).is_some_and(|e| e.contains(&lower))
+    }
+
+    /// Whether `folder` was listed, even empty, or holds a read file
+    /// (case-insensitive).
     pub(crate) fn has_folder(&self, location: &str, folder: &str) -> bool {
+        let lower = folder.to_ascii_lowercase();
+        self.folders.get(location).is_some_and(|f| f.contains(&lower)) || self.folder_has_files(location, folder)
+    }
+
+    /// Whether any read file lies under `folder\` (case-insensitive).
+    pub(crate) fn folder_has_files(&self, location: &str, folder: &str) -> bool {
         let prefix = format!("{}\\", folder.to_ascii_lowercase());
         self.files(location).any(|(p, _)| p.starts_with(&prefix))
     }

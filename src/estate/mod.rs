@@ -17,12 +17,22 @@ pub(crate) struct Estate {
     pub locations: Vec<Location>,
     pub files: Vec<FileRecord>,
     pub stamps: Vec<Stamp>,
+    /// Every folder listed: (location, share-relative path).
+    pub folders: Vec<(String, String)>,
 }
 
 /// Turns crawled locations into the estate: records plus stamps.
 pub(crate) fn build(crawled: Vec<CrawledLocation>) -> Estate {
     let mut estate = Estate::default();
-    for CrawledLocation { location, files } in crawled {
+    for CrawledLocation {
+        location,
+        files,
+        folders,
+    } in crawled
+    {
+        estate
+            .folders
+            .extend(folders.into_iter().map(|folder| (location.name.clone(), folder)));
         let site = (location.kind != LocationKind::LogonPoint)
             .then(|| location.sites.first().cloned())
             .flatten();

@@ -105,12 +105,12 @@ pub fn parse(kind: FileKind, bytes: &[u8]) -> Extracted {
     }
 }
 
+/// Senior.lst: LSM reads its first three characters as they are
+/// (Q235726), so nothing is trimmed. An empty file or one that starts with
+/// white space is a valid file that names no site: F11 judges it.
 fn parse_senior(bytes: &[u8]) -> Extracted {
     let text = text::decode(bytes);
-    let code: String = text.trim_start().chars().take(3).collect();
-    if code.chars().count() < 3 {
-        return Extracted::failed(Status::Malformed, "Senior.lst holds no three-character site code");
-    }
+    let code: String = text.chars().take(3).collect();
     Extracted {
         detail: Detail::Senior(code),
         ..Extracted::default()
@@ -187,6 +187,10 @@ mod tests {
             Detail::Senior(code) => assert_eq!(code, "MS2"),
             other => panic!("{other:?}"),
         }
-        assert_eq!(parse_senior(b"").status, Status::Malformed);
+        for (bytes, code) in [(&b""[..], ""), (b" MS2\r\n", " MS"), (b"\tMS2", "\tMS")] {
+            let parsed = parse_senior(bytes);
+            assert_eq!(parsed.status, Status::Ok);
+            assert!(matches!(parsed.detail, Detail::Senior(ref c) if c == code), "{bytes:?}");
+        }
     }
 }

@@ -60,8 +60,10 @@ pub(crate) fn check_copylog_sites_configured(view: &EstateView, out: &mut Vec<Fi
             if view.file(&lp.name, &format!("{folder}\\cli_inst.cfg")).is_some() {
                 continue;
             }
-            let what = if view.has_folder(&lp.name, &folder) {
+            let what = if view.folder_has_files(&lp.name, &folder) {
                 format!("Sites\\{code} has no Cli_inst.cfg")
+            } else if view.has_folder(&lp.name, &folder) {
+                format!("an empty Sites\\{code} folder")
             } else {
                 format!("no Sites\\{code} folder")
             };

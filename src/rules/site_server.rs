@@ -118,27 +118,22 @@ pub(crate) fn check_cap_copies(view: &EstateView, out: &mut Vec<Finding>) {
     }
 }
 
-/// F16: clidata.src lacks Caplist.ini while a CAP of the site has one (the
-/// CAP copy shows the file belongs there; a sparse copy of a share that has
-/// neither is not evidence of the failure).
+/// F16: a site server's clidata.src folder lacks Caplist.ini. A file that
+/// is there but could not be read is not missing: no finding.
 pub(crate) fn check_caplist_in_clidata(view: &EstateView, out: &mut Vec<Finding>) {
     for server in view.locations(LocationKind::SiteServer) {
         if !view.has_folder(&server.name, CLIDATA_SRC)
-            || view
-                .file(&server.name, &format!("{CLIDATA_SRC}\\caplist.ini"))
-                .is_some()
+            || view.exists(&server.name, &format!("{CLIDATA_SRC}\\caplist.ini"))
         {
             continue;
         }
         let site = site_of(server);
-        let Some(cap_copy) = view
+        let hint = view
             .site_locations(&site, LocationKind::Cap)
             .into_iter()
             .find(|c| view.file(&c.name, "clidata.box\\caplist.ini").is_some())
-        else {
-            continue;
-        };
-        let hint = format!("; a copy exists on {}\\Clidata.box", cap_copy.name);
+            .map(|cap| format!("; a copy exists on {}\\Clidata.box", cap.name))
+            .unwrap_or_default();
         out.push(
             FindingDraft {
                 code: CheckCode::F16,

@@ -4,7 +4,7 @@
 use super::FindingDraft;
 use crate::estate::EstateView;
 use crate::model::{Artifact, CheckCode, Finding, LocationKind};
-use crate::sms::layout::{LOGON_SITE_FILES, RESERVED_SITE_CODES};
+use crate::sms::layout::{self, LOGON_SITE_FILES, RESERVED_SITE_CODES};
 use std::collections::BTreeSet;
 
 /// F09: a site with an LCF whose Sites folder is missing or incomplete.
@@ -20,10 +20,12 @@ pub(crate) fn check_participants_have_site_folder(view: &EstateView, out: &mut V
             if missing.is_empty() {
                 continue;
             }
-            let observed = if view.has_folder(&lp.name, &folder) {
+            let observed = if view.folder_has_files(&lp.name, &folder) {
                 format!("{folder} lacks {}", missing.join(", "))
+            } else if view.has_folder(&lp.name, &folder) {
+                format!("{folder} is empty")
             } else {
-                format!("no {folder} (or empty)")
+                format!("no {folder} folder")
             };
             out.push(
                 FindingDraft {
@@ -77,17 +79,33 @@ pub(crate) fn check_senior_list(view: &EstateView, out: &mut Vec<Finding>) {
         if participants.iter().any(|p| p == code) {
             continue;
         }
-        let why = if participants.iter().any(|p| p.eq_ignore_ascii_case(code)) {
+        let why = if code.trim().is_empty() {
+            "names no site"
+        } else if code.starts_with(char::is_whitespace) {
+            "starts with white space: LSM reads the first three characters as they are"
+        } else if participants.iter().any(|p| p.eq_ignore_ascii_case(code)) {
             "is not in upper case (LSM compares site codes case-sensitively)"
         } else {
             "is not a site that takes part in the logon point"
         };
+        // A code that is no site cannot be the finding's site: the logon
+        // point's sites are the ones whose clients it affects.
+        let site = if layout::is_site_code(code) {
+            code.to_string()
+        } else {
+            participants.join(" ")
+        };
+        let observed = if layout::is_site_code(code) {
+            code.to_string()
+        } else {
+            format!("{code:?}")
+        };
         out.push(
             FindingDraft {
-                observed: code.to_string(),
+                observed,
                 expected: format!("one of {}", participants.join(", ")),
                 message: format!("Senior.lst on {} names {code:?}, which {why}.", lp.name),
-                ..FindingDraft::new(CheckCode::F11, code, &lp.name, &stamp.path)
+                ..FindingDraft::new(CheckCode::F11, &site, &lp.name, &stamp.path)
             }
             .into_finding(),
         );

@@ -282,7 +282,7 @@ pub const CHECKS: &[Check] = &[
         severity: Severity::Error,
         kb: &["Q260168"],
         title: "Caplist.ini missing from clidata.src",
-        condition: "A CAP's Clidata.box holds Caplist.ini but the site server's inboxes\\clidata.src has none; remote installs fail.",
+        condition: "The site server's inboxes\\clidata.src folder has no Caplist.ini (a CAP's Clidata.box copy, if any, is named as the one to restore); remote installs fail.",
         fix: "Copy Caplist.ini from CAP_<code>\\Clidata.box back to SMS\\Inboxes\\clidata.src.",
         inferred: false,
         needs: "",
