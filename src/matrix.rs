@@ -193,14 +193,17 @@ fn columns(locations: &[Location]) -> Vec<Column> {
         .collect()
 }
 
-fn applies(key: &RowKey, kind: LocationKind) -> bool {
+/// Whether a location should hold the item: a per-site compver only on the
+/// logon points that site uses.
+fn applies(key: &RowKey, location: &Location) -> bool {
+    let kind = location.kind;
     match key.artifact {
         Artifact::Compver => matches!(kind, LocationKind::Cap | LocationKind::SiteServer),
         Artifact::Cfg => kind == LocationKind::Cap,
         Artifact::CompverVariant | Artifact::OfferRef => false,
         Artifact::SeniorSite => kind == LocationKind::LogonPoint,
         Artifact::LogonBinary | Artifact::CopylogSource | Artifact::LogonBase => kind == LocationKind::LogonPoint,
-        Artifact::LogonSiteCompver => kind == LocationKind::LogonPoint,
+        Artifact::LogonSiteCompver => kind == LocationKind::LogonPoint && location.sites.contains(&key.detail),
     }
 }
 
@@ -217,7 +220,7 @@ fn make_cell(key: &RowKey, location: &Location, source: Option<&Source>) -> Cell
         _ if location.status != Status::Ok => CellState::Unreadable,
         Some(s) if s.value.trim().is_empty() => CellState::Empty,
         Some(_) => CellState::Ok,
-        None if applies(key, location.kind) => CellState::Missing,
+        None if applies(key, location) => CellState::Missing,
         None => CellState::NotApplicable,
     };
     let source = source.cloned().unwrap_or_default();

@@ -69,3 +69,76 @@ fn empty_site_folder_is_called_empty_not_missing() {
     let f05 = audit.findings.iter().find(|f| f.code == CheckCode::F05).expect("F05");
     assert_eq!(f05.observed, r"no Sites\AAA folder");
 }
+
+#[test]
+fn f06_only_for_a_site_absent_from_the_whole_audit() {
+    let e = shared(SP2, SP2);
+    e.site("SRVC", "CCC", SP2);
+    let text = std::fs::read_to_string(e.path("DC1/SMSLOGON/Config/copylog.tcf")).unwrap();
+    e.file(
+        "DC1/SMSLOGON/Config/copylog.tcf",
+        format!("{text}SITES\\CCC\\cli_inst.cfg=CCC\r\n"),
+    );
+    // CCC has a CAP and a site server in this audit: not a removed site.
+    assert!(!e.codes().contains(&"F06".to_string()), "{:?}", e.codes());
+    let gone = shared(SP2, SP2);
+    gone.file(
+        "DC1/SMSLOGON/Config/copylog.tcf",
+        format!("{text}SITES\\OLD\\cli_inst.cfg=OLD\r\n"),
+    );
+    assert!(gone.codes().contains(&"F06".to_string()), "{:?}", gone.codes());
+}
+
+#[test]
+fn no_f20_on_a_logon_point_holding_the_named_sites_exact_copy() {
+    let e = lone(SP2);
+    // The site server's copy moved on; the CAP and the logon point hold the
+    // same older file, the one Copylog's site offers its clients.
+    e.file(
+        "SRVA/SMS_AAA/inboxes/clicomp.src/base/i386/clicore.exe",
+        "a newer build\r\n",
+    );
+    let audit = e.audit();
+    let f20: Vec<&str> = audit
+        .findings
+        .iter()
+        .filter(|f| f.code == CheckCode::F20)
+        .map(|f| f.location.as_str())
+        .collect();
+    assert_eq!(f20, vec![r"\\SRVA\CAP_AAA"], "{f20:?}");
+}
+
+#[test]
+fn per_site_compver_row_is_blank_where_the_site_does_not_use_the_logon_point() {
+    let e = lone(SP2);
+    e.site("SRVB", "BBB", SP2).logon_point("DC2", &["BBB"], "BBB", SP2);
+    e.file("DC1/SMSLOGON/Sites/AAA/compver.ini", compver(SP2));
+    let audit = e.audit();
+    let row = audit
+        .matrix
+        .rows
+        .iter()
+        .find(|r| r.item == "base logon point compver.ini of site AAA")
+        .expect("row");
+    let at = |name: &str| {
+        let i = audit.matrix.columns.iter().position(|c| c.location == name).unwrap();
+        &row.cells[i]
+    };
+    assert_eq!(at(r"\\DC2\SMSLOGON").text, "", "DC2 does not serve AAA");
+    assert_eq!(at(r"\\DC1\SMSLOGON").text, SP2);
+}
+
+#[test]
+fn every_finding_names_its_site() {
+    let mut audits = vec![smsaudit::run_audit(&smsaudit::Config::new(vec![
+        common::sample_shares(),
+    ]))];
+    let e = shared(RTM, SP2);
+    e.file("DC1/SMSLOGON/Sitescfg/Senior.lst", "");
+    audits.push(e.audit());
+    for audit in audits {
+        for f in &audit.findings {
+            assert!(!f.site.trim().is_empty(), "{} at {} has no site", f.code, f.location);
+        }
+    }
+}

@@ -219,6 +219,19 @@ impl<'a> EstateView<'a> {
         })
     }
 
+    /// The site a stamp speaks for; for a stamp of no one site (a logon
+    /// point binary), the sites of its location, space-separated.
+    pub(crate) fn site_of(&self, stamp: &Stamp) -> String {
+        if let Some(site) = &stamp.site {
+            return site.clone();
+        }
+        match self.estate.locations.iter().find(|l| l.name == stamp.location) {
+            Some(lp) if lp.kind == LocationKind::LogonPoint => self.participants(lp).join(" "),
+            Some(location) => location.sites.join(" "),
+            None => String::new(),
+        }
+    }
+
     /// The sites that take part in a logon point: those with a
     /// `Sitescfg\<code>_cfg.lcf` on it (reference 4.7); without any LCF (a
     /// sparse copy), the sites its `Sites` folders name. Every check that

@@ -3,6 +3,7 @@
 //! sites (F06) and missing shared-file lines (F07).
 
 use super::FindingDraft;
+use crate::config::Inventory;
 use crate::estate::EstateView;
 use crate::model::{Artifact, CheckCode, Finding, LocationKind, Status};
 use crate::sms::version::Version;
@@ -84,15 +85,29 @@ pub(crate) fn check_copylog_sites_configured(view: &EstateView, out: &mut Vec<Fi
 }
 
 /// F06: Copylog names a site that no audited logon point has an LCF for.
-pub(crate) fn check_copylog_removed_sites(view: &EstateView, out: &mut Vec<Finding>) {
-    let known = view.lcf_sites_anywhere();
+pub(crate) fn check_copylog_removed_sites(view: &EstateView, inventory: Option<&Inventory>, out: &mut Vec<Finding>) {
+    // A site that still has a share in the audit, or that the inventory
+    // names, was not removed (it may only have left the logon point: F10).
+    let mut known: BTreeSet<String> = view.lcf_sites_anywhere().into_iter().collect();
+    known.extend(
+        view.estate
+            .locations
+            .iter()
+            .filter(|l| matches!(l.kind, LocationKind::Cap | LocationKind::SiteServer))
+            .flat_map(|l| l.sites.iter().cloned()),
+    );
+    known.extend(
+        inventory
+            .into_iter()
+            .flat_map(|i| i.sites.iter().map(|s| s.code.to_ascii_uppercase())),
+    );
     for lp in view.locations(LocationKind::LogonPoint) {
         // Without LCF files here, nothing says which sites take part.
         if view.lcf_sites(&lp.name).is_empty() {
             continue;
         }
         let codes: BTreeSet<&str> = view.copylog(&lp.name).into_iter().map(|(_, c)| c).collect();
-        for code in codes.into_iter().filter(|c| !known.iter().any(|k| k == c)) {
+        for code in codes.into_iter().filter(|c| !known.contains(*c)) {
             out.push(
                 FindingDraft {
                     observed: format!("lines naming {code}"),

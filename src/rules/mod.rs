@@ -22,6 +22,7 @@ pub(crate) fn evaluate(view: &EstateView, inventory: Option<&Inventory>) -> Vec<
     for check in CHECK_FUNCTIONS {
         check(view, &mut findings);
     }
+    copylog::check_copylog_removed_sites(view, inventory, &mut findings);
     inventory::check_unreadable_locations(view, &mut findings);
     if let Some(inventory) = inventory {
         inventory::check_expected_release(view, inventory, &mut findings);
@@ -38,7 +39,6 @@ const CHECK_FUNCTIONS: &[CheckFn] = &[
     logon::check_cap_release_below_logon_clicore, // F03
     copylog::check_clicore_source_release,        // F04
     copylog::check_copylog_sites_configured,      // F05
-    copylog::check_copylog_removed_sites,         // F06
     copylog::check_copylog_covers_shared_files,   // F07
     logon::check_sharing_sites_same_release,      // F08
     sites::check_participants_have_site_folder,   // F09

@@ -69,6 +69,23 @@ fn site_of(location: &Location) -> String {
     location.sites.first().cloned().unwrap_or_default()
 }
 
+/// Whether `copy` is byte-identical to `site`'s copy at `src_path` on its
+/// site server or at the same place in one of its CAPs' boxes.
+fn is_copy_of_site(view: &EstateView, copy: &FileRecord, site: &str, src_path: &str) -> bool {
+    let cap_path = CAP_BOXES
+        .iter()
+        .find_map(|(cap_box, src_box)| Some(format!("{cap_box}{}", src_path.strip_prefix(src_box)?)));
+    let on_servers = view
+        .site_locations(site, LocationKind::SiteServer)
+        .into_iter()
+        .filter_map(|server| view.file(&server.name, src_path));
+    let on_caps = view
+        .site_locations(site, LocationKind::Cap)
+        .into_iter()
+        .filter_map(|cap| view.file(&cap.name, cap_path.as_deref()?));
+    on_servers.chain(on_caps).any(|twin| same(copy, twin))
+}
+
 /// F13, F17, F19, F20: a CAP copy that differs from (or, where it matters,
 /// is missing next to) the site server's.
 pub(crate) fn check_cap_copies(view: &EstateView, out: &mut Vec<Finding>) {
@@ -195,8 +212,10 @@ pub(crate) fn check_logon_copies(view: &EstateView, out: &mut Vec<Finding>) {
             let Some(copy) = view.file(&lp.name, lp_path) else {
                 continue;
             };
-            // F20: against the site Copylog names as the file's source.
-            if let Some((_, source)) = copylog.iter().find(|(p, _)| p == lp_path) {
+            // F20: against the site Copylog names as the file's source,
+            // unless the file is an exact copy of one that site offers.
+            let source = copylog.iter().find(|(p, _)| p == lp_path).map(|(_, s)| *s);
+            if let Some(source) = source.filter(|s| !is_copy_of_site(view, copy, s, src_path)) {
                 for server in view.site_locations(source, LocationKind::SiteServer) {
                     let Some(src) = view.file(&server.name, src_path) else {
                         continue;

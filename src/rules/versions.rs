@@ -27,7 +27,7 @@ pub(crate) fn check_version_stamps(view: &EstateView, out: &mut Vec<Finding>) {
         let Some(version) = Version::parse(&stamp.value).filter(Version::is_sms) else {
             continue;
         };
-        let site = stamp.site.clone().unwrap_or_default();
+        let site = view.site_of(stamp);
         if stamp.artifact != Artifact::LogonBinary && !version.build_agrees_with_sp() {
             let release = version.release().map(|r| r.build).unwrap_or_default();
             let expected = crate::sms::release::RELEASES
@@ -88,7 +88,7 @@ pub(crate) fn check_compver_variants(view: &EstateView, out: &mut Vec<Finding>) 
         .iter()
         .filter(|s| s.artifact == Artifact::CompverVariant)
     {
-        let site = stamp.site.clone().unwrap_or_default();
+        let site = view.site_of(stamp);
         let variant = Version::parse(&stamp.value);
         let current = view.offer(&stamp.location, &stamp.component);
         let newer = match (&variant, &current) {
