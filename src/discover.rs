@@ -17,6 +17,9 @@ use std::time::{Duration, Instant};
 pub(crate) struct Discovered {
     pub location: Location,
     pub path: PathBuf,
+    /// A root that is not there, is not a folder, or holds no share (as
+    /// opposed to one that could not be read or did not answer).
+    pub holds_no_share: bool,
 }
 
 /// Finds every share the inventory names and every share under the roots.
@@ -50,6 +53,34 @@ pub(crate) fn discover_all(config: &Config) -> Vec<Discovered> {
 }
 
 type Job = (PathBuf, Box<dyn FnOnce() -> Vec<Discovered> + Send>);
+
+/// Refuses a command-line root that is not there, or that holds no share,
+/// when its name does not say it is a share: a typo (`sampel-shares`) must
+/// not become an invented location. A missing share named as one (a UNC
+/// path, `CAP_<site>`, `SMSLOGON`, `SMS_<site>`) stays an unreadable
+/// location, as a scheduled audit needs.
+pub(crate) fn refuse_roots_without_shares(config: &Config, found: &[Discovered]) -> anyhow::Result<()> {
+    for root in &config.roots {
+        let shown = names::display_path(root);
+        let Some(unread) = found.iter().find(|d| d.holds_no_share && d.location.root == shown) else {
+            continue;
+        };
+        let name = root
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let named_as_share =
+            names::parse_unc(&root.to_string_lossy()).is_some() || layout::classify_share(&name, |_| false).is_some();
+        if !named_as_share {
+            anyhow::bail!(
+                "root {shown}: {}. smsaudit looked {} folder level(s) down for CAP_<site>, SMSLOGON and SMS_<site> shares (by name or layout); name a share, or a folder that holds <SERVER>/<SHARE> folders, or raise --depth",
+                unread.location.reason,
+                config.discover_depth
+            );
+        }
+    }
+    Ok(())
+}
 
 /// Runs each job on its own thread and keeps what finishes in time; a job
 /// stuck in a kernel call cannot be cancelled, so it is left behind.
@@ -105,13 +136,16 @@ pub(crate) fn discover(roots: &[PathBuf], depth: usize) -> Vec<Discovered> {
                 // a mapped folder); links below it are never followed.
                 scan(root, depth, &mut found);
                 if found.len() == before {
-                    found.push(unreadable_root(
+                    found.push(no_share(unreadable_root(
                         root,
                         "no CAP, logon point or site server share found under this root",
-                    ));
+                    )));
                 }
             }
-            Ok(_) => found.push(unreadable_root(root, "not a folder")),
+            Ok(_) => found.push(no_share(unreadable_root(root, "not a folder"))),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                found.push(no_share(unreadable_root(root, &format!("cannot read: {err}"))))
+            }
             Err(err) => found.push(unreadable_root(root, &format!("cannot read: {err}"))),
         }
     }
@@ -189,7 +223,13 @@ fn describe(dir: &Path, kind: LocationKind) -> Discovered {
             bytes: 0,
         },
         path: dir.to_path_buf(),
+        holds_no_share: false,
     }
+}
+
+fn no_share(mut discovered: Discovered) -> Discovered {
+    discovered.holds_no_share = true;
+    discovered
 }
 
 fn unreadable_root(root: &Path, reason: &str) -> Discovered {
@@ -208,6 +248,7 @@ fn unreadable_root(root: &Path, reason: &str) -> Discovered {
             bytes: 0,
         },
         path: root.to_path_buf(),
+        holds_no_share: false,
     }
 }
 

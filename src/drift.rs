@@ -8,6 +8,14 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+/// What tells an smsaudit audit.json from any other JSON document.
+#[derive(Deserialize)]
+struct Header {
+    tool: Option<String>,
+    locations: Option<serde::de::IgnoredAny>,
+    files: Option<serde::de::IgnoredAny>,
+}
+
 /// The parts of an `audit.json` that drift is computed from.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Snapshot {
@@ -92,10 +100,23 @@ pub struct Change {
 }
 
 impl Snapshot {
+    /// Reads an audit.json written by smsaudit; anything else (another
+    /// JSON document, a FIFO, a folder) is refused with a reason.
     pub(crate) fn load(path: &Path) -> Result<Snapshot> {
+        let not_audit = || format!("baseline {} is not an smsaudit audit.json", path.display());
+        let meta = std::fs::metadata(path).with_context(|| format!("cannot read baseline {}", path.display()))?;
+        if !meta.is_file() {
+            anyhow::bail!("{}: not a regular file", not_audit());
+        }
         let bytes = std::fs::read(path).with_context(|| format!("cannot read baseline {}", path.display()))?;
-        serde_json::from_slice(&bytes)
-            .with_context(|| format!("baseline {} is not an smsaudit audit.json", path.display()))
+        let header: Header = serde_json::from_slice(&bytes).with_context(not_audit)?;
+        if header.tool.as_deref() != Some("smsaudit") || header.locations.is_none() || header.files.is_none() {
+            anyhow::bail!(
+                "{}: it has no \"tool\": \"smsaudit\" with locations and files; pass the audit.json of an earlier run",
+                not_audit()
+            );
+        }
+        serde_json::from_slice(&bytes).with_context(not_audit)
     }
 
     /// The snapshot of a fresh audit, spelled as its audit.json would be, so it

@@ -32,17 +32,43 @@ pub use config::Config;
 use std::sync::Arc;
 
 /// Runs a whole audit: discover locations, crawl them, extract stamps, build
-/// the matrix and findings. Writing reports is the caller's business.
+/// the matrix and findings. Writing reports is the caller's business. Input
+/// the command refuses ([`run_audit_checked`]) is audited as it is.
 pub fn run_audit(config: &Config) -> Audit {
-    run_audit_with_progress(config, Arc::new(crawl::Progress::default()))
+    pipeline(config, Arc::new(crawl::Progress::default()), false)
+        .unwrap_or_else(|_| unreachable!("only a checked run refuses input"))
 }
 
-/// [`run_audit`], counting progress into `progress` as it goes.
-pub(crate) fn run_audit_with_progress(config: &Config, progress: Arc<crawl::Progress>) -> Audit {
+/// [`run_audit`] for the command: counts progress into `progress`, and
+/// refuses input that would give a meaningless report (a root that holds
+/// no share, an `--upgrade` site that is not in the estate, a target
+/// release older than a site's): roots and sites before the crawl, the
+/// downgrade as soon as the site's release is known.
+pub(crate) fn run_audit_checked(config: &Config, progress: Arc<crawl::Progress>) -> anyhow::Result<Audit> {
+    pipeline(config, progress, true)
+}
+
+fn pipeline(config: &Config, progress: Arc<crawl::Progress>, refuse: bool) -> anyhow::Result<Audit> {
     let locations = discover::discover_all(config);
+    if refuse {
+        discover::refuse_roots_without_shares(config, &locations)?;
+        if let Some(request) = &config.upgrade {
+            let mut known: std::collections::BTreeSet<String> = locations
+                .iter()
+                .flat_map(|d| d.location.sites.iter().cloned())
+                .collect();
+            if let Some(inventory) = &config.inventory {
+                known.extend(inventory.sites.iter().map(|s| s.code.to_ascii_uppercase()));
+            }
+            upgrade::refuse_unknown_sites(request, &known)?;
+        }
+    }
     let crawled = crawl::crawl_all(locations, config, progress);
     let estate = estate::build(crawled);
     let view = estate::EstateView::new(&estate);
+    if let (true, Some(request)) = (refuse, &config.upgrade) {
+        upgrade::refuse_downgrade(request, &view)?;
+    }
     let findings = rules::evaluate(&view, config.inventory.as_ref());
     let matrix = matrix::build(&view, &findings);
     let upgrade = config.upgrade.as_ref().map(|request| upgrade::plan(&view, request));
@@ -50,7 +76,7 @@ pub(crate) fn run_audit_with_progress(config: &Config, progress: Arc<crawl::Prog
         let now = drift::Snapshot::of(&estate.locations, &estate.files, &estate.stamps);
         drift::compare(&baseline.snapshot, &now)
     });
-    audit::Audit::assemble(
+    Ok(audit::Audit::assemble(
         config,
         audit::Results {
             estate,
@@ -59,5 +85,5 @@ pub(crate) fn run_audit_with_progress(config: &Config, progress: Arc<crawl::Prog
             upgrade,
             drift,
         },
-    )
+    ))
 }

@@ -8,6 +8,7 @@ use crate::model::LocationKind;
 use crate::sms::release::Release;
 use crate::sms::version::Version;
 use serde::Serialize;
+use std::collections::BTreeSet;
 
 /// A site that shares logon points with an upgraded site but is not in the
 /// request.
@@ -45,6 +46,45 @@ pub struct UpgradePlan {
     pub groups: Vec<UpgradeGroup>,
     /// True when no site would be left behind at an older release.
     pub safe: bool,
+}
+
+/// Refuses `--upgrade` sites that neither a share found nor the inventory
+/// names: a typo must not be judged "safe".
+pub(crate) fn refuse_unknown_sites(request: &UpgradeRequest, known: &BTreeSet<String>) -> anyhow::Result<()> {
+    let unknown: Vec<&str> = request
+        .sites
+        .iter()
+        .filter(|s| !known.contains(*s))
+        .map(String::as_str)
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let found: Vec<&str> = known.iter().map(String::as_str).collect();
+    anyhow::bail!(
+        "--upgrade: site {} is not in the audited estate (sites found: {}); check the code, or add its shares to the roots or the inventory",
+        unknown.join(", "),
+        if found.is_empty() { "none".to_string() } else { found.join(", ") }
+    )
+}
+
+/// Refuses a target release older than a requested site's current one:
+/// that is a downgrade, which SMS setup never does (Q213410), not an
+/// upgrade to judge.
+pub(crate) fn refuse_downgrade(request: &UpgradeRequest, view: &EstateView) -> anyhow::Result<()> {
+    for site in &request.sites {
+        let Some(current) = view.site_base(site) else { continue };
+        match current.release() {
+            Some(release) if release > request.release => anyhow::bail!(
+                "--upgrade {site} --to {}: site {site} is already at {} ({}); a lower release is a downgrade, not an upgrade",
+                request.target,
+                current,
+                current.label()
+            ),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The KB articles a left-behind site at `current` meets when its logon
@@ -110,10 +150,20 @@ pub(crate) fn plan(view: &EstateView, request: &UpgradeRequest) -> UpgradePlan {
                 })
                 .collect();
             let behind: Vec<&str> = left_behind.iter().filter(|l| l.behind).map(|l| l.site.as_str()).collect();
-            let advice = if behind.is_empty() {
+            let advice = if left_behind.is_empty() {
+                match upgrading.as_slice() {
+                    [one] => format!("Safe: {one} is the only site that uses these logon points."),
+                    all => format!(
+                        "Safe: {} are every site that shares these logon points; upgrade them together (within hours of each other).",
+                        all.join(", ")
+                    ),
+                }
+            } else if behind.is_empty() {
+                let others: Vec<&str> = left_behind.iter().map(|l| l.site.as_str()).collect();
                 format!(
-                    "Safe: every site sharing logon points with {} is already at {} or later.",
+                    "Safe: the other sites sharing logon points with {} ({}) are already at {} or later.",
                     upgrading.join(", "),
+                    others.join(", "),
                     request.target
                 )
             } else {

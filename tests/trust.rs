@@ -142,3 +142,114 @@ fn every_finding_names_its_site() {
         }
     }
 }
+
+fn smsaudit() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("smsaudit").unwrap()
+}
+
+/// Runs `smsaudit audit ARGS --out <temp>` and returns (exit code, stderr).
+fn run(args: &[&str]) -> (i32, String) {
+    let out = tempfile::tempdir().unwrap();
+    let output = smsaudit()
+        .arg("audit")
+        .args(args)
+        .arg("--out")
+        .arg(out.path())
+        .arg("--quiet")
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_root_that_holds_no_share_is_refused_before_the_crawl() {
+    let sample = common::sample_shares();
+    let typo = sample.with_file_name("sampel-shares");
+    let (code, err) = run(&[typo.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("looked 3 folder level(s) down"), "{err}");
+    let empty = tempfile::tempdir().unwrap();
+    let (code, err) = run(&[empty.path().to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no CAP, logon point or site server share"), "{err}");
+    // A missing share named as one stays an unreadable location (exit 3).
+    let (code, _) = run(&["/nonexistent/SERVERX/CAP_ZZ9", sample.join("SERVER3").to_str().unwrap()]);
+    assert_eq!(code, 3);
+}
+
+#[test]
+fn upgrade_requests_that_cannot_be_judged_are_refused() {
+    let sample = common::sample_shares();
+    let root = sample.to_str().unwrap();
+    let (code, err) = run(&[root, "--upgrade", "XX9", "--to", "SP2"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("XX9") && err.contains("sites found: LN1, MS1, MS2"),
+        "{err}"
+    );
+    let (code, err) = run(&[root, "--upgrade", "MS2", "--to", "RTM"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("downgrade"), "{err}");
+}
+
+#[test]
+fn a_whole_group_upgraded_together_is_not_said_to_be_there_already() {
+    let sample = common::sample_shares();
+    let out = tempfile::tempdir().unwrap();
+    let output = smsaudit()
+        .arg("audit")
+        .arg(&sample)
+        .args(["--upgrade", "MS1,MS2", "--to", "SP2", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(!err.contains("already at"), "{err}");
+    assert!(err.contains("are every site that shares these logon points"), "{err}");
+}
+
+#[test]
+fn an_unsafe_upgrade_fails_like_a_finding() {
+    let e = shared(SP1, SP1);
+    let root = e.root().to_str().unwrap();
+    let (code, err) = run(&[root, "--upgrade", "AAA", "--to", "SP2"]);
+    assert_eq!(code, 1, "BBB would be left behind: {err}");
+    let (code, _) = run(&[root, "--upgrade", "AAA,BBB", "--to", "SP2"]);
+    assert_eq!(code, 0);
+    let (code, _) = run(&[root, "--upgrade", "AAA", "--to", "SP2", "--fail-on", "never"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_baseline_or_inventory_that_is_not_one_is_refused() {
+    let sample = common::sample_shares();
+    let root = sample.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bogus = dir.path().join("bogus.json");
+    std::fs::write(&bogus, r#"{"a":1}"#).unwrap();
+    let (code, err) = run(&[root, "--baseline", bogus.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is not an smsaudit audit.json"), "{err}");
+    let empty = dir.path().join("empty.toml");
+    std::fs::write(&empty, "").unwrap();
+    let (code, err) = run(&["--inventory", empty.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("names no share"), "{err}");
+    #[cfg(unix)]
+    {
+        let fifo = dir.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let (code, err) = run(&[root, "--baseline", fifo.to_str().unwrap()]);
+        assert_eq!(code, 2, "a FIFO baseline is refused, not read forever: {err}");
+        let (code, err) = run(&["--inventory", fifo.to_str().unwrap()]);
+        assert_eq!(code, 2, "{err}");
+    }
+}

@@ -30,12 +30,13 @@ pub fn audit(command: &AuditCommand) -> Result<ExitCode> {
     let started = Instant::now();
     let progress = Arc::new(Progress::default());
     let bar = (!command.quiet && std::io::stderr().is_terminal()).then(|| console::progress_bar(progress.clone()));
-    let audit = crate::run_audit_with_progress(&command.config, progress);
+    let audit = crate::run_audit_checked(&command.config, progress);
     if let Some((bar, done, thread)) = bar {
         done.store(true, Ordering::Relaxed);
         let _ = thread.join();
         bar.finish_and_clear();
     }
+    let audit = audit?;
     let written = report::write_selected(&audit, &command.out, command.csv, &command.formats)?;
     if command.matrix_stdout {
         let bytes = report::csv::matrix(&audit, report::CsvFlavor::Machine)?;
@@ -74,6 +75,11 @@ pub fn exit_code(audit: &Audit, fail_on: Option<Severity>) -> ExitCode {
     match (fail_on, worst) {
         (Some(threshold), Some(worst)) if worst >= threshold => return ExitCode::Findings,
         _ => {}
+    }
+    // A pre-upgrade check that would leave sites behind fails like an error
+    // finding, so a script can gate the upgrade on the exit code.
+    if fail_on.is_some() && audit.upgrade.as_ref().is_some_and(|plan| !plan.safe) {
+        return ExitCode::Findings;
     }
     if audit.summary.unreadable_locations > 0 {
         return ExitCode::Unreadable;

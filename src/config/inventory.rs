@@ -68,12 +68,23 @@ pub struct InventoryShare {
 
 impl Inventory {
     pub(crate) fn load(path: &Path) -> Result<Inventory> {
+        // A FIFO or a device would block or never end: only a regular file.
+        let meta = std::fs::metadata(path).with_context(|| format!("cannot read inventory {}", path.display()))?;
+        if !meta.is_file() {
+            bail!("inventory {} is not a regular file", path.display());
+        }
         let text =
             std::fs::read_to_string(path).with_context(|| format!("cannot read inventory {}", path.display()))?;
         let mut inventory: Inventory =
             toml::from_str(&text).with_context(|| format!("inventory {} is not valid", path.display()))?;
         inventory.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         inventory.validate()?;
+        if inventory.shares().is_empty() {
+            bail!(
+                "inventory {} names no share: list each site's caps and site_server, and each domain's logon_points",
+                path.display()
+            );
+        }
         Ok(inventory)
     }
 

@@ -209,7 +209,7 @@ fn crawl_location(
     progress: &Progress,
     activity: &Activity,
 ) -> CrawledLocation {
-    let Discovered { mut location, path } = discovered;
+    let Discovered { mut location, path, .. } = discovered;
     if location.status != Status::Ok {
         return CrawledLocation {
             location,
