@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::drift::Change;
 use crate::estate::Estate;
 use crate::matrix::Matrix;
-use crate::model::{FileRecord, Finding, Location, Severity, Stamp, Status};
+use crate::model::{FileKind, FileRecord, Finding, Location, Severity, Stamp, Status};
 use crate::upgrade::UpgradePlan;
 use serde::Serialize;
 
@@ -17,7 +17,9 @@ pub struct Summary {
     pub unreadable_locations: usize,
     pub files: u64,
     pub bytes: u64,
+    /// Files, and folders, that exist but could not be read.
     pub unreadable_files: u64,
+    pub unreadable_folders: u64,
     pub errors: usize,
     pub warnings: usize,
     pub infos: usize,
@@ -104,7 +106,14 @@ impl Audit {
             unreadable_locations: locations.iter().filter(|l| l.status != Status::Ok).count(),
             files: locations.iter().map(|l| l.files).sum(),
             bytes: locations.iter().map(|l| l.bytes).sum(),
-            unreadable_files: files.iter().filter(|f| f.status == Status::Unreadable).count() as u64,
+            unreadable_files: files
+                .iter()
+                .filter(|f| f.status == Status::Unreadable && f.kind != FileKind::Directory)
+                .count() as u64,
+            unreadable_folders: files
+                .iter()
+                .filter(|f| f.status == Status::Unreadable && f.kind == FileKind::Directory)
+                .count() as u64,
             errors: findings.iter().filter(|f| f.severity == Severity::Error).count(),
             warnings: findings.iter().filter(|f| f.severity == Severity::Warning).count(),
             infos: findings.iter().filter(|f| f.severity == Severity::Info).count(),

@@ -5,6 +5,7 @@
 
 use crate::estate::EstateView;
 use crate::model::{Artifact, Finding, Location, LocationKind, RowKey, Status};
+use crate::sms::layout;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -126,11 +127,9 @@ pub(crate) fn build(view: &EstateView, findings: &[Finding]) -> Matrix {
             let cells = columns
                 .iter()
                 .map(|column| {
-                    make_cell(
-                        &key,
-                        locations[column.location.as_str()],
-                        by_location.get(&column.location),
-                    )
+                    let location = locations[column.location.as_str()];
+                    let unread = row_path(&key, location.kind).is_some_and(|p| view.unreadable(&location.name, &p));
+                    make_cell(&key, location, by_location.get(&column.location), unread)
                 })
                 .collect();
             Row {
@@ -215,9 +214,24 @@ struct Source {
     string_version: Option<String>,
 }
 
-fn make_cell(key: &RowKey, location: &Location, source: Option<&Source>) -> Cell {
+/// Where a location keeps the file a row reads, when the layout says.
+fn row_path(key: &RowKey, kind: LocationKind) -> Option<String> {
+    match (key.artifact, kind) {
+        (Artifact::Compver, kind) => layout::compver_path(kind, &key.component),
+        (Artifact::Cfg, LocationKind::Cap) => Some(layout::cfg_path(&key.component)),
+        (Artifact::LogonBinary, LocationKind::LogonPoint) => Some(key.detail.clone()),
+        (Artifact::LogonSiteCompver, LocationKind::LogonPoint) => Some(layout::logon_site_compver_path(&key.detail)),
+        (Artifact::CopylogSource, LocationKind::LogonPoint) => Some(layout::COPYLOG.to_string()),
+        _ => None,
+    }
+}
+
+/// A cell from the stamp found there, if any. `unread`: the file it reads,
+/// or a folder above it, exists but could not be read.
+fn make_cell(key: &RowKey, location: &Location, source: Option<&Source>, unread: bool) -> Cell {
     let state = match source {
         _ if location.status != Status::Ok => CellState::Unreadable,
+        None if unread => CellState::Unreadable,
         Some(s) if s.value.trim().is_empty() => CellState::Empty,
         Some(_) => CellState::Ok,
         None if applies(key, location) => CellState::Missing,

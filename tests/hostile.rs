@@ -357,7 +357,7 @@ fn unreadable_files_and_folders_as_an_unprivileged_user() {
             binary.display()
         );
     }
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(status.code(), Some(3), "unreadable entries: not clean (A05), exit 3");
     let rows = rows(out.path());
     let secret = &rows[r"\\SRV\CAP_HX1|secret.txt"];
     assert_eq!(secret["status"], "unreadable");

@@ -253,3 +253,83 @@ fn a_baseline_or_inventory_that_is_not_one_is_refused() {
         assert_eq!(code, 2, "{err}");
     }
 }
+
+/// The KB's own file and a logon point's Sites folder unreadable to the
+/// audit account: not "missing", not "no Sites folder", not clean.
+#[test]
+fn unreadable_is_not_missing() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let root_user = std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false);
+    if !root_user || !common::require_tool("setpriv") {
+        eprintln!("skipping: needs root to switch to an unprivileged user");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let estate = dir.path().join("estate");
+    common::copy_tree(&common::sample_shares(), &estate);
+    for entry in walkdir::WalkDir::new(&estate) {
+        let entry = entry.unwrap();
+        let mode = if entry.file_type().is_dir() { 0o755 } else { 0o644 };
+        std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let cfg = estate.join("SERVER1/CAP_MS1/clicomp.box/smsapm32.CFG");
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o000)).unwrap();
+    std::fs::set_permissions(
+        estate.join("DC2/SMSLOGON/Sites"),
+        std::fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let output = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(assert_cmd::cargo::cargo_bin("smsaudit"))
+        .arg("audit")
+        .arg(&estate)
+        .arg("--out")
+        .arg(&out)
+        .args(["--csv", "machine", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "could not check everything: {err}");
+    assert!(err.contains("not checked: 1 files and 1 folders"), "{err}");
+    let findings = common::read_csv_maps(&out.join("findings.csv"));
+    let a05: Vec<&str> = findings
+        .iter()
+        .filter(|f| f["code"] == "A05")
+        .map(|f| f["path"].as_str())
+        .collect();
+    assert_eq!(a05, vec![r"clicomp.box\smsapm32.CFG", "Sites"], "{findings:#?}");
+    for f in &findings {
+        assert!(
+            !(f["location"] == r"\\DC2\SMSLOGON" && ["F05", "F09"].contains(&f["code"].as_str())),
+            "an unreadable Sites folder is not a missing one: {f:?}"
+        );
+    }
+    let matrix = common::read_csv(&out.join("matrix.csv"));
+    let column = matrix[0]
+        .iter()
+        .position(|h| h.starts_with(r"\\SERVER1\CAP_MS1"))
+        .unwrap();
+    let row = matrix.iter().find(|r| r[0] == "smsapm32.CFG version").unwrap();
+    assert_eq!(row[column], "(unreadable)");
+    // Findings still win over "could not check".
+    let status = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(assert_cmd::cargo::cargo_bin("smsaudit"))
+        .arg("audit")
+        .arg(&estate)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    let _ = std::fs::set_permissions(
+        estate.join("DC2/SMSLOGON/Sites"),
+        std::fs::Permissions::from_mode(0o755),
+    );
+}

@@ -65,11 +65,13 @@ pub fn audit(command: &AuditCommand) -> Result<ExitCode> {
 
 /// The exit code for a finished audit; see [`ExitCode`] for the order.
 pub fn exit_code(audit: &Audit, fail_on: Option<Severity>) -> ExitCode {
-    // Unreadable locations have their own exit code, so A01 does not count here.
+    // What could not be checked (an unreadable location, file or folder) has
+    // its own exit code, so A01 and A05 do not count here.
+    let not_checked = |code: CheckCode| matches!(code, CheckCode::A01 | CheckCode::A05);
     let worst = audit
         .findings
         .iter()
-        .filter(|f| f.code != CheckCode::A01)
+        .filter(|f| !not_checked(f.code))
         .map(|f| f.severity)
         .max();
     match (fail_on, worst) {
@@ -81,7 +83,7 @@ pub fn exit_code(audit: &Audit, fail_on: Option<Severity>) -> ExitCode {
     if fail_on.is_some() && audit.upgrade.as_ref().is_some_and(|plan| !plan.safe) {
         return ExitCode::Findings;
     }
-    if audit.summary.unreadable_locations > 0 {
+    if audit.findings.iter().any(|f| not_checked(f.code)) {
         return ExitCode::Unreadable;
     }
     if audit.drift.as_ref().is_some_and(|d| !d.is_empty()) {

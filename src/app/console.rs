@@ -100,6 +100,12 @@ pub(crate) fn summary(audit: &Audit, seconds: f64) -> String {
         "smsaudit: {} locations ({} unreadable), {} files, {} bytes, {} mismatched items; findings: {} error, {} warning, {} info ({:.1}s)\n",
         s.locations, s.unreadable_locations, s.files, s.bytes, s.mismatched_items, s.errors, s.warnings, s.infos, seconds
     );
+    if s.unreadable_files + s.unreadable_folders > 0 {
+        out.push_str(&format!(
+            "  not checked: {} files and {} folders exist but could not be read (A05); this audit is not clean\n",
+            s.unreadable_files, s.unreadable_folders
+        ));
+    }
     if let Some(drift) = &audit.drift {
         out.push_str(&format!(
             "  drift since the baseline: {} changes (see drift.csv)\n",

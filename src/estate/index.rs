@@ -25,6 +25,8 @@ pub(crate) struct EstateView<'a> {
     files: BTreeMap<&'a str, BTreeMap<String, &'a FileRecord>>,
     /// Every entry per location (read or not), by lower-case path.
     entries: BTreeMap<&'a str, BTreeSet<String>>,
+    /// Entries that exist but could not be read, per location, lower case.
+    unreadable: BTreeMap<&'a str, BTreeSet<String>>,
     /// Listed folders per location, lower case.
     folders: BTreeMap<&'a str, BTreeSet<String>>,
 }
@@ -49,6 +51,13 @@ impl<'a> EstateView<'a> {
                 .or_default()
                 .insert(record.path.to_ascii_lowercase());
         }
+        let mut unreadable: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        for record in estate.files.iter().filter(|f| f.status == Status::Unreadable) {
+            unreadable
+                .entry(record.location.as_str())
+                .or_default()
+                .insert(record.path.to_ascii_lowercase());
+        }
         let mut folders: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
         for (location, folder) in &estate.folders {
             folders
@@ -59,6 +68,7 @@ impl<'a> EstateView<'a> {
         EstateView {
             estate,
             entries,
+            unreadable,
             folders,
             by_location,
             files,
@@ -83,6 +93,31 @@ impl<'a> EstateView<'a> {
     pub(crate) fn exists(&self, location: &str, path: &str) -> bool {
         let lower = path.to_ascii_lowercase();
         self.entries.get(location).is_some_and(|e| e.contains(&lower))
+    }
+
+    /// Whether `path` could not be judged absent because it, or a folder
+    /// above it, exists but could not be read (A05 names it).
+    pub(crate) fn unreadable(&self, location: &str, path: &str) -> bool {
+        let lower = path.to_ascii_lowercase();
+        let Some(unreadable) = self.unreadable.get(location) else {
+            return false;
+        };
+        let mut at = lower.as_str();
+        loop {
+            if unreadable.contains(at) {
+                return true;
+            }
+            match at.rfind('\\') {
+                Some(cut) => at = &at[..cut],
+                None => return false,
+            }
+        }
+    }
+
+    /// Whether `path` is known to be absent: no entry there, and nothing
+    /// above it that could not be read.
+    pub(crate) fn absent(&self, location: &str, path: &str) -> bool {
+        !self.exists(location, path) && !self.unreadable(location, path)
     }
 
     /// Whether `folder` was listed, even empty, or holds a read file

@@ -130,6 +130,9 @@ fn summary(audit: &Audit) -> Markup {
                 div.card { b { (s.mismatched_items) } span { "mismatched matrix rows" } }
                 div.card { b { (s.locations) } span { "shares (" (s.unreadable_locations) " unreadable)" } }
                 div.card { b { (s.files) } span { "files (" (s.unreadable_files) " unreadable)" } }
+                @if s.unreadable_folders > 0 {
+                    div.card.warning { b { (s.unreadable_folders) } span { "unreadable folders" } }
+                }
                 div.card { b { (s.bytes) } span { "bytes" } }
             }
         }

@@ -55,7 +55,7 @@ pub(crate) static MISSING: Swatch = fixed(
 pub(crate) static UNREADABLE: Swatch = fixed(
     "unreadable",
     "unreadable",
-    "the location could not be read",
+    "the location, the file or a folder above it exists but could not be read",
     0x5F5F5F,
     0xFFFFFF,
 );

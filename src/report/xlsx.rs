@@ -182,12 +182,13 @@ fn summary_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(
     row += 2;
     sheet.text(row, 0, "Count", &styles.header)?;
     sheet.text(row, 1, "Value", &styles.header)?;
-    let counts: [(&str, u64); 9] = [
+    let counts: [(&str, u64); 10] = [
         ("Locations (shares)", s.locations as u64),
         ("Unreadable locations", s.unreadable_locations as u64),
         ("Files", s.files),
         ("Bytes", s.bytes),
         ("Unreadable files", s.unreadable_files),
+        ("Unreadable folders", s.unreadable_folders),
         ("Mismatched matrix rows", s.mismatched_items as u64),
         ("Findings: error", s.errors as u64),
         ("Findings: warning", s.warnings as u64),

@@ -58,7 +58,8 @@ pub(crate) fn check_copylog_sites_configured(view: &EstateView, out: &mut Vec<Fi
         let codes: BTreeSet<&str> = view.copylog(&lp.name).into_iter().map(|(_, c)| c).collect();
         for code in codes {
             let folder = format!("sites\\{}", code.to_ascii_lowercase());
-            if view.file(&lp.name, &format!("{folder}\\cli_inst.cfg")).is_some() {
+            // Present, or not judged: unreadable is not missing (A05).
+            if !view.absent(&lp.name, &format!("{folder}\\cli_inst.cfg")) {
                 continue;
             }
             let what = if view.folder_has_files(&lp.name, &folder) {
@@ -139,6 +140,7 @@ pub(crate) fn check_copylog_covers_shared_files(view: &EstateView, out: &mut Vec
         let record = view.file(&lp.name, COPYLOG);
         let lines: BTreeSet<&str> = view.copylog(&lp.name).into_iter().map(|(p, _)| p).collect();
         let problem = match record {
+            None if !view.absent(&lp.name, COPYLOG) => None,
             None => Some(("Copylog.tcf missing".to_string(), "Config\\Copylog.tcf".to_string())),
             Some(r) if r.status != Status::Ok => Some((format!("unparsable: {}", r.reason), "[FILE SOURCE]".into())),
             Some(_) => {

@@ -5,6 +5,7 @@
 mod agreement;
 mod cap;
 mod copylog;
+mod coverage;
 mod inventory;
 mod logon;
 mod site_server;
@@ -55,6 +56,7 @@ const CHECK_FUNCTIONS: &[CheckFn] = &[
     sites::check_reserved_site_codes,             // F27
     agreement::check_logon_points_agree,          // A03
     agreement::check_string_versions,             // A04
+    coverage::check_unreadable_entries,           // A05
 ];
 
 /// Builds a finding from the catalogue entry `code`.

@@ -105,7 +105,9 @@ pub(crate) fn check_cap_copies(view: &EstateView, out: &mut Vec<Finding>) {
                     let (observed, what) = match view.file(&cap.name, &cap_path) {
                         Some(copy) if same(copy, src) => continue,
                         Some(copy) => (describe(copy), "differs from"),
-                        None if replica.missing_matters => ("missing".to_string(), "is missing next to"),
+                        None if replica.missing_matters && view.absent(&cap.name, &cap_path) => {
+                            ("missing".to_string(), "is missing next to")
+                        }
                         None => continue,
                     };
                     let shown = view

@@ -15,7 +15,7 @@ pub(crate) fn check_participants_have_site_folder(view: &EstateView, out: &mut V
             let missing: Vec<&str> = LOGON_SITE_FILES
                 .iter()
                 .copied()
-                .filter(|f| view.file(&lp.name, &format!("{folder}\\{f}")).is_none())
+                .filter(|f| view.absent(&lp.name, &format!("{folder}\\{f}")))
                 .collect();
             if missing.is_empty() {
                 continue;

@@ -27,7 +27,7 @@ macro_rules! check_codes {
 
 check_codes!(
     F01, F02, F03, F04, F05, F06, F07, F08, F09, F10, F11, F12, F13, F14, F15, F16, F17, F18, F19, F20, F21, F22, F23,
-    F24, F25, F26, F27, F28, F29, F30, F31, F32, A01, A02, A03, A04,
+    F24, F25, F26, F27, F28, F29, F30, F31, F32, A01, A02, A03, A04, A05,
 );
 
 impl CheckCode {
@@ -484,6 +484,16 @@ pub const CHECKS: &[Check] = &[
         title: "Binary's string FileVersion differs from its fixed version",
         condition: "A logon point base binary's version resource carries a string FileVersion that says another version than its fixed (binary) FileVersion; tools that show only one of them (Explorer, PowerShell's VersionInfo.FileVersion) mislead.",
         fix: "Judge the file by its fixed version (shown in the matrix); compare its size and hash with a known-good copy before trusting either number.",
+        inferred: false,
+        needs: "",
+    },
+    Check {
+        code: CheckCode::A05,
+        severity: Severity::Warning,
+        kb: &[],
+        title: "File or folder could not be read: checks that needed it did not run",
+        condition: "A file or folder of a readable share exists but could not be read (permissions, an I/O error); it is not reported as missing, and the checks that needed it name it here instead of passing.",
+        fix: "Give the audit account Read on the share and all its folders (or run it as a member of the site's SMS admins), then audit again.",
         inferred: false,
         needs: "",
     },

@@ -150,6 +150,25 @@ pub(crate) const LOGON_SHARED_FOLDERS: &[&str] = &["x86.bin\\", "alpha.bin\\", "
 /// Files a participating site needs in `Sites\<code>` (reference 3.2).
 pub(crate) const LOGON_SITE_FILES: &[&str] = &["netconf.ncf", "cli_inst.cfg"];
 
+/// Where a share of `kind` keeps `component`'s compver.ini (lower case).
+pub fn compver_path(kind: LocationKind, component: &str) -> Option<String> {
+    match kind {
+        LocationKind::Cap => Some(format!("clicomp.box\\{component}\\compver.ini")),
+        LocationKind::SiteServer => Some(format!("inboxes\\clicomp.src\\{component}\\compver.ini")),
+        _ => None,
+    }
+}
+
+/// Where a CAP keeps `component`'s CFG (lower case).
+pub fn cfg_path(component: &str) -> String {
+    format!("clicomp.box\\{component}.cfg")
+}
+
+/// Where a logon point keeps `site`'s compver.ini [I] (lower case).
+pub fn logon_site_compver_path(site: &str) -> String {
+    format!("sites\\{}\\compver.ini", site.to_ascii_lowercase())
+}
+
 /// The logon point files that carry the base components (reference 3.2).
 const LOGON_BASE_BINARIES: &[&str] = &["clicore.exe", "boot32wn.exe", "smsboot1.exe"];
 const LOGON_PLATFORMS: &[&str] = &["x86.bin", "alpha.bin"];
