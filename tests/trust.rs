@@ -333,3 +333,57 @@ fn unreadable_is_not_missing() {
         std::fs::Permissions::from_mode(0o755),
     );
 }
+
+#[test]
+fn expected_but_absent_is_a_finding_and_a_red_cell() {
+    let e = lone(SP2);
+    e.remove("SRVA/CAP_AAA/clicomp.box/smsapm32/compver.ini");
+    let audit = e.audit();
+    let f = audit
+        .findings
+        .iter()
+        .find(|f| f.code == CheckCode::F24 && f.path.contains("smsapm32"))
+        .expect("F24 for the missing compver.ini");
+    assert_eq!(f.observed, "missing");
+    let row = audit
+        .matrix
+        .rows
+        .iter()
+        .find(|r| r.item == "smsapm32 compver.ini")
+        .unwrap();
+    let i = audit
+        .matrix
+        .columns
+        .iter()
+        .position(|c| c.location == r"\\SRVA\CAP_AAA")
+        .unwrap();
+    assert!(row.cells[i].mismatch, "{}", row.cells[i].text);
+    assert_eq!(row.cells[i].text, format!("!! (missing) (expected {SP2})"));
+
+    // An empty clicomp.box on a CAP of its own: nothing to compare with,
+    // and still not clean.
+    let e = lone(SP2);
+    std::fs::remove_dir_all(e.path("SRVA/SMS_AAA")).unwrap();
+    std::fs::remove_dir_all(e.path("SRVA/CAP_AAA/clicomp.box")).unwrap();
+    std::fs::create_dir(e.path("SRVA/CAP_AAA/clicomp.box")).unwrap();
+    let audit = e.audit();
+    assert!(
+        audit
+            .findings
+            .iter()
+            .any(|f| f.code == CheckCode::F24 && f.observed == "an empty clicomp.box"),
+        "{:#?}",
+        audit.findings
+    );
+
+    // A CFG the site's other CAP holds.
+    let e = EstateBuilder::new();
+    e.site("SRV1", "AAA", SP2).site("SRV2", "AAA", SP2);
+    e.logon_point("DC1", &["AAA"], "AAA", SP2);
+    e.remove("SRV2/CAP_AAA/clicomp.box/sinv.CFG");
+    let audit = e.audit();
+    assert!(audit
+        .findings
+        .iter()
+        .any(|f| f.code == CheckCode::F24 && f.location == r"\\SRV2\CAP_AAA" && f.path == r"clicomp.box\sinv.cfg"));
+}

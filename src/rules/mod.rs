@@ -2,6 +2,7 @@
 //! the [`EstateView`]; the catalogue (codes, KB numbers, fixes) is in
 //! [`crate::sms::checks`].
 
+mod absent;
 mod agreement;
 mod cap;
 mod copylog;
@@ -52,6 +53,7 @@ const CHECK_FUNCTIONS: &[CheckFn] = &[
     site_server::check_logon_copies,              // F19, F20, F21
     versions::check_version_stamps,               // F22, F26
     site_server::check_compver_replication,       // F23, F24
+    absent::check_expected_files,                 // F24 (absent)
     versions::check_compver_variants,             // F25
     sites::check_reserved_site_codes,             // F27
     agreement::check_logon_points_agree,          // A03

@@ -362,7 +362,7 @@ pub const CHECKS: &[Check] = &[
         severity: Severity::Warning,
         kb: &["Q266130", "Q213410", "Q246331"],
         title: "CAP compver differs from the site server or another CAP",
-        condition: "A CAP's clicomp.box\\<comp>\\compver.ini differs from (is older than) the site server's clicomp.src copy, or two CAPs of one site disagree (replication lag or a failed copy).",
+        condition: "A CAP's clicomp.box\\<comp>\\compver.ini differs from (is older than) the site server's clicomp.src copy or the newest of the site's CAPs (replication lag or a failed copy), or is missing while the site offers it; a CFG the site's other CAPs hold is missing; or the CAP's clicomp.box is empty or missing.",
         fix: "Wait for, or force, Inbox Manager replication; check Inboxmgr.log for failed copies.",
         inferred: false,
         needs: "",
