@@ -51,6 +51,9 @@ impl Status {
     }
 }
 
+/// The reason on the row of an entry `--exclude` or the inventory left out.
+pub const EXCLUDED_REASON: &str = "excluded (--exclude or inventory), not read";
+
 /// One entry of a location: every regular file, plus rows for what was
 /// skipped or unreadable.
 #[derive(Debug, Clone, Serialize)]

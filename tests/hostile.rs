@@ -160,8 +160,9 @@ fn hostile_estate_gets_truthful_rows_and_is_left_untouched() {
     let before = snapshot(root.path());
     let one = tempfile::tempdir().unwrap();
     let many = tempfile::tempdir().unwrap();
-    run(&[root.path()], one.path(), "1").code(0);
-    run(&[root.path()], many.path(), "8").code(0);
+    // Lone CAPs without logon points or site servers: A06, exit 3.
+    run(&[root.path()], one.path(), "1").code(3);
+    run(&[root.path()], many.path(), "8").code(3);
     assert_eq!(
         before,
         snapshot(root.path()),
@@ -252,7 +253,7 @@ fn hostile_estate_gets_truthful_rows_and_is_left_untouched() {
         .args(["--quiet", "--fail-on", "never"])
         .timeout(Duration::from_secs(300))
         .assert()
-        .code(0);
+        .code(3);
     let csv = std::fs::read_to_string(sheet.path().join("files.csv")).unwrap();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -303,7 +304,7 @@ fn sparse_file_of_several_gib() {
     let sparse = std::fs::File::create(&sparse_path).unwrap();
     sparse.set_len(SPARSE_SIZE).unwrap();
     let out = tempfile::tempdir().unwrap();
-    run(&[root.path()], out.path(), "2").code(0);
+    run(&[root.path()], out.path(), "2").code(3); // a lone CAP: A06
     let row = &rows(out.path())[r"\\SRV\CAP_HX1|sparse.img"];
     assert_eq!(row["size"], SPARSE_SIZE.to_string());
     let output = std::process::Command::new("sha256sum")

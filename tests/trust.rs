@@ -387,3 +387,59 @@ fn expected_but_absent_is_a_finding_and_a_red_cell() {
         .iter()
         .any(|f| f.code == CheckCode::F24 && f.location == r"\\SRV2\CAP_AAA" && f.path == r"clicomp.box\sinv.cfg"));
 }
+
+#[test]
+fn what_could_not_be_judged_is_said_and_is_not_clean() {
+    let sample = common::sample_shares();
+    // The broken RTM CAP on its own: Q236596 cannot be judged.
+    let cap = sample.join("SERVER1/CAP_MS1");
+    let out = tempfile::tempdir().unwrap();
+    let output = smsaudit()
+        .arg("audit")
+        .arg(&cap)
+        .arg("--out")
+        .arg(out.path())
+        .args(["--csv", "machine"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let findings = common::read_csv_maps(&out.path().join("findings.csv"));
+    let observed: Vec<&str> = findings
+        .iter()
+        .filter(|f| f["code"] == "A06")
+        .map(|f| f["observed"].as_str())
+        .collect();
+    assert_eq!(
+        observed,
+        vec![
+            "no logon point of site MS1 audited",
+            "no site server of site MS1 audited"
+        ]
+    );
+
+    // Excluding the component box is not a silent clean.
+    let e = lone(SP2);
+    let root = e.root().to_str().unwrap();
+    let (code, _) = run(&[root, "--exclude", "clicomp.box/*"]);
+    assert_eq!(code, 3);
+    let (code, _) = run(&[root]);
+    assert_eq!(code, 0, "the same estate without the exclusion is clean");
+
+    // A CAP whose name gives no site code.
+    let e = lone(SP2);
+    std::fs::rename(e.path("SRVA/CAP_AAA"), e.path("SRVA/cap1")).unwrap();
+    let audit = e.audit();
+    assert!(
+        audit
+            .findings
+            .iter()
+            .any(|f| f.code == CheckCode::A06 && f.observed == "no site code" && f.site == "(unknown)"),
+        "{:#?}",
+        audit.findings
+    );
+}

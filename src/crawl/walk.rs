@@ -3,7 +3,7 @@
 
 use super::{Activity, Entry};
 use crate::config::Config;
-use crate::model::{FileKind, FileRecord, Location, Status};
+use crate::model::{FileKind, FileRecord, Location, Status, EXCLUDED_REASON};
 use crate::names;
 use crate::sms::layout;
 use std::path::Path;
@@ -57,12 +57,8 @@ pub(super) fn walk_location(
     let mut folders = Vec::new();
     let exclude = Exclusions::new(&config.exclude);
     let mut rows = Vec::new();
-    let walk = WalkDir::new(path)
-        .follow_links(false)
-        .min_depth(1)
-        .into_iter()
-        .filter_entry(|e| !exclude.matches(&names::share_relative(path, e.path())));
-    for item in walk {
+    let mut walk = WalkDir::new(path).follow_links(false).min_depth(1).into_iter();
+    while let Some(item) = walk.next() {
         activity.touch();
         if let Some(latency) = config.faults.latency {
             std::thread::sleep(latency);
@@ -71,6 +67,19 @@ pub(super) fn walk_location(
             Ok(entry) => {
                 let relative = names::share_relative(path, entry.path());
                 let file_type = entry.file_type();
+                // An excluded entry is a row, so what it hides is known.
+                if exclude.matches(&relative) {
+                    if file_type.is_dir() {
+                        walk.skip_current_dir();
+                    }
+                    let kind = if file_type.is_dir() {
+                        FileKind::Directory
+                    } else {
+                        layout::file_kind(location.kind, &relative)
+                    };
+                    rows.push(skipped(location, relative, kind, EXCLUDED_REASON));
+                    continue;
+                }
                 if file_type.is_dir() {
                     folders.push(relative);
                     continue;

@@ -52,7 +52,10 @@ impl<'a> EstateView<'a> {
                 .insert(record.path.to_ascii_lowercase());
         }
         let mut unreadable: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-        for record in estate.files.iter().filter(|f| f.status == Status::Unreadable) {
+        // Excluded entries were not read either: what lies below them is
+        // not known to be absent.
+        let not_read = |f: &&FileRecord| f.status == Status::Unreadable || f.reason == crate::model::EXCLUDED_REASON;
+        for record in estate.files.iter().filter(not_read) {
             unreadable
                 .entry(record.location.as_str())
                 .or_default()
@@ -96,7 +99,8 @@ impl<'a> EstateView<'a> {
     }
 
     /// Whether `path` could not be judged absent because it, or a folder
-    /// above it, exists but could not be read (A05 names it).
+    /// above it, exists but could not be read (A05 names it) or was
+    /// excluded (A06).
     pub(crate) fn unreadable(&self, location: &str, path: &str) -> bool {
         let lower = path.to_ascii_lowercase();
         let Some(unreadable) = self.unreadable.get(location) else {
@@ -125,6 +129,14 @@ impl<'a> EstateView<'a> {
     pub(crate) fn has_folder(&self, location: &str, folder: &str) -> bool {
         let lower = folder.to_ascii_lowercase();
         self.folders.get(location).is_some_and(|f| f.contains(&lower)) || self.folder_has_files(location, folder)
+    }
+
+    /// Whether any entry, read or not, lies under `folder\`.
+    pub(crate) fn has_entries_under(&self, location: &str, folder: &str) -> bool {
+        let prefix = format!("{}\\", folder.to_ascii_lowercase());
+        self.entries
+            .get(location)
+            .is_some_and(|e| e.range(prefix.clone()..).next().is_some_and(|p| p.starts_with(&prefix)))
     }
 
     /// Whether any read file lies under `folder\` (case-insensitive).

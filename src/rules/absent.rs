@@ -31,7 +31,7 @@ pub(crate) fn check_expected_files(view: &EstateView, out: &mut Vec<Finding>) {
         let servers = view.site_locations(&site, LocationKind::SiteServer);
         let mut references: Vec<&Location> = servers.clone();
         references.extend(others.iter().copied());
-        let box_empty = !view.folder_has_files(&cap.name, "clicomp.box");
+        let box_empty = !view.has_entries_under(&cap.name, "clicomp.box");
         if box_empty && !view.unreadable(&cap.name, "clicomp.box") {
             let what = if view.has_folder(&cap.name, "clicomp.box") {
                 "an empty clicomp.box"

@@ -4,8 +4,9 @@
 
 use super::FindingDraft;
 use crate::estate::EstateView;
-use crate::model::{CheckCode, FileKind, Finding, LocationKind, Status};
+use crate::model::{CheckCode, FileKind, Finding, Location, LocationKind, Status, EXCLUDED_REASON};
 use crate::sms::layout::{self, Role};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The checks that read a file of this role.
 fn needed_by(kind: LocationKind, lower: &str, file_kind: FileKind) -> &'static str {
@@ -55,5 +56,110 @@ pub(crate) fn check_unreadable_entries(view: &EstateView, out: &mut Vec<Finding>
                 .into_finding(),
             );
         }
+    }
+}
+
+/// A06: what the audit lacks to judge the checks: a CAP's site without
+/// any logon point or site server in the audit, a share without a site
+/// code, and exclusions that hide files the checks read.
+pub(crate) fn check_what_could_not_be_judged(view: &EstateView, out: &mut Vec<Finding>) {
+    let mut not_judged = |site: &str, location: &str, path: &str, observed: String, message: String| {
+        out.push(
+            FindingDraft {
+                observed,
+                expected: "everything the checks need is in the audit".into(),
+                message,
+                ..FindingDraft::new(CheckCode::A06, site, location, path)
+            }
+            .into_finding(),
+        );
+    };
+    let served: BTreeSet<String> = view
+        .locations(LocationKind::LogonPoint)
+        .into_iter()
+        .flat_map(|lp| view.participants(lp))
+        .collect();
+    let mut sites: BTreeMap<String, &Location> = BTreeMap::new();
+    for location in view
+        .locations(LocationKind::Cap)
+        .into_iter()
+        .chain(view.locations(LocationKind::SiteServer))
+    {
+        match location.sites.first() {
+            Some(site) => {
+                sites.entry(site.clone()).or_insert(location);
+            }
+            None => not_judged(
+                "(unknown)",
+                &location.name,
+                "",
+                "no site code".into(),
+                format!(
+                    "{} is a {} but its name gives no site code, so no check that compares it with its site ran; name it CAP_<site> / SMS_<site>, or give its site in the inventory.",
+                    location.name,
+                    location.kind.as_str()
+                ),
+            ),
+        }
+    }
+    for (site, first) in &sites {
+        if !served.contains(site) {
+            not_judged(
+                site,
+                &first.name,
+                "",
+                format!("no logon point of site {site} audited"),
+                format!(
+                    "No audited logon point serves site {site}, so what its clients get at logon was not compared with its CAPs (Q236596: F01-F03, F08). Add the domain's \\\\<DC>\\SMSLOGON shares."
+                ),
+            );
+        }
+        if view.site_locations(site, LocationKind::SiteServer).is_empty() {
+            not_judged(
+                site,
+                &first.name,
+                "",
+                format!("no site server of site {site} audited"),
+                format!(
+                    "No site server share of site {site} was audited, so its CAPs were compared only with each other, not with what clicomp.src and clidata.src offer (F13, F16, F17, F19-F21, F23). Add \\\\<server>\\SMS_{site}."
+                ),
+            );
+        }
+    }
+    for location in view.estate.locations.iter().filter(|l| l.status == Status::Ok) {
+        let evidence = layout::evidence_folders(location.kind);
+        let hidden: Vec<&str> = view
+            .estate
+            .files
+            .iter()
+            .filter(|f| f.location == location.name && f.reason == EXCLUDED_REASON)
+            .map(|f| f.path.as_str())
+            .filter(|p| {
+                let lower = p.to_ascii_lowercase();
+                evidence
+                    .iter()
+                    .any(|e| lower == *e || lower.starts_with(&format!("{e}\\")))
+            })
+            .collect();
+        if hidden.is_empty() {
+            continue;
+        }
+        let shown: Vec<&str> = hidden.iter().take(3).copied().collect();
+        let more = if hidden.len() > 3 {
+            format!(" and {} more", hidden.len() - 3)
+        } else {
+            String::new()
+        };
+        not_judged(
+            &location.sites.join(" "),
+            &location.name,
+            hidden[0],
+            format!("{} excluded: {}{more}", hidden.len(), shown.join(", ")),
+            format!(
+                "--exclude (or the inventory) left out {}{more} on {}, which the checks read; those checks did not run there. Narrow the exclusion.",
+                shown.join(", "),
+                location.name
+            ),
+        );
     }
 }

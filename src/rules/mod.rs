@@ -59,6 +59,7 @@ const CHECK_FUNCTIONS: &[CheckFn] = &[
     agreement::check_logon_points_agree,          // A03
     agreement::check_string_versions,             // A04
     coverage::check_unreadable_entries,           // A05
+    coverage::check_what_could_not_be_judged,     // A06
 ];
 
 /// Builds a finding from the catalogue entry `code`.

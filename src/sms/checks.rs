@@ -27,7 +27,7 @@ macro_rules! check_codes {
 
 check_codes!(
     F01, F02, F03, F04, F05, F06, F07, F08, F09, F10, F11, F12, F13, F14, F15, F16, F17, F18, F19, F20, F21, F22, F23,
-    F24, F25, F26, F27, F28, F29, F30, F31, F32, A01, A02, A03, A04, A05,
+    F24, F25, F26, F27, F28, F29, F30, F31, F32, A01, A02, A03, A04, A05, A06,
 );
 
 impl CheckCode {
@@ -494,6 +494,16 @@ pub const CHECKS: &[Check] = &[
         title: "File or folder could not be read: checks that needed it did not run",
         condition: "A file or folder of a readable share exists but could not be read (permissions, an I/O error); it is not reported as missing, and the checks that needed it name it here instead of passing.",
         fix: "Give the audit account Read on the share and all its folders (or run it as a member of the site's SMS admins), then audit again.",
+        inferred: false,
+        needs: "",
+    },
+    Check {
+        code: CheckCode::A06,
+        severity: Severity::Warning,
+        kb: &[],
+        title: "Check could not be judged: the audit lacks what it needs",
+        condition: "A CAP's site has no logon point in the audit (Q236596 and its family cannot be judged), a site has no site server in the audit (replication is compared only between its CAPs), a CAP or site server share has no site code, or --exclude hides files the checks read.",
+        fix: "Add the missing shares (the domain's \\\\DC\\SMSLOGON, the site's \\\\SERVER\\SMS_<site>) as roots or to the inventory, name the share's site in the inventory, or narrow --exclude; then audit again.",
         inferred: false,
         needs: "",
     },

@@ -169,6 +169,17 @@ pub fn logon_site_compver_path(site: &str) -> String {
     format!("sites\\{}\\compver.ini", site.to_ascii_lowercase())
 }
 
+/// The top folders of a share whose files the checks read: excluding one
+/// of them hides evidence.
+pub fn evidence_folders(kind: LocationKind) -> &'static [&'static str] {
+    match kind {
+        LocationKind::Cap => &["clicomp.box", "clidata.box", "offerinf.box"],
+        LocationKind::SiteServer => &["inboxes"],
+        LocationKind::LogonPoint => &["config", "sites", "sitescfg", "x86.bin", "alpha.bin"],
+        LocationKind::Unknown => &[],
+    }
+}
+
 /// The logon point files that carry the base components (reference 3.2).
 const LOGON_BASE_BINARIES: &[&str] = &["clicore.exe", "boot32wn.exe", "smsboot1.exe"];
 const LOGON_PLATFORMS: &[&str] = &["x86.bin", "alpha.bin"];
