@@ -443,3 +443,63 @@ fn what_could_not_be_judged_is_said_and_is_not_clean() {
         audit.findings
     );
 }
+
+/// The Q236596 estate mounted under ordinary names: without an inventory
+/// nothing says what `/mnt/cap1` is; with one naming each mount, it audits
+/// as the shares it is.
+#[test]
+fn an_inventory_names_what_mounted_paths_are() {
+    let sample = common::sample_shares();
+    let mnt = tempfile::tempdir().unwrap();
+    for (from, to) in [
+        ("SERVER1/CAP_MS1", "cap1"),
+        ("SERVER1/SMS_MS1", "srv1"),
+        ("SERVER2/CAP_MS2", "cap2"),
+        ("SERVER2/SMS_MS2", "srv2"),
+        ("DC1/SMSLOGON", "dc1"),
+        ("DC2/SMSLOGON", "dc2"),
+    ] {
+        common::copy_tree(&sample.join(from), &mnt.path().join(to));
+    }
+    let inventory = mnt.path().join("estate.toml");
+    std::fs::write(
+        &inventory,
+        r#"
+[[site]]
+code = "MS1"
+caps = [{ name = '\\SERVER1\CAP_MS1', path = "cap1" }]
+site_server = { name = '\\SERVER1\SMS_MS1', path = "srv1" }
+domains = ["CORP"]
+
+[[site]]
+code = "MS2"
+caps = [{ name = '\\SERVER2\CAP_MS2', path = "cap2" }]
+site_server = { name = '\\SERVER2\SMS_MS2', path = "srv2" }
+domains = ["CORP"]
+
+[[domain]]
+name = "CORP"
+logon_points = [{ name = '\\DC1\SMSLOGON', path = "dc1" }, { name = '\\DC2\SMSLOGON', path = "dc2" }]
+"#,
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    smsaudit()
+        .args(["audit", "--csv", "machine", "--quiet", "--inventory"])
+        .arg(&inventory)
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .code(1);
+    let findings = common::read_csv_maps(&out.path().join("findings.csv"));
+    let f01: Vec<&str> = findings
+        .iter()
+        .filter(|f| f["code"] == "F01")
+        .map(|f| f["location"].as_str())
+        .collect();
+    assert_eq!(f01, vec![r"\\DC1\SMSLOGON", r"\\DC2\SMSLOGON"]);
+    assert!(findings
+        .iter()
+        .any(|f| f["code"] == "F02" && f["path"].contains("smsapm32")));
+    assert!(!findings.iter().any(|f| f["code"] == "A06"), "{findings:#?}");
+}

@@ -38,12 +38,23 @@ pub struct Inventory {
 pub struct Site {
     pub code: String,
     #[serde(default)]
-    pub caps: Vec<String>,
-    pub site_server: Option<String>,
+    pub caps: Vec<ShareRef>,
+    pub site_server: Option<ShareRef>,
     /// Domains whose logon points the site uses.
     #[serde(default)]
     pub domains: Vec<String>,
     pub expected_release: Option<String>,
+}
+
+/// A share as the inventory names it: its UNC name, read from where
+/// `unc_root` (or Windows) puts it, or its UNC name with the path where it
+/// is mounted here (`{ name = '\\SERVER1\CAP_MS1', path = "/mnt/cap1" }`),
+/// so a mount point audits under the share's real name, kind and site.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ShareRef {
+    Name(String),
+    Mounted { name: String, path: PathBuf },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -51,7 +62,7 @@ pub struct Site {
 pub struct Domain {
     pub name: String,
     #[serde(default)]
-    pub logon_points: Vec<String>,
+    pub logon_points: Vec<ShareRef>,
 }
 
 /// A share the inventory names, resolved to a path on this machine.
@@ -156,8 +167,11 @@ impl Inventory {
         shares
     }
 
-    fn share(&self, name: &str, kind: LocationKind, sites: Vec<String>) -> InventoryShare {
-        let path = self.resolve(name);
+    fn share(&self, share: &ShareRef, kind: LocationKind, sites: Vec<String>) -> InventoryShare {
+        let (name, path) = match share {
+            ShareRef::Name(name) => (name.as_str(), self.resolve(name)),
+            ShareRef::Mounted { name, path } => (name.as_str(), self.base_dir.join(path)),
+        };
         let (server, share) = match names::parse_unc(name) {
             Some(unc) if unc.rest.is_empty() => (unc.server, unc.share),
             _ => names::server_and_share(&path),
