@@ -5,7 +5,6 @@
 
 use crate::estate::EstateView;
 use crate::model::{Artifact, Finding, Location, LocationKind, RowKey, Status};
-use crate::sms::layout;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -128,7 +127,9 @@ pub(crate) fn build(view: &EstateView, findings: &[Finding]) -> Matrix {
                 .iter()
                 .map(|column| {
                     let location = locations[column.location.as_str()];
-                    let unread = row_path(&key, location.kind).is_some_and(|p| view.unreadable(&location.name, &p));
+                    let unread = key
+                        .path_at(location.kind)
+                        .is_some_and(|p| view.unreadable(&location.name, &p));
                     make_cell(&key, location, by_location.get(&column.location), unread)
                 })
                 .collect();
@@ -212,18 +213,6 @@ fn applies(key: &RowKey, location: &Location) -> bool {
 struct Source {
     value: String,
     string_version: Option<String>,
-}
-
-/// Where a location keeps the file a row reads, when the layout says.
-fn row_path(key: &RowKey, kind: LocationKind) -> Option<String> {
-    match (key.artifact, kind) {
-        (Artifact::Compver, kind) => layout::compver_path(kind, &key.component),
-        (Artifact::Cfg, LocationKind::Cap) => Some(layout::cfg_path(&key.component)),
-        (Artifact::LogonBinary, LocationKind::LogonPoint) => Some(key.detail.clone()),
-        (Artifact::LogonSiteCompver, LocationKind::LogonPoint) => Some(layout::logon_site_compver_path(&key.detail)),
-        (Artifact::CopylogSource, LocationKind::LogonPoint) => Some(layout::COPYLOG.to_string()),
-        _ => None,
-    }
 }
 
 /// A cell from the stamp found there, if any. `unread`: the file it reads,

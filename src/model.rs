@@ -237,6 +237,22 @@ impl RowKey {
         RowKey::new(&stamp.component, stamp.artifact, &stamp.detail)
     }
 
+    /// Where a share of `kind` keeps the file this row reads (lower case),
+    /// when the layout says; `None` for derived rows.
+    pub(crate) fn path_at(&self, kind: LocationKind) -> Option<String> {
+        use crate::sms::layout;
+        match (self.artifact, kind) {
+            (Artifact::Compver, kind) => layout::compver_path(kind, &self.component),
+            (Artifact::Cfg, LocationKind::Cap) => Some(layout::cfg_path(&self.component)),
+            (Artifact::LogonBinary, LocationKind::LogonPoint) => Some(self.detail.clone()),
+            (Artifact::LogonSiteCompver, LocationKind::LogonPoint) => {
+                Some(layout::logon_site_compver_path(&self.detail))
+            }
+            (Artifact::CopylogSource, LocationKind::LogonPoint) => Some(layout::COPYLOG.to_string()),
+            _ => None,
+        }
+    }
+
     /// The row's label in reports.
     pub fn label(&self) -> String {
         let detail = if self.detail.is_empty() {

@@ -503,3 +503,32 @@ logon_points = [{ name = '\\DC1\SMSLOGON', path = "dc1" }, { name = '\\DC2\SMSLO
         .any(|f| f["code"] == "F02" && f["path"].contains("smsapm32")));
     assert!(!findings.iter().any(|f| f["code"] == "A06"), "{findings:#?}");
 }
+
+#[test]
+fn a_logon_point_missing_base_files_its_sites_need() {
+    let e = EstateBuilder::new();
+    e.site("SRVA", "AAA", SP1);
+    for dc in ["DC1", "DC2", "DC3"] {
+        e.logon_point(dc, &["AAA"], "AAA", SP1);
+    }
+    e.remove("DC3/SMSLOGON/x86.bin/boot32wn.exe");
+    let audit = e.audit();
+    let f = audit
+        .findings
+        .iter()
+        .find(|f| f.code == CheckCode::A03 && f.observed == "(missing)")
+        .expect("A03 for the missing Boot32wn");
+    assert_eq!(f.location, r"\\DC3\SMSLOGON");
+    let row = audit.matrix.rows.iter().find(|r| r.item.contains("boot32wn")).unwrap();
+    let i = audit
+        .matrix
+        .columns
+        .iter()
+        .position(|c| c.location == r"\\DC3\SMSLOGON")
+        .unwrap();
+    assert!(
+        row.cells[i].mismatch && row.cells[i].text.starts_with("!! (missing)"),
+        "{}",
+        row.cells[i].text
+    );
+}

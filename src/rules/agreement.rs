@@ -79,6 +79,42 @@ pub(crate) fn check_logon_points_agree(view: &EstateView, out: &mut Vec<Finding>
                 ),
                 None => model.value.clone(),
             };
+            // A logon point without the file most of its group holds lacks
+            // base files its sites need.
+            if held.len() * 2 > lps.len() {
+                for lp in lps.iter().filter(|lp| !held.iter().any(|h| h.location.name == lp.name)) {
+                    let Some(path) = row.path_at(LocationKind::LogonPoint) else {
+                        continue;
+                    };
+                    if !view.absent(&lp.name, &path) {
+                        continue;
+                    }
+                    out.push(
+                        FindingDraft {
+                            code: CheckCode::A03,
+                            severity: None,
+                            site: &site,
+                            location: &lp.name,
+                            path: &path,
+                            message: format!(
+                                "{} has no {path} while the other logon points of sites {} hold {} (as on {}): LSM did not copy it there, so clients logging on through it cannot get it.",
+                                lp.name,
+                                sites.join(", "),
+                                expected,
+                                model.location.name
+                            ),
+                            observed: "(missing)".into(),
+                            expected: expected.clone(),
+                            marks: vec![CellMark {
+                                row: row.clone(),
+                                location: lp.name.clone(),
+                                expected: expected.clone(),
+                            }],
+                        }
+                        .into_finding(),
+                    );
+                }
+            }
             for odd in held.iter().filter(|h| h.identity != agreed) {
                 let observed = if odd.value.is_empty() {
                     "(no version)".to_string()
