@@ -256,6 +256,7 @@ fn a_baseline_or_inventory_that_is_not_one_is_refused() {
 
 /// The KB's own file and a logon point's Sites folder unreadable to the
 /// audit account: not "missing", not "no Sites folder", not clean.
+#[cfg(unix)]
 #[test]
 fn unreadable_is_not_missing() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
