@@ -8,22 +8,6 @@ use common::estate::*;
 use smsaudit::sms::checks::CHECKS;
 use std::path::Path;
 
-/// One site alone on its logon point: the healthy baseline.
-fn lone(base: &str) -> EstateBuilder {
-    let e = EstateBuilder::new();
-    e.site("SRVA", "AAA", base).logon_point("DC1", &["AAA"], "AAA", base);
-    e
-}
-
-/// AAA at `a` and BBB at `b` share DC1, whose base is BBB's.
-fn shared(a: &str, b: &str) -> EstateBuilder {
-    let e = EstateBuilder::new();
-    e.site("SRVA", "AAA", a)
-        .site("SRVB", "BBB", b)
-        .logon_point("DC1", &["AAA", "BBB"], "BBB", b);
-    e
-}
-
 fn has(e: &EstateBuilder, code: &str) -> bool {
     e.codes().iter().any(|c| c == code)
 }

@@ -7,20 +7,6 @@ mod common;
 use common::estate::*;
 use smsaudit::model::CheckCode;
 
-fn lone(base: &str) -> EstateBuilder {
-    let e = EstateBuilder::new();
-    e.site("SRVA", "AAA", base).logon_point("DC1", &["AAA"], "AAA", base);
-    e
-}
-
-fn shared(a: &str, b: &str) -> EstateBuilder {
-    let e = EstateBuilder::new();
-    e.site("SRVA", "AAA", a)
-        .site("SRVB", "BBB", b)
-        .logon_point("DC1", &["AAA", "BBB"], "BBB", b);
-    e
-}
-
 #[test]
 fn f11_on_an_empty_senior_list_or_one_that_starts_with_white_space() {
     for content in ["", " BBB\r\n", "\tBBB\r\n"] {

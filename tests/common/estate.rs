@@ -211,3 +211,19 @@ impl EstateBuilder {
         codes
     }
 }
+
+/// One site alone on its logon point: the healthy baseline.
+pub fn lone(base: &str) -> EstateBuilder {
+    let e = EstateBuilder::new();
+    e.site("SRVA", "AAA", base).logon_point("DC1", &["AAA"], "AAA", base);
+    e
+}
+
+/// AAA at `a` and BBB at `b` share DC1, whose base is BBB's.
+pub fn shared(a: &str, b: &str) -> EstateBuilder {
+    let e = EstateBuilder::new();
+    e.site("SRVA", "AAA", a)
+        .site("SRVB", "BBB", b)
+        .logon_point("DC1", &["AAA", "BBB"], "BBB", b);
+    e
+}
