@@ -21,10 +21,9 @@ pub(crate) struct LogonBase {
 pub(crate) struct EstateView<'a> {
     pub estate: &'a Estate,
     by_location: BTreeMap<&'a str, Vec<&'a Stamp>>,
-    /// Read files per location, keyed by lower-case share-relative path.
-    files: BTreeMap<&'a str, BTreeMap<String, &'a FileRecord>>,
-    /// Every entry per location (read or not), by lower-case path.
-    entries: BTreeMap<&'a str, BTreeSet<String>>,
+    /// Every entry per location (read or not), keyed by lower-case
+    /// share-relative path; `files` and `file` give the read ones.
+    entries: BTreeMap<&'a str, BTreeMap<String, &'a FileRecord>>,
     /// Entries that exist but could not be read, per location, lower case.
     unreadable: BTreeMap<&'a str, BTreeSet<String>>,
     /// Listed folders per location, lower case.
@@ -37,19 +36,12 @@ impl<'a> EstateView<'a> {
         for stamp in &estate.stamps {
             by_location.entry(stamp.location.as_str()).or_default().push(stamp);
         }
-        let mut files: BTreeMap<&str, BTreeMap<String, &FileRecord>> = BTreeMap::new();
-        for record in estate.files.iter().filter(|f| f.sha256.is_some()) {
-            files
-                .entry(record.location.as_str())
-                .or_default()
-                .insert(record.path.to_ascii_lowercase(), record);
-        }
-        let mut entries: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        let mut entries: BTreeMap<&str, BTreeMap<String, &FileRecord>> = BTreeMap::new();
         for record in &estate.files {
             entries
                 .entry(record.location.as_str())
                 .or_default()
-                .insert(record.path.to_ascii_lowercase());
+                .insert(record.path.to_ascii_lowercase(), record);
         }
         let mut unreadable: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
         // Excluded entries were not read either: what lies below them is
@@ -74,28 +66,32 @@ impl<'a> EstateView<'a> {
             unreadable,
             folders,
             by_location,
-            files,
         }
     }
 
     /// Every read file of a location, by lower-case path, in path order.
     pub(crate) fn files(&self, location: &str) -> impl Iterator<Item = (&str, &'a FileRecord)> + '_ {
-        self.files
+        self.entries
             .get(location)
             .into_iter()
             .flat_map(|m| m.iter().map(|(k, v)| (k.as_str(), *v)))
+            .filter(|(_, record)| record.sha256.is_some())
     }
 
     /// A read file of a location by its path, case-insensitively.
     pub(crate) fn file(&self, location: &str, path: &str) -> Option<&'a FileRecord> {
-        self.files.get(location)?.get(&path.to_ascii_lowercase()).copied()
+        self.entries
+            .get(location)?
+            .get(&path.to_ascii_lowercase())
+            .copied()
+            .filter(|record| record.sha256.is_some())
     }
 
     /// Whether the share holds an entry at `path`, read or not: a file that
     /// could not be read is not missing.
     pub(crate) fn exists(&self, location: &str, path: &str) -> bool {
         let lower = path.to_ascii_lowercase();
-        self.entries.get(location).is_some_and(|e| e.contains(&lower))
+        self.entries.get(location).is_some_and(|e| e.contains_key(&lower))
     }
 
     /// Whether `path` could not be judged absent because it, or a folder
@@ -134,9 +130,11 @@ impl<'a> EstateView<'a> {
     /// Whether any entry, read or not, lies under `folder\`.
     pub(crate) fn has_entries_under(&self, location: &str, folder: &str) -> bool {
         let prefix = format!("{}\\", folder.to_ascii_lowercase());
-        self.entries
-            .get(location)
-            .is_some_and(|e| e.range(prefix.clone()..).next().is_some_and(|p| p.starts_with(&prefix)))
+        self.entries.get(location).is_some_and(|e| {
+            e.range(prefix.clone()..)
+                .next()
+                .is_some_and(|(p, _)| p.starts_with(&prefix))
+        })
     }
 
     /// Whether any read file lies under `folder\` (case-insensitive).

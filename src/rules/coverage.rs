@@ -27,35 +27,43 @@ fn needed_by(kind: LocationKind, lower: &str, file_kind: FileKind) -> &'static s
     }
 }
 
+/// The readable locations by name, so the files are walked once, not once
+/// per location.
+fn readable_locations<'a>(view: &EstateView<'a>) -> BTreeMap<&'a str, &'a Location> {
+    view.estate
+        .locations
+        .iter()
+        .filter(|l| l.status == Status::Ok)
+        .map(|l| (l.name.as_str(), l))
+        .collect()
+}
+
 /// A05: one finding per unreadable file or folder of a readable location.
 pub(crate) fn check_unreadable_entries(view: &EstateView, out: &mut Vec<Finding>) {
-    for location in view.estate.locations.iter().filter(|l| l.status == Status::Ok) {
+    let readable = readable_locations(view);
+    for record in view.estate.files.iter().filter(|f| f.status == Status::Unreadable) {
+        let Some(location) = readable.get(record.location.as_str()) else {
+            continue;
+        };
         let site = location.sites.join(" ");
-        for record in view
-            .estate
-            .files
-            .iter()
-            .filter(|f| f.location == location.name && f.status == Status::Unreadable)
-        {
-            let what = if record.kind == FileKind::Directory {
-                "folder"
-            } else {
-                "file"
-            };
-            let needed = needed_by(location.kind, &record.path.to_ascii_lowercase(), record.kind);
-            out.push(
-                FindingDraft {
-                    observed: record.reason.clone(),
-                    expected: "readable by the audit account".into(),
-                    message: format!(
-                        "The {what} {}\\{} exists but could not be read ({}); not checked: {needed}.",
-                        location.name, record.path, record.reason
-                    ),
-                    ..FindingDraft::new(CheckCode::A05, &site, &location.name, &record.path)
-                }
-                .into_finding(),
-            );
-        }
+        let what = if record.kind == FileKind::Directory {
+            "folder"
+        } else {
+            "file"
+        };
+        let needed = needed_by(location.kind, &record.path.to_ascii_lowercase(), record.kind);
+        out.push(
+            FindingDraft {
+                observed: record.reason.clone(),
+                expected: "readable by the audit account".into(),
+                message: format!(
+                    "The {what} {}\\{} exists but could not be read ({}); not checked: {needed}.",
+                    location.name, record.path, record.reason
+                ),
+                ..FindingDraft::new(CheckCode::A05, &site, &location.name, &record.path)
+            }
+            .into_finding(),
+        );
     }
 }
 
@@ -126,24 +134,26 @@ pub(crate) fn check_what_could_not_be_judged(view: &EstateView, out: &mut Vec<Fi
             );
         }
     }
-    for location in view.estate.locations.iter().filter(|l| l.status == Status::Ok) {
-        let evidence = layout::evidence_folders(location.kind);
-        let hidden: Vec<&str> = view
-            .estate
-            .files
-            .iter()
-            .filter(|f| f.location == location.name && f.reason == EXCLUDED_REASON)
-            .map(|f| f.path.as_str())
-            .filter(|p| {
-                let lower = p.to_ascii_lowercase();
-                evidence
-                    .iter()
-                    .any(|e| lower == *e || lower.starts_with(&format!("{e}\\")))
-            })
-            .collect();
-        if hidden.is_empty() {
+    let readable = readable_locations(view);
+    let mut hidden_by_location: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for record in view.estate.files.iter().filter(|f| f.reason == EXCLUDED_REASON) {
+        let Some(location) = readable.get(record.location.as_str()) else {
             continue;
+        };
+        let lower = record.path.to_ascii_lowercase();
+        let evidence = layout::evidence_folders(location.kind);
+        if evidence
+            .iter()
+            .any(|e| lower == *e || lower.starts_with(&format!("{e}\\")))
+        {
+            hidden_by_location
+                .entry(location.name.as_str())
+                .or_default()
+                .push(&record.path);
         }
+    }
+    for (name, hidden) in hidden_by_location {
+        let location = readable[name];
         let shown: Vec<&str> = hidden.iter().take(3).copied().collect();
         let more = if hidden.len() > 3 {
             format!(" and {} more", hidden.len() - 3)
