@@ -8,12 +8,15 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-/// What tells an smsaudit audit.json from any other JSON document.
+/// An audit.json as read from disk: the snapshot's parts, plus what tells
+/// an smsaudit audit.json from any other JSON document. Read in one pass.
 #[derive(Deserialize)]
-struct Header {
+struct SavedAudit {
     tool: Option<String>,
-    locations: Option<serde::de::IgnoredAny>,
-    files: Option<serde::de::IgnoredAny>,
+    locations: Option<Vec<SnapshotLocation>>,
+    files: Option<Vec<SnapshotFile>>,
+    #[serde(default)]
+    stamps: Vec<SnapshotStamp>,
 }
 
 /// The parts of an `audit.json` that drift is computed from.
@@ -109,14 +112,23 @@ impl Snapshot {
             anyhow::bail!("{}: not a regular file", not_audit());
         }
         let bytes = std::fs::read(path).with_context(|| format!("cannot read baseline {}", path.display()))?;
-        let header: Header = serde_json::from_slice(&bytes).with_context(not_audit)?;
-        if header.tool.as_deref() != Some("smsaudit") || header.locations.is_none() || header.files.is_none() {
-            anyhow::bail!(
+        let saved: SavedAudit = serde_json::from_slice(&bytes).with_context(not_audit)?;
+        match saved {
+            SavedAudit {
+                tool: Some(tool),
+                locations: Some(locations),
+                files: Some(files),
+                stamps,
+            } if tool == "smsaudit" => Ok(Snapshot {
+                locations,
+                files,
+                stamps,
+            }),
+            _ => anyhow::bail!(
                 "{}: it has no \"tool\": \"smsaudit\" with locations and files; pass the audit.json of an earlier run",
                 not_audit()
-            );
+            ),
         }
-        serde_json::from_slice(&bytes).with_context(not_audit)
     }
 
     /// The snapshot of a fresh audit, spelled as its audit.json would be, so it

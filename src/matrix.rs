@@ -129,7 +129,7 @@ pub(crate) fn build(view: &EstateView, findings: &[Finding]) -> Matrix {
                     let location = locations[column.location.as_str()];
                     let unread = key
                         .path_at(location.kind)
-                        .is_some_and(|p| view.unreadable(&location.name, &p));
+                        .is_some_and(|p| view.not_read(&location.name, &p));
                     make_cell(&key, location, by_location.get(&column.location), unread)
                 })
                 .collect();

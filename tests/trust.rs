@@ -270,16 +270,20 @@ fn unreadable_is_not_missing() {
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let output = std::process::Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(assert_cmd::cargo::cargo_bin("smsaudit"))
-        .arg("audit")
-        .arg(&estate)
-        .arg("--out")
-        .arg(&out)
-        .args(["--csv", "machine", "--fail-on", "never"])
-        .output()
-        .unwrap();
+    // `smsaudit audit <estate> --out <out> ARGS` as the unprivileged `nobody`.
+    let as_nobody = |args: &[&str]| {
+        std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(assert_cmd::cargo::cargo_bin("smsaudit"))
+            .arg("audit")
+            .arg(&estate)
+            .arg("--out")
+            .arg(&out)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let output = as_nobody(&["--csv", "machine", "--fail-on", "never"]);
     let err = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(3), "could not check everything: {err}");
     assert!(err.contains("not checked: 1 files and 1 folders"), "{err}");
@@ -304,17 +308,7 @@ fn unreadable_is_not_missing() {
     let row = matrix.iter().find(|r| r[0] == "smsapm32.CFG version").unwrap();
     assert_eq!(row[column], "(unreadable)");
     // Findings still win over "could not check".
-    let status = std::process::Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(assert_cmd::cargo::cargo_bin("smsaudit"))
-        .arg("audit")
-        .arg(&estate)
-        .arg("--out")
-        .arg(&out)
-        .arg("--quiet")
-        .status()
-        .unwrap();
-    assert_eq!(status.code(), Some(1));
+    assert_eq!(as_nobody(&["--quiet"]).status.code(), Some(1));
     let _ = std::fs::set_permissions(
         estate.join("DC2/SMSLOGON/Sites"),
         std::fs::Permissions::from_mode(0o755),

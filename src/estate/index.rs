@@ -3,7 +3,7 @@
 //! point and what it gives clients. Built once per audit.
 
 use super::Estate;
-use crate::model::{Artifact, FileRecord, Location, LocationKind, Stamp, Status};
+use crate::model::{Artifact, FileRecord, Location, LocationKind, Stamp, Status, EXCLUDED_REASON};
 use crate::sms::layout;
 use crate::sms::version::{Version, VersionKind};
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,8 +24,6 @@ pub(crate) struct EstateView<'a> {
     /// Every entry per location (read or not), keyed by lower-case
     /// share-relative path; `files` and `file` give the read ones.
     entries: BTreeMap<&'a str, BTreeMap<String, &'a FileRecord>>,
-    /// Entries that exist but could not be read, per location, lower case.
-    unreadable: BTreeMap<&'a str, BTreeSet<String>>,
     /// Listed folders per location, lower case.
     folders: BTreeMap<&'a str, BTreeSet<String>>,
 }
@@ -43,16 +41,6 @@ impl<'a> EstateView<'a> {
                 .or_default()
                 .insert(record.path.to_ascii_lowercase(), record);
         }
-        let mut unreadable: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-        // Excluded entries were not read either: what lies below them is
-        // not known to be absent.
-        let not_read = |f: &&FileRecord| f.status == Status::Unreadable || f.reason == crate::model::EXCLUDED_REASON;
-        for record in estate.files.iter().filter(not_read) {
-            unreadable
-                .entry(record.location.as_str())
-                .or_default()
-                .insert(record.path.to_ascii_lowercase());
-        }
         let mut folders: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
         for (location, folder) in &estate.folders {
             folders
@@ -63,7 +51,6 @@ impl<'a> EstateView<'a> {
         EstateView {
             estate,
             entries,
-            unreadable,
             folders,
             by_location,
         }
@@ -96,15 +83,18 @@ impl<'a> EstateView<'a> {
 
     /// Whether `path` could not be judged absent because it, or a folder
     /// above it, exists but could not be read (A05 names it) or was
-    /// excluded (A06).
-    pub(crate) fn unreadable(&self, location: &str, path: &str) -> bool {
-        let lower = path.to_ascii_lowercase();
-        let Some(unreadable) = self.unreadable.get(location) else {
+    /// excluded (A06): what lies below either is not known.
+    pub(crate) fn not_read(&self, location: &str, path: &str) -> bool {
+        let Some(entries) = self.entries.get(location) else {
             return false;
         };
+        let lower = path.to_ascii_lowercase();
         let mut at = lower.as_str();
         loop {
-            if unreadable.contains(at) {
+            if entries
+                .get(at)
+                .is_some_and(|r| r.status == Status::Unreadable || r.reason == EXCLUDED_REASON)
+            {
                 return true;
             }
             match at.rfind('\\') {
@@ -115,9 +105,9 @@ impl<'a> EstateView<'a> {
     }
 
     /// Whether `path` is known to be absent: no entry there, and nothing
-    /// above it that could not be read.
+    /// above it that was not read.
     pub(crate) fn absent(&self, location: &str, path: &str) -> bool {
-        !self.exists(location, path) && !self.unreadable(location, path)
+        !self.exists(location, path) && !self.not_read(location, path)
     }
 
     /// Whether `folder` was listed, even empty, or holds a read file
@@ -127,20 +117,28 @@ impl<'a> EstateView<'a> {
         self.folders.get(location).is_some_and(|f| f.contains(&lower)) || self.folder_has_files(location, folder)
     }
 
+    /// Every entry, read or not, under `folder\` (case-insensitive).
+    fn entries_under(&self, location: &str, folder: &str) -> impl Iterator<Item = &'a FileRecord> + '_ {
+        let prefix = format!("{}\\", folder.to_ascii_lowercase());
+        self.entries
+            .get(location)
+            .into_iter()
+            .flat_map(move |e| {
+                let prefix = prefix.clone();
+                e.range(prefix.clone()..)
+                    .take_while(move |(p, _)| p.starts_with(&prefix))
+            })
+            .map(|(_, record)| *record)
+    }
+
     /// Whether any entry, read or not, lies under `folder\`.
     pub(crate) fn has_entries_under(&self, location: &str, folder: &str) -> bool {
-        let prefix = format!("{}\\", folder.to_ascii_lowercase());
-        self.entries.get(location).is_some_and(|e| {
-            e.range(prefix.clone()..)
-                .next()
-                .is_some_and(|(p, _)| p.starts_with(&prefix))
-        })
+        self.entries_under(location, folder).next().is_some()
     }
 
     /// Whether any read file lies under `folder\` (case-insensitive).
     pub(crate) fn folder_has_files(&self, location: &str, folder: &str) -> bool {
-        let prefix = format!("{}\\", folder.to_ascii_lowercase());
-        self.files(location).any(|(p, _)| p.starts_with(&prefix))
+        self.entries_under(location, folder).any(|r| r.sha256.is_some())
     }
 
     /// Sites with a `Sitescfg\<code>_cfg.lcf` on a logon point: the sites

@@ -28,11 +28,10 @@ pub(crate) fn check_expected_files(view: &EstateView, out: &mut Vec<Finding>) {
             .into_iter()
             .filter(|c| c.name != cap.name)
             .collect();
-        let servers = view.site_locations(&site, LocationKind::SiteServer);
-        let mut references: Vec<&Location> = servers.clone();
+        let mut references: Vec<&Location> = view.site_locations(&site, LocationKind::SiteServer);
         references.extend(others.iter().copied());
         let box_empty = !view.has_entries_under(&cap.name, "clicomp.box");
-        if box_empty && !view.unreadable(&cap.name, "clicomp.box") {
+        if box_empty && !view.not_read(&cap.name, "clicomp.box") {
             let what = if view.has_folder(&cap.name, "clicomp.box") {
                 "an empty clicomp.box"
             } else {
