@@ -69,7 +69,7 @@ impl Audit {
             mut locations,
             mut files,
             mut stamps,
-            folders: _,
+            ..
         } = estate;
         locations.sort_by(|a, b| a.name.cmp(&b.name));
         files.sort_by(|a, b| (&a.location, &a.path).cmp(&(&b.location, &b.path)));

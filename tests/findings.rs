@@ -278,6 +278,58 @@ fn f27_reserved_site_code() {
     assert_eq!(e.codes(), vec!["A06", "F27"]);
 }
 
+#[test]
+fn a07_names_that_differ_only_in_case_are_not_judged() {
+    // A stray RTM copy beside the SP1 component folder: Windows gets one
+    // of the two, so the CAP's base is neither compared nor called missing.
+    let e = shared(SP1, SP1);
+    e.file("SRVA/CAP_AAA/clicomp.box/BASE/compver.ini", compver(RTM));
+    let audit = e.audit();
+    let twin = audit.findings.iter().find(|f| f.code.as_str() == "A07").expect("A07");
+    assert!(twin.observed.contains("clicomp.box\\BASE") && twin.observed.contains("clicomp.box\\base"));
+    assert!(
+        !audit.findings.iter().any(|f| f.code.as_str().starts_with('F')),
+        "a twinned path is not judged either way: {:#?}",
+        audit.findings
+    );
+    let row = audit
+        .matrix
+        .rows
+        .iter()
+        .find(|r| r.item == "base compver.ini")
+        .expect("base row");
+    let column = audit
+        .matrix
+        .columns
+        .iter()
+        .position(|c| c.location.ends_with("CAP_AAA"))
+        .unwrap();
+    assert_eq!(row.cells[column].text, "(unreadable)");
+    assert!(!has(&shared(SP1, SP1), "A07"));
+}
+
+#[test]
+fn a08_a_share_that_fans_out_is_bounded_and_not_clean() {
+    let e = shared(SP1, SP1);
+    let extra = smsaudit::estate::MAX_ITEMS_PER_LOCATION + 20;
+    for i in 0..extra {
+        e.file(&format!("SRVA/CAP_AAA/clicomp.box/x{i:05}/compver.ini"), compver(SP1));
+    }
+    let audit = e.audit();
+    let fan = audit.findings.iter().find(|f| f.code.as_str() == "A08").expect("A08");
+    assert!(fan.location.ends_with("CAP_AAA"), "{}", fan.location);
+    let rows = audit.matrix.rows.len();
+    assert!(
+        rows <= smsaudit::estate::MAX_ITEMS_PER_LOCATION + 40,
+        "matrix bounded per share, got {rows} rows"
+    );
+    // The real components sort before the extra ones and are still compared.
+    assert!(audit.matrix.rows.iter().any(|r| r.item == "base compver.ini"));
+    // Every file is still hashed and listed.
+    assert!(audit.files.iter().filter(|f| f.path.contains("\\x0")).count() >= extra);
+    assert!(!has(&shared(SP1, SP1), "A08"));
+}
+
 fn sample() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-shares")
 }

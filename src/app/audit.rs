@@ -66,8 +66,8 @@ pub fn audit(command: &AuditCommand) -> Result<ExitCode> {
 /// The exit code for a finished audit; see [`ExitCode`] for the order.
 pub fn exit_code(audit: &Audit, fail_on: Option<Severity>) -> ExitCode {
     // What could not be checked (an unreadable location, file or folder) has
-    // its own exit code, so A01, A05 and A06 do not count here.
-    let not_checked = |code: CheckCode| matches!(code, CheckCode::A01 | CheckCode::A05 | CheckCode::A06);
+    // its own exit code, so those findings do not count here.
+    let not_checked = |code: CheckCode| code.means_not_checked();
     let worst = audit
         .findings
         .iter()

@@ -26,6 +26,9 @@ pub(crate) struct EstateView<'a> {
     entries: BTreeMap<&'a str, BTreeMap<String, &'a FileRecord>>,
     /// Listed folders per location, lower case.
     folders: BTreeMap<&'a str, BTreeSet<String>>,
+    /// Lower-case paths with more than one spelling per location (A07):
+    /// what lies at or below them is not known.
+    twins: BTreeMap<&'a str, BTreeSet<&'a str>>,
 }
 
 impl<'a> EstateView<'a> {
@@ -34,12 +37,27 @@ impl<'a> EstateView<'a> {
         for stamp in &estate.stamps {
             by_location.entry(stamp.location.as_str()).or_default().push(stamp);
         }
+        let mut twins: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for twin in &estate.case_twins {
+            twins
+                .entry(twin.location.as_str())
+                .or_default()
+                .insert(twin.lower.as_str());
+        }
         let mut entries: BTreeMap<&str, BTreeMap<String, &FileRecord>> = BTreeMap::new();
         for record in &estate.files {
+            let lower = record.path.to_ascii_lowercase();
+            // A twinned entry is neither read nor absent: `not_read` says so.
+            if twins
+                .get(record.location.as_str())
+                .is_some_and(|t| super::under_any(&lower, t))
+            {
+                continue;
+            }
             entries
                 .entry(record.location.as_str())
                 .or_default()
-                .insert(record.path.to_ascii_lowercase(), record);
+                .insert(lower, record);
         }
         let mut folders: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
         for (location, folder) in &estate.folders {
@@ -53,6 +71,7 @@ impl<'a> EstateView<'a> {
             entries,
             folders,
             by_location,
+            twins,
         }
     }
 
@@ -82,13 +101,17 @@ impl<'a> EstateView<'a> {
     }
 
     /// Whether `path` could not be judged absent because it, or a folder
-    /// above it, exists but could not be read (A05 names it) or was
-    /// excluded (A06): what lies below either is not known.
+    /// above it, exists but could not be read (A05 names it), was excluded
+    /// (A06) or has spellings that differ only in case (A07): what lies
+    /// below any of them is not known.
     pub(crate) fn not_read(&self, location: &str, path: &str) -> bool {
+        let lower = path.to_ascii_lowercase();
+        if self.twins.get(location).is_some_and(|t| super::under_any(&lower, t)) {
+            return true;
+        }
         let Some(entries) = self.entries.get(location) else {
             return false;
         };
-        let lower = path.to_ascii_lowercase();
         let mut at = lower.as_str();
         loop {
             if entries

@@ -173,3 +173,55 @@ pub(crate) fn check_what_could_not_be_judged(view: &EstateView, out: &mut Vec<Fi
         );
     }
 }
+
+/// A07: entries of a share whose names differ only in case. Windows opens
+/// one of them; the checks of that path are not judged.
+pub(crate) fn check_case_twins(view: &EstateView, out: &mut Vec<Finding>) {
+    let readable = readable_locations(view);
+    for twins in &view.estate.case_twins {
+        let Some(location) = readable.get(twins.location.as_str()) else {
+            continue;
+        };
+        let site = location.sites.join(" ");
+        let spellings = twins.paths.join(" | ");
+        let needed = needed_by(location.kind, &twins.lower, FileKind::Other);
+        out.push(
+            FindingDraft {
+                observed: spellings.clone(),
+                expected: "one entry per name, whatever its case".into(),
+                message: format!(
+                    "{} holds {} entries whose names differ only in case ({spellings}); clients get one of them and the audit cannot tell which, so this path was not judged: {needed}.",
+                    location.name,
+                    twins.paths.len()
+                ),
+                ..FindingDraft::new(CheckCode::A07, &site, &location.name, &twins.paths[0])
+            }
+            .into_finding(),
+        );
+    }
+}
+
+/// A08: shares that hold more matrix items than any SMS share does; the
+/// items past the limit were not compared.
+pub(crate) fn check_fan_out(view: &EstateView, out: &mut Vec<Finding>) {
+    let readable = readable_locations(view);
+    for fan_out in &view.estate.fan_outs {
+        let Some(location) = readable.get(fan_out.location.as_str()) else {
+            continue;
+        };
+        let site = location.sites.join(" ");
+        let limit = crate::estate::MAX_ITEMS_PER_LOCATION;
+        out.push(
+            FindingDraft {
+                observed: format!("{} items", fan_out.items),
+                expected: format!("at most {limit} items"),
+                message: format!(
+                    "{} holds {} distinct items (components, CFG files, compver variants, site folders); only the first {limit} by name were compared, from {} on they are hashed and listed in files.csv but not judged.",
+                    location.name, fan_out.items, fan_out.first_dropped
+                ),
+                ..FindingDraft::new(CheckCode::A08, &site, &location.name, "")
+            }
+            .into_finding(),
+        );
+    }
+}

@@ -60,6 +60,8 @@ const CHECK_FUNCTIONS: &[CheckFn] = &[
     agreement::check_string_versions,             // A04
     coverage::check_unreadable_entries,           // A05
     coverage::check_what_could_not_be_judged,     // A06
+    coverage::check_case_twins,                   // A07
+    coverage::check_fan_out,                      // A08
 ];
 
 /// Builds a finding from the catalogue entry `code`.

@@ -27,13 +27,23 @@ macro_rules! check_codes {
 
 check_codes!(
     F01, F02, F03, F04, F05, F06, F07, F08, F09, F10, F11, F12, F13, F14, F15, F16, F17, F18, F19, F20, F21, F22, F23,
-    F24, F25, F26, F27, F28, F29, F30, F31, F32, A01, A02, A03, A04, A05, A06,
+    F24, F25, F26, F27, F28, F29, F30, F31, F32, A01, A02, A03, A04, A05, A06, A07, A08,
 );
 
 impl CheckCode {
     /// The catalogue entry of this code.
     pub(crate) fn check(self) -> &'static Check {
         &CHECKS[self as usize]
+    }
+
+    /// Whether a finding of this code says something could not be checked
+    /// (a location, a file, a judgement): such runs are never clean and
+    /// have their own exit code.
+    pub(crate) fn means_not_checked(self) -> bool {
+        matches!(
+            self,
+            CheckCode::A01 | CheckCode::A05 | CheckCode::A06 | CheckCode::A07 | CheckCode::A08
+        )
     }
 
     /// A code from its text, ignoring case (`f01`).
@@ -504,6 +514,26 @@ pub const CHECKS: &[Check] = &[
         title: "Check could not be judged: the audit lacks what it needs",
         condition: "A CAP's site has no logon point in the audit (Q236596 and its family cannot be judged), a site has no site server in the audit (replication is compared only between its CAPs), a CAP or site server share has no site code, or --exclude hides files the checks read.",
         fix: "Add the missing shares (the domain's \\\\DC\\SMSLOGON, the site's \\\\SERVER\\SMS_<site>) as roots or to the inventory, name the share's site in the inventory, or narrow --exclude; then audit again.",
+        inferred: false,
+        needs: "",
+    },
+    Check {
+        code: CheckCode::A07,
+        severity: Severity::Warning,
+        kb: &[],
+        title: "Two entries differ only in case: which one clients get is unknown",
+        condition: "A share holds two files or folders whose names differ only in upper and lower case (possible on a Samba or NFS-backed share, or an NTFS folder with per-directory case sensitivity). Windows clients and SMS open names without regard to case and get one of them, depending on the server; the audit cannot tell which, so the checks of that path are not judged.",
+        fix: "Remove or rename the stray copy on the share (keep the one SMS installed, compare hashes with the site server's copy), then audit again.",
+        inferred: false,
+        needs: "",
+    },
+    Check {
+        code: CheckCode::A08,
+        severity: Severity::Warning,
+        kb: &[],
+        title: "Share fans out far beyond any SMS 2.0 share: only part of it was compared",
+        condition: "A share holds more distinct components, CFG files, compver variants or logon point site folders than any SMS 2.0 share does (a limit per share keeps the matrix and reports bounded). The items beyond the limit are still hashed and listed in files.csv, but they are not compared or shown in the matrix.",
+        fix: "Find out who created the extra folders on the share (a script gone wrong, a hostile writer), remove them, then audit again.",
         inferred: false,
         needs: "",
     },
