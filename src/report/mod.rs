@@ -40,13 +40,17 @@ pub enum CsvFlavor {
     Machine,
 }
 
-/// Refuses an output folder inside an audited root: the audit never writes
-/// to a share, and its reports would show up in its own crawl.
+/// Refuses an output folder (or a log file) inside an audited root: the
+/// audit never writes to a share, and its reports would show up in its own
+/// crawl. Compared by spelling and by identity, so a bind mount, a junction
+/// or a second drive letter for a share is still the share.
 pub(crate) fn check_outside_roots(out: &Path, roots: &[PathBuf]) -> Result<()> {
-    let out = resolved(out);
+    let out_resolved = resolved(out);
+    let out_and_ancestors: Vec<FolderId> = out_resolved.ancestors().filter_map(folder_id).collect();
     for root in roots {
-        let root_resolved = resolved(root);
-        if out.starts_with(&root_resolved) {
+        let by_spelling = out_resolved.starts_with(resolved(root));
+        let by_identity = folder_id(root).is_some_and(|id| out_and_ancestors.contains(&id));
+        if by_spelling || by_identity {
             anyhow::bail!(
                 "output folder {} is inside the audited root {}: smsaudit never writes to what it audits",
                 out.display(),
@@ -55,6 +59,25 @@ pub(crate) fn check_outside_roots(out: &Path, roots: &[PathBuf]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// What makes a folder the same folder whatever path reaches it.
+#[cfg(unix)]
+type FolderId = (u64, u64);
+#[cfg(windows)]
+type FolderId = same_file::Handle;
+
+/// Device and inode, from `stat`: nothing is opened, so a FIFO cannot block.
+#[cfg(unix)]
+fn folder_id(path: &Path) -> Option<FolderId> {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// Volume serial number and file index.
+#[cfg(windows)]
+fn folder_id(path: &Path) -> Option<FolderId> {
+    same_file::Handle::from_path(path).ok()
 }
 
 /// An absolute path with links resolved as far as it exists, so two
@@ -77,13 +100,72 @@ fn resolved(path: &Path) -> PathBuf {
     result
 }
 
+/// A file created in `dir` under a random name beginning `.{name}.`, with
+/// `O_CREAT|O_EXCL` (`CREATE_NEW`): whatever another account planted in the
+/// folder (a link, a FIFO) makes the creation pick another name, and is
+/// never opened.
+fn exclusive_temp_file(dir: &Path, name: &str) -> std::io::Result<tempfile::NamedTempFile> {
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    // Reports are as readable as any file the user creates (umask), not
+    // private like a temporary file.
+    #[cfg(unix)]
+    let permissions = std::os::unix::fs::PermissionsExt::from_mode(0o666);
+    #[cfg(unix)]
+    builder.permissions(permissions);
+    builder.tempfile_in(dir)
+}
+
 /// Creates the output folder and proves it is writable, before any crawl.
 pub(crate) fn prepare_output(dir: &Path) -> Result<()> {
     fs::create_dir_all(dir).with_context(|| format!("cannot create output folder {}", dir.display()))?;
-    let probe = dir.join(".smsaudit-write-test");
-    fs::write(&probe, b"").with_context(|| format!("output folder {} is not writable", dir.display()))?;
-    let _ = fs::remove_file(&probe);
+    // Dropping the probe removes it.
+    exclusive_temp_file(dir, "smsaudit-write-test")
+        .with_context(|| format!("output folder {} is not writable", dir.display()))?;
     Ok(())
+}
+
+/// Checks before the crawl that the log can be written where `path` says:
+/// its folder exists, and what is there now, if anything, is a regular file
+/// (a link, a FIFO or a device is refused, never written through).
+pub(crate) fn check_log_file(path: &Path) -> Result<()> {
+    let (dir, _) = log_folder_and_name(path)?;
+    if !dir.is_dir() {
+        anyhow::bail!(
+            "cannot write log {}: folder {} does not exist",
+            path.display(),
+            dir.display()
+        );
+    }
+    match fs::symlink_metadata(path) {
+        Ok(meta) if !meta.file_type().is_file() => anyhow::bail!(
+            "log {} exists and is not a regular file (a link, a FIFO, a folder...): smsaudit replaces only a regular file",
+            path.display()
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Writes the log like a report: a new file renamed onto `path`, which
+/// replaces a link planted there since [`check_log_file`], not its target.
+pub(crate) fn write_log(path: &Path, text: &str) -> Result<()> {
+    let (dir, name) = log_folder_and_name(path)?;
+    write_atomically(&dir, &name, text.as_bytes())
+        .map(|_| ())
+        .with_context(|| format!("cannot write log {}", path.display()))
+}
+
+fn log_folder_and_name(path: &Path) -> Result<(PathBuf, String)> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .with_context(|| format!("--log {}: not a file name", path.display()))?;
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Ok((dir, name.to_string()))
 }
 
 /// Writes `bytes` to `dir/name` through a temporary file and a rename.
@@ -91,27 +173,27 @@ pub(crate) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<P
     write_atomically_with(dir, name, |out| Ok(out.write_all(bytes)?))
 }
 
-/// Streams a report into `dir/name` through a buffered temporary file and a
-/// rename, so a large report never has to be held in memory whole.
+/// Streams a report into `dir/name` through a buffered temporary file
+/// (see [`exclusive_temp_file`]) and a rename, so a large report never has
+/// to be held in memory whole. The rename replaces whatever is at
+/// `dir/name`, a planted link included, and never writes through it.
 pub(crate) fn write_atomically_with(
     dir: &Path,
     name: &str,
     write: impl FnOnce(&mut dyn Write) -> Result<()>,
 ) -> Result<PathBuf> {
     let target = dir.join(name);
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    // On error the temporary file is dropped, which removes it.
     let result = (|| -> Result<()> {
-        let mut out = std::io::BufWriter::with_capacity(256 * 1024, fs::File::create(&temp)?);
+        let temp = exclusive_temp_file(dir, name)?;
+        let mut out = std::io::BufWriter::with_capacity(256 * 1024, temp);
         write(&mut out)?;
-        let file = out.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        fs::rename(&temp, &target)?;
+        let temp = out.into_inner().map_err(|e| e.into_error())?;
+        temp.as_file().sync_all()?;
+        temp.persist(&target).map_err(|e| e.error)?;
         Ok(())
     })();
-    if let Err(err) = result {
-        let _ = fs::remove_file(&temp);
-        return Err(err).with_context(|| format!("cannot write {}", target.display()));
-    }
+    result.with_context(|| format!("cannot write {}", target.display()))?;
     Ok(target)
 }
 
@@ -137,35 +219,46 @@ impl ReportFormat {
     ];
 }
 
-/// Writes the reports of the given formats. Returns the paths written.
-pub(crate) fn write_selected(
-    audit: &Audit,
-    dir: &Path,
-    flavor: CsvFlavor,
-    formats: &[ReportFormat],
-) -> Result<Vec<PathBuf>> {
-    let mut written = Vec::new();
+/// What [`write_selected`] did: the files written, and the errors of those
+/// it could not write.
+#[derive(Debug, Default)]
+pub(crate) struct Written {
+    pub(crate) files: Vec<PathBuf>,
+    pub(crate) failures: Vec<anyhow::Error>,
+}
+
+/// Writes the reports of the given formats, each file on its own: one that
+/// cannot be written is recorded in [`Written::failures`] and the others
+/// are still written.
+pub(crate) fn write_selected(audit: &Audit, dir: &Path, flavor: CsvFlavor, formats: &[ReportFormat]) -> Written {
+    let mut done = Written::default();
+    let mut record = |result: Result<PathBuf>| match result {
+        Ok(path) => done.files.push(path),
+        Err(err) => done.failures.push(err),
+    };
+    let built = |name: &str, bytes: Result<Vec<u8>>| {
+        let bytes = bytes.with_context(|| format!("cannot write {}", dir.join(name).display()))?;
+        write_atomically(dir, name, &bytes)
+    };
     for format in ReportFormat::ALL.into_iter().filter(|f| formats.contains(f)) {
         match format {
             ReportFormat::Csv => {
-                written.push(write_atomically(dir, "matrix.csv", &csv::matrix(audit, flavor)?)?);
-                written.push(write_atomically_with(dir, "files.csv", |out| {
+                record(built("matrix.csv", csv::matrix(audit, flavor)));
+                record(write_atomically_with(dir, "files.csv", |out| {
                     csv::files_to(audit, flavor, out)
-                })?);
-                written.push(write_atomically(dir, "findings.csv", &csv::findings(audit, flavor)?)?);
+                }));
+                record(built("findings.csv", csv::findings(audit, flavor)));
                 if let Some(plan) = &audit.upgrade {
-                    written.push(write_atomically(dir, "upgrade.csv", &csv::upgrade(plan, flavor)?)?);
+                    record(built("upgrade.csv", csv::upgrade(plan, flavor)));
                 }
                 if let Some(drift) = &audit.drift {
-                    written.push(write_atomically(dir, "drift.csv", &csv::drift(drift, flavor)?)?);
+                    record(built("drift.csv", csv::drift(drift, flavor)));
                 }
             }
-            ReportFormat::Json => {
-                written.push(write_atomically_with(dir, "audit.json", |out| json::write(audit, out))?)
-            }
-            ReportFormat::Xlsx => written.push(write_atomically(dir, "audit.xlsx", &xlsx::audit(audit)?)?),
-            ReportFormat::Html => written.push(write_atomically(dir, "report.html", &html::audit(audit))?),
+            ReportFormat::Json => record(write_atomically_with(dir, "audit.json", |out| json::write(audit, out))),
+            ReportFormat::Xlsx => record(built("audit.xlsx", xlsx::audit(audit))),
+            ReportFormat::Html => record(write_atomically(dir, "report.html", &html::audit(audit))),
         }
     }
-    Ok(written)
+    done
 }
