@@ -21,16 +21,16 @@ pub fn audit(command: &AuditCommand) -> Result<ExitCode> {
     if let Some(inventory) = &command.config.inventory {
         audited.extend(inventory.shares().into_iter().map(|s| s.path));
     }
+    if let Some(log) = &command.log {
+        report::check_outside_roots(log, &audited)?;
+        report::check_log_file(log)?;
+    }
     if !command.formats.is_empty() {
         report::check_outside_roots(&command.out, &audited)?;
         report::prepare_output(&command.out)?;
         // Again on the folder as created: a link swapped in on the way is
         // judged by where it leads.
         report::check_outside_roots(&command.out, &audited)?;
-    }
-    if let Some(log) = &command.log {
-        report::check_outside_roots(log, &audited)?;
-        report::check_log_file(log)?;
     }
     let started = Instant::now();
     let progress = Arc::new(Progress::default());
