@@ -189,8 +189,10 @@ fn a_fifo_given_as_baseline_inventory_or_diff_input_is_refused_quickly() {
 
 /// Names that are a formula once a spreadsheet splits them at `;`, tab or
 /// `,`, and one that is a formula after a line break.
+#[cfg(unix)]
 const SPLIT_NAMES: [&str; 4] = ["K;=21*2;x", "K\t=21*2\tx", "K,=21*2,x", "K;x;\n=21*2"];
 
+#[cfg(unix)]
 fn soffice_csv(profile: &Path, separator: u32, inputs: &[PathBuf], outdir: &Path) {
     let status = std::process::Command::new("soffice")
         .arg(format!("-env:UserInstallation=file://{}", profile.display()))
@@ -205,6 +207,7 @@ fn soffice_csv(profile: &Path, separator: u32, inputs: &[PathBuf], outdir: &Path
     assert!(status.success(), "soffice failed");
 }
 
+#[cfg(unix)]
 fn cells(path: &Path) -> Vec<String> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -261,6 +264,7 @@ fn spreadsheet_csv_runs_no_formula_with_semicolon_tab_or_comma_as_separator() {
 
 /// Share content that would retitle the terminal, clear it, and start a
 /// line of its own in the log.
+#[cfg(unix)]
 const FORGING_FOLDER: &str = "evil\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}31m\nforged line";
 
 #[cfg(unix)]
@@ -301,7 +305,9 @@ fn terminal_and_log_carry_no_control_character_from_a_share() {
     }
 }
 
+#[cfg(unix)]
 const SPOOFED_NAME: &str = "report\u{202E}txt.exe";
+#[cfg(unix)]
 const INVISIBLE_NAME: &str = "a\u{200B}b\u{00AD}.txt";
 
 #[cfg(unix)]
@@ -368,8 +374,10 @@ fn bidi_and_invisible_characters_are_named_where_people_read() {
 // ---- the output folder's identity ----
 
 /// A bind mount, unmounted when the test ends however it ends.
+#[cfg(target_os = "linux")]
 struct BindMount(PathBuf);
 
+#[cfg(target_os = "linux")]
 impl BindMount {
     fn new(from: &Path, at: &Path) -> Option<BindMount> {
         std::fs::create_dir_all(at).unwrap();
@@ -384,6 +392,7 @@ impl BindMount {
     }
 }
 
+#[cfg(target_os = "linux")]
 impl Drop for BindMount {
     fn drop(&mut self) {
         let _ = std::process::Command::new("umount").arg(&self.0).status();

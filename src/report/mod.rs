@@ -32,8 +32,10 @@ pub(crate) const FILE_COLUMNS: [&str; 11] = [
 /// The CSV dialect to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CsvFlavor {
-    /// UTF-8 BOM, CRLF, cells that could start a formula prefixed with `'`:
-    /// safe to double-click open in Excel or LibreOffice.
+    /// UTF-8 BOM, CRLF, cells (and parts of cells after a `,`, `;`, tab or
+    /// line break) that could start a formula prefixed with `'`, bidi and
+    /// invisible characters named (`<U+202E>`): safe to double-click open
+    /// in Excel or LibreOffice, whatever separator they split it at.
     #[default]
     Spreadsheet,
     /// Plain RFC 4180: no BOM, CRLF, every value exactly as found.
