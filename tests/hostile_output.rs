@@ -451,7 +451,10 @@ fn a_report_that_cannot_be_written_does_not_cost_the_others() {
     let estate = tmp.path().join("estate");
     lone_cap(&estate);
     let out = tmp.path().join("out");
-    // A folder where audit.xlsx goes: renaming a file onto it fails.
+    // An earlier run's report.html, then a folder where audit.xlsx goes:
+    // renaming a file onto it fails.
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("report.html"), "an earlier run").unwrap();
     std::fs::create_dir_all(out.join("audit.xlsx").join("taken")).unwrap();
     let (code, _, err) = audit(&estate, &out, &[]);
     let err = String::from_utf8_lossy(&err);
@@ -461,6 +464,8 @@ fn a_report_that_cannot_be_written_does_not_cost_the_others() {
         assert!(out.join(report).is_file(), "{report} not written: {err}");
     }
     assert!(err.contains("wrote"), "the summary is still printed: {err}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("SMS 2.0 share audit report"), "this run's report.html");
 }
 
 #[test]

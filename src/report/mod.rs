@@ -315,8 +315,20 @@ pub(crate) fn write_atomically_with(
         temp.persist(&target).map_err(|e| e.error)?;
         Ok(())
     })();
-    result.with_context(|| format!("cannot write {}", target.display()))?;
+    if let Err(err) = result {
+        remove_stale(&target);
+        return Err(err).with_context(|| format!("cannot write {}", target.display()));
+    }
     Ok(target)
+}
+
+/// After a failed write, removes the file an earlier run left under that
+/// name, so it cannot pass for this run's. Only a regular file: a link is
+/// left alone like everything else this run did not write.
+fn remove_stale(target: &Path) {
+    if fs::symlink_metadata(target).is_ok_and(|m| m.file_type().is_file()) {
+        let _ = fs::remove_file(target);
+    }
 }
 
 /// One kind of report file.
@@ -358,9 +370,12 @@ pub(crate) fn write_selected(audit: &Audit, dir: &Path, flavor: CsvFlavor, forma
         Ok(path) => done.files.push(path),
         Err(err) => done.failures.push(err),
     };
-    let built = |name: &str, bytes: Result<Vec<u8>>| {
-        let bytes = bytes.with_context(|| format!("cannot write {}", dir.join(name).display()))?;
-        write_atomically(dir, name, &bytes)
+    let built = |name: &str, bytes: Result<Vec<u8>>| match bytes {
+        Ok(bytes) => write_atomically(dir, name, &bytes),
+        Err(err) => {
+            remove_stale(&dir.join(name));
+            Err(err).with_context(|| format!("cannot write {}", dir.join(name).display()))
+        }
     };
     for format in ReportFormat::ALL.into_iter().filter(|f| formats.contains(f)) {
         match format {
@@ -383,4 +398,32 @@ pub(crate) fn write_selected(audit: &Audit, dir: &Path, flavor: CsvFlavor, forma
         }
     }
     done
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_neither_temporary_file_nor_an_earlier_report() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("audit.json"), "an earlier run").unwrap();
+        let result = write_atomically_with(dir.path(), "audit.json", |out| {
+            out.write_all(b"half")?;
+            anyhow::bail!("disk full")
+        });
+        assert!(format!("{:#}", result.unwrap_err()).contains("disk full"));
+        let left: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn report_temporary_names_are_random_and_created_exclusively() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = exclusive_temp_file(dir.path(), "audit.json").unwrap();
+        let second = exclusive_temp_file(dir.path(), "audit.json").unwrap();
+        assert_ne!(first.path(), second.path());
+        let name = first.path().file_name().unwrap().to_str().unwrap();
+        assert!(name.starts_with(".audit.json.") && name.ends_with(".tmp"), "{name}");
+    }
 }
