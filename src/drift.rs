@@ -107,11 +107,7 @@ impl Snapshot {
     /// JSON document, a FIFO, a folder) is refused with a reason.
     pub(crate) fn load(path: &Path) -> Result<Snapshot> {
         let not_audit = || format!("baseline {} is not an smsaudit audit.json", path.display());
-        let meta = std::fs::metadata(path).with_context(|| format!("cannot read baseline {}", path.display()))?;
-        if !meta.is_file() {
-            anyhow::bail!("{}: not a regular file", not_audit());
-        }
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read baseline {}", path.display()))?;
+        let bytes = crate::input::read_regular_file(path, "baseline")?;
         let saved: SavedAudit = serde_json::from_slice(&bytes).with_context(not_audit)?;
         match saved {
             SavedAudit {

@@ -17,6 +17,7 @@ pub mod drift;
 pub mod estate;
 pub mod exit;
 pub mod extract;
+pub(crate) mod input;
 pub mod matrix;
 pub mod model;
 pub mod names;

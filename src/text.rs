@@ -1,7 +1,11 @@
-//! Decoding of text files written by Windows programs: UTF-8 (with or
-//! without BOM), UTF-16LE/BE with BOM, UTF-16LE without BOM, Windows-1252.
+//! Text in and out. In: decoding of text files written by Windows programs:
+//! UTF-8 (with or without BOM), UTF-16LE/BE with BOM, UTF-16LE without BOM,
+//! Windows-1252. Out: the one home for showing text from shares to people,
+//! where a control character could drive the terminal or forge a log line,
+//! and a bidi or invisible character could show `exe.txt` as `txt.exe`.
 
 use encoding_rs::{UTF_16BE, UTF_16LE, WINDOWS_1252};
+use std::borrow::Cow;
 
 /// Decodes bytes into text whatever their encoding; never fails.
 pub fn decode(bytes: &[u8]) -> String {
@@ -43,9 +47,127 @@ pub(crate) fn looks_binary(bytes: &[u8]) -> bool {
     sample.iter().filter(|&&b| b == 0).count() > sample.len() / 100
 }
 
+/// Bidi controls: they reorder the text shown around them.
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// Characters that show as nothing (or as a plain space or line break), so
+/// two different names look the same.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200D}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{206A}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
+}
+
+fn is_hidden(c: char) -> bool {
+    is_bidi_control(c) || is_invisible(c)
+}
+
+/// Rewrites the characters `escape` picks, or borrows when there is none.
+fn rewrite(text: &str, picks: impl Fn(char) -> bool, escape: impl Fn(char, &mut String)) -> Cow<'_, str> {
+    if !text.chars().any(&picks) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if picks(c) {
+            escape(c, &mut out);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Text for the terminal and the log: C0 and C1 controls and DEL as `\x1b`
+/// or `\u{85}`, bidi and invisible characters as `\u{202e}`, so no value
+/// can move the cursor, retitle the window or start a line of its own.
+pub(crate) fn for_terminal(text: &str) -> Cow<'_, str> {
+    use std::fmt::Write;
+    rewrite(
+        text,
+        |c| c.is_control() || is_hidden(c),
+        |c, out| {
+            let _ = match u32::from(c) {
+                code @ 0..=0x7F => write!(out, "\\x{code:02x}"),
+                code => write!(out, "\\u{{{code:x}}}"),
+            };
+        },
+    )
+}
+
+/// Whether [`visible`] also shows control characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Controls {
+    /// A spreadsheet cell holds tabs and line breaks as they are.
+    Keep,
+    /// A web page would show them as a space or nothing.
+    Show,
+}
+
+/// Text for people reading a report: bidi and invisible characters (and
+/// controls, if asked) named as `<U+202E>`, so what is shown is what is
+/// there.
+pub(crate) fn visible(text: &str, controls: Controls) -> Cow<'_, str> {
+    use std::fmt::Write;
+    rewrite(
+        text,
+        |c| is_hidden(c) || (controls == Controls::Show && c.is_control()),
+        |c, out| {
+            let _ = write!(out, "<U+{:04X}>", u32::from(c));
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terminal_text_has_no_control_bidi_or_invisible_character() {
+        let hostile = "a\u{1b}]0;owned\u{7}\r\nb\u{9b}2J\u{7f}\u{202e}txt.exe\u{200b}";
+        let shown = for_terminal(hostile);
+        assert_eq!(shown, r"a\x1b]0;owned\x07\x0d\x0ab\u{9b}2J\x7f\u{202e}txt.exe\u{200b}");
+        assert!(!shown.chars().any(|c| c.is_control() || is_hidden(c)));
+        assert!(matches!(for_terminal(r"\\SRV\CAP_AB1 Café"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn report_text_names_bidi_and_invisible_characters() {
+        let name = "report\u{202E}exe.txt\u{00AD}\u{FEFF}\tx\u{E0041}";
+        assert_eq!(
+            visible(name, Controls::Keep),
+            "report<U+202E>exe.txt<U+00AD><U+FEFF>\tx<U+E0041>"
+        );
+        assert_eq!(
+            visible(name, Controls::Show),
+            "report<U+202E>exe.txt<U+00AD><U+FEFF><U+0009>x<U+E0041>"
+        );
+        for plain in ["Ünïcødé ñame.txt", "日本語", "2.00.1239.0000"] {
+            assert!(matches!(visible(plain, Controls::Show), Cow::Borrowed(_)), "{plain}");
+        }
+    }
 
     #[test]
     fn decodes_every_windows_encoding() {

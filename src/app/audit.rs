@@ -7,7 +7,8 @@ use crate::crawl::Progress;
 use crate::exit::ExitCode;
 use crate::model::{CheckCode, Severity};
 use crate::report;
-use anyhow::{Context, Result};
+use crate::text;
+use anyhow::Result;
 use std::io::IsTerminal;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -20,12 +21,16 @@ pub fn audit(command: &AuditCommand) -> Result<ExitCode> {
     if let Some(inventory) = &command.config.inventory {
         audited.extend(inventory.shares().into_iter().map(|s| s.path));
     }
+    if let Some(log) = &command.log {
+        report::check_outside_roots(log, &audited)?;
+        report::check_log_file(log)?;
+    }
     if !command.formats.is_empty() {
         report::check_outside_roots(&command.out, &audited)?;
         report::prepare_output(&command.out)?;
-    }
-    if let Some(log) = &command.log {
-        report::check_outside_roots(log, &audited)?;
+        // Again on the folder as created: a link swapped in on the way is
+        // judged by where it leads.
+        report::check_outside_roots(&command.out, &audited)?;
     }
     let started = Instant::now();
     let progress = Arc::new(Progress::default());
@@ -37,7 +42,9 @@ pub fn audit(command: &AuditCommand) -> Result<ExitCode> {
         bar.finish_and_clear();
     }
     let audit = audit?;
-    let written = report::write_selected(&audit, &command.out, command.csv, &command.formats)?;
+    // Each report, the log and the summary are written whatever happened to
+    // the others; any that could not be makes the run one that could not run.
+    let mut written = report::write_selected(&audit, &command.out, command.csv, &command.formats);
     if command.matrix_stdout {
         let bytes = report::csv::matrix(&audit, report::CsvFlavor::Machine)?;
         console::print_stdout(&bytes)?;
@@ -45,7 +52,9 @@ pub fn audit(command: &AuditCommand) -> Result<ExitCode> {
     if command.verbose || command.log.is_some() {
         let log = console::log_lines(&audit).join("\n") + "\n";
         if let Some(path) = &command.log {
-            std::fs::write(path, &log).with_context(|| format!("cannot write log {}", path.display()))?;
+            if let Err(err) = report::write_log(path, &log) {
+                written.failures.push(err);
+            }
         }
         if command.verbose {
             eprint!("{log}");
@@ -54,11 +63,17 @@ pub fn audit(command: &AuditCommand) -> Result<ExitCode> {
     if !command.quiet {
         eprint!("{}", console::summary(&audit, started.elapsed().as_secs_f64()));
         if let Some(plan) = &audit.upgrade {
-            eprint!("{}", crate::upgrade::summary(plan));
+            eprint!("{}", console::terminal_lines(&crate::upgrade::summary(plan)));
         }
-        for path in written {
-            eprintln!("  wrote {}", path.display());
+        for path in &written.files {
+            eprintln!("  wrote {}", text::for_terminal(&path.display().to_string()));
         }
+    }
+    if !written.failures.is_empty() {
+        for err in &written.failures {
+            eprintln!("smsaudit: {}", text::for_terminal(&format!("{err:#}")));
+        }
+        return Ok(ExitCode::CouldNotRun);
     }
     Ok(exit_code(&audit, command.config.fail_on))
 }

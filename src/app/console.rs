@@ -4,6 +4,7 @@
 use crate::audit::Audit;
 use crate::crawl::Progress;
 use crate::model::Status;
+use crate::text;
 use anyhow::Result;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,7 +38,30 @@ pub(super) fn progress_bar(progress: Arc<Progress>) -> Bar {
 }
 
 /// What was read, skipped and why, one line each, for `--log` and `-v`.
+/// Names and reasons come from the shares: a control character in one is
+/// escaped, so it can neither drive the terminal nor start a forged line.
 pub(crate) fn log_lines(audit: &Audit) -> Vec<String> {
+    raw_log_lines(audit)
+        .into_iter()
+        .map(|line| text::for_terminal(&line).into_owned())
+        .collect()
+}
+
+/// `text` with every line escaped by [`text::for_terminal`], its line ends
+/// kept.
+pub(super) fn terminal_lines(text: &str) -> String {
+    text.split_inclusive('\n')
+        .map(|line| {
+            let (body, end) = match line.strip_suffix('\n') {
+                Some(body) => (body, "\n"),
+                None => (line, ""),
+            };
+            format!("{}{end}", text::for_terminal(body))
+        })
+        .collect()
+}
+
+fn raw_log_lines(audit: &Audit) -> Vec<String> {
     let mut lines = Vec::new();
     for l in &audit.locations {
         lines.push(match l.status {
@@ -93,8 +117,13 @@ pub(crate) fn log_lines(audit: &Audit) -> Vec<String> {
     lines
 }
 
-/// The one-screen summary printed at the end of an audit.
+/// The one-screen summary printed at the end of an audit, escaped for the
+/// terminal.
 pub(crate) fn summary(audit: &Audit, seconds: f64) -> String {
+    terminal_lines(&raw_summary(audit, seconds))
+}
+
+fn raw_summary(audit: &Audit, seconds: f64) -> String {
     let s = &audit.summary;
     let mut out = format!(
         "smsaudit: {} locations ({} unreadable), {} files, {} bytes, {} mismatched items; findings: {} error, {} warning, {} info ({:.1}s)\n",

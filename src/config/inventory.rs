@@ -79,13 +79,9 @@ pub struct InventoryShare {
 
 impl Inventory {
     pub(crate) fn load(path: &Path) -> Result<Inventory> {
-        // A FIFO or a device would block or never end: only a regular file.
-        let meta = std::fs::metadata(path).with_context(|| format!("cannot read inventory {}", path.display()))?;
-        if !meta.is_file() {
-            bail!("inventory {} is not a regular file", path.display());
-        }
+        let bytes = crate::input::read_regular_file(path, "inventory")?;
         let text =
-            std::fs::read_to_string(path).with_context(|| format!("cannot read inventory {}", path.display()))?;
+            String::from_utf8(bytes).with_context(|| format!("inventory {} is not UTF-8 text", path.display()))?;
         let mut inventory: Inventory =
             toml::from_str(&text).with_context(|| format!("inventory {} is not valid", path.display()))?;
         inventory.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();

@@ -4,6 +4,7 @@ use super::CsvFlavor;
 use crate::audit::Audit;
 use crate::matrix::KEY_COLUMNS;
 use crate::model::Finding;
+use crate::text::{self, Controls};
 use anyhow::Result;
 
 /// Neutralises a cell a spreadsheet would run as a formula (CWE-1236):
@@ -12,12 +13,54 @@ use anyhow::Result;
 /// (`1.10` as 1.1, `007` as 7, a 20-digit string as 1.2E+19) get the same
 /// apostrophe. Plain integers that survive the round trip (file sizes) stay
 /// numbers, so they still sort as numbers.
+///
+/// Excel in most European locales splits a CSV at `;`, and a tab splits it
+/// in others, so `K;=21*2` opens as `K` and a formula: every segment that
+/// follows a `,`, `;`, tab or line break (and spaces) gets the apostrophe
+/// too, whatever separator the file is opened with.
 pub(crate) fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '\0') => format!("'{cell}").into(),
-        _ if would_be_retyped(cell) => format!("'{cell}").into(),
-        _ => cell.into(),
+    let whole_cell = match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '\0') => true,
+        _ => would_be_retyped(cell),
+    };
+    let mut segments = Vec::new();
+    let mut after_separator = false;
+    for (at, c) in cell.char_indices() {
+        if after_separator && starts_formula(c) {
+            segments.push(at);
+        }
+        after_separator = is_separator(c) || (after_separator && c == ' ');
     }
+    if !whole_cell && segments.is_empty() {
+        return cell.into();
+    }
+    let mut out = String::with_capacity(cell.len() + segments.len() + 1);
+    if whole_cell {
+        out.push('\'');
+    }
+    let mut from = 0;
+    for at in segments {
+        out.push_str(&cell[from..at]);
+        out.push('\'');
+        from = at;
+    }
+    out.push_str(&cell[from..]);
+    out.into()
+}
+
+/// What a spreadsheet reads as the start of a formula, fullwidth forms
+/// included.
+fn starts_formula(c: char) -> bool {
+    matches!(
+        c,
+        '=' | '+' | '-' | '@' | '\u{FF1D}' | '\u{FF0B}' | '\u{FF0D}' | '\u{FF20}'
+    )
+}
+
+/// Where a spreadsheet may start a new cell or row, whatever separator it
+/// was told to use.
+fn is_separator(c: char) -> bool {
+    matches!(c, ',' | ';' | '\t' | '\r' | '\n')
 }
 
 fn would_be_retyped(cell: &str) -> bool {
@@ -60,7 +103,7 @@ impl<W: std::io::Write> Table<W> {
     {
         let flavor = self.flavor;
         self.writer.write_record(cells.into_iter().map(|c| match flavor {
-            CsvFlavor::Spreadsheet => spreadsheet_safe(c.as_ref()).into_owned(),
+            CsvFlavor::Spreadsheet => spreadsheet_safe(&text::visible(c.as_ref(), Controls::Keep)).into_owned(),
             CsvFlavor::Machine => c.as_ref().to_string(),
         }))?;
         Ok(())
@@ -181,5 +224,25 @@ mod tests {
         }
         assert_eq!(spreadsheet_safe("Café"), "Café");
         assert_eq!(spreadsheet_safe(""), "");
+    }
+
+    /// Opened with `;` or tab as the separator, each segment is a cell.
+    #[test]
+    fn neutralises_formula_starts_after_any_separator() {
+        assert_eq!(spreadsheet_safe("K;=21*2"), "K;'=21*2");
+        assert_eq!(spreadsheet_safe("K\t=21*2\tx"), "K\t'=21*2\tx");
+        assert_eq!(spreadsheet_safe("a, -1; @b"), "a, '-1; '@b");
+        assert_eq!(spreadsheet_safe("a\r\n+1"), "a\r\n'+1");
+        assert_eq!(spreadsheet_safe("=1;=2"), "'=1;'=2");
+        assert_eq!(spreadsheet_safe("x;\u{FF1D}1"), "x;'\u{FF1D}1");
+        for kept in [
+            "a-b",
+            "x=1",
+            "2.00.1239.0000 (expected 2.00.1380.1000)",
+            "a; b",
+            "Q1; Q2",
+        ] {
+            assert_eq!(spreadsheet_safe(kept), kept, "{kept}");
+        }
     }
 }

@@ -7,10 +7,19 @@
 use super::palette::{self, Swatch};
 use crate::audit::Audit;
 use crate::model::{FileRecord, Severity, Status};
+use crate::text::{self, Controls};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
+use std::borrow::Cow;
 
 pub fn audit(audit: &Audit) -> Vec<u8> {
     page(audit).into_string().into_bytes()
+}
+
+/// A value from the shares as the page shows it: bidi, invisible and
+/// control characters named (`<U+202E>`), so `exe.txt` cannot pass for
+/// `txt.exe`. maud then escapes it.
+fn visible(value: &str) -> Cow<'_, str> {
+    text::visible(value, Controls::Show)
 }
 
 const STYLE: &str = r#"
@@ -104,7 +113,7 @@ fn page(audit: &Audit) -> Markup {
                     "Roots audited: "
                     @for (i, root) in audit.roots.iter().enumerate() {
                         @if i > 0 { ", " }
-                        code { (root) }
+                        code { (visible(root)) }
                     }
                     ". " (s.files) " files read."
                 }
@@ -159,13 +168,13 @@ fn findings(audit: &Audit) -> Markup {
                                     td.sev { (f.severity.as_str()) }
                                     td.mono.nw { (f.code) }
                                     td.mono.nw { (f.kb) }
-                                    td.nw { (f.site) }
-                                    td.mono.nw { (f.location) }
-                                    td.mono { (f.path) }
-                                    td.mono { (f.observed) }
-                                    td.mono { (f.expected) }
-                                    td.wrap { (f.message) }
-                                    td.wrap { (f.fix) }
+                                    td.nw { (visible(&f.site)) }
+                                    td.mono.nw { (visible(&f.location)) }
+                                    td.mono { (visible(&f.path)) }
+                                    td.mono { (visible(&f.observed)) }
+                                    td.mono { (visible(&f.expected)) }
+                                    td.wrap { (visible(&f.message)) }
+                                    td.wrap { (visible(&f.fix)) }
                                 }
                             }
                         }
@@ -210,20 +219,20 @@ fn matrix(audit: &Audit) -> Markup {
                         thead { tr {
                             th.item { "Item" }
                             @for c in &m.columns {
-                                th title=(c.header) {
-                                    (c.location)
-                                    small { (c.kind.as_str()) @if !c.sites.is_empty() { " " (c.sites.join(", ")) } }
+                                th title=(visible(&c.header)) {
+                                    (visible(&c.location))
+                                    small { (c.kind.as_str()) @if !c.sites.is_empty() { " " (visible(&c.sites.join(", "))) } }
                                 }
                             }
                         } }
                         tbody {
                             @for row in &m.rows {
                                 tr {
-                                    th.item { (row.item) }
+                                    th.item { (visible(&row.item)) }
                                     @for (cell, column) in row.cells.iter().zip(&m.columns) {
                                         @let sw = palette::swatch(cell);
-                                        td class=(format!("s-{}", sw.key)) title=(format!("{} at {}: {}", row.item, column.location, sw.label)) {
-                                            (cell.text)
+                                        td class=(format!("s-{}", sw.key)) title=(visible(&format!("{} at {}: {}", row.item, column.location, sw.label))) {
+                                            (visible(&cell.text))
                                         }
                                     }
                                 }
@@ -273,17 +282,17 @@ fn files(audit: &Audit) -> Markup {
                         tbody {
                             @for f in &shown {
                                 tr {
-                                    td.mono { (f.location) }
-                                    td.mono { (f.path) }
+                                    td.mono { (visible(&f.location)) }
+                                    td.mono { (visible(&f.path)) }
                                     td { @if let Some(size) = f.size { (size) } }
                                     td { (f.modified.as_deref().unwrap_or("")) }
                                     td.mono { (f.sha256.as_deref().unwrap_or("")) }
                                     td { (f.kind.as_str()) }
-                                    td.mono { (f.version.as_deref().unwrap_or("")) }
-                                    td { (f.version_source.as_deref().unwrap_or("")) }
-                                    td.mono { (f.string_version.as_deref().unwrap_or("")) }
+                                    td.mono { (visible(f.version.as_deref().unwrap_or(""))) }
+                                    td { (visible(f.version_source.as_deref().unwrap_or(""))) }
+                                    td.mono { (visible(f.string_version.as_deref().unwrap_or(""))) }
                                     td { (f.status.as_str()) }
-                                    td { (f.reason) }
+                                    td { (visible(&f.reason)) }
                                 }
                             }
                         }

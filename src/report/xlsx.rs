@@ -6,13 +6,18 @@ use super::palette::{self, Swatch};
 use crate::audit::Audit;
 use crate::matrix::KEY_COLUMNS;
 use crate::model::{Finding, Severity};
+use crate::text::{self, Controls};
 use anyhow::Result;
 use rust_xlsxwriter::{Color, DocProperties, ExcelDateTime, Format, FormatBorder, Workbook, Worksheet, XlsxError};
 use std::collections::HashMap;
 
-/// Excel's limits: characters in a cell and rows in a sheet.
+/// Excel's limits: characters in a cell, rows and columns in a sheet.
 const MAX_CELL_CHARS: usize = 32_767;
 const MAX_ROWS: usize = 1_048_576;
+const MAX_COLUMNS: usize = 16_384;
+/// Locations one Matrix sheet holds beside the key columns; a wider
+/// estate continues on sheets "Matrix 2", "Matrix 3"...
+const LOCATIONS_PER_SHEET: usize = MAX_COLUMNS - KEY_COLUMNS.len();
 /// Widest column we set, in characters.
 const MAX_WIDTH: usize = 60;
 
@@ -26,8 +31,15 @@ pub fn audit(audit: &Audit) -> Result<Vec<u8>> {
             .set_creation_datetime(&created),
     );
     let styles = Styles::new();
-    summary_sheet(workbook.add_worksheet(), audit, &styles)?;
-    matrix_sheet(workbook.add_worksheet(), audit, &styles)?;
+    let matrix_parts = matrix_parts(audit.matrix.columns.len());
+    summary_sheet(workbook.add_worksheet(), audit, &styles, matrix_parts.len())?;
+    for (part, columns) in matrix_parts.into_iter().enumerate() {
+        let name = match part {
+            0 => "Matrix".to_string(),
+            _ => format!("Matrix {}", part + 1),
+        };
+        matrix_sheet(workbook.add_worksheet(), audit, &styles, &name, columns)?;
+    }
     findings_sheet(workbook.add_worksheet(), audit, &styles)?;
     // One row per file can be a million rows: this sheet streams its rows
     // to a temporary file instead of holding them in memory.
@@ -108,7 +120,10 @@ impl<'a> Sheet<'a> {
     }
 
     fn text(&mut self, row: usize, col: usize, value: &str, format: &Format) -> Result<(), XlsxError> {
-        let value = clip(value);
+        // A workbook is read by people: bidi and invisible characters are
+        // named, as in report.html and the spreadsheet CSV.
+        let value = text::visible(value, Controls::Keep);
+        let value = clip(&value);
         self.measure(col, value.chars().count());
         self.ws
             .write_string_with_format(row as u32, col as u16, value, format)?;
@@ -132,7 +147,7 @@ impl<'a> Sheet<'a> {
     /// Sets every column to fit its content (plus room for the filter
     /// button), capped at [`MAX_WIDTH`].
     fn fit_columns(&mut self) -> Result<(), XlsxError> {
-        for (col, &chars) in self.widths.iter().enumerate() {
+        for (col, &chars) in self.widths.iter().enumerate().take(MAX_COLUMNS) {
             let width = (chars + 3).clamp(8, MAX_WIDTH);
             self.ws.set_column_width(col as u16, width as f64)?;
         }
@@ -167,7 +182,38 @@ fn room(rows: usize) -> usize {
     rows.min(MAX_ROWS - 2)
 }
 
-fn summary_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(), XlsxError> {
+/// The matrix's location columns, split into the ranges each Matrix sheet
+/// holds: one range unless the estate is wider than a sheet.
+fn matrix_parts(locations: usize) -> Vec<std::ops::Range<usize>> {
+    if locations == 0 {
+        return std::iter::once(0..0).collect();
+    }
+    (0..locations)
+        .step_by(LOCATIONS_PER_SHEET)
+        .map(|start| start..(start + LOCATIONS_PER_SHEET).min(locations))
+        .collect()
+}
+
+/// Below the last row Excel holds: how many rows of `what` were cut.
+fn note_cut_rows(
+    sheet: &mut Sheet,
+    total: usize,
+    shown: usize,
+    what: &str,
+    see: &str,
+    styles: &Styles,
+) -> Result<(), XlsxError> {
+    if total > shown {
+        let note = format!(
+            "{} more {what} not shown: Excel holds at most {MAX_ROWS} rows; see {see}",
+            total - shown
+        );
+        sheet.text(shown + 1, 1, &note, &styles.text)?;
+    }
+    Ok(())
+}
+
+fn summary_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles, matrix_sheets: usize) -> Result<(), XlsxError> {
     let mut sheet = Sheet::new(ws, "Summary")?;
     let s = &audit.summary;
     sheet.text(0, 0, "SMS 2.0 share audit", &styles.title)?;
@@ -214,16 +260,31 @@ fn summary_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(
         "Cells starting with !! disagree with the value in (expected ...). Every value from the shares is stored as text.",
         &styles.text,
     )?;
+    if matrix_sheets > 1 {
+        row += 1;
+        let note = format!(
+            "The matrix has {} locations, more than one sheet's {MAX_COLUMNS} columns hold: it is split over sheets Matrix to Matrix {matrix_sheets}, {LOCATIONS_PER_SHEET} locations each, every sheet with the item columns.",
+            audit.matrix.columns.len()
+        );
+        sheet.text(row, 0, &note, &styles.text)?;
+    }
     // The note is long: do not let it widen column A.
     sheet.widths[0] = 28;
     sheet.fit_columns()
 }
 
-fn matrix_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(), XlsxError> {
-    let mut sheet = Sheet::new(ws, "Matrix")?;
+/// One Matrix sheet: the key columns and the location columns `columns`.
+fn matrix_sheet(
+    ws: &mut Worksheet,
+    audit: &Audit,
+    styles: &Styles,
+    name: &str,
+    columns: std::ops::Range<usize>,
+) -> Result<(), XlsxError> {
+    let mut sheet = Sheet::new(ws, name)?;
     let matrix = &audit.matrix;
     let mut headers = KEY_COLUMNS.to_vec();
-    headers.extend(matrix.columns.iter().map(|c| c.header.as_str()));
+    headers.extend(matrix.columns[columns.clone()].iter().map(|c| c.header.as_str()));
     let rows = room(matrix.rows.len());
     sheet.table_header(0, &headers, rows, styles)?;
     for (r, row) in matrix.rows.iter().take(rows).enumerate() {
@@ -242,7 +303,7 @@ fn matrix_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<()
             };
             sheet.text(at, c, value, format)?;
         }
-        for (c, cell) in row.cells.iter().enumerate() {
+        for (c, cell) in row.cells[columns.clone()].iter().enumerate() {
             sheet.text(
                 at,
                 KEY_COLUMNS.len() + c,
@@ -251,6 +312,7 @@ fn matrix_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<()
             )?;
         }
     }
+    note_cut_rows(&mut sheet, matrix.rows.len(), rows, "items", "matrix.csv", styles)?;
     sheet.fit_columns()
 }
 
@@ -265,6 +327,14 @@ fn findings_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<
             sheet.text(at, c, value, if c == 0 { severity } else { &styles.text })?;
         }
     }
+    note_cut_rows(
+        &mut sheet,
+        audit.findings.len(),
+        rows,
+        "findings",
+        "findings.csv",
+        styles,
+    )?;
     sheet.fit_columns()
 }
 
@@ -284,12 +354,29 @@ fn files_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(),
             sheet.text(at, c + 3, value, &styles.text)?;
         }
     }
-    if audit.files.len() > rows {
-        let note = format!(
-            "{} more files not shown: Excel holds at most {MAX_ROWS} rows; see files.csv",
-            audit.files.len() - rows
-        );
-        sheet.text(rows + 1, 1, &note, &styles.text)?;
-    }
+    note_cut_rows(&mut sheet, audit.files.len(), rows, "files", "files.csv", styles)?;
     sheet.fit_columns()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_estate_wider_than_a_sheet_is_split_over_matrix_sheets() {
+        let one = |range| std::iter::once(range).collect::<Vec<_>>();
+        assert_eq!(matrix_parts(0), one(0..0));
+        assert_eq!(matrix_parts(3), one(0..3));
+        assert_eq!(matrix_parts(LOCATIONS_PER_SHEET), one(0..LOCATIONS_PER_SHEET));
+        let wide = 2 * LOCATIONS_PER_SHEET + 1;
+        assert_eq!(
+            matrix_parts(wide),
+            [
+                0..LOCATIONS_PER_SHEET,
+                LOCATIONS_PER_SHEET..2 * LOCATIONS_PER_SHEET,
+                2 * LOCATIONS_PER_SHEET..wide
+            ]
+        );
+        assert!(KEY_COLUMNS.len() + LOCATIONS_PER_SHEET <= MAX_COLUMNS);
+    }
 }

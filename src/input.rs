@@ -1,0 +1,63 @@
+//! Files named on the command line (`--inventory`, `--baseline`, the two
+//! audits of `diff`), read only when they are regular files. A FIFO or a
+//! device would block or never end; checking a path first and opening it
+//! after leaves a window to swap it, so the file is opened without blocking
+//! and what was opened is checked.
+
+use anyhow::{bail, Context, Result};
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+/// Reads the whole of the regular file at `path`; `what` names it in errors
+/// ("inventory", "baseline").
+pub(crate) fn read_regular_file(path: &Path, what: &str) -> Result<Vec<u8>> {
+    let mut file = open_without_blocking(path).with_context(|| format!("cannot read {what} {}", path.display()))?;
+    let meta = file
+        .metadata()
+        .with_context(|| format!("cannot read {what} {}", path.display()))?;
+    if !meta.is_file() {
+        bail!("{what} {} is not a regular file", path.display());
+    }
+    let mut bytes = Vec::with_capacity(meta.len().min(64 * 1024 * 1024) as usize);
+    file.read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {what} {}", path.display()))?;
+    Ok(bytes)
+}
+
+/// Opening a FIFO for reading waits for a writer unless O_NONBLOCK is set;
+/// on a regular file the flag changes nothing.
+#[cfg(unix)]
+fn open_without_blocking(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_without_blocking(path: &Path) -> std::io::Result<File> {
+    File::open(path)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fifo_is_refused_without_waiting_for_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        let err = read_regular_file(&fifo, "baseline").unwrap_err();
+        assert!(format!("{err:#}").contains("is not a regular file"), "{err:#}");
+        let file = dir.path().join("audit.json");
+        std::fs::write(&file, b"{}").unwrap();
+        assert_eq!(read_regular_file(&file, "baseline").unwrap(), b"{}");
+        let err = read_regular_file(dir.path(), "baseline").unwrap_err();
+        assert!(format!("{err:#}").contains("is not a regular file"), "{err:#}");
+    }
+}

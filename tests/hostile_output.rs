@@ -1,0 +1,546 @@
+//! What the audit writes and prints, against a report folder another
+//! account can write to and share content made to forge or mislead: no
+//! file written through a link or onto a FIFO, no input that hangs, no
+//! formula under any CSV separator, no control character on the terminal
+//! or in the log, no hidden bidi or invisible character in what people
+//! read, and one report's failure never costs the others.
+
+mod common;
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Long enough for a debug build on a loaded machine; a hang never ends.
+const WALL_CLOCK: Duration = Duration::from_secs(120);
+
+/// A lone CAP: exits 3 (its Q236596 cannot be judged without logon points).
+fn lone_cap(root: &Path) -> PathBuf {
+    let cap = root.join("SERVER9").join("CAP_HX1");
+    common::write(
+        &cap,
+        "clicomp.box/base/compver.ini",
+        "[Version]\nVersion=2.00.1493.2009\n",
+    );
+    cap
+}
+
+fn smsaudit() -> Command {
+    let mut command = Command::cargo_bin("smsaudit").unwrap();
+    command.timeout(WALL_CLOCK);
+    command
+}
+
+/// Runs an audit of `estate` into `out` with extra arguments; returns the
+/// exit code, stdout and stderr.
+fn audit(estate: &Path, out: &Path, extra: &[&str]) -> (i32, Vec<u8>, Vec<u8>) {
+    let output = smsaudit()
+        .args(["audit", "--fail-on", "never", "--out"])
+        .arg(out)
+        .args(extra)
+        .arg(estate)
+        .output()
+        .unwrap();
+    let code = output
+        .status
+        .code()
+        .unwrap_or_else(|| panic!("killed (a hang?): {}", String::from_utf8_lossy(&output.stderr)));
+    (code, output.stdout, output.stderr)
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    assert!(std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap()
+        .success());
+}
+
+const REPORTS: [&str; 6] = [
+    "matrix.csv",
+    "files.csv",
+    "findings.csv",
+    "audit.json",
+    "audit.xlsx",
+    "report.html",
+];
+
+/// Links planted where the audit writes (the write probe, every report,
+/// and the temporary names the old writer derived from its pid, for the
+/// pids the run may get) all point at a file outside: it is unchanged
+/// afterwards, each report is a file of its own, and no link was followed.
+#[cfg(unix)]
+#[test]
+fn links_planted_in_the_report_folder_are_never_written_through() {
+    let tmp = tempfile::tempdir().unwrap();
+    let estate = tmp.path().join("estate");
+    lone_cap(&estate);
+    let victim = tmp.path().join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let link = |name: String| std::os::unix::fs::symlink(&victim, out.join(name)).unwrap();
+    link(".smsaudit-write-test".into());
+    for report in REPORTS {
+        link(report.into());
+    }
+    let last_pid: u32 = std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0);
+    for pid in last_pid + 1..last_pid + 400 {
+        for report in REPORTS {
+            link(format!(".{report}.{pid}.tmp"));
+        }
+    }
+    let (code, _, err) = audit(&estate, &out, &["--quiet"]);
+    assert_eq!(code, 3, "{}", String::from_utf8_lossy(&err));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    for report in REPORTS {
+        let meta = std::fs::symlink_metadata(out.join(report)).unwrap();
+        assert!(meta.file_type().is_file(), "{report}: the link itself is replaced");
+    }
+    let left: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| !e.file_type().unwrap().is_symlink())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| !REPORTS.contains(&name.as_str()))
+        .collect();
+    assert!(left.is_empty(), "temporary files left behind: {left:?}");
+}
+
+/// A FIFO where the old probe and temporary files were written: opening
+/// one for writing waits for a reader that never comes.
+#[cfg(unix)]
+#[test]
+fn a_fifo_planted_in_the_report_folder_does_not_hang_the_audit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let estate = tmp.path().join("estate");
+    lone_cap(&estate);
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    mkfifo(&out.join(".smsaudit-write-test"));
+    mkfifo(&out.join("report.html"));
+    let (code, _, err) = audit(&estate, &out, &["--quiet"]);
+    assert_eq!(code, 3, "{}", String::from_utf8_lossy(&err));
+    assert!(std::fs::symlink_metadata(out.join("report.html"))
+        .unwrap()
+        .file_type()
+        .is_file());
+}
+
+/// `--log` naming a link is refused before the crawl, and a hard link is
+/// replaced, not rewritten: the file it shares its data with is unchanged.
+#[cfg(unix)]
+#[test]
+fn a_log_is_never_written_through_a_link() {
+    let tmp = tempfile::tempdir().unwrap();
+    let estate = tmp.path().join("estate");
+    lone_cap(&estate);
+    let victim = tmp.path().join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    let out = tmp.path().join("out");
+    let log = tmp.path().join("smsaudit.log");
+    std::os::unix::fs::symlink(&victim, &log).unwrap();
+    let (code, _, err) = audit(&estate, &out, &["--quiet", "--log", log.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&err);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(!out.exists(), "refused before anything is written");
+
+    std::fs::remove_file(&log).unwrap();
+    std::fs::hard_link(&victim, &log).unwrap();
+    let (code, _, err) = audit(&estate, &out, &["--quiet", "--log", log.to_str().unwrap()]);
+    assert_eq!(code, 3, "{}", String::from_utf8_lossy(&err));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(std::fs::read_to_string(&log).unwrap().contains("location "));
+
+    let fifo = tmp.path().join("fifo.log");
+    mkfifo(&fifo);
+    let (code, _, err) = audit(&estate, &out, &["--quiet", "--log", fifo.to_str().unwrap()]);
+    assert_eq!(code, 2, "{}", String::from_utf8_lossy(&err));
+}
+
+/// A FIFO given as an input file is refused at once, not read forever.
+#[cfg(unix)]
+#[test]
+fn a_fifo_given_as_baseline_inventory_or_diff_input_is_refused_quickly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let estate = tmp.path().join("estate");
+    lone_cap(&estate);
+    let out = tmp.path().join("out");
+    let fifo = tmp.path().join("fifo");
+    mkfifo(&fifo);
+    let fifo = fifo.to_str().unwrap();
+    for args in [vec!["--baseline", fifo], vec!["--inventory", fifo]] {
+        let (code, _, err) = audit(&estate, &out, &args);
+        let err = String::from_utf8_lossy(&err);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains("is not a regular file"), "{args:?}: {err}");
+    }
+    let output = smsaudit().args(["diff", fifo, fifo]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+// ---- CSV separators: what Excel in most of Europe opens a CSV with ----
+
+/// Names that are a formula once a spreadsheet splits them at `;`, tab or
+/// `,`, and one that is a formula after a line break.
+#[cfg(unix)]
+const SPLIT_NAMES: [&str; 4] = ["K;=21*2;x", "K\t=21*2\tx", "K,=21*2,x", "K;x;\n=21*2"];
+
+#[cfg(unix)]
+fn soffice_csv(profile: &Path, separator: u32, inputs: &[PathBuf], outdir: &Path) {
+    let status = std::process::Command::new("soffice")
+        .arg(format!("-env:UserInstallation=file://{}", profile.display()))
+        .arg("--headless")
+        .arg(format!("--infilter=CSV:{separator},34,76,1"))
+        .args(["--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1", "--outdir"])
+        .arg(outdir)
+        .args(inputs)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "soffice failed");
+}
+
+#[cfg(unix)]
+fn cells(path: &Path) -> Vec<String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(path)
+        .unwrap();
+    reader
+        .records()
+        .flat_map(|r| r.unwrap().iter().map(str::to_string).collect::<Vec<_>>())
+        .collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn spreadsheet_csv_runs_no_formula_with_semicolon_tab_or_comma_as_separator() {
+    if !common::require_tool("soffice") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let estate = tmp.path().join("estate");
+    let cap = lone_cap(&estate);
+    for name in SPLIT_NAMES {
+        common::write_bytes(&cap, name, b"hi\n");
+    }
+    let mut inputs = Vec::new();
+    for flavor in ["spreadsheet", "machine"] {
+        let out = tmp.path().join(flavor);
+        let (code, _, err) = audit(&estate, &out, &["--quiet", "--format", "csv", "--csv", flavor]);
+        assert_eq!(code, 3, "{}", String::from_utf8_lossy(&err));
+        let input = tmp.path().join(format!("{flavor}-files.csv"));
+        std::fs::copy(out.join("files.csv"), &input).unwrap();
+        inputs.push(input);
+    }
+    for (separator, name) in [(59, "semicolon"), (9, "tab"), (44, "comma")] {
+        let converted = tmp.path().join(name);
+        soffice_csv(&tmp.path().join("profile"), separator, &inputs, &converted);
+        let safe = cells(&converted.join("spreadsheet-files.csv"));
+        assert!(
+            !safe.iter().any(|c| c == "42"),
+            "a formula ran with {name} as separator: {safe:?}"
+        );
+        assert!(safe.iter().any(|c| c.contains("'=21*2")), "{name}: {safe:?}");
+        // Control: the machine flavour is not for spreadsheets, and
+        // LibreOffice runs its =21*2 under `;` and tab. This proves the
+        // check above can fail.
+        if separator != 44 {
+            let raw = cells(&converted.join("machine-files.csv"));
+            assert!(raw.iter().any(|c| c == "42"), "{name}: {raw:?}");
+        }
+    }
+}
+
+// ---- terminal, log and what people read ----
+
+/// Share content that would retitle the terminal, clear it, and start a
+/// line of its own in the log.
+#[cfg(unix)]
+const FORGING_FOLDER: &str = "evil\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}31m\nforged line";
+
+#[cfg(unix)]
+#[test]
+fn terminal_and_log_carry_no_control_character_from_a_share() {
+    let tmp = tempfile::tempdir().unwrap();
+    let estate = tmp.path().join("estate");
+    let cap = lone_cap(&estate);
+    common::write(
+        &cap,
+        &format!("clicomp.box/{FORGING_FOLDER}/compver.ini"),
+        "[Version]\nVersion=2.00.1239.0000\n",
+    );
+    common::write_bytes(&cap, &format!("{FORGING_FOLDER}.txt"), b"hi\n");
+    let out = tmp.path().join("out");
+    let log = tmp.path().join("smsaudit.log");
+    let (code, stdout, stderr) = audit(&estate, &out, &["-v", "--log", log.to_str().unwrap()]);
+    assert_eq!(code, 3, "{}", String::from_utf8_lossy(&stderr));
+    let log = std::fs::read_to_string(&log).unwrap();
+    let stderr = String::from_utf8(stderr).unwrap();
+    assert!(
+        log.contains(r"evil\x1b]0;owned\x07\x1b[2J\u{9b}31m\x0aforged line"),
+        "{log}"
+    );
+    for (what, text) in [
+        ("log", log.as_str()),
+        ("stderr", &stderr),
+        ("stdout", &String::from_utf8(stdout).unwrap()),
+    ] {
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{what} has a raw control character: {text:?}"
+        );
+        assert!(
+            !text.lines().any(|l| l.starts_with("forged line")),
+            "{what} has a forged line: {text}"
+        );
+    }
+}
+
+#[cfg(unix)]
+const SPOOFED_NAME: &str = "report\u{202E}txt.exe";
+#[cfg(unix)]
+const INVISIBLE_NAME: &str = "a\u{200B}b\u{00AD}.txt";
+
+#[cfg(unix)]
+#[test]
+fn bidi_and_invisible_characters_are_named_where_people_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let estate = tmp.path().join("estate");
+    let cap = lone_cap(&estate);
+    common::write_bytes(&cap, SPOOFED_NAME, b"hi\n");
+    common::write_bytes(&cap, INVISIBLE_NAME, b"hi\n");
+    let out = tmp.path().join("out");
+    let (code, _, err) = audit(&estate, &out, &["--quiet"]);
+    assert_eq!(code, 3, "{}", String::from_utf8_lossy(&err));
+    let hidden = |text: &str| text.contains('\u{202E}') || text.contains('\u{200B}') || text.contains('\u{00AD}');
+
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("report&lt;U+202E&gt;txt.exe"),
+        "bidi override not named in HTML"
+    );
+    assert!(html.contains("a&lt;U+200B&gt;b&lt;U+00AD&gt;.txt"));
+    assert!(!hidden(&html));
+
+    let csv = std::fs::read_to_string(out.join("files.csv")).unwrap();
+    assert!(csv.contains("report<U+202E>txt.exe") && csv.contains("a<U+200B>b<U+00AD>.txt"));
+    assert!(!hidden(&csv));
+
+    let xlsx = std::fs::read(out.join("audit.xlsx")).unwrap();
+    use calamine::{Data, Reader};
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).unwrap();
+    let files = book.worksheet_range("Files").unwrap();
+    let paths: Vec<String> = files
+        .rows()
+        .filter_map(|r| match &r[1] {
+            Data::String(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(paths.contains(&"report<U+202E>txt.exe".to_string()), "{paths:?}");
+    assert!(!paths.iter().any(|p| hidden(p)));
+
+    // For programs, values stay exact.
+    let json = std::fs::read_to_string(out.join("audit.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let exact: Vec<&str> = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["path"].as_str())
+        .collect();
+    assert!(
+        exact.contains(&SPOOFED_NAME) && exact.contains(&INVISIBLE_NAME),
+        "{exact:?}"
+    );
+    let machine = tmp.path().join("machine");
+    audit(&estate, &machine, &["--quiet", "--format", "csv", "--csv", "machine"]);
+    let paths: Vec<String> = common::read_csv(&machine.join("files.csv"))
+        .into_iter()
+        .map(|r| r[1].clone())
+        .collect();
+    assert!(paths.contains(&SPOOFED_NAME.to_string()), "{paths:?}");
+}
+
+// ---- the output folder's identity ----
+
+/// A bind mount, unmounted when the test ends however it ends.
+#[cfg(target_os = "linux")]
+struct BindMount(PathBuf);
+
+#[cfg(target_os = "linux")]
+impl BindMount {
+    fn new(from: &Path, at: &Path) -> Option<BindMount> {
+        std::fs::create_dir_all(at).unwrap();
+        let status = std::process::Command::new("mount")
+            .arg("--bind")
+            .arg(from)
+            .arg(at)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then(|| BindMount(at.to_path_buf()))
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for BindMount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_output_folder_reached_through_a_bind_mount_of_a_share_is_refused() {
+    if !common::require_tool("mount") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let estate = tmp.path().join("estate");
+    let cap = lone_cap(&estate);
+    let alias = tmp.path().join("alias");
+    let Some(_mount) = BindMount::new(&cap, &alias) else {
+        if std::env::var("SMSAUDIT_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
+            panic!("mount --bind is required (SMSAUDIT_REQUIRE_EXTERNAL=1) but not permitted");
+        }
+        eprintln!("skipping: mount --bind not permitted");
+        return;
+    };
+    let before: Vec<PathBuf> = walkdir::WalkDir::new(&cap)
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .collect();
+    for (root, out) in [
+        (&cap, alias.join("reports")),
+        (&estate, alias.join("clicomp.box/reports")),
+    ] {
+        let (code, _, err) = audit(root, &out, &["--quiet"]);
+        let err = String::from_utf8_lossy(&err);
+        assert_eq!(code, 2, "{}: {err}", out.display());
+        assert!(err.contains("inside the audited root"), "{err}");
+        let log = alias.join("audit.log");
+        let (code, _, err) = audit(
+            root,
+            &tmp.path().join("elsewhere"),
+            &["--quiet", "--log", log.to_str().unwrap()],
+        );
+        assert_eq!(code, 2, "log in the share: {}", String::from_utf8_lossy(&err));
+    }
+    let after: Vec<PathBuf> = walkdir::WalkDir::new(&cap)
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .collect();
+    assert_eq!(before, after, "nothing written into the share");
+}
+
+// ---- one format's failure or limit never costs the others ----
+
+#[test]
+fn a_report_that_cannot_be_written_does_not_cost_the_others() {
+    let tmp = tempfile::tempdir().unwrap();
+    let estate = tmp.path().join("estate");
+    lone_cap(&estate);
+    let out = tmp.path().join("out");
+    // An earlier run's report.html, then a folder where audit.xlsx goes:
+    // renaming a file onto it fails.
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("report.html"), "an earlier run").unwrap();
+    std::fs::create_dir_all(out.join("audit.xlsx").join("taken")).unwrap();
+    let (code, _, err) = audit(&estate, &out, &[]);
+    let err = String::from_utf8_lossy(&err);
+    assert_eq!(code, 2, "a report missing is a run that could not finish: {err}");
+    assert!(err.contains("audit.xlsx"), "{err}");
+    for report in REPORTS.into_iter().filter(|r| *r != "audit.xlsx") {
+        assert!(out.join(report).is_file(), "{report} not written: {err}");
+    }
+    assert!(err.contains("wrote"), "the summary is still printed: {err}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("SMS 2.0 share audit report"), "this run's report.html");
+}
+
+#[test]
+fn an_estate_wider_than_an_excel_sheet_still_gets_its_workbook() {
+    use calamine::{Data, Reader};
+    use smsaudit::matrix::{Cell, CellState, Column, Matrix, Row};
+    use smsaudit::model::{Artifact, LocationKind, RowKey};
+    const LOCATIONS: usize = 16_400;
+    let columns: Vec<Column> = (0..LOCATIONS)
+        .map(|i| Column {
+            location: format!(r"\\SRV{i:05}\CAP_AB1"),
+            kind: LocationKind::Cap,
+            sites: vec!["AB1".into()],
+            header: format!(r"\\SRV{i:05}\CAP_AB1 (CAP AB1)"),
+        })
+        .collect();
+    let cells = (0..LOCATIONS)
+        .map(|i| Cell {
+            value: format!("2.00.1493.{i:04}"),
+            state: CellState::Ok,
+            expected: None,
+            mismatch: false,
+            text: format!("2.00.1493.{i:04}"),
+            string_version: None,
+        })
+        .collect();
+    let audit = smsaudit::Audit {
+        tool: "smsaudit".into(),
+        version: "0.0.0".into(),
+        roots: vec!["/mnt".into()],
+        summary: Default::default(),
+        locations: vec![],
+        matrix: Matrix {
+            columns,
+            rows: vec![Row {
+                key: RowKey::new("base", Artifact::Compver, ""),
+                item: "base compver.ini".into(),
+                mismatch: false,
+                cells,
+            }],
+        },
+        findings: vec![],
+        stamps: vec![],
+        files: vec![],
+        baseline: None,
+        drift: None,
+        upgrade: None,
+    };
+    let bytes = smsaudit::report::xlsx::audit(&audit).expect("the workbook is written");
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    assert_eq!(
+        book.sheet_names(),
+        ["Summary", "Matrix", "Matrix 2", "Findings", "Files"]
+    );
+    // item, component, artifact, detail, mismatch (matrix::KEY_COLUMNS).
+    let keys = 5;
+    let mut shown = Vec::new();
+    for sheet in ["Matrix", "Matrix 2"] {
+        let range = book.worksheet_range(sheet).unwrap();
+        assert!(range.get_size().1 <= 16_384, "{sheet} is {} wide", range.get_size().1);
+        assert_eq!(range.get_value((1, 0)), Some(&Data::String("base compver.ini".into())));
+        for col in keys..range.get_size().1 {
+            let header = range.get_value((0, col as u32)).unwrap().to_string();
+            let value = range.get_value((1, col as u32)).unwrap().to_string();
+            shown.push((header, value));
+        }
+    }
+    assert_eq!(shown.len(), LOCATIONS, "every location on one of the sheets");
+    assert_eq!(
+        shown.last().unwrap(),
+        &(
+            r"\\SRV16399\CAP_AB1 (CAP AB1)".to_string(),
+            "2.00.1493.16399".to_string()
+        )
+    );
+    let html = String::from_utf8(smsaudit::report::html::audit(&audit)).unwrap();
+    assert!(html.contains(r"\\SRV16399\CAP_AB1"));
+}
