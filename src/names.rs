@@ -395,7 +395,10 @@ mod tests {
             assert_eq!(escape_name(OsStr::new(name)), (name.to_string(), Escapes::default()));
         }
         assert_eq!(join_relative("", "clicomp.box"), "clicomp.box");
-        assert_eq!(join_relative(r"clicomp.box\base", "compver.ini"), r"clicomp.box\base\compver.ini");
+        assert_eq!(
+            join_relative(r"clicomp.box\base", "compver.ini"),
+            r"clicomp.box\base\compver.ini"
+        );
     }
 
     #[test]

@@ -193,7 +193,10 @@ fn a_file_rewritten_while_it_is_read_gets_no_unmarked_hash() {
             }
         }
     }
-    assert!(changed > 0, "a file rewritten throughout every read was never said to change");
+    assert!(
+        changed > 0,
+        "a file rewritten throughout every read was never said to change"
+    );
 }
 
 /// An inotify watch on one path.

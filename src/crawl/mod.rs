@@ -15,11 +15,11 @@ use crate::config::Config;
 use crate::discover::Discovered;
 use crate::extract::Detail;
 use crate::model::{FileRecord, Location, Status};
-use walk::Entry;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
+use walk::Entry;
 
 /// One crawled location: its record and every file with what was extracted.
 #[derive(Debug)]

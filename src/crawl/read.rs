@@ -95,7 +95,10 @@ pub(crate) fn read_file(location: &Location, entry: Entry, config: &Config, touc
 enum Unread {
     Failed(io::Error),
     /// Its size, modification or change time moved during both reads.
-    Changed { what: String, now: FileState },
+    Changed {
+        what: String,
+        now: FileState,
+    },
 }
 
 impl From<io::Error> for Unread {
@@ -139,7 +142,11 @@ fn read_unchanged(entry: &Entry, cap: u64, touch: &dyn Fn()) -> Result<(FileRead
 /// end of the read, if anything.
 fn state_change(expected: &FileState, at_open: &FileState, after: &FileState, grew: bool) -> Option<String> {
     if grew || after.size != at_open.size {
-        Some(format!("size {} then {} bytes", at_open.size, after.size.max(at_open.size + u64::from(grew))))
+        Some(format!(
+            "size {} then {} bytes",
+            at_open.size,
+            after.size.max(at_open.size + u64::from(grew))
+        ))
     } else if at_open != after {
         Some("modified during the read".to_string())
     } else if expected != at_open {
@@ -232,7 +239,9 @@ fn hash_open_file(
     let mut is_pe = false;
     // Never past the size seen at the open: more is a change, not content.
     while size < opened_size {
-        let room = buffer.len().min(usize::try_from(opened_size - size).unwrap_or(usize::MAX));
+        let room = buffer
+            .len()
+            .min(usize::try_from(opened_size - size).unwrap_or(usize::MAX));
         let n = match file.read(&mut buffer[..room]) {
             Ok(0) => break,
             Ok(n) => n,

@@ -124,7 +124,13 @@ pub(crate) fn walk_location(
         let relative = names::join_relative(&frame.relative, &escaped);
         let escapes = frame.escapes.with(own_escapes);
         let row = |kind, status, reason: &str| {
-            FileRecord::not_read(&location.name, relative.clone(), kind, status, with_note(reason, escapes))
+            FileRecord::not_read(
+                &location.name,
+                relative.clone(),
+                kind,
+                status,
+                with_note(reason, escapes),
+            )
         };
         let listed = match retry_transient(touch, || handles::stat_entry(&frame.folder, &name)) {
             Ok(listed) => listed,

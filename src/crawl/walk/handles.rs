@@ -100,7 +100,11 @@ mod unix {
     /// Opens the share root (a link the user or the inventory named is
     /// followed: the root is the one path taken as given).
     pub(crate) fn open_root(path: &Path) -> io::Result<(Folder, Listed)> {
-        let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
+        let fd = rustix::fs::open(
+            path,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
         let listed = stat_fd(&fd)?;
         Ok((Folder(fd), listed))
     }
@@ -230,9 +234,9 @@ mod unix {
     }
 
     fn state(size: u64, modified: (i64, i64), changed: (i64, i64)) -> FileState {
-        let modified = u64::try_from(modified.0)
-            .ok()
-            .map(|secs| SystemTime::UNIX_EPOCH + std::time::Duration::new(secs, modified.1.clamp(0, 999_999_999) as u32));
+        let modified = u64::try_from(modified.0).ok().map(|secs| {
+            SystemTime::UNIX_EPOCH + std::time::Duration::new(secs, modified.1.clamp(0, 999_999_999) as u32)
+        });
         FileState {
             size,
             modified,
@@ -325,7 +329,8 @@ mod windows {
     /// no link or reparse point.
     fn check_is(handle: &File, path: &Path, kind: EntryType) -> io::Result<()> {
         let opened = final_path(handle)?;
-        let same = opened.as_os_str().to_string_lossy().to_lowercase() == path.as_os_str().to_string_lossy().to_lowercase();
+        let same =
+            opened.as_os_str().to_string_lossy().to_lowercase() == path.as_os_str().to_string_lossy().to_lowercase();
         if !same {
             return Err(replaced("its path now leads elsewhere"));
         }
@@ -338,7 +343,9 @@ mod windows {
     fn final_path(handle: &File) -> io::Result<PathBuf> {
         use std::os::windows::ffi::OsStringExt;
         use std::os::windows::io::AsRawHandle;
-        use windows_sys::Win32::Storage::FileSystem::{GetFinalPathNameByHandleW, FILE_NAME_NORMALIZED, VOLUME_NAME_DOS};
+        use windows_sys::Win32::Storage::FileSystem::{
+            GetFinalPathNameByHandleW, FILE_NAME_NORMALIZED, VOLUME_NAME_DOS,
+        };
         let mut buffer = vec![0u16; 512];
         loop {
             // SAFETY: the handle is open for the call; the buffer is valid
