@@ -433,6 +433,7 @@ mod tests {
         let (text, escapes) = escape_name(&lone);
         assert_eq!(text, "a%ED%A0%80b");
         assert!(escapes.not_utf8);
+        assert_eq!(unescape(&text), lone.as_encoded_bytes());
     }
 
     /// Reverses [`escape_name`]: the proof that the spelling is injective.
