@@ -13,11 +13,12 @@
 //! add nothing for one-component names, and `cap-std` does not stop at
 //! mount points, so neither is used.
 //!
-//! Windows (`std` plus `GetFinalPathNameByHandleW`): there is no `openat`
-//! in std, so a folder or file is opened by its path and the handle's final
-//! path must be the path the walk expects; a junction, link or reparse
-//! point swapped in anywhere above resolves elsewhere and is refused.
-//! Entries that are reparse points are never entered.
+//! Windows (`std` plus `GetFileInformationByHandle(Ex)`): there is no
+//! `openat` in std, so a folder or file is opened by its path, and the
+//! opened handle's volume and volume-relative path must be its folder's
+//! plus its own name; a junction, link or reparse point swapped in anywhere
+//! above resolves elsewhere and is refused. Folders that are reparse points
+//! are never entered, and an opened handle that is one is refused.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
@@ -262,25 +263,42 @@ mod unix {
 mod windows {
     use super::*;
     use std::os::windows::fs::{MetadataExt, OpenOptionsExt};
+    use std::os::windows::io::AsRawHandle;
     use std::path::{Path, PathBuf};
 
     const FILE_ATTRIBUTE_REPARSE_POINT: u32 = 0x400;
     const FILE_FLAG_BACKUP_SEMANTICS: u32 = 0x0200_0000;
     const FILE_SHARE_ALL: u32 = 0x1 | 0x2 | 0x4;
 
-    /// An open folder of the share: its verified final path (`\\?\...`).
+    /// What an open handle really is: its volume and its path on that
+    /// volume, lower case (names compare without regard to case).
+    #[derive(Debug, PartialEq, Eq)]
+    struct Place {
+        volume: u32,
+        name: String,
+    }
+
+    /// An open folder of the share.
     #[derive(Debug)]
     pub(crate) struct Folder {
+        /// The path the walk opens children by.
         path: PathBuf,
+        /// Where the handle is, to check where each child turns out to be.
+        place: Place,
         /// Held open so the folder stays the object that was checked.
         _handle: File,
     }
 
     pub(crate) fn open_root(path: &Path) -> io::Result<(Folder, Listed)> {
         let handle = open(path, FILE_FLAG_BACKUP_SEMANTICS)?;
-        let path = final_path(&handle)?;
+        let place = place(&handle)?;
         let listed = from_metadata(&handle.metadata()?);
-        Ok((Folder { path, _handle: handle }, listed))
+        let folder = Folder {
+            path: path.to_path_buf(),
+            place,
+            _handle: handle,
+        };
+        Ok((folder, listed))
     }
 
     /// The names in a folder, sorted.
@@ -299,14 +317,17 @@ mod windows {
     pub(crate) fn open_folder(parent: &Folder, name: &OsStr, _listed: &Listed) -> io::Result<Folder> {
         let path = parent.path.join(name);
         let handle = open(&path, FILE_FLAG_BACKUP_SEMANTICS)?;
-        check_is(&handle, &path, EntryType::Folder)?;
-        Ok(Folder { path, _handle: handle })
+        let place = check_is(&handle, parent, name, EntryType::Folder)?;
+        Ok(Folder {
+            path,
+            place,
+            _handle: handle,
+        })
     }
 
     pub(crate) fn open_file(parent: &Folder, name: &OsStr, _listed: &Listed) -> io::Result<(File, FileState)> {
-        let path = parent.path.join(name);
-        let file = open(&path, 0)?;
-        check_is(&file, &path, EntryType::File)?;
+        let file = open(&parent.path.join(name), 0)?;
+        check_is(&file, parent, name, EntryType::File)?;
         let state = file_state(&file)?;
         Ok((file, state))
     }
@@ -325,47 +346,65 @@ mod windows {
             .open(path)
     }
 
-    /// The handle must be what the walk expects at `path`, reached through
-    /// no link or reparse point.
-    fn check_is(handle: &File, path: &Path, kind: EntryType) -> io::Result<()> {
-        let opened = final_path(handle)?;
-        let same =
-            opened.as_os_str().to_string_lossy().to_lowercase() == path.as_os_str().to_string_lossy().to_lowercase();
-        if !same {
+    /// The handle must be `name` directly inside `parent`, on its volume,
+    /// reached through no link or reparse point, and of the kind listed.
+    fn check_is(handle: &File, parent: &Folder, name: &OsStr, kind: EntryType) -> io::Result<Place> {
+        let opened = place(handle)?;
+        let expected = Place {
+            volume: parent.place.volume,
+            name: format!(
+                r"{}\{}",
+                parent.place.name.trim_end_matches('\\'),
+                name.to_string_lossy().to_lowercase()
+            ),
+        };
+        if opened != expected {
             return Err(replaced("its path now leads elsewhere"));
         }
-        if from_metadata(&handle.metadata()?).kind != kind {
+        let metadata = handle.metadata()?;
+        if metadata.file_attributes() & FILE_ATTRIBUTE_REPARSE_POINT != 0 || from_metadata(&metadata).kind != kind {
             return Err(replaced("no longer the same kind of entry"));
         }
-        Ok(())
+        Ok(opened)
     }
 
-    fn final_path(handle: &File) -> io::Result<PathBuf> {
-        use std::os::windows::ffi::OsStringExt;
-        use std::os::windows::io::AsRawHandle;
+    /// The volume serial number and volume-relative path of a handle.
+    /// (`GetFinalPathNameByHandleW` would do, but Wine limits it to
+    /// MAX_PATH.)
+    fn place(handle: &File) -> io::Result<Place> {
         use windows_sys::Win32::Storage::FileSystem::{
-            GetFinalPathNameByHandleW, FILE_NAME_NORMALIZED, VOLUME_NAME_DOS,
+            FileNameInfo, GetFileInformationByHandle, GetFileInformationByHandleEx, BY_HANDLE_FILE_INFORMATION,
         };
-        let mut buffer = vec![0u16; 512];
-        loop {
-            // SAFETY: the handle is open for the call; the buffer is valid
-            // for `len` UTF-16 units.
-            let len = unsafe {
-                GetFinalPathNameByHandleW(
-                    handle.as_raw_handle(),
-                    buffer.as_mut_ptr(),
-                    buffer.len() as u32,
-                    FILE_NAME_NORMALIZED | VOLUME_NAME_DOS,
-                )
-            } as usize;
-            if len == 0 {
-                return Err(io::Error::last_os_error());
-            }
-            if len < buffer.len() {
-                return Ok(PathBuf::from(OsString::from_wide(&buffer[..len])));
-            }
-            buffer.resize(len + 1, 0);
+        // SAFETY: a zeroed BY_HANDLE_FILE_INFORMATION is a valid value.
+        let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
+        // SAFETY: the handle is open for the call; `info` is writable.
+        if unsafe { GetFileInformationByHandle(handle.as_raw_handle(), &mut info) } == 0 {
+            return Err(io::Error::last_os_error());
         }
+        // FILE_NAME_INFO: a u32 length in bytes, then the UTF-16 name.
+        let mut buffer = vec![0u32; 1 + 32 * 1024];
+        // SAFETY: the buffer is valid, u32-aligned and as large as stated.
+        let done = unsafe {
+            GetFileInformationByHandleEx(
+                handle.as_raw_handle(),
+                FileNameInfo,
+                buffer.as_mut_ptr().cast(),
+                (buffer.len() * 4) as u32,
+            )
+        };
+        if done == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let units = (buffer[0] as usize / 2).min((buffer.len() - 1) * 2);
+        let name: Vec<u16> = buffer[1..]
+            .iter()
+            .flat_map(|word| [*word as u16, (*word >> 16) as u16])
+            .take(units)
+            .collect();
+        Ok(Place {
+            volume: info.dwVolumeSerialNumber,
+            name: String::from_utf16_lossy(&name).to_lowercase(),
+        })
     }
 
     fn from_metadata(metadata: &std::fs::Metadata) -> Listed {
