@@ -20,7 +20,12 @@ pub(crate) struct Discovered {
     /// A root that is not there, is not a folder, or holds no share (as
     /// opposed to one that could not be read or did not answer).
     pub holds_no_share: bool,
+    /// A share that is a link below a root: a row, never followed.
+    pub linked: bool,
 }
+
+/// The reason on the location of a share that is a link below a root.
+pub(crate) const LINKED_SHARE_REASON: &str = "symbolic link, not followed";
 
 /// Finds every share the inventory names and every share under the roots.
 /// Roots are searched concurrently; one that does not answer within the
@@ -179,14 +184,56 @@ fn scan(dir: &Path, depth: usize, found: &mut Vec<Discovered>) {
         return;
     }
     let Ok(entries) = fs::read_dir(dir) else { return };
-    let mut children: Vec<PathBuf> = entries
+    let mut children: Vec<(PathBuf, bool)> = entries
         .filter_map(Result::ok)
-        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
-        .map(|e| e.path())
+        .filter_map(|e| {
+            let file_type = e.file_type().ok()?;
+            (file_type.is_dir() || file_type.is_symlink()).then(|| (e.path(), file_type.is_symlink()))
+        })
         .collect();
     children.sort();
-    for child in children {
-        scan(&child, depth - 1, found);
+    for (child, is_link) in children {
+        if !is_link {
+            scan(&child, depth - 1, found);
+        } else if let Some(kind) = classify_link(&child) {
+            found.push(linked(&child, kind));
+        }
+    }
+}
+
+/// A link named like a share, judged by its name alone: what it points to
+/// is not looked at. Other links are not shares and are not followed.
+fn classify_link(link: &Path) -> Option<LocationKind> {
+    let name = link
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    // `SMS_<site>` needs an `inboxes` folder to be a site server; a link's
+    // name is all there is to go on.
+    layout::classify_share(&name, |parts| parts == ["inboxes"])
+}
+
+/// A share that is a link below a root: a location that says so, so it is
+/// not silently left out, and is not crawled.
+fn linked(link: &Path, kind: LocationKind) -> Discovered {
+    let (server, share) = names::server_and_share(link);
+    let sites = layout::site_from_share(kind, &share).into_iter().collect();
+    Discovered {
+        location: Location {
+            name: names::location_name(&server, &share),
+            server,
+            share,
+            kind,
+            root: names::display_path(link),
+            sites,
+            status: Status::Unreadable,
+            reason: LINKED_SHARE_REASON.to_string(),
+            files: 0,
+            bytes: 0,
+        },
+        path: link.to_path_buf(),
+        holds_no_share: false,
+        linked: true,
     }
 }
 
@@ -224,6 +271,7 @@ fn describe(dir: &Path, kind: LocationKind) -> Discovered {
         },
         path: dir.to_path_buf(),
         holds_no_share: false,
+        linked: false,
     }
 }
 
@@ -249,6 +297,7 @@ fn unreadable_root(root: &Path, reason: &str) -> Discovered {
         },
         path: root.to_path_buf(),
         holds_no_share: false,
+        linked: false,
     }
 }
 
@@ -305,7 +354,14 @@ fn child_path_ci(dir: &Path, parts: &[&str]) -> Option<PathBuf> {
 /// or copies under different roots) keep distinct names.
 fn make_names_unique(found: &mut Vec<Discovered>) {
     let mut seen_paths = std::collections::HashSet::new();
-    found.retain(|d| seen_paths.insert(fs::canonicalize(&d.path).unwrap_or_else(|_| d.path.clone())));
+    // A link not followed is its own location, never a copy of its target.
+    found.retain(|d| {
+        let key = match d.linked {
+            true => d.path.clone(),
+            false => fs::canonicalize(&d.path).unwrap_or_else(|_| d.path.clone()),
+        };
+        seen_paths.insert(key)
+    });
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for d in found.iter_mut() {
         let key = d.location.name.to_ascii_uppercase();

@@ -1,7 +1,7 @@
 //! Windows names on every platform: UNC roots, `\\?\` prefixes, location
 //! names and site codes. Pure string handling, so it is tested everywhere.
 
-use std::path::{Component, Path};
+use std::path::Path;
 
 /// A UNC path split into host, share and the rest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,25 +166,108 @@ pub(crate) fn location_name(server: &str, share: &str) -> String {
     format!(r"\\{server}\{share}")
 }
 
-/// A relative path inside a share, spelled with backslashes on every
-/// platform. Only plain names are kept, so a path that is somehow not below
-/// `root` never shows a drive, a `\\?\` prefix or a leading separator.
-pub(crate) fn share_relative(root: &Path, path: &Path) -> String {
-    let relative = path.strip_prefix(root).unwrap_or(path);
-    relative
-        .components()
-        .filter_map(|c| match c {
-            Component::Normal(name) => Some(name.to_string_lossy()),
-            Component::ParentDir => Some("..".into()),
-            _ => None,
-        })
-        .collect::<Vec<_>>()
-        .join("\\")
+/// What had to be escaped in a share-relative path, for the row's reason.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Escapes {
+    /// Bytes that are not UTF-8 (on Windows: unpaired UTF-16 surrogates).
+    pub not_utf8: bool,
+    /// A `\` inside one name, which would otherwise read as a separator.
+    pub backslash: bool,
+    /// A `%` that would otherwise read as the start of an escape.
+    pub percent: bool,
+}
+
+impl Escapes {
+    pub(crate) fn any(self) -> bool {
+        self.not_utf8 || self.backslash || self.percent
+    }
+
+    /// Both sets of escapes: a file inherits the escapes of its folders.
+    pub(crate) fn with(self, other: Escapes) -> Escapes {
+        Escapes {
+            not_utf8: self.not_utf8 || other.not_utf8,
+            backslash: self.backslash || other.backslash,
+            percent: self.percent || other.percent,
+        }
+    }
+
+    /// The note a row's reason carries, empty when nothing was escaped.
+    pub(crate) fn note(self) -> String {
+        let mut notes = Vec::new();
+        if self.not_utf8 {
+            notes.push("name is not valid UTF-8 (bad bytes shown as %XX)");
+        }
+        if self.backslash {
+            notes.push(r"name holds a literal \ (shown as %5C)");
+        }
+        if self.percent {
+            notes.push("name holds % before two hex digits (shown as %25)");
+        }
+        notes.join("; ")
+    }
+}
+
+/// One name (a single path component) as the reports spell it. The
+/// spelling is injective, so two distinct names never share a report path
+/// (and drift, keyed on the path, is keyed on the raw name):
+///
+/// * a byte that is not part of valid UTF-8 becomes `%XX` (upper-case hex;
+///   on Windows an unpaired surrogate is escaped as the three bytes of its
+///   WTF-8 form, which valid UTF-8 never holds);
+/// * a literal `\` becomes `%5C`, so it never reads as a separator and a
+///   file named `clicomp.box\base\compver.ini` is not the real compver;
+/// * a literal `%` becomes `%25` only when two hex digits follow it, where
+///   it would otherwise read as an escape;
+/// * everything else, so every ordinary name, is kept as it is.
+///
+/// Decoding reads `%` plus two hex digits as a byte and any other `%` as
+/// itself; an unescaped `%` is never followed by two hex digits, so every
+/// spelling decodes to exactly one name.
+pub(crate) fn escape_name(raw: &std::ffi::OsStr) -> (String, Escapes) {
+    let bytes = raw.as_encoded_bytes();
+    let mut out = String::with_capacity(bytes.len());
+    let mut escapes = Escapes::default();
+    for chunk in bytes.utf8_chunks() {
+        let valid = chunk.valid();
+        for (at, c) in valid.char_indices() {
+            match c {
+                '\\' => {
+                    escapes.backslash = true;
+                    out.push_str("%5C");
+                }
+                '%' if starts_with_hex_pair(&valid.as_bytes()[at + 1..]) => {
+                    escapes.percent = true;
+                    out.push_str("%25");
+                }
+                c => out.push(c),
+            }
+        }
+        for byte in chunk.invalid() {
+            escapes.not_utf8 = true;
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    (out, escapes)
+}
+
+fn starts_with_hex_pair(bytes: &[u8]) -> bool {
+    bytes.len() >= 2 && bytes[0].is_ascii_hexdigit() && bytes[1].is_ascii_hexdigit()
+}
+
+/// `name` below the share-relative folder `folder` (`""` at the root),
+/// joined with a backslash as Windows shows it.
+pub(crate) fn join_relative(folder: &str, name: &str) -> String {
+    if folder.is_empty() {
+        name.to_string()
+    } else {
+        format!("{folder}\\{name}")
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::ffi::OsStr;
 
     #[test]
     fn parses_unc_forms() {
@@ -307,28 +390,88 @@ mod tests {
     }
 
     #[test]
-    fn relative_paths_use_backslashes() {
-        let root = Path::new("/a/CAP_MS1");
+    fn ordinary_names_are_kept_and_joined_with_backslashes() {
+        for name in ["compver.ini", "Ünïcødé ñame 日本.txt", "100%.txt", "%zz", "%4", "a b"] {
+            assert_eq!(escape_name(OsStr::new(name)), (name.to_string(), Escapes::default()));
+        }
+        assert_eq!(join_relative("", "clicomp.box"), "clicomp.box");
         assert_eq!(
-            share_relative(root, Path::new("/a/CAP_MS1/clicomp.box/base/compver.ini")),
+            join_relative(r"clicomp.box\base", "compver.ini"),
             r"clicomp.box\base\compver.ini"
         );
-        assert_eq!(share_relative(root, root), "");
-        // Not below the root: still no leading separator.
-        assert_eq!(share_relative(root, Path::new("/b/x/y.ini")), r"b\x\y.ini");
+    }
+
+    #[test]
+    fn backslashes_and_escape_like_percents_are_escaped() {
+        let (text, escapes) = escape_name(OsStr::new(r"clicomp.box\base\compver.ini"));
+        assert_eq!(text, "clicomp.box%5Cbase%5Ccompver.ini");
+        assert!(escapes.backslash && !escapes.not_utf8 && !escapes.percent);
+        let (text, escapes) = escape_name(OsStr::new("%41%5c%%4g"));
+        assert_eq!(text, "%2541%255c%%4g");
+        assert!(escapes.percent);
+        assert!(escapes.note().contains("%25"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn bytes_that_are_not_utf8_are_escaped_one_by_one() {
+        use std::os::unix::ffi::OsStrExt;
+        let (ff, escapes) = escape_name(OsStr::from_bytes(b"bad\xFFname"));
+        let (fe, _) = escape_name(OsStr::from_bytes(b"bad\xFEname"));
+        assert_eq!(ff, "bad%FFname");
+        assert_eq!(fe, "bad%FEname");
+        assert!(escapes.not_utf8);
+        assert!(escapes.note().contains("not valid UTF-8"));
+        assert_eq!(escape_name(OsStr::from_bytes(b"%\xFF")).0, "%%FF");
     }
 
     #[cfg(windows)]
     #[test]
-    fn relative_paths_never_carry_verbatim_prefixes() {
-        let root = Path::new(r"\\?\C:\shares\SERVER1\CAP_MS1");
-        let file = Path::new(r"\\?\C:\shares\SERVER1\CAP_MS1\clicomp.box\base\compver.ini");
-        assert_eq!(share_relative(root, file), r"clicomp.box\base\compver.ini");
-        let unc = Path::new(r"\\?\UNC\SERVER1\CAP_MS1");
-        assert_eq!(
-            share_relative(unc, &unc.join(r"clidata.box\x.ini")),
-            r"clidata.box\x.ini"
-        );
-        assert_eq!(share_relative(root, Path::new(r"\\?\D:\x\y.ini")), r"x\y.ini");
+    fn unpaired_surrogates_are_escaped() {
+        use std::os::windows::ffi::OsStringExt;
+        let lone = std::ffi::OsString::from_wide(&[0x61, 0xD800, 0x62]);
+        let (text, escapes) = escape_name(&lone);
+        assert_eq!(text, "a%ED%A0%80b");
+        assert!(escapes.not_utf8);
+        assert_eq!(unescape(&text), lone.as_encoded_bytes());
+    }
+
+    /// Reverses [`escape_name`]: the proof that the spelling is injective.
+    fn unescape(text: &str) -> Vec<u8> {
+        let bytes = text.as_bytes();
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at < bytes.len() {
+            if bytes[at] == b'%' && starts_with_hex_pair(&bytes[at + 1..]) {
+                let hex = std::str::from_utf8(&bytes[at + 1..at + 3]).unwrap();
+                out.push(u8::from_str_radix(hex, 16).unwrap());
+                at += 3;
+            } else {
+                out.push(bytes[at]);
+                at += 1;
+            }
+        }
+        out
+    }
+
+    #[cfg(unix)]
+    proptest::proptest! {
+        #[test]
+        fn escaping_is_reversible_so_distinct_names_stay_distinct(
+            a in proptest::collection::vec(proptest::sample::select(b"%\\aF5c/\xFF\xFE\xC3\xA9\xE6\x97".to_vec()), 0..12),
+            b in proptest::collection::vec(proptest::sample::select(b"%\\aF5c/\xFF\xFE\xC3\xA9\xE6\x97".to_vec()), 0..12),
+        ) {
+            use std::os::unix::ffi::OsStrExt;
+            let (ea, _) = escape_name(OsStr::from_bytes(&a));
+            let (eb, _) = escape_name(OsStr::from_bytes(&b));
+            proptest::prop_assert_eq!(unescape(&ea), a.clone());
+            proptest::prop_assert!(!ea.contains('\\'));
+            proptest::prop_assert_eq!(a == b, ea == eb);
+        }
+
+        #[test]
+        fn ordinary_names_are_unchanged(name in "[^%\\\\/\\x00]{0,24}") {
+            proptest::prop_assert_eq!(escape_name(OsStr::new(&name)).0, name);
+        }
     }
 }

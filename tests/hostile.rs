@@ -229,7 +229,7 @@ fn hostile_estate_gets_truthful_rows_and_is_left_untouched() {
     assert_eq!(cap("<img src=x onerror=alert(1)>.txt")["status"], "ok");
     assert_eq!(cap("Ünïcødé ñame 日本.txt")["sha256"].len(), 64);
     assert_eq!(cap("bell\u{7}line\nbreak.txt")["status"], "ok");
-    expect("bad\u{FFFD}name.txt", "ok", "not valid UTF-8");
+    expect("bad%FFname.txt", "ok", "not valid UTF-8");
     let long = format!(r"{}\{}\long-path-file.txt", "l".repeat(200), "o".repeat(200));
     assert_eq!(cap(&long)["status"], "ok");
     let copylog = &rows[r"\\DC9\SMSLOGON|Config\copylog.tcf"];

@@ -272,14 +272,15 @@ fn xlsx_has_four_sheets_string_cells_and_state_fills() {
 // ---- a hostile estate through the real binary ----
 
 const HOSTILE_NAMES: &[&str] = &[
-    // `/` cannot be in a Unix file name; the backslash stands in for it.
-    r#"=HYPERLINK("http:\\x","y").txt"#,
+    // `/` cannot be in a Unix file name, and a literal `\` is reported
+    // escaped (`%5C`), so neither is used.
+    r#"=HYPERLINK("http:x","y").txt"#,
     "+1.txt",
     "-1.txt",
     "@x.txt",
     "\tlead.txt",
     "Ünïcødé ñame.txt",
-    r"<script>alert(1)<\script>.txt",
+    "<script>alert(1)<script>.txt",
     "<img src=x onerror=alert(2)>.txt",
 ];
 
@@ -414,10 +415,10 @@ fn hostile_estate_xlsx_keeps_everything_as_text() {
 fn hostile_estate_html_is_escaped() {
     let run = run_hostile("spreadsheet");
     let html = read(&run.out.join("report.html"));
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;\\script&gt;.txt"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;script&gt;.txt"));
     assert!(html.contains("&lt;img src=x onerror=alert(2)&gt;.txt"));
     assert!(html.contains("Ünïcødé ñame.txt"));
-    assert!(html.contains("=HYPERLINK(&quot;http:\\\\x&quot;,&quot;y&quot;).txt"));
+    assert!(html.contains("=HYPERLINK(&quot;http:x&quot;,&quot;y&quot;).txt"));
     assert!(!html.contains("<script") && !html.contains("<img"));
 }
 
@@ -608,7 +609,7 @@ fn chromium_renders_the_report_without_running_anything() {
         !dom.contains("<script") && !dom.contains("<img"),
         "markup from a file name got through"
     );
-    assert!(dom.contains("&lt;script&gt;alert(1)&lt;\\script&gt;.txt"));
+    assert!(dom.contains("&lt;script&gt;alert(1)&lt;script&gt;.txt"));
     assert!(dom.contains(r"\\SERVER9\CAP_HX1"));
     // F02, and A06 for the logon points and site server a lone CAP lacks.
     assert!(dom.contains("Findings (3)") && dom.contains("F02") && dom.contains("Q236596"));

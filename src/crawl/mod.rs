@@ -14,13 +14,12 @@ pub use read::hash_file;
 use crate::config::Config;
 use crate::discover::Discovered;
 use crate::extract::Detail;
-use crate::model::{FileKind, FileRecord, Location, Status};
+use crate::model::{FileRecord, Location, Status};
 use std::collections::{BTreeMap, VecDeque};
-use std::fs::Metadata;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
+use walk::Entry;
 
 /// One crawled location: its record and every file with what was extracted.
 #[derive(Debug)]
@@ -194,14 +193,6 @@ fn not_crawled(mut location: Location, reason: String) -> CrawledLocation {
     }
 }
 
-/// An entry found by the walk, before it is read.
-pub(super) struct Entry {
-    pub(super) path: PathBuf,
-    pub(super) relative: String,
-    pub(super) metadata: Option<Metadata>,
-    pub(super) kind: FileKind,
-}
-
 fn crawl_location(
     discovered: Discovered,
     config: &Config,
@@ -260,6 +251,10 @@ fn crawl_location(
             (read, walked)
         }
     };
+    if let Some(reason) = walked.root_error {
+        // Nothing of the share was checked: not clean, whatever was read.
+        return not_crawled(location, reason);
+    }
     location.files = read.iter().filter(|(r, _)| r.sha256.is_some()).count() as u64;
     location.bytes = read
         .iter()

@@ -1,12 +1,14 @@
-//! Reading one file: opened without following links or blocking, hashed
-//! in bounded buffers, and parsed when its kind carries a version.
+//! Reading one file: opened from its folder's handle without following
+//! links or blocking, hashed in bounded buffers, and parsed when its kind
+//! carries a version. A file that changes while it is read gets no hash.
 
-use super::Entry;
+use super::walk::handles::{self, FileState};
+use super::walk::{retry_transient, with_note, Entry};
 use crate::config::Config;
 use crate::extract::{self, Detail, Extracted};
 use crate::model::{FileKind, FileRecord, Location, Status};
 use sha2::{Digest, Sha256};
-use std::fs::{File, Metadata};
+use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 use std::time::SystemTime;
@@ -26,13 +28,14 @@ thread_local! {
 }
 
 /// Reads, hashes and extracts one file. Any failure is a row with a reason
-/// and no hash: nothing is reported as read that was not.
-pub(super) fn read_file(location: &Location, entry: Entry, config: &Config, touch: &dyn Fn()) -> (FileRecord, Detail) {
+/// and no hash: nothing is reported as read that was not, and no hash is
+/// reported of content that never existed as a whole.
+pub(crate) fn read_file(location: &Location, entry: Entry, config: &Config, touch: &dyn Fn()) -> (FileRecord, Detail) {
     let mut record = FileRecord {
         location: location.name.clone(),
-        path: entry.relative,
-        size: entry.metadata.as_ref().map(|m| m.len()),
-        modified: entry.metadata.as_ref().and_then(|m| m.modified().ok()).map(format_time),
+        path: entry.relative.clone(),
+        size: Some(entry.listed.state.size),
+        modified: entry.listed.state.modified.map(format_time),
         sha256: None,
         kind: entry.kind,
         version: None,
@@ -44,11 +47,11 @@ pub(super) fn read_file(location: &Location, entry: Entry, config: &Config, touc
     if let Some(latency) = config.faults.latency {
         std::thread::sleep(latency);
     }
-    let lossy_name = entry.path.to_str().is_none();
     let cap = extract::parse_limit(entry.kind, config.max_parse_bytes);
-    let (record, detail) = match hash_file_reporting(&entry.path, entry.kind, cap, touch) {
-        Ok(read) => {
-            record.size = Some(read.size);
+    let detail = match read_unchanged(&entry, cap, touch) {
+        Ok((read, state)) => {
+            record.size = Some(state.size);
+            record.modified = state.modified.map(format_time);
             record.sha256 = Some(read.sha256);
             if read.is_pe && record.kind == FileKind::Other {
                 record.kind = FileKind::Binary;
@@ -69,24 +72,88 @@ pub(super) fn read_file(location: &Location, entry: Entry, config: &Config, touc
             record.string_version = extracted.string_version;
             record.status = extracted.status;
             record.reason = extracted.reason;
-            (record, extracted.detail)
+            extracted.detail
         }
-        Err(err) => {
+        Err(Unread::Failed(err)) => {
             record.status = Status::Unreadable;
             record.reason = format!("cannot read: {err}");
-            (record, Detail::None)
+            Detail::None
+        }
+        Err(Unread::Changed { what, now }) => {
+            record.size = Some(now.size);
+            record.modified = now.modified.map(format_time);
+            record.status = Status::Unreadable;
+            record.reason = format!("changed while read ({what}); not hashed");
+            Detail::None
         }
     };
-    let mut record = record;
-    if lossy_name {
-        const NOTE: &str = "name is not valid UTF-8 (shown with U+FFFD)";
-        record.reason = if record.reason.is_empty() {
-            NOTE.to_string()
-        } else {
-            format!("{}; {NOTE}", record.reason)
-        };
-    }
+    record.reason = with_note(&record.reason, entry.escapes);
     (record, detail)
+}
+
+/// Why a file has no hash.
+enum Unread {
+    Failed(io::Error),
+    /// Its size, modification or change time moved during both reads.
+    Changed {
+        what: String,
+        now: FileState,
+    },
+}
+
+impl From<io::Error> for Unread {
+    fn from(err: io::Error) -> Unread {
+        Unread::Failed(err)
+    }
+}
+
+/// Reads a file whose state stays what it was when listed (or, on a
+/// second try, when reopened) from the open to the end of the read; at
+/// most the size seen at the open is read. A file that changes is read
+/// once more, unless it has grown by more than one buffer beyond what was
+/// read first: a file growing faster than it is read would never end.
+fn read_unchanged(entry: &Entry, cap: u64, touch: &dyn Fn()) -> Result<(FileRead, FileState), Unread> {
+    let mut expected = entry.listed.state;
+    let mut budget = u64::MAX;
+    let mut change = String::new();
+    let mut now = expected;
+    for _attempt in 0..2 {
+        let (mut file, at_open) =
+            retry_transient(touch, || handles::open_file(&entry.parent, &entry.name, &entry.listed))?;
+        if at_open.size > budget {
+            change = format!("grew from {} to {} bytes", expected.size, at_open.size);
+            now = at_open;
+            break;
+        }
+        let (read, grew) = hash_handle(&mut file, at_open.size, entry.kind, cap, touch)?;
+        let after = handles::file_state(&file)?;
+        now = after;
+        match state_change(&expected, &at_open, &after, grew) {
+            None => return Ok((read, after)),
+            Some(what) => change = what,
+        }
+        expected = after;
+        budget = at_open.size.saturating_add(READ_BUFFER as u64);
+    }
+    Err(Unread::Changed { what: change, now })
+}
+
+/// What changed between the listing (or the last read), the open and the
+/// end of the read, if anything.
+fn state_change(expected: &FileState, at_open: &FileState, after: &FileState, grew: bool) -> Option<String> {
+    if grew || after.size != at_open.size {
+        Some(format!(
+            "size {} then {} bytes",
+            at_open.size,
+            after.size.max(at_open.size + u64::from(grew))
+        ))
+    } else if at_open != after {
+        Some("modified during the read".to_string())
+    } else if expected != at_open {
+        Some("modified between the listing and the read".to_string())
+    } else {
+        None
+    }
 }
 
 /// What reading a file produced.
@@ -99,41 +166,20 @@ pub struct FileRead {
     pub content: Option<Vec<u8>>,
 }
 
-/// Opens a file for reading without blocking on FIFOs and, where the OS
-/// allows it, without touching its access time. On Windows the file stays
-/// open to everyone else for reading, writing and deleting.
-pub(crate) fn open_for_audit(path: &Path) -> io::Result<File> {
+/// Opens a file by its path for reading without following a link in its
+/// last component, blocking on FIFOs and, where the OS allows it, touching
+/// its access time. Only for [`hash_file`]: the crawl opens files from
+/// their folder's handle ([`handles::open_file`]).
+fn open_for_audit(path: &Path) -> io::Result<File> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        let open = |flags| std::fs::OpenOptions::new().read(true).custom_flags(flags).open(path);
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        {
-            match open(libc::O_NONBLOCK | libc::O_NOATIME | libc::O_NOFOLLOW) {
-                Err(err) if err.raw_os_error() == Some(libc::EPERM) => open(libc::O_NONBLOCK | libc::O_NOFOLLOW),
-                other => other,
-            }
-        }
-        #[cfg(not(any(target_os = "linux", target_os = "android")))]
-        {
-            open(libc::O_NONBLOCK | libc::O_NOFOLLOW)
-        }
-    }
-    #[cfg(windows)]
-    {
-        // Share read, write and delete: the audit must never stop SMS or a
-        // client from updating or removing a file it happens to be reading.
-        // FILE_FLAG_BACKUP_SEMANTICS is only needed to open folders.
-        use std::os::windows::fs::OpenOptionsExt;
-        const FILE_SHARE_READ: u32 = 0x1;
-        const FILE_SHARE_WRITE: u32 = 0x2;
-        const FILE_SHARE_DELETE: u32 = 0x4;
         std::fs::OpenOptions::new()
             .read(true)
-            .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
             .open(path)
     }
-    #[cfg(not(any(unix, windows)))]
+    #[cfg(not(unix))]
     {
         File::open(path)
     }
@@ -142,53 +188,61 @@ pub(crate) fn open_for_audit(path: &Path) -> io::Result<File> {
 /// Hashes a file in bounded buffers; keeps its content when it is of a kind
 /// that is parsed (or turns out to be a PE image) and no larger than `cap`.
 pub fn hash_file(path: &Path, kind: FileKind, cap: u64) -> io::Result<FileRead> {
-    hash_file_reporting(path, kind, cap, &|| {})
-}
-
-/// [`hash_file`], calling `touch` after every chunk read, so a watcher can
-/// tell a slow file from a dead share.
-pub(crate) fn hash_file_reporting(path: &Path, kind: FileKind, cap: u64, touch: &dyn Fn()) -> io::Result<FileRead> {
     let mut file = open_for_audit(path)?;
     let metadata = file.metadata()?;
     if !metadata.is_file() {
-        // Replaced by something else between the walk and the open.
-        return Err(io::Error::other("no longer a regular file"));
+        return Err(io::Error::other("not a regular file"));
     }
-    if metadata.len() >= SEQUENTIAL_HINT {
-        advise_sequential(&file);
+    Ok(hash_handle(&mut file, metadata.len(), kind, cap, &|| {})?.0)
+}
+
+/// Hashes at most `opened_size` bytes of an open file, calling `touch`
+/// after every chunk read so a watcher can tell a slow file from a dead
+/// share. Also says whether bytes remained past `opened_size`.
+fn hash_handle(
+    file: &mut File,
+    opened_size: u64,
+    kind: FileKind,
+    cap: u64,
+    touch: &dyn Fn(),
+) -> io::Result<(FileRead, bool)> {
+    if opened_size >= SEQUENTIAL_HINT {
+        advise_sequential(file);
     }
     BUFFER.with(|cell| match cell.try_borrow_mut() {
         Ok(mut buffer) => {
             // Grow to the largest file seen so far, up to READ_BUFFER: a
             // thread that only meets small files keeps a small buffer.
-            let want = (metadata.len() as usize)
-                .saturating_add(1)
-                .clamp(64 * 1024, READ_BUFFER);
+            let want = (opened_size as usize).saturating_add(1).clamp(64 * 1024, READ_BUFFER);
             if buffer.len() < want {
                 buffer.resize(want, 0);
             }
-            hash_open_file(&mut file, &metadata, kind, cap, &mut buffer, touch)
+            hash_open_file(file, opened_size, kind, cap, &mut buffer, touch)
         }
         // Only reachable if hashing ever re-entered itself on one thread.
-        Err(_) => hash_open_file(&mut file, &metadata, kind, cap, &mut vec![0u8; 64 * 1024], touch),
+        Err(_) => hash_open_file(file, opened_size, kind, cap, &mut vec![0u8; 64 * 1024], touch),
     })
 }
 
 fn hash_open_file(
     file: &mut File,
-    metadata: &Metadata,
+    opened_size: u64,
     kind: FileKind,
     cap: u64,
     buffer: &mut [u8],
     touch: &dyn Fn(),
-) -> io::Result<FileRead> {
+) -> io::Result<(FileRead, bool)> {
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
-    let mut keep = extract::wants_content(kind) && metadata.len() <= cap;
+    let mut keep = extract::wants_content(kind) && opened_size <= cap;
     let mut content: Vec<u8> = Vec::new();
     let mut is_pe = false;
-    loop {
-        let n = match file.read(buffer) {
+    // Never past the size seen at the open: more is a change, not content.
+    while size < opened_size {
+        let room = buffer
+            .len()
+            .min(usize::try_from(opened_size - size).unwrap_or(usize::MAX));
+        let n = match file.read(&mut buffer[..room]) {
             Ok(0) => break,
             Ok(n) => n,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
@@ -198,9 +252,9 @@ fn hash_open_file(
         let chunk = &buffer[..n];
         if size == 0 {
             is_pe = chunk.starts_with(b"MZ");
-            keep |= is_pe && kind == FileKind::Other && metadata.len() <= cap;
+            keep |= is_pe && kind == FileKind::Other && opened_size <= cap;
             if keep {
-                content.reserve_exact(metadata.len().min(cap) as usize);
+                content.reserve_exact(opened_size.min(cap) as usize);
             }
         }
         hasher.update(chunk);
@@ -215,12 +269,26 @@ fn hash_open_file(
             }
         }
     }
-    Ok(FileRead {
+    let grew = size == opened_size && read_one_more(file)?;
+    let read = FileRead {
         size,
         sha256: hex(&hasher.finalize()),
         is_pe,
         content: keep.then_some(content),
-    })
+    };
+    Ok((read, grew))
+}
+
+/// Whether a byte can still be read: the file grew after it was opened.
+fn read_one_more(file: &mut File) -> io::Result<bool> {
+    let mut probe = [0u8; 1];
+    loop {
+        match file.read(&mut probe) {
+            Ok(n) => return Ok(n > 0),
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        }
+    }
 }
 
 /// Tells the kernel the file will be read once, front to back, so it reads
@@ -296,14 +364,8 @@ mod tests {
         assert!(hash_file(&path, FileKind::Compver, 4).unwrap().content.is_none());
     }
 
-    #[test]
-    fn a_file_that_vanishes_before_it_is_read_gets_no_hash() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("gone.cfg");
-        std::fs::write(&path, "x").unwrap();
-        let metadata = std::fs::metadata(&path).ok();
-        std::fs::remove_file(&path).unwrap();
-        let location = Location {
+    fn location() -> Location {
+        Location {
             name: r"\\S\CAP_AB1".into(),
             server: "S".into(),
             share: "CAP_AB1".into(),
@@ -314,17 +376,77 @@ mod tests {
             reason: String::new(),
             files: 0,
             bytes: 0,
-        };
-        let entry = Entry {
-            path,
-            relative: "gone.cfg".into(),
-            metadata,
+        }
+    }
+
+    /// The entry the walk would hand on for `name` in `dir`.
+    fn entry(dir: &Path, name: &str) -> Entry {
+        let (folder, _) = handles::open_root(dir).unwrap();
+        let listed = handles::stat_entry(&folder, std::ffi::OsStr::new(name)).unwrap();
+        Entry {
+            parent: std::sync::Arc::new(folder),
+            name: name.into(),
+            relative: name.into(),
+            listed,
             kind: FileKind::Other,
-        };
-        let (record, _) = read_file(&location, entry, &Config::new(Vec::new()), &|| {});
+            escapes: crate::names::Escapes::default(),
+        }
+    }
+
+    #[test]
+    fn a_file_that_vanishes_before_it_is_read_gets_no_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("gone.cfg"), "x").unwrap();
+        let entry = entry(dir.path(), "gone.cfg");
+        std::fs::remove_file(dir.path().join("gone.cfg")).unwrap();
+        let (record, _) = read_file(&location(), entry, &Config::new(Vec::new()), &|| {});
         assert_eq!(record.status, Status::Unreadable);
         assert!(record.reason.starts_with("cannot read"), "{}", record.reason);
         assert_eq!(record.sha256, None);
+    }
+
+    #[test]
+    fn a_file_replaced_after_the_listing_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("compver.ini"), "listed").unwrap();
+        let entry = entry(dir.path(), "compver.ini");
+        std::fs::write(dir.path().join("other"), "impostor").unwrap();
+        std::fs::rename(dir.path().join("other"), dir.path().join("compver.ini")).unwrap();
+        let (record, _) = read_file(&location(), entry, &Config::new(Vec::new()), &|| {});
+        assert_eq!(record.status, Status::Unreadable);
+        assert!(record.reason.contains("replaced during the walk"), "{}", record.reason);
+        assert_eq!(record.sha256, None);
+    }
+
+    #[test]
+    fn a_file_modified_after_the_listing_is_read_again_and_reports_its_handle() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grows.bin");
+        std::fs::write(&path, "old").unwrap();
+        let entry = entry(dir.path(), "grows.bin");
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b" and new")
+            .unwrap();
+        let (record, _) = read_file(&location(), entry, &Config::new(Vec::new()), &|| {});
+        assert_eq!(record.status, Status::Ok, "{}", record.reason);
+        assert_eq!(record.size, Some(11));
+        assert_eq!(record.sha256.unwrap(), hex(&Sha256::digest(b"old and new")));
+    }
+
+    #[test]
+    fn reads_stop_at_the_size_seen_at_the_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, "0123456789").unwrap();
+        let mut file = File::open(&path).unwrap();
+        let (read, grew) = hash_handle(&mut file, 4, FileKind::Other, 1024, &|| {}).unwrap();
+        assert_eq!((read.size, grew), (4, true));
+        assert_eq!(read.sha256, hex(&Sha256::digest(b"0123")));
+        let mut file = File::open(&path).unwrap();
+        assert!(!hash_handle(&mut file, 10, FileKind::Other, 1024, &|| {}).unwrap().1);
     }
 
     #[test]
