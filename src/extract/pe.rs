@@ -155,22 +155,22 @@ impl<R> ErrorKeeping<R> {
 
 impl<R: Read + Seek> ReadCacheOps for ErrorKeeping<R> {
     fn len(&mut self) -> Result<u64, ()> {
-        let result = self.inner.seek(SeekFrom::End(0));
+        let result = Seek::seek(&mut self.inner, SeekFrom::End(0));
         self.keep(result)
     }
 
     fn seek(&mut self, pos: u64) -> Result<u64, ()> {
-        let result = self.inner.seek(SeekFrom::Start(pos));
+        let result = Seek::seek(&mut self.inner, SeekFrom::Start(pos));
         self.keep(result)
     }
 
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, ()> {
-        let result = self.inner.read(buf);
+        let result = Read::read(&mut self.inner, buf);
         self.keep(result)
     }
 
     fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), ()> {
-        let result = self.inner.read_exact(buf);
+        let result = Read::read_exact(&mut self.inner, buf);
         self.keep(result)
     }
 }
@@ -791,6 +791,61 @@ mod tests {
                     assert!(units * 2 <= m.len());
                 }
             }
+        }
+    }
+
+    /// A reader whose reads fail from `fail_at` on, like a share that dies mid-read.
+    struct DyingShare {
+        data: std::io::Cursor<&'static [u8]>,
+        fail_at: u64,
+    }
+
+    impl Read for DyingShare {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.data.position() >= self.fail_at {
+                return Err(io::Error::other("the share went away"));
+            }
+            Read::read(&mut self.data, buf)
+        }
+    }
+
+    impl Seek for DyingShare {
+        fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+            Seek::seek(&mut self.data, pos)
+        }
+    }
+
+    #[test]
+    fn a_failed_read_is_an_io_error_not_a_malformed_image() {
+        const IMAGE: &[u8] = include_bytes!("../../tests/fixtures/pe/clicore32.exe");
+        let read = |fail_at| {
+            read_version_info_from(
+                DyingShare {
+                    data: std::io::Cursor::new(IMAGE),
+                    fail_at,
+                },
+                u64::MAX,
+            )
+        };
+        let whole = read(u64::MAX).unwrap().unwrap();
+        assert_eq!(whole.fixed_file_version, "2.0.1380.1123");
+        // In the headers, and in the resource section (at 2560).
+        for fail_at in [0, 0x80, 2560] {
+            let err = read(fail_at).unwrap_err();
+            assert_eq!(err.to_string(), "the share went away", "{fail_at}");
+        }
+    }
+
+    #[test]
+    fn ranges_beyond_the_limit_are_not_read() {
+        const IMAGE: &[u8] = include_bytes!("../../tests/fixtures/pe/clicore32.exe");
+        let result = read_version_info_from(std::io::Cursor::new(IMAGE), 512).unwrap();
+        match result {
+            Err(PeError::Malformed(reason)) => assert!(
+                reason.starts_with("resource directory: 944 bytes at RVA 0x4000, more than the parse limit of 512 bytes"),
+                "{reason}"
+            ),
+            other => panic!("{other:?}"),
         }
     }
 
