@@ -186,7 +186,11 @@ fn ini_bombs_are_refused_quickly_whatever_the_kind() {
         let started = std::time::Instant::now();
         let extracted = extract::parse(kind, &section_bomb("[Version]"));
         assert_eq!(extracted.status, smsaudit::model::Status::Malformed, "{kind:?}");
-        assert!(extracted.reason.contains("INI reader limit"), "{kind:?}: {}", extracted.reason);
+        assert!(
+            extracted.reason.contains("INI reader limit"),
+            "{kind:?}: {}",
+            extracted.reason
+        );
         // Generous: the refusal is at line 2; a debug build takes milliseconds.
         assert!(started.elapsed() < Duration::from_secs(20), "{kind:?}");
     }
@@ -300,7 +304,10 @@ fn large_pe_memory_does_not_grow_with_file_size() {
         other => panic!("{other:?}"),
     };
     // The first read on a thread sizes its read buffer; measure after it.
-    assert_eq!(version(crawl::hash_file(&small, FileKind::Binary, cap).unwrap().content), "2.0.1380.1123");
+    assert_eq!(
+        version(crawl::hash_file(&small, FileKind::Binary, cap).unwrap().content),
+        "2.0.1380.1123"
+    );
     let (small_read, small_peak) = peak_during(|| crawl::hash_file(&small, FileKind::Binary, cap).unwrap());
     let (large_read, large_peak) = peak_during(|| crawl::hash_file(&large, FileKind::Binary, cap).unwrap());
     assert_eq!(version(small_read.content), "2.0.1380.1123");

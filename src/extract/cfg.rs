@@ -60,16 +60,16 @@ fn is_version_key(key: &str) -> bool {
 
 fn find_version<'i, 'a>(ini: &'i Ini<'a>) -> Option<(&'i Entry<'a>, &'static str)> {
     for section in PREFERRED_SECTIONS {
-        if let Some(entry) = ini.section(section).find(|e| is_version_key(&e.key)) {
+        if let Some(entry) = ini.section(section).find(|e| is_version_key(e.key)) {
             return Some((entry, "key"));
         }
     }
-    if let Some(entry) = ini.entries.iter().find(|e| is_version_key(&e.key)) {
+    if let Some(entry) = ini.entries.iter().find(|e| is_version_key(e.key)) {
         return Some((entry, "key"));
     }
     PREFERRED_SECTIONS.iter().find_map(|section| {
         ini.section(section)
-            .find(|e| Version::parse(&e.value).is_some_and(|v| v.kind == VersionKind::Sms))
+            .find(|e| Version::parse(e.value).is_some_and(|v| v.kind == VersionKind::Sms))
             .map(|e| (e, "version-looking value of"))
     })
 }

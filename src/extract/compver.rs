@@ -24,7 +24,7 @@ pub fn parse(bytes: &[u8]) -> Extracted {
         .entries
         .iter()
         .filter(|e| e.key.to_ascii_lowercase().contains("ver"))
-        .find_map(|e| Version::parse(&e.value).map(|v| (v, format!("key {}", e.key))));
+        .find_map(|e| Version::parse(e.value).map(|v| (v, format!("key {}", e.key))));
     let found = keyed.or_else(|| Version::find_in(&text).map(|v| (v, "first version in file".to_string())));
     match found {
         Some((version, source)) => Extracted {

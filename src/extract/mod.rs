@@ -138,7 +138,11 @@ impl ContentKeeper {
     /// Takes the next chunk of the file, in order.
     pub(crate) fn keep(&mut self, chunk: &[u8]) {
         if self.seen == 0 && matches!(self.plan, Plan::PeIfMz) {
-            self.plan = if chunk.starts_with(b"MZ") { Plan::Pe } else { Plan::Nothing };
+            self.plan = if chunk.starts_with(b"MZ") {
+                Plan::Pe
+            } else {
+                Plan::Nothing
+            };
         }
         self.seen = self.seen.saturating_add(chunk.len() as u64);
         if self.seen > self.cap {
@@ -163,7 +167,7 @@ impl ContentKeeper {
 }
 
 /// Parses what was kept of a file according to its kind. Never panics.
-pub fn parse_content(kind: FileKind, content: Content) -> Extracted {
+pub(crate) fn parse_content(kind: FileKind, content: Content) -> Extracted {
     match content {
         Content::Bytes(bytes) => parse(kind, &bytes),
         Content::PeVersion(result) => binary_extracted(result),

@@ -131,7 +131,10 @@ pub fn read_version_info(data: &[u8]) -> Result<VersionInfo, PeError> {
 /// same result as [`read_version_info`] on the whole content. A failed read is an `Err`, never
 /// a malformed image: what could not be read was not checked.
 pub fn read_version_info_from<R: Read + Seek>(reader: R, limit: u64) -> io::Result<Result<VersionInfo, PeError>> {
-    let cache = ReadCache::new(ErrorKeeping { inner: reader, error: None });
+    let cache = ReadCache::new(ErrorKeeping {
+        inner: reader,
+        error: None,
+    });
     let result = version_info(&cache, limit);
     match cache.into_inner().error {
         Some(err) => Err(err),
@@ -842,7 +845,8 @@ mod tests {
         let result = read_version_info_from(std::io::Cursor::new(IMAGE), 512).unwrap();
         match result {
             Err(PeError::Malformed(reason)) => assert!(
-                reason.starts_with("resource directory: 944 bytes at RVA 0x4000, more than the parse limit of 512 bytes"),
+                reason
+                    .starts_with("resource directory: 944 bytes at RVA 0x4000, more than the parse limit of 512 bytes"),
                 "{reason}"
             ),
             other => panic!("{other:?}"),
