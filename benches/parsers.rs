@@ -3,7 +3,7 @@
 
 use divan::{black_box, Bencher};
 use smsaudit::crawl;
-use smsaudit::extract::{cfg, compver, copylog};
+use smsaudit::extract::{cfg, compver, copylog, pe};
 use smsaudit::model::FileKind;
 use smsaudit::sms::version::Version;
 use smsaudit::text;
@@ -62,6 +62,19 @@ fn cfg_parse() -> impl Sized {
 fn copylog_parse(bencher: Bencher) {
     let data = copylog_text();
     bencher.bench(|| copylog::parse(black_box(&data)));
+}
+
+const CLICORE: &[u8] = include_bytes!("../tests/fixtures/pe/clicore32.exe");
+
+#[divan::bench]
+fn pe_version_in_memory() -> impl Sized {
+    pe::read_version_info(black_box(CLICORE))
+}
+
+/// The same through positioned reads, as the crawl reads binaries.
+#[divan::bench]
+fn pe_version_from_reader() -> impl Sized {
+    pe::read_version_info_from(std::io::Cursor::new(black_box(CLICORE)), u64::MAX)
 }
 
 #[divan::bench]

@@ -57,7 +57,7 @@ pub(crate) fn read_file(location: &Location, entry: Entry, config: &Config, touc
                 record.kind = FileKind::Binary;
             }
             let extracted = match read.content {
-                Some(bytes) => extract::parse(record.kind, &bytes),
+                Some(content) => extract::parse_content(record.kind, content),
                 None if record.kind == FileKind::Binary || extract::wants_content(record.kind) => Extracted::failed(
                     Status::Malformed,
                     format!(
@@ -162,8 +162,9 @@ pub struct FileRead {
     pub sha256: String,
     /// Whether the file starts like a PE image (`MZ`).
     pub is_pe: bool,
-    /// The content, kept only when the extractor needs it and it is small.
-    pub content: Option<Vec<u8>>,
+    /// What the parser needs of the content: all of a small text file, the
+    /// version resource of a PE image; `None` when not parsed or too large.
+    pub content: Option<extract::Content>,
 }
 
 /// Opens a file by its path for reading without following a link in its
@@ -234,8 +235,7 @@ fn hash_open_file(
 ) -> io::Result<(FileRead, bool)> {
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
-    let mut keep = extract::wants_content(kind) && opened_size <= cap;
-    let mut content: Vec<u8> = Vec::new();
+    let mut keeper = extract::ContentKeeper::new(kind, opened_size, cap);
     let mut is_pe = false;
     // Never past the size seen at the open: more is a change, not content.
     while size < opened_size {
@@ -252,29 +252,17 @@ fn hash_open_file(
         let chunk = &buffer[..n];
         if size == 0 {
             is_pe = chunk.starts_with(b"MZ");
-            keep |= is_pe && kind == FileKind::Other && opened_size <= cap;
-            if keep {
-                content.reserve_exact(opened_size.min(cap) as usize);
-            }
         }
         hasher.update(chunk);
         size += n as u64;
-        if keep {
-            if size > cap {
-                // The file grew past the cap while being read.
-                keep = false;
-                content = Vec::new();
-            } else {
-                content.extend_from_slice(chunk);
-            }
-        }
+        keeper.keep(chunk);
     }
     let grew = size == opened_size && read_one_more(file)?;
     let read = FileRead {
         size,
         sha256: hex(&hasher.finalize()),
         is_pe,
-        content: keep.then_some(content),
+        content: keeper.finish(&*file)?,
     };
     Ok((read, grew))
 }

@@ -19,7 +19,11 @@ pub fn parse(bytes: &[u8]) -> Extracted {
     if text::looks_binary(bytes) {
         return Extracted::failed(Status::Malformed, "binary content: not a component CFG");
     }
-    let ini = Ini::parse(&text::decode(bytes));
+    let text = text::decode(bytes);
+    let ini = match Ini::parse(&text) {
+        Ok(ini) => ini,
+        Err(limit) => return Extracted::failed(Status::Malformed, limit.to_string()),
+    };
     if ini.sections.is_empty() {
         return Extracted::failed(Status::Malformed, "no [section] found: not a component CFG");
     }
@@ -34,7 +38,7 @@ pub fn parse(bytes: &[u8]) -> Extracted {
             "version key present but empty".to_string(),
         ),
         Some((entry, how)) => (
-            Some(entry.value.clone()),
+            Some(entry.value.to_string()),
             Some(format!("{how} {} in [{}]", entry.key, entry.section)),
             String::new(),
         ),
@@ -54,18 +58,18 @@ fn is_version_key(key: &str) -> bool {
     lower.contains("version") || (lower.ends_with("ver") && !lower.ends_with("server"))
 }
 
-fn find_version(ini: &Ini) -> Option<(&Entry, &'static str)> {
+fn find_version<'i, 'a>(ini: &'i Ini<'a>) -> Option<(&'i Entry<'a>, &'static str)> {
     for section in PREFERRED_SECTIONS {
-        if let Some(entry) = ini.section(section).find(|e| is_version_key(&e.key)) {
+        if let Some(entry) = ini.section(section).find(|e| is_version_key(e.key)) {
             return Some((entry, "key"));
         }
     }
-    if let Some(entry) = ini.entries.iter().find(|e| is_version_key(&e.key)) {
+    if let Some(entry) = ini.entries.iter().find(|e| is_version_key(e.key)) {
         return Some((entry, "key"));
     }
     PREFERRED_SECTIONS.iter().find_map(|section| {
         ini.section(section)
-            .find(|e| Version::parse(&e.value).is_some_and(|v| v.kind == VersionKind::Sms))
+            .find(|e| Version::parse(e.value).is_some_and(|v| v.kind == VersionKind::Sms))
             .map(|e| (e, "version-looking value of"))
     })
 }
@@ -103,6 +107,28 @@ mod tests {
         assert_eq!(parse(server.as_bytes()).version, None);
         let empty = "[Component Configuration]\r\nVersion=\r\n";
         assert_eq!(parse(empty.as_bytes()).version.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn cr_only_line_ends_keep_the_version() {
+        let text = "[Component Configuration]\r    Name=SOFTWARE DISTRIBUTION\r      (REG_SZ) Version=2.00.1493.2011\r[IDENT]\r    TYPE=Base Config File Type\r";
+        let extracted = parse(text.as_bytes());
+        assert_eq!(extracted.version.as_deref(), Some("2.00.1493.2011"));
+        assert_eq!(
+            extracted.version_source.as_deref(),
+            Some("key Version in [Component Configuration]")
+        );
+        assert!(matches!(extracted.detail, Detail::Cfg { name: Some(ref n), .. } if n == "SOFTWARE DISTRIBUTION"));
+    }
+
+    #[test]
+    fn a_file_beyond_the_reader_limits_is_malformed_with_the_limit() {
+        let mut text = format!("[{}]\r\n", "S".repeat(400 * 1024));
+        text.push_str(&"=\n".repeat(300_000));
+        let extracted = parse(text.as_bytes());
+        assert_eq!(extracted.status, Status::Malformed);
+        assert!(extracted.reason.contains("INI reader limit"), "{}", extracted.reason);
+        assert_eq!(extracted.version, None);
     }
 
     #[test]

@@ -16,12 +16,15 @@ pub fn parse(bytes: &[u8]) -> Extracted {
         return Extracted::failed(Status::Malformed, "binary content: no version");
     }
     let text = text::decode(bytes);
-    let ini = Ini::parse(&text);
+    let ini = match Ini::parse(&text) {
+        Ok(ini) => ini,
+        Err(limit) => return Extracted::failed(Status::Malformed, limit.to_string()),
+    };
     let keyed = ini
         .entries
         .iter()
         .filter(|e| e.key.to_ascii_lowercase().contains("ver"))
-        .find_map(|e| Version::parse(&e.value).map(|v| (v, format!("key {}", e.key))));
+        .find_map(|e| Version::parse(e.value).map(|v| (v, format!("key {}", e.key))));
     let found = keyed.or_else(|| Version::find_in(&text).map(|v| (v, "first version in file".to_string())));
     match found {
         Some((version, source)) => Extracted {
@@ -52,6 +55,26 @@ mod tests {
             .flat_map(|u| u.to_le_bytes())
             .collect();
         assert_eq!(parse(&utf16).version.as_deref(), Some("2.00.1493.2009"));
+    }
+
+    #[test]
+    fn cr_only_line_ends_keep_the_keyed_version() {
+        let keyed = parse(b"[Version]\rPrevious=2.00.1380.1000\rVersion=2.00.1493.2009\r");
+        assert_eq!(keyed.version.as_deref(), Some("2.00.1493.2009"));
+        assert_eq!(keyed.version_source.as_deref(), Some("key Version"));
+    }
+
+    #[test]
+    fn a_file_beyond_the_reader_limits_is_malformed_with_the_limit() {
+        let text = format!("[Version]\n{}Version=2.00.1493.2009\n", "=\n".repeat(300_000));
+        let extracted = parse(text.as_bytes());
+        assert_eq!(extracted.status, Status::Malformed);
+        assert!(
+            extracted.reason.contains("name=value lines (INI reader limit)"),
+            "{}",
+            extracted.reason
+        );
+        assert_eq!(extracted.version, None);
     }
 
     #[test]

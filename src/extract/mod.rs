@@ -9,6 +9,7 @@ pub mod pe;
 
 use crate::model::{FileKind, Status};
 use crate::text;
+use std::io::{self, Read, Seek};
 
 /// What a parser learned from one file beyond its version.
 #[derive(Debug, Clone, Default)]
@@ -92,6 +93,87 @@ pub(crate) fn wants_content(kind: FileKind) -> bool {
     )
 }
 
+/// What the parser of one file gets from reading it.
+#[derive(Debug)]
+pub enum Content {
+    /// The whole content of a file parsed as text (at most [`TEXT_PARSE_LIMIT`]).
+    Bytes(Vec<u8>),
+    /// A PE image's version resource, read from the open file after hashing it.
+    PeVersion(Result<pe::VersionInfo, pe::PeError>),
+}
+
+/// Keeps what the parser of a file needs while the file is hashed in chunks:
+/// text is kept whole (it is small); a PE image is not kept at all, its
+/// version resource is read from the still open file afterwards, so memory
+/// does not grow with the size of binaries.
+pub(crate) struct ContentKeeper {
+    plan: Plan,
+    cap: u64,
+    seen: u64,
+}
+
+enum Plan {
+    Nothing,
+    Bytes(Vec<u8>),
+    Pe,
+    /// A file of no known kind: a PE image if it starts with `MZ`.
+    PeIfMz,
+}
+
+impl ContentKeeper {
+    /// For a file of `kind` that is `len` bytes long when opened; nothing is
+    /// kept of a file larger than `cap`.
+    pub(crate) fn new(kind: FileKind, len: u64, cap: u64) -> ContentKeeper {
+        let plan = match kind {
+            _ if len > cap => Plan::Nothing,
+            FileKind::Binary => Plan::Pe,
+            FileKind::Other => Plan::PeIfMz,
+            // `len <= cap`, and text kinds get at most TEXT_PARSE_LIMIT.
+            _ if wants_content(kind) => Plan::Bytes(Vec::with_capacity(len as usize)),
+            _ => Plan::Nothing,
+        };
+        ContentKeeper { plan, cap, seen: 0 }
+    }
+
+    /// Takes the next chunk of the file, in order.
+    pub(crate) fn keep(&mut self, chunk: &[u8]) {
+        if self.seen == 0 && matches!(self.plan, Plan::PeIfMz) {
+            self.plan = if chunk.starts_with(b"MZ") {
+                Plan::Pe
+            } else {
+                Plan::Nothing
+            };
+        }
+        self.seen = self.seen.saturating_add(chunk.len() as u64);
+        if self.seen > self.cap {
+            // The file grew past the cap while being read.
+            self.plan = Plan::Nothing;
+        }
+        if let Plan::Bytes(bytes) = &mut self.plan {
+            bytes.extend_from_slice(chunk);
+        }
+    }
+
+    /// What the parser gets, once every chunk was taken. A PE image is read
+    /// here from `file` (positioned reads of its headers and resources); a
+    /// failed read is an error, not a malformed image.
+    pub(crate) fn finish<R: Read + Seek>(self, file: R) -> io::Result<Option<Content>> {
+        Ok(match self.plan {
+            Plan::Nothing | Plan::PeIfMz => None,
+            Plan::Bytes(bytes) => Some(Content::Bytes(bytes)),
+            Plan::Pe => Some(Content::PeVersion(pe::read_version_info_from(file, self.cap)?)),
+        })
+    }
+}
+
+/// Parses what was kept of a file according to its kind. Never panics.
+pub(crate) fn parse_content(kind: FileKind, content: Content) -> Extracted {
+    match content {
+        Content::Bytes(bytes) => parse(kind, &bytes),
+        Content::PeVersion(result) => binary_extracted(result),
+    }
+}
+
 /// Parses a file's content according to its kind. Never panics.
 pub fn parse(kind: FileKind, bytes: &[u8]) -> Extracted {
     match kind {
@@ -136,7 +218,11 @@ fn parse_instruction(bytes: &[u8]) -> Extracted {
 }
 
 fn parse_binary(bytes: &[u8]) -> Extracted {
-    match pe::read_version_info(bytes) {
+    binary_extracted(pe::read_version_info(bytes))
+}
+
+fn binary_extracted(result: Result<pe::VersionInfo, pe::PeError>) -> Extracted {
+    match result {
         Ok(info) => {
             let fixed = info.fixed_file_version.clone();
             let string = info.string_file_version().map(str::to_string);

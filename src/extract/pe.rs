@@ -2,11 +2,19 @@
 //!
 //! `object` locates the resource tree; the VS_VERSIONINFO block itself is walked by a local,
 //! bounds-checked parser so every length field is clamped to the bytes actually present.
+//!
+//! The same code reads an image held in memory or an open file: it is generic over `object`'s
+//! `ReadRef`, and a file is read through `object::read::ReadCache`, which reads only the ranges
+//! asked for: the headers, the section table, the resource directory and the version block. The
+//! COFF symbol table, code and data are never read, so memory does not grow with the file.
 
 use object::pe;
-use object::read::pe::{ImageNtHeaders, PeFile, PeFile32, PeFile64, ResourceDirectory, SectionTable};
+use object::pe::{ImageNtHeaders32, ImageNtHeaders64};
+use object::read::pe::{ImageNtHeaders, ResourceDirectory, SectionTable};
+use object::read::{ReadCache, ReadCacheOps, ReadRef};
 use object::FileKind;
 use serde::Serialize;
+use std::io::{self, Read, Seek, SeekFrom};
 
 /// VS_FIXEDFILEINFO.dwSignature.
 const FIXED_SIGNATURE: u32 = 0xFEEF_04BD;
@@ -18,6 +26,9 @@ const BLOCK_HEADER_LEN: usize = 6;
 const VS_VERSION_INFO_ID: u16 = 1;
 /// Cap on (name, language) candidates tried, so a huge hostile resource tree stays cheap.
 const MAX_CANDIDATES: usize = 16;
+/// The root wLength is a u16, so the walker never looks past this many bytes of a version
+/// resource, whatever size its data entry claims.
+const VERSION_BLOCK_MAX: u32 = 1 << 16;
 
 /// Parsed VERSIONINFO resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -96,52 +107,107 @@ pub enum PeError {
 
 /// Quick content check: starts with "MZ" and e_lfanew points at "PE\0\0" inside the data.
 pub fn looks_like_pe(data: &[u8]) -> bool {
-    if data.get(..2) != Some(b"MZ".as_slice()) {
+    looks_like_pe_in(data)
+}
+
+fn looks_like_pe_in<'data, R: ReadRef<'data>>(data: R) -> bool {
+    if data.read_bytes_at(0, 2) != Ok(b"MZ".as_slice()) {
         return false;
     }
-    let Some(e_lfanew) = read_u32(data, 0x3c) else {
+    let Some(e_lfanew) = data.read_bytes_at(0x3c, 4).ok().and_then(|b| read_u32(b, 0)) else {
         return false;
     };
-    let Ok(start) = usize::try_from(e_lfanew) else {
-        return false;
-    };
-    let Some(end) = start.checked_add(4) else {
-        return false;
-    };
-    data.get(start..end) == Some(b"PE\0\0".as_slice())
+    data.read_bytes_at(u64::from(e_lfanew), 4) == Ok(b"PE\0\0".as_slice())
 }
 
 /// Parse the version resource. Never panics, never loops forever, never allocates based on an unchecked length field (all allocations bounded by data.len()).
 pub fn read_version_info(data: &[u8]) -> Result<VersionInfo, PeError> {
-    if !looks_like_pe(data) {
+    version_info(data, u64::MAX)
+}
+
+/// [`read_version_info`] from an open file (or any `Read + Seek`), reading only the headers,
+/// the section table, the resource directory and the version block: memory is bounded by
+/// those, not by the file's size, and no single range larger than `limit` is read. Gives the
+/// same result as [`read_version_info`] on the whole content. A failed read is an `Err`, never
+/// a malformed image: what could not be read was not checked.
+pub fn read_version_info_from<R: Read + Seek>(reader: R, limit: u64) -> io::Result<Result<VersionInfo, PeError>> {
+    let cache = ReadCache::new(ErrorKeeping {
+        inner: reader,
+        error: None,
+    });
+    let result = version_info(&cache, limit);
+    match cache.into_inner().error {
+        Some(err) => Err(err),
+        None => Ok(result),
+    }
+}
+
+/// A reader for `ReadCache` that keeps the first I/O error, which `ReadRef` reduces to `()`.
+struct ErrorKeeping<R> {
+    inner: R,
+    error: Option<io::Error>,
+}
+
+impl<R> ErrorKeeping<R> {
+    fn keep<T>(&mut self, result: io::Result<T>) -> Result<T, ()> {
+        result.map_err(|err| {
+            self.error.get_or_insert(err);
+        })
+    }
+}
+
+impl<R: Read + Seek> ReadCacheOps for ErrorKeeping<R> {
+    fn len(&mut self) -> Result<u64, ()> {
+        let result = Seek::seek(&mut self.inner, SeekFrom::End(0));
+        self.keep(result)
+    }
+
+    fn seek(&mut self, pos: u64) -> Result<u64, ()> {
+        let result = Seek::seek(&mut self.inner, SeekFrom::Start(pos));
+        self.keep(result)
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, ()> {
+        let result = Read::read(&mut self.inner, buf);
+        self.keep(result)
+    }
+
+    fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), ()> {
+        let result = Read::read_exact(&mut self.inner, buf);
+        self.keep(result)
+    }
+}
+
+fn version_info<'data, R: ReadRef<'data>>(data: R, limit: u64) -> Result<VersionInfo, PeError> {
+    if !looks_like_pe_in(data) {
         return Err(PeError::NotPe);
     }
     match FileKind::parse(data) {
-        Ok(FileKind::Pe32) => {
-            let file = PeFile32::parse(data).map_err(|e| PeError::Malformed(e.to_string()))?;
-            version_from_pe(&file, data)
-        }
-        Ok(FileKind::Pe64) => {
-            let file = PeFile64::parse(data).map_err(|e| PeError::Malformed(e.to_string()))?;
-            version_from_pe(&file, data)
-        }
+        Ok(FileKind::Pe32) => version_from_pe::<ImageNtHeaders32, R>(data, limit),
+        Ok(FileKind::Pe64) => version_from_pe::<ImageNtHeaders64, R>(data, limit),
         // "PE\0\0" is present, so anything else means an unusable optional header.
         Ok(_) => Err(PeError::Malformed("unrecognised optional header".into())),
         Err(e) => Err(PeError::Malformed(e.to_string())),
     }
 }
 
-fn version_from_pe<Pe: ImageNtHeaders>(file: &PeFile<'_, Pe>, data: &[u8]) -> Result<VersionInfo, PeError> {
-    let sections = file.section_table();
-    let dir = file
-        .data_directories()
+/// The steps of `PeFile::parse` this needs (DOS header, NT headers with data directories,
+/// section table), in its order and with its errors, but not its read of the COFF symbol table,
+/// which a hostile header can make as large as the file.
+fn version_from_pe<'data, Pe: ImageNtHeaders, R: ReadRef<'data>>(data: R, limit: u64) -> Result<VersionInfo, PeError> {
+    let malformed = |e: object::Error| PeError::Malformed(e.to_string());
+    let dos_header = pe::ImageDosHeader::parse(data).map_err(malformed)?;
+    let mut offset = dos_header.nt_headers_offset().into();
+    let (nt_headers, data_directories) = Pe::parse(data, &mut offset).map_err(malformed)?;
+    let sections = nt_headers.sections(data, offset).map_err(malformed)?;
+    let dir = data_directories
         .get(pe::IMAGE_DIRECTORY_ENTRY_RESOURCE)
         .ok_or(PeError::NoResources)?;
     let (dir_rva, dir_size) = dir.address_range();
     if dir_size == 0 {
         return Err(PeError::NoResources);
     }
-    let rsrc = map_rva(data, &sections, dir_rva, dir_size)
+    let rsrc = map_rva(data, &sections, dir_rva, dir_size, limit)
         .map_err(|e| PeError::Malformed(format!("resource directory: {e}")))?;
     let rsrc = ResourceDirectory::new(rsrc);
     let root = rsrc
@@ -186,7 +252,7 @@ fn version_from_pe<Pe: ImageNtHeaders>(file: &PeFile<'_, Pe>, data: &[u8]) -> Re
             };
             let rva = entry.offset_to_data.get(object::LittleEndian);
             let size = entry.size.get(object::LittleEndian);
-            let result = map_rva(data, &sections, rva, size)
+            let result = map_rva(data, &sections, rva, size.min(VERSION_BLOCK_MAX), limit)
                 .map_err(|e| PeError::Truncated(format!("version resource data: {e}")))
                 .and_then(parse_version_block);
             match result {
@@ -204,7 +270,13 @@ fn version_from_pe<Pe: ImageNtHeaders>(file: &PeFile<'_, Pe>, data: &[u8]) -> Re
 ///
 /// Done locally rather than via `object` so sections with VirtualSize 0 (old linkers) still map,
 /// and a file cut inside the section yields the bytes present (the walker then reports truncation).
-fn map_rva<'a>(data: &'a [u8], sections: &SectionTable<'_>, rva: u32, size: u32) -> Result<&'a [u8], String> {
+fn map_rva<'data, R: ReadRef<'data>>(
+    data: R,
+    sections: &SectionTable<'_>,
+    rva: u32,
+    size: u32,
+    limit: u64,
+) -> Result<&'data [u8], String> {
     let le = object::LittleEndian;
     for s in sections.iter() {
         let va = s.virtual_address.get(le);
@@ -226,16 +298,20 @@ fn map_rva<'a>(data: &'a [u8], sections: &SectionTable<'_>, rva: u32, size: u32)
         }
         let start = u64::from(s.pointer_to_raw_data.get(le)) + u64::from(delta);
         let want = u64::from(size.min(backed));
-        let len = data.len() as u64;
+        let len = data.len().map_err(|()| "file length unknown".to_string())?;
         if start >= len {
             return Err(format!("RVA {rva:#x} maps past end of file"));
         }
         let end = start.saturating_add(want).min(len);
-        // Both bounds are <= data.len(), so the conversions cannot fail.
-        let (Ok(start), Ok(end)) = (usize::try_from(start), usize::try_from(end)) else {
-            return Err("offset overflow".into());
-        };
-        return data.get(start..end).ok_or_else(|| "offset out of range".to_string());
+        if end - start > limit {
+            return Err(format!(
+                "{} bytes at RVA {rva:#x}, more than the parse limit of {limit} bytes; not read",
+                end - start
+            ));
+        }
+        return data
+            .read_bytes_at(start, end - start)
+            .map_err(|()| "offset out of range".to_string());
     }
     Err(format!("RVA {rva:#x} is not inside any section"))
 }
@@ -718,6 +794,62 @@ mod tests {
                     assert!(units * 2 <= m.len());
                 }
             }
+        }
+    }
+
+    /// A reader whose reads fail from `fail_at` on, like a share that dies mid-read.
+    struct DyingShare {
+        data: std::io::Cursor<&'static [u8]>,
+        fail_at: u64,
+    }
+
+    impl Read for DyingShare {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.data.position() >= self.fail_at {
+                return Err(io::Error::other("the share went away"));
+            }
+            Read::read(&mut self.data, buf)
+        }
+    }
+
+    impl Seek for DyingShare {
+        fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+            Seek::seek(&mut self.data, pos)
+        }
+    }
+
+    #[test]
+    fn a_failed_read_is_an_io_error_not_a_malformed_image() {
+        const IMAGE: &[u8] = include_bytes!("../../tests/fixtures/pe/clicore32.exe");
+        let read = |fail_at| {
+            read_version_info_from(
+                DyingShare {
+                    data: std::io::Cursor::new(IMAGE),
+                    fail_at,
+                },
+                u64::MAX,
+            )
+        };
+        let whole = read(u64::MAX).unwrap().unwrap();
+        assert_eq!(whole.fixed_file_version, "2.0.1380.1123");
+        // In the headers, and in the resource section (at 2560).
+        for fail_at in [0, 0x80, 2560] {
+            let err = read(fail_at).unwrap_err();
+            assert_eq!(err.to_string(), "the share went away", "{fail_at}");
+        }
+    }
+
+    #[test]
+    fn ranges_beyond_the_limit_are_not_read() {
+        const IMAGE: &[u8] = include_bytes!("../../tests/fixtures/pe/clicore32.exe");
+        let result = read_version_info_from(std::io::Cursor::new(IMAGE), 512).unwrap();
+        match result {
+            Err(PeError::Malformed(reason)) => assert!(
+                reason
+                    .starts_with("resource directory: 944 bytes at RVA 0x4000, more than the parse limit of 512 bytes"),
+                "{reason}"
+            ),
+            other => panic!("{other:?}"),
         }
     }
 
