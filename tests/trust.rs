@@ -513,3 +513,41 @@ fn a_logon_point_missing_base_files_its_sites_need() {
         row.cells[i].text
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_component_folder_that_is_a_link_is_not_judged_missing_or_clean() {
+    // The link is never followed, so what the CAP offers for `base` is
+    // unknown: not missing (no F24), not compared (no F01), and not clean.
+    let e = shared(SP1, SP1);
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("compver.ini"), compver(RTM)).unwrap();
+    let base = e.path("SRVA/CAP_AAA/clicomp.box/base");
+    std::fs::remove_dir_all(&base).unwrap();
+    std::os::unix::fs::symlink(outside.path(), &base).unwrap();
+    let audit = e.audit();
+    let codes: Vec<&str> = audit.findings.iter().map(|f| f.code.as_str()).collect();
+    assert!(
+        !codes.iter().any(|c| c.starts_with('F')),
+        "a link is neither missing nor compared: {:#?}",
+        audit.findings
+    );
+    let not_judged = audit
+        .findings
+        .iter()
+        .find(|f| f.code == CheckCode::A06 && f.observed.contains("links or special files"))
+        .expect("A06 names the link");
+    assert!(
+        not_judged.observed.contains("clicomp.box\\base"),
+        "{}",
+        not_judged.observed
+    );
+    let row = audit.matrix.rows.iter().find(|r| r.item == "base compver.ini").unwrap();
+    let column = audit
+        .matrix
+        .columns
+        .iter()
+        .position(|c| c.location.ends_with("CAP_AAA"))
+        .unwrap();
+    assert_eq!(row.cells[column].text, "(unreadable)");
+}

@@ -3,7 +3,7 @@
 //! point and what it gives clients. Built once per audit.
 
 use super::Estate;
-use crate::model::{Artifact, FileRecord, Location, LocationKind, Stamp, Status, EXCLUDED_REASON};
+use crate::model::{Artifact, FileRecord, Location, LocationKind, Stamp, Status};
 use crate::sms::layout;
 use crate::sms::version::{Version, VersionKind};
 use std::collections::{BTreeMap, BTreeSet};
@@ -102,8 +102,8 @@ impl<'a> EstateView<'a> {
 
     /// Whether `path` could not be judged absent because it, or a folder
     /// above it, exists but could not be read (A05 names it), was excluded
-    /// (A06) or has spellings that differ only in case (A07): what lies
-    /// below any of them is not known.
+    /// or is a link or special file (A06), or has spellings that differ
+    /// only in case (A07): what lies below any of them is not known.
     pub(crate) fn not_read(&self, location: &str, path: &str) -> bool {
         let lower = path.to_ascii_lowercase();
         if self.twins.get(location).is_some_and(|t| super::under_any(&lower, t)) {
@@ -116,7 +116,7 @@ impl<'a> EstateView<'a> {
         loop {
             if entries
                 .get(at)
-                .is_some_and(|r| r.status == Status::Unreadable || r.reason == EXCLUDED_REASON)
+                .is_some_and(|r| matches!(r.status, Status::Unreadable | Status::Skipped))
             {
                 return true;
             }

@@ -135,8 +135,10 @@ pub(crate) fn check_what_could_not_be_judged(view: &EstateView, out: &mut Vec<Fi
         }
     }
     let readable = readable_locations(view);
-    let mut hidden_by_location: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for record in view.estate.files.iter().filter(|f| f.reason == EXCLUDED_REASON) {
+    // Excluded entries, and links and special files, which are never
+    // followed or opened: what the checks would read there is not known.
+    let mut hidden_by_location: BTreeMap<(&str, bool), Vec<&str>> = BTreeMap::new();
+    for record in view.estate.files.iter().filter(|f| f.status == Status::Skipped) {
         let Some(location) = readable.get(record.location.as_str()) else {
             continue;
         };
@@ -147,12 +149,12 @@ pub(crate) fn check_what_could_not_be_judged(view: &EstateView, out: &mut Vec<Fi
             .any(|e| lower == *e || lower.starts_with(&format!("{e}\\")))
         {
             hidden_by_location
-                .entry(location.name.as_str())
+                .entry((location.name.as_str(), record.reason == EXCLUDED_REASON))
                 .or_default()
                 .push(&record.path);
         }
     }
-    for (name, hidden) in hidden_by_location {
+    for ((name, excluded), hidden) in hidden_by_location {
         let location = readable[name];
         let shown: Vec<&str> = hidden.iter().take(3).copied().collect();
         let more = if hidden.len() > 3 {
@@ -160,17 +162,26 @@ pub(crate) fn check_what_could_not_be_judged(view: &EstateView, out: &mut Vec<Fi
         } else {
             String::new()
         };
-        not_judged(
-            &location.sites.join(" "),
-            &location.name,
-            hidden[0],
-            format!("{} excluded: {}{more}", hidden.len(), shown.join(", ")),
-            format!(
-                "--exclude (or the inventory) left out {}{more} on {}, which the checks read; those checks did not run there. Narrow the exclusion.",
-                shown.join(", "),
-                location.name
-            ),
-        );
+        let (observed, message) = if excluded {
+            (
+                format!("{} excluded: {}{more}", hidden.len(), shown.join(", ")),
+                format!(
+                    "--exclude (or the inventory) left out {}{more} on {}, which the checks read; those checks did not run there. Narrow the exclusion.",
+                    shown.join(", "),
+                    location.name
+                ),
+            )
+        } else {
+            (
+                format!("{} links or special files: {}{more}", hidden.len(), shown.join(", ")),
+                format!(
+                    "{} holds links or special files where the checks read ({}{more}); the audit never follows or opens them, so those checks did not run there. Put the real files in their place.",
+                    location.name,
+                    shown.join(", ")
+                ),
+            )
+        };
+        not_judged(&location.sites.join(" "), &location.name, hidden[0], observed, message);
     }
 }
 
