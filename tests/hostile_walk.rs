@@ -165,7 +165,6 @@ fn a_file_rewritten_while_it_is_read_gets_no_unmarked_hash() {
     let share = cap(root.path(), "CAP_CH1");
     let path = share.join("busy.bin");
     std::fs::write(&path, vec![b'a'; SIZE]).unwrap();
-    let whole = [sha(&vec![b'a'; SIZE]), sha(&vec![b'b'; SIZE])];
     let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
     let mut generation = 0usize;
     // Rewrites the whole file, chunk by chunk, alternating 'a' and 'b'.
@@ -176,16 +175,16 @@ fn a_file_rewritten_while_it_is_read_gets_no_unmarked_hash() {
             file.write_all_at(&chunk, at as u64).unwrap();
         }
     });
+    // A hash may still be of a half-rewritten file when the writer paused
+    // for the whole read: that content existed, and no clock could tell.
+    // What must hold: a read the writer changed is said to be changed.
+    // (`crawl::read`'s unit tests change a file during a read in lockstep.)
     let mut changed = 0;
     for _ in 0..8 {
         let audit = audit(root.path());
         let busy = row(&audit, "busy.bin");
         match &busy.sha256 {
-            Some(hash) => assert!(
-                whole.contains(hash),
-                "a hash of content that never existed, status {:?}: {busy:?}",
-                busy.status
-            ),
+            Some(_) => assert_eq!(busy.status, Status::Ok, "{busy:?}"),
             None => {
                 assert_eq!(busy.status, Status::Unreadable, "{busy:?}");
                 assert!(busy.reason.contains("changed while read"), "{busy:?}");

@@ -424,6 +424,31 @@ mod tests {
         assert_eq!(record.sha256.unwrap(), hex(&Sha256::digest(b"old and new")));
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_file_changed_during_every_read_gets_no_hash() {
+        use std::os::unix::fs::FileExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("busy.bin");
+        std::fs::write(&path, vec![b'a'; 3 * READ_BUFFER]).unwrap();
+        let entry = entry(dir.path(), "busy.bin");
+        let writer = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        let ticks = std::cell::Cell::new(0u64);
+        // After every chunk read: rewrite the start and move the mtime, in
+        // lockstep with the reader, so no clock granularity can hide it.
+        let change = || {
+            ticks.set(ticks.get() + 1);
+            writer.write_all_at(&[b'0' + (ticks.get() % 10) as u8], 0).unwrap();
+            writer
+                .set_modified(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000 + ticks.get()))
+                .unwrap();
+        };
+        let (record, _) = read_file(&location(), entry, &Config::new(Vec::new()), &change);
+        assert_eq!(record.sha256, None, "{}", record.reason);
+        assert_eq!(record.status, Status::Unreadable);
+        assert!(record.reason.contains("changed while read"), "{}", record.reason);
+    }
+
     #[test]
     fn reads_stop_at_the_size_seen_at_the_open() {
         let dir = tempfile::tempdir().unwrap();
