@@ -1,6 +1,7 @@
 //! Process exit codes, in one place and in the README. When several apply,
 //! the lowest non-zero code wins: findings, then could-not-run, then
-//! unreadable locations, then drift.
+//! unreadable locations, then drift; except that a report that could not
+//! be written is could-not-run even with findings (the set is incomplete).
 
 /// What the process tells a scheduler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,7 +12,7 @@ pub enum ExitCode {
     /// The audit ran and found problems at or above `--fail-on`.
     Findings = 1,
     /// The audit could not run: bad arguments, unwritable output, bad
-    /// inventory or baseline.
+    /// inventory or baseline; or a report could not be written.
     CouldNotRun = 2,
     /// The audit ran, but some locations could not be read or timed out.
     Unreadable = 3,
