@@ -11,7 +11,7 @@ use crate::model::{FileKind, Status};
 use crate::text;
 
 /// What a parser learned from one file beyond its version.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub enum Detail {
     #[default]
     None,
