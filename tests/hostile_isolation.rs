@@ -149,18 +149,25 @@ class NeverAnswers(fusepy.Operations):
     def read(self, path, size, offset, fh):
         NEVER.wait()
 
-fusepy.FUSE(NeverAnswers(), sys.argv[1], foreground=True, ro=True, nothreads=False)
+# direct_io: each read is a request the reading thread itself waits for, not
+# a page-cache read-ahead that a killed reader could walk away from.
+fusepy.FUSE(NeverAnswers(), sys.argv[1], foreground=True, ro=True, nothreads=False, direct_io=True)
 "#;
 
-/// The FUSE server and its mount; killing the server ends every request
-/// stuck on the mount, so processes blocked in it wake up and die.
+/// The FUSE server, its mount and the audit reading it. Killing the server
+/// ends every request stuck on the mount, so a process blocked in one can
+/// die: the audit is killed first, reaped last.
 struct FuseMount {
     server: Child,
     mountpoint: PathBuf,
+    audit: Option<Child>,
 }
 
 impl Drop for FuseMount {
     fn drop(&mut self) {
+        if let Some(audit) = &mut self.audit {
+            let _ = audit.kill();
+        }
         let _ = self.server.kill();
         let _ = self.server.wait();
         let _ = Command::new("fusermount3")
@@ -170,16 +177,9 @@ impl Drop for FuseMount {
             .stderr(Stdio::null())
             .status();
         let _ = Command::new("umount").arg("-l").arg(&self.mountpoint).stderr(Stdio::null()).status();
-    }
-}
-
-/// The audit under test, killed (and reaped) however the test ends.
-struct Audit(Child);
-
-impl Drop for Audit {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        if let Some(audit) = &mut self.audit {
+            let _ = audit.wait();
+        }
     }
 }
 
@@ -229,6 +229,7 @@ fn mount_never_answering(dir: &Path, mountpoint: &Path) -> Option<FuseMount> {
     let mount = FuseMount {
         server,
         mountpoint: mountpoint.to_path_buf(),
+        audit: None,
     };
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
@@ -259,11 +260,11 @@ fn a_share_that_never_answers_does_not_keep_the_audit_from_exiting() {
     let alive = estate.join("ALIVE").join("CAP_ALV");
     write(&alive, "clicomp.box/base/compver.ini", "[Version]\nVersion=2.00.1493.3004\n");
     write(&alive, "clifiles.box/data.dat", "data");
-    let Some(_mount) = mount_never_answering(dir.path(), &estate.join("DEAD").join("CAP_DED")) else {
+    let Some(mut mount) = mount_never_answering(dir.path(), &estate.join("DEAD").join("CAP_DED")) else {
         return;
     };
     let out = dir.path().join("out");
-    let mut audit = Audit(
+    let audit = mount.audit.insert(
         Command::new(env!("CARGO_BIN_EXE_smsaudit"))
             .arg("audit")
             .arg(&estate)
@@ -276,21 +277,21 @@ fn a_share_that_never_answers_does_not_keep_the_audit_from_exiting() {
             .spawn()
             .unwrap(),
     );
-    let stderr = audit.0.stderr.take().unwrap();
+    let stderr = audit.stderr.take().unwrap();
     let (sender, stderr_closed) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut text = String::new();
         let _ = std::io::Read::read_to_string(&mut std::io::BufReader::new(stderr), &mut text);
         let _ = sender.send(text);
     });
-    let deadline = Instant::now() + Duration::from_secs(90);
+    let deadline = Instant::now() + Duration::from_secs(60);
     let status = loop {
-        if let Some(status) = audit.0.try_wait().unwrap() {
+        if let Some(status) = audit.try_wait().unwrap() {
             break status;
         }
         assert!(
             Instant::now() < deadline,
-            "the audit did not exit within 90 s beside a share that never answers"
+            "the audit did not exit within 60 s beside a share that never answers"
         );
         std::thread::sleep(Duration::from_millis(100));
     };
