@@ -150,7 +150,9 @@ impl Faults {
     /// How long each read from `location` is made to take, if at all.
     pub(crate) fn read_delay(&self, location: &str) -> Option<Duration> {
         let slow = self.slow_read.as_ref()?;
-        let named = location.to_ascii_lowercase().contains(&slow.location.to_ascii_lowercase());
+        let named = location
+            .to_ascii_lowercase()
+            .contains(&slow.location.to_ascii_lowercase());
         named.then_some(slow.delay)
     }
 }
@@ -235,10 +237,7 @@ mod tests {
             slow_read: SlowRead::parse(r"\\dead\cap_:250"),
             ..Faults::default()
         };
-        assert_eq!(
-            faults.read_delay(r"\\DEAD\CAP_AB1"),
-            Some(Duration::from_millis(250))
-        );
+        assert_eq!(faults.read_delay(r"\\DEAD\CAP_AB1"), Some(Duration::from_millis(250)));
         assert_eq!(faults.read_delay(r"\\ALIVE\CAP_AB1"), None);
         assert!(SlowRead::parse("no-delay").is_none());
         assert!(SlowRead::parse(":100").is_none());

@@ -239,8 +239,16 @@ impl Start {
             // The worker's progress arrives as heartbeats; it applies its
             // own faults.
             let activity = Arc::new(Activity::new(None));
-            let worker = worker::spawn(self.slot, discovered, &self.config, self.threads, &activity, self.progress, self.sender)
-                .map_err(|err| format!("cannot start a crawl worker: {err}"))?;
+            let worker = worker::spawn(
+                self.slot,
+                discovered,
+                &self.config,
+                self.threads,
+                &activity,
+                self.progress,
+                self.sender,
+            )
+            .map_err(|err| format!("cannot start a crawl worker: {err}"))?;
             return Ok((activity, Some(worker)));
         }
         let activity = Arc::new(Activity::new(self.config.faults.read_delay(&discovered.location.name)));
@@ -371,5 +379,49 @@ fn crawl_location(
         location,
         files,
         folders: walked.folders,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::LocationKind;
+
+    fn share(server: &str, status: Status) -> Discovered {
+        Discovered {
+            location: Location {
+                name: format!(r"\\{server}\CAP_AB1"),
+                server: server.into(),
+                share: "CAP_AB1".into(),
+                kind: LocationKind::Cap,
+                root: String::new(),
+                sites: Vec::new(),
+                status,
+                reason: String::new(),
+                files: 0,
+                bytes: 0,
+            },
+            path: PathBuf::new(),
+            holds_no_share: false,
+        }
+    }
+
+    /// The hashing threads of the locations that run at once add up to
+    /// about `jobs`, however many locations there are.
+    #[test]
+    fn hashing_threads_share_the_jobs() {
+        let one = [share("A", Status::Ok)];
+        assert_eq!(hashing_threads(&one, 16, 4), 16);
+        // One server, four at a time: a quarter each.
+        let same_server: Vec<_> = (0..10).map(|_| share("A", Status::Ok)).collect();
+        assert_eq!(hashing_threads(&same_server, 16, 4), 4);
+        // More servers than jobs: one thread each, never none.
+        let many: Vec<_> = (0..100).map(|i| share(&format!("S{i}"), Status::Ok)).collect();
+        assert_eq!(hashing_threads(&many, 16, 4), 1);
+        assert_eq!(hashing_threads(&many, 1, 4), 1);
+        // Locations that will not be read take no share.
+        let unread = [share("A", Status::Ok), share("B", Status::Unreadable)];
+        assert_eq!(hashing_threads(&unread, 16, 4), 16);
+        assert_eq!(hashing_threads(&[], 16, 4), 16);
     }
 }

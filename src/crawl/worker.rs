@@ -73,7 +73,10 @@ impl CrawlSettings {
 #[derive(serde::Serialize, serde::Deserialize)]
 enum Message {
     /// Files and bytes read so far.
-    Progress { files: u64, bytes: u64 },
+    Progress {
+        files: u64,
+        bytes: u64,
+    },
     Done(CrawledLocation),
 }
 
@@ -221,7 +224,9 @@ pub fn worker_main(share: Option<OsString>) -> i32 {
 fn serve(share: Option<OsString>) -> anyhow::Result<()> {
     let path = PathBuf::from(share.context("no share path given")?);
     let mut input = String::new();
-    io::stdin().read_to_string(&mut input).context("cannot read the request")?;
+    io::stdin()
+        .read_to_string(&mut input)
+        .context("cannot read the request")?;
     let request: Request = serde_json::from_str(&input).context("bad request")?;
     let config = request.settings.into_config(request.threads);
     let activity = Arc::new(Activity::new(config.faults.read_delay(&request.location.name)));
@@ -296,7 +301,13 @@ mod tests {
             version: Some("2.00.1493.3004".into()),
             size: Some(7),
             sha256: Some("ab".repeat(32)),
-            ..FileRecord::not_read(&location.name, "x86.bin\\clicore.exe".into(), FileKind::Binary, Status::Ok, String::new())
+            ..FileRecord::not_read(
+                &location.name,
+                "x86.bin\\clicore.exe".into(),
+                FileKind::Binary,
+                Status::Ok,
+                String::new(),
+            )
         };
         let info = pe::VersionInfo {
             fixed_file_version: "2.0.1493.3004".into(),
