@@ -1,7 +1,7 @@
 //! Command-line definitions. Parsing ends here, in a [`Command`] holding a
 //! validated [`Config`]; nothing below sees clap.
 
-use crate::config::{self, Baseline, Config, Faults, Inventory, UpgradeRequest};
+use crate::config::{self, Baseline, Config, Faults, Inventory, Isolation, UpgradeRequest};
 use crate::model::Severity;
 use crate::report::{CsvFlavor, ReportFormat};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -16,7 +16,8 @@ use std::time::Duration;
     long_about = "Audit SMS 2.0 client access points (CAP_<site>), logon points (SMSLOGON) and site server \
 shares (SMS_<site>) for version mismatches before clients run into them (KB Q236596 and its family).\n\n\
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 could not run, 3 some locations unreadable, \
-4 drift since the baseline."
+4 drift since the baseline. A share that stops answering (see audit --stall-timeout) is reported unreadable \
+with its reason, and the audit finishes without it: exit 3, unless findings make it 1."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -90,7 +91,9 @@ pub struct AuditArgs {
     /// in the machine flavour, for pipelines (no files unless --format).
     #[arg(long, value_enum, value_name = "REPORT")]
     pub stdout: Option<StdoutArg>,
-    /// Worker threads for crawling and hashing [default: 4 x cores, 16..64].
+    /// Locations crawled at once, and hashing threads in all: each location
+    /// hashes on its own share of them [default: 4 x cores, 16..64; at most
+    /// 128, a larger N is lowered to 128 with a note].
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
     /// How many folder levels below each root to look for shares.
@@ -104,8 +107,10 @@ pub struct AuditArgs {
     #[arg(long, value_name = "RELEASE", requires = "upgrade")]
     pub to: Option<String>,
     /// Seconds a location may go without any progress (no folder entry
-    /// listed, no data read) before it is reported as not answering and the
-    /// audit goes on without it; 0 for no limit.
+    /// listed, no data read) before it is reported as not answering
+    /// (unreadable, exit 3) and the audit goes on without it; 0 for no
+    /// limit. Only the location's own I/O counts: a slow share never uses up
+    /// another's time.
     #[arg(long, value_name = "SECONDS", default_value_t = config::DEFAULT_STALL_TIMEOUT.as_secs())]
     pub stall_timeout: u64,
     /// Seconds a location may take in all, however busy; 0 (the default)
@@ -115,6 +120,13 @@ pub struct AuditArgs {
     /// Locations of one server crawled at the same time.
     #[arg(long, value_name = "N", default_value_t = config::DEFAULT_PER_SERVER)]
     pub per_server: usize,
+    /// Where each share is read. `process` (default): in a worker process
+    /// per location, killed and left behind when its share stops answering,
+    /// so the audit finishes and exits even when a read hangs in the kernel
+    /// (a dead network or FUSE mount). `thread`: in this process, which
+    /// starts a little faster but may not be able to exit after such a hang.
+    #[arg(long, value_enum, value_name = "WHERE", default_value_t = IsolationArg::Process)]
+    pub isolation: IsolationArg,
     /// Share-relative paths not to audit (glob, case-insensitive, `/` or
     /// `\`), e.g. `--exclude '*.log' --exclude 'ddr.box/*'`. Repeatable.
     #[arg(long, value_name = "GLOB")]
@@ -152,6 +164,12 @@ pub enum StdoutArg {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum IsolationArg {
+    Process,
+    Thread,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum CsvArg {
     Spreadsheet,
     Machine,
@@ -183,6 +201,8 @@ pub struct AuditCommand {
     pub quiet: bool,
     pub verbose: bool,
     pub log: Option<PathBuf>,
+    /// Notes for stderr about arguments changed (a `--jobs` above the cap).
+    pub notes: Vec<String>,
 }
 
 impl CsvArg {
@@ -207,12 +227,23 @@ impl Cli {
             }),
             CliCommand::Audit(args) => {
                 let mut config = Config::new(args.roots);
+                let mut notes = Vec::new();
                 if let Some(jobs) = args.jobs {
                     if jobs == 0 {
                         return Err("--jobs must be at least 1".into());
                     }
-                    config.jobs = jobs;
+                    if jobs > config::MAX_JOBS {
+                        notes.push(format!(
+                            "--jobs {jobs} is more than {max}; using {max}",
+                            max = config::MAX_JOBS
+                        ));
+                    }
+                    config.jobs = jobs.min(config::MAX_JOBS);
                 }
+                config.isolation = match args.isolation {
+                    IsolationArg::Process => Isolation::Process,
+                    IsolationArg::Thread => Isolation::Thread,
+                };
                 config.discover_depth = args.depth;
                 if let (Some(sites), Some(to)) = (&args.upgrade, &args.to) {
                     config.upgrade = Some(UpgradeRequest::parse(sites, to)?);
@@ -268,6 +299,7 @@ impl Cli {
                     quiet: args.quiet,
                     verbose: args.verbose,
                     log: args.log,
+                    notes,
                 })))
             }
         }

@@ -6,6 +6,11 @@ use smsaudit::cli::{Cli, Command};
 use smsaudit::exit::ExitCode;
 
 fn main() {
+    // A crawl worker started by the audit itself (smsaudit::crawl).
+    let mut args = std::env::args_os().skip(1);
+    if args.next().as_deref() == Some(std::ffi::OsStr::new(smsaudit::crawl::WORKER_COMMAND)) {
+        std::process::exit(smsaudit::crawl::worker_main(args.next()));
+    }
     let code = match Cli::parse().into_command() {
         Ok(command) => run(command),
         Err(message) => {
@@ -18,7 +23,14 @@ fn main() {
 
 fn run(command: Command) -> ExitCode {
     let result = match command {
-        Command::Audit(audit) => smsaudit::app::audit(&audit),
+        Command::Audit(audit) => {
+            if !audit.quiet {
+                for note in &audit.notes {
+                    eprintln!("smsaudit: {note}");
+                }
+            }
+            smsaudit::app::audit(&audit)
+        }
         Command::Rules => smsaudit::app::rules(),
         Command::Explain(key) => smsaudit::app::explain(&key),
         Command::Diff { old, new, out, csv } => smsaudit::app::diff(&old, &new, out.as_deref(), csv),

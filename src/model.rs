@@ -7,7 +7,7 @@ pub use crate::sms::layout::{FileKind, LocationKind};
 use serde::Serialize;
 
 /// A share found under one of the roots.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Location {
     /// `\\SERVER\SHARE`, the key every other record uses.
     pub name: String,
@@ -27,7 +27,7 @@ pub struct Location {
 }
 
 /// The outcome for a file or location.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Read, hashed and (where it applies) parsed.
@@ -56,7 +56,7 @@ pub const EXCLUDED_REASON: &str = "excluded (--exclude or inventory), not read";
 
 /// One entry of a location: every regular file, plus rows for what was
 /// skipped or unreadable.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct FileRecord {
     pub location: String,
     /// Path relative to the share, with backslashes as Windows shows it.

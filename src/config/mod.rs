@@ -21,6 +21,10 @@ pub(crate) const DEFAULT_DISCOVER_DEPTH: usize = 3;
 pub(crate) const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(60);
 /// How many locations of one server are crawled at the same time.
 pub(crate) const DEFAULT_PER_SERVER: usize = 4;
+/// The most `--jobs` honoured. Each job is a location crawled at once (a
+/// process, with process isolation) and a share of the hashing threads;
+/// thousands cost more in start-up and memory than any share gains.
+pub const MAX_JOBS: usize = 128;
 
 /// Everything an audit needs to know, built from the command line.
 #[derive(Debug, Clone)]
@@ -28,7 +32,9 @@ pub struct Config {
     /// Shares, or folders that hold shares (`<SERVER>/<SHARE>`).
     pub roots: Vec<PathBuf>,
     pub discover_depth: usize,
-    /// Worker threads for crawling and hashing.
+    /// Locations crawled at once, and hashing threads in all (each location
+    /// hashes on its own share of them). The crawl honours at most
+    /// [`MAX_JOBS`].
     pub jobs: usize,
     /// Findings at or above this severity make the exit code 1; `None`
     /// never fails on findings.
@@ -53,6 +59,24 @@ pub struct Config {
     pub inventory: Option<Inventory>,
     /// Faults injected for tests and benchmarks.
     pub faults: Faults,
+    /// Where each location's share I/O runs.
+    pub isolation: Isolation,
+}
+
+/// Where each location's share I/O runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Isolation {
+    /// On threads of this process, each location on a pool of its own. A
+    /// read stuck in the kernel leaves its threads behind, and a process
+    /// with such a thread may not be able to exit.
+    #[default]
+    Thread,
+    /// In a worker process per location (this executable, run with
+    /// [`crate::crawl::WORKER_COMMAND`]), killed and abandoned when its
+    /// share stops answering, so the audit always finishes and exits. Only
+    /// for executables whose `main` hands that command to
+    /// [`crate::crawl::worker_main`], as smsaudit's does.
+    Process,
 }
 
 impl Config {
@@ -72,6 +96,7 @@ impl Config {
             exclude: Vec::new(),
             inventory: None,
             faults: Faults::default(),
+            isolation: Isolation::default(),
         }
     }
 }
@@ -89,11 +114,23 @@ pub(crate) fn default_jobs() -> usize {
 /// A seam for testing slow and dead shares without a real network:
 /// `SMSAUDIT_FAULT_STALL` names locations (substring of `\\SERVER\SHARE`)
 /// whose crawl never returns; `SMSAUDIT_FAULT_LATENCY_MS` adds a delay to
-/// every directory entry and file open, like a WAN link.
-#[derive(Debug, Clone, Default)]
+/// every directory entry and file open, like a WAN link;
+/// `SMSAUDIT_FAULT_SLOW_READ=<substring>:<ms>` makes every chunk read from
+/// the locations it names take that long, like a server that dies after
+/// the listing.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Faults {
     pub stall: Option<String>,
     pub latency: Option<Duration>,
+    pub slow_read: Option<SlowRead>,
+}
+
+/// Reads from locations whose name contains `location` (any case) take
+/// `delay` each.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SlowRead {
+    pub location: String,
+    pub delay: Duration,
 }
 
 impl Faults {
@@ -104,7 +141,31 @@ impl Faults {
                 .ok()
                 .and_then(|v| v.parse().ok())
                 .map(Duration::from_millis),
+            slow_read: std::env::var("SMSAUDIT_FAULT_SLOW_READ")
+                .ok()
+                .and_then(|v| SlowRead::parse(&v)),
         }
+    }
+
+    /// How long each read from `location` is made to take, if at all.
+    pub(crate) fn read_delay(&self, location: &str) -> Option<Duration> {
+        let slow = self.slow_read.as_ref()?;
+        let named = location
+            .to_ascii_lowercase()
+            .contains(&slow.location.to_ascii_lowercase());
+        named.then_some(slow.delay)
+    }
+}
+
+impl SlowRead {
+    /// `<substring>:<ms>`; the substring may itself hold colons.
+    fn parse(text: &str) -> Option<SlowRead> {
+        let (location, millis) = text.rsplit_once(':')?;
+        Some(SlowRead {
+            location: location.to_string(),
+            delay: Duration::from_millis(millis.trim().parse().ok()?),
+        })
+        .filter(|s| !s.location.is_empty())
     }
 }
 
@@ -163,5 +224,23 @@ impl UpgradeRequest {
             target: target.trim().to_string(),
             release,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slow_read_fault_names_locations_by_substring() {
+        let faults = Faults {
+            slow_read: SlowRead::parse(r"\\dead\cap_:250"),
+            ..Faults::default()
+        };
+        assert_eq!(faults.read_delay(r"\\DEAD\CAP_AB1"), Some(Duration::from_millis(250)));
+        assert_eq!(faults.read_delay(r"\\ALIVE\CAP_AB1"), None);
+        assert!(SlowRead::parse("no-delay").is_none());
+        assert!(SlowRead::parse(":100").is_none());
+        assert!(SlowRead::parse("x:soon").is_none());
     }
 }

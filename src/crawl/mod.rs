@@ -8,10 +8,12 @@
 
 mod read;
 mod walk;
+mod worker;
 
 pub use read::hash_file;
+pub use worker::{worker_main, WORKER_COMMAND};
 
-use crate::config::Config;
+use crate::config::{Config, Isolation, MAX_JOBS};
 use crate::discover::Discovered;
 use crate::extract::Detail;
 use crate::model::{FileRecord, Location, Status};
@@ -22,7 +24,8 @@ use std::time::{Duration, Instant};
 use walk::Entry;
 
 /// One crawled location: its record and every file with what was extracted.
-#[derive(Debug)]
+/// Serialisable, because a worker process sends it to the scheduler.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct CrawledLocation {
     pub location: Location,
     pub files: Vec<(FileRecord, Detail)>,
@@ -44,13 +47,16 @@ pub struct Progress {
 pub(crate) struct Activity {
     epoch: Instant,
     last_millis: AtomicU64,
+    /// The `SMSAUDIT_FAULT_SLOW_READ` delay of every chunk read, if any.
+    read_delay: Option<Duration>,
 }
 
 impl Activity {
-    fn new() -> Activity {
+    fn new(read_delay: Option<Duration>) -> Activity {
         Activity {
             epoch: Instant::now(),
             last_millis: AtomicU64::new(0),
+            read_delay,
         }
     }
 
@@ -59,8 +65,22 @@ impl Activity {
         self.last_millis.fetch_max(now, Ordering::Relaxed);
     }
 
+    /// A chunk of a file was read: progress, after the injected delay.
+    fn read_progress(&self) {
+        if let Some(delay) = self.read_delay {
+            std::thread::sleep(delay);
+        }
+        self.touch();
+    }
+
+    /// Milliseconds from the start to the last progress; changes when, and
+    /// only when, there was progress.
+    fn last_progress(&self) -> u64 {
+        self.last_millis.load(Ordering::Relaxed)
+    }
+
     fn idle(&self) -> Duration {
-        let last = Duration::from_millis(self.last_millis.load(Ordering::Relaxed));
+        let last = Duration::from_millis(self.last_progress());
         self.epoch.elapsed().saturating_sub(last)
     }
 }
@@ -70,30 +90,38 @@ struct Running {
     started: Instant,
     location: Location,
     activity: Arc<Activity>,
+    /// The worker process, when the location is crawled in one.
+    worker: Option<worker::Worker>,
 }
 
-/// Crawls every location. Each location runs on a thread of its own, at
-/// most `config.jobs` at once and `config.per_server` per server, and hashes
-/// its files on a shared pool of `config.jobs` threads. A location that
-/// makes no progress for `config.stall_timeout`, or does not finish within
-/// `config.location_timeout`, is reported as not answering: a read stuck in
-/// the kernel cannot be cancelled, so its thread is left behind and the
-/// audit goes on.
+/// What a finished location sends to the scheduler: its slot and result.
+type Finished = (usize, CrawledLocation);
+
+/// Crawls every location, at most `config.jobs` (capped at [`MAX_JOBS`]) at
+/// once and `config.per_server` per server. Each location hashes on a pool
+/// of its own, a share of `jobs` threads, so its time and its stall timer
+/// are spent only on its own I/O: a slow share never delays another's work.
+/// A location that makes no progress for `config.stall_timeout`, or does not
+/// finish within `config.location_timeout`, is reported as not answering.
+///
+/// With [`Isolation::Process`] each location is crawled by a worker process
+/// that reports progress; one given up on is killed and abandoned (a read
+/// stuck in the kernel may keep it alive, but not this process). With
+/// [`Isolation::Thread`] its threads are left behind instead.
 pub(crate) fn crawl_all(locations: Vec<Discovered>, config: &Config, progress: Arc<Progress>) -> Vec<CrawledLocation> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(config.jobs.max(1))
-        .thread_name(|i| format!("smsaudit-hash-{i}"))
-        .build()
-        .ok()
-        .map(Arc::new);
+    let max_running = config.jobs.clamp(1, MAX_JOBS);
+    let per_server = config.per_server.max(1);
+    let threads = hashing_threads(&locations, max_running, per_server);
     let shared = Arc::new(config.clone());
     progress.locations_total.store(locations.len(), Ordering::Relaxed);
-    let (sender, receiver) = mpsc::channel::<(usize, CrawledLocation)>();
+    let (sender, receiver) = mpsc::channel::<Finished>();
     let mut results: Vec<Option<CrawledLocation>> = (0..locations.len()).map(|_| None).collect();
     let mut pending: VecDeque<(usize, Discovered)> = locations.into_iter().enumerate().collect();
     let mut running: BTreeMap<usize, Running> = BTreeMap::new();
-    let max_running = config.jobs.max(1);
-    let per_server = config.per_server.max(1);
+    let finish = |results: &mut Vec<Option<CrawledLocation>>, slot: usize, crawled: CrawledLocation| {
+        results[slot] = Some(crawled);
+        progress.locations_done.fetch_add(1, Ordering::Relaxed);
+    };
     loop {
         let mut index = 0;
         while running.len() < max_running && index < pending.len() {
@@ -109,26 +137,28 @@ pub(crate) fn crawl_all(locations: Vec<Discovered>, config: &Config, progress: A
             let Some((slot, discovered)) = pending.remove(index) else {
                 break;
             };
-            let activity = Arc::new(Activity::new());
-            running.insert(
+            let location = discovered.location.clone();
+            let start = Start {
                 slot,
-                Running {
-                    started: Instant::now(),
-                    location: discovered.location.clone(),
-                    activity: activity.clone(),
-                },
-            );
-            let (sender, config, pool, progress) = (sender.clone(), shared.clone(), pool.clone(), progress.clone());
-            let spawned = std::thread::Builder::new()
-                .name("smsaudit-location".into())
-                .spawn(move || {
-                    let crawled = crawl_location(discovered, &config, pool.as_deref(), &progress, &activity);
-                    let _ = sender.send((slot, crawled));
-                });
-            if let Err(err) = spawned {
-                if let Some(r) = running.remove(&slot) {
-                    results[slot] = Some(not_crawled(r.location, format!("cannot start a thread: {err}")));
+                config: shared.clone(),
+                threads,
+                progress: progress.clone(),
+                sender: sender.clone(),
+            };
+            match start.run(discovered) {
+                Ok((activity, worker)) => {
+                    let started = Instant::now();
+                    running.insert(
+                        slot,
+                        Running {
+                            started,
+                            location,
+                            activity,
+                            worker,
+                        },
+                    );
                 }
+                Err(reason) => finish(&mut results, slot, not_crawled(location, reason)),
             }
         }
         if running.is_empty() {
@@ -140,15 +170,18 @@ pub(crate) fn crawl_all(locations: Vec<Discovered>, config: &Config, progress: A
         } else {
             Duration::from_secs(3600)
         };
+        let mut arrived = Vec::new();
         match receiver.recv_timeout(wait) {
-            Ok((slot, crawled)) => {
-                if running.remove(&slot).is_some() {
-                    results[slot] = Some(crawled);
-                    progress.locations_done.fetch_add(1, Ordering::Relaxed);
-                }
-            }
+            Ok(done) => arrived.push(done),
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        // Take every result that is in before judging who ran out of time.
+        arrived.extend(receiver.try_iter());
+        for (slot, crawled) in arrived {
+            if running.remove(&slot).is_some() {
+                finish(&mut results, slot, crawled);
+            }
         }
         let expired: Vec<(usize, String)> = running
             .iter()
@@ -156,12 +189,86 @@ pub(crate) fn crawl_all(locations: Vec<Discovered>, config: &Config, progress: A
             .collect();
         for (slot, reason) in expired {
             if let Some(r) = running.remove(&slot) {
-                results[slot] = Some(not_crawled(r.location, reason));
-                progress.locations_done.fetch_add(1, Ordering::Relaxed);
+                if let Some(worker) = r.worker {
+                    worker.abandon();
+                }
+                finish(&mut results, slot, not_crawled(r.location, reason));
             }
         }
     }
     results.into_iter().flatten().collect()
+}
+
+/// Hashing threads per location: `jobs` shared among the locations that can
+/// run at once, so the crawl as a whole hashes on about `jobs` threads.
+fn hashing_threads(locations: &[Discovered], jobs: usize, per_server: usize) -> usize {
+    let mut per_host: BTreeMap<String, usize> = BTreeMap::new();
+    for d in locations.iter().filter(|d| d.location.status == Status::Ok) {
+        *per_host.entry(d.location.server.to_ascii_uppercase()).or_default() += 1;
+    }
+    let at_once: usize = per_host.values().map(|n| (*n).min(per_server)).sum();
+    (jobs / at_once.clamp(1, jobs.max(1))).max(1)
+}
+
+/// A pool of `threads` hashing threads for one location; `None` (files
+/// hashed on the walking thread) if the system gives no threads.
+fn hashing_pool(threads: usize) -> Option<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .thread_name(|i| format!("smsaudit-hash-{i}"))
+        .build()
+        .ok()
+}
+
+/// What starting one location needs.
+struct Start {
+    slot: usize,
+    config: Arc<Config>,
+    threads: usize,
+    progress: Arc<Progress>,
+    sender: mpsc::Sender<Finished>,
+}
+
+impl Start {
+    /// Starts crawling a location: in a worker process when the config says
+    /// so and the location has a share to read, else on a thread. Returns
+    /// what the scheduler watches, or why it could not start.
+    fn run(self, discovered: Discovered) -> Result<(Arc<Activity>, Option<worker::Worker>), String> {
+        if self.config.isolation == Isolation::Process && discovered.location.status == Status::Ok {
+            // The worker's progress arrives as heartbeats; it applies its
+            // own faults.
+            let activity = Arc::new(Activity::new(None));
+            let worker = worker::spawn(
+                self.slot,
+                discovered,
+                &self.config,
+                self.threads,
+                &activity,
+                self.progress,
+                self.sender,
+            )
+            .map_err(|err| format!("cannot start a crawl worker: {err}"))?;
+            return Ok((activity, Some(worker)));
+        }
+        let activity = Arc::new(Activity::new(self.config.faults.read_delay(&discovered.location.name)));
+        let watched = activity.clone();
+        let Start {
+            slot,
+            config,
+            threads,
+            progress,
+            sender,
+        } = self;
+        std::thread::Builder::new()
+            .name("smsaudit-location".into())
+            .spawn(move || {
+                let pool = hashing_pool(threads);
+                let crawled = crawl_location(discovered, &config, pool.as_ref(), &progress, &activity);
+                let _ = sender.send((slot, crawled));
+            })
+            .map_err(|err| format!("cannot start a thread: {err}"))?;
+        Ok((watched, None))
+    }
 }
 
 /// Why a running location is given up on, if it is.
@@ -216,7 +323,7 @@ fn crawl_location(
         }
     }
     let hash_one = |entry: Entry| {
-        let read = read::read_file(&location, entry, config, &|| activity.touch());
+        let read = read::read_file(&location, entry, config, &|| activity.read_progress());
         progress.files.fetch_add(1, Ordering::Relaxed);
         progress.bytes.fetch_add(read.0.size.unwrap_or(0), Ordering::Relaxed);
         read
@@ -267,5 +374,49 @@ fn crawl_location(
         location,
         files,
         folders: walked.folders,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::LocationKind;
+
+    fn share(server: &str, status: Status) -> Discovered {
+        Discovered {
+            location: Location {
+                name: format!(r"\\{server}\CAP_AB1"),
+                server: server.into(),
+                share: "CAP_AB1".into(),
+                kind: LocationKind::Cap,
+                root: String::new(),
+                sites: Vec::new(),
+                status,
+                reason: String::new(),
+                files: 0,
+                bytes: 0,
+            },
+            path: PathBuf::new(),
+            holds_no_share: false,
+        }
+    }
+
+    /// The hashing threads of the locations that run at once add up to
+    /// about `jobs`, however many locations there are.
+    #[test]
+    fn hashing_threads_share_the_jobs() {
+        let one = [share("A", Status::Ok)];
+        assert_eq!(hashing_threads(&one, 16, 4), 16);
+        // One server, four at a time: a quarter each.
+        let same_server: Vec<_> = (0..10).map(|_| share("A", Status::Ok)).collect();
+        assert_eq!(hashing_threads(&same_server, 16, 4), 4);
+        // More servers than jobs: one thread each, never none.
+        let many: Vec<_> = (0..100).map(|i| share(&format!("S{i}"), Status::Ok)).collect();
+        assert_eq!(hashing_threads(&many, 16, 4), 1);
+        assert_eq!(hashing_threads(&many, 1, 4), 1);
+        // Locations that will not be read take no share.
+        let unread = [share("A", Status::Ok), share("B", Status::Unreadable)];
+        assert_eq!(hashing_threads(&unread, 16, 4), 16);
+        assert_eq!(hashing_threads(&[], 16, 4), 16);
     }
 }

@@ -12,7 +12,7 @@ use crate::text;
 use std::io::{self, Read, Seek};
 
 /// What a parser learned from one file beyond its version.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub enum Detail {
     #[default]
     None,

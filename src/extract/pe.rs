@@ -31,7 +31,7 @@ const MAX_CANDIDATES: usize = 16;
 const VERSION_BLOCK_MAX: u32 = 1 << 16;
 
 /// Parsed VERSIONINFO resource.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct VersionInfo {
     /// VS_FIXEDFILEINFO dwFileVersionMS/LS as "a.b.c.d" (decimal, no padding); empty if the block has no fixed info.
     pub fixed_file_version: String,
@@ -44,7 +44,7 @@ pub struct VersionInfo {
 }
 
 /// One StringFileInfo StringTable: a language/codepage key and its name/value pairs in file order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct StringTable {
     /// Language and codepage as 8 hex digits, e.g. "040904b0".
     pub key: String,

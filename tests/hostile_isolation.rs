@@ -1,0 +1,352 @@
+//! A dying share costs only its own time, and the audit always finishes
+//! and exits: one share whose reads stall beside many healthy ones, and a
+//! FUSE share whose reads never return.
+
+mod common;
+
+use common::write;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const HEALTHY_SHARES: usize = 40;
+
+/// `DEAD\CAP_DED` with more files than hashing threads, and 40 healthy CAPs
+/// (one per server, so they run side by side).
+fn estate_with_a_dying_share(root: &Path) -> Vec<PathBuf> {
+    let dead = root.join("DEAD").join("CAP_DED");
+    for i in 0..24 {
+        write(&dead, &format!("clifiles.box/file{i:02}.dat"), "slow");
+    }
+    let mut roots = vec![dead];
+    for i in 0..HEALTHY_SHARES {
+        let share = root.join(format!("SRV{i:02}")).join(format!("CAP_H{i:02}"));
+        write(
+            &share,
+            "clicomp.box/base/compver.ini",
+            "[Version]\nVersion=2.00.1493.3004\n",
+        );
+        for f in 0..5 {
+            write(&share, &format!("clifiles.box/file{f}.dat"), "healthy");
+        }
+        roots.push(share);
+    }
+    roots
+}
+
+/// `name -> (status, reason)` of every location in audit.json.
+fn locations(out: &Path) -> BTreeMap<String, (String, String)> {
+    let json: Value = serde_json::from_slice(&std::fs::read(out.join("audit.json")).unwrap()).unwrap();
+    json["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["name"].as_str().unwrap().to_string(),
+                (
+                    l["status"].as_str().unwrap().to_string(),
+                    l["reason"].as_str().unwrap().to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Reads from `\\DEAD\CAP_DED` take a minute each; with a 3 s stall limit
+/// only that share is unreadable, every healthy one is read in full.
+fn a_slow_share_costs_only_its_own_time(isolation: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let roots = estate_with_a_dying_share(dir.path());
+    let out = dir.path().join("out");
+    let started = Instant::now();
+    assert_cmd::Command::cargo_bin("smsaudit")
+        .unwrap()
+        .env("SMSAUDIT_FAULT_SLOW_READ", r"\\DEAD\CAP_DED:60000")
+        .arg("audit")
+        .args(&roots)
+        .arg("--out")
+        .arg(&out)
+        .args(["--csv", "machine", "--quiet", "--fail-on", "never"])
+        .args(["--stall-timeout", "3", "-j", "4", "--isolation", isolation])
+        .timeout(Duration::from_secs(300))
+        .assert()
+        .code(3);
+    let found = locations(&out);
+    assert_eq!(found.len(), HEALTHY_SHARES + 1, "{found:?}");
+    for (name, (status, reason)) in &found {
+        if name == r"\\DEAD\CAP_DED" {
+            assert_eq!(status, "unreadable", "{name}");
+            assert!(reason.starts_with("no answer for 3 s"), "{name}: {reason}");
+        } else {
+            assert_eq!((status.as_str(), reason.as_str()), ("ok", ""), "{name}");
+        }
+    }
+    let files = common::read_csv_maps(&out.join("files.csv"));
+    let healthy_ok = files
+        .iter()
+        .filter(|f| f["location"] != r"\\DEAD\CAP_DED" && f["status"] == "ok" && !f["sha256"].is_empty())
+        .count();
+    assert_eq!(healthy_ok, HEALTHY_SHARES * 6);
+    // The dying share's minute-long reads are not waited for.
+    assert!(started.elapsed() < Duration::from_secs(55), "{:?}", started.elapsed());
+}
+
+#[test]
+fn a_slow_share_costs_only_its_own_time_in_worker_processes() {
+    a_slow_share_costs_only_its_own_time("process");
+}
+
+#[test]
+fn a_slow_share_costs_only_its_own_time_on_threads() {
+    a_slow_share_costs_only_its_own_time("thread");
+}
+
+/// `-j` far above the cap is lowered, said so, and still audits right.
+#[test]
+fn a_huge_job_count_is_capped_with_a_note() {
+    let out = tempfile::tempdir().unwrap();
+    let assert = assert_cmd::Command::cargo_bin("smsaudit")
+        .unwrap()
+        .arg("audit")
+        .arg(common::sample_shares())
+        .arg("--out")
+        .arg(out.path())
+        .args(["--csv", "machine", "-j", "5000", "--format", "json"])
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("--jobs 5000 is more than 128; using 128"), "{stderr}");
+    assert!(locations(out.path()).values().all(|(status, _)| status == "ok"));
+}
+
+/// FUSE is Linux's; the Windows build compiles these tests but does not run them.
+#[cfg(target_os = "linux")]
+mod fuse {
+    use super::*;
+    use std::process::{Child, Command, Stdio};
+
+    /// A FUSE file system whose listing answers and whose reads never do, as a
+    /// dead smbnetfs, sshfs or gvfs mount: a process blocked in such a read
+    /// cannot be killed until the server goes away.
+    const NEVER_ANSWERS: &str = r#"
+    import errno, stat, sys, threading
+    import fusepy
+
+    FILES = {
+        "/clicomp.box/base/compver.ini": b"[Version]\r\nVersion=2.00.1493.3004\r\n",
+        "/clifiles.box/data.dat": b"data",
+    }
+    DIRS = {"/", "/clicomp.box", "/clicomp.box/base", "/clifiles.box"}
+    NEVER = threading.Event()
+
+    class NeverAnswers(fusepy.Operations):
+        def getattr(self, path, fh=None):
+            if path in DIRS:
+                return dict(st_mode=stat.S_IFDIR | 0o755, st_nlink=2, st_mtime=946684800)
+            if path in FILES:
+                return dict(st_mode=stat.S_IFREG | 0o644, st_nlink=1, st_size=len(FILES[path]), st_mtime=946684800)
+            raise fusepy.FuseOSError(errno.ENOENT)
+
+        def readdir(self, path, fh):
+            names = {p[len(path.rstrip("/")) + 1:].split("/")[0] for p in DIRS | set(FILES)
+                     if p != path and p.startswith(path.rstrip("/") + "/")}
+            return [".", ".."] + sorted(names)
+
+        def read(self, path, size, offset, fh):
+            NEVER.wait()
+
+    # direct_io: each read is a request the reading thread itself waits for, not
+    # a page-cache read-ahead that a killed reader could walk away from.
+    fusepy.FUSE(NeverAnswers(), sys.argv[1], foreground=True, ro=True, nothreads=False, direct_io=True)
+    "#;
+
+    /// The FUSE server, its mount and the audit reading it. Killing the server
+    /// ends every request stuck on the mount, so a process blocked in one can
+    /// die: the audit is killed first, reaped last.
+    struct FuseMount {
+        server: Child,
+        mountpoint: PathBuf,
+        audit: Option<Child>,
+    }
+
+    impl Drop for FuseMount {
+        fn drop(&mut self) {
+            if let Some(audit) = &mut self.audit {
+                let _ = audit.kill();
+            }
+            let _ = self.server.kill();
+            let _ = self.server.wait();
+            let _ = Command::new("fusermount3")
+                .arg("-u")
+                .arg("-z")
+                .arg(&self.mountpoint)
+                .stderr(Stdio::null())
+                .status();
+            let _ = Command::new("umount")
+                .arg("-l")
+                .arg(&self.mountpoint)
+                .stderr(Stdio::null())
+                .status();
+            if let Some(audit) = &mut self.audit {
+                let _ = audit.wait();
+            }
+        }
+    }
+
+    /// Whether FUSE can be used here; if not the test says why and skips,
+    /// unless SMSAUDIT_REQUIRE_EXTERNAL=1, where it fails.
+    fn fuse_available() -> bool {
+        let python = Path::new("/usr/bin/python3");
+        let missing = if !Path::new("/dev/fuse").exists() {
+            Some("/dev/fuse")
+        } else if !python.exists()
+            || !Command::new(python)
+                .args(["-c", "import fusepy"])
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        {
+            Some("python3-fusepy (for /usr/bin/python3)")
+        } else if !common::require_tool("fusermount3") {
+            return false;
+        } else {
+            None
+        };
+        if let Some(what) = missing {
+            if std::env::var("SMSAUDIT_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
+                panic!("{what} is required (SMSAUDIT_REQUIRE_EXTERNAL=1) but not available");
+            }
+            eprintln!("skipping: {what} not available");
+        }
+        missing.is_none()
+    }
+
+    /// Mounts the never-answering file system on `mountpoint`; `None` (after
+    /// saying why) if FUSE cannot mount here and that is allowed.
+    fn mount_never_answering(dir: &Path, mountpoint: &Path) -> Option<FuseMount> {
+        std::fs::create_dir_all(mountpoint).unwrap();
+        let script = dir.join("never_answers.py");
+        std::fs::write(&script, NEVER_ANSWERS).unwrap();
+        let log = std::fs::File::create(dir.join("fuse.log")).unwrap();
+        let server = Command::new("/usr/bin/python3")
+            .arg(&script)
+            .arg(mountpoint)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let mount = FuseMount {
+            server,
+            mountpoint: mountpoint.to_path_buf(),
+            audit: None,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if mountpoint.join("clicomp.box").is_dir() {
+                return Some(mount);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let why = std::fs::read_to_string(dir.join("fuse.log")).unwrap_or_default();
+        if std::env::var("SMSAUDIT_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
+            panic!("the FUSE file system did not mount: {why}");
+        }
+        eprintln!("skipping: the FUSE file system did not mount: {why}");
+        None
+    }
+
+    /// A share whose reads hang in the kernel beside a healthy one: the audit
+    /// exits on its own, with exit 3 (a location could not be read), complete
+    /// reports, the dead share unreadable with its reason and the healthy one
+    /// read. Its stderr, piped as a scheduler would, reaches end of file.
+    #[test]
+    fn a_share_that_never_answers_does_not_keep_the_audit_from_exiting() {
+        if !fuse_available() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let estate = dir.path().join("estate");
+        let alive = estate.join("ALIVE").join("CAP_ALV");
+        write(
+            &alive,
+            "clicomp.box/base/compver.ini",
+            "[Version]\nVersion=2.00.1493.3004\n",
+        );
+        write(&alive, "clifiles.box/data.dat", "data");
+        let Some(mut mount) = mount_never_answering(dir.path(), &estate.join("DEAD").join("CAP_DED")) else {
+            return;
+        };
+        let out = dir.path().join("out");
+        let audit = mount.audit.insert(
+            Command::new(env!("CARGO_BIN_EXE_smsaudit"))
+                .arg("audit")
+                .arg(&estate)
+                .arg("--out")
+                .arg(&out)
+                .args([
+                    "--csv",
+                    "machine",
+                    "--quiet",
+                    "--fail-on",
+                    "never",
+                    "--stall-timeout",
+                    "2",
+                ])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let stderr = audit.stderr.take().unwrap();
+        let (sender, stderr_closed) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut std::io::BufReader::new(stderr), &mut text);
+            let _ = sender.send(text);
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = audit.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the audit did not exit within 60 s beside a share that never answers"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let stderr = stderr_closed
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the audit's stderr stayed open after it exited");
+        assert_eq!(status.code(), Some(3), "{stderr}");
+        for report in [
+            "matrix.csv",
+            "files.csv",
+            "findings.csv",
+            "audit.json",
+            "audit.xlsx",
+            "report.html",
+        ] {
+            assert!(out.join(report).is_file(), "{report} missing");
+        }
+        let found = locations(&out);
+        let (status, reason) = &found[r"\\DEAD\CAP_DED"];
+        assert_eq!(status, "unreadable");
+        assert!(reason.starts_with("no answer for 2 s"), "{reason}");
+        assert_eq!(found[r"\\ALIVE\CAP_ALV"], ("ok".to_string(), String::new()));
+        let files = common::read_csv_maps(&out.join("files.csv"));
+        assert_eq!(
+            files
+                .iter()
+                .filter(|f| f["location"] == r"\\ALIVE\CAP_ALV" && f["status"] == "ok")
+                .count(),
+            2
+        );
+        assert!(files.iter().all(|f| f["location"] != r"\\DEAD\CAP_DED"));
+    }
+}
