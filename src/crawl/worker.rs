@@ -260,6 +260,8 @@ fn serve(share: Option<OsString>) -> anyhow::Result<()> {
         location: request.location,
         path,
         holds_no_share: false,
+        // A linked share is unreadable from discovery on: never crawled.
+        linked: false,
     };
     let crawled = crawl_location(discovered, &config, pool.as_ref(), &progress, &activity);
     send(&report(&progress)).context("cannot send progress")?;
