@@ -131,37 +131,7 @@ mod fuse {
     /// A FUSE file system whose listing answers and whose reads never do, as a
     /// dead smbnetfs, sshfs or gvfs mount: a process blocked in such a read
     /// cannot be killed until the server goes away.
-    const NEVER_ANSWERS: &str = r#"
-    import errno, stat, sys, threading
-    import fusepy
-
-    FILES = {
-        "/clicomp.box/base/compver.ini": b"[Version]\r\nVersion=2.00.1493.3004\r\n",
-        "/clifiles.box/data.dat": b"data",
-    }
-    DIRS = {"/", "/clicomp.box", "/clicomp.box/base", "/clifiles.box"}
-    NEVER = threading.Event()
-
-    class NeverAnswers(fusepy.Operations):
-        def getattr(self, path, fh=None):
-            if path in DIRS:
-                return dict(st_mode=stat.S_IFDIR | 0o755, st_nlink=2, st_mtime=946684800)
-            if path in FILES:
-                return dict(st_mode=stat.S_IFREG | 0o644, st_nlink=1, st_size=len(FILES[path]), st_mtime=946684800)
-            raise fusepy.FuseOSError(errno.ENOENT)
-
-        def readdir(self, path, fh):
-            names = {p[len(path.rstrip("/")) + 1:].split("/")[0] for p in DIRS | set(FILES)
-                     if p != path and p.startswith(path.rstrip("/") + "/")}
-            return [".", ".."] + sorted(names)
-
-        def read(self, path, size, offset, fh):
-            NEVER.wait()
-
-    # direct_io: each read is a request the reading thread itself waits for, not
-    # a page-cache read-ahead that a killed reader could walk away from.
-    fusepy.FUSE(NeverAnswers(), sys.argv[1], foreground=True, ro=True, nothreads=False, direct_io=True)
-    "#;
+    const NEVER_ANSWERS: &str = include_str!("fixtures/never_answers.py");
 
     /// The FUSE server, its mount and the audit reading it. Killing the server
     /// ends every request stuck on the mount, so a process blocked in one can

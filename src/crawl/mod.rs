@@ -396,8 +396,9 @@ mod tests {
                 files: 0,
                 bytes: 0,
             },
-            path: PathBuf::new(),
+            path: std::path::PathBuf::new(),
             holds_no_share: false,
+            linked: false,
         }
     }
 
