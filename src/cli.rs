@@ -76,10 +76,12 @@ pub struct AuditArgs {
     /// CSV dialect of matrix.csv, files.csv and findings.csv.
     ///
     /// `spreadsheet` (default): UTF-8 BOM and CRLF so Excel shows accents
-    /// right on double-click, and every cell starting with = + - @ tab CR
-    /// LF or NUL is prefixed with ' so no file name or CFG value can run
-    /// as a formula. `machine`: plain RFC 4180 (no BOM, CRLF), every value
-    /// exactly as found, for scripts and pipelines.
+    /// right on double-click; every cell, and every part of a cell after a
+    /// `,` `;` tab or line break, that starts with = + - @ tab CR LF or
+    /// NUL is prefixed with ' so no file name or CFG value can run as a
+    /// formula whatever separator the spreadsheet uses; bidi and invisible
+    /// characters are shown as <U+202E>. `machine`: plain RFC 4180 (no BOM,
+    /// CRLF), every value exactly as found, for scripts and pipelines.
     #[arg(long, value_enum, default_value_t = CsvArg::Spreadsheet)]
     pub csv: CsvArg,
     /// Reports to write, repeatable or comma-separated: csv (matrix.csv,

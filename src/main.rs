@@ -14,7 +14,7 @@ fn main() {
     let code = match Cli::parse().into_command() {
         Ok(command) => run(command),
         Err(message) => {
-            eprintln!("smsaudit: {message}");
+            eprintln!("smsaudit: {}", smsaudit::text::for_terminal(&message));
             ExitCode::CouldNotRun
         }
     };
@@ -26,7 +26,7 @@ fn run(command: Command) -> ExitCode {
         Command::Audit(audit) => {
             if !audit.quiet {
                 for note in &audit.notes {
-                    eprintln!("smsaudit: {note}");
+                    eprintln!("smsaudit: {}", smsaudit::text::for_terminal(note));
                 }
             }
             smsaudit::app::audit(&audit)
@@ -36,7 +36,8 @@ fn run(command: Command) -> ExitCode {
         Command::Diff { old, new, out, csv } => smsaudit::app::diff(&old, &new, out.as_deref(), csv),
     };
     result.unwrap_or_else(|err| {
-        eprintln!("smsaudit: {err:#}");
+        // Errors can carry share and file names: no raw control characters.
+        eprintln!("smsaudit: {}", smsaudit::text::for_terminal(&format!("{err:#}")));
         ExitCode::CouldNotRun
     })
 }

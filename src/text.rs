@@ -103,7 +103,7 @@ fn rewrite(text: &str, picks: impl Fn(char) -> bool, escape: impl Fn(char, &mut 
 /// Text for the terminal and the log: C0 and C1 controls and DEL as `\x1b`
 /// or `\u{85}`, bidi and invisible characters as `\u{202e}`, so no value
 /// can move the cursor, retitle the window or start a line of its own.
-pub(crate) fn for_terminal(text: &str) -> Cow<'_, str> {
+pub fn for_terminal(text: &str) -> Cow<'_, str> {
     use std::fmt::Write;
     rewrite(
         text,
