@@ -254,7 +254,10 @@ mod exact_path {
     #[cfg(windows)]
     pub(super) fn serialize<S: Serializer>(path: &Path, serializer: S) -> Result<S::Ok, S::Error> {
         use std::os::windows::ffi::OsStrExt;
-        path.as_os_str().encode_wide().collect::<Vec<u16>>().serialize(serializer)
+        path.as_os_str()
+            .encode_wide()
+            .collect::<Vec<u16>>()
+            .serialize(serializer)
     }
 
     #[cfg(windows)]
