@@ -510,3 +510,53 @@ fn make_names_unique(found: &mut Vec<Discovered>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name that is not Unicode: bytes on Unix, an unpaired surrogate on
+    /// Windows.
+    fn not_unicode() -> OsString {
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStringExt;
+            OsString::from_vec(b"SRV\xff".to_vec())
+        }
+        #[cfg(windows)]
+        {
+            use std::os::windows::ffi::OsStringExt;
+            OsString::from_wide(&[0x53, 0xD800, 0x56])
+        }
+    }
+
+    /// What a discovery worker sends is what the audit gets, its path
+    /// byte for byte.
+    #[test]
+    fn a_path_that_is_not_unicode_survives_the_trip() {
+        let path = PathBuf::from("roots").join(not_unicode()).join("CAP_AB1");
+        let sent = vec![unreadable_root(&path, "cannot read: gone")];
+        let line = serde_json::to_string(&sent).unwrap();
+        let got: Vec<Discovered> = serde_json::from_str(&line).unwrap();
+        assert_eq!(got[0].path.as_os_str(), path.as_os_str());
+        assert_eq!(got[0].location.root, sent[0].location.root);
+        assert_eq!(serde_json::to_string(&got).unwrap(), line);
+    }
+
+    /// A search given to a worker runs as it would on a thread.
+    #[test]
+    fn a_search_survives_the_trip() {
+        let search = Search::Known(KnownShare {
+            server: "S".into(),
+            share: "CAP_AB1".into(),
+            kind: LocationKind::Cap,
+            sites: vec!["AB1".into()],
+        });
+        let got: Search = serde_json::from_slice(&serde_json::to_vec(&search).unwrap()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let found = got.run(&dir.path().join("missing"));
+        assert_eq!(found[0].location.name, r"\\S\CAP_AB1");
+        assert_eq!(found[0].location.sites, ["AB1"]);
+        assert_eq!(found[0].location.status, Status::Unreadable);
+    }
+}
