@@ -2,20 +2,27 @@
 //! each root, names them `\\SERVER\SHARE` and reads their site codes.
 
 use crate::config::Config;
-use crate::config::InventoryShare;
+use crate::config::{InventoryShare, Isolation};
 use crate::model::{Location, LocationKind, Status};
 use crate::names;
 use crate::sms::layout;
+use crate::worker::{self, Worker};
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+/// The hidden first argument that makes smsaudit a discovery worker.
+pub const DISCOVER_WORKER_COMMAND: &str = "__discover-worker";
+
 /// A share to crawl: its location record plus the real path to read.
-#[derive(Debug, Clone)]
+/// Serialisable, because a discovery worker sends it to the audit.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Discovered {
     pub location: Location,
+    #[serde(with = "exact_path")]
     pub path: PathBuf,
     /// A root that is not there, is not a folder, or holds no share (as
     /// opposed to one that could not be read or did not answer).
@@ -27,24 +34,63 @@ pub(crate) struct Discovered {
 /// The reason on the location of a share that is a link below a root.
 pub(crate) const LINKED_SHARE_REASON: &str = "symbolic link, not followed";
 
+/// One search for shares, run on a path: a root of the command line, or a
+/// share the inventory names (a worker gets the path as its argument).
+#[derive(serde::Serialize, serde::Deserialize)]
+enum Search {
+    Root { depth: usize },
+    Known(KnownShare),
+}
+
+/// What the inventory says of a share, but its path.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct KnownShare {
+    server: String,
+    share: String,
+    kind: LocationKind,
+    sites: Vec<String>,
+}
+
+impl Search {
+    fn run(self, path: &Path) -> Vec<Discovered> {
+        match self {
+            Search::Root { depth } => discover(std::slice::from_ref(&path.to_path_buf()), depth),
+            Search::Known(share) => vec![discover_known(path, &share)],
+        }
+    }
+}
+
 /// Finds every share the inventory names and every share under the roots.
 /// Roots are searched concurrently; one that does not answer within the
 /// location timeout becomes an unreadable location, as does one that is
-/// missing or holds no share.
+/// missing or holds no share. With [`Isolation::Process`] each root and
+/// share is searched by a worker process, killed and abandoned when late.
 pub(crate) fn discover_all(config: &Config) -> Vec<Discovered> {
-    let mut jobs: Vec<Job> = Vec::new();
+    let mut searches: Vec<(PathBuf, Search)> = Vec::new();
     if let Some(inventory) = &config.inventory {
         for share in inventory.shares() {
-            let path = share.path.clone();
-            jobs.push((path, Box::new(move || vec![discover_known(&share)])));
+            let InventoryShare {
+                server,
+                share,
+                path,
+                kind,
+                sites,
+                ..
+            } = share;
+            searches.push((
+                path,
+                Search::Known(KnownShare {
+                    server,
+                    share,
+                    kind,
+                    sites,
+                }),
+            ));
         }
     }
     for root in &config.roots {
-        let (root, depth) = (root.clone(), config.discover_depth);
-        jobs.push((
-            root.clone(),
-            Box::new(move || discover(std::slice::from_ref(&root), depth)),
-        ));
+        let depth = config.discover_depth;
+        searches.push((root.clone(), Search::Root { depth }));
     }
     // Finding shares lists a few folders per root: a root that cannot do
     // that within the stall limit is not answering.
@@ -52,12 +98,10 @@ pub(crate) fn discover_all(config: &Config) -> Vec<Discovered> {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
-    let mut found = run_with_deadline(jobs, limit);
+    let mut found = run_with_deadline(searches, config.isolation, limit);
     make_names_unique(&mut found);
     found
 }
-
-type Job = (PathBuf, Box<dyn FnOnce() -> Vec<Discovered> + Send>);
 
 /// Refuses a command-line root that is not there, or that holds no share,
 /// when its name does not say it is a share: a typo (`sampel-shares`) must
@@ -87,26 +131,31 @@ pub(crate) fn refuse_roots_without_shares(config: &Config, found: &[Discovered])
     Ok(())
 }
 
-/// Runs each job on its own thread and keeps what finishes in time; a job
-/// stuck in a kernel call cannot be cancelled, so it is left behind.
-fn run_with_deadline(jobs: Vec<Job>, timeout: Option<Duration>) -> Vec<Discovered> {
+/// Runs each search on its own thread or worker process and keeps what
+/// finishes in time. A thread stuck in a kernel call cannot be cancelled and
+/// is left behind; a worker is killed and abandoned.
+fn run_with_deadline(
+    searches: Vec<(PathBuf, Search)>,
+    isolation: Isolation,
+    timeout: Option<Duration>,
+) -> Vec<Discovered> {
     let (sender, receiver) = mpsc::channel();
-    let mut results: Vec<Option<Vec<Discovered>>> = (0..jobs.len()).map(|_| None).collect();
+    let mut results: Vec<Option<Vec<Discovered>>> = (0..searches.len()).map(|_| None).collect();
+    let mut workers: Vec<Option<Worker>> = Vec::new();
     let mut roots = Vec::new();
-    for (index, (root, job)) in jobs.into_iter().enumerate() {
-        roots.push(root);
-        let sender = sender.clone();
-        let spawned = std::thread::Builder::new()
-            .name("smsaudit-discover".into())
-            .spawn(move || {
-                let _ = sender.send((index, job()));
-            });
-        if let Err(err) = spawned {
-            results[index] = Some(vec![unreadable_root(
-                &roots[index],
-                &format!("cannot start a thread: {err}"),
-            )]);
+    for (index, (root, search)) in searches.into_iter().enumerate() {
+        let started = match isolation {
+            Isolation::Thread => start_thread(index, root.clone(), search, sender.clone()).map(|()| None),
+            Isolation::Process => start_worker(index, root.clone(), search, sender.clone()).map(Some),
+        };
+        match started {
+            Ok(worker) => workers.push(worker),
+            Err(reason) => {
+                results[index] = Some(vec![unreadable_root(&root, &reason)]);
+                workers.push(None);
+            }
         }
+        roots.push(root);
     }
     drop(sender);
     let deadline = timeout.map(|t| Instant::now() + t);
@@ -120,6 +169,11 @@ fn run_with_deadline(jobs: Vec<Job>, timeout: Option<Duration>) -> Vec<Discovere
             Err(_) => break,
         }
     }
+    for (result, worker) in results.iter().zip(workers) {
+        if let (None, Some(worker)) = (result, worker) {
+            worker.abandon();
+        }
+    }
     results
         .into_iter()
         .zip(&roots)
@@ -127,6 +181,90 @@ fn run_with_deadline(jobs: Vec<Job>, timeout: Option<Duration>) -> Vec<Discovere
             result.unwrap_or_else(|| vec![unreadable_root(root, "timed out: the root did not answer")])
         })
         .collect()
+}
+
+type Found = (usize, Vec<Discovered>);
+
+fn start_thread(index: usize, root: PathBuf, search: Search, sender: mpsc::Sender<Found>) -> Result<(), String> {
+    std::thread::Builder::new()
+        .name("smsaudit-discover".into())
+        .spawn(move || {
+            let _ = sender.send((index, search.run(&root)));
+        })
+        .map(drop)
+        .map_err(|err| format!("cannot start a thread: {err}"))
+}
+
+/// Starts a worker process for one search; what it finds, or the root as
+/// unreadable with why the worker failed, goes to `sender`.
+fn start_worker(index: usize, root: PathBuf, search: Search, sender: mpsc::Sender<Found>) -> Result<Worker, String> {
+    let request = serde_json::to_vec(&search).map_err(|err| format!("cannot start a discovery worker: {err}"))?;
+    let path = root.clone().into_os_string();
+    worker::spawn(
+        "discovery worker",
+        DISCOVER_WORKER_COMMAND,
+        &path,
+        request,
+        |mut lines| worker::next_message::<Vec<Discovered>>(&mut lines),
+        move |outcome| {
+            let found = outcome.unwrap_or_else(|why| vec![unreadable_root(&root, &why)]);
+            let _ = sender.send((index, found));
+        },
+    )
+    .map_err(|err| format!("cannot start a discovery worker: {err}"))
+}
+
+/// The discovery worker's side: `path` is the argument after
+/// [`DISCOVER_WORKER_COMMAND`], the search is on stdin, and what it finds
+/// goes to stdout as one line. Returns the exit code.
+pub fn discover_worker_main(path: Option<OsString>) -> i32 {
+    let served = (|| -> anyhow::Result<()> {
+        let path = PathBuf::from(path.ok_or_else(|| anyhow::anyhow!("no path given"))?);
+        let search: Search = worker::read_request()?;
+        worker::send(&search.run(&path))?;
+        Ok(())
+    })();
+    match served {
+        Ok(()) => 0,
+        Err(err) => {
+            eprintln!("smsaudit {DISCOVER_WORKER_COMMAND}: {err:#}");
+            2
+        }
+    }
+}
+
+/// A path as its exact bytes (Unix) or UTF-16 units (Windows), so a name
+/// that is not Unicode crosses the process boundary unchanged.
+mod exact_path {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::path::{Path, PathBuf};
+
+    #[cfg(unix)]
+    pub(super) fn serialize<S: Serializer>(path: &Path, serializer: S) -> Result<S::Ok, S::Error> {
+        use std::os::unix::ffi::OsStrExt;
+        path.as_os_str().as_bytes().serialize(serializer)
+    }
+
+    #[cfg(unix)]
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<PathBuf, D::Error> {
+        use std::os::unix::ffi::OsStringExt;
+        Ok(std::ffi::OsString::from_vec(Vec::<u8>::deserialize(deserializer)?).into())
+    }
+
+    #[cfg(windows)]
+    pub(super) fn serialize<S: Serializer>(path: &Path, serializer: S) -> Result<S::Ok, S::Error> {
+        use std::os::windows::ffi::OsStrExt;
+        path.as_os_str()
+            .encode_wide()
+            .collect::<Vec<u16>>()
+            .serialize(serializer)
+    }
+
+    #[cfg(windows)]
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<PathBuf, D::Error> {
+        use std::os::windows::ffi::OsStringExt;
+        Ok(std::ffi::OsString::from_wide(&Vec::<u16>::deserialize(deserializer)?).into())
+    }
 }
 
 /// Finds every share under the roots, looking at most `depth` levels down.
@@ -159,8 +297,8 @@ pub(crate) fn discover(roots: &[PathBuf], depth: usize) -> Vec<Discovered> {
 
 /// A share the inventory names: its kind, name and sites are known, so it
 /// is a location even when it is missing or empty.
-fn discover_known(share: &InventoryShare) -> Discovered {
-    let mut discovered = describe(&share.path, share.kind);
+fn discover_known(path: &Path, share: &KnownShare) -> Discovered {
+    let mut discovered = describe(path, share.kind);
     let location = &mut discovered.location;
     location.server = share.server.clone();
     location.share = share.share.clone();
@@ -168,7 +306,7 @@ fn discover_known(share: &InventoryShare) -> Discovered {
     location.sites.extend(share.sites.iter().cloned());
     location.sites.sort();
     location.sites.dedup();
-    if let Err(err) = fs::metadata(&share.path) {
+    if let Err(err) = fs::metadata(path) {
         location.status = Status::Unreadable;
         location.reason = format!("cannot read: {err}");
     }
@@ -370,5 +508,55 @@ fn make_names_unique(found: &mut Vec<Discovered>) {
         if *n > 1 {
             d.location.name = format!("{} #{}", d.location.name, n);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name that is not Unicode: bytes on Unix, an unpaired surrogate on
+    /// Windows.
+    fn not_unicode() -> OsString {
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStringExt;
+            OsString::from_vec(b"SRV\xff".to_vec())
+        }
+        #[cfg(windows)]
+        {
+            use std::os::windows::ffi::OsStringExt;
+            OsString::from_wide(&[0x53, 0xD800, 0x56])
+        }
+    }
+
+    /// What a discovery worker sends is what the audit gets, its path
+    /// byte for byte.
+    #[test]
+    fn a_path_that_is_not_unicode_survives_the_trip() {
+        let path = PathBuf::from("roots").join(not_unicode()).join("CAP_AB1");
+        let sent = vec![unreadable_root(&path, "cannot read: gone")];
+        let line = serde_json::to_string(&sent).unwrap();
+        let got: Vec<Discovered> = serde_json::from_str(&line).unwrap();
+        assert_eq!(got[0].path.as_os_str(), path.as_os_str());
+        assert_eq!(got[0].location.root, sent[0].location.root);
+        assert_eq!(serde_json::to_string(&got).unwrap(), line);
+    }
+
+    /// A search given to a worker runs as it would on a thread.
+    #[test]
+    fn a_search_survives_the_trip() {
+        let search = Search::Known(KnownShare {
+            server: "S".into(),
+            share: "CAP_AB1".into(),
+            kind: LocationKind::Cap,
+            sites: vec!["AB1".into()],
+        });
+        let got: Search = serde_json::from_slice(&serde_json::to_vec(&search).unwrap()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let found = got.run(&dir.path().join("missing"));
+        assert_eq!(found[0].location.name, r"\\S\CAP_AB1");
+        assert_eq!(found[0].location.sites, ["AB1"]);
+        assert_eq!(found[0].location.status, Status::Unreadable);
     }
 }

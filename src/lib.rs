@@ -26,6 +26,7 @@ pub mod rules;
 pub mod sms;
 pub mod text;
 pub mod upgrade;
+pub(crate) mod worker;
 
 pub use audit::Audit;
 pub use config::Config;

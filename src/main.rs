@@ -6,10 +6,15 @@ use smsaudit::cli::{Cli, Command};
 use smsaudit::exit::ExitCode;
 
 fn main() {
-    // A crawl worker started by the audit itself (smsaudit::crawl).
+    // A crawl or discovery worker started by the audit itself
+    // (smsaudit::crawl, smsaudit::discover).
     let mut args = std::env::args_os().skip(1);
-    if args.next().as_deref() == Some(std::ffi::OsStr::new(smsaudit::crawl::WORKER_COMMAND)) {
+    let first = args.next();
+    if first.as_deref() == Some(std::ffi::OsStr::new(smsaudit::crawl::WORKER_COMMAND)) {
         std::process::exit(smsaudit::crawl::worker_main(args.next()));
+    }
+    if first.as_deref() == Some(std::ffi::OsStr::new(smsaudit::discover::DISCOVER_WORKER_COMMAND)) {
+        std::process::exit(smsaudit::discover::discover_worker_main(args.next()));
     }
     let code = match Cli::parse().into_command() {
         Ok(command) => run(command),

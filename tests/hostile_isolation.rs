@@ -128,9 +128,9 @@ mod fuse {
     use super::*;
     use std::process::{Child, Command, Stdio};
 
-    /// A FUSE file system whose listing answers and whose reads never do, as a
-    /// dead smbnetfs, sshfs or gvfs mount: a process blocked in such a read
-    /// cannot be killed until the server goes away.
+    /// A FUSE file system whose reads (or, in mode `listing`, listings) never
+    /// answer, as a dead smbnetfs, sshfs or gvfs mount: a process blocked in
+    /// such a call cannot be killed until the server goes away.
     const NEVER_ANSWERS: &str = include_str!("fixtures/never_answers.py");
 
     /// The FUSE server, its mount and the audit reading it. Killing the server
@@ -194,9 +194,18 @@ mod fuse {
         missing.is_none()
     }
 
-    /// Mounts the never-answering file system on `mountpoint`; `None` (after
-    /// saying why) if FUSE cannot mount here and that is allowed.
-    fn mount_never_answering(dir: &Path, mountpoint: &Path) -> Option<FuseMount> {
+    /// Whether a file system is mounted on `dir` (its device differs from
+    /// its parent's).
+    fn mounted(dir: &Path) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let device = |p: &Path| std::fs::metadata(p).map(|m| m.dev()).ok();
+        matches!((device(dir), device(dir.parent().unwrap())), (Some(a), Some(b)) if a != b)
+    }
+
+    /// Mounts the never-answering file system on `mountpoint`, where `mode`
+    /// (`read` or `listing`) never answers; `None` (after saying why) if FUSE
+    /// cannot mount here and that is allowed.
+    fn mount_never_answering(dir: &Path, mountpoint: &Path, mode: &str) -> Option<FuseMount> {
         std::fs::create_dir_all(mountpoint).unwrap();
         let script = dir.join("never_answers.py");
         std::fs::write(&script, NEVER_ANSWERS).unwrap();
@@ -204,6 +213,7 @@ mod fuse {
         let server = Command::new("/usr/bin/python3")
             .arg(&script)
             .arg(mountpoint)
+            .arg(mode)
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -216,7 +226,7 @@ mod fuse {
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if mountpoint.join("clicomp.box").is_dir() {
+            if mounted(mountpoint) {
                 return Some(mount);
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -229,34 +239,17 @@ mod fuse {
         None
     }
 
-    /// A share whose reads hang in the kernel beside a healthy one: the audit
-    /// exits on its own, with exit 3 (a location could not be read), complete
-    /// reports, the dead share unreadable with its reason and the healthy one
-    /// read. Its stderr, piped as a scheduler would, reaches end of file.
-    #[test]
-    fn a_share_that_never_answers_does_not_keep_the_audit_from_exiting() {
-        if !fuse_available() {
-            return;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let estate = dir.path().join("estate");
-        let alive = estate.join("ALIVE").join("CAP_ALV");
-        write(
-            &alive,
-            "clicomp.box/base/compver.ini",
-            "[Version]\nVersion=2.00.1493.3004\n",
-        );
-        write(&alive, "clifiles.box/data.dat", "data");
-        let Some(mut mount) = mount_never_answering(dir.path(), &estate.join("DEAD").join("CAP_DED")) else {
-            return;
-        };
-        let out = dir.path().join("out");
+    /// Runs an audit of `roots` into `out` with a 2 s stall limit, held by
+    /// `mount` so it is killed if the test fails; fails unless it exits
+    /// within 60 s and its stderr, piped as a scheduler would, then reaches
+    /// end of file. Returns its exit code and stderr.
+    fn audit_until_it_exits(mount: &mut FuseMount, roots: &[&std::ffi::OsStr], out: &Path) -> (Option<i32>, String) {
         let audit = mount.audit.insert(
             Command::new(env!("CARGO_BIN_EXE_smsaudit"))
                 .arg("audit")
-                .arg(&estate)
+                .args(roots)
                 .arg("--out")
-                .arg(&out)
+                .arg(out)
                 .args([
                     "--csv",
                     "machine",
@@ -293,7 +286,33 @@ mod fuse {
         let stderr = stderr_closed
             .recv_timeout(Duration::from_secs(10))
             .expect("the audit's stderr stayed open after it exited");
-        assert_eq!(status.code(), Some(3), "{stderr}");
+        (status.code(), stderr)
+    }
+
+    /// A share whose reads hang in the kernel beside a healthy one: the audit
+    /// exits on its own, with exit 3 (a location could not be read), complete
+    /// reports, the dead share unreadable with its reason and the healthy one
+    /// read. Its stderr, piped as a scheduler would, reaches end of file.
+    #[test]
+    fn a_share_that_never_answers_does_not_keep_the_audit_from_exiting() {
+        if !fuse_available() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let estate = dir.path().join("estate");
+        let alive = estate.join("ALIVE").join("CAP_ALV");
+        write(
+            &alive,
+            "clicomp.box/base/compver.ini",
+            "[Version]\nVersion=2.00.1493.3004\n",
+        );
+        write(&alive, "clifiles.box/data.dat", "data");
+        let Some(mut mount) = mount_never_answering(dir.path(), &estate.join("DEAD").join("CAP_DED"), "read") else {
+            return;
+        };
+        let out = dir.path().join("out");
+        let (status, stderr) = audit_until_it_exits(&mut mount, &[estate.as_os_str()], &out);
+        assert_eq!(status, Some(3), "{stderr}");
         for report in [
             "matrix.csv",
             "files.csv",
@@ -318,5 +337,53 @@ mod fuse {
             2
         );
         assert!(files.iter().all(|f| f["location"] != r"\\DEAD\CAP_DED"));
+    }
+
+    /// A root whose listing hangs in the kernel, beside a healthy share: the
+    /// search for shares under it is abandoned, and the audit exits on its
+    /// own with exit 3, complete reports, the root an unreadable location
+    /// and the healthy share read.
+    #[test]
+    fn a_root_whose_listing_never_answers_does_not_keep_the_audit_from_exiting() {
+        if !fuse_available() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let alive = dir.path().join("estate").join("ALIVE").join("CAP_ALV");
+        write(
+            &alive,
+            "clicomp.box/base/compver.ini",
+            "[Version]\nVersion=2.00.1493.3004\n",
+        );
+        // Not named like a share: it must be listed to find any.
+        let dead_root = dir.path().join("dead-mount");
+        let Some(mut mount) = mount_never_answering(dir.path(), &dead_root, "listing") else {
+            return;
+        };
+        let out = dir.path().join("out");
+        let (status, stderr) = audit_until_it_exits(&mut mount, &[alive.as_os_str(), dead_root.as_os_str()], &out);
+        assert_eq!(status, Some(3), "{stderr}");
+        for report in [
+            "matrix.csv",
+            "files.csv",
+            "findings.csv",
+            "audit.json",
+            "audit.xlsx",
+            "report.html",
+        ] {
+            assert!(out.join(report).is_file(), "{report} missing");
+        }
+        let found = locations(&out);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[r"\\ALIVE\CAP_ALV"], ("ok".to_string(), String::new()));
+        let dead: Vec<_> = found.iter().filter(|(name, _)| *name != r"\\ALIVE\CAP_ALV").collect();
+        assert_eq!(
+            dead[0].1,
+            &(
+                "unreadable".to_string(),
+                "timed out: the root did not answer".to_string()
+            ),
+            "{found:?}"
+        );
     }
 }

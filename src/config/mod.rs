@@ -72,10 +72,12 @@ pub enum Isolation {
     #[default]
     Thread,
     /// In a worker process per location (this executable, run with
-    /// [`crate::crawl::WORKER_COMMAND`]), killed and abandoned when its
-    /// share stops answering, so the audit always finishes and exits. Only
-    /// for executables whose `main` hands that command to
-    /// [`crate::crawl::worker_main`], as smsaudit's does.
+    /// [`crate::crawl::WORKER_COMMAND`]) and per root searched for shares
+    /// ([`crate::discover::DISCOVER_WORKER_COMMAND`]), killed and abandoned
+    /// when its share stops answering, so the audit always finishes and
+    /// exits. Only for executables whose `main` hands those commands to
+    /// [`crate::crawl::worker_main`] and
+    /// [`crate::discover::discover_worker_main`], as smsaudit's does.
     Process,
 }
 

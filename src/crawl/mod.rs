@@ -91,7 +91,7 @@ struct Running {
     location: Location,
     activity: Arc<Activity>,
     /// The worker process, when the location is crawled in one.
-    worker: Option<worker::Worker>,
+    worker: Option<crate::worker::Worker>,
 }
 
 /// What a finished location sends to the scheduler: its slot and result.
@@ -233,7 +233,7 @@ impl Start {
     /// Starts crawling a location: in a worker process when the config says
     /// so and the location has a share to read, else on a thread. Returns
     /// what the scheduler watches, or why it could not start.
-    fn run(self, discovered: Discovered) -> Result<(Arc<Activity>, Option<worker::Worker>), String> {
+    fn run(self, discovered: Discovered) -> Result<(Arc<Activity>, Option<crate::worker::Worker>), String> {
         if self.config.isolation == Isolation::Process && discovered.location.status == Status::Ok {
             // The worker's progress arrives as heartbeats; it applies its
             // own faults.

@@ -11,13 +11,13 @@ use super::{crawl_location, hashing_pool, not_crawled, Activity, CrawledLocation
 use crate::config::{Config, Faults};
 use crate::discover::Discovered;
 use crate::model::Location;
+use crate::worker::{self, send, Worker, WorkerLines};
 use anyhow::Context;
 use std::ffi::OsString;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::atomic::Ordering;
-use std::sync::{mpsc, Arc, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 /// The hidden first argument that makes smsaudit a crawl worker.
@@ -26,9 +26,6 @@ pub const WORKER_COMMAND: &str = "__crawl-worker";
 /// How often a worker may report progress: fine enough for stall limits
 /// counted in seconds, coarse enough to cost nothing.
 const HEARTBEAT: Duration = Duration::from_millis(100);
-
-/// The most of a worker's stderr kept for the reason of a failure.
-const STDERR_KEPT: u64 = 64 * 1024;
 
 /// What a worker is asked; the share's path is its argument, so a path that
 /// is not Unicode reaches it unchanged.
@@ -80,24 +77,6 @@ enum Message {
     Done(CrawledLocation),
 }
 
-/// A running worker, as the scheduler holds it.
-pub(super) struct Worker {
-    child: Arc<Mutex<Child>>,
-}
-
-impl Worker {
-    /// Kills the worker (SIGKILL, TerminateProcess) without waiting for it:
-    /// one stuck in the kernel dies when its read returns, and is reaped
-    /// then by the thread that reads its output.
-    pub(super) fn abandon(self) {
-        let _ = lock(&self.child).kill();
-    }
-}
-
-fn lock(child: &Mutex<Child>) -> MutexGuard<'_, Child> {
-    child.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// Starts a worker for one location. A thread of this process writes the
 /// request, turns the worker's progress into `activity` and `progress`, and
 /// sends the result (or why there is none) to `sender` for `slot`.
@@ -115,97 +94,34 @@ pub(super) fn spawn(
         settings: CrawlSettings::of(config),
         threads,
     })?;
-    let mut child = Command::new(std::env::current_exe()?)
-        .arg(WORKER_COMMAND)
-        .arg(&discovered.path)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        // Piped, not inherited: a worker stuck in the kernel must not hold
-        // the caller's stderr open after smsaudit exits.
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let (Some(mut stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
-    else {
-        let _ = child.kill();
-        return Err(io::Error::other("no pipes to the worker"));
-    };
-    let child = Arc::new(Mutex::new(child));
-    let (watched, activity) = (child.clone(), activity.clone());
+    let activity = activity.clone();
     let location = discovered.location;
-    let spawned = std::thread::Builder::new()
-        .name("smsaudit-worker-io".into())
-        .spawn(move || {
-            let errors = std::thread::spawn(move || {
-                let mut text = String::new();
-                let _ = BufReader::new(stderr).take(STDERR_KEPT).read_to_string(&mut text);
-                text
-            });
-            // The request is small; a worker that cannot take it fails below.
-            let _ = stdin.write_all(&request);
-            drop(stdin);
-            let outcome = follow(stdout, &activity, &progress);
-            let crawled = match outcome {
-                Ok(crawled) => crawled,
-                Err(why) => {
-                    let errors = errors.join().unwrap_or_default();
-                    let status = wait_briefly(&watched).map(|s| format!(" ({s})")).unwrap_or_default();
-                    let said = errors.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-                    let said = if said.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", said.chars().take(300).collect::<String>())
-                    };
-                    not_crawled(location, format!("the crawl worker failed{status}: {why}{said}"))
-                }
-            };
+    worker::spawn(
+        "crawl worker",
+        WORKER_COMMAND,
+        discovered.path.as_os_str(),
+        request,
+        move |mut lines| follow(&mut lines, &activity, &progress),
+        move |outcome| {
+            let crawled = outcome.unwrap_or_else(|why| not_crawled(location, why));
             let _ = sender.send((slot, crawled));
-            reap(&watched);
-        });
-    if let Err(err) = spawned {
-        let _ = lock(&child).kill();
-        return Err(err);
-    }
-    Ok(Worker { child })
+        },
+    )
 }
 
 /// Reads a worker's lines until its result; the error says why there is none.
-fn follow(stdout: ChildStdout, activity: &Activity, progress: &Progress) -> Result<CrawledLocation, String> {
+fn follow(lines: &mut WorkerLines, activity: &Activity, progress: &Progress) -> Result<CrawledLocation, String> {
     let (mut files, mut bytes) = (0u64, 0u64);
-    for line in BufReader::new(stdout).lines() {
-        let line = line.map_err(|e| format!("cannot read its output: {e}"))?;
-        match serde_json::from_str::<Message>(&line) {
-            Ok(Message::Progress { files: f, bytes: b }) => {
+    loop {
+        match worker::next_message::<Message>(lines)? {
+            Message::Progress { files: f, bytes: b } => {
                 activity.touch();
                 progress.files.fetch_add(f.saturating_sub(files), Ordering::Relaxed);
                 progress.bytes.fetch_add(b.saturating_sub(bytes), Ordering::Relaxed);
                 (files, bytes) = (f.max(files), b.max(bytes));
             }
-            Ok(Message::Done(crawled)) => return Ok(crawled),
-            Err(err) => return Err(format!("unreadable output: {err}")),
+            Message::Done(crawled) => return Ok(crawled),
         }
-    }
-    Err("it ended without a result".into())
-}
-
-/// The worker's exit status, if it exits within a second.
-fn wait_briefly(child: &Mutex<Child>) -> Option<std::process::ExitStatus> {
-    for _ in 0..20 {
-        match lock(child).try_wait() {
-            Ok(Some(status)) => return Some(status),
-            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-            Err(_) => return None,
-        }
-    }
-    None
-}
-
-/// Waits for the worker to be gone, without ever holding the lock while
-/// blocked, so the scheduler can always kill it.
-fn reap(child: &Mutex<Child>) {
-    let mut pause = Duration::from_millis(10);
-    while let Ok(None) = lock(child).try_wait() {
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_secs(1));
     }
 }
 
@@ -223,11 +139,7 @@ pub fn worker_main(share: Option<OsString>) -> i32 {
 
 fn serve(share: Option<OsString>) -> anyhow::Result<()> {
     let path = PathBuf::from(share.context("no share path given")?);
-    let mut input = String::new();
-    io::stdin()
-        .read_to_string(&mut input)
-        .context("cannot read the request")?;
-    let request: Request = serde_json::from_str(&input).context("bad request")?;
+    let request: Request = worker::read_request()?;
     let config = request.settings.into_config(request.threads);
     let activity = Arc::new(Activity::new(config.faults.read_delay(&request.location.name)));
     let progress = Arc::new(Progress::default());
@@ -267,15 +179,6 @@ fn serve(share: Option<OsString>) -> anyhow::Result<()> {
     send(&report(&progress)).context("cannot send progress")?;
     send(&Message::Done(crawled)).context("cannot send the result")?;
     Ok(())
-}
-
-/// Writes one message as one line, whole, flushed.
-fn send(message: &Message) -> io::Result<()> {
-    let mut out = io::stdout().lock();
-    let mut buffered = io::BufWriter::new(&mut out);
-    serde_json::to_writer(&mut buffered, message)?;
-    buffered.write_all(b"\n")?;
-    buffered.flush()
 }
 
 #[cfg(test)]
