@@ -492,9 +492,10 @@ fn child_path_ci(dir: &Path, parts: &[&str]) -> Option<PathBuf> {
 /// or copies under different roots) keep distinct names.
 fn make_names_unique(found: &mut Vec<Discovered>) {
     let mut seen_paths = std::collections::HashSet::new();
-    // A link not followed is its own location, never a copy of its target.
+    // A link not followed is its own location, never a copy of its target;
+    // a root that did not answer is not asked again (it would hang here).
     found.retain(|d| {
-        let key = match d.linked {
+        let key = match d.linked || d.location.status != Status::Ok {
             true => d.path.clone(),
             false => fs::canonicalize(&d.path).unwrap_or_else(|_| d.path.clone()),
         };
