@@ -31,6 +31,17 @@ pub(crate) struct Discovered {
     pub linked: bool,
 }
 
+/// The reason on a root that did not answer its search in time.
+const ROOT_TIMED_OUT: &str = "timed out: the root did not answer";
+
+/// Whether `root` did not answer its search: asking it anything more (even
+/// its identity) could hang as its search did.
+pub(crate) fn did_not_answer(found: &[Discovered], root: &Path) -> bool {
+    found
+        .iter()
+        .any(|d| d.path == root && d.location.reason == ROOT_TIMED_OUT)
+}
+
 /// The reason on the location of a share that is a link below a root.
 pub(crate) const LINKED_SHARE_REASON: &str = "symbolic link, not followed";
 
@@ -177,9 +188,7 @@ fn run_with_deadline(
     results
         .into_iter()
         .zip(&roots)
-        .flat_map(|(result, root)| {
-            result.unwrap_or_else(|| vec![unreadable_root(root, "timed out: the root did not answer")])
-        })
+        .flat_map(|(result, root)| result.unwrap_or_else(|| vec![unreadable_root(root, ROOT_TIMED_OUT)]))
         .collect()
 }
 

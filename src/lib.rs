@@ -37,21 +37,38 @@ use std::sync::Arc;
 /// the matrix and findings. Writing reports is the caller's business. Input
 /// the command refuses ([`run_audit_checked`]) is audited as it is.
 pub fn run_audit(config: &Config) -> Audit {
-    pipeline(config, Arc::new(crawl::Progress::default()), false)
+    pipeline(config, Arc::new(crawl::Progress::default()), None)
         .unwrap_or_else(|_| unreachable!("only a checked run refuses input"))
 }
+
+/// What the command checks once the shares are found, before the crawl
+/// (the output folder against the roots that answered).
+pub(crate) type BeforeCrawl<'a> = &'a dyn Fn(&[discover::Discovered]) -> anyhow::Result<()>;
 
 /// [`run_audit`] for the command: counts progress into `progress`, and
 /// refuses input that would give a meaningless report (a root that holds
 /// no share, an `--upgrade` site that is not in the estate, a target
 /// release older than a site's): roots and sites before the crawl, the
-/// downgrade as soon as the site's release is known.
-pub(crate) fn run_audit_checked(config: &Config, progress: Arc<crawl::Progress>) -> anyhow::Result<Audit> {
-    pipeline(config, progress, true)
+/// downgrade as soon as the site's release is known. `before_crawl` runs
+/// after discovery, so it never touches a root that did not answer.
+pub(crate) fn run_audit_checked(
+    config: &Config,
+    progress: Arc<crawl::Progress>,
+    before_crawl: BeforeCrawl,
+) -> anyhow::Result<Audit> {
+    pipeline(config, progress, Some(before_crawl))
 }
 
-fn pipeline(config: &Config, progress: Arc<crawl::Progress>, refuse: bool) -> anyhow::Result<Audit> {
+fn pipeline(
+    config: &Config,
+    progress: Arc<crawl::Progress>,
+    before_crawl: Option<BeforeCrawl>,
+) -> anyhow::Result<Audit> {
+    let refuse = before_crawl.is_some();
     let locations = discover::discover_all(config);
+    if let Some(before_crawl) = before_crawl {
+        before_crawl(&locations)?;
+    }
     if refuse {
         discover::refuse_roots_without_shares(config, &locations)?;
         if let Some(request) = &config.upgrade {

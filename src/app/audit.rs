@@ -21,21 +21,32 @@ pub fn audit(command: &AuditCommand) -> Result<ExitCode> {
     if let Some(inventory) = &command.config.inventory {
         audited.extend(inventory.shares().into_iter().map(|s| s.path));
     }
-    if let Some(log) = &command.log {
-        report::check_outside_roots(log, &audited)?;
-        report::check_log_file(log)?;
-    }
-    if !command.formats.is_empty() {
-        report::check_outside_roots(&command.out, &audited)?;
-        report::prepare_output(&command.out)?;
-        // Again on the folder as created: a link swapped in on the way is
-        // judged by where it leads.
-        report::check_outside_roots(&command.out, &audited)?;
-    }
+    // After discovery, so a root that never answers (whose very stat would
+    // hang this process) is known and left out: nothing can be written
+    // into a root that cannot be reached.
+    let check_output = |found: &[crate::discover::Discovered]| -> Result<()> {
+        let answered: Vec<_> = audited
+            .iter()
+            .filter(|root| !crate::discover::did_not_answer(found, root))
+            .cloned()
+            .collect();
+        if let Some(log) = &command.log {
+            report::check_outside_roots(log, &answered)?;
+            report::check_log_file(log)?;
+        }
+        if !command.formats.is_empty() {
+            report::check_outside_roots(&command.out, &answered)?;
+            report::prepare_output(&command.out)?;
+            // Again on the folder as created: a link swapped in on the way
+            // is judged by where it leads.
+            report::check_outside_roots(&command.out, &answered)?;
+        }
+        Ok(())
+    };
     let started = Instant::now();
     let progress = Arc::new(Progress::default());
     let bar = (!command.quiet && std::io::stderr().is_terminal()).then(|| console::progress_bar(progress.clone()));
-    let audit = crate::run_audit_checked(&command.config, progress);
+    let audit = crate::run_audit_checked(&command.config, progress, &check_output);
     if let Some((bar, done, thread)) = bar {
         done.store(true, Ordering::Relaxed);
         let _ = thread.join();
