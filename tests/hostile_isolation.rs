@@ -345,46 +345,7 @@ mod fuse {
     /// and the healthy share read.
     #[test]
     fn a_root_whose_listing_never_answers_does_not_keep_the_audit_from_exiting() {
-        if !fuse_available() {
-            return;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let alive = dir.path().join("estate").join("ALIVE").join("CAP_ALV");
-        write(
-            &alive,
-            "clicomp.box/base/compver.ini",
-            "[Version]\nVersion=2.00.1493.3004\n",
-        );
-        // Not named like a share: it must be listed to find any.
-        let dead_root = dir.path().join("dead-mount");
-        let Some(mut mount) = mount_never_answering(dir.path(), &dead_root, "listing") else {
-            return;
-        };
-        let out = dir.path().join("out");
-        let (status, stderr) = audit_until_it_exits(&mut mount, &[alive.as_os_str(), dead_root.as_os_str()], &out);
-        assert_eq!(status, Some(3), "{stderr}");
-        for report in [
-            "matrix.csv",
-            "files.csv",
-            "findings.csv",
-            "audit.json",
-            "audit.xlsx",
-            "report.html",
-        ] {
-            assert!(out.join(report).is_file(), "{report} missing");
-        }
-        let found = locations(&out);
-        assert_eq!(found.len(), 2, "{found:?}");
-        assert_eq!(found[r"\\ALIVE\CAP_ALV"], ("ok".to_string(), String::new()));
-        let dead: Vec<_> = found.iter().filter(|(name, _)| *name != r"\\ALIVE\CAP_ALV").collect();
-        assert_eq!(
-            dead[0].1,
-            &(
-                "unreadable".to_string(),
-                "timed out: the root did not answer".to_string()
-            ),
-            "{found:?}"
-        );
+        audit_beside_a_dead_root("listing");
     }
 
     /// A root whose server dies entirely: not even a stat of it answers.
@@ -392,6 +353,12 @@ mod fuse {
     /// out roots that did not answer), so the audit still exits on its own.
     #[test]
     fn a_root_whose_every_lookup_never_answers_does_not_keep_the_audit_from_exiting() {
+        audit_beside_a_dead_root("stat");
+    }
+
+    /// Audits a healthy CAP beside a FUSE root where `mode` never answers:
+    /// exit 3 on its own, complete reports, the root a timed-out location.
+    fn audit_beside_a_dead_root(mode: &str) {
         if !fuse_available() {
             return;
         }
@@ -404,13 +371,15 @@ mod fuse {
         );
         // Not named like a share: it must be listed to find any.
         let dead_root = dir.path().join("dead-mount");
-        let Some(mut mount) = mount_never_answering(dir.path(), &dead_root, "stat") else {
+        let Some(mut mount) = mount_never_answering(dir.path(), &dead_root, mode) else {
             return;
         };
-        // The server dies after the mount was seen: from now on even a stat
-        // of the root hangs (past the kernel's one-second attribute cache).
-        std::fs::write(dir.path().join("dead-mount.dead"), "").unwrap();
-        std::thread::sleep(Duration::from_millis(1500));
+        if mode == "stat" {
+            // The server dies after the mount was seen: from now on even a
+            // stat of the root hangs (past the kernel's attribute cache).
+            std::fs::write(dir.path().join("dead-mount.dead"), "").unwrap();
+            std::thread::sleep(Duration::from_millis(1500));
+        }
         let out = dir.path().join("out");
         let (status, stderr) = audit_until_it_exits(&mut mount, &[alive.as_os_str(), dead_root.as_os_str()], &out);
         assert_eq!(status, Some(3), "{stderr}");
