@@ -363,24 +363,33 @@ fn classify_link(link: &Path) -> Option<LocationKind> {
 /// A share that is a link below a root: a location that says so, so it is
 /// not silently left out, and is not crawled.
 fn linked(link: &Path, kind: LocationKind) -> Discovered {
-    let (server, share) = names::server_and_share(link);
+    let (_, share) = names::server_and_share(link);
     let sites = layout::site_from_share(kind, &share).into_iter().collect();
+    Discovered {
+        linked: true,
+        ..found_at(link, kind, sites, Status::Unreadable, LINKED_SHARE_REASON.to_string())
+    }
+}
+
+/// The location found at `path`, named by its server and share folders.
+fn found_at(path: &Path, kind: LocationKind, sites: Vec<String>, status: Status, reason: String) -> Discovered {
+    let (server, share) = names::server_and_share(path);
     Discovered {
         location: Location {
             name: names::location_name(&server, &share),
             server,
             share,
             kind,
-            root: names::display_path(link),
+            root: names::display_path(path),
             sites,
-            status: Status::Unreadable,
-            reason: LINKED_SHARE_REASON.to_string(),
+            status,
+            reason,
             files: 0,
             bytes: 0,
         },
-        path: link.to_path_buf(),
+        path: path.to_path_buf(),
         holds_no_share: false,
-        linked: true,
+        linked: false,
     }
 }
 
@@ -394,7 +403,7 @@ pub(crate) fn classify(dir: &Path) -> Option<LocationKind> {
 }
 
 fn describe(dir: &Path, kind: LocationKind) -> Discovered {
-    let (server, share) = names::server_and_share(dir);
+    let (_, share) = names::server_and_share(dir);
     let sites = match kind {
         LocationKind::LogonPoint => logon_point_sites(dir),
         kind => layout::site_from_share(kind, &share).into_iter().collect(),
@@ -403,23 +412,7 @@ fn describe(dir: &Path, kind: LocationKind) -> Discovered {
         Ok(_) => (Status::Ok, String::new()),
         Err(err) => (Status::Unreadable, format!("cannot list the share: {err}")),
     };
-    Discovered {
-        location: Location {
-            name: names::location_name(&server, &share),
-            server,
-            share,
-            kind,
-            root: names::display_path(dir),
-            sites,
-            status,
-            reason,
-            files: 0,
-            bytes: 0,
-        },
-        path: dir.to_path_buf(),
-        holds_no_share: false,
-        linked: false,
-    }
+    found_at(dir, kind, sites, status, reason)
 }
 
 fn no_share(mut discovered: Discovered) -> Discovered {
@@ -428,24 +421,13 @@ fn no_share(mut discovered: Discovered) -> Discovered {
 }
 
 fn unreadable_root(root: &Path, reason: &str) -> Discovered {
-    let (server, share) = names::server_and_share(root);
-    Discovered {
-        location: Location {
-            name: names::location_name(&server, &share),
-            server,
-            share,
-            kind: LocationKind::Unknown,
-            root: names::display_path(root),
-            sites: Vec::new(),
-            status: Status::Unreadable,
-            reason: reason.to_string(),
-            files: 0,
-            bytes: 0,
-        },
-        path: root.to_path_buf(),
-        holds_no_share: false,
-        linked: false,
-    }
+    found_at(
+        root,
+        LocationKind::Unknown,
+        Vec::new(),
+        Status::Unreadable,
+        reason.to_string(),
+    )
 }
 
 /// Sites taking part in a logon point: `Sites\<code>` folders and

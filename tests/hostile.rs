@@ -83,11 +83,7 @@ fn hostile_estate(root: &Path) -> PathBuf {
     std::os::unix::fs::symlink("/etc", cap.join("link-out-dir")).unwrap();
     std::os::unix::fs::symlink(&cap, cap.join("loop")).unwrap();
     std::os::unix::fs::symlink(cap.join("nowhere"), cap.join("dangling")).unwrap();
-    assert!(std::process::Command::new("mkfifo")
-        .arg(cap.join("fifo"))
-        .status()
-        .unwrap()
-        .success());
+    common::mkfifo(&cap.join("fifo"));
     let _socket = std::os::unix::net::UnixListener::bind(cap.join("socket")).unwrap();
     // A logon point with a damaged Copylog.
     write_bytes(root, "DC9/SMSLOGON/Config/copylog.tcf", b"\xFF\xFE\0\0\x01garbage");

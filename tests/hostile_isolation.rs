@@ -313,14 +313,7 @@ mod fuse {
         let out = dir.path().join("out");
         let (status, stderr) = audit_until_it_exits(&mut mount, &[estate.as_os_str()], &out);
         assert_eq!(status, Some(3), "{stderr}");
-        for report in [
-            "matrix.csv",
-            "files.csv",
-            "findings.csv",
-            "audit.json",
-            "audit.xlsx",
-            "report.html",
-        ] {
+        for report in common::REPORT_FILES {
             assert!(out.join(report).is_file(), "{report} missing");
         }
         let found = locations(&out);
@@ -383,14 +376,7 @@ mod fuse {
         let out = dir.path().join("out");
         let (status, stderr) = audit_until_it_exits(&mut mount, &[alive.as_os_str(), dead_root.as_os_str()], &out);
         assert_eq!(status, Some(3), "{stderr}");
-        for report in [
-            "matrix.csv",
-            "files.csv",
-            "findings.csv",
-            "audit.json",
-            "audit.xlsx",
-            "report.html",
-        ] {
+        for report in common::REPORT_FILES {
             assert!(out.join(report).is_file(), "{report} missing");
         }
         let found = locations(&out);

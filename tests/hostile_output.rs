@@ -48,24 +48,6 @@ fn audit(estate: &Path, out: &Path, extra: &[&str]) -> (i32, Vec<u8>, Vec<u8>) {
     (code, output.stdout, output.stderr)
 }
 
-#[cfg(unix)]
-fn mkfifo(path: &Path) {
-    assert!(std::process::Command::new("mkfifo")
-        .arg(path)
-        .status()
-        .unwrap()
-        .success());
-}
-
-const REPORTS: [&str; 6] = [
-    "matrix.csv",
-    "files.csv",
-    "findings.csv",
-    "audit.json",
-    "audit.xlsx",
-    "report.html",
-];
-
 /// Links planted where the audit writes (the write probe, every report,
 /// and the temporary names the old writer derived from its pid, for the
 /// pids the run may get) all point at a file outside: it is unchanged
@@ -82,7 +64,7 @@ fn links_planted_in_the_report_folder_are_never_written_through() {
     std::fs::create_dir(&out).unwrap();
     let link = |name: String| std::os::unix::fs::symlink(&victim, out.join(name)).unwrap();
     link(".smsaudit-write-test".into());
-    for report in REPORTS {
+    for report in common::REPORT_FILES {
         link(report.into());
     }
     let last_pid: u32 = std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
@@ -90,14 +72,14 @@ fn links_planted_in_the_report_folder_are_never_written_through() {
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(0);
     for pid in last_pid + 1..last_pid + 400 {
-        for report in REPORTS {
+        for report in common::REPORT_FILES {
             link(format!(".{report}.{pid}.tmp"));
         }
     }
     let (code, _, err) = audit(&estate, &out, &["--quiet"]);
     assert_eq!(code, 3, "{}", String::from_utf8_lossy(&err));
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
-    for report in REPORTS {
+    for report in common::REPORT_FILES {
         let meta = std::fs::symlink_metadata(out.join(report)).unwrap();
         assert!(meta.file_type().is_file(), "{report}: the link itself is replaced");
     }
@@ -106,7 +88,7 @@ fn links_planted_in_the_report_folder_are_never_written_through() {
         .map(|e| e.unwrap())
         .filter(|e| !e.file_type().unwrap().is_symlink())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|name| !REPORTS.contains(&name.as_str()))
+        .filter(|name| !common::REPORT_FILES.contains(&name.as_str()))
         .collect();
     assert!(left.is_empty(), "temporary files left behind: {left:?}");
 }
@@ -121,8 +103,8 @@ fn a_fifo_planted_in_the_report_folder_does_not_hang_the_audit() {
     lone_cap(&estate);
     let out = tmp.path().join("out");
     std::fs::create_dir(&out).unwrap();
-    mkfifo(&out.join(".smsaudit-write-test"));
-    mkfifo(&out.join("report.html"));
+    common::mkfifo(&out.join(".smsaudit-write-test"));
+    common::mkfifo(&out.join("report.html"));
     let (code, _, err) = audit(&estate, &out, &["--quiet"]);
     assert_eq!(code, 3, "{}", String::from_utf8_lossy(&err));
     assert!(std::fs::symlink_metadata(out.join("report.html"))
@@ -159,7 +141,7 @@ fn a_log_is_never_written_through_a_link() {
     assert!(std::fs::read_to_string(&log).unwrap().contains("location "));
 
     let fifo = tmp.path().join("fifo.log");
-    mkfifo(&fifo);
+    common::mkfifo(&fifo);
     let (code, _, err) = audit(&estate, &out, &["--quiet", "--log", fifo.to_str().unwrap()]);
     assert_eq!(code, 2, "{}", String::from_utf8_lossy(&err));
 }
@@ -173,7 +155,7 @@ fn a_fifo_given_as_baseline_inventory_or_diff_input_is_refused_quickly() {
     lone_cap(&estate);
     let out = tmp.path().join("out");
     let fifo = tmp.path().join("fifo");
-    mkfifo(&fifo);
+    common::mkfifo(&fifo);
     let fifo = fifo.to_str().unwrap();
     for args in [vec!["--baseline", fifo], vec!["--inventory", fifo]] {
         let (code, _, err) = audit(&estate, &out, &args);
@@ -460,7 +442,7 @@ fn a_report_that_cannot_be_written_does_not_cost_the_others() {
     let err = String::from_utf8_lossy(&err);
     assert_eq!(code, 2, "a report missing is a run that could not finish: {err}");
     assert!(err.contains("audit.xlsx"), "{err}");
-    for report in REPORTS.into_iter().filter(|r| *r != "audit.xlsx") {
+    for report in common::REPORT_FILES.into_iter().filter(|r| *r != "audit.xlsx") {
         assert!(out.join(report).is_file(), "{report} not written: {err}");
     }
     assert!(err.contains("wrote"), "the summary is still printed: {err}");

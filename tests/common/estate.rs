@@ -227,3 +227,15 @@ pub fn shared(a: &str, b: &str) -> EstateBuilder {
         .logon_point("DC1", &["AAA", "BBB"], "BBB", b);
     e
 }
+
+/// The text of the matrix cell of `item` at `location` (`\\SRVA\CAP_AAA`).
+pub fn cell_text<'a>(audit: &'a Audit, item: &str, location: &str) -> &'a str {
+    let row = audit.matrix.rows.iter().find(|r| r.item == item).expect("row");
+    let column = audit
+        .matrix
+        .columns
+        .iter()
+        .position(|c| c.location == location)
+        .expect("column");
+    &row.cells[column].text
+}

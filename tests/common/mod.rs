@@ -21,6 +21,23 @@ pub fn require_tool(name: &str) -> bool {
     found
 }
 
+/// The report files an audit writes by default.
+pub const REPORT_FILES: [&str; 6] = [
+    "matrix.csv",
+    "files.csv",
+    "findings.csv",
+    "audit.json",
+    "audit.xlsx",
+    "report.html",
+];
+
+/// Makes a FIFO (opening one blocks until the other end opens).
+#[cfg(unix)]
+pub fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
 /// The bundled sample estate.
 pub fn sample_shares() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-shares")
