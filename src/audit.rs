@@ -2,11 +2,13 @@
 //! stages' results, sorted, with its summary. Reports read it; nothing
 //! changes it afterwards.
 
+use crate::causes::Cause;
 use crate::config::Config;
 use crate::drift::Change;
 use crate::estate::Estate;
 use crate::matrix::Matrix;
 use crate::model::{FileKind, FileRecord, Finding, Location, Severity, Stamp, Status};
+use crate::sites::SiteSummary;
 use crate::upgrade::UpgradePlan;
 use serde::Serialize;
 
@@ -24,6 +26,14 @@ pub struct Summary {
     pub warnings: usize,
     pub infos: usize,
     pub mismatched_items: usize,
+    /// Things to fix: the findings grouped ([`crate::causes`]).
+    pub causes: usize,
+}
+
+/// When the run started and how long it took until assembly.
+pub(crate) struct Timing {
+    pub started: std::time::SystemTime,
+    pub elapsed: std::time::Duration,
 }
 
 /// Everything an audit found, ready to be written in any format.
@@ -32,7 +42,16 @@ pub struct Audit {
     pub tool: String,
     pub version: String,
     pub roots: Vec<String>,
+    /// When the audit started, UTC (`2026-11-24T16:26:00Z`).
+    pub started: String,
+    /// How long discovery, crawl and checks took, in seconds (reports not
+    /// included: they are written from this document).
+    pub duration_seconds: f64,
     pub summary: Summary,
+    /// The findings grouped by the one thing to fix, worst first.
+    pub causes: Vec<Cause>,
+    /// Every site with its release, shares and upgrade group.
+    pub sites: Vec<SiteSummary>,
     pub locations: Vec<Location>,
     pub matrix: Matrix,
     pub findings: Vec<Finding>,
@@ -51,6 +70,9 @@ pub(crate) struct Results {
     pub estate: Estate,
     pub matrix: Matrix,
     pub findings: Vec<Finding>,
+    pub causes: Vec<Cause>,
+    pub sites: Vec<SiteSummary>,
+    pub timing: Timing,
     pub upgrade: Option<UpgradePlan>,
     pub drift: Option<Vec<Change>>,
 }
@@ -61,7 +83,10 @@ impl Audit {
         let Results {
             estate,
             matrix,
-            mut findings,
+            findings,
+            causes,
+            sites,
+            timing,
             upgrade,
             drift,
         } = results;
@@ -82,25 +107,6 @@ impl Audit {
                 &b.path,
             ))
         });
-        findings.sort_by(|a, b| {
-            (
-                std::cmp::Reverse(a.severity),
-                a.code,
-                &a.site,
-                &a.location,
-                &a.path,
-                &a.observed,
-            )
-                .cmp(&(
-                    std::cmp::Reverse(b.severity),
-                    b.code,
-                    &b.site,
-                    &b.location,
-                    &b.path,
-                    &b.observed,
-                ))
-        });
-        findings.dedup();
         let summary = Summary {
             locations: locations.len(),
             unreadable_locations: locations.iter().filter(|l| l.status != Status::Ok).count(),
@@ -118,12 +124,18 @@ impl Audit {
             warnings: findings.iter().filter(|f| f.severity == Severity::Warning).count(),
             infos: findings.iter().filter(|f| f.severity == Severity::Info).count(),
             mismatched_items: matrix.rows.iter().filter(|r| r.mismatch).count(),
+            causes: causes.len(),
         };
         Audit {
             tool: "smsaudit".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             roots: config.roots.iter().map(|r| crate::names::display_path(r)).collect(),
+            started: humantime::format_rfc3339_seconds(timing.started).to_string(),
+            // Milliseconds are enough, and keep the JSON short.
+            duration_seconds: (timing.elapsed.as_millis() as f64) / 1000.0,
             summary,
+            causes,
+            sites,
             locations,
             matrix,
             findings,

@@ -4,11 +4,13 @@
 //! Modules in the order the data flows (ARCHITECTURE.md): SMS knowledge
 //! ([`sms`]), the data model ([`model`]), the validated settings
 //! ([`config`]), the stages ([`discover`], [`crawl`], [`extract`],
-//! [`estate`], [`rules`], [`matrix`], [`upgrade`], [`drift`]), the assembled
+//! [`estate`], [`rules`], [`causes`], [`sites`], [`matrix`], [`upgrade`],
+//! [`drift`]), the assembled
 //! [`audit`], the [`report`]s, and the commands ([`app`], [`cli`]).
 
 pub mod app;
 pub mod audit;
+pub mod causes;
 pub mod cli;
 pub mod config;
 pub mod crawl;
@@ -23,6 +25,7 @@ pub mod model;
 pub mod names;
 pub mod report;
 pub mod rules;
+pub mod sites;
 pub mod sms;
 pub mod text;
 pub mod upgrade;
@@ -64,6 +67,8 @@ fn pipeline(
     progress: Arc<crawl::Progress>,
     before_crawl: Option<BeforeCrawl>,
 ) -> anyhow::Result<Audit> {
+    let started = std::time::SystemTime::now();
+    let clock = std::time::Instant::now();
     let refuse = before_crawl.is_some();
     let locations = discover::discover_all(config);
     if let Some(before_crawl) = before_crawl {
@@ -88,19 +93,28 @@ fn pipeline(
     if let (true, Some(request)) = (refuse, &config.upgrade) {
         upgrade::refuse_downgrade(request, &view)?;
     }
-    let findings = rules::evaluate(&view, config.inventory.as_ref());
+    let mut findings = rules::evaluate(&view, config.inventory.as_ref());
     let matrix = matrix::build(&view, &findings);
     let upgrade = config.upgrade.as_ref().map(|request| upgrade::plan(&view, request));
     let drift = config.baseline.as_ref().map(|baseline| {
         let now = drift::Snapshot::of(&estate.locations, &estate.files, &estate.stamps);
         drift::compare(&baseline.snapshot, &now)
     });
+    let causes = causes::group(&view, &mut findings, upgrade.as_ref());
+    let sites = sites::summarise(&view, &causes);
+    let timing = audit::Timing {
+        started,
+        elapsed: clock.elapsed(),
+    };
     Ok(audit::Audit::assemble(
         config,
         audit::Results {
             estate,
             matrix,
             findings,
+            causes,
+            sites,
+            timing,
             upgrade,
             drift,
         },

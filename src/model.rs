@@ -187,21 +187,24 @@ pub struct Finding {
     pub expected: String,
     pub message: String,
     pub fix: String,
+    /// The id of the cause this finding is a symptom of (`C1`).
+    pub cause: String,
     /// The matrix cells this finding is about.
     pub marks: Vec<CellMark>,
 }
 
 impl Finding {
     /// The columns of findings.csv and of the Findings sheet, in order.
-    pub(crate) const COLUMNS: [&'static str; 10] = [
-        "severity", "code", "kb", "site", "location", "path", "observed", "expected", "message", "fix",
+    pub(crate) const COLUMNS: [&'static str; 11] = [
+        "severity", "code", "cause", "kb", "site", "location", "path", "observed", "expected", "message", "fix",
     ];
 
     /// The finding's values in [`Finding::COLUMNS`] order.
-    pub(crate) fn cells(&self) -> [&str; 10] {
+    pub(crate) fn cells(&self) -> [&str; 11] {
         [
             self.severity.as_str(),
             self.code.as_str(),
+            &self.cause,
             &self.kb,
             &self.site,
             &self.location,
@@ -212,6 +215,30 @@ impl Finding {
             &self.fix,
         ]
     }
+}
+
+/// Puts findings in report order (worst first, then by code, site,
+/// location, path) and drops exact repeats.
+pub(crate) fn sort_findings(findings: &mut Vec<Finding>) {
+    findings.sort_by(|a, b| {
+        (
+            std::cmp::Reverse(a.severity),
+            a.code,
+            &a.site,
+            &a.location,
+            &a.path,
+            &a.observed,
+        )
+            .cmp(&(
+                std::cmp::Reverse(b.severity),
+                b.code,
+                &b.site,
+                &b.location,
+                &b.path,
+                &b.observed,
+            ))
+    });
+    findings.dedup();
 }
 
 /// Identifies a matrix row: a component's artifact, plus a detail such as

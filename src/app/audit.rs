@@ -72,7 +72,10 @@ pub fn audit(command: &AuditCommand) -> Result<ExitCode> {
         }
     }
     if !command.quiet {
-        eprint!("{}", console::summary(&audit, started.elapsed().as_secs_f64()));
+        eprint!(
+            "{}",
+            console::summary(&audit, started.elapsed().as_secs_f64(), command.verbose)
+        );
         if let Some(plan) = &audit.upgrade {
             eprint!("{}", console::terminal_lines(&crate::upgrade::summary(plan)));
         }

@@ -118,16 +118,27 @@ fn raw_log_lines(audit: &Audit) -> Vec<String> {
 }
 
 /// The one-screen summary printed at the end of an audit, escaped for the
-/// terminal.
-pub(crate) fn summary(audit: &Audit, seconds: f64) -> String {
-    terminal_lines(&raw_summary(audit, seconds))
+/// terminal: the counts, then each cause with its fix; `with_findings`
+/// (`-v`) lists every finding under its cause.
+pub(crate) fn summary(audit: &Audit, seconds: f64, with_findings: bool) -> String {
+    terminal_lines(&raw_summary(audit, seconds, with_findings))
 }
 
-fn raw_summary(audit: &Audit, seconds: f64) -> String {
+fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool) -> String {
     let s = &audit.summary;
     let mut out = format!(
-        "smsaudit: {} locations ({} unreadable), {} files, {} bytes, {} mismatched items; findings: {} error, {} warning, {} info ({:.1}s)\n",
-        s.locations, s.unreadable_locations, s.files, s.bytes, s.mismatched_items, s.errors, s.warnings, s.infos, seconds
+        "smsaudit: {} locations ({} unreadable), {} files, {} bytes, {} mismatched items; findings: {} error, {} warning, {} info in {} {} ({:.1}s)\n",
+        s.locations,
+        s.unreadable_locations,
+        s.files,
+        s.bytes,
+        s.mismatched_items,
+        s.errors,
+        s.warnings,
+        s.infos,
+        s.causes,
+        if s.causes == 1 { "cause" } else { "causes" },
+        seconds
     );
     if s.unreadable_files + s.unreadable_folders > 0 {
         out.push_str(&format!(
@@ -147,16 +158,36 @@ fn raw_summary(audit: &Audit, seconds: f64) -> String {
             location.name, location.root, location.reason
         ));
     }
-    for finding in &audit.findings {
+    for cause in &audit.causes {
+        let count = cause.findings.len();
         out.push_str(&format!(
-            "  {} {} {} site {} at {}: {}\n",
-            finding.severity.as_str(),
-            finding.code,
-            finding.kb,
-            finding.site,
-            finding.location,
-            finding.path
+            "  {} {} {}: {} ({} {})\n",
+            cause.severity.as_str(),
+            cause.id,
+            if cause.kb.is_empty() {
+                "-".to_string()
+            } else {
+                cause.kb.join(",")
+            },
+            cause.title,
+            count,
+            if count == 1 { "finding" } else { "findings" }
         ));
+        for (n, step) in cause.fix.iter().enumerate() {
+            out.push_str(&format!("      {}. {step}\n", n + 1));
+        }
+        if with_findings {
+            for finding in cause.findings.iter().map(|&i| &audit.findings[i]) {
+                out.push_str(&format!(
+                    "      - {} {} site {} at {}: {}\n",
+                    finding.severity.as_str(),
+                    finding.code,
+                    finding.site,
+                    finding.location,
+                    finding.path
+                ));
+            }
+        }
     }
     out
 }

@@ -226,6 +226,13 @@ impl<'a> EstateView<'a> {
         None
     }
 
+    /// Every location, readable or not, in name order.
+    pub(crate) fn all_locations(&self) -> Vec<&'a Location> {
+        let mut all: Vec<&Location> = self.estate.locations.iter().collect();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        all
+    }
+
     /// Readable locations of a kind, in name order.
     pub(crate) fn locations(&self, kind: LocationKind) -> Vec<&'a Location> {
         let mut found: Vec<&Location> = self

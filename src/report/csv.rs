@@ -2,6 +2,7 @@
 
 use super::CsvFlavor;
 use crate::audit::Audit;
+use crate::causes::Cause;
 use crate::matrix::KEY_COLUMNS;
 use crate::model::Finding;
 use crate::text::{self, Controls};
@@ -146,6 +147,17 @@ pub fn findings(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
     table.row(Finding::COLUMNS)?;
     for f in &audit.findings {
         table.row(f.cells())?;
+    }
+    table.finish()
+}
+
+/// `causes.csv`: one row per cause, worst first; the fix steps numbered
+/// in one cell.
+pub(crate) fn causes(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
+    let mut table = Table::new(flavor);
+    table.row(Cause::COLUMNS)?;
+    for cause in &audit.causes {
+        table.row(cause.cells())?;
     }
     table.finish()
 }

@@ -334,7 +334,7 @@ fn remove_stale(target: &Path) {
 /// One kind of report file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ReportFormat {
-    /// matrix.csv, files.csv, findings.csv.
+    /// matrix.csv, files.csv, findings.csv, causes.csv.
     Csv,
     /// audit.json.
     Json,
@@ -385,6 +385,7 @@ pub(crate) fn write_selected(audit: &Audit, dir: &Path, flavor: CsvFlavor, forma
                     csv::files_to(audit, flavor, out)
                 }));
                 record(built("findings.csv", csv::findings(audit, flavor)));
+                record(built("causes.csv", csv::causes(audit, flavor)));
                 if let Some(plan) = &audit.upgrade {
                     record(built("upgrade.csv", csv::upgrade(plan, flavor)));
                 }

@@ -29,6 +29,7 @@ pub(crate) fn evaluate(view: &EstateView, inventory: Option<&Inventory>) -> Vec<
     if let Some(inventory) = inventory {
         inventory::check_expected_release(view, inventory, &mut findings);
     }
+    crate::model::sort_findings(&mut findings);
     findings
 }
 
@@ -106,6 +107,7 @@ impl<'a> FindingDraft<'a> {
             expected: self.expected,
             message: self.message,
             fix: check.fix.to_string(),
+            cause: String::new(),
             marks: self.marks,
         }
     }

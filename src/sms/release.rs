@@ -146,8 +146,10 @@ pub(crate) fn release_by_label(label: &str) -> Option<&'static ReleaseInfo> {
 impl fmt::Display for Release {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.info() {
-            Some(r) => write!(f, "{} (2.00.{}.{})", r.label, self.build, self.sp),
-            None => write!(f, "2.00.{}.{}", self.build, self.sp),
+            // The label alone: a release is a build and a service-pack
+            // digit, not one version (`SP1`, never `SP1 (2.00.1380.1)`).
+            Some(r) => f.pad(r.label),
+            None => write!(f, "build {} with service-pack digit {}", self.build, self.sp),
         }
     }
 }

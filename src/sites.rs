@@ -1,0 +1,132 @@
+//! Sites at a glance: for each site, its release, its shares and their
+//! releases, the logon points it shares and the sites that must be
+//! upgraded with it.
+
+use crate::estate::EstateView;
+use crate::model::{Location, LocationKind, Status};
+use crate::sms::version::Version;
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// A share as the site table shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteShare {
+    pub name: String,
+    /// The base version the share offers (compver.ini), or for a logon
+    /// point the base it gives clients; empty when unknown.
+    pub version: String,
+    /// The release of `version` (`SP1`), or why there is none.
+    pub release: String,
+    /// `ok`, or `unreadable` when the share could not be read.
+    pub status: Status,
+}
+
+/// One site and where it stands.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteSummary {
+    pub site: String,
+    /// The site's base version (site server, else its newest CAP).
+    pub version: String,
+    /// Its release; with the hotfix level where its CAPs differ.
+    pub release: String,
+    pub site_servers: Vec<SiteShare>,
+    pub caps: Vec<SiteShare>,
+    pub logon_points: Vec<SiteShare>,
+    /// The sites that share logon points with it, itself included: they
+    /// move to a new release together.
+    pub upgrade_group: Vec<String>,
+    /// The causes that involve the site.
+    pub causes: Vec<String>,
+}
+
+/// Every site the estate names (CAPs, site servers, logon point
+/// participants), in code order.
+pub(crate) fn summarise(view: &EstateView, causes: &[crate::causes::Cause]) -> Vec<SiteSummary> {
+    let all = view.all_locations();
+    let mut codes: BTreeSet<String> = BTreeSet::new();
+    for location in &all {
+        match location.kind {
+            LocationKind::LogonPoint if location.status == Status::Ok => {
+                codes.extend(view.participants(location));
+            }
+            LocationKind::Cap | LocationKind::SiteServer => codes.extend(location.sites.iter().cloned()),
+            _ => {}
+        }
+    }
+    let groups = view.sharing_groups();
+    codes
+        .into_iter()
+        .map(|site| {
+            let base = view.site_base(&site);
+            let share = |location: &Location, version: Option<Version>| SiteShare {
+                name: location.name.clone(),
+                version: version.as_ref().map(|v| v.text.clone()).unwrap_or_default(),
+                release: release_text(location, version.as_ref()),
+                status: location.status,
+            };
+            let of_kind = |kind: LocationKind| -> Vec<SiteShare> {
+                all.iter()
+                    .filter(|l| l.kind == kind && l.sites.iter().any(|s| s.eq_ignore_ascii_case(&site)))
+                    .map(|l| share(l, view.offer(&l.name, "base")))
+                    .collect()
+            };
+            let caps = of_kind(LocationKind::Cap);
+            let logon_points: Vec<SiteShare> = all
+                .iter()
+                .filter(|l| l.kind == LocationKind::LogonPoint)
+                .filter(|l| match l.status {
+                    Status::Ok => view.participants(l).contains(&site),
+                    _ => l.sites.contains(&site),
+                })
+                .map(|l| share(l, view.logon_base(l).map(|b| b.version)))
+                .collect();
+            let hotfix_levels: BTreeSet<&str> = caps
+                .iter()
+                .map(|c| c.version.as_str())
+                .filter(|v| !v.is_empty())
+                .collect();
+            let release = match &base {
+                Some(version) if hotfix_levels.len() > 1 => {
+                    format!(
+                        "{} ({}; CAPs at {})",
+                        version.label(),
+                        version.text,
+                        join(hotfix_levels.iter())
+                    )
+                }
+                Some(version) => version.label(),
+                None => "unknown (no readable base compver.ini)".to_string(),
+            };
+            SiteSummary {
+                version: base.as_ref().map(|v| v.text.clone()).unwrap_or_default(),
+                release,
+                site_servers: of_kind(LocationKind::SiteServer),
+                caps,
+                logon_points,
+                upgrade_group: groups
+                    .iter()
+                    .find(|g| g.contains(&site))
+                    .cloned()
+                    .unwrap_or_else(|| vec![site.clone()]),
+                causes: causes
+                    .iter()
+                    .filter(|c| c.sites.contains(&site))
+                    .map(|c| c.id.clone())
+                    .collect(),
+                site,
+            }
+        })
+        .collect()
+}
+
+fn release_text(location: &Location, version: Option<&Version>) -> String {
+    match (location.status, version) {
+        (Status::Ok, Some(version)) => version.label(),
+        (Status::Ok, None) => "unknown".to_string(),
+        (status, _) => status.as_str().to_string(),
+    }
+}
+
+fn join<'a>(items: impl Iterator<Item = &'a &'a str>) -> String {
+    items.copied().collect::<Vec<_>>().join(", ")
+}
