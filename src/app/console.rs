@@ -158,7 +158,12 @@ fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool) -> String {
             location.name, location.root, location.reason
         ));
     }
-    for cause in &audit.causes {
+    let shown = if with_findings {
+        audit.causes.len()
+    } else {
+        audit.causes.len().min(CAUSES_ON_ONE_SCREEN)
+    };
+    for cause in &audit.causes[..shown] {
         let count = cause.findings.len();
         out.push_str(&format!(
             "  {} {} {}: {} ({} {})\n",
@@ -189,8 +194,23 @@ fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool) -> String {
             }
         }
     }
+    if shown < audit.causes.len() {
+        let rest = &audit.causes[shown..];
+        let of = |severity: crate::model::Severity| rest.iter().filter(|c| c.severity == severity).count();
+        out.push_str(&format!(
+            "  ... and {} more causes ({} error, {} warning, {} info): see causes.csv or report.html, or run with -v\n",
+            rest.len(),
+            of(crate::model::Severity::Error),
+            of(crate::model::Severity::Warning),
+            of(crate::model::Severity::Info)
+        ));
+    }
     out
 }
+
+/// How many causes the summary shows without `-v`: it must fit a screen
+/// beside the counts; the reports hold them all.
+const CAUSES_ON_ONE_SCREEN: usize = 12;
 
 /// Writes to stdout; a reader that went away (`smsaudit rules | head`) is
 /// not an error.
