@@ -300,10 +300,10 @@ impl BehindLogonPoints {
                 if base_newer || peer_newer {
                     logon_points.insert(lp.name.clone());
                 }
-                if let Some(base) = base.filter(|_| base_newer) {
-                    if newest_base.as_ref().is_none_or(|n| base.fields > n.fields) {
-                        newest_base = Some(base);
-                    }
+                match (base.filter(|_| base_newer), &newest_base) {
+                    (Some(base), Some(newest)) if base.fields <= newest.fields => {}
+                    (Some(base), _) => newest_base = Some(base),
+                    (None, _) => {}
                 }
             }
         }
