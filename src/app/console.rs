@@ -127,11 +127,11 @@ pub(crate) fn summary(audit: &Audit, seconds: f64, with_findings: bool) -> Strin
 fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool) -> String {
     let s = &audit.summary;
     let mut out = format!(
-        "smsaudit: {} locations ({} unreadable), {} files, {} bytes, {} mismatched items; findings: {} error, {} warning, {} info in {} {} ({:.1}s)\n",
+        "smsaudit: {} locations ({} unreadable), {} files, {}, {} mismatched items; findings: {} error, {} warning, {} info in {} {} ({:.1}s)\n",
         s.locations,
         s.unreadable_locations,
         s.files,
-        s.bytes,
+        indicatif::HumanBytes(s.bytes),
         s.mismatched_items,
         s.errors,
         s.warnings,
