@@ -22,6 +22,7 @@ pub(crate) mod query;
 pub(crate) mod store;
 
 pub use past::{HistorySummary, Past, PastFinding, PreviousRun};
+pub use query::Filter;
 
 use anyhow::{bail, Context, Result};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
@@ -35,7 +36,7 @@ pub(crate) const APPLICATION_ID: i32 = 0x534D_5348;
 /// migrated step by step ([`MIGRATIONS`]); newer ones are refused.
 pub(crate) const SCHEMA_VERSION: i32 = 1;
 /// How long a run waits for another run writing the same history.
-pub(crate) const DEFAULT_WAIT: Duration = Duration::from_secs(120);
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(120);
 
 /// `MIGRATIONS[n]` takes a history from schema `n` to `n + 1`; schema 0 is
 /// an empty database.
@@ -203,6 +204,10 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     if schema_version(conn).with_context(context)? == SCHEMA_VERSION {
         return Ok(());
     }
+    // Only a database without tables can take it, and not in a transaction:
+    // lets a prune give pages back to the file system.
+    conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")
+        .with_context(context)?;
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .with_context(context)?;

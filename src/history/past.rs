@@ -153,7 +153,10 @@ mod tests {
                     files: Vec::new(),
                     stamps: Vec::new(),
                 },
-                findings: vec![past_of(&kept, "2026-01-01T00:00:00Z"), past_of(&gone, "2026-01-02T00:00:00Z")],
+                findings: vec![
+                    past_of(&kept, "2026-01-01T00:00:00Z"),
+                    past_of(&gone, "2026-01-02T00:00:00Z"),
+                ],
             }),
             first_seen: [
                 (kept.fingerprint.clone(), "2026-01-01T00:00:00Z".to_string()),
@@ -176,7 +179,10 @@ mod tests {
         let a = finding(CheckCode::F02, r"clicomp.box\HINV.CFG");
         let b = finding(CheckCode::F02, r"CLICOMP.BOX\hinv.cfg");
         assert_eq!(a.fingerprint, b.fingerprint);
-        assert_ne!(a.fingerprint, finding(CheckCode::F03, r"clicomp.box\hinv.CFG").fingerprint);
+        assert_ne!(
+            a.fingerprint,
+            finding(CheckCode::F03, r"clicomp.box\hinv.CFG").fingerprint
+        );
         assert_eq!(a.fingerprint.len(), 16);
     }
 }

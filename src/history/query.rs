@@ -6,7 +6,7 @@ use crate::drift::{Snapshot, SnapshotFile, SnapshotLocation, SnapshotStamp};
 use crate::model::{CheckCode, Severity};
 use anyhow::{Context, Result};
 use rusqlite::types::Value;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What the history holds before this run.
@@ -43,7 +43,9 @@ pub(crate) fn past(conn: &Connection, file: String) -> Result<Past> {
 /// The locations, files and stamps of run `run`, as drift compares them.
 fn snapshot(conn: &Connection, run: i64) -> Result<Snapshot> {
     let held = "first_run <= ?1 AND last_run >= ?1";
-    let mut query = conn.prepare(&format!("SELECT location, status, reason FROM location_states WHERE {held}"))?;
+    let mut query = conn.prepare(&format!(
+        "SELECT location, status, reason FROM location_states WHERE {held}"
+    ))?;
     let locations = query
         .query_map([run], |row| {
             Ok(SnapshotLocation {
@@ -131,7 +133,10 @@ fn findings_of(
             location,
             path,
             observed,
-            first_seen: first_seen.get(&fingerprint).cloned().unwrap_or_else(|| started.to_string()),
+            first_seen: first_seen
+                .get(&fingerprint)
+                .cloned()
+                .unwrap_or_else(|| started.to_string()),
             last_seen: started.to_string(),
             fingerprint,
         });
@@ -234,7 +239,7 @@ fn show(value: Value) -> String {
 
 /// What a timeline is about; each field narrows it.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Filter {
+pub struct Filter {
     pub fingerprint: Option<String>,
     pub code: Option<String>,
     pub site: Option<String>,
@@ -361,9 +366,4 @@ pub(crate) fn timeline(conn: &Connection, subject: Subject, filter: &Filter) -> 
     let mut headers = vec!["from", "to", "runs", "now"];
     headers.extend_from_slice(columns);
     Ok(Table { headers, rows })
-}
-
-/// How many runs the history holds.
-pub(crate) fn run_count(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row("SELECT count(*) FROM runs", params![], |row| row.get(0))?)
 }

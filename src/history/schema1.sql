@@ -1,8 +1,7 @@
 -- smsaudit history, schema 1. Every *_states table holds each distinct
 -- state once, for the runs first_run..last_run (run ids in order); digest
 -- identifies the state (a SHA-256 of its values, src/history/store.rs).
-PRAGMA auto_vacuum = INCREMENTAL;
-
+-- A new file is first set to auto_vacuum = INCREMENTAL (src/history/mod.rs).
 CREATE TABLE runs (
     id INTEGER PRIMARY KEY,
     started TEXT NOT NULL,

@@ -37,7 +37,9 @@ struct States {
 
 const LOCATIONS: States = States {
     table: "location_states",
-    columns: &["location", "kind", "root", "sites", "status", "reason", "files", "bytes"],
+    columns: &[
+        "location", "kind", "root", "sites", "status", "reason", "files", "bytes",
+    ],
 };
 const FILES: States = States {
     table: "file_states",
@@ -179,7 +181,13 @@ fn insert_run(tx: &Transaction, audit: &Audit, run: &RunInfo) -> Result<i64> {
 }
 
 /// Extends the states the previous run saw again, inserts the others.
-fn write_states(tx: &Transaction, states: &States, rows: Vec<Vec<Value>>, run: i64, previous: Option<i64>) -> Result<()> {
+fn write_states(
+    tx: &Transaction,
+    states: &States,
+    rows: Vec<Vec<Value>>,
+    run: i64,
+    previous: Option<i64>,
+) -> Result<()> {
     let table = states.table;
     let mut extend = tx.prepare(&format!(
         "UPDATE {table} SET last_run = ?1 WHERE digest = ?2 AND last_run = ?3"
