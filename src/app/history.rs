@@ -25,6 +25,7 @@ pub fn history(command: &HistoryCommand) -> Result<ExitCode> {
     let context = || format!("cannot read history {}", file.path.display());
     if command.retention.is_requested() {
         let pruned = store::prune(&mut conn, command.retention)
+            .map_err(|err| file.explain_busy(err))
             .with_context(|| format!("cannot prune history {}", file.path.display()))?;
         eprintln!(
             "smsaudit: removed {pruned} {} from {}",
@@ -90,6 +91,7 @@ pub(super) fn record(command: &AuditCommand, audit: &Audit, code: ExitCode) -> E
     let recorded = file
         .open_for_writing()
         .and_then(|mut conn| store::record(&mut conn, audit, &run, command.retention))
+        .map_err(|err| file.explain_busy(err))
         .with_context(|| format!("cannot record this run in history {}", file.path.display()));
     match recorded {
         Ok(recorded) => {

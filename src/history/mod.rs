@@ -80,7 +80,7 @@ impl HistoryFile {
     pub(crate) fn open_existing(&self) -> Result<Option<Connection>> {
         match self.open(false)? {
             Some(mut conn) if schema_version(&conn)? > 0 => {
-                migrate(&mut conn, &self.path)?;
+                migrate(&mut conn, &self.path).map_err(|err| self.explain_busy(err))?;
                 Ok(Some(conn))
             }
             _ => Ok(None),
@@ -93,7 +93,7 @@ impl HistoryFile {
         let mut conn = self
             .open(true)?
             .unwrap_or_else(|| unreachable!("open(true) creates the file"));
-        migrate(&mut conn, &self.path)?;
+        migrate(&mut conn, &self.path).map_err(|err| self.explain_busy(err))?;
         Ok(conn)
     }
 
@@ -139,8 +139,29 @@ impl HistoryFile {
         }
         let conn = Connection::open_with_flags(path, flags).with_context(|| self.cannot_read())?;
         conn.busy_timeout(self.wait).with_context(|| self.cannot_read())?;
-        check_owner(&conn, path)?;
+        check_owner(&conn, path).map_err(|err| self.explain_busy(err))?;
         Ok(Some(conn))
+    }
+
+    /// An error of a history that stayed locked says so, and for how long
+    /// it was waited for.
+    pub(crate) fn explain_busy(&self, err: anyhow::Error) -> anyhow::Error {
+        let busy = err.chain().any(|cause| {
+            cause.downcast_ref::<rusqlite::Error>().is_some_and(|e| {
+                matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                )
+            })
+        });
+        if !busy {
+            return err;
+        }
+        anyhow::anyhow!(
+            "history {} is in use: another run or program kept it locked for more than {} s (--history-wait); nothing was written to it",
+            self.path.display(),
+            self.wait.as_secs()
+        )
     }
 }
 
@@ -162,7 +183,10 @@ fn check_header(path: &Path) -> Result<()> {
 /// an empty database is a new history.
 fn check_owner(conn: &Connection, path: &Path) -> Result<()> {
     let refused = |why: String| anyhow::anyhow!("history {} {why}; it was left as it is", path.display());
-    let damaged = |err: rusqlite::Error| refused(format!("cannot be read ({err}): it is damaged or not a database"));
+    let damaged = |err: rusqlite::Error| match err.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => anyhow::Error::new(err),
+        _ => refused(format!("cannot be read ({err}): it is damaged or not a database")),
+    };
     let application_id: i32 = conn
         .pragma_query_value(None, "application_id", |row| row.get(0))
         .map_err(damaged)?;
