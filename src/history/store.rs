@@ -425,3 +425,52 @@ fn prune_in(tx: &Transaction, retention: Retention, now: std::time::SystemTime) 
     let pruned = tx.execute("DELETE FROM runs WHERE id < ?1", [first_kept])?;
     Ok(pruned as u64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    fn runs(conn: &Connection) -> Vec<i64> {
+        let mut query = conn.prepare("SELECT id FROM runs ORDER BY id").unwrap();
+        let ids = query.query_map([], |row| row.get(0)).unwrap();
+        ids.map(Result::unwrap).collect()
+    }
+
+    #[test]
+    fn keep_days_drops_old_runs_but_never_the_latest() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = super::super::HistoryFile::new(dir.path().join("h.sqlite"));
+        let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-shares");
+        let audit = crate::run_audit(&crate::Config::new(vec![sample]));
+        let mut conn = file.open_for_writing().unwrap();
+        let run = RunInfo {
+            ended: audit.started.clone(),
+            exit_code: 1,
+            command_line: &[],
+        };
+        for _ in 0..3 {
+            record(&mut conn, &audit, &run, Retention::default()).unwrap();
+        }
+        let states = |conn: &Connection| -> i64 {
+            conn.query_row("SELECT count(*) FROM file_states", [], |row| row.get(0))
+                .unwrap()
+        };
+        let before = states(&conn);
+        let keep_a_week = Retention {
+            keep_days: Some(7),
+            ..Retention::default()
+        };
+        let tx = conn.transaction().unwrap();
+        assert_eq!(prune_in(&tx, keep_a_week, SystemTime::now()).unwrap(), 0);
+        let later = SystemTime::now() + Duration::from_secs(8 * 86_400);
+        assert_eq!(prune_in(&tx, keep_a_week, later).unwrap(), 2);
+        tx.commit().unwrap();
+        assert_eq!(runs(&conn), vec![3]);
+        assert_eq!(states(&conn), before, "the latest run's states stay");
+        let first: i64 = conn
+            .query_row("SELECT min(first_run) FROM file_states", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(first, 3);
+    }
+}
