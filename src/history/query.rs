@@ -177,7 +177,7 @@ pub(crate) fn runs(conn: &Connection) -> Result<Table> {
                 before.difference(&now).count().to_string(),
             ),
         };
-        let cell = |n: usize| -> rusqlite::Result<String> { Ok(row.get::<_, Value>(n).map(show)?) };
+        let cell = |n: usize| -> rusqlite::Result<String> { row.get::<_, Value>(n).map(show) };
         rows.push(vec![
             cell(0)?,
             cell(1)?,
