@@ -45,15 +45,19 @@ pub enum CliCommand {
 }
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  \
-smsaudit history estate.sqlite                      the runs, oldest first, with new and resolved findings\n  \
-smsaudit history estate.sqlite --site MS1           every finding of site MS1, since when, until when\n  \
-smsaudit history estate.sqlite --finding 3f2a9c0d11e4b7a2\n  \
-smsaudit history estate.sqlite --location '\\\\SERVER1\\CAP_MS1' --item 'base compver.ini'\n  \
-smsaudit history estate.sqlite --location '\\\\SERVER1\\CAP_MS1' --path 'clicomp.box\\hinv.CFG'\n  \
-smsaudit history estate.sqlite --keep-runs 90       drop all but the last 90 runs\n\n\
-Each timeline row is one state and the runs it held for: from and to are the start times of the first and \
-last run that saw it, runs how many runs that is, now whether the latest run still saw it.")]
+#[command(after_help = "Examples:\
+\n  smsaudit history estate.sqlite\
+\n      the runs, oldest first, with how many findings were new and resolved\
+\n  smsaudit history estate.sqlite --site MS1\
+\n      every finding of site MS1: since when, until when\
+\n  smsaudit history estate.sqlite --finding 3f2a9c0d11e4b7a2\
+\n      one finding, by the fingerprint column of findings.csv\
+\n  smsaudit history estate.sqlite --location '\\\\SERVER1\\CAP_MS1' --item 'base compver.ini'\
+\n      when the base compver.ini of that CAP changed, and to what\
+\n  smsaudit history estate.sqlite --keep-runs 90\
+\n      removes all but the last 90 runs\
+\n\nEach row of a timeline is one state and the runs it held for: from and to are the start times of the \
+first and last run that saw it, runs how many runs that is, now whether the latest run still saw it.")]
 pub struct HistoryArgs {
     /// The history file (`audit --history FILE`).
     pub file: PathBuf,
