@@ -6,6 +6,7 @@ use crate::causes::Cause;
 use crate::config::Config;
 use crate::drift::Change;
 use crate::estate::Estate;
+use crate::history::HistorySummary;
 use crate::matrix::Matrix;
 use crate::model::{FileKind, FileRecord, Finding, Location, Severity, Stamp, Status};
 use crate::sites::SiteSummary;
@@ -63,6 +64,9 @@ pub struct Audit {
     pub baseline: Option<String>,
     /// Changes since the baseline; `None` without one.
     pub drift: Option<Vec<Change>>,
+    /// With `--history`: what is new since the previous run, what was
+    /// resolved.
+    pub history: Option<HistorySummary>,
 }
 
 /// What the stages produced, handed over to [`Audit::assemble`].
@@ -75,6 +79,7 @@ pub(crate) struct Results {
     pub timing: Timing,
     pub upgrade: Option<UpgradePlan>,
     pub drift: Option<Vec<Change>>,
+    pub history: Option<HistorySummary>,
 }
 
 impl Audit {
@@ -89,6 +94,7 @@ impl Audit {
             timing,
             upgrade,
             drift,
+            history,
         } = results;
         let Estate {
             mut locations,
@@ -144,6 +150,7 @@ impl Audit {
             upgrade,
             baseline: config.baseline.as_ref().map(|b| b.path.clone()),
             drift,
+            history,
         }
     }
 }

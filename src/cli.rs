@@ -2,6 +2,7 @@
 //! validated [`Config`]; nothing below sees clap.
 
 use crate::config::{self, Baseline, Config, Faults, Inventory, Isolation, UpgradeRequest};
+use crate::history::{self, HistoryFile, Retention};
 use crate::model::Severity;
 use crate::report::{CsvFlavor, ReportFormat};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -38,6 +39,65 @@ pub enum CliCommand {
     },
     /// Compare two saved audit.json files without rescanning; writes drift.csv.
     Diff(DiffArgs),
+    /// Show what a --history file holds: its runs, or the timeline of a
+    /// finding, a location, a file or a matrix item.
+    History(HistoryArgs),
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\
+\n  smsaudit history estate.sqlite\
+\n      the runs, oldest first, with how many findings were new and resolved\
+\n  smsaudit history estate.sqlite --site MS1\
+\n      every finding of site MS1: since when, until when\
+\n  smsaudit history estate.sqlite --finding 3f2a9c0d11e4b7a2\
+\n      one finding, by the fingerprint column of findings.csv\
+\n  smsaudit history estate.sqlite --location '\\\\SERVER1\\CAP_MS1' --item 'base compver.ini'\
+\n      when the base compver.ini of that CAP changed, and to what\
+\n  smsaudit history estate.sqlite --keep-runs 90\
+\n      removes all but the last 90 runs\
+\n\nEach row of a timeline is one state and the runs it held for: from and to are the start times of the \
+first and last run that saw it, runs how many runs that is, now whether the latest run still saw it.")]
+pub struct HistoryArgs {
+    /// The history file (`audit --history FILE`).
+    pub file: PathBuf,
+    /// The timeline of one finding, by its fingerprint (the fingerprint
+    /// column of findings.csv).
+    #[arg(long, value_name = "FINGERPRINT")]
+    pub finding: Option<String>,
+    /// The timeline of the findings of one check (F01, A05...).
+    #[arg(long, value_name = "CODE")]
+    pub code: Option<String>,
+    /// The timeline of the findings of one site.
+    #[arg(long, value_name = "SITE")]
+    pub site: Option<String>,
+    /// A location (`\\SERVER1\CAP_MS1`, any case): alone, its status run by
+    /// run; with the other options, only what is at that location.
+    #[arg(long, value_name = "LOCATION")]
+    pub location: Option<String>,
+    /// The timeline of a file (share-relative path, any case): size, time,
+    /// hash and version as each run saw them.
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<String>,
+    /// The timeline of matrix items whose label contains TEXT, any case
+    /// (`base compver.ini`, `CFG version`): the value each location showed.
+    #[arg(long, value_name = "TEXT")]
+    pub item: Option<String>,
+    /// Print CSV instead of a table: `--csv` or `--csv=spreadsheet` (BOM,
+    /// formula-safe, see `audit --help`), `--csv=machine` (values as stored).
+    #[arg(long, value_enum, value_name = "FLAVOR", num_args = 0..=1, require_equals = true,
+          default_missing_value = "spreadsheet")]
+    pub csv: Option<CsvArg>,
+    /// Remove all but the last N runs first (and the states only they held).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub keep_runs: Option<u64>,
+    /// Remove the runs that started more than DAYS days ago first (never
+    /// the latest run).
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub keep_days: Option<u64>,
+    /// Seconds to wait for an audit that is writing the history.
+    #[arg(long, value_name = "SECONDS", default_value_t = history::DEFAULT_WAIT.as_secs())]
+    pub wait: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -65,8 +125,30 @@ pub struct AuditArgs {
     #[arg(long, value_name = "FILE")]
     pub inventory: Option<PathBuf>,
     /// A previous audit.json: report what changed since, in drift.csv.
+    /// With --history, the history's last run is the baseline unless this
+    /// names a file.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// Keep every run in this SQLite file (created, with its folder, if
+    /// missing): findings get first_seen, the summary and audit.json say
+    /// what is new since the previous run and what was resolved, drift is
+    /// reported against the previous run, and `smsaudit history FILE`
+    /// shows the timelines. A file that is not an smsaudit history is
+    /// refused (exit 2) before the crawl and left as it is.
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+    /// Seconds to wait for another run writing the same --history before
+    /// giving up (exit 2).
+    #[arg(long, value_name = "SECONDS", requires = "history",
+          default_value_t = history::DEFAULT_WAIT.as_secs())]
+    pub history_wait: u64,
+    /// With --history: after recording this run, keep only the last N runs.
+    #[arg(long, value_name = "N", requires = "history", value_parser = clap::value_parser!(u64).range(1..))]
+    pub keep_runs: Option<u64>,
+    /// With --history: after recording this run, remove the runs that
+    /// started more than DAYS days ago.
+    #[arg(long, value_name = "DAYS", requires = "history", value_parser = clap::value_parser!(u64).range(1..))]
+    pub keep_days: Option<u64>,
     /// Folder for the reports; created if missing.
     #[arg(short, long, value_name = "DIR", default_value = "smsaudit-report")]
     pub out: PathBuf,
@@ -189,6 +271,17 @@ pub enum Command {
         out: Option<PathBuf>,
         csv: CsvFlavor,
     },
+    History(HistoryCommand),
+}
+
+/// `smsaudit history`, validated.
+#[derive(Debug)]
+pub struct HistoryCommand {
+    pub file: HistoryFile,
+    pub filter: history::Filter,
+    /// CSV in this flavour instead of a table.
+    pub csv: Option<CsvFlavor>,
+    pub retention: Retention,
 }
 
 #[derive(Debug)]
@@ -203,6 +296,9 @@ pub struct AuditCommand {
     pub quiet: bool,
     pub verbose: bool,
     pub log: Option<PathBuf>,
+    /// `--history`: the file every run is kept in.
+    pub history: Option<HistoryFile>,
+    pub retention: Retention,
     /// Notes for stderr about arguments changed (a `--jobs` above the cap).
     pub notes: Vec<String>,
 }
@@ -227,6 +323,25 @@ impl Cli {
                 out: args.out,
                 csv: args.csv.flavor(),
             }),
+            CliCommand::History(args) => Ok(Command::History(HistoryCommand {
+                file: HistoryFile {
+                    path: args.file,
+                    wait: Duration::from_secs(args.wait),
+                },
+                filter: history::Filter {
+                    fingerprint: args.finding,
+                    code: args.code,
+                    site: args.site,
+                    location: args.location,
+                    path: args.path,
+                    item: args.item,
+                },
+                csv: args.csv.map(CsvArg::flavor),
+                retention: Retention {
+                    keep_runs: args.keep_runs,
+                    keep_days: args.keep_days,
+                },
+            })),
             CliCommand::Audit(args) => {
                 let mut config = Config::new(args.roots);
                 let mut notes = Vec::new();
@@ -273,6 +388,20 @@ impl Cli {
                 if let Some(path) = &args.baseline {
                     config.baseline = Some(Baseline::load(path).map_err(|e| format!("{e:#}"))?);
                 }
+                let history = args.history.map(|path| HistoryFile {
+                    path,
+                    wait: Duration::from_secs(args.history_wait),
+                });
+                if let Some(file) = &history {
+                    let past = file.past().map_err(|e| format!("{e:#}"))?;
+                    if let (None, Some(previous)) = (&config.baseline, &past.previous) {
+                        config.baseline = Some(Baseline {
+                            path: format!("{} (the run of {})", file.path.display(), previous.started),
+                            snapshot: previous.snapshot.clone(),
+                        });
+                    }
+                    config.history = Some(past);
+                }
                 for pattern in &config.exclude {
                     glob::Pattern::new(pattern).map_err(|e| format!("bad --exclude pattern {pattern:?}: {e}"))?;
                 }
@@ -301,6 +430,11 @@ impl Cli {
                     quiet: args.quiet,
                     verbose: args.verbose,
                     log: args.log,
+                    history,
+                    retention: Retention {
+                        keep_runs: args.keep_runs,
+                        keep_days: args.keep_days,
+                    },
                     notes,
                 })))
             }

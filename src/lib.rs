@@ -19,6 +19,7 @@ pub mod drift;
 pub mod estate;
 pub mod exit;
 pub mod extract;
+pub mod history;
 pub(crate) mod input;
 pub mod matrix;
 pub mod model;
@@ -101,6 +102,10 @@ fn pipeline(
         drift::compare(&baseline.snapshot, &now)
     });
     let causes = causes::group(&view, &mut findings, upgrade.as_ref());
+    let history = config.history.as_ref().map(|past| {
+        let started = humantime::format_rfc3339_seconds(started).to_string();
+        past.annotate(&mut findings, &started)
+    });
     let sites = sites::summarise(&view, &causes);
     let timing = audit::Timing {
         started,
@@ -117,6 +122,7 @@ fn pipeline(
             timing,
             upgrade,
             drift,
+            history,
         },
     ))
 }

@@ -39,6 +39,7 @@ fn run(command: Command) -> ExitCode {
         Command::Rules => smsaudit::app::rules(),
         Command::Explain(key) => smsaudit::app::explain(&key),
         Command::Diff { old, new, out, csv } => smsaudit::app::diff(&old, &new, out.as_deref(), csv),
+        Command::History(history) => smsaudit::app::history(&history),
     };
     result.unwrap_or_else(|err| {
         // Errors can carry share and file names: no raw control characters.

@@ -189,22 +189,41 @@ pub struct Finding {
     pub fix: String,
     /// The id of the cause this finding is a symptom of (`C1`).
     pub cause: String,
+    /// The same finding from run to run ([`fingerprint`]): what
+    /// `smsaudit history --finding` takes.
+    pub fingerprint: String,
+    /// When the first run in the `--history` that had this finding started
+    /// (RFC 3339 UTC); empty without `--history`.
+    pub first_seen: String,
     /// The matrix cells this finding is about.
     pub marks: Vec<CellMark>,
 }
 
 impl Finding {
     /// The columns of findings.csv and of the Findings sheet, in order.
-    pub(crate) const COLUMNS: [&'static str; 11] = [
-        "severity", "code", "cause", "kb", "site", "location", "path", "observed", "expected", "message", "fix",
+    pub(crate) const COLUMNS: [&'static str; 13] = [
+        "severity",
+        "code",
+        "cause",
+        "first_seen",
+        "kb",
+        "site",
+        "location",
+        "path",
+        "observed",
+        "expected",
+        "message",
+        "fix",
+        "fingerprint",
     ];
 
     /// The finding's values in [`Finding::COLUMNS`] order.
-    pub(crate) fn cells(&self) -> [&str; 11] {
+    pub(crate) fn cells(&self) -> [&str; 13] {
         [
             self.severity.as_str(),
             self.code.as_str(),
             &self.cause,
+            &self.first_seen,
             &self.kb,
             &self.site,
             &self.location,
@@ -213,8 +232,31 @@ impl Finding {
             &self.expected,
             &self.message,
             &self.fix,
+            &self.fingerprint,
         ]
     }
+}
+
+/// What makes a finding the same one from run to run: its check, site,
+/// location and path, the last two without case (Windows names are not
+/// case-sensitive). What was observed is left out on purpose: a CFG that
+/// goes from one wrong version to another is still the same open finding,
+/// and its history shows both values. 16 hex digits of a SHA-256.
+pub fn fingerprint(code: CheckCode, site: &str, location: &str, path: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for part in [
+        "smsaudit finding 1",
+        code.as_str(),
+        &site.to_uppercase(),
+        &location.to_lowercase(),
+        &path.to_lowercase(),
+    ] {
+        // Length-prefixed, so no two splits of the same text collide.
+        hash.update((part.len() as u64).to_le_bytes());
+        hash.update(part.as_bytes());
+    }
+    hash.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Puts findings in report order (worst first, then by code, site,

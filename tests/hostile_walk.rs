@@ -170,7 +170,7 @@ fn a_file_rewritten_while_it_is_read_gets_no_unmarked_hash() {
     // Rewrites the whole file, chunk by chunk, alternating 'a' and 'b'.
     let _writer = spawn_until_stopped(move || {
         generation += 1;
-        let chunk = vec![if generation % 2 == 0 { b'a' } else { b'b' }; 1024 * 1024];
+        let chunk = vec![if generation.is_multiple_of(2) { b'a' } else { b'b' }; 1024 * 1024];
         for at in (0..SIZE).step_by(chunk.len()) {
             file.write_all_at(&chunk, at as u64).unwrap();
         }

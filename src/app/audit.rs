@@ -8,7 +8,7 @@ use crate::exit::ExitCode;
 use crate::model::{CheckCode, Severity};
 use crate::report;
 use crate::text;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::io::IsTerminal;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -33,6 +33,11 @@ pub fn audit(command: &AuditCommand) -> Result<ExitCode> {
         if let Some(log) = &command.log {
             report::check_outside_roots(log, &answered)?;
             report::check_log_file(log)?;
+        }
+        // --history: never inside what is audited; created before the crawl.
+        if let Some(history) = &command.history {
+            report::check_outside_roots(&history.path, &answered).context("--history")?;
+            history.open_for_writing()?;
         }
         if !command.formats.is_empty() {
             report::check_outside_roots(&command.out, &answered)?;
@@ -83,13 +88,15 @@ pub fn audit(command: &AuditCommand) -> Result<ExitCode> {
             eprintln!("  wrote {}", text::for_terminal(&path.display().to_string()));
         }
     }
-    if !written.failures.is_empty() {
+    let code = if written.failures.is_empty() {
+        exit_code(&audit, command.config.fail_on)
+    } else {
         for err in &written.failures {
             eprintln!("smsaudit: {}", text::for_terminal(&format!("{err:#}")));
         }
-        return Ok(ExitCode::CouldNotRun);
-    }
-    Ok(exit_code(&audit, command.config.fail_on))
+        ExitCode::CouldNotRun
+    };
+    Ok(super::history::record(command, &audit, code))
 }
 
 /// The exit code for a finished audit; see [`ExitCode`] for the order.

@@ -152,6 +152,31 @@ fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool) -> String {
             drift.len()
         ));
     }
+    // --history: what changed since the previous run (src/history).
+    if let Some(history) = &audit.history {
+        match &history.previous_run {
+            None => out.push_str("  history: the first run of this history\n"),
+            Some(previous) => {
+                out.push_str(&format!(
+                    "  history: since the run of {previous}, {} new {}, {} resolved\n",
+                    history.new.len(),
+                    if history.new.len() == 1 { "finding" } else { "findings" },
+                    history.resolved.len()
+                ));
+                for gone in &history.resolved {
+                    out.push_str(&format!(
+                        "      resolved {} {} site {} at {}: {} (open since {})\n",
+                        gone.severity.as_str(),
+                        gone.code,
+                        gone.site,
+                        gone.location,
+                        gone.path,
+                        gone.first_seen
+                    ));
+                }
+            }
+        }
+    }
     for location in audit.locations.iter().filter(|l| l.status != Status::Ok) {
         out.push_str(&format!(
             "  unreadable: {} ({}): {}\n",

@@ -5,8 +5,10 @@ mod audit;
 mod catalog;
 mod console;
 mod diff;
+mod history;
 
 pub use audit::{audit, exit_code};
 pub use catalog::{explain, rules};
 
 pub use diff::diff;
+pub use history::history;

@@ -45,6 +45,8 @@ pub struct Config {
     pub upgrade: Option<UpgradeRequest>,
     /// `--baseline FILE`: the earlier audit to report drift against.
     pub baseline: Option<Baseline>,
+    /// `--history FILE`: what the history knew before this run.
+    pub history: Option<crate::history::Past>,
     /// A location still being read after this long is reported as not
     /// answering and the audit goes on without it. `None`: no limit.
     pub location_timeout: Option<Duration>,
@@ -92,6 +94,7 @@ impl Config {
             max_parse_bytes: 64 * 1024 * 1024,
             upgrade: None,
             baseline: None,
+            history: None,
             location_timeout: None,
             stall_timeout: Some(DEFAULT_STALL_TIMEOUT),
             per_server: DEFAULT_PER_SERVER,

@@ -522,7 +522,7 @@ mod tests {
     }
 
     fn pad(out: &mut Vec<u8>) {
-        while out.len() % 4 != 0 {
+        while !out.len().is_multiple_of(4) {
             out.push(0);
         }
     }

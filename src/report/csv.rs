@@ -218,6 +218,16 @@ pub(crate) fn drift(changes: &[crate::drift::Change], flavor: CsvFlavor) -> Resu
     table.finish()
 }
 
+/// Any table (`smsaudit history`): a header row, then the rows.
+pub(crate) fn table(headers: &[&str], rows: &[Vec<String>], flavor: CsvFlavor) -> Result<Vec<u8>> {
+    let mut table = Table::new(flavor);
+    table.row(headers)?;
+    for row in rows {
+        table.row(row)?;
+    }
+    table.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

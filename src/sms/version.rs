@@ -154,7 +154,7 @@ impl Version {
     /// Reference 5.4 rule 3: build 1239 goes with SP digit 0, 1380 with 1,
     /// 1493 with 2 and later. Unknown builds are given the benefit of doubt.
     pub fn build_agrees_with_sp(&self) -> bool {
-        self.release().map_or(true, Release::build_agrees_with_sp)
+        self.release().is_none_or(Release::build_agrees_with_sp)
     }
 
     /// The withdrawn pre-release this version is, if it is one (F26).

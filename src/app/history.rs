@@ -1,0 +1,135 @@
+//! `smsaudit history`: the runs a `--history` file holds and the timelines
+//! of findings, locations, files and matrix items; and, for `audit`,
+//! recording the finished run.
+
+use super::console::print_stdout;
+use crate::audit::Audit;
+use crate::cli::{AuditCommand, HistoryCommand};
+use crate::exit::ExitCode;
+use crate::history::{query, store};
+use crate::report;
+use crate::text;
+use anyhow::{Context, Result};
+
+/// Prints the runs, or the timeline the filter asks for, as a table or CSV;
+/// applies retention first when asked.
+pub fn history(command: &HistoryCommand) -> Result<ExitCode> {
+    let file = &command.file;
+    let Some(mut conn) = file.open_existing()? else {
+        anyhow::bail!(
+            "there is no history at {}: `smsaudit audit --history {}` starts one",
+            file.path.display(),
+            file.path.display()
+        );
+    };
+    let context = || format!("cannot read history {}", file.path.display());
+    if command.retention.is_requested() {
+        let pruned = store::prune(&mut conn, command.retention)
+            .map_err(|err| file.explain_busy(err))
+            .with_context(|| format!("cannot prune history {}", file.path.display()))?;
+        eprintln!(
+            "smsaudit: removed {pruned} {} from {}",
+            if pruned == 1 { "run" } else { "runs" },
+            text::for_terminal(&file.path.display().to_string())
+        );
+    }
+    let table = match command.filter.subject() {
+        None => query::runs(&conn).with_context(context)?,
+        Some(subject) => query::timeline(&conn, subject, &command.filter).with_context(context)?,
+    };
+    match command.csv {
+        Some(flavor) => print_stdout(&report::csv::table(&table.headers, &table.rows, flavor)?)?,
+        None if table.rows.is_empty() => eprintln!("smsaudit: nothing in the history matches"),
+        None => print_stdout(render(&table).as_bytes())?,
+    }
+    Ok(ExitCode::Clean)
+}
+
+/// Columns aligned with spaces; every cell escaped for the terminal.
+fn render(table: &query::Table) -> String {
+    let cells: Vec<Vec<String>> = std::iter::once(table.headers.iter().map(|h| h.to_string()).collect())
+        .chain(
+            table
+                .rows
+                .iter()
+                .map(|row| row.iter().map(|c| text::for_terminal(c).into_owned()).collect()),
+        )
+        .collect();
+    let columns = table.headers.len();
+    let widths: Vec<usize> = (0..columns)
+        .map(|n| cells.iter().map(|row| row[n].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in &cells {
+        let mut line = String::new();
+        for (n, cell) in row.iter().enumerate() {
+            if n + 1 == columns {
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                line.extend(std::iter::repeat_n(' ', widths[n] - cell.chars().count() + 2));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Records the finished run with its exit code; a history that cannot take
+/// it makes the run one that could not run (2), said on stderr.
+pub(super) fn record(command: &AuditCommand, audit: &Audit, code: ExitCode) -> ExitCode {
+    let Some(file) = &command.history else {
+        return code;
+    };
+    let command_line: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    let run = store::RunInfo {
+        ended: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        exit_code: code.code(),
+        command_line: &command_line,
+    };
+    let recorded = file
+        .open_for_writing()
+        .and_then(|mut conn| store::record(&mut conn, audit, &run, command.retention))
+        .map_err(|err| file.explain_busy(err))
+        .with_context(|| format!("cannot record this run in history {}", file.path.display()));
+    match recorded {
+        Ok(recorded) => {
+            if !command.quiet {
+                let pruned = match recorded.pruned {
+                    0 => String::new(),
+                    n => format!(", {n} old {} removed", if n == 1 { "run" } else { "runs" }),
+                };
+                eprintln!(
+                    "  recorded run {} in {}{pruned}",
+                    recorded.run,
+                    text::for_terminal(&file.path.display().to_string())
+                );
+            }
+            code
+        }
+        Err(err) => {
+            eprintln!("smsaudit: {}", text::for_terminal(&format!("{err:#}")));
+            ExitCode::CouldNotRun
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aligns_columns_and_escapes_cells() {
+        let table = query::Table {
+            headers: vec!["run", "started"],
+            rows: vec![vec!["10".into(), "a\u{1b}[31m".into()], vec!["9".into(), "b".into()]],
+        };
+        let shown = render(&table);
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(lines[0], "run  started");
+        assert!(lines[1].starts_with("10   a"), "{shown}");
+        assert!(!shown.contains('\u{1b}'), "{shown}");
+        assert_eq!(lines[2], "9    b");
+    }
+}

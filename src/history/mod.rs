@@ -1,0 +1,305 @@
+//! The estate history (`--history FILE`): every run kept in one SQLite
+//! file, so findings know since when they are open, drift needs no saved
+//! audit.json, and `smsaudit history` shows what changed when.
+//!
+//! It grows with what changes, not with the estate: each state (a file's
+//! size, time, hash and version at a location; a location's status; a
+//! matrix cell; a finding) is one row with the first and last run it held
+//! for ([`store`]). A run that sees the same state as the run before only
+//! moves that row's `last_run`.
+//!
+//! The file is refused, never touched, when it is not an SQLite database,
+//! is another program's database (its `application_id`), was written by a
+//! newer smsaudit (its `user_version`), or is damaged (`quick_check`).
+//! Each run writes in one immediate transaction; a second run waits for it
+//! ([`HistoryFile::wait`]) or fails with a clear message.
+//!
+//! [`past`] is what the pipeline reads before the audit is assembled;
+//! [`store`] writes an assembled audit; [`query`] reads for the command.
+
+pub(crate) mod past;
+pub(crate) mod query;
+pub(crate) mod store;
+
+pub use past::{HistorySummary, Past, PastFinding, PreviousRun};
+pub use query::Filter;
+
+use anyhow::{bail, Context, Result};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// `PRAGMA application_id` of an smsaudit history ("SMSH").
+pub(crate) const APPLICATION_ID: i32 = 0x534D_5348;
+/// `PRAGMA user_version`: the schema this smsaudit writes. Older files are
+/// migrated step by step ([`MIGRATIONS`]); newer ones are refused.
+pub(crate) const SCHEMA_VERSION: i32 = 1;
+/// How long a run waits for another run writing the same history.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(120);
+
+/// `MIGRATIONS[n]` takes a history from schema `n` to `n + 1`; schema 0 is
+/// an empty database.
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [include_str!("schema1.sql")];
+
+/// A history file named on the command line.
+#[derive(Debug, Clone)]
+pub struct HistoryFile {
+    pub path: PathBuf,
+    /// How long to wait for a run that is writing to it.
+    pub wait: Duration,
+}
+
+/// Which runs to keep: a run goes when any rule given says so; the latest
+/// run always stays.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Retention {
+    pub keep_runs: Option<u64>,
+    pub keep_days: Option<u64>,
+}
+
+impl Retention {
+    pub(crate) fn is_requested(&self) -> bool {
+        self.keep_runs.is_some() || self.keep_days.is_some()
+    }
+}
+
+/// The first bytes of every SQLite 3 database.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+impl HistoryFile {
+    pub fn new(path: PathBuf) -> HistoryFile {
+        HistoryFile {
+            path,
+            wait: DEFAULT_WAIT,
+        }
+    }
+
+    /// Opens the history to read it: `None` when there is none yet (no
+    /// file, or an empty one). A file of an older schema is migrated.
+    pub(crate) fn open_existing(&self) -> Result<Option<Connection>> {
+        match self.open(false)? {
+            Some(mut conn) if schema_version(&conn)? > 0 => {
+                migrate(&mut conn, &self.path).map_err(|err| self.explain_busy(err))?;
+                Ok(Some(conn))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Opens the history to write it, creating the file (and its folder)
+    /// and the schema when missing.
+    pub(crate) fn open_for_writing(&self) -> Result<Connection> {
+        let mut conn = self
+            .open(true)?
+            .unwrap_or_else(|| unreachable!("open(true) creates the file"));
+        migrate(&mut conn, &self.path).map_err(|err| self.explain_busy(err))?;
+        Ok(conn)
+    }
+
+    /// What the history knew before this run ([`Past`]), for the pipeline.
+    pub fn past(&self) -> Result<Past> {
+        let file = self.path.display().to_string();
+        match self.open_existing()? {
+            None => Ok(Past {
+                file,
+                ..Past::default()
+            }),
+            Some(conn) => query::past(&conn, file).with_context(|| self.cannot_read()),
+        }
+    }
+
+    fn cannot_read(&self) -> String {
+        format!("cannot read history {}", self.path.display())
+    }
+
+    fn open(&self, create: bool) -> Result<Option<Connection>> {
+        let path = &self.path;
+        match std::fs::metadata(path) {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                if !create {
+                    return Ok(None);
+                }
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("cannot create the folder of history {}", path.display()))?;
+                }
+            }
+            Err(err) => return Err(err).with_context(|| self.cannot_read()),
+            Ok(meta) if !meta.is_file() => bail!(
+                "history {} is not a regular file (a folder, a FIFO, a device...); give the path of an smsaudit history or of a new file",
+                path.display()
+            ),
+            Ok(meta) if meta.len() > 0 => check_header(path)?,
+            Ok(_) => {}
+        }
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = Connection::open_with_flags(path, flags).with_context(|| self.cannot_read())?;
+        conn.busy_timeout(self.wait).with_context(|| self.cannot_read())?;
+        check_owner(&conn, path).map_err(|err| self.explain_busy(err))?;
+        Ok(Some(conn))
+    }
+
+    /// An error of a history that stayed locked says so, and for how long
+    /// it was waited for.
+    pub(crate) fn explain_busy(&self, err: anyhow::Error) -> anyhow::Error {
+        let busy = err.chain().any(|cause| {
+            cause.downcast_ref::<rusqlite::Error>().is_some_and(|e| {
+                matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                )
+            })
+        });
+        if !busy {
+            return err;
+        }
+        anyhow::anyhow!(
+            "history {} is in use: another run or program kept it locked for more than {} s (--history-wait); nothing was written to it",
+            self.path.display(),
+            self.wait.as_secs()
+        )
+    }
+}
+
+/// Refuses a file that is not an SQLite database before SQLite opens it.
+fn check_header(path: &Path) -> Result<()> {
+    let mut header = [0u8; 16];
+    let mut file = std::fs::File::open(path).with_context(|| format!("cannot read history {}", path.display()))?;
+    let read = file.read(&mut header).unwrap_or(0);
+    if read < header.len() || &header != SQLITE_HEADER {
+        bail!(
+            "history {} is not an SQLite database, so not an smsaudit history; it was left as it is (give another path, or move it aside)",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Refuses another program's database, a newer schema and a damaged file;
+/// an empty database is a new history.
+fn check_owner(conn: &Connection, path: &Path) -> Result<()> {
+    let refused = |why: String| anyhow::anyhow!("history {} {why}; it was left as it is", path.display());
+    let damaged = |err: rusqlite::Error| match err.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => anyhow::Error::new(err),
+        _ => refused(format!("cannot be read ({err}): it is damaged or not a database")),
+    };
+    let application_id: i32 = conn
+        .pragma_query_value(None, "application_id", |row| row.get(0))
+        .map_err(damaged)?;
+    let tables: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
+        .map_err(damaged)?;
+    if application_id == 0 && tables == 0 {
+        return Ok(());
+    }
+    if application_id != APPLICATION_ID {
+        return Err(refused(format!(
+            "is an SQLite database of another program (application_id {application_id:#x}), not an smsaudit history"
+        )));
+    }
+    let version = schema_version(conn).map_err(damaged)?;
+    if version > SCHEMA_VERSION {
+        return Err(refused(format!(
+            "was written by a newer smsaudit (schema {version}; this one knows up to {SCHEMA_VERSION}): upgrade smsaudit"
+        )));
+    }
+    let mut check = conn.prepare("PRAGMA quick_check(1)").map_err(damaged)?;
+    let verdict: String = check.query_row([], |row| row.get(0)).map_err(damaged)?;
+    if verdict != "ok" {
+        return Err(refused(format!(
+            "is damaged ({verdict}); restore it from a backup or move it aside"
+        )));
+    }
+    Ok(())
+}
+
+fn schema_version(conn: &Connection) -> rusqlite::Result<i32> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+}
+
+/// Brings the schema up to [`SCHEMA_VERSION`] in one immediate transaction;
+/// a run that created or migrated it meanwhile leaves nothing to do.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    let context = || format!("cannot prepare history {}", path.display());
+    if schema_version(conn).with_context(context)? == SCHEMA_VERSION {
+        return Ok(());
+    }
+    // Only a database without tables can take it, and not in a transaction:
+    // lets a prune give pages back to the file system.
+    conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")
+        .with_context(context)?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .with_context(context)?;
+    let from = schema_version(&tx).with_context(context)?;
+    for step in MIGRATIONS.iter().skip(from.max(0) as usize) {
+        tx.execute_batch(step).with_context(context)?;
+    }
+    tx.pragma_update(None, "application_id", APPLICATION_ID)
+        .with_context(context)?;
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+        .with_context(context)?;
+    tx.commit().with_context(context)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn history(dir: &Path) -> HistoryFile {
+        HistoryFile::new(dir.join("h.sqlite"))
+    }
+
+    #[test]
+    fn a_new_history_gets_the_schema_and_our_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = history(dir.path());
+        assert!(file.open_existing().unwrap().is_none());
+        let conn = file.open_for_writing().unwrap();
+        assert_eq!(schema_version(&conn).unwrap(), SCHEMA_VERSION);
+        let id: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0)).unwrap();
+        assert_eq!(id, APPLICATION_ID);
+        drop(conn);
+        assert!(file.open_existing().unwrap().is_some());
+    }
+
+    #[test]
+    fn refuses_a_newer_schema_and_leaves_it_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = history(dir.path());
+        let conn = file.open_for_writing().unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        drop(conn);
+        let before = std::fs::read(&file.path).unwrap();
+        let err = format!("{:#}", file.open_for_writing().unwrap_err());
+        assert!(err.contains("newer smsaudit"), "{err}");
+        assert_eq!(std::fs::read(&file.path).unwrap(), before);
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = history(dir.path());
+        std::fs::write(&file.path, b"not a database at all, just some text").unwrap();
+        let err = format!("{:#}", file.past().unwrap_err());
+        assert!(err.contains("not an SQLite database"), "{err}");
+        std::fs::remove_file(&file.path).unwrap();
+        std::fs::create_dir(&file.path).unwrap();
+        let err = format!("{:#}", file.open_for_writing().unwrap_err());
+        assert!(err.contains("not a regular file"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_file_is_a_new_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = history(dir.path());
+        std::fs::write(&file.path, b"").unwrap();
+        assert!(file.past().unwrap().previous.is_none());
+        file.open_for_writing().unwrap();
+        assert!(file.open_existing().unwrap().is_some());
+    }
+}

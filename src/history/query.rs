@@ -1,0 +1,369 @@
+//! Reads the history: what the pipeline needs before a run ([`past`]), the
+//! list of runs and the timelines `smsaudit history` shows.
+
+use super::past::{Past, PastFinding, PreviousRun};
+use crate::drift::{Snapshot, SnapshotFile, SnapshotLocation, SnapshotStamp};
+use crate::model::{CheckCode, Severity};
+use anyhow::{Context, Result};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What the history holds before this run.
+pub(crate) fn past(conn: &Connection, file: String) -> Result<Past> {
+    let mut first_seen = BTreeMap::new();
+    let mut query = conn.prepare(
+        "SELECT s.fingerprint, min(r.started) FROM finding_states s JOIN runs r ON r.id = s.first_run
+         GROUP BY s.fingerprint",
+    )?;
+    for row in query.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))? {
+        let (fingerprint, started) = row?;
+        first_seen.insert(fingerprint, started);
+    }
+    let latest: Option<(i64, String)> = conn
+        .query_row("SELECT id, started FROM runs ORDER BY id DESC LIMIT 1", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .optional()?;
+    let previous = match latest {
+        None => None,
+        Some((id, started)) => Some(PreviousRun {
+            snapshot: snapshot(conn, id)?,
+            findings: findings_of(conn, id, &started, &first_seen)?,
+            started,
+        }),
+    };
+    Ok(Past {
+        file,
+        previous,
+        first_seen,
+    })
+}
+
+/// The locations, files and stamps of run `run`, as drift compares them.
+fn snapshot(conn: &Connection, run: i64) -> Result<Snapshot> {
+    let held = "first_run <= ?1 AND last_run >= ?1";
+    let mut query = conn.prepare(&format!(
+        "SELECT location, status, reason FROM location_states WHERE {held}"
+    ))?;
+    let locations = query
+        .query_map([run], |row| {
+            Ok(SnapshotLocation {
+                name: row.get(0)?,
+                status: row.get(1)?,
+                reason: row.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut query = conn.prepare(&format!(
+        "SELECT location, path, size, modified, sha256, status FROM file_states WHERE {held}"
+    ))?;
+    let files = query
+        .query_map([run], |row| {
+            Ok(SnapshotFile {
+                location: row.get(0)?,
+                path: row.get(1)?,
+                size: row.get::<_, Option<i64>>(2)?.map(|n| n as u64),
+                modified: row.get(3)?,
+                sha256: row.get(4)?,
+                status: row.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut query = conn.prepare(&format!(
+        "SELECT location, component, artifact, detail, value, path FROM stamp_states WHERE {held}"
+    ))?;
+    let stamps = query
+        .query_map([run], |row| {
+            Ok(SnapshotStamp {
+                location: row.get(0)?,
+                component: row.get(1)?,
+                artifact: row.get(2)?,
+                detail: row.get(3)?,
+                value: row.get(4)?,
+                path: row.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Snapshot {
+        locations,
+        files,
+        stamps,
+    })
+}
+
+/// The findings of run `run`, one per fingerprint.
+fn findings_of(
+    conn: &Connection,
+    run: i64,
+    started: &str,
+    first_seen: &BTreeMap<String, String>,
+) -> Result<Vec<PastFinding>> {
+    let mut query = conn.prepare(
+        "SELECT fingerprint, severity, code, site, location, path, observed FROM finding_states
+         WHERE first_run <= ?1 AND last_run >= ?1 ORDER BY fingerprint, id",
+    )?;
+    let mut findings: Vec<PastFinding> = Vec::new();
+    let mut seen = BTreeSet::new();
+    let rows = query.query_map([run], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, String>(2)?,
+            row.get::<_, String>(3)?,
+            row.get::<_, String>(4)?,
+            row.get::<_, String>(5)?,
+            row.get::<_, String>(6)?,
+        ))
+    })?;
+    for row in rows {
+        let (fingerprint, severity, code, site, location, path, observed) = row?;
+        if !seen.insert(fingerprint.clone()) {
+            continue;
+        }
+        let severity = Severity::ALL
+            .into_iter()
+            .find(|s| s.as_str() == severity)
+            .with_context(|| format!("unknown severity {severity:?} in the history"))?;
+        let code = CheckCode::parse(&code).with_context(|| format!("unknown check {code:?} in the history"))?;
+        findings.push(PastFinding {
+            severity,
+            code,
+            site,
+            location,
+            path,
+            observed,
+            first_seen: first_seen
+                .get(&fingerprint)
+                .cloned()
+                .unwrap_or_else(|| started.to_string()),
+            last_seen: started.to_string(),
+            fingerprint,
+        });
+    }
+    Ok(findings)
+}
+
+/// Rows to show, with their column names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Table {
+    pub headers: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// One line per run, oldest first, with the findings that were new in it
+/// and those it no longer had (empty for the first run the history keeps).
+pub(crate) fn runs(conn: &Connection) -> Result<Table> {
+    let spans = finding_spans(conn)?;
+    let mut query = conn.prepare(
+        "SELECT id, started, ended, duration_seconds, exit_code, locations, unreadable_locations, files,
+                errors, warnings, infos, causes, tool_version
+         FROM runs ORDER BY id",
+    )?;
+    let mut rows = Vec::new();
+    let mut before: Option<BTreeSet<&str>> = None;
+    let mut found = query.query([])?;
+    while let Some(row) = found.next()? {
+        let id: i64 = row.get(0)?;
+        let now: BTreeSet<&str> = spans
+            .iter()
+            .filter(|(_, first, last)| *first <= id && id <= *last)
+            .map(|(fingerprint, _, _)| fingerprint.as_str())
+            .collect();
+        let (new, resolved) = match &before {
+            None => (String::new(), String::new()),
+            Some(before) => (
+                now.difference(before).count().to_string(),
+                before.difference(&now).count().to_string(),
+            ),
+        };
+        let cell = |n: usize| -> rusqlite::Result<String> { row.get::<_, Value>(n).map(show) };
+        rows.push(vec![
+            cell(0)?,
+            cell(1)?,
+            cell(2)?,
+            format!("{:.1}", row.get::<_, f64>(3)?),
+            cell(4)?,
+            cell(5)?,
+            cell(6)?,
+            cell(7)?,
+            cell(8)?,
+            cell(9)?,
+            cell(10)?,
+            cell(11)?,
+            new,
+            resolved,
+            cell(12)?,
+        ]);
+        before = Some(now);
+    }
+    Ok(Table {
+        headers: vec![
+            "run",
+            "started",
+            "ended",
+            "seconds",
+            "exit",
+            "locations",
+            "unreadable",
+            "files",
+            "errors",
+            "warnings",
+            "infos",
+            "causes",
+            "new",
+            "resolved",
+            "version",
+        ],
+        rows,
+    })
+}
+
+fn finding_spans(conn: &Connection) -> Result<Vec<(String, i64, i64)>> {
+    let mut query = conn.prepare("SELECT fingerprint, first_run, last_run FROM finding_states")?;
+    let spans = query
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(spans)
+}
+
+fn show(value: Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::Integer(n) => n.to_string(),
+        Value::Real(x) => x.to_string(),
+        Value::Text(text) => text,
+        Value::Blob(bytes) => bytes.iter().map(|b| format!("{b:02x}")).collect(),
+    }
+}
+
+/// What a timeline is about; each field narrows it.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub fingerprint: Option<String>,
+    pub code: Option<String>,
+    pub site: Option<String>,
+    pub location: Option<String>,
+    pub path: Option<String>,
+    /// Part of the matrix item's label, any case (`base compver.ini`).
+    pub item: Option<String>,
+}
+
+/// What a timeline lists: which table of states, and the columns shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Subject {
+    Findings,
+    Items,
+    Files,
+    Locations,
+}
+
+impl Filter {
+    /// The timeline the filter asks for: findings when a fingerprint, code
+    /// or site is given, else matrix items, else files, else locations.
+    pub(crate) fn subject(&self) -> Option<Subject> {
+        if self.fingerprint.is_some() || self.code.is_some() || self.site.is_some() {
+            Some(Subject::Findings)
+        } else if self.item.is_some() {
+            Some(Subject::Items)
+        } else if self.path.is_some() {
+            Some(Subject::Files)
+        } else if self.location.is_some() {
+            Some(Subject::Locations)
+        } else {
+            None
+        }
+    }
+}
+
+/// Each state the filter picks, as a span of runs (`from` .. `to`, both
+/// run starts; `now` says whether the latest run still had it), ordered by
+/// what it is about and then by time.
+pub(crate) fn timeline(conn: &Connection, subject: Subject, filter: &Filter) -> Result<Table> {
+    let (table, columns, order): (&str, &[&'static str], &str) = match subject {
+        Subject::Findings => (
+            "finding_states",
+            &[
+                "fingerprint",
+                "severity",
+                "code",
+                "site",
+                "location",
+                "path",
+                "observed",
+                "expected",
+            ],
+            "fingerprint",
+        ),
+        Subject::Items => (
+            "cell_states",
+            &["location", "item", "state", "text", "expected"],
+            "location, item",
+        ),
+        Subject::Files => (
+            "file_states",
+            &[
+                "location", "path", "status", "size", "modified", "sha256", "version", "reason",
+            ],
+            "location, path",
+        ),
+        Subject::Locations => (
+            "location_states",
+            &["location", "kind", "sites", "status", "reason", "files", "bytes"],
+            "location",
+        ),
+    };
+    let mut conditions: Vec<&str> = Vec::new();
+    let mut values: Vec<Value> = Vec::new();
+    let mut narrow = |condition: &'static str, value: &Option<String>| {
+        if let Some(value) = value {
+            conditions.push(condition);
+            values.push(Value::Text(value.trim().to_string()));
+        }
+    };
+    if subject == Subject::Findings {
+        narrow("s.fingerprint = ? COLLATE NOCASE", &filter.fingerprint);
+        narrow("s.code = ? COLLATE NOCASE", &filter.code);
+        narrow("s.site = ? COLLATE NOCASE", &filter.site);
+    }
+    if subject != Subject::Locations && subject != Subject::Items {
+        narrow("s.path = ? COLLATE NOCASE", &filter.path);
+    }
+    if subject == Subject::Items {
+        narrow("instr(lower(s.item), lower(?)) > 0", &filter.item);
+    }
+    narrow("s.location = ? COLLATE NOCASE", &filter.location);
+    let selected: Vec<String> = columns.iter().map(|c| format!("s.{c}")).collect();
+    let sql = format!(
+        "SELECT (SELECT started FROM runs WHERE id = s.first_run),
+                (SELECT started FROM runs WHERE id = s.last_run),
+                (SELECT count(*) FROM runs WHERE id BETWEEN s.first_run AND s.last_run),
+                s.last_run = (SELECT max(id) FROM runs),
+                {}
+         FROM {table} s {} ORDER BY {order}, s.first_run, s.id",
+        selected.join(", "),
+        if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        },
+    );
+    let mut query = conn.prepare(&sql)?;
+    let mut found = query.query(rusqlite::params_from_iter(values))?;
+    let mut rows = Vec::new();
+    while let Some(row) = found.next()? {
+        let mut cells = vec![
+            show(row.get(0)?),
+            show(row.get(1)?),
+            show(row.get(2)?),
+            if row.get::<_, bool>(3)? { "yes" } else { "no" }.to_string(),
+        ];
+        for n in 0..columns.len() {
+            cells.push(show(row.get(4 + n)?));
+        }
+        rows.push(cells);
+    }
+    let mut headers = vec!["from", "to", "runs", "now"];
+    headers.extend_from_slice(columns);
+    Ok(Table { headers, rows })
+}
