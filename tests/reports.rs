@@ -94,6 +94,8 @@ fn hand_made() -> Audit {
         message: "CAP <b>behind</b> its site".into(),
         fix: "Copy the site's clicomp.src".into(),
         cause: "C1".into(),
+        first_seen: "2026-11-20T01:02:03Z".into(),
+        fingerprint: "0123456789abcdef".into(),
         marks: vec![],
     };
     let cause = Cause {
@@ -143,6 +145,7 @@ fn hand_made() -> Audit {
         findings: vec![finding],
         causes: vec![cause],
         sites: vec![],
+        history: None,
         stamps: vec![],
         files: vec![file],
         baseline: None,
@@ -166,13 +169,13 @@ smsapm32.CFG version,smsapm32,CFG version,,no,(empty),(missing)\r\n";
 #[test]
 fn findings_csv_neutralises_only_in_spreadsheet_flavour() {
     let audit = hand_made();
-    let header = "severity,code,cause,kb,site,location,path,observed,expected,message,fix\r\n";
+    let header = "severity,code,cause,first_seen,kb,site,location,path,observed,expected,message,fix,fingerprint\r\n";
     let machine = String::from_utf8(report::csv::findings(&audit, CsvFlavor::Machine).unwrap()).unwrap();
     assert_eq!(
         machine,
         format!(
-            "{header}error,F03,C1,Q236596,AB1,\\\\SRV2\\CAP_AB1,clicomp.box\\base\\compver.ini,=1+1,2.00.1380.1000,\
-CAP <b>behind</b> its site,Copy the site's clicomp.src\r\n"
+            "{header}error,F03,C1,2026-11-20T01:02:03Z,Q236596,AB1,\\\\SRV2\\CAP_AB1,clicomp.box\\base\\compver.ini,=1+1,2.00.1380.1000,\
+CAP <b>behind</b> its site,Copy the site's clicomp.src,0123456789abcdef\r\n"
         )
     );
     let sheet = String::from_utf8(report::csv::findings(&audit, CsvFlavor::Spreadsheet).unwrap()).unwrap();
@@ -263,7 +266,7 @@ fn xlsx_has_four_sheets_string_cells_and_state_fills() {
     assert_eq!(string_at(&matrix, 1, 5), "2.00.1380.1000");
     assert_eq!(string_at(&matrix, 1, 6), "!! 2.00.1239.0000 (expected 2.00.1380.1000)");
     let findings = xlsx_sheet(&bytes, "Findings");
-    assert_eq!(string_at(&findings, 1, 7), "=1+1");
+    assert_eq!(string_at(&findings, 1, 8), "=1+1");
     let files = xlsx_sheet(&bytes, "Files");
     assert_eq!(
         files.get_value((1, 2)),
