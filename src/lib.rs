@@ -20,6 +20,7 @@ pub mod estate;
 pub mod exit;
 pub mod extract;
 pub(crate) mod input;
+pub(crate) mod interrupt;
 pub mod matrix;
 pub mod model;
 pub mod names;

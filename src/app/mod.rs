@@ -5,8 +5,10 @@ mod audit;
 mod catalog;
 mod console;
 mod diff;
+mod runlog;
 
-pub use audit::{audit, exit_code};
+pub use audit::{audit, exit_code, refused};
 pub use catalog::{explain, rules};
 
 pub use diff::diff;
+pub use runlog::RunLog;
