@@ -350,11 +350,14 @@ fn a_full_output_disk_keeps_the_previous_set() {
     };
     let out = disk.0.join("out");
     let before = previous_set(tmp.path(), &out);
-    // Fill the rest of the disk.
+    // Fill the disk but for 100 KiB: the CSVs, the workbook and the manifest
+    // fit, audit.json (166 KiB) does not.
     {
         use std::io::Write;
         let mut filler = std::fs::File::create(disk.0.join("filler")).unwrap();
         while filler.write_all(&[0u8; 4096]).is_ok() {}
+        let full = filler.metadata().unwrap().len();
+        filler.set_len(full.saturating_sub(100 * 1024)).unwrap();
     }
     let log = tmp.path().join("audit.log");
     let output = smsaudit()
