@@ -8,11 +8,16 @@ mod common;
 
 use assert_cmd::Command;
 use std::collections::BTreeMap;
+#[cfg(unix)]
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+#[cfg(unix)]
 use std::process::{Child, Stdio};
+#[cfg(unix)]
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(unix)]
+use std::time::Instant;
 
 /// Long enough for a debug build on a loaded machine; a hang never ends.
 const WALL_CLOCK: Duration = Duration::from_secs(120);
@@ -47,6 +52,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 /// An earlier run's complete set of the lone CAP in `out`; returns it.
+#[cfg(unix)]
 fn previous_set(tmp: &Path, out: &Path) -> BTreeMap<String, Vec<u8>> {
     let small = lone_cap(&tmp.join("small"));
     smsaudit()
@@ -56,17 +62,23 @@ fn previous_set(tmp: &Path, out: &Path) -> BTreeMap<String, Vec<u8>> {
         .assert()
         .code(3);
     let set = snapshot(out);
-    assert!(set.contains_key("manifest.json") && set.contains_key("matrix.csv"), "{:?}", set.keys());
+    assert!(
+        set.contains_key("manifest.json") && set.contains_key("matrix.csv"),
+        "{:?}",
+        set.keys()
+    );
     set
 }
 
 /// An audit running in the background, its stderr read line by line.
+#[cfg(unix)]
 struct Running {
     child: Child,
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
 }
 
+#[cfg(unix)]
 impl Running {
     fn start(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> Running {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_smsaudit"));
@@ -125,11 +137,14 @@ impl Running {
         while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
             self.seen.push(line);
         }
-        let code = status.code().unwrap_or_else(|| panic!("killed by {status:?}: {:?}", self.seen));
+        let code = status
+            .code()
+            .unwrap_or_else(|| panic!("killed by {status:?}: {:?}", self.seen));
         (code, self.seen.join("\n"))
     }
 }
 
+#[cfg(unix)]
 impl Drop for Running {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
@@ -139,6 +154,7 @@ impl Drop for Running {
     }
 }
 
+#[cfg(unix)]
 fn audit_args(out: &Path, log: &Path, estate: &Path) -> Vec<std::ffi::OsString> {
     ["audit", "--quiet", "--fail-on", "never", "--out"]
         .iter()
@@ -147,6 +163,7 @@ fn audit_args(out: &Path, log: &Path, estate: &Path) -> Vec<std::ffi::OsString> 
         .collect()
 }
 
+#[cfg(unix)]
 fn os(args: &[std::ffi::OsString]) -> Vec<&std::ffi::OsStr> {
     args.iter().map(|a| a.as_os_str()).collect()
 }
@@ -179,7 +196,11 @@ fn interrupted_at(pause: &str, signal: rustix::process::Signal, code: i32, name:
         )),
         "{pause}: {stderr}"
     );
-    assert_eq!(snapshot(&out), before, "{pause}: the previous set, byte for byte, and nothing else");
+    assert_eq!(
+        snapshot(&out),
+        before,
+        "{pause}: the previous set, byte for byte, and nothing else"
+    );
     let log = std::fs::read_to_string(&log).unwrap();
     assert!(log.contains(&format!("error: stopped by {name}")), "{log}");
     assert!(log.contains(&format!("exit code {code}: stopped by {name}")), "{log}");
@@ -208,7 +229,11 @@ fn sigint_after_the_last_report_but_before_the_manifest_rolls_back() {
 #[cfg(target_os = "linux")]
 fn crawl_workers(pid: i32) -> Vec<i32> {
     let mut found = Vec::new();
-    for task in std::fs::read_dir(format!("/proc/{pid}/task")).into_iter().flatten().flatten() {
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
         found.extend(children.split_whitespace().filter_map(|c| c.parse::<i32>().ok()));
     }
@@ -376,7 +401,10 @@ fn a_full_output_disk_keeps_the_previous_set() {
     );
     assert_eq!(snapshot(&out), before, "the previous set, and no temporary file");
     let log = std::fs::read_to_string(&log).unwrap();
-    assert!(log.contains("No space left on device") && log.contains("exit code 2"), "{log}");
+    assert!(
+        log.contains("No space left on device") && log.contains("exit code 2"),
+        "{log}"
+    );
 }
 
 /// Exit-2 refusals, before and after discovery, are in the log with
@@ -402,7 +430,10 @@ fn refusals_are_logged_with_time_command_and_exit_code() {
     let text = std::fs::read_to_string(&log).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[1].starts_with("started 20") && lines[1].ends_with('Z'), "{text}");
-    assert!(lines[2].starts_with("command: ") && lines[2].contains("--inventory"), "{text}");
+    assert!(
+        lines[2].starts_with("command: ") && lines[2].contains("--inventory"),
+        "{text}"
+    );
     assert!(
         text.contains("error: ") && text.contains("is not a regular file"),
         "{text}\n(stderr: {stderr})"
@@ -503,7 +534,10 @@ fn a_reused_folder_keeps_no_report_this_run_did_not_write() {
     std::fs::write(out.join("notes.txt"), "mine").unwrap();
 
     let stderr = run(&["--format", "json", "--baseline", baseline.to_str().unwrap()]);
-    assert!(stderr.contains("drift since the baseline: 1 changes\n"), "no drift.csv to see: {stderr}");
+    assert!(
+        stderr.contains("drift since the baseline: 1 changes\n"),
+        "no drift.csv to see: {stderr}"
+    );
     let mut names: Vec<String> = snapshot(&out).into_keys().collect();
     names.sort();
     assert_eq!(names, [".smsaudit.lock", "audit.json", "manifest.json", "notes.txt"]);

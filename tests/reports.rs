@@ -474,7 +474,13 @@ fn format_selects_the_files_written() {
     names.sort();
     assert_eq!(
         names,
-        [".smsaudit.lock", "audit.json", "audit.xlsx", "manifest.json", "report.html"]
+        [
+            ".smsaudit.lock",
+            "audit.json",
+            "audit.xlsx",
+            "manifest.json",
+            "report.html"
+        ]
     );
 }
 

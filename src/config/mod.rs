@@ -160,11 +160,15 @@ impl Pause {
     }
 
     /// Holds the run if it is at this pause point, after saying so on
-    /// stderr (the line a test waits for).
+    /// stderr (the line a test waits for), until a minute has passed or a
+    /// signal came.
     pub(crate) fn hold_at(pause: Option<&Pause>, point: PausePoint, count: usize) {
         if pause.is_some_and(|p| p.point == point && p.count == count) {
             eprintln!("smsaudit: fault injected: paused at {point:?} {count}");
-            std::thread::sleep(Duration::from_secs(60));
+            let until = std::time::Instant::now() + Duration::from_secs(60);
+            while crate::interrupt::received().is_none() && std::time::Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
     }
 }

@@ -40,10 +40,13 @@ pub(crate) const REPORT_NAMES: [&str; 9] = [
 /// Written last: what makes a set complete.
 pub(crate) const MANIFEST: &str = "manifest.json";
 
+/// What writes one report into the stream it is given.
+pub(crate) type WriteReport<'a> = Box<dyn FnOnce(&mut dyn Write) -> Result<()> + 'a>;
+
 /// One report to write: its name (one of [`REPORT_NAMES`]) and what writes it.
 pub(crate) struct Job<'a> {
     pub(crate) name: &'static str,
-    pub(crate) write: Box<dyn FnOnce(&mut dyn Write) -> Result<()> + 'a>,
+    pub(crate) write: WriteReport<'a>,
 }
 
 /// A report written in full to its temporary file.
@@ -131,7 +134,7 @@ fn stop_if_signalled() -> Result<()> {
 
 /// Writes one report to a new temporary file (see [`exclusive_temp_file`]),
 /// hashing it on the way, and makes it durable.
-fn stage(dir: &Path, name: &'static str, write: Box<dyn FnOnce(&mut dyn Write) -> Result<()> + '_>) -> Result<Staged> {
+fn stage(dir: &Path, name: &'static str, write: WriteReport<'_>) -> Result<Staged> {
     let temp = Temp::create(|| exclusive_temp_file(dir, name))?;
     let (size, sha256) = {
         let mut out = Hashing {
