@@ -21,6 +21,7 @@ pub mod exit;
 pub mod extract;
 pub mod history;
 pub(crate) mod input;
+pub(crate) mod interrupt;
 pub mod matrix;
 pub mod model;
 pub mod names;

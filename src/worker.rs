@@ -66,6 +66,11 @@ pub(crate) fn spawn<T>(
         return Err(io::Error::other("no pipes to the worker"));
     };
     let child = Arc::new(Mutex::new(child));
+    // A run being stopped by a signal kills its workers (crate::interrupt).
+    if !crate::interrupt::track_child(&child) {
+        let _ = lock(&child).kill();
+        return Err(crate::interrupt::stopped_error());
+    }
     let watched = child.clone();
     let spawned = std::thread::Builder::new()
         .name("smsaudit-worker-io".into())

@@ -493,7 +493,16 @@ fn format_selects_the_files_written() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["audit.json", "audit.xlsx", "report.html"]);
+    assert_eq!(
+        names,
+        [
+            ".smsaudit.lock",
+            "audit.json",
+            "audit.xlsx",
+            "manifest.json",
+            "report.html"
+        ]
+    );
 }
 
 #[test]

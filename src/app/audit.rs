@@ -1,26 +1,77 @@
-//! `smsaudit audit`: run the audit, write its reports, print its summary.
+//! `smsaudit audit`: run the audit, write its reports as one set, print its
+//! summary, and log the run whatever its outcome. SIGINT and SIGTERM stop
+//! it ([`crate::interrupt`]) with the previous report set kept.
 
 use super::console;
+use super::runlog::RunLog;
 use crate::audit::Audit;
 use crate::cli::AuditCommand;
 use crate::crawl::Progress;
 use crate::exit::ExitCode;
+use crate::interrupt::{self, Signal};
 use crate::model::{CheckCode, Severity};
 use crate::report;
 use crate::text;
 use anyhow::{Context, Result};
 use std::io::IsTerminal;
+use std::path::Path;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-/// Runs an audit and writes its reports. Everything that can make the run
-/// fail (output folder, baseline) is checked before the crawl starts.
-pub fn audit(command: &AuditCommand) -> Result<ExitCode> {
+/// Runs an audit, writes its reports and its log, and says how it ended.
+/// Everything that can make the run fail (output folder, its lock, the
+/// log's place) is checked before the crawl starts; an error is printed
+/// and logged, and makes the run one that could not run.
+pub fn audit(command: &AuditCommand, log: RunLog) -> ExitCode {
+    let log = Arc::new(Mutex::new(log));
+    let out = (!command.formats.is_empty()).then(|| command.out.clone());
+    let for_signal = log.clone();
+    if let Err(err) = interrupt::install(move |signal| stop(signal, &for_signal, out.as_deref())) {
+        eprintln!("smsaudit: cannot take SIGINT and SIGTERM: {err}");
+    }
+    let code = match run(command, &log) {
+        Ok(code) => code,
+        Err(err) => {
+            // An error caused by a stop under way: the stop ends the process.
+            interrupt::claim_finish();
+            let message = format!("{err:#}");
+            // Errors can carry share and file names: no raw control characters.
+            eprintln!("smsaudit: {}", text::for_terminal(&message));
+            lock(&log).error(&message);
+            ExitCode::CouldNotRun
+        }
+    };
+    let written = lock(&log).write(code);
+    match written {
+        Ok(()) => code,
+        Err(err) => {
+            eprintln!("smsaudit: {}", text::for_terminal(&format!("{err:#}")));
+            ExitCode::CouldNotRun
+        }
+    }
+}
+
+/// Logs a run refused before it started (an inventory or baseline that
+/// cannot be used, a bad `--jobs`...): the error is already printed.
+pub fn refused(mut log: RunLog, message: &str) -> ExitCode {
+    log.error(message);
+    if let Err(err) = log.write(ExitCode::CouldNotRun) {
+        eprintln!("smsaudit: {}", text::for_terminal(&format!("{err:#}")));
+    }
+    ExitCode::CouldNotRun
+}
+
+fn lock(log: &Mutex<RunLog>) -> MutexGuard<'_, RunLog> {
+    log.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn run(command: &AuditCommand, log: &Mutex<RunLog>) -> Result<ExitCode> {
     let mut audited = command.config.roots.clone();
     if let Some(inventory) = &command.config.inventory {
         audited.extend(inventory.shares().into_iter().map(|s| s.path));
     }
+    let output_lock = std::cell::OnceCell::new();
     // After discovery, so a root that never answers (whose very stat would
     // hang this process) is known and left out: nothing can be written
     // into a root that cannot be reached.
@@ -30,9 +81,16 @@ pub fn audit(command: &AuditCommand) -> Result<ExitCode> {
             .filter(|root| !crate::discover::did_not_answer(found, root))
             .cloned()
             .collect();
-        if let Some(log) = &command.log {
-            report::check_outside_roots(log, &answered)?;
-            report::check_log_file(log)?;
+        if let Some(path) = &command.log {
+            let checked = report::check_outside_roots(path, &answered).and_then(|()| report::prepare_log(path));
+            let mut log = lock(log);
+            match checked {
+                Ok(()) => log.ready(),
+                Err(err) => {
+                    log.refuse();
+                    return Err(err);
+                }
+            }
         }
         // --history: never inside what is audited; created before the crawl.
         if let Some(history) = &command.history {
@@ -45,6 +103,8 @@ pub fn audit(command: &AuditCommand) -> Result<ExitCode> {
             // Again on the folder as created: a link swapped in on the way
             // is judged by where it leads.
             report::check_outside_roots(&command.out, &answered)?;
+            // Held until the run ends: one run at a time per folder.
+            let _ = output_lock.set(report::lock_output(&command.out)?);
         }
         Ok(())
     };
@@ -58,45 +118,85 @@ pub fn audit(command: &AuditCommand) -> Result<ExitCode> {
         bar.finish_and_clear();
     }
     let audit = audit?;
-    // Each report, the log and the summary are written whatever happened to
-    // the others; any that could not be makes the run one that could not run.
-    let mut written = report::write_selected(&audit, &command.out, command.csv, &command.formats);
+    // All reports or none: on error the previous set stays, and the log and
+    // the summary are still written.
+    let written = if command.formats.is_empty() {
+        Ok(Vec::new())
+    } else {
+        report::write_selected(
+            &audit,
+            &command.out,
+            command.csv,
+            &command.formats,
+            command.config.faults.pause.as_ref(),
+        )
+    };
+    // From here the run ends the process, even if a signal comes.
+    interrupt::claim_finish();
     if command.matrix_stdout {
         let bytes = report::csv::matrix(&audit, report::CsvFlavor::Machine)?;
         console::print_stdout(&bytes)?;
     }
-    if command.verbose || command.log.is_some() {
-        let log = console::log_lines(&audit).join("\n") + "\n";
-        if let Some(path) = &command.log {
-            if let Err(err) = report::write_log(path, &log) {
-                written.failures.push(err);
-            }
-        }
-        if command.verbose {
-            eprint!("{log}");
-        }
+    let detail = (command.verbose || command.log.is_some()).then(|| console::log_lines(&audit));
+    if let (true, Some(lines)) = (command.verbose, &detail) {
+        eprint!("{}", lines.iter().map(|l| format!("{l}\n")).collect::<String>());
+    }
+    let files = written.as_deref().unwrap_or_default();
+    let drift_csv = files.iter().any(|f| f.file_name() == Some("drift.csv".as_ref()));
+    let mut summary = console::summary(&audit, started.elapsed().as_secs_f64(), command.verbose, drift_csv);
+    if let Some(plan) = &audit.upgrade {
+        summary.push_str(&console::terminal_lines(&crate::upgrade::summary(plan)));
+    }
+    for path in files {
+        summary.push_str(&format!(
+            "  wrote {}\n",
+            text::for_terminal(&path.display().to_string())
+        ));
     }
     if !command.quiet {
-        eprint!(
-            "{}",
-            console::summary(&audit, started.elapsed().as_secs_f64(), command.verbose)
-        );
-        if let Some(plan) = &audit.upgrade {
-            eprint!("{}", console::terminal_lines(&crate::upgrade::summary(plan)));
-        }
-        for path in &written.files {
-            eprintln!("  wrote {}", text::for_terminal(&path.display().to_string()));
-        }
+        eprint!("{summary}");
     }
-    let code = if written.failures.is_empty() {
-        exit_code(&audit, command.config.fail_on)
-    } else {
-        for err in &written.failures {
-            eprintln!("smsaudit: {}", text::for_terminal(&format!("{err:#}")));
-        }
-        ExitCode::CouldNotRun
+    let mut log = lock(log);
+    log.add_lines(detail.into_iter().flatten());
+    log.add_lines(summary.lines().map(str::to_string));
+    drop(log);
+    // The history records every run that got this far, with its exit code.
+    let code = match &written {
+        Ok(_) => exit_code(&audit, command.config.fail_on),
+        Err(_) => ExitCode::CouldNotRun,
     };
-    Ok(super::history::record(command, &audit, code))
+    let code = super::history::record(command, &audit, code);
+    written?;
+    Ok(code)
+}
+
+/// What a signal does once the workers are killed and the temporary files
+/// removed: says so, logs it and ends the process with the signal's code.
+fn stop(signal: Signal, log: &Mutex<RunLog>, out: Option<&Path>) {
+    let code = match signal {
+        Signal::Interrupt => ExitCode::Interrupted,
+        Signal::Terminate => ExitCode::Terminated,
+    };
+    let message = match out {
+        Some(out) if interrupt::committed() => format!(
+            "stopped by {}: this run's report set in {} was already complete",
+            signal.name(),
+            out.display()
+        ),
+        Some(out) => format!(
+            "stopped by {}: the reports in {} are as they were before this run, and no temporary file of it is left",
+            signal.name(),
+            out.display()
+        ),
+        None => format!("stopped by {}", signal.name()),
+    };
+    eprintln!("smsaudit: {}", text::for_terminal(&message));
+    let mut log = lock(log);
+    log.error(&message);
+    if let Err(err) = log.write(code) {
+        eprintln!("smsaudit: {}", text::for_terminal(&format!("{err:#}")));
+    }
+    std::process::exit(code.code());
 }
 
 /// The exit code for a finished audit; see [`ExitCode`] for the order.

@@ -120,11 +120,13 @@ fn raw_log_lines(audit: &Audit) -> Vec<String> {
 /// The one-screen summary printed at the end of an audit, escaped for the
 /// terminal: the counts, then each cause with its fix; `with_findings`
 /// (`-v`) lists every finding under its cause.
-pub(crate) fn summary(audit: &Audit, seconds: f64, with_findings: bool) -> String {
-    terminal_lines(&raw_summary(audit, seconds, with_findings))
+/// `drift_csv`: whether this run wrote drift.csv, which the drift line
+/// points to.
+pub(crate) fn summary(audit: &Audit, seconds: f64, with_findings: bool, drift_csv: bool) -> String {
+    terminal_lines(&raw_summary(audit, seconds, with_findings, drift_csv))
 }
 
-fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool) -> String {
+fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool, drift_csv: bool) -> String {
     let s = &audit.summary;
     let mut out = format!(
         "smsaudit: {} locations ({} unreadable), {} files, {}, {} mismatched items; findings: {} error, {} warning, {} info in {} {} ({:.1}s)\n",
@@ -148,8 +150,9 @@ fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool) -> String {
     }
     if let Some(drift) = &audit.drift {
         out.push_str(&format!(
-            "  drift since the baseline: {} changes (see drift.csv)\n",
-            drift.len()
+            "  drift since the baseline: {} changes{}\n",
+            drift.len(),
+            if drift_csv { " (see drift.csv)" } else { "" }
         ));
     }
     // --history: what changed since the previous run (src/history).

@@ -6,9 +6,11 @@ mod catalog;
 mod console;
 mod diff;
 mod history;
+mod runlog;
 
-pub use audit::{audit, exit_code};
+pub use audit::{audit, exit_code, refused};
 pub use catalog::{explain, rules};
 
 pub use diff::diff;
 pub use history::history;
+pub use runlog::RunLog;

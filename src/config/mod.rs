@@ -122,12 +122,58 @@ pub(crate) fn default_jobs() -> usize {
 /// every directory entry and file open, like a WAN link;
 /// `SMSAUDIT_FAULT_SLOW_READ=<substring>:<ms>` makes every chunk read from
 /// the locations it names take that long, like a server that dies after
-/// the listing.
+/// the listing; `SMSAUDIT_FAULT_PAUSE=stage:<n>` or `commit:<n>` holds the
+/// run for a minute once `n` reports are written to temporary files, or
+/// put in place, so a test can interrupt it there.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Faults {
     pub stall: Option<String>,
     pub latency: Option<Duration>,
     pub slow_read: Option<SlowRead>,
+    pub pause: Option<Pause>,
+}
+
+/// Where [`Faults::pause`] holds the run: after `count` reports of the
+/// set were written to temporary files (`Stage`) or put in place (`Commit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Pause {
+    pub point: PausePoint,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum PausePoint {
+    Stage,
+    Commit,
+}
+
+impl Pause {
+    /// `stage:<n>` or `commit:<n>`.
+    fn parse(text: &str) -> Option<Pause> {
+        let (point, count) = text.split_once(':')?;
+        let point = match point.trim() {
+            "stage" => PausePoint::Stage,
+            "commit" => PausePoint::Commit,
+            _ => return None,
+        };
+        Some(Pause {
+            point,
+            count: count.trim().parse().ok()?,
+        })
+    }
+
+    /// Holds the run if it is at this pause point, after saying so on
+    /// stderr (the line a test waits for), until a minute has passed or a
+    /// signal came.
+    pub(crate) fn hold_at(pause: Option<&Pause>, point: PausePoint, count: usize) {
+        if pause.is_some_and(|p| p.point == point && p.count == count) {
+            eprintln!("smsaudit: fault injected: paused at {point:?} {count}");
+            let until = std::time::Instant::now() + Duration::from_secs(60);
+            while crate::interrupt::received().is_none() && std::time::Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
 }
 
 /// Reads from locations whose name contains `location` (any case) take
@@ -149,6 +195,9 @@ impl Faults {
             slow_read: std::env::var("SMSAUDIT_FAULT_SLOW_READ")
                 .ok()
                 .and_then(|v| SlowRead::parse(&v)),
+            pause: std::env::var("SMSAUDIT_FAULT_PAUSE")
+                .ok()
+                .and_then(|v| Pause::parse(&v)),
         }
     }
 
@@ -247,5 +296,13 @@ mod tests {
         assert!(SlowRead::parse("no-delay").is_none());
         assert!(SlowRead::parse(":100").is_none());
         assert!(SlowRead::parse("x:soon").is_none());
+        assert_eq!(
+            Pause::parse("commit:2"),
+            Some(Pause {
+                point: PausePoint::Commit,
+                count: 2
+            })
+        );
+        assert!(Pause::parse("crawl:2").is_none() && Pause::parse("stage:x").is_none());
     }
 }

@@ -1,12 +1,15 @@
-//! Report writers, one module per format. Every file is written to a
-//! temporary name in the output folder and renamed when complete, so a
-//! crash never leaves half a report.
+//! Report writers, one module per format, and the machinery that puts
+//! them in place: a run's reports are written as one set, all or nothing
+//! ([`set`]), in an output folder locked for the run ([`lock_output`]).
 
 pub mod csv;
 pub mod html;
 pub(crate) mod json;
 pub(crate) mod palette;
+mod set;
 pub mod xlsx;
+
+use set::Job;
 
 use crate::audit::Audit;
 use anyhow::{Context, Result};
@@ -239,27 +242,103 @@ fn exclusive_temp_file(dir: &Path, name: &str) -> std::io::Result<tempfile::Name
     builder.tempfile_in(dir)
 }
 
+/// The name (after a dot, before a random part) of the file that proves the
+/// output folder writable.
+const WRITE_PROBE: &str = "smsaudit-write-test";
+
+/// The file in the output folder whose lock says a run is writing there.
+pub(crate) const LOCK_FILE: &str = ".smsaudit.lock";
+
 /// Creates the output folder and proves it is writable, before any crawl.
 pub(crate) fn prepare_output(dir: &Path) -> Result<()> {
     fs::create_dir_all(dir).with_context(|| format!("cannot create output folder {}", dir.display()))?;
     // Dropping the probe removes it.
-    exclusive_temp_file(dir, "smsaudit-write-test")
+    crate::interrupt::Temp::create(|| exclusive_temp_file(dir, WRITE_PROBE))
         .with_context(|| format!("output folder {} is not writable", dir.display()))?;
     Ok(())
 }
 
-/// Checks before the crawl that the log can be written where `path` says:
-/// its folder exists, and what is there now, if anything, is a regular file
-/// (a link, a FIFO or a device is refused, never written through).
-pub(crate) fn check_log_file(path: &Path) -> Result<()> {
-    let (dir, _) = log_folder_and_name(path)?;
-    if !dir.is_dir() {
-        anyhow::bail!(
-            "cannot write log {}: folder {} does not exist",
-            path.display(),
-            dir.display()
-        );
+/// Held for a whole run: one run at a time per output folder.
+pub(crate) struct OutputLock {
+    _file: fs::File,
+}
+
+/// Takes the output folder for this run, or fails at once when another
+/// smsaudit run has it. The lock is the operating system's (`flock`,
+/// `LockFileEx`) on [`LOCK_FILE`], so it ends with the process however that
+/// ends; the file is opened only if it is a regular file, never through a
+/// link. Then removes what a run cut by a crash left behind.
+pub(crate) fn lock_output(dir: &Path) -> Result<OutputLock> {
+    let path = dir.join(LOCK_FILE);
+    let file = match open_lock_file(&path) {
+        Ok(file) if file.metadata().is_ok_and(|m| m.is_file()) => file,
+        Ok(_) => anyhow::bail!(
+            "lock file {} is not a regular file (a FIFO, a folder...): smsaudit locks only a file it created; remove it",
+            path.display()
+        ),
+        Err(_) if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) => anyhow::bail!(
+            "lock file {} is a link: smsaudit never opens its lock file through a link; remove it",
+            path.display()
+        ),
+        Err(err) => return Err(err).with_context(|| format!("cannot open lock file {}", path.display())),
+    };
+    match fs4::FileExt::try_lock(&file) {
+        Ok(()) => {}
+        Err(fs4::TryLockError::WouldBlock) => anyhow::bail!(
+            "output folder {} is in use: another smsaudit run holds its lock ({}); wait for that run to end, or give another --out",
+            dir.display(),
+            path.display()
+        ),
+        Err(fs4::TryLockError::Error(err)) => {
+            return Err(err).with_context(|| format!("cannot lock {}", path.display()))
+        }
     }
+    set::sweep_leftovers(dir);
+    Ok(OutputLock { _file: file })
+}
+
+/// Opened without following a link, without blocking on a FIFO.
+#[cfg(unix)]
+fn open_lock_file(path: &Path) -> std::io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o666)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+}
+
+/// Opens a reparse point (a symbolic link, a junction) itself, not its
+/// target, and refuses it.
+#[cfg(windows)]
+fn open_lock_file(path: &Path) -> std::io::Result<fs::File> {
+    use std::os::windows::fs::OpenOptionsExt;
+    use windows_sys::Win32::Storage::FileSystem::FILE_FLAG_OPEN_REPARSE_POINT;
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
+        .open(path)?;
+    if file.metadata()?.file_type().is_symlink() {
+        return Err(std::io::Error::other("a link"));
+    }
+    Ok(file)
+}
+
+/// Gets the log's place ready: creates its missing folders, one at a time
+/// (a name that turns up meanwhile must be a folder, not a link), and checks
+/// that what is at `path` now, if anything, is a regular file (a link, a
+/// FIFO or a device is refused, never written through). Call it only once
+/// the log is known to be outside the audited roots.
+pub(crate) fn prepare_log(path: &Path) -> Result<()> {
+    let (dir, _) = log_folder_and_name(path)?;
+    create_folders(&dir)
+        .with_context(|| format!("cannot create the folder {} of log {}", dir.display(), path.display()))?;
     match fs::symlink_metadata(path) {
         Ok(meta) if !meta.file_type().is_file() => anyhow::bail!(
             "log {} exists and is not a regular file (a link, a FIFO, a folder...): smsaudit replaces only a regular file",
@@ -269,8 +348,39 @@ pub(crate) fn check_log_file(path: &Path) -> Result<()> {
     }
 }
 
+fn create_folders(dir: &Path) -> std::io::Result<()> {
+    let mut missing = Vec::new();
+    let mut existing = Some(dir);
+    while let Some(folder) = existing.filter(|f| !f.as_os_str().is_empty() && fs::symlink_metadata(f).is_err()) {
+        missing.push(folder);
+        existing = folder.parent();
+    }
+    for folder in missing.into_iter().rev() {
+        match fs::create_dir(folder) {
+            Ok(()) => {}
+            Err(err)
+                if err.kind() == std::io::ErrorKind::AlreadyExists
+                    && fs::symlink_metadata(folder).is_ok_and(|m| m.file_type().is_dir()) => {}
+            Err(err) => return Err(err),
+        }
+    }
+    if !dir.as_os_str().is_empty() && !dir.is_dir() {
+        return Err(std::io::Error::other("not a folder"));
+    }
+    Ok(())
+}
+
+/// Whether `path` is inside one of `roots` by spelling alone: for a log
+/// written before the roots were looked at (the run was refused before
+/// discovery), when touching a root could hang.
+pub(crate) fn inside_roots_by_spelling(path: &Path, roots: &[PathBuf]) -> bool {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let path = absolute(path);
+    roots.iter().any(|root| path.starts_with(absolute(root)))
+}
+
 /// Writes the log like a report: a new file renamed onto `path`, which
-/// replaces a link planted there since [`check_log_file`], not its target.
+/// replaces a link planted there since [`prepare_log`], not its target.
 pub(crate) fn write_log(path: &Path, text: &str) -> Result<()> {
     let (dir, name) = log_folder_and_name(path)?;
     write_atomically(&dir, &name, text.as_bytes())
@@ -353,52 +463,53 @@ impl ReportFormat {
     ];
 }
 
-/// What [`write_selected`] did: the files written, and the errors of those
-/// it could not write.
-#[derive(Debug, Default)]
-pub(crate) struct Written {
-    pub(crate) files: Vec<PathBuf>,
-    pub(crate) failures: Vec<anyhow::Error>,
-}
-
-/// Writes the reports of the given formats, each file on its own: one that
-/// cannot be written is recorded in [`Written::failures`] and the others
-/// are still written.
-pub(crate) fn write_selected(audit: &Audit, dir: &Path, flavor: CsvFlavor, formats: &[ReportFormat]) -> Written {
-    let mut done = Written::default();
-    let mut record = |result: Result<PathBuf>| match result {
-        Ok(path) => done.files.push(path),
-        Err(err) => done.failures.push(err),
-    };
-    let built = |name: &str, bytes: Result<Vec<u8>>| match bytes {
-        Ok(bytes) => write_atomically(dir, name, &bytes),
-        Err(err) => {
-            remove_stale(&dir.join(name));
-            Err(err).with_context(|| format!("cannot write {}", dir.join(name).display()))
+/// Writes the reports of the given formats into `dir` as one set, all or
+/// nothing ([`set`]): returns the files put in place, the manifest last. On
+/// error the previous reports in `dir` are as they were.
+pub(crate) fn write_selected(
+    audit: &Audit,
+    dir: &Path,
+    flavor: CsvFlavor,
+    formats: &[ReportFormat],
+    pause: Option<&crate::config::Pause>,
+) -> Result<Vec<PathBuf>> {
+    fn job<'a>(name: &'static str, write: impl FnOnce(&mut dyn Write) -> Result<()> + 'a) -> Job<'a> {
+        Job {
+            name,
+            write: Box::new(write),
         }
-    };
+    }
+    let mut jobs = Vec::new();
     for format in ReportFormat::ALL.into_iter().filter(|f| formats.contains(f)) {
         match format {
             ReportFormat::Csv => {
-                record(built("matrix.csv", csv::matrix(audit, flavor)));
-                record(write_atomically_with(dir, "files.csv", |out| {
-                    csv::files_to(audit, flavor, out)
+                jobs.push(job("matrix.csv", move |out| {
+                    Ok(out.write_all(&csv::matrix(audit, flavor)?)?)
                 }));
-                record(built("findings.csv", csv::findings(audit, flavor)));
-                record(built("causes.csv", csv::causes(audit, flavor)));
+                jobs.push(job("files.csv", move |out| csv::files_to(audit, flavor, out)));
+                jobs.push(job("findings.csv", move |out| {
+                    Ok(out.write_all(&csv::findings(audit, flavor)?)?)
+                }));
+                jobs.push(job("causes.csv", move |out| {
+                    Ok(out.write_all(&csv::causes(audit, flavor)?)?)
+                }));
                 if let Some(plan) = &audit.upgrade {
-                    record(built("upgrade.csv", csv::upgrade(plan, flavor)));
+                    jobs.push(job("upgrade.csv", move |out| {
+                        Ok(out.write_all(&csv::upgrade(plan, flavor)?)?)
+                    }));
                 }
                 if let Some(drift) = &audit.drift {
-                    record(built("drift.csv", csv::drift(drift, flavor)));
+                    jobs.push(job("drift.csv", move |out| {
+                        Ok(out.write_all(&csv::drift(drift, flavor)?)?)
+                    }));
                 }
             }
-            ReportFormat::Json => record(write_atomically_with(dir, "audit.json", |out| json::write(audit, out))),
-            ReportFormat::Xlsx => record(built("audit.xlsx", xlsx::audit(audit))),
-            ReportFormat::Html => record(write_atomically(dir, "report.html", &html::audit(audit))),
+            ReportFormat::Json => jobs.push(job("audit.json", |out| json::write(audit, out))),
+            ReportFormat::Xlsx => jobs.push(job("audit.xlsx", |out| Ok(out.write_all(&xlsx::audit(audit)?)?))),
+            ReportFormat::Html => jobs.push(job("report.html", |out| Ok(out.write_all(&html::audit(audit))?))),
         }
     }
-    done
+    set::write_set(audit, dir, jobs, pause)
 }
 
 #[cfg(test)]

@@ -1,0 +1,449 @@
+//! A report set, all or nothing. Every report of a run is first written in
+//! full to a temporary file of its own; only when all of them are written
+//! are they put in place, one rename each, and `manifest.json` last.
+//!
+//! What a reader can rely on: the old manifest is taken away before the
+//! first report is replaced, and the new one is put in place after the last
+//! report and after the removal of the reports of an earlier run that this
+//! run did not write. So a folder whose `manifest.json` lists every report
+//! with its size and SHA-256, and whose files match, holds one complete set
+//! of one run; a folder without a manifest is being written, or was cut by
+//! a crash or power loss, and is not to be trusted. A failure or a signal
+//! before the manifest is in place puts the previous reports and manifest
+//! back, byte for byte.
+
+use super::exclusive_temp_file;
+use crate::audit::Audit;
+use crate::config::{Pause, PausePoint};
+use crate::interrupt::{self, Temp};
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Every report smsaudit writes into an output folder, in the order they
+/// are put in place. A file under one of these names that this run did not
+/// write is an earlier run's, and is removed.
+pub(crate) const REPORT_NAMES: [&str; 9] = [
+    "matrix.csv",
+    "files.csv",
+    "findings.csv",
+    "causes.csv",
+    "upgrade.csv",
+    "drift.csv",
+    "audit.json",
+    "audit.xlsx",
+    "report.html",
+];
+
+/// Written last: what makes a set complete.
+pub(crate) const MANIFEST: &str = "manifest.json";
+
+/// What writes one report into the stream it is given.
+pub(crate) type WriteReport<'a> = Box<dyn FnOnce(&mut dyn Write) -> Result<()> + 'a>;
+
+/// One report to write: its name (one of [`REPORT_NAMES`]) and what writes it.
+pub(crate) struct Job<'a> {
+    pub(crate) name: &'static str,
+    pub(crate) write: WriteReport<'a>,
+}
+
+/// A report written in full to its temporary file.
+struct Staged {
+    name: &'static str,
+    temp: Temp,
+    size: u64,
+    sha256: String,
+}
+
+#[derive(serde::Serialize)]
+struct Manifest<'a> {
+    tool: &'a str,
+    version: &'a str,
+    /// When the audit started, UTC, as in audit.json.
+    started: &'a str,
+    duration_seconds: f64,
+    reports: Vec<ManifestEntry<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct ManifestEntry<'a> {
+    name: &'a str,
+    size: u64,
+    sha256: &'a str,
+}
+
+/// Writes the reports of `jobs` and the manifest into `dir` as one set (see
+/// the module's documentation); returns the paths put in place, manifest
+/// last. On error nothing of this run is left in `dir` and the previous
+/// reports are as they were; the error says which report failed and so.
+pub(crate) fn write_set(audit: &Audit, dir: &Path, jobs: Vec<Job>, pause: Option<&Pause>) -> Result<Vec<PathBuf>> {
+    let kept = || {
+        format!(
+            "nothing of this run was put in place: the reports already in {} are as they were",
+            dir.display()
+        )
+    };
+    let staged = stage_all(dir, jobs, pause).with_context(kept)?;
+    let entries = staged
+        .iter()
+        .map(|s| ManifestEntry {
+            name: s.name,
+            size: s.size,
+            sha256: &s.sha256,
+        })
+        .collect();
+    let manifest = Manifest {
+        tool: &audit.tool,
+        version: &audit.version,
+        started: &audit.started,
+        duration_seconds: audit.duration_seconds,
+        reports: entries,
+    };
+    let mut bytes = serde_json::to_vec_pretty(&manifest)?;
+    bytes.push(b'\n');
+    let manifest = stage(
+        dir,
+        MANIFEST,
+        Box::new(|out: &mut dyn Write| Ok(out.write_all(&bytes)?)),
+    )
+    .with_context(|| format!("cannot write {}", dir.join(MANIFEST).display()))
+    .with_context(kept)?;
+    commit(dir, staged, manifest, pause).with_context(kept)
+}
+
+fn stage_all(dir: &Path, jobs: Vec<Job>, pause: Option<&Pause>) -> Result<Vec<Staged>> {
+    let mut staged = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        anyhow::ensure!(REPORT_NAMES.contains(&job.name), "{} is not a report name", job.name);
+        stop_if_signalled()?;
+        let name = job.name;
+        staged.push(stage(dir, name, job.write).with_context(|| format!("cannot write {}", dir.join(name).display()))?);
+        Pause::hold_at(pause, PausePoint::Stage, staged.len());
+    }
+    Ok(staged)
+}
+
+fn stop_if_signalled() -> Result<()> {
+    match interrupt::received() {
+        Some(_) => Err(interrupt::stopped_error().into()),
+        None => Ok(()),
+    }
+}
+
+/// Writes one report to a new temporary file (see [`exclusive_temp_file`]),
+/// hashing it on the way, and makes it durable.
+fn stage(dir: &Path, name: &'static str, write: WriteReport<'_>) -> Result<Staged> {
+    let temp = Temp::create(|| exclusive_temp_file(dir, name))?;
+    let (size, sha256) = {
+        let mut out = Hashing {
+            inner: io::BufWriter::with_capacity(256 * 1024, temp.as_file()),
+            hasher: Sha256::new(),
+            size: 0,
+        };
+        write(&mut out)?;
+        out.inner.flush()?;
+        (out.size, hex(&out.hasher.finalize()))
+    };
+    temp.as_file().sync_all()?;
+    Ok(Staged {
+        name,
+        size,
+        sha256,
+        temp,
+    })
+}
+
+struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let written = self.inner.write(buf)?;
+        self.hasher.update(&buf[..written]);
+        self.size += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Puts the staged reports in place, removes the reports of an earlier run
+/// this one did not write, then puts the manifest in place; rolls all of it
+/// back on a failure or a signal. A stop waits for it to end either way.
+fn commit(dir: &Path, staged: Vec<Staged>, manifest: Staged, pause: Option<&Pause>) -> Result<Vec<PathBuf>> {
+    let _section = interrupt::commit_section();
+    let mut undo = Undo::default();
+    let written: Vec<&str> = staged.iter().map(|s| s.name).collect();
+    let mut placed = Vec::new();
+    let result = (|| -> Result<()> {
+        stop_if_signalled()?;
+        undo.set_aside(dir, MANIFEST)?;
+        for report in staged {
+            placed.push(undo.replace(dir, report)?);
+            Pause::hold_at(pause, PausePoint::Commit, placed.len());
+            stop_if_signalled()?;
+        }
+        for stale in REPORT_NAMES.into_iter().filter(|name| !written.contains(name)) {
+            undo.set_aside(dir, stale)?;
+        }
+        stop_if_signalled()?;
+        placed.push(undo.replace(dir, manifest)?);
+        Ok(())
+    })();
+    match result {
+        Ok(()) => {
+            interrupt::mark_committed();
+            // Dropping the copies of the earlier run removes them.
+            drop(undo);
+            Ok(placed)
+        }
+        Err(err) => match undo.roll_back() {
+            Ok(()) => Err(err),
+            Err(restore) => Err(err.context(format!(
+                "and the previous reports could not all be put back ({restore:#}): the folder holds no manifest, so no report in it is to be trusted"
+            ))),
+        },
+    }
+}
+
+/// What a commit changed so far, to be undone in reverse.
+#[derive(Default)]
+struct Undo {
+    steps: Vec<Step>,
+}
+
+enum Step {
+    /// A report put at `target`; what was there before, if it was a file.
+    Placed {
+        target: PathBuf,
+        previous: Option<Temp<()>>,
+    },
+    /// An earlier run's file taken away from `target`.
+    SetAside { target: PathBuf, previous: Temp<()> },
+}
+
+impl Undo {
+    fn replace(&mut self, dir: &Path, report: Staged) -> Result<PathBuf> {
+        let target = dir.join(report.name);
+        let previous = keep_previous(dir, report.name)?;
+        report
+            .temp
+            .persist(&target)
+            .with_context(|| format!("cannot put {} in place", target.display()))?;
+        self.steps.push(Step::Placed {
+            target: target.clone(),
+            previous,
+        });
+        Ok(target)
+    }
+
+    fn set_aside(&mut self, dir: &Path, name: &str) -> Result<()> {
+        let target = dir.join(name);
+        let Some(previous) = keep_previous(dir, name)? else {
+            return Ok(());
+        };
+        match fs::remove_file(&target) {
+            Ok(()) => {}
+            // Already moved aside by the fallback of keep_previous.
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err).with_context(|| format!("cannot remove {}", target.display())),
+        }
+        self.steps.push(Step::SetAside { target, previous });
+        Ok(())
+    }
+
+    fn roll_back(&mut self) -> Result<()> {
+        let mut first_error = None;
+        while let Some(step) = self.steps.pop() {
+            let restored = match step {
+                Step::Placed {
+                    target,
+                    previous: Some(previous),
+                }
+                | Step::SetAside { target, previous } => previous.persist(&target).map_err(|e| (target, e)),
+                Step::Placed { target, previous: None } => fs::remove_file(&target).map_err(|e| (target, e)),
+            };
+            if let (Err((target, err)), None) = (restored, &first_error) {
+                first_error = Some(anyhow::Error::new(err).context(format!("cannot restore {}", target.display())));
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// A copy of the regular file at `dir/name` under a new random name
+/// beginning `.{name}.`: a hard link, so the file stays in place until it
+/// is replaced; where hard links are not supported, the file itself is
+/// moved aside. `None` when there is no regular file there (a link or a
+/// FIFO planted there is not an earlier report, and is left as it is).
+fn keep_previous(dir: &Path, name: &str) -> Result<Option<Temp<()>>> {
+    let target = dir.join(name);
+    match fs::symlink_metadata(&target) {
+        Ok(meta) if meta.file_type().is_file() => {}
+        _ => return Ok(None),
+    }
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".old");
+    let kept = Temp::create(|| builder.make_in(dir, |path| fs::hard_link(&target, path)))
+        .or_else(|err| match err.kind() {
+            io::ErrorKind::Interrupted => Err(err),
+            _ => Temp::create(|| builder.make_in(dir, |path| fs::rename(&target, path))),
+        })
+        .with_context(|| {
+            format!(
+                "cannot keep a copy of {} until the new set is in place",
+                target.display()
+            )
+        })?;
+    Ok(Some(kept))
+}
+
+/// Removes what a run cut by a crash or `kill -9` left behind in `dir`:
+/// regular files named like this module's temporary files and copies
+/// (`.<report>.<random>.tmp` or `.old`). Only under the folder's lock,
+/// so never another running audit's.
+pub(crate) fn sweep_leftovers(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let ours = REPORT_NAMES
+            .iter()
+            .chain([&MANIFEST, &super::WRITE_PROBE])
+            .any(|report| is_leftover_of(name, report));
+        if ours && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+fn is_leftover_of(file: &str, report: &str) -> bool {
+    let Some(rest) = file.strip_prefix('.').and_then(|f| f.strip_prefix(report)) else {
+        return false;
+    };
+    let Some(random) = rest
+        .strip_prefix('.')
+        .and_then(|r| r.strip_suffix(".tmp").or_else(|| r.strip_suffix(".old")))
+    else {
+        return false;
+    };
+    (1..=16).contains(&random.len()) && random.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(name: &'static str, text: &'static str) -> Job<'static> {
+        Job {
+            name,
+            write: Box::new(move |out: &mut dyn Write| Ok(out.write_all(text.as_bytes())?)),
+        }
+    }
+
+    fn audit() -> Audit {
+        crate::run_audit(&crate::Config::new(Vec::new()))
+    }
+
+    fn files(dir: &Path) -> Vec<(String, String)> {
+        let mut found: Vec<_> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                (name, fs::read_to_string(e.path()).unwrap_or_default())
+            })
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn a_new_set_replaces_the_old_and_removes_what_it_did_not_write() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("drift.csv"), "old drift").unwrap();
+        fs::write(dir.path().join("matrix.csv"), "old matrix").unwrap();
+        fs::write(dir.path().join("notes.txt"), "the user's").unwrap();
+        let placed = write_set(&audit(), dir.path(), vec![job("matrix.csv", "new matrix")], None).unwrap();
+        assert_eq!(placed, [dir.path().join("matrix.csv"), dir.path().join(MANIFEST)]);
+        let found = files(dir.path());
+        let names: Vec<&str> = found.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["manifest.json", "matrix.csv", "notes.txt"]);
+        assert_eq!(found[1].1, "new matrix");
+        let manifest: serde_json::Value = serde_json::from_str(&found[0].1).unwrap();
+        assert_eq!(manifest["reports"][0]["name"], "matrix.csv");
+        assert_eq!(manifest["reports"][0]["size"], 10);
+        assert_eq!(manifest["reports"][0]["sha256"], hex(&Sha256::digest(b"new matrix")));
+    }
+
+    #[test]
+    fn a_failure_in_the_commit_puts_every_previous_report_back() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("matrix.csv"), "old matrix").unwrap();
+        fs::write(dir.path().join("drift.csv"), "old drift").unwrap();
+        fs::write(dir.path().join(MANIFEST), "old manifest").unwrap();
+        // A folder where report.html goes: renaming a file onto it fails,
+        // after matrix.csv was replaced.
+        fs::create_dir_all(dir.path().join("report.html").join("taken")).unwrap();
+        let before = files(dir.path());
+        let err = write_set(
+            &audit(),
+            dir.path(),
+            vec![job("matrix.csv", "new matrix"), job("report.html", "new html")],
+            None,
+        )
+        .unwrap_err();
+        let message = format!("{err:#}");
+        assert!(
+            message.contains("report.html") && message.contains("as they were"),
+            "{message}"
+        );
+        assert_eq!(files(dir.path()), before);
+    }
+
+    #[test]
+    fn a_failed_report_leaves_nothing_of_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("matrix.csv"), "old matrix").unwrap();
+        let before = files(dir.path());
+        let failing = Job {
+            name: "audit.xlsx",
+            write: Box::new(|out: &mut dyn Write| {
+                out.write_all(b"half")?;
+                anyhow::bail!("too wide")
+            }),
+        };
+        let err = write_set(&audit(), dir.path(), vec![job("matrix.csv", "new"), failing], None).unwrap_err();
+        let message = format!("{err:#}");
+        assert!(
+            message.contains("audit.xlsx") && message.contains("too wide"),
+            "{message}"
+        );
+        assert_eq!(files(dir.path()), before);
+    }
+
+    #[test]
+    fn leftovers_are_recognised_by_name_only_for_reports() {
+        assert!(is_leftover_of(".files.csv.a1B2c3.tmp", "files.csv"));
+        assert!(is_leftover_of(".files.csv.4242.tmp", "files.csv"));
+        assert!(is_leftover_of(".manifest.json.a1B2c3.old", "manifest.json"));
+        assert!(!is_leftover_of(".files.csv.tmp", "files.csv"));
+        assert!(!is_leftover_of("files.csv.a1B2c3.tmp", "files.csv"));
+        assert!(!is_leftover_of(".files.csv.a1/2c3.tmp", "files.csv"));
+        assert!(!is_leftover_of(".files.csv.a1B2c3.bak", "files.csv"));
+    }
+}
