@@ -6,6 +6,7 @@ use crate::causes::Cause;
 use crate::config::Config;
 use crate::drift::Change;
 use crate::estate::Estate;
+use crate::exit::ExitCode;
 use crate::matrix::Matrix;
 use crate::model::{FileKind, FileRecord, Finding, Location, Severity, Stamp, Status};
 use crate::sites::SiteSummary;
@@ -144,6 +145,67 @@ impl Audit {
             upgrade,
             baseline: config.baseline.as_ref().map(|b| b.path.clone()),
             drift,
+        }
+    }
+}
+
+/// What an audit concluded: the one rule behind both the exit code and the
+/// verdict the reports open with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    /// The worst finding about what was checked (what could not be checked
+    /// is `not_checked`, not a finding here).
+    pub worst: Option<Severity>,
+    /// A pre-upgrade check would leave sites behind.
+    pub upgrade_unsafe: bool,
+    /// A location, file, folder or judgement could not be checked.
+    pub not_checked: bool,
+    /// Files or versions changed since the baseline.
+    pub drift: bool,
+}
+
+impl Verdict {
+    /// The exit code with `--fail-on` (`None`: never fail on findings);
+    /// see [`ExitCode`] for the order.
+    pub fn exit_code(self, fail_on: Option<Severity>) -> ExitCode {
+        if let (Some(threshold), Some(worst)) = (fail_on, self.worst) {
+            if worst >= threshold {
+                return ExitCode::Findings;
+            }
+        }
+        // A pre-upgrade check that would leave sites behind fails like an
+        // error finding, so a script can gate the upgrade on the exit code.
+        if fail_on.is_some() && self.upgrade_unsafe {
+            return ExitCode::Findings;
+        }
+        if self.not_checked {
+            return ExitCode::Unreadable;
+        }
+        if self.drift {
+            return ExitCode::Drift;
+        }
+        ExitCode::Clean
+    }
+
+    /// Whether nothing is wrong and everything was checked.
+    pub fn is_clean(self) -> bool {
+        self.worst.is_none() && !self.upgrade_unsafe && !self.not_checked && !self.drift
+    }
+}
+
+impl Audit {
+    /// What the audit concluded, whatever `--fail-on` says.
+    pub fn verdict(&self) -> Verdict {
+        Verdict {
+            worst: self
+                .findings
+                .iter()
+                .filter(|f| !f.code.means_not_checked())
+                .map(|f| f.severity)
+                .max(),
+            upgrade_unsafe: self.upgrade.as_ref().is_some_and(|plan| !plan.safe),
+            not_checked: self.findings.iter().any(|f| f.code.means_not_checked()),
+            drift: self.drift.as_ref().is_some_and(|d| !d.is_empty()),
         }
     }
 }

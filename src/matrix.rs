@@ -80,7 +80,7 @@ pub struct Matrix {
 }
 
 /// Marker texts, chosen so no spreadsheet reads them as a formula.
-pub(crate) const EMPTY_MARK: &str = "(empty)";
+pub(crate) const EMPTY_MARK: &str = crate::sms::version::EMPTY_VERSION;
 pub(crate) const MISSING_MARK: &str = "(missing)";
 pub(crate) const UNREADABLE_MARK: &str = "(unreadable)";
 pub(crate) const MISMATCH_MARK: &str = "!!";
