@@ -191,9 +191,96 @@ impl Verdict {
     pub fn is_clean(self) -> bool {
         self.worst.is_none() && !self.upgrade_unsafe && !self.not_checked && !self.drift
     }
+
+    /// The verdict in a few words, for the top of the reports.
+    pub(crate) fn headline(self) -> String {
+        let mut parts: Vec<&str> = Vec::new();
+        match self.worst {
+            Some(Severity::Error) => parts.push("Errors found"),
+            Some(Severity::Warning) => parts.push("Warnings found"),
+            Some(Severity::Info) => parts.push("Notes only"),
+            None => {}
+        }
+        if self.not_checked {
+            parts.push("not everything could be checked");
+        }
+        if self.upgrade_unsafe {
+            parts.push("the planned upgrade would leave sites behind");
+        }
+        if self.drift {
+            parts.push("changed since the baseline");
+        }
+        if parts.is_empty() {
+            return "Clean: every share was read and agrees".to_string();
+        }
+        let text = parts.join("; ");
+        let mut chars = text.chars();
+        chars
+            .next()
+            .map(|first| first.to_uppercase().chain(chars).collect())
+            .unwrap_or_default()
+    }
+
+    /// How much attention the verdict needs, worst first: `error`,
+    /// `not-checked`, `warning`, `info` or `clean` (a colour in the reports).
+    pub(crate) fn level(self) -> &'static str {
+        match self.worst {
+            Some(Severity::Error) => "error",
+            _ if self.not_checked => "not-checked",
+            _ if self.upgrade_unsafe => "error",
+            Some(Severity::Warning) => "warning",
+            _ if self.drift => "warning",
+            Some(Severity::Info) => "info",
+            None => "clean",
+        }
+    }
 }
 
 impl Audit {
+    /// The verdict's reasons in sentences, for the top of the reports.
+    pub(crate) fn verdict_lines(&self) -> Vec<String> {
+        let verdict = self.verdict();
+        let s = &self.summary;
+        let mut lines = Vec::new();
+        if verdict.worst.is_some() {
+            lines.push(format!(
+                "{} {}, {} {} and {} {}, from {} {} to fix.",
+                s.errors,
+                plural(s.errors, "error", "errors"),
+                s.warnings,
+                plural(s.warnings, "warning", "warnings"),
+                s.infos,
+                plural(s.infos, "note", "notes"),
+                s.causes,
+                plural(s.causes, "cause", "causes"),
+            ));
+        }
+        if verdict.not_checked {
+            lines.push(format!(
+                "Not everything could be checked: {} of {} shares, {} files and {} folders could not be read, or entries were left out or are ambiguous (see the A0x findings). What was not read is neither clean nor missing.",
+                s.unreadable_locations, s.locations, s.unreadable_files, s.unreadable_folders
+            ));
+        }
+        if verdict.upgrade_unsafe {
+            lines.push("The pre-upgrade check: sites would be left behind at an older release (see the upgrade plan).".to_string());
+        }
+        if let Some(changes) = self.drift.as_ref().filter(|d| !d.is_empty()) {
+            lines.push(format!(
+                "{} {} since the baseline {}.",
+                changes.len(),
+                plural(changes.len(), "change", "changes"),
+                self.baseline.as_deref().unwrap_or("")
+            ));
+        }
+        if verdict.is_clean() {
+            lines.push(format!(
+                "{} shares and {} files read; no finding.",
+                s.locations, s.files
+            ));
+        }
+        lines
+    }
+
     /// What the audit concluded, whatever `--fail-on` says.
     pub fn verdict(&self) -> Verdict {
         Verdict {
@@ -207,5 +294,13 @@ impl Audit {
             not_checked: self.findings.iter().any(|f| f.code.means_not_checked()),
             drift: self.drift.as_ref().is_some_and(|d| !d.is_empty()),
         }
+    }
+}
+
+fn plural(count: usize, one: &'static str, many: &'static str) -> &'static str {
+    if count == 1 {
+        one
+    } else {
+        many
     }
 }
