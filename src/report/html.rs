@@ -95,6 +95,8 @@ article.cause details summary { font-size:13px; }
 article.cause ul.evidence { margin:4px 0; padding-left:1.4em; font-size:13px; }
 .toggle { margin:0 6px 10px 0; }
 #only-problems:checked ~ .scroll tr.fine { display:none; }
+.print-only { display:none; }
+p.part { font-size:9pt; color:var(--muted); margin:10px 0 4px; }
 footer { color:var(--muted); font-size:12px; padding:0 28px 24px; }
 .none { color:var(--muted); font-style:italic; }
 @page { size:A4 portrait; margin:12mm; }
@@ -111,10 +113,13 @@ footer { color:var(--muted); font-size:12px; padding:0 28px 24px; }
   tr { break-inside:avoid; }
   h2, h3 { break-after:avoid; }
   .toggle, label.toggle { display:none; }
-  #matrix { page:wide; }
+  #sites, #upgrade, #drift, #matrix, #findings, #files { page:wide; }
+  .screen-only { display:none; }
+  .print-only { display:block; }
+  .print-only table.grid { break-after:auto; margin-bottom:8px; }
   table.grid { font-size:7pt; }
   table.grid td, table.grid th.item { white-space:normal; font-size:7pt; padding:2px 3px; }
-  table.list td.wrap { max-width:none; min-width:0; }
+  table.list td.wrap { max-width:none; min-width:24em; }
   table.list { font-size:8pt; width:100%; }
   * { -webkit-print-color-adjust:exact; print-color-adjust:exact; }
 }
@@ -461,7 +466,7 @@ fn findings(audit: &Audit) -> Markup {
                                     td.sev { (f.severity.as_str()) }
                                     td.mono.nw { (f.code) }
                                     td.nw { a href=(format!("#cause-{}", f.cause)) { (f.cause) } }
-                                    td.mono.nw { (f.kb) }
+                                    td.mono { (f.kb) }
                                     td.nw { (visible(&f.site)) }
                                     td.mono { (breakable(&f.location)) }
                                     td.mono { (breakable(&f.path)) }
@@ -493,9 +498,14 @@ fn class(s: &Swatch) -> String {
     format!("sw s-{}", s.key)
 }
 
+/// Location columns per printed matrix table: a wider estate prints as
+/// several tables, each with the item column, so no column is cut.
+const PRINT_COLUMNS: usize = 10;
+
 fn matrix(audit: &Audit, order: &DisplayOrder) -> Markup {
     let m = &audit.matrix;
     let problems = order.problem_rows.iter().filter(|&&p| p).count();
+    let split_for_print = order.columns.len() > PRINT_COLUMNS;
     html! {
         section #matrix {
             h2 { "Version matrix" }
@@ -504,42 +514,62 @@ fn matrix(audit: &Audit, order: &DisplayOrder) -> Markup {
                 "logon point binaries...), one column per share. Each cell is the version found on that share. "
                 "Shares that must agree are compared; a cell that does not is red and shows "
                 code { "!! found (expected ...)" } ". Rows and share groups that need attention come first "
-                "(dark headers); agreeing versions are tinted by SMS 2.0 release."
+                "(dark red headers); agreeing versions are tinted by SMS 2.0 release."
             }
             (legend())
             @if m.rows.is_empty() {
                 p.none { "No versioned files were found." }
             } @else {
-                input #only-problems .toggle type="checkbox";
-                label.toggle for="only-problems" {
-                    "Show only the " (problems) " rows that need attention (a mismatch or a value that could not be checked)"
+                div class=(if split_for_print { "screen-only" } else { "" }) {
+                    input #only-problems .toggle type="checkbox";
+                    label.toggle for="only-problems" {
+                        "Show only the " (problems) " rows that need attention (a mismatch or a value that could not be checked)"
+                    }
+                    div.scroll { (grid(audit, order, &order.columns)) }
                 }
-                div.scroll {
-                    table.grid {
-                        thead { tr {
-                            th.item { "Item" }
-                            @for &c in &order.columns {
-                                @let column = &m.columns[c];
-                                th class=[order.problem_columns[c].then_some("problem")] title=(visible(&column.header)) {
-                                    (breakable(&column.location))
-                                    small { (column.kind.as_str()) @if !column.sites.is_empty() { " " (visible(&column.sites.join(", "))) } }
-                                }
+                @if split_for_print {
+                    div.print-only {
+                        @for (part, columns) in order.columns.chunks(PRINT_COLUMNS).enumerate() {
+                            p.part {
+                                "Shares " (part * PRINT_COLUMNS + 1) " to " (part * PRINT_COLUMNS + columns.len())
+                                " of " (order.columns.len())
                             }
-                        } }
-                        tbody {
-                            @for &r in &order.rows {
-                                @let row = &m.rows[r];
-                                tr class=(if order.problem_rows[r] { "problem" } else { "fine" }) {
-                                    th.item { (visible(&row.item)) }
-                                    @for &c in &order.columns {
-                                        @let cell = &row.cells[c];
-                                        @let column = &m.columns[c];
-                                        @let sw = palette::swatch(cell);
-                                        td class=(format!("s-{}", sw.key)) title=(visible(&format!("{} at {}: {}", row.item, column.location, sw.label))) {
-                                            (visible(&cell.text))
-                                        }
-                                    }
-                                }
+                            (grid(audit, order, columns))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The matrix table with the location columns `columns` (indexes into the
+/// matrix's columns), rows in display order.
+fn grid(audit: &Audit, order: &DisplayOrder, columns: &[usize]) -> Markup {
+    let m = &audit.matrix;
+    html! {
+        table.grid {
+            thead { tr {
+                th.item { "Item" }
+                @for &c in columns {
+                    @let column = &m.columns[c];
+                    th class=[order.problem_columns[c].then_some("problem")] title=(visible(&column.header)) {
+                        (breakable(&column.location))
+                        small { (column.kind.as_str()) @if !column.sites.is_empty() { " " (visible(&column.sites.join(", "))) } }
+                    }
+                }
+            } }
+            tbody {
+                @for &r in &order.rows {
+                    @let row = &m.rows[r];
+                    tr class=(if order.problem_rows[r] { "problem" } else { "fine" }) {
+                        th.item { (visible(&row.item)) }
+                        @for &c in columns {
+                            @let cell = &row.cells[c];
+                            @let column = &m.columns[c];
+                            @let sw = palette::swatch(cell);
+                            td class=(format!("s-{}", sw.key)) title=(visible(&format!("{} at {}: {}", row.item, column.location, sw.label))) {
+                                (visible(&cell.text))
                             }
                         }
                     }
