@@ -190,11 +190,7 @@ fn reports_are_identical_whatever_the_thread_count() {
     let many = tempfile::tempdir().unwrap();
     audit(&[&sample_shares()], one.path(), &["-j", "1"]).code(1);
     audit(&[&sample_shares()], many.path(), &["-j", "16"]).code(1);
-    for name in ["matrix.csv", "files.csv", "findings.csv", "audit.json"] {
-        let a = std::fs::read(one.path().join(name)).unwrap();
-        let b = std::fs::read(many.path().join(name)).unwrap();
-        assert!(a == b, "{name} differs between -j 1 and -j 16");
-    }
+    assert_same_reports(one.path(), many.path(), "between -j 1 and -j 16");
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod common;
 use assert_cmd::Command;
 use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
 use smsaudit::audit::{Audit, Summary};
+use smsaudit::causes::Cause;
 use smsaudit::matrix::{Cell, CellState, Column, Matrix, Row};
 use smsaudit::model::{Artifact, CheckCode, FileKind, FileRecord, Finding, Location, LocationKind, RowKey, Status};
 use smsaudit::report::{self, CsvFlavor};
@@ -92,7 +93,20 @@ fn hand_made() -> Audit {
         expected: "2.00.1380.1000".into(),
         message: "CAP <b>behind</b> its site".into(),
         fix: "Copy the site's clicomp.src".into(),
+        cause: "C1".into(),
         marks: vec![],
+    };
+    let cause = Cause {
+        id: "C1".into(),
+        key: "F03:site:AB1".into(),
+        severity: Severity::Error,
+        title: "Site AB1: CAP base release older than the SP2+ Clicore clients get from the logon point".into(),
+        sites: vec!["AB1".into()],
+        locations: vec![r"\\SRV2\CAP_AB1".into()],
+        kb: vec!["Q236596".into()],
+        codes: vec![CheckCode::F03],
+        fix: vec!["=Copy the site's clicomp.src".into()],
+        findings: vec![0],
     };
     let file = FileRecord {
         location: r"\\SRV\CAP_AB1".into(),
@@ -111,6 +125,8 @@ fn hand_made() -> Audit {
         tool: "smsaudit".into(),
         version: "0.0.0".into(),
         roots: vec!["/mnt".into()],
+        started: "2026-11-24T01:02:03Z".into(),
+        duration_seconds: 1.5,
         summary: Summary {
             locations: 2,
             files: 1,
@@ -125,6 +141,8 @@ fn hand_made() -> Audit {
         ],
         matrix: Matrix { columns, rows },
         findings: vec![finding],
+        causes: vec![cause],
+        sites: vec![],
         stamps: vec![],
         files: vec![file],
         baseline: None,
@@ -148,12 +166,12 @@ smsapm32.CFG version,smsapm32,CFG version,,no,(empty),(missing)\r\n";
 #[test]
 fn findings_csv_neutralises_only_in_spreadsheet_flavour() {
     let audit = hand_made();
-    let header = "severity,code,kb,site,location,path,observed,expected,message,fix\r\n";
+    let header = "severity,code,cause,kb,site,location,path,observed,expected,message,fix\r\n";
     let machine = String::from_utf8(report::csv::findings(&audit, CsvFlavor::Machine).unwrap()).unwrap();
     assert_eq!(
         machine,
         format!(
-            "{header}error,F03,Q236596,AB1,\\\\SRV2\\CAP_AB1,clicomp.box\\base\\compver.ini,=1+1,2.00.1380.1000,\
+            "{header}error,F03,C1,Q236596,AB1,\\\\SRV2\\CAP_AB1,clicomp.box\\base\\compver.ini,=1+1,2.00.1380.1000,\
 CAP <b>behind</b> its site,Copy the site's clicomp.src\r\n"
         )
     );
@@ -245,7 +263,7 @@ fn xlsx_has_four_sheets_string_cells_and_state_fills() {
     assert_eq!(string_at(&matrix, 1, 5), "2.00.1380.1000");
     assert_eq!(string_at(&matrix, 1, 6), "!! 2.00.1239.0000 (expected 2.00.1380.1000)");
     let findings = xlsx_sheet(&bytes, "Findings");
-    assert_eq!(string_at(&findings, 1, 6), "=1+1");
+    assert_eq!(string_at(&findings, 1, 7), "=1+1");
     let files = xlsx_sheet(&bytes, "Files");
     assert_eq!(
         files.get_value((1, 2)),

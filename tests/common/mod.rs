@@ -22,10 +22,11 @@ pub fn require_tool(name: &str) -> bool {
 }
 
 /// The report files an audit writes by default.
-pub const REPORT_FILES: [&str; 6] = [
+pub const REPORT_FILES: [&str; 7] = [
     "matrix.csv",
     "files.csv",
     "findings.csv",
+    "causes.csv",
     "audit.json",
     "audit.xlsx",
     "report.html",
@@ -84,4 +85,29 @@ pub fn read_csv_maps(path: &Path) -> Vec<std::collections::BTreeMap<String, Stri
         .iter()
         .map(|r| header.iter().cloned().zip(r.iter().cloned()).collect())
         .collect()
+}
+
+/// Asserts that two report folders hold the same CSVs byte for byte, and
+/// the same audit.json but for when the run started and how long it took.
+#[allow(dead_code)]
+pub fn assert_same_reports(a: &Path, b: &Path, why: &str) {
+    for name in ["matrix.csv", "files.csv", "findings.csv", "causes.csv"] {
+        let (left, right) = (
+            std::fs::read(a.join(name)).unwrap(),
+            std::fs::read(b.join(name)).unwrap(),
+        );
+        assert!(left == right, "{name} differs {why}");
+    }
+    let without_time = |dir: &Path| {
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("audit.json")).unwrap()).unwrap();
+        let object = json.as_object_mut().unwrap();
+        assert!(object.remove("started").unwrap().is_string());
+        assert!(object.remove("duration_seconds").unwrap().is_number());
+        serde_json::to_string_pretty(&json).unwrap()
+    };
+    assert!(
+        without_time(a) == without_time(b),
+        "audit.json differs {why} beyond its run time"
+    );
 }
