@@ -28,15 +28,40 @@ fn visible(value: &str) -> Cow<'_, str> {
 }
 
 /// A path or other value from the shares that may break across lines only
-/// after a separator (`x86.bin\<wbr>CLICORE.EXE`), never inside a name.
+/// after a separator (`x86.bin\<wbr>CLICORE.EXE`), never inside a name
+/// nor within the `\\` that starts a UNC path.
 fn breakable(value: &str) -> Markup {
     let shown = visible(value);
     html! {
-        @for part in shown.split_inclusive(['\\', '/']) {
+        @for (at, part) in break_points(&shown) {
             (part)
-            @if part.ends_with(['\\', '/']) { wbr; }
+            @if at { wbr; }
         }
     }
+}
+
+/// `value` cut after each separator that follows a name and precedes one,
+/// each piece with whether a line may break after it.
+fn break_points(value: &str) -> Vec<(bool, &str)> {
+    let is_separator = |c: char| c == '\\' || c == '/';
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut after_name = false;
+    let mut chars = value.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        if !is_separator(c) {
+            after_name = true;
+            continue;
+        }
+        let before_name = chars.peek().is_some_and(|&(_, next)| !is_separator(next));
+        if after_name && before_name {
+            let end = at + c.len_utf8();
+            pieces.push((true, &value[start..end]));
+            start = end;
+        }
+    }
+    pieces.push((false, &value[start..]));
+    pieces
 }
 
 const STYLE: &str = r#"
@@ -636,5 +661,41 @@ fn files(audit: &Audit) -> Markup {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(value: &str) -> Vec<(bool, &str)> {
+        break_points(value)
+    }
+
+    #[test]
+    fn paths_break_after_separators_between_names_only() {
+        assert_eq!(
+            pieces(r"x86.bin\CLICORE.EXE"),
+            [(true, r"x86.bin\"), (false, "CLICORE.EXE")]
+        );
+        assert_eq!(
+            pieces(r"\\SERVER1\CAP_MS1"),
+            [(true, r"\\SERVER1\"), (false, "CAP_MS1")]
+        );
+        assert_eq!(pieces("/mnt//a/"), [(true, "/mnt//"), (false, "a/")]);
+        assert_eq!(pieces("2.00.1239.0000"), [(false, "2.00.1239.0000")]);
+        assert_eq!(pieces(""), [(false, "")]);
+        assert_eq!(
+            breakable(r"\\S\C<b>").into_string(),
+            r"\\S\<wbr>C&lt;b&gt;"
+        );
+    }
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(duration(0.033), "0.0 s");
+        assert_eq!(duration(59.94), "59.9 s");
+        assert_eq!(duration(125.0), "2 min 05 s");
+        assert_eq!(duration(7322.0), "2 h 02 min");
     }
 }
