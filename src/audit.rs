@@ -262,7 +262,10 @@ impl Audit {
             ));
         }
         if verdict.upgrade_unsafe {
-            lines.push("The pre-upgrade check: sites would be left behind at an older release (see the upgrade plan).".to_string());
+            lines.push(
+                "The pre-upgrade check: sites would be left behind at an older release (see the upgrade plan)."
+                    .to_string(),
+            );
         }
         if let Some(changes) = self.drift.as_ref().filter(|d| !d.is_empty()) {
             lines.push(format!(

@@ -125,7 +125,14 @@ fn html_sections_come_in_the_order_people_need() {
     ];
     assert_eq!(headings, expected);
     let run = plain(element(&html, "<section id=\"run\"", "section"));
-    for needle in ["Started (UTC)", "Duration", "smsaudit 0.1.0", "Roots", "sample-shares", "Baseline"] {
+    for needle in [
+        "Started (UTC)",
+        "Duration",
+        "smsaudit 0.1.0",
+        "Roots",
+        "sample-shares",
+        "Baseline",
+    ] {
         assert!(run.contains(needle), "{needle} in {run}");
     }
     let verdict = plain(element(&html, "<section id=\"verdict\"", "section"));
@@ -168,7 +175,9 @@ fn html_causes_carry_their_fix_and_link_their_findings() {
     let mut from = 0;
     for step in causes[0]["fix"].lines() {
         let step = step.split_once(". ").unwrap().1;
-        let at = text[from..].find(step).unwrap_or_else(|| panic!("{step} after {from} in {text}"));
+        let at = text[from..]
+            .find(step)
+            .unwrap_or_else(|| panic!("{step} after {from} in {text}"));
         from += at + step.len();
     }
     assert!(text.contains("Q236596") && text.contains("MS1, MS2"), "{text}");
@@ -228,10 +237,16 @@ fn html_print_stylesheet_has_no_scroll_box_and_a_landscape_matrix() {
     let start = html.find("@media print {").expect("a print stylesheet");
     // The block ends at the first line that closes it.
     let block = &html[start..start + html[start..].find("\n}").unwrap()];
-    assert!(!block.contains("overflow:auto") && !block.contains("overflow:scroll"), "{block}");
+    assert!(
+        !block.contains("overflow:auto") && !block.contains("overflow:scroll"),
+        "{block}"
+    );
     let scroll = &block[block.find(".scroll {").expect("the scroll box undone")..];
     let scroll = &scroll[..scroll.find('}').unwrap()];
-    assert!(scroll.contains("overflow:visible") && scroll.contains("max-height:none"), "{scroll}");
+    assert!(
+        scroll.contains("overflow:visible") && scroll.contains("max-height:none"),
+        "{scroll}"
+    );
     assert!(block.contains("position:static"), "sticky headers undone: {block}");
     assert!(block.contains("#matrix") && block.contains("page:wide"), "{block}");
     assert!(html.contains("@page wide { size:A4 landscape;"));
@@ -268,7 +283,11 @@ fn html_paths_break_after_separators_only_and_sizes_are_human() {
     let bytes: u64 = compver["size"].parse().unwrap();
     assert!(bytes < 1000);
     assert!(html.contains(&format!("<td class=\"nw\" title=\"{bytes} bytes\">{bytes} B</td>")));
-    let big = files.iter().filter_map(|f| f["size"].parse::<u64>().ok()).max().unwrap();
+    let big = files
+        .iter()
+        .filter_map(|f| f["size"].parse::<u64>().ok())
+        .max()
+        .unwrap();
     assert!(big >= 1000);
     let shown = format!("{:.1} kB", big as f64 / 1000.0);
     assert!(html.contains(&format!("title=\"{big} bytes\">{shown}</td>")), "{shown}");
@@ -334,10 +353,17 @@ fn empty_version_reads_the_same_in_every_report() {
     assert_eq!(f02.len(), 5);
     for f in &f02 {
         assert_eq!(f["observed"], EMPTY);
-        assert!(f["message"].contains(&format!("version {EMPTY} out of sync")), "{}", f["message"]);
+        assert!(
+            f["message"].contains(&format!("version {EMPTY} out of sync")),
+            "{}",
+            f["message"]
+        );
     }
     let matrix = common::read_csv(&out.path().join("matrix.csv"));
-    let cap = matrix[0].iter().position(|h| h.starts_with(r"\\SERVER1\CAP_MS1")).unwrap();
+    let cap = matrix[0]
+        .iter()
+        .position(|h| h.starts_with(r"\\SERVER1\CAP_MS1"))
+        .unwrap();
     let row = matrix.iter().find(|r| r[0] == "smsapm32.CFG version").unwrap();
     assert_eq!(row[cap], format!("!! {EMPTY} (expected 2.00.1239.0000)"));
     let html = read(&out.path().join("report.html"));
@@ -355,7 +381,11 @@ fn a_binary_without_version_is_not_coloured_and_excluded_cells_say_so() {
     let (out, _) = audit(&[&sample(), "--exclude", "clicomp.box/hinv/compver.ini"]);
     let html = read(&out.path().join("report.html"));
     let matrix = element(&html, "<section id=\"matrix\"", "section");
-    let row = element(matrix, r#"<th class="item">base logon point x86.bin\smsboot1.exe"#, "tr");
+    let row = element(
+        matrix,
+        r#"<th class="item">base logon point x86.bin\smsboot1.exe"#,
+        "tr",
+    );
     assert_eq!(row.matches("class=\"s-empty\"").count(), 3, "{row}");
     assert_eq!(row.matches(">(no version)</td>").count(), 3, "{row}");
     assert!(html.contains(".s-empty { background:#ffffff;"));
@@ -380,7 +410,11 @@ fn a_binary_without_version_is_not_coloured_and_excluded_cells_say_so() {
         if string_at(&sheet, at, col) == "(no version)" {
             seen += 1;
             let reference = format!("{}{}", (b'A' + col as u8) as char, at + 1);
-            assert_eq!(fill_of(&bytes, &part, &reference).as_deref(), Some("FFFFFFFF"), "{reference}");
+            assert_eq!(
+                fill_of(&bytes, &part, &reference).as_deref(),
+                Some("FFFFFFFF"),
+                "{reference}"
+            );
         }
     }
     assert_eq!(seen, 3);
@@ -473,11 +507,19 @@ fn xlsx_sheets_come_in_the_order_people_need_and_print_landscape() {
     for (index, name) in names.iter().enumerate() {
         let part = xlsx_part(&bytes, &format!("xl/worksheets/sheet{}.xml", index + 1));
         assert!(part.contains("<pageSetUpPr fitToPage=\"1\"/>"), "{name}: fit to page");
-        let setup = &part[part.find("<pageSetup ").unwrap_or_else(|| panic!("{name}: no page setup"))..];
+        let setup = &part[part
+            .find("<pageSetup ")
+            .unwrap_or_else(|| panic!("{name}: no page setup"))..];
         let setup = &setup[..setup.find("/>").unwrap()];
         assert!(setup.contains("orientation=\"landscape\""), "{name}: {setup}");
-        assert!(setup.contains("fitToHeight=\"0\""), "{name}: one page wide, any length: {setup}");
-        assert!(!setup.contains("fitToWidth=\"") || setup.contains("fitToWidth=\"1\""), "{setup}");
+        assert!(
+            setup.contains("fitToHeight=\"0\""),
+            "{name}: one page wide, any length: {setup}"
+        );
+        assert!(
+            !setup.contains("fitToWidth=\"") || setup.contains("fitToWidth=\"1\""),
+            "{setup}"
+        );
         if name != "Summary" {
             let titles = format!("<definedName name=\"_xlnm.Print_Titles\" localSheetId=\"{index}\">");
             assert!(workbook.contains(&titles), "{name}: header row repeated");
@@ -545,7 +587,10 @@ fn xlsx_sizes_are_human_and_exact() {
     let bytes = std::fs::read(out.path().join("audit.xlsx")).unwrap();
     let files = xlsx_sheet(&bytes, "Files");
     let size = header_index(&files, "size");
-    assert!(matches!(files.get_value((1, size)), Some(Data::Float(_))), "exact bytes kept");
+    assert!(
+        matches!(files.get_value((1, size)), Some(Data::Float(_))),
+        "exact bytes kept"
+    );
     let part = sheet_part(&bytes, "Files");
     let xf = xf_of(&bytes, &part, &format!("{}2", column_letter(size))).unwrap();
     let format_id = attr(&xf, "numFmtId").unwrap();
@@ -614,7 +659,13 @@ fn both_reports_print_in_few_pages() {
     // Nine shares printed as 43 portrait pages before; now one page wide,
     // landscape: the files list is most of it.
     let xlsx_pages = pages(&pdfs.join("audit.pdf"));
-    assert!((3..=12).contains(&xlsx_pages), "audit.xlsx printed on {xlsx_pages} pages");
+    assert!(
+        (3..=12).contains(&xlsx_pages),
+        "audit.xlsx printed on {xlsx_pages} pages"
+    );
     let html_pages = pages(&printed);
-    assert!((2..=8).contains(&html_pages), "report.html printed on {html_pages} pages");
+    assert!(
+        (2..=8).contains(&html_pages),
+        "report.html printed on {html_pages} pages"
+    );
 }

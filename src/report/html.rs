@@ -11,8 +11,8 @@ use crate::drift::Change;
 use crate::matrix::DisplayOrder;
 use crate::model::{FileRecord, Severity, Status};
 use crate::sites::SiteShare;
-use crate::upgrade::UpgradePlan;
 use crate::text::{self, Controls};
+use crate::upgrade::UpgradePlan;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use std::borrow::Cow;
 
@@ -685,10 +685,7 @@ mod tests {
         assert_eq!(pieces("/mnt//a/"), [(true, "/mnt//"), (false, "a/")]);
         assert_eq!(pieces("2.00.1239.0000"), [(false, "2.00.1239.0000")]);
         assert_eq!(pieces(""), [(false, "")]);
-        assert_eq!(
-            breakable(r"\\S\C<b>").into_string(),
-            r"\\S\<wbr>C&lt;b&gt;"
-        );
+        assert_eq!(breakable(r"\\S\C<b>").into_string(), r"\\S\<wbr>C&lt;b&gt;");
     }
 
     #[test]

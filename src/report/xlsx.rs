@@ -641,7 +641,10 @@ fn findings_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<
     let rows = room(audit.findings.len());
     sheet.table_header(0, &Finding::COLUMNS, rows, styles)?;
     let prose = column_indexes(&Finding::COLUMNS, &["message", "fix"]);
-    let wrapped = column_indexes(&Finding::COLUMNS, &["location", "path", "observed", "expected", "message", "fix"]);
+    let wrapped = column_indexes(
+        &Finding::COLUMNS,
+        &["location", "path", "observed", "expected", "message", "fix"],
+    );
     for (r, f) in audit.findings.iter().take(rows).enumerate() {
         sheet.row(r + 1, &f.cells(), &wrapped, styles)?;
         sheet.text(r + 1, 0, f.severity.as_str(), styles.severity(f.severity))?;
