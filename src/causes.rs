@@ -76,8 +76,10 @@ impl Cause {
 /// one severity.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Key {
-    /// A site older than the base of logon points it shares (F01, F03, F08,
-    /// and the F02 errors its CAPs show because of it).
+    /// Sites older than the base of logon points they share (F01, F03,
+    /// F08, and the F02 errors their CAPs show because of it), one cause
+    /// per group of sites that share logon points: they are brought to one
+    /// release together. Holds the group, space-separated.
     BehindLogonPoints(String),
     /// A share that could not be audited, or not wholly.
     Location(CheckCode, String),
@@ -90,7 +92,7 @@ enum Key {
 impl Key {
     fn text(&self) -> String {
         match self {
-            Key::BehindLogonPoints(site) => format!("behind-logon-points:{site}"),
+            Key::BehindLogonPoints(group) => format!("behind-logon-points:{group}"),
             Key::Location(code, location) => format!("{code}:location:{location}"),
             Key::Site(code, site) => format!("{code}:site:{site}"),
             Key::Unsited(code, location) => format!("{code}:location:{location}"),
@@ -108,14 +110,18 @@ fn is_behind_logon_points(code: CheckCode) -> bool {
     matches!(code, CheckCode::F01 | CheckCode::F03 | CheckCode::F08)
 }
 
-fn key_of(finding: &Finding, behind: &BTreeSet<String>) -> Key {
+/// The group of sites that share logon points with each site that is
+/// behind one of them, space-separated.
+type BehindGroups = BTreeMap<String, String>;
+
+fn key_of(finding: &Finding, behind: &BehindGroups) -> Key {
     let code = finding.code;
-    if is_behind_logon_points(code) && !finding.site.is_empty() {
-        return Key::BehindLogonPoints(finding.site.clone());
-    }
     // An F02 error is the CAP half of Q236596: its site is behind.
-    if code == CheckCode::F02 && finding.severity == Severity::Error && behind.contains(&finding.site) {
-        return Key::BehindLogonPoints(finding.site.clone());
+    let half_of_q236596 = code == CheckCode::F02 && finding.severity == Severity::Error;
+    if is_behind_logon_points(code) || half_of_q236596 {
+        if let Some(group) = behind.get(&finding.site) {
+            return Key::BehindLogonPoints(group.clone());
+        }
     }
     if is_about_one_share(code) || finding.site.is_empty() {
         return match finding.site.is_empty() && !is_about_one_share(code) {
@@ -129,10 +135,18 @@ fn key_of(finding: &Finding, behind: &BTreeSet<String>) -> Key {
 /// Groups `findings` (already in report order) into causes, sets each
 /// finding's `cause`, and returns the causes in report order.
 pub(crate) fn group(view: &EstateView, findings: &mut [Finding], plan: Option<&UpgradePlan>) -> Vec<Cause> {
-    let behind: BTreeSet<String> = findings
+    let groups = view.sharing_groups();
+    let behind: BehindGroups = findings
         .iter()
         .filter(|f| is_behind_logon_points(f.code) && !f.site.is_empty())
-        .map(|f| f.site.clone())
+        .map(|f| {
+            let group = groups
+                .iter()
+                .find(|g| g.contains(&f.site))
+                .map(|g| g.join(" "))
+                .unwrap_or_else(|| f.site.clone());
+            (f.site.clone(), group)
+        })
         .collect();
     let mut members: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
     for (index, finding) in findings.iter().enumerate() {
@@ -194,8 +208,8 @@ fn describe(
     let locations = sorted_unique(members.iter().map(|f| f.location.clone()).collect());
     let severity = members.iter().map(|f| f.severity).max().unwrap_or(Severity::Info);
     let (title, fix) = match key {
-        Key::BehindLogonPoints(site) => {
-            let behind = BehindLogonPoints::of(view, site, &members);
+        Key::BehindLogonPoints(_) => {
+            let behind = BehindLogonPoints::of(view, &members);
             sites = sorted_unique(sites.into_iter().chain(behind.newer_sites.iter().cloned()).collect());
             (behind.title(), behind.fix(plan))
         }
@@ -228,72 +242,71 @@ fn describe(
     }
 }
 
-/// What the estate says about a site older than the logon points it shares.
+/// What the estate says about sites older than the logon points they
+/// share.
 struct BehindLogonPoints {
-    site: String,
-    /// The site's release label (`RTM`), when known.
-    release: Option<String>,
+    /// The sites that are behind, with their release labels when known.
+    lagging: Vec<(String, Option<String>)>,
     logon_points: Vec<String>,
-    /// Sharing sites at a newer release, and that release.
+    /// Sharing sites at a newer release, and the newest release there.
     newer_sites: Vec<String>,
     newer_release: Option<String>,
-    /// Every site that shares a logon point with this one, itself included.
+    /// Every site that shares a logon point with them.
     group: Vec<String>,
+    /// Sites whose clients get the newer base today (F01, F02).
+    exposed: Vec<String>,
     cfg_errors: BTreeMap<String, usize>,
-    logon_findings: bool,
 }
 
 impl BehindLogonPoints {
-    fn of(view: &EstateView, site: &str, members: &[&Finding]) -> BehindLogonPoints {
-        let site_base = view.site_base(site);
-        let site_release = site_base.as_ref().and_then(Version::release);
-        let mut logon_points = Vec::new();
+    fn of(view: &EstateView, members: &[&Finding]) -> BehindLogonPoints {
+        let lagging_sites: BTreeSet<String> = members.iter().map(|f| f.site.clone()).collect();
+        let logon_point_names: BTreeSet<String> = view
+            .locations(LocationKind::LogonPoint)
+            .iter()
+            .map(|l| l.name.clone())
+            .collect();
+        let mut lagging = Vec::new();
+        let mut logon_points: BTreeSet<String> = members
+            .iter()
+            .filter(|f| logon_point_names.contains(&f.location))
+            .map(|f| f.location.clone())
+            .collect();
         let mut newer: BTreeMap<String, Version> = BTreeMap::new();
         let mut newest_base: Option<Version> = None;
-        for lp in view.locations(LocationKind::LogonPoint) {
-            let participants = view.participants(lp);
-            if !participants.iter().any(|s| s == site) {
-                continue;
-            }
-            let base = view.logon_base(lp).map(|b| b.version);
-            let base_newer = match (base.as_ref().and_then(Version::release), site_release) {
-                (Some(b), Some(s)) => b > s,
-                _ => false,
-            };
-            let mut peer_newer = false;
-            for peer in participants.iter().filter(|s| *s != site) {
-                let Some(peer_base) = view.site_base(peer) else {
+        for site in &lagging_sites {
+            let site_release = view.site_base(site).as_ref().and_then(Version::release);
+            lagging.push((site.clone(), site_release.map(|r| r.to_string())));
+            for lp in view.locations(LocationKind::LogonPoint) {
+                let participants = view.participants(lp);
+                if !participants.contains(site) {
                     continue;
-                };
-                if let (Some(p), Some(s)) = (peer_base.release(), site_release) {
-                    if p > s {
+                }
+                let base = view.logon_base(lp).map(|b| b.version);
+                let base_newer = matches!(
+                    (base.as_ref().and_then(Version::release), site_release),
+                    (Some(b), Some(s)) if b > s
+                );
+                let mut peer_newer = false;
+                for peer in participants.iter().filter(|p| !lagging_sites.contains(*p)) {
+                    let Some(peer_base) = view.site_base(peer) else {
+                        continue;
+                    };
+                    if matches!((peer_base.release(), site_release), (Some(p), Some(s)) if p > s) {
                         peer_newer = true;
                         newer.insert(peer.clone(), peer_base);
                     }
                 }
-            }
-            if base_newer || peer_newer {
-                logon_points.push(lp.name.clone());
-                if let Some(base) = base.filter(|_| base_newer) {
-                    if newest_base.as_ref().is_none_or(|n| base.fields > n.fields) {
-                        newest_base = Some(base);
-                    }
+                if base_newer || peer_newer {
+                    logon_points.insert(lp.name.clone());
+                }
+                match (base.filter(|_| base_newer), &newest_base) {
+                    (Some(base), Some(newest)) if base.fields <= newest.fields => {}
+                    (Some(base), _) => newest_base = Some(base),
+                    (None, _) => {}
                 }
             }
         }
-        // Findings name the logon points even where the estate could not
-        // say more (an F03 names the CAP; its logon point is found above).
-        for finding in members {
-            if view
-                .locations(LocationKind::LogonPoint)
-                .iter()
-                .any(|l| l.name == finding.location)
-                && !logon_points.contains(&finding.location)
-            {
-                logon_points.push(finding.location.clone());
-            }
-        }
-        logon_points.sort();
         let newest = newer
             .values()
             .chain(newest_base.iter())
@@ -301,37 +314,62 @@ impl BehindLogonPoints {
         let group = view
             .sharing_groups()
             .into_iter()
-            .find(|g| g.iter().any(|s| s == site))
-            .unwrap_or_else(|| vec![site.to_string()]);
+            .find(|g| lagging_sites.iter().any(|s| g.contains(s)))
+            .unwrap_or_else(|| lagging_sites.iter().cloned().collect());
         let mut cfg_errors: BTreeMap<String, usize> = BTreeMap::new();
         for finding in members.iter().filter(|f| f.code == CheckCode::F02) {
             *cfg_errors.entry(finding.location.clone()).or_default() += 1;
         }
+        let exposed: BTreeSet<String> = members
+            .iter()
+            .filter(|f| matches!(f.code, CheckCode::F01 | CheckCode::F02))
+            .map(|f| f.site.clone())
+            .collect();
         BehindLogonPoints {
-            site: site.to_string(),
-            release: site_base.as_ref().and_then(Version::release).map(|r| r.to_string()),
-            logon_points,
+            lagging,
+            logon_points: logon_points.into_iter().collect(),
             newer_sites: newer.keys().cloned().collect(),
             newer_release: newest.and_then(Version::release).map(|r| r.to_string()),
             group,
+            exposed: exposed.into_iter().collect(),
             cfg_errors,
-            logon_findings: members.iter().any(|f| f.code == CheckCode::F01),
         }
     }
 
+    fn lagging_names(&self) -> Vec<String> {
+        self.lagging.iter().map(|(site, _)| site.clone()).collect()
+    }
+
     fn title(&self) -> String {
-        let at = self
-            .release
-            .as_deref()
-            .map(|r| format!(" is at {r} but"))
-            .unwrap_or_default();
+        let names = self.lagging_names();
+        let releases: BTreeSet<Option<&str>> = self.lagging.iter().map(|(_, r)| r.as_deref()).collect();
+        let subject = match (names.as_slice(), releases.len()) {
+            ([one], _) => format!("Site {one}"),
+            (_, 1) => format!("Sites {}", and_list(&names)),
+            _ => {
+                let each: Vec<String> = self
+                    .lagging
+                    .iter()
+                    .map(|(site, release)| match release {
+                        Some(release) => format!("{site} ({release})"),
+                        None => site.clone(),
+                    })
+                    .collect();
+                format!("Sites {}", and_list(&each))
+            }
+        };
+        let verb = if names.len() == 1 { "is" } else { "are" };
+        let state = match releases.iter().next() {
+            Some(Some(release)) if releases.len() == 1 => format!("{verb} at {release} but"),
+            _ => format!("{verb} behind and"),
+        };
+        let share = if names.len() == 1 { "shares" } else { "share" };
         let points = plural(&self.logon_points, "logon point", "logon points");
         match (self.newer_sites.as_slice(), &self.newer_release) {
-            ([], Some(newer)) => format!("Site {}{at} shares {points} whose base files are {newer}", self.site),
-            ([], None) => format!("Site {}{at} shares {points} with a newer base", self.site),
+            ([], Some(newer)) => format!("{subject} {state} {share} {points} whose base files are {newer}"),
+            ([], None) => format!("{subject} {state} {share} {points} with a newer base"),
             (newer_sites, release) => format!(
-                "Site {}{at} shares {points} with {}, whose {}upgrade replaced the base files there",
-                self.site,
+                "{subject} {state} {share} {points} with {}, whose {}upgrade replaced the base files there",
                 and_list(newer_sites),
                 release.as_deref().map(|r| format!("{r} ")).unwrap_or_default()
             ),
@@ -339,8 +377,13 @@ impl BehindLogonPoints {
     }
 
     fn fix(&self, plan: Option<&UpgradePlan>) -> Vec<String> {
+        let names = self.lagging_names();
         let mut steps = Vec::new();
-        let target = self.newer_release.as_deref().unwrap_or("the logon points' release");
+        let target = match (&self.newer_release, self.newer_sites.as_slice()) {
+            (Some(release), []) => release.clone(),
+            (Some(release), sites) => format!("{release}, the release of {}", and_list(sites)),
+            (None, _) => "the logon points' release".to_string(),
+        };
         let together = if self.group.len() > 1 {
             format!(
                 " Sites {} share logon points and must move together.",
@@ -349,14 +392,21 @@ impl BehindLogonPoints {
         } else {
             String::new()
         };
-        steps.push(format!("Upgrade site {} to {target}.{together}", self.site));
-        if let Some(group) = plan.and_then(|p| p.groups.iter().find(|g| g.sites.contains(&self.site))) {
-            steps.push(format!("Pre-upgrade plan: {}", group.advice));
+        let sites = if names.len() == 1 { "site" } else { "sites" };
+        steps.push(format!("Upgrade {sites} {} to {target}.{together}", and_list(&names)));
+        let advice: BTreeSet<&str> = plan
+            .into_iter()
+            .flat_map(|p| &p.groups)
+            .filter(|g| g.sites.iter().any(|s| self.group.contains(s)))
+            .map(|g| g.advice.as_str())
+            .collect();
+        for advice in advice {
+            steps.push(format!("Pre-upgrade plan: {advice}"));
         }
-        if self.logon_findings || !self.cfg_errors.is_empty() {
+        if !self.exposed.is_empty() {
+            let whose = and_list(&self.exposed);
             steps.push(format!(
-                "Until then, keep site {}'s clients off the newer base: disable Windows Networking Logon Discovery and Installation for {} or pause logon scripts with GOTO END at the top of Smsls.bat (Q236596).",
-                self.site, self.site
+                "Until then, keep the clients of {whose} off the newer base: disable Windows Networking Logon Discovery and Installation for {whose} or pause logon scripts with GOTO END at the top of Smsls.bat (Q236596)."
             ));
         }
         for (cap, count) in &self.cfg_errors {

@@ -131,11 +131,11 @@ pub(crate) fn summary(audit: &Audit, seconds: f64, with_findings: bool) -> Strin
 fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool) -> String {
     let s = &audit.summary;
     let mut out = format!(
-        "smsaudit: {} locations ({} unreadable), {} files, {} bytes, {} mismatched items; findings: {} error, {} warning, {} info in {} {} ({:.1}s)\n",
+        "smsaudit: {} locations ({} unreadable), {} files, {}, {} mismatched items; findings: {} error, {} warning, {} info in {} {} ({:.1}s)\n",
         s.locations,
         s.unreadable_locations,
         s.files,
-        s.bytes,
+        indicatif::HumanBytes(s.bytes),
         s.mismatched_items,
         s.errors,
         s.warnings,
@@ -162,7 +162,12 @@ fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool) -> String {
             location.name, location.root, location.reason
         ));
     }
-    for cause in &audit.causes {
+    let shown = if with_findings {
+        audit.causes.len()
+    } else {
+        audit.causes.len().min(CAUSES_ON_ONE_SCREEN)
+    };
+    for cause in &audit.causes[..shown] {
         let count = cause.findings.len();
         out.push_str(&format!(
             "  {} {} {}: {} ({} {})\n",
@@ -193,8 +198,23 @@ fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool) -> String {
             }
         }
     }
+    if shown < audit.causes.len() {
+        let rest = &audit.causes[shown..];
+        let of = |severity: crate::model::Severity| rest.iter().filter(|c| c.severity == severity).count();
+        out.push_str(&format!(
+            "  ... and {} more causes ({} error, {} warning, {} info): see causes.csv or report.html, or run with -v\n",
+            rest.len(),
+            of(crate::model::Severity::Error),
+            of(crate::model::Severity::Warning),
+            of(crate::model::Severity::Info)
+        ));
+    }
     out
 }
+
+/// How many causes the summary shows without `-v`: it must fit a screen
+/// beside the counts; the reports hold them all.
+const CAUSES_ON_ONE_SCREEN: usize = 12;
 
 /// Writes to stdout; a reader that went away (`smsaudit rules | head`) is
 /// not an error.

@@ -1,0 +1,275 @@
+//! Causes: findings grouped by the one thing to fix. Every finding belongs
+//! to exactly one cause; Q236596 on shared logon points is one cause per
+//! group of sites, however many CFGs and logon points show it.
+
+mod common;
+
+use assert_cmd::Command;
+use common::estate::*;
+use common::*;
+use smsaudit::Audit;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// The invariants every audit's causes keep.
+fn assert_partition(audit: &Audit) {
+    let mut seen = vec![0usize; audit.findings.len()];
+    for (n, cause) in audit.causes.iter().enumerate() {
+        assert_eq!(cause.id, format!("C{}", n + 1), "ids follow report order");
+        assert!(!cause.findings.is_empty(), "{} has no finding", cause.id);
+        let members: Vec<_> = cause.findings.iter().map(|&i| &audit.findings[i]).collect();
+        for (&position, finding) in cause.findings.iter().zip(&members) {
+            seen[position] += 1;
+            assert_eq!(finding.cause, cause.id, "finding {position} names another cause");
+        }
+        assert_eq!(
+            Some(cause.severity),
+            members.iter().map(|f| f.severity).max(),
+            "{} takes its worst finding's severity",
+            cause.id
+        );
+        let codes: BTreeSet<_> = members.iter().map(|f| f.code).collect();
+        assert_eq!(cause.codes, codes.into_iter().collect::<Vec<_>>());
+        assert!(!cause.fix.is_empty() && !cause.title.is_empty());
+        for finding in &members {
+            for kb in finding.kb.split(", ").filter(|k| *k != "-") {
+                assert!(cause.kb.iter().any(|k| k == kb), "{} lacks {kb}", cause.id);
+            }
+        }
+    }
+    assert!(
+        seen.iter().all(|&n| n == 1),
+        "every finding belongs to exactly one cause: {seen:?}"
+    );
+    let severities: Vec<_> = audit.causes.iter().map(|c| c.severity).collect();
+    assert!(severities.windows(2).all(|w| w[0] >= w[1]), "worst first");
+    assert_eq!(audit.summary.causes, audit.causes.len());
+}
+
+fn sample_audit() -> Audit {
+    let mut config = smsaudit::Config::new(vec![sample_shares()]);
+    config.jobs = 2;
+    smsaudit::run_audit(&config)
+}
+
+#[test]
+fn the_sample_q236596_is_one_cause_with_every_symptom() {
+    let audit = sample_audit();
+    assert_partition(&audit);
+    assert_eq!(audit.findings.len(), 7);
+    assert_eq!(audit.causes.len(), 1, "{:#?}", audit.causes);
+    let cause = &audit.causes[0];
+    assert_eq!(cause.key, "behind-logon-points:MS1 MS2");
+    assert_eq!(
+        cause.title,
+        r"Site MS1 is at RTM but shares logon points \\DC1\SMSLOGON and \\DC2\SMSLOGON with MS2, whose SP1 upgrade replaced the base files there"
+    );
+    assert_eq!(cause.sites, ["MS1", "MS2"]);
+    assert_eq!(
+        cause.locations,
+        [r"\\DC1\SMSLOGON", r"\\DC2\SMSLOGON", r"\\SERVER1\CAP_MS1"]
+    );
+    assert_eq!(cause.kb, ["Q236596"]);
+    assert!(
+        cause.fix[0].starts_with("Upgrade site MS1 to SP1, the release of MS2."),
+        "{}",
+        cause.fix[0]
+    );
+    assert!(cause.fix[0].contains("Sites MS1 and MS2 share logon points and must move together"));
+    assert!(cause.fix.iter().any(|s| s.contains("Smsls.bat")), "the interim step");
+    assert!(
+        cause
+            .fix
+            .last()
+            .unwrap()
+            .contains(r"5 component CFG files on \\SERVER1\CAP_MS1"),
+        "the check after the upgrade: {:?}",
+        cause.fix
+    );
+}
+
+#[test]
+fn sites_behind_one_logon_point_are_one_cause_and_other_groups_their_own() {
+    let e = EstateBuilder::new();
+    // AAA and CCC (RTM, CFGs without versions) share DC1 with BBB (SP1);
+    // DDD (SP1) shares DC2 with EEE (SP2).
+    e.site_with("SRVA", "AAA", RTM, false)
+        .site_with("SRVC", "CCC", RTM, false)
+        .site("SRVB", "BBB", SP1)
+        .logon_point("DC1", &["AAA", "BBB", "CCC"], "BBB", SP1)
+        .site("SRVD", "DDD", SP1)
+        .site("SRVE", "EEE", SP2)
+        .logon_point("DC2", &["DDD", "EEE"], "EEE", SP2);
+    let audit = e.audit();
+    assert_partition(&audit);
+    let behind: Vec<_> = audit
+        .causes
+        .iter()
+        .filter(|c| c.key.starts_with("behind-logon-points:"))
+        .collect();
+    assert_eq!(behind.len(), 2, "{:#?}", audit.causes);
+    let first = behind
+        .iter()
+        .find(|c| c.key == "behind-logon-points:AAA BBB CCC")
+        .unwrap();
+    assert_eq!(
+        first.title,
+        r"Sites AAA and CCC are at RTM but share logon point \\DC1\SMSLOGON with BBB, whose SP1 upgrade replaced the base files there"
+    );
+    let symptoms: BTreeSet<_> = first
+        .findings
+        .iter()
+        .map(|&i| audit.findings[i].code.as_str())
+        .collect();
+    assert_eq!(symptoms, BTreeSet::from(["F01", "F02"]));
+    assert!(
+        first.fix[0].starts_with("Upgrade sites AAA and CCC to SP1"),
+        "{}",
+        first.fix[0]
+    );
+    let second = behind.iter().find(|c| c.key == "behind-logon-points:DDD EEE").unwrap();
+    assert!(second.title.starts_with("Site DDD is at SP1 but"), "{}", second.title);
+    assert!(
+        second.kb.iter().any(|k| k == "Q264630"),
+        "F03's article: {:?}",
+        second.kb
+    );
+}
+
+#[test]
+fn one_check_at_several_shares_of_a_site_is_one_cause_per_site() {
+    let e = shared(SP1, SP1);
+    e.file("SRVA/CAP_AAA/offerinf.box/Inboxlck.tok", "")
+        .file("SRVB/CAP_BBB/offerinf.box/Inboxlck.tok", "");
+    // A second CAP of AAA with the same leftover.
+    for (comp, version) in versions(SP1) {
+        e.file(
+            &format!("SRVA2/CAP_AAA/clicomp.box/{comp}/compver.ini"),
+            compver(&version),
+        );
+    }
+    e.file("SRVA2/CAP_AAA/offerinf.box/Inboxlck.tok", "");
+    let audit = e.audit();
+    assert_partition(&audit);
+    let tokens: Vec<_> = audit
+        .causes
+        .iter()
+        .filter(|c| c.codes.iter().any(|c| c.as_str() == "F12"))
+        .collect();
+    assert_eq!(tokens.len(), 2, "{:#?}", audit.causes);
+    let aaa = tokens.iter().find(|c| c.key == "F12:site:AAA").expect("AAA's cause");
+    assert_eq!(aaa.locations, [r"\\SRVA2\CAP_AAA", r"\\SRVA\CAP_AAA"]);
+    assert_eq!(aaa.findings.len(), 2);
+    assert!(aaa.title.starts_with("Site AAA: "), "{}", aaa.title);
+}
+
+#[test]
+fn names_that_differ_in_case_are_one_cause_per_share() {
+    let e = shared(SP1, SP1);
+    e.file("SRVA/CAP_AAA/clicomp.box/BASE/compver.ini", compver(RTM))
+        .file("SRVA/CAP_AAA/clicomp.box/HINV/compver.ini", compver(RTM));
+    let audit = e.audit();
+    assert_partition(&audit);
+    let twins: Vec<_> = audit.causes.iter().filter(|c| c.key.starts_with("A07:")).collect();
+    assert_eq!(twins.len(), 1, "{:#?}", audit.causes);
+    assert_eq!(twins[0].key, r"A07:location:\\SRVA\CAP_AAA");
+    assert!(twins[0].findings.len() >= 2, "both pairs: {:#?}", twins[0]);
+}
+
+#[test]
+fn generated_estates_keep_the_partition() {
+    let dir = tempfile::tempdir().unwrap();
+    let estate = dir.path().join("estate");
+    let made = std::process::Command::new(env!("CARGO"))
+        .args(["run", "--quiet", "--example", "make_estate", "--"])
+        .args(["--sites", "10", "--caps-per-site", "1", "--logon-points", "3", "--out"])
+        .arg(&estate)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let mut config = smsaudit::Config::new(vec![estate]);
+    config.jobs = 2;
+    let audit = smsaudit::run_audit(&config);
+    assert!(audit.locations.len() >= 30);
+    assert_partition(&audit);
+    assert!(
+        audit.causes.len() < audit.findings.len() / 2,
+        "{} causes for {} findings",
+        audit.causes.len(),
+        audit.findings.len()
+    );
+}
+
+fn run(args: &[&str], out: &Path) -> assert_cmd::assert::Assert {
+    Command::cargo_bin("smsaudit")
+        .unwrap()
+        .arg("audit")
+        .arg(sample_shares())
+        .arg("--out")
+        .arg(out)
+        .args(args)
+        .assert()
+}
+
+#[test]
+fn reports_carry_the_causes() {
+    let out = tempfile::tempdir().unwrap();
+    run(&[], out.path()).code(1);
+    let causes = read_csv_maps(&out.path().join("causes.csv"));
+    assert_eq!(causes.len(), 1);
+    assert_eq!(causes[0]["cause"], "C1");
+    assert_eq!(causes[0]["severity"], "error");
+    assert_eq!(causes[0]["findings"], "7");
+    assert_eq!(causes[0]["codes"], "F01 F02");
+    assert!(causes[0]["fix"].starts_with("1. Upgrade site MS1 to SP1"));
+    assert!(causes[0]["fix"].contains("\n2. Until then"));
+    let findings = read_csv_maps(&out.path().join("findings.csv"));
+    assert_eq!(findings.len(), 7);
+    assert!(findings.iter().all(|f| f["cause"] == "C1"));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("audit.json")).unwrap()).unwrap();
+    assert_eq!(json["causes"][0]["findings"].as_array().unwrap().len(), 7);
+    assert_eq!(json["findings"][0]["cause"], "C1");
+    assert_eq!(json["summary"]["causes"], 1);
+    let site = json["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["site"] == "MS1")
+        .unwrap();
+    assert_eq!(site["release"], "RTM");
+    assert_eq!(site["upgrade_group"], serde_json::json!(["MS1", "MS2"]));
+    assert_eq!(site["causes"], serde_json::json!(["C1"]));
+    assert_eq!(site["logon_points"][0]["name"], r"\\DC1\SMSLOGON");
+    assert!(json["started"].as_str().unwrap().ends_with('Z'));
+}
+
+#[test]
+fn the_pre_upgrade_plan_goes_into_the_fix() {
+    let out = tempfile::tempdir().unwrap();
+    run(&["--upgrade", "MS2", "--to", "SP2"], out.path()).code(1);
+    let causes = read_csv_maps(&out.path().join("causes.csv"));
+    assert!(
+        causes[0]["fix"].contains("\n2. Pre-upgrade plan: "),
+        "{}",
+        causes[0]["fix"]
+    );
+}
+
+#[test]
+fn the_summary_lists_causes_and_verbose_lists_their_findings() {
+    let out = tempfile::tempdir().unwrap();
+    let plain = run(&[], out.path()).code(1);
+    let stderr = String::from_utf8_lossy(&plain.get_output().stderr).into_owned();
+    assert!(stderr.contains("in 1 cause"), "{stderr}");
+    assert!(stderr.contains("  error C1 Q236596: Site MS1 is at RTM"), "{stderr}");
+    assert!(stderr.contains("      1. Upgrade site MS1 to SP1"), "{stderr}");
+    assert!(!stderr.contains("F02"), "findings only with -v: {stderr}");
+    let verbose = run(&["-v"], out.path()).code(1);
+    let stderr = String::from_utf8_lossy(&verbose.get_output().stderr).into_owned();
+    assert_eq!(
+        stderr.matches("      - error F0").count(),
+        7,
+        "every finding under its cause: {stderr}"
+    );
+}
