@@ -75,6 +75,8 @@ main { padding:8px 28px 40px; max-width:100%; }
 section { background:#fff; border:1px solid var(--line); border-radius:6px; padding:14px 18px; margin:18px 0; }
 h2 { font-size:17px; margin:0 0 8px; }
 p.lead { color:var(--muted); margin:0 0 10px; max-width:70em; }
+.overview { display:grid; grid-template-columns:minmax(22em, 1fr) minmax(30em, 2fr); gap:0 18px; }
+@media (max-width:1100px) { .overview { display:block; } }
 dl.run { display:grid; grid-template-columns:max-content 1fr; gap:2px 14px; margin:0; }
 dl.run dt { color:var(--muted); }
 dl.run dd { margin:0; }
@@ -131,6 +133,7 @@ footer { color:var(--muted); font-size:12px; padding:0 28px 24px; }
   header.top { background:#fff; color:var(--ink); padding:0 0 6px; border-bottom:2px solid var(--head); }
   header.top p { color:var(--muted); }
   main { padding:0; }
+  .overview { display:block; }
   section { border:0; padding:0; margin:12px 0; }
   .scroll { overflow:visible; max-height:none; border:0; }
   thead { display:table-header-group; }
@@ -138,7 +141,7 @@ footer { color:var(--muted); font-size:12px; padding:0 28px 24px; }
   tr { break-inside:avoid; }
   h2, h3 { break-after:avoid; }
   .toggle, label.toggle { display:none; }
-  #sites, #upgrade, #drift, #matrix, #findings, #files { page:wide; }
+  #sites, #upgrade, #drift, #matrix, #findings, #files, footer { page:wide; }
   .screen-only { display:none; }
   .print-only { display:block; }
   .print-only table.grid { break-after:auto; margin-bottom:8px; }
@@ -194,8 +197,12 @@ fn page(audit: &Audit) -> Markup {
                     }
                 }
                 main {
-                    (run(audit))
-                    (verdict(audit))
+                    // Side by side on a wide screen, so the causes start on
+                    // the first one.
+                    div.overview {
+                        (run(audit))
+                        (verdict(audit))
+                    }
                     (causes(audit))
                     (sites(audit))
                     @if let Some(plan) = &audit.upgrade { (upgrade(plan)) }

@@ -340,6 +340,8 @@ fn note_cut_rows(
 
 fn summary_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles, matrix_sheets: usize) -> Result<(), XlsxError> {
     let mut sheet = Sheet::new(ws, "Summary")?;
+    // The summary is one printed page.
+    sheet.ws.set_print_fit_to_pages(1, 1);
     let s = &audit.summary;
     sheet.text(0, 0, "SMS 2.0 share audit", &styles.title)?;
     let mut row = 2;
