@@ -230,10 +230,11 @@ impl CellState {
 impl Matrix {
     /// Problem rows (a marked or unchecked cell) first; then column groups
     /// (a site's site server and CAPs, or the logon points of the same
-    /// sites) with a problem column first. A problem column has a marked
-    /// or unchecked cell, could not be read, or is named by a finding that
-    /// is not a mere note.
-    pub(crate) fn display_order(&self, findings: &[Finding]) -> DisplayOrder {
+    /// sites) with a problem column first, those of the first cause first.
+    /// A problem column has a marked or unchecked cell, could not be read,
+    /// or is named by a finding that is not a mere note. `cause_locations`:
+    /// the locations of each cause, in report order (worst first).
+    pub(crate) fn display_order(&self, findings: &[Finding], cause_locations: &[&[String]]) -> DisplayOrder {
         let named: BTreeSet<&str> = findings
             .iter()
             .filter(|f| f.severity > Severity::Info || f.code.means_not_checked())
@@ -266,10 +267,21 @@ impl Matrix {
                 _ => groups.push(vec![index]),
             }
         }
-        let (first, rest): (Vec<_>, Vec<_>) = groups
-            .into_iter()
-            .partition(|group| group.iter().any(|&c| problem_columns[c]));
-        let columns = first.into_iter().chain(rest).flatten().collect();
+        // The first cause that names a location of the group; a problem
+        // group that no cause names after those, fine groups last.
+        let first_cause = |group: &[usize]| -> (usize, usize) {
+            let cause = cause_locations
+                .iter()
+                .position(|locations| group.iter().any(|&c| locations.contains(&self.columns[c].location)));
+            match (cause, group.iter().any(|&c| problem_columns[c])) {
+                (Some(cause), _) => (0, cause),
+                (None, true) => (1, 0),
+                (None, false) => (2, 0),
+            }
+        };
+        // A stable sort keeps the built order within each rank.
+        groups.sort_by_key(|group| first_cause(group));
+        let columns = groups.into_iter().flatten().collect();
         let (mut rows, rest): (Vec<usize>, Vec<usize>) = (0..self.rows.len()).partition(|&r| problem_rows[r]);
         rows.extend(rest);
         DisplayOrder {
@@ -412,6 +424,64 @@ fn cell_text(key: &RowKey, cell: &Cell) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn column(location: &str, kind: LocationKind, sites: &[&str]) -> Column {
+        Column {
+            location: location.into(),
+            kind,
+            sites: sites.iter().map(|s| s.to_string()).collect(),
+            header: location.into(),
+        }
+    }
+
+    fn plain_cell(state: CellState, mismatch: bool) -> Cell {
+        Cell {
+            value: String::new(),
+            state,
+            expected: None,
+            mismatch,
+            text: String::new(),
+            string_version: None,
+        }
+    }
+
+    #[test]
+    fn share_groups_of_the_worst_cause_come_first_and_stay_together() {
+        use LocationKind::{Cap, LogonPoint, SiteServer};
+        let columns = vec![
+            column(r"\\S\SMS_AAA", SiteServer, &["AAA"]),
+            column(r"\\S\CAP_AAA", Cap, &["AAA"]),
+            column(r"\\S\CAP_BBB", Cap, &["BBB"]),
+            column(r"\\S\CAP_CCC", Cap, &["CCC"]),
+            column(r"\\DC1\SMSLOGON", LogonPoint, &["BBB", "CCC"]),
+        ];
+        let ok = || plain_cell(CellState::Ok, false);
+        let rows = vec![
+            Row {
+                key: RowKey::new("base", Artifact::Compver, ""),
+                item: "base compver.ini".into(),
+                mismatch: false,
+                cells: vec![ok(), ok(), ok(), ok(), plain_cell(CellState::NotApplicable, false)],
+            },
+            Row {
+                key: RowKey::new("sinv", Artifact::Cfg, ""),
+                item: "sinv.CFG version".into(),
+                mismatch: true,
+                cells: vec![ok(), plain_cell(CellState::Empty, true), ok(), ok(), ok()],
+            },
+        ];
+        let matrix = Matrix { columns, rows };
+        let cap_aaa = vec![r"\\S\CAP_AAA".to_string()];
+        let ccc = vec![r"\\DC1\SMSLOGON".to_string(), r"\\S\CAP_CCC".to_string()];
+        // C1 is about CCC and the logon point, C2 about AAA; BBB is fine.
+        let order = matrix.display_order(&[], &[&ccc, &cap_aaa]);
+        assert_eq!(order.columns, [3, 4, 0, 1, 2]);
+        assert_eq!(order.rows, [1, 0]);
+        assert_eq!(order.problem_columns, [false, true, false, false, false]);
+        assert_eq!(order.problem_rows, [false, true]);
+        // Without causes: problem groups first, in built order.
+        assert_eq!(matrix.display_order(&[], &[]).columns, [0, 1, 2, 3, 4]);
+    }
 
     #[test]
     fn mismatch_text_is_formula_safe() {

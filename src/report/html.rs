@@ -176,7 +176,7 @@ fn swatch_css() -> String {
 }
 
 fn page(audit: &Audit) -> Markup {
-    let order = audit.matrix.display_order(&audit.findings);
+    let order = audit.matrix.display_order(&audit.findings, &audit.cause_locations());
     html! {
         (DOCTYPE)
         html lang="en" {

@@ -48,7 +48,7 @@ pub fn audit(audit: &Audit) -> Result<Vec<u8>> {
     );
     let styles = Styles::new();
     let matrix_parts = matrix_parts(audit.matrix.columns.len());
-    let order = audit.matrix.display_order(&audit.findings);
+    let order = audit.matrix.display_order(&audit.findings, &audit.cause_locations());
     summary_sheet(workbook.add_worksheet(), audit, &styles, matrix_parts.len())?;
     causes_sheet(workbook.add_worksheet(), audit, &styles)?;
     sites_sheet(workbook.add_worksheet(), audit, &styles)?;
