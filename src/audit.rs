@@ -6,6 +6,7 @@ use crate::causes::Cause;
 use crate::config::Config;
 use crate::drift::Change;
 use crate::estate::Estate;
+use crate::exit::ExitCode;
 use crate::history::HistorySummary;
 use crate::matrix::Matrix;
 use crate::model::{FileKind, FileRecord, Finding, Location, Severity, Stamp, Status};
@@ -152,5 +153,170 @@ impl Audit {
             drift,
             history,
         }
+    }
+}
+
+/// What an audit concluded: the one rule behind both the exit code and the
+/// verdict the reports open with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    /// The worst finding about what was checked (what could not be checked
+    /// is `not_checked`, not a finding here).
+    pub worst: Option<Severity>,
+    /// A pre-upgrade check would leave sites behind.
+    pub upgrade_unsafe: bool,
+    /// A location, file, folder or judgement could not be checked.
+    pub not_checked: bool,
+    /// Files or versions changed since the baseline.
+    pub drift: bool,
+}
+
+impl Verdict {
+    /// The exit code with `--fail-on` (`None`: never fail on findings);
+    /// see [`ExitCode`] for the order.
+    pub fn exit_code(self, fail_on: Option<Severity>) -> ExitCode {
+        if let (Some(threshold), Some(worst)) = (fail_on, self.worst) {
+            if worst >= threshold {
+                return ExitCode::Findings;
+            }
+        }
+        // A pre-upgrade check that would leave sites behind fails like an
+        // error finding, so a script can gate the upgrade on the exit code.
+        if fail_on.is_some() && self.upgrade_unsafe {
+            return ExitCode::Findings;
+        }
+        if self.not_checked {
+            return ExitCode::Unreadable;
+        }
+        if self.drift {
+            return ExitCode::Drift;
+        }
+        ExitCode::Clean
+    }
+
+    /// Whether nothing is wrong and everything was checked.
+    pub fn is_clean(self) -> bool {
+        self.worst.is_none() && !self.upgrade_unsafe && !self.not_checked && !self.drift
+    }
+
+    /// The verdict in a few words, for the top of the reports.
+    pub(crate) fn headline(self) -> String {
+        let mut parts: Vec<&str> = Vec::new();
+        match self.worst {
+            Some(Severity::Error) => parts.push("Errors found"),
+            Some(Severity::Warning) => parts.push("Warnings found"),
+            Some(Severity::Info) => parts.push("Notes only"),
+            None => {}
+        }
+        if self.not_checked {
+            parts.push("not everything could be checked");
+        }
+        if self.upgrade_unsafe {
+            parts.push("the planned upgrade would leave sites behind");
+        }
+        if self.drift {
+            parts.push("changed since the baseline");
+        }
+        if parts.is_empty() {
+            return "Clean: every share was read and agrees".to_string();
+        }
+        let text = parts.join("; ");
+        let mut chars = text.chars();
+        chars
+            .next()
+            .map(|first| first.to_uppercase().chain(chars).collect())
+            .unwrap_or_default()
+    }
+
+    /// How much attention the verdict needs, worst first: `error`,
+    /// `not-checked`, `warning`, `info` or `clean` (a colour in the reports).
+    pub(crate) fn level(self) -> &'static str {
+        match self.worst {
+            Some(Severity::Error) => "error",
+            _ if self.not_checked => "not-checked",
+            _ if self.upgrade_unsafe => "error",
+            Some(Severity::Warning) => "warning",
+            _ if self.drift => "warning",
+            Some(Severity::Info) => "info",
+            None => "clean",
+        }
+    }
+}
+
+impl Audit {
+    /// The locations of each cause, worst cause first: the order the
+    /// matrix shows its share groups in.
+    pub(crate) fn cause_locations(&self) -> Vec<&[String]> {
+        self.causes.iter().map(|c| c.locations.as_slice()).collect()
+    }
+
+    /// The verdict's reasons in sentences, for the top of the reports.
+    pub(crate) fn verdict_lines(&self) -> Vec<String> {
+        let verdict = self.verdict();
+        let s = &self.summary;
+        let mut lines = Vec::new();
+        if verdict.worst.is_some() {
+            lines.push(format!(
+                "{} {}, {} {} and {} {}, from {} {} to fix.",
+                s.errors,
+                plural(s.errors, "error", "errors"),
+                s.warnings,
+                plural(s.warnings, "warning", "warnings"),
+                s.infos,
+                plural(s.infos, "note", "notes"),
+                s.causes,
+                plural(s.causes, "cause", "causes"),
+            ));
+        }
+        if verdict.not_checked {
+            lines.push(format!(
+                "Not everything could be checked: {} of {} shares, {} files and {} folders could not be read, or entries were left out or are ambiguous (see the A0x findings). What was not read is neither clean nor missing.",
+                s.unreadable_locations, s.locations, s.unreadable_files, s.unreadable_folders
+            ));
+        }
+        if verdict.upgrade_unsafe {
+            lines.push(
+                "The pre-upgrade check: sites would be left behind at an older release (see the upgrade plan)."
+                    .to_string(),
+            );
+        }
+        if let Some(changes) = self.drift.as_ref().filter(|d| !d.is_empty()) {
+            lines.push(format!(
+                "{} {} since the baseline {}.",
+                changes.len(),
+                plural(changes.len(), "change", "changes"),
+                self.baseline.as_deref().unwrap_or("")
+            ));
+        }
+        if verdict.is_clean() {
+            lines.push(format!(
+                "{} shares and {} files read; no finding.",
+                s.locations, s.files
+            ));
+        }
+        lines
+    }
+
+    /// What the audit concluded, whatever `--fail-on` says.
+    pub fn verdict(&self) -> Verdict {
+        Verdict {
+            worst: self
+                .findings
+                .iter()
+                .filter(|f| !f.code.means_not_checked())
+                .map(|f| f.severity)
+                .max(),
+            upgrade_unsafe: self.upgrade.as_ref().is_some_and(|plan| !plan.safe),
+            not_checked: self.findings.iter().any(|f| f.code.means_not_checked()),
+            drift: self.drift.as_ref().is_some_and(|d| !d.is_empty()),
+        }
+    }
+}
+
+fn plural(count: usize, one: &'static str, many: &'static str) -> &'static str {
+    if count == 1 {
+        one
+    } else {
+        many
     }
 }

@@ -364,7 +364,7 @@ fn compare_stamps(old: &Snapshot, new: &Snapshot, comparable: &BTreeSet<&str>, c
         };
         let show = |v: Option<&str>| match v {
             None => "(none)".to_string(),
-            Some("") => "(empty)".to_string(),
+            Some("") => crate::sms::version::EMPTY_VERSION.to_string(),
             Some(v) => v.to_string(),
         };
         changes.push(Change {

@@ -3,10 +3,10 @@
 //! itself: a cell is red when a finding marks it, with the value that is
 //! right.
 
-use crate::estate::EstateView;
-use crate::model::{Artifact, Finding, Location, LocationKind, RowKey, Status};
+use crate::estate::{under_any, EstateView};
+use crate::model::{Artifact, Finding, Location, LocationKind, RowKey, Severity, Status, EXCLUDED_REASON};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The state of one cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -19,8 +19,14 @@ pub enum CellState {
     Empty,
     /// The location should have this item and does not.
     Missing,
-    /// The location could not be read.
+    /// The location, the file or a folder above it could not be read.
     Unreadable,
+    /// The file, or a folder above it, was left out by `--exclude` or the
+    /// inventory: not read on purpose.
+    Excluded,
+    /// The path has spellings that differ only in case (A07): which one
+    /// Windows opens is not known.
+    Ambiguous,
     /// The item does not apply to this kind of location.
     NotApplicable,
 }
@@ -80,9 +86,13 @@ pub struct Matrix {
 }
 
 /// Marker texts, chosen so no spreadsheet reads them as a formula.
-pub(crate) const EMPTY_MARK: &str = "(empty)";
+pub(crate) const EMPTY_MARK: &str = crate::sms::version::EMPTY_VERSION;
 pub(crate) const MISSING_MARK: &str = "(missing)";
 pub(crate) const UNREADABLE_MARK: &str = "(unreadable)";
+pub(crate) const EXCLUDED_MARK: &str = "(excluded)";
+pub(crate) const AMBIGUOUS_MARK: &str = "(ambiguous)";
+/// A binary without a version resource (`smsboot1.exe` has none).
+pub(crate) const NO_VERSION_MARK: &str = "(no version)";
 pub(crate) const MISMATCH_MARK: &str = "!!";
 
 pub(crate) fn build(view: &EstateView, findings: &[Finding]) -> Matrix {
@@ -120,6 +130,7 @@ pub(crate) fn build(view: &EstateView, findings: &[Finding]) -> Matrix {
             );
     }
     let locations: BTreeMap<&str, &Location> = estate.locations.iter().map(|l| (l.name.as_str(), l)).collect();
+    let why_not_read = WhyNotRead::new(view);
     let mut rows: Vec<Row> = values
         .into_iter()
         .map(|(key, by_location)| {
@@ -129,7 +140,8 @@ pub(crate) fn build(view: &EstateView, findings: &[Finding]) -> Matrix {
                     let location = locations[column.location.as_str()];
                     let unread = key
                         .path_at(location.kind)
-                        .is_some_and(|p| view.not_read(&location.name, &p));
+                        .filter(|p| view.not_read(&location.name, p))
+                        .map(|p| why_not_read.state(&location.name, &p));
                     make_cell(&key, location, by_location.get(&column.location), unread)
                 })
                 .collect();
@@ -193,6 +205,100 @@ fn columns(locations: &[Location]) -> Vec<Column> {
         .collect()
 }
 
+/// The order people read the matrix in (matrix.csv keeps the built order):
+/// rows and column groups that need attention first, each group kept
+/// together and in its own order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DisplayOrder {
+    /// Indexes into [`Matrix::columns`].
+    pub columns: Vec<usize>,
+    /// Indexes into [`Matrix::rows`].
+    pub rows: Vec<usize>,
+    /// Per column index: whether it needs attention.
+    pub problem_columns: Vec<bool>,
+    /// Per row index: whether it needs attention.
+    pub problem_rows: Vec<bool>,
+}
+
+impl CellState {
+    /// Whether the cell's value could not be checked.
+    pub(crate) fn not_checked(self) -> bool {
+        matches!(self, CellState::Unreadable | CellState::Ambiguous)
+    }
+}
+
+impl Matrix {
+    /// Problem rows (a marked or unchecked cell) first; then column groups
+    /// (a site's site server and CAPs, or the logon points of the same
+    /// sites) with a problem column first, those of the first cause first.
+    /// A problem column has a marked or unchecked cell, could not be read,
+    /// or is named by a finding that is not a mere note. `cause_locations`:
+    /// the locations of each cause, in report order (worst first).
+    pub(crate) fn display_order(&self, findings: &[Finding], cause_locations: &[&[String]]) -> DisplayOrder {
+        let named: BTreeSet<&str> = findings
+            .iter()
+            .filter(|f| f.severity > Severity::Info || f.code.means_not_checked())
+            .map(|f| f.location.as_str())
+            .collect();
+        let problem_columns: Vec<bool> = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(index, column)| {
+                column.kind == LocationKind::Unknown
+                    || named.contains(column.location.as_str())
+                    || self.rows.iter().any(|r| {
+                        let cell = &r.cells[index];
+                        cell.mismatch || cell.state.not_checked()
+                    })
+            })
+            .collect();
+        let problem_rows: Vec<bool> = self
+            .rows
+            .iter()
+            .map(|r| r.mismatch || r.cells.iter().any(|c| c.state.not_checked()))
+            .collect();
+        // Consecutive columns of one group, in built order.
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for (index, column) in self.columns.iter().enumerate() {
+            let same = |other: &Column| column_group(other) == column_group(column);
+            match groups.last_mut() {
+                Some(group) if same(&self.columns[group[0]]) => group.push(index),
+                _ => groups.push(vec![index]),
+            }
+        }
+        // The first cause that names a location of the group; a problem
+        // group that no cause names after those, fine groups last.
+        let first_cause = |group: &[usize]| -> (usize, usize) {
+            let cause = cause_locations
+                .iter()
+                .position(|locations| group.iter().any(|&c| locations.contains(&self.columns[c].location)));
+            match (cause, group.iter().any(|&c| problem_columns[c])) {
+                (Some(cause), _) => (0, cause),
+                (None, true) => (1, 0),
+                (None, false) => (2, 0),
+            }
+        };
+        // A stable sort keeps the built order within each rank.
+        groups.sort_by_key(|group| first_cause(group));
+        let columns = groups.into_iter().flatten().collect();
+        let (mut rows, rest): (Vec<usize>, Vec<usize>) = (0..self.rows.len()).partition(|&r| problem_rows[r]);
+        rows.extend(rest);
+        DisplayOrder {
+            columns,
+            rows,
+            problem_columns,
+            problem_rows,
+        }
+    }
+}
+
+/// The group a column belongs to: a site's site server and CAPs, or the
+/// logon points shared by the same sites.
+fn column_group(column: &Column) -> (bool, &[String]) {
+    (column.kind == LocationKind::LogonPoint, &column.sites)
+}
+
 /// Whether a location should hold the item: a per-site compver only on the
 /// logon points that site uses.
 fn applies(key: &RowKey, location: &Location) -> bool {
@@ -215,16 +321,58 @@ struct Source {
     string_version: Option<String>,
 }
 
+/// Why a file the matrix needs was not read: excluded, ambiguous (A07) or
+/// unreadable; the index only says that it was not.
+struct WhyNotRead<'a> {
+    /// Lower-case paths excluded on purpose, by location.
+    excluded: BTreeMap<&'a str, BTreeSet<String>>,
+    /// Lower-case paths with spellings that differ only in case.
+    twins: BTreeMap<&'a str, BTreeSet<String>>,
+}
+
+impl<'a> WhyNotRead<'a> {
+    fn new(view: &EstateView<'a>) -> WhyNotRead<'a> {
+        let mut excluded: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        for record in view.estate.files.iter().filter(|f| f.reason == EXCLUDED_REASON) {
+            excluded
+                .entry(record.location.as_str())
+                .or_default()
+                .insert(record.path.to_ascii_lowercase());
+        }
+        let mut twins: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        for twin in &view.estate.case_twins {
+            twins
+                .entry(twin.location.as_str())
+                .or_default()
+                .insert(twin.lower.clone());
+        }
+        WhyNotRead { excluded, twins }
+    }
+
+    /// The state of a cell whose file at `path` was not read.
+    fn state(&self, location: &str, path: &str) -> CellState {
+        let lower = path.to_ascii_lowercase();
+        let under = |paths: Option<&BTreeSet<String>>| paths.is_some_and(|p| under_any(&lower, p));
+        if under(self.twins.get(location)) {
+            CellState::Ambiguous
+        } else if under(self.excluded.get(location)) {
+            CellState::Excluded
+        } else {
+            CellState::Unreadable
+        }
+    }
+}
+
 /// A cell from the stamp found there, if any. `unread`: the file it reads,
-/// or a folder above it, exists but could not be read.
-fn make_cell(key: &RowKey, location: &Location, source: Option<&Source>, unread: bool) -> Cell {
-    let state = match source {
+/// or a folder above it, exists but was not read, and why.
+fn make_cell(key: &RowKey, location: &Location, source: Option<&Source>, unread: Option<CellState>) -> Cell {
+    let state = match (source, unread) {
         _ if location.status != Status::Ok => CellState::Unreadable,
-        None if unread => CellState::Unreadable,
-        Some(s) if s.value.trim().is_empty() => CellState::Empty,
-        Some(_) => CellState::Ok,
-        None if applies(key, location) => CellState::Missing,
-        None => CellState::NotApplicable,
+        (None, Some(why)) => why,
+        (Some(s), _) if s.value.trim().is_empty() => CellState::Empty,
+        (Some(_), _) => CellState::Ok,
+        (None, None) if applies(key, location) => CellState::Missing,
+        (None, None) => CellState::NotApplicable,
     };
     let source = source.cloned().unwrap_or_default();
     Cell {
@@ -258,11 +406,13 @@ fn mark_mismatch(cell: &mut Cell, expected: &str) {
 fn cell_text(key: &RowKey, cell: &Cell) -> String {
     let shown = match cell.state {
         CellState::Ok | CellState::Mismatch => cell.value.clone(),
-        CellState::Empty if key.artifact == Artifact::LogonBinary => "(no version)".to_string(),
+        CellState::Empty if key.artifact == Artifact::LogonBinary => NO_VERSION_MARK.to_string(),
         CellState::Empty if key.artifact == Artifact::LogonBase => "(unknown)".to_string(),
         CellState::Empty => EMPTY_MARK.to_string(),
         CellState::Missing => MISSING_MARK.to_string(),
         CellState::Unreadable => UNREADABLE_MARK.to_string(),
+        CellState::Excluded => EXCLUDED_MARK.to_string(),
+        CellState::Ambiguous => AMBIGUOUS_MARK.to_string(),
         CellState::NotApplicable => String::new(),
     };
     match (&cell.expected, cell.mismatch) {
@@ -274,6 +424,64 @@ fn cell_text(key: &RowKey, cell: &Cell) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn column(location: &str, kind: LocationKind, sites: &[&str]) -> Column {
+        Column {
+            location: location.into(),
+            kind,
+            sites: sites.iter().map(|s| s.to_string()).collect(),
+            header: location.into(),
+        }
+    }
+
+    fn plain_cell(state: CellState, mismatch: bool) -> Cell {
+        Cell {
+            value: String::new(),
+            state,
+            expected: None,
+            mismatch,
+            text: String::new(),
+            string_version: None,
+        }
+    }
+
+    #[test]
+    fn share_groups_of_the_worst_cause_come_first_and_stay_together() {
+        use LocationKind::{Cap, LogonPoint, SiteServer};
+        let columns = vec![
+            column(r"\\S\SMS_AAA", SiteServer, &["AAA"]),
+            column(r"\\S\CAP_AAA", Cap, &["AAA"]),
+            column(r"\\S\CAP_BBB", Cap, &["BBB"]),
+            column(r"\\S\CAP_CCC", Cap, &["CCC"]),
+            column(r"\\DC1\SMSLOGON", LogonPoint, &["BBB", "CCC"]),
+        ];
+        let ok = || plain_cell(CellState::Ok, false);
+        let rows = vec![
+            Row {
+                key: RowKey::new("base", Artifact::Compver, ""),
+                item: "base compver.ini".into(),
+                mismatch: false,
+                cells: vec![ok(), ok(), ok(), ok(), plain_cell(CellState::NotApplicable, false)],
+            },
+            Row {
+                key: RowKey::new("sinv", Artifact::Cfg, ""),
+                item: "sinv.CFG version".into(),
+                mismatch: true,
+                cells: vec![ok(), plain_cell(CellState::Empty, true), ok(), ok(), ok()],
+            },
+        ];
+        let matrix = Matrix { columns, rows };
+        let cap_aaa = vec![r"\\S\CAP_AAA".to_string()];
+        let ccc = vec![r"\\DC1\SMSLOGON".to_string(), r"\\S\CAP_CCC".to_string()];
+        // C1 is about CCC and the logon point, C2 about AAA; BBB is fine.
+        let order = matrix.display_order(&[], &[&ccc, &cap_aaa]);
+        assert_eq!(order.columns, [3, 4, 0, 1, 2]);
+        assert_eq!(order.rows, [1, 0]);
+        assert_eq!(order.problem_columns, [false, true, false, false, false]);
+        assert_eq!(order.problem_rows, [false, true]);
+        // Without causes: problem groups first, in built order.
+        assert_eq!(matrix.display_order(&[], &[]).columns, [0, 1, 2, 3, 4]);
+    }
 
     #[test]
     fn mismatch_text_is_formula_safe() {

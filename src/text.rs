@@ -140,9 +140,36 @@ pub(crate) fn visible(text: &str, controls: Controls) -> Cow<'_, str> {
     )
 }
 
+/// A size as people read it, in decimal units (`126.1 kB`); exact bytes
+/// stay in the machine outputs. The XLSX size format shows the same.
+pub(crate) fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
+    if bytes < 1000 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1000.0;
+    let mut unit = 0;
+    while value >= 999.95 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_in_decimal_units() {
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(999), "999 B");
+        assert_eq!(human_size(1000), "1.0 kB");
+        assert_eq!(human_size(126_123), "126.1 kB");
+        assert_eq!(human_size(999_960), "1.0 MB");
+        assert_eq!(human_size(3_221_225_472), "3.2 GB");
+        assert_eq!(human_size(u64::MAX), "18446.7 PB");
+    }
 
     #[test]
     fn terminal_text_has_no_control_bidi_or_invisible_character() {

@@ -116,9 +116,9 @@ fn sample_estate_reproduces_q236596() {
     assert_eq!(f02.len(), 5, "{f02:?}");
     assert!(f02
         .iter()
-        .all(|f| f["location"] == r"\\SERVER1\CAP_MS1" && f["observed"] == "()"));
+        .all(|f| f["location"] == r"\\SERVER1\CAP_MS1" && f["observed"] == "(empty)"));
     assert!(f02.iter().any(|f| f["message"].contains(
-        r"\\SERVER1\CAP_MS1\clicomp.box\smsapm32.CFG version () out of sync with offer file version (2.00.1239.0000)"
+        r"\\SERVER1\CAP_MS1\clicomp.box\smsapm32.CFG version (empty) out of sync with offer file version (2.00.1239.0000)"
     )));
     assert!(
         findings.iter().all(|f| f["site"] == "MS1"),

@@ -292,7 +292,7 @@ fn a07_names_that_differ_only_in_case_are_not_judged() {
         "a twinned path is not judged either way: {:#?}",
         audit.findings
     );
-    assert_eq!(cell_text(&audit, "base compver.ini", r"\\SRVA\CAP_AAA"), "(unreadable)");
+    assert_eq!(cell_text(&audit, "base compver.ini", r"\\SRVA\CAP_AAA"), "(ambiguous)");
     assert!(!has(&shared(SP1, SP1), "A07"));
 }
 

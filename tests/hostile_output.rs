@@ -519,7 +519,7 @@ fn an_estate_wider_than_an_excel_sheet_still_gets_its_workbook() {
     let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
     assert_eq!(
         book.sheet_names(),
-        ["Summary", "Matrix", "Matrix 2", "Findings", "Files"]
+        ["Summary", "Causes", "Sites", "Matrix", "Matrix 2", "Findings", "Files"]
     );
     // item, component, artifact, detail, mismatch (matrix::KEY_COLUMNS).
     let keys = 5;

@@ -9,7 +9,7 @@ use crate::cli::AuditCommand;
 use crate::crawl::Progress;
 use crate::exit::ExitCode;
 use crate::interrupt::{self, Signal};
-use crate::model::{CheckCode, Severity};
+use crate::model::Severity;
 use crate::report;
 use crate::text;
 use anyhow::{Context, Result};
@@ -201,29 +201,5 @@ fn stop(signal: Signal, log: &Mutex<RunLog>, out: Option<&Path>) {
 
 /// The exit code for a finished audit; see [`ExitCode`] for the order.
 pub fn exit_code(audit: &Audit, fail_on: Option<Severity>) -> ExitCode {
-    // What could not be checked (an unreadable location, file or folder) has
-    // its own exit code, so those findings do not count here.
-    let not_checked = |code: CheckCode| code.means_not_checked();
-    let worst = audit
-        .findings
-        .iter()
-        .filter(|f| !not_checked(f.code))
-        .map(|f| f.severity)
-        .max();
-    match (fail_on, worst) {
-        (Some(threshold), Some(worst)) if worst >= threshold => return ExitCode::Findings,
-        _ => {}
-    }
-    // A pre-upgrade check that would leave sites behind fails like an error
-    // finding, so a script can gate the upgrade on the exit code.
-    if fail_on.is_some() && audit.upgrade.as_ref().is_some_and(|plan| !plan.safe) {
-        return ExitCode::Findings;
-    }
-    if audit.findings.iter().any(|f| not_checked(f.code)) {
-        return ExitCode::Unreadable;
-    }
-    if audit.drift.as_ref().is_some_and(|d| !d.is_empty()) {
-        return ExitCode::Drift;
-    }
-    ExitCode::Clean
+    audit.verdict().exit_code(fail_on)
 }

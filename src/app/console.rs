@@ -95,7 +95,11 @@ fn raw_log_lines(audit: &Audit) -> Vec<String> {
             ));
         } else if let Some(version) = &f.version {
             let source = f.version_source.as_deref().unwrap_or("");
-            let shown = if version.is_empty() { "(empty)" } else { version };
+            let shown = if version.is_empty() {
+                crate::sms::version::EMPTY_VERSION
+            } else {
+                version
+            };
             lines.push(format!("version {shown} from {}\\{} ({source})", f.location, f.path));
         } else if !f.reason.is_empty() {
             lines.push(format!("note {}\\{}: {}", f.location, f.path, f.reason));

@@ -1,13 +1,18 @@
 //! `report.html`: one self-contained page (inline CSS, no script, no
-//! external asset) with the summary, findings, colour-coded matrix and
-//! file list. maud escapes every value, and values come from shares anyone
+//! external asset) in the order people need it: when the audit ran, the
+//! verdict, the causes, the sites, the upgrade plan and drift when asked
+//! for, then the colour-coded matrix, the findings and the file list. maud escapes every value, and values come from shares anyone
 //! can write to, so nothing here is ever emitted with `PreEscaped` except
 //! the fixed style sheet.
 
 use super::palette::{self, Swatch};
 use crate::audit::Audit;
+use crate::drift::Change;
+use crate::matrix::DisplayOrder;
 use crate::model::{FileRecord, Severity, Status};
+use crate::sites::SiteShare;
 use crate::text::{self, Controls};
+use crate::upgrade::UpgradePlan;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use std::borrow::Cow;
 
@@ -22,6 +27,43 @@ fn visible(value: &str) -> Cow<'_, str> {
     text::visible(value, Controls::Show)
 }
 
+/// A path or other value from the shares that may break across lines only
+/// after a separator (`x86.bin\<wbr>CLICORE.EXE`), never inside a name
+/// nor within the `\\` that starts a UNC path.
+fn breakable(value: &str) -> Markup {
+    let shown = visible(value);
+    html! {
+        @for (at, part) in break_points(&shown) {
+            (part)
+            @if at { wbr; }
+        }
+    }
+}
+
+/// `value` cut after each separator that follows a name and precedes one,
+/// each piece with whether a line may break after it.
+fn break_points(value: &str) -> Vec<(bool, &str)> {
+    let is_separator = |c: char| c == '\\' || c == '/';
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut after_name = false;
+    let mut chars = value.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        if !is_separator(c) {
+            after_name = true;
+            continue;
+        }
+        let before_name = chars.peek().is_some_and(|&(_, next)| !is_separator(next));
+        if after_name && before_name {
+            let end = at + c.len_utf8();
+            pieces.push((true, &value[start..end]));
+            start = end;
+        }
+    }
+    pieces.push((false, &value[start..]));
+    pieces
+}
+
 const STYLE: &str = r#"
 :root { --ink:#1d2430; --muted:#5b6575; --line:#d5dae2; --head:#1f3a5f; --bg:#f6f7f9; }
 * { box-sizing: border-box; }
@@ -33,7 +75,17 @@ main { padding:8px 28px 40px; max-width:100%; }
 section { background:#fff; border:1px solid var(--line); border-radius:6px; padding:14px 18px; margin:18px 0; }
 h2 { font-size:17px; margin:0 0 8px; }
 p.lead { color:var(--muted); margin:0 0 10px; max-width:70em; }
-.cards { display:flex; flex-wrap:wrap; gap:10px; }
+.overview { display:grid; grid-template-columns:minmax(22em, 1fr) minmax(30em, 2fr); gap:0 18px; }
+@media (max-width:1100px) { .overview { display:block; } }
+dl.run { display:grid; grid-template-columns:max-content 1fr; gap:2px 14px; margin:0; }
+dl.run dt { color:var(--muted); }
+dl.run dd { margin:0; }
+.verdict { font-size:20px; font-weight:600; padding:8px 14px; border-radius:6px; margin:0 0 10px; }
+.verdict.error { background:#f4a6a6; color:#7a0000; }
+.verdict.not-checked { background:#5f5f5f; color:#fff; }
+.verdict.warning { background:#ffcc80; color:#5a3300; }
+.verdict.info, .verdict.clean { background:#d6efc4; color:#1f3a00; }
+.cards { display:flex; flex-wrap:wrap; gap:10px; margin-top:10px; }
 .card { border:1px solid var(--line); border-radius:6px; padding:8px 14px; min-width:120px; background:#fbfcfd; }
 .card b { display:block; font-size:22px; }
 .card span { color:var(--muted); font-size:12px; }
@@ -42,21 +94,63 @@ p.lead { color:var(--muted); margin:0 0 10px; max-width:70em; }
 table { border-collapse:separate; border-spacing:0; font-size:13px; }
 th, td { padding:4px 8px; border-right:1px solid var(--line); border-bottom:1px solid var(--line); vertical-align:top; text-align:left; }
 thead th { position:sticky; top:0; background:var(--head); color:#fff; font-weight:600; z-index:2; }
+td, th { word-break:normal; overflow-wrap:normal; }
 table.grid td { white-space:nowrap; font-family:"DejaVu Sans Mono", Consolas, monospace; font-size:12px; }
 table.grid th.item { position:sticky; left:0; background:#eef1f5; color:var(--ink); z-index:1; white-space:nowrap; }
 table.grid thead th.item { z-index:3; background:var(--head); color:#fff; }
 table.grid thead th small { display:block; font-weight:400; color:#c9d6e8; }
+table.grid thead th.problem { background:#7a0000; }
+table.grid tr.problem th.item { background:#f4a6a6; color:#7a0000; }
 table.list td.wrap { white-space:normal; min-width:14em; max-width:40em; }
-table.list td { word-break:break-word; }
-table.list td.nw { white-space:nowrap; word-break:normal; }
+table.list td.nw { white-space:nowrap; }
+table.list td ol, table.list td ul { margin:0; padding-left:1.4em; }
 tr.error td.sev, tr.warning td.sev { font-weight:600; }
+tr:target td { outline:2px solid #1f3a5f; }
 code, .mono { font-family:"DejaVu Sans Mono", Consolas, monospace; font-size:12px; }
 ul.legend { list-style:none; padding:0; margin:8px 0 12px; display:grid; grid-template-columns:repeat(auto-fill, minmax(430px, 1fr)); gap:5px 16px; }
 ul.legend li { display:flex; align-items:center; gap:6px; }
 .sw { display:inline-block; min-width:92px; padding:2px 6px; border:1px solid #bfbfbf; border-radius:3px; font-size:12px; }
 details summary { cursor:pointer; font-weight:600; font-size:17px; }
+article.cause { border:1px solid var(--line); border-left:6px solid var(--line); border-radius:4px; margin:10px 0; padding:8px 12px; }
+article.cause.error { border-left-color:#c0392b; } article.cause.warning { border-left-color:#e69b00; }
+article.cause h3 { font-size:15px; margin:0 0 6px; }
+article.cause .sev { display:inline-block; padding:0 6px; border-radius:3px; font-size:12px; margin-right:6px; }
+article.cause dl { display:grid; grid-template-columns:max-content 1fr; gap:2px 12px; margin:6px 0; }
+article.cause dt { color:var(--muted); } article.cause dd { margin:0; }
+article.cause ol { margin:4px 0 6px; padding-left:1.6em; }
+article.cause details summary { font-size:13px; }
+article.cause ul.evidence { margin:4px 0; padding-left:1.4em; font-size:13px; }
+.toggle { margin:0 6px 10px 0; }
+#only-problems:checked ~ .scroll tr.fine { display:none; }
+.print-only { display:none; }
+p.part { font-size:9pt; color:var(--muted); margin:10px 0 4px; }
 footer { color:var(--muted); font-size:12px; padding:0 28px 24px; }
 .none { color:var(--muted); font-style:italic; }
+@page { size:A4 portrait; margin:12mm; }
+@page wide { size:A4 landscape; margin:10mm; }
+@media print {
+  body { background:#fff; font-size:10pt; }
+  header.top { background:#fff; color:var(--ink); padding:0 0 6px; border-bottom:2px solid var(--head); }
+  header.top p { color:var(--muted); }
+  main { padding:0; }
+  .overview { display:block; }
+  section { border:0; padding:0; margin:12px 0; }
+  .scroll { overflow:visible; max-height:none; border:0; }
+  thead { display:table-header-group; }
+  thead th, table.grid th.item { position:static; }
+  tr { break-inside:avoid; }
+  h2, h3 { break-after:avoid; }
+  .toggle, label.toggle { display:none; }
+  #sites, #upgrade, #drift, #matrix, #findings, #files, footer { page:wide; }
+  .screen-only { display:none; }
+  .print-only { display:block; }
+  .print-only table.grid { break-after:auto; margin-bottom:8px; }
+  table.grid { font-size:7pt; }
+  table.grid td, table.grid th.item { white-space:normal; font-size:7pt; padding:2px 3px; }
+  table.list td.wrap { max-width:none; min-width:24em; }
+  table.list { font-size:8pt; width:100%; }
+  * { -webkit-print-color-adjust:exact; print-color-adjust:exact; }
+}
 "#;
 
 /// The per-swatch and per-severity CSS classes, from the shared palette.
@@ -72,7 +166,7 @@ fn swatch_css() -> String {
     let severities = Severity::ALL.into_iter().map(|severity| {
         let (fill, ink) = palette::severity(severity);
         format!(
-            "tr.{} td.sev {{ background:{}; color:{}; }}\n",
+            "tr.{0} td.sev, .sev.{0} {{ background:{1}; color:{2}; }}\n",
             severity.as_str(),
             palette::css(fill),
             palette::css(ink)
@@ -82,7 +176,7 @@ fn swatch_css() -> String {
 }
 
 fn page(audit: &Audit) -> Markup {
-    let s = &audit.summary;
+    let order = audit.matrix.display_order(&audit.findings, &audit.cause_locations());
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -99,50 +193,286 @@ fn page(audit: &Audit) -> Markup {
                     h1 { "SMS 2.0 share audit report" }
                     p {
                         "Version check of Systems Management Server 2.0 client access points (CAP_<site>), "
-                        "logon points (SMSLOGON) and site server shares (SMS_<site>). Written by "
-                        (audit.tool) " " (audit.version) "."
+                        "logon points (SMSLOGON) and site server shares (SMS_<site>)."
                     }
                 }
                 main {
-                    (summary(audit))
+                    // Side by side on a wide screen, so the causes start on
+                    // the first one.
+                    div.overview {
+                        (run(audit))
+                        (verdict(audit))
+                    }
+                    (causes(audit))
+                    (sites(audit))
+                    @if let Some(plan) = &audit.upgrade { (upgrade(plan)) }
+                    @if let Some(changes) = &audit.drift { (drift(audit, changes)) }
+                    (matrix(audit, &order))
                     (findings(audit))
-                    (matrix(audit))
                     (files(audit))
                 }
                 footer {
-                    "Roots audited: "
-                    @for (i, root) in audit.roots.iter().enumerate() {
-                        @if i > 0 { ", " }
-                        code { (visible(root)) }
-                    }
-                    ". " (s.files) " files read."
+                    "Written by " (audit.tool) " " (audit.version) " from the audit started " (audit.started) "."
                 }
             }
         }
     }
 }
 
-fn summary(audit: &Audit) -> Markup {
+fn run(audit: &Audit) -> Markup {
     let s = &audit.summary;
     html! {
-        section #summary {
-            h2 { "Summary" }
-            p.lead {
-                "Clients install SMS components from the shares listed below. When the versions on those shares "
-                "disagree, clients upgrade, downgrade or fail (Microsoft KB Q236596 and related articles). "
-                "The findings say what is wrong and how to fix it; the matrix shows every version on every share."
+        section #run {
+            h2 { "When and what" }
+            dl.run {
+                dt { "Started (UTC)" } dd { (audit.started) }
+                dt { "Duration" } dd { (duration(audit.duration_seconds)) }
+                dt { "Tool" } dd { (audit.tool) " " (audit.version) }
+                dt { "Roots" }
+                dd {
+                    @for (i, root) in audit.roots.iter().enumerate() {
+                        @if i > 0 { ", " }
+                        code { (breakable(root)) }
+                    }
+                }
+                @if let Some(baseline) = &audit.baseline {
+                    dt { "Baseline" } dd { code { (breakable(baseline)) } }
+                }
+                dt { "Read" }
+                dd {
+                    (s.locations) " shares, " (s.files) " files, " (text::human_size(s.bytes))
+                }
+            }
+        }
+    }
+}
+
+/// `0.3 s`, `2 min 05 s`.
+fn duration(seconds: f64) -> String {
+    if seconds < 60.0 {
+        return format!("{seconds:.1} s");
+    }
+    let whole = seconds.round() as u64;
+    match whole {
+        0..3600 => format!("{} min {:02} s", whole / 60, whole % 60),
+        _ => format!("{} h {:02} min", whole / 3600, whole % 3600 / 60),
+    }
+}
+
+fn verdict(audit: &Audit) -> Markup {
+    let s = &audit.summary;
+    let verdict = audit.verdict();
+    html! {
+        section #verdict {
+            h2 { "Verdict" }
+            p class=(format!("verdict {}", verdict.level())) { (verdict.headline()) }
+            @for line in audit.verdict_lines() {
+                p { (line) }
             }
             div.cards {
                 div.card.error { b { (s.errors) } span { "errors" } }
                 div.card.warning { b { (s.warnings) } span { "warnings" } }
                 div.card { b { (s.infos) } span { "notes (info)" } }
+                div.card { b { (s.causes) } span { "causes to fix" } }
                 div.card { b { (s.mismatched_items) } span { "mismatched matrix rows" } }
-                div.card { b { (s.locations) } span { "shares (" (s.unreadable_locations) " unreadable)" } }
-                div.card { b { (s.files) } span { "files (" (s.unreadable_files) " unreadable)" } }
+                div class=(if s.unreadable_locations > 0 { "card warning" } else { "card" }) {
+                    b { (s.locations) } span { "shares (" (s.unreadable_locations) " unreadable)" }
+                }
+                div class=(if s.unreadable_files > 0 { "card warning" } else { "card" }) {
+                    b { (s.files) } span { "files (" (s.unreadable_files) " unreadable)" }
+                }
                 @if s.unreadable_folders > 0 {
                     div.card.warning { b { (s.unreadable_folders) } span { "unreadable folders" } }
                 }
-                div.card { b { (s.bytes) } span { "bytes" } }
+            }
+        }
+    }
+}
+
+/// The anchor of a finding in the findings table.
+fn finding_anchor(position: usize) -> String {
+    format!("finding-{}", position + 1)
+}
+
+fn causes(audit: &Audit) -> Markup {
+    html! {
+        section #causes {
+            h2 { "Causes (" (audit.causes.len()) ")" }
+            @if audit.causes.is_empty() {
+                p.none { "No cause: nothing to fix." }
+            } @else {
+                p.lead {
+                    "Each cause is one thing to fix, worst first; the findings under it are its symptoms "
+                    "(the evidence is in the findings table, one click away)."
+                }
+                @for cause in &audit.causes {
+                    article class=(format!("cause {}", cause.severity.as_str())) id=(format!("cause-{}", cause.id)) {
+                        h3 {
+                            span class=(format!("sev {}", cause.severity.as_str())) { (cause.severity.as_str()) }
+                            (cause.id) ": " (breakable(&cause.title))
+                        }
+                        dl {
+                            dt { "Fix, in order" }
+                            dd { ol { @for step in &cause.fix { li { (breakable(step)) } } } }
+                            dt { "Sites" } dd { (visible(&cause.sites.join(", "))) }
+                            dt { "Locations" }
+                            dd {
+                                @for (i, location) in cause.locations.iter().enumerate() {
+                                    @if i > 0 { ", " }
+                                    code { (breakable(location)) }
+                                }
+                            }
+                            dt { "KB" } dd { (cause.kb.join(", ")) }
+                        }
+                        details {
+                            summary { (cause.findings.len()) " " (if cause.findings.len() == 1 { "finding" } else { "findings" }) }
+                            ul.evidence {
+                                @for &position in &cause.findings {
+                                    @if let Some(f) = audit.findings.get(position) {
+                                        li {
+                                            a href=(format!("#{}", finding_anchor(position))) {
+                                                (f.severity.as_str()) " " (f.code)
+                                            }
+                                            " at " code { (breakable(&f.location)) }
+                                            @if !f.path.is_empty() { ": " code { (breakable(&f.path)) } }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn share_list(shares: &[SiteShare]) -> Markup {
+    html! {
+        @if shares.is_empty() {
+            span.none { "none audited" }
+        } @else {
+            ul {
+                @for share in shares {
+                    li {
+                        code { (breakable(&share.name)) } ": " (visible(&share.release))
+                        @if !share.version.is_empty() { " " span.mono { "(" (visible(&share.version)) ")" } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn sites(audit: &Audit) -> Markup {
+    html! {
+        section #sites {
+            h2 { "Sites (" (audit.sites.len()) ")" }
+            @if audit.sites.is_empty() {
+                p.none { "No site was found." }
+            } @else {
+                p.lead {
+                    "Every site with its release, the shares it offers clients and the logon points it shares. "
+                    "Sites of one upgrade group share logon points: they move to a new release together."
+                }
+                table.list {
+                    thead { tr {
+                        th { "Site" } th { "Release" } th { "Site server" } th { "CAPs" }
+                        th { "Logon points (base they give clients)" } th { "Upgrade group" } th { "Causes" }
+                    } }
+                    tbody {
+                        @for site in &audit.sites {
+                            tr {
+                                td.nw { b { (visible(&site.site)) } }
+                                td { (visible(&site.release)) }
+                                td { (share_list(&site.site_servers)) }
+                                td { (share_list(&site.caps)) }
+                                td { (share_list(&site.logon_points)) }
+                                td { (visible(&site.upgrade_group.join(", "))) }
+                                td.nw {
+                                    @for (i, id) in site.causes.iter().enumerate() {
+                                        @if i > 0 { ", " }
+                                        a href=(format!("#cause-{id}")) { (id) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn upgrade(plan: &UpgradePlan) -> Markup {
+    let headline = crate::upgrade::summary(plan);
+    let headline = headline.lines().next().unwrap_or_default().to_string();
+    html! {
+        section #upgrade {
+            h2 { "Upgrade plan" }
+            p class=(format!("verdict {}", if plan.safe { "clean" } else { "error" })) { (visible(&headline)) }
+            table.list {
+                thead { tr {
+                    th { "Must move together" } th { "Upgrading" } th { "Logon points" } th { "Left behind" } th { "Advice" }
+                } }
+                tbody {
+                    @for group in &plan.groups {
+                        tr {
+                            td.nw { (visible(&group.sites.join(", "))) }
+                            td.nw { (visible(&group.upgrading.join(", "))) }
+                            td { @for lp in &group.logon_points { code { (breakable(lp)) } br; } }
+                            td {
+                                @if group.left_behind.is_empty() { span.none { "none" } }
+                                ul {
+                                    @for left in &group.left_behind {
+                                        li {
+                                            b { (visible(&left.site)) } " at " (visible(&left.current))
+                                            @if left.behind { ", behind the target" }
+                                            @if !left.caps.is_empty() { "; CAPs " (breakable(&left.caps.join(", "))) }
+                                            @if !left.kbs.is_empty() { "; " (left.kbs.join(", ")) }
+                                        }
+                                    }
+                                }
+                            }
+                            td.wrap { (breakable(&group.advice)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn drift(audit: &Audit, changes: &[Change]) -> Markup {
+    html! {
+        section #drift {
+            h2 { "Changes since the baseline (" (changes.len()) ")" }
+            @if let Some(baseline) = &audit.baseline {
+                p.lead { "Compared with " code { (breakable(baseline)) } "." }
+            }
+            @if changes.is_empty() {
+                p.none { "No change since the baseline." }
+            } @else {
+                table.list {
+                    thead { tr {
+                        th { "Change" } th { "Location" } th { "Path" } th { "What" } th { "Before" } th { "Now" }
+                    } }
+                    tbody {
+                        @for c in changes {
+                            tr {
+                                td.nw { (c.change.as_str().replace('_', " ")) }
+                                td.mono { (breakable(&c.location)) }
+                                td.mono {
+                                    (breakable(&c.path))
+                                    @if !c.old_path.is_empty() { br; "from " (breakable(&c.old_path)) }
+                                }
+                                td { (visible(&c.what)) }
+                                td.mono { (breakable(&c.old)) }
+                                td.mono { (breakable(&c.new)) }
+                            }
+                        }
+                    }
+                }
             }
         }
     }
@@ -155,26 +485,27 @@ fn findings(audit: &Audit) -> Markup {
             @if audit.findings.is_empty() {
                 p.none { "No findings: every share agrees." }
             } @else {
-                p.lead { "Most severe first. KB is the Microsoft Knowledge Base article that describes the problem." }
+                p.lead { "Most severe first. KB is the Microsoft Knowledge Base article that describes the problem; Cause leads to the one thing to fix." }
                 div.scroll {
                     table.list {
                         thead { tr {
-                            th { "Severity" } th { "Code" } th { "KB" } th { "Site" } th { "Location" } th { "Path" }
+                            th { "Severity" } th { "Code" } th { "Cause" } th { "KB" } th { "Site" } th { "Location" } th { "Path" }
                             th { "Observed" } th { "Expected" } th { "Problem" } th { "Fix" }
                         } }
                         tbody {
-                            @for f in &audit.findings {
-                                tr class=(f.severity.as_str()) {
+                            @for (position, f) in audit.findings.iter().enumerate() {
+                                tr class=(f.severity.as_str()) id=(finding_anchor(position)) {
                                     td.sev { (f.severity.as_str()) }
                                     td.mono.nw { (f.code) }
-                                    td.mono.nw { (f.kb) }
+                                    td.nw { a href=(format!("#cause-{}", f.cause)) { (f.cause) } }
+                                    td.mono { (f.kb) }
                                     td.nw { (visible(&f.site)) }
-                                    td.mono.nw { (visible(&f.location)) }
-                                    td.mono { (visible(&f.path)) }
-                                    td.mono { (visible(&f.observed)) }
-                                    td.mono { (visible(&f.expected)) }
-                                    td.wrap { (visible(&f.message)) }
-                                    td.wrap { (visible(&f.fix)) }
+                                    td.mono { (breakable(&f.location)) }
+                                    td.mono { (breakable(&f.path)) }
+                                    td.mono { (breakable(&f.observed)) }
+                                    td.mono { (breakable(&f.expected)) }
+                                    td.wrap { (breakable(&f.message)) }
+                                    td.wrap { (breakable(&f.fix)) }
                                 }
                             }
                         }
@@ -199,8 +530,14 @@ fn class(s: &Swatch) -> String {
     format!("sw s-{}", s.key)
 }
 
-fn matrix(audit: &Audit) -> Markup {
+/// Location columns per printed matrix table: a wider estate prints as
+/// several tables, each with the item column, so no column is cut.
+const PRINT_COLUMNS: usize = 10;
+
+fn matrix(audit: &Audit, order: &DisplayOrder) -> Markup {
     let m = &audit.matrix;
+    let problems = order.problem_rows.iter().filter(|&&p| p).count();
+    let split_for_print = order.columns.len() > PRINT_COLUMNS;
     html! {
         section #matrix {
             h2 { "Version matrix" }
@@ -208,34 +545,63 @@ fn matrix(audit: &Audit) -> Markup {
                 "One row per component file that carries a version (compver.ini, the component's .CFG, "
                 "logon point binaries...), one column per share. Each cell is the version found on that share. "
                 "Shares that must agree are compared; a cell that does not is red and shows "
-                code { "!! found (expected ...)" } ". Agreeing versions are tinted by SMS 2.0 release."
+                code { "!! found (expected ...)" } ". Rows and share groups that need attention come first "
+                "(dark red headers); agreeing versions are tinted by SMS 2.0 release."
             }
             (legend())
             @if m.rows.is_empty() {
                 p.none { "No versioned files were found." }
             } @else {
-                div.scroll {
-                    table.grid {
-                        thead { tr {
-                            th.item { "Item" }
-                            @for c in &m.columns {
-                                th title=(visible(&c.header)) {
-                                    (visible(&c.location))
-                                    small { (c.kind.as_str()) @if !c.sites.is_empty() { " " (visible(&c.sites.join(", "))) } }
-                                }
+                div class=(if split_for_print { "screen-only" } else { "" }) {
+                    input #only-problems .toggle type="checkbox";
+                    label.toggle for="only-problems" {
+                        "Show only the " (problems) " rows that need attention (a mismatch or a value that could not be checked)"
+                    }
+                    div.scroll { (grid(audit, order, &order.columns)) }
+                }
+                @if split_for_print {
+                    div.print-only {
+                        @for (part, columns) in order.columns.chunks(PRINT_COLUMNS).enumerate() {
+                            p.part {
+                                "Shares " (part * PRINT_COLUMNS + 1) " to " (part * PRINT_COLUMNS + columns.len())
+                                " of " (order.columns.len())
                             }
-                        } }
-                        tbody {
-                            @for row in &m.rows {
-                                tr {
-                                    th.item { (visible(&row.item)) }
-                                    @for (cell, column) in row.cells.iter().zip(&m.columns) {
-                                        @let sw = palette::swatch(cell);
-                                        td class=(format!("s-{}", sw.key)) title=(visible(&format!("{} at {}: {}", row.item, column.location, sw.label))) {
-                                            (visible(&cell.text))
-                                        }
-                                    }
-                                }
+                            (grid(audit, order, columns))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The matrix table with the location columns `columns` (indexes into the
+/// matrix's columns), rows in display order.
+fn grid(audit: &Audit, order: &DisplayOrder, columns: &[usize]) -> Markup {
+    let m = &audit.matrix;
+    html! {
+        table.grid {
+            thead { tr {
+                th.item { "Item" }
+                @for &c in columns {
+                    @let column = &m.columns[c];
+                    th class=[order.problem_columns[c].then_some("problem")] title=(visible(&column.header)) {
+                        (breakable(&column.location))
+                        small { (column.kind.as_str()) @if !column.sites.is_empty() { " " (visible(&column.sites.join(", "))) } }
+                    }
+                }
+            } }
+            tbody {
+                @for &r in &order.rows {
+                    @let row = &m.rows[r];
+                    tr class=(if order.problem_rows[r] { "problem" } else { "fine" }) {
+                        th.item { (visible(&row.item)) }
+                        @for &c in columns {
+                            @let cell = &row.cells[c];
+                            @let column = &m.columns[c];
+                            @let sw = palette::swatch(cell);
+                            td class=(format!("s-{}", sw.key)) title=(visible(&format!("{} at {}: {}", row.item, column.location, sw.label))) {
+                                (visible(&cell.text))
                             }
                         }
                     }
@@ -282,9 +648,11 @@ fn files(audit: &Audit) -> Markup {
                         tbody {
                             @for f in &shown {
                                 tr {
-                                    td.mono { (visible(&f.location)) }
-                                    td.mono { (visible(&f.path)) }
-                                    td { @if let Some(size) = f.size { (size) } }
+                                    td.mono { (breakable(&f.location)) }
+                                    td.mono { (breakable(&f.path)) }
+                                    td.nw title=[f.size.map(|size| format!("{size} bytes"))] {
+                                        @if let Some(size) = f.size { (text::human_size(size)) }
+                                    }
                                     td { (f.modified.as_deref().unwrap_or("")) }
                                     td.mono { (f.sha256.as_deref().unwrap_or("")) }
                                     td { (f.kind.as_str()) }
@@ -300,5 +668,38 @@ fn files(audit: &Audit) -> Markup {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(value: &str) -> Vec<(bool, &str)> {
+        break_points(value)
+    }
+
+    #[test]
+    fn paths_break_after_separators_between_names_only() {
+        assert_eq!(
+            pieces(r"x86.bin\CLICORE.EXE"),
+            [(true, r"x86.bin\"), (false, "CLICORE.EXE")]
+        );
+        assert_eq!(
+            pieces(r"\\SERVER1\CAP_MS1"),
+            [(true, r"\\SERVER1\"), (false, "CAP_MS1")]
+        );
+        assert_eq!(pieces("/mnt//a/"), [(true, "/mnt//"), (false, "a/")]);
+        assert_eq!(pieces("2.00.1239.0000"), [(false, "2.00.1239.0000")]);
+        assert_eq!(pieces(""), [(false, "")]);
+        assert_eq!(breakable(r"\\S\C<b>").into_string(), r"\\S\<wbr>C&lt;b&gt;");
+    }
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(duration(0.033), "0.0 s");
+        assert_eq!(duration(59.94), "59.9 s");
+        assert_eq!(duration(125.0), "2 min 05 s");
+        assert_eq!(duration(7322.0), "2 h 02 min");
     }
 }

@@ -38,12 +38,14 @@ pub(crate) static MISMATCH: Swatch = fixed(
     0xF4A6A6,
     0x7A0000,
 );
+/// Not a problem by itself: smsboot1.exe has no version resource and RTM
+/// CFGs carry no version. Where it matters, a finding marks it red.
 pub(crate) static EMPTY: Swatch = fixed(
     "empty",
-    "empty",
-    "the file is there but carries no version",
-    0xFFCC80,
-    0x5A3300,
+    "(empty), (no version)",
+    "the file is there but carries no version; normal unless red",
+    0xFFFFFF,
+    0x5B6575,
 );
 pub(crate) static MISSING: Swatch = fixed(
     "missing",
@@ -56,6 +58,20 @@ pub(crate) static UNREADABLE: Swatch = fixed(
     "unreadable",
     "unreadable",
     "the location, the file or a folder above it exists but could not be read",
+    0x5F5F5F,
+    0xFFFFFF,
+);
+pub(crate) static EXCLUDED: Swatch = fixed(
+    "excluded",
+    "(excluded)",
+    "left out by --exclude or the inventory: not read, not checked",
+    0xE4E4E4,
+    0x303030,
+);
+pub(crate) static AMBIGUOUS: Swatch = fixed(
+    "ambiguous",
+    "(ambiguous)",
+    "names that differ only in case (A07): which one Windows opens is not known",
     0x5F5F5F,
     0xFFFFFF,
 );
@@ -106,7 +122,16 @@ static OK_RELEASES: LazyLock<Vec<Swatch>> = LazyLock::new(|| {
 /// Every swatch, in legend order.
 pub(crate) fn legend() -> Vec<&'static Swatch> {
     let mut all: Vec<&'static Swatch> = OK_RELEASES.iter().collect();
-    all.extend([&OK_OTHER, &MISMATCH, &EMPTY, &MISSING, &UNREADABLE, &NOT_APPLICABLE]);
+    all.extend([
+        &OK_OTHER,
+        &MISMATCH,
+        &EMPTY,
+        &MISSING,
+        &UNREADABLE,
+        &AMBIGUOUS,
+        &EXCLUDED,
+        &NOT_APPLICABLE,
+    ]);
     all
 }
 
@@ -121,6 +146,8 @@ pub(crate) fn swatch(cell: &Cell) -> &'static Swatch {
         CellState::Empty => &EMPTY,
         CellState::Missing => &MISSING,
         CellState::Unreadable => &UNREADABLE,
+        CellState::Excluded => &EXCLUDED,
+        CellState::Ambiguous => &AMBIGUOUS,
         CellState::NotApplicable => &NOT_APPLICABLE,
         CellState::Ok => release_of(&cell.value)
             .and_then(|info| RELEASES.iter().position(|r| r == info))
@@ -134,12 +161,11 @@ fn release_of(value: &str) -> Option<&'static ReleaseInfo> {
     Version::parse(value)?.release()?.info()
 }
 
-/// (fill, ink) of a finding's severity: errors like mismatches, warnings
-/// like empty versions.
+/// (fill, ink) of a finding's severity: errors like mismatches.
 pub(crate) fn severity(severity: Severity) -> (u32, u32) {
     match severity {
         Severity::Error => (MISMATCH.fill, MISMATCH.ink),
-        Severity::Warning => (EMPTY.fill, EMPTY.ink),
+        Severity::Warning => (0xFFCC80, 0x5A3300),
         Severity::Info => (0xDCE8F5, 0x0B2A4A),
     }
 }

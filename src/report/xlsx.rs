@@ -1,15 +1,24 @@
-//! `audit.xlsx`: one workbook with Summary, Matrix, Findings and Files
-//! sheets. Every value read from a share is written as a string cell, so
-//! opening the workbook never runs a formula nor re-types a version.
+//! `audit.xlsx`: one workbook in the order people need it: Summary (when,
+//! verdict, counts, legend), Causes, Sites, Upgrade and Drift when asked
+//! for, then Matrix, Findings and Files. Every value read from a share is
+//! written as a string cell, so opening the workbook never runs a formula
+//! nor re-types a version. Every sheet prints landscape, one page wide,
+//! with its header row on every page.
 
 use super::palette::{self, Swatch};
 use crate::audit::Audit;
-use crate::matrix::KEY_COLUMNS;
+use crate::causes::Cause;
+use crate::drift::Change;
+use crate::matrix::{DisplayOrder, KEY_COLUMNS};
 use crate::model::{Finding, Severity};
+use crate::sites::SiteShare;
 use crate::text::{self, Controls};
+use crate::upgrade::UpgradePlan;
 use anyhow::Result;
-use rust_xlsxwriter::{Color, DocProperties, ExcelDateTime, Format, FormatBorder, Workbook, Worksheet, XlsxError};
-use std::collections::HashMap;
+use rust_xlsxwriter::{
+    Color, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError,
+};
+use std::collections::{BTreeMap, HashMap};
 
 /// Excel's limits: characters in a cell, rows and columns in a sheet.
 const MAX_CELL_CHARS: usize = 32_767;
@@ -20,6 +29,13 @@ const MAX_COLUMNS: usize = 16_384;
 const LOCATIONS_PER_SHEET: usize = MAX_COLUMNS - KEY_COLUMNS.len();
 /// Widest column we set, in characters.
 const MAX_WIDTH: usize = 60;
+/// Width of columns that hold prose (Problem, Fix, titles), wrapped.
+const PROSE_WIDTH: f64 = 60.0;
+/// A4 in Excel's paper codes.
+const PAPER_A4: u8 = 9;
+/// Bytes as people read them, in the decimal units of
+/// [`text::human_size`]; the cell keeps the exact number.
+const SIZE_FORMAT: &str = r#"[<1000]0" B";[<1000000]0.0," kB";0.0,," MB""#;
 
 pub fn audit(audit: &Audit) -> Result<Vec<u8>> {
     let mut workbook = Workbook::new();
@@ -32,13 +48,22 @@ pub fn audit(audit: &Audit) -> Result<Vec<u8>> {
     );
     let styles = Styles::new();
     let matrix_parts = matrix_parts(audit.matrix.columns.len());
+    let order = audit.matrix.display_order(&audit.findings, &audit.cause_locations());
     summary_sheet(workbook.add_worksheet(), audit, &styles, matrix_parts.len())?;
+    causes_sheet(workbook.add_worksheet(), audit, &styles)?;
+    sites_sheet(workbook.add_worksheet(), audit, &styles)?;
+    if let Some(plan) = &audit.upgrade {
+        upgrade_sheet(workbook.add_worksheet(), plan, &styles)?;
+    }
+    if let Some(changes) = &audit.drift {
+        drift_sheet(workbook.add_worksheet(), changes, &styles)?;
+    }
     for (part, columns) in matrix_parts.into_iter().enumerate() {
         let name = match part {
             0 => "Matrix".to_string(),
             _ => format!("Matrix {}", part + 1),
         };
-        matrix_sheet(workbook.add_worksheet(), audit, &styles, &name, columns)?;
+        matrix_sheet(workbook.add_worksheet(), audit, &order, &styles, &name, columns)?;
     }
     findings_sheet(workbook.add_worksheet(), audit, &styles)?;
     // One row per file can be a million rows: this sheet streams its rows
@@ -49,19 +74,25 @@ pub fn audit(audit: &Audit) -> Result<Vec<u8>> {
 
 struct Styles {
     header: Format,
+    /// A header whose text wraps (the matrix's long location names).
+    header_wrap: Format,
     title: Format,
     text: Format,
+    /// Prose and lists: wrapped, so nothing is cut.
+    wrap: Format,
     number: Format,
+    size: Format,
     swatches: HashMap<&'static str, Format>,
     severity: HashMap<&'static str, Format>,
 }
 
 impl Styles {
     fn new() -> Styles {
-        let text = Format::new().set_num_format("@");
+        let text = Format::new().set_num_format("@").set_align(FormatAlign::Top);
         let header = Format::new()
             .set_bold()
             .set_num_format("@")
+            .set_align(FormatAlign::Top)
             .set_background_color(Color::RGB(0x1F3A5F))
             .set_font_color(Color::White)
             .set_border_bottom(FormatBorder::Thin);
@@ -77,16 +108,20 @@ impl Styles {
                     severity.as_str(),
                     Format::new()
                         .set_num_format("@")
+                        .set_align(FormatAlign::Top)
                         .set_background_color(Color::RGB(fill))
                         .set_font_color(Color::RGB(ink)),
                 )
             })
             .collect();
         Styles {
+            header_wrap: header.clone().set_text_wrap(),
             header,
             title: Format::new().set_bold().set_font_size(14).set_num_format("@"),
+            wrap: text.clone().set_text_wrap(),
             text,
-            number: Format::new().set_num_format("#,##0"),
+            number: Format::new().set_num_format("#,##0").set_align(FormatAlign::Top),
+            size: Format::new().set_num_format(SIZE_FORMAT).set_align(FormatAlign::Top),
             swatches,
             severity,
         }
@@ -94,6 +129,10 @@ impl Styles {
 
     fn swatch(&self, s: &Swatch) -> &Format {
         &self.swatches[s.key.as_ref()]
+    }
+
+    fn severity(&self, severity: Severity) -> &Format {
+        self.severity.get(severity.as_str()).unwrap_or(&self.text)
     }
 }
 
@@ -111,12 +150,94 @@ fn swatch_format(s: &Swatch) -> Format {
 struct Sheet<'a> {
     ws: &'a mut Worksheet,
     widths: Vec<usize>,
+    /// Column widths as set, in characters.
+    set_widths: Vec<f64>,
+    /// Wrapped cells: row, column and the length of each of its lines, to
+    /// make the row tall enough (spreadsheets do not grow rows on opening).
+    wrapped: Vec<(usize, usize, Vec<usize>)>,
 }
 
 impl<'a> Sheet<'a> {
+    /// A named sheet that prints landscape on A4, one page wide and as many
+    /// long as it takes.
     fn new(ws: &'a mut Worksheet, name: &str) -> Result<Sheet<'a>, XlsxError> {
         ws.set_name(name)?;
-        Ok(Sheet { ws, widths: Vec::new() })
+        ws.set_landscape();
+        ws.set_paper_size(PAPER_A4);
+        ws.set_print_fit_to_pages(1, 0);
+        ws.set_margins(0.4, 0.4, 0.5, 0.5, 0.3, 0.3);
+        ws.set_footer(format!("&L{name}&RPage &P of &N"));
+        Ok(Sheet {
+            ws,
+            widths: Vec::new(),
+            set_widths: Vec::new(),
+            wrapped: Vec::new(),
+        })
+    }
+
+    fn set_width(&mut self, col: usize, width: f64) -> Result<(), XlsxError> {
+        if self.set_widths.len() <= col {
+            self.set_widths.resize(col + 1, 8.43);
+        }
+        self.set_widths[col] = width;
+        self.ws.set_column_width(col as u16, width)?;
+        Ok(())
+    }
+
+    /// A cell whose text wraps within its column.
+    fn wrap_text(&mut self, row: usize, col: usize, value: &str, styles: &Styles) -> Result<(), XlsxError> {
+        self.wrapped
+            .push((row, col, value.lines().map(|l| l.chars().count()).collect()));
+        self.text(row, col, value, &styles.wrap)
+    }
+
+    /// Makes each row with a wrapped cell tall enough for its lines, once
+    /// the column widths are set.
+    fn fit_rows(&mut self) -> Result<(), XlsxError> {
+        /// Words wrap before the column is full.
+        const FILL: f64 = 0.85;
+        const LINE_POINTS: f64 = 15.0;
+        let mut lines: BTreeMap<usize, usize> = BTreeMap::new();
+        for (row, col, lengths) in &self.wrapped {
+            let width = self.set_widths.get(*col).copied().unwrap_or(8.43);
+            let per_line = ((width - 1.0) * FILL).max(1.0);
+            let count: usize = lengths
+                .iter()
+                .map(|&len| ((len as f64) / per_line).ceil().max(1.0) as usize)
+                .sum();
+            let entry = lines.entry(*row).or_default();
+            *entry = (*entry).max(count);
+        }
+        for (row, count) in lines.into_iter().filter(|&(_, count)| count > 1) {
+            self.ws.set_row_height(row as u32, count as f64 * LINE_POINTS)?;
+        }
+        Ok(())
+    }
+
+    /// Prose columns: a fixed width, with their cells wrapped.
+    fn prose_columns(&mut self, columns: &[usize], width: f64) -> Result<(), XlsxError> {
+        for &col in columns {
+            self.set_width(col, width)?;
+        }
+        Ok(())
+    }
+
+    /// Writes `values` as one row; the columns in `wrapped` wrap.
+    fn row<S: AsRef<str>>(
+        &mut self,
+        row: usize,
+        values: &[S],
+        wrapped: &[usize],
+        styles: &Styles,
+    ) -> Result<(), XlsxError> {
+        for (col, value) in values.iter().enumerate() {
+            if wrapped.contains(&col) {
+                self.wrap_text(row, col, value.as_ref(), styles)?;
+            } else {
+                self.text(row, col, value.as_ref(), &styles.text)?;
+            }
+        }
+        Ok(())
     }
 
     fn text(&mut self, row: usize, col: usize, value: &str, format: &Format) -> Result<(), XlsxError> {
@@ -124,7 +245,9 @@ impl<'a> Sheet<'a> {
         // named, as in report.html and the spreadsheet CSV.
         let value = text::visible(value, Controls::Keep);
         let value = clip(&value);
-        self.measure(col, value.chars().count());
+        // A wrapped cell is as wide as its longest line.
+        let longest = value.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        self.measure(col, longest);
         self.ws
             .write_string_with_format(row as u32, col as u16, value, format)?;
         Ok(())
@@ -147,20 +270,22 @@ impl<'a> Sheet<'a> {
     /// Sets every column to fit its content (plus room for the filter
     /// button), capped at [`MAX_WIDTH`].
     fn fit_columns(&mut self) -> Result<(), XlsxError> {
-        for (col, &chars) in self.widths.iter().enumerate().take(MAX_COLUMNS) {
-            let width = (chars + 3).clamp(8, MAX_WIDTH);
-            self.ws.set_column_width(col as u16, width as f64)?;
+        for col in 0..self.widths.len().min(MAX_COLUMNS) {
+            let width = (self.widths[col] + 3).clamp(8, MAX_WIDTH);
+            self.set_width(col, width as f64)?;
         }
         Ok(())
     }
 
-    /// Header row at `row`, bold, frozen with the first column, with an
-    /// autofilter over `rows` data rows below it.
+    /// Header row at `row`, bold, frozen with the first column, repeated
+    /// on every printed page, with an autofilter over `rows` data rows
+    /// below it.
     fn table_header(&mut self, row: usize, headers: &[&str], rows: usize, styles: &Styles) -> Result<(), XlsxError> {
         for (col, header) in headers.iter().enumerate() {
             self.text(row, col, header, &styles.header)?;
         }
         self.ws.set_freeze_panes(row as u32 + 1, 1)?;
+        self.ws.set_repeat_rows(row as u32, row as u32)?;
         let last_row = (row + rows).min(MAX_ROWS - 1);
         self.ws
             .autofilter(row as u32, 0, last_row as u32, headers.len().saturating_sub(1) as u16)?;
@@ -215,50 +340,84 @@ fn note_cut_rows(
 
 fn summary_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles, matrix_sheets: usize) -> Result<(), XlsxError> {
     let mut sheet = Sheet::new(ws, "Summary")?;
+    // The summary is one printed page.
+    sheet.ws.set_print_fit_to_pages(1, 1);
     let s = &audit.summary;
     sheet.text(0, 0, "SMS 2.0 share audit", &styles.title)?;
-    sheet.text(1, 0, &format!("{} {}", audit.tool, audit.version), &styles.text)?;
-    let mut row = 3;
-    sheet.text(row, 0, "Roots audited", &styles.header)?;
+    let mut row = 2;
+    sheet.text(row, 0, "When and what", &styles.header)?;
     sheet.text(row, 1, "", &styles.header)?;
-    for root in &audit.roots {
+    let run: [(&str, String); 3] = [
+        ("Started (UTC)", audit.started.clone()),
+        ("Duration (seconds)", format!("{:.1}", audit.duration_seconds)),
+        ("Tool", format!("{} {}", audit.tool, audit.version)),
+    ];
+    for (label, value) in run {
         row += 1;
-        sheet.text(row, 0, root, &styles.text)?;
+        sheet.text(row, 0, label, &styles.text)?;
+        sheet.text(row, 1, &value, &styles.text)?;
+    }
+    for (i, root) in audit.roots.iter().enumerate() {
+        row += 1;
+        sheet.text(row, 0, if i == 0 { "Roots" } else { "" }, &styles.text)?;
+        sheet.text(row, 1, root, &styles.text)?;
+    }
+    if let Some(baseline) = &audit.baseline {
+        row += 1;
+        sheet.text(row, 0, "Baseline", &styles.text)?;
+        sheet.text(row, 1, baseline, &styles.text)?;
+    }
+    row += 2;
+    let verdict = audit.verdict();
+    sheet.text(row, 0, "Verdict", &styles.header)?;
+    let level = match verdict.level() {
+        "error" => styles.swatch(&palette::MISMATCH),
+        "not-checked" => styles.swatch(&palette::UNREADABLE),
+        "warning" => styles.severity(Severity::Warning),
+        _ => &styles.text,
+    };
+    sheet.text(row, 1, &verdict.headline(), level)?;
+    for line in audit.verdict_lines() {
+        row += 1;
+        sheet.wrap_text(row, 1, &line, styles)?;
     }
     row += 2;
     sheet.text(row, 0, "Count", &styles.header)?;
     sheet.text(row, 1, "Value", &styles.header)?;
     let counts: [(&str, u64); 10] = [
-        ("Locations (shares)", s.locations as u64),
-        ("Unreadable locations", s.unreadable_locations as u64),
-        ("Files", s.files),
-        ("Bytes", s.bytes),
-        ("Unreadable files", s.unreadable_files),
-        ("Unreadable folders", s.unreadable_folders),
-        ("Mismatched matrix rows", s.mismatched_items as u64),
+        ("Causes to fix", s.causes as u64),
         ("Findings: error", s.errors as u64),
         ("Findings: warning", s.warnings as u64),
         ("Findings: info", s.infos as u64),
+        ("Mismatched matrix rows", s.mismatched_items as u64),
+        ("Locations (shares)", s.locations as u64),
+        ("Unreadable locations", s.unreadable_locations as u64),
+        ("Files", s.files),
+        ("Unreadable files", s.unreadable_files),
+        ("Unreadable folders", s.unreadable_folders),
     ];
     for (label, value) in counts {
         row += 1;
         sheet.text(row, 0, label, &styles.text)?;
         sheet.number(row, 1, value as f64, &styles.number)?;
     }
+    row += 1;
+    sheet.text(row, 0, "Size read", &styles.text)?;
+    sheet.number(row, 1, s.bytes as f64, &styles.size)?;
     row += 2;
     sheet.text(row, 0, "Matrix colour", &styles.header)?;
     sheet.text(row, 1, "Meaning", &styles.header)?;
     for swatch in palette::legend() {
         row += 1;
         sheet.text(row, 0, &swatch.label, styles.swatch(swatch))?;
-        sheet.text(row, 1, &swatch.meaning, &styles.text)?;
+        sheet.wrap_text(row, 1, &swatch.meaning, styles)?;
     }
     row += 2;
-    sheet.text(
+    sheet.wrap_text(
         row,
-        0,
-        "Cells starting with !! disagree with the value in (expected ...). Every value from the shares is stored as text.",
-        &styles.text,
+        1,
+        "Cells starting with !! disagree with the value in (expected ...). Rows and share groups that need attention come first; filter the mismatch column to see only mismatches. Every value from the shares is stored as text.",
+        styles,
     )?;
     if matrix_sheets > 1 {
         row += 1;
@@ -266,29 +425,189 @@ fn summary_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles, matrix_shee
             "The matrix has {} locations, more than one sheet's {MAX_COLUMNS} columns hold: it is split over sheets Matrix to Matrix {matrix_sheets}, {LOCATIONS_PER_SHEET} locations each, every sheet with the item columns.",
             audit.matrix.columns.len()
         );
-        sheet.text(row, 0, &note, &styles.text)?;
+        sheet.wrap_text(row, 1, &note, styles)?;
     }
-    // The note is long: do not let it widen column A.
-    sheet.widths[0] = 28;
+    sheet.widths[0] = 24;
+    sheet.fit_columns()?;
+    sheet.prose_columns(&[1], 100.0)?;
+    sheet.fit_rows()
+}
+
+fn causes_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(), XlsxError> {
+    let mut sheet = Sheet::new(ws, "Causes")?;
+    let rows = room(audit.causes.len());
+    sheet.table_header(0, &Cause::COLUMNS, rows, styles)?;
+    // title, sites, locations, fix
+    let wrapped = [2, 3, 4, 8];
+    for (r, cause) in audit.causes.iter().take(rows).enumerate() {
+        sheet.row(r + 1, &cause.cells(), &wrapped, styles)?;
+        sheet.text(r + 1, 1, cause.severity.as_str(), styles.severity(cause.severity))?;
+    }
+    if audit.causes.is_empty() {
+        sheet.text(1, 0, "No cause: nothing to fix.", &styles.text)?;
+    }
+    note_cut_rows(&mut sheet, audit.causes.len(), rows, "causes", "causes.csv", styles)?;
+    sheet.fit_columns()?;
+    sheet.prose_columns(&[2, 8], PROSE_WIDTH)?;
+    sheet.prose_columns(&[3, 4], 24.0)?;
+    sheet.fit_rows()
+}
+
+/// A site's shares, one per line: `\\SERVER1\CAP_MS1: RTM (2.00.1239.0000)`.
+fn share_lines(shares: &[SiteShare]) -> String {
+    shares
+        .iter()
+        .map(|share| match share.version.is_empty() {
+            true => format!("{}: {}", share.name, share.release),
+            false => format!("{}: {} ({})", share.name, share.release, share.version),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn sites_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(), XlsxError> {
+    let mut sheet = Sheet::new(ws, "Sites")?;
+    let headers = [
+        "site",
+        "release",
+        "site server",
+        "CAPs",
+        "logon points (base they give clients)",
+        "upgrade group",
+        "causes",
+    ];
+    let rows = room(audit.sites.len());
+    sheet.table_header(0, &headers, rows, styles)?;
+    for (r, site) in audit.sites.iter().take(rows).enumerate() {
+        let values = [
+            site.site.clone(),
+            site.release.clone(),
+            share_lines(&site.site_servers),
+            share_lines(&site.caps),
+            share_lines(&site.logon_points),
+            site.upgrade_group.join(" "),
+            site.causes.join(" "),
+        ];
+        sheet.row(r + 1, &values, &[1, 2, 3, 4, 5], styles)?;
+    }
+    note_cut_rows(&mut sheet, audit.sites.len(), rows, "sites", "audit.json", styles)?;
+    sheet.fit_columns()?;
+    sheet.fit_rows()
+}
+
+fn upgrade_sheet(ws: &mut Worksheet, plan: &UpgradePlan, styles: &Styles) -> Result<(), XlsxError> {
+    let mut sheet = Sheet::new(ws, "Upgrade")?;
+    let headline = crate::upgrade::summary(plan);
+    let headline = headline.lines().next().unwrap_or_default();
+    let format = match plan.safe {
+        true => &styles.text,
+        false => styles.swatch(&palette::MISMATCH),
+    };
+    sheet.text(0, 0, headline, format)?;
+    let headers = [
+        "group",
+        "site",
+        "role",
+        "current",
+        "behind",
+        "caps",
+        "logon points",
+        "kbs",
+        "advice",
+    ];
+    let mut rows: Vec<[String; 9]> = Vec::new();
+    for group in &plan.groups {
+        let name = group.sites.join(" ");
+        let lps = group.logon_points.join("\n");
+        for site in &group.upgrading {
+            rows.push([
+                name.clone(),
+                site.clone(),
+                "upgrading".into(),
+                String::new(),
+                String::new(),
+                String::new(),
+                lps.clone(),
+                String::new(),
+                group.advice.clone(),
+            ]);
+        }
+        for left in &group.left_behind {
+            rows.push([
+                name.clone(),
+                left.site.clone(),
+                "left behind".into(),
+                left.current.clone(),
+                if left.behind { "yes" } else { "no" }.into(),
+                left.caps.join("\n"),
+                lps.clone(),
+                left.kbs.join(" "),
+                group.advice.clone(),
+            ]);
+        }
+    }
+    sheet.table_header(2, &headers, rows.len(), styles)?;
+    for (r, values) in rows.iter().enumerate() {
+        sheet.row(r + 3, values, &[5, 6, 8], styles)?;
+    }
+    sheet.widths[0] = sheet.widths[0].min(24);
+    sheet.fit_columns()?;
+    sheet.prose_columns(&[8], PROSE_WIDTH)?;
+    sheet.fit_rows()
+}
+
+fn drift_sheet(ws: &mut Worksheet, changes: &[Change], styles: &Styles) -> Result<(), XlsxError> {
+    let mut sheet = Sheet::new(ws, "Drift")?;
+    let headers = ["change", "location", "path", "old path", "what", "old", "new"];
+    let rows = room(changes.len());
+    sheet.table_header(0, &headers, rows, styles)?;
+    for (r, c) in changes.iter().take(rows).enumerate() {
+        let values = [
+            c.change.as_str(),
+            &c.location,
+            &c.path,
+            &c.old_path,
+            &c.what,
+            &c.old,
+            &c.new,
+        ];
+        sheet.row(r + 1, &values, &[], styles)?;
+    }
+    if changes.is_empty() {
+        sheet.text(1, 0, "No change since the baseline.", &styles.text)?;
+    }
+    note_cut_rows(&mut sheet, changes.len(), rows, "changes", "drift.csv", styles)?;
     sheet.fit_columns()
 }
 
-/// One Matrix sheet: the key columns and the location columns `columns`.
+/// The least width of a location column of the matrix: its header wraps.
+const MATRIX_HEADER_WIDTH: usize = 14;
+
+/// One Matrix sheet: the key columns and the location columns `part` of
+/// the display order (problem rows and share groups first).
 fn matrix_sheet(
     ws: &mut Worksheet,
     audit: &Audit,
+    order: &DisplayOrder,
     styles: &Styles,
     name: &str,
-    columns: std::ops::Range<usize>,
+    part: std::ops::Range<usize>,
 ) -> Result<(), XlsxError> {
     let mut sheet = Sheet::new(ws, name)?;
     let matrix = &audit.matrix;
+    let columns = &order.columns[part];
     let mut headers = KEY_COLUMNS.to_vec();
-    headers.extend(matrix.columns[columns.clone()].iter().map(|c| c.header.as_str()));
+    headers.extend(columns.iter().map(|&c| matrix.columns[c].header.as_str()));
     let rows = room(matrix.rows.len());
     sheet.table_header(0, &headers, rows, styles)?;
-    for (r, row) in matrix.rows.iter().take(rows).enumerate() {
-        let at = r + 1;
+    // Location headers wrap: their columns are as wide as their cells.
+    for (col, header) in headers.iter().enumerate().skip(KEY_COLUMNS.len()) {
+        sheet.text(0, col, header, &styles.header_wrap)?;
+        sheet.widths[col] = MATRIX_HEADER_WIDTH;
+    }
+    for (at, &r) in order.rows.iter().take(rows).enumerate() {
+        let at = at + 1;
+        let row = &matrix.rows[r];
         let mark = if row.mismatch {
             styles.swatch(&palette::MISMATCH)
         } else {
@@ -303,7 +622,8 @@ fn matrix_sheet(
             };
             sheet.text(at, c, value, format)?;
         }
-        for (c, cell) in row.cells[columns.clone()].iter().enumerate() {
+        for (c, &index) in columns.iter().enumerate() {
+            let cell = &row.cells[index];
             sheet.text(
                 at,
                 KEY_COLUMNS.len() + c,
@@ -313,6 +633,8 @@ fn matrix_sheet(
         }
     }
     note_cut_rows(&mut sheet, matrix.rows.len(), rows, "items", "matrix.csv", styles)?;
+    // Room for a location header on three lines.
+    sheet.ws.set_row_height(0, 45)?;
     sheet.fit_columns()
 }
 
@@ -320,12 +642,14 @@ fn findings_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<
     let mut sheet = Sheet::new(ws, "Findings")?;
     let rows = room(audit.findings.len());
     sheet.table_header(0, &Finding::COLUMNS, rows, styles)?;
+    let prose = column_indexes(&Finding::COLUMNS, &["message", "fix"]);
+    let wrapped = column_indexes(
+        &Finding::COLUMNS,
+        &["location", "path", "observed", "expected", "message", "fix"],
+    );
     for (r, f) in audit.findings.iter().take(rows).enumerate() {
-        let at = r + 1;
-        let severity = styles.severity.get(f.severity.as_str()).unwrap_or(&styles.text);
-        for (c, value) in f.cells().into_iter().enumerate() {
-            sheet.text(at, c, value, if c == 0 { severity } else { &styles.text })?;
-        }
+        sheet.row(r + 1, &f.cells(), &wrapped, styles)?;
+        sheet.text(r + 1, 0, f.severity.as_str(), styles.severity(f.severity))?;
     }
     note_cut_rows(
         &mut sheet,
@@ -335,7 +659,22 @@ fn findings_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<
         "findings.csv",
         styles,
     )?;
-    sheet.fit_columns()
+    for &col in &wrapped {
+        if let Some(width) = sheet.widths.get_mut(col) {
+            *width = (*width).min(32);
+        }
+    }
+    sheet.fit_columns()?;
+    sheet.prose_columns(&prose, PROSE_WIDTH)?;
+    sheet.fit_rows()
+}
+
+/// The positions of `names` in `columns`.
+fn column_indexes(columns: &[&str], names: &[&str]) -> Vec<usize> {
+    names
+        .iter()
+        .filter_map(|name| columns.iter().position(|c| c == name))
+        .collect()
 }
 
 fn files_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(), XlsxError> {
@@ -346,9 +685,10 @@ fn files_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(),
         let at = r + 1;
         sheet.text(at, 0, &f.location, &styles.text)?;
         sheet.text(at, 1, &f.path, &styles.text)?;
-        // The one numeric column by design: sortable by size.
+        // The one numeric column by design: sortable by size, shown in
+        // kB and MB, exact in the cell.
         if let Some(size) = f.size {
-            sheet.number(at, 2, size as f64, &styles.number)?;
+            sheet.number(at, 2, size as f64, &styles.size)?;
         }
         for (c, value) in f.text_cells().into_iter().enumerate() {
             sheet.text(at, c + 3, value, &styles.text)?;

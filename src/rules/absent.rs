@@ -8,6 +8,7 @@ use super::FindingDraft;
 use crate::estate::EstateView;
 use crate::model::{Artifact, CellMark, CheckCode, Finding, Location, LocationKind, RowKey};
 use crate::sms::layout;
+use crate::sms::version::EMPTY_VERSION;
 use std::collections::BTreeSet;
 
 /// Components (lower case) for which `artifact` stamps exist at `locations`.
@@ -92,7 +93,7 @@ pub(crate) fn check_expected_files(view: &EstateView, out: &mut Vec<Finding>) {
                 continue;
             };
             let value = if value.trim().is_empty() {
-                "(empty)".to_string()
+                EMPTY_VERSION.to_string()
             } else {
                 value
             };

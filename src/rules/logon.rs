@@ -5,7 +5,7 @@
 use super::FindingDraft;
 use crate::estate::EstateView;
 use crate::model::{Artifact, CellMark, CheckCode, Finding, LocationKind, RowKey, Severity};
-use crate::sms::version::Version;
+use crate::sms::version::{Version, EMPTY_VERSION};
 
 /// F01: for each logon point shared by two or more sites, every CAP of a
 /// sharing site whose base release is older than the logon point's base.
@@ -112,7 +112,7 @@ pub(crate) fn check_cfg_versions(view: &EstateView, out: &mut Vec<Finding>) {
                 )
             };
             let observed = if stamp.value.trim().is_empty() {
-                "()".to_string()
+                EMPTY_VERSION.to_string()
             } else {
                 stamp.value.clone()
             };
@@ -126,8 +126,12 @@ pub(crate) fn check_cfg_versions(view: &EstateView, out: &mut Vec<Finding>) {
                     observed: observed.clone(),
                     expected: offer.text.clone(),
                     message: format!(
-                        "{}\\{} version ({}) out of sync with offer file version ({}); CCIM skips operations on this component: {}.",
-                        cap.name, stamp.path, if observed == "()" { "" } else { &observed }, offer, why
+                        "{}\\{} version {} out of sync with offer file version ({}); CCIM skips operations on this component: {}.",
+                        cap.name,
+                        stamp.path,
+                        if observed == EMPTY_VERSION { observed.clone() } else { format!("({observed})") },
+                        offer,
+                        why
                     ),
                     marks: vec![CellMark {
                         row: RowKey::new(&stamp.component, Artifact::Cfg, ""),

@@ -8,6 +8,10 @@ use serde::Serialize;
 use std::cmp::Ordering;
 use std::fmt;
 
+/// How every report, log line and finding shows a version that is there
+/// but empty (an RTM CFG's): one notation, so a search finds them all.
+pub(crate) const EMPTY_VERSION: &str = "(empty)";
+
 /// What kind of version a string turned out to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
