@@ -477,3 +477,56 @@ fn the_history_command_says_when_there_is_no_history() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("there is no history"));
     assert!(!scene.history().exists());
 }
+
+#[test]
+fn the_html_and_the_workbook_show_first_seen_new_and_resolved() {
+    use calamine::Reader;
+    let scene = Scene::new();
+    scene.audit("r1", &[]).code(1);
+    next_second();
+    fix_one_break_one(&scene.estate());
+    scene.audit("r2", &["--format", "html,xlsx,json"]).code(1);
+    let second = scene.json("r2");
+    let started = second["started"].as_str().unwrap();
+    let previous = second["history"]["previous_run"].as_str().unwrap();
+
+    let html = std::fs::read_to_string(scene.out("r2").join("report.html")).unwrap();
+    let section = html
+        .split(r#"<section id="history">"#)
+        .nth(1)
+        .expect("a history section");
+    let section = &section[..section.find("</section>").unwrap()];
+    assert!(
+        section.contains(&format!("started {previous}")) && section.contains("1 new finding, 1 resolved"),
+        "{section}"
+    );
+    assert!(
+        section.contains("Resolved") && section.contains("hinv.CFG"),
+        "{section}"
+    );
+    let findings = html.split(r#"<section id="findings">"#).nth(1).unwrap();
+    assert!(findings.contains("First seen"));
+    assert!(
+        findings.contains(&format!("{started} <b>new</b>")),
+        "the new finding is marked"
+    );
+
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(scene.out("r2").join("audit.xlsx")).unwrap();
+    assert!(
+        book.sheet_names().contains(&"History".to_string()),
+        "{:?}",
+        book.sheet_names()
+    );
+    let sheet = book.worksheet_range("History").unwrap();
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    let since: Vec<&str> = rows.iter().skip(3).map(|r| r[0].as_str()).collect();
+    assert_eq!(since, ["new", "resolved"], "{rows:?}");
+    assert_eq!(rows[4][5], r"clicomp.box\hinv.CFG");
+    assert_eq!(
+        rows[4][7].as_str(),
+        second["history"]["resolved"][0]["first_seen"].as_str().unwrap()
+    );
+}

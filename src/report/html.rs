@@ -8,6 +8,7 @@
 use super::palette::{self, Swatch};
 use crate::audit::Audit;
 use crate::drift::Change;
+use crate::history::HistorySummary;
 use crate::matrix::DisplayOrder;
 use crate::model::{FileRecord, Severity, Status};
 use crate::sites::SiteShare;
@@ -15,6 +16,7 @@ use crate::text::{self, Controls};
 use crate::upgrade::UpgradePlan;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 
 pub fn audit(audit: &Audit) -> Vec<u8> {
     page(audit).into_string().into_bytes()
@@ -206,6 +208,7 @@ fn page(audit: &Audit) -> Markup {
                     (causes(audit))
                     (sites(audit))
                     @if let Some(plan) = &audit.upgrade { (upgrade(plan)) }
+                    @if let Some(since) = &audit.history { (history(audit, since)) }
                     @if let Some(changes) = &audit.drift { (drift(audit, changes)) }
                     (matrix(audit, &order))
                     (findings(audit))
@@ -443,6 +446,72 @@ fn upgrade(plan: &UpgradePlan) -> Markup {
     }
 }
 
+/// What is new since the previous run of the history, and what was
+/// resolved.
+fn history(audit: &Audit, since: &HistorySummary) -> Markup {
+    let new: BTreeSet<&str> = since.new.iter().map(String::as_str).collect();
+    html! {
+        section #history {
+            h2 { "Since the previous run" }
+            @match &since.previous_run {
+                None => p.none {
+                    "The first run in the history " code { (breakable(&since.file)) } ": nothing to compare with yet."
+                },
+                Some(previous) => {
+                    p.lead {
+                        "Compared with the run that started " (previous) " (history " code { (breakable(&since.file)) } "): "
+                        (since.new.len()) " new " (plural(since.new.len(), "finding", "findings")) ", "
+                        (since.resolved.len()) " resolved."
+                    }
+                    @if !new.is_empty() {
+                        h3 { "New" }
+                        ul {
+                            @for (position, f) in audit.findings.iter().enumerate().filter(|(_, f)| new.contains(f.fingerprint.as_str())) {
+                                li {
+                                    a href=(format!("#{}", finding_anchor(position))) { (f.code) }
+                                    " " (f.severity.as_str()) ", site " (visible(&f.site)) " at "
+                                    span.mono { (breakable(&f.location)) " " (breakable(&f.path)) }
+                                }
+                            }
+                        }
+                    }
+                    @if !since.resolved.is_empty() {
+                        h3 { "Resolved" }
+                        table.list {
+                            thead { tr {
+                                th { "Severity" } th { "Code" } th { "Site" } th { "Location" } th { "Path" }
+                                th { "Was" } th { "First seen" } th { "Last seen" }
+                            } }
+                            tbody {
+                                @for f in &since.resolved {
+                                    tr {
+                                        td.sev { (f.severity.as_str()) }
+                                        td.mono.nw { (f.code) }
+                                        td.nw { (visible(&f.site)) }
+                                        td.mono { (breakable(&f.location)) }
+                                        td.mono { (breakable(&f.path)) }
+                                        td.mono { (breakable(&f.observed)) }
+                                        td.nw { (f.first_seen) }
+                                        td.nw { (f.last_seen) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn plural<'a>(count: usize, one: &'a str, many: &'a str) -> &'a str {
+    if count == 1 {
+        one
+    } else {
+        many
+    }
+}
+
 fn drift(audit: &Audit, changes: &[Change]) -> Markup {
     html! {
         section #drift {
@@ -479,6 +548,12 @@ fn drift(audit: &Audit, changes: &[Change]) -> Markup {
 }
 
 fn findings(audit: &Audit) -> Markup {
+    let with_history = audit.history.is_some();
+    let new: BTreeSet<&str> = audit
+        .history
+        .iter()
+        .flat_map(|h| h.new.iter().map(String::as_str))
+        .collect();
     html! {
         section #findings {
             h2 { "Findings (" (audit.findings.len()) ")" }
@@ -489,7 +564,9 @@ fn findings(audit: &Audit) -> Markup {
                 div.scroll {
                     table.list {
                         thead { tr {
-                            th { "Severity" } th { "Code" } th { "Cause" } th { "KB" } th { "Site" } th { "Location" } th { "Path" }
+                            th { "Severity" } th { "Code" } th { "Cause" }
+                            @if with_history { th { "First seen" } }
+                            th { "KB" } th { "Site" } th { "Location" } th { "Path" }
                             th { "Observed" } th { "Expected" } th { "Problem" } th { "Fix" }
                         } }
                         tbody {
@@ -498,6 +575,12 @@ fn findings(audit: &Audit) -> Markup {
                                     td.sev { (f.severity.as_str()) }
                                     td.mono.nw { (f.code) }
                                     td.nw { a href=(format!("#cause-{}", f.cause)) { (f.cause) } }
+                                    @if with_history {
+                                        td.nw {
+                                            (f.first_seen)
+                                            @if new.contains(f.fingerprint.as_str()) { " " b { "new" } }
+                                        }
+                                    }
                                     td.mono { (f.kb) }
                                     td.nw { (visible(&f.site)) }
                                     td.mono { (breakable(&f.location)) }

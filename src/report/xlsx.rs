@@ -9,6 +9,7 @@ use super::palette::{self, Swatch};
 use crate::audit::Audit;
 use crate::causes::Cause;
 use crate::drift::Change;
+use crate::history::HistorySummary;
 use crate::matrix::{DisplayOrder, KEY_COLUMNS};
 use crate::model::{Finding, Severity};
 use crate::sites::SiteShare;
@@ -54,6 +55,9 @@ pub fn audit(audit: &Audit) -> Result<Vec<u8>> {
     sites_sheet(workbook.add_worksheet(), audit, &styles)?;
     if let Some(plan) = &audit.upgrade {
         upgrade_sheet(workbook.add_worksheet(), plan, &styles)?;
+    }
+    if let Some(since) = &audit.history {
+        history_sheet(workbook.add_worksheet(), audit, since, &styles)?;
     }
     if let Some(changes) = &audit.drift {
         drift_sheet(workbook.add_worksheet(), changes, &styles)?;
@@ -553,6 +557,77 @@ fn upgrade_sheet(ws: &mut Worksheet, plan: &UpgradePlan, styles: &Styles) -> Res
     sheet.widths[0] = sheet.widths[0].min(24);
     sheet.fit_columns()?;
     sheet.prose_columns(&[8], PROSE_WIDTH)?;
+    sheet.fit_rows()
+}
+
+/// What is new since the previous run of the history, then what was
+/// resolved.
+fn history_sheet(ws: &mut Worksheet, audit: &Audit, since: &HistorySummary, styles: &Styles) -> Result<(), XlsxError> {
+    let mut sheet = Sheet::new(ws, "History")?;
+    let headline = match &since.previous_run {
+        None => format!(
+            "The first run in the history {}: nothing to compare with yet.",
+            since.file
+        ),
+        Some(previous) => format!(
+            "Compared with the run that started {previous}: {} new, {} resolved.",
+            since.new.len(),
+            since.resolved.len()
+        ),
+    };
+    sheet.text(0, 0, &headline, &styles.text)?;
+    let headers = [
+        "since",
+        "severity",
+        "code",
+        "site",
+        "location",
+        "path",
+        "observed",
+        "first seen",
+        "last seen",
+    ];
+    let new: std::collections::BTreeSet<&str> = since.new.iter().map(String::as_str).collect();
+    let mut rows: Vec<(Severity, [&str; 9])> = Vec::new();
+    for f in audit.findings.iter().filter(|f| new.contains(f.fingerprint.as_str())) {
+        rows.push((
+            f.severity,
+            [
+                "new",
+                f.severity.as_str(),
+                f.code.as_str(),
+                &f.site,
+                &f.location,
+                &f.path,
+                &f.observed,
+                &f.first_seen,
+                "",
+            ],
+        ));
+    }
+    for f in &since.resolved {
+        rows.push((
+            f.severity,
+            [
+                "resolved",
+                f.severity.as_str(),
+                f.code.as_str(),
+                &f.site,
+                &f.location,
+                &f.path,
+                &f.observed,
+                &f.first_seen,
+                &f.last_seen,
+            ],
+        ));
+    }
+    let room = room(rows.len());
+    sheet.table_header(2, &headers, room, styles)?;
+    for (r, (severity, values)) in rows.iter().take(room).enumerate() {
+        sheet.row(r + 3, values, &[4, 5, 6], styles)?;
+        sheet.text(r + 3, 1, severity.as_str(), styles.severity(*severity))?;
+    }
+    sheet.fit_columns()?;
     sheet.fit_rows()
 }
 
