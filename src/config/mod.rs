@@ -61,6 +61,9 @@ pub struct Config {
     pub faults: Faults,
     /// Where each location's share I/O runs.
     pub isolation: Isolation,
+    /// `--client-logs DIR`: folders of logs collected from clients, each
+    /// checked by [`client_log_folder`].
+    pub client_logs: Vec<PathBuf>,
 }
 
 /// Where each location's share I/O runs.
@@ -99,6 +102,7 @@ impl Config {
             inventory: None,
             faults: Faults::default(),
             isolation: Isolation::default(),
+            client_logs: Vec::new(),
         }
     }
 }
@@ -168,6 +172,16 @@ impl SlowRead {
             delay: Duration::from_millis(millis.trim().parse().ok()?),
         })
         .filter(|s| !s.location.is_empty())
+    }
+}
+
+/// A `--client-logs` folder, refused before the crawl unless it is a
+/// folder (a link to one is the folder the user named).
+pub(crate) fn client_log_folder(path: &std::path::Path) -> Result<PathBuf, String> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Ok(path.to_path_buf()),
+        Ok(_) => Err(format!("--client-logs {}: not a folder", path.display())),
+        Err(err) => Err(format!("--client-logs {}: {err}", path.display())),
     }
 }
 

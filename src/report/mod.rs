@@ -386,6 +386,9 @@ pub(crate) fn write_selected(audit: &Audit, dir: &Path, flavor: CsvFlavor, forma
                 }));
                 record(built("findings.csv", csv::findings(audit, flavor)));
                 record(built("causes.csv", csv::causes(audit, flavor)));
+                if let Some(symptoms) = &audit.symptoms {
+                    record(built("symptoms.csv", csv::symptoms(symptoms, flavor)));
+                }
                 if let Some(plan) = &audit.upgrade {
                     record(built("upgrade.csv", csv::upgrade(plan, flavor)));
                 }
