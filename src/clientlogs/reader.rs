@@ -473,22 +473,13 @@ fn read_lines(reader: impl BufRead, scan: &mut Scan, on_entry: &mut dyn FnMut(En
         let text = line_text(bytes, cut);
         let trimmed = text.trim();
         if trimmed.is_empty() {
-            pending.emit(scan, on_entry);
-            pending = Pending::default();
+            std::mem::take(&mut pending).emit(scan, on_entry);
             continue;
         }
-        if pending.joins(trimmed, raw_seen) {
-            pending.text.push(' ');
-            pending.text.push_str(trimmed);
-            pending.count += 1;
-        } else {
-            pending.emit(scan, on_entry);
-            pending = Pending {
-                line: scan.lines,
-                text: trimmed.to_string(),
-                count: 1,
-            };
+        if !pending.joins(trimmed, raw_seen) {
+            std::mem::take(&mut pending).emit(scan, on_entry);
         }
+        pending.push(scan.lines, trimmed);
         raw_seen |= RAW_MARKER.is_match(trimmed);
     }
     pending.emit(scan, on_entry);
@@ -498,46 +489,62 @@ fn read_lines(reader: impl BufRead, scan: &mut Scan, on_entry: &mut dyn FnMut(En
 /// An entry being put together from wrapped lines.
 #[derive(Default)]
 struct Pending {
-    line: u64,
+    /// The physical lines, with their numbers.
+    parts: Vec<(u64, String)>,
+    /// Their text joined by a space.
     text: String,
-    count: usize,
 }
 
 impl Pending {
+    fn push(&mut self, line: u64, text: &str) {
+        if !self.parts.is_empty() {
+            self.text.push(' ');
+        }
+        self.text.push_str(text);
+        self.parts.push((line, text.to_string()));
+    }
+
     /// Whether `next` continues this entry: `next` is a trailer on a line
-    /// of its own, or this entry's trailer is cut short, or (in a log
-    /// known to be raw, where every entry ends with a trailer) this entry
-    /// has none yet and `next` brings it.
+    /// of its own, or this entry's trailer is cut short, or this entry has
+    /// none yet in a log known to be raw, where every entry ends with one.
     fn joins(&self, next: &str, raw_seen: bool) -> bool {
         let too_long = self.text.len() + 1 + next.len() > MAX_LINE_BYTES;
-        if self.count == 0 || self.count >= MAX_JOINED_LINES || next.is_empty() || too_long {
+        if self.parts.is_empty() || self.parts.len() >= MAX_JOINED_LINES || too_long {
             return false;
         }
-        let next_marker = RAW_MARKER.find(next);
-        if next_marker.is_some_and(|m| m.start() == 0) {
+        if RAW_MARKER.find(next).is_some_and(|m| m.start() == 0) {
             return true;
         }
         match RAW_MARKER.find(&self.text) {
             Some(marker) => !THREAD_END.is_match(&self.text[marker.end()..]),
-            None => raw_seen && next_marker.is_some(),
+            None => raw_seen,
         }
     }
 
-    fn emit(&self, scan: &mut Scan, on_entry: &mut dyn FnMut(Entry)) {
-        if self.count == 0 || self.text.is_empty() {
-            return;
+    /// Hands over the entry; lines joined in the hope of a trailer that
+    /// never came were not one entry, and go one by one.
+    fn emit(self, scan: &mut Scan, on_entry: &mut dyn FnMut(Entry)) {
+        if self.parts.len() > 1 && !RAW_MARKER.is_match(&self.text) {
+            for (line, text) in &self.parts {
+                emit_one(*line, text, scan, on_entry);
+            }
+        } else if let Some((line, _)) = self.parts.first() {
+            emit_one(*line, &self.text, scan, on_entry);
         }
-        let (entry, recognised) = parse_entry(self.line, &self.text);
-        if recognised {
-            scan.recognised += 1;
-        }
-        if scan.named_client.is_none() {
-            scan.named_client = CLIENT_NAME
-                .captures(&entry.message)
-                .map(|c| c[1].trim_end_matches(['.', ',']).to_string());
-        }
-        on_entry(entry);
     }
+}
+
+fn emit_one(line: u64, text: &str, scan: &mut Scan, on_entry: &mut dyn FnMut(Entry)) {
+    let (entry, recognised) = parse_entry(line, text);
+    if recognised {
+        scan.recognised += 1;
+    }
+    if scan.named_client.is_none() {
+        scan.named_client = CLIENT_NAME
+            .captures(&entry.message)
+            .map(|c| c[1].trim_end_matches(['.', ',']).to_string());
+    }
+    on_entry(entry);
 }
 
 static RAW_MARKER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\$\$<|<\$\$").expect("valid"));
@@ -725,6 +732,18 @@ mod tests {
             "#$#$#$#$#$ ERROR: The Client Service is not authorised to run this application! (5)"
         );
         assert_eq!(e[1].time, "Thu Jul 27 20:40:04.529 2000");
+    }
+
+    #[test]
+    fn text_wrapped_before_its_trailer_is_joined_and_lines_without_one_are_not() {
+        let log = "start $$<CCIM32><Tue Jun 22 01:26:12.050 1999><thread=1 (0x1)>\nWarning: \\\\SERVER1\\CAP_MS1\\clicomp.box\\smsapm32.CFG version () out of sync with\noffer file version (2.00.1239.0000); skipping operations\n$$<CCIM32><Tue Jun 22 01:26:12.270 1999><thread=4294798339\n(0xFFFD6C03)>\nplain one\nplain two\n";
+        let (e, _) = entries(log.as_bytes());
+        assert_eq!(e.len(), 4, "{e:#?}");
+        assert_eq!(e[1].line, 2);
+        assert!(e[1].message.ends_with("(2.00.1239.0000); skipping operations"), "{}", e[1].message);
+        assert_eq!(e[1].time, "Tue Jun 22 01:26:12.270 1999");
+        assert_eq!((e[2].line, e[2].message.as_str()), (6, "plain one"));
+        assert_eq!((e[3].line, e[3].message.as_str()), (7, "plain two"));
     }
 
     #[test]
