@@ -209,7 +209,7 @@ fn read_log(folder: &str, found: reader::Found) -> (ClientLog, Vec<Seen>) {
     });
     match scanned {
         Ok(scan) => {
-            (log.status, log.reason) = scan.outcome();
+            (log.status, log.reason) = scan.outcome(seen.len());
             log.encoding = scan.encoding.to_string();
             log.lines = scan.lines;
             if log.client.is_empty() {

@@ -55,12 +55,13 @@ pub(crate) struct Scan {
 }
 
 impl Scan {
-    /// The log's status and reason in the reports.
-    pub(crate) fn outcome(&self) -> (Status, String) {
+    /// The log's status and reason in the reports, given how many of its
+    /// lines showed a symptom (text copied without its trailers still does).
+    pub(crate) fn outcome(&self, symptoms: usize) -> (Status, String) {
         if self.binary {
             return (Status::Malformed, "binary data, not a log text".into());
         }
-        if self.lines > 0 && self.recognised == 0 {
+        if self.lines > 0 && self.recognised == 0 && symptoms == 0 {
             return (
                 Status::Malformed,
                 format!(
@@ -303,6 +304,17 @@ fn looks_like_utf16(sample: &[u8], big_endian: bool) -> bool {
     nuls * 10 >= pairs * 8
 }
 
+/// Binary data rather than text: NULs, or many control characters that
+/// no log writes.
+fn looks_binary(head: &[u8]) -> bool {
+    let sample = &head[..head.len().min(4096)];
+    let controls = sample
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n'))
+        .count();
+    crate::text::looks_binary(sample) || controls * 20 > sample.len()
+}
+
 /// Decides the encoding from the first bytes, and how many BOM bytes to skip.
 fn sniff(head: &[u8]) -> (Encoding, usize) {
     if head.starts_with(b"\xEF\xBB\xBF") {
@@ -440,7 +452,7 @@ pub(crate) fn scan(reader: impl Read, mut on_entry: impl FnMut(Entry)) -> io::Re
         encoding: encoding.name(),
         ..Scan::default()
     };
-    if encoding == Encoding::Bytes && crate::text::looks_binary(head) {
+    if encoding == Encoding::Bytes && looks_binary(head) {
         scan.binary = true;
         return Ok(scan);
     }
@@ -604,11 +616,13 @@ pub(crate) fn parse_entry(line: u64, text: &str) -> (Entry, bool) {
             .copied()
             .filter(|f| !is_time(f) && !THREAD.is_match(f))
             .collect();
-        if let [message, component, ..] = rest.as_slice() {
-            return (entry(message, component, time), true);
-        }
-        if let [message] = rest.as_slice() {
-            return (entry(message, "", time), !time.is_empty());
+        let has_thread = fields.iter().any(|f| THREAD.is_match(f));
+        match rest.as_slice() {
+            // Columns are the viewer's only when a time or thread says so.
+            _ if time.is_empty() && !has_thread => {}
+            [message, component, ..] => return (entry(message, component, time), true),
+            [message] => return (entry(message, "", time), true),
+            [] => {}
         }
     }
     if let Some(time) = VIEWER_TIME.find_iter(text).last() {
@@ -740,7 +754,11 @@ mod tests {
         let (e, _) = entries(log.as_bytes());
         assert_eq!(e.len(), 4, "{e:#?}");
         assert_eq!(e[1].line, 2);
-        assert!(e[1].message.ends_with("(2.00.1239.0000); skipping operations"), "{}", e[1].message);
+        assert!(
+            e[1].message.ends_with("(2.00.1239.0000); skipping operations"),
+            "{}",
+            e[1].message
+        );
         assert_eq!(e[1].time, "Tue Jun 22 01:26:12.270 1999");
         assert_eq!((e[2].line, e[2].message.as_str()), (6, "plain one"));
         assert_eq!((e[3].line, e[3].message.as_str()), (7, "plain two"));
@@ -778,18 +796,18 @@ mod tests {
         assert_eq!((scan.cut_count, scan.cut_lines.clone()), (1, vec![2]));
         assert!(e.iter().all(|e| e.text.len() <= MAX_LINE_BYTES));
         assert_eq!(e.last().unwrap().message, "last");
-        assert_eq!(scan.outcome().0, Status::Malformed);
+        assert_eq!(scan.outcome(0).0, Status::Malformed);
     }
 
     #[test]
     fn binary_and_text_without_log_entries_are_malformed() {
         let (_, scan) = entries(b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0\xb8\0\0\0\0\0\0\0@\0\0\0\0\0\0\0");
         assert!(scan.binary);
-        assert_eq!(scan.outcome().0, Status::Malformed);
+        assert_eq!(scan.outcome(0).0, Status::Malformed);
         let (_, scan) = entries(b"just some words\nand more words\n");
-        assert_eq!(scan.outcome().0, Status::Malformed);
+        assert_eq!(scan.outcome(0).0, Status::Malformed);
         let (_, scan) = entries(b"");
-        assert_eq!(scan.outcome(), (Status::Ok, String::new()));
+        assert_eq!(scan.outcome(0), (Status::Ok, String::new()));
     }
 
     #[test]
