@@ -483,6 +483,7 @@ fn an_estate_wider_than_an_excel_sheet_still_gets_its_workbook() {
         summary: Default::default(),
         causes: vec![],
         sites: vec![],
+        symptoms: None,
         locations: vec![],
         matrix: Matrix {
             columns,

@@ -143,6 +143,7 @@ fn hand_made() -> Audit {
         findings: vec![finding],
         causes: vec![cause],
         sites: vec![],
+        symptoms: None,
         stamps: vec![],
         files: vec![file],
         baseline: None,
