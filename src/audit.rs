@@ -3,6 +3,7 @@
 //! changes it afterwards.
 
 use crate::causes::Cause;
+use crate::clientlogs::Symptoms;
 use crate::config::Config;
 use crate::drift::Change;
 use crate::estate::Estate;
@@ -54,6 +55,9 @@ pub struct Audit {
     pub causes: Vec<Cause>,
     /// Every site with its release, shares and upgrade group.
     pub sites: Vec<SiteSummary>,
+    /// What the client logs of `--client-logs` show, tied to the causes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symptoms: Option<Symptoms>,
     pub locations: Vec<Location>,
     pub matrix: Matrix,
     pub findings: Vec<Finding>,
@@ -77,6 +81,7 @@ pub(crate) struct Results {
     pub findings: Vec<Finding>,
     pub causes: Vec<Cause>,
     pub sites: Vec<SiteSummary>,
+    pub symptoms: Option<Symptoms>,
     pub timing: Timing,
     pub upgrade: Option<UpgradePlan>,
     pub drift: Option<Vec<Change>>,
@@ -92,6 +97,7 @@ impl Audit {
             findings,
             causes,
             sites,
+            symptoms,
             timing,
             upgrade,
             drift,
@@ -143,6 +149,7 @@ impl Audit {
             summary,
             causes,
             sites,
+            symptoms,
             locations,
             matrix,
             findings,

@@ -25,6 +25,8 @@ pub struct Cli {
     pub command: CliCommand,
 }
 
+// Parsed once per run: the size of the audit's arguments costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum CliCommand {
     /// Crawl shares and write matrix.csv, files.csv, findings.csv, audit.json,
@@ -215,6 +217,11 @@ pub struct AuditArgs {
     /// `\`), e.g. `--exclude '*.log' --exclude 'ddr.box/*'`. Repeatable.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// A folder of logs collected from SMS clients (`DIR/<client>/Ccim32.log`,
+    /// `DIR/<client>_Ccim32.log`...): each symptom line is tied to the
+    /// finding and cause that explain it, in symptoms.csv. Repeatable.
+    #[arg(long = "client-logs", value_name = "DIR")]
+    pub client_logs: Vec<PathBuf>,
     /// Write a log of what was read, skipped and why to FILE.
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
@@ -385,6 +392,9 @@ impl Cli {
                     config.inventory = Some(inventory);
                 }
                 config.exclude.extend(args.exclude);
+                for folder in &args.client_logs {
+                    config.client_logs.push(config::client_log_folder(folder)?);
+                }
                 if let Some(path) = &args.baseline {
                     config.baseline = Some(Baseline::load(path).map_err(|e| format!("{e:#}"))?);
                 }

@@ -4,14 +4,15 @@
 //! Modules in the order the data flows (ARCHITECTURE.md): SMS knowledge
 //! ([`sms`]), the data model ([`model`]), the validated settings
 //! ([`config`]), the stages ([`discover`], [`crawl`], [`extract`],
-//! [`estate`], [`rules`], [`causes`], [`sites`], [`matrix`], [`upgrade`],
-//! [`drift`]), the assembled
+//! [`estate`], [`rules`], [`causes`], [`clientlogs`], [`sites`], [`matrix`],
+//! [`upgrade`], [`drift`]), the assembled
 //! [`audit`], the [`report`]s, and the commands ([`app`], [`cli`]).
 
 pub mod app;
 pub mod audit;
 pub mod causes;
 pub mod cli;
+pub mod clientlogs;
 pub mod config;
 pub mod crawl;
 pub mod discover;
@@ -108,6 +109,8 @@ fn pipeline(
         past.annotate(&mut findings, &started)
     });
     let sites = sites::summarise(&view, &causes);
+    let symptoms = (!config.client_logs.is_empty())
+        .then(|| clientlogs::read_and_tie(&config.client_logs, &findings, &causes, &estate.locations));
     let timing = audit::Timing {
         started,
         elapsed: clock.elapsed(),
@@ -120,6 +123,7 @@ fn pipeline(
             findings,
             causes,
             sites,
+            symptoms,
             timing,
             upgrade,
             drift,

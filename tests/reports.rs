@@ -146,6 +146,7 @@ fn hand_made() -> Audit {
         causes: vec![cause],
         sites: vec![],
         history: None,
+        symptoms: None,
         stamps: vec![],
         files: vec![file],
         baseline: None,

@@ -226,6 +226,26 @@ fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool, drift_csv: bool
             }
         }
     }
+    // Client logs (--client-logs): how many clients each cause explains.
+    if let Some(symptoms) = &audit.symptoms {
+        let c = &symptoms.counts;
+        out.push_str(&format!(
+            "  client logs: {} clients, {} logs ({} not read wholly), {} symptoms: {} explained, {} not checked, {} not share-related\n",
+            c.clients, c.logs, c.logs_not_read_wholly, c.symptoms, c.explained, c.not_checked, c.not_share_related
+        ));
+        for cause in symptoms.causes.iter().filter(|c| !c.clients.is_empty()) {
+            let n = cause.clients.len();
+            out.push_str(&format!(
+                "  {} explains {n} {}\n",
+                cause.cause,
+                if n == 1 { "client" } else { "clients" }
+            ));
+        }
+        out.push_str(&format!(
+            "  {} symptoms nothing on the shares explains ({} clients): see symptoms.csv\n",
+            c.unexplained, c.unexplained_clients
+        ));
+    }
     if shown < audit.causes.len() {
         let rest = &audit.causes[shown..];
         let of = |severity: crate::model::Severity| rest.iter().filter(|c| c.severity == severity).count();

@@ -63,6 +63,9 @@ pub struct Config {
     pub faults: Faults,
     /// Where each location's share I/O runs.
     pub isolation: Isolation,
+    /// `--client-logs DIR`: folders of logs collected from clients, each
+    /// checked by [`client_log_folder`].
+    pub client_logs: Vec<PathBuf>,
 }
 
 /// Where each location's share I/O runs.
@@ -102,6 +105,7 @@ impl Config {
             inventory: None,
             faults: Faults::default(),
             isolation: Isolation::default(),
+            client_logs: Vec::new(),
         }
     }
 }
@@ -220,6 +224,16 @@ impl SlowRead {
             delay: Duration::from_millis(millis.trim().parse().ok()?),
         })
         .filter(|s| !s.location.is_empty())
+    }
+}
+
+/// A `--client-logs` folder, refused before the crawl unless it is a
+/// folder (a link to one is the folder the user named).
+pub(crate) fn client_log_folder(path: &std::path::Path) -> Result<PathBuf, String> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Ok(path.to_path_buf()),
+        Ok(_) => Err(format!("--client-logs {}: not a folder", path.display())),
+        Err(err) => Err(format!("--client-logs {}: {err}", path.display())),
     }
 }
 

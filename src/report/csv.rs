@@ -162,6 +162,20 @@ pub(crate) fn causes(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
     table.finish()
 }
 
+/// `symptoms.csv`: one row per client log line that shows a symptom, by
+/// client, log and line, then one per log that could not be read wholly.
+pub(crate) fn symptoms(symptoms: &crate::clientlogs::Symptoms, flavor: CsvFlavor) -> Result<Vec<u8>> {
+    let mut table = Table::new(flavor);
+    table.row(crate::clientlogs::SymptomLine::COLUMNS)?;
+    for line in &symptoms.lines {
+        table.row(line.cells())?;
+    }
+    for log in symptoms.logs.iter().filter(|l| l.status != crate::model::Status::Ok) {
+        table.row(log.cells())?;
+    }
+    table.finish()
+}
+
 /// `upgrade.csv`: one row per site of every group the pre-upgrade check
 /// names.
 pub(crate) fn upgrade(plan: &crate::upgrade::UpgradePlan, flavor: CsvFlavor) -> Result<Vec<u8>> {

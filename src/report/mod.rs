@@ -493,6 +493,11 @@ pub(crate) fn write_selected(
                 jobs.push(job("causes.csv", move |out| {
                     Ok(out.write_all(&csv::causes(audit, flavor)?)?)
                 }));
+                if let Some(symptoms) = &audit.symptoms {
+                    jobs.push(job("symptoms.csv", move |out| {
+                        Ok(out.write_all(&csv::symptoms(symptoms, flavor)?)?)
+                    }));
+                }
                 if let Some(plan) = &audit.upgrade {
                     jobs.push(job("upgrade.csv", move |out| {
                         Ok(out.write_all(&csv::upgrade(plan, flavor)?)?)

@@ -25,11 +25,12 @@ use std::path::{Path, PathBuf};
 /// Every report smsaudit writes into an output folder, in the order they
 /// are put in place. A file under one of these names that this run did not
 /// write is an earlier run's, and is removed.
-pub(crate) const REPORT_NAMES: [&str; 9] = [
+pub(crate) const REPORT_NAMES: [&str; 10] = [
     "matrix.csv",
     "files.csv",
     "findings.csv",
     "causes.csv",
+    "symptoms.csv",
     "upgrade.csv",
     "drift.csv",
     "audit.json",

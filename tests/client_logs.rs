@@ -1,0 +1,644 @@
+//! Client logs (`audit --client-logs DIR`, issue #18): the KB excerpts of
+//! client-logs.md (tests/fixtures/client-logs) in both renderings, in ANSI,
+//! UTF-8 and UTF-16, with the malformations real logs have, against
+//! estates that match them; symptoms nothing on the shares explains;
+//! symptoms no share causes; garbage, links, FIFOs and a 200 MB line.
+
+mod common;
+
+use assert_cmd::Command;
+use common::estate::*;
+use common::*;
+use proptest::prelude::*;
+use smsaudit::clientlogs::{Outcome, SymptomLine, Symptoms};
+use smsaudit::{Audit, Config};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A KB excerpt of tests/fixtures/client-logs.
+fn fixture(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/client-logs")
+        .join(name);
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// CRLF line ends, as Windows writes them.
+fn crlf(text: &str) -> String {
+    text.lines().map(|l| format!("{l}\r\n")).collect()
+}
+
+fn windows_1252(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| match c {
+            'é' => 0xE9,
+            c if c.is_ascii() => c as u8,
+            c => panic!("not in the fixture alphabet: {c:?}"),
+        })
+        .collect()
+}
+
+fn utf16(text: &str, big_endian: bool, bom: bool) -> Vec<u8> {
+    let mut out: Vec<u8> = Vec::new();
+    let units = bom.then_some(0xFEFF_u16).into_iter().chain(text.encode_utf16());
+    for unit in units {
+        out.extend(if big_endian {
+            unit.to_be_bytes()
+        } else {
+            unit.to_le_bytes()
+        });
+    }
+    out
+}
+
+/// A raw trace line in the viewer's columns: text, date and time,
+/// component, thread, tab-separated.
+fn viewer_tabs(raw: &str) -> String {
+    let (text, _) = raw.split_once("$$<").unwrap();
+    format!(
+        "{}\t6/22/1999 1:26:12 AM\tCCIM32\t4294798339 (0xFFFD6C03)",
+        text.trim_end()
+    )
+}
+
+/// The same with spaces, the date first, or cut down to the component.
+fn viewer_spaces(raw: &str, n: usize) -> String {
+    let (text, _) = raw.split_once("$$<").unwrap();
+    let text = text.trim_end();
+    match n % 3 {
+        0 => format!("{text} CCIM32 6/22/1999 1:26:12 AM 4294798339 (0xFFFD6C03)"),
+        1 => format!("6/22/1999 1:26:12 AM {text}  CCIM32  4294798339 (0xFFFD6C03)"),
+        _ => format!("{text}~  CCIM32"),
+    }
+}
+
+/// The raw excerpt as a KB page shows it: wrapped at 80 columns, the
+/// trailer broken across lines, `<$$` for `$$<` on one of them.
+fn kb_wrapped(raw: &str) -> String {
+    let mut out = String::new();
+    for (n, line) in raw.lines().enumerate() {
+        let line = if n == 4 {
+            line.replace("$$<", "<$$")
+        } else {
+            line.to_string()
+        };
+        let mut rest = line.as_str();
+        while rest.len() > 80 {
+            let cut = rest[..80].rfind(' ').unwrap_or(80);
+            out.push_str(&rest[..cut]);
+            out.push_str("\r\n");
+            rest = rest[cut..].trim_start();
+        }
+        out.push_str(rest);
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// Runs the command's audit; returns its report folder and stderr.
+fn run_cli(roots: &[&Path], logs: &[&Path], out: &Path, extra: &[&str]) -> (i32, String) {
+    let mut cmd = Command::cargo_bin("smsaudit").unwrap();
+    cmd.arg("audit")
+        .args(roots)
+        .arg("-o")
+        .arg(out)
+        .args(["--fail-on", "never"]);
+    for dir in logs {
+        cmd.arg("--client-logs").arg(dir);
+    }
+    let output = cmd.args(extra).output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn audit_with_logs(roots: Vec<std::path::PathBuf>, logs: &[&Path]) -> Audit {
+    let mut config = Config::new(roots);
+    config.jobs = 2;
+    config.client_logs = logs.iter().map(|p| p.to_path_buf()).collect();
+    smsaudit::run_audit(&config)
+}
+
+fn lines_of<'a>(symptoms: &'a Symptoms, client: &str) -> Vec<&'a SymptomLine> {
+    symptoms.lines.iter().filter(|l| l.client == client).collect()
+}
+
+/// Clients and layouts: `<client>/Ccim32.log`, `<client>_Ccim32.log`,
+/// `<client>/Logs/CCIM32.LOG`.
+fn q236596_logs(dir: &Path) -> Vec<&'static str> {
+    let raw = fixture("q236596.log");
+    // A line with an accent, so the ANSI log is not also valid UTF-8.
+    let ansi_text = format!("Démarrage du client $$<CCIM32><Tue Jun 22 01:26:11.000 1999><thread=1 (0x1)>\n{raw}");
+    write_bytes(dir, "PC-ANSI/Ccim32.log", &windows_1252(&crlf(&ansi_text)));
+    write_bytes(
+        dir,
+        "PC-UTF8_Ccim32.log",
+        &[&b"\xEF\xBB\xBF"[..], crlf(&raw).as_bytes()].concat(),
+    );
+    write_bytes(dir, "PC-UTF16LE/Logs/CCIM32.LOG", &utf16(&crlf(&raw), false, true));
+    write_bytes(dir, "PC-UTF16BE/ccim32.log", &utf16(&crlf(&raw), true, false));
+    let tabs: String = raw.lines().map(viewer_tabs).map(|l| l + "\r\n").collect();
+    write_bytes(dir, "PC-VIEWER/Ccim32.log", tabs.as_bytes());
+    let spaces: String = raw
+        .lines()
+        .enumerate()
+        .map(|(n, l)| viewer_spaces(l, n) + "\n")
+        .collect();
+    write_bytes(dir, "PC-SPACES/Ccim32.log", &utf16(&spaces, false, false));
+    write_bytes(dir, "PC-WRAPPED/Ccim32.log", kb_wrapped(&raw).as_bytes());
+    vec![
+        "PC-ANSI",
+        "PC-SPACES",
+        "PC-UTF16BE",
+        "PC-UTF16LE",
+        "PC-UTF8",
+        "PC-VIEWER",
+        "PC-WRAPPED",
+    ]
+}
+
+const Q236596_CFGS: [&str; 4] = [
+    r"clicomp.box\smsapm32.CFG",
+    r"clicomp.box\SWDist.CFG",
+    r"clicomp.box\sinv.CFG",
+    r"clicomp.box\hinv.CFG",
+];
+
+#[test]
+fn the_q236596_excerpt_is_explained_by_c1_in_every_encoding_and_rendering() {
+    let logs = tempfile::tempdir().unwrap();
+    let clients = q236596_logs(logs.path());
+    let audit = audit_with_logs(vec![sample_shares()], &[logs.path()]);
+    assert_eq!(audit.causes[0].id, "C1");
+    let symptoms = audit.symptoms.as_ref().expect("symptoms");
+    assert_eq!(symptoms.counts.clients, clients.len());
+    for client in &clients {
+        let lines = lines_of(symptoms, client);
+        let paths: Vec<&str> = lines.iter().map(|l| l.path.as_str()).collect();
+        assert_eq!(paths, Q236596_CFGS, "{client}: {lines:#?}");
+        for line in &lines {
+            assert_eq!(line.symptom, "cfg-out-of-sync", "{client}");
+            assert_eq!(line.kb, "Q236596");
+            assert_eq!(line.location, r"\\SERVER1\CAP_MS1");
+            assert_eq!((line.observed.as_str(), line.expected.as_str()), ("", "2.00.1239.0000"));
+            assert_eq!(line.outcome, Outcome::Explained, "{client}: {}", line.reason);
+            assert_eq!(line.explained_by, ["C1"], "{client}");
+            let finding = &audit.findings[line.findings[0]];
+            assert_eq!(
+                (finding.code.as_str(), finding.path.as_str()),
+                ("F02", line.path.as_str())
+            );
+        }
+    }
+    // The issue's example line, as the raw log holds it.
+    let example = lines_of(symptoms, "PC-UTF8")[0];
+    assert_eq!(example.line, 3);
+    assert_eq!(example.time, "Tue Jun 22 01:26:12.270 1999");
+    assert!(example.text.starts_with(
+        r"Warning: \\SERVER1\CAP_MS1\clicomp.box\smsapm32.CFG version () out of sync with offer file version (2.00.1239.0000); skipping operations"
+    ));
+    assert_eq!(
+        lines_of(symptoms, "PC-ANSI")[0].line,
+        4,
+        "one line more in the ANSI log"
+    );
+    let wrapped = lines_of(symptoms, "PC-WRAPPED");
+    assert_eq!(wrapped[0].time, "Tue Jun 22 01:26:12.270 1999", "{:?}", wrapped[0]);
+    assert_eq!(symptoms.causes[0].cause, "C1");
+    assert_eq!(symptoms.causes[0].clients, clients);
+    let f02_smsapm32 = audit
+        .findings
+        .iter()
+        .position(|f| f.path == r"clicomp.box\smsapm32.CFG")
+        .unwrap();
+    assert_eq!(symptoms.finding_clients[f02_smsapm32], clients);
+    assert!(
+        symptoms.logs.iter().all(|l| l.status == smsaudit::model::Status::Ok),
+        "{:#?}",
+        symptoms.logs
+    );
+    let encodings: BTreeMap<&str, &str> = symptoms
+        .logs
+        .iter()
+        .map(|l| (l.client.as_str(), l.encoding.as_str()))
+        .collect();
+    assert_eq!(encodings["PC-UTF16BE"], "UTF-16BE");
+    assert_eq!(encodings["PC-SPACES"], "UTF-16LE");
+    assert_eq!(encodings["PC-UTF8"], "UTF-8");
+}
+
+#[test]
+fn symptoms_csv_audit_json_and_the_terminal_name_the_clients_of_each_cause() {
+    let logs = tempfile::tempdir().unwrap();
+    let clients = q236596_logs(logs.path());
+    // A share that is fine, a share that was not audited, no share at all.
+    let fine = fixture("q236596.log").replace(r"\\SERVER1\CAP_MS1", r"\\SERVER2\CAP_MS2");
+    write(logs.path(), "PC-FINE/Ccim32.log", &fine);
+    write(logs.path(), "PC-BOOT/Boot32wn.log", &fixture("q264976.log"));
+    write(logs.path(), "PC-LOCKED/Ccim32.log", &fixture("q236052.log"));
+    let out = tempfile::tempdir().unwrap();
+    let (code, stderr) = run_cli(&[&sample_shares()], &[logs.path()], out.path(), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows = read_csv_maps(&out.path().join("symptoms.csv"));
+    let header = read_csv(&out.path().join("symptoms.csv"))[0].clone();
+    for column in [
+        "client",
+        "log",
+        "line",
+        "time",
+        "symptom",
+        "kb",
+        "location",
+        "path",
+        "explained_by",
+        "text",
+    ] {
+        assert!(
+            header.iter().any(|h| h.trim_start_matches('\u{feff}') == column),
+            "{column} in {header:?}"
+        );
+    }
+    let explained = rows.iter().filter(|r| r["explained_by"] == "C1").count();
+    assert_eq!(explained, 4 * clients.len());
+    let fine: Vec<_> = rows.iter().filter(|r| r["client"] == "PC-FINE").collect();
+    assert_eq!(fine.len(), 4);
+    for row in &fine {
+        assert_eq!(
+            (row["outcome"].as_str(), row["explained_by"].as_str()),
+            ("unexplained", "")
+        );
+        assert_eq!(row["kb"], "Q236596");
+        assert!(
+            row["reason"].contains(r"nothing on \\SERVER2\CAP_MS2 explains it"),
+            "{row:?}"
+        );
+    }
+    let boot: Vec<_> = rows.iter().filter(|r| r["client"] == "PC-BOOT").collect();
+    assert_eq!(boot.len(), 1, "{boot:?}");
+    assert_eq!(
+        (
+            boot[0]["symptom"].as_str(),
+            boot[0]["kb"].as_str(),
+            boot[0]["line"].as_str()
+        ),
+        ("copylog-line-missing", "Q264976", "2")
+    );
+    assert_eq!(boot[0]["location"], r"\\MY_MACHINE\SMSLOGON");
+    assert!(boot[0]["reason"].contains("was not audited"), "{:?}", boot[0]);
+    let locked: Vec<_> = rows.iter().filter(|r| r["client"] == "PC-LOCKED").collect();
+    let names: Vec<&str> = locked.iter().map(|r| r["symptom"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["site-files-unreadable", "no-accessible-path", "no-accessible-path"]
+    );
+    assert!(locked
+        .iter()
+        .all(|r| r["outcome"] == "not share-related" && r["kb"] == "Q236052"));
+    // Spreadsheet flavour: a cell starting with = in a log stays text.
+    assert!(rows.iter().all(|r| !r["text"].starts_with('=')));
+
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("audit.json")).unwrap()).unwrap();
+    let counts = &json["symptoms"]["counts"];
+    assert_eq!(counts["clients"], clients.len() + 3);
+    assert_eq!(counts["explained"], 4 * clients.len());
+    assert_eq!(counts["unexplained"], 5);
+    assert_eq!(counts["not_share_related"], 3);
+    assert_eq!(
+        json["symptoms"]["causes"][0]["clients"].as_array().unwrap().len(),
+        clients.len()
+    );
+    assert!(
+        stderr.contains(&format!("C1 explains {} clients", clients.len())),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("5 symptoms nothing on the shares explains (2 clients)"),
+        "{stderr}"
+    );
+
+    // The same bytes whatever the thread count.
+    let again = tempfile::tempdir().unwrap();
+    let (code, stderr) = run_cli(&[&sample_shares()], &[logs.path()], again.path(), &["-j", "1"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        std::fs::read(out.path().join("symptoms.csv")).unwrap(),
+        std::fs::read(again.path().join("symptoms.csv")).unwrap()
+    );
+}
+
+#[test]
+fn lock_tokens_explain_q322967_and_q275617_through_the_share_the_log_named() {
+    let estate = EstateBuilder::new();
+    estate.site("SERVER01", "SO1", SP3).site("OSHER", "DAN", SP3);
+    estate.file("SERVER01/CAP_SO1/clicomp.box/SWDist/inboxlck.tok", "");
+    estate.file("OSHER/CAP_DAN/offerinf.box/Inboxlck.tok", "");
+    let logs = tempfile::tempdir().unwrap();
+    write_bytes(
+        logs.path(),
+        "PC-SWD/Ccim32.log",
+        &utf16(&crlf(&fixture("q322967.log")), false, true),
+    );
+    write(logs.path(), "PC-ODP_Odpsys32.log", &fixture("q275617.log"));
+    let audit = audit_with_logs(vec![estate.root().to_path_buf()], &[logs.path()]);
+    let cause_of = |code: &str, location: &str| {
+        audit
+            .findings
+            .iter()
+            .find(|f| f.code.as_str() == code && f.location == location)
+            .unwrap_or_else(|| panic!("{code} at {location}: {:#?}", audit.findings))
+            .cause
+            .clone()
+    };
+    let f13 = cause_of("F13", r"\\SERVER01\CAP_SO1");
+    let f12 = cause_of("F12", r"\\OSHER\CAP_DAN");
+    let symptoms = audit.symptoms.as_ref().unwrap();
+    let swd: Vec<(&str, &[String])> = lines_of(symptoms, "PC-SWD")
+        .iter()
+        .map(|l| (l.symptom.as_str(), l.explained_by.as_slice()))
+        .collect();
+    let by_f13 = std::slice::from_ref(&f13);
+    assert_eq!(
+        swd,
+        [
+            ("inbox-token-found", by_f13),
+            ("directory-in-use", by_f13),
+            ("no-uplevel-cap", by_f13)
+        ],
+        "{:#?}",
+        symptoms.lines
+    );
+    let odp = lines_of(symptoms, "PC-ODP");
+    let names: Vec<&str> = odp.iter().map(|l| l.symptom.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "offer-lock-file",
+            "no-cap-offer-inbox",
+            "no-cap-offer-inbox",
+            "no-cap-offer-inbox"
+        ]
+    );
+    // CAP_DAN is "part of site 'CH2'" in the log: the share decides.
+    assert!(odp.iter().all(|l| l.explained_by == [f12.clone()]), "{odp:#?}");
+    assert_eq!(odp[0].location, r"\\OSHER\CAP_DAN");
+    assert!(odp[1].location.is_empty() && odp[1].reason.contains(r"through \\OSHER\CAP_DAN"));
+    let clients = |cause: &str| {
+        symptoms
+            .causes
+            .iter()
+            .find(|c| c.cause == cause)
+            .map(|c| c.clients.clone())
+            .unwrap()
+    };
+    assert_eq!(clients(&f13), ["PC-SWD"]);
+    assert_eq!(clients(&f12), ["PC-ODP"]);
+}
+
+#[test]
+fn other_kb_excerpts_give_their_symptoms() {
+    let logs = tempfile::tempdir().unwrap();
+    write(logs.path(), "PC1/Ccim32.log", &fixture("q264630-ccim32.log"));
+    write(logs.path(), "PC1/Wn_logon.log", &fixture("q264630-wn_logon.log"));
+    write(logs.path(), "PC2/Clisvc.log", &fixture("q270912.log"));
+    write(logs.path(), "PC3/Clisvcl.log", &fixture("q246331.log"));
+    write(logs.path(), "PC4/Wnremote.log", &fixture("q260168.log"));
+    write(logs.path(), "PC5/Ccim32.log", &fixture("q323532.log"));
+    write(logs.path(), "PC6/Wn_logon.log", &fixture("q288218.log"));
+    let audit = audit_with_logs(vec![sample_shares()], &[logs.path()]);
+    let symptoms = audit.symptoms.as_ref().unwrap();
+    let seen: Vec<(&str, &str, u64, Outcome)> = symptoms
+        .lines
+        .iter()
+        .map(|l| (l.client.as_str(), l.symptom.as_str(), l.line, l.outcome))
+        .collect();
+    let unexplained = Outcome::Unexplained;
+    let mut expected = vec![("PC1", "cap-base-release-older", 2, unexplained)];
+    for line in 3..=8 {
+        expected.push(("PC1", "no-uplevel-cap", line, unexplained));
+    }
+    expected.extend([
+        ("PC1", "no-logon-site-compver", 1, unexplained),
+        ("PC2", "client-service-not-authorized", 4, unexplained),
+        ("PC3", "client-service-not-authorized", 3, unexplained),
+        ("PC4", "caplist-unreadable", 1, unexplained),
+    ]);
+    assert_eq!(seen, expected, "{:#?}", symptoms.lines);
+    let cap_pet = &symptoms.lines[0];
+    assert_eq!(
+        (
+            cap_pet.location.as_str(),
+            cap_pet.path.as_str(),
+            cap_pet.observed.as_str(),
+            cap_pet.expected.as_str()
+        ),
+        (r"\\SMSPDC20\CAP_PET", r"clicomp.box\base", "2.00.1380.1", "2.00.1493.2")
+    );
+    assert!(
+        cap_pet.reason.contains(r"\\SMSPDC20\CAP_PET was not audited"),
+        "{}",
+        cap_pet.reason
+    );
+    assert_eq!(symptoms.lines[1].component, "smsapm32");
+    assert_eq!(symptoms.lines[5].component, "remctrl");
+    let crc = &symptoms.lines[8];
+    assert_eq!(crc.kb, "Q246331, Q270912, Q277745, Q323652");
+    assert_eq!(crc.time, "Thu Jul 27 20:40:04.529 2000", "the wrapped trailer");
+    assert!(crc.reason.contains("nothing on the audited shares explains it"));
+    // The Q323532 excerpt lost its trailers and shows no symptom: it is
+    // no log, and says so; the others are read whole.
+    for log in &symptoms.logs {
+        let malformed = log.status == smsaudit::model::Status::Malformed;
+        assert_eq!(malformed, log.client == "PC5", "{log:?}");
+    }
+}
+
+#[test]
+fn garbage_links_and_fifos_are_rows_with_a_reason() {
+    let logs = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    write(outside.path(), "Ccim32.log", &fixture("q236596.log"));
+    let mut garbage = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xFF\xFF\x00\x00".to_vec();
+    garbage.extend((0..4096u32).map(|i| (i * 7 % 251) as u8));
+    write_bytes(logs.path(), "PC-BIN/Ccim32.log", &garbage);
+    write(
+        logs.path(),
+        "PC-TEXT/Clicore.log",
+        "dear diary\nnothing happened today\n",
+    );
+    write(logs.path(), "PC-OK/Ccim32.log", &fixture("q236596.log"));
+    std::fs::create_dir_all(logs.path().join("PC-LINK")).unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(
+            outside.path().join("Ccim32.log"),
+            logs.path().join("PC-LINK/Ccim32.log"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(outside.path(), logs.path().join("PC-DIRLINK")).unwrap();
+        std::fs::create_dir_all(logs.path().join("PC-FIFO")).unwrap();
+        mkfifo(&logs.path().join("PC-FIFO/Ccim32.log"));
+    }
+    let out = tempfile::tempdir().unwrap();
+    let (code, stderr) = run_cli(
+        &[&sample_shares()],
+        &[logs.path()],
+        out.path(),
+        &["--format", "csv,json"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let rows = read_csv_maps(&out.path().join("symptoms.csv"));
+    let row = |client: &str| {
+        rows.iter()
+            .find(|r| r["client"] == client && r["outcome"].starts_with("log "))
+            .unwrap_or_else(|| panic!("no log row for {client}: {rows:#?}"))
+    };
+    assert_eq!(row("PC-BIN")["outcome"], "log malformed");
+    assert!(row("PC-BIN")["reason"].contains("binary data"));
+    assert_eq!(row("PC-TEXT")["outcome"], "log malformed");
+    assert!(
+        row("PC-TEXT")["reason"].contains("none of its 2 lines"),
+        "{:?}",
+        row("PC-TEXT")
+    );
+    assert!(rows.iter().filter(|r| r["client"] == "PC-OK").count() == 4);
+    #[cfg(unix)]
+    {
+        assert_eq!(row("PC-LINK")["outcome"], "log skipped");
+        assert!(row("PC-LINK")["reason"].contains("not followed"));
+        assert_eq!(row("PC-FIFO")["outcome"], "log skipped");
+        assert!(row("PC-FIFO")["reason"].contains("not a regular file"));
+        // Nothing was read through either link.
+        assert!(!rows.iter().any(|r| r["client"] == "PC-DIRLINK"));
+        assert!(!rows
+            .iter()
+            .any(|r| r["client"] == "PC-LINK" && r["outcome"] == "explained"));
+    }
+}
+
+/// The peak resident memory of this process so far, in KiB.
+#[cfg(target_os = "linux")]
+fn peak_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_200_mb_log_of_one_line_is_a_row_with_a_reason_in_bounded_memory() {
+    // The peak memory is per process: measured in a process of its own,
+    // this test alone, so no other test's allocations count.
+    const CHILD: &str = "SMSAUDIT_TEST_MEMORY_CHILD";
+    if std::env::var_os(CHILD).is_none() {
+        let name = "a_200_mb_log_of_one_line_is_a_row_with_a_reason_in_bounded_memory";
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", name, "--test-threads", "1", "--nocapture"])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{said}");
+        assert!(said.contains("1 passed"), "the child ran the test: {said}");
+        return;
+    }
+    let logs = tempfile::tempdir().unwrap();
+    let mut head = crlf(&fixture("q236596.log"));
+    while head.len() < 8 * 1024 {
+        head.push_str(
+            "Done processing active client components $$<CCIM32><Tue Jun 22 01:26:12.880 1999><thread=1 (0x1)>\r\n",
+        );
+    }
+    head.push_str("Warning: the line that never ends ");
+    let path = logs.path().join("PC-HUGE/Ccim32.log");
+    write(logs.path(), "PC-HUGE/Ccim32.log", "");
+    std::fs::write(&path, head.as_bytes()).unwrap();
+    // Sparse: 200 MB of NULs after the text, with no line end.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(200 * 1024 * 1024)
+        .unwrap();
+    let before = peak_kib();
+    let audit = audit_with_logs(vec![sample_shares()], &[logs.path()]);
+    let grown_mib = peak_kib().saturating_sub(before) / 1024;
+    let symptoms = audit.symptoms.as_ref().unwrap();
+    let log = &symptoms.logs[0];
+    assert_eq!(log.status, smsaudit::model::Status::Malformed, "{log:?}");
+    assert!(log.reason.contains("longer than 64 KiB"), "{}", log.reason);
+    assert_eq!(
+        lines_of(symptoms, "PC-HUGE").len(),
+        4,
+        "the symptoms before it still count"
+    );
+    assert!(
+        grown_mib < 64,
+        "reading the log grew the peak memory by {grown_mib} MiB"
+    );
+}
+
+#[test]
+fn a_client_logs_folder_that_is_missing_or_a_file_is_refused_before_the_crawl() {
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("Ccim32.log");
+    std::fs::write(&file, "x").unwrap();
+    for (dir, says) in [
+        (out.path().join("missing"), "No such file"),
+        (file.clone(), "not a folder"),
+    ] {
+        let (code, stderr) = run_cli(&[&sample_shares()], &[&dir], &out.path().join("r"), &[]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(
+            stderr.contains("--client-logs") && stderr.contains(&dir.display().to_string()),
+            "{stderr}"
+        );
+        assert!(stderr.contains(says), "{stderr}");
+        assert!(!out.path().join("r").exists(), "refused before writing anything");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The parser never panics, whatever the bytes, and keeps its bounds.
+    #[test]
+    fn the_log_parser_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
+        let entries = smsaudit::clientlogs::scan_bytes(&bytes);
+        let mut last = 0;
+        for (entry, _) in &entries {
+            prop_assert!(entry.line > last);
+            last = entry.line;
+            prop_assert!(entry.text.len() <= smsaudit::clientlogs::MAX_LINE_BYTES);
+        }
+    }
+
+    /// Nor on log-like text: trailers cut anywhere, markers doubled,
+    /// `~` marks, tabs and UNC paths.
+    #[test]
+    fn the_log_parser_never_panics_on_mangled_log_text(
+        parts in proptest::collection::vec(
+            prop_oneof![
+                Just("$$<".to_string()),
+                Just("<$$".to_string()),
+                Just("><thread=".to_string()),
+                Just("<Tue Jun 22 01:26:12.050 1999>".to_string()),
+                Just("9/15/2000 8:55:02 AM".to_string()),
+                Just("~~".to_string()),
+                Just("\t".to_string()),
+                Just("\r\n".to_string()),
+                Just(r"\\?\UNC\S\C\clicomp.box\x.CFG".to_string()),
+                Just("Warning: ".to_string()),
+                Just(" version () out of sync with offer file version (".to_string()),
+                "[ -~]{0,12}",
+            ],
+            0..40,
+        ),
+        utf16_le in any::<bool>(),
+    ) {
+        let text = parts.concat();
+        let bytes = if utf16_le { utf16(&text, false, true) } else { text.into_bytes() };
+        let _ = smsaudit::clientlogs::scan_bytes(&bytes);
+    }
+}
