@@ -253,6 +253,20 @@ impl Verdict {
 impl Audit {
     /// The locations of each cause, worst cause first: the order the
     /// matrix shows its share groups in.
+    /// The clients whose logs show a symptom the cause explains; `None`
+    /// without `--client-logs`.
+    pub(crate) fn clients_of(&self, cause: &str) -> Option<&[String]> {
+        let symptoms = self.symptoms.as_ref()?;
+        Some(
+            symptoms
+                .causes
+                .iter()
+                .find(|c| c.cause == cause)
+                .map(|c| c.clients.as_slice())
+                .unwrap_or(&[]),
+        )
+    }
+
     pub(crate) fn cause_locations(&self) -> Vec<&[String]> {
         self.causes.iter().map(|c| c.locations.as_slice()).collect()
     }

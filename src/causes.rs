@@ -33,7 +33,7 @@ pub struct Cause {
 
 impl Cause {
     /// The columns of causes.csv and of the Causes sheet, in order.
-    pub(crate) const COLUMNS: [&'static str; 9] = [
+    pub(crate) const COLUMNS: [&'static str; 10] = [
         "cause",
         "severity",
         "title",
@@ -42,12 +42,14 @@ impl Cause {
         "kb",
         "codes",
         "findings",
+        "clients",
         "fix",
     ];
 
     /// The cause's values in [`Cause::COLUMNS`] order; the fix steps are
-    /// numbered on one line each.
-    pub(crate) fn cells(&self) -> [String; 9] {
+    /// numbered on one line each. `clients` are those whose logs show a
+    /// symptom it explains (`None`, an empty cell, without client logs).
+    pub(crate) fn cells(&self, clients: Option<&[String]>) -> [String; 10] {
         [
             self.id.clone(),
             self.severity.as_str().to_string(),
@@ -57,6 +59,7 @@ impl Cause {
             self.kb.join(", "),
             self.codes.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" "),
             self.findings.len().to_string(),
+            clients.map(|c| c.len().to_string()).unwrap_or_default(),
             self.numbered_fix(),
         ]
     }

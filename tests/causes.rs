@@ -221,6 +221,7 @@ fn reports_carry_the_causes() {
     assert_eq!(causes[0]["severity"], "error");
     assert_eq!(causes[0]["findings"], "7");
     assert_eq!(causes[0]["codes"], "F01 F02");
+    assert_eq!(causes[0]["clients"], "", "no client logs, no count");
     assert!(causes[0]["fix"].starts_with("1. Upgrade site MS1 to SP1"));
     assert!(causes[0]["fix"].contains("\n2. Until then"));
     let findings = read_csv_maps(&out.path().join("findings.csv"));

@@ -642,3 +642,60 @@ proptest! {
         let _ = smsaudit::clientlogs::scan_bytes(&bytes);
     }
 }
+
+#[test]
+fn every_report_shows_the_clients_each_cause_explains() {
+    use calamine::Reader;
+    let logs = tempfile::tempdir().unwrap();
+    let clients = q236596_logs(logs.path());
+    write(logs.path(), "PC-LOCKED/Ccim32.log", &fixture("q236052.log"));
+    let out = tempfile::tempdir().unwrap();
+    let (code, stderr) = run_cli(&[&sample_shares()], &[logs.path()], out.path(), &[]);
+    assert_eq!(code, 0, "{stderr}");
+
+    let causes = read_csv_maps(&out.path().join("causes.csv"));
+    assert_eq!(causes[0]["clients"], clients.len().to_string());
+
+    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    let cause = html.split(r#"id="cause-C1""#).nth(1).unwrap();
+    let cause = &cause[..cause.find("</article>").unwrap()];
+    assert!(
+        cause.contains(&format!(
+            "<dt>Clients affected</dt><dd>{}: {}",
+            clients.len(),
+            clients.join(", ")
+        )),
+        "{cause}"
+    );
+    let section = html
+        .split(r#"<section id="symptoms">"#)
+        .nth(1)
+        .expect("a client symptoms section");
+    let section = &section[..section.find("</section>").unwrap()];
+    assert!(
+        section.contains(&format!("from {} clients", clients.len() + 1)),
+        "{section}"
+    );
+    assert_eq!(
+        section.matches(r##"<a href="#cause-C1">C1</a>"##).count(),
+        4 * clients.len()
+    );
+    assert!(section.contains("not share-related"));
+
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(out.path().join("audit.xlsx")).unwrap();
+    let sheet = book
+        .worksheet_range("Client symptoms")
+        .expect("a Client symptoms sheet");
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    let explained = rows.iter().filter(|r| r.get(9).is_some_and(|c| c == "C1")).count();
+    assert_eq!(explained, 4 * clients.len(), "{rows:?}");
+    let causes_sheet = book.worksheet_range("Causes").unwrap();
+    assert_eq!(causes_sheet.get_value((0, 8)).unwrap().to_string(), "clients");
+    assert_eq!(
+        causes_sheet.get_value((1, 8)).unwrap().to_string(),
+        clients.len().to_string()
+    );
+}

@@ -28,7 +28,7 @@ pub(super) fn progress_bar(progress: Arc<Progress>) -> Bar {
                 progress.locations_done.load(Ordering::Relaxed),
                 progress.locations_total.load(Ordering::Relaxed),
                 progress.files.load(Ordering::Relaxed),
-                indicatif::HumanBytes(progress.bytes.load(Ordering::Relaxed)),
+                text::human_size(progress.bytes.load(Ordering::Relaxed)),
             ));
             bar_in_thread.tick();
             std::thread::sleep(std::time::Duration::from_millis(120));
@@ -137,7 +137,7 @@ fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool, drift_csv: bool
         s.locations,
         s.unreadable_locations,
         s.files,
-        indicatif::HumanBytes(s.bytes),
+        text::human_size(s.bytes),
         s.mismatched_items,
         s.errors,
         s.warnings,

@@ -157,7 +157,7 @@ pub(crate) fn causes(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
     let mut table = Table::new(flavor);
     table.row(Cause::COLUMNS)?;
     for cause in &audit.causes {
-        table.row(cause.cells())?;
+        table.row(cause.cells(audit.clients_of(&cause.id)))?;
     }
     table.finish()
 }

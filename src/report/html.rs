@@ -7,6 +7,7 @@
 
 use super::palette::{self, Swatch};
 use crate::audit::Audit;
+use crate::clientlogs::Symptoms;
 use crate::drift::Change;
 use crate::history::HistorySummary;
 use crate::matrix::DisplayOrder;
@@ -210,6 +211,7 @@ fn page(audit: &Audit) -> Markup {
                     @if let Some(plan) = &audit.upgrade { (upgrade(plan)) }
                     @if let Some(since) = &audit.history { (history(audit, since)) }
                     @if let Some(changes) = &audit.drift { (drift(audit, changes)) }
+                    @if let Some(symptoms) = &audit.symptoms { (client_symptoms(symptoms)) }
                     (matrix(audit, &order))
                     (findings(audit))
                     (files(audit))
@@ -326,6 +328,10 @@ fn causes(audit: &Audit) -> Markup {
                                 }
                             }
                             dt { "KB" } dd { (cause.kb.join(", ")) }
+                            @if let Some(clients) = audit.clients_of(&cause.id) {
+                                dt { "Clients affected" }
+                                dd { (client_list(clients)) }
+                            }
                         }
                         details {
                             summary { (cause.findings.len()) " " (if cause.findings.len() == 1 { "finding" } else { "findings" }) }
@@ -498,6 +504,74 @@ fn history(audit: &Audit, since: &HistorySummary) -> Markup {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// How many clients, and the first of them by name.
+fn client_list(clients: &[String]) -> Markup {
+    const NAMED: usize = 20;
+    html! {
+        @if clients.is_empty() {
+            "none of the client logs shows it"
+        } @else {
+            (clients.len()) ": " (visible(&clients.iter().take(NAMED).cloned().collect::<Vec<_>>().join(", ")))
+            @if clients.len() > NAMED { ", ... (symptoms.csv has them all)" }
+        }
+    }
+}
+
+/// Symptom lines the HTML lists; symptoms.csv and the workbook have all.
+const MAX_SYMPTOM_ROWS: usize = 2_000;
+
+/// What the client logs show, line by line, and what explains it.
+fn client_symptoms(symptoms: &Symptoms) -> Markup {
+    let c = &symptoms.counts;
+    html! {
+        section #symptoms {
+            h2 { "Client symptoms (" (c.symptoms) ")" }
+            p.lead {
+                (c.symptoms) " symptom lines from " (c.clients) " clients (" (c.logs) " logs): "
+                (c.explained) " explained by a cause, " (c.not_checked) " not checked (the share could not be read wholly), "
+                (c.unexplained) " that nothing on the audited shares explains, " (c.not_share_related) " not share-related."
+                @if c.logs_not_read_wholly > 0 { " " (c.logs_not_read_wholly) " logs could not be read wholly: see symptoms.csv." }
+            }
+            @if symptoms.lines.is_empty() {
+                p.none { "No symptom in the client logs." }
+            } @else {
+                div.scroll {
+                    table.list {
+                        thead { tr {
+                            th { "Client" } th { "Log" } th { "Line" } th { "Time" } th { "Symptom" } th { "KB" }
+                            th { "Location" } th { "Outcome" } th { "Explained by" } th { "Text" }
+                        } }
+                        tbody {
+                            @for line in symptoms.lines.iter().take(MAX_SYMPTOM_ROWS) {
+                                tr {
+                                    td.nw { (visible(&line.client)) }
+                                    td.nw { (visible(&line.log)) }
+                                    td.nw { (line.line) }
+                                    td.nw { (visible(&line.time)) }
+                                    td.nw { (visible(&line.symptom)) }
+                                    td.mono { (line.kb) }
+                                    td.mono { (breakable(&line.location)) }
+                                    td { (line.outcome.as_str()) @if !line.reason.is_empty() { br; span.none { (breakable(&line.reason)) } } }
+                                    td.nw {
+                                        @for (i, cause) in line.explained_by.iter().enumerate() {
+                                            @if i > 0 { " " }
+                                            a href=(format!("#cause-{cause}")) { (cause) }
+                                        }
+                                    }
+                                    td.wrap.mono { (breakable(&line.text)) }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if symptoms.lines.len() > MAX_SYMPTOM_ROWS {
+                    p.lead { (symptoms.lines.len() - MAX_SYMPTOM_ROWS) " more lines are left out here: symptoms.csv and audit.xlsx have them all." }
                 }
             }
         }

@@ -8,6 +8,7 @@
 use super::palette::{self, Swatch};
 use crate::audit::Audit;
 use crate::causes::Cause;
+use crate::clientlogs::{SymptomLine, Symptoms};
 use crate::drift::Change;
 use crate::history::HistorySummary;
 use crate::matrix::{DisplayOrder, KEY_COLUMNS};
@@ -61,6 +62,9 @@ pub fn audit(audit: &Audit) -> Result<Vec<u8>> {
     }
     if let Some(changes) = &audit.drift {
         drift_sheet(workbook.add_worksheet(), changes, &styles)?;
+    }
+    if let Some(symptoms) = &audit.symptoms {
+        symptoms_sheet(workbook.add_worksheet(), symptoms, &styles)?;
     }
     for (part, columns) in matrix_parts.into_iter().enumerate() {
         let name = match part {
@@ -442,9 +446,9 @@ fn causes_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<()
     let rows = room(audit.causes.len());
     sheet.table_header(0, &Cause::COLUMNS, rows, styles)?;
     // title, sites, locations, fix
-    let wrapped = [2, 3, 4, 8];
+    let wrapped = [2, 3, 4, 9];
     for (r, cause) in audit.causes.iter().take(rows).enumerate() {
-        sheet.row(r + 1, &cause.cells(), &wrapped, styles)?;
+        sheet.row(r + 1, &cause.cells(audit.clients_of(&cause.id)), &wrapped, styles)?;
         sheet.text(r + 1, 1, cause.severity.as_str(), styles.severity(cause.severity))?;
     }
     if audit.causes.is_empty() {
@@ -452,7 +456,7 @@ fn causes_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<()
     }
     note_cut_rows(&mut sheet, audit.causes.len(), rows, "causes", "causes.csv", styles)?;
     sheet.fit_columns()?;
-    sheet.prose_columns(&[2, 8], PROSE_WIDTH)?;
+    sheet.prose_columns(&[2, 9], PROSE_WIDTH)?;
     sheet.prose_columns(&[3, 4], 24.0)?;
     sheet.fit_rows()
 }
@@ -628,6 +632,42 @@ fn history_sheet(ws: &mut Worksheet, audit: &Audit, since: &HistorySummary, styl
         sheet.text(r + 3, 1, severity.as_str(), styles.severity(*severity))?;
     }
     sheet.fit_columns()?;
+    sheet.fit_rows()
+}
+
+/// Every symptom line of the client logs and what explains it.
+fn symptoms_sheet(ws: &mut Worksheet, symptoms: &Symptoms, styles: &Styles) -> Result<(), XlsxError> {
+    let mut sheet = Sheet::new(ws, "Client symptoms")?;
+    let c = &symptoms.counts;
+    let headline = format!(
+        "{} symptom lines from {} clients ({} logs): {} explained by a cause, {} not checked, {} unexplained, {} not share-related.",
+        c.symptoms, c.clients, c.logs, c.explained, c.not_checked, c.unexplained, c.not_share_related
+    );
+    sheet.text(0, 0, &headline, &styles.text)?;
+    let rows = room(symptoms.lines.len());
+    sheet.table_header(2, &SymptomLine::COLUMNS, rows, styles)?;
+    let wrapped = column_indexes(&SymptomLine::COLUMNS, &["location", "path", "reason", "text"]);
+    for (r, line) in symptoms.lines.iter().take(rows).enumerate() {
+        sheet.row(r + 3, &line.cells(), &wrapped, styles)?;
+    }
+    if symptoms.lines.is_empty() {
+        sheet.text(3, 0, "No symptom in the client logs.", &styles.text)?;
+    }
+    note_cut_rows(
+        &mut sheet,
+        symptoms.lines.len(),
+        rows,
+        "symptom lines",
+        "symptoms.csv",
+        styles,
+    )?;
+    for &col in &wrapped {
+        if let Some(width) = sheet.widths.get_mut(col) {
+            *width = (*width).min(32);
+        }
+    }
+    sheet.fit_columns()?;
+    sheet.prose_columns(&column_indexes(&SymptomLine::COLUMNS, &["reason", "text"]), PROSE_WIDTH)?;
     sheet.fit_rows()
 }
 
