@@ -16,8 +16,8 @@ use std::time::Duration;
     about = "Audit SMS 2.0 CAPs, logon points and site server shares for version mismatches",
     long_about = "Audit SMS 2.0 client access points (CAP_<site>), logon points (SMSLOGON) and site server \
 shares (SMS_<site>) for version mismatches before clients run into them (KB Q236596 and its family).\n\n\
-Exit codes: 0 clean, 1 findings at or above --fail-on, 2 could not run, 3 some locations unreadable, \
-4 drift since the baseline. A share that stops answering (see audit --stall-timeout) is reported unreadable \
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 could not run, 3 not everything could be checked, \
+4 drift since the baseline, 130/143 stopped by SIGINT/SIGTERM (the previous report set is kept). A share that stops answering (see audit --stall-timeout) is reported unreadable \
 with its reason, and the audit finishes without it: exit 3, unless findings make it 1."
 )]
 pub struct Cli {
