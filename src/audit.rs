@@ -280,13 +280,13 @@ impl Audit {
             lines.push(format!(
                 "{} {}, {} {} and {} {}, from {} {} to fix.",
                 s.errors,
-                plural(s.errors, "error", "errors"),
+                crate::text::plural(s.errors, "error", "errors"),
                 s.warnings,
-                plural(s.warnings, "warning", "warnings"),
+                crate::text::plural(s.warnings, "warning", "warnings"),
                 s.infos,
-                plural(s.infos, "note", "notes"),
+                crate::text::plural(s.infos, "note", "notes"),
                 s.causes,
-                plural(s.causes, "cause", "causes"),
+                crate::text::plural(s.causes, "cause", "causes"),
             ));
         }
         if verdict.not_checked {
@@ -305,7 +305,7 @@ impl Audit {
             lines.push(format!(
                 "{} {} since the baseline {}.",
                 changes.len(),
-                plural(changes.len(), "change", "changes"),
+                crate::text::plural(changes.len(), "change", "changes"),
                 self.baseline.as_deref().unwrap_or("")
             ));
         }
@@ -331,13 +331,5 @@ impl Audit {
             not_checked: self.findings.iter().any(|f| f.code.means_not_checked()),
             drift: self.drift.as_ref().is_some_and(|d| !d.is_empty()),
         }
-    }
-}
-
-fn plural(count: usize, one: &'static str, many: &'static str) -> &'static str {
-    if count == 1 {
-        one
-    } else {
-        many
     }
 }

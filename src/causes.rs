@@ -126,13 +126,13 @@ fn key_of(finding: &Finding, behind: &BehindGroups) -> Key {
             return Key::BehindLogonPoints(group.clone());
         }
     }
-    if is_about_one_share(code) || finding.site.is_empty() {
-        return match finding.site.is_empty() && !is_about_one_share(code) {
-            true => Key::Unsited(code, finding.location.clone()),
-            false => Key::Location(code, finding.location.clone()),
-        };
+    if is_about_one_share(code) {
+        Key::Location(code, finding.location.clone())
+    } else if finding.site.is_empty() {
+        Key::Unsited(code, finding.location.clone())
+    } else {
+        Key::Site(code, finding.site.clone())
     }
-    Key::Site(code, finding.site.clone())
 }
 
 /// Groups `findings` (already in report order) into causes, sets each
@@ -211,8 +211,8 @@ fn describe(
     let locations = sorted_unique(members.iter().map(|f| f.location.clone()).collect());
     let severity = members.iter().map(|f| f.severity).max().unwrap_or(Severity::Info);
     let (title, fix) = match key {
-        Key::BehindLogonPoints(_) => {
-            let behind = BehindLogonPoints::of(view, &members);
+        Key::BehindLogonPoints(group) => {
+            let behind = BehindLogonPoints::of(view, group, &members);
             sites = sorted_unique(sites.into_iter().chain(behind.newer_sites.iter().cloned()).collect());
             (behind.title(), behind.fix(plan))
         }
@@ -262,7 +262,9 @@ struct BehindLogonPoints {
 }
 
 impl BehindLogonPoints {
-    fn of(view: &EstateView, members: &[&Finding]) -> BehindLogonPoints {
+    /// `group`: the sites that share logon points with them, space-separated
+    /// (the cause's key).
+    fn of(view: &EstateView, group: &str, members: &[&Finding]) -> BehindLogonPoints {
         let lagging_sites: BTreeSet<String> = members.iter().map(|f| f.site.clone()).collect();
         let logon_point_names: BTreeSet<String> = view
             .locations(LocationKind::LogonPoint)
@@ -314,11 +316,7 @@ impl BehindLogonPoints {
             .values()
             .chain(newest_base.iter())
             .max_by(|a, b| a.fields.cmp(&b.fields));
-        let group = view
-            .sharing_groups()
-            .into_iter()
-            .find(|g| lagging_sites.iter().any(|s| g.contains(s)))
-            .unwrap_or_else(|| lagging_sites.iter().cloned().collect());
+        let group = group.split_whitespace().map(str::to_string).collect();
         let mut cfg_errors: BTreeMap<String, usize> = BTreeMap::new();
         for finding in members.iter().filter(|f| f.code == CheckCode::F02) {
             *cfg_errors.entry(finding.location.clone()).or_default() += 1;
@@ -367,7 +365,7 @@ impl BehindLogonPoints {
             _ => format!("{verb} behind and"),
         };
         let share = if names.len() == 1 { "shares" } else { "share" };
-        let points = plural(&self.logon_points, "logon point", "logon points");
+        let points = names_with_noun(&self.logon_points, "logon point", "logon points");
         match (self.newer_sites.as_slice(), &self.newer_release) {
             ([], Some(newer)) => format!("{subject} {state} {share} {points} whose base files are {newer}"),
             ([], None) => format!("{subject} {state} {share} {points} with a newer base"),
@@ -430,7 +428,8 @@ fn and_list(items: &[String]) -> String {
     }
 }
 
-fn plural(items: &[String], one: &str, many: &str) -> String {
+/// `logon point X`, `logon points X and Y`, or `its logon points` for none.
+fn names_with_noun(items: &[String], one: &str, many: &str) -> String {
     match items.len() {
         0 => format!("its {many}"),
         1 => format!("{one} {}", items[0]),

@@ -102,6 +102,24 @@ pub struct Change {
     pub new: String,
 }
 
+impl Change {
+    /// The columns of drift.csv and of the Drift sheet, in order.
+    pub(crate) const COLUMNS: [&'static str; 7] = ["change", "location", "path", "old_path", "what", "old", "new"];
+
+    /// The change's values in [`Change::COLUMNS`] order.
+    pub(crate) fn cells(&self) -> [&str; 7] {
+        [
+            self.change.as_str(),
+            &self.location,
+            &self.path,
+            &self.old_path,
+            &self.what,
+            &self.old,
+            &self.new,
+        ]
+    }
+}
+
 impl Snapshot {
     /// Reads an audit.json written by smsaudit; anything else (another
     /// JSON document, a FIFO, a folder) is refused with a reason.

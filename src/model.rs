@@ -78,6 +78,22 @@ pub struct FileRecord {
 }
 
 impl FileRecord {
+    /// The columns of files.csv, of the Files sheet and of the history's
+    /// file states, in order.
+    pub(crate) const COLUMNS: [&'static str; 11] = [
+        "location",
+        "path",
+        "size",
+        "modified",
+        "sha256",
+        "kind",
+        "version",
+        "version_source",
+        "string_version",
+        "status",
+        "reason",
+    ];
+
     /// The text values after `size` in files.csv column order (`modified`
     /// to `reason`); the CSV and the XLSX write the first three themselves.
     pub(crate) fn text_cells(&self) -> [&str; 8] {

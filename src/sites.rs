@@ -80,10 +80,12 @@ pub(crate) fn summarise(view: &EstateView, causes: &[crate::causes::Cause]) -> V
                 })
                 .map(|l| share(l, view.logon_base(l).map(|b| b.version)))
                 .collect();
-            let hotfix_levels: BTreeSet<&str> = caps
+            let hotfix_levels: Vec<&str> = caps
                 .iter()
                 .map(|c| c.version.as_str())
                 .filter(|v| !v.is_empty())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
                 .collect();
             let release = match &base {
                 Some(version) if hotfix_levels.len() > 1 => {
@@ -91,7 +93,7 @@ pub(crate) fn summarise(view: &EstateView, causes: &[crate::causes::Cause]) -> V
                         "{} ({}; CAPs at {})",
                         version.label(),
                         version.text,
-                        join(hotfix_levels.iter())
+                        hotfix_levels.join(", ")
                     )
                 }
                 Some(version) => version.label(),
@@ -125,8 +127,4 @@ fn release_text(location: &Location, version: Option<&Version>) -> String {
         (Status::Ok, None) => "unknown".to_string(),
         (status, _) => status.as_str().to_string(),
     }
-}
-
-fn join<'a>(items: impl Iterator<Item = &'a &'a str>) -> String {
-    items.copied().collect::<Vec<_>>().join(", ")
 }

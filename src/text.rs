@@ -140,6 +140,15 @@ pub(crate) fn visible(text: &str, controls: Controls) -> Cow<'_, str> {
     )
 }
 
+/// `one` or `many`, as `count` asks: `1 cause`, `2 causes`.
+pub(crate) fn plural<'a>(count: usize, one: &'a str, many: &'a str) -> &'a str {
+    if count == 1 {
+        one
+    } else {
+        many
+    }
+}
+
 /// A size as people read it, in decimal units (`126.1 kB`); exact bytes
 /// stay in the machine outputs. The XLSX size format shows the same.
 pub(crate) fn human_size(bytes: u64) -> String {

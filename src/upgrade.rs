@@ -48,6 +48,59 @@ pub struct UpgradePlan {
     pub safe: bool,
 }
 
+impl UpgradePlan {
+    /// The columns of upgrade.csv and of the Upgrade sheet, in order.
+    pub(crate) const COLUMNS: [&'static str; 9] = [
+        "group",
+        "site",
+        "role",
+        "current",
+        "behind",
+        "caps",
+        "logon_points",
+        "kbs",
+        "advice",
+    ];
+
+    /// One row per site of every group, in [`UpgradePlan::COLUMNS`]
+    /// order: the sites upgrading, then those left behind; lists are
+    /// space-separated.
+    pub(crate) fn rows(&self) -> Vec<[String; 9]> {
+        let mut rows = Vec::new();
+        for group in &self.groups {
+            let name = group.sites.join(" ");
+            let lps = group.logon_points.join(" ");
+            for site in &group.upgrading {
+                rows.push([
+                    name.clone(),
+                    site.clone(),
+                    "upgrading".into(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    lps.clone(),
+                    String::new(),
+                    group.advice.clone(),
+                ]);
+            }
+            for left in &group.left_behind {
+                rows.push([
+                    name.clone(),
+                    left.site.clone(),
+                    "left behind".into(),
+                    left.current.clone(),
+                    if left.behind { "yes" } else { "no" }.into(),
+                    left.caps.join(" "),
+                    lps.clone(),
+                    left.kbs.join(" "),
+                    group.advice.clone(),
+                ]);
+            }
+        }
+        rows
+    }
+}
+
 /// Refuses `--upgrade` sites that neither a share found nor the inventory
 /// names: a typo must not be judged "safe".
 pub(crate) fn refuse_unknown_sites(request: &UpgradeRequest, known: &BTreeSet<String>) -> anyhow::Result<()> {

@@ -143,7 +143,7 @@ fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool, drift_csv: bool
         s.warnings,
         s.infos,
         s.causes,
-        if s.causes == 1 { "cause" } else { "causes" },
+        text::plural(s.causes, "cause", "causes"),
         seconds
     );
     if s.unreadable_files + s.unreadable_folders > 0 {
@@ -167,7 +167,7 @@ fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool, drift_csv: bool
                 out.push_str(&format!(
                     "  history: since the run of {previous}, {} new {}, {} resolved\n",
                     history.new.len(),
-                    if history.new.len() == 1 { "finding" } else { "findings" },
+                    text::plural(history.new.len(), "finding", "findings"),
                     history.resolved.len()
                 ));
                 for gone in &history.resolved {
@@ -208,7 +208,7 @@ fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool, drift_csv: bool
             },
             cause.title,
             count,
-            if count == 1 { "finding" } else { "findings" }
+            text::plural(count, "finding", "findings")
         ));
         for (n, step) in cause.fix.iter().enumerate() {
             out.push_str(&format!("      {}. {step}\n", n + 1));
@@ -238,7 +238,7 @@ fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool, drift_csv: bool
             out.push_str(&format!(
                 "  {} explains {n} {}\n",
                 cause.cause,
-                if n == 1 { "client" } else { "clients" }
+                text::plural(n, "client", "clients")
             ));
         }
         out.push_str(&format!(

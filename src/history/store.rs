@@ -7,6 +7,7 @@
 use super::Retention;
 use crate::audit::Audit;
 use crate::matrix::CellState;
+use crate::model::FileRecord;
 use anyhow::{Context, Result};
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, Transaction, TransactionBehavior};
@@ -43,19 +44,7 @@ const LOCATIONS: States = States {
 };
 const FILES: States = States {
     table: "file_states",
-    columns: &[
-        "location",
-        "path",
-        "size",
-        "modified",
-        "sha256",
-        "kind",
-        "version",
-        "version_source",
-        "string_version",
-        "status",
-        "reason",
-    ],
+    columns: &FileRecord::COLUMNS,
 };
 const STAMPS: States = States {
     table: "stamp_states",

@@ -4,7 +4,7 @@ use super::CsvFlavor;
 use crate::audit::Audit;
 use crate::causes::Cause;
 use crate::matrix::KEY_COLUMNS;
-use crate::model::Finding;
+use crate::model::{FileRecord, Finding};
 use crate::text::{self, Controls};
 use anyhow::Result;
 
@@ -132,7 +132,7 @@ pub fn matrix(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
 /// [`files`], streamed into `out`: one row per file can be many MiB.
 pub(crate) fn files_to(audit: &Audit, flavor: CsvFlavor, out: &mut dyn std::io::Write) -> Result<()> {
     let mut table = Table::to(flavor, out)?;
-    table.row(super::FILE_COLUMNS)?;
+    table.row(FileRecord::COLUMNS)?;
     for f in &audit.files {
         let size = f.size.map(|s| s.to_string()).unwrap_or_default();
         let head = [f.location.as_str(), &f.path, &size];
@@ -180,36 +180,9 @@ pub(crate) fn symptoms(symptoms: &crate::clientlogs::Symptoms, flavor: CsvFlavor
 /// names.
 pub(crate) fn upgrade(plan: &crate::upgrade::UpgradePlan, flavor: CsvFlavor) -> Result<Vec<u8>> {
     let mut table = Table::new(flavor);
-    table.row([
-        "group",
-        "site",
-        "role",
-        "current",
-        "behind",
-        "caps",
-        "logon_points",
-        "kbs",
-        "advice",
-    ])?;
-    for group in &plan.groups {
-        let name = group.sites.join(" ");
-        let lps = group.logon_points.join(" ");
-        for site in &group.upgrading {
-            table.row([name.as_str(), site, "upgrading", "", "", "", &lps, "", &group.advice])?;
-        }
-        for left in &group.left_behind {
-            table.row([
-                name.as_str(),
-                &left.site,
-                "left behind",
-                &left.current,
-                if left.behind { "yes" } else { "no" },
-                &left.caps.join(" "),
-                &lps,
-                &left.kbs.join(" "),
-                &group.advice,
-            ])?;
-        }
+    table.row(crate::upgrade::UpgradePlan::COLUMNS)?;
+    for row in plan.rows() {
+        table.row(row)?;
     }
     table.finish()
 }
@@ -217,17 +190,9 @@ pub(crate) fn upgrade(plan: &crate::upgrade::UpgradePlan, flavor: CsvFlavor) -> 
 /// `drift.csv`: one row per change since the baseline.
 pub(crate) fn drift(changes: &[crate::drift::Change], flavor: CsvFlavor) -> Result<Vec<u8>> {
     let mut table = Table::new(flavor);
-    table.row(["change", "location", "path", "old_path", "what", "old", "new"])?;
+    table.row(crate::drift::Change::COLUMNS)?;
     for c in changes {
-        table.row([
-            c.change.as_str(),
-            &c.location,
-            &c.path,
-            &c.old_path,
-            &c.what,
-            &c.old,
-            &c.new,
-        ])?;
+        table.row(c.cells())?;
     }
     table.finish()
 }

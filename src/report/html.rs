@@ -334,7 +334,7 @@ fn causes(audit: &Audit) -> Markup {
                             }
                         }
                         details {
-                            summary { (cause.findings.len()) " " (if cause.findings.len() == 1 { "finding" } else { "findings" }) }
+                            summary { (cause.findings.len()) " " (text::plural(cause.findings.len(), "finding", "findings")) }
                             ul.evidence {
                                 @for &position in &cause.findings {
                                     @if let Some(f) = audit.findings.get(position) {
@@ -466,7 +466,7 @@ fn history(audit: &Audit, since: &HistorySummary) -> Markup {
                 Some(previous) => {
                     p.lead {
                         "Compared with the run that started " (previous) " (history " code { (breakable(&since.file)) } "): "
-                        (since.new.len()) " new " (plural(since.new.len(), "finding", "findings")) ", "
+                        (since.new.len()) " new " (text::plural(since.new.len(), "finding", "findings")) ", "
                         (since.resolved.len()) " resolved."
                     }
                     @if !new.is_empty() {
@@ -575,14 +575,6 @@ fn client_symptoms(symptoms: &Symptoms) -> Markup {
                 }
             }
         }
-    }
-}
-
-fn plural<'a>(count: usize, one: &'a str, many: &'a str) -> &'a str {
-    if count == 1 {
-        one
-    } else {
-        many
     }
 }
 

@@ -17,21 +17,6 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The columns of files.csv and of the Files sheet, in order.
-pub(crate) const FILE_COLUMNS: [&str; 11] = [
-    "location",
-    "path",
-    "size",
-    "modified",
-    "sha256",
-    "kind",
-    "version",
-    "version_source",
-    "string_version",
-    "status",
-    "reason",
-];
-
 /// The CSV dialect to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CsvFlavor {

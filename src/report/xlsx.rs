@@ -12,7 +12,7 @@ use crate::clientlogs::{SymptomLine, Symptoms};
 use crate::drift::Change;
 use crate::history::HistorySummary;
 use crate::matrix::{DisplayOrder, KEY_COLUMNS};
-use crate::model::{Finding, Severity};
+use crate::model::{FileRecord, Finding, Severity};
 use crate::sites::SiteShare;
 use crate::text::{self, Controls};
 use crate::upgrade::UpgradePlan;
@@ -512,49 +512,8 @@ fn upgrade_sheet(ws: &mut Worksheet, plan: &UpgradePlan, styles: &Styles) -> Res
         false => styles.swatch(&palette::MISMATCH),
     };
     sheet.text(0, 0, headline, format)?;
-    let headers = [
-        "group",
-        "site",
-        "role",
-        "current",
-        "behind",
-        "caps",
-        "logon points",
-        "kbs",
-        "advice",
-    ];
-    let mut rows: Vec<[String; 9]> = Vec::new();
-    for group in &plan.groups {
-        let name = group.sites.join(" ");
-        let lps = group.logon_points.join("\n");
-        for site in &group.upgrading {
-            rows.push([
-                name.clone(),
-                site.clone(),
-                "upgrading".into(),
-                String::new(),
-                String::new(),
-                String::new(),
-                lps.clone(),
-                String::new(),
-                group.advice.clone(),
-            ]);
-        }
-        for left in &group.left_behind {
-            rows.push([
-                name.clone(),
-                left.site.clone(),
-                "left behind".into(),
-                left.current.clone(),
-                if left.behind { "yes" } else { "no" }.into(),
-                left.caps.join("\n"),
-                lps.clone(),
-                left.kbs.join(" "),
-                group.advice.clone(),
-            ]);
-        }
-    }
-    sheet.table_header(2, &headers, rows.len(), styles)?;
+    let rows = plan.rows();
+    sheet.table_header(2, &UpgradePlan::COLUMNS, rows.len(), styles)?;
     for (r, values) in rows.iter().enumerate() {
         sheet.row(r + 3, values, &[5, 6, 8], styles)?;
     }
@@ -673,20 +632,10 @@ fn symptoms_sheet(ws: &mut Worksheet, symptoms: &Symptoms, styles: &Styles) -> R
 
 fn drift_sheet(ws: &mut Worksheet, changes: &[Change], styles: &Styles) -> Result<(), XlsxError> {
     let mut sheet = Sheet::new(ws, "Drift")?;
-    let headers = ["change", "location", "path", "old path", "what", "old", "new"];
     let rows = room(changes.len());
-    sheet.table_header(0, &headers, rows, styles)?;
+    sheet.table_header(0, &Change::COLUMNS, rows, styles)?;
     for (r, c) in changes.iter().take(rows).enumerate() {
-        let values = [
-            c.change.as_str(),
-            &c.location,
-            &c.path,
-            &c.old_path,
-            &c.what,
-            &c.old,
-            &c.new,
-        ];
-        sheet.row(r + 1, &values, &[], styles)?;
+        sheet.row(r + 1, &c.cells(), &[], styles)?;
     }
     if changes.is_empty() {
         sheet.text(1, 0, "No change since the baseline.", &styles.text)?;
@@ -795,7 +744,7 @@ fn column_indexes(columns: &[&str], names: &[&str]) -> Vec<usize> {
 fn files_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(), XlsxError> {
     let mut sheet = Sheet::new(ws, "Files")?;
     let rows = room(audit.files.len());
-    sheet.table_header(0, &super::FILE_COLUMNS, rows, styles)?;
+    sheet.table_header(0, &FileRecord::COLUMNS, rows, styles)?;
     for (r, f) in audit.files.iter().take(rows).enumerate() {
         let at = r + 1;
         sheet.text(at, 0, &f.location, &styles.text)?;
