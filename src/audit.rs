@@ -10,7 +10,8 @@ use crate::estate::Estate;
 use crate::exit::ExitCode;
 use crate::history::HistorySummary;
 use crate::matrix::Matrix;
-use crate::model::{FileKind, FileRecord, Finding, Location, Severity, Stamp, Status};
+use crate::model::{FileKind, Finding, Location, Severity, Stamp, Status};
+use crate::records::FileRecords;
 use crate::sites::SiteSummary;
 use crate::upgrade::UpgradePlan;
 use serde::Serialize;
@@ -62,7 +63,8 @@ pub struct Audit {
     pub matrix: Matrix,
     pub findings: Vec<Finding>,
     pub stamps: Vec<Stamp>,
-    pub files: Vec<FileRecord>,
+    /// Every entry of every share, by location and path.
+    pub files: FileRecords,
     /// The pre-upgrade prediction, when `--upgrade` was given.
     pub upgrade: Option<UpgradePlan>,
     /// The baseline this audit was compared with, if any.
@@ -77,6 +79,7 @@ pub struct Audit {
 /// What the stages produced, handed over to [`Audit::assemble`].
 pub(crate) struct Results {
     pub estate: Estate,
+    pub files: FileRecords,
     pub matrix: Matrix,
     pub findings: Vec<Finding>,
     pub causes: Vec<Cause>,
@@ -93,6 +96,7 @@ impl Audit {
     pub(crate) fn assemble(config: &Config, results: Results) -> Audit {
         let Results {
             estate,
+            files,
             matrix,
             findings,
             causes,
@@ -103,14 +107,14 @@ impl Audit {
             drift,
             history,
         } = results;
+        // Every record that was not read is among those the estate keeps.
         let Estate {
             mut locations,
-            mut files,
+            files: kept,
             mut stamps,
             ..
         } = estate;
         locations.sort_by(|a, b| a.name.cmp(&b.name));
-        files.sort_by(|a, b| (&a.location, &a.path).cmp(&(&b.location, &b.path)));
         stamps.sort_by(|a, b| {
             (&a.location, &a.component, a.artifact, &a.detail, &a.path).cmp(&(
                 &b.location,
@@ -125,11 +129,11 @@ impl Audit {
             unreadable_locations: locations.iter().filter(|l| l.status != Status::Ok).count(),
             files: locations.iter().map(|l| l.files).sum(),
             bytes: locations.iter().map(|l| l.bytes).sum(),
-            unreadable_files: files
+            unreadable_files: kept
                 .iter()
                 .filter(|f| f.status == Status::Unreadable && f.kind != FileKind::Directory)
                 .count() as u64,
-            unreadable_folders: files
+            unreadable_folders: kept
                 .iter()
                 .filter(|f| f.status == Status::Unreadable && f.kind == FileKind::Directory)
                 .count() as u64,

@@ -2,7 +2,8 @@
 //! version stamps that changed, per location. Works on saved `audit.json`
 //! files, so two snapshots can be compared without rescanning.
 
-use crate::model::{FileRecord, Location, Stamp};
+use crate::model::{Location, Stamp};
+use crate::records::FileRecords;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -148,8 +149,21 @@ impl Snapshot {
     /// The snapshot of a fresh audit, spelled as its audit.json would be, so it
     /// compares equal to one loaded from disk (without serialising the whole
     /// audit, matrix and all, to get there).
-    pub(crate) fn of(locations: &[Location], files: &[FileRecord], stamps: &[Stamp]) -> Snapshot {
-        Snapshot {
+    pub(crate) fn of(locations: &[Location], files: &FileRecords, stamps: &[Stamp]) -> std::io::Result<Snapshot> {
+        let files = files
+            .iter()
+            .map(|f| {
+                f.map(|f| SnapshotFile {
+                    location: f.location,
+                    path: f.path,
+                    size: f.size,
+                    modified: f.modified,
+                    sha256: f.sha256,
+                    status: f.status.as_str().to_string(),
+                })
+            })
+            .collect::<std::io::Result<Vec<_>>>()?;
+        Ok(Snapshot {
             locations: locations
                 .iter()
                 .map(|l| SnapshotLocation {
@@ -158,17 +172,7 @@ impl Snapshot {
                     reason: l.reason.clone(),
                 })
                 .collect(),
-            files: files
-                .iter()
-                .map(|f| SnapshotFile {
-                    location: f.location.clone(),
-                    path: f.path.clone(),
-                    size: f.size,
-                    modified: f.modified.clone(),
-                    sha256: f.sha256.clone(),
-                    status: f.status.as_str().to_string(),
-                })
-                .collect(),
+            files,
             stamps: stamps
                 .iter()
                 .map(|s| SnapshotStamp {
@@ -183,7 +187,7 @@ impl Snapshot {
                     path: s.path.clone(),
                 })
                 .collect(),
-        }
+        })
     }
 }
 
@@ -431,7 +435,7 @@ mod tests {
         let mut json = Vec::new();
         crate::report::json::write(&audit, &mut json).unwrap();
         let saved: Snapshot = serde_json::from_slice(&json).unwrap();
-        let fresh = Snapshot::of(&audit.locations, &audit.files, &audit.stamps);
+        let fresh = Snapshot::of(&audit.locations, &audit.files, &audit.stamps).unwrap();
         assert!(fresh.stamps.iter().any(|s| s.artifact == "cfg"));
         assert_eq!(fresh.files.len(), saved.files.len());
         assert_eq!(compare(&saved, &fresh), Vec::new());

@@ -26,6 +26,7 @@ pub(crate) mod interrupt;
 pub mod matrix;
 pub mod model;
 pub mod names;
+pub mod records;
 pub mod report;
 pub mod rules;
 pub mod sites;
@@ -37,6 +38,7 @@ pub(crate) mod worker;
 pub use audit::Audit;
 pub use config::Config;
 
+use anyhow::Context;
 use std::sync::Arc;
 
 /// Runs a whole audit: discover locations, crawl them, extract stamps, build
@@ -90,8 +92,9 @@ fn pipeline(
             upgrade::refuse_unknown_sites(request, &known)?;
         }
     }
-    let crawled = crawl::crawl_all(locations, config, progress);
-    let estate = estate::build(crawled);
+    let gatherer = estate::Gatherer::new();
+    let crawled = crawl::crawl_all(locations, config, progress, &gatherer);
+    let (estate, files) = estate::build(crawled, gatherer).context("cannot keep the file records")?;
     let view = estate::EstateView::new(&estate);
     if let (true, Some(request)) = (refuse, &config.upgrade) {
         upgrade::refuse_downgrade(request, &view)?;
@@ -100,9 +103,10 @@ fn pipeline(
     let matrix = matrix::build(&view, &findings);
     let upgrade = config.upgrade.as_ref().map(|request| upgrade::plan(&view, request));
     let drift = config.baseline.as_ref().map(|baseline| {
-        let now = drift::Snapshot::of(&estate.locations, &estate.files, &estate.stamps);
-        drift::compare(&baseline.snapshot, &now)
+        let now = drift::Snapshot::of(&estate.locations, &files, &estate.stamps)?;
+        anyhow::Ok(drift::compare(&baseline.snapshot, &now))
     });
+    let drift = drift.transpose().context("cannot read the file records back")?;
     let causes = causes::group(&view, &mut findings, upgrade.as_ref());
     let history = config.history.as_ref().map(|past| {
         let started = humantime::format_rfc3339_seconds(started).to_string();
@@ -119,6 +123,7 @@ fn pipeline(
         config,
         audit::Results {
             estate,
+            files,
             matrix,
             findings,
             causes,

@@ -127,6 +127,17 @@ impl FileRecord {
     }
 }
 
+/// Entries of one share whose names differ only in case: Windows opens one
+/// of them, which one the audit cannot know.
+#[derive(Debug, Clone)]
+pub(crate) struct CaseTwins {
+    pub location: String,
+    /// The shared lower-case path.
+    pub lower: String,
+    /// Every spelling, sorted.
+    pub paths: Vec<String>,
+}
+
 /// The role a stamp plays in the matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -511,7 +511,7 @@ fn an_estate_wider_than_an_excel_sheet_still_gets_its_workbook() {
         },
         findings: vec![],
         stamps: vec![],
-        files: vec![],
+        files: Default::default(),
         baseline: None,
         drift: None,
         upgrade: None,
@@ -543,6 +543,6 @@ fn an_estate_wider_than_an_excel_sheet_still_gets_its_workbook() {
             "2.00.1493.16399".to_string()
         )
     );
-    let html = String::from_utf8(smsaudit::report::html::audit(&audit)).unwrap();
+    let html = String::from_utf8(smsaudit::report::html::audit(&audit).unwrap()).unwrap();
     assert!(html.contains(r"\\SRV16399\CAP_AB1"));
 }

@@ -32,12 +32,13 @@ fn cap(root: &Path, name: &str) -> PathBuf {
     root.join("SRV").join(name)
 }
 
-fn row<'a>(audit: &'a Audit, path: &str) -> &'a FileRecord {
-    audit
-        .files
+fn row(audit: &Audit, path: &str) -> FileRecord {
+    let files = audit.files.to_vec().unwrap();
+    files
         .iter()
         .find(|f| f.path == path)
-        .unwrap_or_else(|| panic!("no row for {path}: {:#?}", audit.files))
+        .cloned()
+        .unwrap_or_else(|| panic!("no row for {path}: {files:#?}"))
 }
 
 fn sha(bytes: &[u8]) -> String {
@@ -151,9 +152,14 @@ fn a_bind_mount_inside_a_share_is_a_row_and_is_not_walked() {
     assert_eq!(mounted.status, Status::Unreadable, "{mounted:?}");
     assert!(mounted.reason.contains("mount point"), "{mounted:?}");
     assert!(
-        !audit.files.iter().any(|f| f.path.starts_with("mounted\\")),
+        !audit
+            .files
+            .to_vec()
+            .unwrap()
+            .iter()
+            .any(|f| f.path.starts_with("mounted\\")),
         "walked into the mount: {:#?}",
-        audit.files
+        audit.files.to_vec().unwrap()
     );
 }
 
@@ -284,7 +290,16 @@ fn names_that_differ_in_bad_bytes_or_hold_backslashes_keep_distinct_rows() {
     assert!(ff.reason.contains("not valid UTF-8"), "{ff:?}");
     let real = row(&audit, r"clicomp.box\base\compver.ini");
     assert_eq!(real.version.as_deref(), Some("2.00.1380.1000"));
-    assert_eq!(audit.files.iter().filter(|f| f.path == real.path).count(), 1);
+    assert_eq!(
+        audit
+            .files
+            .to_vec()
+            .unwrap()
+            .iter()
+            .filter(|f| f.path == real.path)
+            .count(),
+        1
+    );
     let impostor = row(&audit, "clicomp.box%5Cbase%5Ccompver.ini");
     assert_ne!(impostor.kind, real.kind, "{impostor:?}");
     assert!(impostor.reason.contains("%5C"), "{impostor:?}");

@@ -148,7 +148,7 @@ fn hand_made() -> Audit {
         history: None,
         symptoms: None,
         stamps: vec![],
-        files: vec![file],
+        files: smsaudit::records::FileRecords::from_vec(vec![file]),
         baseline: None,
         drift: None,
         upgrade: None,
@@ -186,7 +186,7 @@ CAP <b>behind</b> its site,Copy the site's clicomp.src,0123456789abcdef\r\n"
 
 #[test]
 fn html_has_every_part_escaped_and_no_external_or_script() {
-    let html = String::from_utf8(report::html::audit(&hand_made())).unwrap();
+    let html = String::from_utf8(report::html::audit(&hand_made()).unwrap()).unwrap();
     for needle in [
         "<title>SMS 2.0 share audit report</title>",
         "Findings (1)",

@@ -19,7 +19,13 @@ fn f11_on_an_empty_senior_list_or_one_that_starts_with_white_space() {
             .find(|f| f.code == CheckCode::F11)
             .unwrap_or_else(|| panic!("no F11 for {content:?}"));
         assert_eq!(f11.site, "AAA BBB", "the finding names the sites it affects");
-        let senior = audit.files.iter().find(|f| f.path.ends_with("Senior.lst")).unwrap();
+        let senior = audit
+            .files
+            .to_vec()
+            .unwrap()
+            .into_iter()
+            .find(|f| f.path.ends_with("Senior.lst"))
+            .unwrap();
         assert_eq!(senior.status.as_str(), "ok", "a valid file, not a malformed one");
     }
 }

@@ -84,7 +84,14 @@ fn raw_log_lines(audit: &Audit) -> Vec<String> {
             ),
         });
     }
-    for f in &audit.files {
+    for f in audit.files.iter() {
+        let f = match f {
+            Ok(f) => f,
+            Err(err) => {
+                lines.push(format!("error: cannot read the file records back: {err}"));
+                break;
+            }
+        };
         if f.status != Status::Ok {
             lines.push(format!(
                 "{} {}\\{}: {}",

@@ -16,12 +16,32 @@ pub use worker::{worker_main, WORKER_COMMAND};
 use crate::config::{Config, Isolation, MAX_JOBS};
 use crate::discover::Discovered;
 use crate::extract::Detail;
-use crate::model::{FileRecord, Location, Status};
-use std::collections::{BTreeMap, VecDeque};
+use crate::model::{CaseTwins, FileRecord, Location, Status};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 use walk::Entry;
+
+/// Where the crawl hands what it finds, as soon as it has it, from any
+/// thread and in no particular order. Entries of a location that ends
+/// unreadable (given up on, its root gone) may already have arrived: the
+/// receiver drops them by the location's final status.
+pub(crate) trait Sink: Sync {
+    /// An entry of `location`: a read file with what was extracted from
+    /// it, or a row for what was not read.
+    fn entry(&self, location: &Location, record: FileRecord, detail: Detail);
+    /// A folder of `location` was listed (share-relative path).
+    fn folder(&self, location: &Location, path: String);
+}
+
+/// One location after the crawl: its record (status, files and bytes
+/// read) and its entries whose names differ only in case.
+#[derive(Debug)]
+pub(crate) struct Crawled {
+    pub location: Location,
+    pub case_twins: Vec<CaseTwins>,
+}
 
 /// One crawled location: its record and every file with what was extracted.
 /// Serialisable, because a worker process sends it to the scheduler.
@@ -108,18 +128,23 @@ type Finished = (usize, CrawledLocation);
 /// that reports progress; one given up on is killed and abandoned (a read
 /// stuck in the kernel may keep it alive, but not this process). With
 /// [`Isolation::Thread`] its threads are left behind instead.
-pub(crate) fn crawl_all(locations: Vec<Discovered>, config: &Config, progress: Arc<Progress>) -> Vec<CrawledLocation> {
+pub(crate) fn crawl_all(
+    locations: Vec<Discovered>,
+    config: &Config,
+    progress: Arc<Progress>,
+    sink: &dyn Sink,
+) -> Vec<Crawled> {
     let max_running = config.jobs.clamp(1, MAX_JOBS);
     let per_server = config.per_server.max(1);
     let threads = hashing_threads(&locations, max_running, per_server);
     let shared = Arc::new(config.clone());
     progress.locations_total.store(locations.len(), Ordering::Relaxed);
     let (sender, receiver) = mpsc::channel::<Finished>();
-    let mut results: Vec<Option<CrawledLocation>> = (0..locations.len()).map(|_| None).collect();
+    let mut results: Vec<Option<Crawled>> = (0..locations.len()).map(|_| None).collect();
     let mut pending: VecDeque<(usize, Discovered)> = locations.into_iter().enumerate().collect();
     let mut running: BTreeMap<usize, Running> = BTreeMap::new();
-    let finish = |results: &mut Vec<Option<CrawledLocation>>, slot: usize, crawled: CrawledLocation| {
-        results[slot] = Some(crawled);
+    let finish = |results: &mut Vec<Option<Crawled>>, slot: usize, crawled: CrawledLocation| {
+        results[slot] = Some(deliver(crawled, sink));
         progress.locations_done.fetch_add(1, Ordering::Relaxed);
     };
     loop {
@@ -288,6 +313,48 @@ fn expiry(running: &Running, config: &Config) -> Option<String> {
         )),
         _ => None,
     }
+}
+
+/// Hands a location's entries and folders to `sink`.
+fn deliver(crawled: CrawledLocation, sink: &dyn Sink) -> Crawled {
+    let CrawledLocation {
+        location,
+        files,
+        folders,
+    } = crawled;
+    let case_twins = case_twins(
+        &location.name,
+        files.iter().map(|(record, _)| record.path.as_str()),
+        folders.iter().map(String::as_str),
+    );
+    for (record, detail) in files {
+        sink.entry(&location, record, detail);
+    }
+    for folder in folders {
+        sink.folder(&location, folder);
+    }
+    Crawled { location, case_twins }
+}
+
+/// Files and folders of one share whose paths differ only in case.
+fn case_twins<'a>(
+    location: &str,
+    files: impl Iterator<Item = &'a str>,
+    folders: impl Iterator<Item = &'a str>,
+) -> Vec<CaseTwins> {
+    let mut spellings: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    for path in files.chain(folders) {
+        spellings.entry(path.to_ascii_lowercase()).or_default().insert(path);
+    }
+    spellings
+        .into_iter()
+        .filter(|(_, paths)| paths.len() > 1)
+        .map(|(lower, paths)| CaseTwins {
+            location: location.to_string(),
+            lower,
+            paths: paths.into_iter().map(str::to_string).collect(),
+        })
+        .collect()
 }
 
 fn not_crawled(mut location: Location, reason: String) -> CrawledLocation {

@@ -6,11 +6,13 @@ mod index;
 
 pub(crate) use index::{identity, EstateView};
 
-use crate::crawl::CrawledLocation;
+use crate::crawl::Crawled;
 use crate::extract::Detail;
-use crate::model::{Artifact, FileRecord, Location, LocationKind, RowKey, Stamp};
+use crate::model::{Artifact, CaseTwins, FileRecord, Location, LocationKind, RowKey, Stamp, Status};
+use crate::records::{self, FileRecords};
 use crate::sms::layout::{self, Role};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 /// The most matrix items (components, CFG files, compver variants, logon
 /// point site folders) one share may add. An SMS 2.0 share has a few dozen;
@@ -18,10 +20,12 @@ use std::collections::{BTreeMap, BTreeSet};
 /// matrix 50,000 rows times every location.
 pub const MAX_ITEMS_PER_LOCATION: usize = 1_000;
 
-/// Locations, files and stamps after the crawl and extraction.
+/// Locations, the records the checks read and the stamps, after the crawl
+/// and extraction.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Estate {
     pub locations: Vec<Location>,
+    /// The records the checks read, by location and path: see [`Gatherer`].
     pub files: Vec<FileRecord>,
     pub stamps: Vec<Stamp>,
     /// Every folder listed: (location, share-relative path).
@@ -30,17 +34,6 @@ pub(crate) struct Estate {
     pub case_twins: Vec<CaseTwins>,
     /// Shares that hold more items than [`MAX_ITEMS_PER_LOCATION`] (A08).
     pub fan_outs: Vec<FanOut>,
-}
-
-/// Entries of one share whose names differ only in case: Windows opens one
-/// of them, which one the audit cannot know.
-#[derive(Debug, Clone)]
-pub(crate) struct CaseTwins {
-    pub location: String,
-    /// The shared lower-case path.
-    pub lower: String,
-    /// Every spelling, sorted.
-    pub paths: Vec<String>,
 }
 
 /// A share whose items were cut at [`MAX_ITEMS_PER_LOCATION`].
@@ -53,43 +46,111 @@ pub(crate) struct FanOut {
     pub first_dropped: String,
 }
 
-/// Turns crawled locations into the estate: records plus stamps.
-pub(crate) fn build(crawled: Vec<CrawledLocation>) -> Estate {
-    let mut estate = Estate::default();
-    for CrawledLocation {
-        location,
+/// Receives the crawl. Keeps what the checks read: the records in
+/// evidence folders and at the top of a share (`layout::checks_read`),
+/// every record of what was not read, the stamps, and the folders listed
+/// where the checks look. Every record also goes to the reports' store, so
+/// memory follows what the checks need, not the number of files.
+pub(crate) struct Gatherer {
+    kept: Mutex<Kept>,
+    records: records::Collector,
+}
+
+#[derive(Default)]
+struct Kept {
+    files: Vec<FileRecord>,
+    stamps: Vec<Stamp>,
+    folders: Vec<(String, String)>,
+}
+
+impl Gatherer {
+    pub(crate) fn new() -> Gatherer {
+        Gatherer {
+            kept: Mutex::new(Kept::default()),
+            records: records::Collector::new(),
+        }
+    }
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.kept.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl crate::crawl::Sink for Gatherer {
+    fn entry(&self, location: &Location, record: FileRecord, detail: Detail) {
+        let site = (location.kind != LocationKind::LogonPoint)
+            .then(|| location.sites.first().map(String::as_str))
+            .flatten();
+        let mut stamps = Vec::new();
+        stamps_for(location.kind, site, &record, &detail, &mut stamps);
+        let keep = !stamps.is_empty()
+            || record.status != Status::Ok
+            || layout::checks_read(location.kind, &record.path.to_ascii_lowercase());
+        if keep {
+            let mut kept = self.kept();
+            kept.files.push(record.clone());
+            kept.stamps.append(&mut stamps);
+        }
+        self.records.push(record);
+    }
+
+    fn folder(&self, location: &Location, path: String) {
+        if layout::checks_read(location.kind, &path.to_ascii_lowercase()) {
+            self.kept().folders.push((location.name.clone(), path));
+        }
+    }
+}
+
+/// Turns the crawl into the estate (what the checks read) and the store of
+/// every file record (what the reports read).
+pub(crate) fn build(crawled: Vec<Crawled>, gathered: Gatherer) -> std::io::Result<(Estate, FileRecords)> {
+    let Gatherer { kept, records } = gathered;
+    let Kept {
+        mut files,
+        stamps,
+        mut folders,
+    } = kept.into_inner().unwrap_or_else(|e| e.into_inner());
+    // Entries of a share given up on after they arrived are not reported.
+    let dropped: BTreeSet<String> = crawled
+        .iter()
+        .filter(|c| c.location.status != Status::Ok)
+        .map(|c| c.location.name.clone())
+        .collect();
+    files.retain(|f| !dropped.contains(&f.location));
+    folders.retain(|(location, _)| !dropped.contains(location));
+    files.sort_by(|a, b| (&a.location, &a.path).cmp(&(&b.location, &b.path)));
+    folders.sort();
+    let mut twins: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for twin in crawled.iter().flat_map(|c| &c.case_twins) {
+        twins.entry(&twin.location).or_default().insert(&twin.lower);
+    }
+    // What Windows serves at a twinned path is unknown: no stamp.
+    let mut by_location: BTreeMap<String, Vec<Stamp>> = BTreeMap::new();
+    for stamp in stamps {
+        let twinned = twins
+            .get(stamp.location.as_str())
+            .is_some_and(|t| under_any(&stamp.path.to_ascii_lowercase(), t));
+        if !twinned && !dropped.contains(&stamp.location) {
+            by_location.entry(stamp.location.clone()).or_default().push(stamp);
+        }
+    }
+    let mut estate = Estate {
         files,
         folders,
-    } in crawled
-    {
-        let site = (location.kind != LocationKind::LogonPoint)
-            .then(|| location.sites.first().cloned())
-            .flatten();
-        let twins = case_twins(
-            &location.name,
-            files.iter().map(|(record, _)| record.path.as_str()),
-            folders.iter().map(String::as_str),
-        );
-        let twin_paths: BTreeSet<&str> = twins.iter().map(|t| t.lower.as_str()).collect();
-        let mut stamps = Vec::new();
-        for (record, detail) in files {
-            // What Windows serves at a twinned path is unknown: no stamp.
-            if !under_any(&record.path.to_ascii_lowercase(), &twin_paths) {
-                stamps_for(location.kind, site.as_deref(), &record, &detail, &mut stamps);
-            }
-            estate.files.push(record);
-        }
-        if let Some(fan_out) = bound_items(&location.name, &mut stamps) {
+        ..Estate::default()
+    };
+    for (location, mut stamps) in by_location {
+        if let Some(fan_out) = bound_items(&location, &mut stamps) {
             estate.fan_outs.push(fan_out);
         }
         estate.stamps.append(&mut stamps);
-        estate.case_twins.extend(twins);
-        estate
-            .folders
-            .extend(folders.into_iter().map(|folder| (location.name.clone(), folder)));
+    }
+    for Crawled { location, case_twins } in crawled {
+        estate.case_twins.extend(case_twins);
         estate.locations.push(location);
     }
-    estate
+    let records = records.finish(&dropped)?;
+    Ok((estate, records))
 }
 
 /// Whether `lower` or a folder above it is in `paths`.
@@ -107,27 +168,6 @@ pub(crate) fn under_any(lower: &str, paths: &BTreeSet<impl std::borrow::Borrow<s
             None => return false,
         }
     }
-}
-
-/// Files and folders of one share whose paths differ only in case.
-fn case_twins<'a>(
-    location: &str,
-    files: impl Iterator<Item = &'a str>,
-    folders: impl Iterator<Item = &'a str>,
-) -> Vec<CaseTwins> {
-    let mut spellings: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
-    for path in files.chain(folders) {
-        spellings.entry(path.to_ascii_lowercase()).or_default().insert(path);
-    }
-    spellings
-        .into_iter()
-        .filter(|(_, paths)| paths.len() > 1)
-        .map(|(lower, paths)| CaseTwins {
-            location: location.to_string(),
-            lower,
-            paths: paths.into_iter().map(str::to_string).collect(),
-        })
-        .collect()
 }
 
 /// Keeps the stamps of the first [`MAX_ITEMS_PER_LOCATION`] matrix items of

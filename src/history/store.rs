@@ -106,7 +106,7 @@ pub(crate) fn record(conn: &mut Connection, audit: &Audit, run: &RunInfo, retent
     let previous: Option<i64> = tx.query_row("SELECT max(id) FROM runs", [], |row| row.get(0))?;
     let id = insert_run(&tx, audit, run)?;
     write_states(&tx, &LOCATIONS, location_rows(audit), id, previous)?;
-    write_states(&tx, &FILES, file_rows(audit), id, previous)?;
+    write_states(&tx, &FILES, file_rows(audit)?, id, previous)?;
     write_states(&tx, &STAMPS, stamp_rows(audit), id, previous)?;
     write_states(&tx, &CELLS, cell_rows(audit), id, previous)?;
     write_states(&tx, &FINDINGS, finding_rows(audit), id, previous)?;
@@ -273,12 +273,13 @@ fn location_rows(audit: &Audit) -> Vec<Vec<Value>> {
         .collect()
 }
 
-fn file_rows(audit: &Audit) -> Vec<Vec<Value>> {
+fn file_rows(audit: &Audit) -> Result<Vec<Vec<Value>>> {
     audit
         .files
         .iter()
         .map(|f| {
-            vec![
+            let f = f.context("cannot read the file records back")?;
+            Ok(vec![
                 text(&f.location),
                 text(&f.path),
                 f.size.map_or(Value::Null, number),
@@ -290,7 +291,7 @@ fn file_rows(audit: &Audit) -> Vec<Vec<Value>> {
                 maybe_text(f.string_version.as_deref()),
                 text(f.status.as_str()),
                 text(&f.reason),
-            ]
+            ])
         })
         .collect()
 }

@@ -133,7 +133,8 @@ pub fn matrix(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
 pub(crate) fn files_to(audit: &Audit, flavor: CsvFlavor, out: &mut dyn std::io::Write) -> Result<()> {
     let mut table = Table::to(flavor, out)?;
     table.row(FileRecord::COLUMNS)?;
-    for f in &audit.files {
+    for f in audit.files.iter() {
+        let f = f?;
         let size = f.size.map(|s| s.to_string()).unwrap_or_default();
         let head = [f.location.as_str(), &f.path, &size];
         table.row(head.into_iter().chain(f.text_cells()))?;

@@ -19,8 +19,10 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-pub fn audit(audit: &Audit) -> Vec<u8> {
-    page(audit).into_string().into_bytes()
+/// The page; fails only when the file records cannot be read back.
+pub fn audit(audit: &Audit) -> std::io::Result<Vec<u8>> {
+    let shown = shown_files(audit)?;
+    Ok(page(audit, &shown).into_string().into_bytes())
 }
 
 /// A value from the shares as the page shows it: bidi, invisible and
@@ -178,7 +180,7 @@ fn swatch_css() -> String {
     swatches.chain(severities).collect()
 }
 
-fn page(audit: &Audit) -> Markup {
+fn page(audit: &Audit, shown_files: &[FileRecord]) -> Markup {
     let order = audit.matrix.display_order(&audit.findings, &audit.cause_locations());
     html! {
         (DOCTYPE)
@@ -214,7 +216,7 @@ fn page(audit: &Audit) -> Markup {
                     @if let Some(symptoms) = &audit.symptoms { (client_symptoms(symptoms)) }
                     (matrix(audit, &order))
                     (findings(audit))
-                    (files(audit))
+                    (files(audit, shown_files))
                 }
                 footer {
                     "Written by " (audit.tool) " " (audit.version) " from the audit started " (audit.started) "."
@@ -765,21 +767,23 @@ const MAX_FILE_ROWS: usize = 5_000;
 
 /// The files shown in the report: all of them when they fit; otherwise
 /// those with a version, a note or a problem, up to the limit.
-fn shown_files(audit: &Audit) -> Vec<&FileRecord> {
-    if audit.files.len() <= MAX_FILE_ROWS {
-        return audit.files.iter().collect();
+fn shown_files(audit: &Audit) -> std::io::Result<Vec<FileRecord>> {
+    let all = audit.files.len() <= MAX_FILE_ROWS as u64;
+    let mut shown = Vec::new();
+    for f in audit.files.iter() {
+        let f = f?;
+        if all || f.status != Status::Ok || f.version.is_some() || !f.reason.is_empty() {
+            shown.push(f);
+            if shown.len() == MAX_FILE_ROWS {
+                break;
+            }
+        }
     }
-    audit
-        .files
-        .iter()
-        .filter(|f| f.status != Status::Ok || f.version.is_some() || !f.reason.is_empty())
-        .take(MAX_FILE_ROWS)
-        .collect()
+    Ok(shown)
 }
 
-fn files(audit: &Audit) -> Markup {
-    let shown = shown_files(audit);
-    let left_out = audit.files.len() - shown.len();
+fn files(audit: &Audit, shown: &[FileRecord]) -> Markup {
+    let left_out = audit.files.len() - shown.len() as u64;
     html! {
         section #files {
             details {
@@ -795,7 +799,7 @@ fn files(audit: &Audit) -> Markup {
                             th { "Kind" } th { "Version" } th { "Version from" } th { "String version" } th { "Status" } th { "Reason" }
                         } }
                         tbody {
-                            @for f in &shown {
+                            @for f in shown {
                                 tr {
                                     td.mono { (breakable(&f.location)) }
                                     td.mono { (breakable(&f.path)) }

@@ -496,7 +496,7 @@ pub(crate) fn write_selected(
             }
             ReportFormat::Json => jobs.push(job("audit.json", |out| json::write(audit, out))),
             ReportFormat::Xlsx => jobs.push(job("audit.xlsx", |out| Ok(out.write_all(&xlsx::audit(audit)?)?))),
-            ReportFormat::Html => jobs.push(job("report.html", |out| Ok(out.write_all(&html::audit(audit))?))),
+            ReportFormat::Html => jobs.push(job("report.html", |out| Ok(out.write_all(&html::audit(audit)?)?))),
         }
     }
     set::write_set(audit, dir, jobs, pause)

@@ -743,9 +743,11 @@ fn column_indexes(columns: &[&str], names: &[&str]) -> Vec<usize> {
 
 fn files_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(), XlsxError> {
     let mut sheet = Sheet::new(ws, "Files")?;
-    let rows = room(audit.files.len());
+    let total = usize::try_from(audit.files.len()).unwrap_or(usize::MAX);
+    let rows = room(total);
     sheet.table_header(0, &FileRecord::COLUMNS, rows, styles)?;
     for (r, f) in audit.files.iter().take(rows).enumerate() {
+        let f = f.map_err(XlsxError::IoError)?;
         let at = r + 1;
         sheet.text(at, 0, &f.location, &styles.text)?;
         sheet.text(at, 1, &f.path, &styles.text)?;
@@ -758,7 +760,7 @@ fn files_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(),
             sheet.text(at, c + 3, value, &styles.text)?;
         }
     }
-    note_cut_rows(&mut sheet, audit.files.len(), rows, "files", "files.csv", styles)?;
+    note_cut_rows(&mut sheet, total, rows, "files", "files.csv", styles)?;
     sheet.fit_columns()
 }
 

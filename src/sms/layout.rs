@@ -175,9 +175,21 @@ pub fn evidence_folders(kind: LocationKind) -> &'static [&'static str] {
     match kind {
         LocationKind::Cap => &["clicomp.box", "clidata.box", "offerinf.box"],
         LocationKind::SiteServer => &["inboxes"],
-        LocationKind::LogonPoint => &["config", "sites", "sitescfg", "x86.bin", "alpha.bin"],
+        LocationKind::LogonPoint => &["config", "sites", "sitescfg", "x86.bin", "alpha.bin", "i386", "alpha"],
         LocationKind::Unknown => &[],
     }
+}
+
+/// Whether the checks may read the entry at `lower` (a lower-case
+/// share-relative path): anything in an evidence folder or at the share's
+/// top. The audit keeps these records for the checks; every other record
+/// only goes to the reports.
+pub fn checks_read(kind: LocationKind, lower: &str) -> bool {
+    let top = match lower.split_once('\\') {
+        Some((top, _)) => top,
+        None => return true,
+    };
+    evidence_folders(kind).contains(&top)
 }
 
 /// The logon point files that carry the base components (reference 3.2).
