@@ -431,6 +431,8 @@ impl Cli {
                 };
                 formats.sort();
                 formats.dedup();
+                // The report folder is checked and locked before the crawl.
+                config.spill_dir = (!formats.is_empty()).then(|| args.out.clone());
                 Ok(Command::Audit(Box::new(AuditCommand {
                     config,
                     out: args.out,

@@ -166,6 +166,23 @@ impl<F> Temp<F> {
     }
 }
 
+impl Temp<std::fs::File> {
+    /// The file opened again, with a position of its own (tempfile checks
+    /// that it is still the same file).
+    pub(crate) fn reopen(&self) -> std::io::Result<std::fs::File> {
+        self.file
+            .as_ref()
+            .expect("a Temp holds its file until used up")
+            .reopen()
+    }
+}
+
+impl<F> std::fmt::Debug for Temp<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Temp").field("path", &self.path).finish()
+    }
+}
+
 impl<F> Drop for Temp<F> {
     fn drop(&mut self) {
         // Removed first, forgotten after: a stop in between only finds it gone.

@@ -92,7 +92,7 @@ fn pipeline(
             upgrade::refuse_unknown_sites(request, &known)?;
         }
     }
-    let gatherer = estate::Gatherer::new();
+    let gatherer = estate::Gatherer::new(config.spill_dir.as_deref());
     let crawled = crawl::crawl_all(locations, config, progress, &gatherer);
     let (estate, files) = estate::build(crawled, gatherer).context("cannot keep the file records")?;
     let view = estate::EstateView::new(&estate);

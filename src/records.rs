@@ -1,41 +1,183 @@
 //! Every file record of an audit, sorted by location and path, kept out of
-//! the way of the stages: the checks read only the records they need (the
-//! estate keeps those), and the reports and the history read all of them
-//! in one pass each.
+//! memory: the checks read only the records they need (the estate keeps
+//! those), and the reports and the history read all of them, one pass
+//! each, possibly at the same time.
 //!
-//! [`Collector`] takes records from any thread in any order;
-//! [`Collector::finish`] gives [`FileRecords`], which every reader iterates
-//! in the same sorted order.
+//! [`Collector`] takes records from any thread in any order. It holds them
+//! up to [`BUFFER_BYTES`]; past that it sorts them and writes them out as a
+//! run, a temporary file in the spill folder (the report folder: the audit
+//! writes nowhere else). [`FileRecords::iter`] merges the runs, so memory
+//! stays flat whatever the number of files. An external sort is a few
+//! dozen lines here; the crates that offer one (extsort) give a single
+//! pass, and every report needs its own.
 
+use crate::interrupt::Temp;
 use crate::model::FileRecord;
-use std::collections::BTreeSet;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+/// Records held in memory before a run is written: enough that a
+/// hundred thousand files need no run at all, small against the 256 MiB a
+/// million files may take in all.
+pub(crate) const BUFFER_BYTES: usize = 32 << 20;
+
+/// The name of the runs' temporary files: `.file-records.<random>.tmp`,
+/// which the report folder's sweep removes after a crash.
+pub(crate) const SPILL_NAME: &str = "file-records";
+
+/// A record longer than this in a run is damage, not a record: paths and
+/// reasons are bounded long before.
+const MAX_ENCODED: usize = 1 << 20;
+
 /// Takes file records as the crawl produces them.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Collector {
-    records: Mutex<Vec<FileRecord>>,
+    spill_dir: Option<PathBuf>,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    buffer: Vec<FileRecord>,
+    buffered_bytes: usize,
+    runs: Vec<Run>,
+    /// Records per location, to leave out those of dropped locations.
+    counts: BTreeMap<String, u64>,
+    /// The first failure to write a run: the records are then incomplete.
+    error: Option<io::Error>,
 }
 
 impl Collector {
-    pub(crate) fn new() -> Collector {
-        Collector::default()
+    /// Runs go to `spill_dir`; without one every record stays in memory.
+    pub(crate) fn new(spill_dir: Option<&Path>) -> Collector {
+        Collector {
+            spill_dir: spill_dir.map(Path::to_path_buf),
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// One record, from any thread, in any order.
     pub(crate) fn push(&self, record: FileRecord) {
-        self.records.lock().unwrap_or_else(|e| e.into_inner()).push(record);
+        let mut state = self.state();
+        if state.error.is_some() {
+            return;
+        }
+        state.buffered_bytes += approximate_size(&record);
+        match state.counts.get_mut(&record.location) {
+            Some(count) => *count += 1,
+            None => {
+                state.counts.insert(record.location.clone(), 1);
+            }
+        }
+        state.buffer.push(record);
+        if state.buffered_bytes >= BUFFER_BYTES {
+            if let Some(dir) = &self.spill_dir {
+                let buffer = std::mem::take(&mut state.buffer);
+                state.buffered_bytes = 0;
+                match Run::write(dir, buffer) {
+                    Ok(run) => state.runs.push(run),
+                    Err(err) => state.error = Some(err),
+                }
+            }
+        }
     }
 
     /// Every record pushed, sorted, without those of `dropped` locations
-    /// (shares given up on after some of their records arrived).
-    pub(crate) fn finish(self, dropped: &BTreeSet<String>) -> std::io::Result<FileRecords> {
-        let mut records = self.records.into_inner().unwrap_or_else(|e| e.into_inner());
-        records.retain(|r| !dropped.contains(&r.location));
-        records.sort_by(|a, b| (&a.location, &a.path).cmp(&(&b.location, &b.path)));
+    /// (shares given up on after some of their records arrived). Fails if a
+    /// run could not be written: the records would be incomplete.
+    pub(crate) fn finish(self, dropped: &BTreeSet<String>) -> io::Result<FileRecords> {
+        let State {
+            mut buffer,
+            runs,
+            counts,
+            error,
+            ..
+        } = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
+        if let Some(err) = error {
+            return Err(err);
+        }
+        buffer.retain(|r| !dropped.contains(&r.location));
+        sort(&mut buffer);
+        let len = counts
+            .iter()
+            .filter(|(location, _)| !dropped.contains(*location))
+            .map(|(_, count)| count)
+            .sum();
         Ok(FileRecords {
-            len: records.len() as u64,
-            records: Arc::new(records),
+            inner: Arc::new(Inner {
+                len,
+                memory: buffer,
+                runs,
+                dropped: dropped.clone(),
+            }),
+        })
+    }
+}
+
+fn sort(records: &mut [FileRecord]) {
+    records.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
+}
+
+fn key(record: &FileRecord) -> (&str, &str) {
+    (&record.location, &record.path)
+}
+
+/// What a record costs in memory, near enough to bound the buffer.
+fn approximate_size(record: &FileRecord) -> usize {
+    let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    std::mem::size_of::<FileRecord>()
+        + record.location.len()
+        + record.path.len()
+        + record.reason.len()
+        + text(&record.modified)
+        + text(&record.sha256)
+        + text(&record.version)
+        + text(&record.version_source)
+        + text(&record.string_version)
+}
+
+/// A sorted run of records in a temporary file: each record its encoded
+/// length (u32, little-endian) then its postcard encoding.
+#[derive(Debug)]
+struct Run {
+    file: Temp,
+    /// How many records it holds: a run cut short is an error, never a
+    /// shorter list.
+    records: u64,
+}
+
+impl Run {
+    /// Sorts `records` and writes them to a new temporary file in `dir`.
+    fn write(dir: &Path, mut records: Vec<FileRecord>) -> io::Result<Run> {
+        sort(&mut records);
+        let run = Temp::create(|| {
+            tempfile::Builder::new()
+                .prefix(&format!(".{SPILL_NAME}."))
+                .suffix(".tmp")
+                .rand_bytes(8)
+                .tempfile_in(dir)
+        })?;
+        let mut out = BufWriter::with_capacity(1 << 16, run.as_file());
+        let mut encoded = Vec::new();
+        for record in &records {
+            encoded.clear();
+            encoded = postcard::to_extend(record, encoded).map_err(io::Error::other)?;
+            out.write_all(&(encoded.len() as u32).to_le_bytes())?;
+            out.write_all(&encoded)?;
+        }
+        out.flush()?;
+        drop(out);
+        Ok(Run {
+            file: run,
+            records: records.len() as u64,
         })
     }
 }
@@ -43,40 +185,176 @@ impl Collector {
 /// Every file record of an audit, sorted by location and path.
 #[derive(Debug, Clone, Default)]
 pub struct FileRecords {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
     len: u64,
-    records: Arc<Vec<FileRecord>>,
+    /// The records never written to a run, sorted.
+    memory: Vec<FileRecord>,
+    /// Sorted runs, removed when the last reader is done (and by a stop).
+    runs: Vec<Run>,
+    dropped: BTreeSet<String>,
 }
 
 impl FileRecords {
     /// Records from a list (tests and the library's callers); sorted here.
     pub fn from_vec(mut records: Vec<FileRecord>) -> FileRecords {
-        records.sort_by(|a, b| (&a.location, &a.path).cmp(&(&b.location, &b.path)));
+        sort(&mut records);
         FileRecords {
-            len: records.len() as u64,
-            records: Arc::new(records),
+            inner: Arc::new(Inner {
+                len: records.len() as u64,
+                memory: records,
+                ..Inner::default()
+            }),
         }
     }
 
     pub fn len(&self) -> u64 {
-        self.len
+        self.inner.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.inner.len == 0
     }
 
-    /// Every record, by location and path. A record that cannot be read
-    /// back is an error the caller reports; the iteration ends after it.
-    pub fn iter(&self) -> impl Iterator<Item = std::io::Result<FileRecord>> + '_ {
-        self.records.iter().cloned().map(Ok)
+    /// Every record, by location and path. A run that cannot be read back
+    /// gives an error, which the caller reports; the iteration ends there.
+    pub fn iter(&self) -> Records<'_> {
+        let mut sources = vec![Source::Memory(self.inner.memory.iter())];
+        let mut failed = None;
+        for run in &self.inner.runs {
+            match run.file.reopen() {
+                Ok(file) => sources.push(Source::Run {
+                    reader: BufReader::with_capacity(1 << 16, file),
+                    left: run.records,
+                }),
+                Err(err) => failed = Some(err),
+            }
+        }
+        let mut records = Records {
+            sources,
+            heads: BinaryHeap::new(),
+            dropped: &self.inner.dropped,
+            failed,
+        };
+        for index in 0..records.sources.len() {
+            records.advance(index);
+        }
+        records
+    }
+
+    /// Every record in memory at once: for small audits and tests; the
+    /// reports stream with [`FileRecords::iter`].
+    pub fn to_vec(&self) -> io::Result<Vec<FileRecord>> {
+        self.iter().collect()
     }
 }
 
-impl FileRecords {
-    /// Every record in memory at once: for small audits and tests; the
-    /// reports stream with [`FileRecords::iter`].
-    pub fn to_vec(&self) -> std::io::Result<Vec<FileRecord>> {
-        self.iter().collect()
+/// Where the next records come from: the records kept in memory, or a run.
+enum Source<'a> {
+    Memory(std::slice::Iter<'a, FileRecord>),
+    Run { reader: BufReader<File>, left: u64 },
+}
+
+impl Source<'_> {
+    fn next(&mut self) -> io::Result<Option<FileRecord>> {
+        match self {
+            Source::Memory(records) => Ok(records.next().cloned()),
+            Source::Run { left: 0, .. } => Ok(None),
+            Source::Run { reader, left } => {
+                *left -= 1;
+                read_record(reader)
+            }
+        }
+    }
+}
+
+fn read_record(reader: &mut impl Read) -> io::Result<Option<FileRecord>> {
+    let mut length = [0u8; 4];
+    reader.read_exact(&mut length)?;
+    let length = u32::from_le_bytes(length) as usize;
+    if length > MAX_ENCODED {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "a file record run is damaged",
+        ));
+    }
+    let mut encoded = vec![0u8; length];
+    reader.read_exact(&mut encoded)?;
+    postcard::from_bytes(&encoded).map(Some).map_err(|err| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("a file record run is damaged: {err}"),
+        )
+    })
+}
+
+/// The next record of each source, smallest first; ties go to the lower
+/// source, so the order never depends on timing.
+struct Head {
+    record: FileRecord,
+    source: usize,
+}
+
+impl PartialEq for Head {
+    fn eq(&self, other: &Head) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+
+impl Eq for Head {}
+
+impl PartialOrd for Head {
+    fn partial_cmp(&self, other: &Head) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Head {
+    fn cmp(&self, other: &Head) -> std::cmp::Ordering {
+        (key(&self.record), self.source).cmp(&(key(&other.record), other.source))
+    }
+}
+
+/// The merge of the sorted sources: see [`FileRecords::iter`].
+pub struct Records<'a> {
+    sources: Vec<Source<'a>>,
+    heads: BinaryHeap<Reverse<Head>>,
+    dropped: &'a BTreeSet<String>,
+    failed: Option<io::Error>,
+}
+
+impl Records<'_> {
+    /// Puts the next record of `source` (that is not dropped) among the heads.
+    fn advance(&mut self, source: usize) {
+        loop {
+            match self.sources[source].next() {
+                Ok(Some(record)) if self.dropped.contains(&record.location) => continue,
+                Ok(Some(record)) => self.heads.push(Reverse(Head { record, source })),
+                Ok(None) => {}
+                Err(err) => {
+                    self.failed.get_or_insert(err);
+                }
+            }
+            return;
+        }
+    }
+}
+
+impl Iterator for Records<'_> {
+    type Item = io::Result<FileRecord>;
+
+    fn next(&mut self) -> Option<io::Result<FileRecord>> {
+        if let Some(err) = self.failed.take() {
+            self.heads.clear();
+            self.sources.clear();
+            return Some(Err(err));
+        }
+        let Reverse(Head { record, source }) = self.heads.pop()?;
+        self.advance(source);
+        Some(Ok(record))
     }
 }
 
@@ -84,7 +362,7 @@ impl FileRecords {
 impl serde::Serialize for FileRecords {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{Error, SerializeSeq};
-        let mut seq = serializer.serialize_seq(Some(self.len as usize))?;
+        let mut seq = serializer.serialize_seq(usize::try_from(self.len()).ok())?;
         for record in self.iter() {
             seq.serialize_element(&record.map_err(S::Error::custom)?)?;
         }
@@ -101,20 +379,89 @@ mod tests {
         FileRecord::not_read(location, path.into(), FileKind::Other, Status::Ok, String::new())
     }
 
+    fn keys(records: &FileRecords) -> Vec<(String, String)> {
+        records
+            .iter()
+            .map(|r| r.map(|r| (r.location, r.path)).unwrap())
+            .collect()
+    }
+
     #[test]
     fn records_come_back_sorted_without_dropped_locations() {
-        let collector = Collector::new();
+        let collector = Collector::new(None);
         for (location, path) in [("B", "z"), ("A", "y"), ("C", "a"), ("A", "b")] {
             collector.push(record(location, path));
         }
         let dropped = BTreeSet::from(["C".to_string()]);
         let records = collector.finish(&dropped).unwrap();
-        let got: Vec<(String, String)> = records
-            .iter()
-            .map(|r| r.map(|r| (r.location, r.path)).unwrap())
-            .collect();
         let want = [("A", "b"), ("A", "y"), ("B", "z")].map(|(l, p)| (l.to_string(), p.to_string()));
-        assert_eq!(got, want);
+        assert_eq!(keys(&records), want);
         assert_eq!(records.len(), 3);
+    }
+
+    /// Past the buffer, records go to sorted runs in the spill folder; two
+    /// readers at once each get every record in order, and the runs are
+    /// removed with the last reader.
+    #[test]
+    fn runs_on_disk_merge_back_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let collector = Collector::new(Some(dir.path()));
+        // Long reasons fill the buffer quickly: several runs.
+        let reason = "r".repeat(64 * 1024);
+        let total = 3 * BUFFER_BYTES / reason.len() + 7;
+        let mut want = Vec::new();
+        for n in 0..total {
+            // A scrambled order, as many threads would give.
+            let n = (n * 7919) % total;
+            let (location, path) = (format!("L{}", n % 5), format!("p{n:06}"));
+            let mut r = record(&location, &path);
+            r.reason = reason.clone();
+            r.sha256 = Some(format!("{n:064x}"));
+            collector.push(r);
+            want.push((location, path));
+        }
+        want.sort();
+        let dropped = BTreeSet::from(["L3".to_string()]);
+        want.retain(|(l, _)| l != "L3");
+        let records = collector.finish(&dropped).unwrap();
+        let spilled = std::fs::read_dir(dir.path()).unwrap().count();
+        assert!(spilled >= 3, "{spilled} runs");
+        assert_eq!(records.len(), want.len() as u64);
+        let (mut first, mut second) = (records.iter(), records.iter());
+        let mut got = Vec::new();
+        while let Some(a) = first.next() {
+            let (a, b) = (a.unwrap(), second.next().unwrap().unwrap());
+            assert_eq!((&a.location, &a.path, &a.sha256), (&b.location, &b.path, &b.sha256));
+            assert_eq!(a.reason.len(), reason.len());
+            got.push((a.location, a.path));
+        }
+        assert!(second.next().is_none());
+        assert_eq!(got, want);
+        drop((first, second));
+        drop(records);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "runs left behind");
+    }
+
+    /// A damaged run is an error, never a shorter list.
+    #[test]
+    fn a_damaged_run_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let collector = Collector::new(Some(dir.path()));
+        let reason = "r".repeat(64 * 1024);
+        for n in 0..(2 * BUFFER_BYTES / reason.len()) {
+            let mut r = record("L", &format!("p{n:06}"));
+            r.reason = reason.clone();
+            collector.push(r);
+        }
+        let records = collector.finish(&BTreeSet::new()).unwrap();
+        let run = std::fs::read_dir(dir.path()).unwrap().next().unwrap().unwrap().path();
+        let length = std::fs::metadata(&run).unwrap().len();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&run)
+            .unwrap()
+            .set_len(length / 2)
+            .unwrap();
+        assert!(records.iter().any(|r| r.is_err()), "a cut run must fail the reading");
     }
 }

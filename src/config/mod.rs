@@ -66,6 +66,10 @@ pub struct Config {
     /// `--client-logs DIR`: folders of logs collected from clients, each
     /// checked by [`client_log_folder`].
     pub client_logs: Vec<PathBuf>,
+    /// Where file records beyond what memory should hold are spilled
+    /// (`records`): the report folder, the one place the audit writes.
+    /// `None` keeps every record in memory.
+    pub spill_dir: Option<PathBuf>,
 }
 
 /// Where each location's share I/O runs.
@@ -106,6 +110,7 @@ impl Config {
             faults: Faults::default(),
             isolation: Isolation::default(),
             client_logs: Vec::new(),
+            spill_dir: None,
         }
     }
 }

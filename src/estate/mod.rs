@@ -64,10 +64,11 @@ struct Kept {
 }
 
 impl Gatherer {
-    pub(crate) fn new() -> Gatherer {
+    /// Records beyond what memory should hold go to `spill_dir`.
+    pub(crate) fn new(spill_dir: Option<&std::path::Path>) -> Gatherer {
         Gatherer {
             kept: Mutex::new(Kept::default()),
-            records: records::Collector::new(),
+            records: records::Collector::new(spill_dir),
         }
     }
 

@@ -105,11 +105,12 @@ pub(crate) fn record(conn: &mut Connection, audit: &Audit, run: &RunInfo, retent
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let previous: Option<i64> = tx.query_row("SELECT max(id) FROM runs", [], |row| row.get(0))?;
     let id = insert_run(&tx, audit, run)?;
-    write_states(&tx, &LOCATIONS, location_rows(audit), id, previous)?;
-    write_states(&tx, &FILES, file_rows(audit)?, id, previous)?;
-    write_states(&tx, &STAMPS, stamp_rows(audit), id, previous)?;
-    write_states(&tx, &CELLS, cell_rows(audit), id, previous)?;
-    write_states(&tx, &FINDINGS, finding_rows(audit), id, previous)?;
+    write_states(&tx, &LOCATIONS, by_digest(location_rows(audit)), id, previous)?;
+    // Streamed: one row per file, in (location, path) order, each once.
+    write_states(&tx, &FILES, file_rows(audit), id, previous)?;
+    write_states(&tx, &STAMPS, by_digest(stamp_rows(audit)), id, previous)?;
+    write_states(&tx, &CELLS, by_digest(cell_rows(audit)), id, previous)?;
+    write_states(&tx, &FINDINGS, by_digest(finding_rows(audit)), id, previous)?;
     let pruned = prune_in(&tx, retention, std::time::SystemTime::now())?;
     tx.commit()?;
     if pruned > 0 {
@@ -169,11 +170,19 @@ fn insert_run(tx: &Transaction, audit: &Audit, run: &RunInfo) -> Result<i64> {
     Ok(tx.last_insert_rowid())
 }
 
+/// Rows in digest order, each once: equal rows are then neighbours.
+fn by_digest(rows: Vec<Vec<Value>>) -> impl Iterator<Item = Result<Vec<Value>>> {
+    let unique: BTreeMap<[u8; 32], Vec<Value>> = rows.into_iter().map(|row| (digest(&row), row)).collect();
+    unique.into_values().map(Ok)
+}
+
 /// Extends the states the previous run saw again, inserts the others.
+/// Equal rows must come one after the other (two equal states in one run
+/// are one state); the rows are read one at a time, never held.
 fn write_states(
     tx: &Transaction,
     states: &States,
-    rows: Vec<Vec<Value>>,
+    rows: impl Iterator<Item = Result<Vec<Value>>>,
     run: i64,
     previous: Option<i64>,
 ) -> Result<()> {
@@ -186,9 +195,14 @@ fn write_states(
         "INSERT INTO {table} (digest, first_run, last_run, {}) VALUES (?1, ?2, ?3{placeholders})",
         states.columns.join(", ")
     ))?;
-    // Two equal states in one run are one state.
-    let unique: BTreeMap<[u8; 32], Vec<Value>> = rows.into_iter().map(|row| (digest(&row), row)).collect();
-    for (digest, row) in unique {
+    let mut last: Option<[u8; 32]> = None;
+    for row in rows {
+        let row = row?;
+        let digest = digest(&row);
+        if last == Some(digest) {
+            continue;
+        }
+        last = Some(digest);
         let digest = digest.to_vec();
         let extended = match previous {
             Some(previous) => extend.execute(params![run, digest, previous])? > 0,
@@ -273,27 +287,23 @@ fn location_rows(audit: &Audit) -> Vec<Vec<Value>> {
         .collect()
 }
 
-fn file_rows(audit: &Audit) -> Result<Vec<Vec<Value>>> {
-    audit
-        .files
-        .iter()
-        .map(|f| {
-            let f = f.context("cannot read the file records back")?;
-            Ok(vec![
-                text(&f.location),
-                text(&f.path),
-                f.size.map_or(Value::Null, number),
-                maybe_text(f.modified.as_deref()),
-                maybe_text(f.sha256.as_deref()),
-                text(f.kind.as_str()),
-                maybe_text(f.version.as_deref()),
-                maybe_text(f.version_source.as_deref()),
-                maybe_text(f.string_version.as_deref()),
-                text(f.status.as_str()),
-                text(&f.reason),
-            ])
-        })
-        .collect()
+fn file_rows(audit: &Audit) -> impl Iterator<Item = Result<Vec<Value>>> + '_ {
+    audit.files.iter().map(|f| {
+        let f = f.context("cannot read the file records back")?;
+        Ok(vec![
+            text(&f.location),
+            text(&f.path),
+            f.size.map_or(Value::Null, number),
+            maybe_text(f.modified.as_deref()),
+            maybe_text(f.sha256.as_deref()),
+            text(f.kind.as_str()),
+            maybe_text(f.version.as_deref()),
+            maybe_text(f.version_source.as_deref()),
+            maybe_text(f.string_version.as_deref()),
+            text(f.status.as_str()),
+            text(&f.reason),
+        ])
+    })
 }
 
 fn stamp_rows(audit: &Audit) -> Vec<Vec<Value>> {

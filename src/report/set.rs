@@ -324,7 +324,7 @@ pub(crate) fn sweep_leftovers(dir: &Path) {
         let Some(name) = name.to_str() else { continue };
         let ours = REPORT_NAMES
             .iter()
-            .chain([&MANIFEST, &super::WRITE_PROBE])
+            .chain([&MANIFEST, &super::WRITE_PROBE, &crate::records::SPILL_NAME])
             .any(|report| is_leftover_of(name, report));
         if ours && entry.file_type().is_ok_and(|t| t.is_file()) {
             let _ = fs::remove_file(entry.path());
