@@ -429,7 +429,7 @@ mod tests {
         assert_eq!(records.len(), want.len() as u64);
         let (mut first, mut second) = (records.iter(), records.iter());
         let mut got = Vec::new();
-        while let Some(a) = first.next() {
+        for a in first.by_ref() {
             let (a, b) = (a.unwrap(), second.next().unwrap().unwrap());
             assert_eq!((&a.location, &a.path, &a.sha256), (&b.location, &b.path, &b.sha256));
             assert_eq!(a.reason.len(), reason.len());
