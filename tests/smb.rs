@@ -421,7 +421,10 @@ fn assert_same_rows(name: &str, smb: &Path, local: &Path, key: &[&str]) {
         only(&local, &smb)
     );
     for (key, row) in &smb {
-        assert_eq!(row, &local[key], "{name}: row {key:?} over SMB (left) and local (right)");
+        assert_eq!(
+            row, &local[key],
+            "{name}: row {key:?} over SMB (left) and local (right)"
+        );
     }
 }
 
@@ -471,7 +474,11 @@ fn every_share_audited_over_smb_equals_the_same_folders_read_locally() {
     let local_roots: Vec<PathBuf> = served.iter().map(|(_, _, path)| path.clone()).collect();
     for root in &smb_roots {
         let real = std::fs::canonicalize(root).unwrap();
-        assert!(real.starts_with(&samba.mountpoint), "{} is not read over SMB", root.display());
+        assert!(
+            real.starts_with(&samba.mountpoint),
+            "{} is not read over SMB",
+            root.display()
+        );
     }
 
     let outs = tempfile::tempdir().unwrap();
@@ -488,7 +495,10 @@ fn every_share_audited_over_smb_equals_the_same_folders_read_locally() {
     }
     let files = read_csv_maps(&smb_out.join("files.csv"));
     assert!(files.len() > 100, "over SMB only {} files", files.len());
-    assert!(files.iter().all(|f| f["status"] == "ok"), "a file over SMB was not read");
+    assert!(
+        files.iter().all(|f| f["status"] == "ok"),
+        "a file over SMB was not read"
+    );
 
     assert_eq!(smb_code, local_code, "exit codes over SMB and local");
     assert_same_rows("files.csv", &smb_out, &local_out, &["location", "path"]);
@@ -507,7 +517,10 @@ fn every_share_audited_over_smb_equals_the_same_folders_read_locally() {
     let local_json = audit_json_without_run(&local_out, &local_roots);
     assert_eq!(json["stamps"], local_json["stamps"], "stamps over SMB and local");
     for (key, value) in json.as_object().unwrap() {
-        assert_eq!(value, &local_json[key], "audit.json's {key} over SMB (left) and local (right)");
+        assert_eq!(
+            value, &local_json[key],
+            "audit.json's {key} over SMB (left) and local (right)"
+        );
     }
     assert_eq!(json, local_json);
 }
