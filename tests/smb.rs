@@ -96,9 +96,9 @@ struct Samba {
     port: u16,
     mountpoint: PathBuf,
     fusermount: PathBuf,
-    smbd: Child,
-    smbnetfs: Option<Child>,
-    // Last, so it is removed after the mount is gone.
+    // Dropped in this order after the unmount: smbnetfs, smbd, the folder.
+    smbnetfs: Option<Group>,
+    smbd: Group,
     _temp: tempfile::TempDir,
 }
 
@@ -117,21 +117,11 @@ impl Samba {
         copy_tree(estate, &served);
         prepare(&served);
 
-        let port = free_port();
         let state = dir.join("smbd-state");
         for folder in STATE_FOLDERS {
             std::fs::create_dir_all(state.join(folder)).unwrap();
         }
-        std::fs::write(dir.join("smb.conf"), server_conf(&state, port, &served_shares(&served))).unwrap();
-        let smbd = Command::new(&programs.smbd)
-            .args(["--foreground", "--no-process-group", "--debug-stdout", "-s"])
-            .arg(dir.join("smb.conf"))
-            .stdin(Stdio::null())
-            .stdout(log_file(&dir, "smbd.log"))
-            .stderr(log_file(&dir, "smbd.log"))
-            .process_group(0)
-            .spawn()
-            .unwrap();
+        let (smbd, port) = start_smbd(&programs.smbd, &dir, &state, &served_shares(&served));
         let mountpoint = dir.join("mnt");
         std::fs::create_dir_all(&mountpoint).unwrap();
         let mut samba = Samba {
@@ -139,13 +129,10 @@ impl Samba {
             port,
             mountpoint,
             fusermount: programs.fusermount,
-            smbd,
             smbnetfs: None,
+            smbd,
             _temp: temp,
         };
-        samba.wait_for("smbd to listen", |s| {
-            std::net::TcpStream::connect(("127.0.0.1", s.port)).is_ok()
-        });
 
         let home = samba.dir.join("home");
         let client = home.join(".smb");
@@ -155,7 +142,7 @@ impl Samba {
         let smbnetfs_conf = client.join("smbnetfs.conf");
         std::fs::write(&smbnetfs_conf, SMBNETFS_CONF).unwrap();
         std::fs::set_permissions(&smbnetfs_conf, std::fs::Permissions::from_mode(0o600)).unwrap();
-        samba.smbnetfs = Some(
+        samba.smbnetfs = Some(Group(
             Command::new(&programs.smbnetfs)
                 .arg(&samba.mountpoint)
                 .arg("-f")
@@ -166,7 +153,7 @@ impl Samba {
                 .process_group(0)
                 .spawn()
                 .unwrap(),
-        );
+        ));
         samba.wait_for("smbnetfs to mount", |s| fuse_mounted(&s.mountpoint));
         let first = served_shares(&served).into_iter().next().expect("a share to serve");
         samba.wait_for("the first share to list through smbnetfs", |s| {
@@ -205,7 +192,7 @@ impl Samba {
             let exited = [Some(&mut self.smbd), self.smbnetfs.as_mut()]
                 .into_iter()
                 .flatten()
-                .any(|child| !matches!(child.try_wait(), Ok(None)));
+                .any(|group| group.exited());
             if exited || Instant::now() > deadline {
                 panic!(
                     "waiting for {what}: {}\n{}",
@@ -227,46 +214,82 @@ impl Samba {
     }
 }
 
+/// Starts smbd on a free loopback port and waits until it listens there.
+/// The port was free when asked; should something take it first, smbd
+/// cannot bind and exits, and another port is tried.
+fn start_smbd(smbd: &Path, dir: &Path, state: &Path, shares: &[(String, String, PathBuf)]) -> (Group, u16) {
+    for _ in 0..3 {
+        let port = free_port();
+        std::fs::write(dir.join("smb.conf"), server_conf(state, port, shares)).unwrap();
+        let mut server = Group(
+            Command::new(smbd)
+                .args(["--foreground", "--no-process-group", "--debug-stdout", "-s"])
+                .arg(dir.join("smb.conf"))
+                .stdin(Stdio::null())
+                .stdout(log_file(dir, "smbd.log"))
+                .stderr(log_file(dir, "smbd.log"))
+                .process_group(0)
+                .spawn()
+                .unwrap(),
+        );
+        let deadline = Instant::now() + START_LIMIT;
+        while !server.exited() && Instant::now() < deadline {
+            // Listening, and still running: the listener is this smbd.
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && !server.exited() {
+                return (server, port);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    let log = std::fs::read_to_string(dir.join("smbd.log")).unwrap_or_default();
+    panic!("smbd did not listen on loopback:\n{log}");
+}
+
 impl Drop for Samba {
     fn drop(&mut self) {
-        if fuse_mounted(&self.mountpoint) {
-            let unmounted = Command::new(&self.fusermount)
-                .arg("-u")
+        // Unmounted before smbnetfs stops, so nothing is left on a dead
+        // mount; lazily if something still has it open.
+        let unmount = |args: &[&str]| {
+            Command::new(&self.fusermount)
+                .args(args)
                 .arg(&self.mountpoint)
                 .stderr(Stdio::null())
                 .status()
-                .is_ok_and(|s| s.success());
-            if !unmounted {
-                let _ = Command::new(&self.fusermount)
-                    .args(["-u", "-z"])
-                    .arg(&self.mountpoint)
-                    .stderr(Stdio::null())
-                    .status();
-            }
+                .is_ok_and(|s| s.success())
+        };
+        if !unmount(&["-u"]) && fuse_mounted(&self.mountpoint) {
+            unmount(&["-u", "-z"]);
         }
-        if let Some(smbnetfs) = &mut self.smbnetfs {
-            stop_group(smbnetfs);
-        }
-        stop_group(&mut self.smbd);
+        // smbnetfs and smbd are stopped as the fields drop.
     }
 }
 
-/// Stops a child started as the leader of its own process group, with every
-/// process it forked (smbd forks one per connection, smbnetfs one per
-/// server): SIGTERM, then SIGKILL when the stop limit passes; reaps it.
-fn stop_group(child: &mut Child) {
-    use rustix::process::{kill_process_group, Pid, Signal};
-    let group = Pid::from_raw(child.id() as i32).unwrap();
-    // The leader is not reaped before the group is signalled, so its id
-    // cannot have been reused.
-    let _ = kill_process_group(group, Signal::TERM);
-    let deadline = Instant::now() + STOP_LIMIT;
-    while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
+/// A child started as the leader of its own process group. Dropping it
+/// stops the group, with every process the child forked (smbd forks one
+/// per connection, smbnetfs one per server): SIGTERM, then SIGKILL when
+/// the stop limit passes; then reaps the child.
+struct Group(Child);
+
+impl Group {
+    fn exited(&mut self) -> bool {
+        !matches!(self.0.try_wait(), Ok(None))
     }
-    let _ = kill_process_group(group, Signal::KILL);
-    let _ = child.kill();
-    let _ = child.wait();
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        use rustix::process::{kill_process_group, Pid, Signal};
+        let child = &mut self.0;
+        let group = Pid::from_raw(child.id() as i32).unwrap();
+        let _ = kill_process_group(group, Signal::TERM);
+        let deadline = Instant::now() + STOP_LIMIT;
+        while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = kill_process_group(group, Signal::KILL);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }
 
 fn log_file(dir: &Path, name: &str) -> std::fs::File {
