@@ -57,6 +57,11 @@ struct Programs {
 }
 
 fn programs() -> Option<Programs> {
+    if !rustix::process::geteuid().is_root() {
+        // smbd switches to the share user for each connection.
+        unavailable("smbd must run as root to serve files as its share user");
+        return None;
+    }
     if !Path::new("/dev/fuse").exists() {
         unavailable("/dev/fuse is not available");
         return None;
