@@ -7,11 +7,12 @@
 //! Everything runs from a temp dir: smbd on 127.0.0.1 at a free port, its
 //! state, locks and passdb in the temp dir, guest access only (the share user
 //! is `nobody`), and smbnetfs with HOME pointing into the temp dir, so the
-//! machine's /etc and ~/.smb are not read or changed. No browsing and no
-//! NetBIOS: nothing leaves loopback.
+//! machine's /etc/samba and ~/.smb are not used or changed. No browsing and
+//! no NetBIOS: nothing leaves loopback.
 //!
-//! The server and smbnetfs are started in process groups of their own and
-//! stopped by those ids when a test ends, failed or not (`Samba`'s Drop).
+//! The mount is undone, and smbd and smbnetfs (each started as a process
+//! group of its own) are stopped by their ids when a test ends, failed or
+//! not (the Drop of `Samba` and `Group`).
 #![cfg(target_os = "linux")]
 
 mod common;
@@ -428,12 +429,17 @@ fn audit(roots: &[PathBuf], out: &Path) -> i32 {
     code.unwrap()
 }
 
-/// Rows of a CSV keyed by the values of `key` columns.
+/// Rows of a CSV keyed by the values of `key` columns, which must tell
+/// every row apart (else a comparison could miss one).
 fn rows_by(path: &Path, key: &[&str]) -> BTreeMap<Vec<String>, BTreeMap<String, String>> {
-    read_csv_maps(path)
+    let rows = read_csv_maps(path);
+    let count = rows.len();
+    let keyed: BTreeMap<_, _> = rows
         .into_iter()
         .map(|row| (key.iter().map(|k| row[*k].clone()).collect(), row))
-        .collect()
+        .collect();
+    assert_eq!(keyed.len(), count, "{}: two rows share a key {key:?}", path.display());
+    keyed
 }
 
 /// Asserts two keyed row sets are equal, naming the first rows that differ.
