@@ -3,7 +3,8 @@
 # estates (examples/make_estate.rs). Not part of `cargo test` or .ci/run:
 # it writes several GiB and takes minutes.
 #
-#   benches/e2e.sh [all|throughput|large|small|scale|latency]
+#   benches/e2e.sh [all|throughput|large|small|scale|latency|million]
+# (million is not part of all: it writes 13 GiB.)
 #
 # Needs: hyperfine, hashdeep, time (/usr/bin/time), openssl (Debian packages).
 # Env: BENCH_DIR (default /tmp/smsaudit-bench) holds estates and results;
@@ -94,6 +95,23 @@ PY
   echo
 }
 
+million() {
+  # The issue's estate: 1,017,194 files, about 13 GiB. One run each (a run
+  # takes tens of seconds), warm cache after the first.
+  estate million --sites 100 --caps-per-site 3 --logon-points 20 --small-files 1000000
+  local dir=$BENCH_DIR/million
+  echo "## million: $(describe "$dir"), every report"
+  echo
+  echo "| command | peak RSS (largest process) | wall |"
+  echo "|---|---|---|"
+  find "$dir" -type f -print0 | xargs -0 cat >/dev/null
+  rm -rf "$BENCH_DIR/out-million"
+  peak_rss "smsaudit (every report)" "$SMSAUDIT" audit "$dir" --out "$BENCH_DIR/out-million" --quiet --fail-on never
+  peak_rss "smsaudit --format csv" "$SMSAUDIT" audit "$dir" --out "$BENCH_DIR/out-million-csv" --format csv --quiet --fail-on never
+  peak_rss "sha256sum x2" sh -c "find $dir -type f -print0 | xargs -0 -P2 -n 64 sha256sum >/dev/null"
+  echo
+}
+
 scale() {
   echo "## scale: locations (sites x (SMS + CAP + 2 CAPs) + logon points), 20 uploads per location"
   echo
@@ -159,6 +177,7 @@ latency() {
       throughput small "$BENCH_DIR/small"
       ;;&
     all | scale) scale ;;&
+    million) million ;;&
     all | latency) latency ;;
   esac
   echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
