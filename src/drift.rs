@@ -149,21 +149,11 @@ impl Snapshot {
     /// The snapshot of a fresh audit, spelled as its audit.json would be, so it
     /// compares equal to one loaded from disk (without serialising the whole
     /// audit, matrix and all, to get there).
-    pub(crate) fn of(locations: &[Location], files: &FileRecords, stamps: &[Stamp]) -> std::io::Result<Snapshot> {
-        let files = files
-            .iter()
-            .map(|f| {
-                f.map(|f| SnapshotFile {
-                    location: f.location,
-                    path: f.path,
-                    size: f.size,
-                    modified: f.modified,
-                    sha256: f.sha256,
-                    status: f.status.as_str().to_string(),
-                })
-            })
-            .collect::<std::io::Result<Vec<_>>>()?;
-        Ok(Snapshot {
+    /// The snapshot of an audit without its files, which
+    /// [`Snapshot::files_of`] reads one at a time.
+    pub(crate) fn of(locations: &[Location], stamps: &[Stamp]) -> Snapshot {
+        let files = Vec::new();
+        Snapshot {
             locations: locations
                 .iter()
                 .map(|l| SnapshotLocation {
@@ -187,6 +177,21 @@ impl Snapshot {
                     path: s.path.clone(),
                 })
                 .collect(),
+        }
+    }
+
+    /// The files of an audit as drift compares them, in (location, path)
+    /// order.
+    pub(crate) fn files_of(files: &FileRecords) -> impl Iterator<Item = std::io::Result<SnapshotFile>> + '_ {
+        files.iter().map(|f| {
+            f.map(|f| SnapshotFile {
+                location: f.location,
+                path: f.path,
+                size: f.size,
+                modified: f.modified,
+                sha256: f.sha256,
+                status: f.status.as_str().to_string(),
+            })
         })
     }
 }
@@ -194,6 +199,17 @@ impl Snapshot {
 /// Everything that changed from `old` to `new`, sorted. A location that is
 /// unreadable in either snapshot gives one row, not a row per file.
 pub(crate) fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
+    let files = new.files.iter().cloned().map(Ok);
+    compare_with_files(old, new, files).unwrap_or_else(|_| unreachable!("files in memory cannot fail"))
+}
+
+/// [`compare`] with the new files read from `new_files` (sorted by
+/// location and path) instead of `new.files`, so they are never all held.
+pub(crate) fn compare_with_files(
+    old: &Snapshot,
+    new: &Snapshot,
+    new_files: impl Iterator<Item = std::io::Result<SnapshotFile>>,
+) -> std::io::Result<Vec<Change>> {
     let mut changes = Vec::new();
     let old_locations: BTreeMap<&str, &SnapshotLocation> = old.locations.iter().map(|l| (l.name.as_str(), l)).collect();
     let new_locations: BTreeMap<&str, &SnapshotLocation> = new.locations.iter().map(|l| (l.name.as_str(), l)).collect();
@@ -218,10 +234,10 @@ pub(crate) fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
             changes.push(location_change(name, ChangeKind::LocationRemoved, &location.status, ""));
         }
     }
-    compare_files(old, new, &comparable, &mut changes);
+    compare_files(old, new_files, &comparable, &mut changes)?;
     compare_stamps(old, new, &comparable, &mut changes);
     changes.sort();
-    changes
+    Ok(changes)
 }
 
 fn location_change(name: &str, change: ChangeKind, old: &str, new: &str) -> Change {
@@ -236,19 +252,28 @@ fn location_change(name: &str, change: ChangeKind, old: &str, new: &str) -> Chan
     }
 }
 
-fn compare_files(old: &Snapshot, new: &Snapshot, comparable: &BTreeSet<&str>, changes: &mut Vec<Change>) {
-    let index = |s: &'_ Snapshot| -> BTreeMap<(String, String), SnapshotFile> {
-        s.files
-            .iter()
-            .filter(|f| comparable.contains(f.location.as_str()))
-            .map(|f| ((f.location.clone(), f.path.clone()), f.clone()))
-            .collect()
-    };
-    let (before, after) = (index(old), index(new));
-    let mut removed: Vec<&SnapshotFile> = Vec::new();
-    let mut added: Vec<&SnapshotFile> = Vec::new();
-    for (key, file) in &after {
-        match before.get(key) {
+/// Compares `new`, read one file at a time in (location, path) order, with
+/// the files of `old`: only the old snapshot and the changes are held.
+fn compare_files(
+    old: &Snapshot,
+    new: impl Iterator<Item = std::io::Result<SnapshotFile>>,
+    comparable: &BTreeSet<&str>,
+    changes: &mut Vec<Change>,
+) -> std::io::Result<()> {
+    let mut before: BTreeMap<&str, BTreeMap<&str, &SnapshotFile>> = BTreeMap::new();
+    for f in old.files.iter().filter(|f| comparable.contains(f.location.as_str())) {
+        before.entry(&f.location).or_default().insert(&f.path, f);
+    }
+    let mut added: Vec<SnapshotFile> = Vec::new();
+    for file in new {
+        let file = file?;
+        if !comparable.contains(file.location.as_str()) {
+            continue;
+        }
+        let previous = before
+            .get_mut(file.location.as_str())
+            .and_then(|paths| paths.remove(file.path.as_str()));
+        match previous {
             None => added.push(file),
             Some(previous) => {
                 let mut what = Vec::new();
@@ -272,17 +297,14 @@ fn compare_files(old: &Snapshot, new: &Snapshot, comparable: &BTreeSet<&str>, ch
                         old_path: String::new(),
                         what: what.join(", "),
                         old: describe(previous),
-                        new: describe(file),
+                        new: describe(&file),
                     });
                 }
             }
         }
     }
-    for (key, file) in &before {
-        if !after.contains_key(key) {
-            removed.push(file);
-        }
-    }
+    // What is left of the old files is not there any more.
+    let removed: Vec<&SnapshotFile> = before.into_values().flat_map(BTreeMap::into_values).collect();
     // A removed and an added file with the same hash in one location is a move.
     let mut moved_from: BTreeSet<(String, String)> = BTreeSet::new();
     for file in &added {
@@ -330,6 +352,7 @@ fn compare_files(old: &Snapshot, new: &Snapshot, comparable: &BTreeSet<&str>, ch
             });
         }
     }
+    Ok(())
 }
 
 /// `size 67, modified 2001-01-18T00:00:00Z, sha256 ab12...`, or the status.
@@ -435,7 +458,12 @@ mod tests {
         let mut json = Vec::new();
         crate::report::json::write(&audit, &mut json).unwrap();
         let saved: Snapshot = serde_json::from_slice(&json).unwrap();
-        let fresh = Snapshot::of(&audit.locations, &audit.files, &audit.stamps).unwrap();
+        let mut fresh = Snapshot::of(&audit.locations, &audit.stamps);
+        let streamed = compare_with_files(&saved, &fresh, Snapshot::files_of(&audit.files)).unwrap();
+        assert_eq!(streamed, Vec::new());
+        fresh.files = Snapshot::files_of(&audit.files)
+            .collect::<std::io::Result<_>>()
+            .unwrap();
         assert!(fresh.stamps.iter().any(|s| s.artifact == "cfg"));
         assert_eq!(fresh.files.len(), saved.files.len());
         assert_eq!(compare(&saved, &fresh), Vec::new());

@@ -103,8 +103,8 @@ fn pipeline(
     let matrix = matrix::build(&view, &findings);
     let upgrade = config.upgrade.as_ref().map(|request| upgrade::plan(&view, request));
     let drift = config.baseline.as_ref().map(|baseline| {
-        let now = drift::Snapshot::of(&estate.locations, &files, &estate.stamps)?;
-        anyhow::Ok(drift::compare(&baseline.snapshot, &now))
+        let now = drift::Snapshot::of(&estate.locations, &estate.stamps);
+        drift::compare_with_files(&baseline.snapshot, &now, drift::Snapshot::files_of(&files))
     });
     let drift = drift.transpose().context("cannot read the file records back")?;
     let causes = causes::group(&view, &mut findings, upgrade.as_ref());
