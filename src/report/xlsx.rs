@@ -39,7 +39,18 @@ const PAPER_A4: u8 = 9;
 /// [`text::human_size`]; the cell keeps the exact number.
 const SIZE_FORMAT: &str = r#"[<1000]0" B";[<1000000]0.0," kB";0.0,," MB""#;
 
+/// The workbook in memory: for tests and small audits; the report set
+/// streams it with [`write`].
 pub fn audit(audit: &Audit) -> Result<Vec<u8>> {
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    write(audit, &mut bytes)?;
+    Ok(bytes.into_inner())
+}
+
+/// Writes the workbook into `out`, which its zip seeks back in: only the
+/// small sheets are held in memory, the Files sheet's rows go through a
+/// temporary file.
+pub(crate) fn write(audit: &Audit, out: impl std::io::Write + std::io::Seek + Send) -> Result<()> {
     let mut workbook = Workbook::new();
     // A fixed creation time keeps the output byte-identical across runs.
     let created = ExcelDateTime::from_ymd(2000, 1, 1)?;
@@ -77,7 +88,8 @@ pub fn audit(audit: &Audit) -> Result<Vec<u8>> {
     // One row per file can be a million rows: this sheet streams its rows
     // to a temporary file instead of holding them in memory.
     files_sheet(workbook.add_worksheet_with_constant_memory(), audit, &styles)?;
-    Ok(workbook.save_to_buffer()?)
+    workbook.save_to_writer(out)?;
+    Ok(())
 }
 
 struct Styles {
