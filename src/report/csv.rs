@@ -93,6 +93,7 @@ impl<W: std::io::Write> Table<W> {
         }
         let writer = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
+            .buffer_capacity(64 * 1024)
             .from_writer(out);
         Ok(Table { flavor, writer })
     }
@@ -102,11 +103,19 @@ impl<W: std::io::Write> Table<W> {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let flavor = self.flavor;
-        self.writer.write_record(cells.into_iter().map(|c| match flavor {
-            CsvFlavor::Spreadsheet => spreadsheet_safe(&text::visible(c.as_ref(), Controls::Keep)).into_owned(),
-            CsvFlavor::Machine => c.as_ref().to_string(),
-        }))?;
+        // Cell by cell, so a cell that needs no change is never copied.
+        for cell in cells {
+            let cell = cell.as_ref();
+            match self.flavor {
+                CsvFlavor::Spreadsheet => {
+                    let visible = text::visible(cell, Controls::Keep);
+                    self.writer.write_field(spreadsheet_safe(&visible).as_bytes())?;
+                }
+                CsvFlavor::Machine => self.writer.write_field(cell)?,
+            }
+        }
+        // Ends the record.
+        self.writer.write_record(std::iter::empty::<&[u8]>())?;
         Ok(())
     }
 
@@ -130,7 +139,7 @@ pub fn matrix(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
 }
 
 /// [`files`], streamed into `out`: one row per file can be many MiB.
-pub(crate) fn files_to(audit: &Audit, flavor: CsvFlavor, out: &mut dyn std::io::Write) -> Result<()> {
+pub fn files_to(audit: &Audit, flavor: CsvFlavor, out: &mut dyn std::io::Write) -> Result<()> {
     let mut table = Table::to(flavor, out)?;
     table.row(FileRecord::COLUMNS)?;
     for f in audit.files.iter() {

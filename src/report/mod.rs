@@ -9,7 +9,7 @@ pub(crate) mod palette;
 mod set;
 pub mod xlsx;
 
-use set::Job;
+use set::{Job, ReportOut};
 
 use crate::audit::Audit;
 use anyhow::{Context, Result};
@@ -458,7 +458,7 @@ pub(crate) fn write_selected(
     formats: &[ReportFormat],
     pause: Option<&crate::config::Pause>,
 ) -> Result<Vec<PathBuf>> {
-    fn job<'a>(name: &'static str, write: impl FnOnce(&mut dyn Write) -> Result<()> + 'a) -> Job<'a> {
+    fn job<'a>(name: &'static str, write: impl FnOnce(&mut dyn ReportOut) -> Result<()> + Send + 'a) -> Job<'a> {
         Job {
             name,
             write: Box::new(write),
@@ -495,7 +495,7 @@ pub(crate) fn write_selected(
                 }
             }
             ReportFormat::Json => jobs.push(job("audit.json", |out| json::write(audit, out))),
-            ReportFormat::Xlsx => jobs.push(job("audit.xlsx", |out| Ok(out.write_all(&xlsx::audit(audit)?)?))),
+            ReportFormat::Xlsx => jobs.push(job("audit.xlsx", |out| xlsx::write(audit, out))),
             ReportFormat::Html => jobs.push(job("report.html", |out| Ok(out.write_all(&html::audit(audit)?)?))),
         }
     }

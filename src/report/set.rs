@@ -11,6 +11,12 @@
 //! a crash or power loss, and is not to be trusted. A failure or a signal
 //! before the manifest is in place puts the previous reports and manifest
 //! back, byte for byte.
+//!
+//! The reports are written at once, each on a thread of its own (as many
+//! as the machine has cores), the heaviest first; what each writes does not
+//! depend on the others, so the bytes are the same whatever the number of
+//! threads. The first report to fail stops the others and rolls back the
+//! whole set, and so does a signal.
 
 use super::exclusive_temp_file;
 use crate::audit::Audit;
@@ -19,8 +25,10 @@ use crate::interrupt::{self, Temp};
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// Every report smsaudit writes into an output folder, in the order they
 /// are put in place. A file under one of these names that this run did not
@@ -41,8 +49,18 @@ pub(crate) const REPORT_NAMES: [&str; 10] = [
 /// Written last: what makes a set complete.
 pub(crate) const MANIFEST: &str = "manifest.json";
 
+/// The reports that take longest, started first so that none of them is
+/// left to run alone at the end; the others follow in [`REPORT_NAMES`] order.
+const HEAVIEST_FIRST: [&str; 4] = ["audit.xlsx", "audit.json", "files.csv", "report.html"];
+
+/// Where a report is written: its temporary file, buffered. Seekable, for
+/// the workbook's zip; sendable, as each report is written on a thread.
+pub(crate) trait ReportOut: Write + Seek + Send {}
+
+impl<T: Write + Seek + Send> ReportOut for T {}
+
 /// What writes one report into the stream it is given.
-pub(crate) type WriteReport<'a> = Box<dyn FnOnce(&mut dyn Write) -> Result<()> + 'a>;
+pub(crate) type WriteReport<'a> = Box<dyn FnOnce(&mut dyn ReportOut) -> Result<()> + Send + 'a>;
 
 /// One report to write: its name (one of [`REPORT_NAMES`]) and what writes it.
 pub(crate) struct Job<'a> {
@@ -80,13 +98,25 @@ struct ManifestEntry<'a> {
 /// last. On error nothing of this run is left in `dir` and the previous
 /// reports are as they were; the error says which report failed and so.
 pub(crate) fn write_set(audit: &Audit, dir: &Path, jobs: Vec<Job>, pause: Option<&Pause>) -> Result<Vec<PathBuf>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    write_set_on(audit, dir, jobs, pause, threads)
+}
+
+/// [`write_set`] on at most `threads` threads.
+pub(crate) fn write_set_on(
+    audit: &Audit,
+    dir: &Path,
+    jobs: Vec<Job>,
+    pause: Option<&Pause>,
+    threads: usize,
+) -> Result<Vec<PathBuf>> {
     let kept = || {
         format!(
             "nothing of this run was put in place: the reports already in {} are as they were",
             dir.display()
         )
     };
-    let staged = stage_all(dir, jobs, pause).with_context(kept)?;
+    let staged = stage_all(dir, jobs, pause, threads).with_context(kept)?;
     let entries = staged
         .iter()
         .map(|s| ManifestEntry {
@@ -107,23 +137,108 @@ pub(crate) fn write_set(audit: &Audit, dir: &Path, jobs: Vec<Job>, pause: Option
     let manifest = stage(
         dir,
         MANIFEST,
-        Box::new(|out: &mut dyn Write| Ok(out.write_all(&bytes)?)),
+        Box::new(|out: &mut dyn ReportOut| Ok(out.write_all(&bytes)?)),
+        &AtomicBool::new(false),
     )
     .with_context(|| format!("cannot write {}", dir.join(MANIFEST).display()))
     .with_context(kept)?;
     commit(dir, staged, manifest, pause).with_context(kept)
 }
 
-fn stage_all(dir: &Path, jobs: Vec<Job>, pause: Option<&Pause>) -> Result<Vec<Staged>> {
-    let mut staged = Vec::with_capacity(jobs.len());
-    for job in jobs {
+/// Writes every job to its temporary file, on up to `threads` threads;
+/// returns them in the order of `jobs`. The first failure (in the order of
+/// `jobs`, so the error does not depend on timing) is the error; it stops
+/// the jobs still writing, and every temporary file is removed.
+fn stage_all(dir: &Path, jobs: Vec<Job>, pause: Option<&Pause>, threads: usize) -> Result<Vec<Staged>> {
+    for job in &jobs {
         anyhow::ensure!(REPORT_NAMES.contains(&job.name), "{} is not a report name", job.name);
-        stop_if_signalled()?;
-        let name = job.name;
-        staged.push(stage(dir, name, job.write).with_context(|| format!("cannot write {}", dir.join(name).display()))?);
-        Pause::hold_at(pause, PausePoint::Stage, staged.len());
     }
-    Ok(staged)
+    stop_if_signalled()?;
+    let count = jobs.len();
+    let mut queue: Vec<(usize, Job)> = jobs.into_iter().enumerate().collect();
+    queue.sort_by_key(|(index, job)| (start_rank(job.name), *index));
+    // Taken from the back.
+    queue.reverse();
+    let queue = Mutex::new(queue);
+    let results: Mutex<Vec<Option<Result<Staged>>>> = Mutex::new((0..count).map(|_| None).collect());
+    let failed = AtomicBool::new(false);
+    let done = AtomicUsize::new(0);
+    let work = || loop {
+        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let Some((index, job)) = next else { break };
+        let name = job.name;
+        let result = if failed.load(Ordering::SeqCst) {
+            Err(abandoned().into())
+        } else {
+            stage(dir, name, job.write, &failed).with_context(|| format!("cannot write {}", dir.join(name).display()))
+        };
+        if result.is_err() {
+            failed.store(true, Ordering::SeqCst);
+        }
+        let ok = result.is_ok();
+        results.lock().unwrap_or_else(|e| e.into_inner())[index] = Some(result);
+        if ok {
+            Pause::hold_at(pause, PausePoint::Stage, done.fetch_add(1, Ordering::SeqCst) + 1);
+        }
+    };
+    let threads = threads.clamp(1, count.max(1));
+    if threads == 1 {
+        work();
+    } else {
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(work);
+            }
+        });
+    }
+    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut staged = Vec::with_capacity(count);
+    let mut first_error = None;
+    for result in results.into_iter().flatten() {
+        match result {
+            Ok(report) => staged.push(report),
+            Err(err) if first_error.is_none() && !is_abandoned(&err) => first_error = Some(err),
+            Err(_) => {}
+        }
+    }
+    match first_error {
+        // Dropping the staged reports removes their temporary files.
+        Some(err) => Err(err),
+        None => Ok(staged),
+    }
+}
+
+/// Where a report starts: the heaviest first.
+fn start_rank(name: &str) -> usize {
+    HEAVIEST_FIRST
+        .iter()
+        .position(|heavy| *heavy == name)
+        .unwrap_or(HEAVIEST_FIRST.len())
+}
+
+/// What a report still being written gets once another has failed.
+fn abandoned() -> io::Error {
+    io::Error::other(Abandoned)
+}
+
+#[derive(Debug)]
+struct Abandoned;
+
+impl std::fmt::Display for Abandoned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("stopped: another report of the set failed")
+    }
+}
+
+impl std::error::Error for Abandoned {}
+
+fn is_abandoned(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .and_then(|e| e.get_ref())
+            .is_some_and(|inner| inner.is::<Abandoned>())
+    })
 }
 
 fn stop_if_signalled() -> Result<()> {
@@ -134,19 +249,19 @@ fn stop_if_signalled() -> Result<()> {
 }
 
 /// Writes one report to a new temporary file (see [`exclusive_temp_file`]),
-/// hashing it on the way, and makes it durable.
-fn stage(dir: &Path, name: &'static str, write: WriteReport<'_>) -> Result<Staged> {
+/// hashes what it holds, and makes it durable. Stops at the next write once
+/// `failed` is set or a signal came.
+fn stage(dir: &Path, name: &'static str, write: WriteReport<'_>, failed: &AtomicBool) -> Result<Staged> {
     let temp = Temp::create(|| exclusive_temp_file(dir, name))?;
-    let (size, sha256) = {
-        let mut out = Hashing {
+    {
+        let mut out = Stoppable {
             inner: io::BufWriter::with_capacity(256 * 1024, temp.as_file()),
-            hasher: Sha256::new(),
-            size: 0,
+            failed,
         };
         write(&mut out)?;
         out.inner.flush()?;
-        (out.size, hex(&out.hasher.finalize()))
-    };
+    }
+    let (size, sha256) = hash_file(temp.as_file())?;
     temp.as_file().sync_all()?;
     Ok(Staged {
         name,
@@ -156,23 +271,60 @@ fn stage(dir: &Path, name: &'static str, write: WriteReport<'_>) -> Result<Stage
     })
 }
 
-struct Hashing<W> {
+/// A report's output that fails as soon as the set is given up on, so a
+/// long report does not run on for nothing.
+struct Stoppable<'a, W> {
     inner: W,
-    hasher: Sha256,
-    size: u64,
+    failed: &'a AtomicBool,
 }
 
-impl<W: Write> Write for Hashing<W> {
+impl<W> Stoppable<'_, W> {
+    fn check(&self) -> io::Result<()> {
+        if interrupt::received().is_some() {
+            return Err(interrupt::stopped_error());
+        }
+        if self.failed.load(Ordering::Relaxed) {
+            return Err(abandoned());
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for Stoppable<'_, W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let written = self.inner.write(buf)?;
-        self.hasher.update(&buf[..written]);
-        self.size += written as u64;
-        Ok(written)
+        self.check()?;
+        self.inner.write(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
     }
+}
+
+impl<W: Seek> Seek for Stoppable<'_, W> {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+/// The size and SHA-256 of a written report, read back from its file: the
+/// workbook's zip seeks back while it is written, so it is hashed once whole.
+fn hash_file(mut file: &fs::File) -> io::Result<(u64, String)> {
+    file.seek(io::SeekFrom::Start(0))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; 256 * 1024];
+    let mut size = 0u64;
+    loop {
+        let read = match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        hasher.update(&buffer[..read]);
+        size += read as u64;
+    }
+    Ok((size, hex(&hasher.finalize())))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -352,7 +504,7 @@ mod tests {
     fn job(name: &'static str, text: &'static str) -> Job<'static> {
         Job {
             name,
-            write: Box::new(move |out: &mut dyn Write| Ok(out.write_all(text.as_bytes())?)),
+            write: Box::new(move |out: &mut dyn ReportOut| Ok(out.write_all(text.as_bytes())?)),
         }
     }
 
@@ -423,7 +575,7 @@ mod tests {
         let before = files(dir.path());
         let failing = Job {
             name: "audit.xlsx",
-            write: Box::new(|out: &mut dyn Write| {
+            write: Box::new(|out: &mut dyn ReportOut| {
                 out.write_all(b"half")?;
                 anyhow::bail!("too wide")
             }),
@@ -435,6 +587,91 @@ mod tests {
             "{message}"
         );
         assert_eq!(files(dir.path()), before);
+    }
+
+    /// Each job waits until the other has started: written one after the
+    /// other, the first would wait in vain.
+    #[test]
+    fn the_reports_of_a_set_are_written_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tell_a, a_started) = std::sync::mpsc::channel();
+        let (tell_b, b_started) = std::sync::mpsc::channel();
+        let waits_for =
+            |name: &'static str, tell: std::sync::mpsc::Sender<()>, other: std::sync::mpsc::Receiver<()>| Job {
+                name,
+                write: Box::new(move |out: &mut dyn ReportOut| {
+                    let _ = tell.send(());
+                    other
+                        .recv_timeout(std::time::Duration::from_secs(20))
+                        .map_err(|_| anyhow::anyhow!("{name} was written alone"))?;
+                    Ok(out.write_all(name.as_bytes())?)
+                }),
+            };
+        let jobs = vec![
+            waits_for("matrix.csv", tell_a, b_started),
+            waits_for("findings.csv", tell_b, a_started),
+        ];
+        let placed = write_set_on(&audit(), dir.path(), jobs, None, 2).unwrap();
+        assert_eq!(
+            placed,
+            [
+                dir.path().join("matrix.csv"),
+                dir.path().join("findings.csv"),
+                dir.path().join(MANIFEST)
+            ]
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("findings.csv")).unwrap(),
+            "findings.csv"
+        );
+    }
+
+    /// A report that would write for a minute stops at its next write once
+    /// another failed; nothing of the set is left.
+    #[test]
+    fn a_failed_report_stops_the_others_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("audit.json"), "old json").unwrap();
+        let before = files(dir.path());
+        let endless = Job {
+            name: "audit.json",
+            write: Box::new(|out: &mut dyn ReportOut| {
+                let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+                while std::time::Instant::now() < until {
+                    out.write_all(&[b' '; 4096])?;
+                    out.flush()?;
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                Ok(())
+            }),
+        };
+        let failing = Job {
+            name: "matrix.csv",
+            write: Box::new(|_: &mut dyn ReportOut| anyhow::bail!("disk full")),
+        };
+        let started = std::time::Instant::now();
+        let err = write_set_on(&audit(), dir.path(), vec![failing, endless], None, 2).unwrap_err();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "{:?}",
+            started.elapsed()
+        );
+        let message = format!("{err:#}");
+        assert!(
+            message.contains("matrix.csv") && message.contains("disk full"),
+            "{message}"
+        );
+        assert!(!message.contains("another report"), "{message}");
+        assert_eq!(files(dir.path()), before);
+    }
+
+    /// The heaviest reports start first, whatever their place in the set.
+    #[test]
+    fn the_heaviest_reports_start_first() {
+        let mut names = REPORT_NAMES;
+        names.sort_by_key(|name| start_rank(name));
+        assert_eq!(&names[..4], HEAVIEST_FIRST);
+        assert!(HEAVIEST_FIRST.iter().all(|name| REPORT_NAMES.contains(name)));
     }
 
     #[test]

@@ -39,7 +39,18 @@ const PAPER_A4: u8 = 9;
 /// [`text::human_size`]; the cell keeps the exact number.
 const SIZE_FORMAT: &str = r#"[<1000]0" B";[<1000000]0.0," kB";0.0,," MB""#;
 
+/// The workbook in memory: for tests and small audits; the report set
+/// streams it with [`write`].
 pub fn audit(audit: &Audit) -> Result<Vec<u8>> {
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    write(audit, &mut bytes)?;
+    Ok(bytes.into_inner())
+}
+
+/// Writes the workbook into `out`, which its zip seeks back in: only the
+/// small sheets are held in memory, the Files sheet's rows go through a
+/// temporary file.
+pub(crate) fn write(audit: &Audit, out: impl std::io::Write + std::io::Seek + Send) -> Result<()> {
     let mut workbook = Workbook::new();
     // A fixed creation time keeps the output byte-identical across runs.
     let created = ExcelDateTime::from_ymd(2000, 1, 1)?;
@@ -77,7 +88,8 @@ pub fn audit(audit: &Audit) -> Result<Vec<u8>> {
     // One row per file can be a million rows: this sheet streams its rows
     // to a temporary file instead of holding them in memory.
     files_sheet(workbook.add_worksheet_with_constant_memory(), audit, &styles)?;
-    Ok(workbook.save_to_buffer()?)
+    workbook.save_to_writer(out)?;
+    Ok(())
 }
 
 struct Styles {
@@ -249,22 +261,48 @@ impl<'a> Sheet<'a> {
     }
 
     fn text(&mut self, row: usize, col: usize, value: &str, format: &Format) -> Result<(), XlsxError> {
+        let value = self.shown(col, value);
+        self.ws
+            .write_string_with_format(row as u32, col as u16, value.as_ref(), format)?;
+        Ok(())
+    }
+
+    /// A string cell in the format of its column ([`Worksheet::set_column_format`]).
+    fn column_text(&mut self, row: usize, col: usize, value: &str) -> Result<(), XlsxError> {
+        let value = self.shown(col, value);
+        self.ws.write_string(row as u32, col as u16, value.as_ref())?;
+        Ok(())
+    }
+
+    /// A value as the cell shows it, measured for its column's width.
+    fn shown<'v>(&mut self, col: usize, value: &'v str) -> std::borrow::Cow<'v, str> {
         // A workbook is read by people: bidi and invisible characters are
         // named, as in report.html and the spreadsheet CSV.
-        let value = text::visible(value, Controls::Keep);
-        let value = clip(&value);
+        let value = match text::visible(value, Controls::Keep) {
+            std::borrow::Cow::Borrowed(value) => std::borrow::Cow::Borrowed(clip(value)),
+            std::borrow::Cow::Owned(value) => std::borrow::Cow::Owned(clip(&value).to_string()),
+        };
         // A wrapped cell is as wide as its longest line.
-        let longest = value.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        let longest = if value.contains('\n') {
+            value.lines().map(|l| l.chars().count()).max().unwrap_or(0)
+        } else {
+            value.chars().count()
+        };
         self.measure(col, longest);
-        self.ws
-            .write_string_with_format(row as u32, col as u16, value, format)?;
-        Ok(())
+        value
     }
 
     fn number(&mut self, row: usize, col: usize, value: f64, format: &Format) -> Result<(), XlsxError> {
         self.measure(col, 14);
         self.ws
             .write_number_with_format(row as u32, col as u16, value, format)?;
+        Ok(())
+    }
+
+    /// A number cell in the format of its column.
+    fn column_number(&mut self, row: usize, col: usize, value: f64) -> Result<(), XlsxError> {
+        self.measure(col, 14);
+        self.ws.write_number(row as u32, col as u16, value)?;
         Ok(())
     }
 
@@ -303,6 +341,10 @@ impl<'a> Sheet<'a> {
 
 /// Cuts a value to what one cell can hold.
 fn clip(value: &str) -> &str {
+    // Never more characters than bytes.
+    if value.len() <= MAX_CELL_CHARS {
+        return value;
+    }
     match value.char_indices().nth(MAX_CELL_CHARS) {
         Some((at, _)) => &value[..at],
         None => value,
@@ -745,19 +787,27 @@ fn files_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(),
     let mut sheet = Sheet::new(ws, "Files")?;
     let total = usize::try_from(audit.files.len()).unwrap_or(usize::MAX);
     let rows = room(total);
+    // The one numeric column by design: sortable by size, shown in kB and
+    // MB, exact in the cell.
+    const SIZE_COLUMN: usize = 2;
+    // Each column carries its format and the cells take it from there:
+    // a format given per cell is looked up by hashing it, a third of the
+    // time a sheet of a million rows takes. An empty value is no cell.
     sheet.table_header(0, &FileRecord::COLUMNS, rows, styles)?;
+    for col in 0..FileRecord::COLUMNS.len() {
+        let format = if col == SIZE_COLUMN { &styles.size } else { &styles.text };
+        sheet.ws.set_column_format(col as u16, format)?;
+    }
     for (r, f) in audit.files.iter().take(rows).enumerate() {
         let f = f.map_err(XlsxError::IoError)?;
         let at = r + 1;
-        sheet.text(at, 0, &f.location, &styles.text)?;
-        sheet.text(at, 1, &f.path, &styles.text)?;
-        // The one numeric column by design: sortable by size, shown in
-        // kB and MB, exact in the cell.
+        sheet.column_text(at, 0, &f.location)?;
+        sheet.column_text(at, 1, &f.path)?;
         if let Some(size) = f.size {
-            sheet.number(at, 2, size as f64, &styles.size)?;
+            sheet.column_number(at, SIZE_COLUMN, size as f64)?;
         }
         for (c, value) in f.text_cells().into_iter().enumerate() {
-            sheet.text(at, c + 3, value, &styles.text)?;
+            sheet.column_text(at, c + 3, value)?;
         }
     }
     note_cut_rows(&mut sheet, total, rows, "files", "files.csv", styles)?;
