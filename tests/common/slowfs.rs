@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The script, and the Python that has Debian's python3-fusepy.
+/// The script, and the Python that has Debian's python3-pyfuse3.
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/slowfs.py");
 const PYTHON: &str = "/usr/bin/python3";
 
@@ -24,7 +24,7 @@ pub struct SlowFs {
 impl SlowFs {
     /// Mounts `source` on `mountpoint` (created if missing) with slowfs
     /// `options` (`--delay-ms 2`, `--stall open:/SRV/*`...), and waits until
-    /// it answers. `None`, after saying why, when FUSE or python3-fusepy is
+    /// it answers. `None`, after saying why, when FUSE or python3-pyfuse3 is
     /// missing; a failure instead under SMSAUDIT_REQUIRE_EXTERNAL=1.
     pub fn mount(source: &Path, mountpoint: &Path, options: &[&str]) -> Option<SlowFs> {
         if !available() {
@@ -33,7 +33,8 @@ impl SlowFs {
         std::fs::create_dir_all(mountpoint).unwrap();
         let control = tempfile::tempdir().unwrap();
         let log = std::fs::File::create(control.path().join("slowfs.log")).unwrap();
-        let file = |name: &str| control.path().join(name);
+        let dir = control.path().to_path_buf();
+        let file = |name: &str| dir.join(name);
         let server = Command::new(PYTHON)
             .arg(SCRIPT)
             .arg(source)
@@ -134,7 +135,7 @@ impl Drop for SlowFs {
     }
 }
 
-/// Whether slowfs can mount here: /dev/fuse, fusermount3 and python3-fusepy.
+/// Whether slowfs can mount here: /dev/fuse, fusermount3 and python3-pyfuse3.
 fn available() -> bool {
     if !Path::new("/dev/fuse").exists() {
         skip_or_fail("/dev/fuse not available");
@@ -143,16 +144,16 @@ fn available() -> bool {
     if !super::require_tool("fusermount3") {
         return false;
     }
-    let fusepy = Command::new(PYTHON)
-        .args(["-c", "import fusepy"])
+    let pyfuse3 = Command::new(PYTHON)
+        .args(["-c", "import pyfuse3, trio"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if !fusepy {
-        skip_or_fail(&format!("python3-fusepy not available for {PYTHON}"));
+    if !pyfuse3 {
+        skip_or_fail(&format!("python3-pyfuse3 not available for {PYTHON}"));
     }
-    fusepy
+    pyfuse3
 }
 
 fn skip_or_fail(why: &str) {
