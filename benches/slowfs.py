@@ -6,10 +6,8 @@
 Mounts SOURCE at MOUNTPOINT (read-only unless --writable) and adds --delay-ms
 to every request a caller waits for, as one round trip to a file server
 would; requests are answered concurrently (each waits without holding up the
-others). Needs Debian's python3-pyfuse3 (libfuse 3: unlike libfuse 2 and
-fusepy it lets the kernel send lookups and listings of one folder in
-parallel, as an SMB client does), run as root or a user allowed to mount
-FUSE. Prints one line, "ready", once mounted, and nothing else on stdout.
+others). Needs Debian's python3-pyfuse3 (async: a waiting request costs a
+trio task, not a thread), run as root or a user allowed to mount FUSE. Prints one line, "ready", once mounted, and nothing else on stdout.
 Unmount with `fusermount3 -u MOUNTPOINT` (or SIGTERM); the counts then go to
 --stats.
 
@@ -39,6 +37,14 @@ caller's buffer. A caller killed while its request is waiting here: a read
 through the page cache lets go at once (the kernel waits killably for the
 page); other requests (lookup, open, readdir, write...) end only when
 answered, as on a hard mount.
+
+Known limit: libfuse before 3.16 (Debian bookworm has 3.14; fusepy's libfuse
+2 likewise) never tells the kernel that it takes directory requests in
+parallel, so the kernel sends the first lookup of each name in a folder, and
+the listings of a folder, one at a time. Lookups of names it already knows
+(from a listing or an earlier lookup) overlap, as every request does on SMB.
+In mode (a) that puts a floor of (names looked up for the first time in one
+folder x delay) under the time spent on that folder.
 
 Faults, each PATTERN is [OPS:]GLOB: GLOB (fnmatch, `*` crosses `/`) is
 matched against the path from the mount's root ("/SRV/CAP_AB1/x.ini"; a
