@@ -35,7 +35,7 @@ cargo build --release --quiet --bin smsaudit --example make_estate
 estate=$BENCH_DIR/estate
 if [ ! -d "$estate" ]; then
   target/release/examples/make_estate --out "$estate" --sites 1 --caps-per-site 0 --logon-points 0 \
-    --small-files 2500 --seed 42 >/dev/null
+    --small-files 2500 --seed 42 >/dev/null 2>&1
 fi
 cap=$estate/SRVM00/CAP_M00
 files=$(find "$cap" -type f | wc -l)
@@ -72,7 +72,7 @@ time_it() {
   local name=$1 command=$2
   if command -v hyperfine >/dev/null; then
     hyperfine --runs "$RUNS" --warmup 1 -i --export-json "$BENCH_DIR/$name.json" "$command" >/dev/null 2>&1
-    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print(f"{r[\"mean\"]:.3f} {r[\"stddev\"] or 0:.3f}")' \
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.3f %.3f" % (r["mean"], r["stddev"] or 0))' \
       "$BENCH_DIR/$name.json"
   else
     /usr/bin/time -f "%e 0" bash -c "$command" 2>&1 >/dev/null | tail -1
