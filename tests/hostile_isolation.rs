@@ -69,7 +69,8 @@ fn a_slow_share_costs_only_its_own_time(isolation: &str) {
     let dir = tempfile::tempdir().unwrap();
     let source = dir.path().join("source");
     let roots = estate_with_a_dying_share(&source);
-    let Some(mount) = common::slowfs::SlowFs::mount(&source, &dir.path().join("mnt"), &["--slow", "/DEAD/CAP_DED/*:60000"])
+    let Some(mount) =
+        common::slowfs::SlowFs::mount(&source, &dir.path().join("mnt"), &["--slow", "/DEAD/CAP_DED/*:60000"])
     else {
         return;
     };

@@ -320,8 +320,11 @@ fn a_share_root_that_vanishes_after_discovery_is_unreadable() {
     // fails if the folder is gone. Discovery lists the share once (and
     // closes it); the crawl's open of it is still waiting when the share
     // goes.
-    let Some(mount) = slowfs::SlowFs::mount(root.path(), &out.path().join("mnt"), &["--slow", "opendir:/SRV/CAP_VN1:1500"])
-    else {
+    let Some(mount) = slowfs::SlowFs::mount(
+        root.path(),
+        &out.path().join("mnt"),
+        &["--slow", "opendir:/SRV/CAP_VN1:1500"],
+    ) else {
         return;
     };
     let listed = Watch::new(&mount.path().join("SRV/CAP_VN1"), libc::IN_CLOSE_NOWRITE);

@@ -265,8 +265,11 @@ fn sigterm_during_the_crawl_kills_the_workers_and_keeps_the_previous_set() {
     // Reads of DC1's files never answer (through slowfs): its worker is alive
     // until killed. A read waits for its page killably, so a killed worker
     // ends at once.
-    let Some(mount) = common::slowfs::SlowFs::mount(&common::sample_shares(), &tmp.path().join("mnt"), &["--stall", "read:/DC1/*"])
-    else {
+    let Some(mount) = common::slowfs::SlowFs::mount(
+        &common::sample_shares(),
+        &tmp.path().join("mnt"),
+        &["--stall", "read:/DC1/*"],
+    ) else {
         return;
     };
     let args = audit_args(&out, &log, mount.path());

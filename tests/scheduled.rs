@@ -352,7 +352,8 @@ fn a_slow_share_that_keeps_answering_is_audited() {
     let dir = tempfile::tempdir().unwrap();
     // Every read of a file takes 300 ms: each share takes longer than the
     // 1 s limit. (Discovery reads no file, so it is not slowed.)
-    let Some(mount) = slowfs::SlowFs::mount(&sample_shares(), &dir.path().join("mnt"), &["--slow", "/SERVER3/*:300"]) else {
+    let Some(mount) = slowfs::SlowFs::mount(&sample_shares(), &dir.path().join("mnt"), &["--slow", "/SERVER3/*:300"])
+    else {
         return;
     };
     let out = tempfile::tempdir().unwrap();
@@ -366,7 +367,11 @@ fn a_slow_share_that_keeps_answering_is_audited() {
         .assert()
         // Read in full; only A06 (no logon point audited) keeps it from clean.
         .code(3);
-    assert!(started.elapsed() > Duration::from_secs(2), "not slow: {:?}", started.elapsed());
+    assert!(
+        started.elapsed() > Duration::from_secs(2),
+        "not slow: {:?}",
+        started.elapsed()
+    );
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.path().join("audit.json")).unwrap()).unwrap();
     for location in json["locations"].as_array().unwrap() {

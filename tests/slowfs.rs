@@ -64,7 +64,11 @@ fn each_round_trip_takes_the_delay_and_concurrent_ones_overlap() {
     let started = Instant::now();
     std::fs::symlink_metadata(file(0)).unwrap();
     // The lookups of `share` and of the file, and the file's getattr.
-    assert!(started.elapsed() >= Duration::from_millis(600), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(600),
+        "{:?}",
+        started.elapsed()
+    );
     // Names the kernel knows from a listing: their lookups may overlap (the
     // first lookup of a name is one at a time per folder, see slowfs.py).
     std::fs::read_dir(mount.path().join("share")).unwrap().for_each(drop);
@@ -76,7 +80,11 @@ fn each_round_trip_takes_the_delay_and_concurrent_ones_overlap() {
         }
     });
     // 24 round trips of 200 ms, 8 at a time: well under their 4.8 s in a row.
-    assert!(started.elapsed() < Duration::from_millis(1800), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(1800),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 /// --fail fails what it names with EIO, and only that; --slow slows only
@@ -92,13 +100,21 @@ fn failures_and_slow_reads_touch_only_what_they_name() {
     let file = |i: usize| mount.path().join(format!("share/file{i:02}.ini"));
     let started = Instant::now();
     std::fs::read(file(0)).unwrap();
-    assert!(started.elapsed() < Duration::from_millis(400), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
     let err = std::fs::read(file(1)).unwrap_err();
     assert_eq!(err.raw_os_error(), Some(libc::EIO), "{err}");
     assert!(std::fs::symlink_metadata(file(1)).is_ok(), "only the open fails");
     let started = Instant::now();
     std::fs::read(file(2)).unwrap();
-    assert!(started.elapsed() >= Duration::from_millis(500), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 /// A stalled read answers only once released, and says when it is held;
@@ -117,14 +133,20 @@ fn a_stalled_read_waits_for_its_release() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    assert_eq!(mount.wait_until_held(Duration::from_secs(30)).trim(), "read /share/file01.ini");
+    assert_eq!(
+        mount.wait_until_held(Duration::from_secs(30)).trim(),
+        "read /share/file01.ini"
+    );
     std::thread::sleep(Duration::from_millis(300));
     assert!(reader.try_wait().unwrap().is_none(), "the read answered while held");
     std::fs::read(mount.path().join("share/file00.ini")).expect("the rest answers");
     reader.kill().unwrap();
     let killed = Instant::now();
     while reader.try_wait().unwrap().is_none() {
-        assert!(killed.elapsed() < Duration::from_secs(10), "a killed reader stayed blocked");
+        assert!(
+            killed.elapsed() < Duration::from_secs(10),
+            "a killed reader stayed blocked"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let released = std::thread::spawn({
