@@ -4,16 +4,23 @@
 
 mod common;
 
+#[cfg(target_os = "linux")]
 use common::write;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
+#[cfg(target_os = "linux")]
+use std::path::PathBuf;
+use std::time::Duration;
+#[cfg(target_os = "linux")]
+use std::time::Instant;
 
+#[cfg(target_os = "linux")]
 const HEALTHY_SHARES: usize = 40;
 
 /// `DEAD\CAP_DED` with more files than hashing threads, and 40 healthy CAPs
 /// (one per server, so they run side by side).
+#[cfg(target_os = "linux")]
 fn estate_with_a_dying_share(root: &Path) -> Vec<PathBuf> {
     let dead = root.join("DEAD").join("CAP_DED");
     for i in 0..24 {
@@ -54,16 +61,27 @@ fn locations(out: &Path) -> BTreeMap<String, (String, String)> {
         .collect()
 }
 
-/// Reads from `\\DEAD\CAP_DED` take a minute each; with a 3 s stall limit
-/// only that share is unreadable, every healthy one is read in full.
+/// Reads from `\\DEAD\CAP_DED` take a minute each (through slowfs); with a
+/// 3 s stall limit only that share is unreadable, every healthy one is read
+/// in full.
+#[cfg(target_os = "linux")]
 fn a_slow_share_costs_only_its_own_time(isolation: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let roots = estate_with_a_dying_share(dir.path());
+    let source = dir.path().join("source");
+    let roots = estate_with_a_dying_share(&source);
+    let Some(mount) =
+        common::slowfs::SlowFs::mount(&source, &dir.path().join("mnt"), &["--slow", "/DEAD/CAP_DED/*:60000"])
+    else {
+        return;
+    };
+    let roots: Vec<PathBuf> = roots
+        .iter()
+        .map(|root| mount.path().join(root.strip_prefix(&source).unwrap()))
+        .collect();
     let out = dir.path().join("out");
     let started = Instant::now();
     assert_cmd::Command::cargo_bin("smsaudit")
         .unwrap()
-        .env("SMSAUDIT_FAULT_SLOW_READ", r"\\DEAD\CAP_DED:60000")
         .arg("audit")
         .args(&roots)
         .arg("--out")
@@ -93,11 +111,13 @@ fn a_slow_share_costs_only_its_own_time(isolation: &str) {
     assert!(started.elapsed() < Duration::from_secs(55), "{:?}", started.elapsed());
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn a_slow_share_costs_only_its_own_time_in_worker_processes() {
     a_slow_share_costs_only_its_own_time("process");
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn a_slow_share_costs_only_its_own_time_on_threads() {
     a_slow_share_costs_only_its_own_time("thread");

@@ -310,14 +310,13 @@ fn names_that_differ_in_bad_bytes_or_hold_backslashes_keep_distinct_rows() {
     );
 }
 
-fn run_binary(root: &Path, out: &Path, latency_ms: &str) -> std::process::Child {
+fn run_binary(root: &Path, out: &Path) -> std::process::Child {
     std::process::Command::new(assert_cmd::cargo::cargo_bin("smsaudit"))
         .arg("audit")
         .arg(root)
         .arg("--out")
         .arg(out)
         .args(["--csv", "machine", "--quiet", "--fail-on", "never"])
-        .env("SMSAUDIT_FAULT_LATENCY_MS", latency_ms)
         .spawn()
         .unwrap()
 }
@@ -332,15 +331,25 @@ fn a_share_root_that_vanishes_after_discovery_is_unreadable() {
     let root = tempfile::tempdir().unwrap();
     let share = cap(root.path(), "CAP_VN1");
     let out = tempfile::tempdir().unwrap();
-    // Discovery lists the share once (and closes it); the crawl waits for
-    // the injected latency before opening it: the share goes in between.
-    let listed = Watch::new(&share, libc::IN_CLOSE_NOWRITE);
-    let mut child = run_binary(root.path(), out.path(), "1500");
+    // Through slowfs, every open of the share's folder takes 1.5 s and then
+    // fails if the folder is gone. Discovery lists the share once (and
+    // closes it); the crawl's open of it is still waiting when the share
+    // goes.
+    let Some(mount) = slowfs::SlowFs::mount(
+        root.path(),
+        &out.path().join("mnt"),
+        &["--slow", "opendir:/SRV/CAP_VN1:1500"],
+    ) else {
+        return;
+    };
+    let listed = Watch::new(&mount.path().join("SRV/CAP_VN1"), libc::IN_CLOSE_NOWRITE);
+    let audited = tempfile::tempdir().unwrap();
+    let mut child = run_binary(mount.path(), audited.path());
     assert!(listed.wait(Duration::from_secs(60)), "discovery never listed the share");
     std::fs::rename(&share, root.path().join("gone")).unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(3), "an unread share is not clean");
-    let location = &locations(out.path())[0];
+    let location = &locations(audited.path())[0];
     assert_eq!(location["status"], "unreadable", "{location}");
     assert!(
         location["reason"].as_str().unwrap().contains("cannot open the share"),
@@ -356,7 +365,7 @@ fn a_share_that_is_a_link_under_a_root_is_a_row() {
     let linked = cap(elsewhere.path(), "CAP_LK1");
     std::os::unix::fs::symlink(&linked, root.path().join("SRV/CAP_LK1")).unwrap();
     let out = tempfile::tempdir().unwrap();
-    let status = run_binary(root.path(), out.path(), "0").wait().unwrap();
+    let status = run_binary(root.path(), out.path()).wait().unwrap();
     assert_eq!(status.code(), Some(3), "a share not read is not clean");
     let locations = locations(out.path());
     let link = locations

@@ -262,9 +262,18 @@ fn sigterm_during_the_crawl_kills_the_workers_and_keeps_the_previous_set() {
     let out = tmp.path().join("out");
     let before = previous_set(tmp.path(), &out);
     let log = tmp.path().join("audit.log");
-    let args = audit_args(&out, &log, &common::sample_shares());
-    // DC1's crawl never returns: its worker is alive until killed.
-    let run = Running::start(&os(&args), &[("SMSAUDIT_FAULT_STALL", "DC1")]);
+    // Reads of DC1's files never answer (through slowfs): its worker is alive
+    // until killed. A read waits for its page killably, so a killed worker
+    // ends at once.
+    let Some(mount) = common::slowfs::SlowFs::mount(
+        &common::sample_shares(),
+        &tmp.path().join("mnt"),
+        &["--stall", "read:/DC1/*"],
+    ) else {
+        return;
+    };
+    let args = audit_args(&out, &log, mount.path());
+    let run = Running::start(&os(&args), &[]);
     let deadline = Instant::now() + WALL_CLOCK;
     let workers = loop {
         let workers = crawl_workers(run.pid());

@@ -142,13 +142,25 @@ fn each_kind_of_change_is_reported_once() {
     assert!(stdout.contains(r"moved,\\SERVER3\CAP_LN1,pkginfo.box\LN100002.pkg,pkginfo.box\LN100001.pkg"));
 }
 
+/// The sample estate through slowfs, where what `stall` names never answers.
+#[cfg(target_os = "linux")]
+fn mount_with_stall(dir: &Path, stall: &str) -> Option<slowfs::SlowFs> {
+    slowfs::SlowFs::mount(&sample_shares(), &dir.join("mnt"), &["--stall", stall])
+}
+
+#[cfg(target_os = "linux")]
 #[test]
 fn a_share_that_never_answers_does_not_stop_the_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    // Opening or reading any file of CAP_LN1 never answers: the server died
+    // after it was found.
+    let Some(mount) = mount_with_stall(dir.path(), "open,read:/SERVER3/CAP_LN1/*") else {
+        return;
+    };
     let out = tempfile::tempdir().unwrap();
     let assert = smsaudit()
-        .env("SMSAUDIT_FAULT_STALL", r"\\SERVER3\CAP_LN1")
         .arg("audit")
-        .arg(sample_shares())
+        .arg(mount.path())
         .arg("--out")
         .arg(out.path())
         .args([
@@ -304,14 +316,18 @@ fn log_says_what_was_read_and_skipped_and_exclusions_apply() {
     assert!(files.iter().any(|f| f["path"].starts_with("pkginfo.box")));
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn a_silent_share_is_given_up_after_the_stall_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(mount) = mount_with_stall(dir.path(), "open,read:/DC3/SMSLOGON/*") else {
+        return;
+    };
     let out = tempfile::tempdir().unwrap();
     smsaudit()
-        .env("SMSAUDIT_FAULT_STALL", r"\\DC3\SMSLOGON")
         .arg("audit")
-        .arg(sample_shares().join("SERVER3"))
-        .arg(sample_shares().join("DC3"))
+        .arg(mount.path().join("SERVER3"))
+        .arg(mount.path().join("DC3"))
         .arg("--out")
         .arg(out.path())
         .args(["--csv", "machine", "--quiet", "--stall-timeout", "2"])
@@ -330,19 +346,32 @@ fn a_silent_share_is_given_up_after_the_stall_limit() {
 
 /// A slow share that keeps answering is not a dead one: the stall limit
 /// counts time without progress, not time in all.
+#[cfg(target_os = "linux")]
 #[test]
 fn a_slow_share_that_keeps_answering_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every read of a file takes 300 ms: each share takes longer than the
+    // 1 s limit. (Discovery reads no file, so it is not slowed.)
+    let Some(mount) = slowfs::SlowFs::mount(&sample_shares(), &dir.path().join("mnt"), &["--slow", "/SERVER3/*:300"])
+    else {
+        return;
+    };
     let out = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
     smsaudit()
-        .env("SMSAUDIT_FAULT_LATENCY_MS", "30")
         .arg("audit")
-        .arg(sample_shares().join("SERVER3"))
+        .arg(mount.path().join("SERVER3"))
         .arg("--out")
         .arg(out.path())
         .args(["--csv", "machine", "--quiet", "--stall-timeout", "1", "-j", "2"])
         .assert()
         // Read in full; only A06 (no logon point audited) keeps it from clean.
         .code(3);
+    assert!(
+        started.elapsed() > Duration::from_secs(2),
+        "not slow: {:?}",
+        started.elapsed()
+    );
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.path().join("audit.json")).unwrap()).unwrap();
     for location in json["locations"].as_array().unwrap() {

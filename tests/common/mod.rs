@@ -3,6 +3,7 @@
 
 pub mod estate;
 pub mod pe;
+pub mod slowfs;
 
 use std::path::{Path, PathBuf};
 
