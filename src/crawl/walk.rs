@@ -391,3 +391,83 @@ fn raise_open_file_limit() {
         });
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use crate::model::LocationKind;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    /// Counts how many entries are being handled at once.
+    #[derive(Default)]
+    struct Concurrency {
+        now: AtomicUsize,
+        most: AtomicUsize,
+        rows: Mutex<Vec<String>>,
+        folders: AtomicUsize,
+    }
+
+    impl Concurrency {
+        /// Holds the entry a little, as a round trip to a server would.
+        fn busy(&self) {
+            let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(5));
+            self.now.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    impl Found for Concurrency {
+        fn file(&self, _: Entry) {
+            self.busy();
+        }
+        fn row(&self, record: FileRecord) {
+            self.busy();
+            self.rows.lock().unwrap().push(record.path);
+        }
+        fn folder(&self, _: String) {
+            self.folders.fetch_add(1, Ordering::SeqCst);
+        }
+        fn case_twins(&self, _: String, _: Vec<String>) {}
+        fn abandoned(&self) -> bool {
+            false
+        }
+    }
+
+    /// The entries of one share, including those of one folder, are
+    /// handled by several threads at once, and every one exactly once.
+    #[test]
+    fn entries_of_one_share_are_handled_concurrently() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in 0..4 {
+            let folder = dir.path().join(format!("f{f}"));
+            std::fs::create_dir(&folder).unwrap();
+            for i in 0..16 {
+                std::os::unix::fs::symlink("/nowhere", folder.join(format!("link{i}"))).unwrap();
+            }
+        }
+        let location = Location {
+            name: r"\\S\CAP_AB1".into(),
+            server: "S".into(),
+            share: "CAP_AB1".into(),
+            kind: LocationKind::Cap,
+            root: String::new(),
+            sites: Vec::new(),
+            status: Status::Ok,
+            reason: String::new(),
+            files: 0,
+            bytes: 0,
+        };
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
+        let found = Concurrency::default();
+        let config = Config::new(Vec::new());
+        walk_location(&location, dir.path(), &config, &super::super::Activity::new(), &pool, &found).unwrap();
+        let mut rows = found.rows.into_inner().unwrap();
+        rows.sort();
+        rows.dedup();
+        assert_eq!(rows.len(), 64);
+        assert_eq!(found.folders.load(Ordering::SeqCst), 4);
+        assert!(found.most.load(Ordering::SeqCst) > 1, "one entry at a time");
+    }
+}

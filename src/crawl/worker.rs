@@ -303,3 +303,140 @@ fn serve_requests(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::{pe, Detail};
+    use crate::model::{FileKind, FileRecord, LocationKind, Status};
+    use std::sync::Mutex;
+
+    fn location(root: &str) -> Location {
+        Location {
+            name: r"\\S\CAP_AB1".into(),
+            server: "S".into(),
+            share: "CAP_AB1".into(),
+            kind: LocationKind::Cap,
+            root: root.into(),
+            sites: vec!["AB1".into()],
+            status: Status::Ok,
+            reason: String::new(),
+            files: 2,
+            bytes: 7,
+        }
+    }
+
+    /// What a worker sends is what the scheduler gets, field for field.
+    #[test]
+    fn batches_and_results_survive_the_trip() {
+        let location = location("/mnt/S/CAP_AB1");
+        let record = FileRecord {
+            version: Some("2.00.1493.3004".into()),
+            size: Some(7),
+            sha256: Some("ab".repeat(32)),
+            ..FileRecord::not_read(
+                &location.name,
+                "x86.bin\\clicore.exe".into(),
+                FileKind::Binary,
+                Status::Ok,
+                String::new(),
+            )
+        };
+        let info = pe::VersionInfo {
+            fixed_file_version: "2.0.1493.3004".into(),
+            fixed_product_version: "2.0.1493.3004".into(),
+            translations: vec![(0x409, 1200)],
+            string_tables: Vec::new(),
+        };
+        let batch = Message::Batch(Batch {
+            entries: vec![
+                (record.clone(), Detail::Pe(info)),
+                (record, Detail::Copylog(vec![("a\u{FFFD}".into(), "AB1".into())])),
+            ],
+            folders: vec!["x86.bin".into()],
+        });
+        let done = Message::Done {
+            location,
+            case_twins: vec![("a".into(), vec!["A".into(), "a".into()])],
+        };
+        for sent in [batch, done] {
+            let line = serde_json::to_string(&sent).unwrap();
+            let got = serde_json::from_str::<Message>(&line).unwrap();
+            assert_eq!(serde_json::to_string(&got).unwrap(), line);
+        }
+    }
+
+    #[test]
+    fn a_worker_gets_the_crawl_settings() {
+        let mut config = Config::new(Vec::new());
+        config.exclude = vec!["*.log".into()];
+        config.max_parse_bytes = 99;
+        config.faults.latency = Some(Duration::from_millis(3));
+        let json = serde_json::to_string(&CrawlSettings::of(&config)).unwrap();
+        let got = serde_json::from_str::<CrawlSettings>(&json).unwrap().into_config(3);
+        assert_eq!(got.exclude, config.exclude);
+        assert_eq!(got.max_parse_bytes, 99);
+        assert_eq!(got.faults.latency, config.faults.latency);
+        assert_eq!(got.jobs, 3);
+    }
+
+    /// A worker answers each location of its input in turn: its entries in
+    /// batches of at most BATCH_SIZE as they are found, then its result.
+    #[test]
+    fn a_worker_streams_each_location_in_batches_one_after_another() {
+        let shares = tempfile::tempdir().unwrap();
+        let mut input = String::new();
+        for (share, files) in [("big", 700), ("small", 3)] {
+            let dir = shares.path().join(share);
+            std::fs::create_dir(&dir).unwrap();
+            for i in 0..files {
+                std::fs::write(dir.join(format!("f{i}.txt")), i.to_string()).unwrap();
+            }
+            let request = Request {
+                discovered: Discovered {
+                    location: Location {
+                        name: format!(r"\\S\{share}"),
+                        ..location("")
+                    },
+                    path: dir,
+                    holds_no_share: false,
+                    linked: false,
+                },
+                settings: CrawlSettings::of(&Config::new(Vec::new())),
+                threads: 3,
+            };
+            input.push_str(&serde_json::to_string(&request).unwrap());
+            input.push('\n');
+        }
+        let lines = Mutex::new(Vec::new());
+        let send = |message: &Message| {
+            lines.lock().unwrap().push(serde_json::to_string(message)?);
+            Ok(())
+        };
+        serve(input.as_bytes(), &send).unwrap();
+        // Per location: how many batches, their largest, entries, result.
+        let mut answers: Vec<(usize, usize, usize, Location)> = Vec::new();
+        let (mut batches, mut largest, mut entries) = (0, 0, 0);
+        for line in lines.into_inner().unwrap() {
+            match serde_json::from_str::<Message>(&line).unwrap() {
+                Message::Progress { .. } => {}
+                Message::Batch(batch) => {
+                    batches += 1;
+                    largest = largest.max(batch.len());
+                    entries += batch.entries.len();
+                }
+                Message::Done { location, .. } => {
+                    answers.push((batches, largest, entries, location));
+                    (batches, largest, entries) = (0, 0, 0);
+                }
+            }
+        }
+        assert_eq!(answers.len(), 2);
+        let (batches, largest, entries, big) = &answers[0];
+        assert_eq!((big.name.as_str(), big.status, big.files), (r"\\S\big", Status::Ok, 700));
+        assert!(*batches >= 3 && *largest <= crate::crawl::BATCH_SIZE, "{batches} batches, {largest} at most");
+        assert_eq!(*entries, 700);
+        let (_, _, entries, small) = &answers[1];
+        assert_eq!((small.name.as_str(), small.files, *entries), (r"\\S\small", 3, 3));
+    }
+}
