@@ -55,35 +55,47 @@ fn cap_with_twins(share: &Path) {
     write(share, "clicomp.box/Hinv.cfg", "[Hardware Inventory Agent]\n");
 }
 
-/// A generated estate with large CAPs, case twins and the sample shares:
-/// the same reports, byte for byte, at 1, 4 and 16 jobs, on threads and in
-/// worker processes, though entries are found in a different order each time.
+/// Audits `roots` at 1 job on threads, then at more jobs on threads and
+/// in worker processes: the reports must be the same, byte for byte.
+fn assert_same_whatever_the_jobs(roots: &[PathBuf], dir: &Path) -> PathBuf {
+    let first = dir.join("out-1-thread");
+    audit(roots, &first, &["-j", "1", "--isolation", "thread"]);
+    for (jobs, isolation) in [("4", "process"), ("16", "process"), ("16", "thread"), ("64", "thread")] {
+        let out = dir.join(format!("out-{jobs}-{isolation}"));
+        audit(roots, &out, &["-j", jobs, "--isolation", isolation]);
+        assert_same_reports(&first, &out, &format!("between -j 1 on threads and -j {jobs} in {isolation}"));
+    }
+    first
+}
+
+/// A generated site with a large CAP, a CAP with case twins, and the
+/// sample shares: the same reports, byte for byte, at 1 to 64 jobs (up to
+/// 21 threads in one share), on threads and in worker processes, though
+/// entries are found in a different order each time.
 #[test]
 fn reports_are_the_same_whatever_the_jobs_and_the_isolation() {
     let dir = tempfile::tempdir().unwrap();
     let estate = dir.path().join("estate");
     let made = std::process::Command::new(env!("CARGO"))
         .args(["run", "--quiet", "--example", "make_estate", "--"])
-        .args(["--sites", "3", "--caps-per-site", "1", "--logon-points", "1"])
+        .args(["--sites", "1", "--caps-per-site", "0", "--logon-points", "0"])
         .args(["--small-files", "1500", "--seed", "7", "--out"])
         .arg(&estate)
         .status()
         .unwrap();
     assert!(made.success());
     cap_with_twins(&dir.path().join("twins").join("SRVT").join("CAP_TWN"));
-    let roots = [estate, dir.path().join("twins"), sample_shares()];
-    let runs = [("1", "thread"), ("4", "process"), ("16", "process"), ("16", "thread")];
-    let first = dir.path().join("out-1-thread");
-    audit(&roots, &first, &["-j", "1", "--isolation", "thread"]);
+    // Three locations: at 16 jobs and more, several threads each.
+    let generated = dir.path().join("generated");
+    std::fs::create_dir(&generated).unwrap();
+    let first = assert_same_whatever_the_jobs(&[estate, dir.path().join("twins")], &generated);
     let files = read_csv_maps(&first.join("files.csv"));
     assert!(files.len() > 1500, "{} files", files.len());
     let findings = read_csv_maps(&first.join("findings.csv"));
     assert!(findings.iter().any(|f| f["code"] == "A07"), "the twins are in the estate");
-    for (jobs, isolation) in &runs[1..] {
-        let out = dir.path().join(format!("out-{jobs}-{isolation}"));
-        audit(&roots, &out, &["-j", jobs, "--isolation", isolation]);
-        assert_same_reports(&first, &out, &format!("between -j 1 on threads and -j {jobs} in {isolation}"));
-    }
+    let sample = dir.path().join("sample");
+    std::fs::create_dir(&sample).unwrap();
+    assert_same_whatever_the_jobs(&[sample_shares()], &sample);
 }
 
 /// Twin folders are one A07 finding: what lies below them is covered by
