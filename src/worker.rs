@@ -167,7 +167,10 @@ pub(crate) struct Session {
 impl Session {
     /// Sends one request, as one line.
     pub(crate) fn request<R: Serialize>(&mut self, request: &R) -> io::Result<()> {
-        let stdin = self.stdin.as_mut().ok_or_else(|| io::Error::other("its input is closed"))?;
+        let stdin = self
+            .stdin
+            .as_mut()
+            .ok_or_else(|| io::Error::other("its input is closed"))?;
         let mut line = serde_json::to_vec(request)?;
         line.push(b'\n');
         stdin.write_all(&line)?;

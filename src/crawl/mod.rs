@@ -322,12 +322,12 @@ impl Start {
         if self.config.isolation == Isolation::Process && discovered.location.status == Status::Ok {
             // The worker's progress arrives as heartbeats; it applies its
             // own faults.
-            let mut job = worker::Job {
+            let mut job = Box::new(worker::Job {
                 slot: self.slot,
                 discovered,
                 threads: self.threads,
                 activity: activity.clone(),
-            };
+            });
             // An idle worker that died meanwhile gives the job back.
             while let Some(worker) = idle.pop() {
                 match worker.take(job) {
@@ -471,7 +471,9 @@ impl walk::Found for Gather<'_> {
         };
         let (record, detail) = read::read_file(self.location, entry, self.config, &touch);
         self.progress.files.fetch_add(1, Ordering::Relaxed);
-        self.progress.bytes.fetch_add(record.size.unwrap_or(0), Ordering::Relaxed);
+        self.progress
+            .bytes
+            .fetch_add(record.size.unwrap_or(0), Ordering::Relaxed);
         if record.sha256.is_some() {
             self.files.fetch_add(1, Ordering::Relaxed);
             self.bytes.fetch_add(record.size.unwrap_or(0), Ordering::Relaxed);
@@ -651,7 +653,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         files_in_folders(dir.path(), 4, 400);
         let (_, _, files) = crawl_dir(dir.path(), 2, false);
-        assert!(files < 1000, "{files} of 1600 files read after the first batch was refused");
+        assert!(
+            files < 1000,
+            "{files} of 1600 files read after the first batch was refused"
+        );
     }
 
     #[test]
@@ -659,7 +664,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (crawled, batches, _) = crawl_dir(&dir.path().join("gone"), 2, true);
         assert_eq!(crawled.location.status, Status::Unreadable);
-        assert!(crawled.location.reason.starts_with("cannot open the share"), "{}", crawled.location.reason);
+        assert!(
+            crawled.location.reason.starts_with("cannot open the share"),
+            "{}",
+            crawled.location.reason
+        );
         assert!(batches.is_empty());
     }
 
@@ -693,7 +702,10 @@ mod tests {
                 twins,
                 [
                     (r"clicomp.box\base", vec![r"clicomp.box\BASE", r"clicomp.box\base"]),
-                    (r"clicomp.box\hinv.cfg", vec![r"clicomp.box\HINV.CFG", r"clicomp.box\Hinv.cfg"]),
+                    (
+                        r"clicomp.box\hinv.cfg",
+                        vec![r"clicomp.box\HINV.CFG", r"clicomp.box\Hinv.cfg"]
+                    ),
                 ]
             );
             assert!(crawled.case_twins.iter().all(|t| t.location == r"\\S\CAP_AB1"));

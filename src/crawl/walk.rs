@@ -136,8 +136,8 @@ pub(super) fn walk_location(
     raise_open_file_limit();
     let touch = &|| activity.touch();
     pause(config, activity);
-    let (root, root_listed) = retry_transient(touch, || handles::open_root(path))
-        .map_err(|err| format!("cannot open the share: {err}"))?;
+    let (root, root_listed) =
+        retry_transient(touch, || handles::open_root(path)).map_err(|err| format!("cannot open the share: {err}"))?;
     let names =
         retry_transient(touch, || handles::list(&root)).map_err(|err| format!("cannot list the share: {err}"))?;
     let walker = Walker {
@@ -261,8 +261,12 @@ impl<'a> Walker<'a> {
                 self.found.folder(relative.clone());
                 if mount_point {
                     // Its files are not the share's: unread, so not clean.
-                    self.found
-                        .row(row(relative, FileKind::Directory, Status::Unreadable, MOUNT_POINT_REASON));
+                    self.found.row(row(
+                        relative,
+                        FileKind::Directory,
+                        Status::Unreadable,
+                        MOUNT_POINT_REASON,
+                    ));
                     return;
                 }
                 let opened = retry_transient(touch, || handles::open_folder(folder, &name.raw, &listed))
@@ -284,10 +288,12 @@ impl<'a> Walker<'a> {
                     }
                 }
             }
-            EntryType::Link => {
-                self.found
-                    .row(row(relative, FileKind::Symlink, Status::Skipped, "symbolic link, not followed"))
-            }
+            EntryType::Link => self.found.row(row(
+                relative,
+                FileKind::Symlink,
+                Status::Skipped,
+                "symbolic link, not followed",
+            )),
             EntryType::File if mount_point => {
                 let kind = layout::file_kind(location.kind, &relative);
                 self.found.row(row(
@@ -462,7 +468,15 @@ mod tests {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
         let found = Concurrency::default();
         let config = Config::new(Vec::new());
-        walk_location(&location, dir.path(), &config, &super::super::Activity::new(), &pool, &found).unwrap();
+        walk_location(
+            &location,
+            dir.path(),
+            &config,
+            &super::super::Activity::new(),
+            &pool,
+            &found,
+        )
+        .unwrap();
         let mut rows = found.rows.into_inner().unwrap();
         rows.sort();
         rows.dedup();

@@ -93,7 +93,7 @@ pub(super) struct Job {
 /// another, and the queue of its thread in this process.
 pub(super) struct CrawlWorker {
     process: Worker,
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Box<Job>>,
 }
 
 impl CrawlWorker {
@@ -105,7 +105,7 @@ impl CrawlWorker {
         events: mpsc::SyncSender<Event>,
     ) -> io::Result<CrawlWorker> {
         let settings = CrawlSettings::of(config);
-        let (jobs, queue) = mpsc::channel::<Job>();
+        let (jobs, queue) = mpsc::channel::<Box<Job>>();
         let process = worker::start("crawl worker", WORKER_COMMAND, move |session| {
             serve_jobs(session, &queue, &settings, &progress, &events)
         })?;
@@ -114,7 +114,7 @@ impl CrawlWorker {
 
     /// Gives the worker its next location; gives it back if the worker's
     /// thread has ended (the worker failed).
-    pub(super) fn take(&self, job: Job) -> Result<(), Job> {
+    pub(super) fn take(&self, job: Box<Job>) -> Result<(), Box<Job>> {
         self.jobs.send(job).map_err(|refused| refused.0)
     }
 
@@ -129,7 +129,7 @@ impl CrawlWorker {
 /// worker fails (then its job is reported unreadable and it takes no more).
 fn serve_jobs(
     mut session: Session,
-    queue: &mpsc::Receiver<Job>,
+    queue: &mpsc::Receiver<Box<Job>>,
     settings: &CrawlSettings,
     progress: &Progress,
     events: &mpsc::SyncSender<Event>,
@@ -142,7 +142,7 @@ fn serve_jobs(
             discovered,
             threads,
             activity,
-        } = job;
+        } = *job;
         let location = discovered.location.clone();
         let request = Request {
             discovered,
@@ -191,8 +191,12 @@ fn follow(
         match session.next::<Message>()? {
             Message::Progress { files, bytes } => {
                 activity.touch();
-                progress.files.fetch_add(files.saturating_sub(seen.0), Ordering::Relaxed);
-                progress.bytes.fetch_add(bytes.saturating_sub(seen.1), Ordering::Relaxed);
+                progress
+                    .files
+                    .fetch_add(files.saturating_sub(seen.0), Ordering::Relaxed);
+                progress
+                    .bytes
+                    .fetch_add(bytes.saturating_sub(seen.1), Ordering::Relaxed);
                 *seen = (files.max(seen.0), bytes.max(seen.1));
             }
             Message::Batch(batch) => {
@@ -433,8 +437,14 @@ mod tests {
         }
         assert_eq!(answers.len(), 2);
         let (batches, largest, entries, big) = &answers[0];
-        assert_eq!((big.name.as_str(), big.status, big.files), (r"\\S\big", Status::Ok, 700));
-        assert!(*batches >= 3 && *largest <= crate::crawl::BATCH_SIZE, "{batches} batches, {largest} at most");
+        assert_eq!(
+            (big.name.as_str(), big.status, big.files),
+            (r"\\S\big", Status::Ok, 700)
+        );
+        assert!(
+            *batches >= 3 && *largest <= crate::crawl::BATCH_SIZE,
+            "{batches} batches, {largest} at most"
+        );
         assert_eq!(*entries, 700);
         let (_, _, entries, small) = &answers[1];
         assert_eq!((small.name.as_str(), small.files, *entries), (r"\\S\small", 3, 3));
