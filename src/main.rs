@@ -12,7 +12,7 @@ fn main() {
     let mut args = std::env::args_os().skip(1);
     let first = args.next();
     if first.as_deref() == Some(std::ffi::OsStr::new(smsaudit::crawl::WORKER_COMMAND)) {
-        std::process::exit(smsaudit::crawl::worker_main(args.next()));
+        std::process::exit(smsaudit::crawl::worker_main());
     }
     if first.as_deref() == Some(std::ffi::OsStr::new(smsaudit::discover::DISCOVER_WORKER_COMMAND)) {
         std::process::exit(smsaudit::discover::discover_worker_main(args.next()));

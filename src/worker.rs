@@ -1,18 +1,20 @@
-//! Worker processes: this executable run as `smsaudit <command> <path>`,
-//! with the rest of its request as JSON on stdin, answering with JSON lines
-//! on stdout. The caller may kill and abandon a worker at any time without
-//! waiting for it: a worker stuck in the kernel (a dead FUSE or network
-//! mount) may stay alive, but never keeps the audit from exiting.
+//! Worker processes: this executable run as `smsaudit <command> [path]`,
+//! with requests as JSON on stdin, answering with JSON lines on stdout.
+//! The caller may kill and abandon a worker at any time without waiting
+//! for it: a worker stuck in the kernel (a dead FUSE or network mount) may
+//! stay alive, but never keeps the audit from exiting.
 //!
-//! Used by the crawl ([`crate::crawl`]) and by share discovery
-//! ([`crate::discover`]).
+//! Share discovery ([`crate::discover`]) starts one worker per request
+//! ([`spawn`]); the crawl ([`crate::crawl`]) keeps workers that take one
+//! request after another ([`start`], [`Session`]).
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::ffi::OsStr;
 use std::io::{self, BufRead, BufReader, Lines, Read, Write};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// The most of a worker's stderr kept for the reason of a failure.
@@ -39,28 +41,27 @@ fn lock(child: &Mutex<Child>) -> MutexGuard<'_, Child> {
     child.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Starts `current_exe() command path`, writes `request` to its stdin and,
-/// on a thread of this process, hands its stdout to `follow`. `finish` gets
-/// what `follow` returns, or why the worker failed: `the <what> failed
-/// (<exit status>): <follow's error>: <first line of its stderr>`.
-pub(crate) fn spawn<T>(
-    what: &'static str,
-    command: &str,
-    path: &OsStr,
-    request: Vec<u8>,
-    follow: impl FnOnce(WorkerLines) -> Result<T, String> + Send + 'static,
-    finish: impl FnOnce(Result<T, String>) + Send + 'static,
-) -> io::Result<Worker> {
+/// A started worker's pipes and its stderr, being read on a thread.
+struct Launched {
+    child: Arc<Mutex<Child>>,
+    stdin: ChildStdin,
+    stdout: ChildStdout,
+    errors: JoinHandle<String>,
+}
+
+/// Starts `current_exe() command [path]` with its three pipes, tracked so
+/// that a stop of the run kills it.
+fn launch(command: &str, path: Option<&OsStr>) -> io::Result<Launched> {
     let mut child = Command::new(std::env::current_exe()?)
         .arg(command)
-        .arg(path)
+        .args(path)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         // Piped, not inherited: a worker stuck in the kernel must not hold
         // the caller's stderr open after smsaudit exits.
         .stderr(Stdio::piped())
         .spawn()?;
-    let (Some(mut stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
+    let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
     else {
         let _ = child.kill();
         return Err(io::Error::other("no pipes to the worker"));
@@ -71,37 +72,154 @@ pub(crate) fn spawn<T>(
         let _ = lock(&child).kill();
         return Err(crate::interrupt::stopped_error());
     }
-    let watched = child.clone();
+    let errors = std::thread::Builder::new()
+        .name("smsaudit-worker-stderr".into())
+        .spawn(move || {
+            let mut text = String::new();
+            let _ = BufReader::new(stderr).take(STDERR_KEPT).read_to_string(&mut text);
+            text
+        });
+    match errors {
+        Ok(errors) => Ok(Launched {
+            child,
+            stdin,
+            stdout,
+            errors,
+        }),
+        Err(err) => {
+            let _ = lock(&child).kill();
+            Err(err)
+        }
+    }
+}
+
+/// Runs `talk` on a thread of this process; kills the worker if there is
+/// no thread for it.
+fn on_thread(child: &Arc<Mutex<Child>>, talk: impl FnOnce() + Send + 'static) -> io::Result<Worker> {
     let spawned = std::thread::Builder::new()
         .name("smsaudit-worker-io".into())
-        .spawn(move || {
-            let errors = std::thread::spawn(move || {
-                let mut text = String::new();
-                let _ = BufReader::new(stderr).take(STDERR_KEPT).read_to_string(&mut text);
-                text
-            });
-            // The request is small; a worker that cannot take it fails below.
-            let _ = stdin.write_all(&request);
-            drop(stdin);
-            let outcome = follow(BufReader::new(stdout).lines()).map_err(|why| {
-                let errors = errors.join().unwrap_or_default();
-                let status = wait_briefly(&watched).map(|s| format!(" ({s})")).unwrap_or_default();
-                let said = errors.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-                let said = if said.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", said.chars().take(300).collect::<String>())
-                };
-                format!("the {what} failed{status}: {why}{said}")
-            });
-            finish(outcome);
-            reap(&watched);
-        });
+        .spawn(talk);
     if let Err(err) = spawned {
-        let _ = lock(&child).kill();
+        let _ = lock(child).kill();
         return Err(err);
     }
-    Ok(Worker { child })
+    Ok(Worker { child: child.clone() })
+}
+
+/// Why a worker failed: `the <what> failed (<exit status>): <why>: <first
+/// line of its stderr>`. A worker still running after a second is killed
+/// first, so its stderr ends.
+fn failure(what: &str, child: &Mutex<Child>, errors: JoinHandle<String>, why: &str) -> String {
+    let status = wait_briefly(child);
+    if status.is_none() {
+        let _ = lock(child).kill();
+    }
+    let errors = errors.join().unwrap_or_default();
+    let status = status.map(|s| format!(" ({s})")).unwrap_or_default();
+    let said = errors.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let said = if said.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", said.chars().take(300).collect::<String>())
+    };
+    format!("the {what} failed{status}: {why}{said}")
+}
+
+/// Starts `current_exe() command path`, writes `request` to its stdin and,
+/// on a thread of this process, hands its stdout to `follow`. `finish` gets
+/// what `follow` returns, or why the worker failed (see [`failure`]).
+pub(crate) fn spawn<T>(
+    what: &'static str,
+    command: &str,
+    path: &OsStr,
+    request: Vec<u8>,
+    follow: impl FnOnce(WorkerLines) -> Result<T, String> + Send + 'static,
+    finish: impl FnOnce(Result<T, String>) + Send + 'static,
+) -> io::Result<Worker> {
+    let Launched {
+        child,
+        mut stdin,
+        stdout,
+        errors,
+    } = launch(command, Some(path))?;
+    let watched = child.clone();
+    on_thread(&child, move || {
+        // The request is small; a worker that cannot take it fails below.
+        let _ = stdin.write_all(&request);
+        drop(stdin);
+        let outcome = follow(BufReader::new(stdout).lines()).map_err(|why| failure(what, &watched, errors, &why));
+        finish(outcome);
+        reap(&watched);
+    })
+}
+
+/// A worker that takes one request after another, as the thread of this
+/// process that talks to it holds it. Dropping it closes the worker's
+/// stdin (a worker ends when its requests do) and waits for it to be gone.
+pub(crate) struct Session {
+    what: &'static str,
+    child: Arc<Mutex<Child>>,
+    stdin: Option<ChildStdin>,
+    lines: WorkerLines,
+    errors: Option<JoinHandle<String>>,
+}
+
+impl Session {
+    /// Sends one request, as one line.
+    pub(crate) fn request<R: Serialize>(&mut self, request: &R) -> io::Result<()> {
+        let stdin = self
+            .stdin
+            .as_mut()
+            .ok_or_else(|| io::Error::other("its input is closed"))?;
+        let mut line = serde_json::to_vec(request)?;
+        line.push(b'\n');
+        stdin.write_all(&line)?;
+        stdin.flush()
+    }
+
+    /// The worker's next message; the error says why there is none.
+    pub(crate) fn next<M: DeserializeOwned>(&mut self) -> Result<M, String> {
+        next_message(&mut self.lines)
+    }
+
+    /// Why the worker failed (see [`failure`]); it is not used again.
+    pub(crate) fn failure(&mut self, why: &str) -> String {
+        self.stdin = None;
+        match self.errors.take() {
+            Some(errors) => failure(self.what, &self.child, errors, why),
+            None => format!("the {} failed: {why}", self.what),
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.stdin = None;
+        reap(&self.child);
+    }
+}
+
+/// Starts `current_exe() command` and hands it, as a [`Session`], to
+/// `talk` on a thread of this process.
+pub(crate) fn start(
+    what: &'static str,
+    command: &str,
+    talk: impl FnOnce(Session) + Send + 'static,
+) -> io::Result<Worker> {
+    let Launched {
+        child,
+        stdin,
+        stdout,
+        errors,
+    } = launch(command, None)?;
+    let session = Session {
+        what,
+        child: child.clone(),
+        stdin: Some(stdin),
+        lines: BufReader::new(stdout).lines(),
+        errors: Some(errors),
+    };
+    on_thread(&child, move || talk(session))
 }
 
 /// The next message of a worker; the error says why there is none.

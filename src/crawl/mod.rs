@@ -5,6 +5,10 @@
 //!
 //! Links are never followed, non-regular files are never opened (a FIFO
 //! would block), and nothing is ever written to a share.
+//!
+//! Nothing of a location is collected: its entries and folders leave in
+//! batches of at most [`BATCH_SIZE`] as they are found, and reach the sink
+//! on the scheduler's thread.
 
 mod read;
 mod walk;
@@ -17,16 +21,16 @@ use crate::config::{Config, Isolation, MAX_JOBS};
 use crate::discover::Discovered;
 use crate::extract::Detail;
 use crate::model::{CaseTwins, FileRecord, Location, Status};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 use walk::Entry;
 
-/// Where the crawl hands what it finds, as soon as it has it, from any
-/// thread and in no particular order. Entries of a location that ends
-/// unreadable (given up on, its root gone) may already have arrived: the
-/// receiver drops them by the location's final status.
+/// Where the crawl hands what it finds, as soon as it has it, in no
+/// particular order. Entries of a location that ends unreadable (given up
+/// on, its root gone) may already have arrived: the receiver drops them by
+/// the location's final status.
 pub(crate) trait Sink: Sync {
     /// An entry of `location`: a read file with what was extracted from
     /// it, or a row for what was not read.
@@ -36,22 +40,39 @@ pub(crate) trait Sink: Sync {
 }
 
 /// One location after the crawl: its record (status, files and bytes
-/// read) and its entries whose names differ only in case.
+/// read) and its entries whose names differ only in case, by path.
 #[derive(Debug)]
 pub(crate) struct Crawled {
     pub location: Location,
     pub case_twins: Vec<CaseTwins>,
 }
 
-/// One crawled location: its record and every file with what was extracted.
-/// Serialisable, because a worker process sends it to the scheduler.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-pub(crate) struct CrawledLocation {
-    pub location: Location,
-    pub files: Vec<(FileRecord, Detail)>,
-    /// Every folder listed, share-relative.
+/// Entries and folders of one location on their way to the sink.
+/// Serialisable, because a worker process sends them to the scheduler.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Batch {
+    pub entries: Vec<(FileRecord, Detail)>,
+    /// Folders listed, share-relative.
     pub folders: Vec<String>,
 }
+
+impl Batch {
+    fn len(&self) -> usize {
+        self.entries.len() + self.folders.len()
+    }
+}
+
+/// The most entries and folders in one batch: what a location holds of its
+/// records at most, whatever its size.
+pub(crate) const BATCH_SIZE: usize = 256;
+
+/// A batch is sent once this long has passed since the last one, even if
+/// not full, so a slow share's entries do not wait for the end.
+const BATCH_WAIT: Duration = Duration::from_millis(100);
+
+/// Events waiting for the scheduler at most: a crawl faster than its sink
+/// waits for it rather than filling memory.
+const EVENTS_IN_FLIGHT: usize = 64;
 
 /// Live counters for a progress display; the crawl only adds to them.
 #[derive(Debug, Default)]
@@ -67,30 +88,19 @@ pub struct Progress {
 pub(crate) struct Activity {
     epoch: Instant,
     last_millis: AtomicU64,
-    /// The `SMSAUDIT_FAULT_SLOW_READ` delay of every chunk read, if any.
-    read_delay: Option<Duration>,
 }
 
 impl Activity {
-    fn new(read_delay: Option<Duration>) -> Activity {
+    fn new() -> Activity {
         Activity {
             epoch: Instant::now(),
             last_millis: AtomicU64::new(0),
-            read_delay,
         }
     }
 
     pub(super) fn touch(&self) {
         let now = self.epoch.elapsed().as_millis() as u64;
         self.last_millis.fetch_max(now, Ordering::Relaxed);
-    }
-
-    /// A chunk of a file was read: progress, after the injected delay.
-    fn read_progress(&self) {
-        if let Some(delay) = self.read_delay {
-            std::thread::sleep(delay);
-        }
-        self.touch();
     }
 
     /// Milliseconds from the start to the last progress; changes when, and
@@ -105,29 +115,40 @@ impl Activity {
     }
 }
 
+/// What reaches the scheduler from a location's thread or worker.
+enum Event {
+    Batch(usize, Batch),
+    Done {
+        slot: usize,
+        crawled: Crawled,
+        /// Whether its worker process can take another location.
+        reusable: bool,
+    },
+}
+
 /// A location being crawled.
 struct Running {
     started: Instant,
     location: Location,
     activity: Arc<Activity>,
     /// The worker process, when the location is crawled in one.
-    worker: Option<crate::worker::Worker>,
+    worker: Option<worker::CrawlWorker>,
 }
 
-/// What a finished location sends to the scheduler: its slot and result.
-type Finished = (usize, CrawledLocation);
-
 /// Crawls every location, at most `config.jobs` (capped at [`MAX_JOBS`]) at
-/// once and `config.per_server` per server. Each location hashes on a pool
-/// of its own, a share of `jobs` threads, so its time and its stall timer
-/// are spent only on its own I/O: a slow share never delays another's work.
-/// A location that makes no progress for `config.stall_timeout`, or does not
-/// finish within `config.location_timeout`, is reported as not answering.
+/// once and `config.per_server` per server. Each location runs on a thread
+/// pool of its own, a share of `jobs` threads, on which its folders are
+/// listed and its entries stat'ed and read concurrently: its time and its
+/// stall timer are spent only on its own I/O, and a slow or huge share
+/// never takes another's threads. A location that makes no progress for
+/// `config.stall_timeout`, or does not finish within
+/// `config.location_timeout`, is reported as not answering.
 ///
-/// With [`Isolation::Process`] each location is crawled by a worker process
-/// that reports progress; one given up on is killed and abandoned (a read
-/// stuck in the kernel may keep it alive, but not this process). With
-/// [`Isolation::Thread`] its threads are left behind instead.
+/// With [`Isolation::Process`] locations are crawled by worker processes,
+/// each taking one location after another and reporting progress; one
+/// given up on is killed and abandoned (a read stuck in the kernel may
+/// keep it alive, but not this process) and a new one takes the next
+/// location. With [`Isolation::Thread`] its threads are left behind instead.
 pub(crate) fn crawl_all(
     locations: Vec<Discovered>,
     config: &Config,
@@ -139,12 +160,14 @@ pub(crate) fn crawl_all(
     let threads = hashing_threads(&locations, max_running, per_server);
     let shared = Arc::new(config.clone());
     progress.locations_total.store(locations.len(), Ordering::Relaxed);
-    let (sender, receiver) = mpsc::channel::<Finished>();
+    let (sender, receiver) = mpsc::sync_channel::<Event>(EVENTS_IN_FLIGHT);
     let mut results: Vec<Option<Crawled>> = (0..locations.len()).map(|_| None).collect();
     let mut pending: VecDeque<(usize, Discovered)> = locations.into_iter().enumerate().collect();
     let mut running: BTreeMap<usize, Running> = BTreeMap::new();
-    let finish = |results: &mut Vec<Option<Crawled>>, slot: usize, crawled: CrawledLocation| {
-        results[slot] = Some(deliver(crawled, sink));
+    // Worker processes waiting for their next location.
+    let mut idle: Vec<worker::CrawlWorker> = Vec::new();
+    let finish = |results: &mut Vec<Option<Crawled>>, slot: usize, crawled: Crawled| {
+        results[slot] = Some(crawled);
         progress.locations_done.fetch_add(1, Ordering::Relaxed);
     };
     loop {
@@ -170,7 +193,7 @@ pub(crate) fn crawl_all(
                 progress: progress.clone(),
                 sender: sender.clone(),
             };
-            match start.run(discovered) {
+            match start.run(discovered, &mut idle) {
                 Ok((activity, worker)) => {
                     let started = Instant::now();
                     running.insert(
@@ -195,17 +218,37 @@ pub(crate) fn crawl_all(
         } else {
             Duration::from_secs(3600)
         };
-        let mut arrived = Vec::new();
-        match receiver.recv_timeout(wait) {
-            Ok(done) => arrived.push(done),
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        let first = match receiver.recv_timeout(wait) {
+            Ok(event) => Some(event),
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        }
-        // Take every result that is in before judging who ran out of time.
-        arrived.extend(receiver.try_iter());
-        for (slot, crawled) in arrived {
-            if running.remove(&slot).is_some() {
-                finish(&mut results, slot, crawled);
+        };
+        // Take every event that is in before judging who ran out of time
+        // (at most a channel's worth: senders keep adding).
+        let arrived: Vec<Event> = first
+            .into_iter()
+            .chain(receiver.try_iter().take(EVENTS_IN_FLIGHT))
+            .collect();
+        for event in arrived {
+            match event {
+                Event::Batch(slot, batch) => {
+                    // A location given up on is over: the rest is dropped.
+                    if let Some(r) = running.get(&slot) {
+                        deliver(&r.location, batch, sink);
+                    }
+                }
+                Event::Done {
+                    slot,
+                    crawled,
+                    reusable,
+                } => {
+                    if let Some(r) = running.remove(&slot) {
+                        if let Some(worker) = r.worker.filter(|_| reusable) {
+                            idle.push(worker);
+                        }
+                        finish(&mut results, slot, crawled);
+                    }
+                }
             }
         }
         let expired: Vec<(usize, String)> = running
@@ -221,11 +264,23 @@ pub(crate) fn crawl_all(
             }
         }
     }
+    // Their queues close: idle workers exit.
+    drop(idle);
     results.into_iter().flatten().collect()
 }
 
-/// Hashing threads per location: `jobs` shared among the locations that can
-/// run at once, so the crawl as a whole hashes on about `jobs` threads.
+/// Hands a batch of `location` to `sink`.
+fn deliver(location: &Location, batch: Batch, sink: &dyn Sink) {
+    for (record, detail) in batch.entries {
+        sink.entry(location, record, detail);
+    }
+    for folder in batch.folders {
+        sink.folder(location, folder);
+    }
+}
+
+/// Threads per location: `jobs` shared among the locations that can run at
+/// once, so the crawl as a whole runs on about `jobs` threads.
 fn hashing_threads(locations: &[Discovered], jobs: usize, per_server: usize) -> usize {
     let mut per_host: BTreeMap<String, usize> = BTreeMap::new();
     for d in locations.iter().filter(|d| d.location.status == Status::Ok) {
@@ -235,14 +290,13 @@ fn hashing_threads(locations: &[Discovered], jobs: usize, per_server: usize) -> 
     (jobs / at_once.clamp(1, jobs.max(1))).max(1)
 }
 
-/// A pool of `threads` hashing threads for one location; `None` (files
-/// hashed on the walking thread) if the system gives no threads.
-fn hashing_pool(threads: usize) -> Option<rayon::ThreadPool> {
+/// The pool of `threads` threads one location is walked, read and hashed on.
+fn location_pool(threads: usize) -> Result<rayon::ThreadPool, String> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
-        .thread_name(|i| format!("smsaudit-hash-{i}"))
+        .thread_name(|i| format!("smsaudit-crawl-{i}"))
         .build()
-        .ok()
+        .map_err(|err| format!("cannot start threads: {err}"))
 }
 
 /// What starting one location needs.
@@ -251,31 +305,43 @@ struct Start {
     config: Arc<Config>,
     threads: usize,
     progress: Arc<Progress>,
-    sender: mpsc::Sender<Finished>,
+    sender: mpsc::SyncSender<Event>,
 }
 
 impl Start {
-    /// Starts crawling a location: in a worker process when the config says
-    /// so and the location has a share to read, else on a thread. Returns
-    /// what the scheduler watches, or why it could not start.
-    fn run(self, discovered: Discovered) -> Result<(Arc<Activity>, Option<crate::worker::Worker>), String> {
+    /// Starts crawling a location: in a worker process (an idle one, or a
+    /// new one) when the config says so and the location has a share to
+    /// read, else on a thread. Returns what the scheduler watches, or why it
+    /// could not start.
+    fn run(
+        self,
+        discovered: Discovered,
+        idle: &mut Vec<worker::CrawlWorker>,
+    ) -> Result<(Arc<Activity>, Option<worker::CrawlWorker>), String> {
+        let activity = Arc::new(Activity::new());
         if self.config.isolation == Isolation::Process && discovered.location.status == Status::Ok {
             // The worker's progress arrives as heartbeats; it applies its
             // own faults.
-            let activity = Arc::new(Activity::new(None));
-            let worker = worker::spawn(
-                self.slot,
+            let mut job = Box::new(worker::Job {
+                slot: self.slot,
                 discovered,
-                &self.config,
-                self.threads,
-                &activity,
-                self.progress,
-                self.sender,
-            )
-            .map_err(|err| format!("cannot start a crawl worker: {err}"))?;
-            return Ok((activity, Some(worker)));
+                threads: self.threads,
+                activity: activity.clone(),
+            });
+            // An idle worker that died meanwhile gives the job back.
+            while let Some(worker) = idle.pop() {
+                match worker.take(job) {
+                    Ok(()) => return Ok((activity, Some(worker))),
+                    Err(back) => job = back,
+                }
+            }
+            let worker = worker::CrawlWorker::start(&self.config, self.progress, self.sender)
+                .map_err(|err| format!("cannot start a crawl worker: {err}"))?;
+            return match worker.take(job) {
+                Ok(()) => Ok((activity, Some(worker))),
+                Err(_) => Err("the crawl worker failed: it ended before its first location".into()),
+            };
         }
-        let activity = Arc::new(Activity::new(self.config.faults.read_delay(&discovered.location.name)));
         let watched = activity.clone();
         let Start {
             slot,
@@ -287,9 +353,16 @@ impl Start {
         std::thread::Builder::new()
             .name("smsaudit-location".into())
             .spawn(move || {
-                let pool = hashing_pool(threads);
-                let crawled = crawl_location(discovered, &config, pool.as_ref(), &progress, &activity);
-                let _ = sender.send((slot, crawled));
+                let send = |batch| sender.send(Event::Batch(slot, batch)).is_ok();
+                let crawled = match location_pool(threads) {
+                    Ok(pool) => crawl_location(discovered, &config, &pool, &progress, &activity, &send),
+                    Err(reason) => not_crawled(discovered.location, reason),
+                };
+                let _ = sender.send(Event::Done {
+                    slot,
+                    crawled,
+                    reusable: false,
+                });
             })
             .map_err(|err| format!("cannot start a thread: {err}"))?;
         Ok((watched, None))
@@ -315,71 +388,136 @@ fn expiry(running: &Running, config: &Config) -> Option<String> {
     }
 }
 
-/// Hands a location's entries and folders to `sink`.
-fn deliver(crawled: CrawledLocation, sink: &dyn Sink) -> Crawled {
-    let CrawledLocation {
-        location,
-        files,
-        folders,
-    } = crawled;
-    let case_twins = case_twins(
-        &location.name,
-        files.iter().map(|(record, _)| record.path.as_str()),
-        folders.iter().map(String::as_str),
-    );
-    for (record, detail) in files {
-        sink.entry(&location, record, detail);
-    }
-    for folder in folders {
-        sink.folder(&location, folder);
-    }
-    Crawled { location, case_twins }
-}
-
-/// Files and folders of one share whose paths differ only in case.
-fn case_twins<'a>(
-    location: &str,
-    files: impl Iterator<Item = &'a str>,
-    folders: impl Iterator<Item = &'a str>,
-) -> Vec<CaseTwins> {
-    let mut spellings: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
-    for path in files.chain(folders) {
-        spellings.entry(path.to_ascii_lowercase()).or_default().insert(path);
-    }
-    spellings
-        .into_iter()
-        .filter(|(_, paths)| paths.len() > 1)
-        .map(|(lower, paths)| CaseTwins {
-            location: location.to_string(),
-            lower,
-            paths: paths.into_iter().map(str::to_string).collect(),
-        })
-        .collect()
-}
-
-fn not_crawled(mut location: Location, reason: String) -> CrawledLocation {
+fn not_crawled(mut location: Location, reason: String) -> Crawled {
     location.status = Status::Unreadable;
     location.reason = reason;
-    CrawledLocation {
+    Crawled {
         location,
-        files: Vec::new(),
-        folders: Vec::new(),
+        case_twins: Vec::new(),
     }
 }
 
+/// Collects entries and folders into batches and sends each when full or
+/// due, from any thread of the location.
+struct Batcher<'a> {
+    send: &'a (dyn Fn(Batch) -> bool + Sync),
+    pending: Mutex<(Batch, Instant)>,
+    /// Set when a send fails: nobody wants the rest.
+    gone: AtomicBool,
+}
+
+impl<'a> Batcher<'a> {
+    fn new(send: &'a (dyn Fn(Batch) -> bool + Sync)) -> Batcher<'a> {
+        Batcher {
+            send,
+            pending: Mutex::new((Batch::default(), Instant::now())),
+            gone: AtomicBool::new(false),
+        }
+    }
+
+    fn add(&self, put: impl FnOnce(&mut Batch)) {
+        let due = {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            put(&mut pending.0);
+            if pending.0.len() >= BATCH_SIZE || pending.1.elapsed() >= BATCH_WAIT {
+                pending.1 = Instant::now();
+                Some(std::mem::take(&mut pending.0))
+            } else {
+                None
+            }
+        };
+        // Sent outside the lock: a slow receiver holds up one thread only.
+        if let Some(batch) = due {
+            self.send(batch);
+        }
+    }
+
+    fn flush(&self) {
+        let rest = std::mem::take(&mut self.pending.lock().unwrap_or_else(|e| e.into_inner()).0);
+        if rest.len() > 0 {
+            self.send(rest);
+        }
+    }
+
+    fn send(&self, batch: Batch) {
+        if !self.gone.load(Ordering::Relaxed) && !(self.send)(batch) {
+            self.gone.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// One location's walk output: files read here, everything batched out.
+struct Gather<'a> {
+    location: &'a Location,
+    config: &'a Config,
+    progress: &'a Progress,
+    activity: &'a Activity,
+    /// The `SMSAUDIT_FAULT_SLOW_READ` delay of every chunk read, if any.
+    read_delay: Option<Duration>,
+    batcher: Batcher<'a>,
+    /// Files hashed and their bytes: the location's totals.
+    files: AtomicU64,
+    bytes: AtomicU64,
+    case_twins: Mutex<Vec<CaseTwins>>,
+}
+
+impl walk::Found for Gather<'_> {
+    fn file(&self, entry: Entry) {
+        let touch = || {
+            if let Some(delay) = self.read_delay {
+                std::thread::sleep(delay);
+            }
+            self.activity.touch();
+        };
+        let (record, detail) = read::read_file(self.location, entry, self.config, &touch);
+        self.progress.files.fetch_add(1, Ordering::Relaxed);
+        self.progress
+            .bytes
+            .fetch_add(record.size.unwrap_or(0), Ordering::Relaxed);
+        if record.sha256.is_some() {
+            self.files.fetch_add(1, Ordering::Relaxed);
+            self.bytes.fetch_add(record.size.unwrap_or(0), Ordering::Relaxed);
+        }
+        self.batcher.add(|batch| batch.entries.push((record, detail)));
+    }
+
+    fn row(&self, record: FileRecord) {
+        self.batcher.add(|batch| batch.entries.push((record, Detail::None)));
+    }
+
+    fn folder(&self, relative: String) {
+        self.batcher.add(|batch| batch.folders.push(relative));
+    }
+
+    fn case_twins(&self, lower: String, paths: Vec<String>) {
+        let twins = CaseTwins {
+            location: self.location.name.clone(),
+            lower,
+            paths,
+        };
+        self.case_twins.lock().unwrap_or_else(|e| e.into_inner()).push(twins);
+    }
+
+    fn abandoned(&self) -> bool {
+        self.batcher.gone.load(Ordering::Relaxed)
+    }
+}
+
+/// Crawls one location on `pool`, sending its entries and folders with
+/// `send` as they are found (`send` returns false once nobody listens).
 fn crawl_location(
     discovered: Discovered,
     config: &Config,
-    pool: Option<&rayon::ThreadPool>,
+    pool: &rayon::ThreadPool,
     progress: &Progress,
     activity: &Activity,
-) -> CrawledLocation {
+    send: &(dyn Fn(Batch) -> bool + Sync),
+) -> Crawled {
     let Discovered { mut location, path, .. } = discovered;
     if location.status != Status::Ok {
-        return CrawledLocation {
+        return Crawled {
             location,
-            files: Vec::new(),
-            folders: Vec::new(),
+            case_twins: Vec::new(),
         };
     }
     if let Some(stall) = &config.faults.stall {
@@ -389,65 +527,37 @@ fn crawl_location(
             }
         }
     }
-    let hash_one = |entry: Entry| {
-        let read = read::read_file(&location, entry, config, &|| activity.read_progress());
-        progress.files.fetch_add(1, Ordering::Relaxed);
-        progress.bytes.fetch_add(read.0.size.unwrap_or(0), Ordering::Relaxed);
-        read
+    let gather = Gather {
+        location: &location,
+        config,
+        progress,
+        activity,
+        read_delay: config.faults.read_delay(&location.name),
+        batcher: Batcher::new(send),
+        files: AtomicU64::new(0),
+        bytes: AtomicU64::new(0),
+        case_twins: Mutex::new(Vec::new()),
     };
-    // Files are hashed while the walk goes on, so on a slow link the
-    // round trips of listing and of opening overlap. Results are put back
-    // in walk order, so the output does not depend on timing.
-    let (read, walked) = match pool {
-        Some(pool) => {
-            let done = std::sync::Mutex::new(Vec::new());
-            let mut next = 0usize;
-            let walked = pool.in_place_scope(|scope| {
-                let (hash_one, done) = (&hash_one, &done);
-                walk::walk_location(&location, &path, config, activity, &mut |entry| {
-                    let index = next;
-                    next += 1;
-                    scope.spawn(move |_| {
-                        let read = hash_one(entry);
-                        done.lock().unwrap_or_else(|e| e.into_inner()).push((index, read));
-                    });
-                })
-            });
-            let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
-            done.sort_unstable_by_key(|(index, _)| *index);
-            (done.into_iter().map(|(_, read)| read).collect::<Vec<_>>(), walked)
-        }
-        None => {
-            let mut read = Vec::new();
-            let walked = walk::walk_location(&location, &path, config, activity, &mut |entry| {
-                read.push(hash_one(entry))
-            });
-            (read, walked)
-        }
-    };
-    if let Some(reason) = walked.root_error {
-        // Nothing of the share was checked: not clean, whatever was read.
+    let walked = walk::walk_location(&location, &path, config, activity, pool, &gather);
+    gather.batcher.flush();
+    let (files, bytes) = (gather.files.into_inner(), gather.bytes.into_inner());
+    let mut case_twins = gather.case_twins.into_inner().unwrap_or_else(|e| e.into_inner());
+    if let Err(reason) = walked {
+        // Nothing of the share was checked: not clean.
         return not_crawled(location, reason);
     }
-    location.files = read.iter().filter(|(r, _)| r.sha256.is_some()).count() as u64;
-    location.bytes = read
-        .iter()
-        .filter(|(r, _)| r.sha256.is_some())
-        .filter_map(|(r, _)| r.size)
-        .sum();
-    let mut files = read;
-    files.extend(walked.rows.into_iter().map(|r| (r, Detail::None)));
-    CrawledLocation {
-        location,
-        files,
-        folders: walked.folders,
-    }
+    // Found in whatever order the listings ended: sorted, like the paths.
+    case_twins.sort_unstable_by(|a, b| a.lower.cmp(&b.lower));
+    location.files = files;
+    location.bytes = bytes;
+    Crawled { location, case_twins }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::LocationKind;
+    use std::path::Path;
 
     fn share(server: &str, status: Status) -> Discovered {
         Discovered {
@@ -469,8 +579,8 @@ mod tests {
         }
     }
 
-    /// The hashing threads of the locations that run at once add up to
-    /// about `jobs`, however many locations there are.
+    /// The threads of the locations that run at once add up to about
+    /// `jobs`, however many locations there are.
     #[test]
     fn hashing_threads_share_the_jobs() {
         let one = [share("A", Status::Ok)];
@@ -486,5 +596,119 @@ mod tests {
         let unread = [share("A", Status::Ok), share("B", Status::Unreadable)];
         assert_eq!(hashing_threads(&unread, 16, 4), 16);
         assert_eq!(hashing_threads(&[], 16, 4), 16);
+    }
+
+    /// Crawls `dir` as one CAP on `threads` threads; `send` says whether
+    /// anyone still listens. Returns the result, the batches and the files
+    /// read.
+    fn crawl_dir(dir: &Path, threads: usize, listening: bool) -> (Crawled, Vec<Batch>, u64) {
+        let mut discovered = share("S", Status::Ok);
+        discovered.path = dir.to_path_buf();
+        let pool = location_pool(threads).unwrap();
+        let batches = Mutex::new(Vec::new());
+        let send = |batch| {
+            batches.lock().unwrap().push(batch);
+            listening
+        };
+        let progress = Progress::default();
+        let config = Config::new(Vec::new());
+        let crawled = crawl_location(discovered, &config, &pool, &progress, &Activity::new(), &send);
+        let files = progress.files.load(Ordering::Relaxed);
+        (crawled, batches.into_inner().unwrap(), files)
+    }
+
+    fn files_in_folders(dir: &Path, folders: usize, per_folder: usize) {
+        for f in 0..folders {
+            let folder = dir.join(format!("folder{f}"));
+            std::fs::create_dir(&folder).unwrap();
+            for i in 0..per_folder {
+                std::fs::write(folder.join(format!("file{i}.txt")), format!("{f} {i}")).unwrap();
+            }
+        }
+    }
+
+    /// A share's entries leave in batches of at most BATCH_SIZE while it is
+    /// walked: the crawl never holds its records.
+    #[test]
+    fn entries_leave_in_bounded_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        files_in_folders(dir.path(), 3, 200);
+        let (crawled, batches, _) = crawl_dir(dir.path(), 4, true);
+        assert_eq!(crawled.location.status, Status::Ok, "{}", crawled.location.reason);
+        assert_eq!(crawled.location.files, 600);
+        assert!(batches.len() >= 3, "{} batches", batches.len());
+        assert!(batches.iter().all(|b| b.len() <= BATCH_SIZE));
+        let entries: Vec<&FileRecord> = batches.iter().flat_map(|b| b.entries.iter().map(|(r, _)| r)).collect();
+        assert_eq!(entries.len(), 600);
+        assert!(entries.iter().all(|r| r.status == Status::Ok && r.sha256.is_some()));
+        let mut folders: Vec<&String> = batches.iter().flat_map(|b| &b.folders).collect();
+        folders.sort();
+        assert_eq!(folders, ["folder0", "folder1", "folder2"]);
+    }
+
+    /// Once nobody takes its batches (the location was given up on), the
+    /// walk stops starting work.
+    #[test]
+    fn a_crawl_nobody_listens_to_stops() {
+        let dir = tempfile::tempdir().unwrap();
+        files_in_folders(dir.path(), 4, 400);
+        let (_, _, files) = crawl_dir(dir.path(), 2, false);
+        assert!(
+            files < 1000,
+            "{files} of 1600 files read after the first batch was refused"
+        );
+    }
+
+    #[test]
+    fn a_share_whose_root_cannot_be_listed_is_unreadable_and_sends_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (crawled, batches, _) = crawl_dir(&dir.path().join("gone"), 2, true);
+        assert_eq!(crawled.location.status, Status::Unreadable);
+        assert!(
+            crawled.location.reason.starts_with("cannot open the share"),
+            "{}",
+            crawled.location.reason
+        );
+        assert!(batches.is_empty());
+    }
+
+    /// Names that differ only in case are siblings in one listing; what
+    /// lies below twin folders is covered by the twin folders themselves,
+    /// and like names in different folders are no twins.
+    #[cfg(unix)]
+    #[test]
+    fn case_twins_are_found_per_listing() {
+        let dir = tempfile::tempdir().unwrap();
+        for path in [
+            "clicomp.box/BASE/compver.ini",
+            "clicomp.box/base/compver.ini",
+            "clicomp.box/Hinv.cfg",
+            "clicomp.box/HINV.CFG",
+            "one/a.ini",
+            "two/A.ini",
+        ] {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "x").unwrap();
+        }
+        for threads in [1, 8] {
+            let (crawled, _, _) = crawl_dir(dir.path(), threads, true);
+            let twins: Vec<(&str, Vec<&str>)> = crawled
+                .case_twins
+                .iter()
+                .map(|t| (t.lower.as_str(), t.paths.iter().map(String::as_str).collect()))
+                .collect();
+            assert_eq!(
+                twins,
+                [
+                    (r"clicomp.box\base", vec![r"clicomp.box\BASE", r"clicomp.box\base"]),
+                    (
+                        r"clicomp.box\hinv.cfg",
+                        vec![r"clicomp.box\HINV.CFG", r"clicomp.box\Hinv.cfg"]
+                    ),
+                ]
+            );
+            assert!(crawled.case_twins.iter().all(|t| t.location == r"\\S\CAP_AB1"));
+        }
     }
 }

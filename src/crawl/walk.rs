@@ -1,8 +1,16 @@
-//! The walk of one share: every entry below its root, in a stable order,
-//! with rows for what is not read (links, special files, mount points,
-//! errors). Folders and files are opened relative to handles
-//! ([`handles`]), never by re-resolving a path, so nothing outside the
-//! share is ever listed as part of it or read.
+//! The walk of one share: every entry below its root, with rows for what is
+//! not read (links, special files, mount points, errors). Folders and files
+//! are opened relative to handles ([`handles`]), never by re-resolving a
+//! path, so nothing outside the share is ever listed as part of it or read.
+//!
+//! The walk runs on the location's own thread pool: each folder listing is
+//! split into small runs of names, and each run is a task that stats its
+//! entries, reads its files and lists its subfolders (which spawn their own
+//! tasks). So on a slow link the round trips of many listings, stats and
+//! opens are in flight at once, at most one per thread of the pool. What it
+//! finds goes to [`Found`] as it is found, in no particular order: the
+//! output is sorted downstream, and nothing the walk decides depends on
+//! timing (names that differ only in case are found within one listing).
 
 pub(super) mod handles;
 
@@ -11,7 +19,8 @@ use crate::config::Config;
 use crate::model::{FileKind, FileRecord, Location, Status, EXCLUDED_REASON};
 use crate::names::{self, Escapes};
 use crate::sms::layout;
-use handles::{EntryType, Folder, Listed};
+use handles::{EntryType, Folder, Identity, Listed};
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io;
 use std::path::Path;
@@ -20,6 +29,11 @@ use std::time::Duration;
 
 /// The reason on the row of a folder that is the root of another mount.
 const MOUNT_POINT_REASON: &str = "mount point (another file system), not walked";
+
+/// The most names of one listing one task takes: a huge folder becomes
+/// many tasks (so its entries are stat'ed and read concurrently), never one
+/// task per name (so a million names do not become a million tasks).
+const MAX_NAMES_PER_TASK: usize = 64;
 
 /// A regular file found by the walk, before it is read: the read opens it
 /// from `parent`, the folder handle the walk listed it in.
@@ -31,6 +45,23 @@ pub(crate) struct Entry {
     pub(super) kind: FileKind,
     /// What its path had to escape, for the row's reason.
     pub(super) escapes: Escapes,
+}
+
+/// What the walk hands on, from any thread of the location's pool.
+pub(super) trait Found: Sync {
+    /// A regular file to read (on the calling thread: it is a task of the
+    /// pool already).
+    fn file(&self, entry: Entry);
+    /// A row for what is not read (links, special files, errors).
+    fn row(&self, record: FileRecord);
+    /// A folder listed, share-relative: an empty folder exists too.
+    fn folder(&self, relative: String);
+    /// Entries of one listing whose names differ only in case: their shared
+    /// lower-case path and every spelling, sorted.
+    fn case_twins(&self, lower: String, paths: Vec<String>);
+    /// Whether nobody wants the rest any more (the location was given up
+    /// on): the walk then stops starting work.
+    fn abandoned(&self) -> bool;
 }
 
 /// Share-relative paths the user asked not to audit, matched without
@@ -61,130 +92,212 @@ impl Exclusions {
     }
 }
 
-/// What a walk found besides the files it handed on.
-#[derive(Default)]
-pub(crate) struct Walked {
-    /// Rows for what is not read (links, special files, errors).
-    pub rows: Vec<FileRecord>,
-    /// Every folder listed, share-relative: an empty folder exists too.
-    pub folders: Vec<String>,
-    /// Why the share root itself could not be opened or listed: then
-    /// nothing of the share was checked.
-    pub root_error: Option<String>,
+/// A name of a listing: as the system gives it, and as reports spell it.
+struct Name {
+    raw: OsString,
+    escaped: String,
+    escapes: Escapes,
 }
 
-/// A folder being listed: its handle, path and the names left to visit.
-struct Frame {
+/// A listed folder whose entries are still to be visited.
+struct Listing {
     folder: Arc<Folder>,
     relative: String,
     escapes: Escapes,
-    names: std::vec::IntoIter<OsString>,
+    names: Vec<OsString>,
 }
 
-/// Walks one location: hands each regular file to `on_file` as it is found.
-pub(crate) fn walk_location(
+/// What every task of one location's walk shares.
+struct Walker<'a> {
+    location: &'a Location,
+    config: &'a Config,
+    activity: &'a Activity,
+    exclude: Exclusions,
+    /// The share root's identity: an entry on another file system is a
+    /// mount point, never crossed.
+    root: Identity,
+    /// Threads of the pool, to size the tasks.
+    threads: usize,
+    found: &'a dyn Found,
+}
+
+/// Walks one location on `pool`, handing each regular file, row, folder
+/// and pair of case twins to `found` as it is found. Returns once every
+/// entry is handed on, or why the share root itself could not be opened or
+/// listed (then nothing of the share was checked or handed on).
+pub(super) fn walk_location(
     location: &Location,
     path: &Path,
     config: &Config,
     activity: &Activity,
-    on_file: &mut dyn FnMut(Entry),
-) -> Walked {
+    pool: &rayon::ThreadPool,
+    found: &dyn Found,
+) -> Result<(), String> {
     raise_open_file_limit();
     let touch = &|| activity.touch();
-    let mut walked = Walked::default();
-    let exclude = Exclusions::new(&config.exclude);
     pause(config, activity);
-    let (root, root_listed) = match retry_transient(touch, || handles::open_root(path)) {
-        Ok(opened) => opened,
-        Err(err) => {
-            walked.root_error = Some(format!("cannot open the share: {err}"));
-            return walked;
-        }
+    let (root, root_listed) =
+        retry_transient(touch, || handles::open_root(path)).map_err(|err| format!("cannot open the share: {err}"))?;
+    let names =
+        retry_transient(touch, || handles::list(&root)).map_err(|err| format!("cannot list the share: {err}"))?;
+    let walker = Walker {
+        location,
+        config,
+        activity,
+        exclude: Exclusions::new(&config.exclude),
+        root: root_listed.identity,
+        threads: pool.current_num_threads(),
+        found,
     };
-    let names = match retry_transient(touch, || handles::list(&root)) {
-        Ok(names) => names,
-        Err(err) => {
-            walked.root_error = Some(format!("cannot list the share: {err}"));
-            return walked;
-        }
-    };
-    let mut stack = vec![Frame {
+    let listing = Listing {
         folder: Arc::new(root),
         relative: String::new(),
         escapes: Escapes::default(),
-        names: names.into_iter(),
-    }];
-    while let Some(frame) = stack.last_mut() {
-        let Some(name) = frame.names.next() else {
-            stack.pop();
-            continue;
+        names,
+    };
+    pool.in_place_scope(|scope| walker.visit(scope, listing));
+    Ok(())
+}
+
+impl<'a> Walker<'a> {
+    /// Reports the case twins of a listing and spawns tasks for its names.
+    fn visit<'s>(&'s self, scope: &rayon::Scope<'s>, listing: Listing)
+    where
+        'a: 's,
+    {
+        let Listing {
+            folder,
+            relative,
+            escapes,
+            names,
+        } = listing;
+        let names: Vec<Name> = names
+            .into_iter()
+            .map(|raw| {
+                let (escaped, escapes) = names::escape_name(&raw);
+                Name { raw, escaped, escapes }
+            })
+            .collect();
+        self.report_case_twins(&relative, &names);
+        // Runs small enough that every thread gets some of a folder of a
+        // hundred files, large enough that huge folders stay few tasks.
+        let per_task = names
+            .len()
+            .div_ceil(4 * self.threads.max(1))
+            .clamp(1, MAX_NAMES_PER_TASK);
+        let mut names = names.into_iter().peekable();
+        while names.peek().is_some() {
+            let run: Vec<Name> = names.by_ref().take(per_task).collect();
+            let (folder, relative) = (folder.clone(), relative.clone());
+            scope.spawn(move |scope| {
+                for name in run {
+                    if self.found.abandoned() {
+                        return;
+                    }
+                    self.entry(scope, &folder, &relative, escapes, name);
+                }
+            });
+        }
+    }
+
+    /// Names of one listing that differ only in case (ASCII, as the
+    /// reports compare paths): Windows serves one of them.
+    fn report_case_twins(&self, relative: &str, names: &[Name]) {
+        if names.len() < 2 {
+            return;
+        }
+        let mut spellings: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for name in names {
+            spellings
+                .entry(name.escaped.to_ascii_lowercase())
+                .or_default()
+                .push(&name.escaped);
+        }
+        for (lower, mut twins) in spellings.into_iter().filter(|(_, twins)| twins.len() > 1) {
+            twins.sort_unstable();
+            self.found.case_twins(
+                names::join_relative(relative, &lower).to_ascii_lowercase(),
+                twins.iter().map(|name| names::join_relative(relative, name)).collect(),
+            );
+        }
+    }
+
+    /// Stats one entry of `folder` and hands it on: a file to read, a
+    /// folder to list, or a row for what is not read.
+    fn entry<'s>(&'s self, scope: &rayon::Scope<'s>, folder: &Arc<Folder>, parent: &str, escapes: Escapes, name: Name)
+    where
+        'a: 's,
+    {
+        pause(self.config, self.activity);
+        let touch = &|| self.activity.touch();
+        let relative = names::join_relative(parent, &name.escaped);
+        let escapes = escapes.with(name.escapes);
+        let location = self.location;
+        let row = |relative: String, kind, status, reason: &str| {
+            FileRecord::not_read(&location.name, relative, kind, status, with_note(reason, escapes))
         };
-        pause(config, activity);
-        let (escaped, own_escapes) = names::escape_name(&name);
-        let relative = names::join_relative(&frame.relative, &escaped);
-        let escapes = frame.escapes.with(own_escapes);
-        let row = |kind, status, reason: &str| {
-            FileRecord::not_read(
-                &location.name,
-                relative.clone(),
-                kind,
-                status,
-                with_note(reason, escapes),
-            )
-        };
-        let listed = match retry_transient(touch, || handles::stat_entry(&frame.folder, &name)) {
+        let listed = match retry_transient(touch, || handles::stat_entry(folder, &name.raw)) {
             Ok(listed) => listed,
             Err(err) => {
                 let kind = layout::file_kind(location.kind, &relative);
-                walked
-                    .rows
-                    .push(row(kind, Status::Unreadable, &format!("cannot read: {err}")));
-                continue;
+                let reason = format!("cannot read: {err}");
+                self.found.row(row(relative, kind, Status::Unreadable, &reason));
+                return;
             }
         };
         // An excluded entry is a row, so what it hides is known.
-        if exclude.matches(&relative) {
+        if self.exclude.matches(&relative) {
             let kind = if listed.kind == EntryType::Folder {
                 FileKind::Directory
             } else {
                 layout::file_kind(location.kind, &relative)
             };
-            walked.rows.push(row(kind, Status::Skipped, EXCLUDED_REASON));
-            continue;
+            self.found.row(row(relative, kind, Status::Skipped, EXCLUDED_REASON));
+            return;
         }
-        let mount_point = listed.mount_root || listed.identity.other_file_system(&root_listed.identity);
+        let mount_point = listed.mount_root || listed.identity.other_file_system(&self.root);
         match listed.kind {
             EntryType::Folder => {
-                walked.folders.push(relative.clone());
+                self.found.folder(relative.clone());
                 if mount_point {
                     // Its files are not the share's: unread, so not clean.
-                    walked
-                        .rows
-                        .push(row(FileKind::Directory, Status::Unreadable, MOUNT_POINT_REASON));
-                    continue;
-                }
-                let opened = retry_transient(touch, || handles::open_folder(&frame.folder, &name, &listed))
-                    .and_then(|folder| Ok((retry_transient(touch, || handles::list(&folder))?, folder)));
-                match opened {
-                    Ok((names, folder)) => stack.push(Frame {
-                        folder: Arc::new(folder),
+                    self.found.row(row(
                         relative,
-                        escapes,
-                        names: names.into_iter(),
-                    }),
-                    Err(err) => walked.rows.push(row(
                         FileKind::Directory,
                         Status::Unreadable,
-                        &format!("cannot read: {err}"),
-                    )),
+                        MOUNT_POINT_REASON,
+                    ));
+                    return;
+                }
+                let opened = retry_transient(touch, || handles::open_folder(folder, &name.raw, &listed))
+                    .and_then(|sub| Ok((retry_transient(touch, || handles::list(&sub))?, sub)));
+                match opened {
+                    Ok((names, sub)) => self.visit(
+                        scope,
+                        Listing {
+                            folder: Arc::new(sub),
+                            relative,
+                            escapes,
+                            names,
+                        },
+                    ),
+                    Err(err) => {
+                        let reason = format!("cannot read: {err}");
+                        self.found
+                            .row(row(relative, FileKind::Directory, Status::Unreadable, &reason));
+                    }
                 }
             }
-            EntryType::Link => walked
-                .rows
-                .push(row(FileKind::Symlink, Status::Skipped, "symbolic link, not followed")),
+            EntryType::Link => self.found.row(row(
+                relative,
+                FileKind::Symlink,
+                Status::Skipped,
+                "symbolic link, not followed",
+            )),
             EntryType::File if mount_point => {
                 let kind = layout::file_kind(location.kind, &relative);
-                walked.rows.push(row(
+                self.found.row(row(
+                    relative,
                     kind,
                     Status::Unreadable,
                     "mount point (a file mounted from another file system), not read",
@@ -192,23 +305,23 @@ pub(crate) fn walk_location(
             }
             EntryType::File => {
                 let kind = layout::file_kind(location.kind, &relative);
-                on_file(Entry {
-                    parent: frame.folder.clone(),
-                    name,
+                self.found.file(Entry {
+                    parent: folder.clone(),
+                    name: name.raw,
                     relative,
                     listed,
                     kind,
                     escapes,
                 });
             }
-            EntryType::Special(what) => walked.rows.push(row(
+            EntryType::Special(what) => self.found.row(row(
+                relative,
                 FileKind::Special,
                 Status::Skipped,
                 &format!("{what}, not a regular file"),
             )),
         }
     }
-    walked
 }
 
 /// The injected latency of a WAN link, and a sign of life for the watcher.
@@ -282,5 +395,93 @@ fn raise_open_file_limit() {
                 let _ = setrlimit(Resource::Nofile, limit);
             }
         });
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use crate::model::LocationKind;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    /// Counts how many entries are being handled at once.
+    #[derive(Default)]
+    struct Concurrency {
+        now: AtomicUsize,
+        most: AtomicUsize,
+        rows: Mutex<Vec<String>>,
+        folders: AtomicUsize,
+    }
+
+    impl Concurrency {
+        /// Holds the entry a little, as a round trip to a server would.
+        fn busy(&self) {
+            let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(5));
+            self.now.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    impl Found for Concurrency {
+        fn file(&self, _: Entry) {
+            self.busy();
+        }
+        fn row(&self, record: FileRecord) {
+            self.busy();
+            self.rows.lock().unwrap().push(record.path);
+        }
+        fn folder(&self, _: String) {
+            self.folders.fetch_add(1, Ordering::SeqCst);
+        }
+        fn case_twins(&self, _: String, _: Vec<String>) {}
+        fn abandoned(&self) -> bool {
+            false
+        }
+    }
+
+    /// The entries of one share, including those of one folder, are
+    /// handled by several threads at once, and every one exactly once.
+    #[test]
+    fn entries_of_one_share_are_handled_concurrently() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in 0..4 {
+            let folder = dir.path().join(format!("f{f}"));
+            std::fs::create_dir(&folder).unwrap();
+            for i in 0..16 {
+                std::os::unix::fs::symlink("/nowhere", folder.join(format!("link{i}"))).unwrap();
+            }
+        }
+        let location = Location {
+            name: r"\\S\CAP_AB1".into(),
+            server: "S".into(),
+            share: "CAP_AB1".into(),
+            kind: LocationKind::Cap,
+            root: String::new(),
+            sites: Vec::new(),
+            status: Status::Ok,
+            reason: String::new(),
+            files: 0,
+            bytes: 0,
+        };
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
+        let found = Concurrency::default();
+        let config = Config::new(Vec::new());
+        walk_location(
+            &location,
+            dir.path(),
+            &config,
+            &super::super::Activity::new(),
+            &pool,
+            &found,
+        )
+        .unwrap();
+        let mut rows = found.rows.into_inner().unwrap();
+        rows.sort();
+        rows.dedup();
+        assert_eq!(rows.len(), 64);
+        assert_eq!(found.folders.load(Ordering::SeqCst), 4);
+        assert!(found.most.load(Ordering::SeqCst) > 1, "one entry at a time");
     }
 }

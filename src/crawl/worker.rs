@@ -1,21 +1,21 @@
-//! Crawling one location in a worker process: this executable run as
-//! `smsaudit __crawl-worker <share path>`, with the rest of its request as
-//! JSON on stdin. It answers on stdout with JSON lines: a progress line
-//! whenever the crawl made progress (at most every [`HEARTBEAT`]), then the
-//! crawled location. The scheduler measures the location's stall from those
-//! lines, and kills and abandons a worker whose share stopped answering: a
-//! read stuck in the kernel (a dead FUSE or network mount) may keep the
-//! worker alive, but never the audit.
+//! Crawling locations in worker processes: this executable run as
+//! `smsaudit __crawl-worker`, taking locations to crawl as JSON lines on
+//! stdin, one after another until stdin closes. For each it answers on
+//! stdout with JSON lines: batches of entries and folders as they are found,
+//! progress whenever the crawl made progress (at most every [`HEARTBEAT`]),
+//! then the crawled location. The scheduler measures the location's stall
+//! from those lines, and kills and abandons a worker whose share stopped
+//! answering: a read stuck in the kernel (a dead FUSE or network mount) may
+//! keep the worker alive, but never the audit. The next location goes to a
+//! new worker.
 
-use super::{crawl_location, hashing_pool, not_crawled, Activity, CrawledLocation, Finished, Progress};
+use super::{crawl_location, location_pool, not_crawled, Activity, Batch, Crawled, Event, Progress};
 use crate::config::{Config, Faults};
 use crate::discover::Discovered;
-use crate::model::Location;
-use crate::worker::{self, send, Worker, WorkerLines};
+use crate::model::{CaseTwins, Location};
+use crate::worker::{self, Session, Worker};
 use anyhow::Context;
-use std::ffi::OsString;
-use std::io;
-use std::path::PathBuf;
+use std::io::{self, BufRead};
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
@@ -27,19 +27,19 @@ pub const WORKER_COMMAND: &str = "__crawl-worker";
 /// counted in seconds, coarse enough to cost nothing.
 const HEARTBEAT: Duration = Duration::from_millis(100);
 
-/// What a worker is asked; the share's path is its argument, so a path that
-/// is not Unicode reaches it unchanged.
+/// One location for a worker; the share's path crosses byte-exactly
+/// (`Discovered.path`).
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Request {
-    location: Location,
+    discovered: Discovered,
     settings: CrawlSettings,
-    /// Hashing threads.
+    /// Threads to crawl it on.
     threads: usize,
 }
 
 /// The settings the walk, reads and parsers of one location use: every
 /// [`Config`] field they read must be carried here.
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct CrawlSettings {
     exclude: Vec<String>,
     max_parse_bytes: u64,
@@ -69,66 +69,161 @@ impl CrawlSettings {
 /// One line a worker writes.
 #[derive(serde::Serialize, serde::Deserialize)]
 enum Message {
-    /// Files and bytes read so far.
-    Progress {
-        files: u64,
-        bytes: u64,
+    /// Files and bytes read so far by this worker, over all its locations.
+    Progress { files: u64, bytes: u64 },
+    /// Entries and folders of the location being crawled.
+    Batch(Batch),
+    /// The location is done: its record and its case twins, as the shared
+    /// lower-case path and every spelling.
+    Done {
+        location: Location,
+        case_twins: Vec<(String, Vec<String>)>,
     },
-    Done(CrawledLocation),
 }
 
-/// Starts a worker for one location. A thread of this process writes the
-/// request, turns the worker's progress into `activity` and `progress`, and
-/// sends the result (or why there is none) to `sender` for `slot`.
-pub(super) fn spawn(
-    slot: usize,
-    discovered: Discovered,
-    config: &Config,
-    threads: usize,
-    activity: &Arc<Activity>,
-    progress: Arc<Progress>,
-    sender: mpsc::Sender<Finished>,
-) -> io::Result<Worker> {
-    let request = serde_json::to_vec(&Request {
-        location: discovered.location.clone(),
-        settings: CrawlSettings::of(config),
-        threads,
-    })?;
-    let activity = activity.clone();
-    let location = discovered.location;
-    worker::spawn(
-        "crawl worker",
-        WORKER_COMMAND,
-        discovered.path.as_os_str(),
-        request,
-        move |mut lines| follow(&mut lines, &activity, &progress),
-        move |outcome| {
-            let crawled = outcome.unwrap_or_else(|why| not_crawled(location, why));
-            let _ = sender.send((slot, crawled));
-        },
-    )
+/// A location handed to a worker, and what the scheduler watches it by.
+pub(super) struct Job {
+    pub slot: usize,
+    pub discovered: Discovered,
+    pub threads: usize,
+    pub activity: Arc<Activity>,
 }
 
-/// Reads a worker's lines until its result; the error says why there is none.
-fn follow(lines: &mut WorkerLines, activity: &Activity, progress: &Progress) -> Result<CrawledLocation, String> {
-    let (mut files, mut bytes) = (0u64, 0u64);
-    loop {
-        match worker::next_message::<Message>(lines)? {
-            Message::Progress { files: f, bytes: b } => {
-                activity.touch();
-                progress.files.fetch_add(f.saturating_sub(files), Ordering::Relaxed);
-                progress.bytes.fetch_add(b.saturating_sub(bytes), Ordering::Relaxed);
-                (files, bytes) = (f.max(files), b.max(bytes));
+/// A worker process that crawls the locations it is given, one after
+/// another, and the queue of its thread in this process.
+pub(super) struct CrawlWorker {
+    process: Worker,
+    jobs: mpsc::Sender<Box<Job>>,
+}
+
+impl CrawlWorker {
+    /// Starts a worker; a thread of this process sends it each job and
+    /// turns its lines into events for the scheduler.
+    pub(super) fn start(
+        config: &Config,
+        progress: Arc<Progress>,
+        events: mpsc::SyncSender<Event>,
+    ) -> io::Result<CrawlWorker> {
+        let settings = CrawlSettings::of(config);
+        let (jobs, queue) = mpsc::channel::<Box<Job>>();
+        let process = worker::start("crawl worker", WORKER_COMMAND, move |session| {
+            serve_jobs(session, &queue, &settings, &progress, &events)
+        })?;
+        Ok(CrawlWorker { process, jobs })
+    }
+
+    /// Gives the worker its next location; gives it back if the worker's
+    /// thread has ended (the worker failed).
+    pub(super) fn take(&self, job: Box<Job>) -> Result<(), Box<Job>> {
+        self.jobs.send(job).map_err(|refused| refused.0)
+    }
+
+    /// Kills the worker without waiting for it; it takes no more jobs.
+    pub(super) fn abandon(self) {
+        self.process.abandon();
+    }
+}
+
+/// The thread that talks to one worker: each job's request out, its lines
+/// in, until the queue closes (the worker then ends with its input) or the
+/// worker fails (then its job is reported unreadable and it takes no more).
+fn serve_jobs(
+    mut session: Session,
+    queue: &mpsc::Receiver<Box<Job>>,
+    settings: &CrawlSettings,
+    progress: &Progress,
+    events: &mpsc::SyncSender<Event>,
+) {
+    // The worker's totals last seen, over all its jobs.
+    let mut seen = (0u64, 0u64);
+    for job in queue {
+        let Job {
+            slot,
+            discovered,
+            threads,
+            activity,
+        } = *job;
+        let location = discovered.location.clone();
+        let request = Request {
+            discovered,
+            settings: settings.clone(),
+            threads,
+        };
+        let outcome = match session.request(&request) {
+            Ok(()) => follow(&mut session, slot, &activity, progress, events, &mut seen),
+            Err(err) => Err(format!("cannot send it a location: {err}")),
+        };
+        match outcome {
+            Ok(crawled) => {
+                let done = Event::Done {
+                    slot,
+                    crawled,
+                    reusable: true,
+                };
+                if events.send(done).is_err() {
+                    return;
+                }
             }
-            Message::Done(crawled) => return Ok(crawled),
+            Err(why) => {
+                let reason = session.failure(&why);
+                let _ = events.send(Event::Done {
+                    slot,
+                    crawled: not_crawled(location, reason),
+                    reusable: false,
+                });
+                return;
+            }
         }
     }
 }
 
-/// The worker's side: `share` is the argument after [`WORKER_COMMAND`].
-/// Returns the exit code.
-pub fn worker_main(share: Option<OsString>) -> i32 {
-    match serve(share) {
+/// Reads a worker's lines for one location until its result; the error
+/// says why there is none.
+fn follow(
+    session: &mut Session,
+    slot: usize,
+    activity: &Activity,
+    progress: &Progress,
+    events: &mpsc::SyncSender<Event>,
+    seen: &mut (u64, u64),
+) -> Result<Crawled, String> {
+    loop {
+        match session.next::<Message>()? {
+            Message::Progress { files, bytes } => {
+                activity.touch();
+                progress
+                    .files
+                    .fetch_add(files.saturating_sub(seen.0), Ordering::Relaxed);
+                progress
+                    .bytes
+                    .fetch_add(bytes.saturating_sub(seen.1), Ordering::Relaxed);
+                *seen = (files.max(seen.0), bytes.max(seen.1));
+            }
+            Message::Batch(batch) => {
+                activity.touch();
+                events
+                    .send(Event::Batch(slot, batch))
+                    .map_err(|_| "the crawl is over".to_string())?;
+            }
+            Message::Done { location, case_twins } => {
+                let case_twins = case_twins
+                    .into_iter()
+                    .map(|(lower, paths)| CaseTwins {
+                        location: location.name.clone(),
+                        lower,
+                        paths,
+                    })
+                    .collect();
+                return Ok(Crawled { location, case_twins });
+            }
+        }
+    }
+}
+
+/// The worker's side, after [`WORKER_COMMAND`]. Returns the exit code.
+pub fn worker_main() -> i32 {
+    let send = |message: &Message| worker::send(message);
+    match serve(io::stdin().lock(), &send) {
         Ok(()) => 0,
         Err(err) => {
             eprintln!("smsaudit {WORKER_COMMAND}: {err:#}");
@@ -137,47 +232,79 @@ pub fn worker_main(share: Option<OsString>) -> i32 {
     }
 }
 
-fn serve(share: Option<OsString>) -> anyhow::Result<()> {
-    let path = PathBuf::from(share.context("no share path given")?);
-    let request: Request = worker::read_request()?;
-    let config = request.settings.into_config(request.threads);
-    let activity = Arc::new(Activity::new(config.faults.read_delay(&request.location.name)));
-    let progress = Arc::new(Progress::default());
-    let report = |progress: &Progress| Message::Progress {
+/// Crawls each location requested on `input`, one after another, writing
+/// every message with `send`, until `input` ends.
+fn serve(input: impl BufRead, send: &(dyn Fn(&Message) -> io::Result<()> + Sync)) -> anyhow::Result<()> {
+    // One stall clock and one set of totals for the worker's life: the
+    // scheduler watches one location at a time, by the lines it gets.
+    let activity = Activity::new();
+    let progress = Progress::default();
+    let (activity, progress) = (&activity, &progress);
+    let report = move || Message::Progress {
         files: progress.files.load(Ordering::Relaxed),
         bytes: progress.bytes.load(Ordering::Relaxed),
     };
-    {
-        let (activity, progress) = (activity.clone(), progress.clone());
+    let (stop, stopped) = mpsc::channel::<()>();
+    std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("smsaudit-heartbeat".into())
-            .spawn(move || {
+            .spawn_scoped(scope, move || {
                 let mut seen = activity.last_progress();
-                loop {
-                    std::thread::sleep(HEARTBEAT);
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(HEARTBEAT) {
                     let last = activity.last_progress();
                     if last != seen {
                         seen = last;
                         // The scheduler is gone: nobody wants the rest.
-                        if send(&report(&progress)).is_err() {
+                        if send(&report()).is_err() {
                             std::process::exit(1);
                         }
                     }
                 }
             })
             .context("cannot start the heartbeat thread")?;
+        let served = serve_requests(input, send, activity, progress);
+        drop(stop);
+        served?;
+        send(&report()).context("cannot send progress")
+    })
+}
+
+fn serve_requests(
+    input: impl BufRead,
+    send: &(dyn Fn(&Message) -> io::Result<()> + Sync),
+    activity: &Activity,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    // Kept from one location to the next while the thread count is the same.
+    let mut pool: Option<(usize, Result<rayon::ThreadPool, String>)> = None;
+    for line in input.lines() {
+        let line = line.context("cannot read a request")?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let request: Request = serde_json::from_str(&line).context("bad request")?;
+        let config = request.settings.into_config(request.threads);
+        let (threads, made) = match pool.take() {
+            Some((threads, made)) if threads == request.threads => (threads, made),
+            _ => (request.threads, location_pool(request.threads)),
+        };
+        let crawled = match &made {
+            Ok(pool) => {
+                let batch = |batch| send(&Message::Batch(batch)).is_ok();
+                crawl_location(request.discovered, &config, pool, progress, activity, &batch)
+            }
+            Err(reason) => not_crawled(request.discovered.location, reason.clone()),
+        };
+        pool = Some((threads, made));
+        send(&Message::Progress {
+            files: progress.files.load(Ordering::Relaxed),
+            bytes: progress.bytes.load(Ordering::Relaxed),
+        })
+        .context("cannot send progress")?;
+        let Crawled { location, case_twins } = crawled;
+        let case_twins = case_twins.into_iter().map(|t| (t.lower, t.paths)).collect();
+        send(&Message::Done { location, case_twins }).context("cannot send the result")?;
     }
-    let pool = hashing_pool(request.threads);
-    let discovered = Discovered {
-        location: request.location,
-        path,
-        holds_no_share: false,
-        // A linked share is unreadable from discovery on: never crawled.
-        linked: false,
-    };
-    let crawled = crawl_location(discovered, &config, pool.as_ref(), &progress, &activity);
-    send(&report(&progress)).context("cannot send progress")?;
-    send(&Message::Done(crawled)).context("cannot send the result")?;
     Ok(())
 }
 
@@ -186,22 +313,27 @@ mod tests {
     use super::*;
     use crate::extract::{pe, Detail};
     use crate::model::{FileKind, FileRecord, LocationKind, Status};
+    use std::sync::Mutex;
 
-    /// What a worker sends is what the scheduler gets, field for field.
-    #[test]
-    fn a_crawled_location_survives_the_trip() {
-        let location = Location {
+    fn location(root: &str) -> Location {
+        Location {
             name: r"\\S\CAP_AB1".into(),
             server: "S".into(),
             share: "CAP_AB1".into(),
             kind: LocationKind::Cap,
-            root: "/mnt/S/CAP_AB1".into(),
+            root: root.into(),
             sites: vec!["AB1".into()],
             status: Status::Ok,
             reason: String::new(),
             files: 2,
             bytes: 7,
-        };
+        }
+    }
+
+    /// What a worker sends is what the scheduler gets, field for field.
+    #[test]
+    fn batches_and_results_survive_the_trip() {
+        let location = location("/mnt/S/CAP_AB1");
         let record = FileRecord {
             version: Some("2.00.1493.3004".into()),
             size: Some(7),
@@ -220,19 +352,22 @@ mod tests {
             translations: vec![(0x409, 1200)],
             string_tables: Vec::new(),
         };
-        let sent = Message::Done(CrawledLocation {
-            location,
-            files: vec![
+        let batch = Message::Batch(Batch {
+            entries: vec![
                 (record.clone(), Detail::Pe(info)),
                 (record, Detail::Copylog(vec![("a\u{FFFD}".into(), "AB1".into())])),
             ],
             folders: vec!["x86.bin".into()],
         });
-        let line = serde_json::to_string(&sent).unwrap();
-        let Ok(Message::Done(got)) = serde_json::from_str::<Message>(&line) else {
-            panic!("not a result: {line}");
+        let done = Message::Done {
+            location,
+            case_twins: vec![("a".into(), vec!["A".into(), "a".into()])],
         };
-        assert_eq!(serde_json::to_string(&Message::Done(got)).unwrap(), line);
+        for sent in [batch, done] {
+            let line = serde_json::to_string(&sent).unwrap();
+            let got = serde_json::from_str::<Message>(&line).unwrap();
+            assert_eq!(serde_json::to_string(&got).unwrap(), line);
+        }
     }
 
     #[test]
@@ -247,5 +382,71 @@ mod tests {
         assert_eq!(got.max_parse_bytes, 99);
         assert_eq!(got.faults.latency, config.faults.latency);
         assert_eq!(got.jobs, 3);
+    }
+
+    /// A worker answers each location of its input in turn: its entries in
+    /// batches of at most BATCH_SIZE as they are found, then its result.
+    #[test]
+    fn a_worker_streams_each_location_in_batches_one_after_another() {
+        let shares = tempfile::tempdir().unwrap();
+        let mut input = String::new();
+        for (share, files) in [("big", 700), ("small", 3)] {
+            let dir = shares.path().join(share);
+            std::fs::create_dir(&dir).unwrap();
+            for i in 0..files {
+                std::fs::write(dir.join(format!("f{i}.txt")), i.to_string()).unwrap();
+            }
+            let request = Request {
+                discovered: Discovered {
+                    location: Location {
+                        name: format!(r"\\S\{share}"),
+                        ..location("")
+                    },
+                    path: dir,
+                    holds_no_share: false,
+                    linked: false,
+                },
+                settings: CrawlSettings::of(&Config::new(Vec::new())),
+                threads: 3,
+            };
+            input.push_str(&serde_json::to_string(&request).unwrap());
+            input.push('\n');
+        }
+        let lines = Mutex::new(Vec::new());
+        let send = |message: &Message| {
+            lines.lock().unwrap().push(serde_json::to_string(message)?);
+            Ok(())
+        };
+        serve(input.as_bytes(), &send).unwrap();
+        // Per location: how many batches, their largest, entries, result.
+        let mut answers: Vec<(usize, usize, usize, Location)> = Vec::new();
+        let (mut batches, mut largest, mut entries) = (0, 0, 0);
+        for line in lines.into_inner().unwrap() {
+            match serde_json::from_str::<Message>(&line).unwrap() {
+                Message::Progress { .. } => {}
+                Message::Batch(batch) => {
+                    batches += 1;
+                    largest = largest.max(batch.len());
+                    entries += batch.entries.len();
+                }
+                Message::Done { location, .. } => {
+                    answers.push((batches, largest, entries, location));
+                    (batches, largest, entries) = (0, 0, 0);
+                }
+            }
+        }
+        assert_eq!(answers.len(), 2);
+        let (batches, largest, entries, big) = &answers[0];
+        assert_eq!(
+            (big.name.as_str(), big.status, big.files),
+            (r"\\S\big", Status::Ok, 700)
+        );
+        assert!(
+            *batches >= 3 && *largest <= crate::crawl::BATCH_SIZE,
+            "{batches} batches, {largest} at most"
+        );
+        assert_eq!(*entries, 700);
+        let (_, _, entries, small) = &answers[1];
+        assert_eq!((small.name.as_str(), small.files, *entries), (r"\\S\small", 3, 3));
     }
 }

@@ -1,0 +1,198 @@
+//! The crawl inside one share is concurrent and streamed, and its output
+//! does not depend on it: the same reports whatever the job count and the
+//! isolation, case twins found per listing, and crawl worker processes
+//! reused from one location to the next (a killed one replaced).
+
+mod common;
+
+use common::{assert_same_reports, copy_tree, read_csv_maps, sample_shares, write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Runs an audit of `roots` into `out` with `args`; returns the exit code.
+fn audit(roots: &[PathBuf], out: &Path, args: &[&str]) -> Option<i32> {
+    let status = assert_cmd::Command::cargo_bin("smsaudit")
+        .unwrap()
+        .arg("audit")
+        .args(roots)
+        .arg("--out")
+        .arg(out)
+        .args(["--quiet", "--fail-on", "never", "--format", "csv,json"])
+        .args(args)
+        .timeout(Duration::from_secs(300))
+        .output()
+        .unwrap();
+    assert!(
+        status.status.code().is_some_and(|c| c == 0 || c == 3),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    status.status.code()
+}
+
+/// `name -> (status, reason)` of every location in audit.json.
+#[cfg(target_os = "linux")]
+fn locations(out: &Path) -> std::collections::BTreeMap<String, (String, String)> {
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("audit.json")).unwrap()).unwrap();
+    json["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            let text = |key: &str| l[key].as_str().unwrap().to_string();
+            (text("name"), (text("status"), text("reason")))
+        })
+        .collect()
+}
+
+/// A share that is a copy of the sample CAP, with a folder and a file
+/// whose names differ only in case from their siblings.
+fn cap_with_twins(share: &Path) {
+    copy_tree(&sample_shares().join("SERVER2").join("CAP_MS2"), share);
+    let base = share.join("clicomp.box").join("base");
+    copy_tree(&base, &share.join("clicomp.box").join("BASE"));
+    write(share, "clicomp.box/Hinv.cfg", "[Hardware Inventory Agent]\n");
+}
+
+/// Audits `roots` at 1 job on threads, then at more jobs on threads and
+/// in worker processes: the reports must be the same, byte for byte.
+fn assert_same_whatever_the_jobs(roots: &[PathBuf], dir: &Path) -> PathBuf {
+    let first = dir.join("out-1-thread");
+    audit(roots, &first, &["-j", "1", "--isolation", "thread"]);
+    for (jobs, isolation) in [("4", "process"), ("16", "process"), ("16", "thread"), ("64", "thread")] {
+        let out = dir.join(format!("out-{jobs}-{isolation}"));
+        audit(roots, &out, &["-j", jobs, "--isolation", isolation]);
+        assert_same_reports(
+            &first,
+            &out,
+            &format!("between -j 1 on threads and -j {jobs} in {isolation}"),
+        );
+    }
+    first
+}
+
+/// A generated site with a large CAP, a CAP with case twins, and the
+/// sample shares: the same reports, byte for byte, at 1 to 64 jobs (up to
+/// 21 threads in one share), on threads and in worker processes, though
+/// entries are found in a different order each time.
+#[test]
+fn reports_are_the_same_whatever_the_jobs_and_the_isolation() {
+    let dir = tempfile::tempdir().unwrap();
+    let estate = dir.path().join("estate");
+    let made = std::process::Command::new(env!("CARGO"))
+        .args(["run", "--quiet", "--example", "make_estate", "--"])
+        .args(["--sites", "1", "--caps-per-site", "0", "--logon-points", "0"])
+        .args(["--small-files", "1500", "--seed", "7", "--out"])
+        .arg(&estate)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    cap_with_twins(&dir.path().join("twins").join("SRVT").join("CAP_TWN"));
+    // Three locations: at 16 jobs and more, several threads each.
+    let generated = dir.path().join("generated");
+    std::fs::create_dir(&generated).unwrap();
+    let first = assert_same_whatever_the_jobs(&[estate, dir.path().join("twins")], &generated);
+    let files = read_csv_maps(&first.join("files.csv"));
+    assert!(files.len() > 1500, "{} files", files.len());
+    let findings = read_csv_maps(&first.join("findings.csv"));
+    assert!(
+        findings.iter().any(|f| f["code"] == "A07"),
+        "the twins are in the estate"
+    );
+    let sample = dir.path().join("sample");
+    std::fs::create_dir(&sample).unwrap();
+    assert_same_whatever_the_jobs(&[sample_shares()], &sample);
+}
+
+/// Twin folders are one A07 finding: what lies below them is covered by
+/// it ("what lies at or below a twinned path is not known"), not found
+/// again file by file. Twin files are found beside them.
+#[cfg(unix)]
+#[test]
+fn twins_are_found_per_listing_not_once_more_below() {
+    let dir = tempfile::tempdir().unwrap();
+    let estate = dir.path().join("estate");
+    cap_with_twins(&estate.join("SRVT").join("CAP_TWN"));
+    let out = dir.path().join("out");
+    for isolation in ["thread", "process"] {
+        audit(std::slice::from_ref(&estate), &out, &["--isolation", isolation]);
+        let findings = read_csv_maps(&out.join("findings.csv"));
+        let mut twins: Vec<&str> = findings
+            .iter()
+            .filter(|f| f["code"] == "A07")
+            .map(|f| f["observed"].as_str())
+            .collect();
+        twins.sort();
+        assert_eq!(
+            twins,
+            [
+                r"clicomp.box\BASE | clicomp.box\base",
+                r"clicomp.box\Hinv.cfg | clicomp.box\hinv.CFG"
+            ],
+            "{isolation}"
+        );
+        // The files below the twin folders are still read and listed.
+        let files = read_csv_maps(&out.join("files.csv"));
+        for below in [r"clicomp.box\BASE\compver.ini", r"clicomp.box\base\compver.ini"] {
+            assert!(
+                files.iter().any(|f| f["path"] == below && f["status"] == "ok"),
+                "{below}"
+            );
+        }
+    }
+}
+
+/// With process isolation a run starts about as many crawl workers as
+/// locations run at once, each taking one location after another; one
+/// killed for its stalled share is replaced, and the locations after it
+/// are still crawled. Worker starts are counted with strace.
+#[cfg(target_os = "linux")]
+#[test]
+fn crawl_workers_are_reused_and_a_killed_one_replaced() {
+    if !common::require_tool("strace") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let estate = dir.path().join("estate");
+    const SERVERS: usize = 6;
+    for i in 0..SERVERS {
+        copy_tree(&sample_shares().join("SERVER2"), &estate.join(format!("SRV{i}")));
+    }
+    let out = dir.path().join("out");
+    let trace = dir.path().join("trace");
+    let ran = std::process::Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=execve", "-e", "signal=none", "-o"])
+        .arg(&trace)
+        .arg(assert_cmd::cargo::cargo_bin("smsaudit"))
+        .arg("audit")
+        .arg(&estate)
+        .arg("--out")
+        .arg(&out)
+        .args(["--quiet", "--fail-on", "never", "--format", "csv,json"])
+        .args(["-j", "2", "--isolation", "process", "--stall-timeout", "2"])
+        .env("SMSAUDIT_FAULT_STALL", r"\\SRV2\CAP_MS2")
+        .status()
+        .unwrap();
+    assert_eq!(ran.code(), Some(3), "the stalled share is not audited");
+    let found = locations(&out);
+    assert_eq!(found.len(), 2 * SERVERS, "{found:?}");
+    for (name, (status, reason)) in &found {
+        if name == r"\\SRV2\CAP_MS2" {
+            assert_eq!(status, "unreadable", "{name}");
+            assert!(reason.starts_with("no answer for 2 s"), "{name}: {reason}");
+        } else {
+            assert_eq!((status.as_str(), reason.as_str()), ("ok", ""), "{name}");
+        }
+    }
+    let trace = std::fs::read_to_string(&trace).unwrap();
+    let started = trace
+        .lines()
+        .filter(|l| l.contains("execve(") && l.contains("\"__crawl-worker\""))
+        .count();
+    // Two at a time, plus the one that replaces the killed worker.
+    assert!(
+        (1..=3).contains(&started),
+        "{started} crawl workers started for {} locations",
+        found.len()
+    );
+}
