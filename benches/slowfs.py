@@ -386,8 +386,9 @@ async def serve(filesystem, args):
         if args.stats:
             write_atomically(args.stats, json.dumps(filesystem.stats(), indent=1) + "\n")
 
-    async def on_signals(cancel):
+    async def on_signals(cancel, task_status=trio.TASK_STATUS_IGNORED):
         with trio.open_signal_receiver(signal.SIGUSR1, signal.SIGTERM, signal.SIGINT) as signals:
+            task_status.started()
             async for number in signals:
                 if number == signal.SIGUSR1:
                     write_stats()
@@ -395,7 +396,11 @@ async def serve(filesystem, args):
                     cancel.cancel()
 
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(on_signals, nursery.cancel_scope)
+        # Ready only once SIGUSR1 is taken: before, it would end the process.
+        await nursery.start(on_signals, nursery.cancel_scope)
+        if args.ready:
+            write_atomically(args.ready, "ready\n")
+        print("ready", flush=True)
         # One task per request under way: held and delayed requests wait in
         # trio.sleep, so thousands can wait at once.
         await pyfuse3.main(min_tasks=8, max_tasks=4096)
@@ -427,9 +432,6 @@ def main():
     if not args.writable:
         options.add("ro")
     pyfuse3.init(filesystem, args.mountpoint, options)
-    if args.ready:
-        write_atomically(args.ready, "ready\n")
-    print("ready", flush=True)
     try:
         trio.run(serve, filesystem, args)
     finally:
