@@ -153,13 +153,35 @@ pub(crate) fn spawn<T>(
     })
 }
 
+/// A worker's input, shared by whoever sends it requests: each message
+/// is written whole, as one line.
+#[derive(Clone)]
+pub(crate) struct Input(Arc<Mutex<Option<ChildStdin>>>);
+
+impl Input {
+    /// Sends one message, as one line.
+    pub(crate) fn send<M: Serialize>(&self, message: &M) -> io::Result<()> {
+        let mut line = serde_json::to_vec(message)?;
+        line.push(b'\n');
+        let mut stdin = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let stdin = stdin.as_mut().ok_or_else(|| io::Error::other("its input is closed"))?;
+        stdin.write_all(&line)?;
+        stdin.flush()
+    }
+
+    /// Closes the worker's input: a worker ends when its requests do.
+    fn close(&self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+}
+
 /// A worker that takes one request after another, as the thread of this
-/// process that talks to it holds it. Dropping it closes the worker's
-/// stdin (a worker ends when its requests do) and waits for it to be gone.
+/// process that reads its answers holds it. Dropping it closes the
+/// worker's input and waits for it to be gone.
 pub(crate) struct Session {
     what: &'static str,
     child: Arc<Mutex<Child>>,
-    stdin: Option<ChildStdin>,
+    input: Input,
     lines: WorkerLines,
     errors: Option<JoinHandle<String>>,
 }
@@ -167,14 +189,7 @@ pub(crate) struct Session {
 impl Session {
     /// Sends one request, as one line.
     pub(crate) fn request<R: Serialize>(&mut self, request: &R) -> io::Result<()> {
-        let stdin = self
-            .stdin
-            .as_mut()
-            .ok_or_else(|| io::Error::other("its input is closed"))?;
-        let mut line = serde_json::to_vec(request)?;
-        line.push(b'\n');
-        stdin.write_all(&line)?;
-        stdin.flush()
+        self.input.send(request)
     }
 
     /// The worker's next message; the error says why there is none.
@@ -184,7 +199,7 @@ impl Session {
 
     /// Why the worker failed (see [`failure`]); it is not used again.
     pub(crate) fn failure(&mut self, why: &str) -> String {
-        self.stdin = None;
+        self.input.close();
         match self.errors.take() {
             Some(errors) => failure(self.what, &self.child, errors, why),
             None => format!("the {} failed: {why}", self.what),
@@ -194,32 +209,34 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        self.stdin = None;
+        self.input.close();
         reap(&self.child);
     }
 }
 
 /// Starts `current_exe() command` and hands it, as a [`Session`], to
-/// `talk` on a thread of this process.
+/// `talk` on a thread of this process. Also returns its input, for
+/// messages besides the requests of `talk`.
 pub(crate) fn start(
     what: &'static str,
     command: &str,
     talk: impl FnOnce(Session) + Send + 'static,
-) -> io::Result<Worker> {
+) -> io::Result<(Worker, Input)> {
     let Launched {
         child,
         stdin,
         stdout,
         errors,
     } = launch(command, None)?;
+    let input = Input(Arc::new(Mutex::new(Some(stdin))));
     let session = Session {
         what,
         child: child.clone(),
-        stdin: Some(stdin),
+        input: input.clone(),
         lines: BufReader::new(stdout).lines(),
         errors: Some(errors),
     };
-    on_thread(&child, move || talk(session))
+    Ok((on_thread(&child, move || talk(session))?, input))
 }
 
 /// The next message of a worker; the error says why there is none.

@@ -23,7 +23,7 @@ use crate::extract::Detail;
 use crate::model::{CaseTwins, FileRecord, Location, Status};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use walk::Entry;
 
@@ -115,6 +115,57 @@ impl Activity {
     }
 }
 
+/// How many of a location's threads may work at once: its share of the
+/// jobs, raised as other locations finish so that the last ones running
+/// use every job (a pool has room for [`POOL_GROWTH`] times its share).
+#[derive(Debug)]
+pub(crate) struct Throttle {
+    limit: AtomicUsize,
+    busy: Mutex<usize>,
+    freed: Condvar,
+}
+
+/// A location's pool has threads for this many times its first share.
+const POOL_GROWTH: usize = 4;
+
+impl Throttle {
+    fn new(limit: usize) -> Throttle {
+        Throttle {
+            limit: AtomicUsize::new(limit.max(1)),
+            busy: Mutex::new(0),
+            freed: Condvar::new(),
+        }
+    }
+
+    fn set(&self, limit: usize) {
+        self.limit.store(limit.max(1), Ordering::Relaxed);
+        let _busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+        self.freed.notify_all();
+    }
+
+    /// Waits for a turn to work; the turn ends when the permit is dropped.
+    /// A permit holder never waits for another task, so this cannot block
+    /// for good.
+    pub(super) fn permit(&self) -> Permit<'_> {
+        let mut busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+        while *busy >= self.limit.load(Ordering::Relaxed) {
+            busy = self.freed.wait(busy).unwrap_or_else(|e| e.into_inner());
+        }
+        *busy += 1;
+        Permit(self)
+    }
+}
+
+/// A turn to work, from [`Throttle::permit`].
+pub(super) struct Permit<'a>(&'a Throttle);
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        *self.0.busy.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+        self.0.freed.notify_one();
+    }
+}
+
 /// What reaches the scheduler from a location's thread or worker.
 enum Event {
     Batch(usize, Batch),
@@ -133,6 +184,27 @@ struct Running {
     activity: Arc<Activity>,
     /// The worker process, when the location is crawled in one.
     worker: Option<worker::CrawlWorker>,
+    /// How many of its threads may work at once, when on threads here.
+    throttle: Option<Arc<Throttle>>,
+    /// That number, as last set.
+    threads: usize,
+}
+
+impl Running {
+    /// Lets `threads` of the location's threads work at once.
+    fn set_threads(&mut self, threads: usize) {
+        if threads == self.threads {
+            return;
+        }
+        self.threads = threads;
+        if let Some(throttle) = &self.throttle {
+            throttle.set(threads);
+        }
+        if let Some(worker) = &self.worker {
+            // A worker that cannot take it is failing: its thread says why.
+            let _ = worker.set_threads(threads);
+        }
+    }
 }
 
 /// Crawls every location, at most `config.jobs` (capped at [`MAX_JOBS`]) at
@@ -158,6 +230,7 @@ pub(crate) fn crawl_all(
     let max_running = config.jobs.clamp(1, MAX_JOBS);
     let per_server = config.per_server.max(1);
     let threads = hashing_threads(&locations, max_running, per_server);
+    let pool_threads = (threads * POOL_GROWTH).min(max_running).max(threads);
     let shared = Arc::new(config.clone());
     progress.locations_total.store(locations.len(), Ordering::Relaxed);
     let (sender, receiver) = mpsc::sync_channel::<Event>(EVENTS_IN_FLIGHT);
@@ -190,27 +263,25 @@ pub(crate) fn crawl_all(
                 slot,
                 config: shared.clone(),
                 threads,
+                pool_threads,
                 progress: progress.clone(),
                 sender: sender.clone(),
             };
             match start.run(discovered, &mut idle) {
-                Ok((activity, worker)) => {
-                    let started = Instant::now();
-                    running.insert(
-                        slot,
-                        Running {
-                            started,
-                            location,
-                            activity,
-                            worker,
-                        },
-                    );
+                Ok(started) => {
+                    running.insert(slot, started);
                 }
                 Err(reason) => finish(&mut results, slot, not_crawled(location, reason)),
             }
         }
         if running.is_empty() {
             break;
+        }
+        // The jobs shared among the locations running now: when the last
+        // ones run, they get the threads of those that finished.
+        let share = (max_running / running.len()).clamp(threads, pool_threads);
+        for r in running.values_mut() {
+            r.set_threads(share);
         }
         // With a limit to watch, look again at least every quarter second.
         let wait = if config.location_timeout.is_some() || config.stall_timeout.is_some() {
@@ -303,7 +374,10 @@ fn location_pool(threads: usize) -> Result<rayon::ThreadPool, String> {
 struct Start {
     slot: usize,
     config: Arc<Config>,
+    /// How many of its threads may work at first.
     threads: usize,
+    /// Threads in its pool.
+    pool_threads: usize,
     progress: Arc<Progress>,
     sender: mpsc::SyncSender<Event>,
 }
@@ -313,49 +387,56 @@ impl Start {
     /// new one) when the config says so and the location has a share to
     /// read, else on a thread. Returns what the scheduler watches, or why it
     /// could not start.
-    fn run(
-        self,
-        discovered: Discovered,
-        idle: &mut Vec<worker::CrawlWorker>,
-    ) -> Result<(Arc<Activity>, Option<worker::CrawlWorker>), String> {
+    fn run(self, discovered: Discovered, idle: &mut Vec<worker::CrawlWorker>) -> Result<Running, String> {
         let activity = Arc::new(Activity::new());
+        let running = |worker, throttle| Running {
+            started: Instant::now(),
+            location: discovered.location.clone(),
+            activity: activity.clone(),
+            worker,
+            throttle,
+            threads: self.threads,
+        };
         if self.config.isolation == Isolation::Process && discovered.location.status == Status::Ok {
             // The worker's progress arrives as heartbeats; it applies its
             // own faults.
             let mut job = Box::new(worker::Job {
                 slot: self.slot,
-                discovered,
+                discovered: discovered.clone(),
                 threads: self.threads,
+                pool_threads: self.pool_threads,
                 activity: activity.clone(),
             });
             // An idle worker that died meanwhile gives the job back.
             while let Some(worker) = idle.pop() {
                 match worker.take(job) {
-                    Ok(()) => return Ok((activity, Some(worker))),
+                    Ok(()) => return Ok(running(Some(worker), None)),
                     Err(back) => job = back,
                 }
             }
-            let worker = worker::CrawlWorker::start(&self.config, self.progress, self.sender)
+            let worker = worker::CrawlWorker::start(&self.config, self.progress.clone(), self.sender.clone())
                 .map_err(|err| format!("cannot start a crawl worker: {err}"))?;
             return match worker.take(job) {
-                Ok(()) => Ok((activity, Some(worker))),
+                Ok(()) => Ok(running(Some(worker), None)),
                 Err(_) => Err("the crawl worker failed: it ended before its first location".into()),
             };
         }
-        let watched = activity.clone();
+        let throttle = Arc::new(Throttle::new(self.threads));
+        let started = running(None, Some(throttle.clone()));
         let Start {
             slot,
             config,
-            threads,
+            pool_threads,
             progress,
             sender,
+            ..
         } = self;
         std::thread::Builder::new()
             .name("smsaudit-location".into())
             .spawn(move || {
                 let send = |batch| sender.send(Event::Batch(slot, batch)).is_ok();
-                let crawled = match location_pool(threads) {
-                    Ok(pool) => crawl_location(discovered, &config, &pool, &progress, &activity, &send),
+                let crawled = match location_pool(pool_threads) {
+                    Ok(pool) => crawl_location(discovered, &config, &pool, &throttle, &progress, &activity, &send),
                     Err(reason) => not_crawled(discovered.location, reason),
                 };
                 let _ = sender.send(Event::Done {
@@ -365,7 +446,7 @@ impl Start {
                 });
             })
             .map_err(|err| format!("cannot start a thread: {err}"))?;
-        Ok((watched, None))
+        Ok(started)
     }
 }
 
@@ -503,12 +584,14 @@ impl walk::Found for Gather<'_> {
     }
 }
 
-/// Crawls one location on `pool`, sending its entries and folders with
+/// Crawls one location on `pool`, at most as many threads at once as
+/// `throttle` lets, sending its entries and folders with
 /// `send` as they are found (`send` returns false once nobody listens).
 fn crawl_location(
     discovered: Discovered,
     config: &Config,
     pool: &rayon::ThreadPool,
+    throttle: &Throttle,
     progress: &Progress,
     activity: &Activity,
     send: &(dyn Fn(Batch) -> bool + Sync),
@@ -538,7 +621,7 @@ fn crawl_location(
         bytes: AtomicU64::new(0),
         case_twins: Mutex::new(Vec::new()),
     };
-    let walked = walk::walk_location(&location, &path, config, activity, pool, &gather);
+    let walked = walk::walk_location(&location, &path, config, activity, pool, throttle, &gather);
     gather.batcher.flush();
     let (files, bytes) = (gather.files.into_inner(), gather.bytes.into_inner());
     let mut case_twins = gather.case_twins.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -598,6 +681,25 @@ mod tests {
         assert_eq!(hashing_threads(&[], 16, 4), 16);
     }
 
+    /// A location waiting for a turn gets one when others finish and its
+    /// share is raised.
+    #[test]
+    fn a_raised_throttle_lets_waiting_threads_work() {
+        let throttle = Throttle::new(1);
+        let first = throttle.permit();
+        std::thread::scope(|scope| {
+            let waiting = scope.spawn(|| {
+                let _second = throttle.permit();
+            });
+            std::thread::sleep(Duration::from_millis(50));
+            assert!(!waiting.is_finished(), "two at once with one allowed");
+            throttle.set(2);
+            waiting.join().unwrap();
+        });
+        drop(first);
+        assert_eq!(*throttle.busy.lock().unwrap(), 0);
+    }
+
     /// Crawls `dir` as one CAP on `threads` threads; `send` says whether
     /// anyone still listens. Returns the result, the batches and the files
     /// read.
@@ -612,7 +714,16 @@ mod tests {
         };
         let progress = Progress::default();
         let config = Config::new(Vec::new());
-        let crawled = crawl_location(discovered, &config, &pool, &progress, &Activity::new(), &send);
+        let throttle = Throttle::new(threads);
+        let crawled = crawl_location(
+            discovered,
+            &config,
+            &pool,
+            &throttle,
+            &progress,
+            &Activity::new(),
+            &send,
+        );
         let files = progress.files.load(Ordering::Relaxed);
         (crawled, batches.into_inner().unwrap(), files)
     }

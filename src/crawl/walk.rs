@@ -14,7 +14,7 @@
 
 pub(super) mod handles;
 
-use super::Activity;
+use super::{Activity, Throttle};
 use crate::config::Config;
 use crate::model::{FileKind, FileRecord, Location, Status, EXCLUDED_REASON};
 use crate::names::{self, Escapes};
@@ -118,10 +118,13 @@ struct Walker<'a> {
     root: Identity,
     /// Threads of the pool, to size the tasks.
     threads: usize,
+    /// How many of them may work at once.
+    throttle: &'a Throttle,
     found: &'a dyn Found,
 }
 
-/// Walks one location on `pool`, handing each regular file, row, folder
+/// Walks one location on `pool`, at most as many entries at once as the
+/// throttle lets, handing each regular file, row, folder
 /// and pair of case twins to `found` as it is found. Returns once every
 /// entry is handed on, or why the share root itself could not be opened or
 /// listed (then nothing of the share was checked or handed on).
@@ -131,6 +134,7 @@ pub(super) fn walk_location(
     config: &Config,
     activity: &Activity,
     pool: &rayon::ThreadPool,
+    throttle: &Throttle,
     found: &dyn Found,
 ) -> Result<(), String> {
     raise_open_file_limit();
@@ -147,6 +151,7 @@ pub(super) fn walk_location(
         exclude: Exclusions::new(&config.exclude),
         root: root_listed.identity,
         threads: pool.current_num_threads(),
+        throttle,
         found,
     };
     let listing = Listing {
@@ -194,6 +199,7 @@ impl<'a> Walker<'a> {
                     if self.found.abandoned() {
                         return;
                     }
+                    let _turn = self.throttle.permit();
                     self.entry(scope, &folder, &relative, escapes, name);
                 }
             });
@@ -442,9 +448,10 @@ mod tests {
     }
 
     /// The entries of one share, including those of one folder, are
-    /// handled by several threads at once, and every one exactly once.
+    /// handled by several threads at once, no more than its throttle lets,
+    /// and every one exactly once.
     #[test]
-    fn entries_of_one_share_are_handled_concurrently() {
+    fn entries_of_one_share_are_handled_concurrently_within_the_throttle() {
         let dir = tempfile::tempdir().unwrap();
         for f in 0..4 {
             let folder = dir.path().join(format!("f{f}"));
@@ -465,23 +472,28 @@ mod tests {
             files: 0,
             bytes: 0,
         };
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
-        let found = Concurrency::default();
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(6).build().unwrap();
         let config = Config::new(Vec::new());
-        walk_location(
-            &location,
-            dir.path(),
-            &config,
-            &super::super::Activity::new(),
-            &pool,
-            &found,
-        )
-        .unwrap();
-        let mut rows = found.rows.into_inner().unwrap();
-        rows.sort();
-        rows.dedup();
-        assert_eq!(rows.len(), 64);
-        assert_eq!(found.folders.load(Ordering::SeqCst), 4);
-        assert!(found.most.load(Ordering::SeqCst) > 1, "one entry at a time");
+        for (allowed, most) in [(4, 2..=4), (1, 1..=1)] {
+            let found = Concurrency::default();
+            let throttle = Throttle::new(allowed);
+            walk_location(
+                &location,
+                dir.path(),
+                &config,
+                &Activity::new(),
+                &pool,
+                &throttle,
+                &found,
+            )
+            .unwrap();
+            let mut rows = found.rows.into_inner().unwrap();
+            rows.sort();
+            rows.dedup();
+            assert_eq!(rows.len(), 64);
+            assert_eq!(found.folders.load(Ordering::SeqCst), 4);
+            let seen = found.most.load(Ordering::SeqCst);
+            assert!(most.contains(&seen), "{seen} at once, {allowed} allowed");
+        }
     }
 }

@@ -9,7 +9,7 @@
 //! keep the worker alive, but never the audit. The next location goes to a
 //! new worker.
 
-use super::{crawl_location, location_pool, not_crawled, Activity, Batch, Crawled, Event, Progress};
+use super::{crawl_location, location_pool, not_crawled, Activity, Batch, Crawled, Event, Progress, Throttle};
 use crate::config::{Config, Faults};
 use crate::discover::Discovered;
 use crate::model::{CaseTwins, Location};
@@ -27,14 +27,24 @@ pub const WORKER_COMMAND: &str = "__crawl-worker";
 /// counted in seconds, coarse enough to cost nothing.
 const HEARTBEAT: Duration = Duration::from_millis(100);
 
+/// What a worker is told, one line each.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum Order {
+    Crawl(Box<Request>),
+    /// Let this many threads of the location being crawled work at once.
+    Threads(usize),
+}
+
 /// One location for a worker; the share's path crosses byte-exactly
 /// (`Discovered.path`).
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Request {
     discovered: Discovered,
     settings: CrawlSettings,
-    /// Threads to crawl it on.
+    /// Threads that may work at once, at first.
     threads: usize,
+    /// Threads in its pool.
+    pool_threads: usize,
 }
 
 /// The settings the walk, reads and parsers of one location use: every
@@ -86,6 +96,7 @@ pub(super) struct Job {
     pub slot: usize,
     pub discovered: Discovered,
     pub threads: usize,
+    pub pool_threads: usize,
     pub activity: Arc<Activity>,
 }
 
@@ -93,6 +104,7 @@ pub(super) struct Job {
 /// another, and the queue of its thread in this process.
 pub(super) struct CrawlWorker {
     process: Worker,
+    input: worker::Input,
     jobs: mpsc::Sender<Box<Job>>,
 }
 
@@ -106,10 +118,15 @@ impl CrawlWorker {
     ) -> io::Result<CrawlWorker> {
         let settings = CrawlSettings::of(config);
         let (jobs, queue) = mpsc::channel::<Box<Job>>();
-        let process = worker::start("crawl worker", WORKER_COMMAND, move |session| {
+        let (process, input) = worker::start("crawl worker", WORKER_COMMAND, move |session| {
             serve_jobs(session, &queue, &settings, &progress, &events)
         })?;
-        Ok(CrawlWorker { process, jobs })
+        Ok(CrawlWorker { process, input, jobs })
+    }
+
+    /// Lets `threads` threads of its location work at once.
+    pub(super) fn set_threads(&self, threads: usize) -> io::Result<()> {
+        self.input.send(&Order::Threads(threads))
     }
 
     /// Gives the worker its next location; gives it back if the worker's
@@ -141,6 +158,7 @@ fn serve_jobs(
             slot,
             discovered,
             threads,
+            pool_threads,
             activity,
         } = *job;
         let location = discovered.location.clone();
@@ -148,8 +166,9 @@ fn serve_jobs(
             discovered,
             settings: settings.clone(),
             threads,
+            pool_threads,
         };
-        let outcome = match session.request(&request) {
+        let outcome = match session.request(&Order::Crawl(Box::new(request))) {
             Ok(()) => follow(&mut session, slot, &activity, progress, events, &mut seen),
             Err(err) => Err(format!("cannot send it a location: {err}")),
         };
@@ -223,7 +242,7 @@ fn follow(
 /// The worker's side, after [`WORKER_COMMAND`]. Returns the exit code.
 pub fn worker_main() -> i32 {
     let send = |message: &Message| worker::send(message);
-    match serve(io::stdin().lock(), &send) {
+    match serve(io::BufReader::new(io::stdin()), &send) {
         Ok(()) => 0,
         Err(err) => {
             eprintln!("smsaudit {WORKER_COMMAND}: {err:#}");
@@ -234,17 +253,19 @@ pub fn worker_main() -> i32 {
 
 /// Crawls each location requested on `input`, one after another, writing
 /// every message with `send`, until `input` ends.
-fn serve(input: impl BufRead, send: &(dyn Fn(&Message) -> io::Result<()> + Sync)) -> anyhow::Result<()> {
-    // One stall clock and one set of totals for the worker's life: the
-    // scheduler watches one location at a time, by the lines it gets.
+fn serve(input: impl BufRead + Send, send: &(dyn Fn(&Message) -> io::Result<()> + Sync)) -> anyhow::Result<()> {
+    // One stall clock, one set of totals and one throttle for the worker's
+    // life: it crawls one location at a time.
     let activity = Activity::new();
     let progress = Progress::default();
-    let (activity, progress) = (&activity, &progress);
+    let throttle = Throttle::new(1);
+    let (activity, progress, throttle) = (&activity, &progress, &throttle);
     let report = move || Message::Progress {
         files: progress.files.load(Ordering::Relaxed),
         bytes: progress.bytes.load(Ordering::Relaxed),
     };
     let (stop, stopped) = mpsc::channel::<()>();
+    let (requests, requested) = mpsc::channel::<anyhow::Result<Request>>();
     std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("smsaudit-heartbeat".into())
@@ -262,36 +283,63 @@ fn serve(input: impl BufRead, send: &(dyn Fn(&Message) -> io::Result<()> + Sync)
                 }
             })
             .context("cannot start the heartbeat thread")?;
-        let served = serve_requests(input, send, activity, progress);
+        // Orders are read while a location is crawled: its thread count
+        // may change meanwhile.
+        std::thread::Builder::new()
+            .name("smsaudit-orders".into())
+            .spawn_scoped(scope, move || read_orders(input, throttle, &requests))
+            .context("cannot start the thread that reads orders")?;
+        let served = serve_requests(&requested, send, activity, progress, throttle);
         drop(stop);
         served?;
         send(&report()).context("cannot send progress")
     })
 }
 
+/// Reads orders until `input` ends: thread counts are applied at once,
+/// locations queued for [`serve_requests`].
+fn read_orders(input: impl BufRead, throttle: &Throttle, requests: &mpsc::Sender<anyhow::Result<Request>>) {
+    for line in input.lines() {
+        let order = line
+            .context("cannot read a request")
+            .and_then(|line| serde_json::from_str::<Order>(&line).context("bad request"));
+        match order {
+            Ok(Order::Threads(threads)) => throttle.set(threads),
+            Ok(Order::Crawl(request)) => {
+                // Set here, in order: a later Threads order wins.
+                throttle.set(request.threads);
+                if requests.send(Ok(*request)).is_err() {
+                    return;
+                }
+            }
+            Err(err) => {
+                let _ = requests.send(Err(err));
+                return;
+            }
+        }
+    }
+}
+
 fn serve_requests(
-    input: impl BufRead,
+    requested: &mpsc::Receiver<anyhow::Result<Request>>,
     send: &(dyn Fn(&Message) -> io::Result<()> + Sync),
     activity: &Activity,
     progress: &Progress,
+    throttle: &Throttle,
 ) -> anyhow::Result<()> {
-    // Kept from one location to the next while the thread count is the same.
+    // Kept from one location to the next while its size is the same.
     let mut pool: Option<(usize, Result<rayon::ThreadPool, String>)> = None;
-    for line in input.lines() {
-        let line = line.context("cannot read a request")?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let request: Request = serde_json::from_str(&line).context("bad request")?;
-        let config = request.settings.into_config(request.threads);
+    for request in requested {
+        let request = request?;
+        let config = request.settings.into_config(request.pool_threads);
         let (threads, made) = match pool.take() {
-            Some((threads, made)) if threads == request.threads => (threads, made),
-            _ => (request.threads, location_pool(request.threads)),
+            Some((threads, made)) if threads == request.pool_threads => (threads, made),
+            _ => (request.pool_threads, location_pool(request.pool_threads)),
         };
         let crawled = match &made {
             Ok(pool) => {
                 let batch = |batch| send(&Message::Batch(batch)).is_ok();
-                crawl_location(request.discovered, &config, pool, progress, activity, &batch)
+                crawl_location(request.discovered, &config, pool, throttle, progress, activity, &batch)
             }
             Err(reason) => not_crawled(request.discovered.location, reason.clone()),
         };
@@ -407,9 +455,10 @@ mod tests {
                     linked: false,
                 },
                 settings: CrawlSettings::of(&Config::new(Vec::new())),
-                threads: 3,
+                threads: 2,
+                pool_threads: 3,
             };
-            input.push_str(&serde_json::to_string(&request).unwrap());
+            input.push_str(&serde_json::to_string(&Order::Crawl(Box::new(request))).unwrap());
             input.push('\n');
         }
         let lines = Mutex::new(Vec::new());
