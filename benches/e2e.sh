@@ -133,33 +133,8 @@ scale() {
 }
 
 latency() {
-  local ms=${LATENCY_MS:-2} dir=$BENCH_DIR/latency
-  estate latency --sites 5 --caps-per-site 2 --logon-points 0 --small-files 1000
-  local locations=20
-  echo "## latency: $locations locations, $(describe "$dir"), SMSAUDIT_FAULT_LATENCY_MS=$ms per entry and per open"
-  echo
-  # The walk of one share is sequential, so no -j beats the largest share
-  # crawled alone: that is the floor under the ideal T(-j 1) / j.
-  local big
-  big=$(for d in "$dir"/*/*; do echo "$(find "$d" | wc -l) $d"; done | sort -n | tail -1 | cut -d' ' -f2)
-  SMSAUDIT_FAULT_LATENCY_MS=$ms hyperfine --runs 3 -i -N --export-json "$OUT/latency-one.json" \
-    "$SMSAUDIT audit $big --out $BENCH_DIR/out-latency-one -j 64 --quiet" >/dev/null 2>&1
-  local floor
-  floor=$(python3 -c "import json;print(json.load(open('$OUT/latency-one.json'))['results'][0]['mean'])")
-  echo "largest share alone ($(find "$big" -type f | wc -l) files, $(find "$big" -type d | wc -l) folders) at -j 64: $(printf %.2f "$floor") s"
-  echo
-  echo "| -j | time | ideal max(T(-j 1) / j, largest share alone) | efficiency |"
-  echo "|---|---|---|---|"
-  local t1=""
-  for j in 1 2 4 8 16 32 64; do
-    SMSAUDIT_FAULT_LATENCY_MS=$ms hyperfine --runs 3 -i -N --export-json "$OUT/latency-$j.json" \
-      "$SMSAUDIT audit $dir --out $BENCH_DIR/out-latency -j $j --quiet" >/dev/null 2>&1
-    local t
-    t=$(python3 -c "import json;print(json.load(open('$OUT/latency-$j.json'))['results'][0]['mean'])")
-    [ -z "$t1" ] && t1=$t
-    python3 -c "t1,t,j,f=$t1,$t,$j,$floor;i=max(t1/j,f);print(f'| {j} | {t:.2f} s | {i:.2f} s | {i/t*100:.0f}% |')"
-  done
-  echo
+  # One share behind a slow link, through the FUSE layer benches/slowfs.py.
+  RUNS=$RUNS BENCH_DIR=$BENCH_DIR/slow-link benches/slow_link.sh
 }
 
 {

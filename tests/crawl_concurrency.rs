@@ -158,6 +158,14 @@ fn crawl_workers_are_reused_and_a_killed_one_replaced() {
     for i in 0..SERVERS {
         copy_tree(&sample_shares().join("SERVER2"), &estate.join(format!("SRV{i}")));
     }
+    // Opening or reading any file of \\SRV2\CAP_MS2 never answers.
+    let Some(mount) = common::slowfs::SlowFs::mount(
+        &estate,
+        &dir.path().join("mnt"),
+        &["--stall", "open,read:/SRV2/CAP_MS2/*"],
+    ) else {
+        return;
+    };
     let out = dir.path().join("out");
     let trace = dir.path().join("trace");
     let ran = std::process::Command::new("strace")
@@ -165,12 +173,11 @@ fn crawl_workers_are_reused_and_a_killed_one_replaced() {
         .arg(&trace)
         .arg(assert_cmd::cargo::cargo_bin("smsaudit"))
         .arg("audit")
-        .arg(&estate)
+        .arg(mount.path())
         .arg("--out")
         .arg(&out)
         .args(["--quiet", "--fail-on", "never", "--format", "csv,json"])
         .args(["-j", "2", "--isolation", "process", "--stall-timeout", "2"])
-        .env("SMSAUDIT_FAULT_STALL", r"\\SRV2\CAP_MS2")
         .status()
         .unwrap();
     assert_eq!(ran.code(), Some(3), "the stalled share is not audited");

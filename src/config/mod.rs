@@ -125,20 +125,14 @@ pub(crate) fn default_jobs() -> usize {
     (cores * 4).clamp(16, 64)
 }
 
-/// A seam for testing slow and dead shares without a real network:
-/// `SMSAUDIT_FAULT_STALL` names locations (substring of `\\SERVER\SHARE`)
-/// whose crawl never returns; `SMSAUDIT_FAULT_LATENCY_MS` adds a delay to
-/// every directory entry and file open, like a WAN link;
-/// `SMSAUDIT_FAULT_SLOW_READ=<substring>:<ms>` makes every chunk read from
-/// the locations it names take that long, like a server that dies after
-/// the listing; `SMSAUDIT_FAULT_PAUSE=stage:<n>` or `commit:<n>` holds the
-/// run for a minute once `n` reports are written to temporary files, or
-/// put in place, so a test can interrupt it there.
+/// A test seam, not a fault of the shares (those are tested through a slow
+/// FUSE file system, benches/slowfs.py): `SMSAUDIT_FAULT_PAUSE=stage:<n>` or
+/// `commit:<n>` holds the run for a minute once `n` reports are written to
+/// temporary files, or put in place, so a test can send a signal exactly
+/// there. A held file system request cannot do that: the signal would only
+/// be seen once the request is let go.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Faults {
-    pub stall: Option<String>,
-    pub latency: Option<Duration>,
-    pub slow_read: Option<SlowRead>,
     pub pause: Option<Pause>,
 }
 
@@ -185,50 +179,13 @@ impl Pause {
     }
 }
 
-/// Reads from locations whose name contains `location` (any case) take
-/// `delay` each.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct SlowRead {
-    pub location: String,
-    pub delay: Duration,
-}
-
 impl Faults {
     pub(crate) fn from_env() -> Faults {
         Faults {
-            stall: std::env::var("SMSAUDIT_FAULT_STALL").ok().filter(|s| !s.is_empty()),
-            latency: std::env::var("SMSAUDIT_FAULT_LATENCY_MS")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .map(Duration::from_millis),
-            slow_read: std::env::var("SMSAUDIT_FAULT_SLOW_READ")
-                .ok()
-                .and_then(|v| SlowRead::parse(&v)),
             pause: std::env::var("SMSAUDIT_FAULT_PAUSE")
                 .ok()
                 .and_then(|v| Pause::parse(&v)),
         }
-    }
-
-    /// How long each read from `location` is made to take, if at all.
-    pub(crate) fn read_delay(&self, location: &str) -> Option<Duration> {
-        let slow = self.slow_read.as_ref()?;
-        let named = location
-            .to_ascii_lowercase()
-            .contains(&slow.location.to_ascii_lowercase());
-        named.then_some(slow.delay)
-    }
-}
-
-impl SlowRead {
-    /// `<substring>:<ms>`; the substring may itself hold colons.
-    fn parse(text: &str) -> Option<SlowRead> {
-        let (location, millis) = text.rsplit_once(':')?;
-        Some(SlowRead {
-            location: location.to_string(),
-            delay: Duration::from_millis(millis.trim().parse().ok()?),
-        })
-        .filter(|s| !s.location.is_empty())
     }
 }
 
@@ -297,31 +254,5 @@ impl UpgradeRequest {
             target: target.trim().to_string(),
             release,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slow_read_fault_names_locations_by_substring() {
-        let faults = Faults {
-            slow_read: SlowRead::parse(r"\\dead\cap_:250"),
-            ..Faults::default()
-        };
-        assert_eq!(faults.read_delay(r"\\DEAD\CAP_AB1"), Some(Duration::from_millis(250)));
-        assert_eq!(faults.read_delay(r"\\ALIVE\CAP_AB1"), None);
-        assert!(SlowRead::parse("no-delay").is_none());
-        assert!(SlowRead::parse(":100").is_none());
-        assert!(SlowRead::parse("x:soon").is_none());
-        assert_eq!(
-            Pause::parse("commit:2"),
-            Some(Pause {
-                point: PausePoint::Commit,
-                count: 2
-            })
-        );
-        assert!(Pause::parse("crawl:2").is_none() && Pause::parse("stage:x").is_none());
     }
 }

@@ -533,8 +533,6 @@ struct Gather<'a> {
     config: &'a Config,
     progress: &'a Progress,
     activity: &'a Activity,
-    /// The `SMSAUDIT_FAULT_SLOW_READ` delay of every chunk read, if any.
-    read_delay: Option<Duration>,
     batcher: Batcher<'a>,
     /// Files hashed and their bytes: the location's totals.
     files: AtomicU64,
@@ -544,12 +542,7 @@ struct Gather<'a> {
 
 impl walk::Found for Gather<'_> {
     fn file(&self, entry: Entry) {
-        let touch = || {
-            if let Some(delay) = self.read_delay {
-                std::thread::sleep(delay);
-            }
-            self.activity.touch();
-        };
+        let touch = || self.activity.touch();
         let (record, detail) = read::read_file(self.location, entry, self.config, &touch);
         self.progress.files.fetch_add(1, Ordering::Relaxed);
         self.progress
@@ -603,19 +596,11 @@ fn crawl_location(
             case_twins: Vec::new(),
         };
     }
-    if let Some(stall) = &config.faults.stall {
-        if location.name.to_ascii_lowercase().contains(&stall.to_ascii_lowercase()) {
-            loop {
-                std::thread::sleep(Duration::from_secs(3600));
-            }
-        }
-    }
     let gather = Gather {
         location: &location,
         config,
         progress,
         activity,
-        read_delay: config.faults.read_delay(&location.name),
         batcher: Batcher::new(send),
         files: AtomicU64::new(0),
         bytes: AtomicU64::new(0),

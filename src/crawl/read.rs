@@ -44,9 +44,6 @@ pub(crate) fn read_file(location: &Location, entry: Entry, config: &Config, touc
         status: Status::Ok,
         reason: String::new(),
     };
-    if let Some(latency) = config.faults.latency {
-        std::thread::sleep(latency);
-    }
     let cap = extract::parse_limit(entry.kind, config.max_parse_bytes);
     let detail = match read_unchanged(&entry, cap, touch) {
         Ok((read, state)) => {

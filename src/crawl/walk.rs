@@ -110,7 +110,6 @@ struct Listing {
 /// What every task of one location's walk shares.
 struct Walker<'a> {
     location: &'a Location,
-    config: &'a Config,
     activity: &'a Activity,
     exclude: Exclusions,
     /// The share root's identity: an entry on another file system is a
@@ -139,14 +138,13 @@ pub(super) fn walk_location(
 ) -> Result<(), String> {
     raise_open_file_limit();
     let touch = &|| activity.touch();
-    pause(config, activity);
+    activity.touch();
     let (root, root_listed) =
         retry_transient(touch, || handles::open_root(path)).map_err(|err| format!("cannot open the share: {err}"))?;
     let names =
         retry_transient(touch, || handles::list(&root)).map_err(|err| format!("cannot list the share: {err}"))?;
     let walker = Walker {
         location,
-        config,
         activity,
         exclude: Exclusions::new(&config.exclude),
         root: root_listed.identity,
@@ -234,7 +232,7 @@ impl<'a> Walker<'a> {
     where
         'a: 's,
     {
-        pause(self.config, self.activity);
+        self.activity.touch();
         let touch = &|| self.activity.touch();
         let relative = names::join_relative(parent, &name.escaped);
         let escapes = escapes.with(name.escapes);
@@ -327,14 +325,6 @@ impl<'a> Walker<'a> {
                 &format!("{what}, not a regular file"),
             )),
         }
-    }
-}
-
-/// The injected latency of a WAN link, and a sign of life for the watcher.
-fn pause(config: &Config, activity: &Activity) {
-    activity.touch();
-    if let Some(latency) = config.faults.latency {
-        std::thread::sleep(latency);
     }
 }
 

@@ -10,7 +10,7 @@
 //! new worker.
 
 use super::{crawl_location, location_pool, not_crawled, Activity, Batch, Crawled, Event, Progress, Throttle};
-use crate::config::{Config, Faults};
+use crate::config::Config;
 use crate::discover::Discovered;
 use crate::model::{CaseTwins, Location};
 use crate::worker::{self, Session, Worker};
@@ -53,7 +53,6 @@ struct Request {
 struct CrawlSettings {
     exclude: Vec<String>,
     max_parse_bytes: u64,
-    faults: Faults,
 }
 
 impl CrawlSettings {
@@ -61,7 +60,6 @@ impl CrawlSettings {
         CrawlSettings {
             exclude: config.exclude.clone(),
             max_parse_bytes: config.max_parse_bytes,
-            faults: config.faults.clone(),
         }
     }
 
@@ -69,7 +67,6 @@ impl CrawlSettings {
         Config {
             exclude: self.exclude,
             max_parse_bytes: self.max_parse_bytes,
-            faults: self.faults,
             jobs: threads,
             ..Config::new(Vec::new())
         }
@@ -423,12 +420,10 @@ mod tests {
         let mut config = Config::new(Vec::new());
         config.exclude = vec!["*.log".into()];
         config.max_parse_bytes = 99;
-        config.faults.latency = Some(Duration::from_millis(3));
         let json = serde_json::to_string(&CrawlSettings::of(&config)).unwrap();
         let got = serde_json::from_str::<CrawlSettings>(&json).unwrap().into_config(3);
         assert_eq!(got.exclude, config.exclude);
         assert_eq!(got.max_parse_bytes, 99);
-        assert_eq!(got.faults.latency, config.faults.latency);
         assert_eq!(got.jobs, 3);
     }
 
