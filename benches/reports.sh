@@ -74,7 +74,7 @@ for entry in "${commands[@]}"; do
   read -r mean stddev < <(python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))["results"][0]
-print(f"{r[\"mean\"]:.3f} {r[\"stddev\"]:.3f}")' "$BENCH_DIR/run.json")
+print("%.3f %.3f" % (r["mean"], r["stddev"]))' "$BENCH_DIR/run.json")
   pipeline_mean=${pipeline_mean:-$mean}
   ratio=$(python3 -c "print(f'{$mean / $pipeline_mean:.2f}')")
   /usr/bin/time -v -o "$BENCH_DIR/time.txt" bash -c "$command" >/dev/null 2>&1 || true

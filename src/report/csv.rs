@@ -139,7 +139,7 @@ pub fn matrix(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
 }
 
 /// [`files`], streamed into `out`: one row per file can be many MiB.
-pub fn files_to(audit: &Audit, flavor: CsvFlavor, out: &mut dyn std::io::Write) -> Result<()> {
+pub(crate) fn files_to(audit: &Audit, flavor: CsvFlavor, out: &mut dyn std::io::Write) -> Result<()> {
     let mut table = Table::to(flavor, out)?;
     table.row(FileRecord::COLUMNS)?;
     for f in audit.files.iter() {

@@ -458,6 +458,12 @@ pub(crate) fn write_selected(
     formats: &[ReportFormat],
     pause: Option<&crate::config::Pause>,
 ) -> Result<Vec<PathBuf>> {
+    let jobs = report_jobs(audit, flavor, formats);
+    set::write_set(audit, dir, jobs, pause)
+}
+
+/// What writes each report of the given formats, in [`set::REPORT_NAMES`] order.
+fn report_jobs<'a>(audit: &'a Audit, flavor: CsvFlavor, formats: &[ReportFormat]) -> Vec<Job<'a>> {
     fn job<'a>(name: &'static str, write: impl FnOnce(&mut dyn ReportOut) -> Result<()> + Send + 'a) -> Job<'a> {
         Job {
             name,
@@ -499,7 +505,7 @@ pub(crate) fn write_selected(
             ReportFormat::Html => jobs.push(job("report.html", |out| Ok(out.write_all(&html::audit(audit)?)?))),
         }
     }
-    set::write_set(audit, dir, jobs, pause)
+    jobs
 }
 
 #[cfg(test)]
@@ -517,6 +523,48 @@ mod tests {
         assert!(format!("{:#}", result.unwrap_err()).contains("disk full"));
         let left: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert!(left.is_empty(), "{left:?}");
+    }
+
+    /// Written at once or one after the other, the set is the same, byte
+    /// for byte, manifest included.
+    #[test]
+    fn a_set_written_on_many_threads_is_the_set_written_on_one() {
+        let shares = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-shares");
+        let audit = crate::run_audit(&crate::Config::new(vec![shares]));
+        assert!(audit.files.len() > 10, "the sample estate has files");
+        let write = |threads: usize| {
+            let dir = tempfile::tempdir().unwrap();
+            let jobs = report_jobs(&audit, CsvFlavor::Spreadsheet, &ReportFormat::ALL);
+            set::write_set_on(&audit, dir.path(), jobs, None, threads).unwrap();
+            let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap())
+                .map(|e| {
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        fs::read(e.path()).unwrap(),
+                    )
+                })
+                .collect();
+            files.sort();
+            files
+        };
+        let one = write(1);
+        let names: Vec<&str> = one.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "audit.json",
+                "audit.xlsx",
+                "causes.csv",
+                "files.csv",
+                "findings.csv",
+                "manifest.json",
+                "matrix.csv",
+                "report.html"
+            ]
+        );
+        assert_eq!(write(4), one);
     }
 
     #[test]

@@ -258,7 +258,13 @@ fn stage(dir: &Path, name: &'static str, write: WriteReport<'_>, failed: &Atomic
             inner: io::BufWriter::with_capacity(256 * 1024, temp.as_file()),
             failed,
         };
-        write(&mut out)?;
+        // A writer that panics (rust_xlsxwriter does when its own temporary
+        // file cannot be written) fails its report like any error, so the
+        // set is rolled back and the run ends with a message.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(&mut out))) {
+            Ok(written) => written?,
+            Err(panic) => anyhow::bail!("the {name} writer failed: {}", panic_message(panic.as_ref())),
+        }
         out.inner.flush()?;
     }
     let (size, sha256) = hash_file(temp.as_file())?;
@@ -269,6 +275,14 @@ fn stage(dir: &Path, name: &'static str, write: WriteReport<'_>, failed: &Atomic
         sha256,
         temp,
     })
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("panicked")
 }
 
 /// A report's output that fails as soon as the set is given up on, so a
@@ -662,6 +676,29 @@ mod tests {
             "{message}"
         );
         assert!(!message.contains("another report"), "{message}");
+        assert_eq!(files(dir.path()), before);
+    }
+
+    /// A report writer that panics fails its report: the set is rolled
+    /// back and the others stop, the run goes on to say so.
+    #[test]
+    fn a_report_writer_that_panics_fails_the_set() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("audit.xlsx"), "old workbook").unwrap();
+        let before = files(dir.path());
+        let panicking = Job {
+            name: "audit.xlsx",
+            write: Box::new(|out: &mut dyn ReportOut| {
+                out.write_all(b"PK")?;
+                panic!("XML_WRITE_ERROR: No space left on device")
+            }),
+        };
+        let err = write_set_on(&audit(), dir.path(), vec![job("matrix.csv", "new"), panicking], None, 2).unwrap_err();
+        let message = format!("{err:#}");
+        assert!(
+            message.contains("audit.xlsx") && message.contains("No space left on device"),
+            "{message}"
+        );
         assert_eq!(files(dir.path()), before);
     }
 

@@ -48,8 +48,8 @@ pub fn audit(audit: &Audit) -> Result<Vec<u8>> {
 }
 
 /// Writes the workbook into `out`, which its zip seeks back in: only the
-/// small sheets are held in memory, the Files sheet's rows go through a
-/// temporary file.
+/// small sheets are held in memory, the Files sheet's rows go through an
+/// anonymous temporary file (rust_xlsxwriter's constant memory mode).
 pub(crate) fn write(audit: &Audit, out: impl std::io::Write + std::io::Seek + Send) -> Result<()> {
     let mut workbook = Workbook::new();
     // A fixed creation time keeps the output byte-identical across runs.
