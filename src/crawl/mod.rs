@@ -172,9 +172,25 @@ enum Event {
     Done {
         slot: usize,
         crawled: Crawled,
-        /// Whether its worker process can take another location.
-        reusable: bool,
+        /// What the next location can use.
+        reuse: Reuse,
     },
+}
+
+/// What a location that finished leaves for the next one.
+enum Reuse {
+    Nothing,
+    /// Its worker process, which takes another location.
+    Worker,
+    /// Its thread pool (with thread isolation).
+    Pool(rayon::ThreadPool),
+}
+
+/// Worker processes and thread pools waiting for their next location.
+#[derive(Default)]
+struct Idle {
+    workers: Vec<worker::CrawlWorker>,
+    pools: Vec<rayon::ThreadPool>,
 }
 
 /// A location being crawled.
@@ -237,8 +253,7 @@ pub(crate) fn crawl_all(
     let mut results: Vec<Option<Crawled>> = (0..locations.len()).map(|_| None).collect();
     let mut pending: VecDeque<(usize, Discovered)> = locations.into_iter().enumerate().collect();
     let mut running: BTreeMap<usize, Running> = BTreeMap::new();
-    // Worker processes waiting for their next location.
-    let mut idle: Vec<worker::CrawlWorker> = Vec::new();
+    let mut idle = Idle::default();
     let finish = |results: &mut Vec<Option<Crawled>>, slot: usize, crawled: Crawled| {
         results[slot] = Some(crawled);
         progress.locations_done.fetch_add(1, Ordering::Relaxed);
@@ -308,14 +323,12 @@ pub(crate) fn crawl_all(
                         deliver(&r.location, batch, sink);
                     }
                 }
-                Event::Done {
-                    slot,
-                    crawled,
-                    reusable,
-                } => {
+                Event::Done { slot, crawled, reuse } => {
                     if let Some(r) = running.remove(&slot) {
-                        if let Some(worker) = r.worker.filter(|_| reusable) {
-                            idle.push(worker);
+                        match (reuse, r.worker) {
+                            (Reuse::Worker, Some(worker)) => idle.workers.push(worker),
+                            (Reuse::Pool(pool), _) => idle.pools.push(pool),
+                            _ => {}
                         }
                         finish(&mut results, slot, crawled);
                     }
@@ -387,7 +400,7 @@ impl Start {
     /// new one) when the config says so and the location has a share to
     /// read, else on a thread. Returns what the scheduler watches, or why it
     /// could not start.
-    fn run(self, discovered: Discovered, idle: &mut Vec<worker::CrawlWorker>) -> Result<Running, String> {
+    fn run(self, discovered: Discovered, idle: &mut Idle) -> Result<Running, String> {
         let activity = Arc::new(Activity::new());
         let running = |worker, throttle| Running {
             started: Instant::now(),
@@ -408,7 +421,7 @@ impl Start {
                 activity: activity.clone(),
             });
             // An idle worker that died meanwhile gives the job back.
-            while let Some(worker) = idle.pop() {
+            while let Some(worker) = idle.workers.pop() {
                 match worker.take(job) {
                     Ok(()) => return Ok(running(Some(worker), None)),
                     Err(back) => job = back,
@@ -423,6 +436,7 @@ impl Start {
         }
         let throttle = Arc::new(Throttle::new(self.threads));
         let started = running(None, Some(throttle.clone()));
+        let idle_pool = idle.pools.pop();
         let Start {
             slot,
             config,
@@ -435,15 +449,14 @@ impl Start {
             .name("smsaudit-location".into())
             .spawn(move || {
                 let send = |batch| sender.send(Event::Batch(slot, batch)).is_ok();
-                let crawled = match location_pool(pool_threads) {
-                    Ok(pool) => crawl_location(discovered, &config, &pool, &throttle, &progress, &activity, &send),
-                    Err(reason) => not_crawled(discovered.location, reason),
+                let (crawled, reuse) = match idle_pool.map_or_else(|| location_pool(pool_threads), Ok) {
+                    Ok(pool) => (
+                        crawl_location(discovered, &config, &pool, &throttle, &progress, &activity, &send),
+                        Reuse::Pool(pool),
+                    ),
+                    Err(reason) => (not_crawled(discovered.location, reason), Reuse::Nothing),
                 };
-                let _ = sender.send(Event::Done {
-                    slot,
-                    crawled,
-                    reusable: false,
-                });
+                let _ = sender.send(Event::Done { slot, crawled, reuse });
             })
             .map_err(|err| format!("cannot start a thread: {err}"))?;
         Ok(started)

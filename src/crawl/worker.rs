@@ -9,7 +9,7 @@
 //! keep the worker alive, but never the audit. The next location goes to a
 //! new worker.
 
-use super::{crawl_location, location_pool, not_crawled, Activity, Batch, Crawled, Event, Progress, Throttle};
+use super::{crawl_location, location_pool, not_crawled, Activity, Batch, Crawled, Event, Progress, Reuse, Throttle};
 use crate::config::Config;
 use crate::discover::Discovered;
 use crate::model::{CaseTwins, Location};
@@ -174,7 +174,7 @@ fn serve_jobs(
                 let done = Event::Done {
                     slot,
                     crawled,
-                    reusable: true,
+                    reuse: Reuse::Worker,
                 };
                 if events.send(done).is_err() {
                     return;
@@ -185,7 +185,7 @@ fn serve_jobs(
                 let _ = events.send(Event::Done {
                     slot,
                     crawled: not_crawled(location, reason),
-                    reusable: false,
+                    reuse: Reuse::Nothing,
                 });
                 return;
             }
