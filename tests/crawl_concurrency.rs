@@ -168,7 +168,7 @@ fn crawl_workers_are_reused_and_a_killed_one_replaced() {
     };
     let out = dir.path().join("out");
     let trace = dir.path().join("trace");
-    let ran = std::process::Command::new("strace")
+    let mut strace = std::process::Command::new("strace")
         .args(["-f", "-qq", "-e", "trace=execve", "-e", "signal=none", "-o"])
         .arg(&trace)
         .arg(assert_cmd::cargo::cargo_bin("smsaudit"))
@@ -178,8 +178,19 @@ fn crawl_workers_are_reused_and_a_killed_one_replaced() {
         .arg(&out)
         .args(["--quiet", "--fail-on", "never", "--format", "csv,json"])
         .args(["-j", "2", "--isolation", "process", "--stall-timeout", "2"])
-        .status()
+        .spawn()
         .unwrap();
+    // strace waits for every traced process, the killed worker too, whose
+    // read never returns: once the audit has written its set, the stall is
+    // let go so that worker can end.
+    let manifest = out.join("manifest.json");
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while !manifest.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    mount.release();
+    let ran = strace.wait().unwrap();
     assert_eq!(ran.code(), Some(3), "the stalled share is not audited");
     let found = locations(&out);
     assert_eq!(found.len(), 2 * SERVERS, "{found:?}");
