@@ -5,6 +5,7 @@ mod common;
 
 use assert_cmd::Command;
 use common::*;
+#[cfg(target_os = "linux")]
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
