@@ -44,9 +44,12 @@ use std::sync::Arc;
 /// Runs a whole audit: discover locations, crawl them, extract stamps, build
 /// the matrix and findings. Writing reports is the caller's business. Input
 /// the command refuses ([`run_audit_checked`]) is audited as it is.
+///
+/// Panics only if file records spilled to `config.spill_dir` cannot be
+/// written or read back (without a spill folder they stay in memory).
 pub fn run_audit(config: &Config) -> Audit {
     pipeline(config, Arc::new(crawl::Progress::default()), None)
-        .unwrap_or_else(|_| unreachable!("only a checked run refuses input"))
+        .unwrap_or_else(|err| panic!("the audit failed: {err:#}"))
 }
 
 /// What the command checks once the shares are found, before the crawl

@@ -343,43 +343,14 @@ fn a_second_run_on_the_same_folder_fails_at_once_and_clearly() {
     assert_eq!(snapshot(&out), before);
 }
 
-/// A tmpfs mounted for a test, unmounted when dropped.
-#[cfg(target_os = "linux")]
-struct Tmpfs(PathBuf);
-
-#[cfg(target_os = "linux")]
-impl Tmpfs {
-    fn mount(at: &Path, size: &str) -> Option<Tmpfs> {
-        std::fs::create_dir_all(at).unwrap();
-        let mounted = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(at)
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !mounted {
-            if std::env::var("SMSAUDIT_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
-                panic!("mounting a tmpfs is required (SMSAUDIT_REQUIRE_EXTERNAL=1) but not permitted");
-            }
-            eprintln!("skipping: cannot mount a tmpfs here (not root, or no permission)");
-            return None;
-        }
-        Some(Tmpfs(at.to_path_buf()))
-    }
-}
-
-#[cfg(target_os = "linux")]
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
-    }
-}
-
 #[cfg(target_os = "linux")]
 #[test]
 fn a_full_output_disk_keeps_the_previous_set() {
     let tmp = tempfile::tempdir().unwrap();
-    let Some(disk) = Tmpfs::mount(&tmp.path().join("disk"), "1m") else {
+    let Some(disk) = common::Mount::new(
+        &["-t", "tmpfs", "-o", "size=1m", "tmpfs"].map(std::ffi::OsStr::new),
+        &tmp.path().join("disk"),
+    ) else {
         return;
     };
     let out = disk.0.join("out");
@@ -486,18 +457,7 @@ fn the_manifest_lists_every_report_with_its_sha256_and_size() {
     assert_eq!(manifest["version"], env!("CARGO_PKG_VERSION"));
     let reports = manifest["reports"].as_array().unwrap();
     let names: Vec<&str> = reports.iter().map(|r| r["name"].as_str().unwrap()).collect();
-    assert_eq!(
-        names,
-        [
-            "matrix.csv",
-            "files.csv",
-            "findings.csv",
-            "causes.csv",
-            "audit.json",
-            "audit.xlsx",
-            "report.html"
-        ]
-    );
+    assert_eq!(names, common::REPORT_FILES);
     let sums = std::process::Command::new("sha256sum")
         .args(&names)
         .current_dir(&out)

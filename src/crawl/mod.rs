@@ -411,8 +411,7 @@ impl Start {
             threads: self.threads,
         };
         if self.config.isolation == Isolation::Process && discovered.location.status == Status::Ok {
-            // The worker's progress arrives as heartbeats; it applies its
-            // own faults.
+            // The worker's progress arrives as heartbeats.
             let mut job = Box::new(worker::Job {
                 slot: self.slot,
                 discovered: discovered.clone(),

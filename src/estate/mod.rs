@@ -82,11 +82,10 @@ impl crate::crawl::Sink for Gatherer {
         let site = (location.kind != LocationKind::LogonPoint)
             .then(|| location.sites.first().map(String::as_str))
             .flatten();
+        let lower = record.path.to_ascii_lowercase();
         let mut stamps = Vec::new();
-        stamps_for(location.kind, site, &record, &detail, &mut stamps);
-        let keep = !stamps.is_empty()
-            || record.status != Status::Ok
-            || layout::checks_read(location.kind, &record.path.to_ascii_lowercase());
+        stamps_for(location.kind, site, &record, &lower, &detail, &mut stamps);
+        let keep = !stamps.is_empty() || record.status != Status::Ok || layout::checks_read(location.kind, &lower);
         if keep {
             let mut kept = self.kept();
             kept.files.push(record.clone());
@@ -199,13 +198,13 @@ fn stamps_for(
     location_kind: LocationKind,
     site: Option<&str>,
     record: &FileRecord,
+    lower: &str,
     detail: &Detail,
     out: &mut Vec<Stamp>,
 ) {
     if record.sha256.is_none() {
         return;
     }
-    let lower = record.path.to_ascii_lowercase();
     let stamp = |component: &str, artifact: Artifact, detail: &str, site: Option<&str>, value: String| Stamp {
         location: record.location.clone(),
         site: site.map(str::to_string),
@@ -218,7 +217,7 @@ fn stamps_for(
         sha256: record.sha256.clone(),
     };
     let version = record.version.clone().unwrap_or_default();
-    match (layout::role(location_kind, &lower), detail) {
+    match (layout::role(location_kind, lower), detail) {
         (
             Role::Compver {
                 component,
@@ -239,7 +238,7 @@ fn stamps_for(
             out.push(stamp("base", Artifact::LogonSiteCompver, &code, Some(&code), version));
         }
         (Role::LogonBaseBinary, _) => {
-            out.push(stamp("base", Artifact::LogonBinary, &lower, None, version));
+            out.push(stamp("base", Artifact::LogonBinary, lower, None, version));
         }
         // Every Copylog line, SITES\ ones included: the checks read them all.
         (Role::Copylog, Detail::Copylog(lines)) => {
@@ -259,7 +258,7 @@ fn stamps_for(
         }
         (Role::OfferInstruction, Detail::OfferRefs(names)) => {
             for name in names {
-                out.push(stamp("", Artifact::OfferRef, &lower, site, name.clone()));
+                out.push(stamp("", Artifact::OfferRef, lower, site, name.clone()));
             }
         }
         _ => {}

@@ -249,14 +249,17 @@ fn stop_if_signalled() -> Result<()> {
 }
 
 /// Writes one report to a new temporary file (see [`exclusive_temp_file`]),
-/// hashes what it holds, and makes it durable. Stops at the next write once
+/// hashing it on the way, and makes it durable. Stops at the next write once
 /// `failed` is set or a signal came.
 fn stage(dir: &Path, name: &'static str, write: WriteReport<'_>, failed: &AtomicBool) -> Result<Staged> {
     let temp = Temp::create(|| exclusive_temp_file(dir, name))?;
-    {
+    let (size, sha256) = {
         let mut out = Stoppable {
             inner: io::BufWriter::with_capacity(256 * 1024, temp.as_file()),
             failed,
+            hasher: Sha256::new(),
+            size: 0,
+            seeked: false,
         };
         // A writer that panics (rust_xlsxwriter does when its own temporary
         // file cannot be written) fails its report like any error, so the
@@ -266,8 +269,13 @@ fn stage(dir: &Path, name: &'static str, write: WriteReport<'_>, failed: &Atomic
             Err(panic) => anyhow::bail!("the {name} writer failed: {}", panic_message(panic.as_ref())),
         }
         out.inner.flush()?;
-    }
-    let (size, sha256) = hash_file(temp.as_file())?;
+        // Hashed on the way, unless the writer went back (the workbook's
+        // zip does): then once whole, from its file.
+        match out.seeked {
+            false => (out.size, hex(&out.hasher.finalize())),
+            true => hash_file(temp.as_file())?,
+        }
+    };
     temp.as_file().sync_all()?;
     Ok(Staged {
         name,
@@ -286,10 +294,15 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
 }
 
 /// A report's output that fails as soon as the set is given up on, so a
-/// long report does not run on for nothing.
+/// long report does not run on for nothing; it hashes what goes through.
 struct Stoppable<'a, W> {
     inner: W,
     failed: &'a AtomicBool,
+    hasher: Sha256,
+    size: u64,
+    /// The hash and size are of the stream, not of the file, once the
+    /// writer has seeked.
+    seeked: bool,
 }
 
 impl<W> Stoppable<'_, W> {
@@ -307,7 +320,10 @@ impl<W> Stoppable<'_, W> {
 impl<W: Write> Write for Stoppable<'_, W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.check()?;
-        self.inner.write(buf)
+        let written = self.inner.write(buf)?;
+        self.hasher.update(&buf[..written]);
+        self.size += written as u64;
+        Ok(written)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -317,12 +333,12 @@ impl<W: Write> Write for Stoppable<'_, W> {
 
 impl<W: Seek> Seek for Stoppable<'_, W> {
     fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.seeked = true;
         self.inner.seek(pos)
     }
 }
 
-/// The size and SHA-256 of a written report, read back from its file: the
-/// workbook's zip seeks back while it is written, so it is hashed once whole.
+/// The size and SHA-256 of a written report, read back from its file.
 fn hash_file(mut file: &fs::File) -> io::Result<(u64, String)> {
     file.seek(io::SeekFrom::Start(0))?;
     let mut hasher = Sha256::new();

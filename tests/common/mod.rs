@@ -112,3 +112,38 @@ pub fn assert_same_reports(a: &Path, b: &Path, why: &str) {
         "audit.json differs {why} beyond its run time"
     );
 }
+
+/// A mount made for a test (`mount ARGS... AT`), unmounted when dropped.
+/// `None`, with a line saying why, when mounting is not permitted here;
+/// a panic instead under `SMSAUDIT_REQUIRE_EXTERNAL=1`.
+#[cfg(target_os = "linux")]
+pub struct Mount(pub PathBuf);
+
+#[cfg(target_os = "linux")]
+impl Mount {
+    pub fn new(args: &[&std::ffi::OsStr], at: &Path) -> Option<Mount> {
+        std::fs::create_dir_all(at).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(args)
+            .arg(at)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            let what = format!("mount {}", args.join(std::ffi::OsStr::new(" ")).to_string_lossy());
+            if std::env::var("SMSAUDIT_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
+                panic!("{what} is required (SMSAUDIT_REQUIRE_EXTERNAL=1) but not permitted");
+            }
+            eprintln!("skipping: {what} is not permitted here (not root?)");
+            return None;
+        }
+        Some(Mount(at.to_path_buf()))
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
