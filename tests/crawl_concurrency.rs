@@ -214,3 +214,39 @@ fn crawl_workers_are_reused_and_a_killed_one_replaced() {
         found.len()
     );
 }
+
+/// A file the listing says is regular costs the round trips of its open,
+/// read and handle checks, and no stat by name on top (on a share each
+/// stat is a lookup and a getattr): counted by slowfs, per file.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_listed_file_is_opened_without_a_stat_by_name() {
+    const FILES: u64 = 200;
+    let dir = tempfile::tempdir().unwrap();
+    let estate = dir.path().join("estate");
+    let share = estate.join("SRV").join("CAP_AB1");
+    for i in 0..FILES {
+        write(&share, &format!("statmsgs.box/{i:08X}.SVF"), "status message");
+    }
+    let Some(mount) = common::slowfs::SlowFs::mount(&estate, &dir.path().join("mnt"), &["--delay-ms", "0"]) else {
+        return;
+    };
+    let before = mount.stats();
+    let out = dir.path().join("out");
+    audit(&[mount.path().to_path_buf()], &out, &["-j", "4"]);
+    let after = mount.stats();
+    let count = |op: &str| after["ops"][op].as_u64().unwrap_or(0) - before["ops"][op].as_u64().unwrap_or(0);
+    let files = read_csv_maps(&out.join("files.csv"));
+    assert_eq!(
+        files.iter().filter(|f| f["status"] == "ok").count() as u64,
+        FILES,
+        "{files:?}"
+    );
+    // One lookup per file (its open), some more for the folders and the
+    // discovery of the share; a stat by name would make it two per file.
+    assert!(count("lookup") <= FILES * 5 / 4, "{after}");
+    // Lookup, open, the handle's getattr before and after the read, the
+    // read and the kernel's getattr for it: a stat by name would add two.
+    let per_file = (count("lookup") + count("getattr") + count("open") + count("read")) as f64 / FILES as f64;
+    assert!(per_file <= 6.5, "{per_file} round trips per file: {after}");
+}

@@ -163,6 +163,58 @@ fn a_bind_mount_inside_a_share_is_a_row_and_is_not_walked() {
     );
 }
 
+/// A file mounted over one of the share's is listed as a regular file (the
+/// listing's type is the covered file's), so the walk opens it without a
+/// stat of its own: the opened handle's mount tells it apart, and what it
+/// holds is never hashed.
+#[test]
+fn a_file_bind_mounted_inside_a_share_is_a_row_and_is_not_read() {
+    if !require_tool("mount") {
+        return;
+    }
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("passwd-like");
+    std::fs::write(&secret, "not the share's").unwrap();
+    let secret_hash = sha(b"not the share's");
+    let root = tempfile::tempdir().unwrap();
+    let share = cap(root.path(), "CAP_MT2");
+    let target = share.join("clicomp.box").join("base").join("cover.ini");
+    std::fs::write(&target, "the share's own").unwrap();
+    let status = std::process::Command::new("mount")
+        .arg("--bind")
+        .arg(&secret)
+        .arg(&target)
+        .status()
+        .unwrap();
+    if !status.success() {
+        if std::env::var("SMSAUDIT_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
+            panic!("mount --bind failed (SMSAUDIT_REQUIRE_EXTERNAL=1)");
+        }
+        eprintln!("skipping: mount --bind failed (needs root)");
+        return;
+    }
+    let _unmount = Unmount(target);
+    let audit = audit(root.path());
+    let mounted = row(&audit, r"clicomp.box\base\cover.ini");
+    assert_eq!(mounted.status, Status::Unreadable, "{mounted:?}");
+    assert_eq!(
+        mounted.reason, "mount point (a file mounted from another file system), not read",
+        "{mounted:?}"
+    );
+    assert_eq!(
+        (mounted.sha256, mounted.size),
+        (None, None),
+        "the mounted file was read"
+    );
+    let files = audit.files.to_vec().unwrap();
+    assert!(
+        !files.iter().any(|f| f.sha256.as_deref() == Some(secret_hash.as_str())),
+        "hashed the mounted file: {files:#?}"
+    );
+    let version = row(&audit, r"clicomp.box\base\compver.ini");
+    assert_eq!(version.status, Status::Ok, "{version:?}");
+}
+
 #[test]
 fn a_file_rewritten_while_it_is_read_gets_no_unmarked_hash() {
     use std::os::unix::fs::FileExt;

@@ -3,7 +3,7 @@
 //! carries a version. A file that changes while it is read gets no hash.
 
 use super::walk::handles::{self, FileState};
-use super::walk::{retry_transient, with_note, Entry};
+use super::walk::{retry_transient, with_note, Entry, FILE_MOUNT_POINT_REASON};
 use crate::config::Config;
 use crate::extract::{self, Detail, Extracted};
 use crate::model::{FileKind, FileRecord, Location, Status};
@@ -34,8 +34,8 @@ pub(crate) fn read_file(location: &Location, entry: Entry, config: &Config, touc
     let mut record = FileRecord {
         location: location.name.clone(),
         path: entry.relative.clone(),
-        size: Some(entry.listed.state.size),
-        modified: entry.listed.state.modified.map(format_time),
+        size: entry.listed.map(|listed| listed.state.size),
+        modified: entry.listed.and_then(|listed| listed.state.modified).map(format_time),
         sha256: None,
         kind: entry.kind,
         version: None,
@@ -72,9 +72,22 @@ pub(crate) fn read_file(location: &Location, entry: Entry, config: &Config, touc
             extracted.detail
         }
         Err(Unread::Failed(err)) => {
+            if entry.listed.is_none() {
+                // Not stat'ed by the walk: the row still says what the
+                // file is, when it can be seen.
+                if let Ok(listed) = handles::stat_entry(&entry.parent, &entry.name) {
+                    record.size = Some(listed.state.size);
+                    record.modified = listed.state.modified.map(format_time);
+                }
+            }
             record.status = Status::Unreadable;
             record.reason = format!("cannot read: {err}");
             Detail::None
+        }
+        Err(Unread::MountPoint) => {
+            let reason = with_note(FILE_MOUNT_POINT_REASON, entry.escapes);
+            let record = FileRecord::not_read(&location.name, record.path, record.kind, Status::Unreadable, reason);
+            return (record, Detail::None);
         }
         Err(Unread::Changed { what, now }) => {
             record.size = Some(now.size);
@@ -91,6 +104,8 @@ pub(crate) fn read_file(location: &Location, entry: Entry, config: &Config, touc
 /// Why a file has no hash.
 enum Unread {
     Failed(io::Error),
+    /// A file mounted over the share's, found at the open: not the share's.
+    MountPoint,
     /// Its size, modification or change time moved during both reads.
     Changed {
         what: String,
@@ -110,29 +125,33 @@ impl From<io::Error> for Unread {
 /// once more, unless it has grown by more than one buffer beyond what was
 /// read first: a file growing faster than it is read would never end.
 fn read_unchanged(entry: &Entry, cap: u64, touch: &dyn Fn()) -> Result<(FileRead, FileState), Unread> {
-    let mut expected = entry.listed.state;
+    let mut expected = entry.listed.map(|listed| listed.state);
     let mut budget = u64::MAX;
-    let mut change = String::new();
-    let mut now = expected;
-    for _attempt in 0..2 {
-        let (mut file, at_open) =
-            retry_transient(touch, || handles::open_file(&entry.parent, &entry.name, &entry.listed))?;
+    let mut second = false;
+    loop {
+        let (mut file, opened) = retry_transient(touch, || {
+            handles::open_file(&entry.parent, &entry.name, entry.listed.as_ref())
+        })?;
+        if entry.listed.is_none() && (opened.mount_root || opened.identity.other_file_system(&entry.root)) {
+            return Err(Unread::MountPoint);
+        }
+        let at_open = opened.state;
+        let before = expected.unwrap_or(at_open);
         if at_open.size > budget {
-            change = format!("grew from {} to {} bytes", expected.size, at_open.size);
-            now = at_open;
-            break;
+            let what = format!("grew from {} to {} bytes", before.size, at_open.size);
+            return Err(Unread::Changed { what, now: at_open });
         }
         let (read, grew) = hash_handle(&mut file, at_open.size, entry.kind, cap, touch)?;
         let after = handles::file_state(&file)?;
-        now = after;
-        match state_change(&expected, &at_open, &after, grew) {
+        match state_change(&before, &at_open, &after, grew) {
             None => return Ok((read, after)),
-            Some(what) => change = what,
+            Some(what) if second => return Err(Unread::Changed { what, now: after }),
+            Some(_) => {}
         }
-        expected = after;
+        second = true;
+        expected = Some(after);
         budget = at_open.size.saturating_add(READ_BUFFER as u64);
     }
-    Err(Unread::Changed { what: change, now })
 }
 
 /// What changed between the listing (or the last read), the open and the
@@ -235,10 +254,16 @@ fn hash_open_file(
     let mut keeper = extract::ContentKeeper::new(kind, opened_size, cap);
     let mut is_pe = false;
     // Never past the size seen at the open: more is a change, not content.
+    // Each read asks for a byte more than remains, so the read that ends
+    // the file also tells whether it grew, without a read of its own (on a
+    // share, a round trip).
+    let mut grew = false;
+    let mut end_seen = false;
     while size < opened_size {
+        let remaining = opened_size - size;
         let room = buffer
             .len()
-            .min(usize::try_from(opened_size - size).unwrap_or(usize::MAX));
+            .min(usize::try_from(remaining.saturating_add(1)).unwrap_or(usize::MAX));
         let n = match file.read(&mut buffer[..room]) {
             Ok(0) => break,
             Ok(n) => n,
@@ -246,15 +271,21 @@ fn hash_open_file(
             Err(err) => return Err(err),
         };
         touch();
-        let chunk = &buffer[..n];
+        let content = (n as u64).min(remaining);
+        let chunk = &buffer[..content as usize];
         if size == 0 {
             is_pe = chunk.starts_with(b"MZ");
         }
         hasher.update(chunk);
-        size += n as u64;
+        size += content;
         keeper.keep(chunk);
+        if n as u64 > remaining {
+            grew = true;
+            break;
+        }
+        end_seen = size == opened_size && n < room;
     }
-    let grew = size == opened_size && read_one_more(file)?;
+    let grew = grew || (size == opened_size && !end_seen && read_one_more(file)?);
     let read = FileRead {
         size,
         sha256: hex(&hasher.finalize()),
@@ -364,18 +395,76 @@ mod tests {
         }
     }
 
-    /// The entry the walk would hand on for `name` in `dir`.
+    /// The entry the walk would hand on for `name` in `dir` after a stat.
     fn entry(dir: &Path, name: &str) -> Entry {
-        let (folder, _) = handles::open_root(dir).unwrap();
-        let listed = handles::stat_entry(&folder, std::ffi::OsStr::new(name)).unwrap();
+        let mut entry = listed_by_type(dir, name);
+        entry.listed = Some(handles::stat_entry(&entry.parent, std::ffi::OsStr::new(name)).unwrap());
+        entry
+    }
+
+    /// The entry the walk hands on for a name the listing says is a
+    /// regular file: not stat'ed.
+    fn listed_by_type(dir: &Path, name: &str) -> Entry {
+        let (folder, root) = handles::open_root(dir).unwrap();
         Entry {
             parent: std::sync::Arc::new(folder),
             name: name.into(),
             relative: name.into(),
-            listed,
+            listed: None,
+            root: root.identity,
             kind: FileKind::Other,
             escapes: crate::names::Escapes::default(),
         }
+    }
+
+    #[test]
+    fn a_file_not_stated_by_the_walk_is_checked_at_its_open() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("plain.cfg"), "plain").unwrap();
+        let (record, _) = read_file(
+            &location(),
+            listed_by_type(dir.path(), "plain.cfg"),
+            &Config::new(Vec::new()),
+            &|| {},
+        );
+        assert_eq!(record.status, Status::Ok, "{}", record.reason);
+        assert_eq!(record.size, Some(5));
+        assert!(record.modified.is_some());
+        assert_eq!(record.sha256.unwrap(), hex(&Sha256::digest(b"plain")));
+
+        // Swapped for a folder or a link between the listing and the open.
+        std::fs::create_dir(dir.path().join("now-a-folder")).unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("/etc/hostname", dir.path().join("now-a-link")).unwrap();
+        for name in ["now-a-folder", "now-a-link"] {
+            if !dir.path().join(name).exists() {
+                continue;
+            }
+            let (record, _) = read_file(
+                &location(),
+                listed_by_type(dir.path(), name),
+                &Config::new(Vec::new()),
+                &|| {},
+            );
+            assert_eq!(record.status, Status::Unreadable, "{name}");
+            assert!(
+                record.reason.contains("replaced during the walk"),
+                "{name}: {}",
+                record.reason
+            );
+            assert_eq!(record.sha256, None);
+        }
+
+        // Gone: a row without a size, as nothing could be seen of it.
+        let (record, _) = read_file(
+            &location(),
+            listed_by_type(dir.path(), "gone.cfg"),
+            &Config::new(Vec::new()),
+            &|| {},
+        );
+        assert_eq!(record.status, Status::Unreadable);
+        assert!(record.reason.starts_with("cannot read"), "{}", record.reason);
+        assert_eq!((record.size, record.sha256), (None, None));
     }
 
     #[test]
@@ -457,6 +546,22 @@ mod tests {
         assert_eq!(read.sha256, hex(&Sha256::digest(b"0123")));
         let mut file = File::open(&path).unwrap();
         assert!(!hash_handle(&mut file, 10, FileKind::Other, 1024, &|| {}).unwrap().1);
+    }
+
+    /// Past one buffer the end is probed as before: a byte more than the
+    /// size seen at the open is a change, exactly that size is not.
+    #[test]
+    fn growth_is_seen_in_files_larger_than_the_buffer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big");
+        let opened = 3 * READ_BUFFER as u64;
+        for (size, grew) in [(opened, false), (opened + 1, true)] {
+            std::fs::write(&path, vec![b'z'; size as usize]).unwrap();
+            let mut file = File::open(&path).unwrap();
+            let (read, seen) = hash_handle(&mut file, opened, FileKind::Other, 1024, &|| {}).unwrap();
+            assert_eq!((read.size, seen), (opened, grew), "file of {size} bytes");
+            assert_eq!(read.sha256, hex(&Sha256::digest(vec![b'z'; opened as usize])));
+        }
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::model::{FileKind, FileRecord, Location, Status, EXCLUDED_REASON};
 use crate::names::{self, Escapes};
 use crate::sms::layout;
-use handles::{EntryType, Folder, Identity, Listed};
+use handles::{EntryType, Folder, Identity, Listed, Named};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io;
@@ -29,6 +29,9 @@ use std::time::Duration;
 
 /// The reason on the row of a folder that is the root of another mount.
 const MOUNT_POINT_REASON: &str = "mount point (another file system), not walked";
+
+/// The reason on the row of a file mounted over one of the share's.
+pub(super) const FILE_MOUNT_POINT_REASON: &str = "mount point (a file mounted from another file system), not read";
 
 /// The most names of one listing one task takes: a huge folder becomes
 /// many tasks (so its entries are stat'ed and read concurrently), never one
@@ -41,7 +44,11 @@ pub(crate) struct Entry {
     pub(super) parent: Arc<Folder>,
     pub(super) name: OsString,
     pub(super) relative: String,
-    pub(super) listed: Listed,
+    /// Its stat by name, unless the listing's type said a regular file
+    /// and the read checks the opened handle instead.
+    pub(super) listed: Option<Listed>,
+    /// The share root's identity, to tell a file mounted from elsewhere.
+    pub(super) root: Identity,
     pub(super) kind: FileKind,
     /// What its path had to escape, for the row's reason.
     pub(super) escapes: Escapes,
@@ -97,6 +104,8 @@ struct Name {
     raw: OsString,
     escaped: String,
     escapes: Escapes,
+    /// The listing says a regular file.
+    regular_file: bool,
 }
 
 /// A listed folder whose entries are still to be visited.
@@ -104,7 +113,7 @@ struct Listing {
     folder: Arc<Folder>,
     relative: String,
     escapes: Escapes,
-    names: Vec<OsString>,
+    names: Vec<Named>,
 }
 
 /// What every task of one location's walk shares.
@@ -176,10 +185,20 @@ impl<'a> Walker<'a> {
         } = listing;
         let names: Vec<Name> = names
             .into_iter()
-            .map(|raw| {
-                let (escaped, escapes) = names::escape_name(&raw);
-                Name { raw, escaped, escapes }
-            })
+            .map(
+                |Named {
+                     name: raw,
+                     regular_file,
+                 }| {
+                    let (escaped, escapes) = names::escape_name(&raw);
+                    Name {
+                        raw,
+                        escaped,
+                        escapes,
+                        regular_file,
+                    }
+                },
+            )
             .collect();
         self.report_case_twins(&relative, &names);
         // Runs small enough that every thread gets some of a folder of a
@@ -240,6 +259,26 @@ impl<'a> Walker<'a> {
         let row = |relative: String, kind, status, reason: &str| {
             FileRecord::not_read(&location.name, relative, kind, status, with_note(reason, escapes))
         };
+        if name.regular_file {
+            // The listing's type is enough: the read opens it without a
+            // stat by name and checks what it opened (one round trip less
+            // a file on a share).
+            let kind = layout::file_kind(location.kind, &relative);
+            if self.exclude.matches(&relative) {
+                self.found.row(row(relative, kind, Status::Skipped, EXCLUDED_REASON));
+            } else {
+                self.found.file(Entry {
+                    parent: folder.clone(),
+                    name: name.raw,
+                    relative,
+                    listed: None,
+                    root: self.root,
+                    kind,
+                    escapes,
+                });
+            }
+            return;
+        }
         let listed = match retry_transient(touch, || handles::stat_entry(folder, &name.raw)) {
             Ok(listed) => listed,
             Err(err) => {
@@ -300,12 +339,8 @@ impl<'a> Walker<'a> {
             )),
             EntryType::File if mount_point => {
                 let kind = layout::file_kind(location.kind, &relative);
-                self.found.row(row(
-                    relative,
-                    kind,
-                    Status::Unreadable,
-                    "mount point (a file mounted from another file system), not read",
-                ));
+                self.found
+                    .row(row(relative, kind, Status::Unreadable, FILE_MOUNT_POINT_REASON));
             }
             EntryType::File => {
                 let kind = layout::file_kind(location.kind, &relative);
@@ -313,7 +348,8 @@ impl<'a> Walker<'a> {
                     parent: folder.clone(),
                     name: name.raw,
                     relative,
-                    listed,
+                    listed: Some(listed),
+                    root: self.root,
                     kind,
                     escapes,
                 });

@@ -77,6 +77,15 @@ pub(crate) struct Listed {
     pub mount_root: bool,
 }
 
+/// One name of a folder's listing.
+#[derive(Debug)]
+pub(crate) struct Named {
+    pub name: OsString,
+    /// The listing itself says a regular file (Linux `d_type`): it can be
+    /// opened without a stat of its own, a round trip fewer on a share.
+    pub regular_file: bool,
+}
+
 /// The error for an object that is not the one the listing named.
 pub(crate) fn replaced(what: &str) -> io::Error {
     io::Error::other(format!("replaced during the walk ({what})"))
@@ -111,17 +120,20 @@ mod unix {
     }
 
     /// The names in a folder, sorted by their bytes; `.` and `..` left out.
-    pub(crate) fn list(folder: &Folder) -> io::Result<Vec<OsString>> {
+    pub(crate) fn list(folder: &Folder) -> io::Result<Vec<Named>> {
         use std::os::unix::ffi::OsStrExt;
         let mut names = Vec::new();
         for entry in rustix::fs::Dir::read_from(&folder.0)? {
             let entry = entry?;
             let name = entry.file_name().to_bytes();
             if name != b"." && name != b".." {
-                names.push(OsStr::from_bytes(name).to_os_string());
+                names.push(Named {
+                    name: OsStr::from_bytes(name).to_os_string(),
+                    regular_file: entry.file_type() == rustix::fs::FileType::RegularFile,
+                });
             }
         }
-        names.sort();
+        names.sort_unstable_by(|a, b| a.name.cmp(&b.name));
         Ok(names)
     }
 
@@ -149,9 +161,11 @@ mod unix {
     }
 
     /// Opens a listed file for reading without following a link, blocking
-    /// on a FIFO or touching its access time; only if it is still the
-    /// regular file listed. Returns its state at the open.
-    pub(crate) fn open_file(parent: &Folder, name: &OsStr, listed: &Listed) -> io::Result<(File, FileState)> {
+    /// on a FIFO or touching its access time; only if it is a regular file,
+    /// and the one stat'ed when the walk stat'ed it (`listed`). Returns
+    /// what its handle says at the open, for the caller to check the file
+    /// system when there was no stat.
+    pub(crate) fn open_file(parent: &Folder, name: &OsStr, listed: Option<&Listed>) -> io::Result<(File, Listed)> {
         let base = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
         let open = |flags| rustix::fs::openat(&parent.0, name, flags, Mode::empty());
         #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -163,14 +177,14 @@ mod unix {
         #[cfg(not(any(target_os = "linux", target_os = "android")))]
         let opened = open(base);
         let fd = opened.map_err(not_what_was_listed)?;
-        let state = stat_fd(&fd)?;
-        if state.kind != EntryType::File {
+        let opened = stat_fd(&fd)?;
+        if opened.kind != EntryType::File {
             return Err(replaced("no longer a regular file"));
         }
-        if !state.identity.same_object(&listed.identity) {
+        if listed.is_some_and(|listed| !opened.identity.same_object(&listed.identity)) {
             return Err(replaced("another file now has its name"));
         }
-        Ok((File::from(fd), state.state))
+        Ok((File::from(fd), opened))
     }
 
     /// The state of an open file, read from its handle.
@@ -301,12 +315,18 @@ mod windows {
         Ok((folder, listed))
     }
 
-    /// The names in a folder, sorted.
-    pub(crate) fn list(folder: &Folder) -> io::Result<Vec<OsString>> {
+    /// The names in a folder, sorted. Each is stat'ed by the walk: the
+    /// handle checks here compare with its metadata.
+    pub(crate) fn list(folder: &Folder) -> io::Result<Vec<Named>> {
         let mut names = std::fs::read_dir(&folder.path)?
-            .map(|entry| entry.map(|e| e.file_name()))
+            .map(|entry| {
+                entry.map(|e| Named {
+                    name: e.file_name(),
+                    regular_file: false,
+                })
+            })
             .collect::<io::Result<Vec<_>>>()?;
-        names.sort();
+        names.sort_unstable_by(|a, b| a.name.cmp(&b.name));
         Ok(names)
     }
 
@@ -325,11 +345,11 @@ mod windows {
         })
     }
 
-    pub(crate) fn open_file(parent: &Folder, name: &OsStr, _listed: &Listed) -> io::Result<(File, FileState)> {
+    pub(crate) fn open_file(parent: &Folder, name: &OsStr, _listed: Option<&Listed>) -> io::Result<(File, Listed)> {
         let file = open(&parent.path.join(name), 0)?;
         check_is(&file, parent, name, EntryType::File)?;
-        let state = file_state(&file)?;
-        Ok((file, state))
+        let opened = from_metadata(&file.metadata()?);
+        Ok((file, opened))
     }
 
     pub(crate) fn file_state(file: &File) -> io::Result<FileState> {
