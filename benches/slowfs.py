@@ -23,11 +23,15 @@ by SMB clients that hold a lease on a file opened for reading), forget.
 Modes:
   (a) default: every lookup and getattr costs a round trip, as on file
       systems whose listings carry names only.
-  (b) --listing-attrs: as SMB, a listing carries attributes: a lookup or
-      getattr of an entry of its folder's last listing is answered without
-      the delay.
+  (b) --listing-attrs: as SMB, a listing carries attributes, and the
+      client keeps them for a second (Linux cifs' actimeo=1; Windows keeps
+      them longer): the entries of a listing come with entry and attribute
+      timeouts of LISTING_CACHE_S, so the kernel asks nothing more of them
+      for that long, and a lookup or getattr of an entry of its folder's
+      last listing that still reaches this server is answered without the
+      delay.
 
-What the kernel still caches: entry and attribute timeouts are 0, so every
+What the kernel caches in mode (a): entry and attribute timeouts are 0, so every
 name in a path is looked up again each time a path is resolved (open("a/b/c")
 costs three lookups, an openat() relative to an open folder one), and a stat
 after a lookup asks again (getattr). The mount's root is never looked up.
@@ -57,7 +61,12 @@ above (all of them if left out):
   --slow PATTERN:MS matching requests (OPS defaults to read) take MS more.
 The counts (every request by name, the delayed ones by name, and their
 total) are written as JSON to --stats on unmount and on SIGUSR1, so the ideal
-time of a run is delayed_total x delay / concurrency.
+time of a run is delayed_total x delay / concurrency. So is the delay the
+delayed requests really got (delayed_seconds, from the request's start to
+the end of its wait): a single Python thread wakes a sleeping request late
+when it is busy with others, so under load a round trip takes longer than
+--delay-ms, for every client alike; delayed_seconds / concurrency is the
+ideal at the delay delivered.
 """
 
 import argparse
@@ -70,6 +79,9 @@ import stat
 
 import pyfuse3
 import trio
+
+# How long a client keeps the attributes a listing carried (mode b).
+LISTING_CACHE_S = 1.0
 
 NOT_DELAYED = {"flush", "release", "releasedir", "fsyncdir"}
 KNOWN_OPS = {"lookup", "getattr", "readlink", "statfs", "opendir", "readdir", "open", "read",
@@ -118,6 +130,7 @@ class SlowFs(pyfuse3.Operations):
         self.listed = {}  # folder path -> names of its last listing (mode b)
         self.ops = {}
         self.delayed = {}
+        self.delayed_seconds = 0.0
         self.held_once = False
 
     # -- the cost of a round trip ------------------------------------------
@@ -129,11 +142,15 @@ class SlowFs(pyfuse3.Operations):
         if any(r.matches(op, paths) for r in self.stalls):
             await self._hold(op, paths)
         wait = sum(r.ms for r in self.slows if r.matches(op, paths)) / 1000
-        if op not in NOT_DELAYED and not (op in ("lookup", "getattr") and self._from_listing(paths)):
+        delayed = op not in NOT_DELAYED and not (op in ("lookup", "getattr") and self._from_listing(paths))
+        if delayed:
             wait += self.delay
             self.delayed[op] = self.delayed.get(op, 0) + 1
         if wait:
+            started = trio.current_time()
             await trio.sleep(wait)
+            if delayed:
+                self.delayed_seconds += trio.current_time() - started
 
     def _from_listing(self, paths):
         folder, _, name = paths[0].rpartition("/") if paths else ("", "", "")
@@ -154,6 +171,7 @@ class SlowFs(pyfuse3.Operations):
             "ops": dict(sorted(self.ops.items())),
             "delayed": dict(sorted(self.delayed.items())),
             "delayed_total": sum(self.delayed.values()),
+            "delayed_seconds": round(self.delayed_seconds, 6),
         }
 
     # -- paths and inodes ----------------------------------------------------
@@ -178,15 +196,16 @@ class SlowFs(pyfuse3.Operations):
             self.inodes[path], self.paths[inode] = inode, path
         return inode
 
-    def _entry(self, path, st=None):
+    def _entry(self, path, st=None, cached=False):
+        """The attributes of `path`; `cached`: kept by the kernel for
+        LISTING_CACHE_S (what a listing gave, in mode b)."""
         st = st or os.lstat(self._real(path))
         entry = pyfuse3.EntryAttributes()
         for key in ("st_mode", "st_nlink", "st_uid", "st_gid", "st_rdev", "st_size",
                     "st_blksize", "st_blocks", "st_atime_ns", "st_mtime_ns", "st_ctime_ns"):
             setattr(entry, key, getattr(st, key))
         entry.st_ino = self._inode(path)
-        entry.entry_timeout = 0
-        entry.attr_timeout = 0
+        entry.entry_timeout = entry.attr_timeout = LISTING_CACHE_S if cached else 0
         return entry
 
     def _forget_path(self, path):
@@ -206,7 +225,7 @@ class SlowFs(pyfuse3.Operations):
     async def lookup(self, parent_inode, name, ctx=None):
         path = self._child(parent_inode, name)
         await self._op("lookup", path)
-        return errors(self._entry, path)
+        return errors(self._entry, path, cached=self._from_listing([path]))
 
     async def getattr(self, inode, ctx=None):
         path = self.paths.get(inode)
@@ -219,7 +238,7 @@ class SlowFs(pyfuse3.Operations):
             entry = self._entry("/", st)
             entry.st_ino = inode
             return entry
-        return errors(self._entry, path)
+        return errors(self._entry, path, cached=self._from_listing([path]))
 
     async def readlink(self, inode, ctx):
         path = self._path(inode)
@@ -254,7 +273,8 @@ class SlowFs(pyfuse3.Operations):
             self.listings[fh] = [(os.fsencode(n), prefix + "/" + n, st) for n, st in listing]
             self.listed[path] = frozenset(n for n, _ in listing)
         for index, (name, path, st) in enumerate(self.listings.get(fh, ())[start_id:], start_id):
-            if not pyfuse3.readdir_reply(token, name, self._entry(path, st), index + 1):
+            entry = self._entry(path, st, cached=self.args.listing_attrs)
+            if not pyfuse3.readdir_reply(token, name, entry, index + 1):
                 return
 
     async def releasedir(self, fh):
