@@ -486,6 +486,110 @@ mod tests {
         assert_eq!(got.jobs, 3);
     }
 
+    /// What crawling `shares` locations (all on one server, at most `jobs`
+    /// at once) in workers running `script` (`sh -c script launches
+    /// answer`) gives: each location's status and reason, how many workers
+    /// were started (the script adds a line to `launches` each time) and
+    /// how many locations were counted done. `answer` holds the lines a
+    /// worker that crawled a location would write.
+    #[cfg(unix)]
+    fn crawl_in(script: &str, shares: usize, jobs: usize) -> (Vec<(Status, String)>, usize, usize) {
+        struct Ignore;
+        impl crate::crawl::Sink for Ignore {
+            fn entry(&self, _: &Location, _: FileRecord, _: Detail) {}
+            fn folder(&self, _: &Location, _: String) {}
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let (launches, answer) = (dir.path().join("launches"), dir.path().join("answer"));
+        let crawled = location(dir.path().to_str().unwrap());
+        let lines = [
+            serde_json::to_string(&Message::Started).unwrap(),
+            serde_json::to_string(&Message::Done {
+                location: crawled.clone(),
+                case_twins: Vec::new(),
+            })
+            .unwrap(),
+        ];
+        std::fs::write(&answer, lines.join("\n") + "\n").unwrap();
+        let discovered = (0..shares)
+            .map(|_| Discovered {
+                location: crawled.clone(),
+                path: dir.path().to_path_buf(),
+                holds_no_share: false,
+                linked: false,
+            })
+            .collect();
+        let mut config = Config::new(Vec::new());
+        config.isolation = crate::config::Isolation::Process;
+        config.jobs = jobs;
+        let launches_arg = launches.to_str().unwrap();
+        let program = Program::stand_in(&["sh", "-c", script, launches_arg, answer.to_str().unwrap()]);
+        let progress = Arc::new(Progress::default());
+        let results = super::super::crawl_with(&program, discovered, &config, progress.clone(), &Ignore);
+        let started = std::fs::read_to_string(&launches).unwrap_or_default().lines().count();
+        let results = results
+            .into_iter()
+            .map(|c| (c.location.status, c.location.reason))
+            .collect();
+        (results, started, progress.locations_done.load(Ordering::Relaxed))
+    }
+
+    /// A worker that crawled a location and then died while idle (before
+    /// its next request, or on reading it) is not blamed: the next location
+    /// goes to a new worker and is read.
+    #[cfg(unix)]
+    #[test]
+    fn a_worker_that_died_idle_is_replaced_not_blamed() {
+        for script in [
+            // Dies once it has answered.
+            r#"echo >> "$0"; read line; cat "$1"; exit 3"#,
+            // Dies on reading its next request, before starting on it.
+            r#"echo >> "$0"; read line; cat "$1"; read line; exit 3"#,
+        ] {
+            let (results, started, done) = crawl_in(script, 2, 1);
+            assert_eq!(results, [(Status::Ok, String::new()), (Status::Ok, String::new())], "{script}");
+            assert_eq!((started, done), (2, 2), "{script}");
+        }
+    }
+
+    /// A location whose workers die before starting on it is given to a
+    /// new worker once; the second time it is unreadable, saying so, and
+    /// counted done once.
+    #[cfg(unix)]
+    #[test]
+    fn a_location_is_given_back_once_when_its_worker_dies_before_starting() {
+        for script in [r#"echo >> "$0"; exit 3"#, r#"echo >> "$0"; read line; exit 3"#] {
+            let (results, started, done) = crawl_in(script, 3, 2);
+            assert_eq!((started, done, results.len()), (6, 3, 3), "{script}");
+            for (status, reason) in results {
+                assert_eq!(status, Status::Unreadable, "{script}");
+                assert!(
+                    reason.starts_with(
+                        "the crawl worker died twice before starting on it; \
+                         the second time: the crawl worker failed (exit status: 3)"
+                    ),
+                    "{script}: {reason}"
+                );
+            }
+        }
+    }
+
+    /// A worker that dies once it started on a location fails that
+    /// location, as before: it is not given to another worker.
+    #[cfg(unix)]
+    #[test]
+    fn a_worker_that_dies_after_starting_fails_its_location() {
+        let (results, started, done) = crawl_in(r#"echo >> "$0"; read line; head -n 1 "$1"; exit 3"#, 2, 1);
+        assert_eq!((started, done), (2, 2));
+        for (status, reason) in results {
+            assert_eq!(status, Status::Unreadable);
+            assert_eq!(
+                reason,
+                "the crawl worker failed (exit status: 3): it ended without a result"
+            );
+        }
+    }
+
     /// A worker answers each location of its input in turn: its entries in
     /// batches of at most BATCH_SIZE as they are found, then its result.
     #[test]
