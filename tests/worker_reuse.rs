@@ -73,9 +73,7 @@ fn threads(pid: u32, prefix: &str) -> Vec<Option<i64>> {
     };
     tasks
         .flatten()
-        .filter(|task| {
-            std::fs::read_to_string(task.path().join("comm")).is_ok_and(|name| name.starts_with(prefix))
-        })
+        .filter(|task| std::fs::read_to_string(task.path().join("comm")).is_ok_and(|name| name.starts_with(prefix)))
         .map(|task| {
             let call = std::fs::read_to_string(task.path().join("syscall")).unwrap_or_default();
             call.split_whitespace().next().and_then(|n| n.parse().ok())
@@ -100,7 +98,10 @@ fn audit_with_kills(dir: &Path, kill_idle: bool) -> Option<PathBuf> {
     let plain = dir.join("plain");
     if !source.exists() {
         copy_tree(&sample_shares().join("SERVER2"), &source.join("SRVX"));
-        copy_tree(&sample_shares().join("SERVER1").join("CAP_MS1"), &plain.join("SRVY").join("CAP_MS1"));
+        copy_tree(
+            &sample_shares().join("SERVER1").join("CAP_MS1"),
+            &plain.join("SRVY").join("CAP_MS1"),
+        );
     }
     // The same mount point each time: the reports name it.
     let mount = SlowFs::mount(&source, &dir.join("mnt"), &["--stall", "open,read:/SRVX/*"])?;
@@ -127,8 +128,7 @@ fn audit_with_kills(dir: &Path, kill_idle: bool) -> Option<PathBuf> {
     let (mut held_worker, mut idle_worker) = (0, 0);
     wait_for("two crawl workers, one in the held share", || {
         let workers = crawl_workers(audit_pid);
-        let (inside, outside): (Vec<u32>, Vec<u32>) =
-            workers.iter().partition(|pid| holds_under(**pid, mount.path()));
+        let (inside, outside): (Vec<u32>, Vec<u32>) = workers.iter().partition(|pid| holds_under(**pid, mount.path()));
         if let ([a], [b]) = (&inside[..], &outside[..]) {
             (held_worker, idle_worker) = (*a, *b);
             return true;

@@ -492,13 +492,9 @@ impl Start<'_> {
                     Err(back) => job = back,
                 }
             }
-            let worker = worker::CrawlWorker::start(
-                self.program,
-                &self.config,
-                self.progress.clone(),
-                self.sender.clone(),
-            )
-            .map_err(|err| format!("cannot start a crawl worker: {err}"))?;
+            let worker =
+                worker::CrawlWorker::start(self.program, &self.config, self.progress.clone(), self.sender.clone())
+                    .map_err(|err| format!("cannot start a crawl worker: {err}"))?;
             return match worker.take(job) {
                 Ok(()) => Ok(running(Some(worker), None)),
                 Err(_) => Err("the crawl worker failed: it ended before its first location".into()),

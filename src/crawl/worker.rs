@@ -547,7 +547,11 @@ mod tests {
             r#"echo >> "$0"; read line; cat "$1"; read line; exit 3"#,
         ] {
             let (results, started, done) = crawl_in(script, 2, 1);
-            assert_eq!(results, [(Status::Ok, String::new()), (Status::Ok, String::new())], "{script}");
+            assert_eq!(
+                results,
+                [(Status::Ok, String::new()), (Status::Ok, String::new())],
+                "{script}"
+            );
             assert_eq!((started, done), (2, 2), "{script}");
         }
     }
