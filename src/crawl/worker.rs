@@ -113,7 +113,7 @@ pub(super) struct Program(Option<Vec<OsString>>);
 
 impl Program {
     /// `argv[0]` and its arguments, instead of this executable.
-    #[cfg(test)]
+    #[cfg(all(test, unix))]
     pub(super) fn stand_in(argv: &[&str]) -> Program {
         Program(Some(argv.iter().map(OsString::from).collect()))
     }
