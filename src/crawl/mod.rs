@@ -264,6 +264,8 @@ impl Running {
 /// given up on is killed and abandoned (a read stuck in the kernel may
 /// keep it alive, but not this process) and a new one takes the next
 /// location. With [`Isolation::Thread`] its threads are left behind instead.
+/// A worker that died while idle is reaped and dropped; a location whose
+/// worker died before starting on it goes to another worker, once.
 pub(crate) fn crawl_all(
     locations: Vec<Discovered>,
     config: &Config,
