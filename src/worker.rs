@@ -35,6 +35,12 @@ impl Worker {
     pub(crate) fn abandon(self) {
         let _ = lock(&self.child).kill();
     }
+
+    /// Whether the worker has exited (it is reaped if so). One that cannot
+    /// be asked counts as exited: it is not trusted with more work.
+    pub(crate) fn exited(&self) -> bool {
+        !matches!(lock(&self.child).try_wait(), Ok(None))
+    }
 }
 
 fn lock(child: &Mutex<Child>) -> MutexGuard<'_, Child> {
@@ -49,12 +55,17 @@ struct Launched {
     errors: JoinHandle<String>,
 }
 
-/// Starts `current_exe() command [path]` with its three pipes, tracked so
-/// that a stop of the run kills it.
-fn launch(command: &str, path: Option<&OsStr>) -> io::Result<Launched> {
-    let mut child = Command::new(std::env::current_exe()?)
-        .arg(command)
-        .args(path)
+/// `current_exe() command`: this executable as a worker.
+pub(crate) fn own(command: &str) -> io::Result<Command> {
+    let mut own = Command::new(std::env::current_exe()?);
+    own.arg(command);
+    Ok(own)
+}
+
+/// Starts `program` with its three pipes, tracked so that a stop of the
+/// run kills it.
+fn launch(mut program: Command) -> io::Result<Launched> {
+    let mut child = program
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         // Piped, not inherited: a worker stuck in the kernel must not hold
@@ -141,7 +152,11 @@ pub(crate) fn spawn<T>(
         mut stdin,
         stdout,
         errors,
-    } = launch(command, Some(path))?;
+    } = launch({
+        let mut program = own(command)?;
+        program.arg(path);
+        program
+    })?;
     let watched = child.clone();
     on_thread(&child, move || {
         // The request is small; a worker that cannot take it fails below.
@@ -214,12 +229,12 @@ impl Drop for Session {
     }
 }
 
-/// Starts `current_exe() command` and hands it, as a [`Session`], to
+/// Starts `program` (see [`own`]) and hands it, as a [`Session`], to
 /// `talk` on a thread of this process. Also returns its input, for
 /// messages besides the requests of `talk`.
 pub(crate) fn start(
     what: &'static str,
-    command: &str,
+    program: Command,
     talk: impl FnOnce(Session) + Send + 'static,
 ) -> io::Result<(Worker, Input)> {
     let Launched {
@@ -227,7 +242,7 @@ pub(crate) fn start(
         stdin,
         stdout,
         errors,
-    } = launch(command, None)?;
+    } = launch(program)?;
     let input = Input(Arc::new(Mutex::new(Some(stdin))));
     let session = Session {
         what,

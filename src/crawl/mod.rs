@@ -21,7 +21,7 @@ use crate::config::{Config, Isolation, MAX_JOBS};
 use crate::discover::Discovered;
 use crate::extract::Detail;
 use crate::model::{CaseTwins, FileRecord, Location, Status};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -175,6 +175,15 @@ enum Event {
         /// What the next location can use.
         reuse: Reuse,
     },
+    /// The location's worker died before it started on it (it was dead
+    /// when given the location, or died before saying it started): the
+    /// share was not touched, so another worker may take it.
+    Unstarted {
+        slot: usize,
+        discovered: Discovered,
+        /// Why the worker failed.
+        reason: String,
+    },
 }
 
 /// What a location that finished leaves for the next one.
@@ -191,6 +200,24 @@ enum Reuse {
 struct Idle {
     workers: Vec<worker::CrawlWorker>,
     pools: Vec<rayon::ThreadPool>,
+}
+
+impl Idle {
+    /// Drops the workers that died while idle (killed, crashed): reaped
+    /// here, their threads end with their queues.
+    fn drop_dead_workers(&mut self) {
+        self.workers.retain(|worker| !worker.exited());
+    }
+}
+
+/// How often idle workers are looked at, so one that died is reaped even
+/// while nothing else happens.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+
+/// Why a location is given up on when its worker died before starting it
+/// twice: a share cannot make the audit start workers without end.
+fn died_twice(reason: &str) -> String {
+    format!("the crawl worker died twice before starting on it; the second time: {reason}")
 }
 
 /// A location being crawled.
@@ -237,7 +264,20 @@ impl Running {
 /// given up on is killed and abandoned (a read stuck in the kernel may
 /// keep it alive, but not this process) and a new one takes the next
 /// location. With [`Isolation::Thread`] its threads are left behind instead.
+/// A worker that died while idle is reaped and dropped; a location whose
+/// worker died before starting on it goes to another worker, once.
 pub(crate) fn crawl_all(
+    locations: Vec<Discovered>,
+    config: &Config,
+    progress: Arc<Progress>,
+    sink: &dyn Sink,
+) -> Vec<Crawled> {
+    crawl_with(&worker::Program::default(), locations, config, progress, sink)
+}
+
+/// [`crawl_all`], with worker processes running `program`.
+fn crawl_with(
+    program: &worker::Program,
     locations: Vec<Discovered>,
     config: &Config,
     progress: Arc<Progress>,
@@ -254,6 +294,8 @@ pub(crate) fn crawl_all(
     let mut pending: VecDeque<(usize, Discovered)> = locations.into_iter().enumerate().collect();
     let mut running: BTreeMap<usize, Running> = BTreeMap::new();
     let mut idle = Idle::default();
+    // Locations given back once because their worker died before starting.
+    let mut given_back: BTreeSet<usize> = BTreeSet::new();
     let finish = |results: &mut Vec<Option<Crawled>>, slot: usize, crawled: Crawled| {
         results[slot] = Some(crawled);
         progress.locations_done.fetch_add(1, Ordering::Relaxed);
@@ -275,6 +317,7 @@ pub(crate) fn crawl_all(
             };
             let location = discovered.location.clone();
             let start = Start {
+                program,
                 slot,
                 config: shared.clone(),
                 threads,
@@ -298,9 +341,12 @@ pub(crate) fn crawl_all(
         for r in running.values_mut() {
             r.set_threads(share);
         }
-        // With a limit to watch, look again at least every quarter second.
+        // With a limit to watch, look again at least every quarter second;
+        // with idle workers, every IDLE_CHECK.
         let wait = if config.location_timeout.is_some() || config.stall_timeout.is_some() {
             Duration::from_millis(250)
+        } else if !idle.workers.is_empty() {
+            IDLE_CHECK
         } else {
             Duration::from_secs(3600)
         };
@@ -333,8 +379,23 @@ pub(crate) fn crawl_all(
                         finish(&mut results, slot, crawled);
                     }
                 }
+                Event::Unstarted {
+                    slot,
+                    discovered,
+                    reason,
+                } => {
+                    // Its dead worker is dropped with `r`, not reused.
+                    if let Some(r) = running.remove(&slot) {
+                        if given_back.insert(slot) {
+                            pending.push_front((slot, discovered));
+                        } else {
+                            finish(&mut results, slot, not_crawled(r.location, died_twice(&reason)));
+                        }
+                    }
+                }
             }
         }
+        idle.drop_dead_workers();
         let expired: Vec<(usize, String)> = running
             .iter()
             .filter_map(|(slot, r)| expiry(r, config).map(|reason| (*slot, reason)))
@@ -384,7 +445,9 @@ fn location_pool(threads: usize) -> Result<rayon::ThreadPool, String> {
 }
 
 /// What starting one location needs.
-struct Start {
+struct Start<'a> {
+    /// What worker processes run.
+    program: &'a worker::Program,
     slot: usize,
     config: Arc<Config>,
     /// How many of its threads may work at first.
@@ -395,7 +458,7 @@ struct Start {
     sender: mpsc::SyncSender<Event>,
 }
 
-impl Start {
+impl Start<'_> {
     /// Starts crawling a location: in a worker process (an idle one, or a
     /// new one) when the config says so and the location has a share to
     /// read, else on a thread. Returns what the scheduler watches, or why it
@@ -419,15 +482,21 @@ impl Start {
                 pool_threads: self.pool_threads,
                 activity: activity.clone(),
             });
-            // An idle worker that died meanwhile gives the job back.
+            // An idle worker that died is dropped; one whose thread ended
+            // gives the job back. One that dies from here until it starts
+            // on the job gives it back as `Event::Unstarted`.
             while let Some(worker) = idle.workers.pop() {
+                if worker.exited() {
+                    continue;
+                }
                 match worker.take(job) {
                     Ok(()) => return Ok(running(Some(worker), None)),
                     Err(back) => job = back,
                 }
             }
-            let worker = worker::CrawlWorker::start(&self.config, self.progress.clone(), self.sender.clone())
-                .map_err(|err| format!("cannot start a crawl worker: {err}"))?;
+            let worker =
+                worker::CrawlWorker::start(self.program, &self.config, self.progress.clone(), self.sender.clone())
+                    .map_err(|err| format!("cannot start a crawl worker: {err}"))?;
             return match worker.take(job) {
                 Ok(()) => Ok(running(Some(worker), None)),
                 Err(_) => Err("the crawl worker failed: it ended before its first location".into()),

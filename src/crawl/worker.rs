@@ -8,6 +8,11 @@
 //! answering: a read stuck in the kernel (a dead FUSE or network mount) may
 //! keep the worker alive, but never the audit. The next location goes to a
 //! new worker.
+//!
+//! A worker says when it starts on a location ([`Message::Started`]). One
+//! that died before that (killed while idle, say) has not touched the
+//! share: its location goes back to the scheduler ([`Event::Unstarted`]) for
+//! another worker, rather than being reported unreadable.
 
 use super::{crawl_location, location_pool, not_crawled, Activity, Batch, Crawled, Event, Progress, Reuse, Throttle};
 use crate::config::Config;
@@ -15,6 +20,7 @@ use crate::discover::Discovered;
 use crate::model::{CaseTwins, Location};
 use crate::worker::{self, Session, Worker};
 use anyhow::Context;
+use std::ffi::OsString;
 use std::io::{self, BufRead};
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
@@ -76,6 +82,9 @@ impl CrawlSettings {
 /// One line a worker writes.
 #[derive(serde::Serialize, serde::Deserialize)]
 enum Message {
+    /// The worker took the location just requested: from here on, its
+    /// death is the location's failure.
+    Started,
     /// Files and bytes read so far by this worker, over all its locations.
     Progress { files: u64, bytes: u64 },
     /// Entries and folders of the location being crawled.
@@ -97,6 +106,31 @@ pub(super) struct Job {
     pub activity: Arc<Activity>,
 }
 
+/// What a crawl worker runs: this executable with [`WORKER_COMMAND`], or a
+/// stand-in that unit tests give.
+#[derive(Default)]
+pub(super) struct Program(Option<Vec<OsString>>);
+
+impl Program {
+    /// `argv[0]` and its arguments, instead of this executable.
+    #[cfg(all(test, unix))]
+    pub(super) fn stand_in(argv: &[&str]) -> Program {
+        Program(Some(argv.iter().map(OsString::from).collect()))
+    }
+
+    fn command(&self) -> io::Result<std::process::Command> {
+        match &self.0 {
+            Some(argv) => {
+                let (first, rest) = argv.split_first().ok_or_else(|| io::Error::other("no program"))?;
+                let mut command = std::process::Command::new(first);
+                command.args(rest);
+                Ok(command)
+            }
+            None => worker::own(WORKER_COMMAND),
+        }
+    }
+}
+
 /// A worker process that crawls the locations it is given, one after
 /// another, and the queue of its thread in this process.
 pub(super) struct CrawlWorker {
@@ -109,13 +143,14 @@ impl CrawlWorker {
     /// Starts a worker; a thread of this process sends it each job and
     /// turns its lines into events for the scheduler.
     pub(super) fn start(
+        program: &Program,
         config: &Config,
         progress: Arc<Progress>,
         events: mpsc::SyncSender<Event>,
     ) -> io::Result<CrawlWorker> {
         let settings = CrawlSettings::of(config);
         let (jobs, queue) = mpsc::channel::<Box<Job>>();
-        let (process, input) = worker::start("crawl worker", WORKER_COMMAND, move |session| {
+        let (process, input) = worker::start("crawl worker", program.command()?, move |session| {
             serve_jobs(session, &queue, &settings, &progress, &events)
         })?;
         Ok(CrawlWorker { process, input, jobs })
@@ -132,6 +167,12 @@ impl CrawlWorker {
         self.jobs.send(job).map_err(|refused| refused.0)
     }
 
+    /// Whether the worker process has exited (reaped if so): an idle one
+    /// that did is dropped, not given a location.
+    pub(super) fn exited(&self) -> bool {
+        self.process.exited()
+    }
+
     /// Kills the worker without waiting for it; it takes no more jobs.
     pub(super) fn abandon(self) {
         self.process.abandon();
@@ -140,7 +181,8 @@ impl CrawlWorker {
 
 /// The thread that talks to one worker: each job's request out, its lines
 /// in, until the queue closes (the worker then ends with its input) or the
-/// worker fails (then its job is reported unreadable and it takes no more).
+/// worker fails (then it takes no more, and its job is reported unreadable,
+/// or given back if the worker never started on it).
 fn serve_jobs(
     mut session: Session,
     queue: &mpsc::Receiver<Box<Job>>,
@@ -158,15 +200,17 @@ fn serve_jobs(
             pool_threads,
             activity,
         } = *job;
-        let location = discovered.location.clone();
+        // Kept to give the job back if the worker dies before starting it.
+        let unstarted = discovered.clone();
         let request = Request {
             discovered,
             settings: settings.clone(),
             threads,
             pool_threads,
         };
+        let mut started = false;
         let outcome = match session.request(&Order::Crawl(Box::new(request))) {
-            Ok(()) => follow(&mut session, slot, &activity, progress, events, &mut seen),
+            Ok(()) => follow(&mut session, slot, &activity, progress, events, &mut seen, &mut started),
             Err(err) => Err(format!("cannot send it a location: {err}")),
         };
         match outcome {
@@ -182,11 +226,20 @@ fn serve_jobs(
             }
             Err(why) => {
                 let reason = session.failure(&why);
-                let _ = events.send(Event::Done {
-                    slot,
-                    crawled: not_crawled(location, reason),
-                    reuse: Reuse::Nothing,
-                });
+                let event = if started {
+                    Event::Done {
+                        slot,
+                        crawled: not_crawled(unstarted.location, reason),
+                        reuse: Reuse::Nothing,
+                    }
+                } else {
+                    Event::Unstarted {
+                        slot,
+                        discovered: unstarted,
+                        reason,
+                    }
+                };
+                let _ = events.send(event);
                 return;
             }
         }
@@ -194,7 +247,8 @@ fn serve_jobs(
 }
 
 /// Reads a worker's lines for one location until its result; the error
-/// says why there is none.
+/// says why there is none. `started` is set once a line about the location
+/// arrives (a progress line may still be about the one before).
 fn follow(
     session: &mut Session,
     slot: usize,
@@ -202,9 +256,13 @@ fn follow(
     progress: &Progress,
     events: &mpsc::SyncSender<Event>,
     seen: &mut (u64, u64),
+    started: &mut bool,
 ) -> Result<Crawled, String> {
     loop {
-        match session.next::<Message>()? {
+        let message = session.next::<Message>()?;
+        *started |= !matches!(message, Message::Progress { .. });
+        match message {
+            Message::Started => activity.touch(),
             Message::Progress { files, bytes } => {
                 activity.touch();
                 progress
@@ -328,6 +386,7 @@ fn serve_requests(
     let mut pool: Option<(usize, Result<rayon::ThreadPool, String>)> = None;
     for request in requested {
         let request = request?;
+        send(&Message::Started).context("cannot say it started")?;
         let config = request.settings.into_config(request.pool_threads);
         let (threads, made) = match pool.take() {
             Some((threads, made)) if threads == request.pool_threads => (threads, made),
@@ -427,6 +486,114 @@ mod tests {
         assert_eq!(got.jobs, 3);
     }
 
+    /// What crawling `shares` locations (all on one server, at most `jobs`
+    /// at once) in workers running `script` (`sh -c script launches
+    /// answer`) gives: each location's status and reason, how many workers
+    /// were started (the script adds a line to `launches` each time) and
+    /// how many locations were counted done. `answer` holds the lines a
+    /// worker that crawled a location would write.
+    #[cfg(unix)]
+    fn crawl_in(script: &str, shares: usize, jobs: usize) -> (Vec<(Status, String)>, usize, usize) {
+        struct Ignore;
+        impl crate::crawl::Sink for Ignore {
+            fn entry(&self, _: &Location, _: FileRecord, _: Detail) {}
+            fn folder(&self, _: &Location, _: String) {}
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let (launches, answer) = (dir.path().join("launches"), dir.path().join("answer"));
+        let crawled = location(dir.path().to_str().unwrap());
+        let lines = [
+            serde_json::to_string(&Message::Started).unwrap(),
+            serde_json::to_string(&Message::Done {
+                location: crawled.clone(),
+                case_twins: Vec::new(),
+            })
+            .unwrap(),
+        ];
+        std::fs::write(&answer, lines.join("\n") + "\n").unwrap();
+        let discovered = (0..shares)
+            .map(|_| Discovered {
+                location: crawled.clone(),
+                path: dir.path().to_path_buf(),
+                holds_no_share: false,
+                linked: false,
+            })
+            .collect();
+        let mut config = Config::new(Vec::new());
+        config.isolation = crate::config::Isolation::Process;
+        config.jobs = jobs;
+        let launches_arg = launches.to_str().unwrap();
+        let program = Program::stand_in(&["sh", "-c", script, launches_arg, answer.to_str().unwrap()]);
+        let progress = Arc::new(Progress::default());
+        let results = super::super::crawl_with(&program, discovered, &config, progress.clone(), &Ignore);
+        let started = std::fs::read_to_string(&launches).unwrap_or_default().lines().count();
+        let results = results
+            .into_iter()
+            .map(|c| (c.location.status, c.location.reason))
+            .collect();
+        (results, started, progress.locations_done.load(Ordering::Relaxed))
+    }
+
+    /// A worker that crawled a location and then died while idle (before
+    /// its next request, or on reading it) is not blamed: the next location
+    /// goes to a new worker and is read.
+    #[cfg(unix)]
+    #[test]
+    fn a_worker_that_died_idle_is_replaced_not_blamed() {
+        for script in [
+            // Dies once it has answered.
+            r#"echo >> "$0"; read line; cat "$1"; exit 3"#,
+            // Dies on reading its next request, before starting on it.
+            r#"echo >> "$0"; read line; cat "$1"; read line; exit 3"#,
+        ] {
+            let (results, started, done) = crawl_in(script, 2, 1);
+            assert_eq!(
+                results,
+                [(Status::Ok, String::new()), (Status::Ok, String::new())],
+                "{script}"
+            );
+            assert_eq!((started, done), (2, 2), "{script}");
+        }
+    }
+
+    /// A location whose workers die before starting on it is given to a
+    /// new worker once; the second time it is unreadable, saying so, and
+    /// counted done once.
+    #[cfg(unix)]
+    #[test]
+    fn a_location_is_given_back_once_when_its_worker_dies_before_starting() {
+        for script in [r#"echo >> "$0"; exit 3"#, r#"echo >> "$0"; read line; exit 3"#] {
+            let (results, started, done) = crawl_in(script, 3, 2);
+            assert_eq!((started, done, results.len()), (6, 3, 3), "{script}");
+            for (status, reason) in results {
+                assert_eq!(status, Status::Unreadable, "{script}");
+                assert!(
+                    reason.starts_with(
+                        "the crawl worker died twice before starting on it; \
+                         the second time: the crawl worker failed (exit status: 3)"
+                    ),
+                    "{script}: {reason}"
+                );
+            }
+        }
+    }
+
+    /// A worker that dies once it started on a location fails that
+    /// location, as before: it is not given to another worker.
+    #[cfg(unix)]
+    #[test]
+    fn a_worker_that_dies_after_starting_fails_its_location() {
+        let (results, started, done) = crawl_in(r#"echo >> "$0"; read line; head -n 1 "$1"; exit 3"#, 2, 1);
+        assert_eq!((started, done), (2, 2));
+        for (status, reason) in results {
+            assert_eq!(status, Status::Unreadable);
+            assert_eq!(
+                reason,
+                "the crawl worker failed (exit status: 3): it ended without a result"
+            );
+        }
+    }
+
     /// A worker answers each location of its input in turn: its entries in
     /// batches of at most BATCH_SIZE as they are found, then its result.
     #[test]
@@ -465,9 +632,15 @@ mod tests {
         // Per location: how many batches, their largest, entries, result.
         let mut answers: Vec<(usize, usize, usize, Location)> = Vec::new();
         let (mut batches, mut largest, mut entries) = (0, 0, 0);
+        let mut started = 0;
         for line in lines.into_inner().unwrap() {
             match serde_json::from_str::<Message>(&line).unwrap() {
                 Message::Progress { .. } => {}
+                // Said before anything else of its location.
+                Message::Started => {
+                    assert_eq!((batches, entries, answers.len()), (0, 0, started));
+                    started += 1;
+                }
                 Message::Batch(batch) => {
                     batches += 1;
                     largest = largest.max(batch.len());
@@ -479,7 +652,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(answers.len(), 2);
+        assert_eq!((answers.len(), started), (2, 2));
         let (batches, largest, entries, big) = &answers[0];
         assert_eq!(
             (big.name.as_str(), big.status, big.files),
