@@ -12,7 +12,9 @@
 # Each command runs warm (one warm-up run) RUNS times with hyperfine (else
 # /usr/bin/time, one run). The ideal is the round trips smsaudit asked for
 # (delayed requests counted by slowfs over one run) x DELAY_MS / 16, its
-# default -j on this machine's 2 cores being 16. Prints a markdown table for
+# default -j on this machine's 2 cores being 16; the ideal at the delivered
+# delay is the time those requests really waited in slowfs / 16 (a busy
+# Python server wakes them late). Prints a markdown table for
 # benches/RESULTS.md. Needs python3-pyfuse3, fuse3, hashdeep (and hyperfine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,12 +61,13 @@ mount_mode() {
   exit 1
 }
 
-# The delayed round trips counted so far by the server $1 (stats in $2).
+# The delayed round trips counted so far by the server $1 (stats in $2),
+# and the seconds they waited in all.
 round_trips() {
   rm -f "$2"
   kill -USR1 "$1"
   for _ in $(seq 100); do [ -s "$2" ] && break; sleep 0.05; done
-  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["delayed_total"])' "$2"
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["delayed_total"], d["delayed_seconds"])' "$2"
 }
 
 # Mean and standard deviation of command $2 (seconds), named $1.
@@ -85,8 +88,8 @@ echo "* date: $(date -u +%Y-%m-%dT%H:%MZ); cpu: $(grep -m1 'model name' /proc/cp
 echo "* load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "* $RUNS warm runs each (hyperfine, 1 warm-up); ideal = smsaudit's round trips x $DELAY_MS ms / $CONCURRENCY"
 echo
-echo "| mode | command | time (mean ± σ) | round trips (one run) | ratio to the ideal |"
-echo "|---|---|---|---|---|"
+echo "| mode | command | time (mean ± σ) | round trips (one run) | mean delay delivered | ratio to the ideal | ratio to the ideal at the delivered delay |"
+echo "|---|---|---|---|---|---|---|"
 for mode in a b; do
   mount_mode "$mode"
   out=$BENCH_DIR/out-$mode
@@ -98,15 +101,21 @@ for mode in a b; do
   label=$([ "$mode" = a ] && echo "(a) attributes per entry" || echo "(b) attributes in listings")
   ideal=""
   for name in smsaudit sha256sum hashdeep; do
-    before=$(round_trips "$server" "$BENCH_DIR/stats-$mode.json")
+    read -r trips_before waited_before < <(round_trips "$server" "$BENCH_DIR/stats-$mode.json")
     bash -c "${commands[$name]}" >/dev/null 2>&1 || true
-    trips=$(( $(round_trips "$server" "$BENCH_DIR/stats-$mode.json") - before ))
-    [ -z "$ideal" ] && ideal=$(python3 -c "print($trips * $DELAY_MS / 1000 / $CONCURRENCY)")
+    read -r trips_after waited_after < <(round_trips "$server" "$BENCH_DIR/stats-$mode.json")
+    trips=$((trips_after - trips_before))
+    waited=$(python3 -c "print($waited_after - $waited_before)")
+    if [ -z "$ideal" ]; then
+      ideal=$(python3 -c "print($trips * $DELAY_MS / 1000 / $CONCURRENCY)")
+      delivered=$(python3 -c "print($waited / $CONCURRENCY)")
+    fi
     read -r mean sd < <(time_it "$mode-$name" "${commands[$name]}")
-    ratio=$(python3 -c "print(f'{$mean / $ideal:.2f}x')")
-    echo "| $label | $name | $mean s ± $sd | $trips | $ratio |"
+    echo "| $label | $name | $mean s ± $sd | $trips | $(python3 -c "print(f'{$waited / max(1, $trips) * 1000:.2f} ms')") |" \
+      "$(python3 -c "print(f'{$mean / $ideal:.2f}x')") | $(python3 -c "print(f'{$mean / $delivered:.2f}x')") |"
   done
-  echo "| $label | ideal | $(python3 -c "print(f'{$ideal:.3f}')") s | | 1.00x |"
+  echo "| $label | ideal (smsaudit's round trips x $DELAY_MS ms / $CONCURRENCY) | $(python3 -c "print(f'{$ideal:.3f}')") s | | | 1.00x | |"
+  echo "| $label | ideal at the delivered delay (their waits / $CONCURRENCY) | $(python3 -c "print(f'{$delivered:.3f}')") s | | | | 1.00x |"
   unset commands
 done
 echo
