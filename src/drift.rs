@@ -875,7 +875,10 @@ mod tests {
         crate::report::json::write(&audit, &mut json).unwrap();
         std::fs::write(&path, json).unwrap();
         let saved = Snapshot::load(&path).unwrap();
-        assert!(matches!(saved.files, Files::Saved(_)), "smsaudit writes its files in order");
+        assert!(
+            matches!(saved.files, Files::Saved(_)),
+            "smsaudit writes its files in order"
+        );
         let fresh = Snapshot::of(&audit.locations, &audit.stamps);
         let streamed = compare_with_files(&saved, &fresh, Snapshot::files_of(&audit.files)).unwrap();
         assert_eq!(streamed, Vec::new());

@@ -161,7 +161,15 @@ fn reference(old: &Audit, new: &Audit) -> Vec<Change> {
     let mut comparable = BTreeSet::new();
     for (name, status) in &new_locations {
         match old_locations.get(name) {
-            None => changes.push(change(name, "", ChangeKind::LocationAdded, "", "location", String::new(), status.to_string())),
+            None => changes.push(change(
+                name,
+                "",
+                ChangeKind::LocationAdded,
+                "",
+                "location",
+                String::new(),
+                status.to_string(),
+            )),
             Some(&"ok") if *status != "ok" => changes.push(change(
                 name,
                 "",
@@ -179,7 +187,15 @@ fn reference(old: &Audit, new: &Audit) -> Vec<Change> {
     }
     for (name, status) in &old_locations {
         if !new_locations.contains_key(name) {
-            changes.push(change(name, "", ChangeKind::LocationRemoved, "", "location", status.to_string(), String::new()));
+            changes.push(change(
+                name,
+                "",
+                ChangeKind::LocationRemoved,
+                "",
+                "location",
+                status.to_string(),
+                String::new(),
+            ));
         }
     }
     let mut before: BTreeMap<&str, BTreeMap<&str, &File>> = BTreeMap::new();
@@ -189,8 +205,14 @@ fn reference(old: &Audit, new: &Audit) -> Vec<Change> {
     let mut sorted_new: Vec<&File> = new.files.iter().collect();
     sorted_new.sort_by(|a, b| (&a.location, &a.path).cmp(&(&b.location, &b.path)));
     let mut added = Vec::new();
-    for file in sorted_new.into_iter().filter(|f| comparable.contains(f.location.as_str())) {
-        match before.get_mut(file.location.as_str()).and_then(|p| p.remove(file.path.as_str())) {
+    for file in sorted_new
+        .into_iter()
+        .filter(|f| comparable.contains(f.location.as_str()))
+    {
+        match before
+            .get_mut(file.location.as_str())
+            .and_then(|p| p.remove(file.path.as_str()))
+        {
             None => added.push(file),
             Some(previous) => {
                 let mut what = Vec::new();
@@ -208,7 +230,15 @@ fn reference(old: &Audit, new: &Audit) -> Vec<Change> {
                 }
                 if !what.is_empty() {
                     let what = what.join(", ");
-                    changes.push(change(&file.location, &file.path, ChangeKind::Changed, "", &what, describe(previous), describe(file)));
+                    changes.push(change(
+                        &file.location,
+                        &file.path,
+                        ChangeKind::Changed,
+                        "",
+                        &what,
+                        describe(previous),
+                        describe(file),
+                    ));
                 }
             }
         }
@@ -218,20 +248,46 @@ fn reference(old: &Audit, new: &Audit) -> Vec<Change> {
     for file in &added {
         let origin = file.sha256.as_ref().and_then(|hash| {
             removed.iter().find(|r| {
-                r.location == file.location && r.sha256.as_ref() == Some(hash) && !moved_from.contains(&(&r.location, &r.path))
+                r.location == file.location
+                    && r.sha256.as_ref() == Some(hash)
+                    && !moved_from.contains(&(&r.location, &r.path))
             })
         });
         match origin {
             Some(origin) => {
                 moved_from.insert((&origin.location, &origin.path));
-                changes.push(change(&file.location, &file.path, ChangeKind::Moved, &origin.path, "path", origin.path.clone(), file.path.clone()));
+                changes.push(change(
+                    &file.location,
+                    &file.path,
+                    ChangeKind::Moved,
+                    &origin.path,
+                    "path",
+                    origin.path.clone(),
+                    file.path.clone(),
+                ));
             }
-            None => changes.push(change(&file.location, &file.path, ChangeKind::Added, "", "file", String::new(), describe(file))),
+            None => changes.push(change(
+                &file.location,
+                &file.path,
+                ChangeKind::Added,
+                "",
+                "file",
+                String::new(),
+                describe(file),
+            )),
         }
     }
     for file in removed {
         if !moved_from.contains(&(&file.location, &file.path)) {
-            changes.push(change(&file.location, &file.path, ChangeKind::Removed, "", "file", describe(file), String::new()));
+            changes.push(change(
+                &file.location,
+                &file.path,
+                ChangeKind::Removed,
+                "",
+                "file",
+                describe(file),
+                String::new(),
+            ));
         }
     }
     changes.sort();
@@ -318,7 +374,11 @@ fn generated_pair(seed: u64) -> (Audit, Audit) {
             if paths.contains(&file.path) && file.path != *p {
                 continue;
             }
-            if new.files.iter().any(|f| f.location == file.location && f.path == file.path) {
+            if new
+                .files
+                .iter()
+                .any(|f| f.location == file.location && f.path == file.path)
+            {
                 continue;
             }
             new.files.push(file);
@@ -373,7 +433,10 @@ fn streamed_drift_equals_the_in_memory_comparison() {
         ChangeKind::Changed,
         ChangeKind::Moved,
     ];
-    assert!(every.iter().all(|k| kinds.contains(k)), "the pairs miss some kinds: {kinds:?}");
+    assert!(
+        every.iter().all(|k| kinds.contains(k)),
+        "the pairs miss some kinds: {kinds:?}"
+    );
 }
 
 /// Files out of (location, path) order (hand-edited, another tool) give
@@ -418,7 +481,11 @@ fn bulk(location: &str, count: usize, prefix: &str) -> Audit {
             path: format!("{prefix}\\f{n:06}.dat"),
             size: Some(n as u64),
             modified: Some("2001-01-18T00:00:00Z".into()),
-            sha256: Some(if n % 2 == 0 { "0".repeat(64) } else { format!("{n:064x}") }),
+            sha256: Some(if n % 2 == 0 {
+                "0".repeat(64)
+            } else {
+                format!("{n:064x}")
+            }),
             status: "ok".into(),
         })
         .collect();
@@ -528,5 +595,8 @@ fn many_renames_pair_in_order_without_a_quadratic_scan() {
         );
     }
     eprintln!("{allocations} allocations");
-    assert!(allocations < 50 * files, "{allocations} allocations for {files} renames");
+    assert!(
+        allocations < 50 * files,
+        "{allocations} allocations for {files} renames"
+    );
 }
