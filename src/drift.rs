@@ -268,7 +268,7 @@ impl Snapshot {
 
     /// The files of an audit as drift compares them, in (location, path)
     /// order.
-    pub fn files_of(files: &FileRecords) -> impl Iterator<Item = std::io::Result<SnapshotFile>> + '_ {
+    pub(crate) fn files_of(files: &FileRecords) -> impl Iterator<Item = std::io::Result<SnapshotFile>> + '_ {
         files.iter().map(|f| {
             f.map(|f| SnapshotFile {
                 location: f.location,
@@ -555,7 +555,7 @@ pub fn compare(old: &Snapshot, new: &Snapshot) -> Result<Vec<Change>> {
 /// [`compare`] with the new files read from `new_files` (sorted by
 /// location and path; an audit's records, [`Snapshot::files_of`]) instead
 /// of `new`'s own.
-pub fn compare_with_files(
+pub(crate) fn compare_with_files(
     old: &Snapshot,
     new: &Snapshot,
     new_files: impl Iterator<Item = std::io::Result<SnapshotFile>>,
