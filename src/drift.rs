@@ -1,34 +1,54 @@
 //! Drift between two audits: files added, removed, changed or moved, and
 //! version stamps that changed, per location. Works on saved `audit.json`
-//! files, so two snapshots can be compared without rescanning.
+//! files and on the history, so two snapshots can be compared without
+//! rescanning.
+//!
+//! Memory follows the drift, not the estate: a snapshot holds its locations
+//! and stamps (a few per share) and reads its files as a stream in
+//! (location, path) order, and [`compare_with_files`] merges the two
+//! streams, holding only the changes and the candidates for moves.
 
 use crate::model::{Location, Stamp};
 use crate::records::FileRecords;
-use anyhow::{Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-/// An audit.json as read from disk: the snapshot's parts, plus what tells
-/// an smsaudit audit.json from any other JSON document. Read in one pass.
-#[derive(Deserialize)]
-struct SavedAudit {
-    tool: Option<String>,
-    locations: Option<Vec<SnapshotLocation>>,
-    files: Option<Vec<SnapshotFile>>,
-    #[serde(default)]
-    stamps: Vec<SnapshotStamp>,
+/// The parts of an audit that drift is computed from: its locations and
+/// stamps, held, and its files, read as a stream when compared.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub locations: Vec<SnapshotLocation>,
+    pub stamps: Vec<SnapshotStamp>,
+    files: Files,
 }
 
-/// The parts of an `audit.json` that drift is computed from.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Snapshot {
-    #[serde(default)]
-    pub locations: Vec<SnapshotLocation>,
-    #[serde(default)]
-    pub files: Vec<SnapshotFile>,
-    #[serde(default)]
-    pub stamps: Vec<SnapshotStamp>,
+/// Where a snapshot's files are read from, each time in (location, path)
+/// order, each (location, path) once.
+#[derive(Debug, Clone)]
+enum Files {
+    Memory(Arc<Vec<SnapshotFile>>),
+    /// An audit.json whose files were checked to be in order when loaded.
+    Saved(Arc<SavedFile>),
+    /// Another store: the history.
+    Stream(Arc<dyn FileStream>),
+}
+
+/// What hands a snapshot's files to a comparison.
+pub(crate) type Visit<'a> = &'a mut dyn FnMut(&mut dyn Iterator<Item = Result<SnapshotFile>>) -> Result<()>;
+
+/// A store that can read a snapshot's files as a stream (the history keeps
+/// them in SQLite, whose statements borrow their connection, so the store
+/// calls the comparison rather than returning an iterator).
+pub(crate) trait FileStream: std::fmt::Debug + Send + Sync {
+    /// Calls `visit` once with the files in (location, path) order.
+    fn stream(&self, visit: Visit) -> Result<()>;
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -39,7 +59,7 @@ pub struct SnapshotLocation {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct SnapshotFile {
     pub location: String,
     pub path: String,
@@ -47,6 +67,23 @@ pub struct SnapshotFile {
     pub modified: Option<String>,
     pub sha256: Option<String>,
     pub status: String,
+}
+
+impl SnapshotFile {
+    fn key(&self) -> (&str, &str) {
+        (&self.location, &self.path)
+    }
+
+    /// Near enough what it costs in memory, to bound a sort.
+    fn approximate_size(&self) -> usize {
+        let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        std::mem::size_of::<SnapshotFile>()
+            + self.location.len()
+            + self.path.len()
+            + self.status.len()
+            + text(&self.modified)
+            + text(&self.sha256)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -59,6 +96,11 @@ pub struct SnapshotStamp {
     pub value: String,
     pub path: String,
 }
+
+/// The most file entries, in bytes of memory, sorted in memory when a
+/// baseline does not list them in (location, path) order (smsaudit always
+/// does: only a hand-edited file or another tool's gets here).
+const MAX_UNSORTED_BYTES: usize = 64 << 20;
 
 /// What kind of change a drift row reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -123,36 +165,80 @@ impl Change {
 
 impl Snapshot {
     /// Reads an audit.json written by smsaudit; anything else (another
-    /// JSON document, a FIFO, a folder) is refused with a reason.
-    pub(crate) fn load(path: &Path) -> Result<Snapshot> {
+    /// JSON document, a FIFO, a folder) is refused with a reason. Only the
+    /// locations and stamps are kept: the files are read again, as a
+    /// stream, when compared. A file whose files are out of order is sorted
+    /// in memory up to [`MAX_UNSORTED_BYTES`] and refused beyond.
+    pub fn load(path: &Path) -> Result<Snapshot> {
         let not_audit = || format!("baseline {} is not an smsaudit audit.json", path.display());
-        let bytes = crate::input::read_regular_file(path, "baseline")?;
-        let saved: SavedAudit = serde_json::from_slice(&bytes).with_context(not_audit)?;
-        match saved {
-            SavedAudit {
+        let saved = SavedFile {
+            path: path.to_path_buf(),
+            file: crate::input::open_regular_file(path, "baseline")?,
+        };
+        let mut order = OrderCheck::default();
+        let parts = saved.read(&mut |file| {
+            order.check(&file);
+            Ok(())
+        });
+        let parts = parts.with_context(not_audit)?;
+        let (locations, stamps) = match parts {
+            SavedParts {
                 tool: Some(tool),
                 locations: Some(locations),
-                files: Some(files),
+                has_files: true,
                 stamps,
-            } if tool == "smsaudit" => Ok(Snapshot {
-                locations,
-                files,
-                stamps,
-            }),
-            _ => anyhow::bail!(
+            } if tool == "smsaudit" => (locations, stamps),
+            _ => bail!(
                 "{}: it has no \"tool\": \"smsaudit\" with locations and files; pass the audit.json of an earlier run",
                 not_audit()
             ),
+        };
+        let files = if order.in_order {
+            Files::Saved(Arc::new(saved))
+        } else {
+            Files::Memory(Arc::new(saved.sort_in_memory()?))
+        };
+        Ok(Snapshot {
+            locations,
+            stamps,
+            files,
+        })
+    }
+
+    /// A snapshot whose files are read from `files` when compared.
+    pub(crate) fn streamed(
+        locations: Vec<SnapshotLocation>,
+        stamps: Vec<SnapshotStamp>,
+        files: Arc<dyn FileStream>,
+    ) -> Snapshot {
+        Snapshot {
+            locations,
+            stamps,
+            files: Files::Stream(files),
         }
+    }
+
+    /// A snapshot held in memory (tests); the files are sorted
+    /// here, and a file listed twice is refused.
+    #[cfg(test)]
+    pub(crate) fn in_memory(
+        locations: Vec<SnapshotLocation>,
+        mut files: Vec<SnapshotFile>,
+        stamps: Vec<SnapshotStamp>,
+    ) -> Result<Snapshot> {
+        sort_once(&mut files).map_err(|(location, path)| anyhow!("file {path} of {location} is listed twice"))?;
+        Ok(Snapshot {
+            locations,
+            stamps,
+            files: Files::Memory(Arc::new(files)),
+        })
     }
 
     /// The snapshot of a fresh audit, spelled as its audit.json would be, so it
     /// compares equal to one loaded from disk (without serialising the whole
-    /// audit, matrix and all, to get there).
-    /// The snapshot of an audit without its files, which
-    /// [`Snapshot::files_of`] reads one at a time.
+    /// audit, matrix and all, to get there). Its files are not in it:
+    /// [`Snapshot::files_of`] reads them one at a time.
     pub(crate) fn of(locations: &[Location], stamps: &[Stamp]) -> Snapshot {
-        let files = Vec::new();
         Snapshot {
             locations: locations
                 .iter()
@@ -162,7 +248,7 @@ impl Snapshot {
                     reason: l.reason.clone(),
                 })
                 .collect(),
-            files,
+            files: Files::Memory(Arc::new(Vec::new())),
             stamps: stamps
                 .iter()
                 .map(|s| SnapshotStamp {
@@ -194,22 +280,295 @@ impl Snapshot {
             })
         })
     }
+
+    /// Calls `visit` once with this snapshot's files in (location, path)
+    /// order.
+    fn with_files(&self, visit: Visit) -> Result<()> {
+        match &self.files {
+            Files::Memory(files) => visit(&mut files.iter().cloned().map(Ok)),
+            Files::Saved(saved) => saved.stream(visit),
+            Files::Stream(store) => store.stream(visit),
+        }
+    }
 }
 
-/// Everything that changed from `old` to `new`, sorted. A location that is
-/// unreadable in either snapshot gives one row, not a row per file.
-pub(crate) fn compare(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
-    let files = new.files.iter().cloned().map(Ok);
-    compare_with_files(old, new, files).unwrap_or_else(|_| unreachable!("files in memory cannot fail"))
+/// Sorts files by (location, path); a key listed twice is returned.
+fn sort_once(files: &mut [SnapshotFile]) -> Result<(), (String, String)> {
+    files.sort_unstable_by(|a, b| a.key().cmp(&b.key()));
+    match files.windows(2).find(|pair| pair[0].key() == pair[1].key()) {
+        Some(pair) => Err((pair[0].location.clone(), pair[0].path.clone())),
+        None => Ok(()),
+    }
+}
+
+/// Whether files come in strictly increasing (location, path) order.
+#[derive(Debug)]
+struct OrderCheck {
+    last: Option<(String, String)>,
+    in_order: bool,
+}
+
+impl Default for OrderCheck {
+    fn default() -> OrderCheck {
+        OrderCheck {
+            last: None,
+            in_order: true,
+        }
+    }
+}
+
+impl OrderCheck {
+    fn check(&mut self, file: &SnapshotFile) -> bool {
+        let follows = self
+            .last
+            .as_ref()
+            .is_none_or(|(location, path)| (location.as_str(), path.as_str()) < file.key());
+        self.in_order &= follows;
+        match &mut self.last {
+            Some((location, path)) => {
+                location.clone_from(&file.location);
+                path.clone_from(&file.path);
+            }
+            None => self.last = Some((file.location.clone(), file.path.clone())),
+        }
+        follows
+    }
+}
+
+/// A baseline audit.json, kept open: it is read once to be checked when
+/// loaded, and again for each comparison.
+#[derive(Debug)]
+struct SavedFile {
+    path: PathBuf,
+    file: File,
+}
+
+/// What an audit.json holds besides its files.
+struct SavedParts {
+    tool: Option<String>,
+    locations: Option<Vec<SnapshotLocation>>,
+    has_files: bool,
+    stamps: Vec<SnapshotStamp>,
+}
+
+impl SavedFile {
+    /// Parses the whole document, handing each element of `"files"` to
+    /// `each` as it is parsed, in the document's order.
+    fn read(&self, each: &mut dyn FnMut(SnapshotFile) -> Result<()>) -> Result<SavedParts> {
+        let reader = BufReader::with_capacity(
+            1 << 16,
+            ReadAt {
+                file: &self.file,
+                offset: 0,
+            },
+        );
+        let mut failed = None;
+        let mut de = serde_json::Deserializer::from_reader(reader);
+        let parsed = de::Deserializer::deserialize_map(
+            &mut de,
+            SavedVisitor {
+                each,
+                failed: &mut failed,
+            },
+        )
+        .and_then(|parts| de.end().map(|()| parts));
+        match (parsed, failed) {
+            (_, Some(err)) => Err(err),
+            (parsed, None) => Ok(parsed?),
+        }
+    }
+
+    /// Every file, sorted, if they fit in [`MAX_UNSORTED_BYTES`].
+    fn sort_in_memory(&self) -> Result<Vec<SnapshotFile>> {
+        let name = self.path.display();
+        let mut files = Vec::new();
+        let mut held = 0;
+        self.read(&mut |file| {
+            held += file.approximate_size();
+            if held > MAX_UNSORTED_BYTES {
+                bail!(
+                    "baseline {name} lists its files out of (location, path) order, and more of them than can be sorted in memory ({} MiB); pass the audit.json of an earlier run as smsaudit wrote it",
+                    MAX_UNSORTED_BYTES >> 20
+                );
+            }
+            files.push(file);
+            Ok(())
+        })?;
+        sort_once(&mut files).map_err(|(location, path)| {
+            anyhow!("baseline {name} lists file {path} of {location} twice; pass the audit.json of an earlier run as smsaudit wrote it")
+        })?;
+        Ok(files)
+    }
+
+    /// Reads the files again on a thread of their own, handing them to
+    /// `visit` through a short queue: the parser pushes, the merge pulls.
+    fn stream(&self, visit: Visit) -> Result<()> {
+        let name = self.path.display().to_string();
+        let name = name.as_str();
+        std::thread::scope(|scope| {
+            let (sender, receiver) = std::sync::mpsc::sync_channel::<Result<SnapshotFile>>(1024);
+            let parser = scope.spawn(move || {
+                let mut order = OrderCheck::default();
+                let read = self.read(&mut |file| {
+                    if !order.check(&file) {
+                        bail!("baseline {name} changed while it was read: its files are no longer in order");
+                    }
+                    sender
+                        .send(Ok(file))
+                        .map_err(|_| anyhow!("the comparison stopped reading"))
+                });
+                if let Err(err) = read {
+                    let _ = sender.send(Err(err.context(format!("cannot read baseline {name}"))));
+                }
+            });
+            let visited = visit(&mut receiver.into_iter());
+            // The receiver is gone: a parser waiting to send gives up.
+            let parsed = parser.join();
+            visited?;
+            parsed.map_err(|_| anyhow!("the reader of baseline {name} failed"))
+        })
+    }
+}
+
+/// Reads a file from an offset of its own, so clones of a snapshot may
+/// read it at the same time.
+struct ReadAt<'a> {
+    file: &'a File,
+    offset: u64,
+}
+
+impl Read for ReadAt<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        #[cfg(unix)]
+        let read = std::os::unix::fs::FileExt::read_at(self.file, buf, self.offset)?;
+        #[cfg(windows)]
+        let read = std::os::windows::fs::FileExt::seek_read(self.file, buf, self.offset)?;
+        self.offset += read as u64;
+        Ok(read)
+    }
+}
+
+/// The top-level object of an audit.json: `"files"` handed on element by
+/// element, `"tool"`, `"locations"` and `"stamps"` kept, the rest skipped.
+struct SavedVisitor<'a, 'b> {
+    each: &'a mut dyn FnMut(SnapshotFile) -> Result<()>,
+    /// The error `each` gave, which stopped the parse.
+    failed: &'b mut Option<anyhow::Error>,
+}
+
+impl<'de> Visitor<'de> for SavedVisitor<'_, '_> {
+    type Value = SavedParts;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an smsaudit audit.json object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SavedParts, A::Error> {
+        let (mut tool, mut locations, mut files, mut stamps) = (None, None, None, None);
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "tool" if tool.is_some() => return Err(de::Error::duplicate_field("tool")),
+                "tool" => tool = Some(map.next_value::<Option<String>>()?),
+                "locations" if locations.is_some() => return Err(de::Error::duplicate_field("locations")),
+                "locations" => locations = Some(map.next_value::<Option<Vec<SnapshotLocation>>>()?),
+                "stamps" if stamps.is_some() => return Err(de::Error::duplicate_field("stamps")),
+                "stamps" => stamps = Some(map.next_value::<Vec<SnapshotStamp>>()?),
+                "files" if files.is_some() => return Err(de::Error::duplicate_field("files")),
+                "files" => {
+                    files = Some(map.next_value_seed(FilesSeed {
+                        each: &mut *self.each,
+                        failed: &mut *self.failed,
+                    })?)
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(SavedParts {
+            tool: tool.flatten(),
+            locations: locations.flatten(),
+            has_files: files.unwrap_or(false),
+            stamps: stamps.unwrap_or_default(),
+        })
+    }
+}
+
+/// `"files"`: `null` (no files: not an audit), or the array, each element
+/// handed to `each`. Gives whether there was an array.
+struct FilesSeed<'a, 'b> {
+    each: &'a mut dyn FnMut(SnapshotFile) -> Result<()>,
+    failed: &'b mut Option<anyhow::Error>,
+}
+
+impl<'de> DeserializeSeed<'de> for FilesSeed<'_, '_> {
+    type Value = bool;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FilesSeed<'_, '_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of files")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_some<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while let Some(file) = seq.next_element::<SnapshotFile>()? {
+            if let Err(err) = (self.each)(file) {
+                let message = format!("{err:#}");
+                *self.failed = Some(err);
+                return Err(de::Error::custom(message));
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// Everything that changed from `old` to `new`, sorted, both read as
+/// streams. A location that is unreadable in either snapshot gives one
+/// row, not a row per file.
+pub fn compare(old: &Snapshot, new: &Snapshot) -> Result<Vec<Change>> {
+    let mut changes = Vec::new();
+    new.with_files(&mut |new_files| {
+        changes = compare_streams(old, new, new_files)?;
+        Ok(())
+    })?;
+    Ok(changes)
 }
 
 /// [`compare`] with the new files read from `new_files` (sorted by
-/// location and path) instead of `new.files`, so they are never all held.
+/// location and path; an audit's records, [`Snapshot::files_of`]) instead
+/// of `new`'s own.
 pub(crate) fn compare_with_files(
     old: &Snapshot,
     new: &Snapshot,
     new_files: impl Iterator<Item = std::io::Result<SnapshotFile>>,
-) -> std::io::Result<Vec<Change>> {
+) -> Result<Vec<Change>> {
+    let mut new_files = new_files.map(|file| file.context("cannot read the file records back"));
+    compare_streams(old, new, &mut new_files)
+}
+
+fn compare_streams(
+    old: &Snapshot,
+    new: &Snapshot,
+    new_files: &mut dyn Iterator<Item = Result<SnapshotFile>>,
+) -> Result<Vec<Change>> {
     let mut changes = Vec::new();
     let old_locations: BTreeMap<&str, &SnapshotLocation> = old.locations.iter().map(|l| (l.name.as_str(), l)).collect();
     let new_locations: BTreeMap<&str, &SnapshotLocation> = new.locations.iter().map(|l| (l.name.as_str(), l)).collect();
@@ -234,7 +593,7 @@ pub(crate) fn compare_with_files(
             changes.push(location_change(name, ChangeKind::LocationRemoved, &location.status, ""));
         }
     }
-    compare_files(old, new_files, &comparable, &mut changes)?;
+    old.with_files(&mut |old_files| compare_files(old_files, new_files, &comparable, &mut changes))?;
     compare_stamps(old, new, &comparable, &mut changes);
     changes.sort();
     Ok(changes)
@@ -252,72 +611,131 @@ fn location_change(name: &str, change: ChangeKind, old: &str, new: &str) -> Chan
     }
 }
 
-/// Compares `new`, read one file at a time in (location, path) order, with
-/// the files of `old`: only the old snapshot and the changes are held.
+/// The files of comparable locations from one side, checked to come in
+/// strictly increasing (location, path) order: the merge is only right on
+/// sorted streams, so anything else is an error, never a wrong drift.
+struct Sorted<'a, 'b> {
+    files: &'a mut dyn Iterator<Item = Result<SnapshotFile>>,
+    comparable: &'b BTreeSet<&'b str>,
+    order: OrderCheck,
+    side: &'static str,
+}
+
+impl Sorted<'_, '_> {
+    fn next(&mut self) -> Result<Option<SnapshotFile>> {
+        for file in &mut *self.files {
+            let file = file?;
+            if !self.comparable.contains(file.location.as_str()) {
+                continue;
+            }
+            if !self.order.check(&file) {
+                bail!(
+                    "the {} files are not in (location, path) order at {} {}",
+                    self.side,
+                    file.location,
+                    file.path
+                );
+            }
+            return Ok(Some(file));
+        }
+        Ok(None)
+    }
+}
+
+/// Merges the old and the new files, both in (location, path) order: a
+/// file on one side only is removed or added (or, paired by hash, moved),
+/// one on both sides may have changed. Only the changes are held.
 fn compare_files(
-    old: &Snapshot,
-    new: impl Iterator<Item = std::io::Result<SnapshotFile>>,
+    old: &mut dyn Iterator<Item = Result<SnapshotFile>>,
+    new: &mut dyn Iterator<Item = Result<SnapshotFile>>,
     comparable: &BTreeSet<&str>,
     changes: &mut Vec<Change>,
-) -> std::io::Result<()> {
-    let mut before: BTreeMap<&str, BTreeMap<&str, &SnapshotFile>> = BTreeMap::new();
-    for f in old.files.iter().filter(|f| comparable.contains(f.location.as_str())) {
-        before.entry(&f.location).or_default().insert(&f.path, f);
-    }
-    let mut added: Vec<SnapshotFile> = Vec::new();
-    for file in new {
-        let file = file?;
-        if !comparable.contains(file.location.as_str()) {
-            continue;
-        }
-        let previous = before
-            .get_mut(file.location.as_str())
-            .and_then(|paths| paths.remove(file.path.as_str()));
-        match previous {
-            None => added.push(file),
-            Some(previous) => {
-                let mut what = Vec::new();
-                if previous.sha256 != file.sha256 && previous.sha256.is_some() && file.sha256.is_some() {
-                    what.push("content");
+) -> Result<()> {
+    let side = |files, side| Sorted {
+        files,
+        comparable,
+        order: OrderCheck::default(),
+        side,
+    };
+    let (mut old, mut new) = (side(old, "old"), side(new, "new"));
+    let (mut added, mut removed) = (Vec::new(), Vec::new());
+    let (mut before, mut after) = (old.next()?, new.next()?);
+    loop {
+        let order = match (&before, &after) {
+            (None, None) => break,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(was), Some(now)) => was.key().cmp(&now.key()),
+        };
+        match order {
+            Ordering::Less => {
+                removed.extend(before.take());
+                before = old.next()?;
+            }
+            Ordering::Greater => {
+                added.extend(after.take());
+                after = new.next()?;
+            }
+            Ordering::Equal => {
+                if let (Some(was), Some(now)) = (&before, &after) {
+                    changes.extend(changed(was, now));
                 }
-                if previous.size != file.size {
-                    what.push("size");
-                }
-                if previous.modified != file.modified {
-                    what.push("modified time");
-                }
-                if previous.status != file.status {
-                    what.push("status");
-                }
-                if !what.is_empty() {
-                    changes.push(Change {
-                        location: file.location.clone(),
-                        path: file.path.clone(),
-                        change: ChangeKind::Changed,
-                        old_path: String::new(),
-                        what: what.join(", "),
-                        old: describe(previous),
-                        new: describe(&file),
-                    });
-                }
+                before = old.next()?;
+                after = new.next()?;
             }
         }
     }
-    // What is left of the old files is not there any more.
-    let removed: Vec<&SnapshotFile> = before.into_values().flat_map(BTreeMap::into_values).collect();
-    // A removed and an added file with the same hash in one location is a move.
-    let mut moved_from: BTreeSet<(String, String)> = BTreeSet::new();
+    pair_moves(added, removed, changes);
+    Ok(())
+}
+
+/// The change of a file both snapshots have, if any.
+fn changed(previous: &SnapshotFile, file: &SnapshotFile) -> Option<Change> {
+    let mut what = Vec::new();
+    if previous.sha256 != file.sha256 && previous.sha256.is_some() && file.sha256.is_some() {
+        what.push("content");
+    }
+    if previous.size != file.size {
+        what.push("size");
+    }
+    if previous.modified != file.modified {
+        what.push("modified time");
+    }
+    if previous.status != file.status {
+        what.push("status");
+    }
+    (!what.is_empty()).then(|| Change {
+        location: file.location.clone(),
+        path: file.path.clone(),
+        change: ChangeKind::Changed,
+        old_path: String::new(),
+        what: what.join(", "),
+        old: describe(previous),
+        new: describe(file),
+    })
+}
+
+/// A removed and an added file with the same hash in one location is a
+/// move. Both lists are in (location, path) order; each added file takes
+/// the first removed file of its location and hash not taken yet.
+fn pair_moves(added: Vec<SnapshotFile>, removed: Vec<SnapshotFile>, changes: &mut Vec<Change>) {
+    let mut by_hash: HashMap<(&str, &str), VecDeque<usize>> = HashMap::new();
+    for (index, file) in removed.iter().enumerate() {
+        if let Some(hash) = &file.sha256 {
+            by_hash.entry((&file.location, hash)).or_default().push_back(index);
+        }
+    }
+    let mut moved = vec![false; removed.len()];
     for file in &added {
-        let origin = file.sha256.as_ref().and_then(|hash| {
-            removed.iter().find(|r| {
-                r.location == file.location
-                    && r.sha256.as_ref() == Some(hash)
-                    && !moved_from.contains(&(r.location.clone(), r.path.clone()))
-            })
-        });
+        let origin = file
+            .sha256
+            .as_ref()
+            .and_then(|hash| by_hash.get_mut(&(file.location.as_str(), hash.as_str())))
+            .and_then(VecDeque::pop_front);
         match origin {
-            Some(origin) => {
-                moved_from.insert((origin.location.clone(), origin.path.clone()));
+            Some(index) => {
+                moved[index] = true;
+                let origin = &removed[index];
                 changes.push(Change {
                     location: file.location.clone(),
                     path: file.path.clone(),
@@ -339,8 +757,8 @@ fn compare_files(
             }),
         }
     }
-    for file in removed {
-        if !moved_from.contains(&(file.location.clone(), file.path.clone())) {
+    for (file, moved) in removed.iter().zip(moved) {
+        if !moved {
             changes.push(Change {
                 location: file.location.clone(),
                 path: file.path.clone(),
@@ -352,7 +770,6 @@ fn compare_files(
             });
         }
     }
-    Ok(())
 }
 
 /// `size 67, modified 2001-01-18T00:00:00Z, sha256 ab12...`, or the status.
@@ -440,34 +857,39 @@ mod tests {
     }
 
     fn snapshot(files: Vec<SnapshotFile>) -> Snapshot {
-        Snapshot {
-            locations: vec![SnapshotLocation {
-                name: r"\\S\CAP_AB1".into(),
-                status: "ok".into(),
-                reason: String::new(),
-            }],
-            files,
-            stamps: Vec::new(),
-        }
+        let locations = vec![SnapshotLocation {
+            name: r"\\S\CAP_AB1".into(),
+            status: "ok".into(),
+            reason: String::new(),
+        }];
+        Snapshot::in_memory(locations, files, Vec::new()).unwrap()
     }
 
     #[test]
     fn a_fresh_audit_and_its_saved_json_are_the_same_snapshot() {
         let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-shares");
         let audit = crate::run_audit(&crate::Config::new(vec![sample]));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.json");
         let mut json = Vec::new();
         crate::report::json::write(&audit, &mut json).unwrap();
-        let saved: Snapshot = serde_json::from_slice(&json).unwrap();
-        let mut fresh = Snapshot::of(&audit.locations, &audit.stamps);
+        std::fs::write(&path, json).unwrap();
+        let saved = Snapshot::load(&path).unwrap();
+        assert!(
+            matches!(saved.files, Files::Saved(_)),
+            "smsaudit writes its files in order"
+        );
+        let fresh = Snapshot::of(&audit.locations, &audit.stamps);
         let streamed = compare_with_files(&saved, &fresh, Snapshot::files_of(&audit.files)).unwrap();
         assert_eq!(streamed, Vec::new());
-        fresh.files = Snapshot::files_of(&audit.files)
+        assert!(fresh.stamps.iter().any(|s| s.artifact == "cfg"));
+        let files: Vec<SnapshotFile> = Snapshot::files_of(&audit.files)
             .collect::<std::io::Result<_>>()
             .unwrap();
-        assert!(fresh.stamps.iter().any(|s| s.artifact == "cfg"));
-        assert_eq!(fresh.files.len(), saved.files.len());
-        assert_eq!(compare(&saved, &fresh), Vec::new());
-        assert_eq!(compare(&fresh, &saved), Vec::new());
+        let fresh = Snapshot::in_memory(fresh.locations, files, fresh.stamps).unwrap();
+        assert_eq!(compare(&saved, &fresh).unwrap(), Vec::new());
+        assert_eq!(compare(&fresh, &saved).unwrap(), Vec::new());
+        assert_eq!(compare(&saved, &saved).unwrap(), Vec::new());
     }
 
     #[test]
@@ -486,7 +908,7 @@ mod tests {
             file("new-name", "d", "t1"),
             file("fresh", "f", "t1"),
         ]);
-        let changes = compare(&old, &new);
+        let changes = compare(&old, &new).unwrap();
         let summary: Vec<(&str, &str, &str)> = changes
             .iter()
             .map(|c| (c.path.as_str(), c.change.as_str(), c.what.as_str()))
@@ -508,7 +930,7 @@ mod tests {
         let old = snapshot(vec![file("a", "a", "t")]);
         let mut new = snapshot(Vec::new());
         new.locations[0].status = "unreadable".into();
-        let changes = compare(&old, &new);
+        let changes = compare(&old, &new).unwrap();
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].change, ChangeKind::LocationUnreadable);
     }

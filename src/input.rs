@@ -12,17 +12,28 @@ use std::path::Path;
 /// Reads the whole of the regular file at `path`; `what` names it in errors
 /// ("inventory", "baseline").
 pub(crate) fn read_regular_file(path: &Path, what: &str) -> Result<Vec<u8>> {
-    let mut file = open_without_blocking(path).with_context(|| format!("cannot read {what} {}", path.display()))?;
+    let mut file = open_regular_file(path, what)?;
+    let size = file
+        .metadata()
+        .with_context(|| format!("cannot read {what} {}", path.display()))?
+        .len();
+    let mut bytes = Vec::with_capacity(size.min(64 * 1024 * 1024) as usize);
+    file.read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {what} {}", path.display()))?;
+    Ok(bytes)
+}
+
+/// Opens the regular file at `path` to read it (a stream, or more than
+/// once); `what` names it in errors.
+pub(crate) fn open_regular_file(path: &Path, what: &str) -> Result<File> {
+    let file = open_without_blocking(path).with_context(|| format!("cannot read {what} {}", path.display()))?;
     let meta = file
         .metadata()
         .with_context(|| format!("cannot read {what} {}", path.display()))?;
     if !meta.is_file() {
         bail!("{what} {} is not a regular file", path.display());
     }
-    let mut bytes = Vec::with_capacity(meta.len().min(64 * 1024 * 1024) as usize);
-    file.read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {what} {}", path.display()))?;
-    Ok(bytes)
+    Ok(file)
 }
 
 /// Opening a FIFO for reading waits for a writer unless O_NONBLOCK is set;

@@ -109,7 +109,7 @@ fn pipeline(
         let now = drift::Snapshot::of(&estate.locations, &estate.stamps);
         drift::compare_with_files(&baseline.snapshot, &now, drift::Snapshot::files_of(&files))
     });
-    let drift = drift.transpose().context("cannot read the file records back")?;
+    let drift = drift.transpose().context("cannot compare with the baseline")?;
     let causes = causes::group(&view, &mut findings, upgrade.as_ref());
     let history = config.history.as_ref().map(|past| {
         let started = humantime::format_rfc3339_seconds(started).to_string();

@@ -9,7 +9,7 @@ use std::path::Path;
 
 /// Compares two saved audits and writes drift.csv; exit 4 when they differ.
 pub fn diff(old: &Path, new: &Path, out: Option<&Path>, flavor: report::CsvFlavor) -> Result<ExitCode> {
-    let changes = drift::compare(&Snapshot::load(old)?, &Snapshot::load(new)?);
+    let changes = drift::compare(&Snapshot::load(old)?, &Snapshot::load(new)?)?;
     let csv = report::csv::drift(&changes, flavor)?;
     match out {
         Some(dir) => {

@@ -24,7 +24,9 @@ pub struct Past {
 #[derive(Debug, Clone)]
 pub struct PreviousRun {
     pub started: String,
-    /// What drift compares with when no `--baseline` file is given.
+    /// What drift compares with when no `--baseline` file is given: its
+    /// locations and stamps, and its files read from the history when
+    /// compared.
     pub snapshot: Snapshot,
     /// Its findings, one per fingerprint.
     pub findings: Vec<PastFinding>,
@@ -148,11 +150,7 @@ mod tests {
             file: "h.sqlite".into(),
             previous: Some(PreviousRun {
                 started: "2026-01-02T00:00:00Z".into(),
-                snapshot: Snapshot {
-                    locations: Vec::new(),
-                    files: Vec::new(),
-                    stamps: Vec::new(),
-                },
+                snapshot: Snapshot::of(&[], &[]),
                 findings: vec![
                     past_of(&kept, "2026-01-01T00:00:00Z"),
                     past_of(&gone, "2026-01-02T00:00:00Z"),

@@ -2,15 +2,19 @@
 //! list of runs and the timelines `smsaudit history` shows.
 
 use super::past::{Past, PastFinding, PreviousRun};
-use crate::drift::{Snapshot, SnapshotFile, SnapshotLocation, SnapshotStamp};
+use super::HistoryFile;
+use crate::drift::{FileStream, Snapshot, SnapshotFile, SnapshotLocation, SnapshotStamp, Visit};
 use crate::model::{CheckCode, Severity};
 use anyhow::{Context, Result};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
-/// What the history holds before this run.
-pub(crate) fn past(conn: &Connection, file: String) -> Result<Past> {
+/// What the history holds before this run. The previous run's files stay
+/// in the history: drift reads them as a stream ([`RunFiles`]).
+pub(crate) fn past(conn: &Connection, history: &HistoryFile) -> Result<Past> {
+    let file = history.path.display().to_string();
     let mut first_seen = BTreeMap::new();
     let mut query = conn.prepare(
         "SELECT s.fingerprint, min(r.started) FROM finding_states s JOIN runs r ON r.id = s.first_run
@@ -28,7 +32,7 @@ pub(crate) fn past(conn: &Connection, file: String) -> Result<Past> {
     let previous = match latest {
         None => None,
         Some((id, started)) => Some(PreviousRun {
-            snapshot: snapshot(conn, id)?,
+            snapshot: snapshot(conn, history, id, &started)?,
             findings: findings_of(conn, id, &started, &first_seen)?,
             started,
         }),
@@ -40,8 +44,9 @@ pub(crate) fn past(conn: &Connection, file: String) -> Result<Past> {
     })
 }
 
-/// The locations, files and stamps of run `run`, as drift compares them.
-fn snapshot(conn: &Connection, run: i64) -> Result<Snapshot> {
+/// The locations and stamps of run `run`, as drift compares them; its
+/// files are read when compared.
+fn snapshot(conn: &Connection, history: &HistoryFile, run: i64, started: &str) -> Result<Snapshot> {
     let held = "first_run <= ?1 AND last_run >= ?1";
     let mut query = conn.prepare(&format!(
         "SELECT location, status, reason FROM location_states WHERE {held}"
@@ -52,21 +57,6 @@ fn snapshot(conn: &Connection, run: i64) -> Result<Snapshot> {
                 name: row.get(0)?,
                 status: row.get(1)?,
                 reason: row.get(2)?,
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut query = conn.prepare(&format!(
-        "SELECT location, path, size, modified, sha256, status FROM file_states WHERE {held}"
-    ))?;
-    let files = query
-        .query_map([run], |row| {
-            Ok(SnapshotFile {
-                location: row.get(0)?,
-                path: row.get(1)?,
-                size: row.get::<_, Option<i64>>(2)?.map(|n| n as u64),
-                modified: row.get(3)?,
-                sha256: row.get(4)?,
-                status: row.get(5)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -85,11 +75,60 @@ fn snapshot(conn: &Connection, run: i64) -> Result<Snapshot> {
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    Ok(Snapshot {
-        locations,
-        files,
-        stamps,
-    })
+    let files = RunFiles {
+        history: history.clone(),
+        run,
+        started: started.to_string(),
+    };
+    Ok(Snapshot::streamed(locations, stamps, Arc::new(files)))
+}
+
+/// The files of one run of the history, read in (location, path) order
+/// through `file_states_location_path` when drift compares them.
+#[derive(Debug)]
+struct RunFiles {
+    history: HistoryFile,
+    run: i64,
+    /// When the run started: the run still in the history must be this one.
+    started: String,
+}
+
+impl FileStream for RunFiles {
+    fn stream(&self, visit: Visit) -> Result<()> {
+        let path = self.history.path.display();
+        let conn = self
+            .history
+            .open_existing()?
+            .with_context(|| format!("history {path} is gone"))?;
+        // One read transaction: the run checked is the run read.
+        let tx = conn.unchecked_transaction()?;
+        let started: Option<String> = tx
+            .query_row("SELECT started FROM runs WHERE id = ?1", [self.run], |row| row.get(0))
+            .optional()?;
+        if started.as_deref() != Some(self.started.as_str()) {
+            anyhow::bail!(
+                "the run of {} left history {path} while this run went on (another run pruned it): drift against it cannot be computed; run again",
+                self.started
+            );
+        }
+        let mut query = tx.prepare(
+            "SELECT location, path, size, modified, sha256, status FROM file_states
+             INDEXED BY file_states_location_path
+             WHERE first_run <= ?1 AND last_run >= ?1 ORDER BY location, path",
+        )?;
+        let rows = query.query_map([self.run], |row| {
+            Ok(SnapshotFile {
+                location: row.get(0)?,
+                path: row.get(1)?,
+                size: row.get::<_, Option<i64>>(2)?.map(|n| n as u64),
+                modified: row.get(3)?,
+                sha256: row.get(4)?,
+                status: row.get(5)?,
+            })
+        })?;
+        let mut files = rows.map(|row| row.with_context(|| format!("cannot read history {path}")));
+        visit(&mut files)
+    }
 }
 
 /// The findings of run `run`, one per fingerprint.
