@@ -30,21 +30,6 @@ fn audit(roots: &[PathBuf], out: &Path, args: &[&str]) -> Option<i32> {
     status.status.code()
 }
 
-/// `name -> (status, reason)` of every location in audit.json.
-#[cfg(target_os = "linux")]
-fn locations(out: &Path) -> std::collections::BTreeMap<String, (String, String)> {
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("audit.json")).unwrap()).unwrap();
-    json["locations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| {
-            let text = |key: &str| l[key].as_str().unwrap().to_string();
-            (text("name"), (text("status"), text("reason")))
-        })
-        .collect()
-}
-
 /// A share that is a copy of the sample CAP, with a folder and a file
 /// whose names differ only in case from their siblings.
 fn cap_with_twins(share: &Path) {
@@ -192,7 +177,7 @@ fn crawl_workers_are_reused_and_a_killed_one_replaced() {
     mount.release();
     let ran = strace.wait().unwrap();
     assert_eq!(ran.code(), Some(3), "the stalled share is not audited");
-    let found = locations(&out);
+    let found = common::locations(&out);
     assert_eq!(found.len(), 2 * SERVERS, "{found:?}");
     for (name, (status, reason)) in &found {
         if name == r"\\SRV2\CAP_MS2" {

@@ -8,78 +8,17 @@ mod common;
 
 use smsaudit::drift::{self, Change, ChangeKind, Snapshot};
 use smsaudit::history::HistoryFile;
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::Path;
-use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering::Relaxed};
 use std::sync::Mutex;
 
-/// Counts over every thread (the baseline is parsed on a thread of its
-/// own), so the tests of this binary run one at a time ([`SERIAL`]).
-struct CountingAllocator;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-static PEAK: AtomicIsize = AtomicIsize::new(0);
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn count(delta: isize) {
-    let now = LIVE.fetch_add(delta, Relaxed) + delta;
-    PEAK.fetch_max(now, Relaxed);
-}
-
-// SAFETY: every call is forwarded to the system allocator unchanged; the
-// counters only observe sizes.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let ptr = System.alloc(layout);
-        if !ptr.is_null() {
-            ALLOCATIONS.fetch_add(1, Relaxed);
-            count(layout.size() as isize);
-        }
-        ptr
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let ptr = System.alloc_zeroed(layout);
-        if !ptr.is_null() {
-            ALLOCATIONS.fetch_add(1, Relaxed);
-            count(layout.size() as isize);
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
-        count(-(layout.size() as isize));
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let new = System.realloc(ptr, layout, new_size);
-        if !new.is_null() {
-            ALLOCATIONS.fetch_add(1, Relaxed);
-            // Counted as a move: old and new both held for a moment.
-            count(new_size as isize);
-            count(-(layout.size() as isize));
-        }
-        new
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: CountingAllocator = CountingAllocator;
+static ALLOCATOR: common::alloc::Counting = common::alloc::Counting;
 
-/// What `work` allocates at most above what was held before it, and how
-/// many allocations it makes.
-fn measure<T>(work: impl FnOnce() -> T) -> (T, usize, usize) {
-    let start = LIVE.load(Relaxed);
-    PEAK.store(start, Relaxed);
-    let allocations = ALLOCATIONS.load(Relaxed);
-    let result = work();
-    let peak = (PEAK.load(Relaxed) - start).max(0) as usize;
-    (result, peak, ALLOCATIONS.load(Relaxed) - allocations)
-}
+/// The baseline is parsed on a thread of its own, so memory is counted over
+/// the process and the tests of this binary run one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
@@ -505,7 +444,8 @@ fn a_large_baseline_is_compared_in_little_memory() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.json");
     write_audit(&path, &bulk(LOCATION, 200_000, "clicomp.box"));
-    let (changes, peak, _) = measure(|| drift::compare(&Snapshot::load(&path)?, &Snapshot::load(&path)?));
+    let (changes, peak, _) =
+        common::alloc::process_peak_during(|| drift::compare(&Snapshot::load(&path)?, &Snapshot::load(&path)?));
     assert_eq!(changes.unwrap(), Vec::new());
     eprintln!("{peak} bytes at peak");
     assert!(peak < 16 << 20, "{} MiB at peak", peak >> 20);
@@ -553,7 +493,7 @@ fn a_large_history_run_is_compared_in_little_memory() {
         db.execute_batch("DROP INDEX file_states_location_path; PRAGMA user_version = 1;")
             .unwrap();
     }
-    let (changes, peak, _) = measure(|| {
+    let (changes, peak, _) = common::alloc::process_peak_during(|| {
         let past = HistoryFile::new(history.clone()).past()?;
         let previous = past.previous.expect("the history has a run");
         drift::compare(&previous.snapshot, &previous.snapshot)
@@ -584,7 +524,7 @@ fn many_renames_pair_in_order_without_a_quadratic_scan() {
     let old = bulk(LOCATION, files, "before");
     let new = bulk(LOCATION, files, "after");
     let (old, new) = (load(dir.path(), "old.json", &old), load(dir.path(), "new.json", &new));
-    let (changes, _, allocations) = measure(|| drift::compare(&old, &new).unwrap());
+    let (changes, _, allocations) = common::alloc::process_peak_during(|| drift::compare(&old, &new).unwrap());
     assert_eq!(changes.len(), files);
     for change in &changes {
         assert_eq!(change.change, ChangeKind::Moved, "{change:?}");

@@ -16,77 +16,13 @@ use common::*;
 use smsaudit::crawl;
 use smsaudit::extract::{self, pe, Content};
 use smsaudit::model::FileKind;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::io::Cursor;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::time::Duration;
 
-struct CountingAllocator;
-
-thread_local! {
-    /// Bytes this thread holds (allocated here minus freed here).
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-    /// The most `LIVE` reached since the last reset.
-    static PEAK: Cell<isize> = const { Cell::new(0) };
-}
-
-fn count(delta: isize) {
-    let _ = LIVE.try_with(|live| {
-        let now = live.get() + delta;
-        live.set(now);
-        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(now)));
-    });
-}
-
-// SAFETY: every call is forwarded to the system allocator unchanged; the
-// counters only observe sizes.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let ptr = System.alloc(layout);
-        if !ptr.is_null() {
-            count(layout.size() as isize);
-        }
-        ptr
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let ptr = System.alloc_zeroed(layout);
-        if !ptr.is_null() {
-            count(layout.size() as isize);
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
-        count(-(layout.size() as isize));
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let new = System.realloc(ptr, layout, new_size);
-        if !new.is_null() {
-            // Counted as a move: old and new both held for a moment.
-            count(new_size as isize);
-            count(-(layout.size() as isize));
-        }
-        new
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: CountingAllocator = CountingAllocator;
-
-/// Runs `f` and returns its result with the most bytes this thread held
-/// beyond what it held before.
-fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let start = LIVE.with(Cell::get);
-    PEAK.with(|peak| peak.set(start));
-    let out = f();
-    let peak = PEAK.with(Cell::get);
-    (out, (peak - start).max(0) as usize)
-}
+static ALLOCATOR: common::alloc::Counting = common::alloc::Counting;
 
 /// A section name of 400 KiB and 300,000 entries, under the 1 MiB text
 /// parse limit: the reader of old cloned the name into every entry
@@ -234,7 +170,7 @@ fn hostile_texts() -> Vec<(&'static str, Vec<u8>)> {
 fn text_parser_memory_follows_the_input() {
     for (shape, bytes) in hostile_texts() {
         for kind in [FileKind::ComponentCfg, FileKind::Compver, FileKind::Copylog] {
-            let (extracted, peak) = peak_during(|| extract::parse(kind, &bytes));
+            let (extracted, peak) = common::alloc::thread_peak_during(|| extract::parse(kind, &bytes));
             let bound = 128 * bytes.len() + 64 * 1024;
             assert!(
                 peak <= bound && peak <= 16 << 20,
@@ -308,8 +244,10 @@ fn large_pe_memory_does_not_grow_with_file_size() {
         version(crawl::hash_file(&small, FileKind::Binary, cap).unwrap().content),
         "2.0.1380.1123"
     );
-    let (small_read, small_peak) = peak_during(|| crawl::hash_file(&small, FileKind::Binary, cap).unwrap());
-    let (large_read, large_peak) = peak_during(|| crawl::hash_file(&large, FileKind::Binary, cap).unwrap());
+    let (small_read, small_peak) =
+        common::alloc::thread_peak_during(|| crawl::hash_file(&small, FileKind::Binary, cap).unwrap());
+    let (large_read, large_peak) =
+        common::alloc::thread_peak_during(|| crawl::hash_file(&large, FileKind::Binary, cap).unwrap());
     assert_eq!(version(small_read.content), "2.0.1380.1123");
     assert_eq!(version(large_read.content), "2.0.1380.1123");
     assert!(
@@ -319,7 +257,8 @@ fn large_pe_memory_does_not_grow_with_file_size() {
     // Found by content too (a file of no known kind that starts with MZ).
     let other = dir.path().join("large.bin");
     std::fs::rename(&large, &other).unwrap();
-    let (other_read, other_peak) = peak_during(|| crawl::hash_file(&other, FileKind::Other, cap).unwrap());
+    let (other_read, other_peak) =
+        common::alloc::thread_peak_during(|| crawl::hash_file(&other, FileKind::Other, cap).unwrap());
     assert_eq!(version(other_read.content), "2.0.1380.1123");
     assert!(other_peak < 1 << 20, "{other_peak}");
 }

@@ -122,6 +122,26 @@ impl Drop for Unmount {
     }
 }
 
+/// `mount --bind source target` (a folder or a file), undone when the
+/// guard drops; `None`, with a line, when mounting is not permitted here
+/// (a failure under `SMSAUDIT_REQUIRE_EXTERNAL=1`).
+fn bind_mount(source: &Path, target: &Path) -> Option<Unmount> {
+    let status = std::process::Command::new("mount")
+        .arg("--bind")
+        .arg(source)
+        .arg(target)
+        .status()
+        .unwrap();
+    if !status.success() {
+        if std::env::var("SMSAUDIT_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
+            panic!("mount --bind failed (SMSAUDIT_REQUIRE_EXTERNAL=1)");
+        }
+        eprintln!("skipping: mount --bind failed (needs root)");
+        return None;
+    }
+    Some(Unmount(target.to_path_buf()))
+}
+
 #[test]
 fn a_bind_mount_inside_a_share_is_a_row_and_is_not_walked() {
     if !require_tool("mount") {
@@ -133,20 +153,9 @@ fn a_bind_mount_inside_a_share_is_a_row_and_is_not_walked() {
     let share = cap(root.path(), "CAP_MT1");
     let target = share.join("mounted");
     std::fs::create_dir(&target).unwrap();
-    let status = std::process::Command::new("mount")
-        .arg("--bind")
-        .arg(outside.path())
-        .arg(&target)
-        .status()
-        .unwrap();
-    if !status.success() {
-        if std::env::var("SMSAUDIT_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
-            panic!("mount --bind failed (SMSAUDIT_REQUIRE_EXTERNAL=1)");
-        }
-        eprintln!("skipping: mount --bind failed (needs root)");
+    let Some(_unmount) = bind_mount(outside.path(), &target) else {
         return;
-    }
-    let _unmount = Unmount(target);
+    };
     let audit = audit(root.path());
     let mounted = row(&audit, "mounted");
     assert_eq!(mounted.status, Status::Unreadable, "{mounted:?}");
@@ -180,20 +189,9 @@ fn a_file_bind_mounted_inside_a_share_is_a_row_and_is_not_read() {
     let share = cap(root.path(), "CAP_MT2");
     let target = share.join("clicomp.box").join("base").join("cover.ini");
     std::fs::write(&target, "the share's own").unwrap();
-    let status = std::process::Command::new("mount")
-        .arg("--bind")
-        .arg(&secret)
-        .arg(&target)
-        .status()
-        .unwrap();
-    if !status.success() {
-        if std::env::var("SMSAUDIT_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
-            panic!("mount --bind failed (SMSAUDIT_REQUIRE_EXTERNAL=1)");
-        }
-        eprintln!("skipping: mount --bind failed (needs root)");
+    let Some(_unmount) = bind_mount(&secret, &target) else {
         return;
-    }
-    let _unmount = Unmount(target);
+    };
     let audit = audit(root.path());
     let mounted = row(&audit, r"clicomp.box\base\cover.ini");
     assert_eq!(mounted.status, Status::Unreadable, "{mounted:?}");

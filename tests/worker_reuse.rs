@@ -159,20 +159,6 @@ fn audit_with_kills(dir: &Path, kill_idle: bool) -> Option<PathBuf> {
     Some(out)
 }
 
-/// `name -> (status, reason)` of every location in audit.json.
-fn locations(out: &Path) -> Vec<(String, String, String)> {
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("audit.json")).unwrap()).unwrap();
-    json["locations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| {
-            let text = |key: &str| l[key].as_str().unwrap().to_string();
-            (text("name"), text("status"), text("reason"))
-        })
-        .collect()
-}
-
 /// A worker killed while idle is not blamed: the share it would have taken
 /// next goes to a new worker and is read, and the reports are the same,
 /// byte for byte, as when no idle worker died.
@@ -185,7 +171,10 @@ fn a_worker_killed_while_idle_is_replaced_and_its_next_share_read() {
     let Some(killed) = audit_with_kills(dir.path(), true) else {
         return;
     };
-    let found = locations(&killed);
+    let found: Vec<(String, String, String)> = common::locations(&killed)
+        .into_iter()
+        .map(|(name, (status, reason))| (name, status, reason))
+        .collect();
     let names: Vec<&str> = found.iter().map(|(name, _, _)| name.as_str()).collect();
     assert_eq!(names, [r"\\SRVX\CAP_MS2", r"\\SRVX\SMS_MS2", r"\\SRVY\CAP_MS1"]);
     // The held share is the one whose worker was killed while working on

@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests.
 #![allow(dead_code)]
 
+pub mod alloc;
 pub mod estate;
 pub mod pe;
 pub mod slowfs;
@@ -146,4 +147,18 @@ impl Drop for Mount {
     fn drop(&mut self) {
         let _ = std::process::Command::new("umount").arg(&self.0).status();
     }
+}
+
+/// `name -> (status, reason)` of every location in an audit.json.
+pub fn locations(out: &Path) -> std::collections::BTreeMap<String, (String, String)> {
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("audit.json")).unwrap()).unwrap();
+    json["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            let text = |key: &str| l[key].as_str().unwrap().to_string();
+            (text("name"), (text("status"), text("reason")))
+        })
+        .collect()
 }
