@@ -331,10 +331,7 @@ impl Cli {
                 csv: args.csv.flavor(),
             }),
             CliCommand::History(args) => Ok(Command::History(HistoryCommand {
-                file: HistoryFile {
-                    path: args.file,
-                    wait: Duration::from_secs(args.wait),
-                },
+                file: HistoryFile::waiting(args.file, Duration::from_secs(args.wait)),
                 filter: history::Filter {
                     fingerprint: args.finding,
                     code: args.code,
@@ -398,10 +395,9 @@ impl Cli {
                 if let Some(path) = &args.baseline {
                     config.baseline = Some(Baseline::load(path).map_err(|e| format!("{e:#}"))?);
                 }
-                let history = args.history.map(|path| HistoryFile {
-                    path,
-                    wait: Duration::from_secs(args.history_wait),
-                });
+                let history = args
+                    .history
+                    .map(|path| HistoryFile::waiting(path, Duration::from_secs(args.history_wait)));
                 if let Some(file) = &history {
                     let past = file.past().map_err(|e| format!("{e:#}"))?;
                     if let (None, Some(previous)) = (&config.baseline, &past.previous) {

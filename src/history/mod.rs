@@ -28,6 +28,8 @@ use anyhow::{bail, Context, Result};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// `PRAGMA application_id` of an smsaudit history ("SMSH").
@@ -48,6 +50,10 @@ pub struct HistoryFile {
     pub path: PathBuf,
     /// How long to wait for a run that is writing to it.
     pub wait: Duration,
+    /// Whether this run has checked the file for damage already: its
+    /// `quick_check` reads the whole file, once a run is enough (a damage
+    /// appearing later fails the read that meets it).
+    checked: Arc<AtomicBool>,
 }
 
 /// Which runs to keep: a run goes when any rule given says so; the latest
@@ -69,9 +75,15 @@ const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 impl HistoryFile {
     pub fn new(path: PathBuf) -> HistoryFile {
+        HistoryFile::waiting(path, DEFAULT_WAIT)
+    }
+
+    /// A history that waits `wait` for a run writing to it.
+    pub fn waiting(path: PathBuf, wait: Duration) -> HistoryFile {
         HistoryFile {
             path,
-            wait: DEFAULT_WAIT,
+            wait,
+            checked: Arc::default(),
         }
     }
 
@@ -139,7 +151,11 @@ impl HistoryFile {
         }
         let conn = Connection::open_with_flags(path, flags).with_context(|| self.cannot_read())?;
         conn.busy_timeout(self.wait).with_context(|| self.cannot_read())?;
-        check_owner(&conn, path).map_err(|err| self.explain_busy(err))?;
+        let checked =
+            check_owner(&conn, path, !self.checked.load(Ordering::Relaxed)).map_err(|err| self.explain_busy(err))?;
+        if checked {
+            self.checked.store(true, Ordering::Relaxed);
+        }
         Ok(Some(conn))
     }
 
@@ -179,9 +195,10 @@ fn check_header(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Refuses another program's database, a newer schema and a damaged file;
-/// an empty database is a new history.
-fn check_owner(conn: &Connection, path: &Path) -> Result<()> {
+/// Refuses another program's database, a newer schema and (with
+/// `for_damage`) a damaged file; an empty database is a new history.
+/// Returns whether the file was checked for damage.
+fn check_owner(conn: &Connection, path: &Path, for_damage: bool) -> Result<bool> {
     let refused = |why: String| anyhow::anyhow!("history {} {why}; it was left as it is", path.display());
     let damaged = |err: rusqlite::Error| match err.sqlite_error_code() {
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => anyhow::Error::new(err),
@@ -194,7 +211,7 @@ fn check_owner(conn: &Connection, path: &Path) -> Result<()> {
         .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
         .map_err(damaged)?;
     if application_id == 0 && tables == 0 {
-        return Ok(());
+        return Ok(false);
     }
     if application_id != APPLICATION_ID {
         return Err(refused(format!(
@@ -207,6 +224,9 @@ fn check_owner(conn: &Connection, path: &Path) -> Result<()> {
             "was written by a newer smsaudit (schema {version}; this one knows up to {SCHEMA_VERSION}): upgrade smsaudit"
         )));
     }
+    if !for_damage {
+        return Ok(false);
+    }
     let mut check = conn.prepare("PRAGMA quick_check(1)").map_err(damaged)?;
     let verdict: String = check.query_row([], |row| row.get(0)).map_err(damaged)?;
     if verdict != "ok" {
@@ -214,7 +234,7 @@ fn check_owner(conn: &Connection, path: &Path) -> Result<()> {
             "is damaged ({verdict}); restore it from a backup or move it aside"
         )));
     }
-    Ok(())
+    Ok(true)
 }
 
 fn schema_version(conn: &Connection) -> rusqlite::Result<i32> {
@@ -265,6 +285,26 @@ mod tests {
         assert_eq!(id, APPLICATION_ID);
         drop(conn);
         assert!(file.open_existing().unwrap().is_some());
+    }
+
+    /// The whole-file damage check runs at the first open of a run that
+    /// finds a history; the run's later opens (drift's read, the record),
+    /// through clones of the same file, skip it; another run checks again.
+    #[test]
+    fn the_damage_check_runs_once_a_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let first_run = history(dir.path());
+        drop(first_run.open_for_writing().unwrap());
+        assert!(
+            !first_run.checked.load(Ordering::Relaxed),
+            "a new file has nothing to check"
+        );
+        let run = history(dir.path());
+        let later = run.clone();
+        drop(run.open_existing().unwrap());
+        assert!(run.checked.load(Ordering::Relaxed));
+        assert!(later.checked.load(Ordering::Relaxed), "clones share the check");
+        assert!(!history(dir.path()).checked.load(Ordering::Relaxed));
     }
 
     #[test]
