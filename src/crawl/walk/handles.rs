@@ -81,8 +81,9 @@ pub(crate) struct Listed {
 #[derive(Debug)]
 pub(crate) struct Named {
     pub name: OsString,
-    /// The listing itself says a regular file (Linux `d_type`): it can be
-    /// opened without a stat of its own, a round trip fewer on a share.
+    /// The listing itself says a regular file (Linux `d_type`, Windows find
+    /// data): it can be opened without a stat of its own, a round trip
+    /// fewer on a share.
     pub regular_file: bool,
 }
 
@@ -315,14 +316,16 @@ mod windows {
         Ok((folder, listed))
     }
 
-    /// The names in a folder, sorted. Each is stat'ed by the walk: the
-    /// handle checks here compare with its metadata.
+    /// The names in a folder, sorted. The listing's type (from the find
+    /// data, no request of its own) marks regular files; whatever it says,
+    /// [`open_file`] checks the opened handle's kind, place and reparse
+    /// attribute.
     pub(crate) fn list(folder: &Folder) -> io::Result<Vec<Named>> {
         let mut names = std::fs::read_dir(&folder.path)?
             .map(|entry| {
                 entry.map(|e| Named {
+                    regular_file: e.file_type().is_ok_and(|t| t.is_file()),
                     name: e.file_name(),
-                    regular_file: false,
                 })
             })
             .collect::<io::Result<Vec<_>>>()?;
