@@ -132,7 +132,7 @@ fn read_unchanged(entry: &Entry, cap: u64, touch: &dyn Fn()) -> Result<(FileRead
         let (mut file, opened) = retry_transient(touch, || {
             handles::open_file(&entry.parent, &entry.name, entry.listed.as_ref())
         })?;
-        if entry.listed.is_none() && (opened.mount_root || opened.identity.other_file_system(&entry.root)) {
+        if entry.listed.is_none() && opened.is_mount_point(&entry.root) {
             return Err(Unread::MountPoint);
         }
         let at_open = opened.state;

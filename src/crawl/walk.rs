@@ -259,38 +259,23 @@ impl<'a> Walker<'a> {
         let row = |relative: String, kind, status, reason: &str| {
             FileRecord::not_read(&location.name, relative, kind, status, with_note(reason, escapes))
         };
-        if name.regular_file {
-            // The listing's type is enough: the read opens it without a
-            // stat by name and checks what it opened (one round trip less
-            // a file on a share).
-            let kind = layout::file_kind(location.kind, &relative);
-            if self.exclude.matches(&relative) {
-                self.found.row(row(relative, kind, Status::Skipped, EXCLUDED_REASON));
-            } else {
-                self.found.file(Entry {
-                    parent: folder.clone(),
-                    name: name.raw,
-                    relative,
-                    listed: None,
-                    root: self.root,
-                    kind,
-                    escapes,
-                });
-            }
-            return;
-        }
-        let listed = match retry_transient(touch, || handles::stat_entry(folder, &name.raw)) {
-            Ok(listed) => listed,
-            Err(err) => {
-                let kind = layout::file_kind(location.kind, &relative);
-                let reason = format!("cannot read: {err}");
-                self.found.row(row(relative, kind, Status::Unreadable, &reason));
-                return;
-            }
+        // A name the listing calls a regular file is not stat'ed: the read
+        // opens it and checks what it opened (a round trip less on a share).
+        let listed = match name.regular_file {
+            true => None,
+            false => match retry_transient(touch, || handles::stat_entry(folder, &name.raw)) {
+                Ok(listed) => Some(listed),
+                Err(err) => {
+                    let kind = layout::file_kind(location.kind, &relative);
+                    let reason = format!("cannot read: {err}");
+                    self.found.row(row(relative, kind, Status::Unreadable, &reason));
+                    return;
+                }
+            },
         };
         // An excluded entry is a row, so what it hides is known.
         if self.exclude.matches(&relative) {
-            let kind = if listed.kind == EntryType::Folder {
+            let kind = if listed.is_some_and(|listed| listed.kind == EntryType::Folder) {
                 FileKind::Directory
             } else {
                 layout::file_kind(location.kind, &relative)
@@ -298,7 +283,20 @@ impl<'a> Walker<'a> {
             self.found.row(row(relative, kind, Status::Skipped, EXCLUDED_REASON));
             return;
         }
-        let mount_point = listed.mount_root || listed.identity.other_file_system(&self.root);
+        let file = |name: OsString, relative: String, listed: Option<Listed>| Entry {
+            parent: folder.clone(),
+            name,
+            kind: layout::file_kind(location.kind, &relative),
+            relative,
+            listed,
+            root: self.root,
+            escapes,
+        };
+        let Some(listed) = listed else {
+            self.found.file(file(name.raw, relative, None));
+            return;
+        };
+        let mount_point = listed.is_mount_point(&self.root);
         match listed.kind {
             EntryType::Folder => {
                 self.found.folder(relative.clone());
@@ -342,18 +340,7 @@ impl<'a> Walker<'a> {
                 self.found
                     .row(row(relative, kind, Status::Unreadable, FILE_MOUNT_POINT_REASON));
             }
-            EntryType::File => {
-                let kind = layout::file_kind(location.kind, &relative);
-                self.found.file(Entry {
-                    parent: folder.clone(),
-                    name: name.raw,
-                    relative,
-                    listed: Some(listed),
-                    root: self.root,
-                    kind,
-                    escapes,
-                });
-            }
+            EntryType::File => self.found.file(file(name.raw, relative, Some(listed))),
             EntryType::Special(what) => self.found.row(row(
                 relative,
                 FileKind::Special,

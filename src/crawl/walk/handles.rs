@@ -77,6 +77,14 @@ pub(crate) struct Listed {
     pub mount_root: bool,
 }
 
+impl Listed {
+    /// Whether it is the root of another mount than the share root's, or
+    /// on another file system: not the share's, never crossed or read.
+    pub(crate) fn is_mount_point(&self, root: &Identity) -> bool {
+        self.mount_root || self.identity.other_file_system(root)
+    }
+}
+
 /// One name of a folder's listing.
 #[derive(Debug)]
 pub(crate) struct Named {
