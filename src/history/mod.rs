@@ -79,7 +79,7 @@ impl HistoryFile {
     }
 
     /// A history that waits `wait` for a run writing to it.
-    pub fn waiting(path: PathBuf, wait: Duration) -> HistoryFile {
+    pub(crate) fn waiting(path: PathBuf, wait: Duration) -> HistoryFile {
         HistoryFile {
             path,
             wait,
