@@ -699,3 +699,22 @@ fn every_report_shows_the_clients_each_cause_explains() {
         clients.len().to_string()
     );
 }
+
+/// A log line a spreadsheet would take for a formula is written as text in
+/// symptoms.csv (the same escaping as every report).
+#[test]
+fn a_log_line_that_looks_like_a_formula_stays_text() {
+    let logs = tempfile::tempdir().unwrap();
+    let line = fixture("q236596.log")
+        .lines()
+        .find(|l| l.contains("out of sync"))
+        .map(|l| format!("=1+1 {l}\n"))
+        .unwrap();
+    write(logs.path(), "PC-FORMULA/Ccim32.log", &line);
+    let out = tempfile::tempdir().unwrap();
+    let (code, stderr) = run_cli(&[&sample_shares()], &[logs.path()], out.path(), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows = read_csv_maps(&out.path().join("symptoms.csv"));
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0]["text"].starts_with("'=1+1 "), "{:?}", rows[0]);
+}

@@ -513,8 +513,11 @@ fn xlsx_sheets_come_in_the_order_people_need_and_print_landscape() {
         let setup = &setup[..setup.find("/>").unwrap()];
         assert!(setup.contains("orientation=\"landscape\""), "{name}: {setup}");
         // One page wide, as long as it takes; the summary on one page.
-        let height = if name == "Summary" { "" } else { "fitToHeight=\"0\"" };
-        assert!(setup.contains(height), "{name}: {setup}");
+        assert_eq!(
+            setup.contains("fitToHeight=\"0\""),
+            name != "Summary",
+            "{name}: {setup}"
+        );
         assert!(
             !setup.contains("fitToWidth=\"") || setup.contains("fitToWidth=\"1\""),
             "{setup}"
