@@ -255,8 +255,6 @@ impl Verdict {
 }
 
 impl Audit {
-    /// The locations of each cause, worst cause first: the order the
-    /// matrix shows its share groups in.
     /// The clients whose logs show a symptom the cause explains; `None`
     /// without `--client-logs`.
     pub(crate) fn clients_of(&self, cause: &str) -> Option<&[String]> {
@@ -271,6 +269,8 @@ impl Audit {
         )
     }
 
+    /// The locations of each cause, worst cause first: the order the
+    /// matrix shows its share groups in.
     pub(crate) fn cause_locations(&self) -> Vec<&[String]> {
         self.causes.iter().map(|c| c.locations.as_slice()).collect()
     }

@@ -150,7 +150,8 @@ pub(crate) fn plural<'a>(count: usize, one: &'a str, many: &'a str) -> &'a str {
 }
 
 /// A size as people read it, in decimal units (`126.1 kB`); exact bytes
-/// stay in the machine outputs. The XLSX size format shows the same.
+/// stay in the machine outputs. The XLSX size format uses the same units
+/// up to MB (a number format has no more than three conditions).
 pub(crate) fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
     if bytes < 1000 {

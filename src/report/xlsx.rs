@@ -36,7 +36,8 @@ const PROSE_WIDTH: f64 = 60.0;
 /// A4 in Excel's paper codes.
 const PAPER_A4: u8 = 9;
 /// Bytes as people read them, in the decimal units of
-/// [`text::human_size`]; the cell keeps the exact number.
+/// [`text::human_size`] up to MB (larger sizes show as thousands of MB);
+/// the cell keeps the exact number.
 const SIZE_FORMAT: &str = r#"[<1000]0" B";[<1000000]0.0," kB";0.0,," MB""#;
 
 /// The workbook in memory: for tests and small audits; the report set
