@@ -88,6 +88,9 @@ pub struct Progress {
 pub(crate) struct Activity {
     epoch: Instant,
     last_millis: AtomicU64,
+    /// Set when the scheduler gives the location up: its walk stops
+    /// starting work (on a thread, nothing else would stop it).
+    given_up: AtomicBool,
 }
 
 impl Activity {
@@ -95,7 +98,12 @@ impl Activity {
         Activity {
             epoch: Instant::now(),
             last_millis: AtomicU64::new(0),
+            given_up: AtomicBool::new(false),
         }
+    }
+
+    fn give_up(&self) {
+        self.given_up.store(true, Ordering::Relaxed);
     }
 
     pub(super) fn touch(&self) {
@@ -402,6 +410,7 @@ fn crawl_with(
             .collect();
         for (slot, reason) in expired {
             if let Some(r) = running.remove(&slot) {
+                r.activity.give_up();
                 if let Some(worker) = r.worker {
                     worker.abandon();
                 }
@@ -654,7 +663,7 @@ impl walk::Found for Gather<'_> {
     }
 
     fn abandoned(&self) -> bool {
-        self.batcher.gone.load(Ordering::Relaxed)
+        self.batcher.gone.load(Ordering::Relaxed) || self.activity.given_up.load(Ordering::Relaxed)
     }
 }
 
@@ -825,6 +834,31 @@ mod tests {
 
     /// Once nobody takes its batches (the location was given up on), the
     /// walk stops starting work.
+    /// On a thread, a location the scheduler gave up on stops starting
+    /// work although its records are still accepted.
+    #[test]
+    fn a_crawl_given_up_on_stops() {
+        let dir = tempfile::tempdir().unwrap();
+        files_in_folders(dir.path(), 4, 400);
+        let mut discovered = share("S", Status::Ok);
+        discovered.path = dir.path().to_path_buf();
+        let (pool, throttle, progress) = (location_pool(2).unwrap(), Throttle::new(2), Progress::default());
+        let activity = Activity::new();
+        activity.give_up();
+        let send = |_| true;
+        crawl_location(
+            discovered,
+            &Config::new(Vec::new()),
+            &pool,
+            &throttle,
+            &progress,
+            &activity,
+            &send,
+        );
+        let files = progress.files.load(Ordering::Relaxed);
+        assert_eq!(files, 0, "{files} files read after the location was given up");
+    }
+
     #[test]
     fn a_crawl_nobody_listens_to_stops() {
         let dir = tempfile::tempdir().unwrap();
