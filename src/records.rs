@@ -122,7 +122,8 @@ impl Collector {
     }
 }
 
-fn sort(records: &mut [FileRecord]) {
+/// Sorts records by location and path, the order every reader gets.
+pub(crate) fn sort(records: &mut [FileRecord]) {
     records.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
 }
 

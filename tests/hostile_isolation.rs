@@ -6,8 +6,6 @@ mod common;
 
 #[cfg(target_os = "linux")]
 use common::write;
-use serde_json::Value;
-use std::collections::BTreeMap;
 use std::path::Path;
 #[cfg(target_os = "linux")]
 use std::path::PathBuf;
@@ -42,25 +40,6 @@ fn estate_with_a_dying_share(root: &Path) -> Vec<PathBuf> {
     roots
 }
 
-/// `name -> (status, reason)` of every location in audit.json.
-fn locations(out: &Path) -> BTreeMap<String, (String, String)> {
-    let json: Value = serde_json::from_slice(&std::fs::read(out.join("audit.json")).unwrap()).unwrap();
-    json["locations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| {
-            (
-                l["name"].as_str().unwrap().to_string(),
-                (
-                    l["status"].as_str().unwrap().to_string(),
-                    l["reason"].as_str().unwrap().to_string(),
-                ),
-            )
-        })
-        .collect()
-}
-
 /// Reads from `\\DEAD\CAP_DED` take a minute each (through slowfs); with a
 /// 3 s stall limit only that share is unreadable, every healthy one is read
 /// in full.
@@ -91,7 +70,7 @@ fn a_slow_share_costs_only_its_own_time(isolation: &str) {
         .timeout(Duration::from_secs(300))
         .assert()
         .code(3);
-    let found = locations(&out);
+    let found = common::locations(&out);
     assert_eq!(found.len(), HEALTHY_SHARES + 1, "{found:?}");
     for (name, (status, reason)) in &found {
         if name == r"\\DEAD\CAP_DED" {
@@ -139,7 +118,7 @@ fn a_huge_job_count_is_capped_with_a_note() {
         .code(1);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
     assert!(stderr.contains("--jobs 5000 is more than 128; using 128"), "{stderr}");
-    assert!(locations(out.path()).values().all(|(status, _)| status == "ok"));
+    assert!(common::locations(out.path()).values().all(|(status, _)| status == "ok"));
 }
 
 /// FUSE is Linux's; the Windows build compiles these tests but does not run them.
@@ -336,7 +315,7 @@ mod fuse {
         for report in common::REPORT_FILES {
             assert!(out.join(report).is_file(), "{report} missing");
         }
-        let found = locations(&out);
+        let found = common::locations(&out);
         let (status, reason) = &found[r"\\DEAD\CAP_DED"];
         assert_eq!(status, "unreadable");
         assert!(reason.starts_with("no answer for 2 s"), "{reason}");
@@ -399,7 +378,7 @@ mod fuse {
         for report in common::REPORT_FILES {
             assert!(out.join(report).is_file(), "{report} missing");
         }
-        let found = locations(&out);
+        let found = common::locations(&out);
         assert_eq!(found.len(), 2, "{found:?}");
         assert_eq!(found[r"\\ALIVE\CAP_ALV"], ("ok".to_string(), String::new()));
         let dead: Vec<_> = found.iter().filter(|(name, _)| *name != r"\\ALIVE\CAP_ALV").collect();

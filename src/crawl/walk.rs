@@ -502,7 +502,6 @@ mod tests {
             .unwrap();
             let mut rows = found.rows.into_inner().unwrap();
             rows.sort();
-            rows.dedup();
             assert_eq!(rows.len(), 64);
             assert_eq!(found.folders.load(Ordering::SeqCst), 4);
             let seen = found.most.load(Ordering::SeqCst);

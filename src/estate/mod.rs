@@ -118,7 +118,7 @@ pub(crate) fn build(crawled: Vec<Crawled>, gathered: Gatherer) -> std::io::Resul
         .collect();
     files.retain(|f| !dropped.contains(&f.location));
     folders.retain(|(location, _)| !dropped.contains(location));
-    files.sort_by(|a, b| (&a.location, &a.path).cmp(&(&b.location, &b.path)));
+    crate::records::sort(&mut files);
     folders.sort();
     let mut twins: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for twin in crawled.iter().flat_map(|c| &c.case_twins) {
