@@ -146,9 +146,10 @@ pub(crate) fn write_set_on(
 }
 
 /// Writes every job to its temporary file, on up to `threads` threads;
-/// returns them in the order of `jobs`. The first failure (in the order of
-/// `jobs`, so the error does not depend on timing) is the error; it stops
-/// the jobs still writing, and every temporary file is removed.
+/// returns them in the order of `jobs`. The first report to fail gives the
+/// error; it stops the jobs still writing (their own errors, "stopped",
+/// are not the cause, however a writer wraps them), and every temporary
+/// file is removed.
 fn stage_all(dir: &Path, jobs: Vec<Job>, pause: Option<&Pause>, threads: usize) -> Result<Vec<Staged>> {
     for job in &jobs {
         anyhow::ensure!(REPORT_NAMES.contains(&job.name), "{} is not a report name", job.name);
@@ -160,7 +161,8 @@ fn stage_all(dir: &Path, jobs: Vec<Job>, pause: Option<&Pause>, threads: usize) 
     // Taken from the back.
     queue.reverse();
     let queue = Mutex::new(queue);
-    let results: Mutex<Vec<Option<Result<Staged>>>> = Mutex::new((0..count).map(|_| None).collect());
+    // Each result, and for a failure whether another report had failed first.
+    let results: Mutex<Vec<Option<(Result<Staged>, bool)>>> = Mutex::new((0..count).map(|_| None).collect());
     let failed = AtomicBool::new(false);
     let done = AtomicUsize::new(0);
     let work = || loop {
@@ -172,11 +174,9 @@ fn stage_all(dir: &Path, jobs: Vec<Job>, pause: Option<&Pause>, threads: usize) 
         } else {
             stage(dir, name, job.write, &failed).with_context(|| format!("cannot write {}", dir.join(name).display()))
         };
-        if result.is_err() {
-            failed.store(true, Ordering::SeqCst);
-        }
+        let after_another = result.is_err() && failed.swap(true, Ordering::SeqCst);
         let ok = result.is_ok();
-        results.lock().unwrap_or_else(|e| e.into_inner())[index] = Some(result);
+        results.lock().unwrap_or_else(|e| e.into_inner())[index] = Some((result, after_another));
         if ok {
             Pause::hold_at(pause, PausePoint::Stage, done.fetch_add(1, Ordering::SeqCst) + 1);
         }
@@ -194,10 +194,10 @@ fn stage_all(dir: &Path, jobs: Vec<Job>, pause: Option<&Pause>, threads: usize) 
     let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut staged = Vec::with_capacity(count);
     let mut first_error = None;
-    for result in results.into_iter().flatten() {
+    for (result, after_another) in results.into_iter().flatten() {
         match result {
             Ok(report) => staged.push(report),
-            Err(err) if first_error.is_none() && !is_abandoned(&err) => first_error = Some(err),
+            Err(err) if first_error.is_none() && !after_another => first_error = Some(err),
             Err(_) => {}
         }
     }
@@ -231,15 +231,6 @@ impl std::fmt::Display for Abandoned {
 }
 
 impl std::error::Error for Abandoned {}
-
-fn is_abandoned(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| {
-        cause
-            .downcast_ref::<io::Error>()
-            .and_then(|e| e.get_ref())
-            .is_some_and(|inner| inner.is::<Abandoned>())
-    })
-}
 
 fn stop_if_signalled() -> Result<()> {
     match interrupt::received() {
@@ -321,8 +312,11 @@ impl<W: Write> Write for Stoppable<'_, W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.check()?;
         let written = self.inner.write(buf)?;
-        self.hasher.update(&buf[..written]);
-        self.size += written as u64;
+        // Once the writer has gone back, the file is hashed when whole.
+        if !self.seeked {
+            self.hasher.update(&buf[..written]);
+            self.size += written as u64;
+        }
         Ok(written)
     }
 
@@ -693,6 +687,40 @@ mod tests {
         );
         assert!(!message.contains("another report"), "{message}");
         assert_eq!(files(dir.path()), before);
+    }
+
+    /// The report that failed first is the error, even when it comes after
+    /// a stopped report in the set and that one's writer hid the cause of
+    /// its stop (rust_xlsxwriter's errors carry no source).
+    #[test]
+    fn the_first_failure_is_the_error_whatever_the_stopped_writers_say() {
+        let dir = tempfile::tempdir().unwrap();
+        let opaque = Job {
+            name: "audit.xlsx",
+            write: Box::new(|out: &mut dyn ReportOut| {
+                let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+                while std::time::Instant::now() < until {
+                    out.write_all(&[b' '; 4096])
+                        .and_then(|()| out.flush())
+                        .map_err(|err| anyhow::anyhow!("zip: {err}"))?;
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                Ok(())
+            }),
+        };
+        let failing = Job {
+            name: "report.html",
+            write: Box::new(|_: &mut dyn ReportOut| {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                anyhow::bail!("disk full")
+            }),
+        };
+        let err = write_set_on(&audit(), dir.path(), vec![opaque, failing], None, 2).unwrap_err();
+        let message = format!("{err:#}");
+        assert!(
+            message.contains("report.html") && message.contains("disk full"),
+            "{message}"
+        );
     }
 
     /// A report writer that panics fails its report: the set is rolled
