@@ -161,8 +161,7 @@ fn stage_all(dir: &Path, jobs: Vec<Job>, pause: Option<&Pause>, threads: usize) 
     // Taken from the back.
     queue.reverse();
     let queue = Mutex::new(queue);
-    // Each result, and for a failure whether another report had failed first.
-    let results: Mutex<Vec<Option<(Result<Staged>, bool)>>> = Mutex::new((0..count).map(|_| None).collect());
+    let results: Mutex<Vec<Option<Outcome>>> = Mutex::new((0..count).map(|_| None).collect());
     let failed = AtomicBool::new(false);
     let done = AtomicUsize::new(0);
     let work = || loop {
@@ -207,6 +206,10 @@ fn stage_all(dir: &Path, jobs: Vec<Job>, pause: Option<&Pause>, threads: usize) 
         None => Ok(staged),
     }
 }
+
+/// A report's result, and for a failure whether another report had
+/// failed first (then it is not the cause).
+type Outcome = (Result<Staged>, bool);
 
 /// Where a report starts: the heaviest first.
 fn start_rank(name: &str) -> usize {
