@@ -131,20 +131,20 @@ pub(crate) fn default_jobs() -> usize {
 /// temporary files, or put in place, so a test can send a signal exactly
 /// there. A held file system request cannot do that: the signal would only
 /// be seen once the request is let go.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Faults {
     pub pause: Option<Pause>,
 }
 
 /// Where [`Faults::pause`] holds the run: after `count` reports of the
 /// set were written to temporary files (`Stage`) or put in place (`Commit`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pause {
     pub point: PausePoint,
     pub count: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PausePoint {
     Stage,
     Commit,
@@ -254,5 +254,20 @@ impl UpgradeRequest {
             target: target.trim().to_string(),
             release,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pause_names_a_point_of_the_report_set_and_a_count() {
+        let commit = Pause::parse("commit:2").unwrap();
+        assert_eq!((commit.point, commit.count), (PausePoint::Commit, 2));
+        assert_eq!(Pause::parse(" stage : 3 ").map(|p| p.point), Some(PausePoint::Stage));
+        for refused in ["crawl:2", "stage:x", "stage", ""] {
+            assert_eq!(Pause::parse(refused), None, "{refused}");
+        }
     }
 }
