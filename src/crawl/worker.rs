@@ -382,24 +382,26 @@ fn serve_requests(
     progress: &Progress,
     throttle: &Throttle,
 ) -> anyhow::Result<()> {
-    // Kept from one location to the next while its size is the same.
-    let mut pool: Option<(usize, Result<rayon::ThreadPool, String>)> = None;
+    // Kept from one location to the next while its size is the same; one
+    // that could not be started is tried again for the next location.
+    let mut pool: Option<rayon::ThreadPool> = None;
     for request in requested {
         let request = request?;
         send(&Message::Started).context("cannot say it started")?;
         let config = request.settings.into_config(request.pool_threads);
-        let (threads, made) = match pool.take() {
-            Some((threads, made)) if threads == request.pool_threads => (threads, made),
-            _ => (request.pool_threads, location_pool(request.pool_threads)),
+        let made = match pool.take() {
+            Some(kept) if kept.current_num_threads() == request.pool_threads.max(1) => Ok(kept),
+            _ => location_pool(request.pool_threads),
         };
-        let crawled = match &made {
-            Ok(pool) => {
+        let crawled = match made {
+            Ok(made) => {
                 let batch = |batch| send(&Message::Batch(batch)).is_ok();
-                crawl_location(request.discovered, &config, pool, throttle, progress, activity, &batch)
+                let crawled = crawl_location(request.discovered, &config, &made, throttle, progress, activity, &batch);
+                pool = Some(made);
+                crawled
             }
-            Err(reason) => not_crawled(request.discovered.location, reason.clone()),
+            Err(reason) => not_crawled(request.discovered.location, reason),
         };
-        pool = Some((threads, made));
         send(&Message::Progress {
             files: progress.files.load(Ordering::Relaxed),
             bytes: progress.bytes.load(Ordering::Relaxed),
