@@ -26,7 +26,7 @@ pub(crate) fn read_regular_file(path: &Path, what: &str) -> Result<Vec<u8>> {
 /// Opens the regular file at `path` to read it (a stream, or more than
 /// once); `what` names it in errors.
 pub(crate) fn open_regular_file(path: &Path, what: &str) -> Result<File> {
-    let file = open_without_blocking(path).with_context(|| format!("cannot read {what} {}", path.display()))?;
+    let file = open_without_blocking(path, true).with_context(|| format!("cannot read {what} {}", path.display()))?;
     let meta = file
         .metadata()
         .with_context(|| format!("cannot read {what} {}", path.display()))?;
@@ -36,19 +36,44 @@ pub(crate) fn open_regular_file(path: &Path, what: &str) -> Result<File> {
     Ok(file)
 }
 
+/// Opens the regular file at `path` without following a link in its last
+/// component or blocking on a FIFO: for files found by a walk (client
+/// logs), which may have been swapped since.
+pub(crate) fn open_regular_no_follow(path: &Path) -> std::io::Result<File> {
+    let file = open_without_blocking(path, false)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    Ok(file)
+}
+
 /// Opening a FIFO for reading waits for a writer unless O_NONBLOCK is set;
 /// on a regular file the flag changes nothing.
 #[cfg(unix)]
-fn open_without_blocking(path: &Path) -> std::io::Result<File> {
+fn open_without_blocking(path: &Path, follow_links: bool) -> std::io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
+    let no_follow = if follow_links { 0 } else { libc::O_NOFOLLOW };
     std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | no_follow)
         .open(path)
 }
 
-#[cfg(not(unix))]
-fn open_without_blocking(path: &Path) -> std::io::Result<File> {
+/// Windows opens a FIFO-like object without waiting; a link (reparse
+/// point) is opened itself, not followed, when asked.
+#[cfg(windows)]
+fn open_without_blocking(path: &Path, follow_links: bool) -> std::io::Result<File> {
+    use std::os::windows::fs::OpenOptionsExt;
+    use windows_sys::Win32::Storage::FileSystem::FILE_FLAG_OPEN_REPARSE_POINT;
+    let no_follow = if follow_links { 0 } else { FILE_FLAG_OPEN_REPARSE_POINT };
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(no_follow)
+        .open(path)
+}
+
+#[cfg(not(any(unix, windows)))]
+fn open_without_blocking(path: &Path, _follow_links: bool) -> std::io::Result<File> {
     File::open(path)
 }
 

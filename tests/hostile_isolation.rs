@@ -6,6 +6,7 @@ mod common;
 
 #[cfg(target_os = "linux")]
 use common::write;
+#[cfg(target_os = "linux")]
 use std::path::Path;
 #[cfg(target_os = "linux")]
 use std::path::PathBuf;

@@ -187,7 +187,7 @@ fn read_log(folder: &str, found: reader::Found) -> (ClientLog, Vec<Seen>) {
         log.reason = reason;
         return (log, Vec::new());
     }
-    let file = match reader::open_log(&found.path) {
+    let file = match crate::input::open_regular_no_follow(&found.path) {
         Ok(file) => file,
         Err(err) => {
             log.status = Status::Unreadable;

@@ -9,7 +9,6 @@ use crate::model::Status;
 use crate::sms::symptoms::CLIENT_LOGS;
 use encoding_rs::{Decoder, UTF_16BE, UTF_16LE, WINDOWS_1252};
 use regex::Regex;
-use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -235,40 +234,6 @@ fn name_of(dir: &Path, path: &Path) -> Option<(String, &'static str)> {
         .find(|name| !is_generic_folder(name))
         .unwrap_or_default();
     Some((folder, log))
-}
-
-/// Opens a log without following a link swapped in since the walk and
-/// without blocking on a FIFO, and only if it is a regular file.
-pub(crate) fn open_log(path: &Path) -> io::Result<File> {
-    let file = open_no_follow(path)?;
-    if !file.metadata()?.is_file() {
-        return Err(io::Error::other("not a regular file"));
-    }
-    Ok(file)
-}
-
-#[cfg(unix)]
-fn open_no_follow(path: &Path) -> io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_NOFOLLOW)
-        .open(path)
-}
-
-#[cfg(windows)]
-fn open_no_follow(path: &Path) -> io::Result<File> {
-    use std::os::windows::fs::OpenOptionsExt;
-    use windows_sys::Win32::Storage::FileSystem::FILE_FLAG_OPEN_REPARSE_POINT;
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
-        .open(path)
-}
-
-#[cfg(not(any(unix, windows)))]
-fn open_no_follow(path: &Path) -> io::Result<File> {
-    File::open(path)
 }
 
 /// How a log's bytes are text.
