@@ -19,8 +19,17 @@ out=$(realpath -m "$2")
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=${SNAPSHOT_WORK:-/tmp/smsaudit-snapshot-work}
 
+# One snapshot at a time on this machine: they share the work folder.
+exec 9>/tmp/smsaudit-snapshot.lock
+flock 9
+
 rm -rf "$work" "$out"
 mkdir -p "$work" "$out"
+# The same program path and input paths whatever checkout runs this: the
+# history records the command line.
+cp "$bin" "$work/smsaudit"
+bin="$work/smsaudit"
+cp -a "$repo/tests/fixtures/client-logs" "$work/client-logs"
 
 freeze() { find "$1" -exec touch -h -d '2001-02-03 04:05:06 UTC' {} +; }
 
@@ -44,7 +53,7 @@ run() {
 
 run s1 audit sample --out r-s1 -v
 run s2 audit sample --out r-s2 --csv machine --upgrade MS1,MS2 --to SP2 \
-  --client-logs "$repo/tests/fixtures/client-logs" --log log-s2.txt --fail-on never
+  --client-logs client-logs --log log-s2.txt --fail-on never
 run s3 audit sample --out r-s3 --format csv,json --upgrade MS1 --to SP1 --exclude '*.log'
 run s3b audit sample --out r-s3b --stdout matrix
 
@@ -56,7 +65,7 @@ printf 'changed\r\n' >>"$work/night/DC1/SMSLOGON/Sites/MS1/NETCONF.NCF" 2>/dev/n
 printf '@echo off\r\n' >"$work/night/DC1/SMSLOGON/logon.bat"
 rm -rf "$work/night/SERVER2/CAP_MS2/clicomp.box/smsapm32"
 freeze "$work/night"
-run h2 audit night --out r-h2 --history hist/estate.sqlite --client-logs "$repo/tests/fixtures/client-logs"
+run h2 audit night --out r-h2 --history hist/estate.sqlite --client-logs client-logs
 run b1 audit night --out r-b1 --baseline r-s1/audit.json
 run d1 diff r-s1/audit.json r-b1/audit.json --out r-d1
 run hl history hist/estate.sqlite
