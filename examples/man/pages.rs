@@ -1,0 +1,32 @@
+//! The man pages of `smsaudit`, rendered in memory from the clap definitions:
+//! one page per command, as `git` and `cargo` ship them (`smsaudit.1`,
+//! `smsaudit-audit.1`, ...), so `man smsaudit-audit` opens the command's own page.
+
+use clap::CommandFactory;
+use smsaudit::cli::Cli;
+
+/// Every page as (file name, roff text), the top command first, then each
+/// visible subcommand in the order `smsaudit --help` lists them. Hidden
+/// commands (the worker processes) get no page, as in `clap_mangen::generate_to`.
+pub fn pages() -> Vec<(String, Vec<u8>)> {
+    let mut top = Cli::command().disable_help_subcommand(true);
+    top.build();
+    let mut pages = Vec::new();
+    collect(top, &mut pages);
+    pages
+}
+
+fn collect(command: clap::Command, pages: &mut Vec<(String, Vec<u8>)>) {
+    let subcommands: Vec<clap::Command> = command
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set())
+        .cloned()
+        .collect();
+    let man = clap_mangen::Man::new(command);
+    let mut text = Vec::new();
+    man.render(&mut text).expect("rendering into memory cannot fail");
+    pages.push((man.get_filename(), text));
+    for subcommand in subcommands {
+        collect(subcommand, pages);
+    }
+}
