@@ -11,22 +11,24 @@ use smsaudit::cli::Cli;
 pub fn pages() -> Vec<(String, Vec<u8>)> {
     let mut top = Cli::command().disable_help_subcommand(true);
     top.build();
+    // Every page's footer names the program and its version, not the subcommand.
+    let source = format!("smsaudit {}", top.get_version().unwrap_or_default());
     let mut pages = Vec::new();
-    collect(top, &mut pages);
+    collect(top, &source, &mut pages);
     pages
 }
 
-fn collect(command: clap::Command, pages: &mut Vec<(String, Vec<u8>)>) {
+fn collect(command: clap::Command, source: &str, pages: &mut Vec<(String, Vec<u8>)>) {
     let subcommands: Vec<clap::Command> = command
         .get_subcommands()
         .filter(|s| !s.is_hide_set())
         .cloned()
         .collect();
-    let man = clap_mangen::Man::new(command);
+    let man = clap_mangen::Man::new(command).source(source);
     let mut text = Vec::new();
     man.render(&mut text).expect("rendering into memory cannot fail");
     pages.push((man.get_filename(), text));
     for subcommand in subcommands {
-        collect(subcommand, pages);
+        collect(subcommand, source, pages);
     }
 }
