@@ -54,7 +54,7 @@ run() {
 run s1 audit sample --out r-s1 -v
 run s2 audit sample --out r-s2 --csv machine --upgrade MS1,MS2 --to SP2 \
   --client-logs client-logs --log log-s2.txt --fail-on never
-run s3 audit sample --out r-s3 --format csv,json --upgrade MS1 --to SP1 --exclude '*.log'
+run s3 audit sample --out r-s3 --format csv,json,html --upgrade MS1 --to SP1 --exclude '*.log' --exclude 'clicomp.box/hinv/*'
 run s3b audit sample --out r-s3b --stdout matrix
 
 # History and drift: two nights with a change between them.
@@ -78,7 +78,7 @@ run explain explain Q236596
 
 run ga audit gen-a --out r-ga -j 3
 run gb audit gen-b --out r-gb --upgrade M00,M01 --to SP4 -j 8
-run gb2 audit gen-b --out r-gb2 -j 2 --csv machine
+run gb2 audit gen-b --out r-gb2 -j 2 --csv machine --exclude '*/inventry.box/*'
 
 for dir in "$work"/r-* "$work/hist"; do
   cp -a "$dir" "$out/$(basename "$dir")"
