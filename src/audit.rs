@@ -59,6 +59,7 @@ pub struct Audit {
     /// What the client logs of `--client-logs` show, tied to the causes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub symptoms: Option<Symptoms>,
+    #[serde(serialize_with = "reported_locations")]
     pub locations: Vec<Location>,
     pub matrix: Matrix,
     pub findings: Vec<Finding>,
@@ -74,6 +75,11 @@ pub struct Audit {
     /// With `--history`: what is new since the previous run, what was
     /// resolved.
     pub history: Option<HistorySummary>,
+}
+
+/// audit.json's `locations`, each with the status reports show.
+fn reported_locations<S: serde::Serializer>(locations: &[Location], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(locations.iter().map(Location::reported))
 }
 
 /// What the stages produced, handed over to [`Audit::assemble`].

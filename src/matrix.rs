@@ -4,7 +4,7 @@
 //! right.
 
 use crate::estate::{under_any, EstateView};
-use crate::model::{Artifact, Finding, Location, LocationKind, RowKey, Severity, Status, EXCLUDED_REASON};
+use crate::model::{Artifact, Finding, Location, LocationKind, RowKey, Severity, Status};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -333,7 +333,7 @@ struct WhyNotRead<'a> {
 impl<'a> WhyNotRead<'a> {
     fn new(view: &EstateView<'a>) -> WhyNotRead<'a> {
         let mut excluded: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-        for record in view.estate.files.iter().filter(|f| f.reason == EXCLUDED_REASON) {
+        for record in view.estate.files.iter().filter(|f| f.status == Status::Excluded) {
             excluded
                 .entry(record.location.as_str())
                 .or_default()

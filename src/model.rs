@@ -26,7 +26,20 @@ pub struct Location {
     pub bytes: u64,
 }
 
-/// The outcome for a file or location.
+impl Location {
+    /// The location as reports show it ([`Status::reported`]).
+    pub(crate) fn reported(&self) -> Location {
+        Location {
+            status: self.status.reported(),
+            ..self.clone()
+        }
+    }
+}
+
+/// The outcome for a file or location. Reports show six states as four
+/// ([`Status::reported`]); the two that say why on their own carry their
+/// reason text ([`Status::own_reason`]). Serialised (to workers and the
+/// spill) with all six names; audit.json writes the reported ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -38,21 +51,44 @@ pub enum Status {
     Skipped,
     /// Could not be read; no hash is reported.
     Unreadable,
+    /// Left out by `--exclude` or the inventory: not read on purpose.
+    /// Reported as `skipped`.
+    Excluded,
+    /// A root that did not answer its search in time: asking it anything
+    /// more could hang as its search did. Reported as `unreadable`.
+    NoAnswer,
 }
 
 impl Status {
-    pub fn as_str(self) -> &'static str {
+    /// The status reports show: excluded entries are skipped ones, a root
+    /// that did not answer is unreadable.
+    pub fn reported(self) -> Status {
         match self {
+            Status::Excluded => Status::Skipped,
+            Status::NoAnswer => Status::Unreadable,
+            status => status,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self.reported() {
             Status::Ok => "ok",
             Status::Malformed => "malformed",
             Status::Skipped => "skipped",
-            Status::Unreadable => "unreadable",
+            _ => "unreadable",
+        }
+    }
+
+    /// The reason a status gives by itself, shown in the `reason` column;
+    /// empty for the others, whose reasons vary.
+    pub(crate) fn own_reason(self) -> &'static str {
+        match self {
+            Status::Excluded => "excluded (--exclude or inventory), not read",
+            Status::NoAnswer => "timed out: the root did not answer",
+            _ => "",
         }
     }
 }
-
-/// The reason on the row of an entry `--exclude` or the inventory left out.
-pub const EXCLUDED_REASON: &str = "excluded (--exclude or inventory), not read";
 
 /// One entry of a location: every regular file, plus rows for what was
 /// skipped or unreadable.
@@ -107,6 +143,14 @@ impl FileRecord {
             self.status.as_str(),
             &self.reason,
         ]
+    }
+
+    /// The record as reports show it ([`Status::reported`]).
+    pub(crate) fn reported(self) -> FileRecord {
+        FileRecord {
+            status: self.status.reported(),
+            ..self
+        }
     }
 
     /// A row for an entry that was not read: no size, time, hash or version.
@@ -376,4 +420,30 @@ pub struct CellMark {
     pub row: RowKey,
     pub location: String,
     pub expected: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Workers send every status by its own name; reports show the four.
+    #[test]
+    fn excluded_and_no_answer_cross_to_workers_and_show_as_before() {
+        for status in [Status::Excluded, Status::NoAnswer] {
+            let sent = serde_json::to_string(&status).unwrap();
+            assert_eq!(serde_json::from_str::<Status>(&sent).unwrap(), status);
+        }
+        assert_eq!(Status::Excluded.as_str(), "skipped");
+        assert_eq!(Status::NoAnswer.as_str(), "unreadable");
+        let record = FileRecord::not_read(
+            r"\\S\CAP_AAA",
+            "x".into(),
+            FileKind::Other,
+            Status::Excluded,
+            Status::Excluded.own_reason().into(),
+        );
+        let shown = serde_json::to_value(record.reported()).unwrap();
+        assert_eq!(shown["status"], "skipped");
+        assert_eq!(shown["reason"], "excluded (--exclude or inventory), not read");
+    }
 }
