@@ -146,7 +146,7 @@ impl Audit {
             errors: findings.iter().filter(|f| f.severity == Severity::Error).count(),
             warnings: findings.iter().filter(|f| f.severity == Severity::Warning).count(),
             infos: findings.iter().filter(|f| f.severity == Severity::Info).count(),
-            mismatched_items: matrix.rows.iter().filter(|r| r.mismatch).count(),
+            mismatched_items: matrix.rows.iter().filter(|r| r.mismatch()).count(),
             causes: causes.len(),
         };
         Audit {

@@ -8,19 +8,17 @@ use assert_cmd::Command;
 use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
 use smsaudit::audit::{Audit, Summary};
 use smsaudit::causes::Cause;
-use smsaudit::matrix::{Cell, CellState, Column, Matrix, Row};
+use smsaudit::matrix::{Cell, CellState, Column, Found, Matrix, Row};
 use smsaudit::model::{Artifact, CheckCode, FileKind, FileRecord, Finding, Location, LocationKind, RowKey, Status};
 use smsaudit::report::{self, CsvFlavor};
 use smsaudit::sms::checks::Severity;
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
-fn cell(value: &str, state: CellState, expected: Option<&str>, text: &str) -> Cell {
+fn cell(value: &str, state: CellState, text: &str) -> Cell {
     Cell {
         value: value.into(),
         state,
-        expected: expected.map(str::to_string),
-        mismatch: expected.is_some(),
         text: text.into(),
         string_version: None,
     }
@@ -61,13 +59,14 @@ fn hand_made() -> Audit {
         Row {
             key: RowKey::new("base", Artifact::Compver, ""),
             item: "base compver.ini".into(),
-            mismatch: true,
             cells: vec![
-                cell("2.00.1380.1000", CellState::Ok, None, "2.00.1380.1000"),
+                cell("2.00.1380.1000", CellState::Ok, "2.00.1380.1000"),
                 cell(
                     "2.00.1239.0000",
-                    CellState::Mismatch,
-                    Some("2.00.1380.1000"),
+                    CellState::Mismatch {
+                        found: Found::Value,
+                        expected: "2.00.1380.1000".into(),
+                    },
                     "!! 2.00.1239.0000 (expected 2.00.1380.1000)",
                 ),
             ],
@@ -75,10 +74,9 @@ fn hand_made() -> Audit {
         Row {
             key: RowKey::new("smsapm32", Artifact::Cfg, ""),
             item: "smsapm32.CFG version".into(),
-            mismatch: false,
             cells: vec![
-                cell("", CellState::Empty, None, "(empty)"),
-                cell("", CellState::Missing, None, "(missing)"),
+                cell("", CellState::Empty, "(empty)"),
+                cell("", CellState::Missing, "(missing)"),
             ],
         },
     ];

@@ -350,9 +350,9 @@ fn cell_rows(audit: &Audit) -> Vec<Vec<Value>> {
                         text(&row.key.component),
                         text(&serde_name(&row.key.artifact)),
                         text(&row.key.detail),
-                        text(&serde_name(&cell.state)),
+                        text(cell.state.name()),
                         text(&cell.text),
-                        maybe_text(cell.expected.as_deref()),
+                        maybe_text(cell.state.expected()),
                     ]
                 })
         })

@@ -715,7 +715,7 @@ fn matrix_sheet(
     for (at, &r) in order.rows.iter().take(rows).enumerate() {
         let at = at + 1;
         let row = &matrix.rows[r];
-        let mark = if row.mismatch {
+        let mark = if row.mismatch() {
             styles.swatch(&palette::MISMATCH)
         } else {
             &styles.text
