@@ -79,6 +79,20 @@ impl Status {
         }
     }
 
+    /// The status named `name`, in reports or to workers.
+    pub(crate) fn from_name(name: &str) -> Option<Status> {
+        let status = match name {
+            "ok" => Status::Ok,
+            "malformed" => Status::Malformed,
+            "skipped" => Status::Skipped,
+            "unreadable" => Status::Unreadable,
+            "excluded" => Status::Excluded,
+            "no_answer" => Status::NoAnswer,
+            _ => return None,
+        };
+        Some(status)
+    }
+
     /// The reason a status gives by itself, shown in the `reason` column;
     /// empty for the others, whose reasons vary.
     pub(crate) fn own_reason(self) -> &'static str {
@@ -183,7 +197,7 @@ pub(crate) struct CaseTwins {
 }
 
 /// The role a stamp plays in the matrix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Artifact {
     /// `clicomp.box|src\<comp>\compver.ini`: the version the site offers.
@@ -207,6 +221,39 @@ pub enum Artifact {
 }
 
 impl Artifact {
+    const ALL: [Artifact; 9] = [
+        Artifact::Compver,
+        Artifact::Cfg,
+        Artifact::CompverVariant,
+        Artifact::LogonBinary,
+        Artifact::CopylogSource,
+        Artifact::LogonSiteCompver,
+        Artifact::LogonBase,
+        Artifact::OfferRef,
+        Artifact::SeniorSite,
+    ];
+
+    /// Its name in audit.json, the history and drift.csv (`logon_binary`).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Artifact::Compver => "compver",
+            Artifact::Cfg => "cfg",
+            Artifact::CompverVariant => "compver_variant",
+            Artifact::LogonBinary => "logon_binary",
+            Artifact::CopylogSource => "copylog_source",
+            Artifact::LogonSiteCompver => "logon_site_compver",
+            Artifact::LogonBase => "logon_base",
+            Artifact::OfferRef => "offer_ref",
+            Artifact::SeniorSite => "senior_site",
+        }
+    }
+
+    /// The artifact named `name` ([`Artifact::name`]).
+    pub(crate) fn from_name(name: &str) -> Option<Artifact> {
+        Artifact::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// Its label in the matrix's `artifact` column.
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Artifact::Compver => "compver.ini",
@@ -445,5 +492,27 @@ mod tests {
         let shown = serde_json::to_value(record.reported()).unwrap();
         assert_eq!(shown["status"], "skipped");
         assert_eq!(shown["reason"], "excluded (--exclude or inventory), not read");
+        for status in [
+            Status::Ok,
+            Status::Malformed,
+            Status::Skipped,
+            Status::Unreadable,
+            Status::Excluded,
+            Status::NoAnswer,
+        ] {
+            let name = serde_json::to_value(status).unwrap();
+            assert_eq!(Status::from_name(name.as_str().unwrap()), Some(status));
+            assert_eq!(Status::from_name(status.as_str()), Some(status.reported()));
+        }
+    }
+
+    /// The names drift and the history use are serde's.
+    #[test]
+    fn artifact_names_are_their_serialised_names() {
+        for artifact in Artifact::ALL {
+            assert_eq!(serde_json::to_value(artifact).unwrap(), artifact.name());
+            assert_eq!(Artifact::from_name(artifact.name()), Some(artifact));
+        }
+        assert_eq!(Artifact::from_name("compver.ini"), None);
     }
 }
