@@ -4,7 +4,7 @@
 //! right.
 
 use crate::estate::{under_any, EstateView};
-use crate::model::{Artifact, Finding, Location, LocationKind, RowKey, Severity, Status};
+use crate::model::{Artifact, Finding, Judged, Location, LocationKind, RowKey, Severity, Status};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -327,7 +327,7 @@ impl Matrix {
     /// A problem column has a marked or unchecked cell, could not be read,
     /// or is named by a finding that is not a mere note. `cause_locations`:
     /// the locations of each cause, in report order (worst first).
-    pub(crate) fn display_order(&self, findings: &[Finding], cause_locations: &[&[String]]) -> DisplayOrder {
+    pub(crate) fn display_order(&self, findings: &[Judged], cause_locations: &[&[String]]) -> DisplayOrder {
         let named: BTreeSet<&str> = findings
             .iter()
             .filter(|f| f.severity > Severity::Info || f.code.means_not_checked())

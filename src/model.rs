@@ -292,7 +292,8 @@ pub struct Stamp {
     pub sha256: Option<String>,
 }
 
-/// One problem found, with its KB article and fix.
+/// One problem found, with its KB article and fix: complete when a check
+/// makes it. What later stages conclude about it is in [`Judged`].
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Finding {
     pub severity: Severity,
@@ -305,19 +306,61 @@ pub struct Finding {
     pub expected: String,
     pub message: String,
     pub fix: String,
-    /// The id of the cause this finding is a symptom of (`C1`).
-    pub cause: String,
-    /// The same finding from run to run ([`fingerprint`]): what
+    /// The same finding from run to run ([`fingerprint`] of its code,
+    /// site, location and path, made with it): what
     /// `smsaudit history --finding` takes.
     pub fingerprint: String,
-    /// When the first run in the `--history` that had this finding started
-    /// (RFC 3339 UTC); empty without `--history`.
-    pub first_seen: String,
     /// The matrix cells this finding is about.
     pub marks: Vec<CellMark>,
 }
 
-impl Finding {
+/// A finding with what the stages after the checks concluded about it,
+/// put together once when the audit is assembled: no stage changes
+/// another's output. Reads as its [`Finding`] too.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    pub finding: Finding,
+    /// The id of the cause this finding is a symptom of (`C1`).
+    pub cause: String,
+    /// When the first run in the `--history` that had this finding started
+    /// (RFC 3339 UTC); empty without `--history`.
+    pub first_seen: String,
+}
+
+impl std::ops::Deref for Judged {
+    type Target = Finding;
+
+    fn deref(&self) -> &Finding {
+        &self.finding
+    }
+}
+
+/// audit.json's finding: the finding's fields with its cause and first
+/// seen in their places, as when they were fields of the finding.
+impl Serialize for Judged {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let f = &self.finding;
+        let mut out = serializer.serialize_struct("Finding", 14)?;
+        out.serialize_field("severity", &f.severity)?;
+        out.serialize_field("code", &f.code)?;
+        out.serialize_field("kb", &f.kb)?;
+        out.serialize_field("site", &f.site)?;
+        out.serialize_field("location", &f.location)?;
+        out.serialize_field("path", &f.path)?;
+        out.serialize_field("observed", &f.observed)?;
+        out.serialize_field("expected", &f.expected)?;
+        out.serialize_field("message", &f.message)?;
+        out.serialize_field("fix", &f.fix)?;
+        out.serialize_field("cause", &self.cause)?;
+        out.serialize_field("fingerprint", &f.fingerprint)?;
+        out.serialize_field("first_seen", &self.first_seen)?;
+        out.serialize_field("marks", &f.marks)?;
+        out.end()
+    }
+}
+
+impl Judged {
     /// The columns of findings.csv and of the Findings sheet, in order.
     pub(crate) const COLUMNS: [&'static str; 13] = [
         "severity",
@@ -335,22 +378,23 @@ impl Finding {
         "fingerprint",
     ];
 
-    /// The finding's values in [`Finding::COLUMNS`] order.
+    /// The finding's values in [`Judged::COLUMNS`] order.
     pub(crate) fn cells(&self) -> [&str; 13] {
+        let f = &self.finding;
         [
-            self.severity.as_str(),
-            self.code.as_str(),
+            f.severity.as_str(),
+            f.code.as_str(),
             &self.cause,
             &self.first_seen,
-            &self.kb,
-            &self.site,
-            &self.location,
-            &self.path,
-            &self.observed,
-            &self.expected,
-            &self.message,
-            &self.fix,
-            &self.fingerprint,
+            &f.kb,
+            &f.site,
+            &f.location,
+            &f.path,
+            &f.observed,
+            &f.expected,
+            &f.message,
+            &f.fix,
+            &f.fingerprint,
         ]
     }
 }
@@ -514,5 +558,58 @@ mod tests {
             assert_eq!(Artifact::from_name(artifact.name()), Some(artifact));
         }
         assert_eq!(Artifact::from_name("compver.ini"), None);
+    }
+
+    /// audit.json's findings keep their fields and order with the cause
+    /// and first seen held beside the finding.
+    #[test]
+    fn a_judged_finding_serialises_as_one_finding() {
+        let finding = Finding {
+            severity: Severity::Error,
+            code: CheckCode::F03,
+            kb: "Q236596".into(),
+            site: "AB1".into(),
+            location: r"\\S\CAP_AB1".into(),
+            path: "p".into(),
+            observed: "o".into(),
+            expected: "e".into(),
+            message: "m".into(),
+            fix: "f".into(),
+            fingerprint: fingerprint(CheckCode::F03, "AB1", r"\\S\CAP_AB1", "p"),
+            marks: Vec::new(),
+        };
+        let judged = Judged {
+            finding,
+            cause: "C1".into(),
+            first_seen: "2026-01-01T00:00:00Z".into(),
+        };
+        let text = serde_json::to_string(&judged).unwrap();
+        let keys: Vec<&str> = text
+            .split('"')
+            .collect::<Vec<_>>()
+            .windows(2)
+            .filter(|w| w[1].starts_with(':'))
+            .map(|w| w[0])
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "severity",
+                "code",
+                "kb",
+                "site",
+                "location",
+                "path",
+                "observed",
+                "expected",
+                "message",
+                "fix",
+                "cause",
+                "fingerprint",
+                "first_seen",
+                "marks"
+            ]
+        );
+        assert_eq!(judged.cells()[2..4], ["C1", "2026-01-01T00:00:00Z"]);
     }
 }

@@ -9,7 +9,9 @@ use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
 use smsaudit::audit::{Audit, Summary};
 use smsaudit::causes::Cause;
 use smsaudit::matrix::{Cell, CellState, Column, Found, Matrix, Row};
-use smsaudit::model::{Artifact, CheckCode, FileKind, FileRecord, Finding, Location, LocationKind, RowKey, Status};
+use smsaudit::model::{
+    Artifact, CheckCode, FileKind, FileRecord, Finding, Judged, Location, LocationKind, RowKey, Status,
+};
 use smsaudit::report::{self, CsvFlavor};
 use smsaudit::sms::checks::Severity;
 use std::io::{Cursor, Read};
@@ -80,21 +82,23 @@ fn hand_made() -> Audit {
             ],
         },
     ];
-    let finding = Finding {
-        severity: Severity::Error,
-        code: CheckCode::F03,
-        kb: "Q236596".into(),
-        site: "AB1".into(),
-        location: r"\\SRV2\CAP_AB1".into(),
-        path: r"clicomp.box\base\compver.ini".into(),
-        observed: "=1+1".into(),
-        expected: "2.00.1380.1000".into(),
-        message: "CAP <b>behind</b> its site".into(),
-        fix: "Copy the site's clicomp.src".into(),
+    let finding = Judged {
+        finding: Finding {
+            severity: Severity::Error,
+            code: CheckCode::F03,
+            kb: "Q236596".into(),
+            site: "AB1".into(),
+            location: r"\\SRV2\CAP_AB1".into(),
+            path: r"clicomp.box\base\compver.ini".into(),
+            observed: "=1+1".into(),
+            expected: "2.00.1380.1000".into(),
+            message: "CAP <b>behind</b> its site".into(),
+            fix: "Copy the site's clicomp.src".into(),
+            fingerprint: "0123456789abcdef".into(),
+            marks: vec![],
+        },
         cause: "C1".into(),
         first_seen: "2026-11-20T01:02:03Z".into(),
-        fingerprint: "0123456789abcdef".into(),
-        marks: vec![],
     };
     let cause = Cause {
         id: "C1".into(),
