@@ -52,7 +52,7 @@ impl CellState {
     /// The state's name in audit.json and the history: a marked cell is
     /// named by what it holds (`mismatch` for a version, `empty`,
     /// `missing`), as when the mark was a flag beside the state.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             CellState::Ok => "ok",
             CellState::Mismatch {

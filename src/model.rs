@@ -62,7 +62,7 @@ pub enum Status {
 impl Status {
     /// The status reports show: excluded entries are skipped ones, a root
     /// that did not answer is unreadable.
-    pub fn reported(self) -> Status {
+    pub(crate) fn reported(self) -> Status {
         match self {
             Status::Excluded => Status::Skipped,
             Status::NoAnswer => Status::Unreadable,
