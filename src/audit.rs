@@ -10,7 +10,7 @@ use crate::estate::Estate;
 use crate::exit::ExitCode;
 use crate::history::HistorySummary;
 use crate::matrix::Matrix;
-use crate::model::{FileKind, Finding, Location, Severity, Stamp, Status};
+use crate::model::{FileKind, Finding, Judged, Location, Severity, Stamp, Status};
 use crate::records::FileRecords;
 use crate::sites::SiteSummary;
 use crate::upgrade::UpgradePlan;
@@ -59,9 +59,10 @@ pub struct Audit {
     /// What the client logs of `--client-logs` show, tied to the causes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub symptoms: Option<Symptoms>,
+    #[serde(serialize_with = "reported_locations")]
     pub locations: Vec<Location>,
     pub matrix: Matrix,
-    pub findings: Vec<Finding>,
+    pub findings: Vec<Judged>,
     pub stamps: Vec<Stamp>,
     /// Every entry of every share, by location and path.
     pub files: FileRecords,
@@ -76,12 +77,19 @@ pub struct Audit {
     pub history: Option<HistorySummary>,
 }
 
+/// audit.json's `locations`, each with the status reports show.
+fn reported_locations<S: serde::Serializer>(locations: &[Location], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(locations.iter().map(Location::reported))
+}
+
 /// What the stages produced, handed over to [`Audit::assemble`].
 pub(crate) struct Results {
     pub estate: Estate,
     pub files: FileRecords,
     pub matrix: Matrix,
     pub findings: Vec<Finding>,
+    /// With `--history`: when each finding was first seen, by position.
+    pub first_seen: Option<Vec<String>>,
     pub causes: Vec<Cause>,
     pub sites: Vec<SiteSummary>,
     pub symptoms: Option<Symptoms>,
@@ -99,6 +107,7 @@ impl Audit {
             files,
             matrix,
             findings,
+            first_seen,
             causes,
             sites,
             symptoms,
@@ -140,9 +149,21 @@ impl Audit {
             errors: findings.iter().filter(|f| f.severity == Severity::Error).count(),
             warnings: findings.iter().filter(|f| f.severity == Severity::Warning).count(),
             infos: findings.iter().filter(|f| f.severity == Severity::Info).count(),
-            mismatched_items: matrix.rows.iter().filter(|r| r.mismatch).count(),
+            mismatched_items: matrix.rows.iter().filter(|r| r.mismatch()).count(),
             causes: causes.len(),
         };
+        let cause_of = crate::causes::cause_of_each(&causes, findings.len());
+        let first_seen = first_seen.unwrap_or_else(|| vec![String::new(); findings.len()]);
+        let findings = findings
+            .into_iter()
+            .zip(cause_of)
+            .zip(first_seen)
+            .map(|((finding, cause), first_seen)| Judged {
+                finding,
+                cause,
+                first_seen,
+            })
+            .collect();
         Audit {
             tool: "smsaudit".into(),
             version: env!("CARGO_PKG_VERSION").into(),

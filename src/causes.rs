@@ -135,9 +135,9 @@ fn key_of(finding: &Finding, behind: &BehindGroups) -> Key {
     }
 }
 
-/// Groups `findings` (already in report order) into causes, sets each
-/// finding's `cause`, and returns the causes in report order.
-pub(crate) fn group(view: &EstateView, findings: &mut [Finding], plan: Option<&UpgradePlan>) -> Vec<Cause> {
+/// Groups `findings` (already in report order) into causes, in report
+/// order; each cause lists its findings' positions ([`cause_of_each`]).
+pub(crate) fn group(view: &EstateView, findings: &[Finding], plan: Option<&UpgradePlan>) -> Vec<Cause> {
     let groups = view.sharing_groups();
     let behind: BehindGroups = findings
         .iter()
@@ -170,12 +170,21 @@ pub(crate) fn group(view: &EstateView, findings: &mut [Finding], plan: Option<&U
         .enumerate()
         .map(|(n, (_, mut cause))| {
             cause.id = format!("C{}", n + 1);
-            for &position in &cause.findings {
-                findings[position].cause = cause.id.clone();
-            }
             cause
         })
         .collect()
+}
+
+/// The id of each finding's cause, by the finding's position among
+/// `count` findings (every finding belongs to one cause).
+pub(crate) fn cause_of_each(causes: &[Cause], count: usize) -> Vec<String> {
+    let mut ids = vec![String::new(); count];
+    for cause in causes {
+        for &position in &cause.findings {
+            ids[position].clone_from(&cause.id);
+        }
+    }
+    ids
 }
 
 fn describe(

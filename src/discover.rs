@@ -31,15 +31,12 @@ pub(crate) struct Discovered {
     pub linked: bool,
 }
 
-/// The reason on a root that did not answer its search in time.
-const ROOT_TIMED_OUT: &str = "timed out: the root did not answer";
-
 /// Whether `root` did not answer its search: asking it anything more (even
 /// its identity) could hang as its search did.
 pub(crate) fn did_not_answer(found: &[Discovered], root: &Path) -> bool {
     found
         .iter()
-        .any(|d| d.path == root && d.location.reason == ROOT_TIMED_OUT)
+        .any(|d| d.path == root && d.location.status == Status::NoAnswer)
 }
 
 /// The reason on the location of a share that is a link below a root.
@@ -188,7 +185,7 @@ fn run_with_deadline(
     results
         .into_iter()
         .zip(&roots)
-        .flat_map(|(result, root)| result.unwrap_or_else(|| vec![unreadable_root(root, ROOT_TIMED_OUT)]))
+        .flat_map(|(result, root)| result.unwrap_or_else(|| vec![unanswered_root(root)]))
         .collect()
 }
 
@@ -418,6 +415,18 @@ fn describe(dir: &Path, kind: LocationKind) -> Discovered {
 fn no_share(mut discovered: Discovered) -> Discovered {
     discovered.holds_no_share = true;
     discovered
+}
+
+/// A root that did not answer its search in time.
+fn unanswered_root(root: &Path) -> Discovered {
+    let status = Status::NoAnswer;
+    found_at(
+        root,
+        LocationKind::Unknown,
+        Vec::new(),
+        status,
+        status.own_reason().to_string(),
+    )
 }
 
 fn unreadable_root(root: &Path, reason: &str) -> Discovered {

@@ -8,7 +8,7 @@
 //! (location, path) order, and [`compare_with_files`] merges the two
 //! streams, holding only the changes and the candidates for moves.
 
-use crate::model::{Location, Stamp};
+use crate::model::{Artifact, Location, Stamp, Status};
 use crate::records::FileRecords;
 use anyhow::{anyhow, bail, Context, Result};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -51,10 +51,12 @@ pub(crate) trait FileStream: std::fmt::Debug + Send + Sync {
     fn stream(&self, visit: Visit) -> Result<()>;
 }
 
+/// A location as its audit.json shows it: the status is the reported one
+/// ([`Status::reported`]).
 #[derive(Debug, Clone, Deserialize)]
 pub struct SnapshotLocation {
     pub name: String,
-    pub status: String,
+    pub status: Status,
     #[serde(default)]
     pub reason: String,
 }
@@ -66,7 +68,8 @@ pub struct SnapshotFile {
     pub size: Option<u64>,
     pub modified: Option<String>,
     pub sha256: Option<String>,
-    pub status: String,
+    /// As reported ([`Status::reported`]).
+    pub status: Status,
 }
 
 impl SnapshotFile {
@@ -80,7 +83,6 @@ impl SnapshotFile {
         std::mem::size_of::<SnapshotFile>()
             + self.location.len()
             + self.path.len()
-            + self.status.len()
             + text(&self.modified)
             + text(&self.sha256)
     }
@@ -90,7 +92,7 @@ impl SnapshotFile {
 pub struct SnapshotStamp {
     pub location: String,
     pub component: String,
-    pub artifact: String,
+    pub artifact: Artifact,
     #[serde(default)]
     pub detail: String,
     pub value: String,
@@ -244,7 +246,7 @@ impl Snapshot {
                 .iter()
                 .map(|l| SnapshotLocation {
                     name: l.name.clone(),
-                    status: l.status.as_str().to_string(),
+                    status: l.status.reported(),
                     reason: l.reason.clone(),
                 })
                 .collect(),
@@ -254,10 +256,7 @@ impl Snapshot {
                 .map(|s| SnapshotStamp {
                     location: s.location.clone(),
                     component: s.component.clone(),
-                    artifact: serde_json::to_value(s.artifact)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default(),
+                    artifact: s.artifact,
                     detail: s.detail.clone(),
                     value: s.value.clone(),
                     path: s.path.clone(),
@@ -276,7 +275,7 @@ impl Snapshot {
                 size: f.size,
                 modified: f.modified,
                 sha256: f.sha256,
-                status: f.status.as_str().to_string(),
+                status: f.status.reported(),
             })
         })
     }
@@ -575,14 +574,21 @@ fn compare_streams(
     let mut comparable: BTreeSet<&str> = BTreeSet::new();
     for (name, location) in &new_locations {
         match old_locations.get(name) {
-            None => changes.push(location_change(name, ChangeKind::LocationAdded, "", &location.status)),
-            Some(before) if location.status != "ok" && before.status == "ok" => changes.push(location_change(
+            None => changes.push(location_change(
                 name,
-                ChangeKind::LocationUnreadable,
-                "ok",
-                &format!("{}: {}", location.status, location.reason),
+                ChangeKind::LocationAdded,
+                "",
+                location.status.as_str(),
             )),
-            Some(before) if location.status == "ok" && before.status == "ok" => {
+            Some(before) if location.status != Status::Ok && before.status == Status::Ok => {
+                changes.push(location_change(
+                    name,
+                    ChangeKind::LocationUnreadable,
+                    Status::Ok.as_str(),
+                    &format!("{}: {}", location.status.as_str(), location.reason),
+                ))
+            }
+            Some(before) if location.status == Status::Ok && before.status == Status::Ok => {
                 comparable.insert(name);
             }
             Some(_) => {}
@@ -590,7 +596,12 @@ fn compare_streams(
     }
     for (name, location) in &old_locations {
         if !new_locations.contains_key(name) {
-            changes.push(location_change(name, ChangeKind::LocationRemoved, &location.status, ""));
+            changes.push(location_change(
+                name,
+                ChangeKind::LocationRemoved,
+                location.status.as_str(),
+                "",
+            ));
         }
     }
     old.with_files(&mut |old_files| compare_files(old_files, new_files, &comparable, &mut changes))?;
@@ -775,8 +786,8 @@ fn pair_moves(added: Vec<SnapshotFile>, removed: Vec<SnapshotFile>, changes: &mu
 /// `size 67, modified 2001-01-18T00:00:00Z, sha256 ab12...`, or the status.
 fn describe(file: &SnapshotFile) -> String {
     let mut parts = Vec::new();
-    if file.status != "ok" {
-        parts.push(file.status.clone());
+    if file.status != Status::Ok {
+        parts.push(file.status.as_str().to_string());
     }
     if let Some(size) = file.size {
         parts.push(format!("size {size}"));
@@ -791,7 +802,7 @@ fn describe(file: &SnapshotFile) -> String {
 }
 
 fn compare_stamps(old: &Snapshot, new: &Snapshot, comparable: &BTreeSet<&str>, changes: &mut Vec<Change>) {
-    type Key = (String, String, String, String);
+    type Key = (String, String, Artifact, String);
     let index = |s: &'_ Snapshot| -> BTreeMap<Key, SnapshotStamp> {
         s.stamps
             .iter()
@@ -800,7 +811,7 @@ fn compare_stamps(old: &Snapshot, new: &Snapshot, comparable: &BTreeSet<&str>, c
                 let key = (
                     st.location.clone(),
                     st.component.clone(),
-                    st.artifact.clone(),
+                    st.artifact,
                     st.detail.clone(),
                 );
                 (key, st.clone())
@@ -820,9 +831,9 @@ fn compare_stamps(old: &Snapshot, new: &Snapshot, comparable: &BTreeSet<&str>, c
             .or(was)
             .unwrap_or_else(|| unreachable!("key comes from one of the maps"));
         let item = if stamp.detail.is_empty() {
-            format!("{} {}", stamp.component, stamp.artifact)
+            format!("{} {}", stamp.component, stamp.artifact.name())
         } else {
-            format!("{} {} {}", stamp.component, stamp.artifact, stamp.detail)
+            format!("{} {} {}", stamp.component, stamp.artifact.name(), stamp.detail)
         };
         let show = |v: Option<&str>| match v {
             None => "(none)".to_string(),
@@ -852,14 +863,14 @@ mod tests {
             size: Some(1),
             modified: Some(modified.into()),
             sha256: Some(hash.into()),
-            status: "ok".into(),
+            status: Status::Ok,
         }
     }
 
     fn snapshot(files: Vec<SnapshotFile>) -> Snapshot {
         let locations = vec![SnapshotLocation {
             name: r"\\S\CAP_AB1".into(),
-            status: "ok".into(),
+            status: Status::Ok,
             reason: String::new(),
         }];
         Snapshot::in_memory(locations, files, Vec::new()).unwrap()
@@ -882,7 +893,7 @@ mod tests {
         let fresh = Snapshot::of(&audit.locations, &audit.stamps);
         let streamed = compare_with_files(&saved, &fresh, Snapshot::files_of(&audit.files)).unwrap();
         assert_eq!(streamed, Vec::new());
-        assert!(fresh.stamps.iter().any(|s| s.artifact == "cfg"));
+        assert!(fresh.stamps.iter().any(|s| s.artifact == Artifact::Cfg));
         let files: Vec<SnapshotFile> = Snapshot::files_of(&audit.files)
             .collect::<std::io::Result<_>>()
             .unwrap();
@@ -929,7 +940,7 @@ mod tests {
     fn unreadable_location_is_one_row() {
         let old = snapshot(vec![file("a", "a", "t")]);
         let mut new = snapshot(Vec::new());
-        new.locations[0].status = "unreadable".into();
+        new.locations[0].status = Status::Unreadable;
         let changes = compare(&old, &new).unwrap();
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].change, ChangeKind::LocationUnreadable);

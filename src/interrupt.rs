@@ -75,9 +75,29 @@ pub(crate) fn received() -> Option<Signal> {
     }
 }
 
-/// The error a stage returns when it stops because of a signal.
+/// Why a stage stopped when a signal came: an error of its own, because
+/// `io::ErrorKind::Interrupted` is retried by contract (`write_all`,
+/// `read_to_end` and the read loops) and a stop must not be.
+#[derive(Debug)]
+pub(crate) struct Stopped;
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the run is being stopped by a signal")
+    }
+}
+
+impl std::error::Error for Stopped {}
+
+/// The error a stage returns when it stops because of a signal: [`Stopped`]
+/// in an `io::Error` (kind `Other`).
 pub(crate) fn stopped_error() -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::Interrupted, "the run is being stopped by a signal")
+    std::io::Error::other(Stopped)
+}
+
+/// Whether `err` is a stop by signal ([`stopped_error`]).
+pub(crate) fn is_stopped(err: &std::io::Error) -> bool {
+    err.get_ref().is_some_and(|inner| inner.is::<Stopped>())
 }
 
 /// Claims the end of the process for the run. When the signal thread has
@@ -281,6 +301,56 @@ mod platform {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
+
+    /// Fails its first call with a stop, then succeeds: a caller that
+    /// retried the stop would get through.
+    struct StopsOnce {
+        calls: usize,
+    }
+
+    impl Write for StopsOnce {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.calls += 1;
+            match self.calls {
+                1 => Err(stopped_error()),
+                _ => Ok(buf.len()),
+            }
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Read for StopsOnce {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.calls += 1;
+            match self.calls {
+                1 => Err(stopped_error()),
+                2 if !buf.is_empty() => {
+                    buf[0] = b'x';
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    #[test]
+    fn a_stop_is_not_retried_by_write_all_or_read_to_end() {
+        let mut out = StopsOnce { calls: 0 };
+        let err = out.write_all(b"report").unwrap_err();
+        assert!(is_stopped(&err), "{err}");
+        assert_eq!(out.calls, 1, "write_all retried the stop");
+        let mut input = StopsOnce { calls: 0 };
+        let err = input.read_to_end(&mut Vec::new()).unwrap_err();
+        assert!(is_stopped(&err), "{err}");
+        assert_eq!(input.calls, 1, "read_to_end retried the stop");
+        assert!(!is_stopped(&std::io::Error::from(std::io::ErrorKind::Interrupted)));
+        let wrapped = anyhow::Error::from(stopped_error());
+        assert!(wrapped.downcast_ref::<std::io::Error>().is_some_and(is_stopped));
+    }
 
     #[test]
     fn a_temporary_file_is_forgotten_once_dropped_or_persisted() {

@@ -102,7 +102,7 @@ fn pipeline(
     if let (true, Some(request)) = (refuse, &config.upgrade) {
         upgrade::refuse_downgrade(request, &view)?;
     }
-    let mut findings = rules::evaluate(&view, config.inventory.as_ref());
+    let findings = rules::evaluate(&view, config.inventory.as_ref());
     let matrix = matrix::build(&view, &findings);
     let upgrade = config.upgrade.as_ref().map(|request| upgrade::plan(&view, request));
     let drift = config.baseline.as_ref().map(|baseline| {
@@ -110,11 +110,15 @@ fn pipeline(
         drift::compare_with_files(&baseline.snapshot, &now, drift::Snapshot::files_of(&files))
     });
     let drift = drift.transpose().context("cannot compare with the baseline")?;
-    let causes = causes::group(&view, &mut findings, upgrade.as_ref());
-    let history = config.history.as_ref().map(|past| {
-        let started = humantime::format_rfc3339_seconds(started).to_string();
-        past.annotate(&mut findings, &started)
-    });
+    let causes = causes::group(&view, &findings, upgrade.as_ref());
+    let (first_seen, history) = config
+        .history
+        .as_ref()
+        .map(|past| {
+            let started = humantime::format_rfc3339_seconds(started).to_string();
+            (past.first_seen(&findings, &started), past.summarise(&findings))
+        })
+        .unzip();
     let sites = sites::summarise(&view, &causes);
     let symptoms = (!config.client_logs.is_empty())
         .then(|| clientlogs::read_and_tie(&config.client_logs, &findings, &causes, &estate.locations));
@@ -129,6 +133,7 @@ fn pipeline(
             files,
             matrix,
             findings,
+            first_seen,
             causes,
             sites,
             symptoms,

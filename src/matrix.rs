@@ -4,17 +4,23 @@
 //! right.
 
 use crate::estate::{under_any, EstateView};
-use crate::model::{Artifact, Finding, Location, LocationKind, RowKey, Severity, Status, EXCLUDED_REASON};
-use serde::Serialize;
+use crate::model::{Artifact, Finding, Judged, Location, LocationKind, RowKey, Severity, Status};
+use serde::ser::{Serialize, SerializeStruct, Serializer};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The state of one cell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
+/// The state of one cell. A red cell is one state, [`CellState::Mismatch`]:
+/// what it holds and the value that is right.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum CellState {
     Ok,
-    /// Disagrees with what it must match.
-    Mismatch,
+    /// A finding marks the cell: it disagrees with what it must match.
+    Mismatch {
+        /// What the cell holds: a version, none, or no file at all.
+        found: Found,
+        /// What it should hold; when it disagrees with more than one
+        /// thing, each once, joined by `; `.
+        expected: String,
+    },
     /// The file is there but carries no version.
     Empty,
     /// The location should have this item and does not.
@@ -31,22 +37,92 @@ pub enum CellState {
     NotApplicable,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// What a cell a finding marks holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Found {
+    /// A version (the cell was [`CellState::Ok`]).
+    Value,
+    /// A file without a version ([`CellState::Empty`]).
+    Empty,
+    /// No file where one should be ([`CellState::Missing`]).
+    Missing,
+}
+
+impl CellState {
+    /// The state's name in audit.json and the history: a marked cell is
+    /// named by what it holds (`mismatch` for a version, `empty`,
+    /// `missing`), as when the mark was a flag beside the state.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            CellState::Ok => "ok",
+            CellState::Mismatch {
+                found: Found::Value, ..
+            } => "mismatch",
+            CellState::Mismatch {
+                found: Found::Empty, ..
+            }
+            | CellState::Empty => "empty",
+            CellState::Mismatch {
+                found: Found::Missing, ..
+            }
+            | CellState::Missing => "missing",
+            CellState::Unreadable => "unreadable",
+            CellState::Excluded => "excluded",
+            CellState::Ambiguous => "ambiguous",
+            CellState::NotApplicable => "not_applicable",
+        }
+    }
+
+    /// Whether a finding marks the cell (it is red).
+    pub fn is_mismatch(&self) -> bool {
+        matches!(self, CellState::Mismatch { .. })
+    }
+
+    /// What a marked cell should hold.
+    pub fn expected(&self) -> Option<&str> {
+        match self {
+            CellState::Mismatch { expected, .. } => Some(expected),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for CellState {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone)]
 pub struct Cell {
     pub value: String,
     pub state: CellState,
-    /// What the cell should hold, when it is marked as a mismatch.
-    pub expected: Option<String>,
-    /// Whether the cell is empty *and* disagrees with what it must match.
-    pub mismatch: bool,
     /// The text the CSV shows.
     pub text: String,
     /// For binaries: the string FileVersion beside the fixed one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub string_version: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// audit.json's cell: `expected` and `mismatch` are written from the state,
+/// field for field as when they were fields of their own.
+impl Serialize for Cell {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let fields = if self.string_version.is_some() { 6 } else { 5 };
+        let mut cell = serializer.serialize_struct("Cell", fields)?;
+        cell.serialize_field("value", &self.value)?;
+        cell.serialize_field("state", &self.state)?;
+        cell.serialize_field("expected", &self.state.expected())?;
+        cell.serialize_field("mismatch", &self.state.is_mismatch())?;
+        cell.serialize_field("text", &self.text)?;
+        match &self.string_version {
+            Some(string_version) => cell.serialize_field("string_version", string_version)?,
+            None => cell.skip_field("string_version")?,
+        }
+        cell.end()
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Column {
     pub location: String,
     pub kind: LocationKind,
@@ -58,15 +134,19 @@ pub struct Column {
 /// The columns before the locations' in matrix.csv and the Matrix sheet.
 pub(crate) const KEY_COLUMNS: [&str; 5] = ["item", "component", "artifact", "detail", "mismatch"];
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Row {
     pub key: RowKey,
     pub item: String,
-    pub mismatch: bool,
     pub cells: Vec<Cell>,
 }
 
 impl Row {
+    /// Whether a finding marks a cell of the row.
+    pub fn mismatch(&self) -> bool {
+        self.cells.iter().any(|c| c.state.is_mismatch())
+    }
+
     /// The row's values in [`KEY_COLUMNS`] order.
     pub(crate) fn key_cells(&self) -> [&str; 5] {
         [
@@ -74,12 +154,24 @@ impl Row {
             &self.key.component,
             self.key.artifact.as_str(),
             &self.key.detail,
-            if self.mismatch { "yes" } else { "no" },
+            if self.mismatch() { "yes" } else { "no" },
         ]
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+/// audit.json's row, with `mismatch` written from its cells.
+impl Serialize for Row {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut row = serializer.serialize_struct("Row", 4)?;
+        row.serialize_field("key", &self.key)?;
+        row.serialize_field("item", &self.item)?;
+        row.serialize_field("mismatch", &self.mismatch())?;
+        row.serialize_field("cells", &self.cells)?;
+        row.end()
+    }
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Matrix {
     pub columns: Vec<Column>,
     pub rows: Vec<Row>,
@@ -131,7 +223,16 @@ pub(crate) fn build(view: &EstateView, findings: &[Finding]) -> Matrix {
     }
     let locations: BTreeMap<&str, &Location> = estate.locations.iter().map(|l| (l.name.as_str(), l)).collect();
     let why_not_read = WhyNotRead::new(view);
-    let mut rows: Vec<Row> = values
+    // Only findings turn a cell red, so every red cell is explained by the
+    // finding that marks it, with the value that is right.
+    let mut marks: BTreeMap<(&RowKey, &str), String> = BTreeMap::new();
+    for finding in findings {
+        for mark in &finding.marks {
+            let expected = marks.entry((&mark.row, mark.location.as_str())).or_default();
+            add_expected(expected, &mark.expected);
+        }
+    }
+    let rows: Vec<Row> = values
         .into_iter()
         .map(|(key, by_location)| {
             let cells = columns
@@ -142,37 +243,29 @@ pub(crate) fn build(view: &EstateView, findings: &[Finding]) -> Matrix {
                         .path_at(location.kind)
                         .filter(|p| view.not_read(&location.name, p))
                         .map(|p| why_not_read.state(&location.name, &p));
-                    make_cell(&key, location, by_location.get(&column.location), unread)
+                    let expected = marks.get(&(&key, column.location.as_str())).cloned();
+                    make_cell(&key, location, by_location.get(&column.location), unread, expected)
                 })
                 .collect();
             Row {
                 item: key.label(),
                 key,
-                mismatch: false,
                 cells,
             }
         })
         .collect();
-    // Only findings turn a cell red, so every red cell is explained by the
-    // finding that marks it, with the value that is right.
-    for finding in findings {
-        for mark in &finding.marks {
-            let Some(row) = rows.iter_mut().find(|r| r.key == mark.row) else {
-                continue;
-            };
-            let Some(index) = columns.iter().position(|c| c.location == mark.location) else {
-                continue;
-            };
-            mark_mismatch(&mut row.cells[index], &mark.expected);
-        }
-    }
-    for row in &mut rows {
-        row.mismatch = row.cells.iter().any(|c| c.mismatch);
-        for cell in &mut row.cells {
-            cell.text = cell_text(&row.key, cell);
-        }
-    }
     Matrix { columns, rows }
+}
+
+/// Adds `expected` to what a cell should hold: a cell can disagree with
+/// more than one thing, each is said once.
+fn add_expected(all: &mut String, expected: &str) {
+    if all.is_empty() {
+        all.push_str(expected);
+    } else if !all.split("; ").any(|e| e == expected) {
+        all.push_str("; ");
+        all.push_str(expected);
+    }
 }
 
 /// Columns grouped by site: site servers, then CAPs, per site code; then
@@ -222,7 +315,7 @@ pub(crate) struct DisplayOrder {
 
 impl CellState {
     /// Whether the cell's value could not be checked.
-    pub(crate) fn not_checked(self) -> bool {
+    pub(crate) fn not_checked(&self) -> bool {
         matches!(self, CellState::Unreadable | CellState::Ambiguous)
     }
 }
@@ -234,7 +327,7 @@ impl Matrix {
     /// A problem column has a marked or unchecked cell, could not be read,
     /// or is named by a finding that is not a mere note. `cause_locations`:
     /// the locations of each cause, in report order (worst first).
-    pub(crate) fn display_order(&self, findings: &[Finding], cause_locations: &[&[String]]) -> DisplayOrder {
+    pub(crate) fn display_order(&self, findings: &[Judged], cause_locations: &[&[String]]) -> DisplayOrder {
         let named: BTreeSet<&str> = findings
             .iter()
             .filter(|f| f.severity > Severity::Info || f.code.means_not_checked())
@@ -249,14 +342,14 @@ impl Matrix {
                     || named.contains(column.location.as_str())
                     || self.rows.iter().any(|r| {
                         let cell = &r.cells[index];
-                        cell.mismatch || cell.state.not_checked()
+                        cell.state.is_mismatch() || cell.state.not_checked()
                     })
             })
             .collect();
         let problem_rows: Vec<bool> = self
             .rows
             .iter()
-            .map(|r| r.mismatch || r.cells.iter().any(|c| c.state.not_checked()))
+            .map(|r| r.mismatch() || r.cells.iter().any(|c| c.state.not_checked()))
             .collect();
         // Consecutive columns of one group, in built order.
         let mut groups: Vec<Vec<usize>> = Vec::new();
@@ -333,7 +426,7 @@ struct WhyNotRead<'a> {
 impl<'a> WhyNotRead<'a> {
     fn new(view: &EstateView<'a>) -> WhyNotRead<'a> {
         let mut excluded: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-        for record in view.estate.files.iter().filter(|f| f.reason == EXCLUDED_REASON) {
+        for record in view.estate.files.iter().filter(|f| f.status == Status::Excluded) {
             excluded
                 .entry(record.location.as_str())
                 .or_default()
@@ -364,9 +457,16 @@ impl<'a> WhyNotRead<'a> {
 }
 
 /// A cell from the stamp found there, if any. `unread`: the file it reads,
-/// or a folder above it, exists but was not read, and why.
-fn make_cell(key: &RowKey, location: &Location, source: Option<&Source>, unread: Option<CellState>) -> Cell {
-    let state = match (source, unread) {
+/// or a folder above it, exists but was not read, and why. `expected`:
+/// what the findings that mark the cell say it should hold.
+fn make_cell(
+    key: &RowKey,
+    location: &Location,
+    source: Option<&Source>,
+    unread: Option<CellState>,
+    expected: Option<String>,
+) -> Cell {
+    let found = match (source, unread) {
         _ if location.status != Status::Ok => CellState::Unreadable,
         (None, Some(why)) => why,
         (Some(s), _) if s.value.trim().is_empty() => CellState::Empty,
@@ -374,38 +474,42 @@ fn make_cell(key: &RowKey, location: &Location, source: Option<&Source>, unread:
         (None, None) if applies(key, location) => CellState::Missing,
         (None, None) => CellState::NotApplicable,
     };
+    // A mark on a cell whose value was not checked, or that does not
+    // apply, leaves it as it is.
+    let state = match (found, expected) {
+        (CellState::Ok, Some(expected)) => mismatch(Found::Value, expected),
+        (CellState::Empty, Some(expected)) => mismatch(Found::Empty, expected),
+        (CellState::Missing, Some(expected)) => mismatch(Found::Missing, expected),
+        (found, _) => found,
+    };
     let source = source.cloned().unwrap_or_default();
     Cell {
+        text: cell_text(key, &state, &source.value),
         value: source.value,
         state,
-        expected: None,
-        mismatch: false,
-        text: String::new(),
         string_version: source.string_version,
     }
 }
 
-fn mark_mismatch(cell: &mut Cell, expected: &str) {
-    if matches!(
-        cell.state,
-        CellState::Ok | CellState::Empty | CellState::Mismatch | CellState::Missing
-    ) {
-        if cell.state == CellState::Ok {
-            cell.state = CellState::Mismatch;
-        }
-        cell.mismatch = true;
-        // A cell can disagree with more than one thing: say each once.
-        cell.expected = match cell.expected.take() {
-            Some(before) if before.split("; ").any(|e| e == expected) => Some(before),
-            Some(before) => Some(format!("{before}; {expected}")),
-            None => Some(expected.to_string()),
-        };
-    }
+fn mismatch(found: Found, expected: String) -> CellState {
+    CellState::Mismatch { found, expected }
 }
 
-fn cell_text(key: &RowKey, cell: &Cell) -> String {
-    let shown = match cell.state {
-        CellState::Ok | CellState::Mismatch => cell.value.clone(),
+fn cell_text(key: &RowKey, state: &CellState, value: &str) -> String {
+    let found = match state {
+        CellState::Mismatch {
+            found: Found::Value, ..
+        } => &CellState::Ok,
+        CellState::Mismatch {
+            found: Found::Empty, ..
+        } => &CellState::Empty,
+        CellState::Mismatch {
+            found: Found::Missing, ..
+        } => &CellState::Missing,
+        state => state,
+    };
+    let shown = match found {
+        CellState::Ok | CellState::Mismatch { .. } => value.to_string(),
         CellState::Empty if key.artifact == Artifact::LogonBinary => NO_VERSION_MARK.to_string(),
         CellState::Empty if key.artifact == Artifact::LogonBase => "(unknown)".to_string(),
         CellState::Empty => EMPTY_MARK.to_string(),
@@ -415,9 +519,9 @@ fn cell_text(key: &RowKey, cell: &Cell) -> String {
         CellState::Ambiguous => AMBIGUOUS_MARK.to_string(),
         CellState::NotApplicable => String::new(),
     };
-    match (&cell.expected, cell.mismatch) {
-        (Some(expected), true) => format!("{MISMATCH_MARK} {shown} (expected {expected})"),
-        _ => shown,
+    match state.expected() {
+        Some(expected) => format!("{MISMATCH_MARK} {shown} (expected {expected})"),
+        None => shown,
     }
 }
 
@@ -434,12 +538,10 @@ mod tests {
         }
     }
 
-    fn plain_cell(state: CellState, mismatch: bool) -> Cell {
+    fn plain_cell(state: CellState) -> Cell {
         Cell {
             value: String::new(),
             state,
-            expected: None,
-            mismatch,
             text: String::new(),
             string_version: None,
         }
@@ -455,19 +557,17 @@ mod tests {
             column(r"\\S\CAP_CCC", Cap, &["CCC"]),
             column(r"\\DC1\SMSLOGON", LogonPoint, &["BBB", "CCC"]),
         ];
-        let ok = || plain_cell(CellState::Ok, false);
+        let ok = || plain_cell(CellState::Ok);
         let rows = vec![
             Row {
                 key: RowKey::new("base", Artifact::Compver, ""),
                 item: "base compver.ini".into(),
-                mismatch: false,
-                cells: vec![ok(), ok(), ok(), ok(), plain_cell(CellState::NotApplicable, false)],
+                cells: vec![ok(), ok(), ok(), ok(), plain_cell(CellState::NotApplicable)],
             },
             Row {
                 key: RowKey::new("sinv", Artifact::Cfg, ""),
                 item: "sinv.CFG version".into(),
-                mismatch: true,
-                cells: vec![ok(), plain_cell(CellState::Empty, true), ok(), ok(), ok()],
+                cells: vec![ok(), plain_cell(mismatch(Found::Empty, "2".into())), ok(), ok(), ok()],
             },
         ];
         let matrix = Matrix { columns, rows };
@@ -486,16 +586,34 @@ mod tests {
     #[test]
     fn mismatch_text_is_formula_safe() {
         let key = RowKey::new("smsapm32", Artifact::Cfg, "");
-        let mut cell = Cell {
-            value: String::new(),
-            state: CellState::Empty,
-            expected: None,
-            mismatch: false,
-            text: String::new(),
-            string_version: None,
-        };
-        assert_eq!(cell_text(&key, &cell), "(empty)");
-        mark_mismatch(&mut cell, "2.00.1239.0000");
-        assert_eq!(cell_text(&key, &cell), "!! (empty) (expected 2.00.1239.0000)");
+        assert_eq!(cell_text(&key, &CellState::Empty, ""), "(empty)");
+        let marked = mismatch(Found::Empty, "2.00.1239.0000".into());
+        assert_eq!(cell_text(&key, &marked, ""), "!! (empty) (expected 2.00.1239.0000)");
+    }
+
+    /// Marks apply only where a value was checked; each expected value
+    /// is said once.
+    #[test]
+    fn a_mark_reddens_a_checked_cell_once_per_expected_value() {
+        let mut expected = String::new();
+        for value in ["2.00.1239.0000", "2.00.1380.1000", "2.00.1239.0000"] {
+            add_expected(&mut expected, value);
+        }
+        assert_eq!(expected, "2.00.1239.0000; 2.00.1380.1000");
+        let marked = mismatch(Found::Missing, expected.clone());
+        assert_eq!(marked.name(), "missing");
+        assert!(marked.is_mismatch());
+        assert_eq!(marked.expected(), Some(expected.as_str()));
+        let json = serde_json::to_value(plain_cell(marked)).unwrap();
+        assert_eq!(json["state"], "missing");
+        assert_eq!(json["mismatch"], true);
+        assert_eq!(json["expected"], expected.as_str());
+        let json = serde_json::to_value(plain_cell(CellState::Excluded)).unwrap();
+        assert_eq!(json["expected"], serde_json::Value::Null);
+        assert_eq!(json["mismatch"], false);
+        assert_eq!(
+            json.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["expected", "mismatch", "state", "text", "value"]
+        );
     }
 }

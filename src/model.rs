@@ -26,7 +26,20 @@ pub struct Location {
     pub bytes: u64,
 }
 
-/// The outcome for a file or location.
+impl Location {
+    /// The location as reports show it ([`Status::reported`]).
+    pub(crate) fn reported(&self) -> Location {
+        Location {
+            status: self.status.reported(),
+            ..self.clone()
+        }
+    }
+}
+
+/// The outcome for a file or location. Reports show six states as four
+/// ([`Status::reported`]); the two that say why on their own carry their
+/// reason text ([`Status::own_reason`]). Serialised (to workers and the
+/// spill) with all six names; audit.json writes the reported ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -38,21 +51,58 @@ pub enum Status {
     Skipped,
     /// Could not be read; no hash is reported.
     Unreadable,
+    /// Left out by `--exclude` or the inventory: not read on purpose.
+    /// Reported as `skipped`.
+    Excluded,
+    /// A root that did not answer its search in time: asking it anything
+    /// more could hang as its search did. Reported as `unreadable`.
+    NoAnswer,
 }
 
 impl Status {
-    pub fn as_str(self) -> &'static str {
+    /// The status reports show: excluded entries are skipped ones, a root
+    /// that did not answer is unreadable.
+    pub(crate) fn reported(self) -> Status {
         match self {
+            Status::Excluded => Status::Skipped,
+            Status::NoAnswer => Status::Unreadable,
+            status => status,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self.reported() {
             Status::Ok => "ok",
             Status::Malformed => "malformed",
             Status::Skipped => "skipped",
-            Status::Unreadable => "unreadable",
+            _ => "unreadable",
+        }
+    }
+
+    /// The status named `name`, in reports or to workers.
+    pub(crate) fn from_name(name: &str) -> Option<Status> {
+        let status = match name {
+            "ok" => Status::Ok,
+            "malformed" => Status::Malformed,
+            "skipped" => Status::Skipped,
+            "unreadable" => Status::Unreadable,
+            "excluded" => Status::Excluded,
+            "no_answer" => Status::NoAnswer,
+            _ => return None,
+        };
+        Some(status)
+    }
+
+    /// The reason a status gives by itself, shown in the `reason` column;
+    /// empty for the others, whose reasons vary.
+    pub(crate) fn own_reason(self) -> &'static str {
+        match self {
+            Status::Excluded => "excluded (--exclude or inventory), not read",
+            Status::NoAnswer => "timed out: the root did not answer",
+            _ => "",
         }
     }
 }
-
-/// The reason on the row of an entry `--exclude` or the inventory left out.
-pub const EXCLUDED_REASON: &str = "excluded (--exclude or inventory), not read";
 
 /// One entry of a location: every regular file, plus rows for what was
 /// skipped or unreadable.
@@ -109,6 +159,14 @@ impl FileRecord {
         ]
     }
 
+    /// The record as reports show it ([`Status::reported`]).
+    pub(crate) fn reported(self) -> FileRecord {
+        FileRecord {
+            status: self.status.reported(),
+            ..self
+        }
+    }
+
     /// A row for an entry that was not read: no size, time, hash or version.
     pub(crate) fn not_read(location: &str, path: String, kind: FileKind, status: Status, reason: String) -> FileRecord {
         FileRecord {
@@ -139,7 +197,7 @@ pub(crate) struct CaseTwins {
 }
 
 /// The role a stamp plays in the matrix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Artifact {
     /// `clicomp.box|src\<comp>\compver.ini`: the version the site offers.
@@ -163,6 +221,39 @@ pub enum Artifact {
 }
 
 impl Artifact {
+    const ALL: [Artifact; 9] = [
+        Artifact::Compver,
+        Artifact::Cfg,
+        Artifact::CompverVariant,
+        Artifact::LogonBinary,
+        Artifact::CopylogSource,
+        Artifact::LogonSiteCompver,
+        Artifact::LogonBase,
+        Artifact::OfferRef,
+        Artifact::SeniorSite,
+    ];
+
+    /// Its name in audit.json, the history and drift.csv (`logon_binary`).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Artifact::Compver => "compver",
+            Artifact::Cfg => "cfg",
+            Artifact::CompverVariant => "compver_variant",
+            Artifact::LogonBinary => "logon_binary",
+            Artifact::CopylogSource => "copylog_source",
+            Artifact::LogonSiteCompver => "logon_site_compver",
+            Artifact::LogonBase => "logon_base",
+            Artifact::OfferRef => "offer_ref",
+            Artifact::SeniorSite => "senior_site",
+        }
+    }
+
+    /// The artifact named `name` ([`Artifact::name`]).
+    pub(crate) fn from_name(name: &str) -> Option<Artifact> {
+        Artifact::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// Its label in the matrix's `artifact` column.
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Artifact::Compver => "compver.ini",
@@ -201,7 +292,8 @@ pub struct Stamp {
     pub sha256: Option<String>,
 }
 
-/// One problem found, with its KB article and fix.
+/// One problem found, with its KB article and fix: complete when a check
+/// makes it. What later stages conclude about it is in [`Judged`].
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Finding {
     pub severity: Severity,
@@ -214,19 +306,61 @@ pub struct Finding {
     pub expected: String,
     pub message: String,
     pub fix: String,
-    /// The id of the cause this finding is a symptom of (`C1`).
-    pub cause: String,
-    /// The same finding from run to run ([`fingerprint`]): what
+    /// The same finding from run to run ([`fingerprint`] of its code,
+    /// site, location and path, made with it): what
     /// `smsaudit history --finding` takes.
     pub fingerprint: String,
-    /// When the first run in the `--history` that had this finding started
-    /// (RFC 3339 UTC); empty without `--history`.
-    pub first_seen: String,
     /// The matrix cells this finding is about.
     pub marks: Vec<CellMark>,
 }
 
-impl Finding {
+/// A finding with what the stages after the checks concluded about it,
+/// put together once when the audit is assembled: no stage changes
+/// another's output. Reads as its [`Finding`] too.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    pub finding: Finding,
+    /// The id of the cause this finding is a symptom of (`C1`).
+    pub cause: String,
+    /// When the first run in the `--history` that had this finding started
+    /// (RFC 3339 UTC); empty without `--history`.
+    pub first_seen: String,
+}
+
+impl std::ops::Deref for Judged {
+    type Target = Finding;
+
+    fn deref(&self) -> &Finding {
+        &self.finding
+    }
+}
+
+/// audit.json's finding: the finding's fields with its cause and first
+/// seen in their places, as when they were fields of the finding.
+impl Serialize for Judged {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let f = &self.finding;
+        let mut out = serializer.serialize_struct("Finding", 14)?;
+        out.serialize_field("severity", &f.severity)?;
+        out.serialize_field("code", &f.code)?;
+        out.serialize_field("kb", &f.kb)?;
+        out.serialize_field("site", &f.site)?;
+        out.serialize_field("location", &f.location)?;
+        out.serialize_field("path", &f.path)?;
+        out.serialize_field("observed", &f.observed)?;
+        out.serialize_field("expected", &f.expected)?;
+        out.serialize_field("message", &f.message)?;
+        out.serialize_field("fix", &f.fix)?;
+        out.serialize_field("cause", &self.cause)?;
+        out.serialize_field("fingerprint", &f.fingerprint)?;
+        out.serialize_field("first_seen", &self.first_seen)?;
+        out.serialize_field("marks", &f.marks)?;
+        out.end()
+    }
+}
+
+impl Judged {
     /// The columns of findings.csv and of the Findings sheet, in order.
     pub(crate) const COLUMNS: [&'static str; 13] = [
         "severity",
@@ -244,22 +378,23 @@ impl Finding {
         "fingerprint",
     ];
 
-    /// The finding's values in [`Finding::COLUMNS`] order.
+    /// The finding's values in [`Judged::COLUMNS`] order.
     pub(crate) fn cells(&self) -> [&str; 13] {
+        let f = &self.finding;
         [
-            self.severity.as_str(),
-            self.code.as_str(),
+            f.severity.as_str(),
+            f.code.as_str(),
             &self.cause,
             &self.first_seen,
-            &self.kb,
-            &self.site,
-            &self.location,
-            &self.path,
-            &self.observed,
-            &self.expected,
-            &self.message,
-            &self.fix,
-            &self.fingerprint,
+            &f.kb,
+            &f.site,
+            &f.location,
+            &f.path,
+            &f.observed,
+            &f.expected,
+            &f.message,
+            &f.fix,
+            &f.fingerprint,
         ]
     }
 }
@@ -376,4 +511,105 @@ pub struct CellMark {
     pub row: RowKey,
     pub location: String,
     pub expected: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Workers send every status by its own name; reports show the four.
+    #[test]
+    fn excluded_and_no_answer_cross_to_workers_and_show_as_before() {
+        for status in [Status::Excluded, Status::NoAnswer] {
+            let sent = serde_json::to_string(&status).unwrap();
+            assert_eq!(serde_json::from_str::<Status>(&sent).unwrap(), status);
+        }
+        assert_eq!(Status::Excluded.as_str(), "skipped");
+        assert_eq!(Status::NoAnswer.as_str(), "unreadable");
+        let record = FileRecord::not_read(
+            r"\\S\CAP_AAA",
+            "x".into(),
+            FileKind::Other,
+            Status::Excluded,
+            Status::Excluded.own_reason().into(),
+        );
+        let shown = serde_json::to_value(record.reported()).unwrap();
+        assert_eq!(shown["status"], "skipped");
+        assert_eq!(shown["reason"], "excluded (--exclude or inventory), not read");
+        for status in [
+            Status::Ok,
+            Status::Malformed,
+            Status::Skipped,
+            Status::Unreadable,
+            Status::Excluded,
+            Status::NoAnswer,
+        ] {
+            let name = serde_json::to_value(status).unwrap();
+            assert_eq!(Status::from_name(name.as_str().unwrap()), Some(status));
+            assert_eq!(Status::from_name(status.as_str()), Some(status.reported()));
+        }
+    }
+
+    /// The names drift and the history use are serde's.
+    #[test]
+    fn artifact_names_are_their_serialised_names() {
+        for artifact in Artifact::ALL {
+            assert_eq!(serde_json::to_value(artifact).unwrap(), artifact.name());
+            assert_eq!(Artifact::from_name(artifact.name()), Some(artifact));
+        }
+        assert_eq!(Artifact::from_name("compver.ini"), None);
+    }
+
+    /// audit.json's findings keep their fields and order with the cause
+    /// and first seen held beside the finding.
+    #[test]
+    fn a_judged_finding_serialises_as_one_finding() {
+        let finding = Finding {
+            severity: Severity::Error,
+            code: CheckCode::F03,
+            kb: "Q236596".into(),
+            site: "AB1".into(),
+            location: r"\\S\CAP_AB1".into(),
+            path: "p".into(),
+            observed: "o".into(),
+            expected: "e".into(),
+            message: "m".into(),
+            fix: "f".into(),
+            fingerprint: fingerprint(CheckCode::F03, "AB1", r"\\S\CAP_AB1", "p"),
+            marks: Vec::new(),
+        };
+        let judged = Judged {
+            finding,
+            cause: "C1".into(),
+            first_seen: "2026-01-01T00:00:00Z".into(),
+        };
+        let text = serde_json::to_string(&judged).unwrap();
+        let keys: Vec<&str> = text
+            .split('"')
+            .collect::<Vec<_>>()
+            .windows(2)
+            .filter(|w| w[1].starts_with(':'))
+            .map(|w| w[0])
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "severity",
+                "code",
+                "kb",
+                "site",
+                "location",
+                "path",
+                "observed",
+                "expected",
+                "message",
+                "fix",
+                "cause",
+                "fingerprint",
+                "first_seen",
+                "marks"
+            ]
+        );
+        assert_eq!(judged.cells()[2..4], ["C1", "2026-01-01T00:00:00Z"]);
+    }
 }

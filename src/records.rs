@@ -359,13 +359,14 @@ impl Iterator for Records<'_> {
     }
 }
 
-/// audit.json's `files`: the records as an array, read as it is written.
+/// audit.json's `files`: the records as an array, read as it is written,
+/// each with the status reports show.
 impl serde::Serialize for FileRecords {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{Error, SerializeSeq};
         let mut seq = serializer.serialize_seq(usize::try_from(self.len()).ok())?;
         for record in self.iter() {
-            seq.serialize_element(&record.map_err(S::Error::custom)?)?;
+            seq.serialize_element(&record.map_err(S::Error::custom)?.reported())?;
         }
         seq.end()
     }

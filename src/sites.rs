@@ -62,7 +62,7 @@ pub(crate) fn summarise(view: &EstateView, causes: &[crate::causes::Cause]) -> V
                 name: location.name.clone(),
                 version: version.as_ref().map(|v| v.text.clone()).unwrap_or_default(),
                 release: release_text(location, version.as_ref()),
-                status: location.status,
+                status: location.status.reported(),
             };
             let of_kind = |kind: LocationKind| -> Vec<SiteShare> {
                 all.iter()

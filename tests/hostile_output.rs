@@ -452,8 +452,6 @@ fn an_estate_wider_than_an_excel_sheet_still_gets_its_workbook() {
         .map(|i| Cell {
             value: format!("2.00.1493.{i:04}"),
             state: CellState::Ok,
-            expected: None,
-            mismatch: false,
             text: format!("2.00.1493.{i:04}"),
             string_version: None,
         })
@@ -475,7 +473,6 @@ fn an_estate_wider_than_an_excel_sheet_still_gets_its_workbook() {
             rows: vec![Row {
                 key: RowKey::new("base", Artifact::Compver, ""),
                 item: "base compver.ini".into(),
-                mismatch: false,
                 cells,
             }],
         },

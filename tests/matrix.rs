@@ -5,7 +5,7 @@
 mod common;
 
 use common::estate::*;
-use smsaudit::matrix::CellState;
+use smsaudit::matrix::{CellState, Found};
 use smsaudit::model::CheckCode;
 use smsaudit::Audit;
 use std::collections::BTreeSet;
@@ -20,8 +20,12 @@ fn assert_matrix_agrees_with_findings(audit: &Audit) {
         .map(|m| (m.row.label(), m.location.clone()))
         .collect();
     for row in &audit.matrix.rows {
-        let red: Vec<(usize, &smsaudit::matrix::Cell)> =
-            row.cells.iter().enumerate().filter(|(_, c)| c.mismatch).collect();
+        let red: Vec<(usize, &smsaudit::matrix::Cell)> = row
+            .cells
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.state.is_mismatch())
+            .collect();
         for (i, cell) in &red {
             let location = &audit.matrix.columns[*i].location;
             assert!(
@@ -34,8 +38,8 @@ fn assert_matrix_agrees_with_findings(audit: &Audit) {
         for (i, a) in &red {
             for (j, b) in &red {
                 let names_other = |x: &smsaudit::matrix::Cell, y: &smsaudit::matrix::Cell| {
-                    x.expected
-                        .as_deref()
+                    x.state
+                        .expected()
                         .is_some_and(|e| !y.value.is_empty() && e.contains(&y.value))
                 };
                 assert!(
@@ -47,7 +51,7 @@ fn assert_matrix_agrees_with_findings(audit: &Audit) {
                 );
             }
         }
-        assert_eq!(row.mismatch, !red.is_empty(), "{}", row.item);
+        assert_eq!(row.mismatch(), !red.is_empty(), "{}", row.item);
     }
     for (item, location) in &marks {
         let Some(row) = audit.matrix.rows.iter().find(|r| &r.item == item) else {
@@ -59,7 +63,10 @@ fn assert_matrix_agrees_with_findings(audit: &Audit) {
             .iter()
             .position(|c| &c.location == location)
             .unwrap();
-        assert!(row.cells[column].mismatch, "mark on {item} at {location} is not red");
+        assert!(
+            row.cells[column].state.is_mismatch(),
+            "mark on {item} at {location} is not red"
+        );
     }
 }
 
@@ -75,7 +82,7 @@ fn sample_matrix_agrees_with_findings_and_logon_base_is_not_blamed() {
         .iter()
         .find(|r| r.item == "base logon point base (derived)")
         .unwrap();
-    assert!(!base.mismatch, "{:?}", base.cells);
+    assert!(!base.mismatch(), "{:?}", base.cells);
     assert!(audit.findings.iter().any(|f| f.code == CheckCode::F01));
 }
 
@@ -100,10 +107,20 @@ fn three_caps_without_site_server_expect_the_newest() {
             .unwrap();
         &row.cells[i]
     };
-    assert!(!cell("SRV1").mismatch, "the newest CAP is right: {}", cell("SRV1").text);
+    assert!(
+        !cell("SRV1").state.is_mismatch(),
+        "the newest CAP is right: {}",
+        cell("SRV1").text
+    );
     for lagging in ["SRV2", "SRV3"] {
-        assert_eq!(cell(lagging).state, CellState::Mismatch);
-        assert_eq!(cell(lagging).expected.as_deref(), Some(SP2), "{lagging}");
+        assert!(matches!(
+            cell(lagging).state,
+            CellState::Mismatch {
+                found: Found::Value,
+                ..
+            }
+        ));
+        assert_eq!(cell(lagging).state.expected(), Some(SP2), "{lagging}");
     }
     let f24: Vec<&str> = audit
         .findings
@@ -136,7 +153,7 @@ fn a03_logon_point_that_lags_its_domain() {
         .matrix
         .rows
         .iter()
-        .any(|r| r.mismatch && r.item.contains("boot32wn")));
+        .any(|r| r.mismatch() && r.item.contains("boot32wn")));
     // Healthy copies agree: no A03.
     let healthy = EstateBuilder::new();
     healthy.site("SRVA", "AAA", SP1);

@@ -8,19 +8,19 @@ use assert_cmd::Command;
 use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
 use smsaudit::audit::{Audit, Summary};
 use smsaudit::causes::Cause;
-use smsaudit::matrix::{Cell, CellState, Column, Matrix, Row};
-use smsaudit::model::{Artifact, CheckCode, FileKind, FileRecord, Finding, Location, LocationKind, RowKey, Status};
+use smsaudit::matrix::{Cell, CellState, Column, Found, Matrix, Row};
+use smsaudit::model::{
+    Artifact, CheckCode, FileKind, FileRecord, Finding, Judged, Location, LocationKind, RowKey, Status,
+};
 use smsaudit::report::{self, CsvFlavor};
 use smsaudit::sms::checks::Severity;
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
-fn cell(value: &str, state: CellState, expected: Option<&str>, text: &str) -> Cell {
+fn cell(value: &str, state: CellState, text: &str) -> Cell {
     Cell {
         value: value.into(),
         state,
-        expected: expected.map(str::to_string),
-        mismatch: expected.is_some(),
         text: text.into(),
         string_version: None,
     }
@@ -61,13 +61,14 @@ fn hand_made() -> Audit {
         Row {
             key: RowKey::new("base", Artifact::Compver, ""),
             item: "base compver.ini".into(),
-            mismatch: true,
             cells: vec![
-                cell("2.00.1380.1000", CellState::Ok, None, "2.00.1380.1000"),
+                cell("2.00.1380.1000", CellState::Ok, "2.00.1380.1000"),
                 cell(
                     "2.00.1239.0000",
-                    CellState::Mismatch,
-                    Some("2.00.1380.1000"),
+                    CellState::Mismatch {
+                        found: Found::Value,
+                        expected: "2.00.1380.1000".into(),
+                    },
                     "!! 2.00.1239.0000 (expected 2.00.1380.1000)",
                 ),
             ],
@@ -75,28 +76,29 @@ fn hand_made() -> Audit {
         Row {
             key: RowKey::new("smsapm32", Artifact::Cfg, ""),
             item: "smsapm32.CFG version".into(),
-            mismatch: false,
             cells: vec![
-                cell("", CellState::Empty, None, "(empty)"),
-                cell("", CellState::Missing, None, "(missing)"),
+                cell("", CellState::Empty, "(empty)"),
+                cell("", CellState::Missing, "(missing)"),
             ],
         },
     ];
-    let finding = Finding {
-        severity: Severity::Error,
-        code: CheckCode::F03,
-        kb: "Q236596".into(),
-        site: "AB1".into(),
-        location: r"\\SRV2\CAP_AB1".into(),
-        path: r"clicomp.box\base\compver.ini".into(),
-        observed: "=1+1".into(),
-        expected: "2.00.1380.1000".into(),
-        message: "CAP <b>behind</b> its site".into(),
-        fix: "Copy the site's clicomp.src".into(),
+    let finding = Judged {
+        finding: Finding {
+            severity: Severity::Error,
+            code: CheckCode::F03,
+            kb: "Q236596".into(),
+            site: "AB1".into(),
+            location: r"\\SRV2\CAP_AB1".into(),
+            path: r"clicomp.box\base\compver.ini".into(),
+            observed: "=1+1".into(),
+            expected: "2.00.1380.1000".into(),
+            message: "CAP <b>behind</b> its site".into(),
+            fix: "Copy the site's clicomp.src".into(),
+            fingerprint: "0123456789abcdef".into(),
+            marks: vec![],
+        },
         cause: "C1".into(),
         first_seen: "2026-11-20T01:02:03Z".into(),
-        fingerprint: "0123456789abcdef".into(),
-        marks: vec![],
     };
     let cause = Cause {
         id: "C1".into(),

@@ -340,7 +340,7 @@ fn expected_but_absent_is_a_finding_and_a_red_cell() {
         .iter()
         .position(|c| c.location == r"\\SRVA\CAP_AAA")
         .unwrap();
-    assert!(row.cells[i].mismatch, "{}", row.cells[i].text);
+    assert!(row.cells[i].state.is_mismatch(), "{}", row.cells[i].text);
     assert_eq!(row.cells[i].text, format!("!! (missing) (expected {SP2})"));
 
     // An empty clicomp.box on a CAP of its own: nothing to compare with,
@@ -510,7 +510,7 @@ fn a_logon_point_missing_base_files_its_sites_need() {
         .position(|c| c.location == r"\\DC3\SMSLOGON")
         .unwrap();
     assert!(
-        row.cells[i].mismatch && row.cells[i].text.starts_with("!! (missing)"),
+        row.cells[i].state.is_mismatch() && row.cells[i].text.starts_with("!! (missing)"),
         "{}",
         row.cells[i].text
     );

@@ -245,7 +245,12 @@ pub(crate) fn read_and_tie(
         .into_par_iter()
         .map(|(folder, found)| read_log(&folder, found))
         .collect();
-    let shares = tie::Shares { findings, locations };
+    let cause_of = crate::causes::cause_of_each(causes, findings.len());
+    let shares = tie::Shares {
+        findings,
+        cause_of: &cause_of,
+        locations,
+    };
     let mut logs = Vec::new();
     let mut lines = Vec::new();
     for (log, seen) in read {

@@ -51,6 +51,8 @@ pub(crate) struct Tie {
 /// What the audit knows, for tying.
 pub(crate) struct Shares<'a> {
     pub findings: &'a [Finding],
+    /// The id of each finding's cause, by position.
+    pub cause_of: &'a [String],
     pub locations: &'a [Location],
 }
 
@@ -155,7 +157,7 @@ pub(crate) fn tie(matched: &Matched, context: &Context, shares: &Shares) -> Tie 
         }
     }
     if !chosen.is_empty() {
-        let causes = causes_of(shares.findings, &chosen);
+        let causes = causes_of(shares.cause_of, &chosen);
         let codes: BTreeSet<&str> = chosen.iter().map(|i| finding(i).code.as_str()).collect();
         return Tie {
             outcome: Outcome::Explained,
@@ -178,7 +180,7 @@ pub(crate) fn tie(matched: &Matched, context: &Context, shares: &Shares) -> Tie 
         .map(|(i, _)| i)
         .collect();
     if !not_checked.is_empty() {
-        let causes = causes_of(shares.findings, &not_checked);
+        let causes = causes_of(shares.cause_of, &not_checked);
         return Tie {
             outcome: Outcome::NotChecked,
             reason: format!(
@@ -205,12 +207,12 @@ pub(crate) fn tie(matched: &Matched, context: &Context, shares: &Shares) -> Tie 
 }
 
 /// The causes of some findings, each once, in report order.
-fn causes_of(findings: &[Finding], positions: &[usize]) -> Vec<String> {
+fn causes_of(cause_of: &[String], positions: &[usize]) -> Vec<String> {
     let mut causes: Vec<String> = Vec::new();
     let mut sorted = positions.to_vec();
     sorted.sort_unstable();
     for &i in &sorted {
-        let cause = &findings[i].cause;
+        let cause = &cause_of[i];
         if !cause.is_empty() && !causes.contains(cause) {
             causes.push(cause.clone());
         }

@@ -16,7 +16,7 @@ pub(super) mod handles;
 
 use super::{Activity, Throttle};
 use crate::config::Config;
-use crate::model::{FileKind, FileRecord, Location, Status, EXCLUDED_REASON};
+use crate::model::{FileKind, FileRecord, Location, Status};
 use crate::names::{self, Escapes};
 use crate::sms::layout;
 use handles::{EntryType, Folder, Identity, Listed, Named};
@@ -280,7 +280,8 @@ impl<'a> Walker<'a> {
             } else {
                 layout::file_kind(location.kind, &relative)
             };
-            self.found.row(row(relative, kind, Status::Skipped, EXCLUDED_REASON));
+            self.found
+                .row(row(relative, kind, Status::Excluded, Status::Excluded.own_reason()));
             return;
         }
         let file = |name: OsString, relative: String, listed: Option<Listed>| Entry {

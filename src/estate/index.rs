@@ -116,7 +116,7 @@ impl<'a> EstateView<'a> {
         loop {
             if entries
                 .get(at)
-                .is_some_and(|r| matches!(r.status, Status::Unreadable | Status::Skipped))
+                .is_some_and(|r| matches!(r.status, Status::Unreadable | Status::Skipped | Status::Excluded))
             {
                 return true;
             }

@@ -65,16 +65,23 @@ pub struct HistorySummary {
 }
 
 impl Past {
-    /// Gives each finding its `first_seen` (this run's start when the
-    /// history never had it) and says what is new and what was resolved.
-    pub(crate) fn annotate(&self, findings: &mut [Finding], started: &str) -> HistorySummary {
-        for finding in findings.iter_mut() {
-            finding.first_seen = self
-                .first_seen
-                .get(&finding.fingerprint)
-                .cloned()
-                .unwrap_or_else(|| started.to_string());
-        }
+    /// When each finding, by position, was first seen: the start of the
+    /// first run of the history that had it, or `started` (this run's)
+    /// when none did.
+    pub(crate) fn first_seen(&self, findings: &[Finding], started: &str) -> Vec<String> {
+        findings
+            .iter()
+            .map(|finding| {
+                self.first_seen
+                    .get(&finding.fingerprint)
+                    .cloned()
+                    .unwrap_or_else(|| started.to_string())
+            })
+            .collect()
+    }
+
+    /// What is new since the previous run and what was resolved.
+    pub(crate) fn summarise(&self, findings: &[Finding]) -> HistorySummary {
         let now: BTreeSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
         let (new, resolved) = match &self.previous {
             None => (Vec::new(), Vec::new()),
@@ -121,9 +128,7 @@ mod tests {
             expected: String::new(),
             message: String::new(),
             fix: String::new(),
-            cause: String::new(),
             fingerprint: fingerprint(code, "MS1", r"\\S\CAP_MS1", path),
-            first_seen: String::new(),
             marks: Vec::new(),
         }
     }
@@ -162,10 +167,10 @@ mod tests {
             ]
             .into(),
         };
-        let mut findings = vec![kept.clone(), finding(CheckCode::F02, r"clicomp.box\swdist.CFG")];
-        let summary = past.annotate(&mut findings, "2026-01-03T00:00:00Z");
-        assert_eq!(findings[0].first_seen, "2026-01-01T00:00:00Z");
-        assert_eq!(findings[1].first_seen, "2026-01-03T00:00:00Z");
+        let findings = vec![kept.clone(), finding(CheckCode::F02, r"clicomp.box\swdist.CFG")];
+        let first_seen = past.first_seen(&findings, "2026-01-03T00:00:00Z");
+        assert_eq!(first_seen, ["2026-01-01T00:00:00Z", "2026-01-03T00:00:00Z"]);
+        let summary = past.summarise(&findings);
         assert_eq!(summary.new, vec![findings[1].fingerprint.clone()]);
         assert_eq!(summary.resolved.len(), 1);
         assert_eq!(summary.resolved[0].fingerprint, gone.fingerprint);

@@ -4,7 +4,7 @@
 use super::past::{Past, PastFinding, PreviousRun};
 use super::HistoryFile;
 use crate::drift::{FileStream, Snapshot, SnapshotFile, SnapshotLocation, SnapshotStamp, Visit};
-use crate::model::{CheckCode, Severity};
+use crate::model::{Artifact, CheckCode, Severity, Status};
 use anyhow::{Context, Result};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
@@ -44,6 +44,16 @@ pub(crate) fn past(conn: &Connection, history: &HistoryFile) -> Result<Past> {
     })
 }
 
+/// Column `index` of `row`, a name the model knows: a status or artifact
+/// as the history keeps it.
+fn named<T>(row: &rusqlite::Row, index: usize, parse: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+    let name: String = row.get(index)?;
+    parse(&name).ok_or_else(|| {
+        let unknown = format!("unknown name {name:?}");
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, unknown.into())
+    })
+}
+
 /// The locations and stamps of run `run`, as drift compares them; its
 /// files are read when compared.
 fn snapshot(conn: &Connection, history: &HistoryFile, run: i64, started: &str) -> Result<Snapshot> {
@@ -55,7 +65,7 @@ fn snapshot(conn: &Connection, history: &HistoryFile, run: i64, started: &str) -
         .query_map([run], |row| {
             Ok(SnapshotLocation {
                 name: row.get(0)?,
-                status: row.get(1)?,
+                status: named(row, 1, Status::from_name)?,
                 reason: row.get(2)?,
             })
         })?
@@ -68,7 +78,7 @@ fn snapshot(conn: &Connection, history: &HistoryFile, run: i64, started: &str) -
             Ok(SnapshotStamp {
                 location: row.get(0)?,
                 component: row.get(1)?,
-                artifact: row.get(2)?,
+                artifact: named(row, 2, Artifact::from_name)?,
                 detail: row.get(3)?,
                 value: row.get(4)?,
                 path: row.get(5)?,
@@ -123,7 +133,7 @@ impl FileStream for RunFiles {
                 size: row.get::<_, Option<i64>>(2)?.map(|n| n as u64),
                 modified: row.get(3)?,
                 sha256: row.get(4)?,
-                status: row.get(5)?,
+                status: named(row, 5, Status::from_name)?,
             })
         })?;
         let mut files = rows.map(|row| row.with_context(|| format!("cannot read history {path}")));

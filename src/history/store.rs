@@ -266,15 +266,6 @@ fn number(n: u64) -> Value {
     Value::Integer(n as i64)
 }
 
-/// The name serde gives a unit variant (`compver`, `not_applicable`): the
-/// spelling of audit.json, which drift compares.
-pub(super) fn serde_name<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 fn location_rows(audit: &Audit) -> Vec<Vec<Value>> {
     audit
         .locations
@@ -322,7 +313,7 @@ fn stamp_rows(audit: &Audit) -> Vec<Vec<Value>> {
                 text(&s.location),
                 maybe_text(s.site.as_deref()),
                 text(&s.component),
-                text(&serde_name(&s.artifact)),
+                text(s.artifact.name()),
                 text(&s.detail),
                 text(&s.value),
                 text(&s.path),
@@ -348,11 +339,11 @@ fn cell_rows(audit: &Audit) -> Vec<Vec<Value>> {
                         text(&column.location),
                         text(&row.item),
                         text(&row.key.component),
-                        text(&serde_name(&row.key.artifact)),
+                        text(row.key.artifact.name()),
                         text(&row.key.detail),
-                        text(&serde_name(&cell.state)),
+                        text(cell.state.name()),
                         text(&cell.text),
-                        maybe_text(cell.expected.as_deref()),
+                        maybe_text(cell.state.expected()),
                     ]
                 })
         })

@@ -4,7 +4,7 @@ use super::CsvFlavor;
 use crate::audit::Audit;
 use crate::causes::Cause;
 use crate::matrix::KEY_COLUMNS;
-use crate::model::{FileRecord, Finding};
+use crate::model::{FileRecord, Judged};
 use crate::text::{self, Controls};
 use anyhow::Result;
 
@@ -154,7 +154,7 @@ pub(crate) fn files_to(audit: &Audit, flavor: CsvFlavor, out: &mut dyn std::io::
 
 pub fn findings(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
     let mut table = Table::new(flavor);
-    table.row(Finding::COLUMNS)?;
+    table.row(Judged::COLUMNS)?;
     for f in &audit.findings {
         table.row(f.cells())?;
     }

@@ -135,14 +135,11 @@ pub(crate) fn legend() -> Vec<&'static Swatch> {
     all
 }
 
-/// The swatch of one matrix cell. The mismatch flag wins over the state,
-/// so an empty or missing cell that must match something shows red.
+/// The swatch of one matrix cell: a marked cell shows red, whether it
+/// holds a version, none, or no file.
 pub(crate) fn swatch(cell: &Cell) -> &'static Swatch {
-    if cell.mismatch {
-        return &MISMATCH;
-    }
     match cell.state {
-        CellState::Mismatch => &MISMATCH,
+        CellState::Mismatch { .. } => &MISMATCH,
         CellState::Empty => &EMPTY,
         CellState::Missing => &MISSING,
         CellState::Unreadable => &UNREADABLE,
@@ -178,13 +175,12 @@ pub(crate) fn css(rgb: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matrix::Found;
 
-    fn cell(value: &str, state: CellState, mismatch: bool) -> Cell {
+    fn cell(value: &str, state: CellState) -> Cell {
         Cell {
             value: value.into(),
             state,
-            expected: None,
-            mismatch,
             text: value.into(),
             string_version: None,
         }
@@ -192,18 +188,24 @@ mod tests {
 
     #[test]
     fn ok_cells_are_tinted_by_release() {
-        assert_eq!(swatch(&cell("2.00.1239.0000", CellState::Ok, false)).key, "ok-rtm");
-        assert_eq!(swatch(&cell("2.00.1380.1000", CellState::Ok, false)).key, "ok-sp1");
-        assert_eq!(swatch(&cell("2.00.1493.4000", CellState::Ok, false)).key, "ok-sp4");
+        assert_eq!(swatch(&cell("2.00.1239.0000", CellState::Ok)).key, "ok-rtm");
+        assert_eq!(swatch(&cell("2.00.1380.1000", CellState::Ok)).key, "ok-sp1");
+        assert_eq!(swatch(&cell("2.00.1493.4000", CellState::Ok)).key, "ok-sp4");
         // SP5 is a release of its own, not "not a known release".
-        assert_eq!(swatch(&cell("2.00.1493.5000", CellState::Ok, false)).key, "ok-sp5");
-        assert_eq!(swatch(&cell("MS1", CellState::Ok, false)).key, "ok");
+        assert_eq!(swatch(&cell("2.00.1493.5000", CellState::Ok)).key, "ok-sp5");
+        assert_eq!(swatch(&cell("MS1", CellState::Ok)).key, "ok");
     }
 
     #[test]
-    fn mismatch_flag_wins() {
-        assert_eq!(swatch(&cell("", CellState::Empty, true)), &MISMATCH);
-        assert_eq!(swatch(&cell("", CellState::Empty, false)), &EMPTY);
-        assert_eq!(swatch(&cell("x", CellState::Unreadable, false)), &UNREADABLE);
+    fn a_marked_cell_is_red_whatever_it_holds() {
+        for found in [Found::Value, Found::Empty, Found::Missing] {
+            let marked = CellState::Mismatch {
+                found,
+                expected: "2.00.1239.0000".into(),
+            };
+            assert_eq!(swatch(&cell("", marked)), &MISMATCH);
+        }
+        assert_eq!(swatch(&cell("", CellState::Empty)), &EMPTY);
+        assert_eq!(swatch(&cell("x", CellState::Unreadable)), &UNREADABLE);
     }
 }

@@ -477,9 +477,13 @@ fn keep_previous(dir: &Path, name: &str) -> Result<Option<Temp<()>>> {
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix).suffix(".old");
     let kept = Temp::create(|| builder.make_in(dir, |path| fs::hard_link(&target, path)))
-        .or_else(|err| match err.kind() {
-            io::ErrorKind::Interrupted => Err(err),
-            _ => Temp::create(|| builder.make_in(dir, |path| fs::rename(&target, path))),
+        .or_else(|err| {
+            // A stop refused the copy: no fallback.
+            if interrupt::is_stopped(&err) {
+                Err(err)
+            } else {
+                Temp::create(|| builder.make_in(dir, |path| fs::rename(&target, path)))
+            }
         })
         .with_context(|| {
             format!(

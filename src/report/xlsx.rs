@@ -12,7 +12,7 @@ use crate::clientlogs::{SymptomLine, Symptoms};
 use crate::drift::Change;
 use crate::history::HistorySummary;
 use crate::matrix::{DisplayOrder, KEY_COLUMNS};
-use crate::model::{FileRecord, Finding, Severity};
+use crate::model::{FileRecord, Judged, Severity};
 use crate::sites::SiteShare;
 use crate::text::{self, Controls};
 use crate::upgrade::UpgradePlan;
@@ -715,7 +715,7 @@ fn matrix_sheet(
     for (at, &r) in order.rows.iter().take(rows).enumerate() {
         let at = at + 1;
         let row = &matrix.rows[r];
-        let mark = if row.mismatch {
+        let mark = if row.mismatch() {
             styles.swatch(&palette::MISMATCH)
         } else {
             &styles.text
@@ -748,10 +748,10 @@ fn matrix_sheet(
 fn findings_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(), XlsxError> {
     let mut sheet = Sheet::new(ws, "Findings")?;
     let rows = room(audit.findings.len());
-    sheet.table_header(0, &Finding::COLUMNS, rows, styles)?;
-    let prose = column_indexes(&Finding::COLUMNS, &["message", "fix"]);
+    sheet.table_header(0, &Judged::COLUMNS, rows, styles)?;
+    let prose = column_indexes(&Judged::COLUMNS, &["message", "fix"]);
     let wrapped = column_indexes(
-        &Finding::COLUMNS,
+        &Judged::COLUMNS,
         &["location", "path", "observed", "expected", "message", "fix"],
     );
     for (r, f) in audit.findings.iter().take(rows).enumerate() {

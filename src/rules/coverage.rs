@@ -4,7 +4,7 @@
 
 use super::FindingDraft;
 use crate::estate::EstateView;
-use crate::model::{CheckCode, FileKind, Finding, Location, LocationKind, Status, EXCLUDED_REASON};
+use crate::model::{CheckCode, FileKind, Finding, Location, LocationKind, Status};
 use crate::sms::layout::{self, Role};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -138,7 +138,12 @@ pub(crate) fn check_what_could_not_be_judged(view: &EstateView, out: &mut Vec<Fi
     // Excluded entries, and links and special files, which are never
     // followed or opened: what the checks would read there is not known.
     let mut hidden_by_location: BTreeMap<(&str, bool), Vec<&str>> = BTreeMap::new();
-    for record in view.estate.files.iter().filter(|f| f.status == Status::Skipped) {
+    for record in view
+        .estate
+        .files
+        .iter()
+        .filter(|f| matches!(f.status, Status::Skipped | Status::Excluded))
+    {
         let Some(location) = readable.get(record.location.as_str()) else {
             continue;
         };
@@ -149,7 +154,7 @@ pub(crate) fn check_what_could_not_be_judged(view: &EstateView, out: &mut Vec<Fi
             .any(|e| lower == *e || lower.starts_with(&format!("{e}\\")))
         {
             hidden_by_location
-                .entry((location.name.as_str(), record.reason == EXCLUDED_REASON))
+                .entry((location.name.as_str(), record.status == Status::Excluded))
                 .or_default()
                 .push(&record.path);
         }

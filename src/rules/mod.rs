@@ -107,9 +107,7 @@ impl<'a> FindingDraft<'a> {
             expected: self.expected,
             message: self.message,
             fix: check.fix.to_string(),
-            cause: String::new(),
             fingerprint: crate::model::fingerprint(self.code, self.site, self.location, self.path),
-            first_seen: String::new(),
             marks: self.marks,
         }
     }
