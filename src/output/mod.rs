@@ -43,7 +43,6 @@ pub(crate) fn check_outside_roots(out: &Path, roots: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-
 /// What makes a folder the same folder whatever path reaches it.
 #[cfg(unix)]
 type FolderId = (u64, u64);

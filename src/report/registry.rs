@@ -184,10 +184,7 @@ mod tests {
     fn the_heaviest_reports_start_first() {
         let mut names = REPORT_NAMES;
         names.sort_by_key(|name| start_rank(name));
-        assert_eq!(
-            &names[..4],
-            ["audit.xlsx", "audit.json", "files.csv", "report.html"]
-        );
+        assert_eq!(&names[..4], ["audit.xlsx", "audit.json", "files.csv", "report.html"]);
         assert_eq!(start_rank("notes.txt"), usize::MAX);
     }
 
@@ -210,7 +207,11 @@ mod tests {
         let help = audit.render_long_help().to_string();
         for report in &REPORTS {
             if report.when == When::Always {
-                assert!(about.contains(report.name), "audit's about omits {}: {about}", report.name);
+                assert!(
+                    about.contains(report.name),
+                    "audit's about omits {}: {about}",
+                    report.name
+                );
             }
             assert!(help.contains(report.name), "audit --help omits {}", report.name);
             let in_format = format

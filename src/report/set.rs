@@ -19,10 +19,10 @@
 //! whole set, and so does a signal.
 
 use super::registry::{start_rank, REPORT_NAMES};
-use crate::output::exclusive_temp_file;
 use crate::audit::Audit;
 use crate::config::{Pause, PausePoint};
 use crate::interrupt::{self, Temp};
+use crate::output::exclusive_temp_file;
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 use std::fs;
@@ -687,5 +687,4 @@ mod tests {
         );
         assert_eq!(files(dir.path()), before);
     }
-
 }
