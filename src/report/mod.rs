@@ -13,7 +13,7 @@ mod set;
 pub(crate) mod table;
 pub mod xlsx;
 
-pub(crate) use registry::REPORT_NAMES;
+use registry::REPORT_NAMES;
 use set::Job;
 
 use crate::audit::Audit;
