@@ -960,6 +960,30 @@ mod tests {
         assert_eq!(breakable(r"\\S\C<b>").into_string(), r"\\S\<wbr>C&lt;b&gt;");
     }
 
+    /// Every column the page shows is one of its table's.
+    #[test]
+    fn the_page_shows_columns_its_tables_have() {
+        let empty = BTreeSet::new();
+        let specs: [(&[Column], &[&str]); 4] = [
+            (&finding_columns(Some(&empty)), &crate::model::Finding::COLUMNS),
+            (&DRIFT_COLUMNS, &crate::drift::Change::COLUMNS),
+            (&SYMPTOM_COLUMNS, &crate::clientlogs::SymptomLine::COLUMNS),
+            (&RESOLVED_COLUMNS, &table::HISTORY_COLUMNS),
+        ];
+        for (columns, header) in specs {
+            for column in columns {
+                let from = match column.show {
+                    Show::PathFrom(from) | Show::WithReason(from) => Some(from),
+                    Show::FirstSeen { fingerprint, .. } => Some(fingerprint),
+                    _ => None,
+                };
+                for name in std::iter::once(column.from).chain(from) {
+                    assert!(header.contains(&name), "{name} is not in {header:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn durations_read_as_people_say_them() {
         assert_eq!(duration(0.033), "0.0 s");

@@ -155,7 +155,7 @@ pub(crate) fn symptoms(symptoms: &Symptoms) -> Table<'_> {
 }
 
 /// The columns of the History sheet.
-const HISTORY_COLUMNS: [&str; 9] = [
+pub(crate) const HISTORY_COLUMNS: [&str; 9] = [
     "since",
     "severity",
     "code",
