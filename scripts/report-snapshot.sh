@@ -93,6 +93,7 @@ secs = [
     re.compile(rb'"duration_seconds": ?[0-9.]+'),
     re.compile(rb'\(([0-9]+m ?)?[0-9]+\.[0-9]+ ?s\)'),
     re.compile(rb'in [0-9]+\.[0-9]+ ?s\b'),
+    re.compile(rb'after [0-9]+\.[0-9]+ ?s\b'),
     re.compile(rb'(?<=Duration \(seconds\)</t></si><si><t>)[0-9.]+'),
     re.compile(rb'(?<=<dt>Duration</dt><dd>)[0-9.]+ ?s'),
     re.compile(rb"(?<=<TIME>','<TIME>',)[0-9.e-]+"),
