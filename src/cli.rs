@@ -29,8 +29,8 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum CliCommand {
-    /// Crawl shares and write matrix.csv, files.csv, findings.csv, audit.json,
-    /// audit.xlsx and report.html.
+    /// Crawl shares and write matrix.csv, files.csv, findings.csv, causes.csv,
+    /// audit.json, audit.xlsx and report.html.
     Audit(AuditArgs),
     /// List the catalogue of checks with their KB articles.
     Rules,
@@ -157,7 +157,7 @@ pub struct AuditArgs {
     /// Exit with 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value_t = FailOn::Warning)]
     pub fail_on: FailOn,
-    /// CSV dialect of matrix.csv, files.csv and findings.csv.
+    /// CSV dialect of the csv reports (see --format).
     ///
     /// `spreadsheet` (default): UTF-8 BOM and CRLF so Excel shows accents
     /// right on double-click; every cell, and every part of a cell after a
@@ -169,8 +169,10 @@ pub struct AuditArgs {
     #[arg(long, value_enum, default_value_t = CsvArg::Spreadsheet)]
     pub csv: CsvArg,
     /// Reports to write, repeatable or comma-separated: csv (matrix.csv,
-    /// files.csv, findings.csv), json (audit.json), xlsx (audit.xlsx),
-    /// html (report.html) [default: all; none when --stdout is given].
+    /// files.csv, findings.csv, causes.csv; symptoms.csv with --client-logs,
+    /// upgrade.csv with --upgrade, drift.csv with a baseline), json
+    /// (audit.json), xlsx (audit.xlsx), html (report.html) [default: all;
+    /// none when --stdout is given].
     #[arg(long = "format", value_enum, value_name = "FORMAT", value_delimiter = ',')]
     pub formats: Vec<FormatArg>,
     /// Print a report on standard output: `matrix` prints matrix.csv

@@ -26,6 +26,7 @@ pub(crate) mod interrupt;
 pub mod matrix;
 pub mod model;
 pub mod names;
+pub(crate) mod output;
 pub mod records;
 pub mod report;
 pub mod rules;

@@ -4,6 +4,7 @@
 use crate::audit::Audit;
 use crate::crawl::Progress;
 use crate::model::Status;
+use crate::report::registry::{CAUSES_CSV, DRIFT_CSV, REPORT_HTML, SYMPTOMS_CSV};
 use crate::text;
 use anyhow::Result;
 use std::io::Write;
@@ -131,8 +132,8 @@ fn raw_log_lines(audit: &Audit) -> Vec<String> {
 /// The one-screen summary printed at the end of an audit, escaped for the
 /// terminal: the counts, then each cause with its fix; `with_findings`
 /// (`-v`) lists every finding under its cause.
-/// `drift_csv`: whether this run wrote drift.csv, which the drift line
-/// points to.
+/// `drift_csv`: whether this run wrote drift.csv ([`DRIFT_CSV`]), which
+/// the drift line points to.
 pub(crate) fn summary(audit: &Audit, seconds: f64, with_findings: bool, drift_csv: bool) -> String {
     terminal_lines(&raw_summary(audit, seconds, with_findings, drift_csv))
 }
@@ -163,7 +164,11 @@ fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool, drift_csv: bool
         out.push_str(&format!(
             "  drift since the baseline: {} changes{}\n",
             drift.len(),
-            if drift_csv { " (see drift.csv)" } else { "" }
+            if drift_csv {
+                format!(" (see {DRIFT_CSV})")
+            } else {
+                String::new()
+            }
         ));
     }
     // --history: what changed since the previous run (src/history).
@@ -249,7 +254,7 @@ fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool, drift_csv: bool
             ));
         }
         out.push_str(&format!(
-            "  {} symptoms nothing on the shares explains ({} clients): see symptoms.csv\n",
+            "  {} symptoms nothing on the shares explains ({} clients): see {SYMPTOMS_CSV}\n",
             c.unexplained, c.unexplained_clients
         ));
     }
@@ -257,7 +262,7 @@ fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool, drift_csv: bool
         let rest = &audit.causes[shown..];
         let of = |severity: crate::model::Severity| rest.iter().filter(|c| c.severity == severity).count();
         out.push_str(&format!(
-            "  ... and {} more causes ({} error, {} warning, {} info): see causes.csv or report.html, or run with -v\n",
+            "  ... and {} more causes ({} error, {} warning, {} info): see {CAUSES_CSV} or {REPORT_HTML}, or run with -v\n",
             rest.len(),
             of(crate::model::Severity::Error),
             of(crate::model::Severity::Warning),

@@ -3,7 +3,8 @@
 use super::console::print_stdout;
 use crate::drift::{self, Snapshot};
 use crate::exit::ExitCode;
-use crate::report;
+use crate::output;
+use crate::report::{self, registry::DRIFT_CSV};
 use anyhow::Result;
 use std::path::Path;
 
@@ -13,8 +14,8 @@ pub fn diff(old: &Path, new: &Path, out: Option<&Path>, flavor: report::CsvFlavo
     let csv = report::csv::drift(&changes, flavor)?;
     match out {
         Some(dir) => {
-            report::prepare_output(dir)?;
-            let path = report::write_atomically(dir, "drift.csv", &csv)?;
+            output::prepare_output(dir)?;
+            let path = output::write_atomically(dir, DRIFT_CSV, &csv)?;
             eprintln!("smsaudit: {} changes; wrote {}", changes.len(), path.display());
         }
         None => print_stdout(&csv)?,

@@ -5,7 +5,7 @@
 //! with `--quiet`.
 
 use crate::exit::ExitCode;
-use crate::report;
+use crate::output;
 use crate::text;
 use anyhow::Result;
 use std::path::PathBuf;
@@ -85,15 +85,15 @@ impl RunLog {
             return Ok(());
         };
         if self.place == Place::Unchecked {
-            if report::inside_roots_by_spelling(path, &self.roots) {
+            if output::inside_roots_by_spelling(path, &self.roots) {
                 anyhow::bail!(
                     "log {} not written: it is inside an audited root, and smsaudit never writes to what it audits",
                     path.display()
                 );
             }
-            report::prepare_log(path)?;
+            output::prepare_log(path)?;
         }
-        report::write_log(path, &self.text(code, SystemTime::now()))
+        output::write_log(path, &self.text(code, SystemTime::now()))
     }
 
     fn text(&self, code: ExitCode, now: SystemTime) -> String {

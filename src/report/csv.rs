@@ -1,10 +1,10 @@
-//! `matrix.csv`, `files.csv` and `findings.csv`, in either CSV flavour.
+//! The CSV reports, in either CSV flavour: `matrix.csv` and `files.csv`
+//! from the audit, the others from their [`table`]s.
 
-use super::CsvFlavor;
+use super::{table, CsvFlavor};
 use crate::audit::Audit;
-use crate::causes::Cause;
 use crate::matrix::KEY_COLUMNS;
-use crate::model::{FileRecord, Judged};
+use crate::model::FileRecord;
 use crate::text::{self, Controls};
 use anyhow::Result;
 
@@ -75,19 +75,19 @@ fn would_be_retyped(cell: &str) -> bool {
     cell.parse::<f64>().is_ok() && cell.bytes().any(|b| b.is_ascii_digit())
 }
 
-struct Table<W: std::io::Write = Vec<u8>> {
+struct Csv<W: std::io::Write = Vec<u8>> {
     flavor: CsvFlavor,
     writer: csv::Writer<W>,
 }
 
-impl Table<Vec<u8>> {
-    fn new(flavor: CsvFlavor) -> Table<Vec<u8>> {
-        Table::to(flavor, Vec::new()).unwrap_or_else(|_| unreachable!("writing to memory cannot fail"))
+impl Csv<Vec<u8>> {
+    fn new(flavor: CsvFlavor) -> Csv<Vec<u8>> {
+        Csv::to(flavor, Vec::new()).unwrap_or_else(|_| unreachable!("writing to memory cannot fail"))
     }
 }
 
-impl<W: std::io::Write> Table<W> {
-    fn to(flavor: CsvFlavor, mut out: W) -> Result<Table<W>> {
+impl<W: std::io::Write> Csv<W> {
+    fn to(flavor: CsvFlavor, mut out: W) -> Result<Csv<W>> {
         if flavor == CsvFlavor::Spreadsheet {
             out.write_all(b"\xEF\xBB\xBF")?;
         }
@@ -95,7 +95,7 @@ impl<W: std::io::Write> Table<W> {
             .terminator(csv::Terminator::CRLF)
             .buffer_capacity(64 * 1024)
             .from_writer(out);
-        Ok(Table { flavor, writer })
+        Ok(Csv { flavor, writer })
     }
 
     fn row<I, S>(&mut self, cells: I) -> Result<()>
@@ -125,7 +125,7 @@ impl<W: std::io::Write> Table<W> {
 }
 
 pub fn matrix(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
-    let mut table = Table::new(flavor);
+    let mut table = Csv::new(flavor);
     let headers = audit.matrix.columns.iter().map(|c| c.header.as_str());
     table.row(KEY_COLUMNS.into_iter().chain(headers))?;
     for row in &audit.matrix.rows {
@@ -140,7 +140,7 @@ pub fn matrix(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
 
 /// [`files`], streamed into `out`: one row per file can be many MiB.
 pub(crate) fn files_to(audit: &Audit, flavor: CsvFlavor, out: &mut dyn std::io::Write) -> Result<()> {
-    let mut table = Table::to(flavor, out)?;
+    let mut table = Csv::to(flavor, out)?;
     table.row(FileRecord::COLUMNS)?;
     for f in audit.files.iter() {
         let f = f?;
@@ -153,63 +153,45 @@ pub(crate) fn files_to(audit: &Audit, flavor: CsvFlavor, out: &mut dyn std::io::
 }
 
 pub fn findings(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
-    let mut table = Table::new(flavor);
-    table.row(Judged::COLUMNS)?;
-    for f in &audit.findings {
-        table.row(f.cells())?;
-    }
-    table.finish()
+    write_table(&table::findings(audit), flavor)
 }
 
 /// `causes.csv`: one row per cause, worst first; the fix steps numbered
 /// in one cell.
 pub(crate) fn causes(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
-    let mut table = Table::new(flavor);
-    table.row(Cause::COLUMNS)?;
-    for cause in &audit.causes {
-        table.row(cause.cells(audit.clients_of(&cause.id)))?;
-    }
-    table.finish()
+    write_table(&table::causes(audit), flavor)
 }
 
 /// `symptoms.csv`: one row per client log line that shows a symptom, by
 /// client, log and line, then one per log that could not be read wholly.
 pub(crate) fn symptoms(symptoms: &crate::clientlogs::Symptoms, flavor: CsvFlavor) -> Result<Vec<u8>> {
-    let mut table = Table::new(flavor);
-    table.row(crate::clientlogs::SymptomLine::COLUMNS)?;
-    for line in &symptoms.lines {
-        table.row(line.cells())?;
-    }
-    for log in symptoms.logs.iter().filter(|l| l.status != crate::model::Status::Ok) {
-        table.row(log.cells())?;
-    }
-    table.finish()
+    write_table(&table::symptoms(symptoms), flavor)
 }
 
 /// `upgrade.csv`: one row per site of every group the pre-upgrade check
 /// names.
 pub(crate) fn upgrade(plan: &crate::upgrade::UpgradePlan, flavor: CsvFlavor) -> Result<Vec<u8>> {
-    let mut table = Table::new(flavor);
-    table.row(crate::upgrade::UpgradePlan::COLUMNS)?;
-    for row in plan.rows() {
-        table.row(row)?;
-    }
-    table.finish()
+    write_table(&table::upgrade(plan), flavor)
 }
 
 /// `drift.csv`: one row per change since the baseline.
 pub(crate) fn drift(changes: &[crate::drift::Change], flavor: CsvFlavor) -> Result<Vec<u8>> {
-    let mut table = Table::new(flavor);
-    table.row(crate::drift::Change::COLUMNS)?;
-    for c in changes {
-        table.row(c.cells())?;
+    write_table(&table::drift(changes), flavor)
+}
+
+/// A table section whole: its header row, then its rows.
+fn write_table(table: &table::Table, flavor: CsvFlavor) -> Result<Vec<u8>> {
+    let mut csv = Csv::new(flavor);
+    csv.row(table.header)?;
+    for row in &table.rows {
+        csv.row(row)?;
     }
-    table.finish()
+    csv.finish()
 }
 
 /// Any table (`smsaudit history`): a header row, then the rows.
 pub(crate) fn table(headers: &[&str], rows: &[Vec<String>], flavor: CsvFlavor) -> Result<Vec<u8>> {
-    let mut table = Table::new(flavor);
+    let mut table = Csv::new(flavor);
     table.row(headers)?;
     for row in rows {
         table.row(row)?;

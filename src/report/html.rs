@@ -6,6 +6,7 @@
 //! the fixed style sheet.
 
 use super::palette::{self, Swatch};
+use super::table::{self, Cells, Table};
 use crate::audit::Audit;
 use crate::clientlogs::Symptoms;
 use crate::drift::Change;
@@ -18,6 +19,7 @@ use crate::upgrade::UpgradePlan;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::ops::Range;
 
 /// The page; fails only when the file records cannot be read back.
 pub fn audit(audit: &Audit) -> std::io::Result<Vec<u8>> {
@@ -485,31 +487,20 @@ fn history(audit: &Audit, since: &HistorySummary) -> Markup {
                     }
                     @if !since.resolved.is_empty() {
                         h3 { "Resolved" }
-                        table.list {
-                            thead { tr {
-                                th { "Severity" } th { "Code" } th { "Site" } th { "Location" } th { "Path" }
-                                th { "Was" } th { "First seen" } th { "Last seen" }
-                            } }
-                            tbody {
-                                @for f in &since.resolved {
-                                    tr {
-                                        td.sev { (f.severity.as_str()) }
-                                        td.mono.nw { (f.code) }
-                                        td.nw { (visible(&f.site)) }
-                                        td.mono { (breakable(&f.location)) }
-                                        td.mono { (breakable(&f.path)) }
-                                        td.mono { (breakable(&f.observed)) }
-                                        td.nw { (f.first_seen) }
-                                        td.nw { (f.last_seen) }
-                                    }
-                                }
-                            }
-                        }
+                        (resolved(audit, since))
                     }
                 }
             }
         }
     }
+}
+
+/// The history's resolved findings: its table's rows since `resolved`.
+fn resolved(audit: &Audit, since: &HistorySummary) -> Markup {
+    let table = table::history(audit, since);
+    let since = table.column("since");
+    let first = table.rows.iter().take_while(|row| row[since] != "resolved").count();
+    list_table(&table, first..table.rows.len(), &RESOLVED_COLUMNS, None)
 }
 
 /// How many clients, and the first of them by name.
@@ -544,33 +535,8 @@ fn client_symptoms(symptoms: &Symptoms) -> Markup {
                 p.none { "No symptom in the client logs." }
             } @else {
                 div.scroll {
-                    table.list {
-                        thead { tr {
-                            th { "Client" } th { "Log" } th { "Line" } th { "Time" } th { "Symptom" } th { "KB" }
-                            th { "Location" } th { "Outcome" } th { "Explained by" } th { "Text" }
-                        } }
-                        tbody {
-                            @for line in symptoms.lines.iter().take(MAX_SYMPTOM_ROWS) {
-                                tr {
-                                    td.nw { (visible(&line.client)) }
-                                    td.nw { (visible(&line.log)) }
-                                    td.nw { (line.line) }
-                                    td.nw { (visible(&line.time)) }
-                                    td.nw { (visible(&line.symptom)) }
-                                    td.mono { (line.kb) }
-                                    td.mono { (breakable(&line.location)) }
-                                    td { (line.outcome.as_str()) @if !line.reason.is_empty() { br; span.none { (breakable(&line.reason)) } } }
-                                    td.nw {
-                                        @for (i, cause) in line.explained_by.iter().enumerate() {
-                                            @if i > 0 { " " }
-                                            a href=(format!("#cause-{cause}")) { (cause) }
-                                        }
-                                    }
-                                    td.wrap.mono { (breakable(&line.text)) }
-                                }
-                            }
-                        }
-                    }
+                    // The symptom lines, not the rows of logs not read wholly.
+                    (list_table(&table::symptoms(symptoms), 0..symptoms.lines.len().min(MAX_SYMPTOM_ROWS), &SYMPTOM_COLUMNS, None))
                 }
                 @if symptoms.lines.len() > MAX_SYMPTOM_ROWS {
                     p.lead { (symptoms.lines.len() - MAX_SYMPTOM_ROWS) " more lines are left out here: symptoms.csv and audit.xlsx have them all." }
@@ -590,38 +556,23 @@ fn drift(audit: &Audit, changes: &[Change]) -> Markup {
             @if changes.is_empty() {
                 p.none { "No change since the baseline." }
             } @else {
-                table.list {
-                    thead { tr {
-                        th { "Change" } th { "Location" } th { "Path" } th { "What" } th { "Before" } th { "Now" }
-                    } }
-                    tbody {
-                        @for c in changes {
-                            tr {
-                                td.nw { (c.change.as_str().replace('_', " ")) }
-                                td.mono { (breakable(&c.location)) }
-                                td.mono {
-                                    (breakable(&c.path))
-                                    @if !c.old_path.is_empty() { br; "from " (breakable(&c.old_path)) }
-                                }
-                                td { (visible(&c.what)) }
-                                td.mono { (breakable(&c.old)) }
-                                td.mono { (breakable(&c.new)) }
-                            }
-                        }
-                    }
-                }
+                (list_table(&table::drift(changes), 0..changes.len(), &DRIFT_COLUMNS, None))
             }
         }
     }
 }
 
 fn findings(audit: &Audit) -> Markup {
-    let with_history = audit.history.is_some();
     let new: BTreeSet<&str> = audit
         .history
         .iter()
         .flat_map(|h| h.new.iter().map(String::as_str))
         .collect();
+    let columns = finding_columns(audit.history.as_ref().map(|_| &new));
+    let anchors = Anchors {
+        class_from: "severity",
+        id: finding_anchor,
+    };
     html! {
         section #findings {
             h2 { "Findings (" (audit.findings.len()) ")" }
@@ -630,38 +581,199 @@ fn findings(audit: &Audit) -> Markup {
             } @else {
                 p.lead { "Most severe first. KB is the Microsoft Knowledge Base article that describes the problem; Cause leads to the one thing to fix." }
                 div.scroll {
-                    table.list {
-                        thead { tr {
-                            th { "Severity" } th { "Code" } th { "Cause" }
-                            @if with_history { th { "First seen" } }
-                            th { "KB" } th { "Site" } th { "Location" } th { "Path" }
-                            th { "Observed" } th { "Expected" } th { "Problem" } th { "Fix" }
-                        } }
-                        tbody {
-                            @for (position, f) in audit.findings.iter().enumerate() {
-                                tr class=(f.severity.as_str()) id=(finding_anchor(position)) {
-                                    td.sev { (f.severity.as_str()) }
-                                    td.mono.nw { (f.code) }
-                                    td.nw { a href=(format!("#cause-{}", f.cause)) { (f.cause) } }
-                                    @if with_history {
-                                        td.nw {
-                                            (f.first_seen)
-                                            @if new.contains(f.fingerprint.as_str()) { " " b { "new" } }
-                                        }
-                                    }
-                                    td.mono { (f.kb) }
-                                    td.nw { (visible(&f.site)) }
-                                    td.mono { (breakable(&f.location)) }
-                                    td.mono { (breakable(&f.path)) }
-                                    td.mono { (breakable(&f.observed)) }
-                                    td.mono { (breakable(&f.expected)) }
-                                    td.wrap { (breakable(&f.message)) }
-                                    td.wrap { (breakable(&f.fix)) }
-                                }
-                            }
+                    (list_table(&table::findings(audit), 0..audit.findings.len(), &columns, Some(&anchors)))
+                }
+            }
+        }
+    }
+}
+
+/// How the page shows a column of a [`Table`]: its heading (the page's own
+/// words, not the CSV's names), the table's column it shows, the classes of
+/// its cells and what a cell holds.
+#[derive(Clone, Copy)]
+struct Column<'s> {
+    label: &'static str,
+    from: &'static str,
+    class: Option<&'static str>,
+    show: Show<'s>,
+}
+
+#[derive(Clone, Copy)]
+enum Show<'s> {
+    /// A value smsaudit writes itself (a severity, a code, a time).
+    Own,
+    /// A value from the shares: invisible characters named.
+    Visible,
+    /// A path or value from the shares, broken only after a separator.
+    Breakable,
+    /// A name with `_` between words (`content_changed`), in words.
+    Words,
+    /// The cause, as a link to it.
+    CauseLink,
+    /// Causes separated by spaces, each as a link.
+    CauseLinks,
+    /// A path, and the path in the column named here it was moved from.
+    PathFrom(&'static str),
+    /// A value and, below it, the reason in the column named here.
+    WithReason(&'static str),
+    /// When first seen, marked new when the fingerprint in the column
+    /// named here is among the new ones.
+    FirstSeen {
+        fingerprint: &'static str,
+        new: &'s BTreeSet<&'s str>,
+    },
+}
+
+const fn column(
+    label: &'static str,
+    from: &'static str,
+    class: Option<&'static str>,
+    show: Show<'static>,
+) -> Column<'static> {
+    Column {
+        label,
+        from,
+        class,
+        show,
+    }
+}
+
+const MONO: Option<&str> = Some("mono");
+const NO_WRAP: Option<&str> = Some("nw");
+const MONO_NO_WRAP: Option<&str> = Some("mono nw");
+const WRAP: Option<&str> = Some("wrap");
+
+/// The findings table; "First seen" only with `new`, the findings new
+/// since the previous run of a history.
+fn finding_columns<'s>(new: Option<&'s BTreeSet<&'s str>>) -> Vec<Column<'s>> {
+    let mut columns = vec![
+        column("Severity", "severity", Some("sev"), Show::Own),
+        column("Code", "code", MONO_NO_WRAP, Show::Own),
+        column("Cause", "cause", NO_WRAP, Show::CauseLink),
+    ];
+    if let Some(new) = new {
+        columns.push(Column {
+            label: "First seen",
+            from: "first_seen",
+            class: NO_WRAP,
+            show: Show::FirstSeen {
+                fingerprint: "fingerprint",
+                new,
+            },
+        });
+    }
+    columns.extend([
+        column("KB", "kb", MONO, Show::Own),
+        column("Site", "site", NO_WRAP, Show::Visible),
+        column("Location", "location", MONO, Show::Breakable),
+        column("Path", "path", MONO, Show::Breakable),
+        column("Observed", "observed", MONO, Show::Breakable),
+        column("Expected", "expected", MONO, Show::Breakable),
+        column("Problem", "message", WRAP, Show::Breakable),
+        column("Fix", "fix", WRAP, Show::Breakable),
+    ]);
+    columns
+}
+
+const DRIFT_COLUMNS: [Column; 6] = [
+    column("Change", "change", NO_WRAP, Show::Words),
+    column("Location", "location", MONO, Show::Breakable),
+    column("Path", "path", MONO, Show::PathFrom("old_path")),
+    column("What", "what", None, Show::Visible),
+    column("Before", "old", MONO, Show::Breakable),
+    column("Now", "new", MONO, Show::Breakable),
+];
+
+const SYMPTOM_COLUMNS: [Column; 10] = [
+    column("Client", "client", NO_WRAP, Show::Visible),
+    column("Log", "log", NO_WRAP, Show::Visible),
+    column("Line", "line", NO_WRAP, Show::Own),
+    column("Time", "time", NO_WRAP, Show::Visible),
+    column("Symptom", "symptom", NO_WRAP, Show::Visible),
+    column("KB", "kb", MONO, Show::Own),
+    column("Location", "location", MONO, Show::Breakable),
+    column("Outcome", "outcome", None, Show::WithReason("reason")),
+    column("Explained by", "explained_by", NO_WRAP, Show::CauseLinks),
+    column("Text", "text", Some("wrap mono"), Show::Breakable),
+];
+
+/// The history's resolved findings; what they showed is "Was" here,
+/// `observed` in the workbook.
+const RESOLVED_COLUMNS: [Column; 8] = [
+    column("Severity", "severity", Some("sev"), Show::Own),
+    column("Code", "code", MONO_NO_WRAP, Show::Own),
+    column("Site", "site", NO_WRAP, Show::Visible),
+    column("Location", "location", MONO, Show::Breakable),
+    column("Path", "path", MONO, Show::Breakable),
+    column("Was", "observed", MONO, Show::Breakable),
+    column("First seen", "first seen", NO_WRAP, Show::Own),
+    column("Last seen", "last seen", NO_WRAP, Show::Own),
+];
+
+/// Rows a link can lead to: each row's class is the value of a column,
+/// its id made from its position.
+struct Anchors {
+    class_from: &'static str,
+    id: fn(usize) -> String,
+}
+
+/// A `table.list` of the rows `rows` of `table`, in `columns`.
+fn list_table(table: &Table, rows: Range<usize>, columns: &[Column], anchors: Option<&Anchors>) -> Markup {
+    let first = rows.start;
+    let positions: Vec<usize> = columns.iter().map(|c| table.column(c.from)).collect();
+    let class_from = anchors.map(|a| table.column(a.class_from));
+    html! {
+        table.list {
+            thead { tr {
+                @for c in columns { th { (c.label) } }
+            } }
+            tbody {
+                @for (at, row) in table.rows[rows].iter().enumerate() {
+                    tr class=[class_from.map(|c| row[c].as_ref())] id=[anchors.map(|a| (a.id)(first + at))] {
+                        @for (c, &position) in columns.iter().zip(&positions) {
+                            td class=[c.class] { (cell(table, row, c.show, &row[position])) }
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// What a cell of a [`list_table`] holds.
+fn cell(table: &Table, row: &Cells, show: Show, value: &str) -> Markup {
+    match show {
+        Show::Own => html! { (value) },
+        Show::Visible => html! { (visible(value)) },
+        Show::Breakable => breakable(value),
+        Show::Words => html! { (value.replace('_', " ")) },
+        Show::CauseLink => html! { a href=(format!("#cause-{value}")) { (value) } },
+        Show::CauseLinks => html! {
+            @for (i, cause) in value.split(' ').filter(|c| !c.is_empty()).enumerate() {
+                @if i > 0 { " " }
+                a href=(format!("#cause-{cause}")) { (cause) }
+            }
+        },
+        Show::PathFrom(from) => {
+            let from = &row[table.column(from)];
+            html! {
+                (breakable(value))
+                @if !from.is_empty() { br; "from " (breakable(from)) }
+            }
+        }
+        Show::WithReason(reason) => {
+            let reason = &row[table.column(reason)];
+            html! {
+                (value)
+                @if !reason.is_empty() { br; span.none { (breakable(reason)) } }
+            }
+        }
+        Show::FirstSeen { fingerprint, new } => {
+            let fingerprint = &row[table.column(fingerprint)];
+            html! {
+                (value)
+                @if new.contains(fingerprint.as_ref()) { " " b { "new" } }
             }
         }
     }
@@ -846,6 +958,30 @@ mod tests {
         assert_eq!(pieces("2.00.1239.0000"), [(false, "2.00.1239.0000")]);
         assert_eq!(pieces(""), [(false, "")]);
         assert_eq!(breakable(r"\\S\C<b>").into_string(), r"\\S\<wbr>C&lt;b&gt;");
+    }
+
+    /// Every column the page shows is one of its table's.
+    #[test]
+    fn the_page_shows_columns_its_tables_have() {
+        let empty = BTreeSet::new();
+        let specs: [(&[Column], &[&str]); 4] = [
+            (&finding_columns(Some(&empty)), &crate::model::Judged::COLUMNS),
+            (&DRIFT_COLUMNS, &crate::drift::Change::COLUMNS),
+            (&SYMPTOM_COLUMNS, &crate::clientlogs::SymptomLine::COLUMNS),
+            (&RESOLVED_COLUMNS, &table::HISTORY_COLUMNS),
+        ];
+        for (columns, header) in specs {
+            for column in columns {
+                let from = match column.show {
+                    Show::PathFrom(from) | Show::WithReason(from) => Some(from),
+                    Show::FirstSeen { fingerprint, .. } => Some(fingerprint),
+                    _ => None,
+                };
+                for name in std::iter::once(column.from).chain(from) {
+                    assert!(header.contains(&name), "{name} is not in {header:?}");
+                }
+            }
+        }
     }
 
     #[test]

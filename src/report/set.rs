@@ -18,10 +18,11 @@
 //! threads. The first report to fail stops the others and rolls back the
 //! whole set, and so does a signal.
 
-use super::exclusive_temp_file;
+use super::registry::{start_rank, REPORT_NAMES};
 use crate::audit::Audit;
 use crate::config::{Pause, PausePoint};
 use crate::interrupt::{self, Temp};
+use crate::output::exclusive_temp_file;
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 use std::fs;
@@ -30,28 +31,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-/// Every report smsaudit writes into an output folder, in the order they
-/// are put in place. A file under one of these names that this run did not
-/// write is an earlier run's, and is removed.
-pub(crate) const REPORT_NAMES: [&str; 10] = [
-    "matrix.csv",
-    "files.csv",
-    "findings.csv",
-    "causes.csv",
-    "symptoms.csv",
-    "upgrade.csv",
-    "drift.csv",
-    "audit.json",
-    "audit.xlsx",
-    "report.html",
-];
-
 /// Written last: what makes a set complete.
 pub(crate) const MANIFEST: &str = "manifest.json";
-
-/// The reports that take longest, started first so that none of them is
-/// left to run alone at the end; the others follow in [`REPORT_NAMES`] order.
-const HEAVIEST_FIRST: [&str; 4] = ["audit.xlsx", "audit.json", "files.csv", "report.html"];
 
 /// Where a report is written: its temporary file, buffered. Seekable, for
 /// the workbook's zip; sendable, as each report is written on a thread.
@@ -210,14 +191,6 @@ fn stage_all(dir: &Path, jobs: Vec<Job>, pause: Option<&Pause>, threads: usize) 
 /// A report's result, and for a failure whether another report had
 /// failed first (then it is not the cause).
 type Outcome = (Result<Staged>, bool);
-
-/// Where a report starts: the heaviest first.
-fn start_rank(name: &str) -> usize {
-    HEAVIEST_FIRST
-        .iter()
-        .position(|heavy| *heavy == name)
-        .unwrap_or(HEAVIEST_FIRST.len())
-}
 
 /// What a report still being written gets once another has failed.
 fn abandoned() -> io::Error {
@@ -494,40 +467,6 @@ fn keep_previous(dir: &Path, name: &str) -> Result<Option<Temp<()>>> {
     Ok(Some(kept))
 }
 
-/// Removes what a run cut by a crash or `kill -9` left behind in `dir`:
-/// regular files named like this module's temporary files and copies
-/// (`.<report>.<random>.tmp` or `.old`). Only under the folder's lock,
-/// so never another running audit's.
-pub(crate) fn sweep_leftovers(dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        let ours = REPORT_NAMES
-            .iter()
-            .chain([&MANIFEST, &super::WRITE_PROBE, &crate::records::SPILL_NAME])
-            .any(|report| is_leftover_of(name, report));
-        if ours && entry.file_type().is_ok_and(|t| t.is_file()) {
-            let _ = fs::remove_file(entry.path());
-        }
-    }
-}
-
-fn is_leftover_of(file: &str, report: &str) -> bool {
-    let Some(rest) = file.strip_prefix('.').and_then(|f| f.strip_prefix(report)) else {
-        return false;
-    };
-    let Some(random) = rest
-        .strip_prefix('.')
-        .and_then(|r| r.strip_suffix(".tmp").or_else(|| r.strip_suffix(".old")))
-    else {
-        return false;
-    };
-    (1..=16).contains(&random.len()) && random.bytes().all(|b| b.is_ascii_alphanumeric())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -751,25 +690,5 @@ mod tests {
             "{message}"
         );
         assert_eq!(files(dir.path()), before);
-    }
-
-    /// The heaviest reports start first, whatever their place in the set.
-    #[test]
-    fn the_heaviest_reports_start_first() {
-        let mut names = REPORT_NAMES;
-        names.sort_by_key(|name| start_rank(name));
-        assert_eq!(&names[..4], HEAVIEST_FIRST);
-        assert!(HEAVIEST_FIRST.iter().all(|name| REPORT_NAMES.contains(name)));
-    }
-
-    #[test]
-    fn leftovers_are_recognised_by_name_only_for_reports() {
-        assert!(is_leftover_of(".files.csv.a1B2c3.tmp", "files.csv"));
-        assert!(is_leftover_of(".files.csv.4242.tmp", "files.csv"));
-        assert!(is_leftover_of(".manifest.json.a1B2c3.old", "manifest.json"));
-        assert!(!is_leftover_of(".files.csv.tmp", "files.csv"));
-        assert!(!is_leftover_of("files.csv.a1B2c3.tmp", "files.csv"));
-        assert!(!is_leftover_of(".files.csv.a1/2c3.tmp", "files.csv"));
-        assert!(!is_leftover_of(".files.csv.a1B2c3.bak", "files.csv"));
     }
 }

@@ -6,14 +6,13 @@
 //! with its header row on every page.
 
 use super::palette::{self, Swatch};
+use super::table::{self, Table};
 use crate::audit::Audit;
-use crate::causes::Cause;
-use crate::clientlogs::{SymptomLine, Symptoms};
+use crate::clientlogs::Symptoms;
 use crate::drift::Change;
 use crate::history::HistorySummary;
 use crate::matrix::{DisplayOrder, KEY_COLUMNS};
-use crate::model::{FileRecord, Judged, Severity};
-use crate::sites::SiteShare;
+use crate::model::{FileRecord, Severity};
 use crate::text::{self, Controls};
 use crate::upgrade::UpgradePlan;
 use anyhow::Result;
@@ -153,7 +152,12 @@ impl Styles {
     }
 
     fn severity(&self, severity: Severity) -> &Format {
-        self.severity.get(severity.as_str()).unwrap_or(&self.text)
+        self.severity_named(severity.as_str())
+    }
+
+    /// The format of a severity cell, by its text.
+    fn severity_named(&self, severity: &str) -> &Format {
+        self.severity.get(severity).unwrap_or(&self.text)
     }
 }
 
@@ -338,6 +342,29 @@ impl<'a> Sheet<'a> {
             .autofilter(row as u32, 0, last_row as u32, headers.len().saturating_sub(1) as u16)?;
         Ok(())
     }
+
+    /// `table`'s header at row `at` ([`Sheet::table_header`]), then its
+    /// first `rows` rows below it; the columns in `wrapped` wrap, and a
+    /// `severity` column takes the colour of its severity.
+    fn table(
+        &mut self,
+        at: usize,
+        table: &Table,
+        rows: usize,
+        wrapped: &[usize],
+        styles: &Styles,
+    ) -> Result<(), XlsxError> {
+        self.table_header(at, table.header, rows, styles)?;
+        let severity = table.header.iter().position(|c| *c == "severity");
+        for (r, values) in table.rows.iter().take(rows).enumerate() {
+            let row = at + 1 + r;
+            self.row(row, values, wrapped, styles)?;
+            if let Some(col) = severity {
+                self.text(row, col, &values[col], styles.severity_named(&values[col]))?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Cuts a value to what one cell can hold.
@@ -486,61 +513,27 @@ fn summary_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles, matrix_shee
 
 fn causes_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(), XlsxError> {
     let mut sheet = Sheet::new(ws, "Causes")?;
-    let rows = room(audit.causes.len());
-    sheet.table_header(0, &Cause::COLUMNS, rows, styles)?;
-    // title, sites, locations, fix
-    let wrapped = [2, 3, 4, 9];
-    for (r, cause) in audit.causes.iter().take(rows).enumerate() {
-        sheet.row(r + 1, &cause.cells(audit.clients_of(&cause.id)), &wrapped, styles)?;
-        sheet.text(r + 1, 1, cause.severity.as_str(), styles.severity(cause.severity))?;
-    }
+    let table = table::causes(audit);
+    let rows = room(table.rows.len());
+    let wrapped = table.columns(&["title", "sites", "locations", "fix"]);
+    sheet.table(0, &table, rows, &wrapped, styles)?;
     if audit.causes.is_empty() {
         sheet.text(1, 0, "No cause: nothing to fix.", &styles.text)?;
     }
     note_cut_rows(&mut sheet, audit.causes.len(), rows, "causes", "causes.csv", styles)?;
     sheet.fit_columns()?;
-    sheet.prose_columns(&[2, 9], PROSE_WIDTH)?;
-    sheet.prose_columns(&[3, 4], 24.0)?;
+    sheet.prose_columns(&table.columns(&["title", "fix"]), PROSE_WIDTH)?;
+    sheet.prose_columns(&table.columns(&["sites", "locations"]), 24.0)?;
     sheet.fit_rows()
-}
-
-/// A site's shares, one per line: `\\SERVER1\CAP_MS1: RTM (2.00.1239.0000)`.
-fn share_lines(shares: &[SiteShare]) -> String {
-    shares
-        .iter()
-        .map(|share| match share.version.is_empty() {
-            true => format!("{}: {}", share.name, share.release),
-            false => format!("{}: {} ({})", share.name, share.release, share.version),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn sites_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(), XlsxError> {
     let mut sheet = Sheet::new(ws, "Sites")?;
-    let headers = [
-        "site",
-        "release",
-        "site server",
-        "CAPs",
-        "logon points (base they give clients)",
-        "upgrade group",
-        "causes",
-    ];
-    let rows = room(audit.sites.len());
-    sheet.table_header(0, &headers, rows, styles)?;
-    for (r, site) in audit.sites.iter().take(rows).enumerate() {
-        let values = [
-            site.site.clone(),
-            site.release.clone(),
-            share_lines(&site.site_servers),
-            share_lines(&site.caps),
-            share_lines(&site.logon_points),
-            site.upgrade_group.join(" "),
-            site.causes.join(" "),
-        ];
-        sheet.row(r + 1, &values, &[1, 2, 3, 4, 5], styles)?;
-    }
+    let table = table::sites(audit);
+    let rows = room(table.rows.len());
+    // Every column but the site's and its causes'.
+    let wrapped: Vec<usize> = (1..table.header.len() - 1).collect();
+    sheet.table(0, &table, rows, &wrapped, styles)?;
     note_cut_rows(&mut sheet, audit.sites.len(), rows, "sites", "audit.json", styles)?;
     sheet.fit_columns()?;
     sheet.fit_rows()
@@ -555,14 +548,12 @@ fn upgrade_sheet(ws: &mut Worksheet, plan: &UpgradePlan, styles: &Styles) -> Res
         false => styles.swatch(&palette::MISMATCH),
     };
     sheet.text(0, 0, headline, format)?;
-    let rows = plan.rows();
-    sheet.table_header(2, &UpgradePlan::COLUMNS, rows.len(), styles)?;
-    for (r, values) in rows.iter().enumerate() {
-        sheet.row(r + 3, values, &[5, 6, 8], styles)?;
-    }
+    let table = table::upgrade(plan);
+    let wrapped = table.columns(&["caps", "logon_points", "advice"]);
+    sheet.table(2, &table, table.rows.len(), &wrapped, styles)?;
     sheet.widths[0] = sheet.widths[0].min(24);
     sheet.fit_columns()?;
-    sheet.prose_columns(&[8], PROSE_WIDTH)?;
+    sheet.prose_columns(&table.columns(&["advice"]), PROSE_WIDTH)?;
     sheet.fit_rows()
 }
 
@@ -582,57 +573,10 @@ fn history_sheet(ws: &mut Worksheet, audit: &Audit, since: &HistorySummary, styl
         ),
     };
     sheet.text(0, 0, &headline, &styles.text)?;
-    let headers = [
-        "since",
-        "severity",
-        "code",
-        "site",
-        "location",
-        "path",
-        "observed",
-        "first seen",
-        "last seen",
-    ];
-    let new: std::collections::BTreeSet<&str> = since.new.iter().map(String::as_str).collect();
-    let mut rows: Vec<(Severity, [&str; 9])> = Vec::new();
-    for f in audit.findings.iter().filter(|f| new.contains(f.fingerprint.as_str())) {
-        rows.push((
-            f.severity,
-            [
-                "new",
-                f.severity.as_str(),
-                f.code.as_str(),
-                &f.site,
-                &f.location,
-                &f.path,
-                &f.observed,
-                &f.first_seen,
-                "",
-            ],
-        ));
-    }
-    for f in &since.resolved {
-        rows.push((
-            f.severity,
-            [
-                "resolved",
-                f.severity.as_str(),
-                f.code.as_str(),
-                &f.site,
-                &f.location,
-                &f.path,
-                &f.observed,
-                &f.first_seen,
-                &f.last_seen,
-            ],
-        ));
-    }
-    let room = room(rows.len());
-    sheet.table_header(2, &headers, room, styles)?;
-    for (r, (severity, values)) in rows.iter().take(room).enumerate() {
-        sheet.row(r + 3, values, &[4, 5, 6], styles)?;
-        sheet.text(r + 3, 1, severity.as_str(), styles.severity(*severity))?;
-    }
+    let table = table::history(audit, since);
+    let rows = room(table.rows.len());
+    let wrapped = table.columns(&["location", "path", "observed"]);
+    sheet.table(2, &table, rows, &wrapped, styles)?;
     sheet.fit_columns()?;
     sheet.fit_rows()
 }
@@ -646,12 +590,12 @@ fn symptoms_sheet(ws: &mut Worksheet, symptoms: &Symptoms, styles: &Styles) -> R
         c.symptoms, c.clients, c.logs, c.explained, c.not_checked, c.unexplained, c.not_share_related
     );
     sheet.text(0, 0, &headline, &styles.text)?;
+    // The symptom lines: the table's rows of logs not read wholly are
+    // symptoms.csv's.
+    let table = table::symptoms(symptoms);
     let rows = room(symptoms.lines.len());
-    sheet.table_header(2, &SymptomLine::COLUMNS, rows, styles)?;
-    let wrapped = column_indexes(&SymptomLine::COLUMNS, &["location", "path", "reason", "text"]);
-    for (r, line) in symptoms.lines.iter().take(rows).enumerate() {
-        sheet.row(r + 3, &line.cells(), &wrapped, styles)?;
-    }
+    let wrapped = table.columns(&["location", "path", "reason", "text"]);
+    sheet.table(2, &table, rows, &wrapped, styles)?;
     if symptoms.lines.is_empty() {
         sheet.text(3, 0, "No symptom in the client logs.", &styles.text)?;
     }
@@ -669,17 +613,15 @@ fn symptoms_sheet(ws: &mut Worksheet, symptoms: &Symptoms, styles: &Styles) -> R
         }
     }
     sheet.fit_columns()?;
-    sheet.prose_columns(&column_indexes(&SymptomLine::COLUMNS, &["reason", "text"]), PROSE_WIDTH)?;
+    sheet.prose_columns(&table.columns(&["reason", "text"]), PROSE_WIDTH)?;
     sheet.fit_rows()
 }
 
 fn drift_sheet(ws: &mut Worksheet, changes: &[Change], styles: &Styles) -> Result<(), XlsxError> {
     let mut sheet = Sheet::new(ws, "Drift")?;
-    let rows = room(changes.len());
-    sheet.table_header(0, &Change::COLUMNS, rows, styles)?;
-    for (r, c) in changes.iter().take(rows).enumerate() {
-        sheet.row(r + 1, &c.cells(), &[], styles)?;
-    }
+    let table = table::drift(changes);
+    let rows = room(table.rows.len());
+    sheet.table(0, &table, rows, &[], styles)?;
     if changes.is_empty() {
         sheet.text(1, 0, "No change since the baseline.", &styles.text)?;
     }
@@ -747,17 +689,11 @@ fn matrix_sheet(
 
 fn findings_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(), XlsxError> {
     let mut sheet = Sheet::new(ws, "Findings")?;
-    let rows = room(audit.findings.len());
-    sheet.table_header(0, &Judged::COLUMNS, rows, styles)?;
-    let prose = column_indexes(&Judged::COLUMNS, &["message", "fix"]);
-    let wrapped = column_indexes(
-        &Judged::COLUMNS,
-        &["location", "path", "observed", "expected", "message", "fix"],
-    );
-    for (r, f) in audit.findings.iter().take(rows).enumerate() {
-        sheet.row(r + 1, &f.cells(), &wrapped, styles)?;
-        sheet.text(r + 1, 0, f.severity.as_str(), styles.severity(f.severity))?;
-    }
+    let table = table::findings(audit);
+    let rows = room(table.rows.len());
+    let prose = table.columns(&["message", "fix"]);
+    let wrapped = table.columns(&["location", "path", "observed", "expected", "message", "fix"]);
+    sheet.table(0, &table, rows, &wrapped, styles)?;
     note_cut_rows(
         &mut sheet,
         audit.findings.len(),
@@ -774,14 +710,6 @@ fn findings_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<
     sheet.fit_columns()?;
     sheet.prose_columns(&prose, PROSE_WIDTH)?;
     sheet.fit_rows()
-}
-
-/// The positions of `names` in `columns`.
-fn column_indexes(columns: &[&str], names: &[&str]) -> Vec<usize> {
-    names
-        .iter()
-        .filter_map(|name| columns.iter().position(|c| c == name))
-        .collect()
 }
 
 fn files_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(), XlsxError> {
