@@ -8,7 +8,9 @@
 use crate::common;
 
 use common::{lone_cap, smsaudit};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(unix)]
+use std::path::PathBuf;
 
 /// Runs an audit of `estate` into `out` with extra arguments; returns the
 /// exit code, stdout and stderr.

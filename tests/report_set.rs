@@ -6,7 +6,9 @@
 
 use crate::common;
 
-use common::{smsaudit, WALL_CLOCK};
+use common::smsaudit;
+#[cfg(unix)]
+use common::WALL_CLOCK;
 use std::collections::BTreeMap;
 #[cfg(unix)]
 use std::io::{BufRead, BufReader};
@@ -15,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 #[cfg(unix)]
 use std::sync::mpsc;
+#[cfg(unix)]
 use std::time::Duration;
 #[cfg(unix)]
 use std::time::Instant;

@@ -9,9 +9,10 @@ pub mod pe;
 pub mod slowfs;
 
 pub use estate::{generated, lone_cap, sample_copy, sample_shares};
+#[cfg_attr(not(unix), allow(unused_imports))] // root and FUSE: Unix-only tests
 pub use external::{require, require_fuse, require_root, require_that};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// The smsaudit binary cargo built for these tests.
@@ -146,7 +147,7 @@ pub fn assert_same_reports(a: &Path, b: &Path, why: &str) {
 /// `None`, with a line saying why, when mounting is not permitted here;
 /// a panic instead under `SMSAUDIT_REQUIRE_EXTERNAL=1`.
 #[cfg(target_os = "linux")]
-pub struct Mount(pub PathBuf);
+pub struct Mount(pub std::path::PathBuf);
 
 #[cfg(target_os = "linux")]
 impl Mount {
