@@ -1,15 +1,14 @@
 //! End-to-end tests of `smsaudit audit`: the real binary on the sample
 //! estate and on trees built in a temp dir.
 
-mod common;
+use crate::common;
 
-use assert_cmd::Command;
 use common::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 
 fn audit(roots: &[&Path], out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
-    let mut cmd = Command::cargo_bin("smsaudit").unwrap();
+    let mut cmd = common::smsaudit();
     cmd.arg("audit")
         .args(roots)
         .arg("--out")
@@ -139,7 +138,7 @@ fn healthy_estate_has_no_findings_and_exits_zero() {
 
 #[test]
 fn hashes_equal_sha256sum() {
-    if !require_tool("sha256sum") {
+    if !require("sha256sum", "as the reference for every hash") {
         return;
     }
     let out = tempfile::tempdir().unwrap();
@@ -204,7 +203,7 @@ fn spreadsheet_csv_has_bom_crlf_and_neutralised_formulas() {
     write(estate.path(), "SRV/CAP_AB1/=HYPERLINK(\"x\",\"y\").txt", "x");
     write(estate.path(), "SRV/CAP_AB1/+1.txt", "x");
     let out = tempfile::tempdir().unwrap();
-    let mut cmd = Command::cargo_bin("smsaudit").unwrap();
+    let mut cmd = common::smsaudit();
     cmd.arg("audit")
         .arg(estate.path())
         .arg("--out")
@@ -330,7 +329,7 @@ fn unwritable_output_fails_with_exit_2_before_crawling() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a-file");
     std::fs::write(&file, "x").unwrap();
-    let mut cmd = Command::cargo_bin("smsaudit").unwrap();
+    let mut cmd = common::smsaudit();
     cmd.arg("audit").arg(sample_shares()).arg("--out").arg(file.join("sub"));
     cmd.assert()
         .code(2)
@@ -339,29 +338,19 @@ fn unwritable_output_fails_with_exit_2_before_crawling() {
 
 #[test]
 fn bad_arguments_exit_2() {
-    Command::cargo_bin("smsaudit").unwrap().args(["audit"]).assert().code(2);
-    Command::cargo_bin("smsaudit")
-        .unwrap()
-        .args(["audit", ".", "-j", "0"])
-        .assert()
-        .code(2);
-    Command::cargo_bin("smsaudit")
-        .unwrap()
-        .args(["explain", "Q000001"])
-        .assert()
-        .code(2);
+    common::smsaudit().args(["audit"]).assert().code(2);
+    common::smsaudit().args(["audit", ".", "-j", "0"]).assert().code(2);
+    common::smsaudit().args(["explain", "Q000001"]).assert().code(2);
 }
 
 #[test]
 fn explain_and_rules_name_the_kb() {
-    Command::cargo_bin("smsaudit")
-        .unwrap()
+    common::smsaudit()
         .args(["explain", "Q236596"])
         .assert()
         .success()
         .stdout(predicates::str::contains("F01").and(predicates::str::contains("Fix:")));
-    Command::cargo_bin("smsaudit")
-        .unwrap()
+    common::smsaudit()
         .arg("rules")
         .assert()
         .success()
@@ -451,7 +440,7 @@ fn a_closed_pipe_is_not_a_crash() {
     for args in [vec!["rules"], vec!["explain", "F01"]] {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
-        let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("smsaudit"))
+        let output = std::process::Command::new(common::BIN)
             .args(&args)
             .stdout(writer)
             .stderr(std::process::Stdio::piped())
@@ -475,8 +464,7 @@ fn refuses_to_write_reports_inside_an_audited_root() {
         estate.path().join("report"),
         estate.path().join("SERVER3/CAP_LN1/../report"),
     ] {
-        Command::cargo_bin("smsaudit")
-            .unwrap()
+        common::smsaudit()
             .arg("audit")
             .arg(estate.path())
             .arg("--out")

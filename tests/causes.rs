@@ -2,9 +2,8 @@
 //! to exactly one cause; Q236596 on shared logon points is one cause per
 //! group of sites, however many CFGs and logon points show it.
 
-mod common;
+use crate::common;
 
-use assert_cmd::Command;
 use common::estate::*;
 use common::*;
 use smsaudit::Audit;
@@ -180,13 +179,10 @@ fn names_that_differ_in_case_are_one_cause_per_share() {
 fn generated_estates_keep_the_partition() {
     let dir = tempfile::tempdir().unwrap();
     let estate = dir.path().join("estate");
-    let made = std::process::Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--example", "make_estate", "--"])
-        .args(["--sites", "10", "--caps-per-site", "1", "--logon-points", "3", "--out"])
-        .arg(&estate)
-        .status()
-        .unwrap();
-    assert!(made.success());
+    common::generated(
+        &estate,
+        &["--sites", "10", "--caps-per-site", "1", "--logon-points", "3"],
+    );
     let mut config = smsaudit::Config::new(vec![estate]);
     config.jobs = 2;
     let audit = smsaudit::run_audit(&config);
@@ -201,8 +197,7 @@ fn generated_estates_keep_the_partition() {
 }
 
 fn run(args: &[&str], out: &Path) -> assert_cmd::assert::Assert {
-    Command::cargo_bin("smsaudit")
-        .unwrap()
+    common::smsaudit()
         .arg("audit")
         .arg(sample_shares())
         .arg("--out")

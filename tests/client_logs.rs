@@ -4,9 +4,8 @@
 //! estates that match them; symptoms nothing on the shares explains;
 //! symptoms no share causes; garbage, links, FIFOs and a 200 MB line.
 
-mod common;
+use crate::common;
 
-use assert_cmd::Command;
 use common::estate::*;
 use common::*;
 use proptest::prelude::*;
@@ -97,7 +96,7 @@ fn kb_wrapped(raw: &str) -> String {
 
 /// Runs the command's audit; returns its report folder and stderr.
 fn run_cli(roots: &[&Path], logs: &[&Path], out: &Path, extra: &[&str]) -> (i32, String) {
-    let mut cmd = Command::cargo_bin("smsaudit").unwrap();
+    let mut cmd = common::smsaudit();
     cmd.arg("audit")
         .args(roots)
         .arg("-o")
@@ -530,17 +529,8 @@ fn peak_kib() -> u64 {
 fn a_200_mb_log_of_one_line_is_a_row_with_a_reason_in_bounded_memory() {
     // The peak memory is per process: measured in a process of its own,
     // this test alone, so no other test's allocations count.
-    const CHILD: &str = "SMSAUDIT_TEST_MEMORY_CHILD";
-    if std::env::var_os(CHILD).is_none() {
-        let name = "a_200_mb_log_of_one_line_is_a_row_with_a_reason_in_bounded_memory";
-        let output = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", name, "--test-threads", "1", "--nocapture"])
-            .env(CHILD, "1")
-            .output()
-            .unwrap();
-        let said = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "{said}");
-        assert!(said.contains("1 passed"), "the child ran the test: {said}");
+    let name = "a_200_mb_log_of_one_line_is_a_row_with_a_reason_in_bounded_memory";
+    if !common::in_own_process(module_path!(), name) {
         return;
     }
     let logs = tempfile::tempdir().unwrap();

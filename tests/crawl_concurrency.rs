@@ -3,7 +3,7 @@
 //! isolation, case twins found per listing, and crawl worker processes
 //! reused from one location to the next (a killed one replaced).
 
-mod common;
+use crate::common;
 
 use common::{assert_same_reports, copy_tree, read_csv_maps, sample_shares, write};
 use std::path::{Path, PathBuf};
@@ -11,8 +11,7 @@ use std::time::Duration;
 
 /// Runs an audit of `roots` into `out` with `args`; returns the exit code.
 fn audit(roots: &[PathBuf], out: &Path, args: &[&str]) -> Option<i32> {
-    let status = assert_cmd::Command::cargo_bin("smsaudit")
-        .unwrap()
+    let status = common::smsaudit()
         .arg("audit")
         .args(roots)
         .arg("--out")
@@ -64,14 +63,21 @@ fn assert_same_whatever_the_jobs(roots: &[PathBuf], dir: &Path) -> PathBuf {
 fn reports_are_the_same_whatever_the_jobs_and_the_isolation() {
     let dir = tempfile::tempdir().unwrap();
     let estate = dir.path().join("estate");
-    let made = std::process::Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--example", "make_estate", "--"])
-        .args(["--sites", "1", "--caps-per-site", "0", "--logon-points", "0"])
-        .args(["--small-files", "1500", "--seed", "7", "--out"])
-        .arg(&estate)
-        .status()
-        .unwrap();
-    assert!(made.success());
+    common::generated(
+        &estate,
+        &[
+            "--sites",
+            "1",
+            "--caps-per-site",
+            "0",
+            "--logon-points",
+            "0",
+            "--small-files",
+            "1500",
+            "--seed",
+            "7",
+        ],
+    );
     cap_with_twins(&dir.path().join("twins").join("SRVT").join("CAP_TWN"));
     // Three locations: at 16 jobs and more, several threads each.
     let generated = dir.path().join("generated");
@@ -134,7 +140,7 @@ fn twins_are_found_per_listing_not_once_more_below() {
 #[cfg(target_os = "linux")]
 #[test]
 fn crawl_workers_are_reused_and_a_killed_one_replaced() {
-    if !common::require_tool("strace") {
+    if !common::require("strace", "to see which processes the audit starts") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -156,7 +162,7 @@ fn crawl_workers_are_reused_and_a_killed_one_replaced() {
     let mut strace = std::process::Command::new("strace")
         .args(["-f", "-qq", "-e", "trace=execve", "-e", "signal=none", "-o"])
         .arg(&trace)
-        .arg(assert_cmd::cargo::cargo_bin("smsaudit"))
+        .arg(common::BIN)
         .arg("audit")
         .arg(mount.path())
         .arg("--out")

@@ -4,25 +4,13 @@
 //! used before (the reference), with a counting allocator for memory, and
 //! for moves, that pairing stays linear.
 
-mod common;
+use crate::common;
 
 use smsaudit::drift::{self, Change, ChangeKind, Snapshot};
 use smsaudit::history::HistoryFile;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::Path;
-use std::sync::Mutex;
-
-#[global_allocator]
-static ALLOCATOR: common::alloc::Counting = common::alloc::Counting;
-
-/// The baseline is parsed on a thread of its own, so memory is counted over
-/// the process and the tests of this binary run one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct File {
@@ -350,7 +338,6 @@ fn load(dir: &Path, name: &str, audit: &Audit) -> Snapshot {
 
 #[test]
 fn streamed_drift_equals_the_in_memory_comparison() {
-    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let mut kinds = BTreeSet::new();
     for seed in 1..=40 {
@@ -382,7 +369,6 @@ fn streamed_drift_equals_the_in_memory_comparison() {
 /// the same drift as the same files in order.
 #[test]
 fn a_baseline_out_of_order_gives_the_right_drift() {
-    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     for seed in 41..=50 {
         let (mut old, mut new) = generated_pair(seed);
@@ -400,7 +386,6 @@ fn a_baseline_out_of_order_gives_the_right_drift() {
 /// A file listed twice has no one right drift: refused with a reason.
 #[test]
 fn a_baseline_listing_a_file_twice_is_refused() {
-    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let (mut old, _) = generated_pair(7);
     let twice = old.files[3].clone();
@@ -440,7 +425,11 @@ const LOCATION: &str = r"\\SRV\CAP_AB1";
 /// the old files costs (~60 MiB and more).
 #[test]
 fn a_large_baseline_is_compared_in_little_memory() {
-    let _serial = serial();
+    // Counted over the process (the parse runs on a thread of its own), so
+    // measured alone in a process of its own.
+    if !common::in_own_process(module_path!(), "a_large_baseline_is_compared_in_little_memory") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.json");
     write_audit(&path, &bulk(LOCATION, 200_000, "clicomp.box"));
@@ -457,11 +446,14 @@ fn a_large_baseline_is_compared_in_little_memory() {
 /// is migrated and still works.
 #[test]
 fn a_large_history_run_is_compared_in_little_memory() {
-    let _serial = serial();
+    // Counted over the process (the parse runs on a thread of its own), so
+    // measured alone in a process of its own.
+    if !common::in_own_process(module_path!(), "a_large_history_run_is_compared_in_little_memory") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let history = dir.path().join("h.sqlite");
-    let run = assert_cmd::Command::cargo_bin("smsaudit")
-        .unwrap()
+    let run = common::smsaudit()
         .arg("audit")
         .arg(common::sample_shares())
         .arg("--out")
@@ -518,7 +510,11 @@ fn a_large_history_run_is_compared_in_little_memory() {
 /// removed files for each added one made hundreds of millions).
 #[test]
 fn many_renames_pair_in_order_without_a_quadratic_scan() {
-    let _serial = serial();
+    // Counted over the process (the parse runs on a thread of its own), so
+    // measured alone in a process of its own.
+    if !common::in_own_process(module_path!(), "many_renames_pair_in_order_without_a_quadratic_scan") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let files = 20_000;
     let old = bulk(LOCATION, files, "before");

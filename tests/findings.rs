@@ -1,12 +1,10 @@
 //! One test per implemented check of the catalogue: a tree built to
 //! trigger it, and the healthy tree (or a near miss) that must not.
 
-mod common;
+use crate::common;
 
-use assert_cmd::Command;
 use common::estate::*;
 use smsaudit::sms::checks::CHECKS;
-use std::path::Path;
 
 fn has(e: &EstateBuilder, code: &str) -> bool {
     e.codes().iter().any(|c| c == code)
@@ -327,13 +325,9 @@ fn a08_a_share_that_fans_out_is_bounded_and_not_clean() {
     assert!(!has(&shared(SP1, SP1), "A08"));
 }
 
-fn sample() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-shares")
-}
-
 #[test]
 fn healthy_sample_part_has_no_findings() {
-    let config = smsaudit::Config::new(vec![sample().join("SERVER3"), sample().join("DC3")]);
+    let config = smsaudit::Config::new(vec![sample_shares().join("SERVER3"), sample_shares().join("DC3")]);
     let audit = smsaudit::run_audit(&config);
     assert_eq!(audit.summary.locations, 3);
     assert!(audit.findings.is_empty(), "{:#?}", audit.findings);
@@ -341,7 +335,7 @@ fn healthy_sample_part_has_no_findings() {
 
 #[test]
 fn full_sample_names_q236596_for_ms1_on_dc1_and_dc2() {
-    let audit = smsaudit::run_audit(&smsaudit::Config::new(vec![sample()]));
+    let audit = smsaudit::run_audit(&smsaudit::Config::new(vec![sample_shares()]));
     let f01: Vec<(&str, &str)> = audit
         .findings
         .iter()
@@ -360,10 +354,9 @@ fn full_sample_names_q236596_for_ms1_on_dc1_and_dc2() {
 #[test]
 fn upgrade_check_names_the_group_through_the_binary() {
     let out = tempfile::tempdir().unwrap();
-    let output = Command::cargo_bin("smsaudit")
-        .unwrap()
+    let output = common::smsaudit()
         .arg("audit")
-        .arg(sample())
+        .arg(sample_shares())
         .arg("-o")
         .arg(out.path())
         .args(["--fail-on", "never", "--upgrade", "ms2", "--to", "SP2"])
@@ -380,10 +373,9 @@ fn upgrade_check_names_the_group_through_the_binary() {
     assert_eq!(json["upgrade"]["safe"], serde_json::json!(false));
     // LN1 shares nothing: safe, and no upgrade.csv row names another site.
     let out2 = tempfile::tempdir().unwrap();
-    Command::cargo_bin("smsaudit")
-        .unwrap()
+    common::smsaudit()
         .arg("audit")
-        .arg(sample())
+        .arg(sample_shares())
         .arg("-o")
         .arg(out2.path())
         .args(["--fail-on", "never", "--upgrade", "LN1", "--to", "2.00.1493.4009"])
@@ -392,10 +384,9 @@ fn upgrade_check_names_the_group_through_the_binary() {
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out2.path().join("audit.json")).unwrap()).unwrap();
     assert_eq!(json["upgrade"]["safe"], serde_json::json!(true));
-    Command::cargo_bin("smsaudit")
-        .unwrap()
+    common::smsaudit()
         .arg("audit")
-        .arg(sample())
+        .arg(sample_shares())
         .args(["--upgrade", "MS1", "--to", "SP9"])
         .assert()
         .code(2);
@@ -403,23 +394,15 @@ fn upgrade_check_names_the_group_through_the_binary() {
 
 #[test]
 fn rules_lists_all_32_and_explain_says_what_is_not_checked() {
-    let out = Command::cargo_bin("smsaudit").unwrap().arg("rules").output().unwrap();
+    let out = common::smsaudit().arg("rules").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     for check in CHECKS {
         assert!(text.contains(check.code.as_str()), "{}", check.code);
     }
     assert!(text.contains("not checked: needs share and NTFS ACLs"));
-    let out = Command::cargo_bin("smsaudit")
-        .unwrap()
-        .args(["explain", "F32"])
-        .output()
-        .unwrap();
+    let out = common::smsaudit().args(["explain", "F32"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("Not checked:"));
-    let out = Command::cargo_bin("smsaudit")
-        .unwrap()
-        .args(["explain", "Q264630"])
-        .output()
-        .unwrap();
+    let out = common::smsaudit().args(["explain", "Q264630"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("F03") && text.contains("F04"), "{text}");
 }

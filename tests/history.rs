@@ -2,18 +2,11 @@
 //! seen, new and resolved findings, drift against the last run, files that
 //! are not a history left alone, concurrent runs, retention.
 
-mod common;
+use crate::common;
 
-use assert_cmd::Command;
 use common::*;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-fn smsaudit() -> Command {
-    let mut cmd = Command::cargo_bin("smsaudit").unwrap();
-    cmd.timeout(Duration::from_secs(120));
-    cmd
-}
 
 /// A copy of sample-shares, a report folder and a history path.
 struct Scene {
@@ -23,7 +16,7 @@ struct Scene {
 impl Scene {
     fn new() -> Scene {
         let dir = tempfile::tempdir().unwrap();
-        copy_tree(&sample_shares(), &dir.path().join("estate"));
+        sample_copy(&dir.path().join("estate"));
         Scene { dir }
     }
 
@@ -71,7 +64,7 @@ impl Scene {
 
 /// Runs SQLite's own shell on `db`; `None` (skip) when it is not installed.
 fn sqlite3(db: &Path, sql: &str) -> Option<String> {
-    if !require_tool("sqlite3") {
+    if !require("sqlite3", "to check the history with SQLite's own shell") {
         return None;
     }
     let output = std::process::Command::new("sqlite3").arg(db).arg(sql).output().unwrap();
@@ -291,9 +284,8 @@ fn a_history_locked_longer_than_the_wait_is_refused_clearly() {
 #[test]
 fn two_audits_at_once_on_one_history_both_record_their_run() {
     let scene = Scene::new();
-    let binary = assert_cmd::cargo::cargo_bin("smsaudit");
     let start = |out: &str| {
-        std::process::Command::new(&binary)
+        std::process::Command::new(common::BIN)
             .arg("audit")
             .arg(scene.estate())
             .arg("--out")

@@ -3,9 +3,8 @@
 //! every entry gets a truthful row, and nothing under the root changes.
 #![cfg(unix)]
 
-mod common;
+use crate::common;
 
-use assert_cmd::Command;
 use common::*;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -92,8 +91,7 @@ fn hostile_estate(root: &Path) -> PathBuf {
 }
 
 fn run(roots: &[&Path], out: &Path, jobs: &str) -> assert_cmd::assert::Assert {
-    Command::cargo_bin("smsaudit")
-        .unwrap()
+    common::smsaudit()
         .arg("audit")
         .args(roots)
         .arg("--out")
@@ -235,8 +233,7 @@ fn hostile_estate_gets_truthful_rows_and_is_left_untouched() {
         .iter()
         .any(|f| f["path"] == "bell\u{7}line\nbreak.txt"));
     let sheet = tempfile::tempdir().unwrap();
-    Command::cargo_bin("smsaudit")
-        .unwrap()
+    common::smsaudit()
         .arg("audit")
         .arg(root.path())
         .arg("--out")
@@ -282,7 +279,7 @@ fn filetime_old() -> std::time::SystemTime {
 /// other; its hash must equal sha256sum's.
 #[test]
 fn sparse_file_of_several_gib() {
-    if !require_tool("sha256sum") {
+    if !require("sha256sum", "as the reference for the sparse file's hash") {
         return;
     }
     let root = tempfile::tempdir().unwrap();
@@ -314,8 +311,9 @@ fn hex(bytes: &[u8]) -> String {
 /// the binary as `nobody`.
 #[test]
 fn unreadable_files_and_folders_as_an_unprivileged_user() {
-    if !is_root() || !require_tool("setpriv") {
-        eprintln!("skipping: needs root to switch to an unprivileged user");
+    if !require_root("to run the audit as an unprivileged user")
+        || !require("setpriv", "to run the audit as an unprivileged user")
+    {
         return;
     }
     let root = tempfile::tempdir().unwrap();
@@ -332,10 +330,10 @@ fn unreadable_files_and_folders_as_an_unprivileged_user() {
     std::fs::set_permissions(cap.join("locked"), std::fs::Permissions::from_mode(0o000)).unwrap();
     let out = tempfile::tempdir().unwrap();
     std::fs::set_permissions(out.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
-    let binary = assert_cmd::cargo::cargo_bin("smsaudit");
+    let binary = common::BIN;
     let status = std::process::Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(&binary)
+        .arg(binary)
         .arg("audit")
         .arg(root.path())
         .arg("--out")
@@ -344,10 +342,7 @@ fn unreadable_files_and_folders_as_an_unprivileged_user() {
         .status()
         .unwrap();
     if status.code() == Some(126) || status.code() == Some(127) {
-        panic!(
-            "nobody cannot run {}: make the target folder readable",
-            binary.display()
-        );
+        panic!("nobody cannot run {binary}: make the target folder readable");
     }
     assert_eq!(status.code(), Some(3), "unreadable entries: not clean (A05), exit 3");
     let rows = rows(out.path());
@@ -362,8 +357,4 @@ fn unreadable_files_and_folders_as_an_unprivileged_user() {
         rows[r"\\SRV\CAP_HX1|clicomp.box\base\compver.ini"]["version"],
         "2.00.1380.1000"
     );
-}
-
-fn is_root() -> bool {
-    std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
 }

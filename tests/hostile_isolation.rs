@@ -2,7 +2,7 @@
 //! and exits: one share whose reads stall beside many healthy ones, and a
 //! FUSE share whose reads never return.
 
-mod common;
+use crate::common;
 
 #[cfg(target_os = "linux")]
 use common::write;
@@ -60,8 +60,7 @@ fn a_slow_share_costs_only_its_own_time(isolation: &str) {
         .collect();
     let out = dir.path().join("out");
     let started = Instant::now();
-    assert_cmd::Command::cargo_bin("smsaudit")
-        .unwrap()
+    common::smsaudit()
         .arg("audit")
         .args(&roots)
         .arg("--out")
@@ -107,8 +106,7 @@ fn a_slow_share_costs_only_its_own_time_on_threads() {
 #[test]
 fn a_huge_job_count_is_capped_with_a_note() {
     let out = tempfile::tempdir().unwrap();
-    let assert = assert_cmd::Command::cargo_bin("smsaudit")
-        .unwrap()
+    let assert = common::smsaudit()
         .arg("audit")
         .arg(common::sample_shares())
         .arg("--out")
@@ -166,32 +164,21 @@ mod fuse {
         }
     }
 
-    /// Whether FUSE can be used here; if not the test says why and skips,
-    /// unless SMSAUDIT_REQUIRE_EXTERNAL=1, where it fails.
+    /// Whether FUSE can be used here (`common::require`'s rule).
     fn fuse_available() -> bool {
+        let why = "for a file system that never answers";
         let python = Path::new("/usr/bin/python3");
-        let missing = if !Path::new("/dev/fuse").exists() {
-            Some("/dev/fuse")
-        } else if !python.exists()
-            || !Command::new(python)
-                .args(["-c", "import fusepy"])
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        {
-            Some("python3-fusepy (for /usr/bin/python3)")
-        } else if !common::require_tool("fusermount3") {
-            return false;
-        } else {
-            None
-        };
-        if let Some(what) = missing {
-            if std::env::var("SMSAUDIT_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
-                panic!("{what} is required (SMSAUDIT_REQUIRE_EXTERNAL=1) but not available");
-            }
-            eprintln!("skipping: {what} not available");
-        }
-        missing.is_none()
+        common::require_fuse(why)
+            && common::require_that(
+                python.exists()
+                    && Command::new(python)
+                        .args(["-c", "import fusepy"])
+                        .stderr(Stdio::null())
+                        .status()
+                        .is_ok_and(|s| s.success()),
+                &format!("python3-fusepy (for /usr/bin/python3) not found (needed {why})"),
+            )
+            && common::require("fusermount3", why)
     }
 
     /// Whether a file system is mounted on `dir` (its device differs from
@@ -232,10 +219,7 @@ mod fuse {
             std::thread::sleep(Duration::from_millis(100));
         }
         let why = std::fs::read_to_string(dir.join("fuse.log")).unwrap_or_default();
-        if std::env::var("SMSAUDIT_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
-            panic!("the FUSE file system did not mount: {why}");
-        }
-        eprintln!("skipping: the FUSE file system did not mount: {why}");
+        common::require_that(false, &format!("the FUSE file system did not mount: {why}"));
         None
     }
 
@@ -245,7 +229,7 @@ mod fuse {
     /// end of file. Returns its exit code and stderr.
     fn audit_until_it_exits(mount: &mut FuseMount, roots: &[&std::ffi::OsStr], out: &Path) -> (Option<i32>, String) {
         let audit = mount.audit.insert(
-            Command::new(env!("CARGO_BIN_EXE_smsaudit"))
+            Command::new(common::BIN)
                 .arg("audit")
                 .args(roots)
                 .arg("--out")

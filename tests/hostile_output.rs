@@ -5,31 +5,12 @@
 //! or in the log, no hidden bidi or invisible character in what people
 //! read, and one report's failure keeps the whole previous set.
 
-mod common;
+use crate::common;
 
-use assert_cmd::Command;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-/// Long enough for a debug build on a loaded machine; a hang never ends.
-const WALL_CLOCK: Duration = Duration::from_secs(120);
-
-/// A lone CAP: exits 3 (its Q236596 cannot be judged without logon points).
-fn lone_cap(root: &Path) -> PathBuf {
-    let cap = root.join("SERVER9").join("CAP_HX1");
-    common::write(
-        &cap,
-        "clicomp.box/base/compver.ini",
-        "[Version]\nVersion=2.00.1493.2009\n",
-    );
-    cap
-}
-
-fn smsaudit() -> Command {
-    let mut command = Command::cargo_bin("smsaudit").unwrap();
-    command.timeout(WALL_CLOCK);
-    command
-}
+use common::{lone_cap, smsaudit};
+use std::path::Path;
+#[cfg(unix)]
+use std::path::PathBuf;
 
 /// Runs an audit of `estate` into `out` with extra arguments; returns the
 /// exit code, stdout and stderr.
@@ -206,7 +187,7 @@ fn cells(path: &Path) -> Vec<String> {
 #[cfg(unix)]
 #[test]
 fn spreadsheet_csv_runs_no_formula_with_semicolon_tab_or_comma_as_separator() {
-    if !common::require_tool("soffice") {
+    if !common::require("soffice", "to open the reports as a spreadsheet user would") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -359,7 +340,7 @@ fn bidi_and_invisible_characters_are_named_where_people_read() {
 #[cfg(target_os = "linux")]
 #[test]
 fn an_output_folder_reached_through_a_bind_mount_of_a_share_is_refused() {
-    if !common::require_tool("mount") {
+    if !common::require("mount", "to bind mount a share") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -8,9 +8,8 @@
 //! exact, not sampled.
 #![cfg(unix)]
 
-mod common;
+use crate::common;
 
-use assert_cmd::Command;
 use common::pe::{fixture, FIXTURES};
 use common::*;
 use smsaudit::crawl;
@@ -20,9 +19,6 @@ use std::io::Cursor;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::time::Duration;
-
-#[global_allocator]
-static ALLOCATOR: common::alloc::Counting = common::alloc::Counting;
 
 /// A section name of 400 KiB and 300,000 entries, under the 1 MiB text
 /// parse limit: the reader of old cloned the name into every entry
@@ -35,8 +31,7 @@ fn section_bomb(first_line: &str) -> Vec<u8> {
 }
 
 fn audit(root: &Path, out: &Path) -> i32 {
-    let output = Command::cargo_bin("smsaudit")
-        .unwrap()
+    let output = common::smsaudit()
         .arg("audit")
         .arg(root)
         .arg("--out")

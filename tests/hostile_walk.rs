@@ -4,7 +4,7 @@
 //! a share is ever read, and nothing is reported as checked that was not.
 #![cfg(target_os = "linux")]
 
-mod common;
+use crate::common;
 
 use common::*;
 use sha2::{Digest, Sha256};
@@ -132,11 +132,7 @@ fn bind_mount(source: &Path, target: &Path) -> Option<Unmount> {
         .arg(target)
         .status()
         .unwrap();
-    if !status.success() {
-        if std::env::var("SMSAUDIT_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
-            panic!("mount --bind failed (SMSAUDIT_REQUIRE_EXTERNAL=1)");
-        }
-        eprintln!("skipping: mount --bind failed (needs root)");
+    if !require_that(status.success(), "mount --bind failed (needs root)") {
         return None;
     }
     Some(Unmount(target.to_path_buf()))
@@ -144,7 +140,7 @@ fn bind_mount(source: &Path, target: &Path) -> Option<Unmount> {
 
 #[test]
 fn a_bind_mount_inside_a_share_is_a_row_and_is_not_walked() {
-    if !require_tool("mount") {
+    if !require("mount", "for a bind mount inside a share") {
         return;
     }
     let outside = tempfile::tempdir().unwrap();
@@ -178,7 +174,7 @@ fn a_bind_mount_inside_a_share_is_a_row_and_is_not_walked() {
 /// holds is never hashed.
 #[test]
 fn a_file_bind_mounted_inside_a_share_is_a_row_and_is_not_read() {
-    if !require_tool("mount") {
+    if !require("mount", "for a bind mount inside a share") {
         return;
     }
     let outside = tempfile::tempdir().unwrap();
@@ -361,7 +357,7 @@ fn names_that_differ_in_bad_bytes_or_hold_backslashes_keep_distinct_rows() {
 }
 
 fn run_binary(root: &Path, out: &Path) -> std::process::Child {
-    std::process::Command::new(assert_cmd::cargo::cargo_bin("smsaudit"))
+    std::process::Command::new(common::BIN)
         .arg("audit")
         .arg(root)
         .arg("--out")

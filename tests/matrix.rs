@@ -2,7 +2,7 @@
 //! marks it, every mark is a red cell, and "expected" names the value that
 //! is right, never two cells each other.
 
-mod common;
+use crate::common;
 
 use common::estate::*;
 use smsaudit::matrix::{CellState, Found};

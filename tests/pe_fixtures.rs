@@ -1,6 +1,6 @@
 //! Fixture binaries built by tests/fixtures/pe/build.sh, plus truncated and bit-flipped copies.
 
-mod common;
+use crate::common;
 
 use common::pe::{fixture, version_block_range, FIXTURES};
 use smsaudit::extract::pe::{looks_like_pe, read_version_info, PeError, VersionInfo};

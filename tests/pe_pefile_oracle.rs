@@ -3,7 +3,7 @@
 //! Skips (with a message) when python3 or pefile is missing, unless SMSAUDIT_REQUIRE_EXTERNAL=1.
 //! SMSAUDIT_PYTHON picks the interpreter.
 
-mod common;
+use crate::common;
 
 use common::pe::{fixture, fixture_path, FIXTURES};
 use serde_json::Value;
@@ -56,13 +56,14 @@ fn python_with_pefile() -> Option<String> {
 
 #[test]
 fn matches_pefile() {
-    let Some(python) = python_with_pefile() else {
-        if std::env::var("SMSAUDIT_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
-            panic!("python3-pefile not installed but SMSAUDIT_REQUIRE_EXTERNAL=1");
-        }
-        println!("skipping: python3-pefile not installed");
+    let python = python_with_pefile();
+    if !common::require_that(
+        python.is_some(),
+        "python3-pefile not found (needed as a second PE parser)",
+    ) {
         return;
-    };
+    }
+    let python = python.unwrap();
     for name in FIXTURES {
         let out = Command::new(&python)
             .args(["-c", DUMP])

@@ -1,6 +1,6 @@
 //! Differential test against pelite, a second independent PE parser (pure Rust, so it always runs).
 
-mod common;
+use crate::common;
 
 use common::pe::{fixture, FIXTURES};
 use pelite::resources::version_info::Language;

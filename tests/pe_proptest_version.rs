@@ -1,6 +1,6 @@
 //! Property test: mutating a fixture's VS_VERSIONINFO bytes never panics and never yields more text than input.
 
-mod common;
+use crate::common;
 
 use common::pe::{fixture, version_block_range};
 use proptest::prelude::*;

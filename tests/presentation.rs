@@ -5,9 +5,8 @@
 //! an empty version has one notation, only what needs attention is
 //! coloured, and both print without cutting anything.
 
-mod common;
+use crate::common;
 
-use assert_cmd::Command;
 use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
@@ -18,8 +17,7 @@ use tempfile::TempDir;
 /// exit code.
 fn audit(args: &[&str]) -> (TempDir, i32) {
     let out = TempDir::new().unwrap();
-    let output = Command::cargo_bin("smsaudit")
-        .unwrap()
+    let output = common::smsaudit()
         .arg("audit")
         .args(args)
         .arg("--quiet")
@@ -618,7 +616,10 @@ fn run_limited(program: &str, args: &[&str]) -> bool {
 
 #[test]
 fn both_reports_print_in_few_pages() {
-    if !common::require_tool("soffice") || !common::require_tool("chromium") || !common::require_tool("pdfinfo") {
+    if !common::require("soffice", "to print the reports")
+        || !common::require("chromium", "to print report.html")
+        || !common::require("pdfinfo", "to count printed pages")
+    {
         return;
     }
     let (out, _) = audit(&[&sample()]);

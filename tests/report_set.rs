@@ -4,9 +4,11 @@
 //! complete; an earlier run's reports this run did not write are removed;
 //! the log says how every run ended, refusals included.
 
-mod common;
+use crate::common;
 
-use assert_cmd::Command;
+use common::smsaudit;
+#[cfg(unix)]
+use common::WALL_CLOCK;
 use std::collections::BTreeMap;
 #[cfg(unix)]
 use std::io::{BufRead, BufReader};
@@ -15,27 +17,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 #[cfg(unix)]
 use std::sync::mpsc;
+#[cfg(unix)]
 use std::time::Duration;
 #[cfg(unix)]
 use std::time::Instant;
 
-/// Long enough for a debug build on a loaded machine; a hang never ends.
-const WALL_CLOCK: Duration = Duration::from_secs(120);
-
-fn smsaudit() -> Command {
-    let mut command = Command::cargo_bin("smsaudit").unwrap();
-    command.timeout(WALL_CLOCK);
-    command
-}
-
-/// A lone CAP: a small estate whose reports differ from the sample's.
+/// A lone CAP: a small estate at `root` whose reports differ from the sample's.
 fn lone_cap(root: &Path) -> PathBuf {
-    let cap = root.join("SERVER9").join("CAP_HX1");
-    common::write(
-        &cap,
-        "clicomp.box/base/compver.ini",
-        "[Version]\nVersion=2.00.1493.2009\n",
-    );
+    common::lone_cap(root);
     root.to_path_buf()
 }
 
@@ -81,7 +70,7 @@ struct Running {
 #[cfg(unix)]
 impl Running {
     fn start(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> Running {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_smsaudit"));
+        let mut command = std::process::Command::new(common::BIN);
         command.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
         for (key, value) in env {
             command.env(key, value);
@@ -439,7 +428,7 @@ fn refusals_are_logged_with_time_command_and_exit_code() {
 
 #[test]
 fn the_manifest_lists_every_report_with_its_sha256_and_size() {
-    if !common::require_tool("sha256sum") {
+    if !common::require("sha256sum", "to check the manifest's hashes") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -2,9 +2,8 @@
 //! hand-made audit, then a hostile estate through the real binary, read
 //! back by calamine, LibreOffice and Chromium.
 
-mod common;
+use crate::common;
 
-use assert_cmd::Command;
 use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
 use smsaudit::audit::{Audit, Summary};
 use smsaudit::causes::Cause;
@@ -344,8 +343,7 @@ fn run_hostile(flavor: &str) -> Run {
     let estate = tmp.path().join("estate");
     hostile_estate(&estate);
     let out = tmp.path().join("out");
-    Command::cargo_bin("smsaudit")
-        .unwrap()
+    common::smsaudit()
         .args(["audit", "--quiet", "--fail-on", "never", "--csv", flavor, "--out"])
         .arg(&out)
         .arg(&estate)
@@ -456,8 +454,7 @@ fn stdout_matrix_is_machine_csv_and_writes_no_files() {
     let tmp = tempfile::tempdir().unwrap();
     hostile_estate(&tmp.path().join("estate"));
     let out = tmp.path().join("out");
-    let assert = Command::cargo_bin("smsaudit")
-        .unwrap()
+    let assert = common::smsaudit()
         .args(["audit", "--quiet", "--fail-on", "never", "--stdout", "matrix", "--out"])
         .arg(&out)
         .arg(tmp.path().join("estate"))
@@ -478,8 +475,7 @@ fn format_selects_the_files_written() {
     let tmp = tempfile::tempdir().unwrap();
     hostile_estate(&tmp.path().join("estate"));
     let out = tmp.path().join("out");
-    Command::cargo_bin("smsaudit")
-        .unwrap()
+    common::smsaudit()
         .args([
             "audit",
             "--quiet",
@@ -515,11 +511,7 @@ fn format_selects_the_files_written() {
 
 #[test]
 fn help_explains_csv_flavours_and_formats() {
-    let assert = Command::cargo_bin("smsaudit")
-        .unwrap()
-        .args(["audit", "--help"])
-        .assert()
-        .success();
+    let assert = common::smsaudit().args(["audit", "--help"]).assert().success();
     let help = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
     for needle in [
         "spreadsheet",
@@ -564,7 +556,7 @@ fn soffice_to_csv(profile: &Path, input: &Path, outdir: &Path, all_sheets: bool)
 
 #[test]
 fn libreoffice_runs_no_formula_from_the_reports() {
-    if !common::require_tool("soffice") {
+    if !common::require("soffice", "to open the CSV and XLSX reports") {
         return;
     }
     let run = run_hostile("spreadsheet");
@@ -630,7 +622,7 @@ fn chromium(profile: &Path, args: &[&str], page: &Path) -> std::process::Output 
 
 #[test]
 fn chromium_renders_the_report_without_running_anything() {
-    if !common::require_tool("chromium") {
+    if !common::require("chromium", "to render report.html") {
         return;
     }
     let run = run_hostile("spreadsheet");
@@ -655,18 +647,16 @@ fn chromium_renders_the_report_without_running_anything() {
     assert!(dom.contains("!! =1+1 (expected 1.10)"));
 
     // A screenshot of the sample estate's report, for a person to look at.
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-shares");
+    let sample = common::sample_shares();
     let out = tempfile::tempdir().unwrap();
-    Command::cargo_bin("smsaudit")
-        .unwrap()
+    common::smsaudit()
         .args(["audit", "--quiet", "--fail-on", "never", "--format", "html", "--out"])
         .arg(out.path())
         .arg(&sample)
         .assert()
         .success();
-    let png = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("target")
-        .join("report-screenshot.png");
+    // In the target folder's own scratch space, wherever CARGO_TARGET_DIR puts it.
+    let png = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshot.png");
     let shot = chromium(
         profile.path(),
         &["--window-size=1600,2600", &format!("--screenshot={}", png.display())],
@@ -690,8 +680,7 @@ fn html_lists_the_files_that_matter_when_there_are_thousands() {
         std::fs::write(cap.join(format!("sinv.box/{i:05}.sic")), "x").unwrap();
     }
     let out = tempfile::tempdir().unwrap();
-    Command::cargo_bin("smsaudit")
-        .unwrap()
+    common::smsaudit()
         .arg("audit")
         .arg(estate.path())
         .arg("--out")

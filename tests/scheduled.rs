@@ -1,20 +1,13 @@
 //! Scheduled-audit scenarios in the Tripwire style: baseline, mutate, audit
 //! again; inventory files; dead shares; exit codes; logs.
 
-mod common;
+use crate::common;
 
-use assert_cmd::Command;
 use common::*;
 #[cfg(target_os = "linux")]
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
-
-fn smsaudit() -> Command {
-    let mut cmd = Command::cargo_bin("smsaudit").unwrap();
-    cmd.timeout(Duration::from_secs(120));
-    cmd
-}
 
 /// Audits the healthy part of a copy of sample-shares (site LN1 on SERVER3
 /// and DC3), where the only reason for a non-zero exit is drift.
@@ -39,7 +32,7 @@ fn drift_rows(out: &Path) -> Vec<(String, String, String)> {
 
 fn estate_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_tree(&sample_shares(), dir.path());
+    sample_copy(dir.path());
     dir
 }
 

@@ -3,7 +3,7 @@
 //! listings with or without attributes, and held, failed and slow operations.
 #![cfg(target_os = "linux")]
 
-mod common;
+use crate::common;
 
 use common::slowfs::SlowFs;
 use std::os::unix::fs::MetadataExt;

@@ -15,9 +15,8 @@
 //! not (the Drop of `Samba` and `Group`).
 #![cfg(target_os = "linux")]
 
-mod common;
+use crate::common;
 
-use assert_cmd::Command as BinCommand;
 use common::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -31,13 +30,9 @@ use std::time::{Duration, Instant};
 const START_LIMIT: Duration = Duration::from_secs(20);
 const STOP_LIMIT: Duration = Duration::from_secs(5);
 
-/// Says why the test cannot run here and skips, or fails when
-/// SMSAUDIT_REQUIRE_EXTERNAL=1 (CI).
+/// Says why the test cannot run here: `common::require`'s rule.
 fn unavailable(what: &str) {
-    if std::env::var("SMSAUDIT_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
-        panic!("{what} (SMSAUDIT_REQUIRE_EXTERNAL=1)");
-    }
-    eprintln!("skipping: {what}");
+    require_that(false, what);
 }
 
 /// A program on PATH, or in the sbin folders where Debian puts smbd (not on
@@ -58,13 +53,8 @@ struct Programs {
 }
 
 fn programs() -> Option<Programs> {
-    if !rustix::process::geteuid().is_root() {
-        // smbd switches to the share user for each connection.
-        unavailable("smbd must run as root to serve files as its share user");
-        return None;
-    }
-    if !Path::new("/dev/fuse").exists() {
-        unavailable("/dev/fuse is not available");
+    // smbd switches to the share user for each connection.
+    if !require_root("for smbd to serve files as its share user") || !require_fuse("to mount the SMB share") {
         return None;
     }
     let found = |name: &str, package: &str| {
@@ -410,14 +400,12 @@ auth \"guest\" \"\"
 /// Runs `smsaudit audit` on `roots` (each given on its own, in this order)
 /// into `out`; returns the exit code.
 fn audit(roots: &[PathBuf], out: &Path) -> i32 {
-    let output = BinCommand::cargo_bin("smsaudit")
-        .unwrap()
+    let output = common::smsaudit()
         .arg("audit")
         .args(roots)
         .arg("--out")
         .arg(out)
         .args(["--csv", "machine", "--quiet"])
-        .timeout(Duration::from_secs(120))
         .output()
         .unwrap();
     let code = output.status.code();

@@ -2,9 +2,10 @@
 //! found on held-back estates, and what is said when something could not
 //! be judged. Each test fails on the behaviour it replaces.
 
-mod common;
+use crate::common;
 
 use common::estate::*;
+use common::smsaudit;
 use smsaudit::model::CheckCode;
 
 #[test]
@@ -135,10 +136,6 @@ fn every_finding_names_its_site() {
     }
 }
 
-fn smsaudit() -> assert_cmd::Command {
-    assert_cmd::Command::cargo_bin("smsaudit").unwrap()
-}
-
 /// Runs `smsaudit audit ARGS --out <temp>` and returns (exit code, stderr).
 fn run(args: &[&str]) -> (i32, String) {
     let out = tempfile::tempdir().unwrap();
@@ -247,16 +244,16 @@ fn a_baseline_or_inventory_that_is_not_one_is_refused() {
 #[cfg(unix)]
 #[test]
 fn unreadable_is_not_missing() {
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let root_user = std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false);
-    if !root_user || !common::require_tool("setpriv") {
-        eprintln!("skipping: needs root to switch to an unprivileged user");
+    use std::os::unix::fs::PermissionsExt;
+    if !common::require_root("to run the audit as an unprivileged user")
+        || !common::require("setpriv", "to run the audit as an unprivileged user")
+    {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let estate = dir.path().join("estate");
-    common::copy_tree(&common::sample_shares(), &estate);
+    common::sample_copy(&estate);
     for entry in walkdir::WalkDir::new(&estate) {
         let entry = entry.unwrap();
         let mode = if entry.file_type().is_dir() { 0o755 } else { 0o644 };
@@ -276,7 +273,7 @@ fn unreadable_is_not_missing() {
     let as_nobody = |args: &[&str]| {
         std::process::Command::new("setpriv")
             .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(assert_cmd::cargo::cargo_bin("smsaudit"))
+            .arg(common::BIN)
             .arg("audit")
             .arg(&estate)
             .arg("--out")

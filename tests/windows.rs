@@ -5,9 +5,8 @@
 //! lacks `ProcessPrng` (bcryptprimitives.dll), which current Rust std
 //! imports, so a stub DLL built from tests/windows/ is put beside the .exe.
 
-mod common;
+use crate::common;
 
-use assert_cmd::Command;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -20,17 +19,6 @@ const WINE_TIMEOUT: Duration = Duration::from_secs(300);
 
 fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Like `common::require_tool`, for a prerequisite that is not a program.
-fn require(what: &str, present: bool) -> bool {
-    if !present {
-        if std::env::var("SMSAUDIT_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
-            panic!("{what} is required (SMSAUDIT_REQUIRE_EXTERNAL=1) but not installed");
-        }
-        eprintln!("skipping: {what} not installed");
-    }
-    present
 }
 
 fn windows_target_installed() -> bool {
@@ -109,7 +97,7 @@ const RENAMES: &[(&str, &str)] = &[
 ];
 
 fn mixed_case_copy(to: &Path) {
-    common::copy_tree(&common::sample_shares(), to);
+    common::sample_copy(to);
     for (from, into) in RENAMES {
         fs::rename(to.join(from), to.join(into)).unwrap_or_else(|e| panic!("rename {from}: {e}"));
     }
@@ -189,8 +177,7 @@ impl Drop for Wine {
 }
 
 fn linux_audit(root: &Path, out: &Path) -> Option<i32> {
-    let output = Command::cargo_bin("smsaudit")
-        .unwrap()
+    let output = common::smsaudit()
         .arg("audit")
         .arg(root)
         .arg("--out")
@@ -228,9 +215,13 @@ fn assert_same_reports(linux: &Path, windows: &Path, what: &str) {
 
 #[test]
 fn windows_build_under_wine_writes_the_same_reports_as_linux() {
-    if !(common::require_tool("wine")
-        && common::require_tool(MINGW_GCC)
-        && require(&format!("Rust target {TARGET}"), windows_target_installed()))
+    let why = "to build and run the Windows build";
+    if !(common::require("wine", why)
+        && common::require(MINGW_GCC, why)
+        && common::require_that(
+            windows_target_installed(),
+            &format!("Rust target {TARGET} not found (needed {why})"),
+        ))
     {
         return;
     }

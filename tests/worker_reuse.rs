@@ -4,7 +4,7 @@
 //! working on a location fails that location, as before.
 #![cfg(target_os = "linux")]
 
-mod common;
+use crate::common;
 
 use common::slowfs::SlowFs;
 use common::{assert_same_reports, copy_tree, sample_shares};
@@ -107,7 +107,7 @@ fn audit_with_kills(dir: &Path, kill_idle: bool) -> Option<PathBuf> {
     let mount = SlowFs::mount(&source, &dir.join("mnt"), &["--stall", "open,read:/SRVX/*"])?;
     let out = dir.join(if kill_idle { "out-idle-killed" } else { "out" });
     let audit = Audit(
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("smsaudit"))
+        std::process::Command::new(common::BIN)
             .arg("audit")
             .arg(mount.path())
             .arg(&plain)

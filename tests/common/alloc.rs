@@ -1,14 +1,17 @@
-//! A counting global allocator for the memory tests. A test binary that
-//! wants it declares
-//! `#[global_allocator] static ALLOCATOR: common::alloc::Counting = common::alloc::Counting;`.
+//! The counting global allocator of the test binary, for the memory tests.
 //! It counts per thread (exact whatever runs beside it) and over the whole
-//! process (for work that spans threads; tests using that run one at a time).
+//! process (for work that spans threads: such a test runs alone in a
+//! process of its own, see `common::in_own_process`).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering::Relaxed};
 
 pub struct Counting;
+
+/// One per binary; every test's allocations go through it.
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
 
 thread_local! {
     /// Bytes this thread holds (allocated here minus freed here).
@@ -82,7 +85,8 @@ pub fn thread_peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
 
 /// Runs `work` and returns its result, the most bytes the whole process
 /// held beyond what it held before, and how many allocations it made.
-/// Only exact when nothing else runs meanwhile.
+/// Only exact when nothing else runs meanwhile: call it in a test that
+/// runs in a process of its own (`common::in_own_process`).
 pub fn process_peak_during<T>(work: impl FnOnce() -> T) -> (T, usize, usize) {
     let start = LIVE.load(Relaxed);
     PEAK.store(start, Relaxed);

@@ -1,26 +1,60 @@
-//! Shared helpers for the integration tests.
+//! The test environment: how to run smsaudit, how to build an estate to
+//! audit, and when a test may skip for want of an outside program.
 #![allow(dead_code)]
 
 pub mod alloc;
 pub mod estate;
+pub mod external;
 pub mod pe;
 pub mod slowfs;
 
-use std::path::{Path, PathBuf};
+pub use estate::{generated, lone_cap, sample_copy, sample_shares};
+#[cfg_attr(not(unix), allow(unused_imports))] // root and FUSE: Unix-only tests
+pub use external::{require, require_fuse, require_root, require_that};
 
-/// Whether an external tool is on PATH. When it is not, the test says so
-/// and skips, unless SMSAUDIT_REQUIRE_EXTERNAL=1 (CI), where it fails.
-pub fn require_tool(name: &str) -> bool {
-    let found = std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
-        .unwrap_or(false);
-    if !found {
-        if std::env::var("SMSAUDIT_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
-            panic!("{name} is required (SMSAUDIT_REQUIRE_EXTERNAL=1) but not installed");
-        }
-        eprintln!("skipping: {name} not installed");
+use std::path::Path;
+use std::time::Duration;
+
+/// The smsaudit binary cargo built for these tests.
+pub const BIN: &str = env!("CARGO_BIN_EXE_smsaudit");
+
+/// Long enough for a debug build on a loaded machine; a hang never ends.
+pub const WALL_CLOCK: Duration = Duration::from_secs(120);
+
+/// `smsaudit` with no arguments yet, killed if it runs past `WALL_CLOCK`.
+/// Tests that need a plain `std::process::Command` (to wrap the binary in
+/// another program, or to signal it) start `BIN`.
+pub fn smsaudit() -> assert_cmd::Command {
+    let mut command = assert_cmd::Command::new(BIN);
+    command.timeout(WALL_CLOCK);
+    command
+}
+
+/// Runs the calling test again, alone, in a process of its own, for a test
+/// that measures the whole process (its peak memory, its allocations), which
+/// other tests running beside it in this binary would disturb. Returns true
+/// in that process, where the test goes on; false in the calling one, where
+/// the test returns after asserting the run in the other passed.
+/// `module` is the caller's `module_path!()`, `test` its function's name.
+pub fn in_own_process(module: &str, test: &str) -> bool {
+    const ALONE: &str = "SMSAUDIT_TEST_ALONE";
+    // Test names leave out the crate: `integration::drift_memory` -> `drift_memory::TEST`.
+    let name = match module.split_once("::") {
+        Some((_crate, path)) => format!("{path}::{test}"),
+        None => test.to_string(),
+    };
+    if std::env::var(ALONE).as_deref() == Ok(name.as_str()) {
+        return true;
     }
-    found
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", &name, "--test-threads", "1", "--nocapture"])
+        .env(ALONE, &name)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{said}");
+    assert!(said.contains("1 passed"), "the process of its own ran {name}: {said}");
+    false
 }
 
 /// The report files an audit writes by default.
@@ -39,11 +73,6 @@ pub const REPORT_FILES: [&str; 7] = [
 pub fn mkfifo(path: &Path) {
     let made = std::process::Command::new("mkfifo").arg(path).status().unwrap();
     assert!(made.success(), "mkfifo {}", path.display());
-}
-
-/// The bundled sample estate.
-pub fn sample_shares() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-shares")
 }
 
 /// Writes a file, creating its folders, with CRLF line ends like Windows.
@@ -118,7 +147,7 @@ pub fn assert_same_reports(a: &Path, b: &Path, why: &str) {
 /// `None`, with a line saying why, when mounting is not permitted here;
 /// a panic instead under `SMSAUDIT_REQUIRE_EXTERNAL=1`.
 #[cfg(target_os = "linux")]
-pub struct Mount(pub PathBuf);
+pub struct Mount(pub std::path::PathBuf);
 
 #[cfg(target_os = "linux")]
 impl Mount {
@@ -130,12 +159,8 @@ impl Mount {
             .stderr(std::process::Stdio::null())
             .status()
             .is_ok_and(|s| s.success());
-        if !mounted {
-            let what = format!("mount {}", args.join(std::ffi::OsStr::new(" ")).to_string_lossy());
-            if std::env::var("SMSAUDIT_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
-                panic!("{what} is required (SMSAUDIT_REQUIRE_EXTERNAL=1) but not permitted");
-            }
-            eprintln!("skipping: {what} is not permitted here (not root?)");
+        let what = format!("mount {}", args.join(std::ffi::OsStr::new(" ")).to_string_lossy());
+        if !require_that(mounted, &format!("{what} is not permitted here (not root?)")) {
             return None;
         }
         Some(Mount(at.to_path_buf()))

@@ -63,7 +63,7 @@ impl SlowFs {
             let exited = mount.server.try_wait().unwrap().is_some();
             if exited || Instant::now() > deadline {
                 let log = std::fs::read_to_string(file("slowfs.log")).unwrap_or_default();
-                skip_or_fail(&format!("slowfs did not mount {}: {log}", mountpoint.display()));
+                super::require_that(false, &format!("slowfs did not mount {}: {log}", mountpoint.display()));
                 return None;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -137,11 +137,8 @@ impl Drop for SlowFs {
 
 /// Whether slowfs can mount here: /dev/fuse, fusermount3 and python3-pyfuse3.
 fn available() -> bool {
-    if !Path::new("/dev/fuse").exists() {
-        skip_or_fail("/dev/fuse not available");
-        return false;
-    }
-    if !super::require_tool("fusermount3") {
+    let why = "for slowfs";
+    if !super::require_fuse(why) || !super::require("fusermount3", why) {
         return false;
     }
     let pyfuse3 = Command::new(PYTHON)
@@ -150,15 +147,8 @@ fn available() -> bool {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if !pyfuse3 {
-        skip_or_fail(&format!("python3-pyfuse3 not available for {PYTHON}"));
-    }
-    pyfuse3
-}
-
-fn skip_or_fail(why: &str) {
-    if std::env::var("SMSAUDIT_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
-        panic!("{why} (SMSAUDIT_REQUIRE_EXTERNAL=1)");
-    }
-    eprintln!("skipping: {why}");
+    super::require_that(
+        pyfuse3,
+        &format!("python3-pyfuse3 not found for {PYTHON} (needed {why})"),
+    )
 }

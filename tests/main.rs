@@ -1,0 +1,33 @@
+//! The integration tests: one binary, one module per topic, and one test
+//! environment (`common`) to run smsaudit, build estates and decide when a
+//! test needs a program that is not here.
+
+mod common;
+
+mod audit;
+mod causes;
+mod client_logs;
+mod crawl_concurrency;
+mod drift_memory;
+mod findings;
+mod history;
+mod hostile;
+mod hostile_isolation;
+mod hostile_output;
+mod hostile_parse;
+mod hostile_walk;
+mod matrix;
+mod pe_fixtures;
+mod pe_pefile_oracle;
+mod pe_pelite_oracle;
+mod pe_proptest_version;
+mod presentation;
+mod properties;
+mod report_set;
+mod reports;
+mod scheduled;
+mod slowfs;
+mod smb;
+mod trust;
+mod windows;
+mod worker_reuse;
