@@ -8,6 +8,7 @@ mod audit;
 mod causes;
 mod client_logs;
 mod crawl_concurrency;
+mod docs;
 mod drift_memory;
 mod findings;
 mod history;
