@@ -11,13 +11,15 @@
 //! on the scheduler's thread.
 
 mod read;
+mod settings;
 mod walk;
 mod worker;
 
 pub use read::hash_file;
+pub(crate) use settings::CrawlSettings;
 pub use worker::{worker_main, WORKER_COMMAND};
 
-use crate::config::{Config, Isolation, MAX_JOBS};
+use crate::config::Isolation;
 use crate::discover::Discovered;
 use crate::extract::Detail;
 use crate::model::{CaseTwins, FileRecord, Location, Status};
@@ -258,14 +260,14 @@ impl Running {
     }
 }
 
-/// Crawls every location, at most `config.jobs` (capped at [`MAX_JOBS`]) at
-/// once and `config.per_server` per server. Each location runs on a thread
+/// Crawls every location, at most `settings.jobs` at once and
+/// `settings.per_server` per server. Each location runs on a thread
 /// pool of its own, a share of `jobs` threads, on which its folders are
 /// listed and its entries stat'ed and read concurrently: its time and its
 /// stall timer are spent only on its own I/O, and a slow or huge share
 /// never takes another's threads. A location that makes no progress for
-/// `config.stall_timeout`, or does not finish within
-/// `config.location_timeout`, is reported as not answering.
+/// `settings.stall_timeout`, or does not finish within
+/// `settings.location_timeout`, is reported as not answering.
 ///
 /// With [`Isolation::Process`] locations are crawled by worker processes,
 /// each taking one location after another and reporting progress; one
@@ -276,26 +278,26 @@ impl Running {
 /// worker died before starting on it goes to another worker, once.
 pub(crate) fn crawl_all(
     locations: Vec<Discovered>,
-    config: &Config,
+    settings: &CrawlSettings,
     progress: Arc<Progress>,
     sink: &dyn Sink,
 ) -> Vec<Crawled> {
-    crawl_with(&worker::Program::default(), locations, config, progress, sink)
+    crawl_with(&worker::Program::default(), locations, settings, progress, sink)
 }
 
 /// [`crawl_all`], with worker processes running `program`.
 fn crawl_with(
     program: &worker::Program,
     locations: Vec<Discovered>,
-    config: &Config,
+    settings: &CrawlSettings,
     progress: Arc<Progress>,
     sink: &dyn Sink,
 ) -> Vec<Crawled> {
-    let max_running = config.jobs.clamp(1, MAX_JOBS);
-    let per_server = config.per_server.max(1);
+    let max_running = settings.jobs;
+    let per_server = settings.per_server;
     let threads = hashing_threads(&locations, max_running, per_server);
     let pool_threads = (threads * POOL_GROWTH).min(max_running).max(threads);
-    let shared = Arc::new(config.clone());
+    let shared = Arc::new(settings.clone());
     progress.locations_total.store(locations.len(), Ordering::Relaxed);
     let (sender, receiver) = mpsc::sync_channel::<Event>(EVENTS_IN_FLIGHT);
     let mut results: Vec<Option<Crawled>> = (0..locations.len()).map(|_| None).collect();
@@ -327,7 +329,7 @@ fn crawl_with(
             let start = Start {
                 program,
                 slot,
-                config: shared.clone(),
+                settings: shared.clone(),
                 threads,
                 pool_threads,
                 progress: progress.clone(),
@@ -351,7 +353,7 @@ fn crawl_with(
         }
         // With a limit to watch, look again at least every quarter second;
         // with idle workers, every IDLE_CHECK.
-        let wait = if config.location_timeout.is_some() || config.stall_timeout.is_some() {
+        let wait = if settings.location_timeout.is_some() || settings.stall_timeout.is_some() {
             Duration::from_millis(250)
         } else if !idle.workers.is_empty() {
             IDLE_CHECK
@@ -406,7 +408,7 @@ fn crawl_with(
         idle.drop_dead_workers();
         let expired: Vec<(usize, String)> = running
             .iter()
-            .filter_map(|(slot, r)| expiry(r, config).map(|reason| (*slot, reason)))
+            .filter_map(|(slot, r)| expiry(r, settings).map(|reason| (*slot, reason)))
             .collect();
         for (slot, reason) in expired {
             if let Some(r) = running.remove(&slot) {
@@ -458,7 +460,7 @@ struct Start<'a> {
     /// What worker processes run.
     program: &'a worker::Program,
     slot: usize,
-    config: Arc<Config>,
+    settings: Arc<CrawlSettings>,
     /// How many of its threads may work at first.
     threads: usize,
     /// Threads in its pool.
@@ -469,7 +471,7 @@ struct Start<'a> {
 
 impl Start<'_> {
     /// Starts crawling a location: in a worker process (an idle one, or a
-    /// new one) when the config says so and the location has a share to
+    /// new one) when the settings say so and the location has a share to
     /// read, else on a thread. Returns what the scheduler watches, or why it
     /// could not start.
     fn run(self, discovered: Discovered, idle: &mut Idle) -> Result<Running, String> {
@@ -482,7 +484,7 @@ impl Start<'_> {
             throttle,
             threads: self.threads,
         };
-        if self.config.isolation == Isolation::Process && discovered.location.status == Status::Ok {
+        if self.settings.isolation == Isolation::Process && discovered.location.status == Status::Ok {
             // The worker's progress arrives as heartbeats.
             let mut job = Box::new(worker::Job {
                 slot: self.slot,
@@ -504,7 +506,7 @@ impl Start<'_> {
                 }
             }
             let worker =
-                worker::CrawlWorker::start(self.program, &self.config, self.progress.clone(), self.sender.clone())
+                worker::CrawlWorker::start(self.program, &self.settings, self.progress.clone(), self.sender.clone())
                     .map_err(|err| format!("cannot start a crawl worker: {err}"))?;
             return match worker.take(job) {
                 Ok(()) => Ok(running(Some(worker), None)),
@@ -516,7 +518,7 @@ impl Start<'_> {
         let idle_pool = idle.pools.pop();
         let Start {
             slot,
-            config,
+            settings,
             pool_threads,
             progress,
             sender,
@@ -528,7 +530,7 @@ impl Start<'_> {
                 let send = |batch| sender.send(Event::Batch(slot, batch)).is_ok();
                 let (crawled, reuse) = match idle_pool.map_or_else(|| location_pool(pool_threads), Ok) {
                     Ok(pool) => (
-                        crawl_location(discovered, &config, &pool, &throttle, &progress, &activity, &send),
+                        crawl_location(discovered, &settings, &pool, &throttle, &progress, &activity, &send),
                         Reuse::Pool(pool),
                     ),
                     Err(reason) => (not_crawled(discovered.location, reason), Reuse::Nothing),
@@ -541,8 +543,8 @@ impl Start<'_> {
 }
 
 /// Why a running location is given up on, if it is.
-fn expiry(running: &Running, config: &Config) -> Option<String> {
-    if let Some(limit) = config.stall_timeout {
+fn expiry(running: &Running, settings: &CrawlSettings) -> Option<String> {
+    if let Some(limit) = settings.stall_timeout {
         if running.activity.idle() >= limit {
             return Some(format!(
                 "no answer for {} s: the share stopped answering",
@@ -550,7 +552,7 @@ fn expiry(running: &Running, config: &Config) -> Option<String> {
             ));
         }
     }
-    match config.location_timeout {
+    match settings.location_timeout {
         Some(limit) if running.started.elapsed() >= limit => Some(format!(
             "timed out after {} s: the share stopped answering",
             limit.as_secs()
@@ -620,7 +622,7 @@ impl<'a> Batcher<'a> {
 /// One location's walk output: files read here, everything batched out.
 struct Gather<'a> {
     location: &'a Location,
-    config: &'a Config,
+    settings: &'a CrawlSettings,
     progress: &'a Progress,
     activity: &'a Activity,
     batcher: Batcher<'a>,
@@ -633,7 +635,7 @@ struct Gather<'a> {
 impl walk::Found for Gather<'_> {
     fn file(&self, entry: Entry) {
         let touch = || self.activity.touch();
-        let (record, detail) = read::read_file(self.location, entry, self.config, &touch);
+        let (record, detail) = read::read_file(self.location, entry, self.settings.max_parse_bytes, &touch);
         self.progress.files.fetch_add(1, Ordering::Relaxed);
         self.progress
             .bytes
@@ -672,7 +674,7 @@ impl walk::Found for Gather<'_> {
 /// `send` as they are found (`send` returns false once nobody listens).
 fn crawl_location(
     discovered: Discovered,
-    config: &Config,
+    settings: &CrawlSettings,
     pool: &rayon::ThreadPool,
     throttle: &Throttle,
     progress: &Progress,
@@ -688,7 +690,7 @@ fn crawl_location(
     }
     let gather = Gather {
         location: &location,
-        config,
+        settings,
         progress,
         activity,
         batcher: Batcher::new(send),
@@ -696,7 +698,15 @@ fn crawl_location(
         bytes: AtomicU64::new(0),
         case_twins: Mutex::new(Vec::new()),
     };
-    let walked = walk::walk_location(&location, &path, config, activity, pool, throttle, &gather);
+    let walked = walk::walk_location(
+        &location,
+        &path,
+        &settings.exclusions,
+        activity,
+        pool,
+        throttle,
+        &gather,
+    );
     gather.batcher.flush();
     let (files, bytes) = (gather.files.into_inner(), gather.bytes.into_inner());
     let mut case_twins = gather.case_twins.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -788,11 +798,11 @@ mod tests {
             listening
         };
         let progress = Progress::default();
-        let config = Config::new(Vec::new());
+        let settings = CrawlSettings::of(&crate::config::Config::new(Vec::new()));
         let throttle = Throttle::new(threads);
         let crawled = crawl_location(
             discovered,
-            &config,
+            &settings,
             &pool,
             &throttle,
             &progress,
@@ -848,7 +858,7 @@ mod tests {
         let send = |_| true;
         crawl_location(
             discovered,
-            &Config::new(Vec::new()),
+            &CrawlSettings::of(&crate::config::Config::new(Vec::new())),
             &pool,
             &throttle,
             &progress,

@@ -14,8 +14,10 @@
 //! share: its location goes back to the scheduler ([`Event::Unstarted`]) for
 //! another worker, rather than being reported unreadable.
 
-use super::{crawl_location, location_pool, not_crawled, Activity, Batch, Crawled, Event, Progress, Reuse, Throttle};
-use crate::config::Config;
+use super::{
+    crawl_location, location_pool, not_crawled, Activity, Batch, CrawlSettings, Crawled, Event, Progress, Reuse,
+    Throttle,
+};
 use crate::discover::Discovered;
 use crate::model::{CaseTwins, Location};
 use crate::worker::{self, Session, Worker};
@@ -51,32 +53,6 @@ struct Request {
     threads: usize,
     /// Threads in its pool.
     pool_threads: usize,
-}
-
-/// The settings the walk, reads and parsers of one location use: every
-/// [`Config`] field they read must be carried here.
-#[derive(Clone, serde::Serialize, serde::Deserialize)]
-struct CrawlSettings {
-    exclude: Vec<String>,
-    max_parse_bytes: u64,
-}
-
-impl CrawlSettings {
-    fn of(config: &Config) -> CrawlSettings {
-        CrawlSettings {
-            exclude: config.exclude.clone(),
-            max_parse_bytes: config.max_parse_bytes,
-        }
-    }
-
-    fn into_config(self, threads: usize) -> Config {
-        Config {
-            exclude: self.exclude,
-            max_parse_bytes: self.max_parse_bytes,
-            jobs: threads,
-            ..Config::new(Vec::new())
-        }
-    }
 }
 
 /// One line a worker writes.
@@ -144,11 +120,11 @@ impl CrawlWorker {
     /// turns its lines into events for the scheduler.
     pub(super) fn start(
         program: &Program,
-        config: &Config,
+        settings: &CrawlSettings,
         progress: Arc<Progress>,
         events: mpsc::SyncSender<Event>,
     ) -> io::Result<CrawlWorker> {
-        let settings = CrawlSettings::of(config);
+        let settings = settings.clone();
         let (jobs, queue) = mpsc::channel::<Box<Job>>();
         let (process, input) = worker::start("crawl worker", program.command()?, move |session| {
             serve_jobs(session, &queue, &settings, &progress, &events)
@@ -388,7 +364,6 @@ fn serve_requests(
     for request in requested {
         let request = request?;
         send(&Message::Started).context("cannot say it started")?;
-        let config = request.settings.into_config(request.pool_threads);
         let made = match pool.take() {
             Some(kept) if kept.current_num_threads() == request.pool_threads.max(1) => Ok(kept),
             _ => location_pool(request.pool_threads),
@@ -396,7 +371,15 @@ fn serve_requests(
         let crawled = match made {
             Ok(made) => {
                 let batch = |batch| send(&Message::Batch(batch)).is_ok();
-                let crawled = crawl_location(request.discovered, &config, &made, throttle, progress, activity, &batch);
+                let crawled = crawl_location(
+                    request.discovered,
+                    &request.settings,
+                    &made,
+                    throttle,
+                    progress,
+                    activity,
+                    &batch,
+                );
                 pool = Some(made);
                 crawled
             }
@@ -417,6 +400,7 @@ fn serve_requests(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
     use crate::extract::{pe, Detail};
     use crate::model::{FileKind, FileRecord, LocationKind, Status};
     use std::sync::Mutex;
@@ -479,13 +463,15 @@ mod tests {
     #[test]
     fn a_worker_gets_the_crawl_settings() {
         let mut config = Config::new(Vec::new());
-        config.exclude = vec!["*.log".into()];
+        config.exclude = crate::config::Exclusions::new(vec!["*.log".into()]).unwrap();
         config.max_parse_bytes = 99;
+        config.stall_timeout = Some(Duration::from_secs(7));
         let json = serde_json::to_string(&CrawlSettings::of(&config)).unwrap();
-        let got = serde_json::from_str::<CrawlSettings>(&json).unwrap().into_config(3);
-        assert_eq!(got.exclude, config.exclude);
+        let got = serde_json::from_str::<CrawlSettings>(&json).unwrap();
+        assert_eq!(got.exclusions.patterns(), ["*.log"]);
+        assert!(got.exclusions.matches(r"a\B.LOG"));
         assert_eq!(got.max_parse_bytes, 99);
-        assert_eq!(got.jobs, 3);
+        assert_eq!(got.stall_timeout, Some(Duration::from_secs(7)));
     }
 
     /// What crawling `shares` locations (all on one server, at most `jobs`
@@ -527,7 +513,13 @@ mod tests {
         let launches_arg = launches.to_str().unwrap();
         let program = Program::stand_in(&["sh", "-c", script, launches_arg, answer.to_str().unwrap()]);
         let progress = Arc::new(Progress::default());
-        let results = super::super::crawl_with(&program, discovered, &config, progress.clone(), &Ignore);
+        let results = super::super::crawl_with(
+            &program,
+            discovered,
+            &CrawlSettings::of(&config),
+            progress.clone(),
+            &Ignore,
+        );
         let started = std::fs::read_to_string(&launches).unwrap_or_default().lines().count();
         let results = results
             .into_iter()
