@@ -14,7 +14,7 @@
 
 pub(super) mod handles;
 
-use super::{Activity, Throttle};
+use super::location::{Activity, Throttle};
 use crate::config::Exclusions;
 use crate::model::{FileKind, FileRecord, Location, Status, EXCLUDED_REASON};
 use crate::names::{self, Escapes};
