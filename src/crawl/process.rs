@@ -193,7 +193,8 @@ fn follow(
     }
 }
 
-#[cfg(test)]
+/// Workers played by `sh` scripts: Unix only.
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use crate::config::Config;
@@ -207,7 +208,6 @@ mod tests {
     /// were started (the script adds a line to `launches` each time) and
     /// how many locations were counted done. `answer` holds the lines a
     /// worker that crawled a location would write.
-    #[cfg(unix)]
     fn crawl_in(script: &str, shares: usize, jobs: usize) -> (Vec<(Status, String)>, usize, usize) {
         struct Ignore;
         impl crate::crawl::Sink for Ignore {
@@ -258,7 +258,6 @@ mod tests {
     /// A worker that crawled a location and then died while idle (before
     /// its next request, or on reading it) is not blamed: the next location
     /// goes to a new worker and is read.
-    #[cfg(unix)]
     #[test]
     fn a_worker_that_died_idle_is_replaced_not_blamed() {
         for script in [
@@ -280,7 +279,6 @@ mod tests {
     /// A location whose workers die before starting on it is given to a
     /// new worker once; the second time it is unreadable, saying so, and
     /// counted done once.
-    #[cfg(unix)]
     #[test]
     fn a_location_is_given_back_once_when_its_worker_dies_before_starting() {
         for script in [r#"echo >> "$0"; exit 3"#, r#"echo >> "$0"; read line; exit 3"#] {
@@ -301,7 +299,6 @@ mod tests {
 
     /// A worker that dies once it started on a location fails that
     /// location, as before: it is not given to another worker.
-    #[cfg(unix)]
     #[test]
     fn a_worker_that_dies_after_starting_fails_its_location() {
         let (results, started, done) = crawl_in(r#"echo >> "$0"; read line; head -n 1 "$1"; exit 3"#, 2, 1);
