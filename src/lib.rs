@@ -51,7 +51,7 @@ use std::time::{Instant, SystemTime};
 /// Panics, saying why, on such a refusal, or if the file records cannot be
 /// kept (without a spill folder they stay in memory).
 pub fn run_audit(config: &Config) -> Audit {
-    let discovery = discover(config);
+    let discovery = Discovery::run(config);
     discovery
         .refuse_unauditable(config)
         .and_then(|()| discovery.audit(config, Arc::new(crawl::Progress::default()), None))
@@ -67,18 +67,19 @@ pub(crate) struct Discovery {
     pub locations: Vec<discover::Discovered>,
 }
 
-/// Finds the shares to audit ([`discover::discover_all`]).
-pub(crate) fn discover(config: &Config) -> Discovery {
-    let started = SystemTime::now();
-    let clock = Instant::now();
-    Discovery {
-        started,
-        clock,
-        locations: discover::discover_all(config),
-    }
-}
-
 impl Discovery {
+    /// Starts the run: finds the shares to audit
+    /// ([`discover::discover_all`]).
+    pub(crate) fn run(config: &Config) -> Discovery {
+        let started = SystemTime::now();
+        let clock = Instant::now();
+        Discovery {
+            started,
+            clock,
+            locations: discover::discover_all(config),
+        }
+    }
+
     /// Refuses input that would give a meaningless report, before the
     /// crawl: a root that holds no share, an `--upgrade` site that is not
     /// in the estate.

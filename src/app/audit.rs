@@ -139,7 +139,7 @@ fn run_stages(
     progress: Arc<Progress>,
 ) -> Result<(Audit, Option<report::OutputLock>)> {
     let config = &command.config;
-    let discovery = crate::discover(config);
+    let discovery = crate::Discovery::run(config);
     let output_lock = prepare_outputs(command, log, &discovery.locations)?;
     discovery.refuse_unauditable(config)?;
     let audit = discovery.audit(config, progress, command.spill_dir())?;
