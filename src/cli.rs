@@ -1,13 +1,13 @@
-//! Command-line definitions. Parsing ends here, in a [`Command`] holding a
-//! validated [`Config`]; nothing below sees clap.
+//! Command-line definitions: the shapes of the arguments, nothing else.
+//! No file is read and nothing is checked here beyond what clap checks;
+//! `audit`'s inputs are loaded by `app::AuditCommand::load`. Nothing below
+//! `app` sees clap.
 
-use crate::config::{self, Baseline, Config, Faults, Inventory, Isolation, UpgradeRequest};
-use crate::history::{self, HistoryFile, Retention};
-use crate::model::Severity;
-use crate::report::{CsvFlavor, ReportFormat};
+use crate::config;
+use crate::history;
+use crate::report::CsvFlavor;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
-use std::time::Duration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -268,186 +268,11 @@ pub enum CsvArg {
     Machine,
 }
 
-/// What the program was asked to do, validated.
-#[derive(Debug)]
-pub enum Command {
-    Audit(Box<AuditCommand>),
-    Rules,
-    Explain(String),
-    Diff {
-        old: PathBuf,
-        new: PathBuf,
-        out: Option<PathBuf>,
-        csv: CsvFlavor,
-    },
-    History(HistoryCommand),
-}
-
-/// `smsaudit history`, validated.
-#[derive(Debug)]
-pub struct HistoryCommand {
-    pub file: HistoryFile,
-    pub filter: history::Filter,
-    /// CSV in this flavour instead of a table.
-    pub csv: Option<CsvFlavor>,
-    pub retention: Retention,
-}
-
-#[derive(Debug)]
-pub struct AuditCommand {
-    pub config: Config,
-    pub out: PathBuf,
-    pub csv: CsvFlavor,
-    /// Report files to write into `out`; empty writes none.
-    pub formats: Vec<ReportFormat>,
-    /// Print matrix.csv (machine flavour) on standard output.
-    pub matrix_stdout: bool,
-    pub quiet: bool,
-    pub verbose: bool,
-    pub log: Option<PathBuf>,
-    /// `--history`: the file every run is kept in.
-    pub history: Option<HistoryFile>,
-    pub retention: Retention,
-    /// Notes for stderr about arguments changed (a `--jobs` above the cap).
-    pub notes: Vec<String>,
-}
-
 impl CsvArg {
-    fn flavor(self) -> CsvFlavor {
+    pub fn flavor(self) -> CsvFlavor {
         match self {
             CsvArg::Spreadsheet => CsvFlavor::Spreadsheet,
             CsvArg::Machine => CsvFlavor::Machine,
-        }
-    }
-}
-
-impl Cli {
-    pub fn into_command(self) -> Result<Command, String> {
-        match self.command {
-            CliCommand::Rules => Ok(Command::Rules),
-            CliCommand::Explain { key } => Ok(Command::Explain(key)),
-            CliCommand::Diff(args) => Ok(Command::Diff {
-                old: args.old,
-                new: args.new,
-                out: args.out,
-                csv: args.csv.flavor(),
-            }),
-            CliCommand::History(args) => Ok(Command::History(HistoryCommand {
-                file: HistoryFile::waiting(args.file, Duration::from_secs(args.wait)),
-                filter: history::Filter {
-                    fingerprint: args.finding,
-                    code: args.code,
-                    site: args.site,
-                    location: args.location,
-                    path: args.path,
-                    item: args.item,
-                },
-                csv: args.csv.map(CsvArg::flavor),
-                retention: Retention {
-                    keep_runs: args.keep_runs,
-                    keep_days: args.keep_days,
-                },
-            })),
-            CliCommand::Audit(args) => {
-                let mut config = Config::new(args.roots);
-                let mut notes = Vec::new();
-                if let Some(jobs) = args.jobs {
-                    if jobs == 0 {
-                        return Err("--jobs must be at least 1".into());
-                    }
-                    if jobs > config::MAX_JOBS {
-                        notes.push(format!(
-                            "--jobs {jobs} is more than {max}; using {max}",
-                            max = config::MAX_JOBS
-                        ));
-                    }
-                    config.jobs = jobs.min(config::MAX_JOBS);
-                }
-                config.isolation = match args.isolation {
-                    IsolationArg::Process => Isolation::Process,
-                    IsolationArg::Thread => Isolation::Thread,
-                };
-                config.discover_depth = args.depth;
-                if let (Some(sites), Some(to)) = (&args.upgrade, &args.to) {
-                    config.upgrade = Some(UpgradeRequest::parse(sites, to)?);
-                }
-                config.fail_on = match args.fail_on {
-                    FailOn::Error => Some(Severity::Error),
-                    FailOn::Warning => Some(Severity::Warning),
-                    FailOn::Info => Some(Severity::Info),
-                    FailOn::Never => None,
-                };
-                config.location_timeout =
-                    (args.location_timeout > 0).then(|| Duration::from_secs(args.location_timeout));
-                config.stall_timeout = (args.stall_timeout > 0).then(|| Duration::from_secs(args.stall_timeout));
-                if args.per_server == 0 {
-                    return Err("--per-server must be at least 1".into());
-                }
-                config.per_server = args.per_server;
-                config.faults = Faults::from_env();
-                if let Some(path) = &args.inventory {
-                    let inventory = Inventory::load(path).map_err(|e| format!("{e:#}"))?;
-                    config.exclude.extend(inventory.exclude.iter().cloned());
-                    config.inventory = Some(inventory);
-                }
-                config.exclude.extend(args.exclude);
-                for folder in &args.client_logs {
-                    config.client_logs.push(config::client_log_folder(folder)?);
-                }
-                if let Some(path) = &args.baseline {
-                    config.baseline = Some(Baseline::load(path).map_err(|e| format!("{e:#}"))?);
-                }
-                let history = args
-                    .history
-                    .map(|path| HistoryFile::waiting(path, Duration::from_secs(args.history_wait)));
-                if let Some(file) = &history {
-                    let past = file.past().map_err(|e| format!("{e:#}"))?;
-                    if let (None, Some(previous)) = (&config.baseline, &past.previous) {
-                        config.baseline = Some(Baseline {
-                            path: format!("{} (the run of {})", file.path.display(), previous.started),
-                            snapshot: previous.snapshot.clone(),
-                        });
-                    }
-                    config.history = Some(past);
-                }
-                for pattern in &config.exclude {
-                    glob::Pattern::new(pattern).map_err(|e| format!("bad --exclude pattern {pattern:?}: {e}"))?;
-                }
-                let matrix_stdout = args.stdout == Some(StdoutArg::Matrix);
-                let mut formats: Vec<ReportFormat> = if args.formats.is_empty() && !matrix_stdout {
-                    ReportFormat::ALL.to_vec()
-                } else {
-                    args.formats
-                        .iter()
-                        .map(|f| match f {
-                            FormatArg::Csv => ReportFormat::Csv,
-                            FormatArg::Json => ReportFormat::Json,
-                            FormatArg::Xlsx => ReportFormat::Xlsx,
-                            FormatArg::Html => ReportFormat::Html,
-                        })
-                        .collect()
-                };
-                formats.sort();
-                formats.dedup();
-                // The report folder is checked and locked before the crawl.
-                config.spill_dir = (!formats.is_empty()).then(|| args.out.clone());
-                Ok(Command::Audit(Box::new(AuditCommand {
-                    config,
-                    out: args.out,
-                    csv: args.csv.flavor(),
-                    formats,
-                    matrix_stdout,
-                    quiet: args.quiet,
-                    verbose: args.verbose,
-                    log: args.log,
-                    history,
-                    retention: Retention {
-                        keep_runs: args.keep_runs,
-                        keep_days: args.keep_days,
-                    },
-                    notes,
-                })))
-            }
         }
     }
 }

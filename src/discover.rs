@@ -6,7 +6,7 @@ use crate::config::{InventoryShare, Isolation};
 use crate::model::{Location, LocationKind, Status};
 use crate::names;
 use crate::sms::layout;
-use crate::worker::{self, Worker};
+use crate::worker::{self, Program, Session, Worker};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fs;
@@ -204,39 +204,32 @@ fn start_thread(index: usize, root: PathBuf, search: Search, sender: mpsc::Sende
 /// Starts a worker process for one search; what it finds, or the root as
 /// unreadable with why the worker failed, goes to `sender`.
 fn start_worker(index: usize, root: PathBuf, search: Search, sender: mpsc::Sender<Found>) -> Result<Worker, String> {
-    let request = serde_json::to_vec(&search).map_err(|err| format!("cannot start a discovery worker: {err}"))?;
+    let program = Program::Own(DISCOVER_WORKER_COMMAND);
     let path = root.clone().into_os_string();
-    worker::spawn(
-        "discovery worker",
-        DISCOVER_WORKER_COMMAND,
-        &path,
-        request,
-        |mut lines| worker::next_message::<Vec<Discovered>>(&mut lines),
-        move |outcome| {
-            let found = outcome.unwrap_or_else(|why| vec![unreadable_root(&root, &why)]);
-            let _ = sender.send((index, found));
-        },
-    )
-    .map_err(|err| format!("cannot start a discovery worker: {err}"))
+    let talk = move |mut session: Session| {
+        // The request is small; a worker that cannot take it fails below.
+        let _ = session.request(&search);
+        session.end_requests();
+        let found = session
+            .next::<Vec<Discovered>>()
+            .unwrap_or_else(|why| vec![unreadable_root(&root, &session.failure(&why))]);
+        let _ = sender.send((index, found));
+    };
+    worker::start("discovery worker", &program, &[path], talk)
+        .map(|(worker, _)| worker)
+        .map_err(|err| format!("cannot start a discovery worker: {err}"))
 }
 
 /// The discovery worker's side: `path` is the argument after
 /// [`DISCOVER_WORKER_COMMAND`], the search is on stdin, and what it finds
 /// goes to stdout as one line. Returns the exit code.
 pub fn discover_worker_main(path: Option<OsString>) -> i32 {
-    let served = (|| -> anyhow::Result<()> {
+    worker::serve(DISCOVER_WORKER_COMMAND, || {
         let path = PathBuf::from(path.ok_or_else(|| anyhow::anyhow!("no path given"))?);
         let search: Search = worker::read_request()?;
         worker::send(&search.run(&path))?;
         Ok(())
-    })();
-    match served {
-        Ok(()) => 0,
-        Err(err) => {
-            eprintln!("smsaudit {DISCOVER_WORKER_COMMAND}: {err:#}");
-            2
-        }
-    }
+    })
 }
 
 /// A path as its exact bytes (Unix) or UTF-16 units (Windows), so a name

@@ -40,53 +40,55 @@ pub use audit::Audit;
 pub use config::Config;
 
 use anyhow::Context;
+use std::path::Path;
 use std::sync::Arc;
+use std::time::{Instant, SystemTime};
 
 /// Runs a whole audit: discover locations, crawl them, extract stamps, build
-/// the matrix and findings. Writing reports is the caller's business. Input
-/// the command refuses ([`run_audit_checked`]) is audited as it is.
+/// the matrix and findings. Writing reports is the caller's business. It
+/// refuses what the command refuses (a root that holds no share, an
+/// `--upgrade` site not in the estate, a downgrade), by panicking.
 ///
-/// Panics only if file records spilled to `config.spill_dir` cannot be
-/// written or read back (without a spill folder they stay in memory).
+/// Panics, saying why, on such a refusal, or if the file records cannot be
+/// kept (without a spill folder they stay in memory).
 pub fn run_audit(config: &Config) -> Audit {
-    pipeline(config, Arc::new(crawl::Progress::default()), None)
+    let discovery = Discovery::run(config);
+    discovery
+        .refuse_unauditable(config)
+        .and_then(|()| discovery.audit(config, Arc::new(crawl::Progress::default()), None))
         .unwrap_or_else(|err| panic!("the audit failed: {err:#}"))
 }
 
-/// What the command checks once the shares are found, before the crawl
-/// (the output folder against the roots that answered).
-pub(crate) type BeforeCrawl<'a> = &'a dyn Fn(&[discover::Discovered]) -> anyhow::Result<()>;
-
-/// [`run_audit`] for the command: counts progress into `progress`, and
-/// refuses input that would give a meaningless report (a root that holds
-/// no share, an `--upgrade` site that is not in the estate, a target
-/// release older than a site's): roots and sites before the crawl, the
-/// downgrade as soon as the site's release is known. `before_crawl` runs
-/// after discovery, so it never touches a root that did not answer.
-pub(crate) fn run_audit_checked(
-    config: &Config,
-    progress: Arc<crawl::Progress>,
-    before_crawl: BeforeCrawl,
-) -> anyhow::Result<Audit> {
-    pipeline(config, progress, Some(before_crawl))
+/// The run's first stage: the shares found under the roots and the
+/// inventory, and when the run started. The command checks its own
+/// output against the roots that answered here, before the crawl.
+pub(crate) struct Discovery {
+    started: SystemTime,
+    clock: Instant,
+    pub locations: Vec<discover::Discovered>,
 }
 
-fn pipeline(
-    config: &Config,
-    progress: Arc<crawl::Progress>,
-    before_crawl: Option<BeforeCrawl>,
-) -> anyhow::Result<Audit> {
-    let started = std::time::SystemTime::now();
-    let clock = std::time::Instant::now();
-    let refuse = before_crawl.is_some();
-    let locations = discover::discover_all(config);
-    if let Some(before_crawl) = before_crawl {
-        before_crawl(&locations)?;
+impl Discovery {
+    /// Starts the run: finds the shares to audit
+    /// ([`discover::discover_all`]).
+    pub(crate) fn run(config: &Config) -> Discovery {
+        let started = SystemTime::now();
+        let clock = Instant::now();
+        Discovery {
+            started,
+            clock,
+            locations: discover::discover_all(config),
+        }
     }
-    if refuse {
-        discover::refuse_roots_without_shares(config, &locations)?;
+
+    /// Refuses input that would give a meaningless report, before the
+    /// crawl: a root that holds no share, an `--upgrade` site that is not
+    /// in the estate.
+    pub(crate) fn refuse_unauditable(&self, config: &Config) -> anyhow::Result<()> {
+        discover::refuse_roots_without_shares(config, &self.locations)?;
         if let Some(request) = &config.upgrade {
-            let mut known: std::collections::BTreeSet<String> = locations
+            let mut known: std::collections::BTreeSet<String> = self
+                .locations
                 .iter()
                 .flat_map(|d| d.location.sites.iter().cloned())
                 .collect();
@@ -95,53 +97,72 @@ fn pipeline(
             }
             upgrade::refuse_unknown_sites(request, &known)?;
         }
+        Ok(())
     }
-    let gatherer = estate::Gatherer::new(config.spill_dir.as_deref());
-    let crawled = crawl::crawl_all(locations, config, progress, &gatherer);
-    let (estate, files) = estate::build(crawled, gatherer).context("cannot keep the file records")?;
-    let view = estate::EstateView::new(&estate);
-    if let (true, Some(request)) = (refuse, &config.upgrade) {
-        upgrade::refuse_downgrade(request, &view)?;
+
+    /// The rest of the run, in order: crawl (progress counted into
+    /// `progress`, records beyond memory spilled to `spill_dir`), estate,
+    /// the downgrade refusal as soon as the sites' releases are known,
+    /// rules, matrix, upgrade plan, drift, causes, history, sites, client
+    /// logs, and the assembled audit.
+    pub(crate) fn audit(
+        self,
+        config: &Config,
+        progress: Arc<crawl::Progress>,
+        spill_dir: Option<&Path>,
+    ) -> anyhow::Result<Audit> {
+        let Discovery {
+            started,
+            clock,
+            locations,
+        } = self;
+        let gatherer = estate::Gatherer::new(spill_dir);
+        let crawled = crawl::crawl_all(locations, &crawl::CrawlSettings::of(config), progress, &gatherer);
+        let (estate, files) = estate::build(crawled, gatherer).context("cannot keep the file records")?;
+        let view = estate::EstateView::new(&estate);
+        if let Some(request) = &config.upgrade {
+            upgrade::refuse_downgrade(request, &view)?;
+        }
+        let findings = rules::evaluate(&view, config.inventory.as_ref());
+        let matrix = matrix::build(&view, &findings);
+        let upgrade = config.upgrade.as_ref().map(|request| upgrade::plan(&view, request));
+        let drift = config.baseline.as_ref().map(|baseline| {
+            let now = drift::Snapshot::of(&estate.locations, &estate.stamps);
+            drift::compare_with_files(&baseline.snapshot, &now, drift::Snapshot::files_of(&files))
+        });
+        let drift = drift.transpose().context("cannot compare with the baseline")?;
+        let causes = causes::group(&view, &findings, upgrade.as_ref());
+        let (first_seen, history) = config
+            .history
+            .as_ref()
+            .map(|past| {
+                let started = humantime::format_rfc3339_seconds(started).to_string();
+                (past.first_seen(&findings, &started), past.summarise(&findings))
+            })
+            .unzip();
+        let sites = sites::summarise(&view, &causes);
+        let symptoms = (!config.client_logs.is_empty())
+            .then(|| clientlogs::read_and_tie(&config.client_logs, &findings, &causes, &estate.locations));
+        let timing = audit::Timing {
+            started,
+            elapsed: clock.elapsed(),
+        };
+        Ok(audit::Audit::assemble(
+            config,
+            audit::Results {
+                estate,
+                files,
+                matrix,
+                findings,
+                first_seen,
+                causes,
+                sites,
+                symptoms,
+                timing,
+                upgrade,
+                drift,
+                history,
+            },
+        ))
     }
-    let findings = rules::evaluate(&view, config.inventory.as_ref());
-    let matrix = matrix::build(&view, &findings);
-    let upgrade = config.upgrade.as_ref().map(|request| upgrade::plan(&view, request));
-    let drift = config.baseline.as_ref().map(|baseline| {
-        let now = drift::Snapshot::of(&estate.locations, &estate.stamps);
-        drift::compare_with_files(&baseline.snapshot, &now, drift::Snapshot::files_of(&files))
-    });
-    let drift = drift.transpose().context("cannot compare with the baseline")?;
-    let causes = causes::group(&view, &findings, upgrade.as_ref());
-    let (first_seen, history) = config
-        .history
-        .as_ref()
-        .map(|past| {
-            let started = humantime::format_rfc3339_seconds(started).to_string();
-            (past.first_seen(&findings, &started), past.summarise(&findings))
-        })
-        .unzip();
-    let sites = sites::summarise(&view, &causes);
-    let symptoms = (!config.client_logs.is_empty())
-        .then(|| clientlogs::read_and_tie(&config.client_logs, &findings, &causes, &estate.locations));
-    let timing = audit::Timing {
-        started,
-        elapsed: clock.elapsed(),
-    };
-    Ok(audit::Audit::assemble(
-        config,
-        audit::Results {
-            estate,
-            files,
-            matrix,
-            findings,
-            first_seen,
-            causes,
-            sites,
-            symptoms,
-            timing,
-            upgrade,
-            drift,
-            history,
-        },
-    ))
 }

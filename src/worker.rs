@@ -4,13 +4,15 @@
 //! for it: a worker stuck in the kernel (a dead FUSE or network mount) may
 //! stay alive, but never keeps the audit from exiting.
 //!
-//! Share discovery ([`crate::discover`]) starts one worker per request
-//! ([`spawn`]); the crawl ([`crate::crawl`]) keeps workers that take one
-//! request after another ([`start`], [`Session`]).
+//! Both sides of every worker, one runner: the caller starts a [`Program`]
+//! with [`start`] and talks to it through a [`Session`], a request and its
+//! answers at a time; the worker's `main` is [`serve`]. Share discovery
+//! ([`crate::discover`]) sends each worker one request; the crawl
+//! ([`crate::crawl`]) keeps workers that take one request after another.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use std::ffi::OsStr;
+use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader, Lines, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -21,7 +23,7 @@ use std::time::Duration;
 const STDERR_KEPT: u64 = 64 * 1024;
 
 /// A worker's stdout, one JSON message a line.
-pub(crate) type WorkerLines = Lines<BufReader<ChildStdout>>;
+type WorkerLines = Lines<BufReader<ChildStdout>>;
 
 /// A running worker, as its caller holds it.
 pub(crate) struct Worker {
@@ -55,11 +57,41 @@ struct Launched {
     errors: JoinHandle<String>,
 }
 
-/// `current_exe() command`: this executable as a worker.
-pub(crate) fn own(command: &str) -> io::Result<Command> {
-    let mut own = Command::new(std::env::current_exe()?);
-    own.arg(command);
-    Ok(own)
+/// What a worker process runs.
+pub(crate) enum Program {
+    /// This executable with a hidden command (`current_exe() command`).
+    Own(&'static str),
+    /// `argv[0]` and its arguments instead: a stand-in that unit tests give.
+    #[cfg(all(test, unix))]
+    StandIn(Vec<OsString>),
+}
+
+impl Program {
+    /// A stand-in for this executable.
+    #[cfg(all(test, unix))]
+    pub(crate) fn stand_in(argv: &[&str]) -> Program {
+        Program::StandIn(argv.iter().map(OsString::from).collect())
+    }
+
+    /// The command to start, with `args` after the program's own.
+    pub(crate) fn command(&self, args: &[OsString]) -> io::Result<Command> {
+        let mut command = match self {
+            Program::Own(hidden) => {
+                let mut own = Command::new(std::env::current_exe()?);
+                own.arg(hidden);
+                own
+            }
+            #[cfg(all(test, unix))]
+            Program::StandIn(argv) => {
+                let (first, rest) = argv.split_first().ok_or_else(|| io::Error::other("no program"))?;
+                let mut command = Command::new(first);
+                command.args(rest);
+                command
+            }
+        };
+        command.args(args);
+        Ok(command)
+    }
 }
 
 /// Starts `program` with its three pipes, tracked so that a stop of the
@@ -136,38 +168,6 @@ fn failure(what: &str, child: &Mutex<Child>, errors: JoinHandle<String>, why: &s
     format!("the {what} failed{status}: {why}{said}")
 }
 
-/// Starts `current_exe() command path`, writes `request` to its stdin and,
-/// on a thread of this process, hands its stdout to `follow`. `finish` gets
-/// what `follow` returns, or why the worker failed (see [`failure`]).
-pub(crate) fn spawn<T>(
-    what: &'static str,
-    command: &str,
-    path: &OsStr,
-    request: Vec<u8>,
-    follow: impl FnOnce(WorkerLines) -> Result<T, String> + Send + 'static,
-    finish: impl FnOnce(Result<T, String>) + Send + 'static,
-) -> io::Result<Worker> {
-    let Launched {
-        child,
-        mut stdin,
-        stdout,
-        errors,
-    } = launch({
-        let mut program = own(command)?;
-        program.arg(path);
-        program
-    })?;
-    let watched = child.clone();
-    on_thread(&child, move || {
-        // The request is small; a worker that cannot take it fails below.
-        let _ = stdin.write_all(&request);
-        drop(stdin);
-        let outcome = follow(BufReader::new(stdout).lines()).map_err(|why| failure(what, &watched, errors, &why));
-        finish(outcome);
-        reap(&watched);
-    })
-}
-
 /// A worker's input, shared by whoever sends it requests: each message
 /// is written whole, as one line.
 #[derive(Clone)]
@@ -207,6 +207,12 @@ impl Session {
         self.input.send(request)
     }
 
+    /// Closes the worker's input: it has all its requests, and ends once
+    /// it has answered them.
+    pub(crate) fn end_requests(&mut self) {
+        self.input.close();
+    }
+
     /// The worker's next message; the error says why there is none.
     pub(crate) fn next<M: DeserializeOwned>(&mut self) -> Result<M, String> {
         next_message(&mut self.lines)
@@ -229,12 +235,14 @@ impl Drop for Session {
     }
 }
 
-/// Starts `program` (see [`own`]) and hands it, as a [`Session`], to
-/// `talk` on a thread of this process. Also returns its input, for
-/// messages besides the requests of `talk`.
+/// Starts `program` with `args` and hands it, as a [`Session`], to `talk`
+/// on a thread of this process; the worker is reaped once `talk` is done
+/// with it. Also returns its input, for messages besides the requests of
+/// `talk`. `what` names the worker in the reason of its failure.
 pub(crate) fn start(
     what: &'static str,
-    program: Command,
+    program: &Program,
+    args: &[OsString],
     talk: impl FnOnce(Session) + Send + 'static,
 ) -> io::Result<(Worker, Input)> {
     let Launched {
@@ -242,7 +250,7 @@ pub(crate) fn start(
         stdin,
         stdout,
         errors,
-    } = launch(program)?;
+    } = launch(program.command(args)?)?;
     let input = Input(Arc::new(Mutex::new(Some(stdin))));
     let session = Session {
         what,
@@ -255,7 +263,7 @@ pub(crate) fn start(
 }
 
 /// The next message of a worker; the error says why there is none.
-pub(crate) fn next_message<M: DeserializeOwned>(lines: &mut WorkerLines) -> Result<M, String> {
+fn next_message<M: DeserializeOwned>(lines: &mut WorkerLines) -> Result<M, String> {
     let line = lines
         .next()
         .ok_or("it ended without a result")?
@@ -282,6 +290,19 @@ fn reap(child: &Mutex<Child>) {
     while let Ok(None) = lock(child).try_wait() {
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_secs(1));
+    }
+}
+
+/// The worker's side, its `main` after the hidden `command`: runs `work`
+/// and returns the exit code, 2 when it failed (saying why on stderr, the
+/// caller's reason).
+pub(crate) fn serve(command: &str, work: impl FnOnce() -> anyhow::Result<()>) -> i32 {
+    match work() {
+        Ok(()) => 0,
+        Err(err) => {
+            eprintln!("smsaudit {command}: {err:#}");
+            2
+        }
     }
 }
 

@@ -3,13 +3,14 @@
 //! it ([`crate::interrupt`]) with the previous report set kept.
 
 use super::console;
+use super::inputs::AuditCommand;
 use super::runlog::RunLog;
 use crate::audit::Audit;
-use crate::cli::AuditCommand;
 use crate::crawl::Progress;
 use crate::exit::ExitCode;
 use crate::interrupt::{self, Signal};
 use crate::model::Severity;
+use crate::output;
 use crate::report;
 use crate::text;
 use anyhow::{Context, Result};
@@ -67,57 +68,17 @@ fn lock(log: &Mutex<RunLog>) -> MutexGuard<'_, RunLog> {
 }
 
 fn run(command: &AuditCommand, log: &Mutex<RunLog>) -> Result<ExitCode> {
-    let mut audited = command.config.roots.clone();
-    if let Some(inventory) = &command.config.inventory {
-        audited.extend(inventory.shares().into_iter().map(|s| s.path));
-    }
-    let output_lock = std::cell::OnceCell::new();
-    // After discovery, so a root that never answers (whose very stat would
-    // hang this process) is known and left out: nothing can be written
-    // into a root that cannot be reached.
-    let check_output = |found: &[crate::discover::Discovered]| -> Result<()> {
-        let answered: Vec<_> = audited
-            .iter()
-            .filter(|root| !crate::discover::did_not_answer(found, root))
-            .cloned()
-            .collect();
-        if let Some(path) = &command.log {
-            let checked = report::check_outside_roots(path, &answered).and_then(|()| report::prepare_log(path));
-            let mut log = lock(log);
-            match checked {
-                Ok(()) => log.ready(),
-                Err(err) => {
-                    log.refuse();
-                    return Err(err);
-                }
-            }
-        }
-        // --history: never inside what is audited; created before the crawl.
-        if let Some(history) = &command.history {
-            report::check_outside_roots(&history.path, &answered).context("--history")?;
-            history.open_for_writing()?;
-        }
-        if !command.formats.is_empty() {
-            report::check_outside_roots(&command.out, &answered)?;
-            report::prepare_output(&command.out)?;
-            // Again on the folder as created: a link swapped in on the way
-            // is judged by where it leads.
-            report::check_outside_roots(&command.out, &answered)?;
-            // Held until the run ends: one run at a time per folder.
-            let _ = output_lock.set(report::lock_output(&command.out)?);
-        }
-        Ok(())
-    };
     let started = Instant::now();
     let progress = Arc::new(Progress::default());
     let bar = (!command.quiet && std::io::stderr().is_terminal()).then(|| console::progress_bar(progress.clone()));
-    let audit = crate::run_audit_checked(&command.config, progress, &check_output);
+    let audited = run_stages(command, log, progress);
     if let Some((bar, done, thread)) = bar {
         done.store(true, Ordering::Relaxed);
         let _ = thread.join();
         bar.finish_and_clear();
     }
-    let audit = audit?;
+    // Held until the run ends: one run at a time per folder.
+    let (audit, _output_lock) = audited?;
     // All reports or none: on error the previous set stays, and the log and
     // the summary are still written.
     let written = if command.formats.is_empty() {
@@ -128,7 +89,7 @@ fn run(command: &AuditCommand, log: &Mutex<RunLog>) -> Result<ExitCode> {
             &command.out,
             command.csv,
             &command.formats,
-            command.config.faults.pause.as_ref(),
+            command.faults.pause.as_ref(),
         )
     };
     // From here the run ends the process, even if a signal comes.
@@ -162,12 +123,73 @@ fn run(command: &AuditCommand, log: &Mutex<RunLog>) -> Result<ExitCode> {
     drop(log);
     // The history records every run that got this far, with its exit code.
     let code = match &written {
-        Ok(_) => exit_code(&audit, command.config.fail_on),
+        Ok(_) => exit_code(&audit, command.fail_on),
         Err(_) => ExitCode::CouldNotRun,
     };
     let code = super::history::record(command, &audit, code);
     written?;
     Ok(code)
+}
+
+/// The audit's stages in order: discovery; then this command's own
+/// output, log and history checked against the roots that answered;
+/// then the refusals before the crawl; then the crawl and the rest.
+fn run_stages(
+    command: &AuditCommand,
+    log: &Mutex<RunLog>,
+    progress: Arc<Progress>,
+) -> Result<(Audit, Option<output::OutputLock>)> {
+    let config = &command.config;
+    let discovery = crate::Discovery::run(config);
+    let output_lock = prepare_outputs(command, log, &discovery.locations)?;
+    discovery.refuse_unauditable(config)?;
+    let audit = discovery.audit(config, progress, command.spill_dir())?;
+    Ok((audit, output_lock))
+}
+
+/// Checks that the log, the history and the report folder are outside
+/// every root that answered (a root that did not, whose very stat could
+/// hang this process, is left out: nothing can be written into it), then
+/// places the log, opens the history and creates and locks the report
+/// folder.
+fn prepare_outputs(
+    command: &AuditCommand,
+    log: &Mutex<RunLog>,
+    found: &[crate::discover::Discovered],
+) -> Result<Option<output::OutputLock>> {
+    let mut audited = command.config.roots.clone();
+    if let Some(inventory) = &command.config.inventory {
+        audited.extend(inventory.shares().into_iter().map(|s| s.path));
+    }
+    let answered: Vec<_> = audited
+        .into_iter()
+        .filter(|root| !crate::discover::did_not_answer(found, root))
+        .collect();
+    if let Some(path) = &command.log {
+        let checked = output::check_outside_roots(path, &answered).and_then(|()| output::prepare_log(path));
+        let mut log = lock(log);
+        match checked {
+            Ok(()) => log.ready(),
+            Err(err) => {
+                log.refuse();
+                return Err(err);
+            }
+        }
+    }
+    // --history: never inside what is audited; created before the crawl.
+    if let Some(history) = &command.history {
+        output::check_outside_roots(&history.path, &answered).context("--history")?;
+        history.open_for_writing()?;
+    }
+    if command.formats.is_empty() {
+        return Ok(None);
+    }
+    output::check_outside_roots(&command.out, &answered)?;
+    output::prepare_output(&command.out)?;
+    // Again on the folder as created: a link swapped in on the way is
+    // judged by where it leads.
+    output::check_outside_roots(&command.out, &answered)?;
+    Ok(Some(report::lock_output(&command.out)?))
 }
 
 /// What a signal does once the workers are killed and the temporary files

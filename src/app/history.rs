@@ -3,13 +3,46 @@
 //! recording the finished run.
 
 use super::console::print_stdout;
+use super::inputs::AuditCommand;
 use crate::audit::Audit;
-use crate::cli::{AuditCommand, HistoryCommand};
+use crate::cli::{CsvArg, HistoryArgs};
 use crate::exit::ExitCode;
-use crate::history::{query, store};
-use crate::report;
+use crate::history::{self, query, store, HistoryFile, Retention};
+use crate::report::{self, CsvFlavor};
 use crate::text;
 use anyhow::{Context, Result};
+use std::time::Duration;
+
+/// `smsaudit history`, from its arguments.
+#[derive(Debug)]
+pub struct HistoryCommand {
+    pub file: HistoryFile,
+    pub filter: history::Filter,
+    /// CSV in this flavour instead of a table.
+    pub csv: Option<CsvFlavor>,
+    pub retention: Retention,
+}
+
+impl HistoryCommand {
+    pub fn new(args: HistoryArgs) -> HistoryCommand {
+        HistoryCommand {
+            file: HistoryFile::waiting(args.file, Duration::from_secs(args.wait)),
+            filter: history::Filter {
+                fingerprint: args.finding,
+                code: args.code,
+                site: args.site,
+                location: args.location,
+                path: args.path,
+                item: args.item,
+            },
+            csv: args.csv.map(CsvArg::flavor),
+            retention: Retention {
+                keep_runs: args.keep_runs,
+                keep_days: args.keep_days,
+            },
+        }
+    }
+}
 
 /// Prints the runs, or the timeline the filter asks for, as a table or CSV;
 /// applies retention first when asked.

@@ -1,13 +1,15 @@
 //! Validated settings for one audit, and the inputs they name (inventory,
-//! baseline, pre-upgrade request), read and checked before any crawl.
-//! Nothing below this module sees clap.
+//! baseline, pre-upgrade request, exclusions), read and checked before any
+//! crawl. How a run is carried out (its spill folder, exit policy, fault
+//! seam) is the command's, not here. Nothing below this module sees clap.
 
+mod exclusions;
 mod inventory;
 
+pub use exclusions::{BadPattern, Exclusions};
 pub(crate) use inventory::{Inventory, InventoryShare};
 
 use crate::drift::Snapshot;
-use crate::sms::checks::Severity;
 use crate::sms::release::{self, Release};
 use crate::sms::version::Version;
 use std::path::PathBuf;
@@ -25,6 +27,8 @@ pub(crate) const DEFAULT_PER_SERVER: usize = 4;
 /// process, with process isolation) and a share of the hashing threads;
 /// thousands cost more in start-up and memory than any share gains.
 pub const MAX_JOBS: usize = 128;
+/// The largest file whose content is kept in memory to be parsed.
+pub(crate) const DEFAULT_MAX_PARSE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Everything an audit needs to know, built from the command line.
 #[derive(Debug, Clone)]
@@ -36,9 +40,6 @@ pub struct Config {
     /// hashes on its own share of them). The crawl honours at most
     /// [`MAX_JOBS`].
     pub jobs: usize,
-    /// Findings at or above this severity make the exit code 1; `None`
-    /// never fails on findings.
-    pub fail_on: Option<Severity>,
     /// Largest file whose content is kept in memory to be parsed.
     pub max_parse_bytes: u64,
     /// `--upgrade SITES --to RELEASE`: the pre-upgrade check to run.
@@ -55,25 +56,19 @@ pub struct Config {
     pub stall_timeout: Option<Duration>,
     /// Locations of one server crawled at once.
     pub per_server: usize,
-    /// Glob patterns of share-relative paths not to audit.
-    pub exclude: Vec<String>,
+    /// Share-relative paths not to audit.
+    pub exclude: Exclusions,
     /// The estate as the admin describes it, if given.
     pub inventory: Option<Inventory>,
-    /// Faults injected for tests and benchmarks.
-    pub faults: Faults,
     /// Where each location's share I/O runs.
     pub isolation: Isolation,
     /// `--client-logs DIR`: folders of logs collected from clients, each
     /// checked by [`client_log_folder`].
     pub client_logs: Vec<PathBuf>,
-    /// Where file records beyond what memory should hold are spilled
-    /// (`records`): the report folder, the one place the audit writes.
-    /// `None` keeps every record in memory.
-    pub spill_dir: Option<PathBuf>,
 }
 
 /// Where each location's share I/O runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Isolation {
     /// On threads of this process, each location on a pool of its own. A
     /// read stuck in the kernel leaves its threads behind, and a process
@@ -97,20 +92,17 @@ impl Config {
             roots,
             discover_depth: DEFAULT_DISCOVER_DEPTH,
             jobs: default_jobs(),
-            fail_on: Some(Severity::Warning),
-            max_parse_bytes: 64 * 1024 * 1024,
+            max_parse_bytes: DEFAULT_MAX_PARSE_BYTES,
             upgrade: None,
             baseline: None,
             history: None,
             location_timeout: None,
             stall_timeout: Some(DEFAULT_STALL_TIMEOUT),
             per_server: DEFAULT_PER_SERVER,
-            exclude: Vec::new(),
+            exclude: Exclusions::default(),
             inventory: None,
-            faults: Faults::default(),
             isolation: Isolation::default(),
             client_logs: Vec::new(),
-            spill_dir: None,
         }
     }
 }
@@ -189,13 +181,22 @@ impl Faults {
     }
 }
 
+/// A `--client-logs` folder that cannot be read from.
+#[derive(Debug, thiserror::Error)]
+pub enum BadClientLogs {
+    #[error("--client-logs {}: not a folder", .0.display())]
+    NotAFolder(PathBuf),
+    #[error("--client-logs {}: {}", .0.display(), .1)]
+    Unreadable(PathBuf, std::io::Error),
+}
+
 /// A `--client-logs` folder, refused before the crawl unless it is a
 /// folder (a link to one is the folder the user named).
-pub(crate) fn client_log_folder(path: &std::path::Path) -> Result<PathBuf, String> {
+pub(crate) fn client_log_folder(path: &std::path::Path) -> Result<PathBuf, BadClientLogs> {
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_dir() => Ok(path.to_path_buf()),
-        Ok(_) => Err(format!("--client-logs {}: not a folder", path.display())),
-        Err(err) => Err(format!("--client-logs {}: {err}", path.display())),
+        Ok(_) => Err(BadClientLogs::NotAFolder(path.to_path_buf())),
+        Err(err) => Err(BadClientLogs::Unreadable(path.to_path_buf(), err)),
     }
 }
 

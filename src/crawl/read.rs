@@ -4,7 +4,6 @@
 
 use super::walk::handles::{self, FileState};
 use super::walk::{retry_transient, with_note, Entry, FILE_MOUNT_POINT_REASON};
-use crate::config::Config;
 use crate::extract::{self, Detail, Extracted};
 use crate::model::{FileKind, FileRecord, Location, Status};
 use sha2::{Digest, Sha256};
@@ -30,7 +29,12 @@ thread_local! {
 /// Reads, hashes and extracts one file. Any failure is a row with a reason
 /// and no hash: nothing is reported as read that was not, and no hash is
 /// reported of content that never existed as a whole.
-pub(crate) fn read_file(location: &Location, entry: Entry, config: &Config, touch: &dyn Fn()) -> (FileRecord, Detail) {
+pub(crate) fn read_file(
+    location: &Location,
+    entry: Entry,
+    max_parse_bytes: u64,
+    touch: &dyn Fn(),
+) -> (FileRecord, Detail) {
     let mut record = FileRecord {
         location: location.name.clone(),
         path: entry.relative.clone(),
@@ -44,7 +48,7 @@ pub(crate) fn read_file(location: &Location, entry: Entry, config: &Config, touc
         status: Status::Ok,
         reason: String::new(),
     };
-    let cap = extract::parse_limit(entry.kind, config.max_parse_bytes);
+    let cap = extract::parse_limit(entry.kind, max_parse_bytes);
     let detail = match read_unchanged(&entry, cap, touch) {
         Ok((read, state)) => {
             record.size = Some(state.size);
@@ -59,7 +63,7 @@ pub(crate) fn read_file(location: &Location, entry: Entry, config: &Config, touc
                     Status::Malformed,
                     format!(
                         "larger than {} bytes; content not parsed",
-                        extract::parse_limit(record.kind, config.max_parse_bytes)
+                        extract::parse_limit(record.kind, max_parse_bytes)
                     ),
                 ),
                 None => Extracted::default(),
@@ -424,7 +428,7 @@ mod tests {
         let (record, _) = read_file(
             &location(),
             listed_by_type(dir.path(), "plain.cfg"),
-            &Config::new(Vec::new()),
+            crate::config::DEFAULT_MAX_PARSE_BYTES,
             &|| {},
         );
         assert_eq!(record.status, Status::Ok, "{}", record.reason);
@@ -443,7 +447,7 @@ mod tests {
             let (record, _) = read_file(
                 &location(),
                 listed_by_type(dir.path(), name),
-                &Config::new(Vec::new()),
+                crate::config::DEFAULT_MAX_PARSE_BYTES,
                 &|| {},
             );
             assert_eq!(record.status, Status::Unreadable, "{name}");
@@ -459,7 +463,7 @@ mod tests {
         let (record, _) = read_file(
             &location(),
             listed_by_type(dir.path(), "gone.cfg"),
-            &Config::new(Vec::new()),
+            crate::config::DEFAULT_MAX_PARSE_BYTES,
             &|| {},
         );
         assert_eq!(record.status, Status::Unreadable);
@@ -473,7 +477,7 @@ mod tests {
         std::fs::write(dir.path().join("gone.cfg"), "x").unwrap();
         let entry = entry(dir.path(), "gone.cfg");
         std::fs::remove_file(dir.path().join("gone.cfg")).unwrap();
-        let (record, _) = read_file(&location(), entry, &Config::new(Vec::new()), &|| {});
+        let (record, _) = read_file(&location(), entry, crate::config::DEFAULT_MAX_PARSE_BYTES, &|| {});
         assert_eq!(record.status, Status::Unreadable);
         assert!(record.reason.starts_with("cannot read"), "{}", record.reason);
         assert_eq!(record.sha256, None);
@@ -486,7 +490,7 @@ mod tests {
         let entry = entry(dir.path(), "compver.ini");
         std::fs::write(dir.path().join("other"), "impostor").unwrap();
         std::fs::rename(dir.path().join("other"), dir.path().join("compver.ini")).unwrap();
-        let (record, _) = read_file(&location(), entry, &Config::new(Vec::new()), &|| {});
+        let (record, _) = read_file(&location(), entry, crate::config::DEFAULT_MAX_PARSE_BYTES, &|| {});
         assert_eq!(record.status, Status::Unreadable);
         assert!(record.reason.contains("replaced during the walk"), "{}", record.reason);
         assert_eq!(record.sha256, None);
@@ -504,7 +508,7 @@ mod tests {
             .unwrap()
             .write_all(b" and new")
             .unwrap();
-        let (record, _) = read_file(&location(), entry, &Config::new(Vec::new()), &|| {});
+        let (record, _) = read_file(&location(), entry, crate::config::DEFAULT_MAX_PARSE_BYTES, &|| {});
         assert_eq!(record.status, Status::Ok, "{}", record.reason);
         assert_eq!(record.size, Some(11));
         assert_eq!(record.sha256.unwrap(), hex(&Sha256::digest(b"old and new")));
@@ -529,7 +533,7 @@ mod tests {
                 .set_modified(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000 + ticks.get()))
                 .unwrap();
         };
-        let (record, _) = read_file(&location(), entry, &Config::new(Vec::new()), &change);
+        let (record, _) = read_file(&location(), entry, crate::config::DEFAULT_MAX_PARSE_BYTES, &change);
         assert_eq!(record.sha256, None, "{}", record.reason);
         assert_eq!(record.status, Status::Unreadable);
         assert!(record.reason.contains("changed while read"), "{}", record.reason);

@@ -14,8 +14,8 @@
 
 pub(super) mod handles;
 
-use super::{Activity, Throttle};
-use crate::config::Config;
+use super::location::{Activity, Throttle};
+use crate::config::Exclusions;
 use crate::model::{FileKind, FileRecord, Location, Status};
 use crate::names::{self, Escapes};
 use crate::sms::layout;
@@ -71,34 +71,6 @@ pub(super) trait Found: Sync {
     fn abandoned(&self) -> bool;
 }
 
-/// Share-relative paths the user asked not to audit, matched without
-/// regard to case or to `\` versus `/`.
-struct Exclusions(Vec<glob::Pattern>);
-
-impl Exclusions {
-    fn new(patterns: &[String]) -> Exclusions {
-        Exclusions(
-            patterns
-                .iter()
-                .filter_map(|p| glob::Pattern::new(&p.replace('\\', "/")).ok())
-                .collect(),
-        )
-    }
-
-    fn matches(&self, relative: &str) -> bool {
-        if self.0.is_empty() {
-            return false;
-        }
-        let options = glob::MatchOptions {
-            case_sensitive: false,
-            require_literal_separator: false,
-            require_literal_leading_dot: false,
-        };
-        let path = relative.replace('\\', "/");
-        self.0.iter().any(|p| p.matches_with(&path, options))
-    }
-}
-
 /// A name of a listing: as the system gives it, and as reports spell it.
 struct Name {
     raw: OsString,
@@ -120,7 +92,7 @@ struct Listing {
 struct Walker<'a> {
     location: &'a Location,
     activity: &'a Activity,
-    exclude: Exclusions,
+    exclude: &'a Exclusions,
     /// The share root's identity: an entry on another file system is a
     /// mount point, never crossed.
     root: Identity,
@@ -139,7 +111,7 @@ struct Walker<'a> {
 pub(super) fn walk_location(
     location: &Location,
     path: &Path,
-    config: &Config,
+    exclude: &Exclusions,
     activity: &Activity,
     pool: &rayon::ThreadPool,
     throttle: &Throttle,
@@ -155,7 +127,7 @@ pub(super) fn walk_location(
     let walker = Walker {
         location,
         activity,
-        exclude: Exclusions::new(&config.exclude),
+        exclude,
         root: root_listed.identity,
         threads: pool.current_num_threads(),
         throttle,
@@ -487,14 +459,14 @@ mod tests {
             bytes: 0,
         };
         let pool = rayon::ThreadPoolBuilder::new().num_threads(6).build().unwrap();
-        let config = Config::new(Vec::new());
+        let exclude = Exclusions::default();
         for (allowed, most) in [(4, 2..=4), (1, 1..=1)] {
             let found = Concurrency::default();
             let throttle = Throttle::new(allowed);
             walk_location(
                 &location,
                 dir.path(),
-                &config,
+                &exclude,
                 &Activity::new(),
                 &pool,
                 &throttle,

@@ -21,9 +21,6 @@ use crate::output::{self, OutputLock};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 
-// Moved to `crate::output`; re-exported until app/audit.rs, which the run
-// sequence rewrites, calls them there.
-pub(crate) use crate::output::{check_outside_roots, prepare_log, prepare_output};
 
 /// The CSV dialect to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -1,0 +1,448 @@
+//! One location's crawl, wherever it runs: its activity clock (the stall
+//! timer's source), its throttle (how many of its threads work at once),
+//! its thread pool, and the batches its entries and folders leave in.
+
+use super::walk::{self, Entry};
+use super::{read, Batch, CrawlSettings, Crawled, Progress, BATCH_SIZE};
+use crate::discover::Discovered;
+use crate::extract::Detail;
+use crate::model::{CaseTwins, FileRecord, Location, Status};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// A batch is sent once this long has passed since the last one, even if
+/// not full, so a slow share's entries do not wait for the end.
+const BATCH_WAIT: Duration = Duration::from_millis(100);
+
+/// When a location last made progress (listed an entry, read a chunk).
+#[derive(Debug)]
+pub(crate) struct Activity {
+    epoch: Instant,
+    last_millis: AtomicU64,
+    /// Set when the scheduler gives the location up: its walk stops
+    /// starting work (on a thread, nothing else would stop it).
+    given_up: AtomicBool,
+}
+
+impl Activity {
+    pub(super) fn new() -> Activity {
+        Activity {
+            epoch: Instant::now(),
+            last_millis: AtomicU64::new(0),
+            given_up: AtomicBool::new(false),
+        }
+    }
+
+    pub(super) fn give_up(&self) {
+        self.given_up.store(true, Ordering::Relaxed);
+    }
+
+    pub(super) fn touch(&self) {
+        let now = self.epoch.elapsed().as_millis() as u64;
+        self.last_millis.fetch_max(now, Ordering::Relaxed);
+    }
+
+    /// Milliseconds from the start to the last progress; changes when, and
+    /// only when, there was progress.
+    pub(super) fn last_progress(&self) -> u64 {
+        self.last_millis.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn idle(&self) -> Duration {
+        let last = Duration::from_millis(self.last_progress());
+        self.epoch.elapsed().saturating_sub(last)
+    }
+}
+
+/// How many of a location's threads may work at once: its share of the
+/// jobs, raised as other locations finish so that the last ones running
+/// use every job (a pool has room for `scheduler::POOL_GROWTH` times its
+/// share).
+#[derive(Debug)]
+pub(crate) struct Throttle {
+    limit: AtomicUsize,
+    busy: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl Throttle {
+    pub(super) fn new(limit: usize) -> Throttle {
+        Throttle {
+            limit: AtomicUsize::new(limit.max(1)),
+            busy: Mutex::new(0),
+            freed: Condvar::new(),
+        }
+    }
+
+    pub(super) fn set(&self, limit: usize) {
+        self.limit.store(limit.max(1), Ordering::Relaxed);
+        let _busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+        self.freed.notify_all();
+    }
+
+    /// Waits for a turn to work; the turn ends when the permit is dropped.
+    /// A permit holder never waits for another task, so this cannot block
+    /// for good.
+    pub(super) fn permit(&self) -> Permit<'_> {
+        let mut busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+        while *busy >= self.limit.load(Ordering::Relaxed) {
+            busy = self.freed.wait(busy).unwrap_or_else(|e| e.into_inner());
+        }
+        *busy += 1;
+        Permit(self)
+    }
+}
+
+/// A turn to work, from [`Throttle::permit`].
+pub(super) struct Permit<'a>(&'a Throttle);
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        *self.0.busy.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+        self.0.freed.notify_one();
+    }
+}
+
+/// The pool of `threads` threads one location is walked, read and hashed on.
+pub(super) fn location_pool(threads: usize) -> Result<rayon::ThreadPool, String> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .thread_name(|i| format!("smsaudit-crawl-{i}"))
+        .build()
+        .map_err(|err| format!("cannot start threads: {err}"))
+}
+
+pub(super) fn not_crawled(mut location: Location, reason: String) -> Crawled {
+    location.status = Status::Unreadable;
+    location.reason = reason;
+    Crawled {
+        location,
+        case_twins: Vec::new(),
+    }
+}
+
+/// Collects entries and folders into batches and sends each when full or
+/// due, from any thread of the location.
+struct Batcher<'a> {
+    send: &'a (dyn Fn(Batch) -> bool + Sync),
+    pending: Mutex<(Batch, Instant)>,
+    /// Set when a send fails: nobody wants the rest.
+    gone: AtomicBool,
+}
+
+impl<'a> Batcher<'a> {
+    fn new(send: &'a (dyn Fn(Batch) -> bool + Sync)) -> Batcher<'a> {
+        Batcher {
+            send,
+            pending: Mutex::new((Batch::default(), Instant::now())),
+            gone: AtomicBool::new(false),
+        }
+    }
+
+    fn add(&self, put: impl FnOnce(&mut Batch)) {
+        let due = {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            put(&mut pending.0);
+            if pending.0.len() >= BATCH_SIZE || pending.1.elapsed() >= BATCH_WAIT {
+                pending.1 = Instant::now();
+                Some(std::mem::take(&mut pending.0))
+            } else {
+                None
+            }
+        };
+        // Sent outside the lock: a slow receiver holds up one thread only.
+        if let Some(batch) = due {
+            self.send(batch);
+        }
+    }
+
+    fn flush(&self) {
+        let rest = std::mem::take(&mut self.pending.lock().unwrap_or_else(|e| e.into_inner()).0);
+        if rest.len() > 0 {
+            self.send(rest);
+        }
+    }
+
+    fn send(&self, batch: Batch) {
+        if !self.gone.load(Ordering::Relaxed) && !(self.send)(batch) {
+            self.gone.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// One location's walk output: files read here, everything batched out.
+struct Gather<'a> {
+    location: &'a Location,
+    settings: &'a CrawlSettings,
+    progress: &'a Progress,
+    activity: &'a Activity,
+    batcher: Batcher<'a>,
+    /// Files hashed and their bytes: the location's totals.
+    files: AtomicU64,
+    bytes: AtomicU64,
+    case_twins: Mutex<Vec<CaseTwins>>,
+}
+
+impl walk::Found for Gather<'_> {
+    fn file(&self, entry: Entry) {
+        let touch = || self.activity.touch();
+        let (record, detail) = read::read_file(self.location, entry, self.settings.max_parse_bytes, &touch);
+        self.progress.files.fetch_add(1, Ordering::Relaxed);
+        self.progress
+            .bytes
+            .fetch_add(record.size.unwrap_or(0), Ordering::Relaxed);
+        if record.sha256.is_some() {
+            self.files.fetch_add(1, Ordering::Relaxed);
+            self.bytes.fetch_add(record.size.unwrap_or(0), Ordering::Relaxed);
+        }
+        self.batcher.add(|batch| batch.entries.push((record, detail)));
+    }
+
+    fn row(&self, record: FileRecord) {
+        self.batcher.add(|batch| batch.entries.push((record, Detail::None)));
+    }
+
+    fn folder(&self, relative: String) {
+        self.batcher.add(|batch| batch.folders.push(relative));
+    }
+
+    fn case_twins(&self, lower: String, paths: Vec<String>) {
+        let twins = CaseTwins {
+            location: self.location.name.clone(),
+            lower,
+            paths,
+        };
+        self.case_twins.lock().unwrap_or_else(|e| e.into_inner()).push(twins);
+    }
+
+    fn abandoned(&self) -> bool {
+        self.batcher.gone.load(Ordering::Relaxed) || self.activity.given_up.load(Ordering::Relaxed)
+    }
+}
+
+/// Crawls one location on `pool`, at most as many threads at once as
+/// `throttle` lets, sending its entries and folders with
+/// `send` as they are found (`send` returns false once nobody listens).
+pub(super) fn crawl_location(
+    discovered: Discovered,
+    settings: &CrawlSettings,
+    pool: &rayon::ThreadPool,
+    throttle: &Throttle,
+    progress: &Progress,
+    activity: &Activity,
+    send: &(dyn Fn(Batch) -> bool + Sync),
+) -> Crawled {
+    let Discovered { mut location, path, .. } = discovered;
+    if location.status != Status::Ok {
+        return Crawled {
+            location,
+            case_twins: Vec::new(),
+        };
+    }
+    let gather = Gather {
+        location: &location,
+        settings,
+        progress,
+        activity,
+        batcher: Batcher::new(send),
+        files: AtomicU64::new(0),
+        bytes: AtomicU64::new(0),
+        case_twins: Mutex::new(Vec::new()),
+    };
+    let walked = walk::walk_location(
+        &location,
+        &path,
+        &settings.exclusions,
+        activity,
+        pool,
+        throttle,
+        &gather,
+    );
+    gather.batcher.flush();
+    let (files, bytes) = (gather.files.into_inner(), gather.bytes.into_inner());
+    let mut case_twins = gather.case_twins.into_inner().unwrap_or_else(|e| e.into_inner());
+    if let Err(reason) = walked {
+        // Nothing of the share was checked: not clean.
+        return not_crawled(location, reason);
+    }
+    // Found in whatever order the listings ended: sorted, like the paths.
+    case_twins.sort_unstable_by(|a, b| a.lower.cmp(&b.lower));
+    location.files = files;
+    location.bytes = bytes;
+    Crawled { location, case_twins }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crawl::fixtures::share;
+    use std::path::Path;
+
+    /// A location waiting for a turn gets one when others finish and its
+    /// share is raised.
+    #[test]
+    fn a_raised_throttle_lets_waiting_threads_work() {
+        let throttle = Throttle::new(1);
+        let first = throttle.permit();
+        std::thread::scope(|scope| {
+            let waiting = scope.spawn(|| {
+                let _second = throttle.permit();
+            });
+            std::thread::sleep(Duration::from_millis(50));
+            assert!(!waiting.is_finished(), "two at once with one allowed");
+            throttle.set(2);
+            waiting.join().unwrap();
+        });
+        drop(first);
+        assert_eq!(*throttle.busy.lock().unwrap(), 0);
+    }
+
+    /// Crawls `dir` as one CAP on `threads` threads; `send` says whether
+    /// anyone still listens. Returns the result, the batches and the files
+    /// read.
+    fn crawl_dir(dir: &Path, threads: usize, listening: bool) -> (Crawled, Vec<Batch>, u64) {
+        let mut discovered = share("S", Status::Ok);
+        discovered.path = dir.to_path_buf();
+        let pool = location_pool(threads).unwrap();
+        let batches = Mutex::new(Vec::new());
+        let send = |batch| {
+            batches.lock().unwrap().push(batch);
+            listening
+        };
+        let progress = Progress::default();
+        let settings = CrawlSettings::of(&crate::config::Config::new(Vec::new()));
+        let throttle = Throttle::new(threads);
+        let crawled = crawl_location(
+            discovered,
+            &settings,
+            &pool,
+            &throttle,
+            &progress,
+            &Activity::new(),
+            &send,
+        );
+        let files = progress.files.load(Ordering::Relaxed);
+        (crawled, batches.into_inner().unwrap(), files)
+    }
+
+    fn files_in_folders(dir: &Path, folders: usize, per_folder: usize) {
+        for f in 0..folders {
+            let folder = dir.join(format!("folder{f}"));
+            std::fs::create_dir(&folder).unwrap();
+            for i in 0..per_folder {
+                std::fs::write(folder.join(format!("file{i}.txt")), format!("{f} {i}")).unwrap();
+            }
+        }
+    }
+
+    /// A share's entries leave in batches of at most BATCH_SIZE while it is
+    /// walked: the crawl never holds its records.
+    #[test]
+    fn entries_leave_in_bounded_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        files_in_folders(dir.path(), 3, 200);
+        let (crawled, batches, _) = crawl_dir(dir.path(), 4, true);
+        assert_eq!(crawled.location.status, Status::Ok, "{}", crawled.location.reason);
+        assert_eq!(crawled.location.files, 600);
+        assert!(batches.len() >= 3, "{} batches", batches.len());
+        assert!(batches.iter().all(|b| b.len() <= BATCH_SIZE));
+        let entries: Vec<&FileRecord> = batches.iter().flat_map(|b| b.entries.iter().map(|(r, _)| r)).collect();
+        assert_eq!(entries.len(), 600);
+        assert!(entries.iter().all(|r| r.status == Status::Ok && r.sha256.is_some()));
+        let mut folders: Vec<&String> = batches.iter().flat_map(|b| &b.folders).collect();
+        folders.sort();
+        assert_eq!(folders, ["folder0", "folder1", "folder2"]);
+    }
+
+    /// Once nobody takes its batches (the location was given up on), the
+    /// walk stops starting work.
+    /// On a thread, a location the scheduler gave up on stops starting
+    /// work although its records are still accepted.
+    #[test]
+    fn a_crawl_given_up_on_stops() {
+        let dir = tempfile::tempdir().unwrap();
+        files_in_folders(dir.path(), 4, 400);
+        let mut discovered = share("S", Status::Ok);
+        discovered.path = dir.path().to_path_buf();
+        let (pool, throttle, progress) = (location_pool(2).unwrap(), Throttle::new(2), Progress::default());
+        let activity = Activity::new();
+        activity.give_up();
+        let send = |_| true;
+        crawl_location(
+            discovered,
+            &CrawlSettings::of(&crate::config::Config::new(Vec::new())),
+            &pool,
+            &throttle,
+            &progress,
+            &activity,
+            &send,
+        );
+        let files = progress.files.load(Ordering::Relaxed);
+        assert_eq!(files, 0, "{files} files read after the location was given up");
+    }
+
+    #[test]
+    fn a_crawl_nobody_listens_to_stops() {
+        let dir = tempfile::tempdir().unwrap();
+        files_in_folders(dir.path(), 4, 400);
+        let (_, _, files) = crawl_dir(dir.path(), 2, false);
+        assert!(
+            files < 1000,
+            "{files} of 1600 files read after the first batch was refused"
+        );
+    }
+
+    #[test]
+    fn a_share_whose_root_cannot_be_listed_is_unreadable_and_sends_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (crawled, batches, _) = crawl_dir(&dir.path().join("gone"), 2, true);
+        assert_eq!(crawled.location.status, Status::Unreadable);
+        assert!(
+            crawled.location.reason.starts_with("cannot open the share"),
+            "{}",
+            crawled.location.reason
+        );
+        assert!(batches.is_empty());
+    }
+
+    /// Names that differ only in case are siblings in one listing; what
+    /// lies below twin folders is covered by the twin folders themselves,
+    /// and like names in different folders are no twins.
+    #[cfg(unix)]
+    #[test]
+    fn case_twins_are_found_per_listing() {
+        let dir = tempfile::tempdir().unwrap();
+        for path in [
+            "clicomp.box/BASE/compver.ini",
+            "clicomp.box/base/compver.ini",
+            "clicomp.box/Hinv.cfg",
+            "clicomp.box/HINV.CFG",
+            "one/a.ini",
+            "two/A.ini",
+        ] {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "x").unwrap();
+        }
+        for threads in [1, 8] {
+            let (crawled, _, _) = crawl_dir(dir.path(), threads, true);
+            let twins: Vec<(&str, Vec<&str>)> = crawled
+                .case_twins
+                .iter()
+                .map(|t| (t.lower.as_str(), t.paths.iter().map(String::as_str).collect()))
+                .collect();
+            assert_eq!(
+                twins,
+                [
+                    (r"clicomp.box\base", vec![r"clicomp.box\BASE", r"clicomp.box\base"]),
+                    (
+                        r"clicomp.box\hinv.cfg",
+                        vec![r"clicomp.box\HINV.CFG", r"clicomp.box\Hinv.cfg"]
+                    ),
+                ]
+            );
+            assert!(crawled.case_twins.iter().all(|t| t.location == r"\\S\CAP_AB1"));
+        }
+    }
+}
