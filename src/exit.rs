@@ -1,4 +1,4 @@
-//! Process exit codes, in one place and in the README. When several apply,
+//! Process exit codes, in one place and in docs/reference.md (in short in the README). When several apply,
 //! the lowest non-zero code wins: findings, then could-not-run, then
 //! unreadable locations, then drift; except that a report set that could not
 //! be put in place is could-not-run even with findings (the previous set

@@ -1,4 +1,4 @@
-//! `audit.json`: the whole audit in one document (schema in the README).
+//! `audit.json`: the whole audit in one document (schema in docs/reference.md).
 
 use crate::audit::Audit;
 use anyhow::Result;
