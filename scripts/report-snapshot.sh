@@ -65,6 +65,7 @@ printf 'changed\r\n' >>"$work/night/DC1/SMSLOGON/Sites/MS1/NETCONF.NCF" 2>/dev/n
 printf '@echo off\r\n' >"$work/night/DC1/SMSLOGON/logon.bat"
 rm -rf "$work/night/SERVER2/CAP_MS2/clicomp.box/smsapm32"
 freeze "$work/night"
+sleep 1.1  # h1 and h2 start in different seconds, so the workbook never merges their times
 run h2 audit night --out r-h2 --history hist/estate.sqlite --client-logs client-logs
 run b1 audit night --out r-b1 --baseline r-s1/audit.json
 run d1 diff r-s1/audit.json r-b1/audit.json --out r-d1
