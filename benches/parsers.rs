@@ -3,10 +3,9 @@
 
 use divan::{black_box, Bencher};
 use smsaudit::crawl;
-use smsaudit::extract::{cfg, compver, copylog, pe};
+use smsaudit::extract::{self, cfg, compver, copylog, pe};
 use smsaudit::model::FileKind;
 use smsaudit::sms::version::Version;
-use smsaudit::text;
 use std::io::Write;
 
 fn main() {
@@ -91,7 +90,7 @@ fn version_compare(bencher: Bencher) {
 
 #[divan::bench]
 fn text_decode_ascii() -> impl Sized {
-    text::decode(black_box(CFG))
+    extract::decode(black_box(CFG))
 }
 
 #[divan::bench]
@@ -100,7 +99,7 @@ fn text_decode_utf16(bencher: Bencher) {
     for u in std::str::from_utf8(CFG).unwrap().encode_utf16() {
         data.extend_from_slice(&u.to_le_bytes());
     }
-    bencher.bench(|| text::decode(black_box(&data)));
+    bencher.bench(|| extract::decode(black_box(&data)));
 }
 
 /// SHA-256 of a 64 MiB file from the page cache: the ceiling of the crawl

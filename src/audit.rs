@@ -2,19 +2,24 @@
 //! stages' results, sorted, with its summary. Reports read it; nothing
 //! changes it afterwards.
 
-use crate::causes::Cause;
 use crate::clientlogs::Symptoms;
 use crate::config::Config;
-use crate::drift::Change;
 use crate::estate::Estate;
 use crate::exit::ExitCode;
 use crate::history::HistorySummary;
-use crate::matrix::Matrix;
 use crate::model::{FileKind, Finding, Judged, Location, Severity, Stamp, Status};
-use crate::records::FileRecords;
 use crate::sites::SiteSummary;
 use crate::upgrade::UpgradePlan;
 use serde::Serialize;
+
+// What an audit holds, and the stages' own entry points that tests reach
+// without a whole run: public here, while their home modules are the crate's.
+pub use crate::causes::Cause;
+pub use crate::drift::{compare, Change, ChangeKind, Snapshot};
+pub use crate::estate::MAX_ITEMS_PER_LOCATION;
+pub use crate::history::HistoryFile;
+pub use crate::matrix::{Cell, CellState, Column, Found, Matrix, Row};
+pub use crate::records::FileRecords;
 
 /// Counts for the end-of-run summary.
 #[derive(Debug, Clone, Default, Serialize)]

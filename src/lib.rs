@@ -2,38 +2,53 @@
 //! shares for version mismatches before clients run into them.
 //!
 //! Modules in the order the data flows (ARCHITECTURE.md): SMS knowledge
-//! ([`sms`]), the data model ([`model`]), the validated settings
-//! ([`config`]), the stages ([`discover`], [`crawl`], [`extract`],
-//! [`estate`], [`rules`], [`causes`], [`clientlogs`], [`sites`], [`matrix`],
-//! [`upgrade`], [`drift`]), the assembled
-//! [`audit`], the [`report`]s, and the commands ([`app`], [`cli`]).
+//! (`sms`), the data model (`model`), the validated settings (`config`),
+//! the stages (`discover`, `crawl`, `extract`, `estate`, `rules`, `causes`,
+//! `clientlogs`, `sites`, `matrix`, `upgrade`, `drift`), the assembled
+//! `audit`, the `report`s, and the commands (`app`, `cli`).
+//!
+//! The public API is [`run_audit`], [`Config`], [`Audit`] and eight
+//! modules, each public for the binary, the tests, benches, examples or
+//! fuzz targets; every other module is the crate's own:
+//! * [`sms`]: versions and the checks catalogue, which tests compare with;
+//! * [`model`]: the data model audits and hand-made test audits are made of;
+//! * [`extract`]: the file parsers, fuzzed and benchmarked on their own;
+//! * [`crawl`]: [`crawl::hash_file`], one file's read, hash and parse;
+//! * [`clientlogs`]: the client-log scanner (fuzzed) and the symptoms;
+//! * [`audit`]: the audit document and what it holds (matrix, causes,
+//!   drift changes, file records), re-exported from the stages that make
+//!   them, plus the drift comparison and the history file that tests
+//!   reach without a whole run;
+//! * [`report`]: the writers, tested on hand-made audits;
+//! * [`app`]: the command ([`app::main`], all the binary calls) and its
+//!   clap definitions (for the man pages).
 
 pub mod app;
 pub mod audit;
-pub mod causes;
-pub mod cli;
+pub(crate) mod causes;
+pub(crate) mod cli;
 pub mod clientlogs;
-pub mod config;
+pub(crate) mod config;
 pub mod crawl;
-pub mod discover;
-pub mod drift;
-pub mod estate;
-pub mod exit;
+pub(crate) mod discover;
+pub(crate) mod drift;
+pub(crate) mod estate;
+pub(crate) mod exit;
 pub mod extract;
-pub mod history;
+pub(crate) mod history;
 pub(crate) mod input;
 pub(crate) mod interrupt;
-pub mod matrix;
+pub(crate) mod matrix;
 pub mod model;
-pub mod names;
+pub(crate) mod names;
 pub(crate) mod output;
-pub mod records;
+pub(crate) mod records;
 pub mod report;
-pub mod rules;
-pub mod sites;
+pub(crate) mod rules;
+pub(crate) mod sites;
 pub mod sms;
-pub mod text;
-pub mod upgrade;
+pub(crate) mod text;
+pub(crate) mod upgrade;
 pub(crate) mod worker;
 
 pub use audit::Audit;

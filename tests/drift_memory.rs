@@ -6,8 +6,8 @@
 
 use crate::common;
 
-use smsaudit::drift::{self, Change, ChangeKind, Snapshot};
-use smsaudit::history::HistoryFile;
+use smsaudit::audit::HistoryFile;
+use smsaudit::audit::{compare, Change, ChangeKind, Snapshot};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::Path;
@@ -344,10 +344,10 @@ fn streamed_drift_equals_the_in_memory_comparison() {
         let (old, new) = generated_pair(seed);
         let want = reference(&old, &new);
         kinds.extend(want.iter().map(|c| c.change));
-        let got = drift::compare(&load(dir.path(), "old.json", &old), &load(dir.path(), "new.json", &new)).unwrap();
+        let got = compare(&load(dir.path(), "old.json", &old), &load(dir.path(), "new.json", &new)).unwrap();
         assert_eq!(got, want, "seed {seed}");
         // And the other way round.
-        let got = drift::compare(&load(dir.path(), "old.json", &new), &load(dir.path(), "new.json", &old)).unwrap();
+        let got = compare(&load(dir.path(), "old.json", &new), &load(dir.path(), "new.json", &old)).unwrap();
         assert_eq!(got, reference(&new, &old), "seed {seed}, reversed");
     }
     let every = [
@@ -378,7 +378,7 @@ fn a_baseline_out_of_order_gives_the_right_drift() {
         for n in (1..new.files.len()).rev() {
             new.files.swap(n, rng.below(n as u64 + 1) as usize);
         }
-        let got = drift::compare(&load(dir.path(), "old.json", &old), &load(dir.path(), "new.json", &new)).unwrap();
+        let got = compare(&load(dir.path(), "old.json", &old), &load(dir.path(), "new.json", &new)).unwrap();
         assert_eq!(got, want, "seed {seed}");
     }
 }
@@ -434,7 +434,7 @@ fn a_large_baseline_is_compared_in_little_memory() {
     let path = dir.path().join("audit.json");
     write_audit(&path, &bulk(LOCATION, 200_000, "clicomp.box"));
     let (changes, peak, _) =
-        common::alloc::process_peak_during(|| drift::compare(&Snapshot::load(&path)?, &Snapshot::load(&path)?));
+        common::alloc::process_peak_during(|| compare(&Snapshot::load(&path)?, &Snapshot::load(&path)?));
     assert_eq!(changes.unwrap(), Vec::new());
     eprintln!("{peak} bytes at peak");
     assert!(peak < 16 << 20, "{} MiB at peak", peak >> 20);
@@ -488,7 +488,7 @@ fn a_large_history_run_is_compared_in_little_memory() {
     let (changes, peak, _) = common::alloc::process_peak_during(|| {
         let past = HistoryFile::new(history.clone()).past()?;
         let previous = past.previous.expect("the history has a run");
-        drift::compare(&previous.snapshot, &previous.snapshot)
+        compare(&previous.snapshot, &previous.snapshot)
     });
     assert_eq!(changes.unwrap(), Vec::new());
     eprintln!("{peak} bytes at peak");
@@ -520,7 +520,7 @@ fn many_renames_pair_in_order_without_a_quadratic_scan() {
     let old = bulk(LOCATION, files, "before");
     let new = bulk(LOCATION, files, "after");
     let (old, new) = (load(dir.path(), "old.json", &old), load(dir.path(), "new.json", &new));
-    let (changes, _, allocations) = common::alloc::process_peak_during(|| drift::compare(&old, &new).unwrap());
+    let (changes, _, allocations) = common::alloc::process_peak_during(|| compare(&old, &new).unwrap());
     assert_eq!(changes.len(), files);
     for change in &changes {
         assert_eq!(change.change, ChangeKind::Moved, "{change:?}");

@@ -297,7 +297,7 @@ fn a07_names_that_differ_only_in_case_are_not_judged() {
 #[test]
 fn a08_a_share_that_fans_out_is_bounded_and_not_clean() {
     let e = shared(SP1, SP1);
-    let extra = smsaudit::estate::MAX_ITEMS_PER_LOCATION + 20;
+    let extra = smsaudit::audit::MAX_ITEMS_PER_LOCATION + 20;
     for i in 0..extra {
         e.file(&format!("SRVA/CAP_AAA/clicomp.box/x{i:05}/compver.ini"), compver(SP1));
     }
@@ -306,7 +306,7 @@ fn a08_a_share_that_fans_out_is_bounded_and_not_clean() {
     assert!(fan.location.ends_with("CAP_AAA"), "{}", fan.location);
     let rows = audit.matrix.rows.len();
     assert!(
-        rows <= smsaudit::estate::MAX_ITEMS_PER_LOCATION + 40,
+        rows <= smsaudit::audit::MAX_ITEMS_PER_LOCATION + 40,
         "matrix bounded per share, got {rows} rows"
     );
     // The real components sort before the extra ones and are still compared.

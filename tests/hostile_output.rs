@@ -418,7 +418,7 @@ fn a_report_that_cannot_be_written_keeps_the_previous_set() {
 #[test]
 fn an_estate_wider_than_an_excel_sheet_still_gets_its_workbook() {
     use calamine::{Data, Reader};
-    use smsaudit::matrix::{Cell, CellState, Column, Matrix, Row};
+    use smsaudit::audit::{Cell, CellState, Column, Matrix, Row};
     use smsaudit::model::{Artifact, LocationKind, RowKey};
     const LOCATIONS: usize = 16_400;
     let columns: Vec<Column> = (0..LOCATIONS)

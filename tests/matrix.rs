@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::estate::*;
-use smsaudit::matrix::{CellState, Found};
+use smsaudit::audit::{CellState, Found};
 use smsaudit::model::CheckCode;
 use smsaudit::Audit;
 use std::collections::BTreeSet;
@@ -20,7 +20,7 @@ fn assert_matrix_agrees_with_findings(audit: &Audit) {
         .map(|m| (m.row.label(), m.location.clone()))
         .collect();
     for row in &audit.matrix.rows {
-        let red: Vec<(usize, &smsaudit::matrix::Cell)> = row
+        let red: Vec<(usize, &smsaudit::audit::Cell)> = row
             .cells
             .iter()
             .enumerate()
@@ -37,7 +37,7 @@ fn assert_matrix_agrees_with_findings(audit: &Audit) {
         }
         for (i, a) in &red {
             for (j, b) in &red {
-                let names_other = |x: &smsaudit::matrix::Cell, y: &smsaudit::matrix::Cell| {
+                let names_other = |x: &smsaudit::audit::Cell, y: &smsaudit::audit::Cell| {
                     x.state
                         .expected()
                         .is_some_and(|e| !y.value.is_empty() && e.contains(&y.value))

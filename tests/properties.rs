@@ -63,7 +63,7 @@ proptest! {
         for kind in KINDS {
             check_bounded(&bytes, kind);
         }
-        let _ = smsaudit::text::decode(&bytes);
+        let _ = smsaudit::extract::decode(&bytes);
     }
 
     #[test]

@@ -5,9 +5,7 @@
 use crate::common;
 
 use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
-use smsaudit::audit::{Audit, Summary};
-use smsaudit::causes::Cause;
-use smsaudit::matrix::{Cell, CellState, Column, Found, Matrix, Row};
+use smsaudit::audit::{Audit, Cause, Cell, CellState, Column, Found, Matrix, Row, Summary};
 use smsaudit::model::{
     Artifact, CheckCode, FileKind, FileRecord, Finding, Judged, Location, LocationKind, RowKey, Status,
 };
@@ -149,7 +147,7 @@ fn hand_made() -> Audit {
         history: None,
         symptoms: None,
         stamps: vec![],
-        files: smsaudit::records::FileRecords::from_vec(vec![file]),
+        files: smsaudit::audit::FileRecords::from_vec(vec![file]),
         baseline: None,
         drift: None,
         upgrade: None,

@@ -3,7 +3,7 @@
 //! `smsaudit-audit.1`, ...), so `man smsaudit-audit` opens the command's own page.
 
 use clap::CommandFactory;
-use smsaudit::cli::Cli;
+use smsaudit::app::Cli;
 
 /// Every page as (file name, roff text), the top command first, then each
 /// visible subcommand in the order `smsaudit --help` lists them. Hidden

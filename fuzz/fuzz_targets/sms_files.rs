@@ -7,7 +7,7 @@ use smsaudit::extract;
 use smsaudit::model::FileKind;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = smsaudit::text::decode(data);
+    let _ = smsaudit::extract::decode(data);
     for kind in [FileKind::Compver, FileKind::ComponentCfg, FileKind::Copylog, FileKind::SeniorList, FileKind::OfferInstruction] {
         let _ = extract::parse(kind, data);
     }

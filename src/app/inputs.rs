@@ -35,8 +35,10 @@ pub enum InputError {
 }
 
 impl InputError {
-    /// The flag whose value is refused.
-    pub fn flag(&self) -> &'static str {
+    /// The flag whose value is refused (the messages name it; the tests
+    /// check each error against its flag through this).
+    #[cfg(test)]
+    pub(crate) fn flag(&self) -> &'static str {
         match self {
             InputError::Jobs => "--jobs",
             InputError::PerServer => "--per-server",

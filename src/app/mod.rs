@@ -10,10 +10,64 @@ mod history;
 mod inputs;
 mod runlog;
 
-pub use audit::{audit, exit_code, refused};
-pub use catalog::{explain, rules};
+pub(crate) use audit::{audit, refused};
+pub(crate) use catalog::{explain, rules};
 
-pub use diff::diff;
-pub use history::{history, HistoryCommand};
-pub use inputs::{AuditCommand, InputError};
-pub use runlog::RunLog;
+pub(crate) use diff::diff;
+pub(crate) use history::{history, HistoryCommand};
+pub(crate) use inputs::AuditCommand;
+pub(crate) use runlog::RunLog;
+
+/// The clap definitions, public for the man pages (examples/man).
+pub use crate::cli::Cli;
+
+use crate::cli::CliCommand;
+use crate::exit::ExitCode;
+use clap::Parser;
+
+/// The smsaudit command: a crawl or discovery worker started by the audit
+/// itself, or the subcommand the arguments name. Returns the process's
+/// exit code.
+pub fn main() -> i32 {
+    let mut args = std::env::args_os().skip(1);
+    let first = args.next();
+    if first.as_deref() == Some(std::ffi::OsStr::new(crate::crawl::WORKER_COMMAND)) {
+        return crate::crawl::worker_main();
+    }
+    if first.as_deref() == Some(std::ffi::OsStr::new(crate::discover::DISCOVER_WORKER_COMMAND)) {
+        return crate::discover::discover_worker_main(args.next());
+    }
+    let result = match Cli::parse().command {
+        CliCommand::Audit(args) => {
+            // The log is started before the inputs are loaded, so a bad
+            // inventory or baseline is in it too (arguments clap refuses
+            // are not: the log's own name may be what is wrong).
+            let log = RunLog::start(args.log.clone(), args.roots.clone());
+            match AuditCommand::load(args) {
+                Ok(audit) => {
+                    if !audit.quiet {
+                        for note in &audit.notes {
+                            eprintln!("smsaudit: {}", crate::text::for_terminal(note));
+                        }
+                    }
+                    Ok(self::audit(&audit, log))
+                }
+                Err(err) => {
+                    let message = err.to_string();
+                    eprintln!("smsaudit: {}", crate::text::for_terminal(&message));
+                    Ok(refused(log, &message))
+                }
+            }
+        }
+        CliCommand::Rules => rules(),
+        CliCommand::Explain { key } => explain(&key),
+        CliCommand::Diff(args) => diff(&args.old, &args.new, args.out.as_deref(), args.csv.flavor()),
+        CliCommand::History(args) => history(&HistoryCommand::new(args)),
+    };
+    let code = result.unwrap_or_else(|err| {
+        // Errors can carry share and file names: no raw control characters.
+        eprintln!("smsaudit: {}", crate::text::for_terminal(&format!("{err:#}")));
+        ExitCode::CouldNotRun
+    });
+    code.code()
+}

@@ -27,7 +27,7 @@ mod worker;
 
 pub use read::hash_file;
 pub(crate) use settings::CrawlSettings;
-pub use worker::{worker_main, WORKER_COMMAND};
+pub(crate) use worker::{worker_main, WORKER_COMMAND};
 
 use crate::discover::Discovered;
 use crate::extract::Detail;

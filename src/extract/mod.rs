@@ -9,6 +9,8 @@ pub mod pe;
 
 use crate::model::{FileKind, Status};
 use crate::text;
+/// How the parsers read a text file's bytes, public for the fuzz targets.
+pub use crate::text::decode;
 use std::io::{self, Read, Seek};
 
 /// What a parser learned from one file beyond its version.

@@ -21,7 +21,7 @@ pub(crate) mod past;
 pub(crate) mod query;
 pub(crate) mod store;
 
-pub use past::{HistorySummary, Past, PastFinding, PreviousRun};
+pub use past::{HistorySummary, Past};
 pub use query::Filter;
 
 use anyhow::{bail, Context, Result};

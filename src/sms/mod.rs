@@ -6,5 +6,5 @@
 pub mod checks;
 pub(crate) mod layout;
 pub(crate) mod release;
-pub mod symptoms;
+pub(crate) mod symptoms;
 pub mod version;
