@@ -131,6 +131,15 @@ pub struct AuditArgs {
     /// names a file.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// Findings you know of and accept for a while (TOML): `[[accept]]`
+    /// entries with `fingerprint` (the fingerprint column of findings.csv),
+    /// `reason` and `until` (the last day, YYYY-MM-DD). An accepted finding
+    /// stays in every report, marked with its reason (the accepted column),
+    /// and does not count towards the exit code until that day has passed;
+    /// an expired entry counts as a warning, and an entry no finding has is
+    /// a note.
+    #[arg(long, value_name = "FILE")]
+    pub accepted: Option<PathBuf>,
     /// Keep every run in this SQLite file (created, with its folder, if
     /// missing): findings get first_seen, the summary and audit.json say
     /// what is new since the previous run and what was resolved, drift is

@@ -98,6 +98,7 @@ fn hand_made() -> Audit {
         },
         cause: "C1".into(),
         first_seen: "2026-11-20T01:02:03Z".into(),
+        accepted: None,
     };
     let cause = Cause {
         id: "C1".into(),
@@ -147,6 +148,7 @@ fn hand_made() -> Audit {
         causes: vec![cause],
         sites: vec![],
         history: None,
+        accepted: None,
         symptoms: None,
         stamps: vec![],
         files: smsaudit::records::FileRecords::from_vec(vec![file]),
