@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum CliCommand {
     /// Crawl shares and write matrix.csv, files.csv, findings.csv, causes.csv,
-    /// audit.json, audit.xlsx and report.html.
+    /// audit.json, audit.xlsx, report.html and status.json.
     Audit(AuditArgs),
     /// List the catalogue of checks with their KB articles.
     Rules,
@@ -181,7 +181,9 @@ pub struct AuditArgs {
     /// files.csv, findings.csv, causes.csv; symptoms.csv with --client-logs,
     /// upgrade.csv with --upgrade, drift.csv with a baseline), json
     /// (audit.json), xlsx (audit.xlsx), html (report.html) [default: all;
-    /// none when --stdout is given].
+    /// none when --stdout is given]. A set also holds manifest.json, and
+    /// status.json in every set: the exit code and the counts behind it,
+    /// for monitors.
     #[arg(long = "format", value_enum, value_name = "FORMAT", value_delimiter = ',')]
     pub formats: Vec<FormatArg>,
     /// Print a report on standard output: `matrix` prints matrix.csv

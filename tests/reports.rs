@@ -506,7 +506,8 @@ fn format_selects_the_files_written() {
             "audit.json",
             "audit.xlsx",
             "manifest.json",
-            "report.html"
+            "report.html",
+            "status.json"
         ]
     );
 }
