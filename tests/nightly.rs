@@ -20,7 +20,14 @@ fn night(estate: &Path, out: &Path, history: &Path, extra: &[&str]) -> i32 {
         .args(extra)
         .output()
         .unwrap();
-    output.status.code().unwrap_or(-1)
+    let code = output.status.code().unwrap_or(-1);
+    assert_eq!(
+        status(out)["exit_code"],
+        code,
+        "status.json says the code the run exits with: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    code
 }
 
 /// An `--accepted` file accepting each fingerprint until `until`.
@@ -84,7 +91,9 @@ fn accepted_findings_leave_the_exit_code_to_what_is_new() {
     )
     .unwrap();
     assert_eq!(night(&estate, &out, &history, &with), 4);
-    assert!(read_csv_maps(&out.join("drift.csv")).iter().any(|r| r["path"].ends_with("NETCONF.NCF")));
+    assert!(read_csv_maps(&out.join("drift.csv"))
+        .iter()
+        .any(|r| r["path"].ends_with("NETCONF.NCF")));
 
     // The next night, nothing new again.
     assert_eq!(night(&estate, &out, &history, &with), 0);
@@ -156,4 +165,90 @@ fn a_bad_accepted_file_is_refused_before_the_crawl() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("is larger than 1024 KiB"));
+}
+
+/// status.json holds the code the process exits with, its meaning and the
+/// counts behind it, in every set (whatever --format), with the plan's
+/// verdict under --upgrade; and it is listed in the manifest.
+#[test]
+fn status_json_says_the_exit_code_of_each_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let estate = dir.path().join("shares");
+    sample_copy(&estate);
+    let history = dir.path().join("h.sqlite");
+    let out = dir.path().join("out");
+    // Night 1: the sample's errors.
+    assert_eq!(night(&estate, &out, &history, &[]), 1);
+    let first = status(&out);
+    assert_eq!(first["meaning"], "findings at or above --fail-on");
+    assert_eq!(first["findings"]["errors"], first["findings"]["total"]);
+    assert_eq!(
+        first["findings"]["new"], first["findings"]["total"],
+        "all new on the first night"
+    );
+    assert_eq!(first["findings"]["standing"], 0);
+    assert_eq!(first["findings"]["accepted"], 0);
+    assert_eq!(
+        first["drift_changes"],
+        serde_json::Value::Null,
+        "no baseline on the first night"
+    );
+    assert_eq!(first["upgrade"], serde_json::Value::Null);
+    let audit: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("audit.json")).unwrap()).unwrap();
+    assert_eq!(first["started"], audit["started"]);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let listed = manifest["reports"].as_array().unwrap();
+    assert!(listed.iter().any(|r| r["name"] == "status.json"), "{manifest}");
+
+    // Night 2, with --fail-on never and a changed file: drift, 4.
+    std::fs::write(estate.join("DC1/SMSLOGON/Logs/.keep"), "planted").unwrap();
+    assert_eq!(night(&estate, &out, &history, &["--fail-on", "never"]), 4);
+    let second = status(&out);
+    assert_eq!(second["meaning"], "drift since the baseline");
+    assert_eq!(second["drift_changes"], 1);
+    assert_eq!(second["findings"]["new"], 0);
+    assert_eq!(second["findings"]["standing"], first["findings"]["total"]);
+    assert_eq!(second["findings"]["resolved"], 0);
+
+    // Night 3, csv only, with the pre-upgrade check: still a status.json.
+    assert_eq!(
+        night(
+            &estate,
+            &out,
+            &history,
+            &["--format", "csv", "--upgrade", "MS1", "--to", "SP1"]
+        ),
+        1
+    );
+    let third = status(&out);
+    assert_eq!(third["upgrade"]["sites"], serde_json::json!(["MS1"]));
+    assert_eq!(third["upgrade"]["to"], "SP1");
+    assert!(third["upgrade"]["safe"].is_boolean());
+    assert!(!out.join("audit.json").exists(), "csv only");
+
+    // A lone CAP that cannot be judged: 3, without a history.
+    let lone = dir.path().join("lone");
+    let cap = lone_cap(&lone);
+    let out = dir.path().join("out-lone");
+    let code = smsaudit()
+        .arg("audit")
+        .arg(&cap)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .output()
+        .unwrap()
+        .status
+        .code();
+    assert_eq!(code, Some(3));
+    let lone = status(&out);
+    assert_eq!(lone["exit_code"], 3);
+    assert_eq!(lone["meaning"], "not everything could be checked");
+    assert_eq!(lone["findings"]["new"], serde_json::Value::Null, "no history");
+    assert!(lone["duration_seconds"].is_number());
+    assert!(
+        std::fs::metadata(out.join("status.json")).unwrap().len() < 2048,
+        "small"
+    );
 }

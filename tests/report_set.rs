@@ -500,7 +500,13 @@ fn a_reused_folder_keeps_no_report_this_run_did_not_write() {
     names.sort();
     assert_eq!(
         names,
-        [".smsaudit.lock", "audit.json", "manifest.json", "notes.txt", "status.json"]
+        [
+            ".smsaudit.lock",
+            "audit.json",
+            "manifest.json",
+            "notes.txt",
+            "status.json"
+        ]
     );
 
     run(&[]);

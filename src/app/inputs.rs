@@ -239,7 +239,10 @@ mod tests {
         assert_eq!(load(&["r", "--inventory", missing]).unwrap_err().flag(), "--inventory");
         let accepted = load(&["r", "--accepted", missing]).unwrap_err();
         assert_eq!(accepted.flag(), "--accepted");
-        assert!(accepted.to_string().starts_with("cannot read --accepted file "), "{accepted}");
+        assert!(
+            accepted.to_string().starts_with("cannot read --accepted file "),
+            "{accepted}"
+        );
     }
 
     /// The inventory's patterns and `--exclude` are compiled together, once.

@@ -216,9 +216,18 @@ mod tests {
             (entry("until = \"31.01.2027\"\n"), "is not a date"),
             (entry("until = 2027-01-31T10:00:00Z\n"), "is not a date"),
             (entry("until = 20270131\n"), "is not a date"),
-            ("[[accept]]\nfingerprint = \"xyz\"\nreason = \"r\"\nuntil = 2027-01-31\n".into(), "is not one"),
-            ("[[accept]]\nfingerprint = \"b427ca03458ee6c7\"\nreason = \" \"\nuntil = 2027-01-31\n".into(), "give a reason"),
-            (format!("{}{}", entry("until = 2027-01-31\n"), entry("until = 2027-01-31\n")), "twice"),
+            (
+                "[[accept]]\nfingerprint = \"xyz\"\nreason = \"r\"\nuntil = 2027-01-31\n".into(),
+                "is not one",
+            ),
+            (
+                "[[accept]]\nfingerprint = \"b427ca03458ee6c7\"\nreason = \" \"\nuntil = 2027-01-31\n".into(),
+                "give a reason",
+            ),
+            (
+                format!("{}{}", entry("until = 2027-01-31\n"), entry("until = 2027-01-31\n")),
+                "twice",
+            ),
             ("[accepted]\n".into(), "is not valid"),
         ] {
             let err = format!("{:#}", Accepted::parse(&text, "a.toml").unwrap_err());
@@ -238,7 +247,10 @@ mod tests {
         let states: Vec<(&str, Stale)> = stale.iter().map(|s| (s.entry.fingerprint.as_str(), s.state)).collect();
         assert_eq!(
             states,
-            [("b427ca03458ee6c7", Stale::Unknown), ("19d4f509475b8661", Stale::Expired)]
+            [
+                ("b427ca03458ee6c7", Stale::Unknown),
+                ("19d4f509475b8661", Stale::Expired)
+            ]
         );
     }
 

@@ -22,7 +22,6 @@ use crate::output::{self, OutputLock};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 
-
 /// The CSV dialect to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CsvFlavor {
@@ -81,8 +80,7 @@ fn report_jobs<'a>(audit: &'a Audit, writing: Writing, formats: &[ReportFormat])
     registry::REPORTS
         .iter()
         .filter(|report| {
-            (report.when == registry::When::EverySet || formats.contains(&report.format))
-                && report.when.applies(audit)
+            (report.when == registry::When::EverySet || formats.contains(&report.format)) && report.when.applies(audit)
         })
         .map(|report| {
             let write = report.write;
