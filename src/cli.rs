@@ -58,6 +58,8 @@ pub enum CliCommand {
 \n      when the base compver.ini of that CAP changed, and to what\
 \n  smsaudit history estate.sqlite --keep-runs 90\
 \n      removes all but the last 90 runs\
+\n  smsaudit history estate.sqlite --forget '\\\\SERVER2\\CAP_MS2'\
+\n      a share removed on purpose: later audits no longer report it missing (A01)\
 \n\nEach row of a timeline is one state and the runs it held for: from and to are the start times of the \
 first and last run that saw it, runs how many runs that is, now whether the latest run still saw it.")]
 pub struct HistoryArgs {
@@ -100,6 +102,14 @@ pub struct HistoryArgs {
     /// Seconds to wait for an audit that is writing the history.
     #[arg(long, value_name = "SECONDS", default_value_t = history::DEFAULT_WAIT.as_secs())]
     pub wait: u64,
+    /// Drop a location (`\\SERVER\SHARE`, any case) from what later audits
+    /// expect. Every location the history has seen is expected in each
+    /// audit over its roots, and one not found is an A01 finding ("seen
+    /// until <date>, not found now", exit 3) every night; after --forget it
+    /// is not, until an audit sees it again. Its past runs stay in the
+    /// history. Nothing else is done or shown.
+    #[arg(long, value_name = "LOCATION", conflicts_with_all = ["finding", "code", "site", "location", "path", "item", "csv"])]
+    pub forget: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -252,3 +252,82 @@ fn status_json_says_the_exit_code_of_each_run() {
         "small"
     );
 }
+
+/// A share that disappears (audited by roots) is an A01 finding every
+/// night, not a `location_removed` once: exit 3 night after night, until it
+/// is excluded or dropped on purpose with `history --forget`.
+#[test]
+fn a_vanished_share_is_missed_every_night_until_forgotten() {
+    let dir = tempfile::tempdir().unwrap();
+    let estate = dir.path().join("shares");
+    sample_copy(&estate);
+    let history = dir.path().join("h.sqlite");
+    let out = dir.path().join("out");
+    // The sample's errors would win over 3: only what could not be checked counts.
+    let never = ["--fail-on", "never"];
+    assert_eq!(night(&estate, &out, &history, &never), 0);
+    std::fs::remove_dir_all(estate.join("DC2/SMSLOGON")).unwrap();
+    for _ in 0..2 {
+        assert_eq!(night(&estate, &out, &history, &never), 3);
+        let missing: Vec<_> = read_csv_maps(&out.join("findings.csv"))
+            .into_iter()
+            .filter(|r| r["code"] == "A01")
+            .collect();
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert_eq!(missing[0]["location"], r"\\DC2\SMSLOGON");
+        assert!(missing[0]["observed"].starts_with("seen until "), "{missing:?}");
+        assert!(missing[0]["observed"].ends_with(", not found now"), "{missing:?}");
+        assert!(missing[0]["message"].contains("--forget"), "{missing:?}");
+    }
+    // Listed in the exclusions: not expected that night.
+    let excluded = [&never[..], &["--exclude", r"\\DC2\SMSLOGON"]].concat();
+    assert_eq!(night(&estate, &out, &history, &excluded), 0);
+
+    let forgotten = smsaudit()
+        .arg("history")
+        .arg(&history)
+        .args(["--forget", r"\\dc2\smslogon"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&forgotten.stderr);
+    assert_eq!(forgotten.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains(r"\\DC2\SMSLOGON") && said.contains("no longer expected"),
+        "{said}"
+    );
+    assert_eq!(night(&estate, &out, &history, &never), 0);
+    assert!(!read_csv_maps(&out.join("findings.csv"))
+        .iter()
+        .any(|r| r["code"] == "A01"));
+
+    // An ad-hoc run of another root misses nothing of the nightly roots.
+    let adhoc = dir.path().join("out-adhoc");
+    let code = smsaudit()
+        .arg("audit")
+        .arg(estate.join("SERVER3"))
+        .arg("--out")
+        .arg(&adhoc)
+        .arg("--history")
+        .arg(&history)
+        .args(["--quiet", "--fail-on", "never"])
+        .output()
+        .unwrap()
+        .status
+        .code();
+    assert!(
+        !read_csv_maps(&adhoc.join("findings.csv"))
+            .iter()
+            .any(|r| r["code"] == "A01"),
+        "exit {code:?}"
+    );
+
+    // A location the history never saw is refused.
+    let unknown = smsaudit()
+        .arg("history")
+        .arg(&history)
+        .args(["--forget", r"\\NOWHERE\CAP_XX1"])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("has never seen location"));
+}
