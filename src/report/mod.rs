@@ -149,7 +149,8 @@ mod tests {
                 "findings.csv",
                 "manifest.json",
                 "matrix.csv",
-                "report.html"
+                "report.html",
+                "status.json"
             ]
         );
         assert_eq!(write(4), one);
