@@ -173,13 +173,13 @@ smsapm32.CFG version,smsapm32,CFG version,,no,(empty),(missing)\r\n";
 #[test]
 fn findings_csv_neutralises_only_in_spreadsheet_flavour() {
     let audit = hand_made();
-    let header = "severity,code,cause,first_seen,kb,site,location,path,observed,expected,message,fix,fingerprint\r\n";
+    let header = "severity,code,cause,first_seen,kb,site,location,path,observed,expected,message,fix,fingerprint,accepted,accepted_until\r\n";
     let machine = String::from_utf8(report::csv::findings(&audit, CsvFlavor::Machine).unwrap()).unwrap();
     assert_eq!(
         machine,
         format!(
             "{header}error,F03,C1,2026-11-20T01:02:03Z,Q236596,AB1,\\\\SRV2\\CAP_AB1,clicomp.box\\base\\compver.ini,=1+1,2.00.1380.1000,\
-CAP <b>behind</b> its site,Copy the site's clicomp.src,0123456789abcdef\r\n"
+CAP <b>behind</b> its site,Copy the site's clicomp.src,0123456789abcdef,,\r\n"
         )
     );
     let sheet = String::from_utf8(report::csv::findings(&audit, CsvFlavor::Spreadsheet).unwrap()).unwrap();
