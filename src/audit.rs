@@ -3,7 +3,7 @@
 //! changes it afterwards.
 
 use crate::clientlogs::Symptoms;
-use crate::config::Config;
+use crate::config::{Config, Stale, StaleAcceptance};
 use crate::estate::Estate;
 use crate::exit::ExitCode;
 use crate::history::HistorySummary;
@@ -80,6 +80,28 @@ pub struct Audit {
     /// With `--history`: what is new since the previous run, what was
     /// resolved.
     pub history: Option<HistorySummary>,
+    /// With `--accepted`: the file and its entries that accept nothing
+    /// this run (expired, or no such finding).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<AcceptedSummary>,
+}
+
+/// What the `--accepted` file made of this run's findings.
+#[derive(Debug, Clone, Serialize)]
+pub struct AcceptedSummary {
+    /// The file, as the user named it.
+    pub file: String,
+    /// Entries whose `until` has passed while their finding is still
+    /// there (a warning: the finding counts again), and entries no finding
+    /// of this run has (a note: remove them), in the file's order.
+    pub stale: Vec<StaleAcceptance>,
+}
+
+impl AcceptedSummary {
+    /// How many entries are in `state`.
+    pub fn count(&self, state: Stale) -> usize {
+        self.stale.iter().filter(|s| s.state == state).count()
+    }
 }
 
 /// audit.json's `locations`, each with the status reports show.
@@ -159,21 +181,37 @@ impl Audit {
         };
         let cause_of = crate::causes::cause_of_each(&causes, findings.len());
         let first_seen = first_seen.unwrap_or_else(|| vec![String::new(); findings.len()]);
+        let started = humantime::format_rfc3339_seconds(timing.started).to_string();
+        // Accepted until the end of the day named, the run's start date (UTC).
+        let today = started.get(..10).unwrap_or_default();
+        let (accepted, accepted_summary) = match &config.accepted {
+            Some(file) => {
+                let (marks, stale) = file.judge(findings.iter().map(|f| f.fingerprint.as_str()), today);
+                let summary = AcceptedSummary {
+                    file: file.file.clone(),
+                    stale,
+                };
+                (marks, Some(summary))
+            }
+            None => (vec![None; findings.len()], None),
+        };
         let findings = findings
             .into_iter()
             .zip(cause_of)
             .zip(first_seen)
-            .map(|((finding, cause), first_seen)| Judged {
+            .zip(accepted)
+            .map(|(((finding, cause), first_seen), accepted)| Judged {
                 finding,
                 cause,
                 first_seen,
+                accepted,
             })
             .collect();
         Audit {
             tool: "smsaudit".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             roots: config.roots.iter().map(|r| crate::names::display_path(r)).collect(),
-            started: humantime::format_rfc3339_seconds(timing.started).to_string(),
+            started,
             // Milliseconds are enough, and keep the JSON short.
             duration_seconds: (timing.elapsed.as_millis() as f64) / 1000.0,
             summary,
@@ -189,6 +227,7 @@ impl Audit {
             baseline: config.baseline.as_ref().map(|b| b.path.clone()),
             drift,
             history,
+            accepted: accepted_summary,
         }
     }
 }
@@ -197,12 +236,15 @@ impl Audit {
 /// verdict the reports open with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verdict {
-    /// The worst finding about what was checked (what could not be checked
-    /// is `not_checked`, not a finding here).
+    /// The worst finding about what was checked that is not accepted (what
+    /// could not be checked is `not_checked`, not a finding here); an
+    /// `--accepted` entry that expired while its finding is still there
+    /// counts as a warning.
     pub worst: Option<Severity>,
     /// A pre-upgrade check would leave sites behind.
     pub upgrade_unsafe: bool,
-    /// A location, file, folder or judgement could not be checked.
+    /// A location, file, folder or judgement could not be checked (and
+    /// its finding is not accepted).
     pub not_checked: bool,
     /// Files or versions changed since the baseline.
     pub drift: bool,
@@ -339,26 +381,73 @@ impl Audit {
                 self.baseline.as_deref().unwrap_or("")
             ));
         }
-        if verdict.is_clean() {
+        lines.extend(self.accepted_lines());
+        if verdict.is_clean() && self.accepted_count() == 0 {
             lines.push(format!(
                 "{} shares and {} files read; no finding.",
+                s.locations, s.files
+            ));
+        } else if verdict.is_clean() {
+            lines.push(format!(
+                "{} shares and {} files read; every finding is accepted.",
                 s.locations, s.files
             ));
         }
         lines
     }
 
-    /// What the audit concluded, whatever `--fail-on` says.
+    /// How many findings an `--accepted` entry accepts.
+    pub fn accepted_count(&self) -> usize {
+        self.findings.iter().filter(|f| f.is_accepted()).count()
+    }
+
+    /// What `--accepted` did, in sentences: how many findings it accepts,
+    /// each expired entry (a warning) and each entry no finding has (a
+    /// note). Nothing without `--accepted`.
+    pub(crate) fn accepted_lines(&self) -> Vec<String> {
+        let Some(accepted) = &self.accepted else {
+            return Vec::new();
+        };
+        let count = self.accepted_count();
+        let mut lines = vec![format!(
+            "accepted: {count} {} of {}, marked in the reports; {} not count towards the exit code.",
+            crate::text::plural(count, "finding", "findings"),
+            accepted.file,
+            if count == 1 { "it does" } else { "they do" }
+        )];
+        for stale in &accepted.stale {
+            let entry = &stale.entry;
+            lines.push(match stale.state {
+                Stale::Expired => format!(
+                    "warning: finding {} was accepted until {} ({}): it counts again; fix it, or renew until in {}.",
+                    entry.fingerprint, entry.until, entry.reason, accepted.file
+                ),
+                Stale::Unknown => format!(
+                    "note: no finding of this run has fingerprint {}, accepted until {} ({}): remove it from {}.",
+                    entry.fingerprint, entry.until, entry.reason, accepted.file
+                ),
+            });
+        }
+        lines
+    }
+
+    /// What the audit concluded, whatever `--fail-on` says. Accepted
+    /// findings do not count; an expired acceptance is a warning.
     pub fn verdict(&self) -> Verdict {
+        let counted = || self.findings.iter().filter(|f| !f.is_accepted());
+        let expired = self
+            .accepted
+            .as_ref()
+            .is_some_and(|a| a.count(Stale::Expired) > 0)
+            .then_some(Severity::Warning);
         Verdict {
-            worst: self
-                .findings
-                .iter()
+            worst: counted()
                 .filter(|f| !f.code.means_not_checked())
                 .map(|f| f.severity)
+                .chain(expired)
                 .max(),
             upgrade_unsafe: self.upgrade.as_ref().is_some_and(|plan| !plan.safe),
-            not_checked: self.findings.iter().any(|f| f.code.means_not_checked()),
+            not_checked: counted().any(|f| f.code.means_not_checked()),
             drift: self.drift.as_ref().is_some_and(|d| !d.is_empty()),
         }
     }

@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum CliCommand {
     /// Crawl shares and write matrix.csv, files.csv, findings.csv, causes.csv,
-    /// audit.json, audit.xlsx and report.html.
+    /// audit.json, audit.xlsx, report.html and status.json.
     Audit(AuditArgs),
     /// List the catalogue of checks with their KB articles.
     Rules,
@@ -58,6 +58,8 @@ pub enum CliCommand {
 \n      when the base compver.ini of that CAP changed, and to what\
 \n  smsaudit history estate.sqlite --keep-runs 90\
 \n      removes all but the last 90 runs\
+\n  smsaudit history estate.sqlite --forget '\\\\SERVER2\\CAP_MS2'\
+\n      a share removed on purpose: later audits no longer report it missing (A01)\
 \n\nEach row of a timeline is one state and the runs it held for: from and to are the start times of the \
 first and last run that saw it, runs how many runs that is, now whether the latest run still saw it.")]
 pub struct HistoryArgs {
@@ -100,6 +102,14 @@ pub struct HistoryArgs {
     /// Seconds to wait for an audit that is writing the history.
     #[arg(long, value_name = "SECONDS", default_value_t = history::DEFAULT_WAIT.as_secs())]
     pub wait: u64,
+    /// Drop a location (`\\SERVER\SHARE`, any case) from what later audits
+    /// expect. Every location the history has seen is expected in each
+    /// audit over its roots, and one not found is an A01 finding ("seen
+    /// until <date>, not found now", exit 3) every night; after --forget it
+    /// is not, until an audit sees it again. Its past runs stay in the
+    /// history. Nothing else is done or shown.
+    #[arg(long, value_name = "LOCATION", conflicts_with_all = ["finding", "code", "site", "location", "path", "item", "csv"])]
+    pub forget: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -131,6 +141,15 @@ pub struct AuditArgs {
     /// names a file.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// Findings you know of and accept for a while (TOML): `[[accept]]`
+    /// entries with `fingerprint` (the fingerprint column of findings.csv),
+    /// `reason` and `until` (the last day, YYYY-MM-DD). An accepted finding
+    /// stays in every report, marked with its reason (the accepted column),
+    /// and does not count towards the exit code until that day has passed;
+    /// an expired entry counts as a warning, and an entry no finding has is
+    /// a note.
+    #[arg(long, value_name = "FILE")]
+    pub accepted: Option<PathBuf>,
     /// Keep every run in this SQLite file (created, with its folder, if
     /// missing): findings get first_seen, the summary and audit.json say
     /// what is new since the previous run and what was resolved, drift is
@@ -172,7 +191,9 @@ pub struct AuditArgs {
     /// files.csv, findings.csv, causes.csv; symptoms.csv with --client-logs,
     /// upgrade.csv with --upgrade, drift.csv with a baseline), json
     /// (audit.json), xlsx (audit.xlsx), html (report.html) [default: all;
-    /// none when --stdout is given].
+    /// none when --stdout is given]. A set also holds manifest.json, and
+    /// status.json in every set: the exit code and the counts behind it,
+    /// for monitors.
     #[arg(long = "format", value_enum, value_name = "FORMAT", value_delimiter = ',')]
     pub formats: Vec<FormatArg>,
     /// Print a report on standard output: `matrix` prints matrix.csv

@@ -138,7 +138,7 @@ impl Discovery {
         if let Some(request) = &config.upgrade {
             upgrade::refuse_downgrade(request, &view)?;
         }
-        let findings = rules::evaluate(&view, config.inventory.as_ref());
+        let findings = rules::evaluate(&view, config);
         let matrix = matrix::build(&view, &findings);
         let upgrade = config.upgrade.as_ref().map(|request| upgrade::plan(&view, request));
         let drift = config.baseline.as_ref().map(|baseline| {

@@ -325,6 +325,27 @@ pub struct Judged {
     /// When the first run in the `--history` that had this finding started
     /// (RFC 3339 UTC); empty without `--history`.
     pub first_seen: String,
+    /// The `--accepted` entry that accepts this finding on the run's date:
+    /// it stays in every report, marked, and does not count towards the
+    /// exit code.
+    pub accepted: Option<Acceptance>,
+}
+
+/// One `[[accept]]` entry of an `--accepted` file: a finding, by its
+/// fingerprint, accepted until the end of a day, for a reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Acceptance {
+    pub fingerprint: String,
+    pub reason: String,
+    /// The last day the finding is accepted, `YYYY-MM-DD` (UTC).
+    pub until: String,
+}
+
+/// audit.json's `accepted` of a finding: why and until when, or `null`.
+#[derive(Serialize)]
+struct AcceptedField<'a> {
+    reason: &'a str,
+    until: &'a str,
 }
 
 impl std::ops::Deref for Judged {
@@ -341,7 +362,7 @@ impl Serialize for Judged {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let f = &self.finding;
-        let mut out = serializer.serialize_struct("Finding", 14)?;
+        let mut out = serializer.serialize_struct("Finding", 15)?;
         out.serialize_field("severity", &f.severity)?;
         out.serialize_field("code", &f.code)?;
         out.serialize_field("kb", &f.kb)?;
@@ -355,6 +376,13 @@ impl Serialize for Judged {
         out.serialize_field("cause", &self.cause)?;
         out.serialize_field("fingerprint", &f.fingerprint)?;
         out.serialize_field("first_seen", &self.first_seen)?;
+        out.serialize_field(
+            "accepted",
+            &self.accepted.as_ref().map(|a| AcceptedField {
+                reason: &a.reason,
+                until: &a.until,
+            }),
+        )?;
         out.serialize_field("marks", &f.marks)?;
         out.end()
     }
@@ -362,7 +390,7 @@ impl Serialize for Judged {
 
 impl Judged {
     /// The columns of findings.csv and of the Findings sheet, in order.
-    pub(crate) const COLUMNS: [&'static str; 13] = [
+    pub(crate) const COLUMNS: [&'static str; 15] = [
         "severity",
         "code",
         "cause",
@@ -376,10 +404,12 @@ impl Judged {
         "message",
         "fix",
         "fingerprint",
+        "accepted",
+        "accepted_until",
     ];
 
     /// The finding's values in [`Judged::COLUMNS`] order.
-    pub(crate) fn cells(&self) -> [&str; 13] {
+    pub(crate) fn cells(&self) -> [&str; 15] {
         let f = &self.finding;
         [
             f.severity.as_str(),
@@ -395,7 +425,15 @@ impl Judged {
             &f.message,
             &f.fix,
             &f.fingerprint,
+            self.accepted.as_ref().map_or("", |a| a.reason.as_str()),
+            self.accepted.as_ref().map_or("", |a| a.until.as_str()),
         ]
+    }
+
+    /// Whether an `--accepted` entry accepts it: it then does not count
+    /// towards the verdict.
+    pub fn is_accepted(&self) -> bool {
+        self.accepted.is_some()
     }
 }
 
@@ -582,6 +620,7 @@ mod tests {
             finding,
             cause: "C1".into(),
             first_seen: "2026-01-01T00:00:00Z".into(),
+            accepted: None,
         };
         let text = serde_json::to_string(&judged).unwrap();
         let keys: Vec<&str> = text
@@ -607,6 +646,7 @@ mod tests {
                 "cause",
                 "fingerprint",
                 "first_seen",
+                "accepted",
                 "marks"
             ]
         );

@@ -447,6 +447,7 @@ fn an_estate_wider_than_an_excel_sheet_still_gets_its_workbook() {
         causes: vec![],
         sites: vec![],
         history: None,
+        accepted: None,
         symptoms: None,
         locations: vec![],
         matrix: Matrix {

@@ -498,7 +498,16 @@ fn a_reused_folder_keeps_no_report_this_run_did_not_write() {
     );
     let mut names: Vec<String> = snapshot(&out).into_keys().collect();
     names.sort();
-    assert_eq!(names, [".smsaudit.lock", "audit.json", "manifest.json", "notes.txt"]);
+    assert_eq!(
+        names,
+        [
+            ".smsaudit.lock",
+            "audit.json",
+            "manifest.json",
+            "notes.txt",
+            "status.json"
+        ]
+    );
 
     run(&[]);
     assert!(!out.join("drift.csv").exists());

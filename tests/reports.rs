@@ -96,6 +96,7 @@ fn hand_made() -> Audit {
         },
         cause: "C1".into(),
         first_seen: "2026-11-20T01:02:03Z".into(),
+        accepted: None,
     };
     let cause = Cause {
         id: "C1".into(),
@@ -145,6 +146,7 @@ fn hand_made() -> Audit {
         causes: vec![cause],
         sites: vec![],
         history: None,
+        accepted: None,
         symptoms: None,
         stamps: vec![],
         files: smsaudit::audit::FileRecords::from_vec(vec![file]),
@@ -169,13 +171,13 @@ smsapm32.CFG version,smsapm32,CFG version,,no,(empty),(missing)\r\n";
 #[test]
 fn findings_csv_neutralises_only_in_spreadsheet_flavour() {
     let audit = hand_made();
-    let header = "severity,code,cause,first_seen,kb,site,location,path,observed,expected,message,fix,fingerprint\r\n";
+    let header = "severity,code,cause,first_seen,kb,site,location,path,observed,expected,message,fix,fingerprint,accepted,accepted_until\r\n";
     let machine = String::from_utf8(report::csv::findings(&audit, CsvFlavor::Machine).unwrap()).unwrap();
     assert_eq!(
         machine,
         format!(
             "{header}error,F03,C1,2026-11-20T01:02:03Z,Q236596,AB1,\\\\SRV2\\CAP_AB1,clicomp.box\\base\\compver.ini,=1+1,2.00.1380.1000,\
-CAP <b>behind</b> its site,Copy the site's clicomp.src,0123456789abcdef\r\n"
+CAP <b>behind</b> its site,Copy the site's clicomp.src,0123456789abcdef,,\r\n"
         )
     );
     let sheet = String::from_utf8(report::csv::findings(&audit, CsvFlavor::Spreadsheet).unwrap()).unwrap();
@@ -502,7 +504,8 @@ fn format_selects_the_files_written() {
             "audit.json",
             "audit.xlsx",
             "manifest.json",
-            "report.html"
+            "report.html",
+            "status.json"
         ]
     );
 }

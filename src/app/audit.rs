@@ -79,6 +79,10 @@ fn run(command: &AuditCommand, log: &Mutex<RunLog>) -> Result<ExitCode> {
     }
     // Held until the run ends: one run at a time per folder.
     let (audit, _output_lock) = audited?;
+    // The code this run exits with once its set is in place: status.json
+    // says it (a set that cannot be put in place is 2, and the previous
+    // set, with its own status.json, stays).
+    let verdict_code = exit_code(&audit, command.fail_on);
     // All reports or none: on error the previous set stays, and the log and
     // the summary are still written.
     let written = if command.formats.is_empty() {
@@ -88,6 +92,7 @@ fn run(command: &AuditCommand, log: &Mutex<RunLog>) -> Result<ExitCode> {
             &audit,
             &command.out,
             command.csv,
+            verdict_code,
             &command.formats,
             command.faults.pause.as_ref(),
         )
@@ -123,7 +128,7 @@ fn run(command: &AuditCommand, log: &Mutex<RunLog>) -> Result<ExitCode> {
     drop(log);
     // The history records every run that got this far, with its exit code.
     let code = match &written {
-        Ok(_) => exit_code(&audit, command.fail_on),
+        Ok(_) => verdict_code,
         Err(_) => ExitCode::CouldNotRun,
     };
     let code = super::history::record(command, &audit, code);

@@ -196,6 +196,9 @@ fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool, drift_csv: bool
             }
         }
     }
+    for line in audit.accepted_lines() {
+        out.push_str(&format!("  {line}\n"));
+    }
     for location in audit.locations.iter().filter(|l| l.status != Status::Ok) {
         out.push_str(&format!(
             "  unreadable: {} ({}): {}\n",

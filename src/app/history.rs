@@ -21,6 +21,8 @@ pub struct HistoryCommand {
     /// CSV in this flavour instead of a table.
     pub csv: Option<CsvFlavor>,
     pub retention: Retention,
+    /// `--forget LOCATION`: drop it from what later audits expect.
+    pub forget: Option<String>,
 }
 
 impl HistoryCommand {
@@ -40,6 +42,7 @@ impl HistoryCommand {
                 keep_runs: args.keep_runs,
                 keep_days: args.keep_days,
             },
+            forget: args.forget,
         }
     }
 }
@@ -56,6 +59,20 @@ pub fn history(command: &HistoryCommand) -> Result<ExitCode> {
         );
     };
     let context = || format!("cannot read history {}", file.path.display());
+    if let Some(location) = &command.forget {
+        drop(conn);
+        let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        let (name, last_seen) = file
+            .open_for_writing()
+            .and_then(|mut conn| history::forget::forget(&mut conn, location, &now))
+            .map_err(|err| file.explain_busy(err))
+            .with_context(|| format!("cannot forget a location in history {}", file.path.display()))?;
+        eprintln!(
+            "smsaudit: {} (last seen {last_seen}) is no longer expected: audits over its roots will not report it missing (A01) unless they see it again",
+            text::for_terminal(&name)
+        );
+        return Ok(ExitCode::Clean);
+    }
     if command.retention.is_requested() {
         let pruned = store::prune(&mut conn, command.retention)
             .map_err(|err| file.explain_busy(err))

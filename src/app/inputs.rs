@@ -30,6 +30,8 @@ pub enum InputError {
     Baseline(anyhow::Error),
     #[error("{0:#}")]
     History(anyhow::Error),
+    #[error("{0:#}")]
+    Accepted(anyhow::Error),
     #[error(transparent)]
     Exclude(#[from] BadPattern),
 }
@@ -48,6 +50,7 @@ impl InputError {
             InputError::ClientLogs(_) => "--client-logs",
             InputError::Baseline(_) => "--baseline",
             InputError::History(_) => "--history",
+            InputError::Accepted(_) => "--accepted",
             InputError::Exclude(_) => "--exclude",
         }
     }
@@ -129,6 +132,9 @@ impl AuditCommand {
         }
         if let Some(path) = &args.baseline {
             config.baseline = Some(Baseline::load(path).map_err(InputError::Baseline)?);
+        }
+        if let Some(path) = &args.accepted {
+            config.accepted = Some(config::Accepted::load(path).map_err(InputError::Accepted)?);
         }
         let history = args
             .history
@@ -233,6 +239,12 @@ mod tests {
         }
         assert_eq!(load(&["r", "--baseline", missing]).unwrap_err().flag(), "--baseline");
         assert_eq!(load(&["r", "--inventory", missing]).unwrap_err().flag(), "--inventory");
+        let accepted = load(&["r", "--accepted", missing]).unwrap_err();
+        assert_eq!(accepted.flag(), "--accepted");
+        assert!(
+            accepted.to_string().starts_with("cannot read --accepted file "),
+            "{accepted}"
+        );
     }
 
     /// The inventory's patterns and `--exclude` are compiled together, once.

@@ -3,9 +3,11 @@
 //! crawl. How a run is carried out (its spill folder, exit policy, fault
 //! seam) is the command's, not here. Nothing below this module sees clap.
 
+mod accepted;
 mod exclusions;
 mod inventory;
 
+pub use accepted::{Accepted, Stale, StaleAcceptance};
 pub use exclusions::{BadPattern, Exclusions};
 pub(crate) use inventory::{Inventory, InventoryShare};
 
@@ -46,6 +48,8 @@ pub struct Config {
     pub upgrade: Option<UpgradeRequest>,
     /// `--baseline FILE`: the earlier audit to report drift against.
     pub baseline: Option<Baseline>,
+    /// `--accepted FILE`: findings accepted for a while, by fingerprint.
+    pub accepted: Option<Accepted>,
     /// `--history FILE`: what the history knew before this run.
     pub history: Option<crate::history::Past>,
     /// A location still being read after this long is reported as not
@@ -95,6 +99,7 @@ impl Config {
             max_parse_bytes: DEFAULT_MAX_PARSE_BYTES,
             upgrade: None,
             baseline: None,
+            accepted: None,
             history: None,
             location_timeout: None,
             stall_timeout: Some(DEFAULT_STALL_TIMEOUT),

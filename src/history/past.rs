@@ -18,6 +18,23 @@ pub struct Past {
     /// Every fingerprint the history holds, with the start of the first
     /// run that had it.
     pub first_seen: BTreeMap<String, String>,
+    /// The locations the history expects (seen, and not forgotten since),
+    /// by name: one missing from a run over its roots is an A01 finding.
+    pub expected: Vec<SeenLocation>,
+}
+
+/// A location the history has seen, as it last saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenLocation {
+    /// `\\SERVER\SHARE`.
+    pub name: String,
+    /// `cap`, `logon_point`, `site_server` or `unknown`.
+    pub kind: String,
+    /// The path it was read from.
+    pub path: String,
+    pub sites: Vec<String>,
+    /// The start of the last run that saw it (RFC 3339 UTC).
+    pub last_seen: String,
 }
 
 /// The last run recorded before this one.
@@ -166,6 +183,7 @@ mod tests {
                 (gone.fingerprint.clone(), "2026-01-02T00:00:00Z".to_string()),
             ]
             .into(),
+            expected: Vec::new(),
         };
         let findings = vec![kept.clone(), finding(CheckCode::F02, r"clicomp.box\swdist.CFG")];
         let first_seen = past.first_seen(&findings, "2026-01-03T00:00:00Z");

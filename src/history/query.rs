@@ -41,6 +41,7 @@ pub(crate) fn past(conn: &Connection, history: &HistoryFile) -> Result<Past> {
         file,
         previous,
         first_seen,
+        expected: super::forget::expected_locations(conn)?,
     })
 }
 

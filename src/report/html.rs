@@ -568,7 +568,10 @@ fn findings(audit: &Audit) -> Markup {
         .iter()
         .flat_map(|h| h.new.iter().map(String::as_str))
         .collect();
-    let columns = finding_columns(audit.history.as_ref().map(|_| &new));
+    let mut columns = finding_columns(audit.history.as_ref().map(|_| &new));
+    if audit.accepted.is_some() {
+        columns.push(ACCEPTED_COLUMN);
+    }
     let anchors = Anchors {
         class_from: "severity",
         id: finding_anchor,
@@ -617,6 +620,9 @@ enum Show<'s> {
     PathFrom(&'static str),
     /// A value and, below it, the reason in the column named here.
     WithReason(&'static str),
+    /// Why a finding is accepted, under the last day (in the column named
+    /// here) it is; empty when it is not.
+    Accepted(&'static str),
     /// When first seen, marked new when the fingerprint in the column
     /// named here is among the new ones.
     FirstSeen {
@@ -675,6 +681,9 @@ fn finding_columns<'s>(new: Option<&'s BTreeSet<&'s str>>) -> Vec<Column<'s>> {
     ]);
     columns
 }
+
+/// With `--accepted`: the reason a finding is accepted, and until when.
+const ACCEPTED_COLUMN: Column = column("Accepted", "accepted", WRAP, Show::Accepted("accepted_until"));
 
 const DRIFT_COLUMNS: [Column; 6] = [
     column("Change", "change", NO_WRAP, Show::Words),
@@ -767,6 +776,12 @@ fn cell(table: &Table, row: &Cells, show: Show, value: &str) -> Markup {
             html! {
                 (value)
                 @if !reason.is_empty() { br; span.none { (breakable(reason)) } }
+            }
+        }
+        Show::Accepted(until) => {
+            let until = &row[table.column(until)];
+            html! {
+                @if !value.is_empty() { b { "accepted until " (until) } br; (breakable(value)) }
             }
         }
         Show::FirstSeen { fingerprint, new } => {
@@ -964,8 +979,10 @@ mod tests {
     #[test]
     fn the_page_shows_columns_its_tables_have() {
         let empty = BTreeSet::new();
+        let mut findings = finding_columns(Some(&empty));
+        findings.push(ACCEPTED_COLUMN);
         let specs: [(&[Column], &[&str]); 4] = [
-            (&finding_columns(Some(&empty)), &crate::model::Judged::COLUMNS),
+            (&findings, &crate::model::Judged::COLUMNS),
             (&DRIFT_COLUMNS, &crate::drift::Change::COLUMNS),
             (&SYMPTOM_COLUMNS, &crate::clientlogs::SymptomLine::COLUMNS),
             (&RESOLVED_COLUMNS, &table::HISTORY_COLUMNS),
@@ -973,7 +990,7 @@ mod tests {
         for (columns, header) in specs {
             for column in columns {
                 let from = match column.show {
-                    Show::PathFrom(from) | Show::WithReason(from) => Some(from),
+                    Show::PathFrom(from) | Show::WithReason(from) | Show::Accepted(from) => Some(from),
                     Show::FirstSeen { fingerprint, .. } => Some(fingerprint),
                     _ => None,
                 };

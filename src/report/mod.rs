@@ -10,10 +10,11 @@ pub(crate) mod json;
 pub(crate) mod palette;
 pub(crate) mod registry;
 mod set;
+pub(crate) mod status;
 pub(crate) mod table;
 pub mod xlsx;
 
-use registry::REPORT_NAMES;
+use registry::{Writing, REPORT_NAMES};
 use set::Job;
 
 use crate::audit::Audit;
@@ -57,31 +58,35 @@ impl ReportFormat {
     ];
 }
 
-/// Writes the reports of the given formats into `dir` as one set, all or
-/// nothing ([`set`]): returns the files put in place, the manifest last. On
-/// error the previous reports in `dir` are as they were.
+/// Writes the reports of the given formats, and status.json with `exit`
+/// (the code the run ends with when the set is in place), into `dir` as
+/// one set, all or nothing ([`set`]): returns the files put in place, the
+/// manifest last. On error the previous reports in `dir` are as they were.
 pub(crate) fn write_selected(
     audit: &Audit,
     dir: &Path,
     flavor: CsvFlavor,
+    exit: crate::exit::ExitCode,
     formats: &[ReportFormat],
     pause: Option<&crate::config::Pause>,
 ) -> Result<Vec<PathBuf>> {
-    let jobs = report_jobs(audit, flavor, formats);
+    let jobs = report_jobs(audit, Writing { flavor, exit }, formats);
     set::write_set(audit, dir, jobs, pause)
 }
 
 /// What writes each report of the given formats that the audit has
 /// something for, in [`REPORTS`](registry::REPORTS) order.
-fn report_jobs<'a>(audit: &'a Audit, flavor: CsvFlavor, formats: &[ReportFormat]) -> Vec<Job<'a>> {
+fn report_jobs<'a>(audit: &'a Audit, writing: Writing, formats: &[ReportFormat]) -> Vec<Job<'a>> {
     registry::REPORTS
         .iter()
-        .filter(|report| formats.contains(&report.format) && report.when.applies(audit))
+        .filter(|report| {
+            (report.when == registry::When::EverySet || formats.contains(&report.format)) && report.when.applies(audit)
+        })
         .map(|report| {
             let write = report.write;
             Job {
                 name: report.name,
-                write: Box::new(move |out| write(audit, flavor, out)),
+                write: Box::new(move |out| write(audit, &writing, out)),
             }
         })
         .collect()
@@ -113,7 +118,11 @@ mod tests {
         assert!(audit.files.len() > 10, "the sample estate has files");
         let write = |threads: usize| {
             let dir = tempfile::tempdir().unwrap();
-            let jobs = report_jobs(&audit, CsvFlavor::Spreadsheet, &ReportFormat::ALL);
+            let writing = Writing {
+                flavor: CsvFlavor::Spreadsheet,
+                exit: crate::exit::ExitCode::Findings,
+            };
+            let jobs = report_jobs(&audit, writing, &ReportFormat::ALL);
             set::write_set_on(&audit, dir.path(), jobs, None, threads).unwrap();
             let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir.path())
                 .unwrap()
@@ -140,7 +149,8 @@ mod tests {
                 "findings.csv",
                 "manifest.json",
                 "matrix.csv",
-                "report.html"
+                "report.html",
+                "status.json"
             ]
         );
         assert_eq!(write(4), one);

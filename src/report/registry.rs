@@ -4,8 +4,9 @@
 //! selection and the tests of the `--help` text all read [`REPORTS`].
 
 use super::set::ReportOut;
-use super::{csv, html, json, xlsx, CsvFlavor, ReportFormat};
+use super::{csv, html, json, status, xlsx, CsvFlavor, ReportFormat};
 use crate::audit::Audit;
+use crate::exit::ExitCode;
 use anyhow::{Context, Result};
 
 /// The names the console and other commands point people to.
@@ -13,6 +14,7 @@ pub(crate) const CAUSES_CSV: &str = "causes.csv";
 pub(crate) const SYMPTOMS_CSV: &str = "symptoms.csv";
 pub(crate) const DRIFT_CSV: &str = "drift.csv";
 pub(crate) const REPORT_HTML: &str = "report.html";
+pub(crate) const STATUS_JSON: &str = "status.json";
 
 /// One report file.
 pub(crate) struct Report {
@@ -28,11 +30,24 @@ pub(crate) struct Report {
 
 /// Writes one report of an audit, in the CSV flavour asked for, into the
 /// stream it is given.
-pub(crate) type Writer = fn(&Audit, CsvFlavor, &mut dyn ReportOut) -> Result<()>;
+pub(crate) type Writer = fn(&Audit, &Writing, &mut dyn ReportOut) -> Result<()>;
+
+/// What a writer is told besides the audit: how the set is written and
+/// how the run ends.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Writing {
+    pub(crate) flavor: CsvFlavor,
+    /// The code the process exits with when the set is put in place (and
+    /// the history, if any, takes the run).
+    pub(crate) exit: ExitCode,
+}
 
 /// When a report of a format that was asked for is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum When {
+    /// In every report set, whatever `--format` asks for.
+    EverySet,
+    /// When its format is asked for.
     Always,
     /// With `--client-logs`.
     WithClientLogs,
@@ -47,7 +62,7 @@ impl When {
     /// Whether `audit` has what the report shows.
     pub(crate) fn applies(self, audit: &Audit) -> bool {
         match self {
-            When::Always => true,
+            When::EverySet | When::Always => true,
             When::WithClientLogs => audit.symptoms.is_some(),
             When::WithUpgrade => audit.upgrade.is_some(),
             When::WithBaseline => audit.drift.is_some(),
@@ -58,43 +73,43 @@ impl When {
 /// Every report, in the order they are put in place and listed in the
 /// manifest. A file under one of these names that a run did not write is
 /// an earlier run's, and is removed.
-pub(crate) const REPORTS: [Report; 10] = [
+pub(crate) const REPORTS: [Report; 11] = [
     Report {
         name: "matrix.csv",
         format: ReportFormat::Csv,
         when: When::Always,
         heaviest: None,
-        write: |audit, flavor, out| Ok(out.write_all(&csv::matrix(audit, flavor)?)?),
+        write: |audit, writing, out| Ok(out.write_all(&csv::matrix(audit, writing.flavor)?)?),
     },
     Report {
         name: "files.csv",
         format: ReportFormat::Csv,
         when: When::Always,
         heaviest: Some(2),
-        write: |audit, flavor, out| csv::files_to(audit, flavor, out),
+        write: |audit, writing, out| csv::files_to(audit, writing.flavor, out),
     },
     Report {
         name: "findings.csv",
         format: ReportFormat::Csv,
         when: When::Always,
         heaviest: None,
-        write: |audit, flavor, out| Ok(out.write_all(&csv::findings(audit, flavor)?)?),
+        write: |audit, writing, out| Ok(out.write_all(&csv::findings(audit, writing.flavor)?)?),
     },
     Report {
         name: CAUSES_CSV,
         format: ReportFormat::Csv,
         when: When::Always,
         heaviest: None,
-        write: |audit, flavor, out| Ok(out.write_all(&csv::causes(audit, flavor)?)?),
+        write: |audit, writing, out| Ok(out.write_all(&csv::causes(audit, writing.flavor)?)?),
     },
     Report {
         name: SYMPTOMS_CSV,
         format: ReportFormat::Csv,
         when: When::WithClientLogs,
         heaviest: None,
-        write: |audit, flavor, out| {
+        write: |audit, writing, out| {
             let symptoms = audit.symptoms.as_ref().context("no client logs were read")?;
-            Ok(out.write_all(&csv::symptoms(symptoms, flavor)?)?)
+            Ok(out.write_all(&csv::symptoms(symptoms, writing.flavor)?)?)
         },
     },
     Report {
@@ -102,9 +117,9 @@ pub(crate) const REPORTS: [Report; 10] = [
         format: ReportFormat::Csv,
         when: When::WithUpgrade,
         heaviest: None,
-        write: |audit, flavor, out| {
+        write: |audit, writing, out| {
             let plan = audit.upgrade.as_ref().context("no pre-upgrade check was asked for")?;
-            Ok(out.write_all(&csv::upgrade(plan, flavor)?)?)
+            Ok(out.write_all(&csv::upgrade(plan, writing.flavor)?)?)
         },
     },
     Report {
@@ -112,9 +127,9 @@ pub(crate) const REPORTS: [Report; 10] = [
         format: ReportFormat::Csv,
         when: When::WithBaseline,
         heaviest: None,
-        write: |audit, flavor, out| {
+        write: |audit, writing, out| {
             let drift = audit.drift.as_ref().context("there is no baseline")?;
-            Ok(out.write_all(&csv::drift(drift, flavor)?)?)
+            Ok(out.write_all(&csv::drift(drift, writing.flavor)?)?)
         },
     },
     Report {
@@ -137,6 +152,13 @@ pub(crate) const REPORTS: [Report; 10] = [
         when: When::Always,
         heaviest: Some(3),
         write: |audit, _, out| Ok(out.write_all(&html::audit(audit)?)?),
+    },
+    Report {
+        name: STATUS_JSON,
+        format: ReportFormat::Json,
+        when: When::EverySet,
+        heaviest: None,
+        write: |audit, writing, out| Ok(out.write_all(&status::status(audit, writing.exit)?)?),
     },
 ];
 
@@ -206,6 +228,14 @@ mod tests {
             .unwrap_or_default();
         let help = audit.render_long_help().to_string();
         for report in &REPORTS {
+            if report.when == When::EverySet {
+                assert!(
+                    help.contains(&format!("{} in every set", report.name)),
+                    "audit --help does not say {} is in every set",
+                    report.name
+                );
+                continue;
+            }
             if report.when == When::Always {
                 assert!(
                     about.contains(report.name),

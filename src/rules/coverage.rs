@@ -241,3 +241,58 @@ pub(crate) fn check_fan_out(view: &EstateView, out: &mut Vec<Finding>) {
         );
     }
 }
+
+/// What a run is about, for the locations the history expects: the paths
+/// of its roots and of its inventory's shares, as reports show them.
+pub(crate) struct Scope {
+    pub(crate) roots: Vec<String>,
+}
+
+impl Scope {
+    /// Whether a location read from `path` is under one of the roots (or
+    /// is one of them).
+    fn covers(&self, path: &str) -> bool {
+        self.roots.iter().any(|root| {
+            let root = root.trim_end_matches(['/', '\\']);
+            path == root
+                || path
+                    .strip_prefix(root)
+                    .is_some_and(|rest| rest.starts_with(['/', '\\']))
+        })
+    }
+}
+
+/// A01 for each location the history expects ([`crate::history::Past`]):
+/// seen by an earlier run under this run's roots, not forgotten
+/// (`smsaudit history FILE --forget LOCATION`), not excluded by name, and
+/// not found by this run. Every night, until it is back or dropped on
+/// purpose.
+pub(crate) fn check_expected_locations(
+    view: &EstateView,
+    expected: &[crate::history::SeenLocation],
+    scope: &Scope,
+    exclude: &crate::config::Exclusions,
+    history: &str,
+    out: &mut Vec<Finding>,
+) {
+    let found: BTreeSet<String> = view.estate.locations.iter().map(|l| l.name.to_lowercase()).collect();
+    for seen in expected {
+        if found.contains(&seen.name.to_lowercase()) || !scope.covers(&seen.path) || exclude.matches(&seen.name) {
+            continue;
+        }
+        let site = seen.sites.join(" ");
+        let date = seen.last_seen.get(..10).unwrap_or(&seen.last_seen);
+        out.push(
+            FindingDraft {
+                observed: format!("seen until {date}, not found now"),
+                expected: format!("a readable {}", seen.kind.replace('_', " ")),
+                message: format!(
+                    "{} ({}) was seen until {date} (the run of {}) and was not found now: it was removed, renamed or hidden, and its clients lose it. If it was removed on purpose, drop it from what is expected: smsaudit history {history} --forget '{}' (or list it in the inventory's exclude).",
+                    seen.name, seen.path, seen.last_seen, seen.name
+                ),
+                ..FindingDraft::new(CheckCode::A01, &site, &seen.name, &seen.path)
+            }
+            .into_finding(),
+        );
+    }
+}

@@ -13,19 +13,32 @@ mod site_server;
 mod sites;
 mod versions;
 
-use crate::config::Inventory;
+use crate::config::Config;
 use crate::estate::EstateView;
 use crate::model::{CellMark, CheckCode, Finding, Severity};
 
 /// Evaluates every check over the estate, and the checks of the audit
-/// itself (unreadable locations, the inventory's expected releases).
-pub(crate) fn evaluate(view: &EstateView, inventory: Option<&Inventory>) -> Vec<Finding> {
+/// itself (unreadable locations, the locations the history expects, the
+/// inventory's expected releases).
+pub(crate) fn evaluate(view: &EstateView, config: &Config) -> Vec<Finding> {
+    let inventory = config.inventory.as_ref();
     let mut findings = Vec::new();
     for check in CHECK_FUNCTIONS {
         check(view, &mut findings);
     }
     copylog::check_copylog_removed_sites(view, inventory, &mut findings);
     inventory::check_unreadable_locations(view, &mut findings);
+    if let Some(past) = &config.history {
+        let mut roots: Vec<String> = config.roots.iter().map(|r| crate::names::display_path(r)).collect();
+        roots.extend(
+            inventory
+                .iter()
+                .flat_map(|i| i.shares())
+                .map(|s| crate::names::display_path(&s.path)),
+        );
+        let scope = coverage::Scope { roots };
+        coverage::check_expected_locations(view, &past.expected, &scope, &config.exclude, &past.file, &mut findings);
+    }
     if let Some(inventory) = inventory {
         inventory::check_expected_release(view, inventory, &mut findings);
     }

@@ -462,7 +462,7 @@ pub const CHECKS: &[Check] = &[
         severity: Severity::Error,
         kb: &[],
         title: "Location could not be audited",
-        condition: "A share given on the command line or named in the inventory is missing, cannot be listed, or did not answer within the location timeout.",
+        condition: "A share given on the command line or named in the inventory is missing, cannot be listed, or did not answer within the location timeout; or, with --history, a share an earlier run saw under the same roots is not found (until history --forget drops it).",
         fix: "Check that the server is up, the share exists and the audit account has Read on the share and its folders; then audit again.",
         inferred: false,
         needs: "",

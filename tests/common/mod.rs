@@ -57,8 +57,8 @@ pub fn in_own_process(module: &str, test: &str) -> bool {
     false
 }
 
-/// The report files an audit writes by default.
-pub const REPORT_FILES: [&str; 7] = [
+/// The report files an audit writes by default, in the manifest's order.
+pub const REPORT_FILES: [&str; 8] = [
     "matrix.csv",
     "files.csv",
     "findings.csv",
@@ -66,6 +66,7 @@ pub const REPORT_FILES: [&str; 7] = [
     "audit.json",
     "audit.xlsx",
     "report.html",
+    "status.json",
 ];
 
 /// Makes a FIFO (opening one blocks until the other end opens).
