@@ -27,6 +27,10 @@ pub(crate) const DEFAULT_PER_SERVER: usize = 4;
 /// process, with process isolation) and a share of the hashing threads;
 /// thousands cost more in start-up and memory than any share gains.
 pub const MAX_JOBS: usize = 128;
+/// The most seconds `--stall-timeout` and `--location-timeout` take (a
+/// year); a larger value is refused by the argument step, never a panic
+/// when it is added to a clock. 0 is "no limit".
+pub const MAX_TIMEOUT_SECONDS: u64 = 365 * 86_400;
 /// The largest file whose content is kept in memory to be parsed.
 pub(crate) const DEFAULT_MAX_PARSE_BYTES: u64 = 64 * 1024 * 1024;
 

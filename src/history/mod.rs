@@ -39,6 +39,12 @@ pub(crate) const APPLICATION_ID: i32 = 0x534D_5348;
 pub(crate) const SCHEMA_VERSION: i32 = 2;
 /// How long a run waits for another run writing the same history.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(120);
+/// The most seconds `--history-wait` (`history --wait`) takes, about 11
+/// days: SQLite's wait is counted in milliseconds in 32 bits (24 days).
+pub const MAX_WAIT_SECONDS: u64 = 1_000_000;
+/// The most days `--keep-days` takes (a century); a larger value is
+/// refused by the argument step.
+pub const MAX_KEEP_DAYS: u64 = 36_500;
 
 /// `MIGRATIONS[n]` takes a history from schema `n` to `n + 1`; schema 0 is
 /// an empty database.
@@ -150,7 +156,8 @@ impl HistoryFile {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
         let conn = Connection::open_with_flags(path, flags).with_context(|| self.cannot_read())?;
-        conn.busy_timeout(self.wait).with_context(|| self.cannot_read())?;
+        let wait = self.wait.min(Duration::from_secs(MAX_WAIT_SECONDS));
+        conn.busy_timeout(wait).with_context(|| self.cannot_read())?;
         let checked =
             check_owner(&conn, path, !self.checked.load(Ordering::Relaxed)).map_err(|err| self.explain_busy(err))?;
         if checked {

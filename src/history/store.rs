@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// What the audit itself does not hold about its run.
 pub(crate) struct RunInfo<'a> {
@@ -90,6 +90,11 @@ const FINDINGS: States = States {
         "cause_key",
     ],
 };
+
+/// SQL, on a row of `runs`: whether the run finished, its report set put
+/// in place (a run recorded with exit code 2 could not write it; 130 and
+/// 143 were stopped). Pruning never removes the latest finished run.
+pub(super) const FINISHED: &str = "(exit_code NOT IN (2, 130, 143))";
 
 /// Every table of states, for pruning.
 pub(super) const STATE_TABLES: [&str; 5] = [
@@ -374,45 +379,62 @@ fn finding_rows(audit: &Audit) -> Vec<Vec<Value>> {
         .collect()
 }
 
-/// Removes the oldest runs `retention` lets go (never the newest), the
-/// states only they held, and starts the kept states no earlier than the
-/// first kept run, so "first seen" means the first run the history has.
+/// Removes the oldest runs `retention` lets go, the states only they held,
+/// and starts the kept states no earlier than the first kept run, so
+/// "first seen" means the first run the history has.
+///
+/// Only a prefix of the runs by order ever goes: by `keep_runs`, the runs
+/// before the last N; by `keep_days`, the runs that started before the
+/// window *and* come, by order, before every run that started within it.
+/// A clock that was wrong for one run (a start in 2001) then keeps that
+/// run and every run before it, instead of making them all "old". The
+/// latest finished run ([`FINISHED`]) and the newest run always stay.
 fn prune_in(tx: &Transaction, retention: Retention, now: std::time::SystemTime) -> Result<u64> {
     if !retention.is_requested() {
         return Ok(0);
     }
-    let runs: Vec<(i64, String)> = {
-        let mut query = tx.prepare("SELECT id, started FROM runs ORDER BY id")?;
-        let rows = query.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    let runs: Vec<(i64, String, bool)> = {
+        let mut query = tx.prepare(&format!("SELECT id, started, {FINISHED} FROM runs ORDER BY id"))?;
+        let rows = query.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
-    let Some(&(newest, _)) = runs.last() else {
+    let Some(&(newest, _, _)) = runs.last() else {
         return Ok(0);
     };
-    let mut going: BTreeSet<i64> = BTreeSet::new();
+    // The runs before `first_kept` go; each rule can only move it forward.
+    let mut first_kept = runs[0].0;
     if let Some(keep) = retention.keep_runs {
         let keep = usize::try_from(keep).unwrap_or(usize::MAX).max(1);
-        going.extend(runs.iter().rev().skip(keep).map(|(id, _)| *id));
+        if let Some(&(id, _, _)) = runs.len().checked_sub(keep).and_then(|n| runs.get(n)) {
+            first_kept = first_kept.max(id);
+        }
     }
     if let Some(days) = retention.keep_days {
         let age = std::time::Duration::from_secs(days.saturating_mul(86_400));
+        // A window reaching back before 1970 keeps every run.
         let cutoff = now
             .checked_sub(age)
-            .map(|t| humantime::format_rfc3339_seconds(t).to_string())
-            .unwrap_or_default();
-        // RFC 3339 UTC times in one format sort as text.
-        going.extend(runs.iter().filter(|(_, started)| *started < cutoff).map(|(id, _)| *id));
+            .filter(|t| *t >= std::time::UNIX_EPOCH)
+            .map(|t| humantime::format_rfc3339_seconds(t).to_string());
+        if let Some(cutoff) = cutoff {
+            // RFC 3339 UTC times in one format sort as text.
+            let first_recent = runs
+                .iter()
+                .find(|(_, started, _)| *started >= cutoff)
+                .map_or(newest, |(id, _, _)| *id);
+            first_kept = first_kept.max(first_recent);
+        }
     }
-    going.remove(&newest);
-    let Some(&last_going) = going.last() else {
-        return Ok(0);
-    };
-    // Runs go oldest first, so every state keeps one unbroken span of runs.
-    let first_kept = runs
+    let latest_finished = runs
         .iter()
-        .map(|(id, _)| *id)
-        .find(|id| *id > last_going)
-        .unwrap_or(newest);
+        .rev()
+        .find(|(_, _, finished)| *finished)
+        .map_or(newest, |r| r.0);
+    let first_kept = first_kept.min(latest_finished).min(newest);
+    if first_kept <= runs[0].0 {
+        return Ok(0);
+    }
+    // Runs go oldest first, so every state keeps one unbroken span of runs.
     for table in STATE_TABLES {
         tx.execute(&format!("DELETE FROM {table} WHERE last_run < ?1"), [first_kept])?;
         tx.execute(

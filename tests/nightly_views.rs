@@ -1,0 +1,186 @@
+//! The nightly views and what keeps a scheduled history whole (issue 26
+//! items 7-9, issue 28 items 8 and 10): `history --run`, the run table's
+//! drift column, a `--log` that keeps every run, a closed stderr, pruning
+//! that a wrong clock cannot turn against the history, and numeric
+//! arguments that are refused, never a panic.
+
+use crate::common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A copy of sample-shares, report folders, a history path and a log path.
+struct Scene {
+    dir: tempfile::TempDir,
+}
+
+impl Scene {
+    fn new() -> Scene {
+        let dir = tempfile::tempdir().unwrap();
+        sample_copy(&dir.path().join("estate"));
+        Scene { dir }
+    }
+
+    fn estate(&self) -> PathBuf {
+        self.dir.path().join("estate")
+    }
+
+    fn history(&self) -> PathBuf {
+        self.dir.path().join("history").join("estate.sqlite")
+    }
+
+    fn log(&self) -> PathBuf {
+        self.dir.path().join("logs").join("nightly.log")
+    }
+
+    fn out(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `smsaudit audit` of the estate into `out` with the history.
+    fn command(&self, out: &str, extra: &[&str]) -> std::process::Command {
+        let mut command = std::process::Command::new(BIN);
+        command
+            .arg("audit")
+            .arg(self.estate())
+            .arg("--out")
+            .arg(self.out(out))
+            .arg("--history")
+            .arg(self.history())
+            .args(["--csv", "machine", "--format", "csv,json"])
+            .args(extra);
+        command
+    }
+
+    fn audit(&self, out: &str, extra: &[&str]) -> std::process::Output {
+        self.command(out, extra).output().unwrap()
+    }
+
+    fn history_command(&self, args: &[&str]) -> std::process::Output {
+        smsaudit()
+            .arg("history")
+            .arg(self.history())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn runs(&self) -> Vec<i64> {
+        let conn = rusqlite::Connection::open(self.history()).unwrap();
+        let mut query = conn.prepare("SELECT id FROM runs ORDER BY id").unwrap();
+        let ids = query.query_map([], |row| row.get(0)).unwrap();
+        ids.map(Result::unwrap).collect()
+    }
+}
+
+/// Run starts have one-second precision: the next run must start later.
+fn next_second() {
+    std::thread::sleep(Duration::from_millis(1100));
+}
+
+fn code(output: &std::process::Output) -> i32 {
+    output.status.code().unwrap_or(-1)
+}
+
+/// Every numeric argument of every command, at values that overflowed a
+/// clock or SQLite's wait: refused by the argument step with a message
+/// naming the flag (exit 2), or taken (saturated: --jobs, --depth,
+/// --per-server, --keep-runs, and --keep-days up to 36500, whose window
+/// reaching back before 1970 keeps every run), never a panic (101).
+#[test]
+fn extreme_numbers_are_refused_or_taken_never_a_panic() {
+    let scene = Scene::new();
+    let max = u64::MAX.to_string();
+    let refused: &[(&[&str], &str)] = &[
+        (&["--keep-days", "36501"], "--keep-days"),
+        (&["--keep-days", &max], "--keep-days"),
+        (&["--history-wait", "2147484"], "--history-wait"),
+        (&["--history-wait", "3000000"], "--history-wait"),
+        (&["--history-wait", &max], "--history-wait"),
+        (&["--stall-timeout", &max], "--stall-timeout"),
+        (&["--stall-timeout", "31536001"], "--stall-timeout"),
+        (&["--location-timeout", &max], "--location-timeout"),
+        (&["--jobs", "99999999999999999999999"], "--jobs"),
+        (&["--keep-runs", "0"], "--keep-runs"),
+        (&["--keep-days", "0"], "--keep-days"),
+    ];
+    for (args, flag) in refused {
+        let output = scene.audit("refused", &[&["--quiet"], *args].concat());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(code(&output), 2, "{args:?}: {stderr}");
+        assert!(stderr.contains(flag), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    assert!(!scene.history().exists(), "a refused argument writes nothing");
+    // Taken as they are: a limit larger than anything there is.
+    for args in [
+        &["--jobs", &max][..],
+        &["--depth", &max],
+        &["--per-server", &max],
+        &["--keep-runs", &max],
+        &["--keep-days", "20800"],
+        &["--keep-days", "30000"],
+        &["--keep-days", "36500", "--history-wait", "1000000"],
+        &["--stall-timeout", "31536000", "--location-timeout", "31536000"],
+    ] {
+        let output = scene.audit("taken", &[&["--quiet"], args].concat());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(code(&output), 1, "{args:?}: {stderr}");
+    }
+    assert_eq!(scene.runs().len(), 8, "no run was pruned");
+    for args in [
+        &["--keep-days", "36501"][..],
+        &["--keep-days", &max],
+        &["--wait", "2147484"],
+        &["--wait", &max],
+        &["--keep-runs", "0"],
+    ] {
+        let output = scene.history_command(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(code(&output), 2, "history {args:?}: {stderr}");
+        assert!(stderr.contains(args[0]), "history {args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "history {args:?}: {stderr}");
+    }
+    let output = scene.history_command(&["--keep-days", "36500", "--keep-runs", &max, "--wait", "1000000"]);
+    assert_eq!(code(&output), 0, "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(scene.runs().len(), 8);
+}
+
+/// Sets the start time of run `run` as a wrong clock would have written it.
+fn set_started(history: &Path, run: i64, started: &str) {
+    let conn = rusqlite::Connection::open(history).unwrap();
+    conn.execute(
+        "UPDATE runs SET started = ?1 WHERE id = ?2",
+        rusqlite::params![started, run],
+    )
+    .unwrap();
+}
+
+/// One run recorded with its clock in 2001 (a CMOS reset, a restored VM):
+/// the next `--keep-days 400` keeps every run before it, since they are
+/// not older by order than the runs within the window; only runs both old
+/// by time and before every recent run go.
+#[test]
+fn a_run_with_a_wrong_clock_does_not_make_pruning_delete_the_history() {
+    let scene = Scene::new();
+    for out in ["r1", "r2"] {
+        assert_eq!(code(&scene.audit(out, &["--quiet"])), 1);
+        next_second();
+    }
+    set_started(&scene.history(), 2, "2001-01-01T00:00:00Z");
+    let output = scene.audit("r3", &["--quiet", "--keep-days", "400"]);
+    assert_eq!(code(&output), 1, "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(scene.runs(), vec![1, 2, 3], "earlier runs kept");
+    // The history command applies the same rule.
+    let output = scene.history_command(&["--keep-days", "400"]);
+    assert_eq!(code(&output), 0);
+    assert_eq!(scene.runs(), vec![1, 2, 3]);
+    // Runs that are old by both time and order still go.
+    set_started(&scene.history(), 1, "2000-01-01T00:00:00Z");
+    set_started(&scene.history(), 3, "2001-06-01T00:00:00Z");
+    next_second();
+    let output = scene.audit("r4", &["--quiet", "--keep-days", "400"]);
+    assert_eq!(code(&output), 1, "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(scene.runs(), vec![4]);
+}
