@@ -27,14 +27,17 @@ fn main() {
                 Ok(audit) => {
                     if !audit.quiet {
                         for note in &audit.notes {
-                            eprintln!("smsaudit: {}", smsaudit::text::for_terminal(note));
+                            smsaudit::text::println_stderr(&format!(
+                                "smsaudit: {}",
+                                smsaudit::text::for_terminal(note)
+                            ));
                         }
                     }
                     Ok(smsaudit::app::audit(&audit, log))
                 }
                 Err(err) => {
                     let message = err.to_string();
-                    eprintln!("smsaudit: {}", smsaudit::text::for_terminal(&message));
+                    smsaudit::text::println_stderr(&format!("smsaudit: {}", smsaudit::text::for_terminal(&message)));
                     Ok(smsaudit::app::refused(log, &message))
                 }
             }
@@ -46,7 +49,10 @@ fn main() {
     };
     let code = result.unwrap_or_else(|err| {
         // Errors can carry share and file names: no raw control characters.
-        eprintln!("smsaudit: {}", smsaudit::text::for_terminal(&format!("{err:#}")));
+        smsaudit::text::println_stderr(&format!(
+            "smsaudit: {}",
+            smsaudit::text::for_terminal(&format!("{err:#}"))
+        ));
         ExitCode::CouldNotRun
     });
     std::process::exit(code.code());

@@ -184,3 +184,76 @@ fn a_run_with_a_wrong_clock_does_not_make_pruning_delete_the_history() {
     assert_eq!(code(&output), 1, "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(scene.runs(), vec![4]);
 }
+
+/// Two runs into one `--log`: both blocks are there, each with its start,
+/// its exit code and its drift (the count, where the rows are, the rows).
+#[test]
+fn the_log_keeps_every_run_one_block_each() {
+    let scene = Scene::new();
+    let log = scene.log();
+    let log_arg = log.to_str().unwrap();
+    let first = scene.audit("r1", &["--quiet", "--log", log_arg]);
+    assert_eq!(code(&first), 1, "{}", String::from_utf8_lossy(&first.stderr));
+    next_second();
+    write(&scene.estate(), "SERVER1/CAP_MS1/clicomp.box/planted.txt", "new file");
+    let second = scene.audit("r2", &["--quiet", "--log", log_arg]);
+    // Its findings make it 1, drift or not.
+    assert_eq!(code(&second), 1, "{}", String::from_utf8_lossy(&second.stderr));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let blocks: Vec<&str> = text.split_terminator("\n\n").collect();
+    assert_eq!(blocks.len(), 2, "{text}");
+    for (block, exit) in blocks.iter().zip(["exit code 1: ", "exit code 1: "]) {
+        assert!(block.starts_with("smsaudit "), "{block}");
+        assert!(block.lines().nth(1).unwrap().starts_with("started 20"), "{block}");
+        assert!(block.lines().last().unwrap().starts_with(exit), "{block}");
+    }
+    let drift_csv = scene.out("r2").join("drift.csv");
+    assert!(
+        blocks[1].contains(&format!(
+            "drift: 1 change since the baseline (all in {})",
+            drift_csv.display()
+        )),
+        "{text}"
+    );
+    assert!(
+        blocks[1].contains(r"drift added \\SERVER1\CAP_MS1 clicomp.box"),
+        "{text}"
+    );
+}
+
+/// A stderr closed by its reader (`2>&1 | head -c0`, a scheduler that
+/// went away): the run goes on, exits with the audit's own code, writes
+/// its log and records that same code in the history.
+#[test]
+fn a_closed_stderr_costs_neither_the_exit_code_nor_the_log() {
+    let scene = Scene::new();
+    let log = scene.log();
+    for (out, extra) in [
+        ("r1", &[][..]),
+        ("r2", &["--verbose"][..]),
+        ("r3", &["--isolation", "thread"][..]),
+    ] {
+        let mut child = scene
+            .command(out, &[&["--log", log.to_str().unwrap()], extra].concat())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stderr.take());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(1), "{extra:?}");
+        assert!(scene.out(out).join("audit.json").is_file(), "{extra:?}");
+        next_second();
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(text.matches("exit code 1: ").count(), 3, "{text}");
+    let conn = rusqlite::Connection::open(scene.history()).unwrap();
+    let codes: Vec<i64> = conn
+        .prepare("SELECT exit_code FROM runs ORDER BY id")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(codes, vec![1, 1, 1]);
+}

@@ -60,11 +60,11 @@ pub fn history(command: &HistoryCommand) -> Result<ExitCode> {
         let pruned = store::prune(&mut conn, command.retention)
             .map_err(|err| file.explain_busy(err))
             .with_context(|| format!("cannot prune history {}", file.path.display()))?;
-        eprintln!(
+        text::println_stderr(&format!(
             "smsaudit: removed {pruned} {} from {}",
             if pruned == 1 { "run" } else { "runs" },
             text::for_terminal(&file.path.display().to_string())
-        );
+        ));
     }
     let table = match command.filter.subject() {
         None => query::runs(&conn).with_context(context)?,
@@ -72,7 +72,7 @@ pub fn history(command: &HistoryCommand) -> Result<ExitCode> {
     };
     match command.csv {
         Some(flavor) => print_stdout(&report::csv::table(&table.headers, &table.rows, flavor)?)?,
-        None if table.rows.is_empty() => eprintln!("smsaudit: nothing in the history matches"),
+        None if table.rows.is_empty() => text::println_stderr("smsaudit: nothing in the history matches"),
         None => print_stdout(render(&table).as_bytes())?,
     }
     Ok(ExitCode::Clean)
@@ -133,16 +133,16 @@ pub(super) fn record(command: &AuditCommand, audit: &Audit, code: ExitCode) -> E
                     0 => String::new(),
                     n => format!(", {n} old {} removed", if n == 1 { "run" } else { "runs" }),
                 };
-                eprintln!(
+                text::println_stderr(&format!(
                     "  recorded run {} in {}{pruned}",
                     recorded.run,
                     text::for_terminal(&file.path.display().to_string())
-                );
+                ));
             }
             code
         }
         Err(err) => {
-            eprintln!("smsaudit: {}", text::for_terminal(&format!("{err:#}")));
+            text::println_stderr(&format!("smsaudit: {}", text::for_terminal(&format!("{err:#}"))));
             ExitCode::CouldNotRun
         }
     }

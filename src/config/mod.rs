@@ -166,7 +166,7 @@ impl Pause {
     /// signal came.
     pub(crate) fn hold_at(pause: Option<&Pause>, point: PausePoint, count: usize) {
         if pause.is_some_and(|p| p.point == point && p.count == count) {
-            eprintln!("smsaudit: fault injected: paused at {point:?} {count}");
+            crate::text::println_stderr(&format!("smsaudit: fault injected: paused at {point:?} {count}"));
             let until = std::time::Instant::now() + Duration::from_secs(60);
             while crate::interrupt::received().is_none() && std::time::Instant::now() < until {
                 std::thread::sleep(Duration::from_millis(20));
