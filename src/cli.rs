@@ -41,8 +41,8 @@ pub enum CliCommand {
     },
     /// Compare two saved audit.json files without rescanning; writes drift.csv.
     Diff(DiffArgs),
-    /// Show what a --history file holds: its runs, or the timeline of a
-    /// finding, a location, a file or a matrix item.
+    /// Show what a --history file holds: its runs, one run, or the
+    /// timeline of a finding, a location, a file or a matrix item.
     History(HistoryArgs),
 }
 
@@ -50,6 +50,9 @@ pub enum CliCommand {
 #[command(after_help = "Examples:\
 \n  smsaudit history estate.sqlite\
 \n      the runs, oldest first, with how many findings were new and resolved\
+\n      and how many drift changes each had\
+\n  smsaudit history estate.sqlite --run 12\
+\n      run 12: its counts, exit code, new and resolved findings and drift\
 \n  smsaudit history estate.sqlite --site MS1\
 \n      every finding of site MS1: since when, until when\
 \n  smsaudit history estate.sqlite --finding 3f2a9c0d11e4b7a2\
@@ -85,6 +88,12 @@ pub struct HistoryArgs {
     /// (`base compver.ini`, `CFG version`): the value each location showed.
     #[arg(long, value_name = "TEXT")]
     pub item: Option<String>,
+    /// One run, by its number in the run table: its counts, exit code,
+    /// the findings new in it and those it resolved, and its drift rows
+    /// (or their count).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..),
+          conflicts_with_all = ["finding", "code", "site", "location", "path", "item", "csv"])]
+    pub run: Option<i64>,
     /// Print CSV instead of a table: `--csv` or `--csv=spreadsheet` (BOM,
     /// formula-safe, see `audit --help`), `--csv=machine` (values as stored).
     #[arg(long, value_enum, value_name = "FLAVOR", num_args = 0..=1, require_equals = true,

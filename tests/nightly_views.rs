@@ -257,3 +257,97 @@ fn a_closed_stderr_costs_neither_the_exit_code_nor_the_log() {
         .collect();
     assert_eq!(codes, vec![1, 1, 1]);
 }
+
+/// `history FILE --run N`: that run's counts and exit code, the findings
+/// new in it and resolved by it, and its drift rows; the run table's drift
+/// column. A history written before drift was kept (schema 2) is migrated
+/// and says its drift is unknown.
+#[test]
+fn history_shows_one_run_and_the_drift_of_each() {
+    let scene = Scene::new();
+    assert_eq!(code(&scene.audit("r1", &["--quiet"])), 1);
+    {
+        // As the schema 2 history of a previous smsaudit wrote it.
+        let db = rusqlite::Connection::open(scene.history()).unwrap();
+        db.execute_batch("DROP TABLE run_drift_counts; DROP TABLE run_drift; PRAGMA user_version = 2;")
+            .unwrap();
+    }
+    next_second();
+    fix_one_break_one(&scene.estate());
+    write(&scene.estate(), "SERVER1/CAP_MS1/clicomp.box/planted.txt", "new file");
+    assert_eq!(code(&scene.audit("r2", &["--quiet"])), 1);
+
+    let output = scene.history_command(&["--csv=machine"]);
+    assert_eq!(code(&output), 0, "{}", String::from_utf8_lossy(&output.stderr));
+    let table = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<Vec<&str>> = table.lines().map(|l| l.split(',').collect()).collect();
+    let drift = lines[0].iter().position(|h| *h == "drift").expect("a drift column");
+    assert_eq!(lines[1][drift], "", "run 1: unknown, recorded before drift was kept");
+    let drift_csv = read_csv(&scene.out("r2").join("drift.csv"));
+    assert_eq!(lines[2][drift], (drift_csv.len() - 1).to_string(), "{table}");
+
+    let output = scene.history_command(&["--run", "2"]);
+    assert_eq!(code(&output), 0, "{}", String::from_utf8_lossy(&output.stderr));
+    let shown = String::from_utf8(output.stdout).unwrap();
+    assert!(shown.starts_with("run "), "{shown}");
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.starts_with("exit code ") && l.ends_with(" 1: findings at or above --fail-on")),
+        "{shown}"
+    );
+    let findings = read_csv_maps(&scene.out("r2").join("findings.csv"));
+    let new = &scene_json(&scene, "r2")["history"];
+    let new_count = new["new"].as_array().unwrap().len();
+    let resolved_count = new["resolved"].as_array().unwrap().len();
+    assert!(new_count > 0 && resolved_count > 0, "{new}");
+    assert!(shown.contains(&format!("\nnew findings ({new_count}):\n")), "{shown}");
+    assert!(
+        shown.contains(&format!("\nresolved findings ({resolved_count}):\n")),
+        "{shown}"
+    );
+    for fingerprint in new["new"].as_array().unwrap() {
+        let fingerprint = fingerprint.as_str().unwrap();
+        assert!(findings.iter().any(|f| f["fingerprint"] == fingerprint));
+        assert!(shown.contains(fingerprint), "{shown}");
+    }
+    assert!(
+        shown.contains(&format!("\ndrift ({}):\n", drift_csv.len() - 1)),
+        "{shown}"
+    );
+    assert!(shown.contains("planted.txt"), "{shown}");
+
+    let output = scene.history_command(&["--run", "1"]);
+    let shown = String::from_utf8(output.stdout).unwrap();
+    assert!(shown.contains("new findings: the first run the history has"), "{shown}");
+    assert!(shown.contains("\ndrift: unknown"), "{shown}");
+
+    let output = scene.history_command(&["--run", "9"]);
+    assert_eq!(code(&output), 2);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("has no run 9"));
+    let db = rusqlite::Connection::open(scene.history()).unwrap();
+    let check: String = db.query_row("PRAGMA integrity_check", [], |row| row.get(0)).unwrap();
+    assert_eq!(check, "ok");
+}
+
+fn scene_json(scene: &Scene, out: &str) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(scene.out(out).join("audit.json")).unwrap()).unwrap()
+}
+
+/// Between two runs: hinv.CFG of CAP_MS1 gets the version it lacked (its
+/// F02 is fixed) and CAP_MS2's hinv.CFG falls behind its offer (a new F02).
+fn fix_one_break_one(estate: &Path) {
+    let fixed = estate.join(r"SERVER1/CAP_MS1/clicomp.box/hinv.CFG");
+    let text = std::fs::read_to_string(&fixed).unwrap();
+    let line_end = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let with_version = text.replacen(
+        &format!("KeyFlags=0{line_end}"),
+        &format!("KeyFlags=0{line_end}      (REG_SZ) Version=2.00.1239.0000{line_end}"),
+        1,
+    );
+    assert_ne!(text, with_version);
+    std::fs::write(&fixed, with_version).unwrap();
+    let broken = estate.join(r"SERVER2/CAP_MS2/clicomp.box/hinv.CFG");
+    let text = std::fs::read_to_string(&broken).unwrap();
+    std::fs::write(&broken, text.replace("2.00.1380.1000", "2.00.1239.0000")).unwrap();
+}

@@ -21,6 +21,8 @@ pub struct HistoryCommand {
     /// CSV in this flavour instead of a table.
     pub csv: Option<CsvFlavor>,
     pub retention: Retention,
+    /// `--run N`: that run instead of the run table.
+    pub run: Option<i64>,
 }
 
 impl HistoryCommand {
@@ -40,6 +42,7 @@ impl HistoryCommand {
                 keep_runs: args.keep_runs,
                 keep_days: args.keep_days,
             },
+            run: args.run,
         }
     }
 }
@@ -66,6 +69,17 @@ pub fn history(command: &HistoryCommand) -> Result<ExitCode> {
             text::for_terminal(&file.path.display().to_string())
         ));
     }
+    if let Some(run) = command.run {
+        let Some(view) = query::run_view(&conn, run).with_context(context)? else {
+            anyhow::bail!(
+                "history {} has no run {run}: `smsaudit history {}` lists the runs it has",
+                file.path.display(),
+                file.path.display()
+            );
+        };
+        print_stdout(render_run(&view).as_bytes())?;
+        return Ok(ExitCode::Clean);
+    }
     let table = match command.filter.subject() {
         None => query::runs(&conn).with_context(context)?,
         Some(subject) => query::timeline(&conn, subject, &command.filter).with_context(context)?,
@@ -76,6 +90,34 @@ pub fn history(command: &HistoryCommand) -> Result<ExitCode> {
         None => print_stdout(render(&table).as_bytes())?,
     }
     Ok(ExitCode::Clean)
+}
+
+/// One run: its facts as aligned name and value, then its new and
+/// resolved findings and its drift rows as tables.
+fn render_run(view: &query::RunView) -> String {
+    let width = view.facts.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (name, value) in &view.facts {
+        out.push_str(&format!("{name:width$}  {}\n", text::for_terminal(value)));
+    }
+    let section = |out: &mut String, title: &str, table: Option<&query::Table>, none: &str| {
+        out.push('\n');
+        match table {
+            None => out.push_str(&format!("{title}: {none}\n")),
+            Some(table) if table.rows.is_empty() => out.push_str(&format!("{title}: none\n")),
+            Some(table) => {
+                out.push_str(&format!("{title} ({}):\n", table.rows.len()));
+                out.push_str(&render(table));
+            }
+        }
+    };
+    let first = "the first run the history has, nothing to compare with";
+    section(&mut out, "new findings", view.new.as_ref(), first);
+    section(&mut out, "resolved findings", view.resolved.as_ref(), first);
+    let unknown = "unknown (no baseline, or recorded before the history kept drift)";
+    let drift = view.drift_changes.map(|_| &view.drift);
+    section(&mut out, "drift", drift, unknown);
+    out
 }
 
 /// Columns aligned with spaces; every cell escaped for the terminal.

@@ -96,6 +96,9 @@ const FINDINGS: States = States {
 /// 143 were stopped). Pruning never removes the latest finished run.
 pub(super) const FINISHED: &str = "(exit_code NOT IN (2, 130, 143))";
 
+/// The tables of each run's drift ([`write_drift`]), for pruning.
+pub(super) const DRIFT_TABLES: [&str; 2] = ["run_drift_counts", "run_drift"];
+
 /// Every table of states, for pruning.
 pub(super) const STATE_TABLES: [&str; 5] = [
     "location_states",
@@ -116,6 +119,7 @@ pub(crate) fn record(conn: &mut Connection, audit: &Audit, run: &RunInfo, retent
     write_states(&tx, &STAMPS, by_digest(stamp_rows(audit)), id, previous)?;
     write_states(&tx, &CELLS, by_digest(cell_rows(audit)), id, previous)?;
     write_states(&tx, &FINDINGS, by_digest(finding_rows(audit)), id, previous)?;
+    write_drift(&tx, id, audit.drift.as_deref())?;
     let pruned = prune_in(&tx, retention, std::time::SystemTime::now())?;
     tx.commit()?;
     if pruned > 0 {
@@ -173,6 +177,35 @@ fn insert_run(tx: &Transaction, audit: &Audit, run: &RunInfo) -> Result<i64> {
     )
     .context("cannot record the run")?;
     Ok(tx.last_insert_rowid())
+}
+
+/// The most drift rows kept for one run; the count is always kept whole.
+/// drift.csv of the run has them all.
+pub(crate) const MAX_DRIFT_ROWS: usize = 100_000;
+
+/// Writes run `run`'s drift (`None`: the run had no baseline): its count
+/// and its rows up to [`MAX_DRIFT_ROWS`]. Called once per recorded run.
+pub(crate) fn write_drift(tx: &Transaction, run: i64, drift: Option<&[crate::drift::Change]>) -> Result<()> {
+    let Some(drift) = drift else {
+        return Ok(());
+    };
+    let kept = drift.len().min(MAX_DRIFT_ROWS);
+    tx.execute(
+        "INSERT INTO run_drift_counts (run, changes, kept) VALUES (?1, ?2, ?3)",
+        params![run, drift.len() as i64, kept as i64],
+    )
+    .context("cannot record the run's drift")?;
+    let mut insert = tx.prepare(
+        "INSERT INTO run_drift (run, seq, change, location, path, old_path, what, old, new)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for (seq, change) in drift.iter().take(kept).enumerate() {
+        let [kind, location, path, old_path, what, old, new] = change.cells();
+        insert
+            .execute(params![run, seq as i64, kind, location, path, old_path, what, old, new])
+            .context("cannot record the run's drift")?;
+    }
+    Ok(())
 }
 
 /// Rows in digest order, each once: equal rows are then neighbours.
@@ -441,6 +474,9 @@ fn prune_in(tx: &Transaction, retention: Retention, now: std::time::SystemTime) 
             &format!("UPDATE {table} SET first_run = ?1 WHERE first_run < ?1"),
             [first_kept],
         )?;
+    }
+    for table in DRIFT_TABLES {
+        tx.execute(&format!("DELETE FROM {table} WHERE run < ?1"), [first_kept])?;
     }
     let pruned = tx.execute("DELETE FROM runs WHERE id < ?1", [first_kept])?;
     Ok(pruned as u64)

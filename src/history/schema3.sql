@@ -1,0 +1,24 @@
+-- smsaudit history, schema 3.
+
+-- issue 26 item 7: each run's drift, for `smsaudit history FILE --run N`
+-- and the drift column of the run table; written once per recorded run by
+-- store::write_drift, removed with its run by pruning. A run recorded
+-- without a baseline, or by an smsaudit before schema 3, has no row in
+-- run_drift_counts (its drift is unknown, shown empty).
+CREATE TABLE IF NOT EXISTS run_drift_counts (
+    run INTEGER PRIMARY KEY,      -- runs.id
+    changes INTEGER NOT NULL,     -- drift rows of the run, all of them
+    kept INTEGER NOT NULL         -- how many of them run_drift holds
+);
+CREATE TABLE IF NOT EXISTS run_drift (
+    run INTEGER NOT NULL,         -- runs.id
+    seq INTEGER NOT NULL,         -- the row's place in drift.csv order
+    change TEXT NOT NULL,
+    location TEXT NOT NULL,
+    path TEXT NOT NULL,
+    old_path TEXT NOT NULL,
+    what TEXT NOT NULL,
+    old TEXT NOT NULL,
+    new TEXT NOT NULL,
+    PRIMARY KEY (run, seq)
+) WITHOUT ROWID;
