@@ -43,6 +43,10 @@ pub fn audit(command: &AuditCommand, log: RunLog) -> ExitCode {
             ExitCode::CouldNotRun
         }
     };
+    // A run that ended before its record gives its lease back.
+    if let Some(history) = &command.history {
+        history.give_back_lease();
+    }
     let written = lock(&log).write(code);
     match written {
         Ok(()) => code,
@@ -148,6 +152,7 @@ fn run_stages(
     let discovery = crate::Discovery::run(config);
     let output_lock = prepare_outputs(command, log, &discovery.locations)?;
     discovery.refuse_unauditable(config)?;
+    crate::config::Pause::hold_at(command.faults.pause.as_ref(), crate::config::PausePoint::Crawl, 1);
     let audit = discovery.audit(config, progress, command.spill_dir())?;
     Ok((audit, output_lock))
 }
@@ -184,7 +189,8 @@ fn prepare_outputs(
     // --history: never inside what is audited; created before the crawl.
     if let Some(history) = &command.history {
         output::check_outside_roots(&history.path, &answered).context("--history")?;
-        history.open_for_writing()?;
+        let conn = history.open_for_writing()?;
+        history.take_lease(&conn)?;
     }
     if command.formats.is_empty() {
         return Ok(None);

@@ -63,11 +63,14 @@ pub fn history(command: &HistoryCommand) -> Result<ExitCode> {
         let pruned = store::prune(&mut conn, command.retention)
             .map_err(|err| file.explain_busy(err))
             .with_context(|| format!("cannot prune history {}", file.path.display()))?;
-        text::println_stderr(&format!(
-            "smsaudit: removed {pruned} {} from {}",
-            if pruned == 1 { "run" } else { "runs" },
-            text::for_terminal(&file.path.display().to_string())
-        ));
+        let shown = text::for_terminal(&file.path.display().to_string()).into_owned();
+        text::println_stderr(&match pruned {
+            Some(pruned) => format!(
+                "smsaudit: removed {pruned} {} from {shown}",
+                if pruned == 1 { "run" } else { "runs" }
+            ),
+            None => format!("smsaudit: nothing removed from {shown}: an audit is in progress on it; prune again later"),
+        });
     }
     if let Some(run) = command.run {
         let Some(view) = query::run_view(&conn, run).with_context(context)? else {
@@ -162,6 +165,7 @@ pub(super) fn record(command: &AuditCommand, audit: &Audit, code: ExitCode) -> E
         ended: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         exit_code: code.code(),
         command_line: &command_line,
+        lease: file.lease(),
     };
     let recorded = file
         .open_for_writing()
@@ -172,6 +176,9 @@ pub(super) fn record(command: &AuditCommand, audit: &Audit, code: ExitCode) -> E
         Ok(recorded) => {
             if !command.quiet {
                 let pruned = match recorded.pruned {
+                    _ if recorded.postponed => {
+                        ", no old run removed: another run is in progress on it (the next run prunes)".to_string()
+                    }
                     0 => String::new(),
                     n => format!(", {n} old {} removed", if n == 1 { "run" } else { "runs" }),
                 };

@@ -64,6 +64,8 @@ pub struct HistoryFile {
     /// `quick_check` reads the whole file, once a run is enough (a damage
     /// appearing later fails the read that meets it).
     checked: Arc<AtomicBool>,
+    /// The lease this run holds ([`store::take_lease`]), shared by clones.
+    lease: Arc<std::sync::Mutex<Option<i64>>>,
 }
 
 /// Which runs to keep: a run goes when any rule given says so; the latest
@@ -94,6 +96,7 @@ impl HistoryFile {
             path,
             wait,
             checked: Arc::default(),
+            lease: Arc::default(),
         }
     }
 
@@ -117,6 +120,31 @@ impl HistoryFile {
             .unwrap_or_else(|| unreachable!("open(true) creates the file"));
         migrate(&mut conn, &self.path).map_err(|err| self.explain_busy(err))?;
         Ok(conn)
+    }
+
+    /// Notes in the history that this run is in progress, until it is
+    /// recorded ([`HistoryFile::lease`]) or [`HistoryFile::give_back_lease`]:
+    /// meanwhile no other run prunes the runs it compares with.
+    pub(crate) fn take_lease(&self, conn: &Connection) -> Result<()> {
+        let lease = store::take_lease(conn).map_err(|err| self.explain_busy(err))?;
+        *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = Some(lease);
+        Ok(())
+    }
+
+    /// The lease this run holds, taken out of the file: the record gives
+    /// it back in its own transaction.
+    pub(crate) fn lease(&self) -> Option<i64> {
+        self.lease.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    /// Gives back the lease of a run that ended without being recorded;
+    /// a failure only leaves it to expire.
+    pub(crate) fn give_back_lease(&self) {
+        if let Some(lease) = self.lease() {
+            if let Ok(Some(conn)) = self.open_existing() {
+                let _ = store::give_back_lease(&conn, lease);
+            }
+        }
     }
 
     /// What the history knew before this run ([`Past`]), for the pipeline.

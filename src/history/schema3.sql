@@ -22,3 +22,13 @@ CREATE TABLE IF NOT EXISTS run_drift (
     new TEXT NOT NULL,
     PRIMARY KEY (run, seq)
 ) WITHOUT ROWID;
+
+-- issue 28 item 8 (with issue 26 item 9): runs in progress. A run takes a
+-- lease before its crawl (store::take_lease) and gives it back when it is
+-- recorded or ends; pruning is postponed while another run holds one, so
+-- a run's baseline never leaves the history under it. A lease older than
+-- store::LEASE_HOURS is a run that died: it no longer holds pruning back.
+CREATE TABLE IF NOT EXISTS run_leases (
+    id INTEGER PRIMARY KEY,
+    taken TEXT NOT NULL           -- RFC 3339 UTC
+);

@@ -20,6 +20,9 @@ pub(crate) struct RunInfo<'a> {
     pub ended: String,
     pub exit_code: i32,
     pub command_line: &'a [String],
+    /// The lease this run took before its crawl ([`take_lease`]), given
+    /// back in the transaction that records it.
+    pub lease: Option<i64>,
 }
 
 /// What [`record`] did.
@@ -28,6 +31,8 @@ pub(crate) struct Recorded {
     pub run: i64,
     /// Runs removed by retention.
     pub pruned: u64,
+    /// Retention was asked for but postponed: another run is in progress.
+    pub postponed: bool,
 }
 
 /// A table of states and its value columns, in the order rows give them.
@@ -120,24 +125,71 @@ pub(crate) fn record(conn: &mut Connection, audit: &Audit, run: &RunInfo, retent
     write_states(&tx, &CELLS, by_digest(cell_rows(audit)), id, previous)?;
     write_states(&tx, &FINDINGS, by_digest(finding_rows(audit)), id, previous)?;
     write_drift(&tx, id, audit.drift.as_deref())?;
-    let pruned = prune_in(&tx, retention, std::time::SystemTime::now())?;
+    if let Some(lease) = run.lease {
+        tx.execute("DELETE FROM run_leases WHERE id = ?1", [lease])?;
+    }
+    let now = std::time::SystemTime::now();
+    let postponed = retention.is_requested() && runs_in_progress(&tx, now)?;
+    let pruned = if postponed { 0 } else { prune_in(&tx, retention, now)? };
     tx.commit()?;
     if pruned > 0 {
         give_back_free_pages(conn);
     }
-    Ok(Recorded { run: id, pruned })
+    Ok(Recorded {
+        run: id,
+        pruned,
+        postponed,
+    })
+}
+
+/// How long a lease holds pruning back: a run still going after that long
+/// is taken for dead (killed before it could give its lease back).
+pub(crate) const LEASE_HOURS: u64 = 48;
+
+/// Takes a lease for a run about to crawl: until it is given back, no
+/// other run or `history` command prunes, so the runs this one compares
+/// with stay. Its id, for [`RunInfo::lease`] or [`give_back_lease`].
+pub(crate) fn take_lease(conn: &Connection) -> Result<i64> {
+    let taken = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    conn.execute("INSERT INTO run_leases (taken) VALUES (?1)", [taken])
+        .context("cannot note this run in the history")?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Gives a lease back without recording the run (it ended otherwise).
+pub(crate) fn give_back_lease(conn: &Connection, lease: i64) -> Result<()> {
+    conn.execute("DELETE FROM run_leases WHERE id = ?1", [lease])?;
+    Ok(())
+}
+
+/// Whether another run holds a lease younger than [`LEASE_HOURS`]
+/// (leases older than that are removed).
+fn runs_in_progress(tx: &Transaction, now: std::time::SystemTime) -> Result<bool> {
+    let stale = now
+        .checked_sub(std::time::Duration::from_secs(LEASE_HOURS * 3600))
+        .filter(|t| *t >= std::time::UNIX_EPOCH)
+        .map(|t| humantime::format_rfc3339_seconds(t).to_string())
+        .unwrap_or_default();
+    tx.execute("DELETE FROM run_leases WHERE taken < ?1", [&stale])?;
+    let held: i64 = tx.query_row("SELECT count(*) FROM run_leases", [], |row| row.get(0))?;
+    Ok(held > 0)
 }
 
 /// Applies `retention` on its own (the `history` command); the number of
-/// runs removed.
-pub(crate) fn prune(conn: &mut Connection, retention: Retention) -> Result<u64> {
+/// runs removed, `None` when postponed because a run is in progress.
+pub(crate) fn prune(conn: &mut Connection, retention: Retention) -> Result<Option<u64>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let pruned = prune_in(&tx, retention, std::time::SystemTime::now())?;
+    let now = std::time::SystemTime::now();
+    if runs_in_progress(&tx, now)? {
+        tx.commit()?;
+        return Ok(None);
+    }
+    let pruned = prune_in(&tx, retention, now)?;
     tx.commit()?;
     if pruned > 0 {
         give_back_free_pages(conn);
     }
-    Ok(pruned)
+    Ok(Some(pruned))
 }
 
 /// Shrinks the file after a prune; a failure only leaves it larger.
@@ -529,6 +581,7 @@ mod tests {
             ended: audit.started.clone(),
             exit_code: 1,
             command_line: &[],
+            lease: None,
         };
         for _ in 0..3 {
             record(&mut conn, &audit, &run, Retention::default()).unwrap();
