@@ -41,8 +41,8 @@ pub enum CliCommand {
     },
     /// Compare two saved audit.json files without rescanning; writes drift.csv.
     Diff(DiffArgs),
-    /// Show what a --history file holds: its runs, or the timeline of a
-    /// finding, a location, a file or a matrix item.
+    /// Show what a --history file holds: its runs, one run, or the
+    /// timeline of a finding, a location, a file or a matrix item.
     History(HistoryArgs),
 }
 
@@ -50,6 +50,9 @@ pub enum CliCommand {
 #[command(after_help = "Examples:\
 \n  smsaudit history estate.sqlite\
 \n      the runs, oldest first, with how many findings were new and resolved\
+\n      and how many drift changes each had\
+\n  smsaudit history estate.sqlite --run 12\
+\n      run 12: its counts, exit code, new and resolved findings and drift\
 \n  smsaudit history estate.sqlite --site MS1\
 \n      every finding of site MS1: since when, until when\
 \n  smsaudit history estate.sqlite --finding 3f2a9c0d11e4b7a2\
@@ -87,20 +90,29 @@ pub struct HistoryArgs {
     /// (`base compver.ini`, `CFG version`): the value each location showed.
     #[arg(long, value_name = "TEXT")]
     pub item: Option<String>,
+    /// One run, by its number in the run table: its counts, exit code,
+    /// the findings new in it and those it resolved, and its drift rows
+    /// (or their count).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..),
+          conflicts_with_all = ["finding", "code", "site", "location", "path", "item", "csv"])]
+    pub run: Option<i64>,
     /// Print CSV instead of a table: `--csv` or `--csv=spreadsheet` (BOM,
     /// formula-safe, see `audit --help`), `--csv=machine` (values as stored).
     #[arg(long, value_enum, value_name = "FLAVOR", num_args = 0..=1, require_equals = true,
           default_missing_value = "spreadsheet")]
     pub csv: Option<CsvArg>,
-    /// Remove all but the last N runs first (and the states only they held).
+    /// Remove all but the last N runs first (and the states only they
+    /// held); see `audit --keep-runs`.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub keep_runs: Option<u64>,
-    /// Remove the runs that started more than DAYS days ago first (never
-    /// the latest run).
-    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u64).range(1..))]
+    /// Remove the runs that started more than DAYS days ago first (1 to
+    /// 36500); see `audit --keep-days`.
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u64).range(1..=history::MAX_KEEP_DAYS))]
     pub keep_days: Option<u64>,
-    /// Seconds to wait for an audit that is writing the history.
-    #[arg(long, value_name = "SECONDS", default_value_t = history::DEFAULT_WAIT.as_secs())]
+    /// Seconds to wait for an audit that is writing the history (at most
+    /// 1000000).
+    #[arg(long, value_name = "SECONDS", default_value_t = history::DEFAULT_WAIT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(..=history::MAX_WAIT_SECONDS))]
     pub wait: u64,
     /// Drop a location (`\\SERVER\SHARE`, any case) from what later audits
     /// expect. Every location the history has seen is expected in each
@@ -159,16 +171,22 @@ pub struct AuditArgs {
     #[arg(long, value_name = "FILE")]
     pub history: Option<PathBuf>,
     /// Seconds to wait for another run writing the same --history before
-    /// giving up (exit 2).
+    /// giving up (exit 2); at most 1000000.
     #[arg(long, value_name = "SECONDS", requires = "history",
-          default_value_t = history::DEFAULT_WAIT.as_secs())]
+          default_value_t = history::DEFAULT_WAIT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(..=history::MAX_WAIT_SECONDS))]
     pub history_wait: u64,
-    /// With --history: after recording this run, keep only the last N runs.
+    /// With --history: after recording this run, remove the runs beyond the
+    /// last N (any N: a larger one than the history holds removes none).
+    /// The latest finished run always stays.
     #[arg(long, value_name = "N", requires = "history", value_parser = clap::value_parser!(u64).range(1..))]
     pub keep_runs: Option<u64>,
     /// With --history: after recording this run, remove the runs that
-    /// started more than DAYS days ago.
-    #[arg(long, value_name = "DAYS", requires = "history", value_parser = clap::value_parser!(u64).range(1..))]
+    /// started more than DAYS days ago (1 to 36500) and are older, by
+    /// order, than every run that started within them (a run whose clock
+    /// was wrong cannot make the runs before it old); never the latest
+    /// finished run.
+    #[arg(long, value_name = "DAYS", requires = "history", value_parser = clap::value_parser!(u64).range(1..=history::MAX_KEEP_DAYS))]
     pub keep_days: Option<u64>,
     /// Folder for the reports; created if missing.
     #[arg(short, long, value_name = "DIR", default_value = "smsaudit-report")]
@@ -220,11 +238,14 @@ pub struct AuditArgs {
     /// (unreadable, exit 3) and the audit goes on without it; 0 for no
     /// limit. Only the location's own I/O counts: a slow share never uses up
     /// another's time.
-    #[arg(long, value_name = "SECONDS", default_value_t = config::DEFAULT_STALL_TIMEOUT.as_secs())]
+    /// At most 31536000 (a year).
+    #[arg(long, value_name = "SECONDS", default_value_t = config::DEFAULT_STALL_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(..=config::MAX_TIMEOUT_SECONDS))]
     pub stall_timeout: u64,
     /// Seconds a location may take in all, however busy; 0 (the default)
-    /// for no limit.
-    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    /// for no limit; at most 31536000 (a year).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(..=config::MAX_TIMEOUT_SECONDS))]
     pub location_timeout: u64,
     /// Locations of one server crawled at the same time.
     #[arg(long, value_name = "N", default_value_t = config::DEFAULT_PER_SERVER)]

@@ -7,6 +7,23 @@
 use encoding_rs::{UTF_16BE, UTF_16LE, WINDOWS_1252};
 use std::borrow::Cow;
 
+/// Writes `message` to standard error as it is (escape it first with
+/// [`for_terminal`]), ignoring any failure: a closed or full stderr
+/// (`2>&1 | head`, a scheduler that closed it) never panics, never changes
+/// the exit code and never stops the log or the history from being
+/// written. The one way smsaudit writes to stderr (`eprint!` panics).
+pub fn print_stderr(message: &str) {
+    use std::io::Write;
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(message.as_bytes());
+    let _ = stderr.flush();
+}
+
+/// [`print_stderr`] with a line break.
+pub fn println_stderr(message: &str) {
+    print_stderr(&format!("{message}\n"));
+}
+
 /// Decodes bytes into text whatever their encoding; never fails.
 pub fn decode(bytes: &[u8]) -> String {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {

@@ -300,7 +300,7 @@ pub(crate) fn serve(command: &str, work: impl FnOnce() -> anyhow::Result<()>) ->
     match work() {
         Ok(()) => 0,
         Err(err) => {
-            eprintln!("smsaudit {command}: {err:#}");
+            crate::text::println_stderr(&format!("smsaudit {command}: {err:#}"));
             2
         }
     }

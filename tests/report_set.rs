@@ -408,7 +408,7 @@ fn refusals_are_logged_with_time_command_and_exit_code() {
         "{text}\n(stderr: {stderr})"
     );
     assert!(text.contains("\nfinished 20"), "{text}");
-    assert!(text.ends_with("exit code 2: could not run\n"), "{text}");
+    assert!(text.ends_with("exit code 2: could not run\n\n"), "{text}");
 
     // The output folder inside the audited root: refused after discovery.
     let inside = estate.join("reports");
@@ -422,7 +422,7 @@ fn refusals_are_logged_with_time_command_and_exit_code() {
         .code(2);
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(text.contains("is inside the audited root"), "{text}");
-    assert!(text.ends_with("exit code 2: could not run\n"), "{text}");
+    assert!(text.ends_with("exit code 2: could not run\n\n"), "{text}");
     assert!(!inside.exists(), "nothing written into the root");
 }
 

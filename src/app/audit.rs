@@ -29,7 +29,7 @@ pub fn audit(command: &AuditCommand, log: RunLog) -> ExitCode {
     let out = (!command.formats.is_empty()).then(|| command.out.clone());
     let for_signal = log.clone();
     if let Err(err) = interrupt::install(move |signal| stop(signal, &for_signal, out.as_deref())) {
-        eprintln!("smsaudit: cannot take SIGINT and SIGTERM: {err}");
+        text::println_stderr(&format!("smsaudit: cannot take SIGINT and SIGTERM: {err}"));
     }
     let code = match run(command, &log) {
         Ok(code) => code,
@@ -38,16 +38,20 @@ pub fn audit(command: &AuditCommand, log: RunLog) -> ExitCode {
             interrupt::claim_finish();
             let message = format!("{err:#}");
             // Errors can carry share and file names: no raw control characters.
-            eprintln!("smsaudit: {}", text::for_terminal(&message));
+            text::println_stderr(&format!("smsaudit: {}", text::for_terminal(&message)));
             lock(&log).error(&message);
             ExitCode::CouldNotRun
         }
     };
+    // A run that ended before its record gives its lease back.
+    if let Some(history) = &command.history {
+        history.give_back_lease();
+    }
     let written = lock(&log).write(code);
     match written {
         Ok(()) => code,
         Err(err) => {
-            eprintln!("smsaudit: {}", text::for_terminal(&format!("{err:#}")));
+            text::println_stderr(&format!("smsaudit: {}", text::for_terminal(&format!("{err:#}"))));
             ExitCode::CouldNotRun
         }
     }
@@ -58,7 +62,7 @@ pub fn audit(command: &AuditCommand, log: RunLog) -> ExitCode {
 pub fn refused(mut log: RunLog, message: &str) -> ExitCode {
     log.error(message);
     if let Err(err) = log.write(ExitCode::CouldNotRun) {
-        eprintln!("smsaudit: {}", text::for_terminal(&format!("{err:#}")));
+        text::println_stderr(&format!("smsaudit: {}", text::for_terminal(&format!("{err:#}"))));
     }
     ExitCode::CouldNotRun
 }
@@ -105,10 +109,14 @@ fn run(command: &AuditCommand, log: &Mutex<RunLog>) -> Result<ExitCode> {
     }
     let detail = (command.verbose || command.log.is_some()).then(|| console::log_lines(&audit));
     if let (true, Some(lines)) = (command.verbose, &detail) {
-        eprint!("{}", lines.iter().map(|l| format!("{l}\n")).collect::<String>());
+        text::print_stderr(&lines.iter().map(|l| format!("{l}\n")).collect::<String>());
     }
     let files = written.as_deref().unwrap_or_default();
-    let drift_csv = files.iter().any(|f| f.file_name() == Some("drift.csv".as_ref()));
+    let drift_csv = files
+        .iter()
+        .find(|f| f.file_name() == Some(report::registry::DRIFT_CSV.as_ref()));
+    let drift_lines = console::drift_log_lines(&audit, drift_csv.map(|p| p.as_path()));
+    let drift_csv = drift_csv.is_some();
     let mut summary = console::summary(&audit, started.elapsed().as_secs_f64(), command.verbose, drift_csv);
     if let Some(plan) = &audit.upgrade {
         summary.push_str(&console::terminal_lines(&crate::upgrade::summary(plan)));
@@ -120,11 +128,12 @@ fn run(command: &AuditCommand, log: &Mutex<RunLog>) -> Result<ExitCode> {
         ));
     }
     if !command.quiet {
-        eprint!("{summary}");
+        text::print_stderr(&summary);
     }
     let mut log = lock(log);
     log.add_lines(detail.into_iter().flatten());
     log.add_lines(summary.lines().map(str::to_string));
+    log.add_lines(drift_lines);
     drop(log);
     // The history records every run that got this far, with its exit code.
     let code = match &written {
@@ -148,6 +157,7 @@ fn run_stages(
     let discovery = crate::Discovery::run(config);
     let output_lock = prepare_outputs(command, log, &discovery.locations)?;
     discovery.refuse_unauditable(config)?;
+    crate::config::Pause::hold_at(command.faults.pause.as_ref(), crate::config::PausePoint::Crawl, 1);
     let audit = discovery.audit(config, progress, command.spill_dir())?;
     Ok((audit, output_lock))
 }
@@ -184,7 +194,8 @@ fn prepare_outputs(
     // --history: never inside what is audited; created before the crawl.
     if let Some(history) = &command.history {
         output::check_outside_roots(&history.path, &answered).context("--history")?;
-        history.open_for_writing()?;
+        let conn = history.open_for_writing()?;
+        history.take_lease(&conn)?;
     }
     if command.formats.is_empty() {
         return Ok(None);
@@ -217,11 +228,11 @@ fn stop(signal: Signal, log: &Mutex<RunLog>, out: Option<&Path>) {
         ),
         None => format!("stopped by {}", signal.name()),
     };
-    eprintln!("smsaudit: {}", text::for_terminal(&message));
+    text::println_stderr(&format!("smsaudit: {}", text::for_terminal(&message)));
     let mut log = lock(log);
     log.error(&message);
     if let Err(err) = log.write(code) {
-        eprintln!("smsaudit: {}", text::for_terminal(&format!("{err:#}")));
+        text::println_stderr(&format!("smsaudit: {}", text::for_terminal(&format!("{err:#}"))));
     }
     std::process::exit(code.code());
 }

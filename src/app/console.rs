@@ -132,6 +132,48 @@ fn raw_log_lines(audit: &Audit) -> Vec<String> {
 /// The one-screen summary printed at the end of an audit, escaped for the
 /// terminal: the counts, then each cause with its fix; `with_findings`
 /// (`-v`) lists every finding under its cause.
+/// The most drift rows a log block lists; beyond, it says how many more
+/// and where they all are.
+pub(crate) const LOG_DRIFT_ROWS: usize = 100;
+
+/// The drift of the run for its log block: a count and where the rows are
+/// (`drift_csv`, the drift.csv this run wrote, if it did), then each row
+/// up to [`LOG_DRIFT_ROWS`]; every value escaped for the terminal.
+pub(crate) fn drift_log_lines(audit: &Audit, drift_csv: Option<&std::path::Path>) -> Vec<String> {
+    let Some(drift) = &audit.drift else {
+        return Vec::new();
+    };
+    let where_ = match drift_csv {
+        Some(path) => format!("all in {}", path.display()),
+        None => "no drift.csv written by this run".to_string(),
+    };
+    let mut lines = vec![format!(
+        "drift: {} {} since the baseline ({where_})",
+        drift.len(),
+        text::plural(drift.len(), "change", "changes")
+    )];
+    for change in drift.iter().take(LOG_DRIFT_ROWS) {
+        let moved = if change.old_path.is_empty() {
+            String::new()
+        } else {
+            format!(" (was {})", change.old_path)
+        };
+        lines.push(format!(
+            "drift {} {} {}{moved}: {}: {} -> {}",
+            change.change.as_str(),
+            change.location,
+            change.path,
+            change.what,
+            change.old,
+            change.new
+        ));
+    }
+    if drift.len() > LOG_DRIFT_ROWS {
+        lines.push(format!("drift: {} more ({where_})", drift.len() - LOG_DRIFT_ROWS));
+    }
+    lines.into_iter().map(|l| text::for_terminal(&l).into_owned()).collect()
+}
+
 /// `drift_csv`: whether this run wrote drift.csv ([`DRIFT_CSV`]), which
 /// the drift line points to.
 pub(crate) fn summary(audit: &Audit, seconds: f64, with_findings: bool, drift_csv: bool) -> String {

@@ -16,7 +16,11 @@ pub fn diff(old: &Path, new: &Path, out: Option<&Path>, flavor: report::CsvFlavo
         Some(dir) => {
             output::prepare_output(dir)?;
             let path = output::write_atomically(dir, DRIFT_CSV, &csv)?;
-            eprintln!("smsaudit: {} changes; wrote {}", changes.len(), path.display());
+            crate::text::println_stderr(&format!(
+                "smsaudit: {} changes; wrote {}",
+                changes.len(),
+                path.display()
+            ));
         }
         None => print_stdout(&csv)?,
     }

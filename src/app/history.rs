@@ -23,6 +23,8 @@ pub struct HistoryCommand {
     pub retention: Retention,
     /// `--forget LOCATION`: drop it from what later audits expect.
     pub forget: Option<String>,
+    /// `--run N`: that run instead of the run table.
+    pub run: Option<i64>,
 }
 
 impl HistoryCommand {
@@ -43,6 +45,7 @@ impl HistoryCommand {
                 keep_days: args.keep_days,
             },
             forget: args.forget,
+            run: args.run,
         }
     }
 }
@@ -67,21 +70,35 @@ pub fn history(command: &HistoryCommand) -> Result<ExitCode> {
             .and_then(|mut conn| history::forget::forget(&mut conn, location, &now))
             .map_err(|err| file.explain_busy(err))
             .with_context(|| format!("cannot forget a location in history {}", file.path.display()))?;
-        eprintln!(
+        text::println_stderr(&format!(
             "smsaudit: {} (last seen {last_seen}) is no longer expected: audits over its roots will not report it missing (A01) unless they see it again",
             text::for_terminal(&name)
-        );
+        ));
         return Ok(ExitCode::Clean);
     }
     if command.retention.is_requested() {
         let pruned = store::prune(&mut conn, command.retention)
             .map_err(|err| file.explain_busy(err))
             .with_context(|| format!("cannot prune history {}", file.path.display()))?;
-        eprintln!(
-            "smsaudit: removed {pruned} {} from {}",
-            if pruned == 1 { "run" } else { "runs" },
-            text::for_terminal(&file.path.display().to_string())
-        );
+        let shown = text::for_terminal(&file.path.display().to_string()).into_owned();
+        text::println_stderr(&match pruned {
+            Some(pruned) => format!(
+                "smsaudit: removed {pruned} {} from {shown}",
+                if pruned == 1 { "run" } else { "runs" }
+            ),
+            None => format!("smsaudit: nothing removed from {shown}: an audit is in progress on it; prune again later"),
+        });
+    }
+    if let Some(run) = command.run {
+        let Some(view) = query::run_view(&conn, run).with_context(context)? else {
+            anyhow::bail!(
+                "history {} has no run {run}: `smsaudit history {}` lists the runs it has",
+                file.path.display(),
+                file.path.display()
+            );
+        };
+        print_stdout(render_run(&view).as_bytes())?;
+        return Ok(ExitCode::Clean);
     }
     let table = match command.filter.subject() {
         None => query::runs(&conn).with_context(context)?,
@@ -89,10 +106,38 @@ pub fn history(command: &HistoryCommand) -> Result<ExitCode> {
     };
     match command.csv {
         Some(flavor) => print_stdout(&report::csv::table(&table.headers, &table.rows, flavor)?)?,
-        None if table.rows.is_empty() => eprintln!("smsaudit: nothing in the history matches"),
+        None if table.rows.is_empty() => text::println_stderr("smsaudit: nothing in the history matches"),
         None => print_stdout(render(&table).as_bytes())?,
     }
     Ok(ExitCode::Clean)
+}
+
+/// One run: its facts as aligned name and value, then its new and
+/// resolved findings and its drift rows as tables.
+fn render_run(view: &query::RunView) -> String {
+    let width = view.facts.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (name, value) in &view.facts {
+        out.push_str(&format!("{name:width$}  {}\n", text::for_terminal(value)));
+    }
+    let section = |out: &mut String, title: &str, table: Option<&query::Table>, none: &str| {
+        out.push('\n');
+        match table {
+            None => out.push_str(&format!("{title}: {none}\n")),
+            Some(table) if table.rows.is_empty() => out.push_str(&format!("{title}: none\n")),
+            Some(table) => {
+                out.push_str(&format!("{title} ({}):\n", table.rows.len()));
+                out.push_str(&render(table));
+            }
+        }
+    };
+    let first = "the first run the history has, nothing to compare with";
+    section(&mut out, "new findings", view.new.as_ref(), first);
+    section(&mut out, "resolved findings", view.resolved.as_ref(), first);
+    let unknown = "unknown (no baseline, or recorded before the history kept drift)";
+    let drift = view.drift_changes.map(|_| &view.drift);
+    section(&mut out, "drift", drift, unknown);
+    out
 }
 
 /// Columns aligned with spaces; every cell escaped for the terminal.
@@ -137,6 +182,7 @@ pub(super) fn record(command: &AuditCommand, audit: &Audit, code: ExitCode) -> E
         ended: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         exit_code: code.code(),
         command_line: &command_line,
+        lease: file.lease(),
     };
     let recorded = file
         .open_for_writing()
@@ -147,19 +193,22 @@ pub(super) fn record(command: &AuditCommand, audit: &Audit, code: ExitCode) -> E
         Ok(recorded) => {
             if !command.quiet {
                 let pruned = match recorded.pruned {
+                    _ if recorded.postponed => {
+                        ", no old run removed: another run is in progress on it (the next run prunes)".to_string()
+                    }
                     0 => String::new(),
                     n => format!(", {n} old {} removed", if n == 1 { "run" } else { "runs" }),
                 };
-                eprintln!(
+                text::println_stderr(&format!(
                     "  recorded run {} in {}{pruned}",
                     recorded.run,
                     text::for_terminal(&file.path.display().to_string())
-                );
+                ));
             }
             code
         }
         Err(err) => {
-            eprintln!("smsaudit: {}", text::for_terminal(&format!("{err:#}")));
+            text::println_stderr(&format!("smsaudit: {}", text::for_terminal(&format!("{err:#}"))));
             ExitCode::CouldNotRun
         }
     }

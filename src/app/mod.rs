@@ -47,14 +47,14 @@ pub fn main() -> i32 {
                 Ok(audit) => {
                     if !audit.quiet {
                         for note in &audit.notes {
-                            eprintln!("smsaudit: {}", crate::text::for_terminal(note));
+                            crate::text::println_stderr(&format!("smsaudit: {}", crate::text::for_terminal(note)));
                         }
                     }
                     Ok(self::audit(&audit, log))
                 }
                 Err(err) => {
                     let message = err.to_string();
-                    eprintln!("smsaudit: {}", crate::text::for_terminal(&message));
+                    crate::text::println_stderr(&format!("smsaudit: {}", crate::text::for_terminal(&message)));
                     Ok(refused(log, &message))
                 }
             }
@@ -66,7 +66,7 @@ pub fn main() -> i32 {
     };
     let code = result.unwrap_or_else(|err| {
         // Errors can carry share and file names: no raw control characters.
-        eprintln!("smsaudit: {}", crate::text::for_terminal(&format!("{err:#}")));
+        crate::text::println_stderr(&format!("smsaudit: {}", crate::text::for_terminal(&format!("{err:#}"))));
         ExitCode::CouldNotRun
     });
     code.code()

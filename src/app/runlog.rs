@@ -1,8 +1,10 @@
-//! The `--log` file of an audit, for a scheduler: when the run started and
-//! ended, its command line, what was read, the summary, every fatal error
-//! and the exit code. Written once at the end of the run whatever the
-//! outcome (refused before the crawl, finished, stopped by a signal), also
-//! with `--quiet`.
+//! The `--log` file of an audit, for a scheduler: one block per run,
+//! appended, so the log keeps every night until it is rotated. A block
+//! says when the run started and ended, its command line, what was read,
+//! the summary, the drift rows (or their count and where they are), every
+//! fatal error and the exit code. Written once at the end of the run
+//! whatever the outcome (refused before the crawl, finished, stopped by a
+//! signal), also with `--quiet` and with a closed stderr.
 
 use crate::exit::ExitCode;
 use crate::output;
@@ -77,7 +79,7 @@ impl RunLog {
         self.lines.push(format!("error: {}", text::for_terminal(message)));
     }
 
-    /// Writes the log, ending with `code`. Nothing without `--log` or when
+    /// Appends this run's block to the log, ending with `code`. Nothing without `--log` or when
     /// its path was refused; a log written before the roots were looked at
     /// must not be inside one by its spelling.
     pub(crate) fn write(&self, code: ExitCode) -> Result<()> {
@@ -93,7 +95,7 @@ impl RunLog {
             }
             output::prepare_log(path)?;
         }
-        output::write_log(path, &self.text(code, SystemTime::now()))
+        output::append_log(path, &self.text(code, SystemTime::now()))
     }
 
     fn text(&self, code: ExitCode, now: SystemTime) -> String {
@@ -107,8 +109,9 @@ impl RunLog {
             text.push_str(line);
             text.push('\n');
         }
+        // The blank line ends the block: the next run's starts after it.
         text.push_str(&format!(
-            "finished {} after {:.1} s\nexit code {}: {}\n",
+            "finished {} after {:.1} s\nexit code {}: {}\n\n",
             humantime::format_rfc3339_seconds(now),
             self.clock.elapsed().as_secs_f64(),
             code.code(),
@@ -159,5 +162,6 @@ mod tests {
         );
         assert!(lines[5].starts_with("finished 1970-01-01T00:00:00Z after "), "{text}");
         assert_eq!(lines[6], "exit code 2: could not run");
+        assert!(text.ends_with("could not run\n\n"), "a blank line ends the block");
     }
 }

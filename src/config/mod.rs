@@ -29,6 +29,10 @@ pub(crate) const DEFAULT_PER_SERVER: usize = 4;
 /// process, with process isolation) and a share of the hashing threads;
 /// thousands cost more in start-up and memory than any share gains.
 pub const MAX_JOBS: usize = 128;
+/// The most seconds `--stall-timeout` and `--location-timeout` take (a
+/// year); a larger value is refused by the argument step, never a panic
+/// when it is added to a clock. 0 is "no limit".
+pub const MAX_TIMEOUT_SECONDS: u64 = 365 * 86_400;
 /// The largest file whose content is kept in memory to be parsed.
 pub(crate) const DEFAULT_MAX_PARSE_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -145,15 +149,18 @@ pub struct Pause {
 pub enum PausePoint {
     Stage,
     Commit,
+    /// Before the crawl, once the outputs and the history are ready.
+    Crawl,
 }
 
 impl Pause {
-    /// `stage:<n>` or `commit:<n>`.
+    /// `stage:<n>`, `commit:<n>` or `crawl:1`.
     fn parse(text: &str) -> Option<Pause> {
         let (point, count) = text.split_once(':')?;
         let point = match point.trim() {
             "stage" => PausePoint::Stage,
             "commit" => PausePoint::Commit,
+            "crawl" => PausePoint::Crawl,
             _ => return None,
         };
         Some(Pause {
@@ -164,12 +171,16 @@ impl Pause {
 
     /// Holds the run if it is at this pause point, after saying so on
     /// stderr (the line a test waits for), until a minute has passed or a
-    /// signal came.
+    /// signal came, or the file `SMSAUDIT_FAULT_RESUME` names exists.
     pub(crate) fn hold_at(pause: Option<&Pause>, point: PausePoint, count: usize) {
         if pause.is_some_and(|p| p.point == point && p.count == count) {
-            eprintln!("smsaudit: fault injected: paused at {point:?} {count}");
+            crate::text::println_stderr(&format!("smsaudit: fault injected: paused at {point:?} {count}"));
             let until = std::time::Instant::now() + Duration::from_secs(60);
-            while crate::interrupt::received().is_none() && std::time::Instant::now() < until {
+            let resume = std::env::var_os("SMSAUDIT_FAULT_RESUME").map(PathBuf::from);
+            while crate::interrupt::received().is_none()
+                && std::time::Instant::now() < until
+                && !resume.as_ref().is_some_and(|r| r.exists())
+            {
                 std::thread::sleep(Duration::from_millis(20));
             }
         }

@@ -40,6 +40,12 @@ pub(crate) const APPLICATION_ID: i32 = 0x534D_5348;
 pub(crate) const SCHEMA_VERSION: i32 = 3;
 /// How long a run waits for another run writing the same history.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(120);
+/// The most seconds `--history-wait` (`history --wait`) takes, about 11
+/// days: SQLite's wait is counted in milliseconds in 32 bits (24 days).
+pub const MAX_WAIT_SECONDS: u64 = 1_000_000;
+/// The most days `--keep-days` takes (a century); a larger value is
+/// refused by the argument step.
+pub const MAX_KEEP_DAYS: u64 = 36_500;
 
 /// `MIGRATIONS[n]` takes a history from schema `n` to `n + 1`; schema 0 is
 /// an empty database.
@@ -59,6 +65,8 @@ pub struct HistoryFile {
     /// `quick_check` reads the whole file, once a run is enough (a damage
     /// appearing later fails the read that meets it).
     checked: Arc<AtomicBool>,
+    /// The lease this run holds ([`store::take_lease`]), shared by clones.
+    lease: Arc<std::sync::Mutex<Option<i64>>>,
 }
 
 /// Which runs to keep: a run goes when any rule given says so; the latest
@@ -89,6 +97,7 @@ impl HistoryFile {
             path,
             wait,
             checked: Arc::default(),
+            lease: Arc::default(),
         }
     }
 
@@ -112,6 +121,31 @@ impl HistoryFile {
             .unwrap_or_else(|| unreachable!("open(true) creates the file"));
         migrate(&mut conn, &self.path).map_err(|err| self.explain_busy(err))?;
         Ok(conn)
+    }
+
+    /// Notes in the history that this run is in progress, until it is
+    /// recorded ([`HistoryFile::lease`]) or [`HistoryFile::give_back_lease`]:
+    /// meanwhile no other run prunes the runs it compares with.
+    pub(crate) fn take_lease(&self, conn: &Connection) -> Result<()> {
+        let lease = store::take_lease(conn).map_err(|err| self.explain_busy(err))?;
+        *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = Some(lease);
+        Ok(())
+    }
+
+    /// The lease this run holds, taken out of the file: the record gives
+    /// it back in its own transaction.
+    pub(crate) fn lease(&self) -> Option<i64> {
+        self.lease.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    /// Gives back the lease of a run that ended without being recorded;
+    /// a failure only leaves it to expire.
+    pub(crate) fn give_back_lease(&self) {
+        if let Some(lease) = self.lease() {
+            if let Ok(Some(conn)) = self.open_existing() {
+                let _ = store::give_back_lease(&conn, lease);
+            }
+        }
     }
 
     /// What the history knew before this run ([`Past`]), for the pipeline.
@@ -155,7 +189,8 @@ impl HistoryFile {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
         let conn = Connection::open_with_flags(path, flags).with_context(|| self.cannot_read())?;
-        conn.busy_timeout(self.wait).with_context(|| self.cannot_read())?;
+        let wait = self.wait.min(Duration::from_secs(MAX_WAIT_SECONDS));
+        conn.busy_timeout(wait).with_context(|| self.cannot_read())?;
         let checked =
             check_owner(&conn, path, !self.checked.load(Ordering::Relaxed)).map_err(|err| self.explain_busy(err))?;
         if checked {

@@ -206,9 +206,9 @@ pub(crate) struct Table {
 pub(crate) fn runs(conn: &Connection) -> Result<Table> {
     let spans = finding_spans(conn)?;
     let mut query = conn.prepare(
-        "SELECT id, started, ended, duration_seconds, exit_code, locations, unreadable_locations, files,
-                errors, warnings, infos, causes, tool_version
-         FROM runs ORDER BY id",
+        "SELECT r.id, r.started, r.ended, r.duration_seconds, r.exit_code, r.locations, r.unreadable_locations,
+                r.files, r.errors, r.warnings, r.infos, r.causes, r.tool_version, d.changes
+         FROM runs r LEFT JOIN run_drift_counts d ON d.run = r.id ORDER BY r.id",
     )?;
     let mut rows = Vec::new();
     let mut before: Option<BTreeSet<&str>> = None;
@@ -243,6 +243,7 @@ pub(crate) fn runs(conn: &Connection) -> Result<Table> {
             cell(11)?,
             new,
             resolved,
+            cell(13)?,
             cell(12)?,
         ]);
         before = Some(now);
@@ -263,10 +264,159 @@ pub(crate) fn runs(conn: &Connection) -> Result<Table> {
             "causes",
             "new",
             "resolved",
+            "drift",
             "version",
         ],
         rows,
     })
+}
+
+/// One run as `smsaudit history FILE --run N` shows it: what it counted
+/// and how it ended, the findings new in it and those it resolved (against
+/// the run before it that the history still has), and its drift.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RunView {
+    /// (name, value) pairs, in order.
+    pub facts: Vec<(&'static str, String)>,
+    /// `None` for the first run the history has: nothing to compare with.
+    pub new: Option<Table>,
+    pub resolved: Option<Table>,
+    /// How many drift changes the run had; `None` when unknown (no
+    /// baseline, or recorded before the history kept drift).
+    pub drift_changes: Option<i64>,
+    /// The drift rows the history holds (up to its cap).
+    pub drift: Table,
+}
+
+const FINDING_COLUMNS: [&str; 7] = [
+    "fingerprint",
+    "severity",
+    "code",
+    "site",
+    "location",
+    "path",
+    "observed",
+];
+
+/// The run `run`, or `None` when the history does not have it.
+pub(crate) fn run_view(conn: &Connection, run: i64) -> Result<Option<RunView>> {
+    let facts = conn
+        .query_row(
+            "SELECT r.started, r.ended, r.duration_seconds, r.exit_code, r.tool_version, r.roots, r.baseline,
+                    r.locations, r.unreadable_locations, r.files, r.bytes, r.unreadable_files,
+                    r.unreadable_folders, r.errors, r.warnings, r.infos, r.mismatched_items, r.causes,
+                    d.changes, d.kept
+             FROM runs r LEFT JOIN run_drift_counts d ON d.run = r.id WHERE r.id = ?1",
+            [run],
+            |row| {
+                let cell = |n: usize| -> rusqlite::Result<String> { row.get::<_, Value>(n).map(show) };
+                let exit_code: i64 = row.get(3)?;
+                Ok((
+                    vec![
+                        ("run", run.to_string()),
+                        ("started", cell(0)?),
+                        ("ended", cell(1)?),
+                        ("seconds", format!("{:.1}", row.get::<_, f64>(2)?)),
+                        ("exit code", format!("{exit_code}: {}", exit_meaning(exit_code))),
+                        ("version", cell(4)?),
+                        ("roots", cell(5)?),
+                        ("baseline", cell(6)?),
+                        ("locations", cell(7)?),
+                        ("unreadable locations", cell(8)?),
+                        ("files", cell(9)?),
+                        ("bytes", cell(10)?),
+                        ("unreadable files", cell(11)?),
+                        ("unreadable folders", cell(12)?),
+                        ("errors", cell(13)?),
+                        ("warnings", cell(14)?),
+                        ("infos", cell(15)?),
+                        ("mismatched items", cell(16)?),
+                        ("causes", cell(17)?),
+                    ],
+                    row.get::<_, Option<i64>>(18)?,
+                    row.get::<_, Option<i64>>(19)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((mut facts, drift_changes, kept)) = facts else {
+        return Ok(None);
+    };
+    let before: Option<i64> = conn.query_row("SELECT max(id) FROM runs WHERE id < ?1", [run], |row| row.get(0))?;
+    let (new, resolved) = match before {
+        None => (None, None),
+        Some(before) => (
+            Some(findings_only_in(conn, run, before)?),
+            Some(findings_only_in(conn, before, run)?),
+        ),
+    };
+    facts.push((
+        "drift",
+        match (drift_changes, kept) {
+            (None, _) => "unknown (no baseline, or recorded before the history kept drift)".to_string(),
+            (Some(n), Some(kept)) if kept < n => format!("{n} changes, the first {kept} kept below"),
+            (Some(n), _) => format!("{n} changes"),
+        },
+    ));
+    let mut query = conn.prepare(
+        "SELECT change, location, path, old_path, what, old, new FROM run_drift WHERE run = ?1 ORDER BY seq",
+    )?;
+    let rows = query
+        .query_map([run], |row| {
+            (0..7)
+                .map(|n| row.get::<_, String>(n))
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Some(RunView {
+        facts,
+        new,
+        resolved,
+        drift_changes,
+        drift: Table {
+            headers: crate::drift::Change::COLUMNS.to_vec(),
+            rows,
+        },
+    }))
+}
+
+/// The findings run `run` had and run `other` did not, one per
+/// fingerprint, by fingerprint.
+fn findings_only_in(conn: &Connection, run: i64, other: i64) -> Result<Table> {
+    let mut query = conn.prepare(&format!(
+        "SELECT {} FROM finding_states s
+         WHERE s.first_run <= ?1 AND s.last_run >= ?1
+           AND NOT EXISTS (SELECT 1 FROM finding_states o
+                           WHERE o.fingerprint = s.fingerprint AND o.first_run <= ?2 AND o.last_run >= ?2)
+         ORDER BY s.fingerprint, s.id",
+        FINDING_COLUMNS.join(", ")
+    ))?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let found = query.query_map([run, other], |row| {
+        (0..FINDING_COLUMNS.len())
+            .map(|n| row.get::<_, Value>(n).map(show))
+            .collect::<rusqlite::Result<Vec<_>>>()
+    })?;
+    for row in found {
+        let row = row?;
+        if rows.last().is_some_and(|last| last[0] == row[0]) {
+            continue;
+        }
+        rows.push(row);
+    }
+    Ok(Table {
+        headers: FINDING_COLUMNS.to_vec(),
+        rows,
+    })
+}
+
+/// What a recorded exit code means.
+fn exit_meaning(code: i64) -> &'static str {
+    use crate::exit::ExitCode::*;
+    [Clean, Findings, CouldNotRun, Unreadable, Drift, Interrupted, Terminated]
+        .into_iter()
+        .find(|c| i64::from(c.code()) == code)
+        .map_or("unknown", |c| c.meaning())
 }
 
 fn finding_spans(conn: &Connection) -> Result<Vec<(String, i64, i64)>> {

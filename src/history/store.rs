@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// What the audit itself does not hold about its run.
 pub(crate) struct RunInfo<'a> {
@@ -20,6 +20,9 @@ pub(crate) struct RunInfo<'a> {
     pub ended: String,
     pub exit_code: i32,
     pub command_line: &'a [String],
+    /// The lease this run took before its crawl ([`take_lease`]), given
+    /// back in the transaction that records it.
+    pub lease: Option<i64>,
 }
 
 /// What [`record`] did.
@@ -28,6 +31,8 @@ pub(crate) struct Recorded {
     pub run: i64,
     /// Runs removed by retention.
     pub pruned: u64,
+    /// Retention was asked for but postponed: another run is in progress.
+    pub postponed: bool,
 }
 
 /// A table of states and its value columns, in the order rows give them.
@@ -91,6 +96,14 @@ const FINDINGS: States = States {
     ],
 };
 
+/// SQL, on a row of `runs`: whether the run finished, its report set put
+/// in place (a run recorded with exit code 2 could not write it; 130 and
+/// 143 were stopped). Pruning never removes the latest finished run.
+pub(super) const FINISHED: &str = "(exit_code NOT IN (2, 130, 143))";
+
+/// The tables of each run's drift ([`write_drift`]), for pruning.
+pub(super) const DRIFT_TABLES: [&str; 2] = ["run_drift_counts", "run_drift"];
+
 /// Every table of states, for pruning.
 pub(super) const STATE_TABLES: [&str; 5] = [
     "location_states",
@@ -111,24 +124,72 @@ pub(crate) fn record(conn: &mut Connection, audit: &Audit, run: &RunInfo, retent
     write_states(&tx, &STAMPS, by_digest(stamp_rows(audit)), id, previous)?;
     write_states(&tx, &CELLS, by_digest(cell_rows(audit)), id, previous)?;
     write_states(&tx, &FINDINGS, by_digest(finding_rows(audit)), id, previous)?;
-    let pruned = prune_in(&tx, retention, std::time::SystemTime::now())?;
+    write_drift(&tx, id, audit.drift.as_deref())?;
+    if let Some(lease) = run.lease {
+        tx.execute("DELETE FROM run_leases WHERE id = ?1", [lease])?;
+    }
+    let now = std::time::SystemTime::now();
+    let postponed = retention.is_requested() && runs_in_progress(&tx, now)?;
+    let pruned = if postponed { 0 } else { prune_in(&tx, retention, now)? };
     tx.commit()?;
     if pruned > 0 {
         give_back_free_pages(conn);
     }
-    Ok(Recorded { run: id, pruned })
+    Ok(Recorded {
+        run: id,
+        pruned,
+        postponed,
+    })
+}
+
+/// How long a lease holds pruning back: a run still going after that long
+/// is taken for dead (killed before it could give its lease back).
+pub(crate) const LEASE_HOURS: u64 = 48;
+
+/// Takes a lease for a run about to crawl: until it is given back, no
+/// other run or `history` command prunes, so the runs this one compares
+/// with stay. Its id, for [`RunInfo::lease`] or [`give_back_lease`].
+pub(crate) fn take_lease(conn: &Connection) -> Result<i64> {
+    let taken = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    conn.execute("INSERT INTO run_leases (taken) VALUES (?1)", [taken])
+        .context("cannot note this run in the history")?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Gives a lease back without recording the run (it ended otherwise).
+pub(crate) fn give_back_lease(conn: &Connection, lease: i64) -> Result<()> {
+    conn.execute("DELETE FROM run_leases WHERE id = ?1", [lease])?;
+    Ok(())
+}
+
+/// Whether another run holds a lease younger than [`LEASE_HOURS`]
+/// (leases older than that are removed).
+fn runs_in_progress(tx: &Transaction, now: std::time::SystemTime) -> Result<bool> {
+    let stale = now
+        .checked_sub(std::time::Duration::from_secs(LEASE_HOURS * 3600))
+        .filter(|t| *t >= std::time::UNIX_EPOCH)
+        .map(|t| humantime::format_rfc3339_seconds(t).to_string())
+        .unwrap_or_default();
+    tx.execute("DELETE FROM run_leases WHERE taken < ?1", [&stale])?;
+    let held: i64 = tx.query_row("SELECT count(*) FROM run_leases", [], |row| row.get(0))?;
+    Ok(held > 0)
 }
 
 /// Applies `retention` on its own (the `history` command); the number of
-/// runs removed.
-pub(crate) fn prune(conn: &mut Connection, retention: Retention) -> Result<u64> {
+/// runs removed, `None` when postponed because a run is in progress.
+pub(crate) fn prune(conn: &mut Connection, retention: Retention) -> Result<Option<u64>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let pruned = prune_in(&tx, retention, std::time::SystemTime::now())?;
+    let now = std::time::SystemTime::now();
+    if runs_in_progress(&tx, now)? {
+        tx.commit()?;
+        return Ok(None);
+    }
+    let pruned = prune_in(&tx, retention, now)?;
     tx.commit()?;
     if pruned > 0 {
         give_back_free_pages(conn);
     }
-    Ok(pruned)
+    Ok(Some(pruned))
 }
 
 /// Shrinks the file after a prune; a failure only leaves it larger.
@@ -168,6 +229,35 @@ fn insert_run(tx: &Transaction, audit: &Audit, run: &RunInfo) -> Result<i64> {
     )
     .context("cannot record the run")?;
     Ok(tx.last_insert_rowid())
+}
+
+/// The most drift rows kept for one run; the count is always kept whole.
+/// drift.csv of the run has them all.
+pub(crate) const MAX_DRIFT_ROWS: usize = 100_000;
+
+/// Writes run `run`'s drift (`None`: the run had no baseline): its count
+/// and its rows up to [`MAX_DRIFT_ROWS`]. Called once per recorded run.
+pub(crate) fn write_drift(tx: &Transaction, run: i64, drift: Option<&[crate::drift::Change]>) -> Result<()> {
+    let Some(drift) = drift else {
+        return Ok(());
+    };
+    let kept = drift.len().min(MAX_DRIFT_ROWS);
+    tx.execute(
+        "INSERT INTO run_drift_counts (run, changes, kept) VALUES (?1, ?2, ?3)",
+        params![run, drift.len() as i64, kept as i64],
+    )
+    .context("cannot record the run's drift")?;
+    let mut insert = tx.prepare(
+        "INSERT INTO run_drift (run, seq, change, location, path, old_path, what, old, new)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for (seq, change) in drift.iter().take(kept).enumerate() {
+        let [kind, location, path, old_path, what, old, new] = change.cells();
+        insert
+            .execute(params![run, seq as i64, kind, location, path, old_path, what, old, new])
+            .context("cannot record the run's drift")?;
+    }
+    Ok(())
 }
 
 /// Rows in digest order, each once: equal rows are then neighbours.
@@ -374,51 +464,71 @@ fn finding_rows(audit: &Audit) -> Vec<Vec<Value>> {
         .collect()
 }
 
-/// Removes the oldest runs `retention` lets go (never the newest), the
-/// states only they held, and starts the kept states no earlier than the
-/// first kept run, so "first seen" means the first run the history has.
+/// Removes the oldest runs `retention` lets go, the states only they held,
+/// and starts the kept states no earlier than the first kept run, so
+/// "first seen" means the first run the history has.
+///
+/// Only a prefix of the runs by order ever goes: by `keep_runs`, the runs
+/// before the last N; by `keep_days`, the runs that started before the
+/// window *and* come, by order, before every run that started within it.
+/// A clock that was wrong for one run (a start in 2001) then keeps that
+/// run and every run before it, instead of making them all "old". The
+/// latest finished run ([`FINISHED`]) and the newest run always stay.
 fn prune_in(tx: &Transaction, retention: Retention, now: std::time::SystemTime) -> Result<u64> {
     if !retention.is_requested() {
         return Ok(0);
     }
-    let runs: Vec<(i64, String)> = {
-        let mut query = tx.prepare("SELECT id, started FROM runs ORDER BY id")?;
-        let rows = query.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    let runs: Vec<(i64, String, bool)> = {
+        let mut query = tx.prepare(&format!("SELECT id, started, {FINISHED} FROM runs ORDER BY id"))?;
+        let rows = query.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
-    let Some(&(newest, _)) = runs.last() else {
+    let Some(&(newest, _, _)) = runs.last() else {
         return Ok(0);
     };
-    let mut going: BTreeSet<i64> = BTreeSet::new();
+    // The runs before `first_kept` go; each rule can only move it forward.
+    let mut first_kept = runs[0].0;
     if let Some(keep) = retention.keep_runs {
         let keep = usize::try_from(keep).unwrap_or(usize::MAX).max(1);
-        going.extend(runs.iter().rev().skip(keep).map(|(id, _)| *id));
+        if let Some(&(id, _, _)) = runs.len().checked_sub(keep).and_then(|n| runs.get(n)) {
+            first_kept = first_kept.max(id);
+        }
     }
     if let Some(days) = retention.keep_days {
         let age = std::time::Duration::from_secs(days.saturating_mul(86_400));
+        // A window reaching back before 1970 keeps every run.
         let cutoff = now
             .checked_sub(age)
-            .map(|t| humantime::format_rfc3339_seconds(t).to_string())
-            .unwrap_or_default();
-        // RFC 3339 UTC times in one format sort as text.
-        going.extend(runs.iter().filter(|(_, started)| *started < cutoff).map(|(id, _)| *id));
+            .filter(|t| *t >= std::time::UNIX_EPOCH)
+            .map(|t| humantime::format_rfc3339_seconds(t).to_string());
+        if let Some(cutoff) = cutoff {
+            // RFC 3339 UTC times in one format sort as text.
+            let first_recent = runs
+                .iter()
+                .find(|(_, started, _)| *started >= cutoff)
+                .map_or(newest, |(id, _, _)| *id);
+            first_kept = first_kept.max(first_recent);
+        }
     }
-    going.remove(&newest);
-    let Some(&last_going) = going.last() else {
-        return Ok(0);
-    };
-    // Runs go oldest first, so every state keeps one unbroken span of runs.
-    let first_kept = runs
+    let latest_finished = runs
         .iter()
-        .map(|(id, _)| *id)
-        .find(|id| *id > last_going)
-        .unwrap_or(newest);
+        .rev()
+        .find(|(_, _, finished)| *finished)
+        .map_or(newest, |r| r.0);
+    let first_kept = first_kept.min(latest_finished).min(newest);
+    if first_kept <= runs[0].0 {
+        return Ok(0);
+    }
+    // Runs go oldest first, so every state keeps one unbroken span of runs.
     for table in STATE_TABLES {
         tx.execute(&format!("DELETE FROM {table} WHERE last_run < ?1"), [first_kept])?;
         tx.execute(
             &format!("UPDATE {table} SET first_run = ?1 WHERE first_run < ?1"),
             [first_kept],
         )?;
+    }
+    for table in DRIFT_TABLES {
+        tx.execute(&format!("DELETE FROM {table} WHERE run < ?1"), [first_kept])?;
     }
     let pruned = tx.execute("DELETE FROM runs WHERE id < ?1", [first_kept])?;
     Ok(pruned as u64)
@@ -471,6 +581,7 @@ mod tests {
             ended: audit.started.clone(),
             exit_code: 1,
             command_line: &[],
+            lease: None,
         };
         for _ in 0..3 {
             record(&mut conn, &audit, &run, Retention::default()).unwrap();

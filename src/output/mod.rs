@@ -234,7 +234,7 @@ pub(crate) fn prepare_log(path: &Path) -> Result<()> {
         .with_context(|| format!("cannot create the folder {} of log {}", dir.display(), path.display()))?;
     match fs::symlink_metadata(path) {
         Ok(meta) if !meta.file_type().is_file() => anyhow::bail!(
-            "log {} exists and is not a regular file (a link, a FIFO, a folder...): smsaudit replaces only a regular file",
+            "log {} exists and is not a regular file (a link, a FIFO, a folder...): smsaudit appends only to a regular file",
             path.display()
         ),
         _ => Ok(()),
@@ -272,13 +272,81 @@ pub(crate) fn inside_roots_by_spelling(path: &Path, roots: &[PathBuf]) -> bool {
     roots.iter().any(|root| path.starts_with(absolute(root)))
 }
 
-/// Writes the log like a report: a new file renamed onto `path`, which
-/// replaces a link planted there since [`prepare_log`], not its target.
-pub(crate) fn write_log(path: &Path, text: &str) -> Result<()> {
+/// Appends one run's block to the log: opened without following a link
+/// (a link planted at `path` since [`prepare_log`] is refused, never
+/// written through), without blocking on a FIFO, created if missing;
+/// held under an exclusive lock while the block is written in one piece,
+/// so two runs sharing a log never interleave their blocks. A log with a
+/// hard link planted at its name is replaced by a new one instead, so the
+/// other file is never written.
+pub(crate) fn append_log(path: &Path, text: &str) -> Result<()> {
+    let append = || -> std::io::Result<bool> {
+        let mut file = open_log_for_append(path)?;
+        if !file.metadata()?.is_file() {
+            return Err(std::io::Error::other(
+                "not a regular file (a link, a FIFO, a folder...): smsaudit appends only to a regular file",
+            ));
+        }
+        if has_other_names(&file)? {
+            return Ok(false);
+        }
+        file.lock()?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        file.unlock()?;
+        Ok(true)
+    };
+    let appended = append().with_context(|| format!("cannot write log {}", path.display()))?;
+    if appended {
+        return Ok(());
+    }
+    // A hard link planted at the log's name shares its content with
+    // another file: a new log replaces the name, the other file stays.
+    let note = "(the log had another name too, a hard link: a new log was started)\n";
     let (dir, name) = log_folder_and_name(path)?;
-    write_atomically(&dir, &name, text.as_bytes())
+    write_atomically(&dir, &name, format!("{note}{text}").as_bytes())
         .map(|_| ())
         .with_context(|| format!("cannot write log {}", path.display()))
+}
+
+/// Whether the open file has other names (hard links) than the log's.
+#[cfg(unix)]
+fn has_other_names(file: &fs::File) -> std::io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    Ok(file.metadata()?.nlink() > 1)
+}
+
+#[cfg(windows)]
+fn has_other_names(_file: &fs::File) -> std::io::Result<bool> {
+    Ok(false)
+}
+
+#[cfg(unix)]
+fn open_log_for_append(path: &Path) -> std::io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o666)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+}
+
+/// Opens a reparse point (a symbolic link, a junction) itself, not its
+/// target, and refuses it.
+#[cfg(windows)]
+fn open_log_for_append(path: &Path) -> std::io::Result<fs::File> {
+    use std::os::windows::fs::OpenOptionsExt;
+    use windows_sys::Win32::Storage::FileSystem::FILE_FLAG_OPEN_REPARSE_POINT;
+    let file = fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
+        .open(path)?;
+    if file.metadata()?.file_type().is_symlink() {
+        return Err(std::io::Error::other("a link"));
+    }
+    Ok(file)
 }
 
 fn log_folder_and_name(path: &Path) -> Result<(PathBuf, String)> {
