@@ -18,6 +18,7 @@ mod hostile_output;
 mod hostile_parse;
 mod hostile_walk;
 mod matrix;
+mod nightly;
 mod pe_fixtures;
 mod pe_pefile_oracle;
 mod pe_pelite_oracle;

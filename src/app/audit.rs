@@ -126,7 +126,7 @@ fn run(command: &AuditCommand, log: &Mutex<RunLog>) -> Result<ExitCode> {
         Ok(_) => exit_code(&audit, command.fail_on),
         Err(_) => ExitCode::CouldNotRun,
     };
-    let code = super::history::record(command, &audit, code);
+    let code = super::history::record(command, &audit, code, written.is_ok());
     written?;
     Ok(code)
 }

@@ -111,7 +111,9 @@ fn render(table: &query::Table) -> String {
 
 /// Records the finished run with its exit code; a history that cannot take
 /// it makes the run one that could not run (2), said on stderr.
-pub(super) fn record(command: &AuditCommand, audit: &Audit, code: ExitCode) -> ExitCode {
+/// `finished`: whether the report set was put in place (a run whose set
+/// failed is kept, but is never a baseline).
+pub(super) fn record(command: &AuditCommand, audit: &Audit, code: ExitCode, finished: bool) -> ExitCode {
     let Some(file) = &command.history else {
         return code;
     };
@@ -120,6 +122,7 @@ pub(super) fn record(command: &AuditCommand, audit: &Audit, code: ExitCode) -> E
         ended: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         exit_code: code.code(),
         command_line: &command_line,
+        finished,
     };
     let recorded = file
         .open_for_writing()

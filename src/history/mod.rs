@@ -36,13 +36,17 @@ use std::time::Duration;
 pub(crate) const APPLICATION_ID: i32 = 0x534D_5348;
 /// `PRAGMA user_version`: the schema this smsaudit writes. Older files are
 /// migrated step by step ([`MIGRATIONS`]); newer ones are refused.
-pub(crate) const SCHEMA_VERSION: i32 = 2;
+pub(crate) const SCHEMA_VERSION: i32 = 3;
 /// How long a run waits for another run writing the same history.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(120);
 
 /// `MIGRATIONS[n]` takes a history from schema `n` to `n + 1`; schema 0 is
 /// an empty database.
-const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [include_str!("schema1.sql"), include_str!("schema2.sql")];
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
+    include_str!("schema1.sql"),
+    include_str!("schema2.sql"),
+    include_str!("schema3.sql"),
+];
 
 /// A history file named on the command line.
 #[derive(Debug, Clone)]
