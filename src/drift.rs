@@ -1021,6 +1021,18 @@ mod tests {
             modified: Some(modified.into()),
             sha256: Some(hash.into()),
             status: Status::Ok,
+            reason: String::new(),
+        }
+    }
+
+    fn unreadable(path: &str) -> SnapshotFile {
+        SnapshotFile {
+            size: None,
+            modified: None,
+            sha256: None,
+            status: Status::Unreadable,
+            reason: "Permission denied".into(),
+            ..file(path, "", "")
         }
     }
 
@@ -1029,6 +1041,7 @@ mod tests {
             name: r"\\S\CAP_AB1".into(),
             status: Status::Ok,
             reason: String::new(),
+            since: None,
         }];
         Snapshot::in_memory(locations, files, Vec::new()).unwrap()
     }
@@ -1101,5 +1114,70 @@ mod tests {
         let changes = compare(&old, &new).unwrap();
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].change, ChangeKind::LocationUnreadable);
+    }
+
+    /// What was unreadable then or now is not compared, with its reason:
+    /// never removed or added, nor are the files under an unreadable folder.
+    #[test]
+    fn unreadable_entries_are_not_compared() {
+        let old = snapshot(vec![
+            file("a.ini", "a", "t"),
+            file(r"dir\inside.ini", "b", "t"),
+            unreadable("locked.ini"),
+        ]);
+        let new = snapshot(vec![
+            unreadable("a.ini"),
+            unreadable("dir"),
+            file("locked.ini", "c", "t"),
+        ]);
+        let changes = compare(&old, &new).unwrap();
+        let summary: Vec<(&str, &str, &str, &str)> = changes
+            .iter()
+            .map(|c| (c.path.as_str(), c.change.as_str(), c.old.as_str(), c.new.as_str()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (
+                    "a.ini",
+                    "not_compared",
+                    "size 1, modified t, sha256 a",
+                    "unreadable: Permission denied"
+                ),
+                ("dir", "not_compared", "(not found)", "unreadable: Permission denied"),
+                (
+                    "locked.ini",
+                    "not_compared",
+                    "unreadable: Permission denied",
+                    "size 1, modified t, sha256 c"
+                ),
+            ]
+        );
+        assert_eq!(count_changes(&changes), 0);
+    }
+
+    /// A location the baseline could not read is not compared (no row
+    /// at all before); one read by an earlier run than the baseline's
+    /// latest says since when.
+    #[test]
+    fn a_location_read_again_says_since_when() {
+        let mut old = snapshot(vec![file("a", "a", "t")]);
+        old.locations[0].status = Status::Unreadable;
+        old.locations[0].reason = "Permission denied".into();
+        let new = snapshot(vec![file("a", "a", "t")]);
+        let changes = compare(&old, &new).unwrap();
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].change, ChangeKind::NotCompared);
+        assert_eq!(changes[0].old, "unreadable: Permission denied");
+        let mut old = snapshot(vec![file("a", "a", "t")]);
+        old.locations[0].since = Some(Since {
+            started: "2026-01-01T00:00:00Z".into(),
+            latest: "unreadable: Permission denied".into(),
+        });
+        let new = snapshot(vec![file("a", "B", "t")]);
+        let changes = compare(&old, &new).unwrap();
+        let kinds: Vec<&str> = changes.iter().map(|c| c.change.as_str()).collect();
+        assert_eq!(kinds, ["location_readable", "changed"]);
+        assert_eq!(changes[0].new, "ok, compared with the run of 2026-01-01T00:00:00Z");
     }
 }
