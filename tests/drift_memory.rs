@@ -187,17 +187,15 @@ fn reference(old: &Audit, new: &Audit) -> Vec<Change> {
                 state(file),
             )),
             None => added.push(file),
-            Some(previous) if previous.status == "unreadable" || file.status == "unreadable" => {
-                changes.push(change(
-                    &file.location,
-                    &file.path,
-                    ChangeKind::NotCompared,
-                    "",
-                    "file",
-                    state(previous),
-                    state(file),
-                ))
-            }
+            Some(previous) if previous.status == "unreadable" || file.status == "unreadable" => changes.push(change(
+                &file.location,
+                &file.path,
+                ChangeKind::NotCompared,
+                "",
+                "file",
+                state(previous),
+                state(file),
+            )),
             Some(previous) => {
                 let mut what = Vec::new();
                 if previous.sha256 != file.sha256 && previous.sha256.is_some() && file.sha256.is_some() {

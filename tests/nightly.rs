@@ -366,3 +366,47 @@ fn a_history_of_the_previous_schema_is_migrated() {
     assert_eq!(sqlite("PRAGMA user_version"), "3\n");
     assert_eq!(sqlite("SELECT id, finished FROM runs ORDER BY id"), "1|1\n2|1\n");
 }
+
+/// A run stopped by a signal after its report set was put in place is
+/// recorded (with the signal's exit code, as finished): the history and
+/// the exit code agree, and the next night compares with it.
+#[cfg(unix)]
+#[test]
+fn a_run_stopped_after_its_set_was_put_in_place_is_recorded() {
+    use std::io::BufRead;
+    let nights = Nights::new();
+    let mut child = std::process::Command::new(common::BIN)
+        .args(nights.args(&nights.estate(), &nights.out("night1")))
+        .env("SMSAUDIT_FAULT_PAUSE", "committed:0")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("fault injected: paused") {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            panic!("the run ended before its pause: {seen}");
+        }
+        seen.push_str(&line);
+    }
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{seen}{rest}");
+    assert!(rest.contains("was already complete"), "{rest}");
+    if require("sqlite3", "to read the history as SQLite's own shell does") {
+        let output = std::process::Command::new("sqlite3")
+            .arg(nights.history())
+            .arg("SELECT id, exit_code, finished FROM runs ORDER BY id")
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&output.stdout), "1|130|1\n");
+    }
+    let (code, stderr) = nights.night(&nights.estate(), "night2");
+    assert!(code == 0 || code == 3, "{stderr}");
+    assert!(nights.drift("night2").iter().all(|r| r["change"] == "not_compared"));
+}

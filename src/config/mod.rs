@@ -129,7 +129,8 @@ pub struct Faults {
 }
 
 /// Where [`Faults::pause`] holds the run: after `count` reports of the
-/// set were written to temporary files (`Stage`) or put in place (`Commit`).
+/// set were written to temporary files (`Stage`) or put in place (`Commit`),
+/// or once the whole set is in place (`Committed`, `committed:0`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pause {
     pub point: PausePoint,
@@ -140,6 +141,7 @@ pub struct Pause {
 pub enum PausePoint {
     Stage,
     Commit,
+    Committed,
 }
 
 impl Pause {
@@ -149,6 +151,7 @@ impl Pause {
         let point = match point.trim() {
             "stage" => PausePoint::Stage,
             "commit" => PausePoint::Commit,
+            "committed" => PausePoint::Committed,
             _ => return None,
         };
         Some(Pause {
