@@ -373,11 +373,16 @@ impl Audit {
                     .to_string(),
             );
         }
-        if let Some(changes) = self.drift.as_ref().filter(|d| !d.is_empty()) {
+        if let Some(changes) = self
+            .drift
+            .as_ref()
+            .map(|d| crate::drift::count_changes(d))
+            .filter(|n| *n > 0)
+        {
             lines.push(format!(
                 "{} {} since the baseline {}.",
-                changes.len(),
-                crate::text::plural(changes.len(), "change", "changes"),
+                changes,
+                crate::text::plural(changes, "change", "changes"),
                 self.baseline.as_deref().unwrap_or("")
             ));
         }
@@ -448,7 +453,10 @@ impl Audit {
                 .max(),
             upgrade_unsafe: self.upgrade.as_ref().is_some_and(|plan| !plan.safe),
             not_checked: counted().any(|f| f.code.means_not_checked()),
-            drift: self.drift.as_ref().is_some_and(|d| !d.is_empty()),
+            drift: self
+                .drift
+                .as_ref()
+                .is_some_and(|d| d.iter().any(|c| c.change.is_change())),
         }
     }
 }

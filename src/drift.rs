@@ -59,6 +59,22 @@ pub struct SnapshotLocation {
     pub status: Status,
     #[serde(default)]
     pub reason: String,
+    /// Set when this location's files and stamps come from an earlier run
+    /// than the baseline's latest (the history: the last run that read
+    /// it); `None` in an audit.json.
+    #[serde(skip)]
+    pub since: Option<Since>,
+}
+
+/// Which earlier run a location is compared with, and what the latest run
+/// of the baseline made of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Since {
+    /// The start of the last run that read the location.
+    pub started: String,
+    /// The location in the baseline's latest run: `unreadable: <reason>`,
+    /// or `not audited` when that run did not see it.
+    pub latest: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -70,6 +86,9 @@ pub struct SnapshotFile {
     pub sha256: Option<String>,
     /// As reported ([`Status::reported`]).
     pub status: Status,
+    /// Why it was not read, when it was not.
+    #[serde(default)]
+    pub reason: String,
 }
 
 impl SnapshotFile {
@@ -85,6 +104,7 @@ impl SnapshotFile {
             + self.path.len()
             + text(&self.modified)
             + text(&self.sha256)
+            + self.reason.len()
     }
 }
 
@@ -116,6 +136,11 @@ pub enum ChangeKind {
     Changed,
     Moved,
     Version,
+    /// What was unreadable in the baseline or now: not compared, with why.
+    NotCompared,
+    /// A location the baseline's latest run did not read, read now and
+    /// compared with the last run that did.
+    LocationReadable,
 }
 
 impl ChangeKind {
@@ -129,8 +154,21 @@ impl ChangeKind {
             ChangeKind::Changed => "changed",
             ChangeKind::Moved => "moved",
             ChangeKind::Version => "version",
+            ChangeKind::NotCompared => "not_compared",
+            ChangeKind::LocationReadable => "location_readable",
         }
     }
+
+    /// Whether the row is a change (counted as drift, exit code 4), not a
+    /// note on what was compared with what.
+    pub(crate) fn is_change(self) -> bool {
+        !matches!(self, ChangeKind::NotCompared | ChangeKind::LocationReadable)
+    }
+}
+
+/// How many of `changes` are changes ([`ChangeKind::is_change`]).
+pub(crate) fn count_changes(changes: &[Change]) -> usize {
+    changes.iter().filter(|c| c.change.is_change()).count()
 }
 
 /// One row of `drift.csv`.
@@ -248,6 +286,7 @@ impl Snapshot {
                     name: l.name.clone(),
                     status: l.status.reported(),
                     reason: l.reason.clone(),
+                    since: None,
                 })
                 .collect(),
             files: Files::Memory(Arc::new(Vec::new())),
@@ -276,6 +315,7 @@ impl Snapshot {
                 modified: f.modified,
                 sha256: f.sha256,
                 status: f.status.reported(),
+                reason: f.reason,
             })
         })
     }
@@ -573,25 +613,40 @@ fn compare_streams(
     let new_locations: BTreeMap<&str, &SnapshotLocation> = new.locations.iter().map(|l| (l.name.as_str(), l)).collect();
     let mut comparable: BTreeSet<&str> = BTreeSet::new();
     for (name, location) in &new_locations {
-        match old_locations.get(name) {
-            None => changes.push(location_change(
+        let Some(before) = old_locations.get(name) else {
+            changes.push(location_change(
                 name,
                 ChangeKind::LocationAdded,
                 "",
                 location.status.as_str(),
+            ));
+            continue;
+        };
+        match (before.status == Status::Ok, location.status == Status::Ok) {
+            (true, false) => changes.push(location_change(
+                name,
+                ChangeKind::LocationUnreadable,
+                Status::Ok.as_str(),
+                &location_state(location),
             )),
-            Some(before) if location.status != Status::Ok && before.status == Status::Ok => {
-                changes.push(location_change(
-                    name,
-                    ChangeKind::LocationUnreadable,
-                    Status::Ok.as_str(),
-                    &format!("{}: {}", location.status.as_str(), location.reason),
-                ))
-            }
-            Some(before) if location.status == Status::Ok && before.status == Status::Ok => {
+            (true, true) => {
                 comparable.insert(name);
+                if let Some(since) = &before.since {
+                    changes.push(location_change(
+                        name,
+                        ChangeKind::LocationReadable,
+                        &since.latest,
+                        &format!("ok, compared with the run of {}", since.started),
+                    ));
+                }
             }
-            Some(_) => {}
+            // Nothing read of it to compare with, or nothing read now.
+            (false, _) => changes.push(location_change(
+                name,
+                ChangeKind::NotCompared,
+                &location_state(before),
+                &location_state(location),
+            )),
         }
     }
     for (name, location) in &old_locations {
@@ -604,10 +659,79 @@ fn compare_streams(
             ));
         }
     }
-    old.with_files(&mut |old_files| compare_files(old_files, new_files, &comparable, &mut changes))?;
-    compare_stamps(old, new, &comparable, &mut changes);
+    let mut unread = Unread::default();
+    old.with_files(&mut |old_files| compare_files(old_files, new_files, &comparable, &mut unread, &mut changes))?;
+    compare_stamps(old, new, &comparable, &unread, &mut changes);
     changes.sort();
     Ok(changes)
+}
+
+/// `ok`, or the status and why: `unreadable: access denied`.
+fn location_state(location: &SnapshotLocation) -> String {
+    match (location.status, location.reason.as_str()) {
+        (Status::Ok, _) => Status::Ok.as_str().to_string(),
+        (status, "") => status.as_str().to_string(),
+        (status, reason) => format!("{}: {reason}", status.as_str()),
+    }
+}
+
+/// The entries of comparable locations that were unreadable on either
+/// side (a few: each is an A05 finding), so that what lies under an
+/// unreadable folder, and the stamps read from them, are not reported as
+/// removed, added or `(none)`.
+#[derive(Debug, Default)]
+struct Unread {
+    paths: std::collections::HashSet<(String, String)>,
+}
+
+impl Unread {
+    fn insert(&mut self, file: &SnapshotFile) {
+        self.paths.insert((file.location.clone(), file.path.clone()));
+    }
+
+    /// Whether `path`, or a folder above it, was not read.
+    fn covers(&self, location: &str, path: &str) -> bool {
+        if self.paths.is_empty() {
+            return false;
+        }
+        let unread = |p: &str| self.paths.contains(&(location.to_string(), p.to_string()));
+        unread(path)
+            || path
+                .char_indices()
+                .filter(|(_, c)| *c == '\\')
+                .any(|(at, _)| unread(&path[..at]))
+    }
+
+    /// Whether `path` lies under a folder that was not read.
+    fn under(&self, location: &str, path: &str) -> bool {
+        !self.paths.is_empty()
+            && path
+                .char_indices()
+                .filter(|(_, c)| *c == '\\')
+                .any(|(at, _)| self.paths.contains(&(location.to_string(), path[..at].to_string())))
+    }
+}
+
+/// `unreadable: <reason>` for a file not read, else what it was.
+fn file_state(file: &SnapshotFile) -> String {
+    match (file.status, file.reason.as_str()) {
+        (Status::Unreadable, "") => Status::Unreadable.as_str().to_string(),
+        (Status::Unreadable, reason) => format!("{}: {reason}", Status::Unreadable.as_str()),
+        _ => describe(file),
+    }
+}
+
+/// The row of an entry unreadable on one side at least.
+fn not_compared(file: &SnapshotFile, old: String, new: String) -> Change {
+    Change {
+        location: file.location.clone(),
+        path: file.path.clone(),
+        change: ChangeKind::NotCompared,
+        old_path: String::new(),
+        what: "file".into(),
+        old,
+        new,
+    }
 }
 
 fn location_change(name: &str, change: ChangeKind, old: &str, new: &str) -> Change {
@@ -660,6 +784,7 @@ fn compare_files(
     old: &mut dyn Iterator<Item = Result<SnapshotFile>>,
     new: &mut dyn Iterator<Item = Result<SnapshotFile>>,
     comparable: &BTreeSet<&str>,
+    unread: &mut Unread,
     changes: &mut Vec<Change>,
 ) -> Result<()> {
     let side = |files, side| Sorted {
@@ -671,6 +796,8 @@ fn compare_files(
     let (mut old, mut new) = (side(old, "old"), side(new, "new"));
     let (mut added, mut removed) = (Vec::new(), Vec::new());
     let (mut before, mut after) = (old.next()?, new.next()?);
+    // A folder comes before what it holds, on both sides: by the time a
+    // file is met, an unreadable folder above it is known.
     loop {
         let order = match (&before, &after) {
             (None, None) => break,
@@ -680,16 +807,35 @@ fn compare_files(
         };
         match order {
             Ordering::Less => {
-                removed.extend(before.take());
+                if let Some(was) = before.take() {
+                    if was.status == Status::Unreadable {
+                        unread.insert(&was);
+                        changes.push(not_compared(&was, file_state(&was), "(not found)".into()));
+                    } else if !unread.under(&was.location, &was.path) {
+                        removed.push(was);
+                    }
+                }
                 before = old.next()?;
             }
             Ordering::Greater => {
-                added.extend(after.take());
+                if let Some(now) = after.take() {
+                    if now.status == Status::Unreadable {
+                        unread.insert(&now);
+                        changes.push(not_compared(&now, "(not found)".into(), file_state(&now)));
+                    } else if !unread.under(&now.location, &now.path) {
+                        added.push(now);
+                    }
+                }
                 after = new.next()?;
             }
             Ordering::Equal => {
                 if let (Some(was), Some(now)) = (&before, &after) {
-                    changes.extend(changed(was, now));
+                    if was.status == Status::Unreadable || now.status == Status::Unreadable {
+                        unread.insert(now);
+                        changes.push(not_compared(now, file_state(was), file_state(now)));
+                    } else if !unread.under(&now.location, &now.path) {
+                        changes.extend(changed(was, now));
+                    }
                 }
                 before = old.next()?;
                 after = new.next()?;
@@ -801,7 +947,13 @@ fn describe(file: &SnapshotFile) -> String {
     parts.join(", ")
 }
 
-fn compare_stamps(old: &Snapshot, new: &Snapshot, comparable: &BTreeSet<&str>, changes: &mut Vec<Change>) {
+fn compare_stamps(
+    old: &Snapshot,
+    new: &Snapshot,
+    comparable: &BTreeSet<&str>,
+    unread: &Unread,
+    changes: &mut Vec<Change>,
+) {
     type Key = (String, String, Artifact, String);
     let index = |s: &'_ Snapshot| -> BTreeMap<Key, SnapshotStamp> {
         s.stamps
@@ -830,6 +982,11 @@ fn compare_stamps(old: &Snapshot, new: &Snapshot, comparable: &BTreeSet<&str>, c
         let stamp = now
             .or(was)
             .unwrap_or_else(|| unreachable!("key comes from one of the maps"));
+        // Read on one side only because its file was not read on the
+        // other: the file's not_compared row says so.
+        if (was.is_none() || now.is_none()) && unread.covers(&stamp.location, &stamp.path) {
+            continue;
+        }
         let item = if stamp.detail.is_empty() {
             format!("{} {}", stamp.component, stamp.artifact.name())
         } else {
@@ -864,6 +1021,18 @@ mod tests {
             modified: Some(modified.into()),
             sha256: Some(hash.into()),
             status: Status::Ok,
+            reason: String::new(),
+        }
+    }
+
+    fn unreadable(path: &str) -> SnapshotFile {
+        SnapshotFile {
+            size: None,
+            modified: None,
+            sha256: None,
+            status: Status::Unreadable,
+            reason: "Permission denied".into(),
+            ..file(path, "", "")
         }
     }
 
@@ -872,6 +1041,7 @@ mod tests {
             name: r"\\S\CAP_AB1".into(),
             status: Status::Ok,
             reason: String::new(),
+            since: None,
         }];
         Snapshot::in_memory(locations, files, Vec::new()).unwrap()
     }
@@ -944,5 +1114,70 @@ mod tests {
         let changes = compare(&old, &new).unwrap();
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].change, ChangeKind::LocationUnreadable);
+    }
+
+    /// What was unreadable then or now is not compared, with its reason:
+    /// never removed or added, nor are the files under an unreadable folder.
+    #[test]
+    fn unreadable_entries_are_not_compared() {
+        let old = snapshot(vec![
+            file("a.ini", "a", "t"),
+            file(r"dir\inside.ini", "b", "t"),
+            unreadable("locked.ini"),
+        ]);
+        let new = snapshot(vec![
+            unreadable("a.ini"),
+            unreadable("dir"),
+            file("locked.ini", "c", "t"),
+        ]);
+        let changes = compare(&old, &new).unwrap();
+        let summary: Vec<(&str, &str, &str, &str)> = changes
+            .iter()
+            .map(|c| (c.path.as_str(), c.change.as_str(), c.old.as_str(), c.new.as_str()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (
+                    "a.ini",
+                    "not_compared",
+                    "size 1, modified t, sha256 a",
+                    "unreadable: Permission denied"
+                ),
+                ("dir", "not_compared", "(not found)", "unreadable: Permission denied"),
+                (
+                    "locked.ini",
+                    "not_compared",
+                    "unreadable: Permission denied",
+                    "size 1, modified t, sha256 c"
+                ),
+            ]
+        );
+        assert_eq!(count_changes(&changes), 0);
+    }
+
+    /// A location the baseline could not read is not compared (no row
+    /// at all before); one read by an earlier run than the baseline's
+    /// latest says since when.
+    #[test]
+    fn a_location_read_again_says_since_when() {
+        let mut old = snapshot(vec![file("a", "a", "t")]);
+        old.locations[0].status = Status::Unreadable;
+        old.locations[0].reason = "Permission denied".into();
+        let new = snapshot(vec![file("a", "a", "t")]);
+        let changes = compare(&old, &new).unwrap();
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].change, ChangeKind::NotCompared);
+        assert_eq!(changes[0].old, "unreadable: Permission denied");
+        let mut old = snapshot(vec![file("a", "a", "t")]);
+        old.locations[0].since = Some(Since {
+            started: "2026-01-01T00:00:00Z".into(),
+            latest: "unreadable: Permission denied".into(),
+        });
+        let new = snapshot(vec![file("a", "B", "t")]);
+        let changes = compare(&old, &new).unwrap();
+        let kinds: Vec<&str> = changes.iter().map(|c| c.change.as_str()).collect();
+        assert_eq!(kinds, ["location_readable", "changed"]);
+        assert_eq!(changes[0].new, "ok, compared with the run of 2026-01-01T00:00:00Z");
     }
 }

@@ -55,7 +55,9 @@ fn write_audit(path: &Path, audit: &Audit) {
 }
 
 /// The comparison as smsaudit made it before drift streamed (everything
-/// in memory, moves found by a scan): the reference.
+/// in memory, moves found by a scan): the reference. What was unreadable
+/// in either snapshot is not compared (issue 26): a `not_compared` row for
+/// it, nothing for what lies under it.
 fn reference(old: &Audit, new: &Audit) -> Vec<Change> {
     let change = |location: &str, path: &str, change, old_path: &str, what: &str, old: String, new: String| Change {
         location: location.into(),
@@ -109,7 +111,19 @@ fn reference(old: &Audit, new: &Audit) -> Vec<Change> {
             Some(&"ok") if *status == "ok" => {
                 comparable.insert(*name);
             }
-            Some(_) => {}
+            Some(before) => changes.push(change(
+                name,
+                "",
+                ChangeKind::NotCompared,
+                "",
+                "location",
+                format!("{before}: why"),
+                if *status == "ok" {
+                    "ok".into()
+                } else {
+                    format!("{status}: why")
+                },
+            )),
         }
     }
     for (name, status) in &old_locations {
@@ -125,8 +139,31 @@ fn reference(old: &Audit, new: &Audit) -> Vec<Change> {
             ));
         }
     }
+    let state = |f: &File| {
+        if f.status == "unreadable" {
+            "unreadable".to_string()
+        } else {
+            describe(f)
+        }
+    };
+    let unread: BTreeSet<(&str, &str)> = old
+        .files
+        .iter()
+        .chain(&new.files)
+        .filter(|f| f.status == "unreadable")
+        .map(|f| (f.location.as_str(), f.path.as_str()))
+        .collect();
+    let under = |f: &File| {
+        f.path
+            .char_indices()
+            .filter(|(_, c)| *c == '\\')
+            .any(|(at, _)| unread.contains(&(f.location.as_str(), &f.path[..at])))
+    };
     let mut before: BTreeMap<&str, BTreeMap<&str, &File>> = BTreeMap::new();
     for f in old.files.iter().filter(|f| comparable.contains(f.location.as_str())) {
+        if under(f) {
+            continue;
+        }
         before.entry(&f.location).or_default().insert(&f.path, f);
     }
     let mut sorted_new: Vec<&File> = new.files.iter().collect();
@@ -134,13 +171,31 @@ fn reference(old: &Audit, new: &Audit) -> Vec<Change> {
     let mut added = Vec::new();
     for file in sorted_new
         .into_iter()
-        .filter(|f| comparable.contains(f.location.as_str()))
+        .filter(|f| comparable.contains(f.location.as_str()) && !under(f))
     {
         match before
             .get_mut(file.location.as_str())
             .and_then(|p| p.remove(file.path.as_str()))
         {
+            None if file.status == "unreadable" => changes.push(change(
+                &file.location,
+                &file.path,
+                ChangeKind::NotCompared,
+                "",
+                "file",
+                "(not found)".into(),
+                state(file),
+            )),
             None => added.push(file),
+            Some(previous) if previous.status == "unreadable" || file.status == "unreadable" => changes.push(change(
+                &file.location,
+                &file.path,
+                ChangeKind::NotCompared,
+                "",
+                "file",
+                state(previous),
+                state(file),
+            )),
             Some(previous) => {
                 let mut what = Vec::new();
                 if previous.sha256 != file.sha256 && previous.sha256.is_some() && file.sha256.is_some() {
@@ -170,7 +225,21 @@ fn reference(old: &Audit, new: &Audit) -> Vec<Change> {
             }
         }
     }
-    let removed: Vec<&File> = before.into_values().flat_map(BTreeMap::into_values).collect();
+    let (unreadable, removed): (Vec<&File>, Vec<&File>) = before
+        .into_values()
+        .flat_map(BTreeMap::into_values)
+        .partition(|f| f.status == "unreadable");
+    for file in unreadable {
+        changes.push(change(
+            &file.location,
+            &file.path,
+            ChangeKind::NotCompared,
+            "",
+            "file",
+            state(file),
+            "(not found)".into(),
+        ));
+    }
     let mut moved_from = BTreeSet::new();
     for file in &added {
         let origin = file.sha256.as_ref().and_then(|hash| {
@@ -358,6 +427,7 @@ fn streamed_drift_equals_the_in_memory_comparison() {
         ChangeKind::Removed,
         ChangeKind::Changed,
         ChangeKind::Moved,
+        ChangeKind::NotCompared,
     ];
     assert!(
         every.iter().all(|k| kinds.contains(k)),
@@ -482,8 +552,12 @@ fn a_large_history_run_is_compared_in_little_memory() {
         )
         .unwrap();
         // As a history written before the index existed.
-        db.execute_batch("DROP INDEX file_states_location_path; PRAGMA user_version = 1;")
-            .unwrap();
+        db.execute_batch(
+            "DROP INDEX file_states_location_path; DROP INDEX location_states_location;
+             DROP INDEX stamp_states_location; ALTER TABLE runs DROP COLUMN finished;
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
     }
     let (changes, peak, _) = common::alloc::process_peak_during(|| {
         let past = HistoryFile::new(history.clone()).past()?;

@@ -19,6 +19,7 @@ mod hostile_parse;
 mod hostile_walk;
 mod matrix;
 mod nightly;
+mod nightly_drift;
 mod nightly_views;
 mod pe_fixtures;
 mod pe_pefile_oracle;

@@ -28,10 +28,17 @@ pub fn audit(command: &AuditCommand, log: RunLog) -> ExitCode {
     let log = Arc::new(Mutex::new(log));
     let out = (!command.formats.is_empty()).then(|| command.out.clone());
     let for_signal = log.clone();
-    if let Err(err) = interrupt::install(move |signal| stop(signal, &for_signal, out.as_deref())) {
+    let assembled = Assembled::default();
+    let recorder = Recorder {
+        history: command.history.clone(),
+        retention: command.retention,
+        quiet: command.quiet,
+        audit: assembled.clone(),
+    };
+    if let Err(err) = interrupt::install(move |signal| stop(signal, &for_signal, out.as_deref(), &recorder)) {
         text::println_stderr(&format!("smsaudit: cannot take SIGINT and SIGTERM: {err}"));
     }
-    let code = match run(command, &log) {
+    let code = match run(command, &log, &assembled) {
         Ok(code) => code,
         Err(err) => {
             // An error caused by a stop under way: the stop ends the process.
@@ -71,7 +78,20 @@ fn lock(log: &Mutex<RunLog>) -> MutexGuard<'_, RunLog> {
     log.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn run(command: &AuditCommand, log: &Mutex<RunLog>) -> Result<ExitCode> {
+/// The assembled audit, once there is one, for a stop that comes after
+/// its report set was put in place.
+type Assembled = Arc<Mutex<Option<Arc<Audit>>>>;
+
+/// What a stop needs to record a run whose report set is in place: such a
+/// run is finished, and the next run's baseline.
+struct Recorder {
+    history: Option<crate::history::HistoryFile>,
+    retention: crate::history::Retention,
+    quiet: bool,
+    audit: Assembled,
+}
+
+fn run(command: &AuditCommand, log: &Mutex<RunLog>, assembled: &Assembled) -> Result<ExitCode> {
     let started = Instant::now();
     let progress = Arc::new(Progress::default());
     let bar = (!command.quiet && std::io::stderr().is_terminal()).then(|| console::progress_bar(progress.clone()));
@@ -87,6 +107,8 @@ fn run(command: &AuditCommand, log: &Mutex<RunLog>) -> Result<ExitCode> {
     // says it (a set that cannot be put in place is 2, and the previous
     // set, with its own status.json, stays).
     let verdict_code = exit_code(&audit, command.fail_on);
+    let audit = Arc::new(audit);
+    *assembled.lock().unwrap_or_else(|e| e.into_inner()) = Some(audit.clone());
     // All reports or none: on error the previous set stays, and the log and
     // the summary are still written.
     let written = if command.formats.is_empty() {
@@ -140,7 +162,7 @@ fn run(command: &AuditCommand, log: &Mutex<RunLog>) -> Result<ExitCode> {
         Ok(_) => verdict_code,
         Err(_) => ExitCode::CouldNotRun,
     };
-    let code = super::history::record(command, &audit, code);
+    let code = super::history::record(command, &audit, code, written.is_ok());
     written?;
     Ok(code)
 }
@@ -210,11 +232,17 @@ fn prepare_outputs(
 
 /// What a signal does once the workers are killed and the temporary files
 /// removed: says so, logs it and ends the process with the signal's code.
-fn stop(signal: Signal, log: &Mutex<RunLog>, out: Option<&Path>) {
-    let code = match signal {
+/// A run stopped after its report set was put in place is recorded in the
+/// history with the signal's exit code.
+fn stop(signal: Signal, log: &Mutex<RunLog>, out: Option<&Path>, recorder: &Recorder) {
+    let mut code = match signal {
         Signal::Interrupt => ExitCode::Interrupted,
         Signal::Terminate => ExitCode::Terminated,
     };
+    let audit = recorder.audit.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if let (true, Some(file), Some(audit)) = (interrupt::committed(), &recorder.history, audit) {
+        code = super::history::record_in(file, recorder.retention, recorder.quiet, &audit, code, true);
+    }
     let message = match out {
         Some(out) if interrupt::committed() => format!(
             "stopped by {}: this run's report set in {} was already complete",

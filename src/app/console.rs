@@ -203,9 +203,13 @@ fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool, drift_csv: bool
         ));
     }
     if let Some(drift) = &audit.drift {
+        let changes = crate::drift::count_changes(drift);
+        let notes = match drift.len() - changes {
+            0 => String::new(),
+            n => format!(" and {n} {}", text::plural(n, "note", "notes")),
+        };
         out.push_str(&format!(
-            "  drift since the baseline: {} changes{}\n",
-            drift.len(),
+            "  drift since the baseline: {changes} changes{notes}{}\n",
             if drift_csv {
                 format!(" (see {DRIFT_CSV})")
             } else {

@@ -173,25 +173,41 @@ fn render(table: &query::Table) -> String {
 
 /// Records the finished run with its exit code; a history that cannot take
 /// it makes the run one that could not run (2), said on stderr.
-pub(super) fn record(command: &AuditCommand, audit: &Audit, code: ExitCode) -> ExitCode {
-    let Some(file) = &command.history else {
-        return code;
-    };
+/// `finished`: whether the report set was put in place (a run whose set
+/// failed is kept, but is never a baseline).
+pub(super) fn record(command: &AuditCommand, audit: &Audit, code: ExitCode, finished: bool) -> ExitCode {
+    match &command.history {
+        None => code,
+        Some(file) => record_in(file, command.retention, command.quiet, audit, code, finished),
+    }
+}
+
+/// [`record`] into `file`, for a run stopped by a signal after its report
+/// set was put in place too.
+pub(super) fn record_in(
+    file: &HistoryFile,
+    retention: Retention,
+    quiet: bool,
+    audit: &Audit,
+    code: ExitCode,
+    finished: bool,
+) -> ExitCode {
     let command_line: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
     let run = store::RunInfo {
         ended: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         exit_code: code.code(),
         command_line: &command_line,
         lease: file.lease(),
+        finished,
     };
     let recorded = file
         .open_for_writing()
-        .and_then(|mut conn| store::record(&mut conn, audit, &run, command.retention))
+        .and_then(|mut conn| store::record(&mut conn, audit, &run, retention))
         .map_err(|err| file.explain_busy(err))
         .with_context(|| format!("cannot record this run in history {}", file.path.display()));
     match recorded {
         Ok(recorded) => {
-            if !command.quiet {
+            if !quiet {
                 let pruned = match recorded.pruned {
                     _ if recorded.postponed => {
                         ", no old run removed: another run is in progress on it (the next run prunes)".to_string()

@@ -138,7 +138,8 @@ pub struct Faults {
 }
 
 /// Where [`Faults::pause`] holds the run: after `count` reports of the
-/// set were written to temporary files (`Stage`) or put in place (`Commit`).
+/// set were written to temporary files (`Stage`) or put in place (`Commit`),
+/// or once the whole set is in place (`Committed`, `committed:0`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pause {
     pub point: PausePoint,
@@ -151,6 +152,8 @@ pub enum PausePoint {
     Commit,
     /// Before the crawl, once the outputs and the history are ready.
     Crawl,
+    /// Once the whole set is in place.
+    Committed,
 }
 
 impl Pause {
@@ -161,6 +164,7 @@ impl Pause {
             "stage" => PausePoint::Stage,
             "commit" => PausePoint::Commit,
             "crawl" => PausePoint::Crawl,
+            "committed" => PausePoint::Committed,
             _ => return None,
         };
         Some(Pause {

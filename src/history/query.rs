@@ -3,7 +3,7 @@
 
 use super::past::{Past, PastFinding, PreviousRun};
 use super::HistoryFile;
-use crate::drift::{FileStream, Snapshot, SnapshotFile, SnapshotLocation, SnapshotStamp, Visit};
+use crate::drift::{FileStream, Since, Snapshot, SnapshotFile, SnapshotLocation, SnapshotStamp, Visit};
 use crate::model::{Artifact, CheckCode, Severity, Status};
 use anyhow::{Context, Result};
 use rusqlite::types::Value;
@@ -11,8 +11,9 @@ use rusqlite::{Connection, OptionalExtension};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-/// What the history holds before this run. The previous run's files stay
-/// in the history: drift reads them as a stream ([`RunFiles`]).
+/// What the history holds before this run. The baseline is built per
+/// location from the finished runs ([`baseline`]); the files stay in the
+/// history: drift reads them as a stream ([`RunFiles`]).
 pub(crate) fn past(conn: &Connection, history: &HistoryFile) -> Result<Past> {
     let file = history.path.display().to_string();
     let mut first_seen = BTreeMap::new();
@@ -24,15 +25,18 @@ pub(crate) fn past(conn: &Connection, history: &HistoryFile) -> Result<Past> {
         let (fingerprint, started) = row?;
         first_seen.insert(fingerprint, started);
     }
+    // Only a run whose report set was put in place is a baseline.
     let latest: Option<(i64, String)> = conn
-        .query_row("SELECT id, started FROM runs ORDER BY id DESC LIMIT 1", [], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })
+        .query_row(
+            "SELECT id, started FROM runs WHERE finished = 1 ORDER BY id DESC LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
         .optional()?;
     let previous = match latest {
         None => None,
         Some((id, started)) => Some(PreviousRun {
-            snapshot: snapshot(conn, history, id, &started)?,
+            snapshot: baseline(conn, history, id)?,
             findings: findings_of(conn, id, &started, &first_seen)?,
             started,
         }),
@@ -55,27 +59,88 @@ fn named<T>(row: &rusqlite::Row, index: usize, parse: fn(&str) -> Option<T>) -> 
     })
 }
 
-/// The locations and stamps of run `run`, as drift compares them; its
-/// files are read when compared.
-fn snapshot(conn: &Connection, history: &HistoryFile, run: i64, started: &str) -> Result<Snapshot> {
-    let held = "first_run <= ?1 AND last_run >= ?1";
-    let mut query = conn.prepare(&format!(
-        "SELECT location, status, reason FROM location_states WHERE {held}"
-    ))?;
-    let locations = query
-        .query_map([run], |row| {
-            Ok(SnapshotLocation {
-                name: row.get(0)?,
-                status: named(row, 1, Status::from_name)?,
-                reason: row.get(2)?,
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut query = conn.prepare(&format!(
-        "SELECT location, component, artifact, detail, value, path FROM stamp_states WHERE {held}"
-    ))?;
-    let stamps = query
-        .query_map([run], |row| {
+/// What the finished runs know of one location.
+#[derive(Default)]
+struct Seen {
+    /// The last finished run that read it: its id and start.
+    read: Option<(i64, String)>,
+    /// The last finished run that had it, with its status and reason.
+    last: Option<(i64, Status, String)>,
+    /// Its status and reason in the latest finished run, if that run had it.
+    in_latest: Option<(Status, String)>,
+}
+
+/// What drift compares with: every location a finished run of the history
+/// has seen, each with its locations' stamps and files from the last
+/// finished run that read it (`latest` is the last finished run). A
+/// location no finished run read comes with its last status, and nothing
+/// of it is compared. The files are read when compared.
+fn baseline(conn: &Connection, history: &HistoryFile, latest: i64) -> Result<Snapshot> {
+    let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
+    let mut query = conn.prepare(
+        "SELECT s.location, s.status, s.reason, r.id, r.started FROM location_states s
+         JOIN runs r ON r.id BETWEEN s.first_run AND s.last_run
+         WHERE r.finished = 1",
+    )?;
+    let mut rows = query.query([])?;
+    while let Some(row) = rows.next()? {
+        let location: String = row.get(0)?;
+        let status = named(row, 1, Status::from_name)?;
+        let reason: String = row.get(2)?;
+        let run: i64 = row.get(3)?;
+        let entry = seen.entry(location).or_default();
+        if status == Status::Ok && entry.read.as_ref().is_none_or(|(id, _)| *id < run) {
+            entry.read = Some((run, row.get(4)?));
+        }
+        if run == latest {
+            entry.in_latest = Some((status, reason.clone()));
+        }
+        if entry.last.as_ref().is_none_or(|(id, _, _)| *id < run) {
+            entry.last = Some((run, status, reason));
+        }
+    }
+    let mut locations = Vec::new();
+    let mut parts = Vec::new();
+    for (name, seen) in seen {
+        let location = match (seen.read, seen.last) {
+            (Some((run, started)), _) => {
+                let since = (run != latest).then(|| Since {
+                    latest: match &seen.in_latest {
+                        None => "not audited".to_string(),
+                        Some((status, reason)) if reason.is_empty() => status.as_str().to_string(),
+                        Some((status, reason)) => format!("{}: {reason}", status.as_str()),
+                    },
+                    started: started.clone(),
+                });
+                parts.push(Part {
+                    location: name.clone(),
+                    run,
+                    started,
+                });
+                SnapshotLocation {
+                    name,
+                    status: Status::Ok,
+                    reason: String::new(),
+                    since,
+                }
+            }
+            (None, Some((_, status, reason))) => SnapshotLocation {
+                name,
+                status,
+                reason,
+                since: None,
+            },
+            (None, None) => continue,
+        };
+        locations.push(location);
+    }
+    let mut stamps = Vec::new();
+    let mut query = conn.prepare(
+        "SELECT location, component, artifact, detail, value, path FROM stamp_states
+         WHERE location = ?1 AND first_run <= ?2 AND last_run >= ?2",
+    )?;
+    for part in &parts {
+        let found = query.query_map(rusqlite::params![part.location, part.run], |row| {
             Ok(SnapshotStamp {
                 location: row.get(0)?,
                 component: row.get(1)?,
@@ -84,24 +149,35 @@ fn snapshot(conn: &Connection, history: &HistoryFile, run: i64, started: &str) -
                 value: row.get(4)?,
                 path: row.get(5)?,
             })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+        })?;
+        for stamp in found {
+            stamps.push(stamp?);
+        }
+    }
     let files = RunFiles {
         history: history.clone(),
-        run,
-        started: started.to_string(),
+        parts,
     };
     Ok(Snapshot::streamed(locations, stamps, Arc::new(files)))
 }
 
-/// The files of one run of the history, read in (location, path) order
-/// through `file_states_location_path` when drift compares them.
+/// One location of a baseline and the run its files are read from.
 #[derive(Debug)]
-struct RunFiles {
-    history: HistoryFile,
+struct Part {
+    location: String,
     run: i64,
     /// When the run started: the run still in the history must be this one.
     started: String,
+}
+
+/// The files of a baseline, each location's from its own run, read in
+/// (location, path) order through `file_states_location_path` when drift
+/// compares them: one location at a time, never held.
+#[derive(Debug)]
+struct RunFiles {
+    history: HistoryFile,
+    /// In location order.
+    parts: Vec<Part>,
 }
 
 impl FileStream for RunFiles {
@@ -111,33 +187,46 @@ impl FileStream for RunFiles {
             .history
             .open_existing()?
             .with_context(|| format!("history {path} is gone"))?;
-        // One read transaction: the run checked is the run read.
+        // One read transaction: the runs checked are the runs read.
         let tx = conn.unchecked_transaction()?;
-        let started: Option<String> = tx
-            .query_row("SELECT started FROM runs WHERE id = ?1", [self.run], |row| row.get(0))
-            .optional()?;
-        if started.as_deref() != Some(self.started.as_str()) {
-            anyhow::bail!(
-                "the run of {} left history {path} while this run went on (another run pruned it): drift against it cannot be computed; run again",
-                self.started
-            );
+        let runs: BTreeMap<i64, &str> = self.parts.iter().map(|p| (p.run, p.started.as_str())).collect();
+        for (run, expected) in runs {
+            let started: Option<String> = tx
+                .query_row("SELECT started FROM runs WHERE id = ?1", [run], |row| row.get(0))
+                .optional()?;
+            if started.as_deref() != Some(expected) {
+                anyhow::bail!(
+                    "the run of {expected} left history {path} while this run went on (another run pruned it): drift against it cannot be computed; run again"
+                );
+            }
         }
-        let mut query = tx.prepare(
-            "SELECT location, path, size, modified, sha256, status FROM file_states
+        let sql = "SELECT location, path, size, modified, sha256, status, reason FROM file_states
              INDEXED BY file_states_location_path
-             WHERE first_run <= ?1 AND last_run >= ?1 ORDER BY location, path",
-        )?;
-        let rows = query.query_map([self.run], |row| {
-            Ok(SnapshotFile {
-                location: row.get(0)?,
-                path: row.get(1)?,
-                size: row.get::<_, Option<i64>>(2)?.map(|n| n as u64),
-                modified: row.get(3)?,
-                sha256: row.get(4)?,
-                status: named(row, 5, Status::from_name)?,
-            })
-        })?;
-        let mut files = rows.map(|row| row.with_context(|| format!("cannot read history {path}")));
+             WHERE location = ?1 AND first_run <= ?2 AND last_run >= ?2 ORDER BY location, path";
+        // One statement per location, each borrowed by its own rows.
+        let mut statements = self
+            .parts
+            .iter()
+            .map(|_| tx.prepare(sql))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut files = statements.iter_mut().zip(&self.parts).flat_map(|(statement, part)| {
+            let rows = statement.query_map(rusqlite::params![part.location, part.run], |row| {
+                Ok(SnapshotFile {
+                    location: row.get(0)?,
+                    path: row.get(1)?,
+                    size: row.get::<_, Option<i64>>(2)?.map(|n| n as u64),
+                    modified: row.get(3)?,
+                    sha256: row.get(4)?,
+                    status: named(row, 5, Status::from_name)?,
+                    reason: row.get(6)?,
+                })
+            });
+            let rows: Box<dyn Iterator<Item = rusqlite::Result<SnapshotFile>>> = match rows {
+                Ok(rows) => Box::new(rows),
+                Err(err) => Box::new(std::iter::once(Err(err))),
+            };
+            rows.map(|row| row.with_context(|| format!("cannot read history {path}")))
+        });
         visit(&mut files)
     }
 }

@@ -23,6 +23,9 @@ pub(crate) struct RunInfo<'a> {
     /// The lease this run took before its crawl ([`take_lease`]), given
     /// back in the transaction that records it.
     pub lease: Option<i64>,
+    /// Whether the report set was put in place (or none was asked for):
+    /// only a finished run is a baseline.
+    pub finished: bool,
 }
 
 /// What [`record`] did.
@@ -203,8 +206,8 @@ fn insert_run(tx: &Transaction, audit: &Audit, run: &RunInfo) -> Result<i64> {
     tx.execute(
         "INSERT INTO runs (started, ended, duration_seconds, tool_version, command_line, roots, baseline,
              exit_code, locations, unreadable_locations, files, bytes, unreadable_files, unreadable_folders,
-             errors, warnings, infos, mismatched_items, causes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+             errors, warnings, infos, mismatched_items, causes, finished)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
         params![
             audit.started,
             run.ended,
@@ -225,6 +228,7 @@ fn insert_run(tx: &Transaction, audit: &Audit, run: &RunInfo) -> Result<i64> {
             count(s.infos as u64),
             count(s.mismatched_items as u64),
             count(s.causes as u64),
+            run.finished,
         ],
     )
     .context("cannot record the run")?;
@@ -582,6 +586,7 @@ mod tests {
             exit_code: 1,
             command_line: &[],
             lease: None,
+            finished: true,
         };
         for _ in 0..3 {
             record(&mut conn, &audit, &run, Retention::default()).unwrap();

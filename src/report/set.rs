@@ -357,6 +357,7 @@ fn commit(dir: &Path, staged: Vec<Staged>, manifest: Staged, pause: Option<&Paus
     match result {
         Ok(()) => {
             interrupt::mark_committed();
+            Pause::hold_at(pause, PausePoint::Committed, 0);
             // Dropping the copies of the earlier run removes them.
             drop(undo);
             Ok(placed)
