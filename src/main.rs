@@ -19,6 +19,7 @@ fn main() {
     }
     let result = match Cli::parse().command {
         CliCommand::Audit(args) => {
+            stage_in(&args.out);
             // The log is started before the inputs are loaded, so a bad
             // inventory or baseline is in it too (arguments clap refuses
             // are not: the log's own name may be what is wrong).
@@ -50,4 +51,23 @@ fn main() {
         ExitCode::CouldNotRun
     });
     std::process::exit(code.code());
+}
+
+/// Points the process's temporary folder at the output folder: the
+/// workbook's scratch files (rust_xlsxwriter's constant memory mode makes
+/// one for every worksheet in `std::env::temp_dir()`, whatever
+/// `Workbook::set_tempdir` says) are staged beside the set, never in a
+/// `$TMPDIR` that may be small or unwritable. They are anonymous files,
+/// gone however the run ends. Called before any thread starts.
+fn stage_in(out: &std::path::Path) {
+    let Ok(out) = std::path::absolute(out) else {
+        return;
+    };
+    for variable in if cfg!(windows) {
+        &["TMP", "TEMP"][..]
+    } else {
+        &["TMPDIR"][..]
+    } {
+        std::env::set_var(variable, &out);
+    }
 }

@@ -494,3 +494,52 @@ fn an_estate_wider_than_an_excel_sheet_still_gets_its_workbook() {
     let html = String::from_utf8(smsaudit::report::html::audit(&audit).unwrap()).unwrap();
     assert!(html.contains(r"\\SRV16399\CAP_AB1"));
 }
+
+/// Issue 28 item 7: the workbook's scratch file is staged in the output
+/// folder, not in `$TMPDIR`: with `TMPDIR` naming a folder that does not
+/// exist, a file, or a folder that cannot be written, the whole set is
+/// still written, and nothing of the staging is left beside it.
+#[cfg(unix)]
+#[test]
+fn the_set_is_staged_in_the_output_folder_not_in_tmpdir() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let estate = tmp.path().join("estate");
+    lone_cap(&estate);
+    let not_a_folder = tmp.path().join("a-file");
+    std::fs::write(&not_a_folder, "x").unwrap();
+    let read_only = tmp.path().join("read-only");
+    std::fs::create_dir(&read_only).unwrap();
+    std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o555)).unwrap();
+    for tmpdir in [tmp.path().join("missing"), not_a_folder, read_only] {
+        let out = tmp.path().join("out");
+        let output = smsaudit()
+            .args(["audit", "--fail-on", "never", "--quiet", "--out"])
+            .arg(&out)
+            .arg(&estate)
+            .env("TMPDIR", &tmpdir)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            matches!(output.status.code(), Some(0 | 1 | 3 | 4)),
+            "TMPDIR={}: {:?} {err}",
+            tmpdir.display(),
+            output.status
+        );
+        for report in ["audit.xlsx", "audit.json", "report.html", "files.csv"] {
+            assert!(
+                out.join(report).is_file(),
+                "TMPDIR={}: {report} written",
+                tmpdir.display()
+            );
+        }
+        let names: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.') || n.contains("tmp"))
+            .filter(|n| n != ".smsaudit.lock")
+            .collect();
+        assert!(names.is_empty(), "nothing staged is left: {names:?}");
+    }
+}

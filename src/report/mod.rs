@@ -21,7 +21,6 @@ use crate::output::{self, OutputLock};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 
-
 /// The CSV dialect to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CsvFlavor {
@@ -68,13 +67,14 @@ pub(crate) fn write_selected(
     formats: &[ReportFormat],
     pause: Option<&crate::config::Pause>,
 ) -> Result<Vec<PathBuf>> {
-    let jobs = report_jobs(audit, flavor, formats);
+    let jobs = report_jobs(audit, flavor, formats, dir);
     set::write_set(audit, dir, jobs, pause)
 }
 
 /// What writes each report of the given formats that the audit has
 /// something for, in [`REPORTS`](registry::REPORTS) order.
-fn report_jobs<'a>(audit: &'a Audit, flavor: CsvFlavor, formats: &[ReportFormat]) -> Vec<Job<'a>> {
+/// Scratch files of a writer go into `staging`, the output folder.
+fn report_jobs<'a>(audit: &'a Audit, flavor: CsvFlavor, formats: &[ReportFormat], staging: &'a Path) -> Vec<Job<'a>> {
     registry::REPORTS
         .iter()
         .filter(|report| formats.contains(&report.format) && report.when.applies(audit))
@@ -82,7 +82,7 @@ fn report_jobs<'a>(audit: &'a Audit, flavor: CsvFlavor, formats: &[ReportFormat]
             let write = report.write;
             Job {
                 name: report.name,
-                write: Box::new(move |out| write(audit, flavor, out)),
+                write: Box::new(move |out| write(audit, flavor, staging, out)),
             }
         })
         .collect()
@@ -114,7 +114,7 @@ mod tests {
         assert!(audit.files.len() > 10, "the sample estate has files");
         let write = |threads: usize| {
             let dir = tempfile::tempdir().unwrap();
-            let jobs = report_jobs(&audit, CsvFlavor::Spreadsheet, &ReportFormat::ALL);
+            let jobs = report_jobs(&audit, CsvFlavor::Spreadsheet, &ReportFormat::ALL, dir.path());
             set::write_set_on(&audit, dir.path(), jobs, None, threads).unwrap();
             let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir.path())
                 .unwrap()

@@ -27,8 +27,9 @@ pub(crate) struct Report {
 }
 
 /// Writes one report of an audit, in the CSV flavour asked for, into the
-/// stream it is given.
-pub(crate) type Writer = fn(&Audit, CsvFlavor, &mut dyn ReportOut) -> Result<()>;
+/// stream it is given; a writer that needs scratch files of its own puts
+/// them in the staging folder (the output folder), never in `$TMPDIR`.
+pub(crate) type Writer = fn(&Audit, CsvFlavor, &std::path::Path, &mut dyn ReportOut) -> Result<()>;
 
 /// When a report of a format that was asked for is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,35 +65,35 @@ pub(crate) const REPORTS: [Report; 10] = [
         format: ReportFormat::Csv,
         when: When::Always,
         heaviest: None,
-        write: |audit, flavor, out| Ok(out.write_all(&csv::matrix(audit, flavor)?)?),
+        write: |audit, flavor, _, out| Ok(out.write_all(&csv::matrix(audit, flavor)?)?),
     },
     Report {
         name: "files.csv",
         format: ReportFormat::Csv,
         when: When::Always,
         heaviest: Some(2),
-        write: |audit, flavor, out| csv::files_to(audit, flavor, out),
+        write: |audit, flavor, _, out| csv::files_to(audit, flavor, out),
     },
     Report {
         name: "findings.csv",
         format: ReportFormat::Csv,
         when: When::Always,
         heaviest: None,
-        write: |audit, flavor, out| Ok(out.write_all(&csv::findings(audit, flavor)?)?),
+        write: |audit, flavor, _, out| Ok(out.write_all(&csv::findings(audit, flavor)?)?),
     },
     Report {
         name: CAUSES_CSV,
         format: ReportFormat::Csv,
         when: When::Always,
         heaviest: None,
-        write: |audit, flavor, out| Ok(out.write_all(&csv::causes(audit, flavor)?)?),
+        write: |audit, flavor, _, out| Ok(out.write_all(&csv::causes(audit, flavor)?)?),
     },
     Report {
         name: SYMPTOMS_CSV,
         format: ReportFormat::Csv,
         when: When::WithClientLogs,
         heaviest: None,
-        write: |audit, flavor, out| {
+        write: |audit, flavor, _, out| {
             let symptoms = audit.symptoms.as_ref().context("no client logs were read")?;
             Ok(out.write_all(&csv::symptoms(symptoms, flavor)?)?)
         },
@@ -102,7 +103,7 @@ pub(crate) const REPORTS: [Report; 10] = [
         format: ReportFormat::Csv,
         when: When::WithUpgrade,
         heaviest: None,
-        write: |audit, flavor, out| {
+        write: |audit, flavor, _, out| {
             let plan = audit.upgrade.as_ref().context("no pre-upgrade check was asked for")?;
             Ok(out.write_all(&csv::upgrade(plan, flavor)?)?)
         },
@@ -112,7 +113,7 @@ pub(crate) const REPORTS: [Report; 10] = [
         format: ReportFormat::Csv,
         when: When::WithBaseline,
         heaviest: None,
-        write: |audit, flavor, out| {
+        write: |audit, flavor, _, out| {
             let drift = audit.drift.as_ref().context("there is no baseline")?;
             Ok(out.write_all(&csv::drift(drift, flavor)?)?)
         },
@@ -122,21 +123,21 @@ pub(crate) const REPORTS: [Report; 10] = [
         format: ReportFormat::Json,
         when: When::Always,
         heaviest: Some(1),
-        write: |audit, _, out| json::write(audit, out),
+        write: |audit, _, _, out| json::write(audit, out),
     },
     Report {
         name: "audit.xlsx",
         format: ReportFormat::Xlsx,
         when: When::Always,
         heaviest: Some(0),
-        write: |audit, _, out| xlsx::write(audit, out),
+        write: |audit, _, staging, out| xlsx::write(audit, Some(staging), out),
     },
     Report {
         name: REPORT_HTML,
         format: ReportFormat::Html,
         when: When::Always,
         heaviest: Some(3),
-        write: |audit, _, out| Ok(out.write_all(&html::audit(audit)?)?),
+        write: |audit, _, _, out| Ok(out.write_all(&html::audit(audit)?)?),
     },
 ];
 
