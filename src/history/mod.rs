@@ -478,4 +478,30 @@ mod tests {
         file.open_for_writing().unwrap();
         assert!(file.open_existing().unwrap().is_some());
     }
+
+    /// A run killed in the middle of its write leaves a hot journal; the
+    /// next run rolls it back (only a writer can) instead of refusing its
+    /// own history.
+    #[test]
+    fn our_own_history_with_a_hot_journal_is_rolled_back_and_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = history(dir.path());
+        let conn = file.open_for_writing().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE scratch (v TEXT); \
+             INSERT INTO scratch SELECT hex(randomblob(200)) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 2000) SELECT i FROM n); \
+             PRAGMA cache_size = 2; BEGIN; UPDATE scratch SET v = 'x' || v;",
+        )
+        .unwrap();
+        let crashed = HistoryFile::new(dir.path().join("crashed.sqlite"));
+        std::fs::copy(&file.path, &crashed.path).unwrap();
+        std::fs::copy(dir.path().join("h.sqlite-journal"), dir.path().join("crashed.sqlite-journal")).unwrap();
+        drop(conn);
+        let conn = crashed.open_existing().unwrap().expect("our history");
+        let changed: i64 = conn
+            .query_row("SELECT count(*) FROM scratch WHERE v LIKE 'x%'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(changed, 0, "the unfinished write was rolled back");
+        assert!(crashed.checked.load(Ordering::Relaxed));
+    }
 }
