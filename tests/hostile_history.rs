@@ -66,7 +66,11 @@ fn assert_refused(scene: &Scene, message: &str, why: &str) -> String {
     assert!(stderr.contains(message), "{why}: {stderr}");
     assert!(stderr.contains("estate.sqlite"), "{why}: {stderr}");
     assert!(!scene.out("refused").join("audit.json").exists(), "{why}");
-    assert_eq!(sha256(&scene.history()), before, "{why}: the refused history was changed");
+    assert_eq!(
+        sha256(&scene.history()),
+        before,
+        "{why}: the refused history was changed"
+    );
     assert_eq!(
         std::fs::read_dir(scene.history().parent().unwrap()).unwrap().count(),
         beside,
@@ -164,7 +168,10 @@ fn a_history_with_one_damaged_byte_is_refused_before_the_crawl_with_a_way_to_rec
         damage(&scene.history());
         let stderr = assert_refused(&scene, "damaged", why);
         assert!(stderr.contains(".recover"), "{why}: says how to recover: {stderr}");
-        assert!(stderr.contains("move it aside") || stderr.contains("Move it aside"), "{why}: {stderr}");
+        assert!(
+            stderr.contains("move it aside") || stderr.contains("Move it aside"),
+            "{why}: {stderr}"
+        );
     }
 }
 
@@ -196,26 +203,30 @@ fn refused_histories_stay_byte_for_byte_as_they_were() {
             let db = rusqlite::Connection::open(h).unwrap();
             db.execute_batch("PRAGMA user_version = 2; VACUUM;").unwrap();
         }),
-        ("a database of another program with an unfinished transaction", "another program", |h| {
-            // A program stopped in the middle of its write: the file and
-            // its hot journal, as a crash leaves them.
-            let dir = tempfile::tempdir().unwrap();
-            let source = dir.path().join("db.sqlite");
-            let db = rusqlite::Connection::open(&source).unwrap();
-            db.execute_batch(
+        (
+            "a database of another program with an unfinished transaction",
+            "another program",
+            |h| {
+                // A program stopped in the middle of its write: the file and
+                // its hot journal, as a crash leaves them.
+                let dir = tempfile::tempdir().unwrap();
+                let source = dir.path().join("db.sqlite");
+                let db = rusqlite::Connection::open(&source).unwrap();
+                db.execute_batch(
                 "CREATE TABLE customers (name TEXT); \
                  INSERT INTO customers SELECT hex(randomblob(200)) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 2000) SELECT i FROM n); \
                  PRAGMA cache_size = 2; BEGIN; UPDATE customers SET name = 'x' || name;",
             )
             .unwrap();
-            let journal = dir.path().join("db.sqlite-journal");
-            assert!(journal.exists(), "the transaction spilled to a journal");
-            std::fs::copy(&source, h).unwrap();
-            let mut hot = h.as_os_str().to_owned();
-            hot.push("-journal");
-            std::fs::copy(&journal, hot).unwrap();
-            drop(db);
-        }),
+                let journal = dir.path().join("db.sqlite-journal");
+                assert!(journal.exists(), "the transaction spilled to a journal");
+                std::fs::copy(&source, h).unwrap();
+                let mut hot = h.as_os_str().to_owned();
+                hot.push("-journal");
+                std::fs::copy(&journal, hot).unwrap();
+                drop(db);
+            },
+        ),
     ];
     for (why, message, make) in kinds {
         let scene = Scene::new();

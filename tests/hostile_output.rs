@@ -543,3 +543,110 @@ fn the_set_is_staged_in_the_output_folder_not_in_tmpdir() {
         assert!(names.is_empty(), "nothing staged is left: {names:?}");
     }
 }
+
+/// Issue 28 item 3: a `--log` that is one of the run's own files (the
+/// history, the inventory, the baseline, a client log, a report of the
+/// set; by identity, so another spelling counts) is refused before
+/// anything is written, with a message naming `--log`, and that file
+/// stays byte for byte as it was.
+#[cfg(unix)]
+#[test]
+fn a_log_that_is_one_of_the_runs_own_files_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let estate = tmp.path().join("estate");
+    lone_cap(&estate);
+    let out = tmp.path().join("out");
+    let history = tmp.path().join("h.sqlite");
+    let inventory = tmp.path().join("inventory.toml");
+    std::fs::write(
+        &inventory,
+        "unc_root = \"estate\"\n[[site]]\ncode = \"HX1\"\ncaps = ['\\\\SERVER9\\CAP_HX1']\n",
+    )
+    .unwrap();
+    let logs = tmp.path().join("client-logs");
+    std::fs::create_dir(&logs).unwrap();
+    let client_log = logs.join("PC1_Ccim32.log");
+    std::fs::write(&client_log, "some client log line\n").unwrap();
+    // A first run: the history, the baseline and a report set exist.
+    let (code, _, err) = audit(&estate, &out, &["--quiet", "--history", history.to_str().unwrap()]);
+    assert!(code != 2, "{}", String::from_utf8_lossy(&err));
+    let baseline = tmp.path().join("baseline.json");
+    std::fs::copy(out.join("audit.json"), &baseline).unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let other_spelling = |p: &Path| {
+        format!(
+            "{}/../{}/{}",
+            s(p.parent().unwrap()),
+            tmp.path().file_name().unwrap().to_str().unwrap(),
+            p.file_name().unwrap().to_str().unwrap()
+        )
+    };
+    let cases: Vec<(&str, Vec<String>, PathBuf)> = vec![
+        (
+            "the history",
+            vec!["--history".into(), s(&history), "--log".into(), s(&history)],
+            history.clone(),
+        ),
+        (
+            "the history, spelt otherwise",
+            vec![
+                "--history".into(),
+                s(&history),
+                "--log".into(),
+                other_spelling(&history),
+            ],
+            history.clone(),
+        ),
+        (
+            "the inventory",
+            vec!["--inventory".into(), s(&inventory), "--log".into(), s(&inventory)],
+            inventory.clone(),
+        ),
+        (
+            "the baseline",
+            vec!["--baseline".into(), s(&baseline), "--log".into(), s(&baseline)],
+            baseline.clone(),
+        ),
+        (
+            "a client log",
+            vec!["--client-logs".into(), s(&logs), "--log".into(), s(&client_log)],
+            client_log.clone(),
+        ),
+        (
+            "a report",
+            vec!["--log".into(), s(&out.join("audit.json"))],
+            out.join("audit.json"),
+        ),
+        (
+            "the manifest",
+            vec!["--log".into(), s(&out.join("manifest.json"))],
+            out.join("manifest.json"),
+        ),
+        (
+            "a report in other case",
+            vec!["--log".into(), s(&out.join("FILES.CSV"))],
+            out.join("files.csv"),
+        ),
+    ];
+    for (why, args, victim) in cases {
+        let before = std::fs::read(&victim).unwrap();
+        let manifest = std::fs::read(out.join("manifest.json")).unwrap();
+        let mut extra = vec!["--quiet"];
+        extra.extend(args.iter().map(String::as_str));
+        let (code, _, err) = audit(&estate, &out, &extra);
+        let err = String::from_utf8_lossy(&err);
+        assert_eq!(code, 2, "{why}: {err}");
+        assert!(err.contains("--log"), "{why}: names --log: {err}");
+        assert_eq!(std::fs::read(&victim).unwrap(), before, "{why}: the file was replaced");
+        assert_eq!(
+            std::fs::read(out.join("manifest.json")).unwrap(),
+            manifest,
+            "{why}: refused before anything is written"
+        );
+    }
+    // A log of its own name in the report folder is fine.
+    let log = out.join("smsaudit.log");
+    let (code, _, err) = audit(&estate, &out, &["--quiet", "--log", log.to_str().unwrap()]);
+    assert!(code != 2, "{}", String::from_utf8_lossy(&err));
+    assert!(std::fs::read_to_string(&log).unwrap().contains("location "));
+}

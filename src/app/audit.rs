@@ -166,7 +166,9 @@ fn prepare_outputs(
         .filter(|root| !crate::discover::did_not_answer(found, root))
         .collect();
     if let Some(path) = &command.log {
-        let checked = output::check_outside_roots(path, &answered).and_then(|()| output::prepare_log(path));
+        let checked = output::check_outside_roots(path, &answered)
+            .and_then(|()| refuse_log_on_own_files(command, path))
+            .and_then(|()| output::prepare_log(path));
         let mut log = lock(log);
         match checked {
             Ok(()) => log.ready(),
@@ -190,6 +192,56 @@ fn prepare_outputs(
     // judged by where it leads.
     output::check_outside_roots(&command.out, &answered)?;
     Ok(Some(report::lock_output(&command.out)?))
+}
+
+/// Refuses a `--log` that is one of the run's own files, which the log
+/// would replace: an input (`--inventory`, `--baseline`, a file under
+/// `--client-logs`), the `--history`, or a report of the set (a report's
+/// name in `--out`). Compared by identity (device and inode, Windows's
+/// file index), so a second spelling or a hard link is the same file.
+fn refuse_log_on_own_files(command: &AuditCommand, log: &Path) -> Result<()> {
+    let refuse = |what: String| {
+        anyhow::anyhow!(
+            "--log {} is {what}: the log would replace it. Give the log a path of its own",
+            log.display()
+        )
+    };
+    let mut files: Vec<(&str, &Path)> = command
+        .input_files
+        .iter()
+        .map(|(flag, path)| (*flag, path.as_path()))
+        .collect();
+    if let Some(history) = &command.history {
+        files.push(("--history", &history.path));
+    }
+    for (flag, path) in files {
+        if output::same_file(log, path) {
+            return Err(refuse(format!("the file of {flag} {}", path.display())));
+        }
+    }
+    for folder in &command.config.client_logs {
+        if output::check_outside_roots(log, std::slice::from_ref(folder)).is_err() {
+            return Err(refuse(format!(
+                "inside the --client-logs folder {}, which this run reads",
+                folder.display()
+            )));
+        }
+    }
+    let folder = match log.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let name = log.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    if !command.formats.is_empty()
+        && output::same_file(folder, &command.out)
+        && output::is_own_name(name, &report::own_names())
+    {
+        return Err(refuse(format!(
+            "a file of the report set in --out {}",
+            command.out.display()
+        )));
+    }
+    Ok(())
 }
 
 /// What a signal does once the workers are killed and the temporary files

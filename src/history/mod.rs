@@ -146,9 +146,7 @@ impl HistoryFile {
                 match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
                     Ok(_) => {}
                     Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
-                    Err(err) => {
-                        return Err(err).with_context(|| format!("cannot create history {}", path.display()))
-                    }
+                    Err(err) => return Err(err).with_context(|| format!("cannot create history {}", path.display())),
                 }
                 std::fs::symlink_metadata(path).with_context(|| self.cannot_read())?
             }
@@ -495,7 +493,11 @@ mod tests {
         .unwrap();
         let crashed = HistoryFile::new(dir.path().join("crashed.sqlite"));
         std::fs::copy(&file.path, &crashed.path).unwrap();
-        std::fs::copy(dir.path().join("h.sqlite-journal"), dir.path().join("crashed.sqlite-journal")).unwrap();
+        std::fs::copy(
+            dir.path().join("h.sqlite-journal"),
+            dir.path().join("crashed.sqlite-journal"),
+        )
+        .unwrap();
         drop(conn);
         let conn = crashed.open_existing().unwrap().expect("our history");
         let changed: i64 = conn

@@ -93,11 +93,16 @@ fn report_jobs<'a>(audit: &'a Audit, flavor: CsvFlavor, formats: &[ReportFormat]
 /// there: the temporary files and kept copies of every report and of the
 /// manifest, and spilled file records.
 pub(crate) fn lock_output(dir: &Path) -> Result<OutputLock> {
-    let own: Vec<&str> = REPORT_NAMES
+    output::lock_output(dir, &own_names())
+}
+
+/// The names a run owns in its output folder: every report, the manifest
+/// and the spilled file records.
+pub(crate) fn own_names() -> Vec<&'static str> {
+    REPORT_NAMES
         .into_iter()
         .chain([set::MANIFEST, crate::records::SPILL_NAME])
-        .collect();
-    output::lock_output(dir, &own)
+        .collect()
 }
 
 #[cfg(test)]
