@@ -248,3 +248,45 @@ fn refused_histories_stay_byte_for_byte_as_they_were() {
     damage_a_file_states_record(&scene.history());
     assert_refused(&scene, "damaged", "a damaged record");
 }
+
+/// Item 5, after the crawl: a history that cannot take the run once the
+/// crawl is done (here held by another program's write lock, which lets
+/// the run read it but not record) still gets the report set written;
+/// the run exits 2 and its log says why.
+#[test]
+fn a_history_failing_after_the_crawl_keeps_the_reports_and_is_in_the_log() {
+    let scene = Scene::new();
+    let (code, stderr) = scene.audit("r1");
+    assert!(code == 0 || code == 1, "{stderr}");
+    let holder = rusqlite::Connection::open(scene.history()).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let log = scene.out("run.log");
+    let output = smsaudit()
+        .arg("audit")
+        .arg(scene.dir.path().join("estate"))
+        .arg("--out")
+        .arg(scene.out("r2"))
+        .arg("--history")
+        .arg(scene.history())
+        .args(["--history-wait", "1", "--format", "csv,json", "--quiet", "--log"])
+        .arg(&log)
+        .timeout(std::time::Duration::from_secs(300))
+        .output()
+        .unwrap();
+    holder.execute_batch("ROLLBACK").unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        scene.out("r2").join("audit.json").is_file(),
+        "the set is written: {stderr}"
+    );
+    assert!(
+        scene.out("r2").join("manifest.json").is_file(),
+        "the set is whole: {stderr}"
+    );
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        log.contains("error: ") && log.contains("estate.sqlite"),
+        "the log says the history failed: {log}"
+    );
+}

@@ -117,16 +117,26 @@ fn run(command: &AuditCommand, log: &Mutex<RunLog>) -> Result<ExitCode> {
     if !command.quiet {
         eprint!("{summary}");
     }
-    let mut log = lock(log);
-    log.add_lines(detail.into_iter().flatten());
-    log.add_lines(summary.lines().map(str::to_string));
-    drop(log);
+    let mut lines = lock(log);
+    lines.add_lines(detail.into_iter().flatten());
+    lines.add_lines(summary.lines().map(str::to_string));
+    drop(lines);
     // The history records every run that got this far, with its exit code.
     let code = match &written {
         Ok(_) => exit_code(&audit, command.fail_on),
         Err(_) => ExitCode::CouldNotRun,
     };
-    let code = super::history::record(command, &audit, code);
+    // A history that cannot take the run (damaged, locked, full) fails the
+    // run, said on stderr and in the log; the reports stay written.
+    let code = match super::history::record(command, &audit, code) {
+        Ok(code) => code,
+        Err(err) => {
+            let message = format!("{err:#}");
+            eprintln!("smsaudit: {}", text::for_terminal(&message));
+            lock(log).error(&message);
+            ExitCode::CouldNotRun
+        }
+    };
     written?;
     Ok(code)
 }

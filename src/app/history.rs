@@ -109,11 +109,12 @@ fn render(table: &query::Table) -> String {
     out
 }
 
-/// Records the finished run with its exit code; a history that cannot take
-/// it makes the run one that could not run (2), said on stderr.
-pub(super) fn record(command: &AuditCommand, audit: &Audit, code: ExitCode) -> ExitCode {
+/// Records the finished run with its exit code: the exit code, or why the
+/// history could not take it (the caller says so on stderr and in the log,
+/// and the run is one that could not run, 2; its reports are written).
+pub(super) fn record(command: &AuditCommand, audit: &Audit, code: ExitCode) -> Result<ExitCode> {
     let Some(file) = &command.history else {
-        return code;
+        return Ok(code);
     };
     let command_line: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
     let run = store::RunInfo {
@@ -139,12 +140,9 @@ pub(super) fn record(command: &AuditCommand, audit: &Audit, code: ExitCode) -> E
                     text::for_terminal(&file.path.display().to_string())
                 );
             }
-            code
+            Ok(code)
         }
-        Err(err) => {
-            eprintln!("smsaudit: {}", text::for_terminal(&format!("{err:#}")));
-            ExitCode::CouldNotRun
-        }
+        Err(err) => Err(err),
     }
 }
 
