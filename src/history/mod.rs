@@ -335,7 +335,9 @@ fn check_owner(conn: &Connection, path: &Path, for_damage: bool) -> Result<bool>
 }
 
 /// How long the whole-file damage check may take before the run is refused.
-/// It reads every page once (about 1 s per 100 MB on a local disk).
+/// It reads every page and checks every index entry (measured: 17 s for a
+/// 114 MB file with two indexes on a busy 2-core machine; `quick_check`,
+/// which misses a record that no longer matches its index, took 0.9 s).
 const INTEGRITY_CHECK_LIMIT: Duration = Duration::from_secs(600);
 
 /// SQLite's `PRAGMA integrity_check(1)`: every page, every record against
