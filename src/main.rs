@@ -23,7 +23,11 @@ fn main() {
             // The log is started before the inputs are loaded, so a bad
             // inventory or baseline is in it too (arguments clap refuses
             // are not: the log's own name may be what is wrong).
-            let log = RunLog::start(args.log.clone(), args.roots.clone());
+            let log = RunLog::start(args.log.clone(), args.roots.clone()).with_own_files([
+                ("--inventory", args.inventory.clone()),
+                ("--baseline", args.baseline.clone()),
+                ("--history", args.history.clone()),
+            ]);
             match AuditCommand::load(args) {
                 Ok(audit) => {
                     if !audit.quiet {

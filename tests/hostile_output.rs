@@ -644,6 +644,39 @@ fn a_log_that_is_one_of_the_runs_own_files_is_refused() {
             "{why}: refused before anything is written"
         );
     }
+    // Inputs refused before the run's checks (a foreign database as the
+    // history, a bad inventory): the log is not written over them either.
+    let foreign = tmp.path().join("foreign.sqlite");
+    let db = rusqlite::Connection::open(&foreign).unwrap();
+    db.execute_batch("CREATE TABLE customers (name TEXT);").unwrap();
+    drop(db);
+    let bad_inventory = tmp.path().join("bad.toml");
+    std::fs::write(&bad_inventory, "colour = \"red\"\n").unwrap();
+    for (why, flag, victim) in [
+        ("a refused history", "--history", &foreign),
+        ("a bad inventory", "--inventory", &bad_inventory),
+    ] {
+        let before = std::fs::read(victim).unwrap();
+        let (code, _, err) = audit(
+            &estate,
+            &out,
+            &[
+                "--quiet",
+                flag,
+                victim.to_str().unwrap(),
+                "--log",
+                victim.to_str().unwrap(),
+            ],
+        );
+        let err = String::from_utf8_lossy(&err);
+        assert_eq!(code, 2, "{why}: {err}");
+        assert!(err.contains("--log"), "{why}: names --log: {err}");
+        assert_eq!(
+            std::fs::read(victim).unwrap(),
+            before,
+            "{why}: the file was replaced by the log"
+        );
+    }
     // A log of its own name in the report folder is fine.
     let log = out.join("smsaudit.log");
     let (code, _, err) = audit(&estate, &out, &["--quiet", "--log", log.to_str().unwrap()]);
