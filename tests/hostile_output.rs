@@ -495,3 +495,192 @@ fn an_estate_wider_than_an_excel_sheet_still_gets_its_workbook() {
     let html = String::from_utf8(smsaudit::report::html::audit(&audit).unwrap()).unwrap();
     assert!(html.contains(r"\\SRV16399\CAP_AB1"));
 }
+
+/// Issue 28 item 7: the workbook's scratch file is staged in the output
+/// folder, not in `$TMPDIR`: with `TMPDIR` naming a folder that does not
+/// exist, a file, or a folder that cannot be written, the whole set is
+/// still written, and nothing of the staging is left beside it.
+#[cfg(unix)]
+#[test]
+fn the_set_is_staged_in_the_output_folder_not_in_tmpdir() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let estate = tmp.path().join("estate");
+    lone_cap(&estate);
+    let not_a_folder = tmp.path().join("a-file");
+    std::fs::write(&not_a_folder, "x").unwrap();
+    let read_only = tmp.path().join("read-only");
+    std::fs::create_dir(&read_only).unwrap();
+    std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o555)).unwrap();
+    for tmpdir in [tmp.path().join("missing"), not_a_folder, read_only] {
+        let out = tmp.path().join("out");
+        let output = smsaudit()
+            .args(["audit", "--fail-on", "never", "--quiet", "--out"])
+            .arg(&out)
+            .arg(&estate)
+            .env("TMPDIR", &tmpdir)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            matches!(output.status.code(), Some(0 | 1 | 3 | 4)),
+            "TMPDIR={}: {:?} {err}",
+            tmpdir.display(),
+            output.status
+        );
+        for report in ["audit.xlsx", "audit.json", "report.html", "files.csv"] {
+            assert!(
+                out.join(report).is_file(),
+                "TMPDIR={}: {report} written",
+                tmpdir.display()
+            );
+        }
+        let names: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.') || n.contains("tmp"))
+            .filter(|n| n != ".smsaudit.lock")
+            .collect();
+        assert!(names.is_empty(), "nothing staged is left: {names:?}");
+    }
+}
+
+/// Issue 28 item 3: a `--log` that is one of the run's own files (the
+/// history, the inventory, the baseline, a client log, a report of the
+/// set; by identity, so another spelling counts) is refused before
+/// anything is written, with a message naming `--log`, and that file
+/// stays byte for byte as it was.
+#[cfg(unix)]
+#[test]
+fn a_log_that_is_one_of_the_runs_own_files_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let estate = tmp.path().join("estate");
+    lone_cap(&estate);
+    let out = tmp.path().join("out");
+    let history = tmp.path().join("h.sqlite");
+    let inventory = tmp.path().join("inventory.toml");
+    std::fs::write(
+        &inventory,
+        "unc_root = \"estate\"\n[[site]]\ncode = \"HX1\"\ncaps = ['\\\\SERVER9\\CAP_HX1']\n",
+    )
+    .unwrap();
+    let logs = tmp.path().join("client-logs");
+    std::fs::create_dir(&logs).unwrap();
+    let client_log = logs.join("PC1_Ccim32.log");
+    std::fs::write(&client_log, "some client log line\n").unwrap();
+    // A first run: the history, the baseline and a report set exist.
+    let (code, _, err) = audit(&estate, &out, &["--quiet", "--history", history.to_str().unwrap()]);
+    assert!(code != 2, "{}", String::from_utf8_lossy(&err));
+    let baseline = tmp.path().join("baseline.json");
+    std::fs::copy(out.join("audit.json"), &baseline).unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let other_spelling = |p: &Path| {
+        format!(
+            "{}/../{}/{}",
+            s(p.parent().unwrap()),
+            tmp.path().file_name().unwrap().to_str().unwrap(),
+            p.file_name().unwrap().to_str().unwrap()
+        )
+    };
+    let cases: Vec<(&str, Vec<String>, PathBuf)> = vec![
+        (
+            "the history",
+            vec!["--history".into(), s(&history), "--log".into(), s(&history)],
+            history.clone(),
+        ),
+        (
+            "the history, spelt otherwise",
+            vec![
+                "--history".into(),
+                s(&history),
+                "--log".into(),
+                other_spelling(&history),
+            ],
+            history.clone(),
+        ),
+        (
+            "the inventory",
+            vec!["--inventory".into(), s(&inventory), "--log".into(), s(&inventory)],
+            inventory.clone(),
+        ),
+        (
+            "the baseline",
+            vec!["--baseline".into(), s(&baseline), "--log".into(), s(&baseline)],
+            baseline.clone(),
+        ),
+        (
+            "a client log",
+            vec!["--client-logs".into(), s(&logs), "--log".into(), s(&client_log)],
+            client_log.clone(),
+        ),
+        (
+            "a report",
+            vec!["--log".into(), s(&out.join("audit.json"))],
+            out.join("audit.json"),
+        ),
+        (
+            "the manifest",
+            vec!["--log".into(), s(&out.join("manifest.json"))],
+            out.join("manifest.json"),
+        ),
+        (
+            "a report in other case",
+            vec!["--log".into(), s(&out.join("FILES.CSV"))],
+            out.join("files.csv"),
+        ),
+    ];
+    for (why, args, victim) in cases {
+        let before = std::fs::read(&victim).unwrap();
+        let manifest = std::fs::read(out.join("manifest.json")).unwrap();
+        let mut extra = vec!["--quiet"];
+        extra.extend(args.iter().map(String::as_str));
+        let (code, _, err) = audit(&estate, &out, &extra);
+        let err = String::from_utf8_lossy(&err);
+        assert_eq!(code, 2, "{why}: {err}");
+        assert!(err.contains("--log"), "{why}: names --log: {err}");
+        assert_eq!(std::fs::read(&victim).unwrap(), before, "{why}: the file was replaced");
+        assert_eq!(
+            std::fs::read(out.join("manifest.json")).unwrap(),
+            manifest,
+            "{why}: refused before anything is written"
+        );
+    }
+    // Inputs refused before the run's checks (a foreign database as the
+    // history, a bad inventory): the log is not written over them either.
+    let foreign = tmp.path().join("foreign.sqlite");
+    let db = rusqlite::Connection::open(&foreign).unwrap();
+    db.execute_batch("CREATE TABLE customers (name TEXT);").unwrap();
+    drop(db);
+    let bad_inventory = tmp.path().join("bad.toml");
+    std::fs::write(&bad_inventory, "colour = \"red\"\n").unwrap();
+    for (why, flag, victim) in [
+        ("a refused history", "--history", &foreign),
+        ("a bad inventory", "--inventory", &bad_inventory),
+    ] {
+        let before = std::fs::read(victim).unwrap();
+        let (code, _, err) = audit(
+            &estate,
+            &out,
+            &[
+                "--quiet",
+                flag,
+                victim.to_str().unwrap(),
+                "--log",
+                victim.to_str().unwrap(),
+            ],
+        );
+        let err = String::from_utf8_lossy(&err);
+        assert_eq!(code, 2, "{why}: {err}");
+        assert!(err.contains("--log"), "{why}: names --log: {err}");
+        assert_eq!(
+            std::fs::read(victim).unwrap(),
+            before,
+            "{why}: the file was replaced by the log"
+        );
+    }
+    // A log of its own name in the report folder is fine.
+    let log = out.join("smsaudit.log");
+    let (code, _, err) = audit(&estate, &out, &["--quiet", "--log", log.to_str().unwrap()]);
+    assert!(code != 2, "{}", String::from_utf8_lossy(&err));
+    assert!(std::fs::read_to_string(&log).unwrap().contains("location "));
+}

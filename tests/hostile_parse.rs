@@ -298,3 +298,78 @@ fn reading_from_a_file_equals_reading_in_memory() {
         }
     }
 }
+
+/// Issue 28 item 11: a UNC name of the inventory that would resolve
+/// outside `unc_root` (`..`), or to another share (`.`, empty components),
+/// is refused before anything is read, naming the entry; nothing outside
+/// `unc_root` is audited.
+#[test]
+fn inventory_unc_names_that_leave_the_unc_root_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "shares/SRV/CAP_HU1/clicomp.box/base/compver.ini",
+        "Version=2.00.1380.1000\n",
+    );
+    // What `..` would reach: a CAP outside unc_root.
+    write(
+        dir.path(),
+        "outside/CAP_HU1/clicomp.box/base/compver.ini",
+        "Version=2.00.1380.1000\n",
+    );
+    for bad in [
+        r"\\SRV\..\..\outside\CAP_HU1",
+        r"\\SRV\CAP_HU1\..\..\..\outside",
+        r"\\..\outside\CAP_HU1",
+        r"\\SRV\.\CAP_HU1",
+        r"\\SRV\\CAP_HU1",
+        r"//SRV/CAP_HU1/../../../outside",
+        r"\\?\UNC\SRV\..\..\outside\CAP_HU1",
+        r"\\SRV\CAP_HU1\ .. ",
+    ] {
+        let inventory = dir.path().join("inventory.toml");
+        std::fs::write(
+            &inventory,
+            format!("unc_root = \"shares\"\n[[site]]\ncode = \"HU1\"\ncaps = ['{bad}']\n"),
+        )
+        .unwrap();
+        let out = dir.path().join("out");
+        let output = common::smsaudit()
+            .arg("audit")
+            .arg("--inventory")
+            .arg(&inventory)
+            .arg("--out")
+            .arg(&out)
+            .arg("--quiet")
+            .timeout(Duration::from_secs(120))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(
+            stderr.contains("--inventory") || stderr.contains("inventory"),
+            "{bad}: {stderr}"
+        );
+        assert!(stderr.contains(bad), "the message names the entry {bad}: {stderr}");
+        assert!(!out.join("files.csv").exists(), "{bad}: nothing was audited");
+    }
+    // A plain name under unc_root is still audited.
+    let inventory = dir.path().join("inventory.toml");
+    std::fs::write(
+        &inventory,
+        "unc_root = \"shares\"\n[[site]]\ncode = \"HU1\"\ncaps = ['\\\\SRV\\CAP_HU1']\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    common::smsaudit()
+        .arg("audit")
+        .arg("--inventory")
+        .arg(&inventory)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .code(predicates::function::function(|c: &i32| *c != 2));
+    assert!(out.join("files.csv").exists());
+}

@@ -13,6 +13,7 @@ mod drift_memory;
 mod findings;
 mod history;
 mod hostile;
+mod hostile_history;
 mod hostile_isolation;
 mod hostile_output;
 mod hostile_parse;

@@ -152,17 +152,27 @@ fn run(command: &AuditCommand, log: &Mutex<RunLog>, assembled: &Assembled) -> Re
     if !command.quiet {
         text::print_stderr(&summary);
     }
-    let mut log = lock(log);
-    log.add_lines(detail.into_iter().flatten());
-    log.add_lines(summary.lines().map(str::to_string));
-    log.add_lines(drift_lines);
-    drop(log);
+    let mut lines = lock(log);
+    lines.add_lines(detail.into_iter().flatten());
+    lines.add_lines(summary.lines().map(str::to_string));
+    lines.add_lines(drift_lines);
+    drop(lines);
     // The history records every run that got this far, with its exit code.
     let code = match &written {
         Ok(_) => verdict_code,
         Err(_) => ExitCode::CouldNotRun,
     };
-    let code = super::history::record(command, &audit, code, written.is_ok());
+    // A history that cannot take the run (damaged, locked, full) fails the
+    // run, said on stderr and in the log; the reports stay written.
+    let code = match super::history::record(command, &audit, code, written.is_ok()) {
+        Ok(code) => code,
+        Err(err) => {
+            let message = format!("{err:#}");
+            text::println_stderr(&format!("smsaudit: {}", text::for_terminal(&message)));
+            lock(log).error(&message);
+            ExitCode::CouldNotRun
+        }
+    };
     written?;
     Ok(code)
 }
@@ -203,7 +213,9 @@ fn prepare_outputs(
         .filter(|root| !crate::discover::did_not_answer(found, root))
         .collect();
     if let Some(path) = &command.log {
-        let checked = output::check_outside_roots(path, &answered).and_then(|()| output::prepare_log(path));
+        let checked = output::check_outside_roots(path, &answered)
+            .and_then(|()| refuse_log_on_own_files(command, path))
+            .and_then(|()| output::prepare_log(path));
         let mut log = lock(log);
         match checked {
             Ok(()) => log.ready(),
@@ -230,6 +242,56 @@ fn prepare_outputs(
     Ok(Some(report::lock_output(&command.out)?))
 }
 
+/// Refuses a `--log` that is one of the run's own files, which the log
+/// would replace: an input (`--inventory`, `--baseline`, a file under
+/// `--client-logs`), the `--history`, or a report of the set (a report's
+/// name in `--out`). Compared by identity (device and inode, Windows's
+/// file index), so a second spelling or a hard link is the same file.
+fn refuse_log_on_own_files(command: &AuditCommand, log: &Path) -> Result<()> {
+    let refuse = |what: String| {
+        anyhow::anyhow!(
+            "--log {} is {what}: the log would replace it. Give the log a path of its own",
+            log.display()
+        )
+    };
+    let mut files: Vec<(&str, &Path)> = command
+        .input_files
+        .iter()
+        .map(|(flag, path)| (*flag, path.as_path()))
+        .collect();
+    if let Some(history) = &command.history {
+        files.push(("--history", &history.path));
+    }
+    for (flag, path) in files {
+        if output::same_file(log, path) {
+            return Err(refuse(format!("the file of {flag} {}", path.display())));
+        }
+    }
+    for folder in &command.config.client_logs {
+        if output::check_outside_roots(log, std::slice::from_ref(folder)).is_err() {
+            return Err(refuse(format!(
+                "inside the --client-logs folder {}, which this run reads",
+                folder.display()
+            )));
+        }
+    }
+    let folder = match log.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let name = log.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    if !command.formats.is_empty()
+        && output::same_file(folder, &command.out)
+        && output::is_own_name(name, &report::own_names())
+    {
+        return Err(refuse(format!(
+            "a file of the report set in --out {}",
+            command.out.display()
+        )));
+    }
+    Ok(())
+}
+
 /// What a signal does once the workers are killed and the temporary files
 /// removed: says so, logs it and ends the process with the signal's code.
 /// A run stopped after its report set was put in place is recorded in the
@@ -241,7 +303,15 @@ fn stop(signal: Signal, log: &Mutex<RunLog>, out: Option<&Path>, recorder: &Reco
     };
     let audit = recorder.audit.lock().unwrap_or_else(|e| e.into_inner()).clone();
     if let (true, Some(file), Some(audit)) = (interrupt::committed(), &recorder.history, audit) {
-        code = super::history::record_in(file, recorder.retention, recorder.quiet, &audit, code, true);
+        code = match super::history::record_in(file, recorder.retention, recorder.quiet, &audit, code, true) {
+            Ok(code) => code,
+            Err(err) => {
+                let message = format!("{err:#}");
+                text::println_stderr(&format!("smsaudit: {}", text::for_terminal(&message)));
+                lock(log).error(&message);
+                ExitCode::CouldNotRun
+            }
+        };
     }
     let message = match out {
         Some(out) if interrupt::committed() => format!(

@@ -171,13 +171,14 @@ fn render(table: &query::Table) -> String {
     out
 }
 
-/// Records the finished run with its exit code; a history that cannot take
-/// it makes the run one that could not run (2), said on stderr.
+/// Records the finished run with its exit code: the exit code, or why the
+/// history could not take it (the caller says so on stderr and in the log,
+/// and the run is one that could not run, 2; its reports are written).
 /// `finished`: whether the report set was put in place (a run whose set
 /// failed is kept, but is never a baseline).
-pub(super) fn record(command: &AuditCommand, audit: &Audit, code: ExitCode, finished: bool) -> ExitCode {
+pub(super) fn record(command: &AuditCommand, audit: &Audit, code: ExitCode, finished: bool) -> Result<ExitCode> {
     match &command.history {
-        None => code,
+        None => Ok(code),
         Some(file) => record_in(file, command.retention, command.quiet, audit, code, finished),
     }
 }
@@ -191,7 +192,7 @@ pub(super) fn record_in(
     audit: &Audit,
     code: ExitCode,
     finished: bool,
-) -> ExitCode {
+) -> Result<ExitCode> {
     let command_line: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
     let run = store::RunInfo {
         ended: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
@@ -221,12 +222,9 @@ pub(super) fn record_in(
                     text::for_terminal(&file.path.display().to_string())
                 ));
             }
-            code
+            Ok(code)
         }
-        Err(err) => {
-            text::println_stderr(&format!("smsaudit: {}", text::for_terminal(&format!("{err:#}"))));
-            ExitCode::CouldNotRun
-        }
+        Err(err) => Err(err),
     }
 }
 

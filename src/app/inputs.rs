@@ -70,6 +70,9 @@ pub struct AuditCommand {
     pub quiet: bool,
     pub verbose: bool,
     pub log: Option<PathBuf>,
+    /// The files the run reads, with the flag that names them
+    /// (`--inventory`, `--baseline`): never replaced by its log.
+    pub(crate) input_files: Vec<(&'static str, PathBuf)>,
     /// `--history`: the file every run is kept in.
     pub history: Option<HistoryFile>,
     pub retention: Retention,
@@ -166,6 +169,10 @@ impl AuditCommand {
         };
         formats.sort();
         formats.dedup();
+        let input_files = [("--inventory", args.inventory), ("--baseline", args.baseline)]
+            .into_iter()
+            .filter_map(|(flag, path)| Some((flag, path?)))
+            .collect();
         Ok(AuditCommand {
             config,
             out: args.out,
@@ -175,6 +182,7 @@ impl AuditCommand {
             quiet: args.quiet,
             verbose: args.verbose,
             log: args.log,
+            input_files,
             history,
             retention: Retention {
                 keep_runs: args.keep_runs,

@@ -39,10 +39,15 @@ pub fn main() -> i32 {
     }
     let result = match Cli::parse().command {
         CliCommand::Audit(args) => {
+            stage_in(&args.out);
             // The log is started before the inputs are loaded, so a bad
             // inventory or baseline is in it too (arguments clap refuses
             // are not: the log's own name may be what is wrong).
-            let log = RunLog::start(args.log.clone(), args.roots.clone());
+            let log = RunLog::start(args.log.clone(), args.roots.clone()).with_own_files([
+                ("--inventory", args.inventory.clone()),
+                ("--baseline", args.baseline.clone()),
+                ("--history", args.history.clone()),
+            ]);
             match AuditCommand::load(args) {
                 Ok(audit) => {
                     if !audit.quiet {
@@ -70,4 +75,23 @@ pub fn main() -> i32 {
         ExitCode::CouldNotRun
     });
     code.code()
+}
+
+/// Points the process's temporary folder at the output folder: the
+/// workbook's scratch files (rust_xlsxwriter's constant memory mode makes
+/// one for every worksheet in `std::env::temp_dir()`, whatever
+/// `Workbook::set_tempdir` says) are staged beside the set, never in a
+/// `$TMPDIR` that may be small or unwritable. They are anonymous files,
+/// gone however the run ends. Called before any thread starts.
+fn stage_in(out: &std::path::Path) {
+    let Ok(out) = std::path::absolute(out) else {
+        return;
+    };
+    for variable in if cfg!(windows) {
+        &["TMP", "TEMP"][..]
+    } else {
+        &["TMPDIR"][..]
+    } {
+        std::env::set_var(variable, &out);
+    }
 }

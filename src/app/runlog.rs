@@ -32,6 +32,10 @@ pub struct RunLog {
     /// The roots given on the command line, for a log written before they
     /// were looked at.
     roots: Vec<PathBuf>,
+    /// The run's own files named on the command line (`--inventory`,
+    /// `--baseline`, `--history`), for a log written before they were
+    /// compared with it: never replaced by the log.
+    own_files: Vec<(&'static str, PathBuf)>,
     started: SystemTime,
     clock: Instant,
     command_line: String,
@@ -46,11 +50,23 @@ impl RunLog {
             path,
             place: Place::Unchecked,
             roots,
+            own_files: Vec::new(),
             started: SystemTime::now(),
             clock: Instant::now(),
             command_line: command_line(std::env::args_os()),
             lines: Vec::new(),
         }
+    }
+
+    /// The run's own files, by the flag that names them: a log written
+    /// before the run's checks (a refused inventory or history) is not
+    /// written over one of them.
+    pub fn with_own_files(mut self, files: impl IntoIterator<Item = (&'static str, Option<PathBuf>)>) -> RunLog {
+        self.own_files = files
+            .into_iter()
+            .filter_map(|(flag, path)| Some((flag, path?)))
+            .collect();
+        self
     }
 
     /// The path, if there is one and it was not refused.
@@ -91,6 +107,13 @@ impl RunLog {
                 anyhow::bail!(
                     "log {} not written: it is inside an audited root, and smsaudit never writes to what it audits",
                     path.display()
+                );
+            }
+            if let Some((flag, file)) = self.own_files.iter().find(|(_, file)| output::same_file(path, file)) {
+                anyhow::bail!(
+                    "log {} not written: it is the file of {flag} {}, which the log would replace; give --log a path of its own",
+                    path.display(),
+                    file.display()
                 );
             }
             output::prepare_log(path)?;

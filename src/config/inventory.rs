@@ -118,7 +118,22 @@ impl Inventory {
                 }
             }
         }
+        if self.unc_root.is_some() {
+            for share in self.share_refs() {
+                if let ShareRef::Name(name) = share {
+                    check_unc_name(name)?;
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// Every share entry of the inventory, as written.
+    fn share_refs(&self) -> impl Iterator<Item = &ShareRef> {
+        self.sites
+            .iter()
+            .flat_map(|site| site.caps.iter().chain(site.site_server.iter()))
+            .chain(self.domains.iter().flat_map(|domain| domain.logon_points.iter()))
     }
 
     /// The release a site should be at, if the inventory says.
@@ -197,6 +212,38 @@ impl Inventory {
             (None, _) => self.base_dir.join(name),
         }
     }
+}
+
+/// Refuses a UNC name that `unc_root` would resolve outside itself, or
+/// to another share than the one it names: a component that is empty,
+/// `.` or `..` (or only dots and spaces, which Windows trims to one of
+/// those), or that holds a drive colon or a NUL.
+fn check_unc_name(name: &str) -> Result<()> {
+    let normal = name.replace('/', "\\");
+    let body = [r"\\?\UNC\", r"\\.\UNC\", r"\\"].iter().find_map(|prefix| {
+        normal
+            .get(..prefix.len())
+            .filter(|head| head.eq_ignore_ascii_case(prefix))
+            .map(|_| &normal[prefix.len()..])
+    });
+    let Some(body) = body else {
+        return Ok(());
+    };
+    for part in body.split('\\') {
+        let why = if part.is_empty() {
+            "an empty component"
+        } else if part.chars().all(|c| c == '.' || c == ' ') {
+            "a component of only dots (. or ..)"
+        } else if part.contains(':') || part.contains('\0') {
+            "a component with ':' or a NUL"
+        } else {
+            continue;
+        };
+        bail!(
+            "inventory share '{name}' has {why}: a UNC name must be \\\\SERVER\\SHARE[\\FOLDER...] and stay under unc_root; fix that entry"
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

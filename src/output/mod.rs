@@ -43,6 +43,27 @@ pub(crate) fn check_outside_roots(out: &Path, roots: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
+/// Whether `a` and `b` are one file: by identity (device and inode,
+/// Windows's volume and file index) when both exist, by their resolved
+/// spelling when one is not created yet.
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
+    match (folder_id(a), folder_id(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => resolved(a) == resolved(b),
+    }
+}
+
+/// Whether a file named `file` in the output folder is one of the folder's
+/// own: a file of `own` (reports, manifest, spill) or the lock, or a
+/// leftover the lock's sweep removes. Names compare without case (Windows,
+/// macOS).
+pub(crate) fn is_own_name(file: &str, own: &[&str]) -> bool {
+    let lower = file.to_ascii_lowercase();
+    own.iter()
+        .chain([&LOCK_FILE, &WRITE_PROBE])
+        .any(|name| lower == name.to_ascii_lowercase() || is_leftover_of(&lower, &name.to_ascii_lowercase()))
+}
+
 /// What makes a folder the same folder whatever path reaches it.
 #[cfg(unix)]
 type FolderId = (u64, u64);

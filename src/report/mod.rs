@@ -70,13 +70,21 @@ pub(crate) fn write_selected(
     formats: &[ReportFormat],
     pause: Option<&crate::config::Pause>,
 ) -> Result<Vec<PathBuf>> {
-    let jobs = report_jobs(audit, Writing { flavor, exit }, formats);
+    let jobs = report_jobs(
+        audit,
+        Writing {
+            flavor,
+            exit,
+            staging: dir,
+        },
+        formats,
+    );
     set::write_set(audit, dir, jobs, pause)
 }
 
 /// What writes each report of the given formats that the audit has
 /// something for, in [`REPORTS`](registry::REPORTS) order.
-fn report_jobs<'a>(audit: &'a Audit, writing: Writing, formats: &[ReportFormat]) -> Vec<Job<'a>> {
+fn report_jobs<'a>(audit: &'a Audit, writing: Writing<'a>, formats: &[ReportFormat]) -> Vec<Job<'a>> {
     registry::REPORTS
         .iter()
         .filter(|report| {
@@ -97,11 +105,17 @@ fn report_jobs<'a>(audit: &'a Audit, writing: Writing, formats: &[ReportFormat])
 /// there: the temporary files and kept copies of every report and of the
 /// manifest, and spilled file records.
 pub(crate) fn lock_output(dir: &Path) -> Result<OutputLock> {
-    let own: Vec<&str> = REPORT_NAMES
-        .into_iter()
+    output::lock_output(dir, &own_names())
+}
+
+/// The names a run owns in its output folder: every report, the manifest
+/// and the spilled file records.
+pub(crate) fn own_names() -> Vec<&'static str> {
+    REPORT_NAMES
+        .iter()
+        .copied()
         .chain([set::MANIFEST, crate::records::SPILL_NAME])
-        .collect();
-    output::lock_output(dir, &own)
+        .collect()
 }
 
 #[cfg(test)]
@@ -121,6 +135,7 @@ mod tests {
             let writing = Writing {
                 flavor: CsvFlavor::Spreadsheet,
                 exit: crate::exit::ExitCode::Findings,
+                staging: dir.path(),
             };
             let jobs = report_jobs(&audit, writing, &ReportFormat::ALL);
             set::write_set_on(&audit, dir.path(), jobs, None, threads).unwrap();

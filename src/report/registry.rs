@@ -35,11 +35,14 @@ pub(crate) type Writer = fn(&Audit, &Writing, &mut dyn ReportOut) -> Result<()>;
 /// What a writer is told besides the audit: how the set is written and
 /// how the run ends.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Writing {
+pub(crate) struct Writing<'a> {
     pub(crate) flavor: CsvFlavor,
     /// The code the process exits with when the set is put in place (and
     /// the history, if any, takes the run).
     pub(crate) exit: ExitCode,
+    /// Where a writer that needs scratch files of its own puts them: the
+    /// output folder, never `$TMPDIR`.
+    pub(crate) staging: &'a std::path::Path,
 }
 
 /// When a report of a format that was asked for is written.
@@ -144,7 +147,7 @@ pub(crate) const REPORTS: [Report; 11] = [
         format: ReportFormat::Xlsx,
         when: When::Always,
         heaviest: Some(0),
-        write: |audit, _, out| xlsx::write(audit, out),
+        write: |audit, writing, out| xlsx::write(audit, Some(writing.staging), out),
     },
     Report {
         name: REPORT_HTML,

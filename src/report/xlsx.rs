@@ -15,7 +15,7 @@ use crate::matrix::{DisplayOrder, KEY_COLUMNS};
 use crate::model::{FileRecord, Severity};
 use crate::text::{self, Controls};
 use crate::upgrade::UpgradePlan;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use rust_xlsxwriter::{
     Color, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError,
 };
@@ -43,15 +43,27 @@ const SIZE_FORMAT: &str = r#"[<1000]0" B";[<1000000]0.0," kB";0.0,," MB""#;
 /// streams it with [`write`].
 pub fn audit(audit: &Audit) -> Result<Vec<u8>> {
     let mut bytes = std::io::Cursor::new(Vec::new());
-    write(audit, &mut bytes)?;
+    write(audit, None, &mut bytes)?;
     Ok(bytes.into_inner())
 }
 
 /// Writes the workbook into `out`, which its zip seeks back in: only the
 /// small sheets are held in memory, the Files sheet's rows go through an
-/// anonymous temporary file (rust_xlsxwriter's constant memory mode).
-pub(crate) fn write(audit: &Audit, out: impl std::io::Write + std::io::Seek + Send) -> Result<()> {
+/// anonymous temporary file (rust_xlsxwriter's constant memory mode),
+/// created in `staging` (the output folder of the report set: `$TMPDIR`
+/// may be small, full or unwritable). Anonymous, it is gone however the
+/// run ends; `None` (the in-memory workbook) uses the system's.
+pub(crate) fn write(
+    audit: &Audit,
+    staging: Option<&std::path::Path>,
+    out: impl std::io::Write + std::io::Seek + Send,
+) -> Result<()> {
     let mut workbook = Workbook::new();
+    if let Some(dir) = staging {
+        workbook
+            .set_tempdir(dir)
+            .with_context(|| format!("cannot create the workbook's scratch file in {}", dir.display()))?;
+    }
     // A fixed creation time keeps the output byte-identical across runs.
     let created = ExcelDateTime::from_ymd(2000, 1, 1)?;
     workbook.set_properties(
