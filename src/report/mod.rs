@@ -21,7 +21,6 @@ use crate::output::{self, OutputLock};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 
-
 /// The CSV dialect to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CsvFlavor {
