@@ -761,3 +761,104 @@ fn many_symptom_lines_of_few_kinds_are_few_rows_in_bounded_memory() {
         peak >> 20
     );
 }
+
+/// The rows of symptoms.csv whose log path starts with `prefix`.
+fn rows_of<'a>(rows: &'a [BTreeMap<String, String>], prefix: &str) -> Vec<&'a BTreeMap<String, String>> {
+    rows.iter().filter(|r| r["log"].starts_with(prefix)).collect()
+}
+
+/// Issue 28: a link inside `--client-logs`, to a folder or to a file, is
+/// never followed: no symptom from what it points to, and a row says it
+/// was skipped (before, a linked folder was passed over with no row).
+#[cfg(unix)]
+#[test]
+fn links_inside_the_client_logs_folder_are_never_read_and_are_rows() {
+    let logs = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    write(outside.path(), "PC-OUT/Ccim32.log", &fixture("q236596.log"));
+    std::os::unix::fs::symlink(outside.path().join("PC-OUT"), logs.path().join("PC-DIRLINK")).unwrap();
+    std::fs::create_dir_all(logs.path().join("PC-FILELINK")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("PC-OUT/Ccim32.log"),
+        logs.path().join("PC-FILELINK/Ccim32.log"),
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let (code, stderr) = run_cli(&[&sample_shares()], &[logs.path()], out.path(), &["--format", "csv"]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows = read_csv_maps(&out.path().join("symptoms.csv"));
+    assert!(rows.iter().all(|r| r["symptom"].is_empty()), "{rows:#?}");
+    for link in ["PC-DIRLINK", "PC-FILELINK"] {
+        let found = rows_of(&rows, link);
+        assert_eq!(found.len(), 1, "{link}: {rows:#?}");
+        assert_eq!(found[0]["outcome"], "log skipped", "{link}");
+        assert!(found[0]["reason"].contains("not followed"), "{:?}", found[0]);
+    }
+}
+
+/// Issue 28: logs are looked for 32 folders deep (before: 8, and deeper
+/// ones were left out with no row); a folder deeper is a row that says
+/// nothing in it was read.
+#[test]
+fn deep_logs_are_read_and_deeper_folders_are_a_row() {
+    let logs = tempfile::tempdir().unwrap();
+    let deep = |levels: usize| (0..levels).map(|i| format!("d{i}")).collect::<Vec<_>>().join("/");
+    write(
+        logs.path(),
+        &format!("PC-DEEP/{}/Ccim32.log", deep(10)),
+        &fixture("q236596.log"),
+    );
+    write(
+        logs.path(),
+        &format!("PC-DEEPER/{}/Ccim32.log", deep(40)),
+        &fixture("q236596.log"),
+    );
+    let out = tempfile::tempdir().unwrap();
+    let (code, stderr) = run_cli(&[&sample_shares()], &[logs.path()], out.path(), &["--format", "csv"]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows = read_csv_maps(&out.path().join("symptoms.csv"));
+    let deep_rows = rows_of(&rows, "PC-DEEP/");
+    assert_eq!(deep_rows.len(), 4, "{rows:#?}");
+    assert!(deep_rows.iter().all(|r| r["outcome"] == "explained"));
+    let deeper = rows_of(&rows, "PC-DEEPER/");
+    assert_eq!(deeper.len(), 1, "{rows:#?}");
+    assert_eq!(deeper[0]["outcome"], "log skipped");
+    assert!(deeper[0]["reason"].contains("32 folders deep"), "{:?}", deeper[0]);
+}
+
+/// Issue 28: a log that switches to UTF-16 mid-file, or starts with a
+/// block of NULs, keeps its symptoms, and its row says it was only partly
+/// as written (before: the symptoms were lost and the log was `ok`).
+#[test]
+fn a_log_that_switches_encoding_or_starts_with_nuls_keeps_its_symptoms_and_says_so() {
+    let logs = tempfile::tempdir().unwrap();
+    let text = crlf(&fixture("q236596.log"));
+    let noise = "Done processing active client components $$<CCIM32><Tue Jun 22 01:26:12.880 1999><thread=1 (0x1)>\r\n";
+    for (client, before) in [("PC-EARLY", 1), ("PC-LATE", 200)] {
+        let mut bytes = noise.repeat(before).into_bytes();
+        bytes.extend(utf16(&text, false, false));
+        write_bytes(logs.path(), &format!("{client}/Ccim32.log"), &bytes);
+    }
+    let mut bytes = vec![0u8; 8192];
+    bytes.extend(text.as_bytes());
+    write_bytes(logs.path(), "PC-NULS/Ccim32.log", &bytes);
+    let out = tempfile::tempdir().unwrap();
+    let (code, stderr) = run_cli(&[&sample_shares()], &[logs.path()], out.path(), &["--format", "csv"]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows = read_csv_maps(&out.path().join("symptoms.csv"));
+    for (client, says) in [
+        ("PC-EARLY", "encoding changed at byte 99"),
+        ("PC-LATE", "encoding changed at byte 19800"),
+        ("PC-NULS", "starts with 8192 NUL bytes"),
+    ] {
+        let of = rows_of(&rows, client);
+        let explained = of.iter().filter(|r| r["outcome"] == "explained").count();
+        assert_eq!(explained, 4, "{client}: {rows:#?}");
+        let row = of
+            .iter()
+            .find(|r| r["outcome"] == "log malformed")
+            .unwrap_or_else(|| panic!("no row for {client}: {rows:#?}"));
+        assert!(row["reason"].contains(says), "{row:?}");
+        assert!(row["reason"].starts_with("partly read"), "{row:?}");
+    }
+}

@@ -319,7 +319,7 @@ impl Groups {
 }
 
 /// Reads one log: its row, and its kinds of symptom.
-fn read_log(folder: &str, found: reader::Found) -> (ClientLog, Vec<Group>) {
+fn read_log(dir: &std::path::Path, folder: &str, found: reader::Found) -> (ClientLog, Vec<Group>) {
     let mut log = ClientLog {
         client: found.client.clone(),
         folder: folder.to_string(),
@@ -337,7 +337,7 @@ fn read_log(folder: &str, found: reader::Found) -> (ClientLog, Vec<Group>) {
         log.reason = reason;
         return (log, Vec::new());
     }
-    let file = match crate::input::open_regular_no_follow(&found.path) {
+    let file = match found.open(dir) {
         Ok(file) => file,
         Err(err) => {
             log.status = Status::Unreadable;
@@ -382,16 +382,18 @@ pub(crate) fn read_and_tie(
     causes: &[Cause],
     locations: &[Location],
 ) -> Symptoms {
-    let work: Vec<(String, reader::Found)> = folders
+    let work: Vec<(&PathBuf, String, reader::Found)> = folders
         .iter()
         .flat_map(|folder| {
             let shown = crate::names::display_path(folder);
-            reader::find_logs(folder).into_iter().map(move |f| (shown.clone(), f))
+            reader::find_logs(folder)
+                .into_iter()
+                .map(move |f| (folder, shown.clone(), f))
         })
         .collect();
     let mut read: Vec<(ClientLog, Vec<Group>)> = work
         .into_par_iter()
-        .map(|(folder, found)| read_log(&folder, found))
+        .map(|(dir, folder, found)| read_log(dir, &folder, found))
         .collect();
     read.sort_by(|(a, _), (b, _)| (&a.client, &a.folder, &a.path).cmp(&(&b.client, &b.folder, &b.path)));
     let cause_of = crate::causes::cause_of_each(causes, findings.len());
@@ -508,3 +510,32 @@ pub fn scan_bytes(bytes: &[u8]) -> Vec<(Entry, Option<&'static str>)> {
 
 /// The longest line the reader keeps, in bytes.
 pub const MAX_LINE_BYTES: usize = reader::MAX_LINE_BYTES;
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    /// Issue 28: a folder swapped for a link between the walk and the read
+    /// (the race, made deterministic) is not followed out of the folder.
+    #[test]
+    fn a_folder_swapped_for_a_link_after_the_walk_is_not_read_through() {
+        let logs = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let line = "Warning: \\\\SERVER1\\CAP_MS1\\clicomp.box\\hinv.CFG version () out of sync with offer file version (2.00.1239.0000); skipping operations $$<CCIM32><Tue Jun 22 01:26:12.820 1999><thread=1 (0x1)>\r\n";
+        std::fs::create_dir_all(logs.path().join("PC-1")).unwrap();
+        std::fs::write(
+            logs.path().join("PC-1/Ccim32.log"),
+            "nothing $$<CCIM32><Tue Jun 22 01:26:12.820 1999><thread=1 (0x1)>\r\n",
+        )
+        .unwrap();
+        std::fs::write(outside.path().join("Ccim32.log"), line.repeat(3)).unwrap();
+        let found = reader::find_logs(logs.path());
+        assert_eq!(found.len(), 1);
+        std::fs::rename(logs.path().join("PC-1"), logs.path().join("PC-1.old")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), logs.path().join("PC-1")).unwrap();
+        let shown = crate::names::display_path(logs.path());
+        let (log, symptoms) = read_log(logs.path(), &shown, found.into_iter().next().unwrap());
+        assert_eq!(symptoms.len(), 0, "{log:?}");
+        assert_eq!(log.status, Status::Unreadable, "{log:?}");
+    }
+}
