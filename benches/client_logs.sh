@@ -2,7 +2,7 @@
 # What a big client log costs (issue 28): `smsaudit audit --client-logs`
 # over one generated Ccim32.log of symptom lines (the Q236596
 # "cfg-out-of-sync" line for 4 components, times and lines all different),
-# peak RSS from /usr/bin/time -v, against an empty share root. Prints a
+# peak RSS from /usr/bin/time -v, against an empty CAP (\\SERVER1\CAP_MS1). Prints a
 # markdown table row per size. Run by hand; not part of `cargo test`.
 #
 #   benches/client_logs.sh            # 200 MB and 1 GB
@@ -18,7 +18,8 @@ cd "$(dirname "$0")/.."
 
 BENCH_DIR=${BENCH_DIR:-/tmp/smsaudit-clientlogs-bench}
 SIZES_MB=${SIZES_MB:-"200 1024"}
-mkdir -p "$BENCH_DIR/root"
+# The share the log lines name, empty: a CAP with its component folder.
+mkdir -p "$BENCH_DIR/root/SERVER1/CAP_MS1/clicomp.box"
 command -v /usr/bin/time >/dev/null || { echo "missing: /usr/bin/time (apt-get install time)" >&2; exit 2; }
 if [ -z "${SMSAUDIT:-}" ]; then
   cargo build --release --quiet --bin smsaudit
