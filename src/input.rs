@@ -36,17 +36,6 @@ pub(crate) fn open_regular_file(path: &Path, what: &str) -> Result<File> {
     Ok(file)
 }
 
-/// Opens the regular file at `path` without following a link in its last
-/// component or blocking on a FIFO: for files found by a walk (client
-/// logs), which may have been swapped since.
-pub(crate) fn open_regular_no_follow(path: &Path) -> std::io::Result<File> {
-    let file = open_without_blocking(path, false)?;
-    if !file.metadata()?.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
-    }
-    Ok(file)
-}
-
 /// Opening a FIFO for reading waits for a writer unless O_NONBLOCK is set;
 /// on a regular file the flag changes nothing.
 #[cfg(unix)]

@@ -193,8 +193,8 @@ fn the_q236596_excerpt_is_explained_by_c1_in_every_encoding_and_rendering() {
     // The issue's example line, as the raw log holds it.
     let example = lines_of(symptoms, "PC-UTF8")[0];
     assert_eq!(example.line, 3);
-    assert_eq!(example.time, "Tue Jun 22 01:26:12.270 1999");
-    assert!(example.text.starts_with(
+    assert_eq!(example.first, "Tue Jun 22 01:26:12.270 1999");
+    assert!(example.example.starts_with(
         r"Warning: \\SERVER1\CAP_MS1\clicomp.box\smsapm32.CFG version () out of sync with offer file version (2.00.1239.0000); skipping operations"
     ));
     assert_eq!(
@@ -203,7 +203,7 @@ fn the_q236596_excerpt_is_explained_by_c1_in_every_encoding_and_rendering() {
         "one line more in the ANSI log"
     );
     let wrapped = lines_of(symptoms, "PC-WRAPPED");
-    assert_eq!(wrapped[0].time, "Tue Jun 22 01:26:12.270 1999", "{:?}", wrapped[0]);
+    assert_eq!(wrapped[0].first, "Tue Jun 22 01:26:12.270 1999", "{:?}", wrapped[0]);
     assert_eq!(symptoms.causes[0].cause, "C1");
     assert_eq!(symptoms.causes[0].clients, clients);
     let f02_smsapm32 = audit
@@ -245,13 +245,15 @@ fn symptoms_csv_audit_json_and_the_terminal_name_the_clients_of_each_cause() {
         "client",
         "log",
         "line",
-        "time",
+        "first",
+        "last",
+        "count",
         "symptom",
         "kb",
         "location",
         "path",
         "explained_by",
-        "text",
+        "example",
     ] {
         assert!(
             header.iter().any(|h| h.trim_start_matches('\u{feff}') == column),
@@ -295,7 +297,7 @@ fn symptoms_csv_audit_json_and_the_terminal_name_the_clients_of_each_cause() {
         .iter()
         .all(|r| r["outcome"] == "not share-related" && r["kb"] == "Q236052"));
     // Spreadsheet flavour: a cell starting with = in a log stays text.
-    assert!(rows.iter().all(|r| !r["text"].starts_with('=')));
+    assert!(rows.iter().all(|r| !r["example"].starts_with('=')));
 
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.path().join("audit.json")).unwrap()).unwrap();
@@ -370,15 +372,9 @@ fn lock_tokens_explain_q322967_and_q275617_through_the_share_the_log_named() {
     );
     let odp = lines_of(symptoms, "PC-ODP");
     let names: Vec<&str> = odp.iter().map(|l| l.symptom.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "offer-lock-file",
-            "no-cap-offer-inbox",
-            "no-cap-offer-inbox",
-            "no-cap-offer-inbox"
-        ]
-    );
+    // The three "no CAP offer inbox" lines are one kind, counted.
+    assert_eq!(names, ["offer-lock-file", "no-cap-offer-inbox"]);
+    assert_eq!(odp[1].count, 3, "{odp:#?}");
     // CAP_DAN is "part of site 'CH2'" in the log: the share decides.
     assert!(odp.iter().all(|l| l.explained_by == [f12.clone()]), "{odp:#?}");
     assert_eq!(odp[0].location, r"\\OSHER\CAP_DAN");
@@ -443,7 +439,7 @@ fn other_kb_excerpts_give_their_symptoms() {
     assert_eq!(symptoms.lines[5].component, "remctrl");
     let crc = &symptoms.lines[8];
     assert_eq!(crc.kb, "Q246331, Q270912, Q277745, Q323652");
-    assert_eq!(crc.time, "Thu Jul 27 20:40:04.529 2000", "the wrapped trailer");
+    assert_eq!(crc.first, "Thu Jul 27 20:40:04.529 2000", "the wrapped trailer");
     assert!(crc.reason.contains("nothing on the audited shares explains it"));
     // The Q323532 excerpt lost its trailers and shows no symptom: it is
     // no log, and says so; the others are read whole.
@@ -680,7 +676,7 @@ fn every_report_shows_the_clients_each_cause_explains() {
         .rows()
         .map(|r| r.iter().map(|c| c.to_string()).collect())
         .collect();
-    let explained = rows.iter().filter(|r| r.get(9).is_some_and(|c| c == "C1")).count();
+    let explained = rows.iter().filter(|r| r.get(11).is_some_and(|c| c == "C1")).count();
     assert_eq!(explained, 4 * clients.len(), "{rows:?}");
     let causes_sheet = book.worksheet_range("Causes").unwrap();
     assert_eq!(causes_sheet.get_value((0, 8)).unwrap().to_string(), "clients");
@@ -706,5 +702,163 @@ fn a_log_line_that_looks_like_a_formula_stays_text() {
     assert_eq!(code, 0, "{stderr}");
     let rows = read_csv_maps(&out.path().join("symptoms.csv"));
     assert_eq!(rows.len(), 1, "{rows:?}");
-    assert!(rows[0]["text"].starts_with("'=1+1 "), "{:?}", rows[0]);
+    assert!(rows[0]["example"].starts_with("'=1+1 "), "{:?}", rows[0]);
+}
+
+/// A raw `cfg-out-of-sync` line for `cfg` on `\\SERVER1\CAP_MS1`.
+fn cfg_line(cfg: &str, second: u32) -> String {
+    format!(
+        "Warning: \\\\SERVER1\\CAP_MS1\\clicomp.box\\{cfg}.CFG version () out of sync with offer file version (2.00.1239.0000); skipping operations $$<CCIM32><Tue Jun 22 01:{:02}:{:02}.050 1999><thread=1 (0x1)>\r\n",
+        second / 60 % 60,
+        second % 60
+    )
+}
+
+/// Issue 28: a log of many symptom lines of few kinds is a few rows, each
+/// with its count, first and last time, in memory that does not grow with
+/// the lines (before, every line kept a copy of itself and its context:
+/// about 1.3 KB a line).
+#[test]
+fn many_symptom_lines_of_few_kinds_are_few_rows_in_bounded_memory() {
+    let name = "many_symptom_lines_of_few_kinds_are_few_rows_in_bounded_memory";
+    if !common::in_own_process(module_path!(), name) {
+        return;
+    }
+    const LINES: u32 = 30_000;
+    let logs = tempfile::tempdir().unwrap();
+    let path = logs.path().join("PC-LOUD/Ccim32.log");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    for n in 0..LINES {
+        let cfg = ["smsapm32", "SWDist", "hinv"][n as usize % 3];
+        std::io::Write::write_all(&mut file, cfg_line(cfg, n).as_bytes()).unwrap();
+    }
+    std::io::Write::flush(&mut file).unwrap();
+    drop(file);
+    let size = std::fs::metadata(&path).unwrap().len();
+    let shares = sample_shares();
+    let (audit, peak, _) = common::alloc::process_peak_during(|| audit_with_logs(vec![shares.clone()], &[logs.path()]));
+    let symptoms = audit.symptoms.as_ref().unwrap();
+    let rows = lines_of(symptoms, "PC-LOUD");
+    assert_eq!(rows.len(), 3, "{rows:#?}");
+    assert_eq!(rows.iter().map(|r| r.count).sum::<u64>(), u64::from(LINES));
+    assert_eq!(symptoms.counts.symptoms, u64::from(LINES));
+    let first = rows[0];
+    assert_eq!(
+        (first.line, first.count, first.path.as_str()),
+        (1, u64::from(LINES / 3), r"clicomp.box\smsapm32.CFG")
+    );
+    assert_eq!(first.first, "Tue Jun 22 01:00:00.050 1999");
+    assert_eq!(first.last_line, u64::from(LINES) - 2);
+    assert_eq!(first.last, "Tue Jun 22 01:19:57.050 1999");
+    assert!(first
+        .example
+        .starts_with(r"Warning: \\SERVER1\CAP_MS1\clicomp.box\smsapm32.CFG"));
+    assert!(
+        peak < 8 << 20,
+        "reading a {} MiB log peaked at {} MiB",
+        size >> 20,
+        peak >> 20
+    );
+}
+
+/// The rows of symptoms.csv whose log path starts with `prefix`.
+fn rows_of<'a>(rows: &'a [BTreeMap<String, String>], prefix: &str) -> Vec<&'a BTreeMap<String, String>> {
+    rows.iter().filter(|r| r["log"].starts_with(prefix)).collect()
+}
+
+/// Issue 28: a link inside `--client-logs`, to a folder or to a file, is
+/// never followed: no symptom from what it points to, and a row says it
+/// was skipped (before, a linked folder was passed over with no row).
+#[cfg(unix)]
+#[test]
+fn links_inside_the_client_logs_folder_are_never_read_and_are_rows() {
+    let logs = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    write(outside.path(), "PC-OUT/Ccim32.log", &fixture("q236596.log"));
+    std::os::unix::fs::symlink(outside.path().join("PC-OUT"), logs.path().join("PC-DIRLINK")).unwrap();
+    std::fs::create_dir_all(logs.path().join("PC-FILELINK")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("PC-OUT/Ccim32.log"),
+        logs.path().join("PC-FILELINK/Ccim32.log"),
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let (code, stderr) = run_cli(&[&sample_shares()], &[logs.path()], out.path(), &["--format", "csv"]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows = read_csv_maps(&out.path().join("symptoms.csv"));
+    assert!(rows.iter().all(|r| r["symptom"].is_empty()), "{rows:#?}");
+    for link in ["PC-DIRLINK", "PC-FILELINK"] {
+        let found = rows_of(&rows, link);
+        assert_eq!(found.len(), 1, "{link}: {rows:#?}");
+        assert_eq!(found[0]["outcome"], "log skipped", "{link}");
+        assert!(found[0]["reason"].contains("not followed"), "{:?}", found[0]);
+    }
+}
+
+/// Issue 28: logs are looked for 32 folders deep (before: 8, and deeper
+/// ones were left out with no row); a folder deeper is a row that says
+/// nothing in it was read.
+#[test]
+fn deep_logs_are_read_and_deeper_folders_are_a_row() {
+    let logs = tempfile::tempdir().unwrap();
+    let deep = |levels: usize| (0..levels).map(|i| format!("d{i}")).collect::<Vec<_>>().join("/");
+    write(
+        logs.path(),
+        &format!("PC-DEEP/{}/Ccim32.log", deep(10)),
+        &fixture("q236596.log"),
+    );
+    write(
+        logs.path(),
+        &format!("PC-DEEPER/{}/Ccim32.log", deep(40)),
+        &fixture("q236596.log"),
+    );
+    let out = tempfile::tempdir().unwrap();
+    let (code, stderr) = run_cli(&[&sample_shares()], &[logs.path()], out.path(), &["--format", "csv"]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows = read_csv_maps(&out.path().join("symptoms.csv"));
+    let deep_rows = rows_of(&rows, "PC-DEEP/");
+    assert_eq!(deep_rows.len(), 4, "{rows:#?}");
+    assert!(deep_rows.iter().all(|r| r["outcome"] == "explained"));
+    let deeper = rows_of(&rows, "PC-DEEPER/");
+    assert_eq!(deeper.len(), 1, "{rows:#?}");
+    assert_eq!(deeper[0]["outcome"], "log skipped");
+    assert!(deeper[0]["reason"].contains("32 folders deep"), "{:?}", deeper[0]);
+}
+
+/// Issue 28: a log that switches to UTF-16 mid-file, or starts with a
+/// block of NULs, keeps its symptoms, and its row says it was only partly
+/// as written (before: the symptoms were lost and the log was `ok`).
+#[test]
+fn a_log_that_switches_encoding_or_starts_with_nuls_keeps_its_symptoms_and_says_so() {
+    let logs = tempfile::tempdir().unwrap();
+    let text = crlf(&fixture("q236596.log"));
+    let noise = "Done processing active client components $$<CCIM32><Tue Jun 22 01:26:12.880 1999><thread=1 (0x1)>\r\n";
+    for (client, before) in [("PC-EARLY", 1), ("PC-LATE", 200)] {
+        let mut bytes = noise.repeat(before).into_bytes();
+        bytes.extend(utf16(&text, false, false));
+        write_bytes(logs.path(), &format!("{client}/Ccim32.log"), &bytes);
+    }
+    let mut bytes = vec![0u8; 8192];
+    bytes.extend(text.as_bytes());
+    write_bytes(logs.path(), "PC-NULS/Ccim32.log", &bytes);
+    let out = tempfile::tempdir().unwrap();
+    let (code, stderr) = run_cli(&[&sample_shares()], &[logs.path()], out.path(), &["--format", "csv"]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows = read_csv_maps(&out.path().join("symptoms.csv"));
+    for (client, says) in [
+        ("PC-EARLY", "encoding changed at byte 99"),
+        ("PC-LATE", "encoding changed at byte 19800"),
+        ("PC-NULS", "starts with 8192 NUL bytes"),
+    ] {
+        let of = rows_of(&rows, client);
+        let explained = of.iter().filter(|r| r["outcome"] == "explained").count();
+        assert_eq!(explained, 4, "{client}: {rows:#?}");
+        let row = of
+            .iter()
+            .find(|r| r["outcome"] == "log malformed")
+            .unwrap_or_else(|| panic!("no row for {client}: {rows:#?}"));
+        assert!(row["reason"].contains(says), "{row:?}");
+        assert!(row["reason"].starts_with("partly read"), "{row:?}");
+    }
 }

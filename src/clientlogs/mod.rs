@@ -16,8 +16,18 @@ use crate::causes::Cause;
 use crate::model::{Finding, Location, Status};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
+
+/// The most symptom rows kept, per log being read and in all: a row is
+/// one (client, log, signature, target) with its count, so memory is
+/// bounded by the kinds of symptom, not by the lines of the logs. Lines of
+/// kinds beyond it are counted, not kept, and a row says so.
+pub const MAX_SYMPTOM_ROWS: usize = 100_000;
+/// The longest example line a row keeps, in characters (cut with `...`).
+pub const MAX_EXAMPLE_CHARS: usize = 2_000;
+/// The longest share, path, site or component a row keeps, in characters.
+const MAX_TARGET_CHARS: usize = 1_000;
 
 /// Everything the client logs showed.
 #[derive(Debug, Clone, Serialize)]
@@ -27,7 +37,9 @@ pub struct Symptoms {
     pub counts: Counts,
     /// Every file read, or named like a client log and not read.
     pub logs: Vec<ClientLog>,
-    /// Every line that shows a symptom, by client, log and line.
+    /// Every kind of symptom, by client, log and first line: the lines of
+    /// one log with the same signature and target, counted (at most
+    /// [`MAX_SYMPTOM_ROWS`]).
     pub lines: Vec<SymptomLine>,
     /// For each cause, in report order: the clients it explains.
     pub causes: Vec<CauseClients>,
@@ -43,11 +55,17 @@ pub struct Counts {
     pub logs: usize,
     /// Logs that could not be read, or not wholly (see their reason).
     pub logs_not_read_wholly: usize,
-    pub symptoms: usize,
-    pub explained: usize,
-    pub not_checked: usize,
-    pub unexplained: usize,
-    pub not_share_related: usize,
+    /// Symptom lines read, kept in a row or not.
+    pub symptoms: u64,
+    /// Symptom rows kept (kinds of symptom per client and log).
+    pub rows: usize,
+    /// Symptom lines of the kept rows, by outcome.
+    pub explained: u64,
+    pub not_checked: u64,
+    pub unexplained: u64,
+    pub not_share_related: u64,
+    /// Symptom lines of kinds not kept: beyond [`MAX_SYMPTOM_ROWS`].
+    pub not_kept: u64,
     /// Clients with a symptom nothing on the shares explains.
     pub unexplained_clients: usize,
 }
@@ -64,20 +82,32 @@ pub struct ClientLog {
     pub log: String,
     pub encoding: String,
     pub lines: u64,
-    pub symptoms: usize,
+    /// Its symptom lines, kept in a row or not.
+    pub symptoms: u64,
+    /// Its symptom lines of kinds not kept (beyond [`MAX_SYMPTOM_ROWS`]).
+    pub not_kept: u64,
     pub status: Status,
     pub reason: String,
 }
 
-/// One line that shows a symptom.
+/// One kind of symptom in one log: the lines with the same signature and
+/// target (share, path, site, component), counted, with the first as the
+/// example.
 #[derive(Debug, Clone, Serialize)]
 pub struct SymptomLine {
     pub client: String,
     /// The log's path below its folder.
     pub log: String,
+    /// The line of the example: the first of the kind.
     pub line: u64,
-    /// As the log writes it; empty when it is cut off.
-    pub time: String,
+    /// The time of the first and the last line of the kind, as the log
+    /// writes it; empty when cut off.
+    pub first: String,
+    pub last: String,
+    /// The line of the last one.
+    pub last_line: u64,
+    /// How many lines of the log show it.
+    pub count: u64,
     /// The signature's name (`cfg-out-of-sync`).
     pub symptom: String,
     pub kb: String,
@@ -86,7 +116,8 @@ pub struct SymptomLine {
     pub path: String,
     pub site: String,
     pub component: String,
-    /// The version the client found, and the one it wanted, when the line says.
+    /// The version the client found, and the one it wanted, when the first
+    /// line says.
     pub observed: String,
     pub expected: String,
     pub outcome: Outcome,
@@ -95,8 +126,9 @@ pub struct SymptomLine {
     /// The findings that explain it, or say what could not be checked.
     pub findings: Vec<usize>,
     pub reason: String,
-    /// The log line as written (wrapped lines joined by a space).
-    pub text: String,
+    /// The first line as written (wrapped lines joined by a space), cut at
+    /// [`MAX_EXAMPLE_CHARS`].
+    pub example: String,
 }
 
 /// The clients one cause explains.
@@ -108,11 +140,13 @@ pub struct CauseClients {
 
 impl SymptomLine {
     /// The columns of symptoms.csv, in order.
-    pub(crate) const COLUMNS: [&'static str; 12] = [
+    pub(crate) const COLUMNS: [&'static str; 14] = [
         "client",
         "log",
         "line",
-        "time",
+        "first",
+        "last",
+        "count",
         "symptom",
         "kb",
         "location",
@@ -120,15 +154,17 @@ impl SymptomLine {
         "outcome",
         "explained_by",
         "reason",
-        "text",
+        "example",
     ];
 
-    pub(crate) fn cells(&self) -> [String; 12] {
+    pub(crate) fn cells(&self) -> [String; 14] {
         [
             self.client.clone(),
             self.log.clone(),
             self.line.to_string(),
-            self.time.clone(),
+            self.first.clone(),
+            self.last.clone(),
+            self.count.to_string(),
             self.symptom.clone(),
             self.kb.clone(),
             self.location.clone(),
@@ -136,7 +172,7 @@ impl SymptomLine {
             self.outcome.as_str().to_string(),
             self.explained_by.join(" "),
             self.reason.clone(),
-            self.text.clone(),
+            self.example.clone(),
         ]
     }
 }
@@ -144,33 +180,146 @@ impl SymptomLine {
 impl ClientLog {
     /// A symptoms.csv row for a log that could not be read wholly, in
     /// [`SymptomLine::COLUMNS`] order.
-    pub(crate) fn cells(&self) -> [String; 12] {
-        [
-            self.client.clone(),
-            self.path.clone(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            format!("log {}", self.status.as_str()),
-            String::new(),
-            self.reason.clone(),
-            String::new(),
-        ]
+    pub(crate) fn cells(&self) -> [String; 14] {
+        self.row(format!("log {}", self.status.as_str()), self.reason.clone(), 0)
+    }
+
+    /// A symptoms.csv row for a log some of whose symptom lines were not
+    /// kept in a row: how many.
+    pub(crate) fn not_kept_cells(&self) -> [String; 14] {
+        self.row(
+            "not kept".to_string(),
+            format!(
+                "{} symptom lines of kinds beyond the first {MAX_SYMPTOM_ROWS} rows were counted, not kept: \
+                 the rows above leave them out",
+                self.not_kept
+            ),
+            self.not_kept,
+        )
+    }
+
+    fn row(&self, outcome: String, reason: String, count: u64) -> [String; 14] {
+        let mut cells: [String; 14] = Default::default();
+        cells[0] = self.client.clone();
+        cells[1] = self.path.clone();
+        if count > 0 {
+            cells[5] = count.to_string();
+        }
+        cells[10] = outcome;
+        cells[12] = reason;
+        cells
     }
 }
 
-/// A symptom line before it is tied.
-struct Seen {
-    entry: Entry,
-    matched: signatures::Matched,
-    context: signatures::Context,
+/// `text` cut to `max` characters, `...` marking the cut.
+fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}...", &text[..at]),
+        None => text.to_string(),
+    }
 }
 
-/// Reads one log: its row, and the lines that match a signature.
-fn read_log(folder: &str, found: reader::Found) -> (ClientLog, Vec<Seen>) {
+/// What makes two symptom lines of one log the same kind: the signature
+/// and what the line points to (or, when it names nothing, what the log
+/// named before it, which the tie uses).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    signature: &'static str,
+    location: String,
+    path: String,
+    site: String,
+    component: String,
+    context_location: String,
+    context_site: String,
+}
+
+/// The lines of one kind, before they are tied.
+struct Group {
+    matched: signatures::Matched,
+    context: signatures::Context,
+    line: u64,
+    first: String,
+    last: String,
+    last_line: u64,
+    count: u64,
+    example: String,
+}
+
+/// The kinds of symptom of one log, in the order first seen, at most
+/// [`MAX_SYMPTOM_ROWS`]; lines of further kinds only counted.
+#[derive(Default)]
+struct Groups {
+    index: HashMap<Key, usize>,
+    groups: Vec<Group>,
+    lines: u64,
+    not_kept: u64,
+}
+
+impl Groups {
+    fn add(&mut self, entry: &Entry, mut matched: signatures::Matched, context: &signatures::Context) {
+        self.lines += 1;
+        for field in [
+            &mut matched.location,
+            &mut matched.path,
+            &mut matched.site,
+            &mut matched.component,
+            &mut matched.version,
+            &mut matched.expected,
+        ] {
+            if field.len() > MAX_TARGET_CHARS {
+                *field = cut(field, MAX_TARGET_CHARS);
+            }
+        }
+        let own = !matched.location.is_empty() || !matched.site.is_empty();
+        let (context_location, context_site) = match own {
+            true => (String::new(), String::new()),
+            false => (
+                cut(&context.location, MAX_TARGET_CHARS),
+                cut(&context.site, MAX_TARGET_CHARS),
+            ),
+        };
+        let key = Key {
+            signature: matched.signature.name,
+            location: matched.location.clone(),
+            path: matched.path.clone(),
+            site: matched.site.clone(),
+            component: matched.component.clone(),
+            context_location,
+            context_site,
+        };
+        if let Some(&at) = self.index.get(&key) {
+            let group = &mut self.groups[at];
+            group.count += 1;
+            group.last_line = entry.line;
+            if group.last != entry.time {
+                group.last.clone_from(&entry.time);
+            }
+            return;
+        }
+        if self.groups.len() >= MAX_SYMPTOM_ROWS {
+            self.not_kept += 1;
+            return;
+        }
+        let context = signatures::Context {
+            location: key.context_location.clone(),
+            site: key.context_site.clone(),
+        };
+        self.index.insert(key, self.groups.len());
+        self.groups.push(Group {
+            matched,
+            context,
+            line: entry.line,
+            first: entry.time.clone(),
+            last: entry.time.clone(),
+            last_line: entry.line,
+            count: 1,
+            example: cut(&entry.text, MAX_EXAMPLE_CHARS),
+        });
+    }
+}
+
+/// Reads one log: its row, and its kinds of symptom.
+fn read_log(dir: &std::path::Path, folder: &str, found: reader::Found) -> (ClientLog, Vec<Group>) {
     let mut log = ClientLog {
         client: found.client.clone(),
         folder: folder.to_string(),
@@ -179,6 +328,7 @@ fn read_log(folder: &str, found: reader::Found) -> (ClientLog, Vec<Seen>) {
         encoding: String::new(),
         lines: 0,
         symptoms: 0,
+        not_kept: 0,
         status: Status::Ok,
         reason: String::new(),
     };
@@ -187,7 +337,7 @@ fn read_log(folder: &str, found: reader::Found) -> (ClientLog, Vec<Seen>) {
         log.reason = reason;
         return (log, Vec::new());
     }
-    let file = match crate::input::open_regular_no_follow(&found.path) {
+    let file = match found.open(dir) {
         Ok(file) => file,
         Err(err) => {
             log.status = Status::Unreadable;
@@ -195,21 +345,18 @@ fn read_log(folder: &str, found: reader::Found) -> (ClientLog, Vec<Seen>) {
             return (log, Vec::new());
         }
     };
-    let mut seen = Vec::new();
+    let mut groups = Groups::default();
     let mut context = signatures::Context::default();
     let scanned = reader::scan(file, |entry| {
         if let Some(matched) = signatures::match_entry(&entry) {
-            seen.push(Seen {
-                entry: entry.clone(),
-                matched,
-                context: context.clone(),
-            });
+            groups.add(&entry, matched, &context);
         }
         context.follow(&entry);
     });
+    let seen = usize::try_from(groups.lines).unwrap_or(usize::MAX);
     match scanned {
         Ok(scan) => {
-            (log.status, log.reason) = scan.outcome(seen.len());
+            (log.status, log.reason) = scan.outcome(seen);
             log.encoding = scan.encoding.to_string();
             log.lines = scan.lines;
             if log.client.is_empty() {
@@ -218,33 +365,37 @@ fn read_log(folder: &str, found: reader::Found) -> (ClientLog, Vec<Seen>) {
         }
         Err(err) => {
             log.status = Status::Unreadable;
-            log.reason = format!("read failed after {} symptoms: {err}", seen.len());
+            log.reason = format!("read failed after {seen} symptoms: {err}");
         }
     }
-    log.symptoms = seen.len();
-    (log, seen)
+    log.symptoms = groups.lines;
+    log.not_kept = groups.not_kept;
+    (log, groups.groups)
 }
 
-/// Reads every client log under `folders` and ties each symptom to the
-/// findings and causes that explain it. Logs are read in parallel; the
-/// result is sorted, the same whatever the thread count.
+/// Reads every client log under `folders` and ties each kind of symptom
+/// to the findings and causes that explain it. Logs are read in parallel;
+/// the result is sorted, the same whatever the thread count.
 pub(crate) fn read_and_tie(
     folders: &[PathBuf],
     findings: &[Finding],
     causes: &[Cause],
     locations: &[Location],
 ) -> Symptoms {
-    let work: Vec<(String, reader::Found)> = folders
+    let work: Vec<(&PathBuf, String, reader::Found)> = folders
         .iter()
         .flat_map(|folder| {
             let shown = crate::names::display_path(folder);
-            reader::find_logs(folder).into_iter().map(move |f| (shown.clone(), f))
+            reader::find_logs(folder)
+                .into_iter()
+                .map(move |f| (folder, shown.clone(), f))
         })
         .collect();
-    let read: Vec<(ClientLog, Vec<Seen>)> = work
+    let mut read: Vec<(ClientLog, Vec<Group>)> = work
         .into_par_iter()
-        .map(|(folder, found)| read_log(&folder, found))
+        .map(|(dir, folder, found)| read_log(dir, &folder, found))
         .collect();
+    read.sort_by(|(a, _), (b, _)| (&a.client, &a.folder, &a.path).cmp(&(&b.client, &b.folder, &b.path)));
     let cause_of = crate::causes::cause_of_each(causes, findings.len());
     let shares = tie::Shares {
         findings,
@@ -253,20 +404,24 @@ pub(crate) fn read_and_tie(
     };
     let mut logs = Vec::new();
     let mut lines = Vec::new();
-    for (log, seen) in read {
-        for Seen {
-            entry,
-            matched,
-            context,
-        } in seen
-        {
-            let tied = tie::tie(&matched, &context, &shares);
+    for (mut log, groups) in read {
+        for group in groups {
+            if lines.len() >= MAX_SYMPTOM_ROWS {
+                // The cap in all: the rest of this log's kinds are counted.
+                log.not_kept += group.count;
+                continue;
+            }
+            let tied = tie::tie(&group.matched, &group.context, &shares);
             let explained = tied.outcome == Outcome::Explained;
+            let matched = group.matched;
             lines.push(SymptomLine {
                 client: log.client.clone(),
                 log: log.path.clone(),
-                line: entry.line,
-                time: entry.time,
+                line: group.line,
+                first: group.first,
+                last: group.last,
+                last_line: group.last_line,
+                count: group.count,
                 symptom: matched.signature.name.to_string(),
                 kb: matched.signature.kb.join(", "),
                 location: matched.location,
@@ -279,12 +434,11 @@ pub(crate) fn read_and_tie(
                 explained_by: if explained { tied.causes } else { Vec::new() },
                 findings: tied.findings,
                 reason: tied.reason,
-                text: entry.text,
+                example: group.example,
             });
         }
         logs.push(log);
     }
-    logs.sort_by(|a, b| (&a.client, &a.folder, &a.path).cmp(&(&b.client, &b.folder, &b.path)));
     lines.sort_by(|a, b| (&a.client, &a.log, a.line).cmp(&(&b.client, &b.log, b.line)));
     summarise(folders, logs, lines, findings, causes)
 }
@@ -306,7 +460,7 @@ fn summarise(
             by_finding[finding].insert(&line.client);
         }
     }
-    let of = |outcome: Outcome| lines.iter().filter(|l| l.outcome == outcome).count();
+    let of = |outcome: Outcome| lines.iter().filter(|l| l.outcome == outcome).map(|l| l.count).sum();
     let clients: BTreeSet<&str> = logs.iter().map(|l| l.client.as_str()).collect();
     let unexplained_clients: BTreeSet<&str> = lines
         .iter()
@@ -318,7 +472,9 @@ fn summarise(
         clients: clients.len(),
         logs: logs.len(),
         logs_not_read_wholly: logs.iter().filter(|l| l.status != Status::Ok).count(),
-        symptoms: lines.len(),
+        symptoms: logs.iter().map(|l| l.symptoms).sum(),
+        rows: lines.len(),
+        not_kept: logs.iter().map(|l| l.not_kept).sum(),
         explained: of(Outcome::Explained),
         not_checked: of(Outcome::NotChecked),
         unexplained: of(Outcome::Unexplained),
@@ -354,3 +510,32 @@ pub fn scan_bytes(bytes: &[u8]) -> Vec<(Entry, Option<&'static str>)> {
 
 /// The longest line the reader keeps, in bytes.
 pub const MAX_LINE_BYTES: usize = reader::MAX_LINE_BYTES;
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    /// Issue 28: a folder swapped for a link between the walk and the read
+    /// (the race, made deterministic) is not followed out of the folder.
+    #[test]
+    fn a_folder_swapped_for_a_link_after_the_walk_is_not_read_through() {
+        let logs = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let line = "Warning: \\\\SERVER1\\CAP_MS1\\clicomp.box\\hinv.CFG version () out of sync with offer file version (2.00.1239.0000); skipping operations $$<CCIM32><Tue Jun 22 01:26:12.820 1999><thread=1 (0x1)>\r\n";
+        std::fs::create_dir_all(logs.path().join("PC-1")).unwrap();
+        std::fs::write(
+            logs.path().join("PC-1/Ccim32.log"),
+            "nothing $$<CCIM32><Tue Jun 22 01:26:12.820 1999><thread=1 (0x1)>\r\n",
+        )
+        .unwrap();
+        std::fs::write(outside.path().join("Ccim32.log"), line.repeat(3)).unwrap();
+        let found = reader::find_logs(logs.path());
+        assert_eq!(found.len(), 1);
+        std::fs::rename(logs.path().join("PC-1"), logs.path().join("PC-1.old")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), logs.path().join("PC-1")).unwrap();
+        let shown = crate::names::display_path(logs.path());
+        let (log, symptoms) = read_log(logs.path(), &shown, found.into_iter().next().unwrap());
+        assert_eq!(symptoms.len(), 0, "{log:?}");
+        assert_eq!(log.status, Status::Unreadable, "{log:?}");
+    }
+}

@@ -5,20 +5,23 @@
 //! of them have. Memory is bounded by [`MAX_LINE_BYTES`], not by the size
 //! of the file: a longer line is cut and the rest of it skipped.
 
+use crate::crawl::walk::handles::{self, EntryType, Listed};
 use crate::model::Status;
 use crate::sms::symptoms::CLIENT_LOGS;
 use encoding_rs::{Decoder, UTF_16BE, UTF_16LE, WINDOWS_1252};
 use regex::Regex;
+use std::ffi::{OsStr, OsString};
 use std::io::{self, BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::LazyLock;
 
 /// The longest line kept; SMS writes lines of a few hundred bytes.
 pub(crate) const MAX_LINE_BYTES: usize = 64 * 1024;
 /// How many physical lines one wrapped entry may span.
 const MAX_JOINED_LINES: usize = 6;
-/// How deep below a `--client-logs` folder logs are looked for.
-const MAX_DEPTH: usize = 8;
+/// How deep below a `--client-logs` folder logs are looked for, in
+/// folders; a folder deeper is a row that says it was not read.
+pub(crate) const MAX_DEPTH: usize = 32;
 /// How many cut lines a log's reason names.
 const CUT_LINES_NAMED: usize = 3;
 
@@ -51,6 +54,12 @@ pub(crate) struct Scan {
     pub binary: bool,
     /// The client the log names itself, if it does.
     pub named_client: Option<String>,
+    /// NUL bytes skipped at the start (a block of them, as a crash or a
+    /// preallocated file leaves).
+    pub leading_nuls: u64,
+    /// Where the bytes stopped being the encoding they started in: the
+    /// byte offset and what they are read as from there.
+    pub switched: Option<(u64, &'static str)>,
 }
 
 impl Scan {
@@ -87,6 +96,23 @@ impl Scan {
                 ),
             );
         }
+        if let Some((at, read_as)) = self.switched {
+            return (
+                Status::Malformed,
+                format!(
+                    "partly read: encoding changed at byte {at}; the lines from there were read as {read_as}, line by line"
+                ),
+            );
+        }
+        if self.leading_nuls > 0 {
+            return (
+                Status::Malformed,
+                format!(
+                    "partly read: starts with {} NUL bytes, skipped; the text after them was read",
+                    self.leading_nuls
+                ),
+            );
+        }
         (Status::Ok, String::new())
     }
 }
@@ -95,7 +121,6 @@ impl Scan {
 /// client log.
 #[derive(Debug, Clone)]
 pub(crate) struct Found {
-    pub path: PathBuf,
     /// The path below the folder given, with `/`.
     pub relative: String,
     /// The client, from the file or folder name; empty when neither names one.
@@ -104,6 +129,9 @@ pub(crate) struct Found {
     pub log: &'static str,
     /// Why it is not read, when it is not (a link, a FIFO, an error).
     pub not_read: Option<(Status, String)>,
+    /// The names from the `--client-logs` folder down to the file, each
+    /// as listed: what [`Found::open`] opens, one handle at a time.
+    chain: Vec<(OsString, Listed)>,
 }
 
 /// The client log a file name is, and the client its prefix names:
@@ -136,74 +164,142 @@ fn is_generic_folder(name: &str) -> bool {
     GENERIC.iter().any(|g| g.eq_ignore_ascii_case(name))
 }
 
-/// Every client log below `dir`, in path order. Links are not followed and
-/// files that are not regular are not opened; both are listed with a reason.
+/// Every client log below `dir`, in path order, with the folders deeper
+/// than [`MAX_DEPTH`] and the links named as rows with a reason. The walk
+/// is the share walk's: every folder opened from its parent's handle,
+/// never through a link, and checked to be the one listed, so a folder
+/// swapped for a link during the walk is never left for what it points to.
 pub(crate) fn find_logs(dir: &Path) -> Vec<Found> {
     let mut found = Vec::new();
-    let walk = walkdir::WalkDir::new(dir)
-        .follow_links(false)
-        .max_depth(MAX_DEPTH)
-        .sort_by_file_name();
-    for entry in walk {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(err) => {
-                let path = err.path().unwrap_or(dir).to_path_buf();
-                let Some((client, log)) = name_of(dir, &path) else {
-                    if err.depth() == 0 || err.io_error().is_some() && path.is_dir() {
-                        found.push(unreadable_folder(dir, &path, &err));
-                    }
-                    continue;
-                };
-                found.push(Found {
-                    relative: relative(dir, &path),
-                    path,
-                    client,
-                    log,
-                    not_read: Some((Status::Unreadable, err.to_string())),
-                });
-                continue;
-            }
-        };
-        let file_type = entry.file_type();
-        if file_type.is_dir() {
-            continue;
-        }
-        let Some((client, log)) = name_of(dir, entry.path()) else {
-            continue;
-        };
-        let not_read = if file_type.is_symlink() {
-            Some((
-                Status::Skipped,
-                "a link: not followed, client logs are read only inside the folder given".to_string(),
-            ))
-        } else if !file_type.is_file() {
-            Some((
-                Status::Skipped,
-                "not a regular file (a FIFO, a device...): not opened".to_string(),
-            ))
-        } else {
-            None
-        };
-        found.push(Found {
-            relative: relative(dir, entry.path()),
-            path: entry.path().to_path_buf(),
-            client,
-            log,
-            not_read,
-        });
+    match handles::open_root(dir) {
+        Ok((root, _)) => walk_folder(dir, &root, &mut Vec::new(), &mut found),
+        Err(err) => found.push(not_read_folder(
+            dir,
+            dir,
+            Status::Unreadable,
+            format!("folder could not be listed: {err}"),
+        )),
     }
     found
 }
 
-/// A folder below `dir` that could not be listed: the logs in it are unknown.
-fn unreadable_folder(dir: &Path, path: &Path, err: &walkdir::Error) -> Found {
+/// The logs of one open folder and, depth first, of its subfolders.
+fn walk_folder(dir: &Path, folder: &handles::Folder, chain: &mut Vec<(OsString, Listed)>, found: &mut Vec<Found>) {
+    let path_of = |chain: &[(OsString, Listed)], name: &OsStr| {
+        let mut path = dir.to_path_buf();
+        path.extend(chain.iter().map(|(n, _)| n));
+        path.push(name);
+        path
+    };
+    let here = path_of(chain, OsStr::new(""));
+    let names = match handles::list(folder) {
+        Ok(names) => names,
+        Err(err) => {
+            found.push(not_read_folder(
+                dir,
+                &here,
+                Status::Unreadable,
+                format!("folder could not be listed: {err}"),
+            ));
+            return;
+        }
+    };
+    for named in names {
+        let path = path_of(chain, &named.name);
+        let listed = match handles::stat_entry(folder, &named.name) {
+            Ok(listed) => listed,
+            Err(err) => {
+                if let Some((client, log)) = name_of(dir, &path) {
+                    found.push(Found {
+                        relative: relative(dir, &path),
+                        client,
+                        log,
+                        not_read: Some((Status::Unreadable, err.to_string())),
+                        chain: Vec::new(),
+                    });
+                }
+                continue;
+            }
+        };
+        match listed.kind {
+            EntryType::Folder if chain.len() + 1 >= MAX_DEPTH => found.push(not_read_folder(
+                dir,
+                &path,
+                Status::Skipped,
+                format!("a folder {} levels deep: client logs are looked for at most {MAX_DEPTH} folders deep, nothing in it was read", chain.len() + 1),
+            )),
+            EntryType::Folder => match handles::open_folder(folder, &named.name, &listed) {
+                Ok(sub) => {
+                    chain.push((named.name.clone(), listed));
+                    walk_folder(dir, &sub, chain, found);
+                    chain.pop();
+                }
+                Err(err) => found.push(not_read_folder(
+                    dir,
+                    &path,
+                    Status::Unreadable,
+                    format!("folder could not be opened: {err}"),
+                )),
+            },
+            EntryType::Link if name_of(dir, &path).is_none() => found.push(not_read_folder(
+                dir,
+                &path,
+                Status::Skipped,
+                "a link: not followed, client logs are read only inside the folder given".to_string(),
+            )),
+            kind => {
+                let Some((client, log)) = name_of(dir, &path) else {
+                    continue;
+                };
+                let not_read = match kind {
+                    EntryType::File => None,
+                    EntryType::Link => Some((
+                        Status::Skipped,
+                        "a link: not followed, client logs are read only inside the folder given".to_string(),
+                    )),
+                    _ => Some((
+                        Status::Skipped,
+                        "not a regular file (a FIFO, a device...): not opened".to_string(),
+                    )),
+                };
+                let mut file_chain = chain.clone();
+                file_chain.push((named.name, listed));
+                found.push(Found {
+                    relative: relative(dir, &path),
+                    client,
+                    log,
+                    not_read,
+                    chain: file_chain,
+                });
+            }
+        }
+    }
+}
+
+/// A folder below `dir` whose logs are unknown: not listed, not entered.
+fn not_read_folder(dir: &Path, path: &Path, status: Status, reason: String) -> Found {
     Found {
         relative: relative(dir, path),
-        path: path.to_path_buf(),
         client: String::new(),
         log: "",
-        not_read: Some((Status::Unreadable, format!("folder could not be listed: {err}"))),
+        not_read: Some((status, reason)),
+        chain: Vec::new(),
+    }
+}
+
+impl Found {
+    /// Opens the log as the walk found it: from the `--client-logs` folder
+    /// down, each folder from its parent's handle, never through a link and
+    /// only if it is still the one listed; the file likewise.
+    pub(crate) fn open(&self, dir: &Path) -> io::Result<std::fs::File> {
+        let Some(((name, listed), folders)) = self.chain.split_last() else {
+            return Err(io::Error::other("not a file the walk found"));
+        };
+        let (mut folder, _) = handles::open_root(dir)?;
+        for (sub, listed) in folders {
+            folder = handles::open_folder(&folder, sub, listed)?;
+        }
+        Ok(handles::open_file(&folder, name, Some(listed))?.0)
     }
 }
 
@@ -288,9 +384,11 @@ fn sniff(head: &[u8]) -> (Encoding, usize) {
         (Encoding::Utf16Le, 2)
     } else if head.starts_with(b"\xFE\xFF") {
         (Encoding::Utf16Be, 2)
-    } else if looks_like_utf16(head, false) {
+    } else if head.get(1) == Some(&0) && looks_like_utf16(head, false) {
+        // UTF-16 from its first character: text that switches to it later
+        // is read line by line (`read_lines`).
         (Encoding::Utf16Le, 0)
-    } else if looks_like_utf16(head, true) {
+    } else if head.first() == Some(&0) && looks_like_utf16(head, true) {
         (Encoding::Utf16Be, 0)
     } else {
         (Encoding::Bytes, 0)
@@ -348,6 +446,8 @@ impl<R: Read> Read for Utf16ToUtf8<R> {
 struct Lines<R> {
     reader: R,
     line: Vec<u8>,
+    /// Bytes consumed so far: where the next line starts.
+    offset: u64,
 }
 
 impl<R: BufRead> Lines<R> {
@@ -376,6 +476,7 @@ impl<R: BufRead> Lines<R> {
             }
             self.line.extend_from_slice(&part[..part.len().min(room)]);
             self.reader.consume(used);
+            self.offset += used as u64;
             if end {
                 break;
             }
@@ -402,9 +503,66 @@ fn line_text(bytes: &[u8], cut: bool) -> String {
     }
 }
 
+/// Skips a block of NUL bytes at the start (at least 4, an even number so
+/// UTF-16 after it stays aligned); returns how many.
+fn skip_nul_block(reader: &mut impl BufRead) -> io::Result<u64> {
+    let mut skipped = 0u64;
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok(buf) => buf,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        let nuls = buf.iter().take_while(|&&b| b == 0).count();
+        let whole = nuls == buf.len() && nuls > 0;
+        let take = if whole { nuls } else { nuls & !1 };
+        if skipped == 0 && !whole && nuls < 4 {
+            return Ok(0);
+        }
+        reader.consume(take);
+        skipped += take as u64;
+        if !whole {
+            return Ok(skipped);
+        }
+    }
+}
+
+/// Text lines, then UTF-16 from a line on: not binary data.
+fn text_then_utf16(head: &[u8]) -> bool {
+    let Some(nul) = memchr::memchr(0, head) else {
+        return false;
+    };
+    let Some(line_start) = memchr::memrchr(b'\n', &head[..nul]).map(|at| at + 1) else {
+        return false;
+    };
+    let rest = &head[line_start..];
+    let rest = if rest.first() == Some(&0) { &rest[1..] } else { rest };
+    !looks_binary(&head[..line_start]) && (looks_like_utf16(rest, false) || looks_like_utf16(rest, true))
+}
+
+/// A line with NULs in a log of bytes: UTF-16 when it looks like it (the
+/// NUL left of a UTF-16LE line end dropped first), else its NULs dropped.
+fn line_with_nuls(bytes: &[u8], cut: bool) -> (String, &'static str) {
+    let bytes = match bytes {
+        [0, next, ..] if *next != 0 => &bytes[1..],
+        _ => bytes,
+    };
+    for (big_endian, name) in [(false, "UTF-16LE"), (true, "UTF-16BE")] {
+        if looks_like_utf16(bytes, big_endian) {
+            let encoding = if big_endian { UTF_16BE } else { UTF_16LE };
+            let text = encoding.decode_without_bom_handling(bytes).0;
+            let text = text.trim_end_matches(['\r', '\0']).to_string();
+            return (text, name);
+        }
+    }
+    let kept: Vec<u8> = bytes.iter().copied().filter(|&b| b != 0).collect();
+    (line_text(&kept, cut), "text with its NUL bytes dropped")
+}
+
 /// Reads a whole log, calling `on_entry` for each entry in order.
 pub(crate) fn scan(reader: impl Read, mut on_entry: impl FnMut(Entry)) -> io::Result<Scan> {
     let mut reader = BufReader::with_capacity(64 * 1024, reader);
+    let leading_nuls = skip_nul_block(&mut reader)?;
     let head = loop {
         match reader.fill_buf() {
             Ok(head) => break head,
@@ -415,9 +573,10 @@ pub(crate) fn scan(reader: impl Read, mut on_entry: impl FnMut(Entry)) -> io::Re
     let (encoding, bom) = sniff(head);
     let mut scan = Scan {
         encoding: encoding.name(),
+        leading_nuls,
         ..Scan::default()
     };
-    if encoding == Encoding::Bytes && looks_binary(head) {
+    if encoding == Encoding::Bytes && looks_binary(head) && !text_then_utf16(head) {
         scan.binary = true;
         return Ok(scan);
     }
@@ -425,21 +584,38 @@ pub(crate) fn scan(reader: impl Read, mut on_entry: impl FnMut(Entry)) -> io::Re
     match encoding {
         Encoding::Utf16Le | Encoding::Utf16Be => {
             let utf8 = Utf16ToUtf8::new(reader, encoding == Encoding::Utf16Be);
-            read_lines(BufReader::with_capacity(64 * 1024, utf8), &mut scan, &mut on_entry)?;
+            read_lines(
+                BufReader::with_capacity(64 * 1024, utf8),
+                false,
+                &mut scan,
+                &mut on_entry,
+            )?;
         }
-        Encoding::Bytes | Encoding::Utf8Bom => read_lines(reader, &mut scan, &mut on_entry)?,
+        Encoding::Bytes | Encoding::Utf8Bom => read_lines(reader, true, &mut scan, &mut on_entry)?,
     }
     Ok(scan)
 }
 
-fn read_lines(reader: impl BufRead, scan: &mut Scan, on_entry: &mut dyn FnMut(Entry)) -> io::Result<()> {
+/// Reads the lines of a log; in a log of bytes (not UTF-16 from its
+/// start), each line with NULs is looked at on its own: UTF-16 text is
+/// decoded as such (a log that switches encoding mid-file), other NULs are
+/// dropped, and the first such line is noted in `scan`.
+fn read_lines(
+    reader: impl BufRead,
+    bytes_mode: bool,
+    scan: &mut Scan,
+    on_entry: &mut dyn FnMut(Entry),
+) -> io::Result<()> {
     let mut lines = Lines {
         reader,
         line: Vec::new(),
+        offset: scan.leading_nuls,
     };
+    let mut start = lines.offset;
     let mut pending = Pending::default();
     let mut raw_seen = false;
     while let Some((bytes, cut)) = lines.next_line()? {
+        let at = start;
         scan.lines += 1;
         if cut {
             scan.cut_count += 1;
@@ -447,7 +623,15 @@ fn read_lines(reader: impl BufRead, scan: &mut Scan, on_entry: &mut dyn FnMut(En
                 scan.cut_lines.push(scan.lines);
             }
         }
-        let text = line_text(bytes, cut);
+        let text = match bytes_mode && memchr::memchr(0, bytes).is_some() {
+            true => {
+                let (text, read_as) = line_with_nuls(bytes, cut);
+                scan.switched.get_or_insert((at, read_as));
+                text
+            }
+            false => line_text(bytes, cut),
+        };
+        start = lines.offset;
         let trimmed = text.trim();
         if trimmed.is_empty() {
             std::mem::take(&mut pending).emit(scan, on_entry);

@@ -22,7 +22,7 @@ mod protocol;
 mod read;
 mod scheduler;
 mod settings;
-mod walk;
+pub(crate) mod walk;
 mod worker;
 
 pub use read::hash_file;

@@ -12,7 +12,7 @@
 //! output is sorted downstream, and nothing the walk decides depends on
 //! timing (names that differ only in case are found within one listing).
 
-pub(super) mod handles;
+pub(crate) mod handles;
 
 use super::location::{Activity, Throttle};
 use crate::config::Exclusions;

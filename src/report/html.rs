@@ -516,7 +516,7 @@ fn client_list(clients: &[String]) -> Markup {
     }
 }
 
-/// Symptom lines the HTML lists; symptoms.csv and the workbook have all.
+/// Symptom rows the HTML lists; symptoms.csv and the workbook have all.
 const MAX_SYMPTOM_ROWS: usize = 2_000;
 
 /// What the client logs show, line by line, and what explains it.
@@ -526,10 +526,11 @@ fn client_symptoms(symptoms: &Symptoms) -> Markup {
         section #symptoms {
             h2 { "Client symptoms (" (c.symptoms) ")" }
             p.lead {
-                (c.symptoms) " symptom lines from " (c.clients) " clients (" (c.logs) " logs): "
+                (c.symptoms) " symptom lines (" (c.rows) " kinds, one row each) from " (c.clients) " clients (" (c.logs) " logs): "
                 (c.explained) " explained by a cause, " (c.not_checked) " not checked (the share could not be read wholly), "
                 (c.unexplained) " that nothing on the audited shares explains, " (c.not_share_related) " not share-related."
                 @if c.logs_not_read_wholly > 0 { " " (c.logs_not_read_wholly) " logs could not be read wholly: see symptoms.csv." }
+                @if c.not_kept > 0 { " " (c.not_kept) " symptom lines of kinds beyond the first " (crate::clientlogs::MAX_SYMPTOM_ROWS) " were counted, not kept: see symptoms.csv." }
             }
             @if symptoms.lines.is_empty() {
                 p.none { "No symptom in the client logs." }
@@ -539,7 +540,7 @@ fn client_symptoms(symptoms: &Symptoms) -> Markup {
                     (list_table(&table::symptoms(symptoms), 0..symptoms.lines.len().min(MAX_SYMPTOM_ROWS), &SYMPTOM_COLUMNS, None))
                 }
                 @if symptoms.lines.len() > MAX_SYMPTOM_ROWS {
-                    p.lead { (symptoms.lines.len() - MAX_SYMPTOM_ROWS) " more lines are left out here: symptoms.csv and audit.xlsx have them all." }
+                    p.lead { (symptoms.lines.len() - MAX_SYMPTOM_ROWS) " more rows are left out here: symptoms.csv and audit.xlsx have them all." }
                 }
             }
         }
@@ -694,17 +695,19 @@ const DRIFT_COLUMNS: [Column; 6] = [
     column("Now", "new", MONO, Show::Breakable),
 ];
 
-const SYMPTOM_COLUMNS: [Column; 10] = [
+const SYMPTOM_COLUMNS: [Column; 12] = [
     column("Client", "client", NO_WRAP, Show::Visible),
     column("Log", "log", NO_WRAP, Show::Visible),
     column("Line", "line", NO_WRAP, Show::Own),
-    column("Time", "time", NO_WRAP, Show::Visible),
+    column("First", "first", NO_WRAP, Show::Visible),
+    column("Last", "last", NO_WRAP, Show::Visible),
+    column("Count", "count", NO_WRAP, Show::Own),
     column("Symptom", "symptom", NO_WRAP, Show::Visible),
     column("KB", "kb", MONO, Show::Own),
     column("Location", "location", MONO, Show::Breakable),
     column("Outcome", "outcome", None, Show::WithReason("reason")),
     column("Explained by", "explained_by", NO_WRAP, Show::CauseLinks),
-    column("Text", "text", Some("wrap mono"), Show::Breakable),
+    column("Example", "example", Some("wrap mono"), Show::Breakable),
 ];
 
 /// The history's resolved findings; what they showed is "Was" here,

@@ -137,10 +137,11 @@ pub(crate) fn upgrade(plan: &UpgradePlan) -> Table<'_> {
     }
 }
 
-/// symptoms.csv: one row per client log line that shows a symptom, by
-/// client, log and line (the first `symptoms.lines.len()` rows, all the
-/// workbook and the page show), then one per log that could not be read
-/// wholly.
+/// symptoms.csv: one row per kind of symptom (client, log, signature and
+/// target, with its count), by client, log and first line (the first
+/// `symptoms.lines.len()` rows, all the workbook and the page show), then
+/// one per log that could not be read wholly, then one per log whose
+/// symptom lines were not all kept in a row.
 pub(crate) fn symptoms(symptoms: &Symptoms) -> Table<'_> {
     let lines = symptoms.lines.iter().map(|line| owned(line.cells()));
     let logs = symptoms
@@ -148,9 +149,14 @@ pub(crate) fn symptoms(symptoms: &Symptoms) -> Table<'_> {
         .iter()
         .filter(|l| l.status != Status::Ok)
         .map(|log| owned(log.cells()));
+    let not_kept = symptoms
+        .logs
+        .iter()
+        .filter(|l| l.not_kept > 0)
+        .map(|log| owned(log.not_kept_cells()));
     Table {
         header: &SymptomLine::COLUMNS,
-        rows: lines.chain(logs).collect(),
+        rows: lines.chain(logs).chain(not_kept).collect(),
     }
 }
 

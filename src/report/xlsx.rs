@@ -598,15 +598,30 @@ fn symptoms_sheet(ws: &mut Worksheet, symptoms: &Symptoms, styles: &Styles) -> R
     let mut sheet = Sheet::new(ws, "Client symptoms")?;
     let c = &symptoms.counts;
     let headline = format!(
-        "{} symptom lines from {} clients ({} logs): {} explained by a cause, {} not checked, {} unexplained, {} not share-related.",
-        c.symptoms, c.clients, c.logs, c.explained, c.not_checked, c.unexplained, c.not_share_related
+        "{} symptom lines ({} kinds, one row each) from {} clients ({} logs): {} explained by a cause, {} not checked, {} unexplained, {} not share-related.{}",
+        c.symptoms,
+        c.rows,
+        c.clients,
+        c.logs,
+        c.explained,
+        c.not_checked,
+        c.unexplained,
+        c.not_share_related,
+        match c.not_kept {
+            0 => String::new(),
+            n => format!(
+                " {n} lines of kinds beyond the first {} were counted, not kept: see symptoms.csv.",
+                crate::clientlogs::MAX_SYMPTOM_ROWS
+            ),
+        }
     );
     sheet.text(0, 0, &headline, &styles.text)?;
     // The symptom lines: the table's rows of logs not read wholly are
     // symptoms.csv's.
     let table = table::symptoms(symptoms);
-    let rows = room(symptoms.lines.len());
-    let wrapped = table.columns(&["location", "path", "reason", "text"]);
+    // Below the headline and the header: never past Excel's last row.
+    let rows = symptoms.lines.len().min(MAX_ROWS - 4);
+    let wrapped = table.columns(&["location", "path", "reason", "example"]);
     sheet.table(2, &table, rows, &wrapped, styles)?;
     if symptoms.lines.is_empty() {
         sheet.text(3, 0, "No symptom in the client logs.", &styles.text)?;
@@ -625,7 +640,7 @@ fn symptoms_sheet(ws: &mut Worksheet, symptoms: &Symptoms, styles: &Styles) -> R
         }
     }
     sheet.fit_columns()?;
-    sheet.prose_columns(&table.columns(&["reason", "text"]), PROSE_WIDTH)?;
+    sheet.prose_columns(&table.columns(&["reason", "example"]), PROSE_WIDTH)?;
     sheet.fit_rows()
 }
 
