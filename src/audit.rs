@@ -75,8 +75,13 @@ pub struct Audit {
     pub upgrade: Option<UpgradePlan>,
     /// The baseline this audit was compared with, if any.
     pub baseline: Option<String>,
-    /// Changes since the baseline; `None` without one.
+    /// Changes since the baseline; `None` without one, or when they could
+    /// not be computed (then `drift_error` says why).
     pub drift: Option<Vec<Change>>,
+    /// Why drift against the baseline could not be computed (the history
+    /// failed while it was read): the run exits 2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift_error: Option<String>,
     /// With `--history`: what is new since the previous run, what was
     /// resolved.
     pub history: Option<HistorySummary>,
@@ -123,6 +128,7 @@ pub(crate) struct Results {
     pub timing: Timing,
     pub upgrade: Option<UpgradePlan>,
     pub drift: Option<Vec<Change>>,
+    pub drift_error: Option<String>,
     pub history: Option<HistorySummary>,
 }
 
@@ -141,6 +147,7 @@ impl Audit {
             timing,
             upgrade,
             drift,
+            drift_error,
             history,
         } = results;
         // Every record that was not read is among those the estate keeps.
@@ -224,8 +231,14 @@ impl Audit {
             stamps,
             files,
             upgrade,
-            baseline: config.baseline.as_ref().map(|b| b.path.clone()),
+            // Not compared with it when drift failed: no report names it.
+            baseline: config
+                .baseline
+                .as_ref()
+                .filter(|_| drift_error.is_none())
+                .map(|b| b.path.clone()),
             drift,
+            drift_error,
             history,
             accepted: accepted_summary,
         }

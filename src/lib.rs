@@ -145,7 +145,17 @@ impl Discovery {
             let now = drift::Snapshot::of(&estate.locations, &estate.stamps);
             drift::compare_with_files(&baseline.snapshot, &now, drift::Snapshot::files_of(&files))
         });
-        let drift = drift.transpose().context("cannot compare with the baseline")?;
+        // A history that fails while drift reads it (damaged, locked, an I/O
+        // error) leaves this run without drift, never with part of it: the
+        // audit is still assembled and its set written, and the failure is
+        // said and makes the exit code 2 (app::audit).
+        let (drift, drift_error) = match drift.transpose() {
+            Ok(drift) => (drift, None),
+            Err(err) => (
+                None,
+                Some(format!("drift against the baseline could not be computed: {err:#}")),
+            ),
+        };
         let causes = causes::group(&view, &findings, upgrade.as_ref());
         let (first_seen, history) = config
             .history
@@ -176,6 +186,7 @@ impl Discovery {
                 timing,
                 upgrade,
                 drift,
+                drift_error,
                 history,
             },
         ))

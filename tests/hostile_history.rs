@@ -290,3 +290,78 @@ fn a_history_failing_after_the_crawl_keeps_the_reports_and_is_in_the_log() {
         "the log says the history failed: {log}"
     );
 }
+
+/// A history that fails while drift reads it (here another program's
+/// exclusive lock, taken once the run has opened the history and holds
+/// before its crawl): the set is still written, without drift and without
+/// naming the baseline, the run exits 2, and stderr and the log say that
+/// drift could not be computed and why.
+#[test]
+fn a_history_failing_while_drift_reads_it_keeps_the_reports_and_says_why() {
+    use std::io::BufRead;
+    let scene = Scene::new();
+    let (code, stderr) = scene.audit("r1");
+    assert!(code == 0 || code == 1, "{stderr}");
+    // The next run's start time differs from the first's.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let resume = scene.out("resume");
+    let log = scene.out("run.log");
+    let mut run = std::process::Command::new(BIN)
+        .arg("audit")
+        .arg(scene.dir.path().join("estate"))
+        .arg("--out")
+        .arg(scene.out("r2"))
+        .arg("--history")
+        .arg(scene.history())
+        .args(["--history-wait", "1", "--format", "csv,json", "--log"])
+        .arg(&log)
+        .env("SMSAUDIT_FAULT_PAUSE", "crawl:1")
+        .env("SMSAUDIT_FAULT_RESUME", &resume)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(run.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("paused at Crawl 1") {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "the run ended before its crawl"
+        );
+    }
+    let holder = rusqlite::Connection::open(scene.history()).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    std::fs::write(&resume, "").unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let status = run.wait().unwrap();
+    holder.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(status.code(), Some(2), "{rest}");
+    let set = scene.out("r2");
+    assert!(set.join("manifest.json").is_file(), "the set is written: {rest}");
+    assert!(
+        rest.contains("drift against the baseline could not be computed"),
+        "stderr says drift failed: {rest}"
+    );
+    let audit: serde_json::Value = serde_json::from_slice(&std::fs::read(set.join("audit.json")).unwrap()).unwrap();
+    assert!(audit["drift"].is_null(), "no drift, not part of one");
+    assert!(audit["baseline"].is_null(), "the baseline was not compared with");
+    assert!(
+        audit["drift_error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("could not be computed"),
+        "{}",
+        audit["drift_error"]
+    );
+    let status: serde_json::Value = serde_json::from_slice(&std::fs::read(set.join("status.json")).unwrap()).unwrap();
+    assert_eq!(status["exit_code"], 2, "{status}");
+    assert!(!set.join("drift.csv").exists(), "no drift.csv claims a comparison");
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        log.contains("error: drift against the baseline could not be computed"),
+        "the log says why: {log}"
+    );
+    assert!(!log.contains("drift: 0"), "never 0 changes: {log}");
+}

@@ -463,6 +463,7 @@ fn an_estate_wider_than_an_excel_sheet_still_gets_its_workbook() {
         files: Default::default(),
         baseline: None,
         drift: None,
+        drift_error: None,
         upgrade: None,
     };
     let bytes = smsaudit::report::xlsx::audit(&audit).expect("the workbook is written");

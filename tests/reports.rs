@@ -152,6 +152,7 @@ fn hand_made() -> Audit {
         files: smsaudit::audit::FileRecords::from_vec(vec![file]),
         baseline: None,
         drift: None,
+        drift_error: None,
         upgrade: None,
     }
 }

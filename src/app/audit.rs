@@ -157,6 +157,12 @@ fn run(command: &AuditCommand, log: &Mutex<RunLog>, assembled: &Assembled) -> Re
     lines.add_lines(summary.lines().map(str::to_string));
     lines.add_lines(drift_lines);
     drop(lines);
+    // Drift that could not be computed (the history failed while it was
+    // read) is said on stderr and in the log; exit_code made it 2.
+    if let Some(message) = &audit.drift_error {
+        text::println_stderr(&format!("smsaudit: {}", text::for_terminal(message)));
+        lock(log).error(message);
+    }
     // The history records every run that got this far, with its exit code.
     let code = match &written {
         Ok(_) => verdict_code,
@@ -336,6 +342,11 @@ fn stop(signal: Signal, log: &Mutex<RunLog>, out: Option<&Path>, recorder: &Reco
 }
 
 /// The exit code for a finished audit; see [`ExitCode`] for the order.
+/// An audit whose drift could not be computed did not do what was asked:
+/// 2, whatever its findings.
 pub fn exit_code(audit: &Audit, fail_on: Option<Severity>) -> ExitCode {
+    if audit.drift_error.is_some() {
+        return ExitCode::CouldNotRun;
+    }
     audit.verdict().exit_code(fail_on)
 }
