@@ -150,7 +150,7 @@ impl Discovery {
         // audit is still assembled and its set written, and the failure is
         // said and makes the exit code 2 (app::audit).
         let (drift, drift_error) = match drift.transpose() {
-            Ok(drift) => (drift, None),
+            Ok(drift) => (drift.map(|changes| only_expected(changes, &view, config)), None),
             Err(err) => (
                 None,
                 Some(format!("drift against the baseline could not be computed: {err:#}")),
@@ -191,4 +191,25 @@ impl Discovery {
             },
         ))
     }
+}
+
+/// With a history, drift about a location this run did not find stays only
+/// while the history expects it ([`rules::missing_expected`], the rule of
+/// A01): one forgotten with `history --forget`, excluded, or outside this
+/// run's roots is not reported gone night after night.
+fn only_expected(mut changes: Vec<drift::Change>, view: &estate::EstateView, config: &Config) -> Vec<drift::Change> {
+    if config.history.is_none() {
+        return changes;
+    }
+    let found: std::collections::BTreeSet<String> =
+        view.estate.locations.iter().map(|l| l.name.to_lowercase()).collect();
+    let missing: std::collections::BTreeSet<String> = rules::missing_expected(view, config)
+        .iter()
+        .map(|seen| seen.name.to_lowercase())
+        .collect();
+    changes.retain(|change| {
+        let location = change.location.to_lowercase();
+        found.contains(&location) || missing.contains(&location)
+    });
+    changes
 }

@@ -555,7 +555,8 @@ fn a_large_history_run_is_compared_in_little_memory() {
         db.execute_batch(
             "DROP INDEX file_states_location_path; DROP INDEX location_states_location;
              DROP INDEX stamp_states_location; ALTER TABLE runs DROP COLUMN finished;
-             PRAGMA user_version = 1;",
+             DROP TABLE forgotten_locations; DROP TABLE run_drift_counts; DROP TABLE run_drift;
+             DROP TABLE run_leases; PRAGMA user_version = 1;",
         )
         .unwrap();
     }

@@ -269,8 +269,12 @@ fn history_shows_one_run_and_the_drift_of_each() {
     {
         // As the schema 2 history of a previous smsaudit wrote it.
         let db = rusqlite::Connection::open(scene.history()).unwrap();
-        db.execute_batch("DROP TABLE run_drift_counts; DROP TABLE run_drift; PRAGMA user_version = 2;")
-            .unwrap();
+        db.execute_batch(
+            "DROP TABLE run_drift_counts; DROP TABLE run_drift; DROP TABLE forgotten_locations;
+             DROP TABLE run_leases; DROP INDEX location_states_location; DROP INDEX stamp_states_location;
+             ALTER TABLE runs DROP COLUMN finished; PRAGMA user_version = 2;",
+        )
+        .unwrap();
     }
     next_second();
     fix_one_break_one(&scene.estate());

@@ -287,7 +287,7 @@ mod tests {
         let commit = Pause::parse("commit:2").unwrap();
         assert_eq!((commit.point, commit.count), (PausePoint::Commit, 2));
         assert_eq!(Pause::parse(" stage : 3 ").map(|p| p.point), Some(PausePoint::Stage));
-        for refused in ["crawl:2", "stage:x", "stage", ""] {
+        for refused in ["walk:2", "stage:x", "stage", ""] {
             assert_eq!(Pause::parse(refused), None, "{refused}");
         }
     }

@@ -251,7 +251,7 @@ pub(crate) struct Scope {
 impl Scope {
     /// Whether a location read from `path` is under one of the roots (or
     /// is one of them).
-    fn covers(&self, path: &str) -> bool {
+    pub(crate) fn covers(&self, path: &str) -> bool {
         self.roots.iter().any(|root| {
             let root = root.trim_end_matches(['/', '\\']);
             path == root
@@ -268,18 +268,11 @@ impl Scope {
 /// not found by this run. Every night, until it is back or dropped on
 /// purpose.
 pub(crate) fn check_expected_locations(
-    view: &EstateView,
-    expected: &[crate::history::SeenLocation],
-    scope: &Scope,
-    exclude: &crate::config::Exclusions,
+    missing: &[&crate::history::SeenLocation],
     history: &str,
     out: &mut Vec<Finding>,
 ) {
-    let found: BTreeSet<String> = view.estate.locations.iter().map(|l| l.name.to_lowercase()).collect();
-    for seen in expected {
-        if found.contains(&seen.name.to_lowercase()) || !scope.covers(&seen.path) || exclude.matches(&seen.name) {
-            continue;
-        }
+    for seen in missing {
         let site = seen.sites.join(" ");
         let date = seen.last_seen.get(..10).unwrap_or(&seen.last_seen);
         out.push(

@@ -29,15 +29,7 @@ pub(crate) fn evaluate(view: &EstateView, config: &Config) -> Vec<Finding> {
     copylog::check_copylog_removed_sites(view, inventory, &mut findings);
     inventory::check_unreadable_locations(view, &mut findings);
     if let Some(past) = &config.history {
-        let mut roots: Vec<String> = config.roots.iter().map(|r| crate::names::display_path(r)).collect();
-        roots.extend(
-            inventory
-                .iter()
-                .flat_map(|i| i.shares())
-                .map(|s| crate::names::display_path(&s.path)),
-        );
-        let scope = coverage::Scope { roots };
-        coverage::check_expected_locations(view, &past.expected, &scope, &config.exclude, &past.file, &mut findings);
+        coverage::check_expected_locations(&missing_expected(view, config), &past.file, &mut findings);
     }
     if let Some(inventory) = inventory {
         inventory::check_expected_release(view, inventory, &mut findings);
@@ -124,4 +116,34 @@ impl<'a> FindingDraft<'a> {
             marks: self.marks,
         }
     }
+}
+
+/// The locations the history expects ([`crate::history::Past`]) that this
+/// run did not find: seen by an earlier run under this run's roots (or its
+/// inventory's shares), not forgotten (`smsaudit history FILE --forget`),
+/// not excluded by name. The one rule behind A01's "not found now" and
+/// behind which vanished locations drift still reports.
+pub(crate) fn missing_expected<'a>(view: &EstateView, config: &'a Config) -> Vec<&'a crate::history::SeenLocation> {
+    let Some(past) = &config.history else {
+        return Vec::new();
+    };
+    let inventory = config.inventory.as_ref();
+    let mut roots: Vec<String> = config.roots.iter().map(|r| crate::names::display_path(r)).collect();
+    roots.extend(
+        inventory
+            .iter()
+            .flat_map(|i| i.shares())
+            .map(|s| crate::names::display_path(&s.path)),
+    );
+    let scope = coverage::Scope { roots };
+    let found: std::collections::BTreeSet<String> =
+        view.estate.locations.iter().map(|l| l.name.to_lowercase()).collect();
+    past.expected
+        .iter()
+        .filter(|seen| {
+            !found.contains(&seen.name.to_lowercase())
+                && scope.covers(&seen.path)
+                && !config.exclude.matches(&seen.name)
+        })
+        .collect()
 }
