@@ -29,14 +29,7 @@ pub(crate) fn evaluate(view: &EstateView, config: &Config) -> Vec<Finding> {
     copylog::check_copylog_removed_sites(view, inventory, &mut findings);
     inventory::check_unreadable_locations(view, &mut findings);
     if let Some(past) = &config.history {
-        let mut roots: Vec<String> = config.roots.iter().map(|r| crate::names::display_path(r)).collect();
-        roots.extend(
-            inventory
-                .iter()
-                .flat_map(|i| i.shares())
-                .map(|s| crate::names::display_path(&s.path)),
-        );
-        let scope = coverage::Scope { roots };
+        let scope = crate::config::Scope::of(config);
         coverage::check_expected_locations(view, &past.expected, &scope, &config.exclude, &past.file, &mut findings);
     }
     if let Some(inventory) = inventory {
