@@ -162,7 +162,10 @@ impl Discovery {
             .as_ref()
             .map(|past| {
                 let started = humantime::format_rfc3339_seconds(started).to_string();
-                (past.first_seen(&findings, &started), past.summarise(&findings))
+                (
+                    past.first_seen(&findings, &started),
+                    past.summarise(&findings, &config::Scope::of(config)),
+                )
             })
             .unzip();
         let sites = sites::summarise(&view, &causes);

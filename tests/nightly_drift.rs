@@ -410,3 +410,45 @@ fn a_run_stopped_after_its_set_was_put_in_place_is_recorded() {
     assert!(code == 0 || code == 3, "{stderr}");
     assert!(nights.drift("night2").iter().all(|r| r["change"] == "not_compared"));
 }
+
+/// An ad-hoc run of one share with the nightly history (issue 26 item 3)
+/// looks at no other share: it resolves none of their findings, and their
+/// states stay current in the history.
+#[test]
+fn an_ad_hoc_run_of_one_share_ends_nothing_of_the_others() {
+    let nights = Nights::new();
+    let (code, stderr) = nights.night(&nights.estate(), "night1");
+    assert!(code == 0 || code == 3, "night 1: {code} {stderr}");
+    let json = |out: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(nights.out(out).join("audit.json")).unwrap()).unwrap()
+    };
+    let night1 = json("night1");
+    let elsewhere = |f: &serde_json::Value| f["location"] != r"\\SERVER1\CAP_MS1";
+    assert!(
+        night1["findings"].as_array().unwrap().iter().any(elsewhere),
+        "night 1 has findings of other shares"
+    );
+    let (code, stderr) = nights.night(&nights.estate().join("SERVER1/CAP_MS1"), "adhoc");
+    assert!(code != 2, "the ad-hoc run: {stderr}");
+    let adhoc = json("adhoc");
+    let resolved: Vec<&serde_json::Value> = adhoc["history"]["resolved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| elsewhere(f))
+        .collect();
+    assert!(resolved.is_empty(), "resolved without a look: {resolved:?}");
+    let output = smsaudit()
+        .arg("history")
+        .arg(nights.history())
+        .args(["--location", r"\\DC1\SMSLOGON", "--csv=machine"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let table = String::from_utf8_lossy(&output.stdout).into_owned();
+    let mut reader = csv::Reader::from_reader(table.as_bytes());
+    let now = reader.headers().unwrap().iter().position(|h| h == "now").unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert!(!rows.is_empty(), "{table}");
+    assert!(rows.iter().all(|r| &r[now] == "yes"), "{table}");
+}

@@ -33,6 +33,7 @@ pub fn audit(command: &AuditCommand, log: RunLog) -> ExitCode {
         history: command.history.clone(),
         retention: command.retention,
         quiet: command.quiet,
+        scope: crate::config::Scope::of(&command.config),
         audit: assembled.clone(),
     };
     if let Err(err) = interrupt::install(move |signal| stop(signal, &for_signal, out.as_deref(), &recorder)) {
@@ -88,6 +89,8 @@ struct Recorder {
     history: Option<crate::history::HistoryFile>,
     retention: crate::history::Retention,
     quiet: bool,
+    /// The run's roots and inventory shares ([`crate::config::Scope`]).
+    scope: crate::config::Scope,
     audit: Assembled,
 }
 
@@ -309,7 +312,15 @@ fn stop(signal: Signal, log: &Mutex<RunLog>, out: Option<&Path>, recorder: &Reco
     };
     let audit = recorder.audit.lock().unwrap_or_else(|e| e.into_inner()).clone();
     if let (true, Some(file), Some(audit)) = (interrupt::committed(), &recorder.history, audit) {
-        code = match super::history::record_in(file, recorder.retention, recorder.quiet, &audit, code, true) {
+        code = match super::history::record_in(
+            file,
+            recorder.retention,
+            recorder.quiet,
+            &recorder.scope,
+            &audit,
+            code,
+            true,
+        ) {
             Ok(code) => code,
             Err(err) => {
                 let message = format!("{err:#}");

@@ -179,7 +179,10 @@ fn render(table: &query::Table) -> String {
 pub(super) fn record(command: &AuditCommand, audit: &Audit, code: ExitCode, finished: bool) -> Result<ExitCode> {
     match &command.history {
         None => Ok(code),
-        Some(file) => record_in(file, command.retention, command.quiet, audit, code, finished),
+        Some(file) => {
+            let scope = crate::config::Scope::of(&command.config);
+            record_in(file, command.retention, command.quiet, &scope, audit, code, finished)
+        }
     }
 }
 
@@ -189,6 +192,7 @@ pub(super) fn record_in(
     file: &HistoryFile,
     retention: Retention,
     quiet: bool,
+    scope: &crate::config::Scope,
     audit: &Audit,
     code: ExitCode,
     finished: bool,
@@ -200,6 +204,7 @@ pub(super) fn record_in(
         command_line: &command_line,
         lease: file.lease(),
         finished,
+        scope,
     };
     let recorded = file
         .open_for_writing()

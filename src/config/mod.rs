@@ -6,10 +6,12 @@
 mod accepted;
 mod exclusions;
 mod inventory;
+mod scope;
 
 pub use accepted::{Accepted, Stale, StaleAcceptance};
 pub use exclusions::{BadPattern, Exclusions};
 pub(crate) use inventory::{Inventory, InventoryShare};
+pub(crate) use scope::Scope;
 
 use crate::drift::Snapshot;
 use crate::sms::release::{self, Release};

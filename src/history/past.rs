@@ -3,6 +3,7 @@
 //! the pipeline uses it before the audit is assembled, so this module
 //! imports nothing that comes after the findings.
 
+use crate::config::Scope;
 use crate::drift::Snapshot;
 use crate::model::{CheckCode, Finding, Severity};
 use serde::Serialize;
@@ -97,8 +98,21 @@ impl Past {
             .collect()
     }
 
-    /// What is new since the previous run and what was resolved.
-    pub(crate) fn summarise(&self, findings: &[Finding]) -> HistorySummary {
+    /// The locations the history holds that `scope` does not cover (lower
+    /// case): a run over other roots did not look at them.
+    pub(crate) fn out_of_scope(&self, scope: &Scope) -> BTreeSet<String> {
+        self.expected
+            .iter()
+            .filter(|seen| !scope.covers(&seen.path))
+            .map(|seen| seen.name.to_lowercase())
+            .collect()
+    }
+
+    /// What is new since the previous run and what was resolved. A finding
+    /// of a location outside this run's `scope` is not resolved: the run
+    /// did not look.
+    pub(crate) fn summarise(&self, findings: &[Finding], scope: &Scope) -> HistorySummary {
+        let unseen = self.out_of_scope(scope);
         let now: BTreeSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
         let (new, resolved) = match &self.previous {
             None => (Vec::new(), Vec::new()),
@@ -113,6 +127,7 @@ impl Past {
                     .findings
                     .iter()
                     .filter(|f| !now.contains(f.fingerprint.as_str()))
+                    .filter(|f| !unseen.contains(&f.location.to_lowercase()))
                     .cloned()
                     .collect();
                 resolved.sort_by(|a, b| (std::cmp::Reverse(a.severity), a).cmp(&(std::cmp::Reverse(b.severity), b)));
@@ -188,7 +203,7 @@ mod tests {
         let findings = vec![kept.clone(), finding(CheckCode::F02, r"clicomp.box\swdist.CFG")];
         let first_seen = past.first_seen(&findings, "2026-01-03T00:00:00Z");
         assert_eq!(first_seen, ["2026-01-01T00:00:00Z", "2026-01-03T00:00:00Z"]);
-        let summary = past.summarise(&findings);
+        let summary = past.summarise(&findings, &Scope::default());
         assert_eq!(summary.new, vec![findings[1].fingerprint.clone()]);
         assert_eq!(summary.resolved.len(), 1);
         assert_eq!(summary.resolved[0].fingerprint, gone.fingerprint);

@@ -26,6 +26,9 @@ pub(crate) struct RunInfo<'a> {
     /// Whether the report set was put in place (or none was asked for):
     /// only a finished run is a baseline.
     pub finished: bool,
+    /// Its roots and inventory shares: the states of the locations outside
+    /// them stay open ([`carry_over_unseen`]).
+    pub scope: &'a crate::config::Scope,
 }
 
 /// What [`record`] did.
@@ -127,6 +130,9 @@ pub(crate) fn record(conn: &mut Connection, audit: &Audit, run: &RunInfo, retent
     write_states(&tx, &STAMPS, by_digest(stamp_rows(audit)), id, previous)?;
     write_states(&tx, &CELLS, by_digest(cell_rows(audit)), id, previous)?;
     write_states(&tx, &FINDINGS, by_digest(finding_rows(audit)), id, previous)?;
+    if let Some(previous) = previous {
+        carry_over_unseen(&tx, audit, run.scope, id, previous)?;
+    }
     write_drift(&tx, id, audit.drift.as_deref())?;
     if let Some(lease) = run.lease {
         tx.execute("DELETE FROM run_leases WHERE id = ?1", [lease])?;
@@ -260,6 +266,44 @@ pub(crate) fn write_drift(tx: &Transaction, run: i64, drift: Option<&[crate::dri
         insert
             .execute(params![run, seq as i64, kind, location, path, old_path, what, old, new])
             .context("cannot record the run's drift")?;
+    }
+    Ok(())
+}
+
+/// Keeps open the states of the locations outside this run's scope
+/// ([`crate::config::Scope::covers`] on the path the previous run read
+/// them from) and not found by it: a run over other roots did not look at
+/// them, so their states, findings included, go on unchanged into this
+/// run instead of ending.
+fn carry_over_unseen(
+    tx: &Transaction,
+    audit: &Audit,
+    scope: &crate::config::Scope,
+    run: i64,
+    previous: i64,
+) -> Result<()> {
+    let found: std::collections::BTreeSet<String> = audit.locations.iter().map(|l| l.name.to_lowercase()).collect();
+    let unseen: Vec<String> = {
+        let mut query = tx.prepare("SELECT DISTINCT location, root FROM location_states WHERE last_run = ?1")?;
+        let rows = query.query_map([previous], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?;
+        let mut unseen = Vec::new();
+        for row in rows {
+            let (location, root) = row?;
+            if !scope.covers(&root) && !found.contains(&location.to_lowercase()) {
+                unseen.push(location);
+            }
+        }
+        unseen
+    };
+    for table in STATE_TABLES {
+        let mut carry = tx.prepare(&format!(
+            "UPDATE {table} SET last_run = ?1 WHERE location = ?2 AND last_run = ?3"
+        ))?;
+        for location in &unseen {
+            carry.execute(params![run, location, previous])?;
+        }
     }
     Ok(())
 }
@@ -587,6 +631,7 @@ mod tests {
             command_line: &[],
             lease: None,
             finished: true,
+            scope: &crate::config::Scope::default(),
         };
         for _ in 0..3 {
             record(&mut conn, &audit, &run, Retention::default()).unwrap();

@@ -242,26 +242,6 @@ pub(crate) fn check_fan_out(view: &EstateView, out: &mut Vec<Finding>) {
     }
 }
 
-/// What a run is about, for the locations the history expects: the paths
-/// of its roots and of its inventory's shares, as reports show them.
-pub(crate) struct Scope {
-    pub(crate) roots: Vec<String>,
-}
-
-impl Scope {
-    /// Whether a location read from `path` is under one of the roots (or
-    /// is one of them).
-    pub(crate) fn covers(&self, path: &str) -> bool {
-        self.roots.iter().any(|root| {
-            let root = root.trim_end_matches(['/', '\\']);
-            path == root
-                || path
-                    .strip_prefix(root)
-                    .is_some_and(|rest| rest.starts_with(['/', '\\']))
-        })
-    }
-}
-
 /// A01 for each location the history expects ([`crate::history::Past`]):
 /// seen by an earlier run under this run's roots, not forgotten
 /// (`smsaudit history FILE --forget LOCATION`), not excluded by name, and

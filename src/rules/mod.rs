@@ -127,15 +127,7 @@ pub(crate) fn missing_expected<'a>(view: &EstateView, config: &'a Config) -> Vec
     let Some(past) = &config.history else {
         return Vec::new();
     };
-    let inventory = config.inventory.as_ref();
-    let mut roots: Vec<String> = config.roots.iter().map(|r| crate::names::display_path(r)).collect();
-    roots.extend(
-        inventory
-            .iter()
-            .flat_map(|i| i.shares())
-            .map(|s| crate::names::display_path(&s.path)),
-    );
-    let scope = coverage::Scope { roots };
+    let scope = crate::config::Scope::of(config);
     let found: std::collections::BTreeSet<String> =
         view.estate.locations.iter().map(|l| l.name.to_lowercase()).collect();
     past.expected
