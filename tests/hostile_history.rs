@@ -255,14 +255,14 @@ fn refused_histories_stay_byte_for_byte_as_they_were() {
 /// the run exits 2 and its log says why.
 #[test]
 fn a_history_failing_after_the_crawl_keeps_the_reports_and_is_in_the_log() {
-    use std::io::BufRead;
     let scene = Scene::new();
     // The history's first run (no drift to read): another program locks the
     // history once the run has opened it and holds before its crawl, so only
     // the record after the crawl meets the lock.
     let resume = scene.out("resume");
     let log = scene.out("run.log");
-    let mut run = std::process::Command::new(BIN)
+    let mut command = std::process::Command::new(BIN);
+    command
         .arg("audit")
         .arg(scene.dir.path().join("estate"))
         .arg("--out")
@@ -270,30 +270,13 @@ fn a_history_failing_after_the_crawl_keeps_the_reports_and_is_in_the_log() {
         .arg("--history")
         .arg(scene.history())
         .args(["--history-wait", "1", "--format", "csv,json", "--log"])
-        .arg(&log)
-        .env("SMSAUDIT_FAULT_PAUSE", "crawl:1")
-        .env("SMSAUDIT_FAULT_RESUME", &resume)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = std::io::BufReader::new(run.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("paused at Crawl 1") {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "the run ended before its crawl"
-        );
-    }
+        .arg(&log);
+    let run = PausedRun::start(command, &resume);
     let holder = rusqlite::Connection::open(scene.history()).unwrap();
     holder.execute_batch("BEGIN IMMEDIATE").unwrap();
-    std::fs::write(&resume, "").unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    let status = run.wait().unwrap();
+    let (status, rest) = run.finish();
     holder.execute_batch("ROLLBACK").unwrap();
-    assert_eq!(status.code(), Some(2), "{rest}");
+    assert_eq!(status, Some(2), "{rest}");
     assert!(
         scene.out("r2").join("audit.json").is_file(),
         "the set is written: {rest}"
@@ -316,7 +299,6 @@ fn a_history_failing_after_the_crawl_keeps_the_reports_and_is_in_the_log() {
 /// drift could not be computed and why.
 #[test]
 fn a_history_failing_while_drift_reads_it_keeps_the_reports_and_says_why() {
-    use std::io::BufRead;
     let scene = Scene::new();
     let (code, stderr) = scene.audit("r1");
     assert!(code == 0 || code == 1, "{stderr}");
@@ -324,7 +306,8 @@ fn a_history_failing_while_drift_reads_it_keeps_the_reports_and_says_why() {
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let resume = scene.out("resume");
     let log = scene.out("run.log");
-    let mut run = std::process::Command::new(BIN)
+    let mut command = std::process::Command::new(BIN);
+    command
         .arg("audit")
         .arg(scene.dir.path().join("estate"))
         .arg("--out")
@@ -332,30 +315,13 @@ fn a_history_failing_while_drift_reads_it_keeps_the_reports_and_says_why() {
         .arg("--history")
         .arg(scene.history())
         .args(["--history-wait", "1", "--format", "csv,json", "--log"])
-        .arg(&log)
-        .env("SMSAUDIT_FAULT_PAUSE", "crawl:1")
-        .env("SMSAUDIT_FAULT_RESUME", &resume)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = std::io::BufReader::new(run.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("paused at Crawl 1") {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "the run ended before its crawl"
-        );
-    }
+        .arg(&log);
+    let run = PausedRun::start(command, &resume);
     let holder = rusqlite::Connection::open(scene.history()).unwrap();
     holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    std::fs::write(&resume, "").unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    let status = run.wait().unwrap();
+    let (status, rest) = run.finish();
     holder.execute_batch("ROLLBACK").unwrap();
-    assert_eq!(status.code(), Some(2), "{rest}");
+    assert_eq!(status, Some(2), "{rest}");
     let set = scene.out("r2");
     assert!(set.join("manifest.json").is_file(), "the set is written: {rest}");
     assert!(

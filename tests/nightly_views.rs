@@ -361,28 +361,11 @@ fn fix_one_break_one(estate: &Path) {
 /// then finishes with its own exit code, not 2; the next run prunes.
 #[test]
 fn pruning_waits_for_a_run_in_progress() {
-    use std::io::BufRead;
     let scene = Scene::new();
     assert_eq!(code(&scene.audit("r1", &["--quiet"])), 1);
     next_second();
     let resume = scene.dir.path().join("resume");
-    let mut slow = scene
-        .command("r2", &[])
-        .env("SMSAUDIT_FAULT_PAUSE", "crawl:1")
-        .env("SMSAUDIT_FAULT_RESUME", &resume)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = std::io::BufReader::new(slow.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("paused at Crawl 1") {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "the slow run ended before its crawl"
-        );
-    }
+    let slow = PausedRun::start(scene.command("r2", &[]), &resume);
     let pruning = scene.audit("r3", &["--keep-runs", "1"]);
     let said = String::from_utf8_lossy(&pruning.stderr);
     assert_eq!(code(&pruning), 1, "{said}");
@@ -390,10 +373,8 @@ fn pruning_waits_for_a_run_in_progress() {
     let output = scene.history_command(&["--keep-runs", "1"]);
     assert!(String::from_utf8_lossy(&output.stderr).contains("an audit is in progress"));
     assert_eq!(scene.runs(), vec![1, 2]);
-    std::fs::write(&resume, "").unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    assert_eq!(slow.wait().unwrap().code(), Some(1), "{rest}");
+    let (status, rest) = slow.finish();
+    assert_eq!(status, Some(1), "{rest}");
     assert_eq!(scene.runs(), vec![1, 2, 3]);
     next_second();
     assert_eq!(code(&scene.audit("r4", &["--quiet", "--keep-runs", "1"])), 1);

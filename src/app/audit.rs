@@ -75,6 +75,16 @@ pub fn refused(mut log: RunLog, message: &str) -> ExitCode {
     ExitCode::CouldNotRun
 }
 
+/// A history that could not take the run (damaged, locked, full): said on
+/// stderr and in the log, and the run is one that could not run (2); its
+/// reports stay written.
+fn history_failed(log: &Mutex<RunLog>, err: &anyhow::Error) -> ExitCode {
+    let message = format!("{err:#}");
+    text::println_stderr(&format!("smsaudit: {}", text::for_terminal(&message)));
+    lock(log).error(&message);
+    ExitCode::CouldNotRun
+}
+
 fn lock(log: &Mutex<RunLog>) -> MutexGuard<'_, RunLog> {
     log.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -175,12 +185,7 @@ fn run(command: &AuditCommand, log: &Mutex<RunLog>, assembled: &Assembled) -> Re
     // run, said on stderr and in the log; the reports stay written.
     let code = match super::history::record(command, &audit, code, written.is_ok()) {
         Ok(code) => code,
-        Err(err) => {
-            let message = format!("{err:#}");
-            text::println_stderr(&format!("smsaudit: {}", text::for_terminal(&message)));
-            lock(log).error(&message);
-            ExitCode::CouldNotRun
-        }
+        Err(err) => history_failed(log, &err),
     };
     written?;
     Ok(code)
@@ -322,12 +327,7 @@ fn stop(signal: Signal, log: &Mutex<RunLog>, out: Option<&Path>, recorder: &Reco
             true,
         ) {
             Ok(code) => code,
-            Err(err) => {
-                let message = format!("{err:#}");
-                text::println_stderr(&format!("smsaudit: {}", text::for_terminal(&message)));
-                lock(log).error(&message);
-                ExitCode::CouldNotRun
-            }
+            Err(err) => history_failed(log, &err),
         };
     }
     let message = match out {

@@ -188,3 +188,49 @@ pub fn locations(out: &Path) -> std::collections::BTreeMap<String, (String, Stri
         })
         .collect()
 }
+
+/// An audit held before its crawl by the fault seam
+/// (`SMSAUDIT_FAULT_PAUSE=crawl:1`), once its outputs and history are
+/// ready: started from `command` and returned when it says it is paused,
+/// with its stderr still to read. It goes on when `resume` exists.
+pub struct PausedRun {
+    pub child: std::process::Child,
+    pub stderr: std::io::BufReader<std::process::ChildStderr>,
+    resume: std::path::PathBuf,
+}
+
+impl PausedRun {
+    pub fn start(mut command: std::process::Command, resume: &Path) -> PausedRun {
+        use std::io::BufRead;
+        let mut child = command
+            .env("SMSAUDIT_FAULT_PAUSE", "crawl:1")
+            .env("SMSAUDIT_FAULT_RESUME", resume)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("paused at Crawl 1") {
+            line.clear();
+            assert!(
+                stderr.read_line(&mut line).unwrap() > 0,
+                "the run ended before its crawl"
+            );
+        }
+        PausedRun {
+            child,
+            stderr,
+            resume: resume.to_path_buf(),
+        }
+    }
+
+    /// Lets the run go on and waits for it: its exit code and the rest of
+    /// its stderr.
+    pub fn finish(mut self) -> (Option<i32>, String) {
+        std::fs::write(&self.resume, "").unwrap();
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut self.stderr, &mut rest).unwrap();
+        (self.child.wait().unwrap().code(), rest)
+    }
+}
