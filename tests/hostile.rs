@@ -311,9 +311,7 @@ fn hex(bytes: &[u8]) -> String {
 /// the binary as `nobody`.
 #[test]
 fn unreadable_files_and_folders_as_an_unprivileged_user() {
-    if !require_root("to run the audit as an unprivileged user")
-        || !require("setpriv", "to run the audit as an unprivileged user")
-    {
+    if !require_unprivileged() {
         return;
     }
     let root = tempfile::tempdir().unwrap();
@@ -331,9 +329,7 @@ fn unreadable_files_and_folders_as_an_unprivileged_user() {
     let out = tempfile::tempdir().unwrap();
     std::fs::set_permissions(out.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
     let binary = common::BIN;
-    let status = std::process::Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(binary)
+    let status = common::smsaudit_as_nobody()
         .arg("audit")
         .arg(root.path())
         .arg("--out")

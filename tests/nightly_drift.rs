@@ -66,9 +66,7 @@ impl Nights {
 
     /// A night run as `nobody` (root reads everything).
     fn night_as_nobody(&self, out: &str) -> (i32, String) {
-        let output = std::process::Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(common::BIN)
+        let output = common::smsaudit_as_nobody()
             .args(self.args(&self.estate(), &self.out(out)))
             .output()
             .unwrap();
@@ -103,9 +101,7 @@ fn kinds(rows: &[std::collections::BTreeMap<String, String>]) -> Vec<String> {
 /// and reports both changes against night 1 (exit 4), saying since when.
 #[test]
 fn changes_made_while_a_share_was_unreadable_are_reported_when_it_is_read_again() {
-    if !require_root("to run the audit as an unprivileged user")
-        || !require("setpriv", "to run the audit as an unprivileged user")
-    {
+    if !require_unprivileged() {
         return;
     }
     let nights = Nights::new();
@@ -171,9 +167,7 @@ impl Nights {
 /// removed or added, against a history or an audit.json.
 #[test]
 fn unreadable_files_and_folders_are_not_compared() {
-    if !require_root("to run the audit as an unprivileged user")
-        || !require("setpriv", "to run the audit as an unprivileged user")
-    {
+    if !require_unprivileged() {
         return;
     }
     let nights = Nights::new();
@@ -207,9 +201,7 @@ fn unreadable_files_and_folders_are_not_compared() {
     );
     // The same with night 1's audit.json as the baseline.
     let baseline = nights.out("night1").join("audit.json");
-    let output = std::process::Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(common::BIN)
+    let output = common::smsaudit_as_nobody()
         .arg("audit")
         .arg(nights.estate())
         .arg("--out")

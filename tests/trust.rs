@@ -245,9 +245,7 @@ fn a_baseline_or_inventory_that_is_not_one_is_refused() {
 #[test]
 fn unreadable_is_not_missing() {
     use std::os::unix::fs::PermissionsExt;
-    if !common::require_root("to run the audit as an unprivileged user")
-        || !common::require("setpriv", "to run the audit as an unprivileged user")
-    {
+    if !common::require_unprivileged() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -271,9 +269,7 @@ fn unreadable_is_not_missing() {
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o777)).unwrap();
     // `smsaudit audit <estate> --out <out> ARGS` as the unprivileged `nobody`.
     let as_nobody = |args: &[&str]| {
-        std::process::Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(common::BIN)
+        common::smsaudit_as_nobody()
             .arg("audit")
             .arg(&estate)
             .arg("--out")

@@ -34,6 +34,24 @@ pub fn require_root(why: &str) -> bool {
     require_that(is_root(), &format!("not running as root (needed {why})"))
 }
 
+/// Whether the binary can be run as the unprivileged `nobody` (root to
+/// switch, setpriv to do it): root reads everything, so unreadable entries
+/// are tested that way.
+pub fn require_unprivileged() -> bool {
+    let why = "to run the audit as an unprivileged user";
+    require_root(why) && require("setpriv", why)
+}
+
+/// The smsaudit binary run as `nobody` (see [`require_unprivileged`]); add
+/// its arguments.
+pub fn smsaudit_as_nobody() -> std::process::Command {
+    let mut command = std::process::Command::new("setpriv");
+    command
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(super::BIN);
+    command
+}
+
 /// Whether `/dev/fuse` is here, for a test that mounts a FUSE file system.
 pub fn require_fuse(why: &str) -> bool {
     require_that(

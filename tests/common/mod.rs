@@ -10,7 +10,7 @@ pub mod slowfs;
 
 pub use estate::{generated, lone_cap, sample_copy, sample_shares};
 #[cfg_attr(not(unix), allow(unused_imports))] // root and FUSE: Unix-only tests
-pub use external::{require, require_fuse, require_root, require_that};
+pub use external::{require, require_fuse, require_root, require_that, require_unprivileged, smsaudit_as_nobody};
 
 use std::path::Path;
 use std::time::Duration;
