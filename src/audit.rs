@@ -473,3 +473,48 @@ impl Audit {
         }
     }
 }
+
+/// The file rows a person reads in the workbook and the page: files with a
+/// version or a kind the audit parses, every row that is not `ok` (or that
+/// carries a note), and every file a finding points at. The others (client
+/// uploads, mostly: 2,512 of 2,541 files in a real CAP) are counted, and
+/// files.csv and audit.json keep every row.
+pub(crate) struct FilesOfInterest {
+    /// The lower-case paths findings point at, by location.
+    pointed: std::collections::HashMap<String, std::collections::HashSet<String>>,
+}
+
+impl FilesOfInterest {
+    pub(crate) fn new(audit: &Audit) -> FilesOfInterest {
+        let mut pointed: std::collections::HashMap<String, std::collections::HashSet<String>> = Default::default();
+        for finding in audit.findings.iter().filter(|f| !f.path.is_empty()) {
+            pointed
+                .entry(finding.location.clone())
+                .or_default()
+                .insert(finding.path.to_ascii_lowercase());
+        }
+        FilesOfInterest { pointed }
+    }
+
+    /// Whether the row is one a person needs.
+    pub(crate) fn contains(&self, file: &crate::model::FileRecord) -> bool {
+        let parsed_kind = !matches!(file.kind, FileKind::Other | FileKind::Directory);
+        file.version.is_some()
+            || parsed_kind
+            || file.status != Status::Ok
+            || !file.reason.is_empty()
+            || self
+                .pointed
+                .get(&file.location)
+                .is_some_and(|paths| paths.contains(&file.path.to_ascii_lowercase()))
+    }
+
+    /// The line under a list of the files of interest: how many other
+    /// files were read and where they all are.
+    pub(crate) fn others_note(others: u64) -> String {
+        let files = if others == 1 { "file was" } else { "files were" };
+        format!(
+            "{others} other {files} read (no version, no kind the audit parses, no problem, no finding): files.csv and audit.json hold every file."
+        )
+    }
+}

@@ -271,8 +271,10 @@ fn terminal_and_log_carry_no_control_character_from_a_share() {
 
 #[cfg(unix)]
 const SPOOFED_NAME: &str = "report\u{202E}txt.exe";
+/// A binary, so the workbook and the page, which list files of interest,
+/// show it too.
 #[cfg(unix)]
-const INVISIBLE_NAME: &str = "a\u{200B}b\u{00AD}.txt";
+const INVISIBLE_NAME: &str = "a\u{200B}b\u{00AD}.dll";
 
 #[cfg(unix)]
 #[test]
@@ -292,11 +294,11 @@ fn bidi_and_invisible_characters_are_named_where_people_read() {
         html.contains("report&lt;U+202E&gt;txt.exe"),
         "bidi override not named in HTML"
     );
-    assert!(html.contains("a&lt;U+200B&gt;b&lt;U+00AD&gt;.txt"));
+    assert!(html.contains("a&lt;U+200B&gt;b&lt;U+00AD&gt;.dll"));
     assert!(!hidden(&html));
 
     let csv = std::fs::read_to_string(out.join("files.csv")).unwrap();
-    assert!(csv.contains("report<U+202E>txt.exe") && csv.contains("a<U+200B>b<U+00AD>.txt"));
+    assert!(csv.contains("report<U+202E>txt.exe") && csv.contains("a<U+200B>b<U+00AD>.dll"));
     assert!(!hidden(&csv));
 
     let xlsx = std::fs::read(out.join("audit.xlsx")).unwrap();

@@ -205,7 +205,7 @@ fn html_has_every_part_escaped_and_no_external_or_script() {
         "class=\"s-ok-sp1\"",
         "class=\"s-empty\"",
         "class=\"s-missing\"",
-        "All files (1)",
+        "Files of interest (1 of 1)",
         &"ab".repeat(32),
     ] {
         assert!(html.contains(needle), "missing {needle:?}");
@@ -331,6 +331,9 @@ fn hostile_estate(root: &Path) {
     );
     for name in HOSTILE_NAMES {
         write(name, "hi\n");
+        // The workbook and the page list files of interest only: a
+        // binary's name is one of them.
+        write(&format!("{name}.exe"), "hi\n");
     }
 }
 
@@ -403,10 +406,8 @@ fn hostile_estate_xlsx_keeps_everything_as_text() {
     let (rows, _) = files.get_size();
     let paths: Vec<String> = (1..rows as u32).map(|r| string_at(&files, r, 1)).collect();
     for name in HOSTILE_NAMES {
-        assert!(
-            paths.contains(&name.to_string()),
-            "{name:?} not a string cell as is: {paths:?}"
-        );
+        let name = format!("{name}.exe");
+        assert!(paths.contains(&name), "{name:?} not a string cell as is: {paths:?}");
     }
     let versions: Vec<String> = (1..rows as u32)
         .filter_map(|r| match files.get_value((r, 6)) {
@@ -597,7 +598,8 @@ fn libreoffice_runs_no_formula_from_the_reports() {
     }
     let paths = column(&files, 1);
     for name in HOSTILE_NAMES {
-        assert!(paths.contains(&name.to_string()), "{name:?} in {paths:?}");
+        let name = format!("{name}.exe");
+        assert!(paths.contains(&name), "{name:?} in {paths:?}");
     }
     let matrix = read(&xlsx_out.join("audit-Matrix.csv"));
     assert!(matrix.contains(",1.10\n") || matrix.contains(",1.10\r\n"), "{matrix}");
@@ -691,8 +693,105 @@ fn html_lists_the_files_that_matter_when_there_are_thousands() {
         .assert()
         .code(3); // lone CAPs: A06
     let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
-    assert!(html.contains("All files (5101)"), "summary count");
-    assert!(html.contains("5100 more files, with no version and no problem, are left out here"));
+    assert!(html.contains("Files of interest (1 of 5101)"), "summary count");
+    assert!(html.contains("5100 other files were read (no version, no kind the audit parses, no problem, no finding): files.csv and audit.json hold every file."));
     assert!(html.contains(r"clicomp.box\<wbr>base\<wbr>compver.ini"));
     assert!(!html.contains("00042.sic"));
+}
+
+/// The rows of files.csv a person needs, found here from the CSV itself:
+/// a version, a kind the audit parses, a status other than `ok` or a
+/// reason, or a finding of findings.csv pointing at it.
+fn files_of_interest(out: &Path) -> (Vec<(String, String)>, usize) {
+    let files = csv_rows(&read(&out.join("files.csv")));
+    let findings = csv_rows(&read(&out.join("findings.csv")));
+    let at = |rows: &[Vec<String>], name: &str| rows[0].iter().position(|c| c == name).unwrap();
+    let (location, path) = (at(&findings, "location"), at(&findings, "path"));
+    let pointed: std::collections::HashSet<(String, String)> = findings[1..]
+        .iter()
+        .map(|r| (r[location].clone(), r[path].to_ascii_lowercase()))
+        .collect();
+    let interesting: Vec<(String, String)> = files[1..]
+        .iter()
+        .filter(|r| {
+            !r[6].is_empty()
+                || !matches!(r[5].as_str(), "other" | "directory")
+                || r[9] != "ok"
+                || !r[10].is_empty()
+                || pointed.contains(&(r[0].clone(), r[1].to_ascii_lowercase()))
+        })
+        .map(|r| (r[0].clone(), r[1].clone()))
+        .collect();
+    (interesting, files.len() - 1)
+}
+
+/// An estate of many client uploads: the workbook's Files sheet holds the
+/// files of interest only, then one line counting the others; files.csv
+/// and audit.json keep every file, and the page lists the same rows.
+#[test]
+fn workbook_files_sheet_holds_the_files_of_interest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let estate = tmp.path().join("estate");
+    common::generated(
+        &estate,
+        &[
+            "--sites",
+            "2",
+            "--caps-per-site",
+            "1",
+            "--logon-points",
+            "1",
+            "--small-files",
+            "3000",
+            "--seed",
+            "42",
+        ],
+    );
+    let out = tmp.path().join("out");
+    common::smsaudit()
+        .args(["audit", "--quiet", "--fail-on", "never", "--csv", "machine", "--out"])
+        .arg(&out)
+        .arg(&estate)
+        .assert()
+        .success();
+    let (interesting, total) = files_of_interest(&out);
+    let others = total - interesting.len();
+    assert!(
+        total > 3000 && !interesting.is_empty() && others >= 3000,
+        "{total} {}",
+        interesting.len()
+    );
+
+    let bytes = std::fs::read(out.join("audit.xlsx")).unwrap();
+    let sheet = xlsx_sheet(&bytes, "Files");
+    let (rows, _) = sheet.get_size();
+    let listed: Vec<(String, String)> = (1..rows as u32)
+        .take_while(|&r| matches!(sheet.get_value((r, 0)), Some(Data::String(_))))
+        .map(|r| (string_at(&sheet, r, 0), string_at(&sheet, r, 1)))
+        .collect();
+    assert_eq!(
+        listed, interesting,
+        "the sheet's rows are the files of interest, in order"
+    );
+    let note = string_at(&sheet, listed.len() as u32 + 1, 1);
+    assert_eq!(
+        note,
+        format!("{others} other files were read (no version, no kind the audit parses, no problem, no finding): files.csv and audit.json hold every file.")
+    );
+    assert_eq!(rows, listed.len() + 2, "nothing after the note");
+
+    let json: serde_json::Value = serde_json::from_str(&read(&out.join("audit.json"))).unwrap();
+    assert_eq!(
+        json["files"].as_array().unwrap().len(),
+        total,
+        "audit.json keeps every row"
+    );
+
+    let html = read(&out.join("report.html"));
+    let n = interesting.len();
+    assert!(
+        html.contains(&format!("Files of interest ({n} of {total})")),
+        "page count"
+    );
+    assert!(html.contains(&format!("{others} other files were read")));
 }

@@ -7,12 +7,12 @@
 
 use super::palette::{self, Swatch};
 use super::table::{self, Cells, Table};
-use crate::audit::Audit;
+use crate::audit::{Audit, FilesOfInterest};
 use crate::clientlogs::Symptoms;
 use crate::drift::Change;
 use crate::history::HistorySummary;
 use crate::matrix::DisplayOrder;
-use crate::model::{FileRecord, Severity, Status};
+use crate::model::{FileRecord, Severity};
 use crate::sites::SiteShare;
 use crate::text::{self, Controls};
 use crate::upgrade::UpgradePlan;
@@ -182,7 +182,7 @@ fn swatch_css() -> String {
     swatches.chain(severities).collect()
 }
 
-fn page(audit: &Audit, shown_files: &[FileRecord]) -> Markup {
+fn page(audit: &Audit, shown_files: &ShownFiles) -> Markup {
     let order = audit.matrix.display_order(&audit.findings, &audit.cause_locations());
     html! {
         (DOCTYPE)
@@ -895,32 +895,45 @@ fn grid(audit: &Audit, order: &DisplayOrder, columns: &[usize]) -> Markup {
 /// More file rows than this make a page too heavy for a browser.
 const MAX_FILE_ROWS: usize = 5_000;
 
-/// The files shown in the report: all of them when they fit; otherwise
-/// those with a version, a note or a problem, up to the limit.
-fn shown_files(audit: &Audit) -> std::io::Result<Vec<FileRecord>> {
-    let all = audit.files.len() <= MAX_FILE_ROWS as u64;
-    let mut shown = Vec::new();
+/// The files shown in the report: the files of interest, up to the limit,
+/// and how many of them did not fit and how many other files were read.
+struct ShownFiles {
+    rows: Vec<FileRecord>,
+    cut: u64,
+    others: u64,
+}
+
+fn shown_files(audit: &Audit) -> std::io::Result<ShownFiles> {
+    let interest = FilesOfInterest::new(audit);
+    let mut shown = ShownFiles {
+        rows: Vec::new(),
+        cut: 0,
+        others: 0,
+    };
     for f in audit.files.iter() {
         let f = f?;
-        if all || f.status != Status::Ok || f.version.is_some() || !f.reason.is_empty() {
-            shown.push(f);
-            if shown.len() == MAX_FILE_ROWS {
-                break;
-            }
+        if !interest.contains(&f) {
+            shown.others += 1;
+        } else if shown.rows.len() == MAX_FILE_ROWS {
+            shown.cut += 1;
+        } else {
+            shown.rows.push(f);
         }
     }
     Ok(shown)
 }
 
-fn files(audit: &Audit, shown: &[FileRecord]) -> Markup {
-    let left_out = audit.files.len() - shown.len() as u64;
+fn files(audit: &Audit, shown: &ShownFiles) -> Markup {
     html! {
         section #files {
             details {
-                summary { "All files (" (audit.files.len()) ")" }
-                p.lead { "Every file read on every share, with its SHA-256 and the version extracted from it." }
-                @if left_out > 0 {
-                    p.lead { (left_out) " more files, with no version and no problem, are left out here: files.csv and audit.xlsx have every file." }
+                summary { "Files of interest (" (shown.rows.len() as u64 + shown.cut) " of " (audit.files.len()) ")" }
+                p.lead { "Files with a version or a kind the audit reads, files with a problem and files a finding points at, with their SHA-256 and the version extracted from each." }
+                @if shown.others > 0 {
+                    p.lead { (FilesOfInterest::others_note(shown.others)) }
+                }
+                @if shown.cut > 0 {
+                    p.lead { (shown.cut) " more files of interest are left out here, past " (MAX_FILE_ROWS) " rows: files.csv has them." }
                 }
                 div.scroll {
                     table.list {
@@ -929,7 +942,7 @@ fn files(audit: &Audit, shown: &[FileRecord]) -> Markup {
                             th { "Kind" } th { "Version" } th { "Version from" } th { "String version" } th { "Status" } th { "Reason" }
                         } }
                         tbody {
-                            @for f in shown {
+                            @for f in &shown.rows {
                                 tr {
                                     td.mono { (breakable(&f.location)) }
                                     td.mono { (breakable(&f.path)) }

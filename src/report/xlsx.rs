@@ -7,7 +7,7 @@
 
 use super::palette::{self, Swatch};
 use super::table::{self, Table};
-use crate::audit::Audit;
+use crate::audit::{Audit, FilesOfInterest};
 use crate::clientlogs::Symptoms;
 use crate::drift::Change;
 use crate::history::HistorySummary;
@@ -741,32 +741,53 @@ fn findings_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<
 
 fn files_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(), XlsxError> {
     let mut sheet = Sheet::new(ws, "Files")?;
-    let total = usize::try_from(audit.files.len()).unwrap_or(usize::MAX);
-    let rows = room(total);
+    let interest = FilesOfInterest::new(audit);
+    // One row fewer than other tables: room for the count of the others
+    // and the note of rows cut.
+    let room = room(usize::try_from(audit.files.len()).unwrap_or(usize::MAX)).min(MAX_ROWS - 3);
     // The one numeric column by design: sortable by size, shown in kB and
     // MB, exact in the cell.
     const SIZE_COLUMN: usize = 2;
     // Each column carries its format and the cells take it from there:
     // a format given per cell is looked up by hashing it, a third of the
     // time a sheet of a million rows takes. An empty value is no cell.
-    sheet.table_header(0, &FileRecord::COLUMNS, rows, styles)?;
+    sheet.table_header(0, &FileRecord::COLUMNS, room, styles)?;
     for col in 0..FileRecord::COLUMNS.len() {
         let format = if col == SIZE_COLUMN { &styles.size } else { &styles.text };
         sheet.ws.set_column_format(col as u16, format)?;
     }
-    for (r, f) in audit.files.iter().take(rows).enumerate() {
+    // Only the files of interest are rows; the others are counted.
+    let (mut shown, mut cut, mut others) = (0usize, 0usize, 0u64);
+    for f in audit.files.iter() {
         let f = f.map_err(XlsxError::IoError)?;
-        let at = r + 1;
-        sheet.column_text(at, 0, &f.location)?;
-        sheet.column_text(at, 1, &f.path)?;
+        if !interest.contains(&f) {
+            others += 1;
+            continue;
+        }
+        if shown == room {
+            cut += 1;
+            continue;
+        }
+        shown += 1;
+        sheet.column_text(shown, 0, &f.location)?;
+        sheet.column_text(shown, 1, &f.path)?;
         if let Some(size) = f.size {
-            sheet.column_number(at, SIZE_COLUMN, size as f64)?;
+            sheet.column_number(shown, SIZE_COLUMN, size as f64)?;
         }
         for (c, value) in f.text_cells().into_iter().enumerate() {
-            sheet.column_text(at, c + 3, value)?;
+            sheet.column_text(shown, c + 3, value)?;
         }
     }
-    note_cut_rows(&mut sheet, total, rows, "files", "files.csv", styles)?;
+    // The filter covers the rows written, now that they are known.
+    sheet
+        .ws
+        .autofilter(0, 0, shown as u32, (FileRecord::COLUMNS.len() - 1) as u16)?;
+    let mut at = shown + 1;
+    if others > 0 {
+        sheet.text(at, 1, &FilesOfInterest::others_note(others), &styles.text)?;
+        at += 1;
+    }
+    note_cut_rows(&mut sheet, at - 1 + cut, at - 1, "files", "files.csv", styles)?;
     sheet.fit_columns()
 }
 
