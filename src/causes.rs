@@ -291,11 +291,8 @@ impl BehindLogonPoints {
         for site in &lagging_sites {
             let site_release = view.site_base(site).as_ref().and_then(Version::release);
             lagging.push((site.clone(), site_release.map(|r| r.to_string())));
-            for lp in view.locations(LocationKind::LogonPoint) {
+            for lp in view.logon_points_with(site) {
                 let participants = view.participants(lp);
-                if !participants.contains(site) {
-                    continue;
-                }
                 let base = view.logon_base(lp).map(|b| b.version);
                 let base_newer = matches!(
                     (base.as_ref().and_then(Version::release), site_release),

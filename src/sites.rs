@@ -6,7 +6,7 @@ use crate::estate::EstateView;
 use crate::model::{Location, LocationKind, Status};
 use crate::sms::version::Version;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// A share as the site table shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -54,6 +54,20 @@ pub(crate) fn summarise(view: &EstateView, causes: &[crate::causes::Cause]) -> V
         }
     }
     let groups = view.sharing_groups();
+    let group_of: HashMap<&str, &Vec<String>> = groups
+        .iter()
+        .rev()
+        .flat_map(|g| g.iter().map(move |site| (site.as_str(), g)))
+        .collect();
+    let mut causes_of: HashMap<&str, Vec<String>> = HashMap::new();
+    for cause in causes {
+        let mut sites: Vec<&str> = cause.sites.iter().map(String::as_str).collect();
+        sites.sort_unstable();
+        sites.dedup();
+        for site in sites {
+            causes_of.entry(site).or_default().push(cause.id.clone());
+        }
+    }
     codes
         .into_iter()
         .map(|site| {
@@ -65,19 +79,15 @@ pub(crate) fn summarise(view: &EstateView, causes: &[crate::causes::Cause]) -> V
                 status: location.status.reported(),
             };
             let of_kind = |kind: LocationKind| -> Vec<SiteShare> {
-                all.iter()
-                    .filter(|l| l.kind == kind && l.sites.iter().any(|s| s.eq_ignore_ascii_case(&site)))
+                view.site_shares(&site, kind)
+                    .iter()
                     .map(|l| share(l, view.offer(&l.name, "base")))
                     .collect()
             };
             let caps = of_kind(LocationKind::Cap);
-            let logon_points: Vec<SiteShare> = all
+            let logon_points: Vec<SiteShare> = view
+                .site_logon_points(&site)
                 .iter()
-                .filter(|l| l.kind == LocationKind::LogonPoint)
-                .filter(|l| match l.status {
-                    Status::Ok => view.participants(l).contains(&site),
-                    _ => l.sites.contains(&site),
-                })
                 .map(|l| share(l, view.logon_base(l).map(|b| b.version)))
                 .collect();
             let hotfix_levels: Vec<&str> = caps
@@ -105,16 +115,11 @@ pub(crate) fn summarise(view: &EstateView, causes: &[crate::causes::Cause]) -> V
                 site_servers: of_kind(LocationKind::SiteServer),
                 caps,
                 logon_points,
-                upgrade_group: groups
-                    .iter()
-                    .find(|g| g.contains(&site))
-                    .cloned()
+                upgrade_group: group_of
+                    .get(site.as_str())
+                    .map(|g| g.to_vec())
                     .unwrap_or_else(|| vec![site.clone()]),
-                causes: causes
-                    .iter()
-                    .filter(|c| c.sites.contains(&site))
-                    .map(|c| c.id.clone())
-                    .collect(),
+                causes: causes_of.remove(site.as_str()).unwrap_or_default(),
                 site,
             }
         })

@@ -795,3 +795,42 @@ fn workbook_files_sheet_holds_the_files_of_interest() {
     );
     assert!(html.contains(&format!("{others} other files were read")));
 }
+
+/// A matrix of thousands of shares: the page shows the first 500 share
+/// columns, those that need attention first, and says how many more there
+/// are and where they all are.
+#[test]
+fn html_matrix_of_thousands_of_shares_is_capped_with_a_note() {
+    let mut audit = hand_made();
+    let extra = 600;
+    for n in 0..extra {
+        let mut column = audit.matrix.columns[0].clone();
+        column.location = format!(r"\\SRV{n:04}\CAP_AB1");
+        column.header = format!("{} (CAP AB1)", column.location);
+        audit.matrix.columns.push(column);
+        for row in &mut audit.matrix.rows {
+            let cell = row.cells[0].clone();
+            row.cells.push(cell);
+        }
+    }
+    let total = audit.matrix.columns.len();
+    let html = String::from_utf8(report::html::audit(&audit).unwrap()).unwrap();
+    assert!(
+        html.contains(&format!(
+            "This page shows the first 500 of {total} shares, those that need attention first; {} more shares are left out here: matrix.csv and the Matrix sheets of audit.xlsx have every share.",
+            total - 500
+        )),
+        "the note"
+    );
+    // The screen grid and the printed parts, 500 cells a row each.
+    let cells = html.matches("<td class=\"s-").count();
+    assert_eq!(cells, 2 * 500 * audit.matrix.rows.len());
+    assert!(
+        html.contains(r"\\<wbr>SRV\<wbr>CAP_AB1") || html.contains("SRV2"),
+        "the problem share is shown"
+    );
+
+    // Under the cap, nothing is left out and no note.
+    let small = String::from_utf8(report::html::audit(&hand_made()).unwrap()).unwrap();
+    assert!(!small.contains("left out here: matrix.csv"));
+}

@@ -815,10 +815,17 @@ fn class(s: &Swatch) -> String {
 /// several tables, each with the item column, so no column is cut.
 const PRINT_COLUMNS: usize = 10;
 
+/// Share columns the page's matrix shows at most, in display order (those
+/// that need attention first): at 10,000 shares the whole grid made a page
+/// of 42 MB no browser opens; matrix.csv and the workbook have every share.
+const MAX_MATRIX_COLUMNS: usize = 500;
+
 fn matrix(audit: &Audit, order: &DisplayOrder) -> Markup {
     let m = &audit.matrix;
     let problems = order.problem_rows.iter().filter(|&&p| p).count();
-    let split_for_print = order.columns.len() > PRINT_COLUMNS;
+    let shown = &order.columns[..order.columns.len().min(MAX_MATRIX_COLUMNS)];
+    let left_out = order.columns.len() - shown.len();
+    let split_for_print = shown.len() > PRINT_COLUMNS;
     html! {
         section #matrix {
             h2 { "Version matrix" }
@@ -833,19 +840,25 @@ fn matrix(audit: &Audit, order: &DisplayOrder) -> Markup {
             @if m.rows.is_empty() {
                 p.none { "No versioned files were found." }
             } @else {
+                @if left_out > 0 {
+                    p.lead {
+                        "This page shows the first " (shown.len()) " of " (order.columns.len()) " shares, those that need attention first; "
+                        (left_out) " more shares are left out here: matrix.csv and the Matrix sheets of audit.xlsx have every share."
+                    }
+                }
                 div class=(if split_for_print { "screen-only" } else { "" }) {
                     input #only-problems .toggle type="checkbox";
                     label.toggle for="only-problems" {
                         "Show only the " (problems) " rows that need attention (a mismatch or a value that could not be checked)"
                     }
-                    div.scroll { (grid(audit, order, &order.columns)) }
+                    div.scroll { (grid(audit, order, shown)) }
                 }
                 @if split_for_print {
                     div.print-only {
-                        @for (part, columns) in order.columns.chunks(PRINT_COLUMNS).enumerate() {
+                        @for (part, columns) in shown.chunks(PRINT_COLUMNS).enumerate() {
                             p.part {
                                 "Shares " (part * PRINT_COLUMNS + 1) " to " (part * PRINT_COLUMNS + columns.len())
-                                " of " (order.columns.len())
+                                " of " (shown.len())
                             }
                             (grid(audit, order, columns))
                         }

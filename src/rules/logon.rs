@@ -73,13 +73,10 @@ pub(crate) fn check_logon_base_newer_than_cap(view: &EstateView, out: &mut Vec<F
 /// the CAP offers.
 fn newer_base_reachable(view: &EstateView, site: &str, cap_base: Option<&Version>) -> Option<String> {
     let cap_release = cap_base.and_then(Version::release)?;
-    view.locations(LocationKind::LogonPoint)
-        .into_iter()
-        .filter(|lp| view.participants(lp).iter().any(|s| s == site))
-        .find_map(|lp| {
-            let base = view.logon_base(lp)?;
-            (base.version.release()? > cap_release).then(|| format!("{} ({})", lp.name, base.version))
-        })
+    view.logon_points_with(site).into_iter().find_map(|lp| {
+        let base = view.logon_base(lp)?;
+        (base.version.release()? > cap_release).then(|| format!("{} ({})", lp.name, base.version))
+    })
 }
 
 /// F02: a component CFG whose version is empty, or differs from the
