@@ -20,9 +20,9 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-/// Records held in memory before a run is written: enough that a
-/// hundred thousand files need no run at all, small against the 256 MiB a
-/// million files may take in all.
+/// Records held in memory before a run is written, encoded ([`Packed`]):
+/// enough that a hundred thousand files need no run at all (about 160 bytes
+/// a record), small against the 256 MiB a million files may take in all.
 pub(crate) const BUFFER_BYTES: usize = 32 << 20;
 
 /// The name of the runs' temporary files: `.file-records.<random>.tmp`,
@@ -42,8 +42,7 @@ pub(crate) struct Collector {
 
 #[derive(Debug, Default)]
 struct State {
-    buffer: Vec<FileRecord>,
-    buffered_bytes: usize,
+    buffer: Packed,
     runs: Vec<Run>,
     /// Records per location, to leave out those of dropped locations.
     counts: BTreeMap<String, u64>,
@@ -70,18 +69,24 @@ impl Collector {
         if state.error.is_some() {
             return;
         }
-        state.buffered_bytes += approximate_size(&record);
         match state.counts.get_mut(&record.location) {
             Some(count) => *count += 1,
             None => {
                 state.counts.insert(record.location.clone(), 1);
             }
         }
-        state.buffer.push(record);
-        if state.buffered_bytes >= BUFFER_BYTES {
+        if self.spill_dir.is_some() && state.buffer.bytes.capacity() == 0 {
+            // Once, up front: the buffer never moves while it fills, and
+            // pages not written to yet cost nothing.
+            state.buffer.bytes.reserve(BUFFER_BYTES + MAX_ENCODED);
+        }
+        if let Err(err) = state.buffer.push(&record) {
+            state.error = Some(err);
+            return;
+        }
+        if state.buffer.size() >= BUFFER_BYTES {
             if let Some(dir) = &self.spill_dir {
                 let buffer = std::mem::take(&mut state.buffer);
-                state.buffered_bytes = 0;
                 match Run::write(dir, buffer) {
                     Ok(run) => state.runs.push(run),
                     Err(err) => state.error = Some(err),
@@ -104,8 +109,8 @@ impl Collector {
         if let Some(err) = error {
             return Err(err);
         }
-        buffer.retain(|r| !dropped.contains(&r.location));
-        sort(&mut buffer);
+        buffer.retain(|location| !dropped.contains(location));
+        buffer.sort();
         let len = counts
             .iter()
             .filter(|(location, _)| !dropped.contains(*location))
@@ -131,18 +136,83 @@ fn key(record: &FileRecord) -> (&str, &str) {
     (&record.location, &record.path)
 }
 
-/// What a record costs in memory, near enough to bound the buffer.
-fn approximate_size(record: &FileRecord) -> usize {
-    let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
-    std::mem::size_of::<FileRecord>()
-        + record.location.len()
-        + record.path.len()
-        + record.reason.len()
-        + text(&record.modified)
-        + text(&record.sha256)
-        + text(&record.version)
-        + text(&record.version_source)
-        + text(&record.string_version)
+/// Records encoded one after another (postcard, as in a run), and where
+/// each is: a record held costs its encoding, about 160 bytes, instead of
+/// a struct and up to eight strings on the heap; sorting reads the
+/// location and path from the encoding, and a run is written without
+/// encoding again.
+#[derive(Debug, Default)]
+struct Packed {
+    bytes: Vec<u8>,
+    /// Each record's start and length in `bytes`, in the order given by
+    /// [`Packed::sort`].
+    spans: Vec<(usize, u32)>,
+}
+
+impl Packed {
+    fn push(&mut self, record: &FileRecord) -> io::Result<()> {
+        let start = self.bytes.len();
+        self.bytes = postcard::to_extend(record, std::mem::take(&mut self.bytes)).map_err(io::Error::other)?;
+        let length = u32::try_from(self.bytes.len() - start).map_err(io::Error::other)?;
+        self.spans.push((start, length));
+        Ok(())
+    }
+
+    /// What the buffer holds, in bytes.
+    fn size(&self) -> usize {
+        self.bytes.len() + self.spans.len() * std::mem::size_of::<(usize, u32)>()
+    }
+
+    fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    fn encoded(&self, index: usize) -> &[u8] {
+        let (start, length) = self.spans[index];
+        &self.bytes[start..start + length as usize]
+    }
+
+    fn decode(&self, index: usize) -> io::Result<FileRecord> {
+        postcard::from_bytes(self.encoded(index)).map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))
+    }
+
+    /// By location and path, as [`sort`] orders records: strings compare
+    /// as their bytes.
+    fn sort(&mut self) {
+        let bytes = &self.bytes;
+        let key = |&(start, length): &(usize, u32)| packed_key(&bytes[start..start + length as usize]);
+        self.spans.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
+    }
+
+    /// Keeps the records whose location `keep` accepts.
+    fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        let bytes = &self.bytes;
+        self.spans.retain(|&(start, length)| {
+            let (location, _) = packed_key(&bytes[start..start + length as usize]);
+            keep(std::str::from_utf8(location).unwrap_or_default())
+        });
+    }
+}
+
+/// The location and path at the start of a record's encoding: the first
+/// two fields of [`FileRecord`], each a varint length then its bytes.
+fn packed_key(encoded: &[u8]) -> (&[u8], &[u8]) {
+    fn text(from: &[u8]) -> (&[u8], &[u8]) {
+        let (mut length, mut shift, mut at) = (0usize, 0u32, 0usize);
+        while let Some(&byte) = from.get(at) {
+            at += 1;
+            length |= usize::from(byte & 0x7f).checked_shl(shift).unwrap_or(0);
+            shift += 7;
+            if byte & 0x80 == 0 {
+                break;
+            }
+        }
+        let end = at.saturating_add(length).min(from.len());
+        (&from[at.min(end)..end], &from[end..])
+    }
+    let (location, rest) = text(encoded);
+    let (path, _) = text(rest);
+    (location, path)
 }
 
 /// A sorted run of records in a temporary file: each record its encoded
@@ -157,8 +227,8 @@ struct Run {
 
 impl Run {
     /// Sorts `records` and writes them to a new temporary file in `dir`.
-    fn write(dir: &Path, mut records: Vec<FileRecord>) -> io::Result<Run> {
-        sort(&mut records);
+    fn write(dir: &Path, mut records: Packed) -> io::Result<Run> {
+        records.sort();
         let run = Temp::create(|| {
             tempfile::Builder::new()
                 .prefix(&format!(".{SPILL_NAME}."))
@@ -167,12 +237,10 @@ impl Run {
                 .tempfile_in(dir)
         })?;
         let mut out = BufWriter::with_capacity(1 << 16, run.as_file());
-        let mut encoded = Vec::new();
-        for record in &records {
-            encoded.clear();
-            encoded = postcard::to_extend(record, encoded).map_err(io::Error::other)?;
+        for index in 0..records.len() {
+            let encoded = records.encoded(index);
             out.write_all(&(encoded.len() as u32).to_le_bytes())?;
-            out.write_all(&encoded)?;
+            out.write_all(encoded)?;
         }
         out.flush()?;
         drop(out);
@@ -193,7 +261,7 @@ pub struct FileRecords {
 struct Inner {
     len: u64,
     /// The records never written to a run, sorted.
-    memory: Vec<FileRecord>,
+    memory: Packed,
     /// Sorted runs, removed when the last reader is done (and by a stop).
     runs: Vec<Run>,
     dropped: BTreeSet<String>,
@@ -201,12 +269,18 @@ struct Inner {
 
 impl FileRecords {
     /// Records from a list (tests and the library's callers); sorted here.
-    pub fn from_vec(mut records: Vec<FileRecord>) -> FileRecords {
-        sort(&mut records);
+    pub fn from_vec(records: Vec<FileRecord>) -> FileRecords {
+        let mut memory = Packed::default();
+        for record in &records {
+            memory
+                .push(record)
+                .expect("a record built in memory encodes within the limit");
+        }
+        memory.sort();
         FileRecords {
             inner: Arc::new(Inner {
                 len: records.len() as u64,
-                memory: records,
+                memory,
                 ..Inner::default()
             }),
         }
@@ -223,7 +297,10 @@ impl FileRecords {
     /// Every record, by location and path. A run that cannot be read back
     /// gives an error, which the caller reports; the iteration ends there.
     pub fn iter(&self) -> Records<'_> {
-        let mut sources = vec![Source::Memory(self.inner.memory.iter())];
+        let mut sources = vec![Source::Memory {
+            records: &self.inner.memory,
+            next: 0,
+        }];
         let mut failed = None;
         for run in &self.inner.runs {
             match run.file.reopen() {
@@ -255,14 +332,18 @@ impl FileRecords {
 
 /// Where the next records come from: the records kept in memory, or a run.
 enum Source<'a> {
-    Memory(std::slice::Iter<'a, FileRecord>),
+    Memory { records: &'a Packed, next: usize },
     Run { reader: BufReader<File>, left: u64 },
 }
 
 impl Source<'_> {
     fn next(&mut self) -> io::Result<Option<FileRecord>> {
         match self {
-            Source::Memory(records) => Ok(records.next().cloned()),
+            Source::Memory { records, next } if *next < records.len() => {
+                *next += 1;
+                records.decode(*next - 1).map(Some)
+            }
+            Source::Memory { .. } => Ok(None),
             Source::Run { left: 0, .. } => Ok(None),
             Source::Run { reader, left } => {
                 *left -= 1;
@@ -442,6 +523,34 @@ mod tests {
         drop((first, second));
         drop(records);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "runs left behind");
+    }
+
+    /// A hundred thousand records of a real crawl (a location, a path of
+    /// client uploads, size, time and SHA-256) stay in memory, encoded: no
+    /// run is written, and every record comes back whole.
+    #[test]
+    fn a_hundred_thousand_records_need_no_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let collector = Collector::new(Some(dir.path()));
+        let total = 100_000;
+        for n in 0..total {
+            let mut r = record(
+                &format!(r"\\SERVER{:02}\CAP_S{:02}", n % 40, n % 40),
+                &format!(r"inventry.box\{n:08X}.MIF"),
+            );
+            r.size = Some(2_800 + n as u64);
+            r.modified = Some("2026-11-24T16:26:00Z".into());
+            r.sha256 = Some(format!("{n:064x}"));
+            collector.push(r);
+        }
+        let records = collector.finish(&BTreeSet::new()).unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "a run was written");
+        assert_eq!(records.len(), total as u64);
+        let back = records.to_vec().unwrap();
+        assert_eq!(back.len(), total);
+        assert!(back.windows(2).all(|w| key(&w[0]) < key(&w[1])), "sorted");
+        assert_eq!(back[0].sha256.as_deref(), Some(format!("{:064x}", 0).as_str()));
+        assert_eq!(back[0].modified.as_deref(), Some("2026-11-24T16:26:00Z"));
     }
 
     /// A damaged run is an error, never a shorter list.

@@ -13,7 +13,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::ffi::OsString;
-use std::io::{self, BufRead, BufReader, Lines, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -22,8 +22,9 @@ use std::time::Duration;
 /// The most of a worker's stderr kept for the reason of a failure.
 const STDERR_KEPT: u64 = 64 * 1024;
 
-/// A worker's stdout, one JSON message a line.
-type WorkerLines = Lines<BufReader<ChildStdout>>;
+/// A worker's stdout: one JSON message a line, or the frames of a
+/// protocol of its own ([`Session::next_with`]).
+pub(crate) type WorkerOutput = BufReader<ChildStdout>;
 
 /// A running worker, as its caller holds it.
 pub(crate) struct Worker {
@@ -197,7 +198,7 @@ pub(crate) struct Session {
     what: &'static str,
     child: Arc<Mutex<Child>>,
     input: Input,
-    lines: WorkerLines,
+    output: WorkerOutput,
     errors: Option<JoinHandle<String>>,
 }
 
@@ -215,7 +216,22 @@ impl Session {
 
     /// The worker's next message; the error says why there is none.
     pub(crate) fn next<M: DeserializeOwned>(&mut self) -> Result<M, String> {
-        next_message(&mut self.lines)
+        next_message(&mut self.output)
+    }
+
+    /// The worker's next message read by `read`, for a worker that answers
+    /// in frames of its own (`None`: the output ended between messages);
+    /// the error says why there is none.
+    pub(crate) fn next_with<M>(
+        &mut self,
+        read: impl FnOnce(&mut WorkerOutput) -> io::Result<Option<M>>,
+    ) -> Result<M, String> {
+        match read(&mut self.output) {
+            Ok(Some(message)) => Ok(message),
+            Ok(None) => Err("it ended without a result".into()),
+            Err(err) if err.kind() == io::ErrorKind::InvalidData => Err(format!("unreadable output: {err}")),
+            Err(err) => Err(format!("cannot read its output: {err}")),
+        }
     }
 
     /// Why the worker failed (see [`failure`]); it is not used again.
@@ -256,19 +272,22 @@ pub(crate) fn start(
         what,
         child: child.clone(),
         input: input.clone(),
-        lines: BufReader::new(stdout).lines(),
+        output: BufReader::new(stdout),
         errors: Some(errors),
     };
     Ok((on_thread(&child, move || talk(session))?, input))
 }
 
 /// The next message of a worker; the error says why there is none.
-fn next_message<M: DeserializeOwned>(lines: &mut WorkerLines) -> Result<M, String> {
-    let line = lines
-        .next()
-        .ok_or("it ended without a result")?
+fn next_message<M: DeserializeOwned>(output: &mut WorkerOutput) -> Result<M, String> {
+    let mut line = String::new();
+    let read = output
+        .read_line(&mut line)
         .map_err(|e| format!("cannot read its output: {e}"))?;
-    serde_json::from_str(&line).map_err(|err| format!("unreadable output: {err}"))
+    if read == 0 {
+        return Err("it ended without a result".into());
+    }
+    serde_json::from_str(line.trim_end_matches(['\n', '\r'])).map_err(|err| format!("unreadable output: {err}"))
 }
 
 /// The worker's exit status, if it exits within a second.

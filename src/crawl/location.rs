@@ -62,35 +62,52 @@ impl Activity {
 #[derive(Debug)]
 pub(crate) struct Throttle {
     limit: AtomicUsize,
-    busy: Mutex<usize>,
+    turns: Mutex<Turns>,
     freed: Condvar,
+}
+
+/// Threads at work, and threads waiting for a turn: a turn that ends wakes
+/// a waiting thread only when there is one (a wake is a futex call, and
+/// turns end once per file).
+#[derive(Debug, Default)]
+struct Turns {
+    busy: usize,
+    waiting: usize,
 }
 
 impl Throttle {
     pub(super) fn new(limit: usize) -> Throttle {
         Throttle {
             limit: AtomicUsize::new(limit.max(1)),
-            busy: Mutex::new(0),
+            turns: Mutex::new(Turns::default()),
             freed: Condvar::new(),
         }
     }
 
     pub(super) fn set(&self, limit: usize) {
         self.limit.store(limit.max(1), Ordering::Relaxed);
-        let _busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
-        self.freed.notify_all();
+        let turns = self.turns();
+        if turns.waiting > 0 {
+            self.freed.notify_all();
+        }
     }
 
     /// Waits for a turn to work; the turn ends when the permit is dropped.
     /// A permit holder never waits for another task, so this cannot block
     /// for good.
     pub(super) fn permit(&self) -> Permit<'_> {
-        let mut busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
-        while *busy >= self.limit.load(Ordering::Relaxed) {
-            busy = self.freed.wait(busy).unwrap_or_else(|e| e.into_inner());
+        let mut turns = self.turns();
+        while turns.busy >= self.limit.load(Ordering::Relaxed) {
+            turns.waiting += 1;
+            turns = self.freed.wait(turns).unwrap_or_else(|e| e.into_inner());
+            turns.waiting -= 1;
         }
-        *busy += 1;
+        turns.busy += 1;
         Permit(self)
+    }
+
+    fn turns(&self) -> std::sync::MutexGuard<'_, Turns> {
+        self.turns.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -99,8 +116,11 @@ pub(super) struct Permit<'a>(&'a Throttle);
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        *self.0.busy.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
-        self.0.freed.notify_one();
+        let mut turns = self.0.turns();
+        turns.busy -= 1;
+        if turns.waiting > 0 {
+            self.0.freed.notify_one();
+        }
     }
 }
 
@@ -295,7 +315,7 @@ mod tests {
             waiting.join().unwrap();
         });
         drop(first);
-        assert_eq!(*throttle.busy.lock().unwrap(), 0);
+        assert_eq!(throttle.turns().busy, 0);
     }
 
     /// Crawls `dir` as one CAP on `threads` threads; `send` says whether

@@ -12,7 +12,7 @@
 //! another worker, rather than being reported unreadable.
 
 use super::location::{not_crawled, Activity};
-use super::protocol::{Message, Order, Request};
+use super::protocol::{self, Message, Order, Request};
 use super::{CrawlSettings, Crawled, Event, Progress, Reuse};
 use crate::discover::Discovered;
 use crate::model::CaseTwins;
@@ -158,7 +158,7 @@ fn follow(
     started: &mut bool,
 ) -> Result<Crawled, String> {
     loop {
-        let message = session.next::<Message>()?;
+        let message = session.next_with(protocol::read_message)?;
         *started |= !matches!(message, Message::Progress { .. });
         match message {
             Message::Started => activity.touch(),
@@ -206,8 +206,9 @@ mod tests {
     /// at once) in workers running `script` (`sh -c script launches
     /// answer`) gives: each location's status and reason, how many workers
     /// were started (the script adds a line to `launches` each time) and
-    /// how many locations were counted done. `answer` holds the lines a
-    /// worker that crawled a location would write.
+    /// how many locations were counted done. `answer` holds the frames a
+    /// worker that crawled a location would write: `Started`, the first
+    /// [`STARTED_BYTES`] bytes, then `Done`.
     fn crawl_in(script: &str, shares: usize, jobs: usize) -> (Vec<(Status, String)>, usize, usize) {
         struct Ignore;
         impl crate::crawl::Sink for Ignore {
@@ -217,15 +218,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (launches, answer) = (dir.path().join("launches"), dir.path().join("answer"));
         let crawled = location(dir.path().to_str().unwrap());
-        let lines = [
-            serde_json::to_string(&Message::Started).unwrap(),
-            serde_json::to_string(&Message::Done {
-                location: crawled.clone(),
-                case_twins: Vec::new(),
-            })
-            .unwrap(),
-        ];
-        std::fs::write(&answer, lines.join("\n") + "\n").unwrap();
+        let mut frames = Vec::new();
+        protocol::write_message(&mut frames, &Message::Started).unwrap();
+        assert_eq!(frames.len(), STARTED_BYTES);
+        let done = Message::Done {
+            location: crawled.clone(),
+            case_twins: Vec::new(),
+        };
+        protocol::write_message(&mut frames, &done).unwrap();
+        std::fs::write(&answer, frames).unwrap();
         let discovered = (0..shares)
             .map(|_| Discovered {
                 location: crawled.clone(),
@@ -297,11 +298,15 @@ mod tests {
         }
     }
 
+    /// The length of a `Started` frame: its length, then its variant.
+    const STARTED_BYTES: usize = 5;
+
     /// A worker that dies once it started on a location fails that
     /// location, as before: it is not given to another worker.
     #[test]
     fn a_worker_that_dies_after_starting_fails_its_location() {
-        let (results, started, done) = crawl_in(r#"echo >> "$0"; read line; head -n 1 "$1"; exit 3"#, 2, 1);
+        // Says `Started` (its first 5 bytes) and dies.
+        let (results, started, done) = crawl_in(r#"echo >> "$0"; read line; head -c 5 "$1"; exit 3"#, 2, 1);
         assert_eq!((started, done), (2, 2));
         for (status, reason) in results {
             assert_eq!(status, Status::Unreadable);

@@ -6,7 +6,7 @@
 //! every [`HEARTBEAT`]), then the crawled location.
 
 use super::location::{crawl_location, location_pool, not_crawled, Activity, Throttle};
-use super::protocol::{Message, Order, Request};
+use super::protocol::{self, Message, Order, Request};
 use super::{Crawled, Progress};
 use crate::worker;
 use anyhow::Context;
@@ -24,7 +24,7 @@ const HEARTBEAT: Duration = Duration::from_millis(100);
 
 /// The worker's side, after [`WORKER_COMMAND`]. Returns the exit code.
 pub fn worker_main() -> i32 {
-    let send = |message: &Message| worker::send(message);
+    let send = |message: &Message| protocol::write_message(&mut io::stdout().lock(), message);
     worker::serve(WORKER_COMMAND, || serve(io::BufReader::new(io::stdin()), &send))
 }
 
@@ -182,18 +182,17 @@ mod tests {
             input.push_str(&serde_json::to_string(&Order::Crawl(Box::new(request))).unwrap());
             input.push('\n');
         }
-        let lines = Mutex::new(Vec::new());
-        let send = |message: &Message| {
-            lines.lock().unwrap().push(serde_json::to_string(message)?);
-            Ok(())
-        };
+        let frames = Mutex::new(Vec::new());
+        let send = |message: &Message| protocol::write_message(&mut *frames.lock().unwrap(), message);
         serve(input.as_bytes(), &send).unwrap();
+        let frames = frames.into_inner().unwrap();
+        let mut output = io::BufReader::new(frames.as_slice());
         // Per location: how many batches, their largest, entries, result.
         let mut answers: Vec<(usize, usize, usize, Location)> = Vec::new();
         let (mut batches, mut largest, mut entries) = (0, 0, 0);
         let mut started = 0;
-        for line in lines.into_inner().unwrap() {
-            match serde_json::from_str::<Message>(&line).unwrap() {
+        while let Some(message) = protocol::read_message(&mut output).unwrap() {
+            match message {
                 Message::Progress { .. } => {}
                 // Said before anything else of its location.
                 Message::Started => {
