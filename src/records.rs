@@ -65,14 +65,32 @@ impl Collector {
 
     /// One record, from any thread, in any order.
     pub(crate) fn push(&self, record: FileRecord) {
+        thread_local! {
+            static ENCODED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        // Encoded before the lock is taken: other threads wait for a copy only.
+        ENCODED.with_borrow_mut(|encoded| {
+            encoded.clear();
+            let taken = std::mem::take(encoded);
+            match postcard::to_extend(&record, taken) {
+                Ok(done) => {
+                    *encoded = done;
+                    self.push_encoded(&record.location, Ok(encoded));
+                }
+                Err(err) => self.push_encoded(&record.location, Err(io::Error::other(err))),
+            }
+        });
+    }
+
+    fn push_encoded(&self, location: &str, encoded: io::Result<&[u8]>) {
         let mut state = self.state();
         if state.error.is_some() {
             return;
         }
-        match state.counts.get_mut(&record.location) {
+        match state.counts.get_mut(location) {
             Some(count) => *count += 1,
             None => {
-                state.counts.insert(record.location.clone(), 1);
+                state.counts.insert(location.to_string(), 1);
             }
         }
         if self.spill_dir.is_some() && state.buffer.bytes.capacity() == 0 {
@@ -80,9 +98,12 @@ impl Collector {
             // pages not written to yet cost nothing.
             state.buffer.bytes.reserve(BUFFER_BYTES + MAX_ENCODED);
         }
-        if let Err(err) = state.buffer.push(&record) {
-            state.error = Some(err);
-            return;
+        match encoded.and_then(|encoded| state.buffer.push_encoded(encoded)) {
+            Ok(()) => {}
+            Err(err) => {
+                state.error = Some(err);
+                return;
+            }
         }
         if state.buffer.size() >= BUFFER_BYTES {
             if let Some(dir) = &self.spill_dir {
@@ -155,6 +176,14 @@ impl Packed {
         self.bytes = postcard::to_extend(record, std::mem::take(&mut self.bytes)).map_err(io::Error::other)?;
         let length = u32::try_from(self.bytes.len() - start).map_err(io::Error::other)?;
         self.spans.push((start, length));
+        Ok(())
+    }
+
+    /// A record already encoded.
+    fn push_encoded(&mut self, encoded: &[u8]) -> io::Result<()> {
+        let length = u32::try_from(encoded.len()).map_err(io::Error::other)?;
+        self.spans.push((self.bytes.len(), length));
+        self.bytes.extend_from_slice(encoded);
         Ok(())
     }
 
