@@ -537,3 +537,70 @@ fn n02_zero_byte_copy_on_one_domain_controller() {
     lone_copy.file("DC1/SMSLOGON/Sites/AAA/cli_inst.cfg", "");
     assert_eq!(lone_copy.codes(), vec!["F19"]);
 }
+
+/// Reference 11.1: F05 (Q263345) concerns the site the CLICORE.EXE line
+/// names; F09 (Q242492) a Sites folder that is missing, empty or without
+/// NETCONF.NCF. A folder with NETCONF.NCF but no Cli_inst.cfg of a site
+/// named only on its own SITES lines is F19, which says what to check.
+#[test]
+fn f05_and_f09_only_for_their_kb_conditions() {
+    // BBB is the CLICORE.EXE source; AAA's folder keeps NETCONF.NCF only.
+    let e = shared(SP2, SP2);
+    e.remove("DC1/SMSLOGON/Sites/AAA/cli_inst.cfg");
+    let audit = e.audit();
+    let codes: Vec<&str> = audit.findings.iter().map(|f| f.code.as_str()).collect();
+    assert_eq!(codes, ["F19"], "{:#?}", audit.findings);
+    let f19 = &audit.findings[0];
+    assert_eq!(f19.site, "AAA");
+    assert!(
+        f19.message.contains("not Q242492") && f19.message.contains("Q235535"),
+        "{}",
+        f19.message
+    );
+    // The CLICORE.EXE site without Cli_inst.cfg: F05, and not F09.
+    let e = lone(SP2);
+    e.remove("DC1/SMSLOGON/Sites/AAA/cli_inst.cfg");
+    assert_eq!(e.codes(), vec!["F05"]);
+    // An empty Sites folder is Q242492's condition.
+    let e = lone(SP2);
+    e.remove("DC1/SMSLOGON/Sites/AAA/cli_inst.cfg")
+        .remove("DC1/SMSLOGON/Sites/AAA/NETCONF.NCF");
+    assert!(has(&e, "F09"));
+}
+
+/// F12's fix names the CAP, not `CAP_xxx`.
+#[test]
+fn f12_fix_names_the_cap() {
+    let e = lone(SP3);
+    e.file("SRVA/CAP_AAA/offerinf.box/Inboxlck.tok", "");
+    let audit = e.audit();
+    assert!(
+        audit.findings[0].fix.contains(r"\\SRVA\CAP_AAA\clicomp.box\SWDist"),
+        "{}",
+        audit.findings[0].fix
+    );
+    assert!(audit.causes[0].fix.iter().all(|step| !step.contains("CAP_xxx")));
+}
+
+/// A logon point whose base cannot be derived (CLICORE.EXE not a PE image,
+/// identical to no site's copy, no Copylog line for it) is an A06 naming
+/// its sites: Q236596 could not be judged for them.
+#[test]
+fn a06_logon_point_base_not_derived() {
+    let e = shared(SP1, SP2);
+    e.file("DC1/SMSLOGON/x86.bin/CLICORE.EXE", "not a PE image").copylog(
+        "DC1",
+        "[FILE SOURCE]\r\nSITES\\AAA\\cli_inst.cfg=AAA\r\nSITES\\BBB\\cli_inst.cfg=BBB",
+    );
+    let audit = e.audit();
+    let a06: Vec<_> = audit.findings.iter().filter(|f| f.code.as_str() == "A06").collect();
+    assert_eq!(a06.len(), 1, "{:#?}", audit.findings);
+    assert_eq!(a06[0].location, r"\\DC1\SMSLOGON");
+    assert!(
+        a06[0].message.contains("could not be judged for sites AAA, BBB"),
+        "{}",
+        a06[0].message
+    );
+    // With the base known there is no such note.
+    assert!(!shared(SP1, SP2).codes().contains(&"A06".to_string()));
+}

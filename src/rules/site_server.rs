@@ -253,6 +253,37 @@ fn lsm_recopy(site: &str, lp: &Location, copy: &FileRecord, expected: String, wh
     .into_finding()
 }
 
+/// F19: `Sites\<code>\NETCONF.NCF` without Cli_inst.cfg next to the site
+/// server's clidata.src copy. Not Q242492 (clients can read Netconf.ncf),
+/// and F05 says it for the site the CLICORE.EXE line names.
+fn missing_cli_inst(view: &EstateView, lp: &Location, site: &str, lp_path: &str, out: &mut Vec<Finding>) {
+    let netconf = format!("Sites\\{site}\\netconf.ncf");
+    let bootstrap_site = view
+        .copylog(&lp.name)
+        .iter()
+        .any(|(path, code)| *path == LOGON_COPIES[0].0 && *code == site);
+    if bootstrap_site || !view.absent(&lp.name, lp_path) || view.file(&lp.name, &netconf).is_none() {
+        return;
+    }
+    for server in view.site_locations(site, LocationKind::SiteServer) {
+        let Some(src) = view.file(&server.name, &format!("{CLIDATA_SRC}\\cli_inst.cfg")) else {
+            continue;
+        };
+        out.push(
+            FindingDraft {
+                observed: format!("Sites\\{site} has NETCONF.NCF but no Cli_inst.cfg"),
+                expected: format!("{}\\{} ({})", server.name, src.path, describe(src)),
+                message: format!(
+                    "{}\\Sites\\{site} has NETCONF.NCF but no Cli_inst.cfg, which site {site}'s clidata.src holds: not Q242492 (clients can read Netconf.ncf), but logon installation of {site}'s clients gets no CRC data. If site {site} has only Windows Networking Logon Discovery enabled, this is by design (Q235535, F31): enable Logon Client Installation; otherwise LSM's copy is missing: force an LSM cycle (Q270036).",
+                    lp.name
+                ),
+                ..FindingDraft::new(CheckCode::F19, site, &lp.name, lp_path)
+            }
+            .into_finding(),
+        );
+    }
+}
+
 /// F19 (logon point half) and F20 / F21 (logon point Clicore): logon point
 /// copies against the site server they come from; N02 where the
 /// difference is a copy LSM has yet to make.
@@ -263,6 +294,7 @@ pub(crate) fn check_logon_copies(view: &EstateView, out: &mut Vec<Finding>) {
         for site in &view.participants(lp) {
             let lp_path = format!("Sites\\{site}\\cli_inst.cfg");
             let Some(copy) = view.file(&lp.name, &lp_path) else {
+                missing_cli_inst(view, lp, site, &lp_path, out);
                 continue;
             };
             for server in view.site_locations(site, LocationKind::SiteServer) {
