@@ -195,3 +195,89 @@ fn site_release(view: &EstateView, site: &str, header_build: Option<u32>) -> Opt
             evidence: ReleaseEvidence::CapMajority(caps),
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estate::Estate;
+    use crate::model::{Artifact, Location, Stamp, Status};
+
+    /// A share of `kind` named `name` offering `base`.
+    fn share(estate: &mut Estate, name: &str, kind: LocationKind, site: &str, base: &str) {
+        estate.locations.push(Location {
+            name: name.into(),
+            server: String::new(),
+            share: String::new(),
+            kind,
+            root: String::new(),
+            sites: vec![site.into()],
+            status: Status::Ok,
+            reason: String::new(),
+            files: 0,
+            bytes: 0,
+        });
+        estate.stamps.push(Stamp {
+            location: name.into(),
+            site: Some(site.into()),
+            component: "base".into(),
+            artifact: Artifact::Compver,
+            detail: String::new(),
+            value: base.into(),
+            path: "clicomp.box\\base\\compver.ini".into(),
+            string_version: None,
+            sha256: None,
+        });
+    }
+
+    const SP1: &str = "2.00.1380.1000";
+    const SP2: &str = "2.00.1493.2009";
+
+    #[test]
+    fn the_site_server_decides_and_an_older_cap_lags() {
+        let mut e = Estate::default();
+        share(&mut e, r"\\S1\SMS_AAA", LocationKind::SiteServer, "AAA", SP2);
+        share(&mut e, r"\\S1\CAP_AAA", LocationKind::Cap, "AAA", SP1);
+        share(&mut e, r"\\S2\CAP_AAA", LocationKind::Cap, "AAA", SP1);
+        let d = Diagnosis::of(&EstateView::new(&e), None);
+        assert_eq!(d.release("AAA").unwrap().release, Release { build: 1493, sp: 2 });
+        // Both CAPs lag: the site server is the site, however many CAPs.
+        let lagging = d.lagging_cap(r"\\S2\CAP_AAA").unwrap();
+        assert_eq!(lagging.site_server.as_deref(), Some(r"\\S1\SMS_AAA"));
+        assert!(lagging
+            .title()
+            .starts_with(r"\\S2\CAP_AAA still offers SP1; replication from \\S1\SMS_AAA"));
+        assert!(d.lagging_cap(r"\\S1\CAP_AAA").is_some());
+    }
+
+    #[test]
+    fn without_a_site_server_most_caps_decide_and_a_tie_goes_to_the_newer() {
+        let mut e = Estate::default();
+        share(&mut e, r"\\S1\CAP_AAA", LocationKind::Cap, "AAA", SP1);
+        share(&mut e, r"\\S2\CAP_AAA", LocationKind::Cap, "AAA", SP1);
+        share(&mut e, r"\\S3\CAP_AAA", LocationKind::Cap, "AAA", SP2);
+        let d = Diagnosis::of(&EstateView::new(&e), None);
+        assert_eq!(d.release("AAA").unwrap().release.build, 1380);
+        assert!(
+            d.lagging_cap(r"\\S3\CAP_AAA").is_none(),
+            "newer is not lagging (F23/F24 say it)"
+        );
+        share(&mut e, r"\\S4\CAP_AAA", LocationKind::Cap, "AAA", SP2);
+        let d = Diagnosis::of(&EstateView::new(&e), None);
+        assert_eq!(d.release("AAA").unwrap().release.build, 1493);
+        assert!(d.lagging_cap(r"\\S1\CAP_AAA").unwrap().from.contains(r"\\S3\CAP_AAA"));
+    }
+
+    #[test]
+    fn the_site_control_header_build_picks_the_caps_of_its_build() {
+        let mut e = Estate::default();
+        share(&mut e, r"\\S1\CAP_AAA", LocationKind::Cap, "AAA", SP1);
+        share(&mut e, r"\\S2\CAP_AAA", LocationKind::Cap, "AAA", SP1);
+        share(&mut e, r"\\S3\CAP_AAA", LocationKind::Cap, "AAA", SP2);
+        let headers = HeaderBuilds::from([("AAA".to_string(), 1493)]);
+        let d = Diagnosis::of(&EstateView::new(&e), Some(&headers));
+        let site = d.release("AAA").unwrap();
+        assert_eq!(site.release.build, 1493);
+        assert_eq!(site.evidence, ReleaseEvidence::SiteControlHeader);
+        assert!(d.lagging_cap(r"\\S1\CAP_AAA").is_some());
+    }
+}
