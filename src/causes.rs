@@ -540,7 +540,7 @@ impl BehindLogonPoints {
                 match self.exposed_release.get(site).map(|r| (r.build, r.sp)) {
                     Some((1380, _)) => step.push_str(&format!(" Site {site} is at SP1: {for_site}")),
                     Some((1239, _)) => step.push_str(&format!(
-                        " Site {site} is at RTM: check whether hotfix 42820 is applied on its site server (the audit cannot tell); if it is: {for_site}"
+                        " Site {site} is at RTM: check whether hotfix 42820 is applied on its site server (the audit cannot tell). {for_site}"
                     )),
                     _ => {}
                 }
