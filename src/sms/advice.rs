@@ -91,7 +91,7 @@ pub(crate) fn lagging_cap_fix(cap: &str, from: &str, site: &str, release: &str) 
             "Complete Inbox Manager's copy from {from} to {cap}: check Inboxmgr.log on site {site}'s server for failed copies to that CAP (access denied, a sharing violation, disk space), fix the cause, then let Inbox Manager recopy (it checks every inbox hourly, Q200830) or restart SMS_INBOX_MANAGER to force it (Q266130, Q246331)."
         ),
         format!(
-            "Site {site} itself is at {release}: do not upgrade the site, replace Clicore.exe, or change its logon discovery and installation for this; the differences on {cap} are the copy that did not happen."
+            "Site {site} itself is at {release} (its own shares say so; how the audit decides is an inference [I], see docs/reference.md): the differences on {cap} are the copy that did not happen, which neither upgrading the site, nor replacing Clicore.exe, nor changing the site's logon discovery and installation fixes."
         ),
         format!(
             "Until the copy completes, clients that use {cap} cannot get the {release} components there (CCIM logs \"could not find a site CAP with uplevel version\", Q264630). {}",
