@@ -267,22 +267,17 @@ fn describe(
         }
         Key::LaggingCap(cap) => match diagnosis.lagging_cap(cap) {
             Some(lagging) => {
-                for article in crate::sms::advice::SMSMAN_DOES_NOT_UPGRADE.kb {
+                for article in advice::SMSMAN_DOES_NOT_UPGRADE.kb {
                     if !kb.iter().any(|k| k == article) {
                         kb.push(article.to_string());
                     }
                 }
                 (
                     lagging.title(),
-                    crate::sms::advice::lagging_cap_fix(
-                        cap,
-                        &lagging.from,
-                        &lagging.site,
-                        &lagging.site_release.to_string(),
-                    ),
+                    advice::lagging_cap_fix(cap, &lagging.from, &lagging.site, &lagging.site_release.to_string()),
                 )
             }
-            None => unreachable_cause(cap),
+            None => lagging_cap_unknown(cap),
         },
         Key::Location(code, location) | Key::Unsited(code, location) => {
             let title = match code {
@@ -324,7 +319,7 @@ fn member_fixes(members: &[&Finding]) -> Vec<String> {
 
 /// A lagging-CAP key is only made from the diagnosis; should it ever not
 /// be there, the cause still says what it is about.
-fn unreachable_cause(cap: &str) -> (String, Vec<String>) {
+fn lagging_cap_unknown(cap: &str) -> (String, Vec<String>) {
     (
         format!("{cap} offers an older release than its site"),
         vec![CheckCode::F24.check().fix.to_string()],
