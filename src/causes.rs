@@ -2,9 +2,14 @@
 //! the logon points it shares (Q236596) shows as F01 on each logon point
 //! and F02 on each CFG of its CAPs; the admin has one thing to do, so the
 //! reports lead with one cause. Every finding belongs to exactly one cause.
+//! The grouping reads the [`Diagnosis`] first: a CAP that lags behind its
+//! own site is one cause of its own, never "the site is behind".
 
+use crate::diagnosis::{Diagnosis, LaggingCap};
 use crate::estate::EstateView;
-use crate::model::{CheckCode, Finding, LocationKind, Severity};
+use crate::model::{Artifact, CheckCode, Finding, LocationKind, Severity};
+use crate::sms::advice;
+use crate::sms::release::Release;
 use crate::sms::version::Version;
 use crate::upgrade::UpgradePlan;
 use serde::Serialize;
@@ -84,6 +89,10 @@ enum Key {
     /// per group of sites that share logon points: they are brought to one
     /// release together. Holds the group, space-separated.
     BehindLogonPoints(String),
+    /// A CAP that offers an older release than its own site: Inbox
+    /// Manager's copy did not complete. Its F01, F02, F03, F13, F19, F20
+    /// and F24 findings are symptoms of that one copy. Holds the CAP.
+    LaggingCap(String),
     /// A share that could not be audited, or not wholly.
     Location(CheckCode, String),
     /// One check at one site.
@@ -96,6 +105,7 @@ impl Key {
     fn text(&self) -> String {
         match self {
             Key::BehindLogonPoints(group) => format!("behind-logon-points:{group}"),
+            Key::LaggingCap(cap) => format!("lagging-cap:{cap}"),
             Key::Location(code, location) => format!("{code}:location:{location}"),
             Key::Site(code, site) => format!("{code}:site:{site}"),
             Key::Unsited(code, location) => format!("{code}:location:{location}"),
@@ -117,8 +127,25 @@ fn is_behind_logon_points(code: CheckCode) -> bool {
 /// behind one of them, space-separated.
 type BehindGroups = BTreeMap<String, String>;
 
-fn key_of(finding: &Finding, behind: &BehindGroups) -> Key {
+/// The lagging CAP a finding is a symptom of: a replication symptom on
+/// that CAP, or an F01 whose CAP (the cell it marks) is that CAP.
+fn lagging_cap_of<'d>(finding: &Finding, diagnosis: &'d Diagnosis) -> Option<&'d LaggingCap> {
+    use CheckCode::*;
+    let cap = match finding.code {
+        F01 => finding.marks.first().map(|m| m.location.as_str())?,
+        F02 | F03 | F13 | F19 | F20 | F24 => finding.location.as_str(),
+        _ => return None,
+    };
+    diagnosis
+        .lagging_cap(cap)
+        .filter(|lagging| lagging.site == finding.site)
+}
+
+fn key_of(finding: &Finding, behind: &BehindGroups, diagnosis: &Diagnosis) -> Key {
     let code = finding.code;
+    if let Some(lagging) = lagging_cap_of(finding, diagnosis) {
+        return Key::LaggingCap(lagging.cap.clone());
+    }
     // An F02 error is the CAP half of Q236596: its site is behind.
     let half_of_q236596 = code == CheckCode::F02 && finding.severity == Severity::Error;
     if is_behind_logon_points(code) || half_of_q236596 {
@@ -137,11 +164,20 @@ fn key_of(finding: &Finding, behind: &BehindGroups) -> Key {
 
 /// Groups `findings` (already in report order) into causes, in report
 /// order; each cause lists its findings' positions ([`cause_of_each`]).
-pub(crate) fn group(view: &EstateView, findings: &[Finding], plan: Option<&UpgradePlan>) -> Vec<Cause> {
+/// `diagnosis` says each site's release and which CAPs lag behind theirs.
+pub(crate) fn group(
+    view: &EstateView,
+    diagnosis: &Diagnosis,
+    findings: &[Finding],
+    plan: Option<&UpgradePlan>,
+) -> Vec<Cause> {
     let groups = view.sharing_groups();
+    // A site is behind when its own shares are, not when one of its CAPs
+    // lags behind the site.
     let behind: BehindGroups = findings
         .iter()
         .filter(|f| is_behind_logon_points(f.code) && !f.site.is_empty())
+        .filter(|f| lagging_cap_of(f, diagnosis).is_none())
         .map(|f| {
             let group = groups
                 .iter()
@@ -153,12 +189,15 @@ pub(crate) fn group(view: &EstateView, findings: &[Finding], plan: Option<&Upgra
         .collect();
     let mut members: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
     for (index, finding) in findings.iter().enumerate() {
-        members.entry(key_of(finding, &behind)).or_default().push(index);
+        members
+            .entry(key_of(finding, &behind, diagnosis))
+            .or_default()
+            .push(index);
     }
     let mut causes: Vec<(Key, Cause)> = members
         .into_iter()
         .map(|(key, positions)| {
-            let cause = describe(view, &key, &positions, findings, plan);
+            let cause = describe(view, diagnosis, &key, &positions, findings, plan);
             (key, cause)
         })
         .collect();
@@ -189,6 +228,7 @@ pub(crate) fn cause_of_each(causes: &[Cause], count: usize) -> Vec<String> {
 
 fn describe(
     view: &EstateView,
+    diagnosis: &Diagnosis,
     key: &Key,
     positions: &[usize],
     findings: &[Finding],
@@ -221,10 +261,24 @@ fn describe(
     let severity = members.iter().map(|f| f.severity).max().unwrap_or(Severity::Info);
     let (title, fix) = match key {
         Key::BehindLogonPoints(group) => {
-            let behind = BehindLogonPoints::of(view, group, &members);
+            let behind = BehindLogonPoints::of(view, diagnosis, group, &members);
             sites = sorted_unique(sites.into_iter().chain(behind.newer_sites.iter().cloned()).collect());
             (behind.title(), behind.fix(plan))
         }
+        Key::LaggingCap(cap) => match diagnosis.lagging_cap(cap) {
+            Some(lagging) => {
+                for article in advice::SMSMAN_DOES_NOT_UPGRADE.kb {
+                    if !kb.iter().any(|k| k == article) {
+                        kb.push(article.to_string());
+                    }
+                }
+                (
+                    lagging.title(),
+                    advice::lagging_cap_fix(cap, &lagging.from, &lagging.site, &lagging.site_release.to_string()),
+                )
+            }
+            None => lagging_cap_unknown(cap),
+        },
         Key::Location(code, location) | Key::Unsited(code, location) => {
             let title = match code {
                 CheckCode::A05 => format!(
@@ -233,12 +287,9 @@ fn describe(
                 ),
                 _ => format!("{location}: {}", code.check().title),
             };
-            (title, vec![code.check().fix.to_string()])
+            (title, member_fixes(&members))
         }
-        Key::Site(code, site) => (
-            format!("Site {site}: {}", code.check().title),
-            vec![code.check().fix.to_string()],
-        ),
+        Key::Site(code, site) => (format!("Site {site}: {}", code.check().title), member_fixes(&members)),
     };
     Cause {
         id: String::new(),
@@ -254,6 +305,27 @@ fn describe(
     }
 }
 
+/// The distinct fixes of a cause's findings, in report order: one
+/// normally; one per share when the fix names the share (F12).
+fn member_fixes(members: &[&Finding]) -> Vec<String> {
+    let mut fixes: Vec<String> = Vec::new();
+    for finding in members {
+        if !fixes.contains(&finding.fix) {
+            fixes.push(finding.fix.clone());
+        }
+    }
+    fixes
+}
+
+/// A lagging-CAP key is only made from the diagnosis; should it ever not
+/// be there, the cause still says what it is about.
+fn lagging_cap_unknown(cap: &str) -> (String, Vec<String>) {
+    (
+        format!("{cap} offers an older release than its site"),
+        vec![CheckCode::F24.check().fix.to_string()],
+    )
+}
+
 /// What the estate says about sites older than the logon points they
 /// share.
 struct BehindLogonPoints {
@@ -267,13 +339,19 @@ struct BehindLogonPoints {
     group: Vec<String>,
     /// Sites whose clients get the newer base today (F01, F02).
     exposed: Vec<String>,
+    /// The release of each exposed site, when known.
+    exposed_release: BTreeMap<String, Release>,
+    /// Sites of the group the bootstrap follows, with why: named on a
+    /// logon point's Copylog `X86.BIN\CLICORE.EXE` line or in its
+    /// Senior.lst (Q263345, Q235726).
+    bootstrap: BTreeMap<String, Vec<String>>,
     cfg_errors: BTreeMap<String, usize>,
 }
 
 impl BehindLogonPoints {
     /// `group`: the sites that share logon points with them, space-separated
     /// (the cause's key).
-    fn of(view: &EstateView, group: &str, members: &[&Finding]) -> BehindLogonPoints {
+    fn of(view: &EstateView, diagnosis: &Diagnosis, group: &str, members: &[&Finding]) -> BehindLogonPoints {
         let lagging_sites: BTreeSet<String> = members.iter().map(|f| f.site.clone()).collect();
         let logon_point_names: BTreeSet<String> = view
             .locations(LocationKind::LogonPoint)
@@ -322,7 +400,30 @@ impl BehindLogonPoints {
             .values()
             .chain(newest_base.iter())
             .max_by(|a, b| a.fields.cmp(&b.fields));
-        let group = group.split_whitespace().map(str::to_string).collect();
+        let group: Vec<String> = group.split_whitespace().map(str::to_string).collect();
+        let mut bootstrap: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for lp in view.locations(LocationKind::LogonPoint) {
+            if !view.participants(lp).iter().any(|p| group.contains(p)) {
+                continue;
+            }
+            for (path, site) in view.copylog(&lp.name) {
+                if path == crate::sms::layout::LOGON_CLICORE {
+                    bootstrap
+                        .entry(site.to_string())
+                        .or_default()
+                        .push(format!("Copylog.tcf on {} names it on X86.BIN\\CLICORE.EXE", lp.name));
+                }
+            }
+            if let Some(senior) = view.stamp(&lp.name, "", Artifact::SeniorSite, "") {
+                let code: String = senior.value.chars().take(3).collect::<String>().to_ascii_uppercase();
+                if !code.is_empty() {
+                    bootstrap
+                        .entry(code)
+                        .or_default()
+                        .push(format!("Senior.lst on {} names it", lp.name));
+                }
+            }
+        }
         let mut cfg_errors: BTreeMap<String, usize> = BTreeMap::new();
         for finding in members.iter().filter(|f| f.code == CheckCode::F02) {
             *cfg_errors.entry(finding.location.clone()).or_default() += 1;
@@ -332,7 +433,13 @@ impl BehindLogonPoints {
             .filter(|f| matches!(f.code, CheckCode::F01 | CheckCode::F02))
             .map(|f| f.site.clone())
             .collect();
+        let exposed_release = exposed
+            .iter()
+            .filter_map(|site| Some((site.clone(), diagnosis.release(site)?.release)))
+            .collect();
         BehindLogonPoints {
+            exposed_release,
+            bootstrap,
             lagging,
             logon_points: logon_points.into_iter().collect(),
             newer_sites: newer.keys().cloned().collect(),
@@ -410,10 +517,33 @@ impl BehindLogonPoints {
         for advice in advice {
             steps.push(format!("Pre-upgrade plan: {advice}"));
         }
-        if !self.exposed.is_empty() {
-            let whose = and_list(&self.exposed);
-            steps.push(format!(
+        let (followed, others): (Vec<String>, Vec<String>) = self
+            .exposed
+            .iter()
+            .cloned()
+            .partition(|s| self.bootstrap.contains_key(s));
+        if !others.is_empty() {
+            let whose = and_list(&others);
+            let mut step = format!(
                 "Until then, keep the clients of {whose} off the newer base: disable Windows Networking Logon Discovery and Installation for {whose} or pause logon scripts with GOTO END at the top of Smsls.bat (Q236596)."
+            );
+            for site in &others {
+                let for_site = advice::WORKAROUND_BEFORE_SP2.text.replace("<code>", site);
+                match self.exposed_release.get(site).map(|r| (r.build, r.sp)) {
+                    Some((1380, _)) => step.push_str(&format!(" Site {site} is at SP1: {for_site}")),
+                    Some((1239, _)) => step.push_str(&format!(
+                        " Site {site} is at RTM: check whether hotfix 42820 is applied on its site server (the audit cannot tell). {for_site}"
+                    )),
+                    _ => {}
+                }
+            }
+            steps.push(step);
+        }
+        for site in &followed {
+            let why = and_list(&self.bootstrap[site]);
+            steps.push(format!(
+                "Until then, keep the clients of {site} off the newer base with GOTO END at the top of Smsls.bat only: {why}. {}",
+                advice::BOOTSTRAP_SITE.text.replace("<code>", site)
             ));
         }
         for (cap, count) in &self.cfg_errors {

@@ -30,6 +30,7 @@ pub(crate) mod cli;
 pub mod clientlogs;
 pub(crate) mod config;
 pub mod crawl;
+pub(crate) mod diagnosis;
 pub(crate) mod discover;
 pub(crate) mod drift;
 pub(crate) mod estate;
@@ -156,7 +157,9 @@ impl Discovery {
                 Some(format!("drift against the baseline could not be computed: {err:#}")),
             ),
         };
-        let causes = causes::group(&view, &findings, upgrade.as_ref());
+        // No site control file is read yet: its header builds come here.
+        let diagnosis = diagnosis::Diagnosis::of(&view, None);
+        let causes = causes::group(&view, &diagnosis, &findings, upgrade.as_ref());
         let (first_seen, history) = config
             .history
             .as_ref()

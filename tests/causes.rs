@@ -269,3 +269,164 @@ fn the_summary_lists_causes_and_verbose_lists_their_findings() {
         "every finding under its cause: {stderr}"
     );
 }
+
+const SP4: &str = "2.00.1493.4009";
+
+/// Every fix step of every cause, one string each.
+fn fix_steps(audit: &Audit) -> Vec<String> {
+    audit.causes.iter().flat_map(|c| c.fix.iter().cloned()).collect()
+}
+
+/// Issue 27: a second CAP of the SP2 site LN1 whose clicomp.box is still
+/// SP1 is one cause, named by that CAP and the copy that did not happen;
+/// LN1 is not "behind" and nothing says to replace Clicore.exe.
+#[test]
+fn a_lagging_cap_is_one_cause_named_by_the_cap_and_its_replication() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("estate");
+    sample_copy(&root);
+    common::copy_tree(&sample_shares().join("SERVER3/CAP_LN1"), &root.join("SERVER4/CAP_LN1"));
+    std::fs::remove_dir_all(root.join("SERVER4/CAP_LN1/clicomp.box")).unwrap();
+    common::copy_tree(
+        &sample_shares().join("SERVER2/CAP_MS2/clicomp.box"),
+        &root.join("SERVER4/CAP_LN1/clicomp.box"),
+    );
+    let mut config = smsaudit::Config::new(vec![root]);
+    config.jobs = 2;
+    let audit = smsaudit::run_audit(&config);
+    assert_partition(&audit);
+    let ln1: Vec<_> = audit
+        .causes
+        .iter()
+        .filter(|c| c.sites.iter().any(|s| s == "LN1"))
+        .collect();
+    assert_eq!(ln1.len(), 1, "one cause for LN1: {:#?}", audit.causes);
+    let cause = ln1[0];
+    assert_eq!(cause.key, r"lagging-cap:\\SERVER4\CAP_LN1");
+    assert!(
+        cause
+            .title
+            .starts_with(r"\\SERVER4\CAP_LN1 still offers SP1; replication from \\SERVER3\SMS_LN1 did not complete"),
+        "{}",
+        cause.title
+    );
+    assert_eq!(cause.severity.as_str(), "error", "F03 makes it an error");
+    assert!(
+        cause.fix[0].contains("Inbox Manager"),
+        "replication first: {:?}",
+        cause.fix
+    );
+    let codes: BTreeSet<&str> = cause.codes.iter().map(|c| c.as_str()).collect();
+    assert!(
+        codes.contains("F03") && codes.contains("F24") && codes.contains("F20"),
+        "{codes:?}"
+    );
+    assert!(cause
+        .findings
+        .iter()
+        .all(|&i| audit.findings[i].location.contains("SERVER4") || audit.findings[i].code.as_str() == "F01"));
+    for step in fix_steps(&audit) {
+        assert!(!step.contains("Upgrade site LN1"), "{step}");
+        assert!(!step.contains("Replace Clicore"), "{step}");
+    }
+    assert!(audit.causes.iter().all(|c| !c.title.starts_with("Site LN1")));
+    assert!(
+        cause.kb.iter().any(|k| k == "Q263411"),
+        "manual runs do not bridge: {:?}",
+        cause.kb
+    );
+}
+
+/// Issue 27: during an SP4 upgrade the upgraded senior site AAA (the one
+/// Copylog and Senior.lst name) has a second CAP still at SP3. AAA is not
+/// behind: nothing tells the admin to upgrade it or to disable its logon
+/// methods (which would remove Sites\AAA and break every new logon
+/// installation, Q263345); BBB, still at SP3, is the site behind.
+#[test]
+fn an_upgraded_senior_site_with_a_lagging_cap_is_not_behind() {
+    let e = EstateBuilder::new();
+    e.site("SRVA", "AAA", SP4)
+        .site("SRVB", "BBB", SP3)
+        .logon_point("DC1", &["AAA", "BBB"], "AAA", SP4)
+        .file("DC1/SMSLOGON/Sitescfg/Senior.lst", "AAA\r\n");
+    for (comp, version) in versions(SP3) {
+        e.file(
+            &format!("SRVA2/CAP_AAA/clicomp.box/{comp}/compver.ini"),
+            compver(&version),
+        );
+    }
+    e.file("SRVA2/CAP_AAA/clicomp.box/base/i386/clicore.exe", clicore(SP3));
+    let audit = e.audit();
+    assert_partition(&audit);
+    let lagging = audit
+        .causes
+        .iter()
+        .find(|c| c.key == r"lagging-cap:\\SRVA2\CAP_AAA")
+        .unwrap_or_else(|| panic!("{:#?}", audit.causes));
+    assert!(
+        lagging.title.contains("replication from \\\\SRVA\\SMS_AAA"),
+        "{}",
+        lagging.title
+    );
+    let behind = audit
+        .causes
+        .iter()
+        .find(|c| c.key.starts_with("behind-logon-points:"))
+        .unwrap_or_else(|| panic!("{:#?}", audit.causes));
+    assert!(behind.title.starts_with("Site BBB is at SP3"), "{}", behind.title);
+    for step in fix_steps(&audit) {
+        assert!(
+            !step.contains("Upgrade site AAA") && !step.contains("sites AAA"),
+            "{step}"
+        );
+        assert!(!step.contains("Installation for AAA"), "{step}");
+    }
+    assert!(behind.fix[0].starts_with("Upgrade site BBB to SP4"), "{:?}", behind.fix);
+}
+
+/// Q263345, Q235726: when the site behind is the one the bootstrap
+/// follows (Senior.lst names it), the interim step is GOTO END only, and
+/// the fix says what disabling its logon methods breaks.
+#[test]
+fn the_site_the_bootstrap_follows_is_never_told_to_disable_its_logon_methods() {
+    let e = shared(SP1, SP2);
+    e.file("DC1/SMSLOGON/Sitescfg/Senior.lst", "AAA\r\n");
+    let audit = e.audit();
+    assert_partition(&audit);
+    let steps = fix_steps(&audit);
+    assert!(
+        steps
+            .iter()
+            .all(|s| !s.contains("disable Windows Networking Logon Discovery and Installation for AAA")),
+        "{steps:#?}"
+    );
+    let interim = steps
+        .iter()
+        .find(|s| s.starts_with("Until then, keep the clients of AAA"))
+        .unwrap_or_else(|| panic!("{steps:#?}"));
+    assert!(
+        interim.contains("GOTO END") && interim.contains("Senior.lst on \\\\DC1\\SMSLOGON names it"),
+        "{interim}"
+    );
+    assert!(
+        interim.contains("Q263345") && interim.contains("Sites\\AAA"),
+        "{interim}"
+    );
+}
+
+/// Q238302, Q259816: the Q236596 workaround for an SP1 site says that LSM
+/// may leave the logon points in place and what to do by hand.
+#[test]
+fn the_workaround_for_an_sp1_site_carries_the_q238302_caveat() {
+    let audit = shared(SP1, SP2).audit();
+    assert_partition(&audit);
+    let steps = fix_steps(&audit);
+    let interim = steps
+        .iter()
+        .find(|s| s.starts_with("Until then, keep the clients of AAA"))
+        .unwrap_or_else(|| panic!("{steps:#?}"));
+    assert!(interim.contains("Site AAA is at SP1"), "{interim}");
+    assert!(interim.contains("Q238302") && interim.contains("Q259816"), "{interim}");
+    assert!(interim.contains("delete AAA_cfg.lcf from the PDC"), "{interim}");
+    assert!(interim.contains("confirm Sites\\AAA goes"), "{interim}");
+}

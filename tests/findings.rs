@@ -426,7 +426,7 @@ fn checks_md_table_matches_the_catalogue() {
     let checks_md = include_str!("../docs/checks.md");
     let rows: Vec<&str> = checks_md
         .lines()
-        .filter(|l| l.starts_with("| F") || l.starts_with("| A"))
+        .filter(|l| l.starts_with("| F") || l.starts_with("| A") || l.starts_with("| N"))
         .filter(|l| l.split('|').nth(1).is_some_and(|c| c.trim().len() == 3))
         .collect();
     let expected: Vec<String> = CHECKS
@@ -459,4 +459,148 @@ fn checks_md_table_matches_the_catalogue() {
         expected.len(),
         "docs/checks.md's check table has another number of rows"
     );
+}
+
+/// The sample's LN1 part with its logon point's Clicore set back to the
+/// site's previous SP2 build (2.0.1493.2150, the sample's Boot32wn image):
+/// clicomp.src and the CAP carry the hotfixed 2.0.1493.2163.
+fn hotfix_not_on_logon_point() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let from = sample_shares();
+    for part in ["SERVER3", "DC3"] {
+        common::copy_tree(&from.join(part), &dir.path().join(part));
+    }
+    std::fs::copy(
+        from.join("DC3/SMSLOGON/x86.bin/boot32wn.exe"),
+        dir.path().join("DC3/SMSLOGON/x86.bin/CLICORE.EXE"),
+    )
+    .unwrap();
+    dir
+}
+
+fn audit_of(root: &std::path::Path) -> smsaudit::Audit {
+    let mut config = smsaudit::Config::new(vec![root.to_path_buf()]);
+    config.jobs = 2;
+    smsaudit::run_audit(&config)
+}
+
+/// N02 (Q270036, Q249333): a hotfix on clicomp.src and the CAPs that has
+/// not reached the logon point is an LSM cycle to force, not a corrupt
+/// Clicore (F20, "replace Clicore.exe").
+#[test]
+fn n02_hotfix_not_reached_the_logon_point() {
+    let dir = hotfix_not_on_logon_point();
+    let audit = audit_of(dir.path());
+    let codes: Vec<&str> = audit.findings.iter().map(|f| f.code.as_str()).collect();
+    assert_eq!(codes, ["N02"], "{:#?}", audit.findings);
+    let finding = &audit.findings[0];
+    assert_eq!(finding.location, r"\\DC3\SMSLOGON");
+    assert_eq!(finding.site, "LN1");
+    assert!(
+        finding.fix.contains(r"Inboxes\NT_Logon.box\Notify\NT_LOGON.NOT"),
+        "{}",
+        finding.fix
+    );
+    assert!(
+        finding.message.contains("2.0.1493.2150") && finding.message.contains("2.0.1493.2163"),
+        "{}",
+        finding.message
+    );
+    assert!(!finding.fix.starts_with("Replace"), "{}", finding.fix);
+    // A logon point of another release is no hotfix left behind.
+    let healthy = tempfile::tempdir().unwrap();
+    for part in ["SERVER3", "DC3"] {
+        common::copy_tree(&sample_shares().join(part), &healthy.path().join(part));
+    }
+    assert!(audit_of(healthy.path()).findings.is_empty());
+}
+
+/// N02: one zero-byte Sites\<code>\Cli_inst.cfg on one domain controller
+/// while another's copy is the site server's is a copy LSM has to redo,
+/// not the Q246331 procedure (F19).
+#[test]
+fn n02_zero_byte_copy_on_one_domain_controller() {
+    let dir = tempfile::tempdir().unwrap();
+    sample_copy(dir.path());
+    std::fs::write(dir.path().join("DC2/SMSLOGON/Sites/MS2/cli_inst.cfg"), b"").unwrap();
+    let audit = audit_of(dir.path());
+    let on_dc2: Vec<_> = audit
+        .findings
+        .iter()
+        .filter(|f| f.location == r"\\DC2\SMSLOGON" && f.path.to_ascii_lowercase().ends_with("cli_inst.cfg"))
+        .collect();
+    assert_eq!(on_dc2.len(), 1, "{:#?}", audit.findings);
+    assert_eq!(on_dc2[0].code.as_str(), "N02");
+    assert!(on_dc2[0].message.contains(r"\\DC1\SMSLOGON"), "{}", on_dc2[0].message);
+    // The only copy, zero bytes, has no good twin: F19 as before.
+    let lone_copy = lone(SP2);
+    lone_copy.file("DC1/SMSLOGON/Sites/AAA/cli_inst.cfg", "");
+    assert_eq!(lone_copy.codes(), vec!["F19"]);
+}
+
+/// Reference 11.1: F05 (Q263345) concerns the site the CLICORE.EXE line
+/// names; F09 (Q242492) a Sites folder that is missing, empty or without
+/// NETCONF.NCF. A folder with NETCONF.NCF but no Cli_inst.cfg of a site
+/// named only on its own SITES lines is F19, which says what to check.
+#[test]
+fn f05_and_f09_only_for_their_kb_conditions() {
+    // BBB is the CLICORE.EXE source; AAA's folder keeps NETCONF.NCF only.
+    let e = shared(SP2, SP2);
+    e.remove("DC1/SMSLOGON/Sites/AAA/cli_inst.cfg");
+    let audit = e.audit();
+    let codes: Vec<&str> = audit.findings.iter().map(|f| f.code.as_str()).collect();
+    assert_eq!(codes, ["F19"], "{:#?}", audit.findings);
+    let f19 = &audit.findings[0];
+    assert_eq!(f19.site, "AAA");
+    assert!(
+        f19.message.contains("not Q242492") && f19.message.contains("Q235535"),
+        "{}",
+        f19.message
+    );
+    // The CLICORE.EXE site without Cli_inst.cfg: F05, and not F09.
+    let e = lone(SP2);
+    e.remove("DC1/SMSLOGON/Sites/AAA/cli_inst.cfg");
+    assert_eq!(e.codes(), vec!["F05"]);
+    // An empty Sites folder is Q242492's condition.
+    let e = lone(SP2);
+    e.remove("DC1/SMSLOGON/Sites/AAA/cli_inst.cfg")
+        .remove("DC1/SMSLOGON/Sites/AAA/NETCONF.NCF");
+    assert!(has(&e, "F09"));
+}
+
+/// F12's fix names the CAP, not `CAP_xxx`.
+#[test]
+fn f12_fix_names_the_cap() {
+    let e = lone(SP3);
+    e.file("SRVA/CAP_AAA/offerinf.box/Inboxlck.tok", "");
+    let audit = e.audit();
+    assert!(
+        audit.findings[0].fix.contains(r"\\SRVA\CAP_AAA\clicomp.box\SWDist"),
+        "{}",
+        audit.findings[0].fix
+    );
+    assert!(audit.causes[0].fix.iter().all(|step| !step.contains("CAP_xxx")));
+}
+
+/// A logon point whose base cannot be derived (CLICORE.EXE not a PE image,
+/// identical to no site's copy, no Copylog line for it) is an A06 naming
+/// its sites: Q236596 could not be judged for them.
+#[test]
+fn a06_logon_point_base_not_derived() {
+    let e = shared(SP1, SP2);
+    e.file("DC1/SMSLOGON/x86.bin/CLICORE.EXE", "not a PE image").copylog(
+        "DC1",
+        "[FILE SOURCE]\r\nSITES\\AAA\\cli_inst.cfg=AAA\r\nSITES\\BBB\\cli_inst.cfg=BBB",
+    );
+    let audit = e.audit();
+    let a06: Vec<_> = audit.findings.iter().filter(|f| f.code.as_str() == "A06").collect();
+    assert_eq!(a06.len(), 1, "{:#?}", audit.findings);
+    assert_eq!(a06[0].location, r"\\DC1\SMSLOGON");
+    assert!(
+        a06[0].message.contains("could not be judged for sites AAA, BBB"),
+        "{}",
+        a06[0].message
+    );
+    // With the base known there is no such note.
+    assert!(!shared(SP1, SP2).codes().contains(&"A06".to_string()));
 }

@@ -52,10 +52,17 @@ pub(crate) fn check_clicore_source_release(view: &EstateView, out: &mut Vec<Find
     }
 }
 
-/// F05: a site named on a Copylog line without `Sites\<code>\Cli_inst.cfg`.
+/// F05: the site Copylog names on the `X86.BIN\CLICORE.EXE` line (the one
+/// the bootstrap follows, reference 11.1) without `Sites\<code>\Cli_inst.cfg`.
+/// A site named only on its own `SITES\<code>\...` lines is not Q263345.
 pub(crate) fn check_copylog_sites_configured(view: &EstateView, out: &mut Vec<Finding>) {
     for lp in view.locations(LocationKind::LogonPoint) {
-        let codes: BTreeSet<&str> = view.copylog(&lp.name).into_iter().map(|(_, c)| c).collect();
+        let codes: BTreeSet<&str> = view
+            .copylog(&lp.name)
+            .into_iter()
+            .filter(|(path, _)| *path == crate::sms::layout::LOGON_CLICORE)
+            .map(|(_, c)| c)
+            .collect();
         for code in codes {
             let folder = format!("sites\\{}", code.to_ascii_lowercase());
             // Present, or not judged: unreadable is not missing (A05).
@@ -74,7 +81,7 @@ pub(crate) fn check_copylog_sites_configured(view: &EstateView, out: &mut Vec<Fi
                     observed: what.clone(),
                     expected: format!("Sites\\{code}\\Cli_inst.cfg"),
                     message: format!(
-                "Copylog.tcf on {} names site {} but the logon point has {}; the bootstrap cannot get configuration and CRC data.",
+                "Copylog.tcf on {} names site {} on X86.BIN\\CLICORE.EXE, the site the bootstrap follows, but the logon point has {}; the bootstrap cannot get configuration and CRC data.",
                 lp.name, code, what
             ),
                     ..FindingDraft::new(CheckCode::F05, code, &lp.name, COPYLOG)

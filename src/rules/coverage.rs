@@ -134,6 +134,29 @@ pub(crate) fn check_what_could_not_be_judged(view: &EstateView, out: &mut Vec<Fi
             );
         }
     }
+    // A logon point whose base cannot be derived: Q236596 and its family
+    // (F01, F03, F04, F08's logon point half) were not judged for its sites.
+    for lp in view.locations(LocationKind::LogonPoint) {
+        let sites = view.participants(lp);
+        let Some(clicore) = view.file(&lp.name, crate::sms::layout::LOGON_CLICORE) else {
+            continue;
+        };
+        if sites.is_empty() || view.logon_base(lp).is_some() {
+            continue;
+        }
+        not_judged(
+            &sites.join(" "),
+            &lp.name,
+            &clicore.path,
+            "base not derived".into(),
+            format!(
+                "The base {} gives clients cannot be derived: {} carries no SMS version resource, is identical to no audited site's copy, and Copylog.tcf names no audited site as its source. Q236596 (F01, F03, F04) could not be judged for sites {}; Boot32wn.exe and SMSMan.exe versions are not used for it. Compare the file with the sites' clicomp.src\\base\\i386\\clicore.exe, or add the site named on its Copylog line.",
+                lp.name,
+                clicore.path,
+                sites.join(", ")
+            ),
+        );
+    }
     let readable = readable_locations(view);
     // Excluded entries, and links and special files, which are never
     // followed or opened: what the checks would read there is not known.

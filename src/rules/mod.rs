@@ -111,7 +111,8 @@ impl<'a> FindingDraft<'a> {
             observed: self.observed,
             expected: self.expected,
             message: self.message,
-            fix: check.fix.to_string(),
+            // A fix that names `<location>` names the finding's share.
+            fix: check.fix.replace("<location>", self.location),
             fingerprint: crate::model::fingerprint(self.code, self.site, self.location, self.path),
             marks: self.marks,
         }

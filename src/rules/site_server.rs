@@ -1,6 +1,7 @@
 //! What Inbox Manager, CIDM and LSM copy from the site server: CAP and
 //! logon point copies that differ from the site server's inboxes (F13,
-//! F16, F17, F19, F20, F21) and compver replication (F23, F24).
+//! F16, F17, F19, F20, F21), copies LSM has yet to refresh (N02) and
+//! compver replication (F23, F24).
 
 use super::FindingDraft;
 use crate::estate::EstateView;
@@ -173,14 +174,127 @@ pub(crate) fn check_caplist_in_clidata(view: &EstateView, out: &mut Vec<Finding>
     }
 }
 
+/// N02 (Q270036, Q249333): a hotfixed Clicore on a site's clicomp.src
+/// (and on every CAP of the site that holds one) that has not reached a
+/// logon point: the logon point's copy, which Copylog attributes to that
+/// site, is an earlier revision of the same release [I]. Returns the
+/// site, the site server and its copy.
+fn hotfix_not_reached<'a>(
+    view: &EstateView<'a>,
+    lp: &Location,
+    lp_path: &str,
+    src_path: &str,
+) -> Option<(String, &'a Location, &'a FileRecord)> {
+    let copy = view.file(&lp.name, lp_path)?;
+    let copylog = view.copylog(&lp.name);
+    let source = copylog.iter().find(|(p, _)| *p == lp_path).map(|(_, s)| *s)?;
+    let lp_version = copy
+        .version
+        .as_deref()
+        .and_then(Version::parse)
+        .filter(Version::is_sms)?;
+    for server in view.site_locations(source, LocationKind::SiteServer) {
+        let Some(src) = view.file(&server.name, src_path) else {
+            continue;
+        };
+        let Some(src_version) = src.version.as_deref().and_then(Version::parse).filter(Version::is_sms) else {
+            continue;
+        };
+        let same_release = src_version.release().is_some() && src_version.release() == lp_version.release();
+        if same(copy, src) || !same_release || src_version.compare(&lp_version) != Some(Ordering::Greater) {
+            continue;
+        }
+        let cap_path = CAP_BOXES
+            .iter()
+            .find_map(|(cap_box, src_box)| Some(format!("{cap_box}{}", src_path.strip_prefix(src_box)?)));
+        let caps_have_it = view
+            .site_locations(source, LocationKind::Cap)
+            .into_iter()
+            .filter_map(|cap| view.file(&cap.name, cap_path.as_deref()?))
+            .all(|cap_copy| same(cap_copy, src));
+        if caps_have_it {
+            return Some((source.to_string(), server, src));
+        }
+    }
+    None
+}
+
+/// N02's second case: a zero-byte copy on one logon point while another
+/// logon point of the same site holds a good one (identical to the site
+/// server's `src`): LSM's copy to that domain controller failed [I].
+fn good_copy_elsewhere<'a>(
+    view: &EstateView<'a>,
+    lp: &Location,
+    site: &str,
+    lp_path: &str,
+    src: &FileRecord,
+) -> Option<&'a Location> {
+    let copy = view.file(&lp.name, lp_path)?;
+    if copy.size != Some(0) {
+        return None;
+    }
+    view.locations(LocationKind::LogonPoint)
+        .into_iter()
+        .filter(|other| other.name != lp.name && view.participants(other).iter().any(|s| s == site))
+        .find(|other| view.file(&other.name, lp_path).is_some_and(|good| same(good, src)))
+}
+
+/// N02: the finding for a logon point copy LSM has yet to refresh.
+fn lsm_recopy(site: &str, lp: &Location, copy: &FileRecord, expected: String, why: String) -> Finding {
+    FindingDraft {
+        observed: describe(copy),
+        expected,
+        message: format!(
+            "{}\\{} {why}: a copy Logon Server Manager has yet to make, not a corrupt file; force an LSM cycle rather than replacing it by hand.",
+            lp.name, copy.path
+        ),
+        ..FindingDraft::new(CheckCode::N02, site, &lp.name, &copy.path)
+    }
+    .into_finding()
+}
+
+/// F19: `Sites\<code>\NETCONF.NCF` without Cli_inst.cfg next to the site
+/// server's clidata.src copy. Not Q242492 (clients can read Netconf.ncf),
+/// and F05 says it for the site the CLICORE.EXE line names.
+fn missing_cli_inst(view: &EstateView, lp: &Location, site: &str, lp_path: &str, out: &mut Vec<Finding>) {
+    let netconf = format!("Sites\\{site}\\netconf.ncf");
+    let bootstrap_site = view
+        .copylog(&lp.name)
+        .iter()
+        .any(|(path, code)| *path == LOGON_COPIES[0].0 && *code == site);
+    if bootstrap_site || !view.absent(&lp.name, lp_path) || view.file(&lp.name, &netconf).is_none() {
+        return;
+    }
+    for server in view.site_locations(site, LocationKind::SiteServer) {
+        let Some(src) = view.file(&server.name, &format!("{CLIDATA_SRC}\\cli_inst.cfg")) else {
+            continue;
+        };
+        out.push(
+            FindingDraft {
+                observed: format!("Sites\\{site} has NETCONF.NCF but no Cli_inst.cfg"),
+                expected: format!("{}\\{} ({})", server.name, src.path, describe(src)),
+                message: format!(
+                    "{}\\Sites\\{site} has NETCONF.NCF but no Cli_inst.cfg, which site {site}'s clidata.src holds: not Q242492 (clients can read Netconf.ncf), but logon installation of {site}'s clients gets no CRC data. If site {site} has only Windows Networking Logon Discovery enabled, this is by design (Q235535, F31): enable Logon Client Installation; otherwise LSM's copy is missing: force an LSM cycle (Q270036).",
+                    lp.name
+                ),
+                ..FindingDraft::new(CheckCode::F19, site, &lp.name, lp_path)
+            }
+            .into_finding(),
+        );
+    }
+}
+
 /// F19 (logon point half) and F20 / F21 (logon point Clicore): logon point
-/// copies against the site server they come from.
+/// copies against the site server they come from; N02 where the
+/// difference is a copy LSM has yet to make.
 pub(crate) fn check_logon_copies(view: &EstateView, out: &mut Vec<Finding>) {
     for lp in view.locations(LocationKind::LogonPoint) {
+        let hotfix = hotfix_not_reached(view, lp, LOGON_COPIES[0].0, LOGON_COPIES[0].1);
         // Sites\<code>\Cli_inst.cfg is CIDM's clidata.src file (Q246331).
         for site in &view.participants(lp) {
             let lp_path = format!("Sites\\{site}\\cli_inst.cfg");
             let Some(copy) = view.file(&lp.name, &lp_path) else {
+                missing_cli_inst(view, lp, site, &lp_path, out);
                 continue;
             };
             for server in view.site_locations(site, LocationKind::SiteServer) {
@@ -188,6 +302,25 @@ pub(crate) fn check_logon_copies(view: &EstateView, out: &mut Vec<Finding>) {
                     continue;
                 };
                 if same(copy, src) {
+                    continue;
+                }
+                let expected = format!("{}\\{} ({})", server.name, src.path, describe(src));
+                if let Some((_, hotfix_server, hotfix_src)) = hotfix.as_ref().filter(|(s, _, _)| s == site) {
+                    let why = format!(
+                        "differs from site {site}'s clidata.src copy, and {}\\{} ({}) has not reached the logon point either",
+                        hotfix_server.name,
+                        hotfix_src.path,
+                        hotfix_src.version.as_deref().unwrap_or("?")
+                    );
+                    out.push(lsm_recopy(site, lp, copy, expected, why));
+                    continue;
+                }
+                if let Some(good) = good_copy_elsewhere(view, lp, site, &lp_path, src) {
+                    let why = format!(
+                        "is zero bytes while {}'s copy is identical to the site server's",
+                        good.name
+                    );
+                    out.push(lsm_recopy(site, lp, copy, expected, why));
                     continue;
                 }
                 out.push(
@@ -223,6 +356,26 @@ pub(crate) fn check_logon_copies(view: &EstateView, out: &mut Vec<Finding>) {
                         continue;
                     };
                     if same(copy, src) {
+                        continue;
+                    }
+                    let expected = format!("{}\\{} ({})", server.name, src.path, describe(src));
+                    if hotfix.as_ref().is_some_and(|(s, _, _)| s == source) && *lp_path == LOGON_COPIES[0].0 {
+                        let why = format!(
+                            "is {}, an earlier build of the same release than site {source}'s hotfixed {}\\{} ({}), which its CAPs already carry",
+                            copy.version.as_deref().unwrap_or("?"),
+                            server.name,
+                            src.path,
+                            src.version.as_deref().unwrap_or("?")
+                        );
+                        out.push(lsm_recopy(source, lp, copy, expected, why));
+                        continue;
+                    }
+                    if let Some(good) = good_copy_elsewhere(view, lp, source, lp_path, src) {
+                        let why = format!(
+                            "is zero bytes while {}'s copy is identical to the site server's",
+                            good.name
+                        );
+                        out.push(lsm_recopy(source, lp, copy, expected, why));
                         continue;
                     }
                     out.push(

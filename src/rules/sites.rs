@@ -7,7 +7,8 @@ use crate::model::{Artifact, CheckCode, Finding, LocationKind};
 use crate::sms::layout::{self, LOGON_SITE_FILES, RESERVED_SITE_CODES};
 use std::collections::BTreeSet;
 
-/// F09: a site with an LCF whose Sites folder is missing or incomplete.
+/// F09 (Q242492): a site with an LCF whose Sites folder is missing, empty
+/// or lacks NETCONF.NCF.
 pub(crate) fn check_participants_have_site_folder(view: &EstateView, out: &mut Vec<Finding>) {
     for lp in view.locations(LocationKind::LogonPoint) {
         for code in view.lcf_sites(&lp.name) {
@@ -17,7 +18,9 @@ pub(crate) fn check_participants_have_site_folder(view: &EstateView, out: &mut V
                 .copied()
                 .filter(|f| view.absent(&lp.name, &format!("{folder}\\{f}")))
                 .collect();
-            if missing.is_empty() {
+            // NETCONF.NCF without Cli_inst.cfg is not Q242492: clients can
+            // read Netconf.ncf (reference 11.1); F05 or F19 say it.
+            if missing.is_empty() || missing.iter().all(|f| f.eq_ignore_ascii_case("cli_inst.cfg")) {
                 continue;
             }
             let observed = if view.folder_has_files(&lp.name, &folder) {

@@ -1,6 +1,9 @@
 //! The catalogue of checkable failure modes (reference 7) with their KB
 //! articles and fixes, and the codes that name them in every report.
 
+use super::advice::{
+    caveat_bootstrap_site, caveat_lsm_cycle_first, caveat_smsman_does_not_upgrade, caveat_workaround_before_sp2,
+};
 use serde::Serialize;
 
 macro_rules! check_codes {
@@ -27,7 +30,7 @@ macro_rules! check_codes {
 
 check_codes!(
     F01, F02, F03, F04, F05, F06, F07, F08, F09, F10, F11, F12, F13, F14, F15, F16, F17, F18, F19, F20, F21, F22, F23,
-    F24, F25, F26, F27, F28, F29, F30, F31, F32, A01, A02, A03, A04, A05, A06, A07, A08,
+    F24, F25, F26, F27, F28, F29, F30, F31, F32, A01, A02, A03, A04, A05, A06, A07, A08, N02,
 );
 
 impl CheckCode {
@@ -143,7 +146,12 @@ pub const CHECKS: &[Check] = &[
         kb: &["Q236596"],
         title: "Logon point base newer than a sharing site's CAP",
         condition: "A logon point shared by several sites offers base components (Clicore.exe by version or by identical content, or the Copylog CLICORE.EXE source site) of a newer release than a sharing site's CAP base compver.ini.",
-        fix: "Upgrade every site that shares the logon point at the same time, or disable Windows Networking Logon Discovery/Installation for the sites not yet upgraded; pause logon scripts with GOTO END at the top of Smsls.bat during the window.",
+        fix: concat!(
+            "Upgrade every site that shares the logon point at the same time, or disable Windows Networking Logon Discovery/Installation for the sites not yet upgraded; pause logon scripts with GOTO END at the top of Smsls.bat during the window. ",
+            caveat_bootstrap_site!(),
+            " ",
+            caveat_workaround_before_sp2!()
+        ),
         inferred: true,
         needs: "",
     },
@@ -153,7 +161,7 @@ pub const CHECKS: &[Check] = &[
         kb: &["Q236596"],
         title: "Component CFG version empty or out of sync with the offer",
         condition: "A component .CFG at the root of clicomp.box has no version value, or one that differs from the component's compver.ini in the same box, while the site's clients can get a newer base.",
-        fix: "Upgrade the lagging site to the logon point's service-pack level (fixed in SP2) so that Inbox Manager rewrites the CFG files; until then keep clients of this site off the newer logon point base.",
+        fix: "Bring the lagging site to the release of the logon point's base (that release, not necessarily SP2) so that Inbox Manager rewrites the CFG files; from SP2 on the CFGs carry their version (Q236596 is fixed in SP2). Until then keep clients of this site off the newer logon point base.",
         inferred: true,
         needs: "",
     },
@@ -163,7 +171,10 @@ pub const CHECKS: &[Check] = &[
         kb: &["Q264630"],
         title: "CAP base release older than the SP2+ Clicore clients get from the logon point",
         condition: "The release of a site's CAP base compver.ini is older than the SP2-or-later release of the Clicore.exe its clients can get from a logon point it uses; CCIM cannot find a CAP with the uplevel version.",
-        fix: "Apply Q251070/Q249077 and Q252718/Q252717 to every site before any site goes to SP2, then upgrade all sites within a few hours of each other.",
+        fix: concat!(
+            "Apply Q251070/Q249077 and Q252718/Q252717 to every site before any site goes to SP2, then upgrade all sites within a few hours of each other. If only this CAP lags behind its own site server, force Inbox Manager replication instead (F24). ",
+            caveat_smsman_does_not_upgrade!()
+        ),
         inferred: true,
         needs: "",
     },
@@ -181,8 +192,8 @@ pub const CHECKS: &[Check] = &[
         code: CheckCode::F05,
         severity: Severity::Error,
         kb: &["Q263345"],
-        title: "Copylog names a site without a Sites folder or Cli_inst.cfg",
-        condition: "A site code named on a Copylog [FILE SOURCE] line has no Sites\\<code> folder, or no Sites\\<code>\\Cli_inst.cfg, on the logon point; the bootstrap cannot get its configuration.",
+        title: "Copylog's CLICORE.EXE site has no Sites folder or Cli_inst.cfg",
+        condition: "The site Copylog.tcf names on its X86.BIN\\CLICORE.EXE line (the one the bootstrap follows) has no Sites\\<code> folder, or no Sites\\<code>\\Cli_inst.cfg, on the logon point; the bootstrap cannot get its configuration. A site named only on its own SITES\\<code> lines is not Q263345.",
         fix: "Upgrade a site still using the logon point (SP2 rewrites Copylog), or remove and re-add the domain in Logon Discovery/Installation, or re-enable the original site.",
         inferred: false,
         needs: "",
@@ -221,8 +232,8 @@ pub const CHECKS: &[Check] = &[
         code: CheckCode::F09,
         severity: Severity::Error,
         kb: &["Q242492", "Q227028"],
-        title: "Participating site's Sites folder missing or incomplete",
-        condition: "A site with a <code>_cfg.lcf on the logon point has no Sites\\<code> folder, or one without NETCONF.NCF or Cli_inst.cfg; its clients cannot read Netconf.ncf and deinstall.",
+        title: "Participating site's Sites folder missing, empty or without NETCONF.NCF",
+        condition: "A site with a <code>_cfg.lcf on the logon point has no Sites\\<code> folder, an empty one, or one without NETCONF.NCF; its clients cannot read Netconf.ncf and deinstall. A folder with NETCONF.NCF but no Cli_inst.cfg is not Q242492: F05 for the site on the CLICORE.EXE line, else F19.",
         fix: "Apply SP2 (or the Q242492 hotfix for SP1); make sure the PDC is reachable during LSM cycles.",
         inferred: false,
         needs: "",
@@ -253,7 +264,7 @@ pub const CHECKS: &[Check] = &[
         kb: &["Q275617"],
         title: "Inboxlck.tok left in a CAP's Offerinf.box",
         condition: "Inboxlck.tok exists in CAP_<site>\\Offerinf.box (Inbox Manager's lock; a left-over token stalls offer processing). A snapshot may catch a refresh in progress: re-check.",
-        fix: "Stop SMS_INBOX_MANAGER, close open files on CAP_xxx\\clicomp.box\\SWDist, restart it and confirm the token is gone (fixed in SP4).",
+        fix: "Stop SMS_INBOX_MANAGER, close open files on <location>\\clicomp.box\\SWDist, restart it and confirm the token is gone (fixed in SP4).",
         inferred: false,
         needs: "",
     },
@@ -333,7 +344,11 @@ pub const CHECKS: &[Check] = &[
         kb: &["Q287990", "Q320066"],
         title: "Clicore.exe differs between site server, CAP and logon point",
         condition: "clicomp.src\\base\\<plat>\\clicore.exe (or ccmcore.exe) differs in size/hash from the CAP's clicomp.box copy, or the logon point's x86.bin\\CLICORE.EXE differs from the clicomp.src copy of the site Copylog names as its source.",
-        fix: "Replace Clicore.exe on the site server, CAP and logon point with the copy from the right SP source (fixed in the SP4 HRP).",
+        fix: concat!(
+            "A CAP's copy that differs is first a copy Inbox Manager has not made: check Inboxmgr.log and let it recopy. ",
+            caveat_lsm_cycle_first!(),
+            " Only if the copies still differ afterwards, replace Clicore.exe on the site server, CAP and logon point with the copy from the right SP source (runaway ~GLH000*.tmp, Q287990; fixed in the SP4 HRP)."
+        ),
         inferred: false,
         needs: "",
     },
@@ -373,7 +388,10 @@ pub const CHECKS: &[Check] = &[
         kb: &["Q266130", "Q213410", "Q246331"],
         title: "CAP compver differs from the site server or another CAP",
         condition: "A CAP's clicomp.box\\<comp>\\compver.ini differs from (is older than) the site server's clicomp.src copy or the newest of the site's CAPs (replication lag or a failed copy), or is missing while the site offers it; a CFG the site's other CAPs hold is missing; or the CAP's clicomp.box is empty or missing.",
-        fix: "Wait for, or force, Inbox Manager replication; check Inboxmgr.log for failed copies.",
+        fix: concat!(
+            "Wait for, or force, Inbox Manager replication; check Inboxmgr.log for failed copies. ",
+            caveat_smsman_does_not_upgrade!()
+        ),
         inferred: false,
         needs: "",
     },
@@ -512,7 +530,7 @@ pub const CHECKS: &[Check] = &[
         severity: Severity::Warning,
         kb: &[],
         title: "Check could not be judged: the audit lacks what it needs",
-        condition: "A CAP's site has no logon point in the audit (Q236596 and its family cannot be judged), a site has no site server in the audit (replication is compared only between its CAPs), a CAP or site server share has no site code, or --exclude hides files the checks read.",
+        condition: "A CAP's site has no logon point in the audit, or a logon point's base cannot be derived (x86.bin\\CLICORE.EXE without an SMS version resource, identical to no site's copy, no audited Copylog source) (Q236596 and its family cannot be judged), a site has no site server in the audit (replication is compared only between its CAPs), a CAP or site server share has no site code, or --exclude hides files the checks read.",
         fix: "Add the missing shares (the domain's \\\\DC\\SMSLOGON, the site's \\\\SERVER\\SMS_<site>) as roots or to the inventory, name the share's site in the inventory, or narrow --exclude; then audit again.",
         inferred: false,
         needs: "",
@@ -535,6 +553,19 @@ pub const CHECKS: &[Check] = &[
         condition: "A share holds more distinct components, CFG files, compver variants or logon point site folders than any SMS 2.0 share does (a limit per share keeps the matrix and reports bounded). The items beyond the limit are still hashed and listed in files.csv, but they are not compared or shown in the matrix.",
         fix: "Find out who created the extra folders on the share (a script gone wrong, a hostile writer), remove them, then audit again.",
         inferred: false,
+        needs: "",
+    },
+    Check {
+        code: CheckCode::N02,
+        severity: Severity::Error,
+        kb: &["Q270036", "Q249333", "Q257202"],
+        title: "Logon point copy not refreshed by LSM (hotfix not reached, or a failed copy)",
+        condition: "A logon point's x86.bin\\CLICORE.EXE, which Copylog attributes to site S, is an earlier revision of the same release than S's clicomp.src copy while S's CAPs already carry that copy (a hotfix that has not reached the logon points; S's Sites\\S\\Cli_inst.cfg there is then reported with it); or a copy on one logon point is zero bytes while another logon point of the same site holds the site server's copy.",
+        fix: concat!(
+            caveat_lsm_cycle_first!(),
+            " All logon points must be updated before new clients are installed (Q270036). Do not replace the file by hand or run the Q246331 Cli_inst.cfg procedure for this: the site server's copies are good."
+        ),
+        inferred: true,
         needs: "",
     },
 ];
@@ -573,6 +604,23 @@ pub(crate) fn find_checks(key: &str) -> Vec<&'static Check> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fixes_carry_the_kb_caveats() {
+        use super::super::advice::*;
+        let fix = |code: CheckCode| code.check().fix;
+        assert!(fix(CheckCode::F01).contains(BOOTSTRAP_SITE.text));
+        assert!(fix(CheckCode::F01).contains(WORKAROUND_BEFORE_SP2.text));
+        assert!(fix(CheckCode::F20).contains(LSM_CYCLE_FIRST.text));
+        assert!(fix(CheckCode::N02).contains(LSM_CYCLE_FIRST.text));
+        assert!(fix(CheckCode::F03).contains(SMSMAN_DOES_NOT_UPGRADE.text));
+        assert!(fix(CheckCode::F24).contains(SMSMAN_DOES_NOT_UPGRADE.text));
+        assert!(
+            !fix(CheckCode::F02).contains("(fixed in SP2)"),
+            "reads as: you need SP2"
+        );
+        assert_eq!(CAVEATS.len(), 4);
+    }
 
     #[test]
     fn codes_are_unique() {

@@ -3,6 +3,7 @@
 //! other module reads these facts from here; this module imports nothing
 //! of the rest of the crate.
 
+pub(crate) mod advice;
 pub mod checks;
 pub(crate) mod layout;
 pub(crate) mod release;
