@@ -5,7 +5,7 @@
 use crate::config::UpgradeRequest;
 use crate::estate::EstateView;
 use crate::model::LocationKind;
-use crate::sms::release::Release;
+use crate::sms::release::{Release, Stamped};
 use crate::sms::version::Version;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -132,7 +132,7 @@ pub(crate) fn refuse_downgrade(request: &UpgradeRequest, view: &EstateView) -> a
                 "--upgrade {site} --to {}: site {site} is already at {} ({}); a lower release is a downgrade, not an upgrade",
                 request.target,
                 current,
-                current.label()
+                current.label_as(Stamped::Compver("base"))
             ),
             _ => {}
         }
@@ -189,7 +189,7 @@ pub(crate) fn plan(view: &EstateView, request: &UpgradeRequest) -> UpgradePlan {
                         site: site.clone(),
                         current: base
                             .as_ref()
-                            .map(|v| format!("{} ({})", v.text, v.label()))
+                            .map(|v| format!("{} ({})", v.text, v.label_as(Stamped::Compver("base"))))
                             .unwrap_or_else(|| "unknown (no site server or CAP audited)".into()),
                         caps: view
                             .site_locations(site, LocationKind::Cap)
