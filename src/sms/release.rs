@@ -120,14 +120,10 @@ impl ReleaseInfo {
             format!("Service Pack {}", self.sp)
         };
         let presumed = if self.presumed { ", presumed" } else { "" };
-        let stock = match self.stock_version(Stamped::Compver("base")) {
-            Some(base) => format!("; base compver {base}"),
-            None => String::new(),
-        };
         if shared_build {
-            format!("{name} (build {}, x.{}xxx{presumed}{stock})", self.build, self.sp)
+            format!("{name} (build {}, x.{}xxx{presumed})", self.build, self.sp)
         } else {
-            format!("{name} (build {}{presumed}{stock})", self.build)
+            format!("{name} (build {}{presumed})", self.build)
         }
     }
 }
