@@ -256,6 +256,9 @@ pub struct Verdict {
     pub worst: Option<Severity>,
     /// A pre-upgrade check would leave sites behind.
     pub upgrade_unsafe: bool,
+    /// A pre-upgrade check cannot be judged (a sharing site's release is
+    /// not known from the audit).
+    pub upgrade_not_judged: bool,
     /// A location, file, folder or judgement could not be checked (and
     /// its finding is not accepted).
     pub not_checked: bool,
@@ -267,17 +270,18 @@ impl Verdict {
     /// The exit code with `--fail-on` (`None`: never fail on findings);
     /// see [`ExitCode`] for the order.
     pub fn exit_code(self, fail_on: Option<Severity>) -> ExitCode {
+        // The plan answers first, whatever `--fail-on` says of the estate's
+        // findings: a script gates the upgrade on it (safe 0 when nothing
+        // else is wrong, unsafe 1, not judgeable 3).
+        if self.upgrade_unsafe {
+            return ExitCode::Findings;
+        }
         if let (Some(threshold), Some(worst)) = (fail_on, self.worst) {
             if worst >= threshold {
                 return ExitCode::Findings;
             }
         }
-        // A pre-upgrade check that would leave sites behind fails like an
-        // error finding, so a script can gate the upgrade on the exit code.
-        if fail_on.is_some() && self.upgrade_unsafe {
-            return ExitCode::Findings;
-        }
-        if self.not_checked {
+        if self.not_checked || self.upgrade_not_judged {
             return ExitCode::Unreadable;
         }
         if self.drift {
@@ -288,7 +292,7 @@ impl Verdict {
 
     /// Whether nothing is wrong and everything was checked.
     pub fn is_clean(self) -> bool {
-        self.worst.is_none() && !self.upgrade_unsafe && !self.not_checked && !self.drift
+        self.worst.is_none() && !self.upgrade_unsafe && !self.upgrade_not_judged && !self.not_checked && !self.drift
     }
 
     /// The verdict in a few words, for the top of the reports.
@@ -305,6 +309,9 @@ impl Verdict {
         }
         if self.upgrade_unsafe {
             parts.push("the planned upgrade would leave sites behind");
+        }
+        if self.upgrade_not_judged {
+            parts.push("the planned upgrade cannot be judged");
         }
         if self.drift {
             parts.push("changed since the baseline");
@@ -325,7 +332,7 @@ impl Verdict {
     pub(crate) fn level(self) -> &'static str {
         match self.worst {
             Some(Severity::Error) => "error",
-            _ if self.not_checked => "not-checked",
+            _ if self.not_checked || self.upgrade_not_judged => "not-checked",
             _ if self.upgrade_unsafe => "error",
             Some(Severity::Warning) => "warning",
             _ if self.drift => "warning",
@@ -383,6 +390,12 @@ impl Audit {
         if verdict.upgrade_unsafe {
             lines.push(
                 "The pre-upgrade check: sites would be left behind at an older release (see the upgrade plan)."
+                    .to_string(),
+            );
+        }
+        if verdict.upgrade_not_judged {
+            lines.push(
+                "The pre-upgrade check cannot be judged: the release of a site sharing logon points is not known from the audit (see the upgrade plan)."
                     .to_string(),
             );
         }
@@ -464,7 +477,14 @@ impl Audit {
                 .map(|f| f.severity)
                 .chain(expired)
                 .max(),
-            upgrade_unsafe: self.upgrade.as_ref().is_some_and(|plan| !plan.safe),
+            upgrade_unsafe: self
+                .upgrade
+                .as_ref()
+                .is_some_and(|plan| plan.verdict == crate::upgrade::PlanVerdict::Unsafe),
+            upgrade_not_judged: self
+                .upgrade
+                .as_ref()
+                .is_some_and(|plan| plan.verdict == crate::upgrade::PlanVerdict::NotJudgeable),
             not_checked: counted().any(|f| f.code.means_not_checked()),
             drift: self
                 .drift

@@ -506,8 +506,44 @@ impl BehindLogonPoints {
         } else {
             String::new()
         };
-        let sites = if names.len() == 1 { "site" } else { "sites" };
-        steps.push(format!("Upgrade {sites} {} to {target}.{together}", and_list(&names)));
+        // A plan that moves this group to the release the logon points
+        // need (or later) is the upgrade to do: its target, its sites.
+        let needed = self
+            .newer_release
+            .as_deref()
+            .and_then(crate::sms::release::release_by_label)
+            .map(|info| info.release());
+        let planned = plan
+            .filter(|p| needed.is_none_or(|needed| p.release >= needed))
+            .and_then(|p| {
+                p.groups
+                    .iter()
+                    .find(|g| !g.upgrading.is_empty() && g.sites.iter().any(|s| self.group.contains(s)))
+                    .map(|g| (p, g))
+            });
+        match planned {
+            Some((plan, group)) => {
+                let mut movers: Vec<String> = names
+                    .iter()
+                    .chain(&group.upgrading)
+                    .chain(group.left_behind.iter().map(|l| &l.site))
+                    .cloned()
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                movers.retain(|s| !group.already_there.contains(s));
+                let sites = if movers.len() == 1 { "site" } else { "sites" };
+                steps.push(format!(
+                    "Upgrade {sites} {} to {}, the pre-upgrade plan's target.{together}",
+                    and_list(&movers),
+                    plan.target_release
+                ));
+            }
+            None => {
+                let sites = if names.len() == 1 { "site" } else { "sites" };
+                steps.push(format!("Upgrade {sites} {} to {target}.{together}", and_list(&names)));
+            }
+        }
         let advice: BTreeSet<&str> = plan
             .into_iter()
             .flat_map(|p| &p.groups)

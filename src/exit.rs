@@ -10,13 +10,15 @@ pub enum ExitCode {
     /// The audit ran: nothing at or above `--fail-on`, every location read,
     /// no drift since the baseline.
     Clean = 0,
-    /// The audit ran and found problems at or above `--fail-on`.
+    /// The audit ran and found problems at or above `--fail-on`, or the
+    /// pre-upgrade plan (`--upgrade`) is unsafe, whatever `--fail-on` says.
     Findings = 1,
     /// The audit could not run: bad arguments, unwritable output, bad
     /// inventory or baseline, an output folder another run holds; or a
     /// report could not be written, so the previous report set was kept.
     CouldNotRun = 2,
-    /// The audit ran, but some locations could not be read or timed out.
+    /// The audit ran, but some locations could not be read or timed out,
+    /// or the pre-upgrade plan cannot be judged.
     Unreadable = 3,
     /// The audit ran clean, but files or versions changed since the baseline.
     Drift = 4,

@@ -141,7 +141,10 @@ impl Discovery {
         }
         let findings = rules::evaluate(&view, config);
         let matrix = matrix::build(&view, &findings);
-        let upgrade = config.upgrade.as_ref().map(|request| upgrade::plan(&view, request));
+        let upgrade = config
+            .upgrade
+            .as_ref()
+            .map(|request| upgrade::plan(&view, request, &findings, config));
         let drift = config.baseline.as_ref().map(|baseline| {
             let now = drift::Snapshot::of(&estate.locations, &estate.stamps);
             drift::compare_with_files(&baseline.snapshot, &now, drift::Snapshot::files_of(&files))

@@ -4,6 +4,7 @@
 
 use crate::estate::EstateView;
 use crate::model::{Location, LocationKind, Status};
+use crate::sms::release::Stamped;
 use crate::sms::version::Version;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
@@ -75,7 +76,7 @@ pub(crate) fn summarise(view: &EstateView, causes: &[crate::causes::Cause]) -> V
             let share = |location: &Location, version: Option<Version>| SiteShare {
                 name: location.name.clone(),
                 version: version.as_ref().map(|v| v.text.clone()).unwrap_or_default(),
-                release: release_text(location, version.as_ref()),
+                release: release_text(location, version.as_ref(), BASE_COMPVER),
                 status: location.status.reported(),
             };
             let of_kind = |kind: LocationKind| -> Vec<SiteShare> {
@@ -88,7 +89,19 @@ pub(crate) fn summarise(view: &EstateView, causes: &[crate::causes::Cause]) -> V
             let logon_points: Vec<SiteShare> = view
                 .site_logon_points(&site)
                 .iter()
-                .map(|l| share(l, view.logon_base(l).map(|b| b.version)))
+                .map(|l| {
+                    let base = view.logon_base(l);
+                    SiteShare {
+                        name: l.name.clone(),
+                        version: base.as_ref().map(|b| b.version.text.clone()).unwrap_or_default(),
+                        release: release_text(
+                            l,
+                            base.as_ref().map(|b| &b.version),
+                            base.as_ref().map_or(Stamped::Clicore, |b| b.stamped),
+                        ),
+                        status: l.status.reported(),
+                    }
+                })
                 .collect();
             let hotfix_levels: Vec<&str> = caps
                 .iter()
@@ -101,12 +114,12 @@ pub(crate) fn summarise(view: &EstateView, causes: &[crate::causes::Cause]) -> V
                 Some(version) if hotfix_levels.len() > 1 => {
                     format!(
                         "{} ({}; CAPs at {})",
-                        version.label(),
+                        version.label_as(BASE_COMPVER),
                         version.text,
                         hotfix_levels.join(", ")
                     )
                 }
-                Some(version) => version.label(),
+                Some(version) => version.label_as(BASE_COMPVER),
                 None => "unknown (no readable base compver.ini)".to_string(),
             };
             SiteSummary {
@@ -126,9 +139,14 @@ pub(crate) fn summarise(view: &EstateView, causes: &[crate::causes::Cause]) -> V
         .collect()
 }
 
-fn release_text(location: &Location, version: Option<&Version>) -> String {
+/// A site's base and its CAPs' and site servers' offers are base compvers.
+const BASE_COMPVER: Stamped<'static> = Stamped::Compver("base");
+
+/// A share's release, measured against the stock version of what it
+/// stamps (the release table, `sms::release`).
+fn release_text(location: &Location, version: Option<&Version>, stamped: Stamped) -> String {
     match (location.status, version) {
-        (Status::Ok, Some(version)) => version.label(),
+        (Status::Ok, Some(version)) => version.label_as(stamped),
         (Status::Ok, None) => "unknown".to_string(),
         (status, _) => status.as_str().to_string(),
     }

@@ -27,6 +27,7 @@ mod pe_fixtures;
 mod pe_pefile_oracle;
 mod pe_pelite_oracle;
 mod pe_proptest_version;
+mod plans;
 mod presentation;
 mod properties;
 mod report_set;

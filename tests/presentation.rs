@@ -214,8 +214,8 @@ fn html_site_table_shows_releases_shares_and_upgrade_groups() {
         "| RTM |",
         r"\\SERVER1\SMS_MS1: RTM (2.00.1239.0000)",
         r"\\SERVER1\CAP_MS1: RTM (2.00.1239.0000)",
-        r"\\DC1\SMSLOGON: SP1 hotfix (2.0.1380.1123)",
-        r"\\DC2\SMSLOGON: SP1 hotfix (2.0.1380.1123)",
+        r"\\DC1\SMSLOGON: SP1 (2.0.1380.1123)",
+        r"\\DC2\SMSLOGON: SP1 (2.0.1380.1123)",
         "| MS1, MS2 |",
         "C1",
     ] {
@@ -538,7 +538,7 @@ fn xlsx_sheets_come_in_the_order_people_need_and_print_landscape() {
     assert_eq!(string_at(&sites, 2, 1), "RTM");
     assert_eq!(
         string_at(&sites, 2, 4),
-        "\\\\DC1\\SMSLOGON: SP1 hotfix (2.0.1380.1123)\n\\\\DC2\\SMSLOGON: SP1 hotfix (2.0.1380.1123)"
+        "\\\\DC1\\SMSLOGON: SP1 (2.0.1380.1123)\n\\\\DC2\\SMSLOGON: SP1 (2.0.1380.1123)"
     );
     let findings = xlsx_sheet(&bytes, "Findings");
     assert_eq!(string_at(&findings, 0, 2), "cause");

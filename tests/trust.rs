@@ -209,8 +209,10 @@ fn an_unsafe_upgrade_fails_like_a_finding() {
     assert_eq!(code, 1, "BBB would be left behind: {err}");
     let (code, _) = run(&[root, "--upgrade", "AAA,BBB", "--to", "SP2"]);
     assert_eq!(code, 0);
+    // The plan answers first: --fail-on never silences findings, not the
+    // plan's verdict.
     let (code, _) = run(&[root, "--upgrade", "AAA", "--to", "SP2", "--fail-on", "never"]);
-    assert_eq!(code, 0);
+    assert_eq!(code, 1);
 }
 
 #[test]

@@ -5,6 +5,7 @@
 use super::Estate;
 use crate::model::{Artifact, FileRecord, Location, LocationKind, Stamp, Status};
 use crate::sms::layout;
+use crate::sms::release::Stamped;
 use crate::sms::version::{Version, VersionKind};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -16,6 +17,10 @@ pub(crate) struct LogonBase {
     pub evidence: String,
     /// The file the evidence comes from, relative to the share.
     pub path: String,
+    /// What `version` stamps: Clicore's version resource, or a site's base
+    /// compver (a twin's or the Copylog source's); labels measure it
+    /// against that kind's stock version.
+    pub stamped: Stamped<'static>,
 }
 
 pub(crate) struct EstateView<'a> {
@@ -464,6 +469,7 @@ impl<'a> EstateView<'a> {
                     version,
                     evidence: format!("version resource of {}", stamp.path),
                     path: stamp.path.clone(),
+                    stamped: Stamped::of_file("base", layout::LOGON_CLICORE),
                 });
             }
         }
@@ -475,6 +481,7 @@ impl<'a> EstateView<'a> {
                     .file(&logon_point.name, layout::LOGON_CLICORE)
                     .map(|f| f.path.clone())
                     .unwrap_or_default(),
+                stamped: Stamped::Compver("base"),
             });
         }
         if let Some(stamp) = stamps
@@ -486,6 +493,7 @@ impl<'a> EstateView<'a> {
                     version,
                     evidence: format!("Copylog.tcf names site {} as the source of CLICORE.EXE", stamp.value),
                     path: stamp.path.clone(),
+                    stamped: Stamped::Compver("base"),
                 });
             }
         }

@@ -15,7 +15,7 @@ use crate::matrix::DisplayOrder;
 use crate::model::{FileRecord, Severity};
 use crate::sites::SiteShare;
 use crate::text::{self, Controls};
-use crate::upgrade::UpgradePlan;
+use crate::upgrade::{PlanVerdict, UpgradePlan};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -420,10 +420,16 @@ fn sites(audit: &Audit) -> Markup {
 fn upgrade(plan: &UpgradePlan) -> Markup {
     let headline = crate::upgrade::summary(plan);
     let headline = headline.lines().next().unwrap_or_default().to_string();
+    let level = match plan.verdict {
+        PlanVerdict::Safe => "clean",
+        PlanVerdict::Unsafe => "error",
+        PlanVerdict::NotJudgeable => "not-checked",
+    };
+    let sim = &plan.simulation;
     html! {
         section #upgrade {
             h2 { "Upgrade plan" }
-            p class=(format!("verdict {}", if plan.safe { "clean" } else { "error" })) { (visible(&headline)) }
+            p class=(format!("verdict {level}")) title=(plan.verdict.as_str()) { (visible(&headline)) }
             table.list {
                 thead { tr {
                     th { "Must move together" } th { "Upgrading" } th { "Logon points" } th { "Left behind" } th { "Advice" }
@@ -432,7 +438,10 @@ fn upgrade(plan: &UpgradePlan) -> Markup {
                     @for group in &plan.groups {
                         tr {
                             td.nw { (visible(&group.sites.join(", "))) }
-                            td.nw { (visible(&group.upgrading.join(", "))) }
+                            td.nw {
+                                (visible(&group.upgrading.join(", ")))
+                                @if !group.no_op.is_empty() { br; "already there (no-op): " (visible(&group.no_op.join(", "))) }
+                            }
                             td { @for lp in &group.logon_points { code { (breakable(lp)) } br; } }
                             td {
                                 @if group.left_behind.is_empty() { span.none { "none" } }
@@ -440,20 +449,53 @@ fn upgrade(plan: &UpgradePlan) -> Markup {
                                     @for left in &group.left_behind {
                                         li {
                                             b { (visible(&left.site)) } " at " (visible(&left.current))
-                                            @if left.behind { ", behind the target" }
+                                            @if left.behind { ", behind the target" } @else { ", release unknown" }
                                             @if !left.caps.is_empty() { "; CAPs " (breakable(&left.caps.join(", "))) }
                                             @if !left.kbs.is_empty() { "; " (left.kbs.join(", ")) }
                                         }
                                     }
                                 }
+                                @if !group.already_there.is_empty() {
+                                    "Already at the target or later: " (visible(&group.already_there.join(", ")))
+                                }
                             }
-                            td.wrap { (breakable(&group.advice)) }
+                            td.wrap {
+                                (breakable(&group.advice))
+                                @if !group.prerequisites.is_empty() {
+                                    p { "Prerequisites (Q261931):" }
+                                    ul { @for p in &group.prerequisites { li { (breakable(&p.text)) } } }
+                                }
+                                @if !group.steps.is_empty() {
+                                    ol { @for step in &group.steps { li { (breakable(step)) } } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !group_no_op(plan) {
+                p {
+                    "After the upgrade (simulated: the planned sites' CAP, site server and logon point stamps at the target, through the same checks): "
+                    (sim.remain.len()) " findings remain, " (sim.go_away.len()) " go away, " (sim.appear.len()) " appear."
+                }
+                @for (what, list) in [("Remain", &sim.remain), ("Appear", &sim.appear), ("Go away", &sim.go_away)] {
+                    @if !list.is_empty() {
+                        p { b { (what) } }
+                        ul {
+                            @for f in list.iter() {
+                                li { (f.severity.as_str()) " " (f.code) " " code { (breakable(&f.location)) } ": " (breakable(&f.message)) }
+                            }
                         }
                     }
                 }
             }
         }
     }
+}
+
+/// Whether no group of the plan moves a site.
+fn group_no_op(plan: &UpgradePlan) -> bool {
+    plan.groups.iter().all(|g| g.upgrading.is_empty())
 }
 
 /// What is new since the previous run of the history, and what was

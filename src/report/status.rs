@@ -69,6 +69,9 @@ struct Upgrade<'a> {
     sites: &'a [String],
     to: &'a str,
     safe: bool,
+    /// `safe`, `unsafe` or `not_judgeable`: what the exit code answers
+    /// first (docs/reference.md, exit codes).
+    verdict: crate::upgrade::PlanVerdict,
 }
 
 /// status.json of `audit` for a run that exits with `exit`.
@@ -110,6 +113,7 @@ pub(crate) fn status(audit: &Audit, exit: ExitCode) -> Result<Vec<u8>> {
             sites: &plan.requested,
             to: &plan.target,
             safe: plan.safe,
+            verdict: plan.verdict,
         }),
     };
     let mut bytes = serde_json::to_vec_pretty(&status)?;

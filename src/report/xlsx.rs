@@ -555,17 +555,25 @@ fn upgrade_sheet(ws: &mut Worksheet, plan: &UpgradePlan, styles: &Styles) -> Res
     let mut sheet = Sheet::new(ws, "Upgrade")?;
     let headline = crate::upgrade::summary(plan);
     let headline = headline.lines().next().unwrap_or_default();
-    let format = match plan.safe {
-        true => &styles.text,
-        false => styles.swatch(&palette::MISMATCH),
+    let format = match plan.verdict {
+        crate::upgrade::PlanVerdict::Safe => &styles.text,
+        _ => styles.swatch(&palette::MISMATCH),
     };
     sheet.text(0, 0, headline, format)?;
     let table = table::upgrade(plan);
-    let wrapped = table.columns(&["caps", "logon_points", "advice"]);
+    let wrapped = table.columns(&[
+        "caps",
+        "logon_points",
+        "prerequisites",
+        "steps",
+        "advice",
+        "findings_remaining",
+        "findings_going_away",
+    ]);
     sheet.table(2, &table, table.rows.len(), &wrapped, styles)?;
     sheet.widths[0] = sheet.widths[0].min(24);
     sheet.fit_columns()?;
-    sheet.prose_columns(&table.columns(&["advice"]), PROSE_WIDTH)?;
+    sheet.prose_columns(&table.columns(&["prerequisites", "steps", "advice"]), PROSE_WIDTH)?;
     sheet.fit_rows()
 }
 

@@ -5,6 +5,7 @@ use super::FindingDraft;
 use crate::config::Inventory;
 use crate::estate::EstateView;
 use crate::model::{Artifact, CellMark, CheckCode, Finding, LocationKind, RowKey, Status};
+use crate::sms::release::Stamped;
 
 /// A01: every location that could not be read, named so it is not silence.
 pub(crate) fn check_unreadable_locations(view: &EstateView, out: &mut Vec<Finding>) {
@@ -58,11 +59,11 @@ pub(crate) fn check_expected_release(view: &EstateView, inventory: &Inventory, o
                     site: &site,
                     location: &location.name,
                     path: "",
-                    observed: format!("{} ({})", offer, offer.label()),
+                    observed: format!("{} ({})", offer, offer.label_as(Stamped::Compver("base"))),
                     expected: format!("{} ({})", expected.label, expected.base_version),
                     message: format!(
                         "Site {site} is at {} on {}, but the inventory expects {}.",
-                        offer.label(),
+                        offer.label_as(Stamped::Compver("base")),
                         location.name,
                         expected.label
                     ),

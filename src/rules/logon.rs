@@ -5,6 +5,7 @@
 use super::FindingDraft;
 use crate::estate::EstateView;
 use crate::model::{Artifact, CellMark, CheckCode, Finding, LocationKind, RowKey, Severity};
+use crate::sms::release::Stamped;
 use crate::sms::version::{Version, EMPTY_VERSION};
 
 /// F01: for each logon point shared by two or more sites, every CAP of a
@@ -28,11 +29,20 @@ pub(crate) fn check_logon_base_newer_than_cap(view: &EstateView, out: &mut Vec<F
                 if offer_release >= base_release {
                     continue;
                 }
-                let observed = format!("{} base compver.ini {} ({})", cap.name, offer, offer.label());
+                let base_compver = Stamped::Compver("base");
+                let observed = format!(
+                    "{} base compver.ini {} ({})",
+                    cap.name,
+                    offer,
+                    offer.label_as(base_compver)
+                );
+                // The compver a CAP must hold, not the logon point's own
+                // version (a Clicore file version no compver.ini holds).
+                let at_least = base_release.at_least(base_compver);
                 let expected = format!(
-                    "{} ({}) or newer, the logon point's base",
+                    "{at_least}, the release of the logon point's base {} ({})",
                     base.version,
-                    base.version.label()
+                    base.version.label_as(base.stamped)
                 );
                 out.push(
                     FindingDraft {
@@ -59,7 +69,7 @@ pub(crate) fn check_logon_base_newer_than_cap(view: &EstateView, out: &mut Vec<F
                         marks: vec![CellMark {
                             row: RowKey::new("base", Artifact::Compver, ""),
                             location: cap.name.clone(),
-                            expected: base.version.text.clone(),
+                            expected: at_least,
                         }],
                     }
                     .into_finding(),
@@ -174,7 +184,7 @@ pub(crate) fn check_cap_release_below_logon_clicore(view: &EstateView, out: &mut
                         marks: vec![CellMark {
                             row: RowKey::new("base", Artifact::Compver, ""),
                             location: cap.name.clone(),
-                            expected: base.version.text.clone(),
+                            expected: base_release.at_least(Stamped::Compver("base")),
                         }],
                     }
                     .into_finding(),

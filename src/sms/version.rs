@@ -3,7 +3,7 @@
 //! Versions are integer tuples compared field by field; the original text is
 //! kept for display. See reference 5.3 and 5.4.
 
-use super::release::{Release, WITHDRAWN_VERSIONS};
+use super::release::{Release, Stamped, WITHDRAWN_VERSIONS};
 use serde::Serialize;
 use std::cmp::Ordering;
 use std::fmt;
@@ -121,8 +121,20 @@ impl Version {
         })
     }
 
-    /// A human label: RTM, SP1.., hotfix, ICP build, SP3 RC9, placeholder...
+    /// A human label for a version whose kind of stamp is not known: RTM,
+    /// SP1.., hotfix (only above every stock version of its release),
+    /// ICP build, SP3 RC9, placeholder... Prefer [`Version::label_as`].
     pub fn label(&self) -> String {
+        self.label_as(Stamped::Other)
+    }
+
+    /// A human label measured against the release table (reference 5.2,
+    /// 5.3, 5.5): a version at or below the stock version of its release
+    /// for this kind of stamp is that release (`2.00.1493.2009`, SP2's base
+    /// compver, is `SP2`; SP1's Clicore 2.0.1380.1123 is `SP1`); `hotfix`
+    /// only above it; `ICP build` where the hundreds digit of the revision
+    /// is 4 to 9.
+    pub(crate) fn label_as(&self, kind: Stamped) -> String {
         match self.kind {
             VersionKind::Placeholder => return "placeholder (no version)".into(),
             VersionKind::Bundle => return "bundle installer version".into(),
@@ -138,20 +150,27 @@ impl Version {
             build,
             sp: revision / 1000,
         };
-        let base = match release.info() {
-            Some(r) => r.label.to_string(),
-            None => format!("build {build} (unknown release)"),
+        let info = match release.info() {
+            Some(info) if self.build_agrees_with_sp() => info,
+            Some(info) => return format!("{} (revision does not match build)", info.label),
+            None if !self.build_agrees_with_sp() => {
+                return format!("build {build} (unknown release) (revision does not match build)")
+            }
+            None => return format!("build {build} (unknown release)"),
         };
-        if !self.build_agrees_with_sp() {
-            return format!("{base} (revision does not match build)");
-        }
         let hundreds = (revision % 1000) / 100;
         if (4..=9).contains(&hundreds) {
-            format!("{base} ICP build")
-        } else if revision % 1000 != 0 {
-            format!("{base} hotfix")
-        } else {
-            base
+            return format!("{} ICP build", info.label);
+        }
+        // Without a stock figure for this kind, only what lies above every
+        // stock figure of the release is surely a hotfix.
+        let stock = match kind {
+            Stamped::Other => info.highest_stock_revision(),
+            kind => info.stock_revision(kind).or_else(|| info.highest_stock_revision()),
+        };
+        match stock {
+            Some(stock) if revision > stock => format!("{} hotfix", info.label),
+            _ => info.label.to_string(),
         }
     }
 
@@ -237,12 +256,36 @@ mod tests {
         assert_eq!(v("2.00.1380.1072").release(), Some(Release { build: 1380, sp: 1 }));
         assert_eq!(v("2.00.1239.0000").label(), "RTM");
         assert_eq!(v("2.00.1380.1000").label(), "SP1");
-        assert_eq!(v("2.00.1380.1072").label(), "SP1 hotfix");
+        assert_eq!(v("2.00.1380.1072").label_as(Stamped::Compver("base")), "SP1 hotfix");
         assert_eq!(v("2.00.1380.1701").label(), "SP1 ICP build");
         assert_eq!(v("2.0.1493.3009").label(), "SP3 RC9 (withdrawn)");
-        assert_eq!(v("2.0.1493.4009").label(), "SP4 hotfix");
+        assert_eq!(v("2.0.1493.4013").label(), "SP4 hotfix");
         assert!(v("2.00.1380.2004").label().contains("does not match"));
         assert!(!v("2.00.1380.2004").build_agrees_with_sp());
+    }
+
+    /// Each release's stock versions are that release (reference 5.2,
+    /// 5.5); a hotfix is only what lies above them.
+    #[test]
+    fn stock_versions_are_their_release() {
+        let base = Stamped::Compver("base");
+        assert_eq!(v("2.00.1493.2009").label_as(base), "SP2");
+        assert_eq!(v("2.00.1493.3004").label_as(base), "SP3");
+        assert_eq!(v("2.00.1493.4009").label_as(base), "SP4");
+        assert_eq!(v("2.00.1493.2010").label_as(base), "SP2 hotfix");
+        assert_eq!(v("2.00.1493.2011").label_as(Stamped::Compver("SWDist")), "SP2");
+        assert_eq!(v("2.00.1493.2011").label_as(Stamped::Compver("hinv")), "SP2 hotfix");
+        assert_eq!(v("2.0.1380.1123").label_as(Stamped::Clicore), "SP1");
+        assert_eq!(v("2.0.1380.1123").label_as(Stamped::Boot32wn), "SP1");
+        assert_eq!(v("2.0.1380.1132").label_as(Stamped::Clicore), "SP1 hotfix");
+        assert_eq!(v("2.0.1493.4009").label_as(Stamped::Clicore), "SP4");
+        // SP2's Clicore has no KB figure: the base compver's stands in.
+        assert_eq!(v("2.0.1493.2163").label_as(Stamped::Clicore), "SP2 hotfix");
+        assert_eq!(v("2.0.1493.2009").label(), "SP2");
+        assert_eq!(v("2.0.1493.3442").label_as(Stamped::Clicore), "SP3 ICP build");
+        assert_eq!(v("2.00.1239.0003").label_as(Stamped::Compver("smsapm32")), "RTM hotfix");
+        // SP5 is presumed: nothing to measure a hotfix against.
+        assert_eq!(v("2.00.1493.5100").label_as(base), "SP5");
     }
 
     #[test]
