@@ -4,7 +4,7 @@
 
 mod index;
 
-pub(crate) use index::{identity, EstateView};
+pub(crate) use index::{identity, EstateView, SiteControlOf};
 
 use crate::crawl::Crawled;
 use crate::extract::Detail;
