@@ -93,13 +93,20 @@ impl SiteConfiguration {
             format!(
                 "site code {}, {}, parent {}, build {}",
                 self.site_code,
-                if self.site_type.is_empty() { "type not read" } else { &self.site_type },
+                if self.site_type.is_empty() {
+                    "type not read"
+                } else {
+                    &self.site_type
+                },
                 if self.parent.is_empty() { "none" } else { &self.parent },
                 if self.build.is_empty() { "not read" } else { &self.build }
             ),
             format!("logon discovery: {}", domains(&self.logon_discovery)),
             format!("logon installation: {}", domains(&self.logon_installation)),
-            format!("client components enabled: {}", self.client_components_enabled.join(", ")),
+            format!(
+                "client components enabled: {}",
+                self.client_components_enabled.join(", ")
+            ),
         ];
         if let Some(value) = self.travel_mode_switch {
             lines.push(format!("Travel Mode Switch {value}"));
@@ -145,7 +152,9 @@ fn configuration(view: &EstateView, site: &str) -> Option<SiteConfiguration> {
             travel_mode_switch: file.travel_mode,
             pending_deltas: deltas.len(),
             oldest_delta_seconds: deltas.iter().filter_map(|(_, age)| *age).max(),
-            q236596_workaround: crate::rules::workaround(view, site).map(|w| w.text()).unwrap_or_default(),
+            q236596_workaround: crate::rules::workaround(view, site)
+                .map(|w| w.text())
+                .unwrap_or_default(),
         });
     }
     let (location, record) = view.site_control_damaged(site)?;

@@ -251,10 +251,13 @@ impl<'a> EstateView<'a> {
     pub(crate) fn site_control(&self, site: &str) -> Option<SiteControlOf<'a>> {
         let servers = self.locations(LocationKind::SiteServer);
         let of_site = |read: &&'a super::SiteControlRead| {
-            servers.iter().find(|l| l.name == read.location).is_some_and(|l| match l.sites.first() {
-                Some(code) => code.eq_ignore_ascii_case(site),
-                None => read.control.site_code.eq_ignore_ascii_case(site),
-            })
+            servers
+                .iter()
+                .find(|l| l.name == read.location)
+                .is_some_and(|l| match l.sites.first() {
+                    Some(code) => code.eq_ignore_ascii_case(site),
+                    None => read.control.site_code.eq_ignore_ascii_case(site),
+                })
         };
         let read = self.estate.site_controls.iter().find(of_site)?;
         let location = servers.into_iter().find(|l| l.name == read.location)?;
@@ -264,10 +267,15 @@ impl<'a> EstateView<'a> {
     /// A site server of `site` whose site control file exists but could
     /// not be used (malformed or unreadable): the record says why.
     pub(crate) fn site_control_damaged(&self, site: &str) -> Option<(&'a Location, &'a FileRecord)> {
-        self.site_locations(site, LocationKind::SiteServer).into_iter().find_map(|location| {
-            let record = self.entries.get(location.name.as_str())?.get(layout::SITE_CONTROL_FILE)?;
-            (record.status != Status::Ok).then_some((location, *record))
-        })
+        self.site_locations(site, LocationKind::SiteServer)
+            .into_iter()
+            .find_map(|location| {
+                let record = self
+                    .entries
+                    .get(location.name.as_str())?
+                    .get(layout::SITE_CONTROL_FILE)?;
+                (record.status != Status::Ok).then_some((location, *record))
+            })
     }
 
     /// The pending site control deltas (`incoming\*.ct1`) of a site server,

@@ -106,7 +106,9 @@ pub(crate) fn discovery_only(view: &EstateView, site: &str) -> bool {
     };
     let control = &control.read.control;
     let discovery = control.logon_component(LOGON_DISCOVERY).filter(|c| c.enabled());
-    let installs = control.logon_component(LOGON_INSTALLATION).is_some_and(|c| c.enabled() && !c.domains.is_empty());
+    let installs = control
+        .logon_component(LOGON_INSTALLATION)
+        .is_some_and(|c| c.enabled() && !c.domains.is_empty());
     discovery.is_some_and(|d| !d.domains.is_empty()) && !installs
 }
 
@@ -186,7 +188,10 @@ pub(crate) fn check_site_controls(view: &EstateView, out: &mut Vec<Finding>) {
         let old: Vec<(String, u64)> = view
             .pending_deltas(location)
             .into_iter()
-            .filter_map(|(record, age)| age.filter(|a| *a > DELTA_AGE_LIMIT_SECS).map(|a| (record.path.clone(), a)))
+            .filter_map(|(record, age)| {
+                age.filter(|a| *a > DELTA_AGE_LIMIT_SECS)
+                    .map(|a| (record.path.clone(), a))
+            })
             .collect();
         if let Some(oldest) = old.iter().map(|(_, a)| *a).max() {
             out.push(
@@ -398,7 +403,9 @@ pub(crate) fn add_workaround_state(view: &EstateView, findings: &mut [Finding]) 
         .filter(|f| matches!(f.code, CheckCode::F01 | CheckCode::F02))
     {
         if let Some(state) = workaround(view, &finding.site) {
-            finding.message.push_str(&format!(" Q236596 workaround: {}.", state.text()));
+            finding
+                .message
+                .push_str(&format!(" Q236596 workaround: {}.", state.text()));
         }
     }
 }
