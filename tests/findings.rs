@@ -426,7 +426,7 @@ fn checks_md_table_matches_the_catalogue() {
     let checks_md = include_str!("../docs/checks.md");
     let rows: Vec<&str> = checks_md
         .lines()
-        .filter(|l| l.starts_with("| F") || l.starts_with("| A"))
+        .filter(|l| l.starts_with("| F") || l.starts_with("| N") || l.starts_with("| A"))
         .filter(|l| l.split('|').nth(1).is_some_and(|c| c.trim().len() == 3))
         .collect();
     let expected: Vec<String> = CHECKS

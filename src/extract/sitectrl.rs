@@ -365,14 +365,12 @@ fn close(frame: Frame, parent: Option<&mut Frame>, control: &mut SiteControl, fi
             }
         }
         "SITE_DEFINITION" => site_definition(&frame.values, control),
-        "CLIENT_COMPONENT" => {
-            if control.client_components.len() < MAX_CLIENT_COMPONENTS {
-                if let Some(name) = frame.values.first() {
-                    control.client_components.push(ClientComponent {
-                        name: name.clone(),
-                        flags: frame.values.get(1).and_then(|f| number(f)),
-                    });
-                }
+        "CLIENT_COMPONENT" if control.client_components.len() < MAX_CLIENT_COMPONENTS => {
+            if let Some(name) = frame.values.first() {
+                control.client_components.push(ClientComponent {
+                    name: name.clone(),
+                    flags: frame.values.get(1).and_then(|f| number(f)),
+                });
             }
         }
         "PROPERTY_LIST" => {
