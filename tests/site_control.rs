@@ -305,7 +305,7 @@ fn f31_discovery_only_site_and_no_f05_f09_for_its_missing_cli_inst() {
 }
 
 #[test]
-fn q236596_workaround_state_on_f01_and_n01_on_sp1() {
+fn n01_q236596_workaround_state_on_f01_and_configured_not_in_effect_on_rtm_sp1() {
     // AAA lags (RTM) behind BBB (SP1) on DC1: F01. Without a file the
     // finding says nothing of the workaround.
     let e = shared(RTM, SP1);
@@ -338,6 +338,10 @@ fn q236596_workaround_state_on_f01_and_n01_on_sp1() {
     assert!(f01.2.contains("configured but not in effect"), "{}", f01.2);
     let n01 = found.iter().find(|f| f.0 == "N01").expect("N01");
     assert!(n01.2.contains("Q259816"), "{}", n01.2);
+    // SP1 alone on its logon point: the same.
+    let e = lone(SP1);
+    with_scf(&e, "SRVA", &Scf { discovery: (2, &[]), installation: (2, &[]), ..Scf::default() });
+    assert!(codes(&e).contains(&"N01".to_string()));
     // The same on SP2 (fixed there): no N01.
     let e = shared(SP2, SP3);
     with_scf(
@@ -438,10 +442,10 @@ fn f29_without_an_inventory_is_a_coverage_note_naming_the_domain() {
     assert!(!found.iter().any(|f| f.0 == "F29" || f.0 == "N14"));
 }
 
-/// F29 and N14 with an inventory: a domain it lists whose logon points are
+/// N14 and F29 with an inventory: a domain it lists whose logon points are
 /// not audited shares is F29; a domain it does not know is N14.
 #[test]
-fn f29_and_n14_with_an_inventory() {
+fn n14_and_f29_with_an_inventory() {
     let e = EstateBuilder::new();
     e.site("SRVA", "AAA", SP2)
         .site("SRVB", "BBB", SP2)
