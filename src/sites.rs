@@ -65,6 +65,9 @@ pub struct SiteConfiguration {
     pub logon_discovery: Option<Vec<String>>,
     /// Domains with Windows Networking Logon Client Installation on.
     pub logon_installation: Option<Vec<String>>,
+    /// The Logon Server Manager's domains: shown, never used to decide
+    /// which domains a site uses (it keeps removed ones, Q262942).
+    pub logon_server_manager: Option<Vec<String>>,
     /// Client components (agents) with bit 0 of their flags set [I].
     pub client_components_enabled: Vec<String>,
     pub client_components_disabled: Vec<String>,
@@ -104,6 +107,10 @@ impl SiteConfiguration {
             format!("logon discovery: {}", domains(&self.logon_discovery)),
             format!("logon installation: {}", domains(&self.logon_installation)),
             format!(
+                "logon server manager (not used: it keeps removed domains, Q262942): {}",
+                domains(&self.logon_server_manager)
+            ),
+            format!(
                 "client components enabled: {}",
                 self.client_components_enabled.join(", ")
             ),
@@ -122,7 +129,7 @@ impl SiteConfiguration {
 /// A site's configuration from its site control file, or the file's
 /// reason when it could not be used.
 fn configuration(view: &EstateView, site: &str) -> Option<SiteConfiguration> {
-    use crate::extract::sitectrl::{LOGON_DISCOVERY, LOGON_INSTALLATION};
+    use crate::extract::sitectrl::{LOGON_DISCOVERY, LOGON_INSTALLATION, LOGON_SERVER_MANAGER};
     if let Some(control) = view.site_control(site) {
         let file = &control.read.control;
         let deltas = view.pending_deltas(&control.location.name);
@@ -147,6 +154,7 @@ fn configuration(view: &EstateView, site: &str) -> Option<SiteConfiguration> {
             build: file.build.clone(),
             logon_discovery: domains(LOGON_DISCOVERY),
             logon_installation: domains(LOGON_INSTALLATION),
+            logon_server_manager: domains(LOGON_SERVER_MANAGER),
             client_components_enabled: enabled.iter().map(|c| c.name.clone()).collect(),
             client_components_disabled: disabled.iter().map(|c| c.name.clone()).collect(),
             travel_mode_switch: file.travel_mode,
@@ -168,6 +176,7 @@ fn configuration(view: &EstateView, site: &str) -> Option<SiteConfiguration> {
         build: String::new(),
         logon_discovery: None,
         logon_installation: None,
+        logon_server_manager: None,
         client_components_enabled: Vec::new(),
         client_components_disabled: Vec::new(),
         travel_mode_switch: None,

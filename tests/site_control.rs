@@ -134,6 +134,7 @@ fn healthy_estates_with_site_control_files_stay_clean() {
             assert_eq!(config.site_type, "primary");
             assert_eq!(config.build, build);
             assert_eq!(config.logon_discovery.as_deref(), Some(&["CORP".to_string()][..]));
+            assert_eq!(config.logon_server_manager.as_deref(), Some(&["CORP".to_string()][..]));
             assert_eq!(config.client_components_enabled, ["SMS Client Base Components"]);
             assert_eq!(config.client_components_disabled, ["Remote Control"]);
             assert!(
@@ -173,6 +174,23 @@ fn a_damaged_site_control_file_is_a_coverage_note_and_no_kb_finding() {
     let config = audit.sites[0].configuration.as_ref().unwrap();
     assert_eq!(config.status.as_str(), "malformed");
     assert!(config.reason.contains("truncated"), "{}", config.reason);
+}
+
+#[test]
+fn an_oversized_site_control_file_is_not_read_and_says_so() {
+    let e = lone(SP1);
+    let mut text = Scf {
+        travel_mode: Some(9),
+        ..Scf::default()
+    }
+    .text();
+    text.push_str(&"BEGIN_X\n  <padding>\nEND_X\n".repeat(60_000));
+    assert!(text.len() > 1024 * 1024);
+    e.file(&scf_path("SRVA", "AAA"), text);
+    let found = findings(&e);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].0, "A06");
+    assert!(found[0].2.contains("content not parsed"), "{}", found[0].2);
 }
 
 #[test]
@@ -340,7 +358,15 @@ fn n01_q236596_workaround_state_on_f01_and_configured_not_in_effect_on_rtm_sp1()
     assert!(n01.2.contains("Q259816"), "{}", n01.2);
     // SP1 alone on its logon point: the same.
     let e = lone(SP1);
-    with_scf(&e, "SRVA", &Scf { discovery: (2, &[]), installation: (2, &[]), ..Scf::default() });
+    with_scf(
+        &e,
+        "SRVA",
+        &Scf {
+            discovery: (2, &[]),
+            installation: (2, &[]),
+            ..Scf::default()
+        },
+    );
     assert!(codes(&e).contains(&"N01".to_string()));
     // The same on SP2 (fixed there): no N01.
     let e = shared(SP2, SP3);
