@@ -134,7 +134,8 @@ impl Discovery {
         } = self;
         let gatherer = estate::Gatherer::new(spill_dir);
         let crawled = crawl::crawl_all(locations, &crawl::CrawlSettings::of(config), progress, &gatherer);
-        let (estate, files) = estate::build(crawled, gatherer).context("cannot keep the file records")?;
+        let (mut estate, files) = estate::build(crawled, gatherer).context("cannot keep the file records")?;
+        estate.started = Some(started);
         let view = estate::EstateView::new(&estate);
         if let Some(request) = &config.upgrade {
             upgrade::refuse_downgrade(request, &view)?;

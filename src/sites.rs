@@ -38,6 +38,153 @@ pub struct SiteSummary {
     pub upgrade_group: Vec<String>,
     /// The causes that involve the site.
     pub causes: Vec<String>,
+    /// The site's configuration as its site control file gives it; absent
+    /// when the audit has no site control file for the site.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<SiteConfiguration>,
+}
+
+/// A site's configuration as read from its site control file
+/// (`inboxes\sitectrl.box\sitectrl.ct0`), so an admin can check the reading.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteConfiguration {
+    /// The file it was read from: `\\SERVER\SMS_MS1\inboxes\sitectrl.box\sitectrl.ct0`.
+    pub source: String,
+    /// `ok`, or `malformed`/`unreadable` with the reason: then nothing
+    /// below was used.
+    pub status: Status,
+    pub reason: String,
+    /// The site code as written (case kept).
+    pub site_code: String,
+    pub parent: String,
+    /// `primary`, `secondary`, or empty when not read.
+    pub site_type: String,
+    /// The header's build.
+    pub build: String,
+    /// Domains with Windows Networking Logon Discovery on; `None` when
+    /// the component is off or absent.
+    pub logon_discovery: Option<Vec<String>>,
+    /// Domains with Windows Networking Logon Client Installation on.
+    pub logon_installation: Option<Vec<String>>,
+    /// The Logon Server Manager's domains: shown, never used to decide
+    /// which domains a site uses (it keeps removed ones, Q262942).
+    pub logon_server_manager: Option<Vec<String>>,
+    /// Client components (agents) with bit 0 of their flags set [I].
+    pub client_components_enabled: Vec<String>,
+    pub client_components_disabled: Vec<String>,
+    pub travel_mode_switch: Option<u32>,
+    /// `incoming\*.ct1` deltas waiting, and the oldest one's age in
+    /// seconds at the start of the audit.
+    pub pending_deltas: usize,
+    pub oldest_delta_seconds: Option<u64>,
+    /// The state of the Q236596 workaround.
+    pub q236596_workaround: String,
+}
+
+impl SiteConfiguration {
+    /// The configuration in lines, for the Sites table.
+    pub(crate) fn lines(&self) -> String {
+        if self.status != Status::Ok {
+            return format!("{}: {} ({})", self.source, self.status.as_str(), self.reason);
+        }
+        let domains = |list: &Option<Vec<String>>| match list {
+            None => "off".to_string(),
+            Some(d) if d.is_empty() => "on, no domain".to_string(),
+            Some(d) => format!("on for {}", d.join(", ")),
+        };
+        let mut lines = vec![
+            format!("from {}", self.source),
+            format!(
+                "site code {}, {}, parent {}, build {}",
+                self.site_code,
+                if self.site_type.is_empty() {
+                    "type not read"
+                } else {
+                    &self.site_type
+                },
+                if self.parent.is_empty() { "none" } else { &self.parent },
+                if self.build.is_empty() { "not read" } else { &self.build }
+            ),
+            format!("logon discovery: {}", domains(&self.logon_discovery)),
+            format!("logon installation: {}", domains(&self.logon_installation)),
+            format!(
+                "logon server manager (not used: it keeps removed domains, Q262942): {}",
+                domains(&self.logon_server_manager)
+            ),
+            format!(
+                "client components enabled: {}",
+                self.client_components_enabled.join(", ")
+            ),
+        ];
+        if let Some(value) = self.travel_mode_switch {
+            lines.push(format!("Travel Mode Switch {value}"));
+        }
+        if self.pending_deltas > 0 {
+            lines.push(format!("{} pending delta(s) in incoming", self.pending_deltas));
+        }
+        lines.push(format!("Q236596 workaround: {}", self.q236596_workaround));
+        lines.join("\n")
+    }
+}
+
+/// A site's configuration from its site control file, or the file's
+/// reason when it could not be used.
+fn configuration(view: &EstateView, site: &str) -> Option<SiteConfiguration> {
+    use crate::extract::sitectrl::{LOGON_DISCOVERY, LOGON_INSTALLATION, LOGON_SERVER_MANAGER};
+    if let Some(control) = view.site_control(site) {
+        let file = &control.read.control;
+        let deltas = view.pending_deltas(&control.location.name);
+        let domains = |name: &str| {
+            file.logon_component(name)
+                .filter(|c| c.enabled())
+                .map(|c| c.domains.clone())
+        };
+        let (enabled, disabled): (Vec<_>, Vec<_>) = file.client_components.iter().partition(|c| c.enabled());
+        return Some(SiteConfiguration {
+            source: control.source(),
+            status: Status::Ok,
+            reason: String::new(),
+            site_code: file.site_code.clone(),
+            parent: file.parent.clone(),
+            site_type: match file.site_type {
+                Some(1) => "secondary".into(),
+                Some(2) => "primary".into(),
+                Some(other) => format!("type {other}"),
+                None => String::new(),
+            },
+            build: file.build.clone(),
+            logon_discovery: domains(LOGON_DISCOVERY),
+            logon_installation: domains(LOGON_INSTALLATION),
+            logon_server_manager: domains(LOGON_SERVER_MANAGER),
+            client_components_enabled: enabled.iter().map(|c| c.name.clone()).collect(),
+            client_components_disabled: disabled.iter().map(|c| c.name.clone()).collect(),
+            travel_mode_switch: file.travel_mode,
+            pending_deltas: deltas.len(),
+            oldest_delta_seconds: deltas.iter().filter_map(|(_, age)| *age).max(),
+            q236596_workaround: crate::rules::workaround(view, site)
+                .map(|w| w.text())
+                .unwrap_or_default(),
+        });
+    }
+    let (location, record) = view.site_control_damaged(site)?;
+    Some(SiteConfiguration {
+        source: format!("{}\\{}", location.name, record.path),
+        status: record.status.reported(),
+        reason: record.reason.clone(),
+        site_code: String::new(),
+        parent: String::new(),
+        site_type: String::new(),
+        build: String::new(),
+        logon_discovery: None,
+        logon_installation: None,
+        logon_server_manager: None,
+        client_components_enabled: Vec::new(),
+        client_components_disabled: Vec::new(),
+        travel_mode_switch: None,
+        pending_deltas: 0,
+        oldest_delta_seconds: None,
+        q236596_workaround: "not judged (site control file not usable)".into(),
+    })
 }
 
 /// Every site the estate names (CAPs, site servers, logon point
@@ -133,6 +280,7 @@ pub(crate) fn summarise(view: &EstateView, causes: &[crate::causes::Cause]) -> V
                     .map(|g| g.to_vec())
                     .unwrap_or_else(|| vec![site.clone()]),
                 causes: causes_of.remove(site.as_str()).unwrap_or_default(),
+                configuration: configuration(view, &site),
                 site,
             }
         })

@@ -33,6 +33,7 @@ mod properties;
 mod report_set;
 mod reports;
 mod scheduled;
+mod site_control;
 mod slowfs;
 mod smb;
 mod trust;

@@ -1,4 +1,5 @@
-//! Fuzzes every text parser (compver, component CFG, Copylog, Senior.lst) and
+//! Fuzzes every text parser (compver, component CFG, Copylog, Senior.lst,
+//! Offerinf .ins, site control file) and
 //! the text decoder: none may panic, whatever the bytes.
 #![no_main]
 
@@ -8,7 +9,7 @@ use smsaudit::model::FileKind;
 
 fuzz_target!(|data: &[u8]| {
     let _ = smsaudit::extract::decode(data);
-    for kind in [FileKind::Compver, FileKind::ComponentCfg, FileKind::Copylog, FileKind::SeniorList, FileKind::OfferInstruction] {
+    for kind in [FileKind::Compver, FileKind::ComponentCfg, FileKind::Copylog, FileKind::SeniorList, FileKind::OfferInstruction, FileKind::SiteControl] {
         let _ = extract::parse(kind, data);
     }
 });

@@ -158,6 +158,19 @@ impl Inventory {
         sites
     }
 
+    /// The logon points the inventory lists for a domain, as location
+    /// names (`\\DC1\SMSLOGON`).
+    pub(crate) fn domain_logon_points(&self, domain: &Domain) -> Vec<String> {
+        domain
+            .logon_points
+            .iter()
+            .map(|lp| {
+                let share = self.share(lp, LocationKind::LogonPoint, Vec::new());
+                format!("\\\\{}\\{}", share.server, share.share)
+            })
+            .collect()
+    }
+
     /// Every share the inventory names, resolved to a path.
     pub(crate) fn shares(&self) -> Vec<InventoryShare> {
         let mut shares = Vec::new();

@@ -3,7 +3,7 @@
 //! point and what it gives clients. Built once per audit.
 
 use super::Estate;
-use crate::model::{Artifact, FileRecord, Location, LocationKind, Stamp, Status};
+use crate::model::{Artifact, FileKind, FileRecord, Location, LocationKind, Stamp, Status};
 use crate::sms::layout;
 use crate::sms::release::Stamped;
 use crate::sms::version::{Version, VersionKind};
@@ -21,6 +21,20 @@ pub(crate) struct LogonBase {
     /// compver (a twin's or the Copylog source's); labels measure it
     /// against that kind's stock version.
     pub stamped: Stamped<'static>,
+}
+
+/// A site's site control file and the site server share it was read from.
+#[derive(Clone, Copy)]
+pub(crate) struct SiteControlOf<'a> {
+    pub read: &'a super::SiteControlRead,
+    pub location: &'a Location,
+}
+
+impl SiteControlOf<'_> {
+    /// `\\SERVER\SMS_MS1\inboxes\sitectrl.box\sitectrl.ct0`.
+    pub(crate) fn source(&self) -> String {
+        format!("{}\\{}", self.location.name, self.read.path)
+    }
 }
 
 pub(crate) struct EstateView<'a> {
@@ -200,6 +214,11 @@ impl<'a> EstateView<'a> {
             .filter(|record| record.sha256.is_some())
     }
 
+    /// The entry at `path` (case-insensitive), read or not.
+    pub(crate) fn entry(&self, location: &str, path: &str) -> Option<&'a FileRecord> {
+        self.entries.get(location)?.get(&path.to_ascii_lowercase()).copied()
+    }
+
     /// Whether the share holds an entry at `path`, read or not: a file that
     /// could not be read is not missing.
     pub(crate) fn exists(&self, location: &str, path: &str) -> bool {
@@ -321,6 +340,75 @@ impl<'a> EstateView<'a> {
             }
         }
         None
+    }
+
+    /// The site control file read for `site`: from a readable site server
+    /// share of the site (its `SMS_<code>` name), else one whose file names
+    /// the site (case-insensitive). The first by location name.
+    pub(crate) fn site_control(&self, site: &str) -> Option<SiteControlOf<'a>> {
+        let servers = self.locations(LocationKind::SiteServer);
+        let of_site = |read: &&'a super::SiteControlRead| {
+            servers
+                .iter()
+                .find(|l| l.name == read.location)
+                .is_some_and(|l| match l.sites.first() {
+                    Some(code) => code.eq_ignore_ascii_case(site),
+                    None => read.control.site_code.eq_ignore_ascii_case(site),
+                })
+        };
+        let read = self.estate.site_controls.iter().find(of_site)?;
+        let location = servers.into_iter().find(|l| l.name == read.location)?;
+        Some(SiteControlOf { read, location })
+    }
+
+    /// A site server of `site` whose site control file exists but could
+    /// not be used (malformed or unreadable): the record says why.
+    pub(crate) fn site_control_damaged(&self, site: &str) -> Option<(&'a Location, &'a FileRecord)> {
+        self.site_locations(site, LocationKind::SiteServer)
+            .into_iter()
+            .find_map(|location| {
+                let record = self
+                    .entries
+                    .get(location.name.as_str())?
+                    .get(layout::SITE_CONTROL_FILE)?;
+                (record.status != Status::Ok).then_some((location, *record))
+            })
+    }
+
+    /// The pending site control deltas (`incoming\*.ct1`) of a site server,
+    /// each with its age in seconds at the start of the run when its
+    /// modification time is known.
+    pub(crate) fn pending_deltas(&self, location: &str) -> Vec<(&'a FileRecord, Option<u64>)> {
+        let prefix = format!("{}\\", layout::SITE_CONTROL_INCOMING);
+        let started = self.estate.started;
+        self.entries
+            .get(location)
+            .into_iter()
+            .flat_map(|e| e.range(prefix.clone()..).take_while(|(p, _)| p.starts_with(&prefix)))
+            .filter(|(p, r)| p.ends_with(".ct1") && !p[prefix.len()..].contains('\\') && r.kind != FileKind::Directory)
+            .map(|(_, record)| {
+                let modified = record
+                    .modified
+                    .as_deref()
+                    .and_then(|m| humantime::parse_rfc3339(m).ok());
+                let age = started
+                    .zip(modified)
+                    .map(|(now, then)| now.duration_since(then).map(|d| d.as_secs()).unwrap_or(0));
+                (*record, age)
+            })
+            .collect()
+    }
+
+    /// The audited logon points that still name `site`: its
+    /// `Sitescfg\<code>_cfg.lcf` or a `Sites\<code>` folder.
+    pub(crate) fn logon_points_naming(&self, site: &str) -> Vec<&'a Location> {
+        self.locations(LocationKind::LogonPoint)
+            .into_iter()
+            .filter(|lp| {
+                self.lcf_sites(&lp.name).iter().any(|s| s.eq_ignore_ascii_case(site))
+                    || self.has_folder(&lp.name, &format!("{}\\{site}", layout::LOGON_SITES_FOLDER))
+            })
+            .collect()
     }
 
     /// Every location, readable or not, in name order.

@@ -4,7 +4,7 @@
 
 mod index;
 
-pub(crate) use index::{identity, EstateView};
+pub(crate) use index::{identity, EstateView, SiteControlOf};
 
 use crate::crawl::Crawled;
 use crate::extract::Detail;
@@ -34,6 +34,20 @@ pub(crate) struct Estate {
     pub case_twins: Vec<CaseTwins>,
     /// Shares that hold more items than [`MAX_ITEMS_PER_LOCATION`] (A08).
     pub fan_outs: Vec<FanOut>,
+    /// The site control files read, by location.
+    pub site_controls: Vec<SiteControlRead>,
+    /// When the run started: the ages of pending site control deltas
+    /// (N12) are measured against it.
+    pub started: Option<std::time::SystemTime>,
+}
+
+/// A site control file as read (`inboxes\sitectrl.box\sitectrl.ct0`).
+#[derive(Debug, Clone)]
+pub(crate) struct SiteControlRead {
+    pub location: String,
+    /// The file's path in the share, as written there.
+    pub path: String,
+    pub control: crate::extract::sitectrl::SiteControl,
 }
 
 /// A share whose items were cut at [`MAX_ITEMS_PER_LOCATION`].
@@ -61,6 +75,7 @@ struct Kept {
     files: Vec<FileRecord>,
     stamps: Vec<Stamp>,
     folders: Vec<(String, String)>,
+    site_controls: Vec<SiteControlRead>,
 }
 
 impl Gatherer {
@@ -90,6 +105,13 @@ impl crate::crawl::Sink for Gatherer {
             let mut kept = self.kept();
             kept.files.push(record.clone());
             kept.stamps.append(&mut stamps);
+            if let Detail::SiteControl(control) = &detail {
+                kept.site_controls.push(SiteControlRead {
+                    location: location.name.clone(),
+                    path: record.path.clone(),
+                    control: control.clone(),
+                });
+            }
         }
         self.records.push(record);
     }
@@ -109,6 +131,7 @@ pub(crate) fn build(crawled: Vec<Crawled>, gathered: Gatherer) -> std::io::Resul
         mut files,
         stamps,
         mut folders,
+        mut site_controls,
     } = kept.into_inner().unwrap_or_else(|e| e.into_inner());
     // Entries of a share given up on after they arrived are not reported.
     let dropped: BTreeSet<String> = crawled
@@ -118,6 +141,8 @@ pub(crate) fn build(crawled: Vec<Crawled>, gathered: Gatherer) -> std::io::Resul
         .collect();
     files.retain(|f| !dropped.contains(&f.location));
     folders.retain(|(location, _)| !dropped.contains(location));
+    site_controls.retain(|s| !dropped.contains(&s.location));
+    site_controls.sort_by(|a, b| (&a.location, &a.path).cmp(&(&b.location, &b.path)));
     crate::records::sort(&mut files);
     folders.sort();
     let mut twins: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
@@ -137,6 +162,7 @@ pub(crate) fn build(crawled: Vec<Crawled>, gathered: Gatherer) -> std::io::Resul
     let mut estate = Estate {
         files,
         folders,
+        site_controls,
         ..Estate::default()
     };
     for (location, mut stamps) in by_location {

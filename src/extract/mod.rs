@@ -6,6 +6,7 @@ pub mod compver;
 pub mod copylog;
 pub(crate) mod ini;
 pub mod pe;
+pub mod sitectrl;
 
 use crate::model::{FileKind, Status};
 use crate::text;
@@ -31,6 +32,8 @@ pub enum Detail {
     Pe(pe::VersionInfo),
     /// An `Offerinf.box` `.ins` file: the `.ofr` names it lists.
     OfferRefs(Vec<String>),
+    /// A site control file: what the checks read of it.
+    SiteControl(sitectrl::SiteControl),
 }
 
 /// The result of parsing one file.
@@ -92,6 +95,7 @@ pub(crate) fn wants_content(kind: FileKind) -> bool {
             | FileKind::SeniorList
             | FileKind::Binary
             | FileKind::OfferInstruction
+            | FileKind::SiteControl
     )
 }
 
@@ -185,6 +189,7 @@ pub fn parse(kind: FileKind, bytes: &[u8]) -> Extracted {
         FileKind::SeniorList => parse_senior(bytes),
         FileKind::Binary => parse_binary(bytes),
         FileKind::OfferInstruction => parse_instruction(bytes),
+        FileKind::SiteControl => sitectrl::parse(bytes),
         _ => Extracted::default(),
     }
 }

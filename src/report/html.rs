@@ -378,6 +378,9 @@ fn share_list(shares: &[SiteShare]) -> Markup {
 }
 
 fn sites(audit: &Audit) -> Markup {
+    // The column shows only when a site control file was found, so a
+    // page without one is as before.
+    let configured = audit.sites.iter().any(|s| s.configuration.is_some());
     html! {
         section #sites {
             h2 { "Sites (" (audit.sites.len()) ")" }
@@ -392,6 +395,7 @@ fn sites(audit: &Audit) -> Markup {
                     thead { tr {
                         th { "Site" } th { "Release" } th { "Site server" } th { "CAPs" }
                         th { "Logon points (base they give clients)" } th { "Upgrade group" } th { "Causes" }
+                        @if configured { th { "Configuration (site control file)" } }
                     } }
                     tbody {
                         @for site in &audit.sites {
@@ -406,6 +410,14 @@ fn sites(audit: &Audit) -> Markup {
                                     @for (i, id) in site.causes.iter().enumerate() {
                                         @if i > 0 { ", " }
                                         a href=(format!("#cause-{id}")) { (id) }
+                                    }
+                                }
+                                @if configured {
+                                    td {
+                                        @for (i, line) in site.configuration.as_ref().map(|c| c.lines()).unwrap_or_default().lines().enumerate() {
+                                            @if i > 0 { br; }
+                                            (visible(line))
+                                        }
                                     }
                                 }
                             }

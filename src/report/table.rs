@@ -67,7 +67,7 @@ pub(crate) fn causes(audit: &Audit) -> Table<'_> {
 }
 
 /// The columns of the Sites sheet.
-const SITE_COLUMNS: [&str; 7] = [
+const SITE_COLUMNS: [&str; 8] = [
     "site",
     "release",
     "site server",
@@ -75,6 +75,7 @@ const SITE_COLUMNS: [&str; 7] = [
     "logon points (base they give clients)",
     "upgrade group",
     "causes",
+    "configuration (site control file)",
 ];
 
 /// The Sites sheet: each site, its shares one per line.
@@ -93,6 +94,7 @@ pub(crate) fn sites(audit: &Audit) -> Table<'_> {
                     share_lines(&site.logon_points),
                     site.upgrade_group.join(" "),
                     site.causes.join(" "),
+                    site.configuration.as_ref().map(|c| c.lines()).unwrap_or_default(),
                 ])
             })
             .collect(),

@@ -544,7 +544,9 @@ fn sites_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(),
     let table = table::sites(audit);
     let rows = room(table.rows.len());
     // Every column but the site's and its causes'.
-    let wrapped: Vec<usize> = (1..table.header.len() - 1).collect();
+    let wrapped: Vec<usize> = (1..table.header.len())
+        .filter(|&i| table.header[i] != "causes")
+        .collect();
     sheet.table(0, &table, rows, &wrapped, styles)?;
     note_cut_rows(&mut sheet, audit.sites.len(), rows, "sites", "audit.json", styles)?;
     sheet.fit_columns()?;

@@ -23,6 +23,9 @@ fn needed_by(kind: LocationKind, lower: &str, file_kind: FileKind) -> &'static s
         Role::LogonBaseBinary => "the logon point's base (F01, F03, F04, F20, F21, A03, A04)",
         Role::ClientData => "the copies of client data (F16, F17, F19)",
         Role::OfferInstruction => "the offers it names (F14)",
+        Role::SiteControl => {
+            "the site's configuration (F28, F29, F31, N01, N05, N09, N11, N14, the Q236596 workaround state)"
+        }
         Role::Binary | Role::Other => "its hash and drift",
     }
 }

@@ -9,9 +9,12 @@ mod copylog;
 mod coverage;
 mod inventory;
 mod logon;
+mod site_control;
 mod site_server;
 mod sites;
 mod versions;
+
+pub(crate) use site_control::workaround;
 
 use crate::config::Config;
 use crate::estate::EstateView;
@@ -27,6 +30,9 @@ pub(crate) fn evaluate(view: &EstateView, config: &Config) -> Vec<Finding> {
         check(view, &mut findings);
     }
     copylog::check_copylog_removed_sites(view, inventory, &mut findings);
+    site_control::check_logon_domains(view, inventory, &mut findings);
+    site_control::drop_by_design(view, &mut findings);
+    site_control::add_workaround_state(view, &mut findings);
     inventory::check_unreadable_locations(view, &mut findings);
     if let Some(past) = &config.history {
         coverage::check_expected_locations(&missing_expected(view, config), &past.file, &mut findings);
@@ -62,6 +68,8 @@ const CHECK_FUNCTIONS: &[CheckFn] = &[
     absent::check_expected_files,                 // F24 (absent)
     versions::check_compver_variants,             // F25
     sites::check_reserved_site_codes,             // F27
+    site_control::check_site_controls,            // F28, F31, N01, N05, N09, N11, N12
+    site_control::check_damaged_site_controls,    // A06 (site control file)
     agreement::check_logon_points_agree,          // A03
     agreement::check_string_versions,             // A04
     coverage::check_unreadable_entries,           // A05

@@ -41,6 +41,8 @@ pub enum FileKind {
     ClientData,
     /// `Offerinf.box\*.ins`: an advertisement instruction file.
     OfferInstruction,
+    /// `inboxes\sitectrl.box\sitectrl.ct0`: the site control file.
+    SiteControl,
     Binary,
     Other,
     Directory,
@@ -58,6 +60,7 @@ impl FileKind {
             FileKind::SeniorList => "senior_list",
             FileKind::ClientData => "client_data",
             FileKind::OfferInstruction => "offer_instruction",
+            FileKind::SiteControl => "site_control",
             FileKind::Binary => "binary",
             FileKind::Other => "other",
             FileKind::Directory => "directory",
@@ -130,6 +133,12 @@ pub(crate) const LOGON_CLICORE: &str = "x86.bin\\clicore.exe";
 /// The base Clicore a site server offers, and its CAP copy.
 pub(crate) const SITE_SERVER_CLICORE: &str = "inboxes\\clicomp.src\\base\\i386\\clicore.exe";
 pub(crate) const CAP_CLICORE: &str = "clicomp.box\\base\\i386\\clicore.exe";
+/// A site server's site control file and the inbox its deltas wait in
+/// (reference 10.1).
+pub(crate) const SITE_CONTROL_FILE: &str = "inboxes\\sitectrl.box\\sitectrl.ct0";
+pub(crate) const SITE_CONTROL_INCOMING: &str = "inboxes\\sitectrl.box\\incoming";
+/// A site server's Offer Manager inbox (Q246614).
+pub(crate) const OFFER_MANAGER_BOX: &str = "inboxes\\offermgr.box";
 /// A site server's client data inbox.
 pub(crate) const CLIDATA_SRC: &str = "inboxes\\clidata.src";
 /// CAP boxes and the site server inboxes Inbox Manager copies them from.
@@ -229,6 +238,8 @@ pub(crate) enum Role<'a> {
     ClientData,
     /// `Offerinf.box\*.ins`.
     OfferInstruction,
+    /// `inboxes\sitectrl.box\sitectrl.ct0` on a site server.
+    SiteControl,
     Copylog,
     SeniorList,
     /// `Sitescfg\*.lcf`.
@@ -251,6 +262,7 @@ impl Role<'_> {
             Role::ComponentCfg { .. } => FileKind::ComponentCfg,
             Role::ClientData => FileKind::ClientData,
             Role::OfferInstruction => FileKind::OfferInstruction,
+            Role::SiteControl => FileKind::SiteControl,
             Role::Copylog => FileKind::Copylog,
             Role::SeniorList => FileKind::SeniorList,
             Role::LogonConfig => FileKind::LogonConfig,
@@ -279,6 +291,7 @@ pub(crate) fn role(kind: LocationKind, lower: &str) -> Role<'_> {
             Role::ClientData
         }
         (LocationKind::Cap, ["offerinf.box", name]) if name.ends_with(".ins") => Role::OfferInstruction,
+        (LocationKind::SiteServer, ["inboxes", "sitectrl.box", "sitectrl.ct0"]) => Role::SiteControl,
         (LocationKind::LogonPoint, ["config", "copylog.tcf"]) => Role::Copylog,
         (LocationKind::LogonPoint, ["sitescfg", "senior.lst"]) => Role::SeniorList,
         (LocationKind::LogonPoint, ["sitescfg", name]) if name.ends_with(".lcf") => Role::LogonConfig,
@@ -338,6 +351,18 @@ mod tests {
             FileKind::Compver
         );
         assert_eq!(file_kind(LocationKind::Cap, r"clicomp.box\readme.txt"), FileKind::Other);
+        assert_eq!(
+            file_kind(LocationKind::SiteServer, r"Inboxes\SITECTRL.BOX\sitectrl.CT0"),
+            FileKind::SiteControl
+        );
+        assert_eq!(
+            file_kind(LocationKind::SiteServer, r"inboxes\sitectrl.box\history\00000009.ct0"),
+            FileKind::Other
+        );
+        assert_eq!(
+            file_kind(LocationKind::Cap, r"sitectrl.box\sitectrl.ct0"),
+            FileKind::Other
+        );
         assert_eq!(
             role(LocationKind::LogonPoint, r"sites\ms1\compver.ini"),
             Role::LogonSiteCompver { site: "ms1" }
