@@ -2,6 +2,7 @@
 //! timer's source), its throttle (how many of its threads work at once),
 //! its thread pool, and the batches its entries and folders leave in.
 
+use super::walk::share::ShareFs;
 use super::walk::{self, Entry};
 use super::{read, Batch, CrawlSettings, Crawled, Progress, BATCH_SIZE};
 use crate::discover::Discovered;
@@ -172,7 +173,8 @@ impl<'a> Batcher<'a> {
 }
 
 /// One location's walk output: files read here, everything batched out.
-struct Gather<'a> {
+struct Gather<'a, S: ShareFs> {
+    fs: &'a S,
     location: &'a Location,
     settings: &'a CrawlSettings,
     progress: &'a Progress,
@@ -184,10 +186,10 @@ struct Gather<'a> {
     case_twins: Mutex<Vec<CaseTwins>>,
 }
 
-impl walk::Found for Gather<'_> {
-    fn file(&self, entry: Entry) {
+impl<S: ShareFs> walk::Found<S> for Gather<'_, S> {
+    fn file(&self, entry: Entry<S>) {
         let touch = || self.activity.touch();
-        let (record, detail) = read::read_file(self.location, entry, self.settings.max_parse_bytes, &touch);
+        let (record, detail) = read::read_file(self.fs, self.location, entry, self.settings.max_parse_bytes, &touch);
         self.progress.files.fetch_add(1, Ordering::Relaxed);
         self.progress
             .bytes
@@ -224,7 +226,9 @@ impl walk::Found for Gather<'_> {
 /// Crawls one location on `pool`, at most as many threads at once as
 /// `throttle` lets, sending its entries and folders with
 /// `send` as they are found (`send` returns false once nobody listens).
-pub(super) fn crawl_location(
+#[allow(clippy::too_many_arguments)]
+pub(super) fn crawl_location<S: ShareFs>(
+    fs: &S,
     discovered: Discovered,
     settings: &CrawlSettings,
     pool: &rayon::ThreadPool,
@@ -241,6 +245,7 @@ pub(super) fn crawl_location(
         };
     }
     let gather = Gather {
+        fs,
         location: &location,
         settings,
         progress,
@@ -251,6 +256,7 @@ pub(super) fn crawl_location(
         case_twins: Mutex::new(Vec::new()),
     };
     let walked = walk::walk_location(
+        fs,
         &location,
         &path,
         &settings.exclusions,
@@ -314,6 +320,7 @@ mod tests {
         let settings = CrawlSettings::of(&crate::config::Config::new(Vec::new()));
         let throttle = Throttle::new(threads);
         let crawled = crawl_location(
+            &crate::crawl::walk::share::Local,
             discovered,
             &settings,
             &pool,
@@ -370,6 +377,7 @@ mod tests {
         activity.give_up();
         let send = |_| true;
         crawl_location(
+            &crate::crawl::walk::share::Local,
             discovered,
             &CrawlSettings::of(&crate::config::Config::new(Vec::new())),
             &pool,

@@ -2,13 +2,14 @@
 //! links or blocking, hashed in bounded buffers, and parsed when its kind
 //! carries a version. A file that changes while it is read gets no hash.
 
-use super::walk::handles::{self, FileState};
+use super::walk::handles::FileState;
+use super::walk::share::ShareFs;
 use super::walk::{retry_transient, with_note, Entry, FILE_MOUNT_POINT_REASON};
 use crate::extract::{self, Detail, Extracted};
 use crate::model::{FileKind, FileRecord, Location, Status};
 use sha2::{Digest, Sha256};
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -18,7 +19,7 @@ use std::time::SystemTime;
 const READ_BUFFER: usize = 1024 * 1024;
 
 /// Files at least this large get a sequential read-ahead hint.
-const SEQUENTIAL_HINT: u64 = 4 * READ_BUFFER as u64;
+pub(super) const SEQUENTIAL_HINT: u64 = 4 * READ_BUFFER as u64;
 
 thread_local! {
     /// The read buffer of this thread: allocating (and zeroing) one per
@@ -29,9 +30,10 @@ thread_local! {
 /// Reads, hashes and extracts one file. Any failure is a row with a reason
 /// and no hash: nothing is reported as read that was not, and no hash is
 /// reported of content that never existed as a whole.
-pub(crate) fn read_file(
+pub(crate) fn read_file<S: ShareFs>(
+    fs: &S,
     location: &Location,
-    entry: Entry,
+    entry: Entry<S>,
     max_parse_bytes: u64,
     touch: &dyn Fn(),
 ) -> (FileRecord, Detail) {
@@ -49,7 +51,7 @@ pub(crate) fn read_file(
         reason: String::new(),
     };
     let cap = extract::parse_limit(entry.kind, max_parse_bytes);
-    let detail = match read_unchanged(&entry, cap, touch) {
+    let detail = match read_unchanged(fs, &entry, cap, touch) {
         Ok((read, state)) => {
             record.size = Some(state.size);
             record.modified = state.modified.map(format_time);
@@ -79,7 +81,7 @@ pub(crate) fn read_file(
             if entry.listed.is_none() {
                 // Not stat'ed by the walk: the row still says what the
                 // file is, when it can be seen.
-                if let Ok(listed) = handles::stat_entry(&entry.parent, &entry.name) {
+                if let Ok(listed) = fs.stat_entry(&entry.parent, &entry.name) {
                     record.size = Some(listed.state.size);
                     record.modified = listed.state.modified.map(format_time);
                 }
@@ -128,13 +130,18 @@ impl From<io::Error> for Unread {
 /// most the size seen at the open is read. A file that changes is read
 /// once more, unless it has grown by more than one buffer beyond what was
 /// read first: a file growing faster than it is read would never end.
-fn read_unchanged(entry: &Entry, cap: u64, touch: &dyn Fn()) -> Result<(FileRead, FileState), Unread> {
+fn read_unchanged<S: ShareFs>(
+    fs: &S,
+    entry: &Entry<S>,
+    cap: u64,
+    touch: &dyn Fn(),
+) -> Result<(FileRead, FileState), Unread> {
     let mut expected = entry.listed.map(|listed| listed.state);
     let mut budget = u64::MAX;
     let mut second = false;
     loop {
         let (mut file, opened) = retry_transient(touch, || {
-            handles::open_file(&entry.parent, &entry.name, entry.listed.as_ref())
+            fs.open_file(&entry.parent, &entry.name, entry.listed.as_ref())
         })?;
         if entry.listed.is_none() && opened.is_mount_point(&entry.root) {
             return Err(Unread::MountPoint);
@@ -145,8 +152,9 @@ fn read_unchanged(entry: &Entry, cap: u64, touch: &dyn Fn()) -> Result<(FileRead
             let what = format!("grew from {} to {} bytes", before.size, at_open.size);
             return Err(Unread::Changed { what, now: at_open });
         }
+        fs.will_read_whole(&file, at_open.size);
         let (read, grew) = hash_handle(&mut file, at_open.size, entry.kind, cap, touch)?;
-        let after = handles::file_state(&file)?;
+        let after = fs.file_state(&file)?;
         match state_change(&before, &at_open, &after, grew) {
             None => return Ok((read, after)),
             Some(what) if second => return Err(Unread::Changed { what, now: after }),
@@ -190,7 +198,7 @@ pub struct FileRead {
 /// Opens a file by its path for reading without following a link in its
 /// last component, blocking on FIFOs and, where the OS allows it, touching
 /// its access time. Only for [`hash_file`]: the crawl opens files from
-/// their folder's handle ([`handles::open_file`]).
+/// their folder's handle ([`ShareFs::open_file`]).
 fn open_for_audit(path: &Path) -> io::Result<File> {
     #[cfg(unix)]
     {
@@ -214,22 +222,22 @@ pub fn hash_file(path: &Path, kind: FileKind, cap: u64) -> io::Result<FileRead> 
     if !metadata.is_file() {
         return Err(io::Error::other("not a regular file"));
     }
+    if metadata.len() >= SEQUENTIAL_HINT {
+        advise_sequential(&file);
+    }
     Ok(hash_handle(&mut file, metadata.len(), kind, cap, &|| {})?.0)
 }
 
 /// Hashes at most `opened_size` bytes of an open file, calling `touch`
 /// after every chunk read so a watcher can tell a slow file from a dead
 /// share. Also says whether bytes remained past `opened_size`.
-fn hash_handle(
-    file: &mut File,
+fn hash_handle<F: Read + Seek>(
+    file: &mut F,
     opened_size: u64,
     kind: FileKind,
     cap: u64,
     touch: &dyn Fn(),
 ) -> io::Result<(FileRead, bool)> {
-    if opened_size >= SEQUENTIAL_HINT {
-        advise_sequential(file);
-    }
     BUFFER.with(|cell| match cell.try_borrow_mut() {
         Ok(mut buffer) => {
             // Grow to the largest file seen so far, up to READ_BUFFER: a
@@ -245,8 +253,8 @@ fn hash_handle(
     })
 }
 
-fn hash_open_file(
-    file: &mut File,
+fn hash_open_file<F: Read + Seek>(
+    file: &mut F,
     opened_size: u64,
     kind: FileKind,
     cap: u64,
@@ -294,13 +302,13 @@ fn hash_open_file(
         size,
         sha256: hex(&hasher.finalize()),
         is_pe,
-        content: keeper.finish(&*file)?,
+        content: keeper.finish(&mut *file)?,
     };
     Ok((read, grew))
 }
 
 /// Whether a byte can still be read: the file grew after it was opened.
-fn read_one_more(file: &mut File) -> io::Result<bool> {
+fn read_one_more(file: &mut impl Read) -> io::Result<bool> {
     let mut probe = [0u8; 1];
     loop {
         match file.read(&mut probe) {
@@ -313,7 +321,7 @@ fn read_one_more(file: &mut File) -> io::Result<bool> {
 
 /// Tells the kernel the file will be read once, front to back, so it reads
 /// ahead further. Only a hint: failure changes nothing.
-fn advise_sequential(file: &File) {
+pub(super) fn advise_sequential(file: &File) {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
         use std::os::unix::io::AsRawFd;
@@ -345,6 +353,8 @@ pub(crate) fn format_time(time: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crawl::walk::handles;
+    use crate::crawl::walk::share::Local;
     use std::io::Write;
 
     #[test]
@@ -400,7 +410,7 @@ mod tests {
     }
 
     /// The entry the walk would hand on for `name` in `dir` after a stat.
-    fn entry(dir: &Path, name: &str) -> Entry {
+    fn entry(dir: &Path, name: &str) -> Entry<Local> {
         let mut entry = listed_by_type(dir, name);
         entry.listed = Some(handles::stat_entry(&entry.parent, std::ffi::OsStr::new(name)).unwrap());
         entry
@@ -408,7 +418,7 @@ mod tests {
 
     /// The entry the walk hands on for a name the listing says is a
     /// regular file: not stat'ed.
-    fn listed_by_type(dir: &Path, name: &str) -> Entry {
+    fn listed_by_type(dir: &Path, name: &str) -> Entry<Local> {
         let (folder, root) = handles::open_root(dir).unwrap();
         Entry {
             parent: std::sync::Arc::new(folder),
@@ -426,6 +436,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("plain.cfg"), "plain").unwrap();
         let (record, _) = read_file(
+            &Local,
             &location(),
             listed_by_type(dir.path(), "plain.cfg"),
             crate::config::DEFAULT_MAX_PARSE_BYTES,
@@ -445,6 +456,7 @@ mod tests {
                 continue;
             }
             let (record, _) = read_file(
+                &Local,
                 &location(),
                 listed_by_type(dir.path(), name),
                 crate::config::DEFAULT_MAX_PARSE_BYTES,
@@ -461,6 +473,7 @@ mod tests {
 
         // Gone: a row without a size, as nothing could be seen of it.
         let (record, _) = read_file(
+            &Local,
             &location(),
             listed_by_type(dir.path(), "gone.cfg"),
             crate::config::DEFAULT_MAX_PARSE_BYTES,
@@ -477,7 +490,13 @@ mod tests {
         std::fs::write(dir.path().join("gone.cfg"), "x").unwrap();
         let entry = entry(dir.path(), "gone.cfg");
         std::fs::remove_file(dir.path().join("gone.cfg")).unwrap();
-        let (record, _) = read_file(&location(), entry, crate::config::DEFAULT_MAX_PARSE_BYTES, &|| {});
+        let (record, _) = read_file(
+            &Local,
+            &location(),
+            entry,
+            crate::config::DEFAULT_MAX_PARSE_BYTES,
+            &|| {},
+        );
         assert_eq!(record.status, Status::Unreadable);
         assert!(record.reason.starts_with("cannot read"), "{}", record.reason);
         assert_eq!(record.sha256, None);
@@ -490,7 +509,13 @@ mod tests {
         let entry = entry(dir.path(), "compver.ini");
         std::fs::write(dir.path().join("other"), "impostor").unwrap();
         std::fs::rename(dir.path().join("other"), dir.path().join("compver.ini")).unwrap();
-        let (record, _) = read_file(&location(), entry, crate::config::DEFAULT_MAX_PARSE_BYTES, &|| {});
+        let (record, _) = read_file(
+            &Local,
+            &location(),
+            entry,
+            crate::config::DEFAULT_MAX_PARSE_BYTES,
+            &|| {},
+        );
         assert_eq!(record.status, Status::Unreadable);
         assert!(record.reason.contains("replaced during the walk"), "{}", record.reason);
         assert_eq!(record.sha256, None);
@@ -508,7 +533,13 @@ mod tests {
             .unwrap()
             .write_all(b" and new")
             .unwrap();
-        let (record, _) = read_file(&location(), entry, crate::config::DEFAULT_MAX_PARSE_BYTES, &|| {});
+        let (record, _) = read_file(
+            &Local,
+            &location(),
+            entry,
+            crate::config::DEFAULT_MAX_PARSE_BYTES,
+            &|| {},
+        );
         assert_eq!(record.status, Status::Ok, "{}", record.reason);
         assert_eq!(record.size, Some(11));
         assert_eq!(record.sha256.unwrap(), hex(&Sha256::digest(b"old and new")));
@@ -533,7 +564,13 @@ mod tests {
                 .set_modified(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000 + ticks.get()))
                 .unwrap();
         };
-        let (record, _) = read_file(&location(), entry, crate::config::DEFAULT_MAX_PARSE_BYTES, &change);
+        let (record, _) = read_file(
+            &Local,
+            &location(),
+            entry,
+            crate::config::DEFAULT_MAX_PARSE_BYTES,
+            &change,
+        );
         assert_eq!(record.sha256, None, "{}", record.reason);
         assert_eq!(record.status, Status::Unreadable);
         assert!(record.reason.contains("changed while read"), "{}", record.reason);
