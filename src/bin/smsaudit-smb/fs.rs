@@ -176,6 +176,8 @@ fn from_stat(stat: &libc::stat) -> Listed {
 
 /// An entry of a listing: its DOS attributes say a folder and a reparse
 /// point; its times and size are the listing's own.
+// The field types of `timespec` and `struct stat` differ between systems.
+#[allow(clippy::unnecessary_cast)]
 fn from_listing(info: &ffi::FileInfo, stat: &libc::stat) -> Listed {
     let folder = info.attrs & ffi::ATTRIBUTE_DIRECTORY != 0;
     Listed {
