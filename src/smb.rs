@@ -91,6 +91,16 @@ pub fn looks_like_url(root: &Path) -> bool {
         .is_some_and(|text| text.len() >= 6 && text[..6].eq_ignore_ascii_case("smb://"))
 }
 
+/// Whether an `smb://` root names a user or password (`user:pw@host`):
+/// refused, since the command line and the reports would show them.
+pub fn url_holds_credentials(root: &Path) -> bool {
+    looks_like_url(root)
+        && root
+            .to_string_lossy()
+            .get(6..)
+            .is_some_and(|rest| rest.split('/').next().is_some_and(|authority| authority.contains('@')))
+}
+
 /// `\\host\share[\path]` as a URL, for UNC roots on Linux and macOS.
 pub fn unc_url(root: &Path) -> Option<SmbUrl> {
     let text = root.to_str()?;
@@ -239,6 +249,8 @@ mod tests {
         assert_eq!(parse_url(Path::new("smb://user:pw@s/share")), None);
         assert_eq!(parse_url(Path::new("/srv/share")), None);
         assert!(looks_like_url(Path::new("SMB://user:pw@s/share")));
+        assert!(url_holds_credentials(Path::new("SMB://user:pw@s/share")));
+        assert!(!url_holds_credentials(Path::new("smb://s/share/a@b")));
         let unc = unc_url(Path::new(r"\\S1\SMSLOGON\x")).unwrap();
         assert_eq!(
             (unc.host.as_str(), unc.share.as_str(), unc.folder.as_str()),

@@ -603,3 +603,48 @@ fn what_the_share_user_cannot_read_over_smb_is_an_a05_row_not_an_absence() {
     // The rest of the share was read.
     assert!(files.values().filter(|f| f["status"] == "ok").count() > 10);
 }
+
+/// Without the smsaudit-smb helper (a build without the feature `smb`), an
+/// `smb://` root is an unreadable location whose A01 says how to get the
+/// helper, never a clean or missing share.
+#[test]
+fn an_smb_root_without_the_helper_is_an_a01_that_says_so() {
+    let out = tempfile::tempdir().unwrap();
+    let output = common::smsaudit()
+        .args(["audit", "smb://127.0.0.1:1/CAP_MS1"])
+        .arg("--out")
+        .arg(out.path())
+        .args(["--csv", "machine", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let findings = read_csv_maps(&out.path().join("findings.csv"));
+    let a01 = findings
+        .iter()
+        .find(|f| f["code"] == "A01" && f["location"] == r"\\127.0.0.1\CAP_MS1")
+        .unwrap_or_else(|| panic!("no A01: {findings:?}"));
+    assert!(a01["observed"].contains("smsaudit-smb is not installed"), "{a01:?}");
+}
+
+/// An `smb://` root with credentials in it is refused before anything is
+/// read or written, without quoting them.
+#[test]
+fn an_smb_root_with_credentials_is_refused() {
+    let out = tempfile::tempdir().unwrap();
+    let output = common::smsaudit()
+        .args(["audit", "smb://audit:Secret-9@127.0.0.1/CAP_MS2"])
+        .arg("--out")
+        .arg(out.path().join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--smb-auth"), "{stderr}");
+    assert!(!stderr.contains("Secret-9"), "{stderr}");
+    assert!(!out.path().join("out").exists());
+}

@@ -137,6 +137,12 @@ impl AuditCommand {
         for folder in &args.client_logs {
             config.client_logs.push(config::client_log_folder(folder)?);
         }
+        if config.roots.iter().any(|root| crate::smb::url_holds_credentials(root)) {
+            // Not quoted: the root holds a password.
+            return Err(InputError::SmbAuth(
+                "is where credentials go: an smb:// root that names a user or password (user:password@host) is refused, since the command line and the reports would show it".into(),
+            ));
+        }
         if let Some(path) = &args.smb_auth {
             crate::smb::read_auth_file(path)
                 .map_err(|err| InputError::SmbAuth(format!("{}: {err}", path.display())))?;
