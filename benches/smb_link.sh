@@ -3,14 +3,15 @@
 # /work/shared/tools/delayproxy at RTT_MS per round trip, against a real
 # Samba on 127.0.0.1 serving NT1 only, then SMB3 only.
 #
-#   sudo benches/smb_link.sh        # RTT_MS=2 BENCH_DIR=$(mktemp -d); needs root (smbd), samba, libsmbclient-dev
+#   sudo benches/smb_link.sh        # RTT_MS=2 BENCH_DIR=$(mktemp -d) [HELPER=<built helper> NO_BUILD=1 MAKE_ESTATE=...]; needs root (smbd), samba, libsmbclient-dev
 #
 # The CAP: `make_estate --sites 1 --caps-per-site 0 --logon-points 0
 # --small-files 2500 --seed 42` gives CAP_M00 with 2,541 files, as
 # benches/slow_link.sh. delayproxy counts every SMB request the helper sends
 # (and the requests in flight); requests per file are all requests of the
-# run (logon and listings included) over the files read. The ideal is
-# requests x RTT / mean requests in flight. One run each (a run is 10-30 s).
+# run (logon and listings included) over the files. The ideal is requests
+# x RTT: one helper (one libsmbclient context) sends one request at a time.
+# One run each (a run is 20-60 s).
 # Prints a markdown table for benches/RESULTS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,12 +25,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo build --release --quiet --features smb --bin smsaudit --bin smsaudit-smb --example make_estate
+[ -n "${NO_BUILD:-}" ] || cargo build --release --quiet --bin smsaudit --example make_estate
+# The helper: a release build unless HELPER names one already built.
+if [ -z "${HELPER:-}" ]; then
+  cargo build --release --quiet --features smb --bin smsaudit-smb
+  HELPER=$PWD/target/release/smsaudit-smb
+fi
 CARGO_TARGET_DIR=$BENCH_DIR/proxy-target cargo build --release --quiet --manifest-path "$PROXY_DIR/Cargo.toml"
 proxy=$BENCH_DIR/proxy-target/release/delayproxy
 estate=$BENCH_DIR/estate
 if [ ! -d "$estate" ]; then
-  target/release/examples/make_estate --out "$estate" --sites 1 --caps-per-site 0 --logon-points 0 \
+  "${MAKE_ESTATE:-target/release/examples/make_estate}" --out "$estate" --sites 1 --caps-per-site 0 --logon-points 0 \
     --small-files 2500 --seed 42 >/dev/null 2>&1
 fi
 cap=$estate/SRVM00/CAP_M00
@@ -37,8 +43,8 @@ chmod -R a+rX "$BENCH_DIR"
 files=$(find "$cap" -type f | wc -l)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-echo "| server | smsaudit | requests a file | mean in flight | ideal (requests x RTT / in flight) | x ideal |"
-echo "|---|---|---|---|---|---|"
+echo "| server | smsaudit | requests a file | ideal (requests x RTT, one at a time) | x ideal |"
+echo "|---|---|---|---|---|"
 for dialect in NT1 SMB3; do
   dir=$BENCH_DIR/$dialect
   mkdir -p "$dir"/state/{lock,state,cache,private,binddns,pid,ncalrpc} "$dir/home/.smb/state"
@@ -73,14 +79,15 @@ CONF
     "$dir/home/.smb/state" "$dir/home/.smb/state" "$dir/home/.smb/state" "$dir/home/.smb/state" >"$dir/home/.smb/smb.conf"
   printf 'username = nobody\npassword = Bench-Pa55\n' >"$dir/auth"
   chmod 600 "$dir/auth"
-  /usr/sbin/smbd --foreground --no-process-group -s "$dir/smb.conf" >"$dir/smbd.log" 2>&1 &
+  # A session of its own: smbd ending signals its whole process group.
+  setsid /usr/sbin/smbd --foreground --no-process-group -s "$dir/smb.conf" >"$dir/smbd.log" 2>&1 &
   pids+=($!)
   listen=$(free_port)
   "$proxy" "$listen" "$port" "$RTT_MS" "$dir/stats.json" &
   pids+=($!)
   for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
   start=$(date +%s.%N)
-  HOME=$dir/home SMSAUDIT_SMB_HELPER=$PWD/target/release/smsaudit-smb target/release/smsaudit audit \
+  HOME=$dir/home SMSAUDIT_SMB_HELPER=$HELPER target/release/smsaudit audit \
     "smb://127.0.0.1:$listen/CAP_M00" --smb-auth "$dir/auth" --out "$dir/out" --quiet --format csv || true
   end=$(date +%s.%N)
   sleep 1.2  # the proxy writes its stats every half second
@@ -91,9 +98,9 @@ stats = json.load(open(sys.argv[1]))
 start, end, files, read_ok, rtt = float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
 seconds = end - start
 requests = stats["frames_c2s"]
-in_flight = stats["inflight_area_s"] / seconds if seconds else 0
-ideal = requests * rtt / 1000 / max(in_flight, 1)
-print(f"| {sys.argv[7]} only, {files} files ({read_ok} read) | {seconds:.2f} s | {requests / files:.2f} | {in_flight:.2f} | {ideal:.2f} s | {seconds / ideal:.2f} |")
+# One libsmbclient context sends one request at a time.
+ideal = requests * rtt / 1000
+print(f"| {sys.argv[7]} only, {files} files ({read_ok} with status ok) | {seconds:.2f} s | {requests / files:.2f} | {ideal:.2f} s | {seconds / ideal:.2f} |")
 print("  commands:", json.dumps(stats["cmds"]), file=sys.stderr)
 PY
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done

@@ -153,7 +153,8 @@ fn read_unchanged<S: ShareFs>(
             return Err(Unread::Changed { what, now: at_open });
         }
         fs.will_read_whole(&file, at_open.size);
-        let (read, grew) = hash_handle(&mut file, at_open.size, entry.kind, cap, touch)?;
+        let probe_growth = !S::STATE_SHOWS_GROWTH;
+        let (read, grew) = hash_handle(&mut file, at_open.size, entry.kind, cap, probe_growth, touch)?;
         let after = fs.file_state(&file)?;
         match state_change(&before, &at_open, &after, grew) {
             None => return Ok((read, after)),
@@ -225,17 +226,19 @@ pub fn hash_file(path: &Path, kind: FileKind, cap: u64) -> io::Result<FileRead> 
     if metadata.len() >= SEQUENTIAL_HINT {
         advise_sequential(&file);
     }
-    Ok(hash_handle(&mut file, metadata.len(), kind, cap, &|| {})?.0)
+    Ok(hash_handle(&mut file, metadata.len(), kind, cap, true, &|| {})?.0)
 }
 
 /// Hashes at most `opened_size` bytes of an open file, calling `touch`
 /// after every chunk read so a watcher can tell a slow file from a dead
-/// share. Also says whether bytes remained past `opened_size`.
+/// share. Also says whether bytes remained past `opened_size`, when
+/// `probe_growth` (else the caller's state after the read says it).
 fn hash_handle<F: Read + Seek>(
     file: &mut F,
     opened_size: u64,
     kind: FileKind,
     cap: u64,
+    probe_growth: bool,
     touch: &dyn Fn(),
 ) -> io::Result<(FileRead, bool)> {
     BUFFER.with(|cell| match cell.try_borrow_mut() {
@@ -246,18 +249,28 @@ fn hash_handle<F: Read + Seek>(
             if buffer.len() < want {
                 buffer.resize(want, 0);
             }
-            hash_open_file(file, opened_size, kind, cap, &mut buffer, touch)
+            hash_open_file(file, opened_size, kind, cap, probe_growth, &mut buffer, touch)
         }
         // Only reachable if hashing ever re-entered itself on one thread.
-        Err(_) => hash_open_file(file, opened_size, kind, cap, &mut vec![0u8; 64 * 1024], touch),
+        Err(_) => hash_open_file(
+            file,
+            opened_size,
+            kind,
+            cap,
+            probe_growth,
+            &mut vec![0u8; 64 * 1024],
+            touch,
+        ),
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn hash_open_file<F: Read + Seek>(
     file: &mut F,
     opened_size: u64,
     kind: FileKind,
     cap: u64,
+    probe_growth: bool,
     buffer: &mut [u8],
     touch: &dyn Fn(),
 ) -> io::Result<(FileRead, bool)> {
@@ -273,9 +286,8 @@ fn hash_open_file<F: Read + Seek>(
     let mut end_seen = false;
     while size < opened_size {
         let remaining = opened_size - size;
-        let room = buffer
-            .len()
-            .min(usize::try_from(remaining.saturating_add(1)).unwrap_or(usize::MAX));
+        let asked = remaining.saturating_add(u64::from(probe_growth));
+        let room = buffer.len().min(usize::try_from(asked).unwrap_or(usize::MAX));
         let n = match file.read(&mut buffer[..room]) {
             Ok(0) => break,
             Ok(n) => n,
@@ -297,7 +309,7 @@ fn hash_open_file<F: Read + Seek>(
         }
         end_seen = size == opened_size && n < room;
     }
-    let grew = grew || (size == opened_size && !end_seen && read_one_more(file)?);
+    let grew = grew || (probe_growth && size == opened_size && !end_seen && read_one_more(file)?);
     let read = FileRead {
         size,
         sha256: hex(&hasher.finalize()),

@@ -242,6 +242,9 @@ impl Drop for SmbFile {
 impl ShareFs for SmbShare {
     type Folder = String;
     type File = SmbFile;
+    /// The handle's state after the read is always taken (a request of
+    /// its own): it shows a file that grew.
+    const STATE_SHOWS_GROWTH: bool = true;
 
     fn open_root(&self, path: &Path) -> io::Result<(String, Listed)> {
         let url = path

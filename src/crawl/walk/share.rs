@@ -53,6 +53,13 @@ pub trait ShareFs: Sync {
     ) -> io::Result<(Self::File, Listed)>;
     /// The state of an open file now (after its read).
     fn file_state(&self, file: &Self::File) -> io::Result<FileState>;
+    /// Whether the state after the read ([`ShareFs::file_state`]) is
+    /// trusted to show a file that grew: then a file is read to its size at
+    /// the open and no further, instead of one byte more (on SMB, where
+    /// libsmbclient turns that byte into a READ of its own, a request a
+    /// file fewer).
+    const STATE_SHOWS_GROWTH: bool = false;
+
     /// A file of `size` bytes is about to be read front to back.
     fn will_read_whole(&self, _file: &Self::File, _size: u64) {}
 }
