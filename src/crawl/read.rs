@@ -594,11 +594,15 @@ mod tests {
         let path = dir.path().join("f");
         std::fs::write(&path, "0123456789").unwrap();
         let mut file = File::open(&path).unwrap();
-        let (read, grew) = hash_handle(&mut file, 4, FileKind::Other, 1024, &|| {}).unwrap();
+        let (read, grew) = hash_handle(&mut file, 4, FileKind::Other, 1024, true, &|| {}).unwrap();
         assert_eq!((read.size, grew), (4, true));
         assert_eq!(read.sha256, hex(&Sha256::digest(b"0123")));
         let mut file = File::open(&path).unwrap();
-        assert!(!hash_handle(&mut file, 10, FileKind::Other, 1024, &|| {}).unwrap().1);
+        assert!(
+            !hash_handle(&mut file, 10, FileKind::Other, 1024, true, &|| {})
+                .unwrap()
+                .1
+        );
     }
 
     /// Past one buffer the end is probed as before: a byte more than the
@@ -611,9 +615,36 @@ mod tests {
         for (size, grew) in [(opened, false), (opened + 1, true)] {
             std::fs::write(&path, vec![b'z'; size as usize]).unwrap();
             let mut file = File::open(&path).unwrap();
-            let (read, seen) = hash_handle(&mut file, opened, FileKind::Other, 1024, &|| {}).unwrap();
+            let (read, seen) = hash_handle(&mut file, opened, FileKind::Other, 1024, true, &|| {}).unwrap();
             assert_eq!((read.size, seen), (opened, grew), "file of {size} bytes");
             assert_eq!(read.sha256, hex(&Sha256::digest(vec![b'z'; opened as usize])));
+        }
+    }
+
+    /// A share whose state after the read shows growth (SMB) is read to
+    /// the size seen at the open and not one byte further: no read past
+    /// the end, which libsmbclient would send as a request of its own.
+    #[test]
+    fn without_the_growth_probe_no_byte_past_the_size_is_asked_for() {
+        /// A file that counts what it is asked for.
+        struct Counting(std::io::Cursor<Vec<u8>>, u64);
+        impl Read for Counting {
+            fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+                self.1 += buffer.len() as u64;
+                self.0.read(buffer)
+            }
+        }
+        impl Seek for Counting {
+            fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+                self.0.seek(to)
+            }
+        }
+        for (probe, asked) in [(false, 10), (true, 11)] {
+            let mut file = Counting(std::io::Cursor::new(b"0123456789ab".to_vec()), 0);
+            let (read, grew) = hash_handle(&mut file, 10, FileKind::Other, 1024, probe, &|| {}).unwrap();
+            assert_eq!((read.size, file.1), (10, asked), "probe {probe}");
+            assert_eq!(grew, probe, "only the probe sees the growth");
+            assert_eq!(read.sha256, hex(&Sha256::digest(b"0123456789")));
         }
     }
 
