@@ -486,7 +486,9 @@ fn a_server_stopped_mid_crawl_leaves_no_clean_share() {
     let mut audit = crawl_under_way(&server, out.path());
     server.signal(rustix::process::Signal::KILL);
     let code = wait_within(&mut audit, Duration::from_secs(120));
-    assert_eq!(code, Some(3), "what could not be read makes exit 3");
+    // 3 for what could not be read, 1 when the files missing from the
+    // report also make findings (the CAP looks incomplete): never 0.
+    assert!(matches!(code, Some(1 | 3)), "{code:?}");
     let found = locations(out.path());
     let files = files_of(out.path(), r"\\127.0.0.1\CAP_BIG");
     let unread = files.values().filter(|row| row["status"] != "ok").count();
