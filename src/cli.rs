@@ -140,8 +140,9 @@ pub struct DiffArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
-    /// Shares (\\SERVER\CAP_MS1, /mnt/SERVER1/CAP_MS1) or folders that hold
-    /// <SERVER>/<SHARE> folders.
+    /// Shares (\\SERVER\CAP_MS1, /mnt/SERVER1/CAP_MS1,
+    /// smb://SERVER[:PORT]/CAP_MS1 read by the smsaudit-smb helper) or
+    /// folders that hold <SERVER>/<SHARE> folders.
     #[arg(value_name = "ROOT", required_unless_present = "inventory")]
     pub roots: Vec<PathBuf>,
     /// An inventory (TOML) naming the estate's sites, CAPs, site servers,
@@ -266,6 +267,13 @@ pub struct AuditArgs {
     /// finding and cause that explain it, in symptoms.csv. Repeatable.
     #[arg(long = "client-logs", value_name = "DIR")]
     pub client_logs: Vec<PathBuf>,
+    /// Credentials for smb:// roots, in smbclient's authentication-file
+    /// format (`username = `, `password = `, `domain = ` lines); refused
+    /// when others than its owner may read it. Without it, the environment's
+    /// SMSAUDIT_SMB_USER, SMSAUDIT_SMB_PASSWORD and SMSAUDIT_SMB_DOMAIN, else a
+    /// guest logon. Credentials are never taken from the command line.
+    #[arg(long = "smb-auth", value_name = "FILE")]
+    pub smb_auth: Option<PathBuf>,
     /// Write a log of what was read, skipped and why to FILE.
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,

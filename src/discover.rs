@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::config::{InventoryShare, Isolation};
 use crate::model::{Location, LocationKind, Status};
 use crate::names;
+use crate::smb;
 use crate::sms::layout;
 use crate::worker::{self, Program, Session, Worker};
 use std::collections::BTreeMap;
@@ -96,7 +97,12 @@ pub(crate) fn discover_all(config: &Config) -> Vec<Discovered> {
             ));
         }
     }
+    let mut over_smb = Vec::new();
     for root in &config.roots {
+        if let Some(share) = smb_root(root) {
+            over_smb.push(share);
+            continue;
+        }
         let depth = config.discover_depth;
         searches.push((root.clone(), Search::Root { depth }));
     }
@@ -107,8 +113,69 @@ pub(crate) fn discover_all(config: &Config) -> Vec<Discovered> {
         (a, b) => a.or(b),
     };
     let mut found = run_with_deadline(searches, config.isolation, limit);
+    found.extend(over_smb);
     make_names_unique(&mut found);
     found
+}
+
+/// The share an `smb://host[:port]/share[/path]` root names (and, on Linux
+/// and macOS with the `smsaudit-smb` helper installed, a `\\host\share`
+/// root), to be read by the helper: named `\\HOST\SHARE` and classified by
+/// its name (CAP_<site>, SMSLOGON, SMS_<site>); its folders are first seen
+/// by the crawl. A URL that is not one is an unreadable root, never a
+/// local path. `None` for other roots.
+fn smb_root(root: &Path) -> Option<Discovered> {
+    let shown = names::display_path(root);
+    let url = if smb::looks_like_url(root) {
+        smb::parse_url(root)
+    } else if cfg!(unix) && smb::helper_path().is_some() {
+        Some(smb::unc_url(root)?)
+    } else {
+        return None;
+    };
+    let Some(url) = url else {
+        let reason =
+            "not read: not an smb://host[:port]/share[/path] URL (credentials go in --smb-auth, never the URL)";
+        let mut unread = unreadable_root(root, reason);
+        unread.location.root = shown;
+        return Some(unread);
+    };
+    let kind = layout::classify_share(&url.share, |_| false)
+        .or_else(|| {
+            let upper = url.share.to_ascii_uppercase();
+            upper
+                .strip_prefix("SMS_")
+                .is_some_and(layout::is_site_code)
+                .then_some(LocationKind::SiteServer)
+        })
+        .unwrap_or(LocationKind::Unknown);
+    let (status, reason) = match smb::helper_path() {
+        Some(_) => (Status::Ok, String::new()),
+        None => (
+            Status::Unreadable,
+            format!(
+                "not read: the SMB reader {} is not installed beside smsaudit (build it with `cargo build --features smb`)",
+                smb::HELPER_NAME
+            ),
+        ),
+    };
+    Some(Discovered {
+        location: Location {
+            name: names::location_name(&url.host, &url.share),
+            server: url.host.clone(),
+            sites: layout::site_from_share(kind, &url.share).into_iter().collect(),
+            share: url.share.clone(),
+            kind,
+            root: shown,
+            status,
+            reason,
+            files: 0,
+            bytes: 0,
+        },
+        path: PathBuf::from(url.url()),
+        holds_no_share: false,
+        linked: false,
+    })
 }
 
 /// Refuses a command-line root that is not there, or that holds no share,

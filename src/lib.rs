@@ -7,13 +7,17 @@
 //! `clientlogs`, `sites`, `matrix`, `upgrade`, `drift`), the assembled
 //! `audit`, the `report`s, and the commands (`app`, `cli`).
 //!
-//! The public API is [`run_audit`], [`Config`], [`Audit`] and eight
+//! The public API is [`run_audit`], [`Config`], [`Audit`] and nine
 //! modules, each public for the binary, the tests, benches, examples or
 //! fuzz targets; every other module is the crate's own:
 //! * [`sms`]: versions and the checks catalogue, which tests compare with;
 //! * [`model`]: the data model audits and hand-made test audits are made of;
 //! * [`extract`]: the file parsers, fuzzed and benchmarked on their own;
-//! * [`crawl`]: [`crawl::hash_file`], one file's read, hash and parse;
+//! * [`crawl`]: [`crawl::hash_file`], one file's read, hash and parse; and
+//!   the share file-system seam ([`crawl::ShareFs`], [`crawl::share_worker_main`])
+//!   that the `smsaudit-smb` helper binary implements over libsmbclient;
+//! * [`smb`]: `smb://` roots and the helper's credentials, shared by the
+//!   binary and the helper;
 //! * [`clientlogs`]: the client-log scanner (fuzzed) and the symptoms;
 //! * [`audit`]: the audit document and what it holds (matrix, causes,
 //!   drift changes, file records), re-exported from the stages that make
@@ -47,6 +51,7 @@ pub(crate) mod records;
 pub mod report;
 pub(crate) mod rules;
 pub(crate) mod sites;
+pub mod smb;
 pub mod sms;
 pub(crate) mod text;
 pub(crate) mod upgrade;

@@ -62,6 +62,13 @@ struct Launched {
 pub(crate) enum Program {
     /// This executable with a hidden command (`current_exe() command`).
     Own(&'static str),
+    /// The `smsaudit-smb` helper (another executable), with the
+    /// environment it is given on top of this process's (the path of the
+    /// `--smb-auth` file, never a password).
+    Helper {
+        path: std::path::PathBuf,
+        env: Vec<(&'static str, OsString)>,
+    },
     /// `argv[0]` and its arguments instead: a stand-in that unit tests give.
     #[cfg(all(test, unix))]
     StandIn(Vec<OsString>),
@@ -81,6 +88,11 @@ impl Program {
                 let mut own = Command::new(std::env::current_exe()?);
                 own.arg(hidden);
                 own
+            }
+            Program::Helper { path, env } => {
+                let mut helper = Command::new(path);
+                helper.envs(env.iter().map(|(name, value)| (name, value)));
+                helper
             }
             #[cfg(all(test, unix))]
             Program::StandIn(argv) => {

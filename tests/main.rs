@@ -36,6 +36,7 @@ mod scheduled;
 mod site_control;
 mod slowfs;
 mod smb;
+mod smb_native;
 mod trust;
 mod windows;
 mod worker_reuse;

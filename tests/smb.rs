@@ -31,13 +31,13 @@ const START_LIMIT: Duration = Duration::from_secs(20);
 const STOP_LIMIT: Duration = Duration::from_secs(5);
 
 /// Says why the test cannot run here: `common::require`'s rule.
-fn unavailable(what: &str) {
+pub(crate) fn unavailable(what: &str) {
     require_that(false, what);
 }
 
 /// A program on PATH, or in the sbin folders where Debian puts smbd (not on
 /// every user's PATH).
-fn program(name: &str) -> Option<PathBuf> {
+pub(crate) fn program(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain(["/usr/sbin", "/sbin"].map(PathBuf::from))
@@ -72,7 +72,7 @@ fn programs() -> Option<Programs> {
 }
 
 /// A free TCP port on loopback (free when asked; smbd takes it right after).
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -117,7 +117,8 @@ impl Samba {
         for folder in STATE_FOLDERS {
             std::fs::create_dir_all(state.join(folder)).unwrap();
         }
-        let (smbd, port) = start_smbd(&programs.smbd, &dir, &state, &served_shares(&served));
+        let shares = served_shares(&served);
+        let (smbd, port) = start_smbd(&programs.smbd, &dir, &|port| server_conf(&state, port, &shares));
         let mountpoint = dir.join("mnt");
         std::fs::create_dir_all(&mountpoint).unwrap();
         let mut samba = Samba {
@@ -210,13 +211,14 @@ impl Samba {
     }
 }
 
-/// Starts smbd on a free loopback port and waits until it listens there.
-/// The port was free when asked; should something take it first, smbd
-/// cannot bind and exits, and another port is tried.
-fn start_smbd(smbd: &Path, dir: &Path, state: &Path, shares: &[(String, String, PathBuf)]) -> (Group, u16) {
+/// Starts smbd with the configuration `conf` gives for a free loopback
+/// port, and waits until it listens there. The port was free when asked;
+/// should something take it first, smbd cannot bind and exits, and another
+/// port is tried.
+pub(crate) fn start_smbd(smbd: &Path, dir: &Path, conf: &dyn Fn(u16) -> String) -> (Group, u16) {
     for _ in 0..3 {
         let port = free_port();
-        std::fs::write(dir.join("smb.conf"), server_conf(state, port, shares)).unwrap();
+        std::fs::write(dir.join("smb.conf"), conf(port)).unwrap();
         let mut server = Group(
             Command::new(smbd)
                 .args(["--foreground", "--no-process-group", "--debug-stdout", "-s"])
@@ -264,10 +266,10 @@ impl Drop for Samba {
 /// stops the group, with every process the child forked (smbd forks one
 /// per connection, smbnetfs one per server): SIGTERM, then SIGKILL when
 /// the stop limit passes; then reaps the child.
-struct Group(Child);
+pub(crate) struct Group(pub(crate) Child);
 
 impl Group {
-    fn exited(&mut self) -> bool {
+    pub(crate) fn exited(&mut self) -> bool {
         !matches!(self.0.try_wait(), Ok(None))
     }
 }
@@ -288,7 +290,7 @@ impl Drop for Group {
     }
 }
 
-fn log_file(dir: &Path, name: &str) -> std::fs::File {
+pub(crate) fn log_file(dir: &Path, name: &str) -> std::fs::File {
     std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -308,7 +310,7 @@ fn fuse_mounted(dir: &Path) -> bool {
 }
 
 /// The `SERVER/SHARE` folders under `served`, sorted.
-fn served_shares(served: &Path) -> Vec<(String, String, PathBuf)> {
+pub(crate) fn served_shares(served: &Path) -> Vec<(String, String, PathBuf)> {
     let names = |dir: &Path| -> Vec<(String, PathBuf)> {
         let mut names: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
             .unwrap()
@@ -330,13 +332,33 @@ fn served_shares(served: &Path) -> Vec<(String, String, PathBuf)> {
 }
 
 /// The folders smbd keeps its state in; it does not create them itself.
-const STATE_FOLDERS: [&str; 7] = ["lock", "state", "cache", "private", "binddns", "pid", "ncalrpc"];
+pub(crate) const STATE_FOLDERS: [&str; 7] = ["lock", "state", "cache", "private", "binddns", "pid", "ncalrpc"];
 
 /// smbd's configuration: a standalone server on 127.0.0.1:`port` only,
 /// every path it writes in `state`, guest access as `nobody`, read only.
 fn server_conf(state: &Path, port: u16, shares: &[(String, String, PathBuf)]) -> String {
+    let mut conf = global_conf(state, port);
+    conf.push_str(
+        "  map to guest = Bad User
+  guest account = nobody
+",
+    );
+    for (server, share, path) in shares {
+        conf.push_str(&format!(
+            "[{}]\n  path = {}\n  read only = yes\n  guest ok = yes\n  guest only = yes\n",
+            share_name(server, share),
+            path.display()
+        ));
+    }
+    conf
+}
+
+/// The `[global]` section every test server shares: a standalone server on
+/// 127.0.0.1:`port` only, no NetBIOS, no printers, every path it writes in
+/// `state`, its users in a passdb there.
+pub(crate) fn global_conf(state: &Path, port: u16) -> String {
     let state = state.display();
-    let mut conf = format!(
+    format!(
         "[global]
   server role = standalone server
   workgroup = SMSAUDIT
@@ -354,22 +376,12 @@ fn server_conf(state: &Path, port: u16, shares: &[(String, String, PathBuf)]) ->
   ncalrpc dir = {state}/ncalrpc
   passdb backend = tdbsam:{state}/private/passdb.tdb
   log level = 1
-  map to guest = Bad User
-  guest account = nobody
   load printers = no
   printing = bsd
   printcap name = /dev/null
   disable spoolss = yes
 "
-    );
-    for (server, share, path) in shares {
-        conf.push_str(&format!(
-            "[{}]\n  path = {}\n  read only = yes\n  guest ok = yes\n  guest only = yes\n",
-            share_name(server, share),
-            path.display()
-        ));
-    }
-    conf
+    )
 }
 
 /// libsmbclient's configuration for smbnetfs: SMB2 or later, no NetBIOS,
@@ -590,4 +602,49 @@ fn what_the_share_user_cannot_read_over_smb_is_an_a05_row_not_an_absence() {
     }
     // The rest of the share was read.
     assert!(files.values().filter(|f| f["status"] == "ok").count() > 10);
+}
+
+/// Without the smsaudit-smb helper (a build without the feature `smb`), an
+/// `smb://` root is an unreadable location whose A01 says how to get the
+/// helper, never a clean or missing share.
+#[test]
+fn an_smb_root_without_the_helper_is_an_a01_that_says_so() {
+    let out = tempfile::tempdir().unwrap();
+    let output = common::smsaudit()
+        .args(["audit", "smb://127.0.0.1:1/CAP_MS1"])
+        .arg("--out")
+        .arg(out.path())
+        .args(["--csv", "machine", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let findings = read_csv_maps(&out.path().join("findings.csv"));
+    let a01 = findings
+        .iter()
+        .find(|f| f["code"] == "A01" && f["location"] == r"\\127.0.0.1\CAP_MS1")
+        .unwrap_or_else(|| panic!("no A01: {findings:?}"));
+    assert!(a01["observed"].contains("smsaudit-smb is not installed"), "{a01:?}");
+}
+
+/// An `smb://` root with credentials in it is refused before anything is
+/// read or written, without quoting them.
+#[test]
+fn an_smb_root_with_credentials_is_refused() {
+    let out = tempfile::tempdir().unwrap();
+    let output = common::smsaudit()
+        .args(["audit", "smb://audit:Secret-9@127.0.0.1/CAP_MS2"])
+        .arg("--out")
+        .arg(out.path().join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--smb-auth"), "{stderr}");
+    assert!(!stderr.contains("Secret-9"), "{stderr}");
+    assert!(!out.path().join("out").exists());
 }

@@ -34,6 +34,9 @@ pub enum InputError {
     Accepted(anyhow::Error),
     #[error(transparent)]
     Exclude(#[from] BadPattern),
+    /// The reason never quotes the file's content.
+    #[error("--smb-auth {0}")]
+    SmbAuth(String),
 }
 
 impl InputError {
@@ -52,6 +55,7 @@ impl InputError {
             InputError::History(_) => "--history",
             InputError::Accepted(_) => "--accepted",
             InputError::Exclude(_) => "--exclude",
+            InputError::SmbAuth(_) => "--smb-auth",
         }
     }
 }
@@ -133,6 +137,20 @@ impl AuditCommand {
         for folder in &args.client_logs {
             config.client_logs.push(config::client_log_folder(folder)?);
         }
+        if config.roots.iter().any(|root| crate::smb::url_holds_credentials(root)) {
+            // Not quoted: the root holds a password.
+            return Err(InputError::SmbAuth(
+                "is where credentials go: an smb:// root that names a user or password (user:password@host) is refused, since the command line and the reports would show it".into(),
+            ));
+        }
+        if let Some(path) = &args.smb_auth {
+            crate::smb::read_auth_file(path)
+                .map_err(|err| InputError::SmbAuth(format!("{}: {err}", path.display())))?;
+            // The helper is given the path, absolute: it reads the file itself.
+            let absolute =
+                std::path::absolute(path).map_err(|err| InputError::SmbAuth(format!("{}: {err}", path.display())))?;
+            config.smb_auth = Some(absolute);
+        }
         if let Some(path) = &args.baseline {
             config.baseline = Some(Baseline::load(path).map_err(InputError::Baseline)?);
         }
@@ -169,10 +187,14 @@ impl AuditCommand {
         };
         formats.sort();
         formats.dedup();
-        let input_files = [("--inventory", args.inventory), ("--baseline", args.baseline)]
-            .into_iter()
-            .filter_map(|(flag, path)| Some((flag, path?)))
-            .collect();
+        let input_files = [
+            ("--inventory", args.inventory),
+            ("--baseline", args.baseline),
+            ("--smb-auth", args.smb_auth),
+        ]
+        .into_iter()
+        .filter_map(|(flag, path)| Some((flag, path?)))
+        .collect();
         Ok(AuditCommand {
             config,
             out: args.out,

@@ -75,6 +75,9 @@ pub struct Config {
     /// `--client-logs DIR`: folders of logs collected from clients, each
     /// checked by [`client_log_folder`].
     pub client_logs: Vec<PathBuf>,
+    /// `--smb-auth FILE`: the credentials `smb://` roots are read with
+    /// (checked when loaded: see [`crate::smb::read_auth_file`]).
+    pub smb_auth: Option<PathBuf>,
 }
 
 /// Where each location's share I/O runs.
@@ -114,6 +117,7 @@ impl Config {
             inventory: None,
             isolation: Isolation::default(),
             client_logs: Vec::new(),
+            smb_auth: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! timer's source), its throttle (how many of its threads work at once),
 //! its thread pool, and the batches its entries and folders leave in.
 
+use super::walk::share::ShareFs;
 use super::walk::{self, Entry};
 use super::{read, Batch, CrawlSettings, Crawled, Progress, BATCH_SIZE};
 use crate::discover::Discovered;
@@ -192,7 +193,8 @@ impl<'a> Batcher<'a> {
 }
 
 /// One location's walk output: files read here, everything batched out.
-struct Gather<'a> {
+struct Gather<'a, S: ShareFs> {
+    fs: &'a S,
     location: &'a Location,
     settings: &'a CrawlSettings,
     progress: &'a Progress,
@@ -204,10 +206,10 @@ struct Gather<'a> {
     case_twins: Mutex<Vec<CaseTwins>>,
 }
 
-impl walk::Found for Gather<'_> {
-    fn file(&self, entry: Entry) {
+impl<S: ShareFs> walk::Found<S> for Gather<'_, S> {
+    fn file(&self, entry: Entry<S>) {
         let touch = || self.activity.touch();
-        let (record, detail) = read::read_file(self.location, entry, self.settings.max_parse_bytes, &touch);
+        let (record, detail) = read::read_file(self.fs, self.location, entry, self.settings.max_parse_bytes, &touch);
         self.progress.files.fetch_add(1, Ordering::Relaxed);
         self.progress
             .bytes
@@ -244,7 +246,9 @@ impl walk::Found for Gather<'_> {
 /// Crawls one location on `pool`, at most as many threads at once as
 /// `throttle` lets, sending its entries and folders with
 /// `send` as they are found (`send` returns false once nobody listens).
-pub(super) fn crawl_location(
+#[allow(clippy::too_many_arguments)]
+pub(super) fn crawl_location<S: ShareFs>(
+    fs: &S,
     discovered: Discovered,
     settings: &CrawlSettings,
     pool: &rayon::ThreadPool,
@@ -261,6 +265,7 @@ pub(super) fn crawl_location(
         };
     }
     let gather = Gather {
+        fs,
         location: &location,
         settings,
         progress,
@@ -271,6 +276,7 @@ pub(super) fn crawl_location(
         case_twins: Mutex::new(Vec::new()),
     };
     let walked = walk::walk_location(
+        fs,
         &location,
         &path,
         &settings.exclusions,
@@ -334,6 +340,7 @@ mod tests {
         let settings = CrawlSettings::of(&crate::config::Config::new(Vec::new()));
         let throttle = Throttle::new(threads);
         let crawled = crawl_location(
+            &crate::crawl::walk::share::Local,
             discovered,
             &settings,
             &pool,
@@ -390,6 +397,7 @@ mod tests {
         activity.give_up();
         let send = |_| true;
         crawl_location(
+            &crate::crawl::walk::share::Local,
             discovered,
             &CrawlSettings::of(&crate::config::Config::new(Vec::new())),
             &pool,

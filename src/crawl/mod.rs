@@ -27,6 +27,11 @@ mod worker;
 
 pub use read::hash_file;
 pub(crate) use settings::CrawlSettings;
+/// The share file-system seam, for the `smsaudit-smb` helper (feature
+/// `smb`): it implements [`ShareFs`] and runs [`share_worker_main`].
+pub use walk::handles::{EntryType, FileState, Identity, Listed};
+pub use walk::share::{ListedName, ShareFs};
+pub use worker::share_worker_main;
 pub(crate) use worker::{worker_main, WORKER_COMMAND};
 
 use crate::discover::Discovered;

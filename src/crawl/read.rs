@@ -2,13 +2,14 @@
 //! links or blocking, hashed in bounded buffers, and parsed when its kind
 //! carries a version. A file that changes while it is read gets no hash.
 
-use super::walk::handles::{self, FileState};
+use super::walk::handles::FileState;
+use super::walk::share::ShareFs;
 use super::walk::{retry_transient, with_note, Entry, FILE_MOUNT_POINT_REASON};
 use crate::extract::{self, Detail, Extracted};
 use crate::model::{FileKind, FileRecord, Location, Status};
 use sha2::{Digest, Sha256};
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -18,7 +19,7 @@ use std::time::SystemTime;
 const READ_BUFFER: usize = 1024 * 1024;
 
 /// Files at least this large get a sequential read-ahead hint.
-const SEQUENTIAL_HINT: u64 = 4 * READ_BUFFER as u64;
+pub(super) const SEQUENTIAL_HINT: u64 = 4 * READ_BUFFER as u64;
 
 thread_local! {
     /// The read buffer of this thread: allocating (and zeroing) one per
@@ -29,9 +30,10 @@ thread_local! {
 /// Reads, hashes and extracts one file. Any failure is a row with a reason
 /// and no hash: nothing is reported as read that was not, and no hash is
 /// reported of content that never existed as a whole.
-pub(crate) fn read_file(
+pub(crate) fn read_file<S: ShareFs>(
+    fs: &S,
     location: &Location,
-    entry: Entry,
+    entry: Entry<S>,
     max_parse_bytes: u64,
     touch: &dyn Fn(),
 ) -> (FileRecord, Detail) {
@@ -49,7 +51,7 @@ pub(crate) fn read_file(
         reason: String::new(),
     };
     let cap = extract::parse_limit(entry.kind, max_parse_bytes);
-    let detail = match read_unchanged(&entry, cap, touch) {
+    let detail = match read_unchanged(fs, &entry, cap, touch) {
         Ok((read, state)) => {
             record.size = Some(state.size);
             record.modified = state.modified.map(format_time);
@@ -79,7 +81,7 @@ pub(crate) fn read_file(
             if entry.listed.is_none() {
                 // Not stat'ed by the walk: the row still says what the
                 // file is, when it can be seen.
-                if let Ok(listed) = handles::stat_entry(&entry.parent, &entry.name) {
+                if let Ok(listed) = fs.stat_entry(&entry.parent, &entry.name) {
                     record.size = Some(listed.state.size);
                     record.modified = listed.state.modified.map(format_time);
                 }
@@ -128,13 +130,18 @@ impl From<io::Error> for Unread {
 /// most the size seen at the open is read. A file that changes is read
 /// once more, unless it has grown by more than one buffer beyond what was
 /// read first: a file growing faster than it is read would never end.
-fn read_unchanged(entry: &Entry, cap: u64, touch: &dyn Fn()) -> Result<(FileRead, FileState), Unread> {
+fn read_unchanged<S: ShareFs>(
+    fs: &S,
+    entry: &Entry<S>,
+    cap: u64,
+    touch: &dyn Fn(),
+) -> Result<(FileRead, FileState), Unread> {
     let mut expected = entry.listed.map(|listed| listed.state);
     let mut budget = u64::MAX;
     let mut second = false;
     loop {
         let (mut file, opened) = retry_transient(touch, || {
-            handles::open_file(&entry.parent, &entry.name, entry.listed.as_ref())
+            fs.open_file(&entry.parent, &entry.name, entry.listed.as_ref())
         })?;
         if entry.listed.is_none() && opened.is_mount_point(&entry.root) {
             return Err(Unread::MountPoint);
@@ -145,8 +152,10 @@ fn read_unchanged(entry: &Entry, cap: u64, touch: &dyn Fn()) -> Result<(FileRead
             let what = format!("grew from {} to {} bytes", before.size, at_open.size);
             return Err(Unread::Changed { what, now: at_open });
         }
-        let (read, grew) = hash_handle(&mut file, at_open.size, entry.kind, cap, touch)?;
-        let after = handles::file_state(&file)?;
+        fs.will_read_whole(&file, at_open.size);
+        let probe_growth = !S::STATE_SHOWS_GROWTH;
+        let (read, grew) = hash_handle(&mut file, at_open.size, entry.kind, cap, probe_growth, touch)?;
+        let after = fs.file_state(&file)?;
         match state_change(&before, &at_open, &after, grew) {
             None => return Ok((read, after)),
             Some(what) if second => return Err(Unread::Changed { what, now: after }),
@@ -190,7 +199,7 @@ pub struct FileRead {
 /// Opens a file by its path for reading without following a link in its
 /// last component, blocking on FIFOs and, where the OS allows it, touching
 /// its access time. Only for [`hash_file`]: the crawl opens files from
-/// their folder's handle ([`handles::open_file`]).
+/// their folder's handle ([`ShareFs::open_file`]).
 fn open_for_audit(path: &Path) -> io::Result<File> {
     #[cfg(unix)]
     {
@@ -214,22 +223,24 @@ pub fn hash_file(path: &Path, kind: FileKind, cap: u64) -> io::Result<FileRead> 
     if !metadata.is_file() {
         return Err(io::Error::other("not a regular file"));
     }
-    Ok(hash_handle(&mut file, metadata.len(), kind, cap, &|| {})?.0)
+    if metadata.len() >= SEQUENTIAL_HINT {
+        advise_sequential(&file);
+    }
+    Ok(hash_handle(&mut file, metadata.len(), kind, cap, true, &|| {})?.0)
 }
 
 /// Hashes at most `opened_size` bytes of an open file, calling `touch`
 /// after every chunk read so a watcher can tell a slow file from a dead
-/// share. Also says whether bytes remained past `opened_size`.
-fn hash_handle(
-    file: &mut File,
+/// share. Also says whether bytes remained past `opened_size`, when
+/// `probe_growth` (else the caller's state after the read says it).
+fn hash_handle<F: Read + Seek>(
+    file: &mut F,
     opened_size: u64,
     kind: FileKind,
     cap: u64,
+    probe_growth: bool,
     touch: &dyn Fn(),
 ) -> io::Result<(FileRead, bool)> {
-    if opened_size >= SEQUENTIAL_HINT {
-        advise_sequential(file);
-    }
     BUFFER.with(|cell| match cell.try_borrow_mut() {
         Ok(mut buffer) => {
             // Grow to the largest file seen so far, up to READ_BUFFER: a
@@ -238,18 +249,28 @@ fn hash_handle(
             if buffer.len() < want {
                 buffer.resize(want, 0);
             }
-            hash_open_file(file, opened_size, kind, cap, &mut buffer, touch)
+            hash_open_file(file, opened_size, kind, cap, probe_growth, &mut buffer, touch)
         }
         // Only reachable if hashing ever re-entered itself on one thread.
-        Err(_) => hash_open_file(file, opened_size, kind, cap, &mut vec![0u8; 64 * 1024], touch),
+        Err(_) => hash_open_file(
+            file,
+            opened_size,
+            kind,
+            cap,
+            probe_growth,
+            &mut vec![0u8; 64 * 1024],
+            touch,
+        ),
     })
 }
 
-fn hash_open_file(
-    file: &mut File,
+#[allow(clippy::too_many_arguments)]
+fn hash_open_file<F: Read + Seek>(
+    file: &mut F,
     opened_size: u64,
     kind: FileKind,
     cap: u64,
+    probe_growth: bool,
     buffer: &mut [u8],
     touch: &dyn Fn(),
 ) -> io::Result<(FileRead, bool)> {
@@ -265,9 +286,8 @@ fn hash_open_file(
     let mut end_seen = false;
     while size < opened_size {
         let remaining = opened_size - size;
-        let room = buffer
-            .len()
-            .min(usize::try_from(remaining.saturating_add(1)).unwrap_or(usize::MAX));
+        let asked = remaining.saturating_add(u64::from(probe_growth));
+        let room = buffer.len().min(usize::try_from(asked).unwrap_or(usize::MAX));
         let n = match file.read(&mut buffer[..room]) {
             Ok(0) => break,
             Ok(n) => n,
@@ -289,18 +309,18 @@ fn hash_open_file(
         }
         end_seen = size == opened_size && n < room;
     }
-    let grew = grew || (size == opened_size && !end_seen && read_one_more(file)?);
+    let grew = grew || (probe_growth && size == opened_size && !end_seen && read_one_more(file)?);
     let read = FileRead {
         size,
         sha256: hex(&hasher.finalize()),
         is_pe,
-        content: keeper.finish(&*file)?,
+        content: keeper.finish(&mut *file)?,
     };
     Ok((read, grew))
 }
 
 /// Whether a byte can still be read: the file grew after it was opened.
-fn read_one_more(file: &mut File) -> io::Result<bool> {
+fn read_one_more(file: &mut impl Read) -> io::Result<bool> {
     let mut probe = [0u8; 1];
     loop {
         match file.read(&mut probe) {
@@ -313,7 +333,7 @@ fn read_one_more(file: &mut File) -> io::Result<bool> {
 
 /// Tells the kernel the file will be read once, front to back, so it reads
 /// ahead further. Only a hint: failure changes nothing.
-fn advise_sequential(file: &File) {
+pub(super) fn advise_sequential(file: &File) {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
         use std::os::unix::io::AsRawFd;
@@ -345,6 +365,8 @@ pub(crate) fn format_time(time: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crawl::walk::handles;
+    use crate::crawl::walk::share::Local;
     use std::io::Write;
 
     #[test]
@@ -400,7 +422,7 @@ mod tests {
     }
 
     /// The entry the walk would hand on for `name` in `dir` after a stat.
-    fn entry(dir: &Path, name: &str) -> Entry {
+    fn entry(dir: &Path, name: &str) -> Entry<Local> {
         let mut entry = listed_by_type(dir, name);
         entry.listed = Some(handles::stat_entry(&entry.parent, std::ffi::OsStr::new(name)).unwrap());
         entry
@@ -408,7 +430,7 @@ mod tests {
 
     /// The entry the walk hands on for a name the listing says is a
     /// regular file: not stat'ed.
-    fn listed_by_type(dir: &Path, name: &str) -> Entry {
+    fn listed_by_type(dir: &Path, name: &str) -> Entry<Local> {
         let (folder, root) = handles::open_root(dir).unwrap();
         Entry {
             parent: std::sync::Arc::new(folder),
@@ -426,6 +448,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("plain.cfg"), "plain").unwrap();
         let (record, _) = read_file(
+            &Local,
             &location(),
             listed_by_type(dir.path(), "plain.cfg"),
             crate::config::DEFAULT_MAX_PARSE_BYTES,
@@ -445,6 +468,7 @@ mod tests {
                 continue;
             }
             let (record, _) = read_file(
+                &Local,
                 &location(),
                 listed_by_type(dir.path(), name),
                 crate::config::DEFAULT_MAX_PARSE_BYTES,
@@ -461,6 +485,7 @@ mod tests {
 
         // Gone: a row without a size, as nothing could be seen of it.
         let (record, _) = read_file(
+            &Local,
             &location(),
             listed_by_type(dir.path(), "gone.cfg"),
             crate::config::DEFAULT_MAX_PARSE_BYTES,
@@ -477,7 +502,13 @@ mod tests {
         std::fs::write(dir.path().join("gone.cfg"), "x").unwrap();
         let entry = entry(dir.path(), "gone.cfg");
         std::fs::remove_file(dir.path().join("gone.cfg")).unwrap();
-        let (record, _) = read_file(&location(), entry, crate::config::DEFAULT_MAX_PARSE_BYTES, &|| {});
+        let (record, _) = read_file(
+            &Local,
+            &location(),
+            entry,
+            crate::config::DEFAULT_MAX_PARSE_BYTES,
+            &|| {},
+        );
         assert_eq!(record.status, Status::Unreadable);
         assert!(record.reason.starts_with("cannot read"), "{}", record.reason);
         assert_eq!(record.sha256, None);
@@ -490,7 +521,13 @@ mod tests {
         let entry = entry(dir.path(), "compver.ini");
         std::fs::write(dir.path().join("other"), "impostor").unwrap();
         std::fs::rename(dir.path().join("other"), dir.path().join("compver.ini")).unwrap();
-        let (record, _) = read_file(&location(), entry, crate::config::DEFAULT_MAX_PARSE_BYTES, &|| {});
+        let (record, _) = read_file(
+            &Local,
+            &location(),
+            entry,
+            crate::config::DEFAULT_MAX_PARSE_BYTES,
+            &|| {},
+        );
         assert_eq!(record.status, Status::Unreadable);
         assert!(record.reason.contains("replaced during the walk"), "{}", record.reason);
         assert_eq!(record.sha256, None);
@@ -508,7 +545,13 @@ mod tests {
             .unwrap()
             .write_all(b" and new")
             .unwrap();
-        let (record, _) = read_file(&location(), entry, crate::config::DEFAULT_MAX_PARSE_BYTES, &|| {});
+        let (record, _) = read_file(
+            &Local,
+            &location(),
+            entry,
+            crate::config::DEFAULT_MAX_PARSE_BYTES,
+            &|| {},
+        );
         assert_eq!(record.status, Status::Ok, "{}", record.reason);
         assert_eq!(record.size, Some(11));
         assert_eq!(record.sha256.unwrap(), hex(&Sha256::digest(b"old and new")));
@@ -533,7 +576,13 @@ mod tests {
                 .set_modified(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000 + ticks.get()))
                 .unwrap();
         };
-        let (record, _) = read_file(&location(), entry, crate::config::DEFAULT_MAX_PARSE_BYTES, &change);
+        let (record, _) = read_file(
+            &Local,
+            &location(),
+            entry,
+            crate::config::DEFAULT_MAX_PARSE_BYTES,
+            &change,
+        );
         assert_eq!(record.sha256, None, "{}", record.reason);
         assert_eq!(record.status, Status::Unreadable);
         assert!(record.reason.contains("changed while read"), "{}", record.reason);
@@ -545,11 +594,15 @@ mod tests {
         let path = dir.path().join("f");
         std::fs::write(&path, "0123456789").unwrap();
         let mut file = File::open(&path).unwrap();
-        let (read, grew) = hash_handle(&mut file, 4, FileKind::Other, 1024, &|| {}).unwrap();
+        let (read, grew) = hash_handle(&mut file, 4, FileKind::Other, 1024, true, &|| {}).unwrap();
         assert_eq!((read.size, grew), (4, true));
         assert_eq!(read.sha256, hex(&Sha256::digest(b"0123")));
         let mut file = File::open(&path).unwrap();
-        assert!(!hash_handle(&mut file, 10, FileKind::Other, 1024, &|| {}).unwrap().1);
+        assert!(
+            !hash_handle(&mut file, 10, FileKind::Other, 1024, true, &|| {})
+                .unwrap()
+                .1
+        );
     }
 
     /// Past one buffer the end is probed as before: a byte more than the
@@ -562,9 +615,36 @@ mod tests {
         for (size, grew) in [(opened, false), (opened + 1, true)] {
             std::fs::write(&path, vec![b'z'; size as usize]).unwrap();
             let mut file = File::open(&path).unwrap();
-            let (read, seen) = hash_handle(&mut file, opened, FileKind::Other, 1024, &|| {}).unwrap();
+            let (read, seen) = hash_handle(&mut file, opened, FileKind::Other, 1024, true, &|| {}).unwrap();
             assert_eq!((read.size, seen), (opened, grew), "file of {size} bytes");
             assert_eq!(read.sha256, hex(&Sha256::digest(vec![b'z'; opened as usize])));
+        }
+    }
+
+    /// A share whose state after the read shows growth (SMB) is read to
+    /// the size seen at the open and not one byte further: no read past
+    /// the end, which libsmbclient would send as a request of its own.
+    #[test]
+    fn without_the_growth_probe_no_byte_past_the_size_is_asked_for() {
+        /// A file that counts what it is asked for.
+        struct Counting(std::io::Cursor<Vec<u8>>, u64);
+        impl Read for Counting {
+            fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+                self.1 += buffer.len() as u64;
+                self.0.read(buffer)
+            }
+        }
+        impl Seek for Counting {
+            fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+                self.0.seek(to)
+            }
+        }
+        for (probe, asked) in [(false, 10), (true, 11)] {
+            let mut file = Counting(std::io::Cursor::new(b"0123456789ab".to_vec()), 0);
+            let (read, grew) = hash_handle(&mut file, 10, FileKind::Other, 1024, probe, &|| {}).unwrap();
+            assert_eq!((read.size, file.1), (10, asked), "probe {probe}");
+            assert_eq!(grew, probe, "only the probe sees the growth");
+            assert_eq!(read.sha256, hex(&Sha256::digest(b"0123456789")));
         }
     }
 

@@ -9,6 +9,7 @@
 
 use super::location::{crawl_location, location_pool, not_crawled, Activity, Throttle};
 use super::process::{CrawlWorker, Job};
+use super::walk::share::Local;
 use super::{Batch, CrawlSettings, Crawled, Event, Progress, Reuse, Sink};
 use crate::config::Isolation;
 use crate::discover::Discovered;
@@ -62,6 +63,9 @@ struct Running {
     throttle: Option<Arc<Throttle>>,
     /// That number, as last set.
     threads: usize,
+    /// Whether its worker may take another location (an `smsaudit-smb`
+    /// helper never does: one share, one libsmbclient context).
+    reusable: bool,
 }
 
 impl Running {
@@ -178,7 +182,7 @@ pub(super) fn crawl_with(
                 Event::Done { slot, crawled, reuse } => {
                     if let Some(r) = running.remove(&slot) {
                         match (reuse, r.worker) {
-                            (Reuse::Worker, Some(worker)) => idle.workers.push(worker),
+                            (Reuse::Worker, Some(worker)) if r.reusable => idle.workers.push(worker),
                             (Reuse::Pool(pool), _) => idle.pools.push(pool),
                             _ => {}
                         }
@@ -270,7 +274,29 @@ impl Start<'_> {
             worker,
             throttle,
             threads: self.threads,
+            reusable: true,
         };
+        if crate::smb::looks_like_url(&discovered.path) && discovered.location.status == Status::Ok {
+            // Read over SMB by the helper, in a process of its own whatever
+            // the isolation: the share's I/O is the helper's.
+            let program = smb_helper(&self.settings)?;
+            let job = Box::new(Job {
+                slot: self.slot,
+                discovered: discovered.clone(),
+                threads: self.threads,
+                pool_threads: self.pool_threads,
+                activity: activity.clone(),
+            });
+            let worker = CrawlWorker::start(&program, &self.settings, self.progress.clone(), self.sender.clone())
+                .map_err(|err| format!("cannot start the SMB reader smsaudit-smb: {err}"))?;
+            return match worker.take(job) {
+                Ok(()) => Ok(Running {
+                    reusable: false,
+                    ..running(Some(worker), None)
+                }),
+                Err(_) => Err("the SMB reader smsaudit-smb ended before its share".into()),
+            };
+        }
         if self.settings.isolation == Isolation::Process && discovered.location.status == Status::Ok {
             // The worker's progress arrives as heartbeats.
             let mut job = Box::new(Job {
@@ -316,7 +342,9 @@ impl Start<'_> {
                 let send = |batch| sender.send(Event::Batch(slot, batch)).is_ok();
                 let (crawled, reuse) = match idle_pool.map_or_else(|| location_pool(pool_threads), Ok) {
                     Ok(pool) => (
-                        crawl_location(discovered, &settings, &pool, &throttle, &progress, &activity, &send),
+                        crawl_location(
+                            &Local, discovered, &settings, &pool, &throttle, &progress, &activity, &send,
+                        ),
                         Reuse::Pool(pool),
                     ),
                     Err(reason) => (not_crawled(discovered.location, reason), Reuse::Nothing),
@@ -326,6 +354,22 @@ impl Start<'_> {
             .map_err(|err| format!("cannot start a thread: {err}"))?;
         Ok(started)
     }
+}
+
+/// The `smsaudit-smb` helper, told where the `--smb-auth` file is.
+fn smb_helper(settings: &CrawlSettings) -> Result<Program, String> {
+    let path = crate::smb::helper_path().ok_or_else(|| {
+        format!(
+            "not read: the SMB reader {} is not installed beside smsaudit (build it with `cargo build --features smb`)",
+            crate::smb::HELPER_NAME
+        )
+    })?;
+    let env = settings
+        .smb_auth
+        .iter()
+        .map(|file| (crate::smb::AUTH_FILE_ENV, file.clone().into_os_string()))
+        .collect();
+    Ok(Program::Helper { path, env })
 }
 
 /// Why a running location is given up on, if it is.

@@ -24,6 +24,10 @@ pub(crate) struct CrawlSettings {
     pub max_parse_bytes: u64,
     /// Share-relative paths not to audit, compiled.
     pub exclusions: Exclusions,
+    /// `--smb-auth FILE`, for the `smsaudit-smb` helper: its path only,
+    /// and never sent to a worker (the helper is told by its environment).
+    #[serde(skip)]
+    pub smb_auth: Option<std::path::PathBuf>,
 }
 
 impl CrawlSettings {
@@ -36,6 +40,7 @@ impl CrawlSettings {
             location_timeout: config.location_timeout,
             max_parse_bytes: config.max_parse_bytes,
             exclusions: config.exclude.clone(),
+            smb_auth: config.smb_auth.clone(),
         }
     }
 }

@@ -13,13 +13,15 @@
 //! timing (names that differ only in case are found within one listing).
 
 pub(crate) mod handles;
+pub(crate) mod share;
 
 use super::location::{Activity, Throttle};
 use crate::config::Exclusions;
 use crate::model::{FileKind, FileRecord, Location, Status};
 use crate::names::{self, Escapes};
 use crate::sms::layout;
-use handles::{EntryType, Folder, Identity, Listed, Named};
+use handles::{EntryType, Identity, Listed};
+use share::{ListedName, ShareFs};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io;
@@ -40,8 +42,8 @@ const MAX_NAMES_PER_TASK: usize = 64;
 
 /// A regular file found by the walk, before it is read: the read opens it
 /// from `parent`, the folder handle the walk listed it in.
-pub(crate) struct Entry {
-    pub(super) parent: Arc<Folder>,
+pub(crate) struct Entry<S: ShareFs> {
+    pub(super) parent: Arc<S::Folder>,
     pub(super) name: OsString,
     pub(super) relative: String,
     /// Its stat by name, unless the listing's type said a regular file
@@ -55,10 +57,10 @@ pub(crate) struct Entry {
 }
 
 /// What the walk hands on, from any thread of the location's pool.
-pub(super) trait Found: Sync {
+pub(super) trait Found<S: ShareFs>: Sync {
     /// A regular file to read (on the calling thread: it is a task of the
     /// pool already).
-    fn file(&self, entry: Entry);
+    fn file(&self, entry: Entry<S>);
     /// A row for what is not read (links, special files, errors).
     fn row(&self, record: FileRecord);
     /// A folder listed, share-relative: an empty folder exists too.
@@ -78,18 +80,21 @@ struct Name {
     escapes: Escapes,
     /// The listing says a regular file.
     regular_file: bool,
+    /// What the listing says of it, when it says all (SMB).
+    listed: Option<Listed>,
 }
 
 /// A listed folder whose entries are still to be visited.
-struct Listing {
-    folder: Arc<Folder>,
+struct Listing<S: ShareFs> {
+    folder: Arc<S::Folder>,
     relative: String,
     escapes: Escapes,
-    names: Vec<Named>,
+    names: Vec<ListedName>,
 }
 
 /// What every task of one location's walk shares.
-struct Walker<'a> {
+struct Walker<'a, S: ShareFs> {
+    fs: &'a S,
     location: &'a Location,
     activity: &'a Activity,
     exclude: &'a Exclusions,
@@ -100,7 +105,7 @@ struct Walker<'a> {
     threads: usize,
     /// How many of them may work at once.
     throttle: &'a Throttle,
-    found: &'a dyn Found,
+    found: &'a dyn Found<S>,
 }
 
 /// Walks one location on `pool`, at most as many entries at once as the
@@ -108,23 +113,25 @@ struct Walker<'a> {
 /// and pair of case twins to `found` as it is found. Returns once every
 /// entry is handed on, or why the share root itself could not be opened or
 /// listed (then nothing of the share was checked or handed on).
-pub(super) fn walk_location(
+#[allow(clippy::too_many_arguments)]
+pub(super) fn walk_location<S: ShareFs>(
+    fs: &S,
     location: &Location,
     path: &Path,
     exclude: &Exclusions,
     activity: &Activity,
     pool: &rayon::ThreadPool,
     throttle: &Throttle,
-    found: &dyn Found,
+    found: &dyn Found<S>,
 ) -> Result<(), String> {
     raise_open_file_limit();
     let touch = &|| activity.touch();
     activity.touch();
     let (root, root_listed) =
-        retry_transient(touch, || handles::open_root(path)).map_err(|err| format!("cannot open the share: {err}"))?;
-    let names =
-        retry_transient(touch, || handles::list(&root)).map_err(|err| format!("cannot list the share: {err}"))?;
+        retry_transient(touch, || fs.open_root(path)).map_err(|err| format!("cannot open the share: {err}"))?;
+    let names = retry_transient(touch, || fs.list(&root)).map_err(|err| format!("cannot list the share: {err}"))?;
     let walker = Walker {
+        fs,
         location,
         activity,
         exclude,
@@ -143,9 +150,9 @@ pub(super) fn walk_location(
     Ok(())
 }
 
-impl<'a> Walker<'a> {
+impl<'a, S: ShareFs> Walker<'a, S> {
     /// Reports the case twins of a listing and spawns tasks for its names.
-    fn visit<'s>(&'s self, scope: &rayon::Scope<'s>, listing: Listing)
+    fn visit<'s>(&'s self, scope: &rayon::Scope<'s>, listing: Listing<S>)
     where
         'a: 's,
     {
@@ -158,9 +165,10 @@ impl<'a> Walker<'a> {
         let names: Vec<Name> = names
             .into_iter()
             .map(
-                |Named {
+                |ListedName {
                      name: raw,
                      regular_file,
+                     listed,
                  }| {
                     let (escaped, escapes) = names::escape_name(&raw);
                     Name {
@@ -168,6 +176,7 @@ impl<'a> Walker<'a> {
                         escaped,
                         escapes,
                         regular_file,
+                        listed,
                     }
                 },
             )
@@ -219,8 +228,14 @@ impl<'a> Walker<'a> {
 
     /// Stats one entry of `folder` and hands it on: a file to read, a
     /// folder to list, or a row for what is not read.
-    fn entry<'s>(&'s self, scope: &rayon::Scope<'s>, folder: &Arc<Folder>, parent: &str, escapes: Escapes, name: Name)
-    where
+    fn entry<'s>(
+        &'s self,
+        scope: &rayon::Scope<'s>,
+        folder: &Arc<S::Folder>,
+        parent: &str,
+        escapes: Escapes,
+        name: Name,
+    ) where
         'a: 's,
     {
         self.activity.touch();
@@ -233,9 +248,11 @@ impl<'a> Walker<'a> {
         };
         // A name the listing calls a regular file is not stat'ed: the read
         // opens it and checks what it opened (a round trip less on a share).
-        let listed = match name.regular_file {
-            true => None,
-            false => match retry_transient(touch, || handles::stat_entry(folder, &name.raw)) {
+        // A listing that says all of an entry (SMB) is never stat'ed.
+        let listed = match (name.listed, name.regular_file) {
+            (Some(listed), _) => Some(listed),
+            (None, true) => None,
+            (None, false) => match retry_transient(touch, || self.fs.stat_entry(folder, &name.raw)) {
                 Ok(listed) => Some(listed),
                 Err(err) => {
                     let kind = layout::file_kind(location.kind, &relative);
@@ -256,7 +273,7 @@ impl<'a> Walker<'a> {
                 .row(row(relative, kind, Status::Excluded, Status::Excluded.own_reason()));
             return;
         }
-        let file = |name: OsString, relative: String, listed: Option<Listed>| Entry {
+        let file = |name: OsString, relative: String, listed: Option<Listed>| Entry::<S> {
             parent: folder.clone(),
             name,
             kind: layout::file_kind(location.kind, &relative),
@@ -283,8 +300,8 @@ impl<'a> Walker<'a> {
                     ));
                     return;
                 }
-                let opened = retry_transient(touch, || handles::open_folder(folder, &name.raw, &listed))
-                    .and_then(|sub| Ok((retry_transient(touch, || handles::list(&sub))?, sub)));
+                let opened = retry_transient(touch, || self.fs.open_folder(folder, &name.raw, &listed))
+                    .and_then(|sub| Ok((retry_transient(touch, || self.fs.list(&sub))?, sub)));
                 match opened {
                     Ok((names, sub)) => self.visit(
                         scope,
@@ -416,8 +433,8 @@ mod tests {
         }
     }
 
-    impl Found for Concurrency {
-        fn file(&self, _: Entry) {
+    impl Found<share::Local> for Concurrency {
+        fn file(&self, _: Entry<share::Local>) {
             self.busy();
         }
         fn row(&self, record: FileRecord) {
@@ -464,6 +481,7 @@ mod tests {
             let found = Concurrency::default();
             let throttle = Throttle::new(allowed);
             walk_location(
+                &share::Local,
                 &location,
                 dir.path(),
                 &exclude,

@@ -7,6 +7,7 @@
 
 use super::location::{crawl_location, location_pool, not_crawled, Activity, Throttle};
 use super::protocol::{self, Message, Order, Request};
+use super::walk::share::{Local, ShareFs};
 use super::{Crawled, Progress};
 use crate::worker;
 use anyhow::Context;
@@ -24,13 +25,24 @@ const HEARTBEAT: Duration = Duration::from_millis(100);
 
 /// The worker's side, after [`WORKER_COMMAND`]. Returns the exit code.
 pub fn worker_main() -> i32 {
+    share_worker_main(WORKER_COMMAND, &Local)
+}
+
+/// A crawl worker over another share file system than this machine's:
+/// the `smsaudit-smb` helper's `main` (`command` names it in errors).
+/// Returns the exit code.
+pub fn share_worker_main<S: ShareFs>(command: &str, fs: &S) -> i32 {
     let send = |message: &Message| protocol::write_message(&mut io::stdout().lock(), message);
-    worker::serve(WORKER_COMMAND, || serve(io::BufReader::new(io::stdin()), &send))
+    worker::serve(command, || serve(fs, io::BufReader::new(io::stdin()), &send))
 }
 
 /// Crawls each location requested on `input`, one after another, writing
 /// every message with `send`, until `input` ends.
-fn serve(input: impl BufRead + Send, send: &(dyn Fn(&Message) -> io::Result<()> + Sync)) -> anyhow::Result<()> {
+fn serve<S: ShareFs>(
+    fs: &S,
+    input: impl BufRead + Send,
+    send: &(dyn Fn(&Message) -> io::Result<()> + Sync),
+) -> anyhow::Result<()> {
     // One stall clock, one set of totals and one throttle for the worker's
     // life: it crawls one location at a time.
     let activity = Activity::new();
@@ -66,7 +78,7 @@ fn serve(input: impl BufRead + Send, send: &(dyn Fn(&Message) -> io::Result<()> 
             .name("smsaudit-orders".into())
             .spawn_scoped(scope, move || read_orders(input, throttle, &requests))
             .context("cannot start the thread that reads orders")?;
-        let served = serve_requests(&requested, send, activity, progress, throttle);
+        let served = serve_requests(fs, &requested, send, activity, progress, throttle);
         drop(stop);
         served?;
         send(&report()).context("cannot send progress")
@@ -97,7 +109,8 @@ fn read_orders(input: impl BufRead, throttle: &Throttle, requests: &mpsc::Sender
     }
 }
 
-fn serve_requests(
+fn serve_requests<S: ShareFs>(
+    fs: &S,
     requested: &mpsc::Receiver<anyhow::Result<Request>>,
     send: &(dyn Fn(&Message) -> io::Result<()> + Sync),
     activity: &Activity,
@@ -118,6 +131,7 @@ fn serve_requests(
             Ok(made) => {
                 let batch = |batch| send(&Message::Batch(batch)).is_ok();
                 let crawled = crawl_location(
+                    fs,
                     request.discovered,
                     &request.settings,
                     &made,
@@ -184,7 +198,7 @@ mod tests {
         }
         let frames = Mutex::new(Vec::new());
         let send = |message: &Message| protocol::write_message(&mut *frames.lock().unwrap(), message);
-        serve(input.as_bytes(), &send).unwrap();
+        serve(&Local, input.as_bytes(), &send).unwrap();
         let frames = frames.into_inner().unwrap();
         let mut output = io::BufReader::new(frames.as_slice());
         // Per location: how many batches, their largest, entries, result.

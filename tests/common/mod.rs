@@ -24,9 +24,13 @@ pub const WALL_CLOCK: Duration = Duration::from_secs(120);
 /// `smsaudit` with no arguments yet, killed if it runs past `WALL_CLOCK`.
 /// Tests that need a plain `std::process::Command` (to wrap the binary in
 /// another program, or to signal it) start `BIN`.
+///
+/// The `smsaudit-smb` helper, which a `cargo test --features smb` leaves
+/// beside `BIN`, is hidden from it: a `\\SERVER\SHARE` root stays a path,
+/// as on a machine without the helper (`tests/smb_native.rs` names it).
 pub fn smsaudit() -> assert_cmd::Command {
     let mut command = assert_cmd::Command::new(BIN);
-    command.timeout(WALL_CLOCK);
+    command.timeout(WALL_CLOCK).env("SMSAUDIT_SMB_HELPER", "");
     command
 }
 

@@ -27,7 +27,7 @@ use std::time::SystemTime;
 
 /// What a listing says an entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum EntryType {
+pub enum EntryType {
     Folder,
     File,
     Link,
@@ -38,16 +38,29 @@ pub(crate) enum EntryType {
 /// The state of a file that changes whenever its content may have: size,
 /// modification time and (where the system has one) change time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct FileState {
+pub struct FileState {
     pub size: u64,
     pub modified: Option<SystemTime>,
     changed: (i64, i64),
 }
 
+impl FileState {
+    /// A state from a share's own record of the file: its size, its
+    /// modification time and its change time (seconds and nanoseconds;
+    /// SMB's ChangeTime, or the modification time again where there is none).
+    pub fn new(size: u64, modified: Option<SystemTime>, changed: (i64, i64)) -> FileState {
+        FileState {
+            size,
+            modified,
+            changed,
+        }
+    }
+}
+
 /// Which object on which file system: what the listing saw, checked
 /// against what was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Identity {
+pub struct Identity {
     device: u64,
     inode: u64,
     /// The mount id (Linux `statx`), when the kernel gives it.
@@ -55,6 +68,17 @@ pub(crate) struct Identity {
 }
 
 impl Identity {
+    /// The identity of an entry of a share read over the network: one
+    /// device for the whole share (a mount point there is a reparse point,
+    /// said by `Listed::mount_root`), and the server's file id.
+    pub fn file_id(file_id: u64) -> Identity {
+        Identity {
+            device: 0,
+            inode: file_id,
+            mount: None,
+        }
+    }
+
     /// Whether `self` is on another file system (or mount) than `root`.
     pub(crate) fn other_file_system(&self, root: &Identity) -> bool {
         self.device != root.device || matches!((self.mount, root.mount), (Some(a), Some(b)) if a != b)
@@ -68,7 +92,7 @@ impl Identity {
 
 /// One entry as listed.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Listed {
+pub struct Listed {
     pub kind: EntryType,
     pub state: FileState,
     pub identity: Identity,

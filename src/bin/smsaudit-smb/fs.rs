@@ -1,0 +1,350 @@
+//! The share file-system seam over libsmbclient: a folder is its URL, a
+//! listing carries every entry's type, size, times and file id (so no
+//! entry is stat'ed on its own), a file is opened by URL and read in the
+//! library's chunks, its state taken at the end of the read from its
+//! handle. A folder that is a reparse point (a DFS link, a junction, a
+//! mounted volume) is the share's mount point: never entered.
+
+use crate::ffi;
+use smsaudit::crawl::{EntryType, FileState, Identity, Listed, ListedName, ShareFs};
+use smsaudit::smb::{self, Credentials};
+use std::ffi::{CStr, CString, OsStr, OsString};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, SystemTime};
+
+/// Every libsmbclient call of the process holds this: the library keeps
+/// global state and is not thread-safe as distributions build it.
+static LIBRARY: Mutex<()> = Mutex::new(());
+
+/// What the authentication callback answers with.
+static CREDENTIALS: OnceLock<Option<Credentials>> = OnceLock::new();
+
+/// How long libsmbclient waits for one answer: a share that takes longer
+/// fails the call; one that never answers is given up on by smsaudit's
+/// stall limit, which kills this process.
+const TIMEOUT_MILLIS: i32 = 30_000;
+
+fn library() -> MutexGuard<'static, ()> {
+    LIBRARY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The share file system of this process: its one libsmbclient context.
+pub struct SmbShare(());
+
+impl SmbShare {
+    /// Creates the process's context: credentials from `--smb-auth` (its
+    /// path in the environment) or the environment, NT1 allowed (SMS 2.0's
+    /// servers speak nothing else), debug output on stderr (stdout is the
+    /// protocol's), no anonymous logon in place of a refused one.
+    pub fn connect() -> Result<SmbShare, String> {
+        let credentials = smb::credentials_from_env()?;
+        let _ = CREDENTIALS.set(credentials);
+        let _held = library();
+        // SAFETY: called once, before any other libsmbclient call, under
+        // the lock; the context lives as long as the process.
+        unsafe {
+            let context = ffi::smbc_new_context();
+            if context.is_null() {
+                return Err(format!("cannot create an SMB context: {}", io::Error::last_os_error()));
+            }
+            ffi::smbc_setOptionDebugToStderr(context, 1);
+            ffi::smbc_setDebug(context, 0);
+            ffi::smbc_setTimeout(context, TIMEOUT_MILLIS);
+            ffi::smbc_setOptionNoAutoAnonymousLogin(context, 1);
+            ffi::smbc_setOptionProtocols(context, c"NT1".as_ptr(), c"SMB3".as_ptr());
+            ffi::smbc_setFunctionAuthData(context, authenticate);
+            if ffi::smbc_init_context(context).is_null() {
+                return Err(format!(
+                    "cannot initialise libsmbclient: {}",
+                    io::Error::last_os_error()
+                ));
+            }
+            ffi::smbc_set_context(context);
+        }
+        Ok(SmbShare(()))
+    }
+}
+
+/// libsmbclient's authentication callback: the credentials, or a guest
+/// logon (empty user) when there are none.
+extern "C" fn authenticate(
+    _server: *const libc::c_char,
+    _share: *const libc::c_char,
+    workgroup: *mut libc::c_char,
+    workgroup_len: libc::c_int,
+    username: *mut libc::c_char,
+    username_len: libc::c_int,
+    password: *mut libc::c_char,
+    password_len: libc::c_int,
+) {
+    let Some(Some(credentials)) = CREDENTIALS.get() else {
+        return;
+    };
+    // SAFETY: libsmbclient hands buffers of the lengths it gives.
+    unsafe {
+        if !credentials.domain.is_empty() {
+            fill(workgroup, workgroup_len, &credentials.domain);
+        }
+        fill(username, username_len, &credentials.username);
+        fill(password, password_len, &credentials.password);
+    }
+}
+
+/// Copies `text` into a C buffer of `len` bytes, cut to fit, terminated.
+///
+/// # Safety
+/// `buffer` must point to `len` writable bytes.
+unsafe fn fill(buffer: *mut libc::c_char, len: libc::c_int, text: &str) {
+    let Ok(len) = usize::try_from(len) else { return };
+    if buffer.is_null() || len == 0 {
+        return;
+    }
+    let bytes = text.as_bytes();
+    let n = bytes.len().min(len - 1);
+    std::ptr::copy_nonoverlapping(bytes.as_ptr(), buffer.cast::<u8>(), n);
+    *buffer.add(n) = 0;
+}
+
+/// A URL as libsmbclient takes it.
+fn c_url(url: &str) -> io::Result<CString> {
+    CString::new(url).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL in a name"))
+}
+
+/// The URL of `name` in the folder at `parent`.
+fn child_url(parent: &str, name: &OsStr) -> io::Result<String> {
+    let name = name
+        .to_str()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "a name that is not UTF-8"))?;
+    Ok(format!("{parent}/{}", smb::percent_encode(name)))
+}
+
+/// The result of a libsmbclient call that returns -1 and sets errno.
+fn check(result: libc::c_int) -> io::Result<libc::c_int> {
+    match result {
+        -1 => Err(io::Error::last_os_error()),
+        other => Ok(other),
+    }
+}
+
+fn time(spec: libc::timespec) -> Option<SystemTime> {
+    let secs = u64::try_from(spec.tv_sec).ok()?;
+    Some(SystemTime::UNIX_EPOCH + Duration::new(secs, spec.tv_nsec.clamp(0, 999_999_999) as u32))
+}
+
+/// A refusal at the share root is most often the logon's: said so, since
+/// libsmbclient reports a wrong password as a bare EACCES.
+fn explain_refusal(err: io::Error) -> io::Error {
+    match err.kind() {
+        io::ErrorKind::PermissionDenied => io::Error::new(
+            err.kind(),
+            format!(
+                "the server refused the logon or the share ({err}): check the user and password \
+                 (--smb-auth or SMSAUDIT_SMB_USER) and the account's Read on the share"
+            ),
+        ),
+        _ => err,
+    }
+}
+
+/// An entry as a `struct stat` from libsmbclient describes it.
+#[allow(clippy::unnecessary_cast)]
+fn from_stat(stat: &libc::stat) -> Listed {
+    let kind = match stat.st_mode & libc::S_IFMT {
+        libc::S_IFDIR => EntryType::Folder,
+        libc::S_IFREG => EntryType::File,
+        libc::S_IFLNK => EntryType::Link,
+        _ => EntryType::Special("special file"),
+    };
+    let mtime = libc::timespec {
+        tv_sec: stat.st_mtime,
+        tv_nsec: stat.st_mtime_nsec,
+    };
+    Listed {
+        kind,
+        state: FileState::new(
+            stat.st_size as u64,
+            time(mtime),
+            (stat.st_ctime as i64, stat.st_ctime_nsec as i64),
+        ),
+        identity: Identity::file_id(stat.st_ino as u64),
+        mount_root: false,
+    }
+}
+
+/// An entry of a listing: its DOS attributes say a folder and a reparse
+/// point; its times and size are the listing's own.
+// The field types of `timespec` and `struct stat` differ between systems.
+#[allow(clippy::unnecessary_cast)]
+fn from_listing(info: &ffi::FileInfo, stat: &libc::stat) -> Listed {
+    let folder = info.attrs & ffi::ATTRIBUTE_DIRECTORY != 0;
+    Listed {
+        kind: if folder { EntryType::Folder } else { EntryType::File },
+        state: FileState::new(
+            info.size,
+            time(info.mtime_ts),
+            (info.ctime_ts.tv_sec as i64, info.ctime_ts.tv_nsec as i64),
+        ),
+        identity: Identity::file_id(stat.st_ino as u64),
+        mount_root: info.attrs & ffi::ATTRIBUTE_REPARSE_POINT != 0,
+    }
+}
+
+/// An open file of the share.
+pub struct SmbFile {
+    fd: libc::c_int,
+}
+
+impl Read for SmbFile {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let _held = library();
+        // SAFETY: the buffer is valid for its length; fd is open.
+        let n = unsafe { ffi::smbc_read(self.fd, buffer.as_mut_ptr().cast(), buffer.len()) };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(n as usize)
+    }
+}
+
+impl Seek for SmbFile {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let (offset, whence) = match to {
+            SeekFrom::Start(at) => (
+                libc::off_t::try_from(at).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?,
+                libc::SEEK_SET,
+            ),
+            SeekFrom::Current(by) => (by as libc::off_t, libc::SEEK_CUR),
+            SeekFrom::End(by) => (by as libc::off_t, libc::SEEK_END),
+        };
+        let _held = library();
+        // SAFETY: fd is open.
+        let at = unsafe { ffi::smbc_lseek(self.fd, offset, whence) };
+        if at < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(at as u64)
+    }
+}
+
+impl Drop for SmbFile {
+    fn drop(&mut self) {
+        let _held = library();
+        // SAFETY: fd is open and closed once.
+        unsafe {
+            ffi::smbc_close(self.fd);
+        }
+    }
+}
+
+impl ShareFs for SmbShare {
+    type Folder = String;
+    type File = SmbFile;
+    /// The handle's state after the read is always taken (a request of
+    /// its own): it shows a file that grew.
+    const STATE_SHOWS_GROWTH: bool = true;
+
+    fn open_root(&self, path: &Path) -> io::Result<(String, Listed)> {
+        let url = path
+            .to_str()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not an smb:// URL"))?
+            .trim_end_matches('/')
+            .to_string();
+        let c = c_url(&url)?;
+        // SAFETY: zeroed `struct stat` is valid; the URL is terminated.
+        let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+        {
+            let _held = library();
+            check(unsafe { ffi::smbc_stat(c.as_ptr(), &mut stat) }).map_err(explain_refusal)?;
+        }
+        let listed = from_stat(&stat);
+        if listed.kind != EntryType::Folder {
+            return Err(io::Error::other("not a folder"));
+        }
+        Ok((url, listed))
+    }
+
+    fn list(&self, folder: &String) -> io::Result<Vec<ListedName>> {
+        let c = c_url(folder)?;
+        let mut names = Vec::new();
+        let _held = library();
+        // SAFETY: the URL is terminated; each FileInfo is read before the
+        // next call, which may reuse it; the handle is closed once.
+        unsafe {
+            let dir = check(ffi::smbc_opendir(c.as_ptr()))?;
+            loop {
+                let mut stat: libc::stat = std::mem::zeroed();
+                let info = ffi::smbc_readdirplus2(dir as libc::c_uint, &mut stat);
+                if info.is_null() {
+                    break;
+                }
+                let info = &*info;
+                if info.name.is_null() {
+                    continue;
+                }
+                let name = CStr::from_ptr(info.name).to_bytes();
+                if name == b"." || name == b".." {
+                    continue;
+                }
+                let listed = from_listing(info, &stat);
+                names.push(ListedName {
+                    name: OsString::from_vec(name.to_vec()),
+                    regular_file: listed.kind == EntryType::File,
+                    listed: Some(listed),
+                });
+            }
+            ffi::smbc_closedir(dir);
+        }
+        names.sort_unstable_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+        Ok(names)
+    }
+
+    fn stat_entry(&self, folder: &String, name: &OsStr) -> io::Result<Listed> {
+        let c = c_url(&child_url(folder, name)?)?;
+        // SAFETY: as in open_root.
+        let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+        let _held = library();
+        check(unsafe { ffi::smbc_stat(c.as_ptr(), &mut stat) })?;
+        Ok(from_stat(&stat))
+    }
+
+    fn open_folder(&self, parent: &String, name: &OsStr, _listed: &Listed) -> io::Result<String> {
+        // Opened when listed (one request for both).
+        child_url(parent, name)
+    }
+
+    fn open_file(&self, parent: &String, name: &OsStr, listed: Option<&Listed>) -> io::Result<(SmbFile, Listed)> {
+        let c = c_url(&child_url(parent, name)?)?;
+        let fd = {
+            let _held = library();
+            // SAFETY: the URL is terminated.
+            check(unsafe { ffi::smbc_open(c.as_ptr(), libc::O_RDONLY, 0) })?
+        };
+        let file = SmbFile { fd };
+        // The listing's state is the state at the open (a request fewer);
+        // the state at the end of the read is the handle's own.
+        let opened = match listed {
+            Some(listed) => *listed,
+            None => {
+                let state = self.file_state(&file)?;
+                Listed {
+                    kind: EntryType::File,
+                    state,
+                    identity: Identity::file_id(0),
+                    mount_root: false,
+                }
+            }
+        };
+        Ok((file, opened))
+    }
+
+    fn file_state(&self, file: &SmbFile) -> io::Result<FileState> {
+        // SAFETY: zeroed `struct stat` is valid; fd is open.
+        let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+        let _held = library();
+        check(unsafe { ffi::smbc_fstat(file.fd, &mut stat) })?;
+        Ok(from_stat(&stat).state)
+    }
+}

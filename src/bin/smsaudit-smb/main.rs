@@ -1,0 +1,36 @@
+//! smsaudit-smb: the crawl worker that reads shares over SMB through
+//! libsmbclient (Samba), so a Linux or macOS machine audits NT4, Windows
+//! 2000 and Server 2003 shares (SMB1) and later ones (SMB2/3) without a
+//! mount. GPL-3.0-or-later (LICENSE beside this file): it links
+//! libsmbclient. Built only with the cargo feature `smb`.
+//!
+//! smsaudit starts it as it starts its own crawl workers and speaks the
+//! same protocol (a location in, batches of records out); what is read,
+//! hashed and parsed, and how, is the library's (`smsaudit::crawl`): this
+//! program only implements the share file-system seam over libsmbclient
+//! ([`fs::SmbShare`]). libsmbclient is not thread-safe as distributions
+//! build it: one context per process, every call made under one lock, and
+//! parallelism comes from several helper processes.
+
+#[cfg(unix)]
+mod ffi;
+#[cfg(unix)]
+mod fs;
+
+#[cfg(unix)]
+fn main() {
+    let code = match fs::SmbShare::connect() {
+        Ok(share) => smsaudit::crawl::share_worker_main("smsaudit-smb", &share),
+        Err(err) => {
+            eprintln!("smsaudit-smb: {err}");
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+#[cfg(not(unix))]
+fn main() {
+    eprintln!("smsaudit-smb: only for Linux and macOS; on Windows smsaudit reads UNC paths itself");
+    std::process::exit(2);
+}
