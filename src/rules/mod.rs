@@ -8,6 +8,7 @@ mod cap;
 mod copylog;
 mod coverage;
 mod inventory;
+mod languages;
 mod logon;
 mod site_server;
 mod sites;
@@ -62,6 +63,9 @@ const CHECK_FUNCTIONS: &[CheckFn] = &[
     absent::check_expected_files,                 // F24 (absent)
     versions::check_compver_variants,             // F25
     sites::check_reserved_site_codes,             // F27
+    languages::check_language_folders,            // F30
+    cap::check_inbox_folders,                     // N4
+    logon::check_icp_revisions,                   // N7
     agreement::check_logon_points_agree,          // A03
     agreement::check_string_versions,             // A04
     coverage::check_unreadable_entries,           // A05

@@ -6,7 +6,8 @@ use serde::Serialize;
 macro_rules! check_codes {
     ($($code:ident),* $(,)?) => {
         /// Stable check codes: `F` plus the number of the failure mode in
-        /// reference 7, or `A` for checks of the audit itself. Written as
+        /// reference 7, `N` plus the number of a new failure mode in
+        /// reference 11, or `A` for checks of the audit itself. Written as
         /// their names (`F01`) in every report.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum CheckCode {
@@ -27,7 +28,7 @@ macro_rules! check_codes {
 
 check_codes!(
     F01, F02, F03, F04, F05, F06, F07, F08, F09, F10, F11, F12, F13, F14, F15, F16, F17, F18, F19, F20, F21, F22, F23,
-    F24, F25, F26, F27, F28, F29, F30, F31, F32, A01, A02, A03, A04, A05, A06, A07, A08,
+    F24, F25, F26, F27, F28, F29, F30, F31, F32, N4, N7, N8, A01, A02, A03, A04, A05, A06, A07, A08,
 );
 
 impl CheckCode {
@@ -429,13 +430,13 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         code: CheckCode::F30,
-        severity: Severity::Warning,
-        kb: &["Q275591"],
+        severity: Severity::Info,
+        kb: &["Q275591", "Q202941", "Q269615"],
         title: "Language folder missing on a mixed-language logon point",
-        condition: "A participating site's language folder (e.g. x86.bin\\00000409) is missing from a logon point shared by sites of different languages.",
-        fix: "Remove Full Control and Modify (keep write) for the SMS service account on x86.bin / alpha.bin so LSM can add files but not delete them.",
+        condition: "A logon point is shared by sites whose site servers hold different language folders in bin\\i386 (Q202941: the languages the site installs clients in), and a language folder of a participating site (e.g. x86.bin\\00000409) is missing from the logon point's x86.bin. Sites whose site server is not audited are not judged.",
+        fix: "Remove Full Control and Modify (keep write) for the SMS service account on x86.bin / alpha.bin so LSM can add files but not delete them (Q275591). New clients getting the senior site's language is by design (Q269615); this matters only for clients that need the missing language.",
         inferred: true,
-        needs: "site languages are not visible in share contents",
+        needs: "",
     },
     Check {
         code: CheckCode::F31,
@@ -456,6 +457,36 @@ pub const CHECKS: &[Check] = &[
         fix: "Adjust permissions by hand, or delete the CAP inboxes so Inbox Manager recreates them.",
         inferred: false,
         needs: "needs share and NTFS ACLs, which a file crawl does not read",
+    },
+    Check {
+        code: CheckCode::N4,
+        severity: Severity::Warning,
+        kb: &["Q257262", "Q200830"],
+        title: "CAP lacks some of its inbox folders",
+        condition: "A CAP share that holds at least one read-only box and one writable box lacks others of the ten folders of Q252856 (clicomp.box, clidata.box, clifiles.box, offerinf.box, pkginfo.box, ccr.box, ddr.box, inventry.box, sinv.box, statmsgs.box). Inbox Manager recreates missing inbox folders hourly (Q200830), so a gap that persists means an incomplete CAP role removal (Q257262). A folder that exists but could not be read is not missing.",
+        fix: "Audit again after an hour: if the folders are still missing, remove the CAP role completely (check HKLM\\Software\\Microsoft\\SMS\\Inbox Source for a left-over 'Inbox Remove Requested' value, per Q257262), let Inbox Manager finish, then add the CAP again.",
+        inferred: true,
+        needs: "",
+    },
+    Check {
+        code: CheckCode::N7,
+        severity: Severity::Warning,
+        kb: &["Q269615", "Q202941"],
+        title: "Sites sharing a logon point at different revisions with an International Client Pack",
+        condition: "Sites that share a logon point offer base compvers of the same release but different revisions while one of them is an ICP build (hundreds digit of the revision 4-9); or a site offers a component compver that is an ICP build of another release than its base. ICPs work only when every site sharing the domain runs the same revision, and an ICP must match the service pack.",
+        fix: "Bring every site that shares the logon points to the same revision: apply the same ICP (and every hotfix applied to one site) to all of them; an ICP cannot be removed, so a site without it must get it (Q269615). Install only the ICP made for the site's service pack (Q202941).",
+        inferred: true,
+        needs: "",
+    },
+    Check {
+        code: CheckCode::N8,
+        severity: Severity::Warning,
+        kb: &["Q273853", "Q258149"],
+        title: "Hotfix logged on the site server but its binaries not replaced",
+        condition: "A hotfix log SMS_<site>\\Logs\\Q<kb>*.txt names a hotfix whose file table is known (src/sms/hotfixes.rs), and every file of that table found in the site server's bin\\i386 has a version below the hotfix's: the installer ran but replaced nothing (an Administrator console on a secondary site changed HKLM\\...\\SMS\\Setup\\Type).",
+        fix: "Set HKLM\\SOFTWARE\\Microsoft\\SMS\\Setup\\Type back to 0x2 on a secondary site server (0x1 on a primary) and run the hotfix again (Q273853); check the file versions afterwards.",
+        inferred: true,
+        needs: "",
     },
     Check {
         code: CheckCode::A01,
