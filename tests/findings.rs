@@ -398,6 +398,55 @@ fn n7_icp_revisions_differ_between_sharing_sites() {
     assert!(!has(&e, "N7"));
 }
 
+/// Site AAA at `base` with a hotfix log of `kb` and `files` in its site
+/// server's bin\i386 at the versions given.
+fn hotfixed(base: &str, kb: &str, files: &[(&str, &str)]) -> EstateBuilder {
+    let e = lone(base);
+    e.file(
+        &format!("SRVA/SMS_AAA/Logs/{kb}r.txt"),
+        format!("*** Installation Started ***\r\nFile Overwrite: E:\\SMS\\LOGS\\{kb}r.txt\r\n"),
+    );
+    for (file, version) in files {
+        e.file(
+            &format!("SRVA/SMS_AAA/bin/i386/{file}"),
+            common::pe::with_version("smsdll32.dll", version),
+        );
+    }
+    e
+}
+
+#[test]
+fn n8_hotfix_logged_but_binaries_at_stock_versions() {
+    let cases: [(&str, &str, &[&str], &str, &str); 4] = [
+        ("Q252717", SP1, &["Ccm.dll", "Ccmbtldr.exe", "Baseobj.dll"], "2.0.1380.1000", "2.0.1380.1125"),
+        ("Q249077", SP1, &["Nt_logon.dll"], "2.0.1380.1000", "2.0.1380.1105"),
+        ("Q252718", RTM, &["Ccm.dll", "Ccmbtldr.exe"], "2.0.1239.0", "2.0.1239.64"),
+        ("Q251070", RTM, &["Nt_logon.dll"], "2.0.1239.0", "2.0.1239.62"),
+    ];
+    for (kb, base, files, stock, fixed) in cases {
+        let at = |v: &'static str| files.iter().map(|f| (*f, v)).collect::<Vec<_>>();
+        let found = findings_of(&hotfixed(base, kb, &at(stock)), "N8");
+        assert_eq!(found.len(), 1, "{kb}: {found:#?}");
+        assert_eq!(found[0].site, "AAA");
+        assert!(found[0].path.ends_with(&format!("{kb}r.txt")), "{}", found[0].path);
+        assert!(found[0].message.contains("Q273853"), "{}", found[0].message);
+        // The hotfix did its work (Baseobj.dll of Q252717 is 2.0.1380.1101).
+        let done: Vec<(&str, &str)> = files
+            .iter()
+            .map(|f| (*f, if *f == "Baseobj.dll" { "2.0.1380.1101" } else { fixed }))
+            .collect();
+        assert!(!has(&hotfixed(base, kb, &done), "N8"), "{kb}");
+        // One file replaced: not "all still at stock".
+        let mut partial = at(stock);
+        partial[0].1 = "2.0.1493.2000";
+        assert!(!has(&hotfixed(base, kb, &partial), "N8"), "{kb}");
+    }
+    // No file of the table in bin\i386: nothing to compare, not judged.
+    assert!(!has(&hotfixed(SP1, "Q252717", &[]), "N8"));
+    // A hotfix whose table is not known is not judged.
+    assert!(!has(&hotfixed(SP1, "Q999999", &[("Ccm.dll", "2.0.1380.1000")]), "N8"));
+}
+
 #[test]
 fn a07_names_that_differ_only_in_case_are_not_judged() {
     // A stray RTM copy beside the SP1 component folder: Windows gets one

@@ -7,6 +7,7 @@ mod agreement;
 mod cap;
 mod copylog;
 mod coverage;
+mod hotfixes;
 mod inventory;
 mod languages;
 mod logon;
@@ -66,6 +67,7 @@ const CHECK_FUNCTIONS: &[CheckFn] = &[
     languages::check_language_folders,            // F30
     cap::check_inbox_folders,                     // N4
     logon::check_icp_revisions,                   // N7
+    hotfixes::check_hotfix_logs,                  // N8
     agreement::check_logon_points_agree,          // A03
     agreement::check_string_versions,             // A04
     coverage::check_unreadable_entries,           // A05

@@ -177,14 +177,19 @@ pub(crate) fn is_language_folder(name: &str) -> bool {
 
 /// A site server's log folder (`SMS\Logs`), where SP1 and later hotfix
 /// installers write their logs, named after the KB article (Q258149):
-/// `Q252717p.txt`, `Q252717q.txt`, `Q252717r.txt` (Q273853).
+/// `Q252717p.txt`, `Q252717q.txt`, `Q252717r.txt` (Q273853), and
+/// `Qxxxxxx.log` (Q252717, Q249077).
 pub(crate) const SITE_SERVER_LOGS: &str = "logs";
 
 /// The KB article a hotfix log in `Logs` is named after: `Q252717r.txt`
-/// gives `Q252717`. Any case; a letter or nothing after the number.
+/// gives `Q252717`. Any case; `.txt` or `.log`; a letter or nothing after
+/// the number.
 pub(crate) fn hotfix_log_kb(file_name: &str) -> Option<String> {
     let upper = file_name.to_ascii_uppercase();
-    let stem = upper.strip_suffix(".TXT")?.strip_prefix('Q')?;
+    let stem = upper
+        .strip_suffix(".TXT")
+        .or_else(|| upper.strip_suffix(".LOG"))?
+        .strip_prefix('Q')?;
     let digits: String = stem.chars().take_while(char::is_ascii_digit).collect();
     let rest = &stem[digits.len()..];
     let ok = (6..=7).contains(&digits.len()) && rest.len() <= 1 && rest.chars().all(|c| c.is_ascii_alphabetic());
@@ -242,7 +247,8 @@ fn site_server_extra_read(lower: &str) -> bool {
         return rest == "i386" || rest.strip_prefix("i386\\").is_some_and(|name| !name.contains('\\'));
     }
     lower
-        .strip_prefix("logs\\")
+        .strip_prefix(SITE_SERVER_LOGS)
+        .and_then(|rest| rest.strip_prefix('\\'))
         .is_some_and(|name| hotfix_log_kb(name).is_some())
 }
 
@@ -443,6 +449,7 @@ mod tests {
         assert!(read("logs\\q252717r.txt") && !read("logs\\sitecomp.log") && !read("logs\\q1.txt"));
         assert_eq!(hotfix_log_kb("Q252717r.txt"), Some("Q252717".into()));
         assert_eq!(hotfix_log_kb("q249077.TXT"), Some("Q249077".into()));
+        assert_eq!(hotfix_log_kb("Q252717.log"), Some("Q252717".into()));
         assert_eq!(hotfix_log_kb("Q252717rr.txt"), None);
         assert!(is_language_folder("00000409") && !is_language_folder("0409") && !is_language_folder("i386xxxx"));
     }

@@ -4,6 +4,7 @@
 //! of the rest of the crate.
 
 pub mod checks;
+pub(crate) mod hotfixes;
 pub(crate) mod layout;
 pub(crate) mod release;
 pub(crate) mod symptoms;
