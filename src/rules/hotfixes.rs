@@ -39,7 +39,9 @@ pub(crate) fn check_hotfix_logs(view: &EstateView, out: &mut Vec<Finding>) {
                 else {
                     continue;
                 };
-                let Some(wanted) = Version::parse(row.version) else { continue };
+                let Some(wanted) = Version::parse(row.version) else {
+                    continue;
+                };
                 if found.fields >= wanted.fields {
                     replaced = true;
                 }

@@ -483,7 +483,7 @@ pub const CHECKS: &[Check] = &[
         severity: Severity::Warning,
         kb: &["Q273853", "Q258149"],
         title: "Hotfix logged on the site server but its binaries not replaced",
-        condition: "A hotfix log SMS_<site>\\Logs\\Q<kb>*.txt names a hotfix whose file table is known (src/sms/hotfixes.rs), and every file of that table found in the site server's bin\\i386 has a version below the hotfix's: the installer ran but replaced nothing (an Administrator console on a secondary site changed HKLM\\...\\SMS\\Setup\\Type).",
+        condition: "A hotfix log SMS_<site>\\Logs\\Q<kb>[letter].txt or .log (Q273853, Q252717) names a hotfix whose file table is known (src/sms/hotfixes.rs), and every file of that table found in the site server's bin\\i386 has a version below the hotfix's: the installer ran but replaced nothing (an Administrator console on a secondary site changed HKLM\\...\\SMS\\Setup\\Type).",
         fix: "Set HKLM\\SOFTWARE\\Microsoft\\SMS\\Setup\\Type back to 0x2 on a secondary site server (0x1 on a primary) and run the hotfix again (Q273853); check the file versions afterwards.",
         inferred: true,
         needs: "",
