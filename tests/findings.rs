@@ -459,6 +459,73 @@ fn n8_hotfix_logged_but_binaries_at_stock_versions() {
     assert!(!has(&hotfixed(SP1, "Q999999", &[("Ccm.dll", "2.0.1380.1000")]), "N8"));
 }
 
+/// AAA and BBB at `base` share DC1 and DC2 (Copylog source `dc2_source`);
+/// DC1 holds Senior.lst.
+fn two_domains(base: &str, dc2_source: &str) -> EstateBuilder {
+    let e = EstateBuilder::new();
+    e.site("SRVA", "AAA", base)
+        .site("SRVB", "BBB", base)
+        .logon_point("DC1", &["AAA", "BBB"], "AAA", base)
+        .logon_point("DC2", &["AAA", "BBB"], dc2_source, base)
+        .file("DC1/SMSLOGON/Sitescfg/Senior.lst", "AAA\r\n");
+    e
+}
+
+/// The N3 findings of an audit of `e` with `inventory` (TOML) as (location, site).
+fn n3_with_inventory(e: &EstateBuilder, inventory: &str) -> Vec<(String, String)> {
+    let path = e.path("estate.toml");
+    std::fs::write(&path, inventory).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    common::smsaudit()
+        .args(["audit", "--inventory"])
+        .arg(&path)
+        .arg("--out")
+        .arg(out.path())
+        .args(["--csv", "machine", "--quiet", "--fail-on", "never"])
+        .assert()
+        .success();
+    common::read_csv_maps(&out.path().join("findings.csv"))
+        .into_iter()
+        .filter(|f| f["code"] == "N3")
+        .map(|f| (f["location"].clone(), f["site"].clone()))
+        .collect()
+}
+
+#[test]
+fn n3_senior_list_on_one_domain_only() {
+    for base in [RTM, SP1, SP2] {
+        // Without an inventory: the Copylog sources split DC1 and DC2 apart.
+        let found = findings_of(&two_domains(base, "BBB"), "N3");
+        assert_eq!(found.len(), 1, "{base}: {found:#?}");
+        assert_eq!(found[0].location, "\\\\DC2\\SMSLOGON");
+        assert_eq!(found[0].site, "AAA BBB");
+        assert!(found[0].message.contains("Q263395"), "{}", found[0].message);
+        // Senior.lst in both: healthy.
+        let e = two_domains(base, "BBB");
+        e.file("DC2/SMSLOGON/Sitescfg/Senior.lst", "AAA\r\n");
+        assert!(!has(&e, "N3"), "{base}");
+        // The same Copylog sources: one domain (a PDC and its BDC) as far as
+        // the shares tell, and Senior.lst is on the PDC only by design.
+        assert!(!has(&two_domains(base, "AAA"), "N3"), "{base}");
+    }
+    // With the inventory's domains: DC1 and DC2 are EAST (Senior.lst on
+    // its PDC DC1), DC3 is WEST, all with the same Copylog sources.
+    let e = two_domains(SP2, "AAA");
+    e.logon_point("DC3", &["AAA", "BBB"], "AAA", SP2);
+    let inventory = |west: &str| {
+        format!(
+            "unc_root = \".\"\n[[site]]\ncode = \"AAA\"\ncaps = ['\\\\SRVA\\CAP_AAA']\nsite_server = '\\\\SRVA\\SMS_AAA'\ndomains = [\"EAST\", \"WEST\"]\n[[site]]\ncode = \"BBB\"\ncaps = ['\\\\SRVB\\CAP_BBB']\nsite_server = '\\\\SRVB\\SMS_BBB'\ndomains = [\"EAST\", \"WEST\"]\n[[domain]]\nname = \"EAST\"\nlogon_points = ['\\\\DC1\\SMSLOGON', '\\\\DC2\\SMSLOGON']\n[[domain]]\nname = \"WEST\"\nlogon_points = [{west}]\n"
+        )
+    };
+    assert_eq!(
+        n3_with_inventory(&e, &inventory("'\\\\DC3\\SMSLOGON'")),
+        vec![("\\\\DC3\\SMSLOGON".to_string(), "AAA BBB".to_string())]
+    );
+    assert!(!has(&e, "N3"), "without the inventory the domains are not told apart");
+    e.file("DC3/SMSLOGON/Sitescfg/Senior.lst", "AAA\r\n");
+    assert!(n3_with_inventory(&e, &inventory("'\\\\DC3\\SMSLOGON'")).is_empty());
+}
+
 #[test]
 fn a07_names_that_differ_only_in_case_are_not_judged() {
     // A stray RTM copy beside the SP1 component folder: Windows gets one

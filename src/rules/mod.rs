@@ -29,6 +29,7 @@ pub(crate) fn evaluate(view: &EstateView, config: &Config) -> Vec<Finding> {
         check(view, &mut findings);
     }
     copylog::check_copylog_removed_sites(view, inventory, &mut findings);
+    sites::check_senior_list_per_domain(view, inventory, &mut findings);
     inventory::check_unreadable_locations(view, &mut findings);
     if let Some(past) = &config.history {
         coverage::check_expected_locations(&missing_expected(view, config), &past.file, &mut findings);

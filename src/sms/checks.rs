@@ -28,7 +28,7 @@ macro_rules! check_codes {
 
 check_codes!(
     F01, F02, F03, F04, F05, F06, F07, F08, F09, F10, F11, F12, F13, F14, F15, F16, F17, F18, F19, F20, F21, F22, F23,
-    F24, F25, F26, F27, F28, F29, F30, F31, F32, N4, N7, N8, A01, A02, A03, A04, A05, A06, A07, A08,
+    F24, F25, F26, F27, F28, F29, F30, F31, F32, N3, N4, N7, N8, A01, A02, A03, A04, A05, A06, A07, A08,
 );
 
 impl CheckCode {
@@ -457,6 +457,16 @@ pub const CHECKS: &[Check] = &[
         fix: "Adjust permissions by hand, or delete the CAP inboxes so Inbox Manager recreates them.",
         inferred: false,
         needs: "needs share and NTFS ACLs, which a file crawl does not read",
+    },
+    Check {
+        code: CheckCode::N3,
+        severity: Severity::Warning,
+        kb: &["Q263395"],
+        title: "Senior.lst on one domain's logon points only, for sites that span domains",
+        condition: "The same sites (the same <code>_cfg.lcf set, two or more) take part in logon points of several domains, and Sitescfg\\Senior.lst is on the logon points of one domain but known to be absent from every audited logon point of another. The domains come from the inventory; without domains in it, logon points with the same site set are split by the source sites their Copylog.tcf names for shared files.",
+        fix: "Put Senior.lst (the upper-case code of the site that should be senior) in Sitescfg of each domain's PDC: LSM does not carry it to other domains (Q263395, SMS 2.0 to SP2). Without it the senior site is elected by site version, then by the site code's ASCII value.",
+        inferred: true,
+        needs: "",
     },
     Check {
         code: CheckCode::N4,
