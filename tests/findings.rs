@@ -315,6 +315,12 @@ fn f30_language_folder_missing_on_mixed_language_logon_point() {
     e.file("SRVA/SMS_AAA/bin/i386/00000409/smsman.exe", "x")
         .file("SRVB/SMS_BBB/bin/i386/00000409/smsman.exe", "x");
     assert!(!has(&e, "F30"));
+    // A bin\\i386 without language folders is a partial copy: not judged.
+    let e = two_languages(SP2);
+    e.remove_folder("DC1/SMSLOGON/x86.bin/00000409")
+        .remove_folder("SRVB/SMS_BBB/bin/i386/00000407")
+        .file("SRVB/SMS_BBB/bin/i386/ccm.dll", "x");
+    assert!(!has(&e, "F30"));
     // Without BBB's site server its languages are unknown: not judged.
     let e = two_languages(SP2);
     e.remove_folder("DC1/SMSLOGON/x86.bin/00000407")

@@ -10,8 +10,10 @@ use crate::sms::layout::{self, LOGON_CLIENT_BIN, SITE_SERVER_CLIENT_BIN};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The language folders of a site, upper case, from its audited site
-/// servers' `bin\i386`; `None` when no site server of the site was read
-/// (its languages are unknown, so it is not judged).
+/// servers' `bin\i386`; `None` when no site server's `bin\i386` of the
+/// site was read, or it holds no language folder (a site server always
+/// has at least one; without it, it is a partial copy): its languages are
+/// unknown, so it is not judged.
 fn site_languages(view: &EstateView, site: &str) -> Option<BTreeSet<String>> {
     let servers = view.site_locations(site, LocationKind::SiteServer);
     let mut known = false;
@@ -29,7 +31,7 @@ fn site_languages(view: &EstateView, site: &str) -> Option<BTreeSet<String>> {
                 .map(|name| name.to_ascii_uppercase()),
         );
     }
-    known.then_some(languages)
+    (known && !languages.is_empty()).then_some(languages)
 }
 
 /// F30: on a logon point shared by sites of different languages, a
