@@ -276,6 +276,272 @@ fn f27_reserved_site_code() {
     assert_eq!(e.codes(), vec!["A06", "F27"]);
 }
 
+/// Sites AAA (US English) and BBB (German) at `base` sharing DC1, their
+/// site servers' `bin\i386` language folders (Q202941) and both on DC1.
+fn two_languages(base: &str) -> EstateBuilder {
+    let e = shared(base, base);
+    e.file("SRVA/SMS_AAA/bin/i386/00000409/smsman.exe", "Smsman 0409\r\n")
+        .file("SRVA/SMS_AAA/bin/i386/cliver.exe", "Cliver\r\n")
+        .file("SRVB/SMS_BBB/bin/i386/00000407/smsman.exe", "Smsman 0407\r\n")
+        .folder("DC1/SMSLOGON/x86.bin/00000409")
+        .folder("DC1/SMSLOGON/x86.bin/00000407");
+    e
+}
+
+fn findings_of(e: &EstateBuilder, code: &str) -> Vec<smsaudit::model::Finding> {
+    e.audit()
+        .findings
+        .into_iter()
+        .map(|j| j.finding)
+        .filter(|f| f.code.as_str() == code)
+        .collect()
+}
+
+#[test]
+fn f30_language_folder_missing_on_mixed_language_logon_point() {
+    for base in [RTM, SP1, SP2, SP3] {
+        let e = two_languages(base);
+        assert!(!has(&e, "F30"), "{base}: both languages present");
+        e.remove_folder("DC1/SMSLOGON/x86.bin/00000407");
+        let found = findings_of(&e, "F30");
+        assert_eq!(found.len(), 1, "{base}: {found:#?}");
+        assert_eq!(found[0].site, "BBB");
+        assert_eq!(found[0].path, "x86.bin\\00000407");
+        assert_eq!(found[0].severity, smsaudit::model::Severity::Info);
+        assert!(found[0].message.contains("Q275591"), "{}", found[0].message);
+    }
+    // Sites of one language: nothing to lose, whatever the logon point holds.
+    let e = shared(SP2, SP2);
+    e.file("SRVA/SMS_AAA/bin/i386/00000409/smsman.exe", "x")
+        .file("SRVB/SMS_BBB/bin/i386/00000409/smsman.exe", "x");
+    assert!(!has(&e, "F30"));
+    // A bin\\i386 without language folders is a partial copy: not judged.
+    let e = two_languages(SP2);
+    e.remove_folder("DC1/SMSLOGON/x86.bin/00000409")
+        .remove_folder("SRVB/SMS_BBB/bin/i386/00000407")
+        .file("SRVB/SMS_BBB/bin/i386/ccm.dll", "x");
+    assert!(!has(&e, "F30"));
+    // Without BBB's site server its languages are unknown: not judged.
+    let e = two_languages(SP2);
+    e.remove_folder("DC1/SMSLOGON/x86.bin/00000407")
+        .remove_folder("SRVB/SMS_BBB");
+    assert!(!has(&e, "F30"));
+}
+
+/// A folder that is there but cannot be opened (a link the audit does not
+/// follow) is "could not check", never missing: no F30, no N04.
+#[cfg(unix)]
+#[test]
+fn f30_and_n04_a_folder_that_cannot_be_opened_is_not_missing() {
+    let e = two_languages(SP2);
+    e.remove_folder("DC1/SMSLOGON/x86.bin/00000407");
+    std::os::unix::fs::symlink("/nonexistent", e.path("DC1/SMSLOGON/x86.bin/00000407")).unwrap();
+    assert!(!has(&e, "F30"));
+    let e = lone(SP2);
+    e.remove_folder("SRVA/CAP_AAA/ccr.box");
+    std::os::unix::fs::symlink("/nonexistent", e.path("SRVA/CAP_AAA/ccr.box")).unwrap();
+    let codes = e.codes();
+    assert!(!codes.contains(&"N04".to_string()), "{codes:?}");
+    assert!(
+        codes.contains(&"A06".to_string()),
+        "the link is said as not judged: {codes:?}"
+    );
+}
+
+#[test]
+fn n04_cap_lacks_inbox_folders() {
+    for base in [RTM, SP1, SP2, SP3] {
+        let e = lone(base);
+        e.remove_folder("SRVA/CAP_AAA/ccr.box")
+            .remove_folder("SRVA/CAP_AAA/pkginfo.box");
+        let found = findings_of(&e, "N04");
+        assert_eq!(found.len(), 1, "{base}: {found:#?}");
+        assert_eq!(found[0].site, "AAA");
+        assert_eq!(found[0].observed, "missing pkginfo.box, ccr.box");
+    }
+    // A copy of the read-only boxes alone is a partial copy: not judged.
+    let e = lone(SP2);
+    for b in ["ccr.box", "ddr.box", "inventry.box", "sinv.box", "statmsgs.box"] {
+        e.remove_folder(&format!("SRVA/CAP_AAA/{b}"));
+    }
+    assert!(!has(&e, "N04"));
+}
+
+#[test]
+fn n07_icp_revisions_differ_between_sharing_sites() {
+    for (icp, plain) in [
+        ("2.00.1380.1400", SP1),
+        ("2.00.1493.2400", SP2),
+        ("2.00.1493.3642", SP3),
+    ] {
+        let e = EstateBuilder::new();
+        e.site("SRVA", "AAA", icp)
+            .site("SRVB", "BBB", plain)
+            .logon_point("DC1", &["AAA", "BBB"], "AAA", icp);
+        let found = findings_of(&e, "N07");
+        assert_eq!(found.len(), 1, "{icp}: {found:#?}");
+        assert_eq!(found[0].site, "BBB");
+        // The same ICP everywhere is healthy.
+        let e = EstateBuilder::new();
+        e.site("SRVA", "AAA", icp)
+            .site("SRVB", "BBB", icp)
+            .logon_point("DC1", &["AAA", "BBB"], "AAA", icp);
+        assert!(!has(&e, "N07"), "{icp}");
+    }
+    // Different hotfix revisions without an ICP are not N07.
+    let e = EstateBuilder::new();
+    e.site("SRVA", "AAA", "2.00.1380.1105")
+        .site("SRVB", "BBB", SP1)
+        .logon_point("DC1", &["AAA", "BBB"], "AAA", "2.00.1380.1105");
+    assert!(!has(&e, "N07"));
+    // An SP1 ICP component on an SP2 site.
+    let e = lone(SP2);
+    e.file(
+        "SRVA/SMS_AAA/inboxes/clicomp.src/SWDist/compver.ini",
+        compver("2.00.1380.1400"),
+    )
+    .file("SRVA/CAP_AAA/clicomp.box/SWDist/compver.ini", compver("2.00.1380.1400"));
+    let found = findings_of(&e, "N07");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].location, "\\\\SRVA\\SMS_AAA");
+    // The same ICP component on its own service pack is fine.
+    let e = lone(SP1);
+    e.file(
+        "SRVA/SMS_AAA/inboxes/clicomp.src/SWDist/compver.ini",
+        compver("2.00.1380.1400"),
+    )
+    .file("SRVA/CAP_AAA/clicomp.box/SWDist/compver.ini", compver("2.00.1380.1400"));
+    assert!(!has(&e, "N07"));
+}
+
+/// Site AAA at `base` with a hotfix log of `kb` and `files` in its site
+/// server's bin\i386 at the versions given.
+fn hotfixed(base: &str, kb: &str, files: &[(&str, &str)]) -> EstateBuilder {
+    let e = lone(base);
+    e.file(
+        &format!("SRVA/SMS_AAA/Logs/{kb}r.txt"),
+        format!("*** Installation Started ***\r\nFile Overwrite: E:\\SMS\\LOGS\\{kb}r.txt\r\n"),
+    );
+    for (file, version) in files {
+        e.file(
+            &format!("SRVA/SMS_AAA/bin/i386/{file}"),
+            common::pe::with_version("smsdll32.dll", version),
+        );
+    }
+    e
+}
+
+#[test]
+fn n08_hotfix_logged_but_binaries_at_stock_versions() {
+    let cases: [(&str, &str, &[&str], &str, &str); 4] = [
+        (
+            "Q252717",
+            SP1,
+            &["Ccm.dll", "Ccmbtldr.exe", "Baseobj.dll"],
+            "2.0.1380.1000",
+            "2.0.1380.1125",
+        ),
+        ("Q249077", SP1, &["Nt_logon.dll"], "2.0.1380.1000", "2.0.1380.1105"),
+        (
+            "Q252718",
+            RTM,
+            &["Ccm.dll", "Ccmbtldr.exe"],
+            "2.0.1239.0",
+            "2.0.1239.64",
+        ),
+        ("Q251070", RTM, &["Nt_logon.dll"], "2.0.1239.0", "2.0.1239.62"),
+    ];
+    for (kb, base, files, stock, fixed) in cases {
+        let at = |v: &'static str| files.iter().map(|f| (*f, v)).collect::<Vec<_>>();
+        let found = findings_of(&hotfixed(base, kb, &at(stock)), "N08");
+        assert_eq!(found.len(), 1, "{kb}: {found:#?}");
+        assert_eq!(found[0].site, "AAA");
+        assert!(found[0].path.ends_with(&format!("{kb}r.txt")), "{}", found[0].path);
+        assert!(found[0].message.contains("Q273853"), "{}", found[0].message);
+        // The hotfix did its work (Baseobj.dll of Q252717 is 2.0.1380.1101).
+        let done: Vec<(&str, &str)> = files
+            .iter()
+            .map(|f| (*f, if *f == "Baseobj.dll" { "2.0.1380.1101" } else { fixed }))
+            .collect();
+        assert!(!has(&hotfixed(base, kb, &done), "N08"), "{kb}");
+        // One file replaced: not "all still at stock".
+        let mut partial = at(stock);
+        partial[0].1 = "2.0.1493.2000";
+        assert!(!has(&hotfixed(base, kb, &partial), "N08"), "{kb}");
+    }
+    // No file of the table in bin\i386: nothing to compare, not judged.
+    assert!(!has(&hotfixed(SP1, "Q252717", &[]), "N08"));
+    // A hotfix whose table is not known is not judged.
+    assert!(!has(&hotfixed(SP1, "Q999999", &[("Ccm.dll", "2.0.1380.1000")]), "N08"));
+}
+
+/// AAA and BBB at `base` share DC1 and DC2 (Copylog source `dc2_source`);
+/// DC1 holds Senior.lst.
+fn two_domains(base: &str, dc2_source: &str) -> EstateBuilder {
+    let e = EstateBuilder::new();
+    e.site("SRVA", "AAA", base)
+        .site("SRVB", "BBB", base)
+        .logon_point("DC1", &["AAA", "BBB"], "AAA", base)
+        .logon_point("DC2", &["AAA", "BBB"], dc2_source, base)
+        .file("DC1/SMSLOGON/Sitescfg/Senior.lst", "AAA\r\n");
+    e
+}
+
+/// The N03 findings of an audit of `e` with `inventory` (TOML) as (location, site).
+fn n03_with_inventory(e: &EstateBuilder, inventory: &str) -> Vec<(String, String)> {
+    let path = e.path("estate.toml");
+    std::fs::write(&path, inventory).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    common::smsaudit()
+        .args(["audit", "--inventory"])
+        .arg(&path)
+        .arg("--out")
+        .arg(out.path())
+        .args(["--csv", "machine", "--quiet", "--fail-on", "never"])
+        .assert()
+        .success();
+    common::read_csv_maps(&out.path().join("findings.csv"))
+        .into_iter()
+        .filter(|f| f["code"] == "N03")
+        .map(|f| (f["location"].clone(), f["site"].clone()))
+        .collect()
+}
+
+#[test]
+fn n03_senior_list_on_one_domain_only() {
+    for base in [RTM, SP1, SP2] {
+        // Without an inventory: the Copylog sources split DC1 and DC2 apart.
+        let found = findings_of(&two_domains(base, "BBB"), "N03");
+        assert_eq!(found.len(), 1, "{base}: {found:#?}");
+        assert_eq!(found[0].location, "\\\\DC2\\SMSLOGON");
+        assert_eq!(found[0].site, "AAA BBB");
+        assert!(found[0].message.contains("Q263395"), "{}", found[0].message);
+        // Senior.lst in both: healthy.
+        let e = two_domains(base, "BBB");
+        e.file("DC2/SMSLOGON/Sitescfg/Senior.lst", "AAA\r\n");
+        assert!(!has(&e, "N03"), "{base}");
+        // The same Copylog sources: one domain (a PDC and its BDC) as far as
+        // the shares tell, and Senior.lst is on the PDC only by design.
+        assert!(!has(&two_domains(base, "AAA"), "N03"), "{base}");
+    }
+    // With the inventory's domains: DC1 and DC2 are EAST (Senior.lst on
+    // its PDC DC1), DC3 is WEST, all with the same Copylog sources.
+    let e = two_domains(SP2, "AAA");
+    e.logon_point("DC3", &["AAA", "BBB"], "AAA", SP2);
+    let inventory = |west: &str| {
+        format!(
+            "unc_root = \".\"\n[[site]]\ncode = \"AAA\"\ncaps = ['\\\\SRVA\\CAP_AAA']\nsite_server = '\\\\SRVA\\SMS_AAA'\ndomains = [\"EAST\", \"WEST\"]\n[[site]]\ncode = \"BBB\"\ncaps = ['\\\\SRVB\\CAP_BBB']\nsite_server = '\\\\SRVB\\SMS_BBB'\ndomains = [\"EAST\", \"WEST\"]\n[[domain]]\nname = \"EAST\"\nlogon_points = ['\\\\DC1\\SMSLOGON', '\\\\DC2\\SMSLOGON']\n[[domain]]\nname = \"WEST\"\nlogon_points = [{west}]\n"
+        )
+    };
+    assert_eq!(
+        n3_with_inventory(&e, &inventory("'\\\\DC3\\SMSLOGON'")),
+        vec![("\\\\DC3\\SMSLOGON".to_string(), "AAA BBB".to_string())]
+    );
+    assert!(!has(&e, "N03"), "without the inventory the domains are not told apart");
+    e.file("DC3/SMSLOGON/Sitescfg/Senior.lst", "AAA\r\n");
+    assert!(n3_with_inventory(&e, &inventory("'\\\\DC3\\SMSLOGON'")).is_empty());
+}
+
 #[test]
 fn a07_names_that_differ_only_in_case_are_not_judged() {
     // A stray RTM copy beside the SP1 component folder: Windows gets one

@@ -679,7 +679,20 @@ fn html_lists_the_files_that_matter_when_there_are_thousands() {
     let cap = estate.path().join("SRV/CAP_AB1");
     std::fs::create_dir_all(cap.join("clicomp.box/base")).unwrap();
     std::fs::write(cap.join("clicomp.box/base/compver.ini"), "Version=2.00.1380.1000\r\n").unwrap();
-    std::fs::create_dir_all(cap.join("sinv.box")).unwrap();
+    // The ten folders of a CAP (an incomplete set is N04, not this test's topic).
+    for b in [
+        "clidata.box",
+        "clifiles.box",
+        "offerinf.box",
+        "pkginfo.box",
+        "ccr.box",
+        "ddr.box",
+        "inventry.box",
+        "sinv.box",
+        "statmsgs.box",
+    ] {
+        std::fs::create_dir_all(cap.join(b)).unwrap();
+    }
     for i in 0..5_100 {
         std::fs::write(cap.join(format!("sinv.box/{i:05}.sic")), "x").unwrap();
     }

@@ -266,6 +266,38 @@ impl<'a> EstateView<'a> {
         self.folders.get(location).is_some_and(|f| f.contains(&lower)) || self.folder_has_files(location, folder)
     }
 
+    /// The names (lower case) of the folders directly under `folder`:
+    /// listed ones, and those that hold a read file.
+    pub(crate) fn subfolders(&self, location: &str, folder: &str) -> BTreeSet<String> {
+        let prefix = format!("{}\\", folder.to_ascii_lowercase());
+        let child = |path: &str| -> Option<String> {
+            let rest = path.strip_prefix(&prefix)?;
+            Some(rest.split('\\').next()?.to_string())
+        };
+        let listed = self
+            .folders
+            .get(location)
+            .into_iter()
+            .flat_map(|f| f.range(prefix.clone()..).take_while(|p| p.starts_with(&prefix)))
+            .filter_map(|p| child(p));
+        let holding = self
+            .entries_under(location, folder)
+            .filter(|r| r.sha256.is_some())
+            .filter_map(|r| {
+                let lower = r.path.to_ascii_lowercase();
+                let rest = lower.strip_prefix(&prefix)?;
+                let (name, _) = rest.split_once('\\')?;
+                Some(name.to_string())
+            });
+        listed.chain(holding).collect()
+    }
+
+    /// Whether `folder` is known not to be there: not listed, no entry
+    /// there, and nothing above it that was not read.
+    pub(crate) fn folder_absent(&self, location: &str, folder: &str) -> bool {
+        !self.has_folder(location, folder) && self.absent(location, folder)
+    }
+
     /// Every entry, read or not, under `folder\` (case-insensitive).
     fn entries_under(&self, location: &str, folder: &str) -> impl Iterator<Item = &'a FileRecord> + '_ {
         let prefix = format!("{}\\", folder.to_ascii_lowercase());

@@ -81,3 +81,41 @@ pub(crate) fn check_offer_references(view: &EstateView, out: &mut Vec<Finding>) 
         }
     }
 }
+
+/// N04: a CAP that lacks some of its inbox folders (reference 2.1). A share
+/// without any writable box, or without any read-only box, is taken for a
+/// partial copy and not judged; a folder that exists but could not be read
+/// is not missing (`folder_absent`).
+pub(crate) fn check_inbox_folders(view: &EstateView, out: &mut Vec<Finding>) {
+    use crate::sms::layout::{CAP_READ_ONLY_BOXES, CAP_WRITABLE_BOXES};
+    for cap in view.locations(LocationKind::Cap) {
+        let present = |boxes: &[&str]| boxes.iter().any(|b| !view.folder_absent(&cap.name, b));
+        if !present(CAP_READ_ONLY_BOXES) || !present(CAP_WRITABLE_BOXES) {
+            continue;
+        }
+        let missing: Vec<&str> = CAP_READ_ONLY_BOXES
+            .iter()
+            .chain(CAP_WRITABLE_BOXES)
+            .copied()
+            .filter(|b| view.folder_absent(&cap.name, b))
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        let site = cap.sites.first().cloned().unwrap_or_default();
+        out.push(
+            FindingDraft {
+                observed: format!("missing {}", missing.join(", ")),
+                expected: "all ten CAP folders of Q252856".into(),
+                message: format!(
+                    "CAP {} lacks {} of its inbox folders ({}). Inbox Manager recreates missing inbox folders every hour (Q200830): if they are still missing an hour later, the CAP role was removed incompletely and re-added (Q257262), and clients cannot use the missing boxes.",
+                    cap.name,
+                    missing.len(),
+                    missing.join(", ")
+                ),
+                ..FindingDraft::new(CheckCode::N04, &site, &cap.name, missing[0])
+            }
+            .into_finding(),
+        );
+    }
+}

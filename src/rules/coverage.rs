@@ -175,9 +175,16 @@ pub(crate) fn check_what_could_not_be_judged(view: &EstateView, out: &mut Vec<Fi
         };
         let lower = record.path.to_ascii_lowercase();
         let evidence = layout::evidence_folders(location.kind);
-        if evidence
-            .iter()
-            .any(|e| lower == *e || lower.starts_with(&format!("{e}\\")))
+        // N04 reads whether each CAP box is there, not what it holds.
+        let cap_box = location.kind == LocationKind::Cap
+            && layout::CAP_READ_ONLY_BOXES
+                .iter()
+                .chain(layout::CAP_WRITABLE_BOXES)
+                .any(|b| lower == *b);
+        if cap_box
+            || evidence
+                .iter()
+                .any(|e| lower == *e || lower.starts_with(&format!("{e}\\")))
         {
             hidden_by_location
                 .entry((location.name.as_str(), record.status == Status::Excluded))

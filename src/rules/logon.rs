@@ -241,3 +241,87 @@ pub(crate) fn check_sharing_sites_same_release(view: &EstateView, out: &mut Vec<
         }
     }
 }
+
+/// N07: ICPs work only when every site sharing the domain runs the same
+/// revision, and only on the service pack they were made for (Q269615,
+/// Q202941). Two halves: sites sharing a logon point whose base compvers
+/// are of one release but differ while one is an ICP build; and a site's
+/// component compver that is an ICP build of another release than its base.
+pub(crate) fn check_icp_revisions(view: &EstateView, out: &mut Vec<Finding>) {
+    for lp in view.locations(LocationKind::LogonPoint) {
+        let sites = view.participants(lp);
+        let bases: Vec<(&String, Version)> = sites
+            .iter()
+            .filter_map(|s| Some((s, view.site_base(s)?)))
+            .filter(|(_, v)| v.release().is_some())
+            .collect();
+        for (site, version) in &bases {
+            let release = version.release();
+            let same_release: Vec<&(&String, Version)> = bases.iter().filter(|(_, v)| v.release() == release).collect();
+            if !same_release.iter().any(|(_, v)| v.is_icp()) {
+                continue;
+            }
+            let Some((_, newest)) = same_release.iter().max_by(|a, b| a.1.fields.cmp(&b.1.fields)) else {
+                continue;
+            };
+            if version.fields >= newest.fields {
+                continue;
+            }
+            let at_newest: Vec<&str> = same_release
+                .iter()
+                .filter(|(_, v)| v.same_as(newest))
+                .map(|(s, _)| s.as_str())
+                .collect();
+            out.push(
+                FindingDraft {
+                    observed: format!("site {site} base {version} ({})", version.label()),
+                    expected: format!("{newest} ({}), like {}", newest.label(), at_newest.join(", ")),
+                    message: format!(
+                        "Sites {} share {} inside one release at different revisions while one runs an International Client Pack: {site} offers base {version}, {} offer {newest}. ICPs work only when every site sharing the domain runs the same revision (Q269615).",
+                        sites.join(", "),
+                        lp.name,
+                        at_newest.join(", ")
+                    ),
+                    ..FindingDraft::new(CheckCode::N07, site, &lp.name, "")
+                }
+                .into_finding(),
+            );
+        }
+    }
+    for kind in [LocationKind::SiteServer, LocationKind::Cap] {
+        for location in view.locations(kind) {
+            let Some(base) = view.offer(&location.name, "base").filter(Version::is_sms) else {
+                continue;
+            };
+            let Some(base_release) = base.release() else { continue };
+            let site = location.sites.first().cloned().unwrap_or_default();
+            // A CAP repeats its site server's offer: judged only without one.
+            if kind == LocationKind::Cap && !view.site_locations(&site, LocationKind::SiteServer).is_empty() {
+                continue;
+            }
+            for stamp in view.stamps(&location.name) {
+                if stamp.artifact != Artifact::Compver || stamp.component.eq_ignore_ascii_case("base") {
+                    continue;
+                }
+                let Some(version) = Version::parse(&stamp.value).filter(Version::is_icp) else {
+                    continue;
+                };
+                let Some(release) = version.release().filter(|r| *r != base_release) else {
+                    continue;
+                };
+                out.push(
+                    FindingDraft {
+                        observed: format!("{} compver {version} (ICP build of {release})", stamp.component),
+                        expected: format!("an ICP build of {base_release}, the base's release ({base})"),
+                        message: format!(
+                            "{} offers {} at {version}, an International Client Pack build of {release}, while its base is {base} ({base_release}): an ICP works only on the service pack it was made for (Q202941).",
+                            location.name, stamp.component
+                        ),
+                        ..FindingDraft::new(CheckCode::N07, &site, &location.name, &stamp.path)
+                    }
+                    .into_finding(),
+                );
+            }
+        }
+    }
+}

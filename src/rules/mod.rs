@@ -7,7 +7,9 @@ mod agreement;
 mod cap;
 mod copylog;
 mod coverage;
+mod hotfixes;
 mod inventory;
+mod languages;
 mod logon;
 mod site_control;
 mod site_server;
@@ -33,6 +35,7 @@ pub(crate) fn evaluate(view: &EstateView, config: &Config) -> Vec<Finding> {
     site_control::check_logon_domains(view, inventory, &mut findings);
     site_control::drop_by_design(view, &mut findings);
     site_control::add_workaround_state(view, &mut findings);
+    sites::check_senior_list_per_domain(view, inventory, &mut findings);
     inventory::check_unreadable_locations(view, &mut findings);
     if let Some(past) = &config.history {
         coverage::check_expected_locations(&missing_expected(view, config), &past.file, &mut findings);
@@ -70,6 +73,10 @@ const CHECK_FUNCTIONS: &[CheckFn] = &[
     sites::check_reserved_site_codes,             // F27
     site_control::check_site_controls,            // F28, F31, N01, N05, N09, N11, N12
     site_control::check_damaged_site_controls,    // A06 (site control file)
+    languages::check_language_folders,            // F30
+    cap::check_inbox_folders,                     // N04
+    logon::check_icp_revisions,                   // N07
+    hotfixes::check_hotfix_logs,                  // N08
     agreement::check_logon_points_agree,          // A03
     agreement::check_string_versions,             // A04
     coverage::check_unreadable_entries,           // A05

@@ -5,7 +5,7 @@ use super::FindingDraft;
 use crate::estate::EstateView;
 use crate::model::{Artifact, CheckCode, Finding, LocationKind};
 use crate::sms::layout::{self, LOGON_SITE_FILES, RESERVED_SITE_CODES};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// F09 (Q242492): a site with an LCF whose Sites folder is missing, empty
 /// or lacks NETCONF.NCF.
@@ -131,6 +131,112 @@ pub(crate) fn check_reserved_site_codes(view: &EstateView, out: &mut Vec<Finding
                         "Site code {code} is a reserved device name: LSM cannot create Sites\\{code} on logon points."
                     ),
                     ..FindingDraft::new(CheckCode::F27, code, &location.name, "")
+                }
+                .into_finding(),
+            );
+        }
+    }
+}
+
+/// Whether a logon point holds Senior.lst: `Some(false)` only when it is
+/// known to be absent (not when `Sitescfg` could not be read).
+fn holds_senior_list(view: &EstateView, logon_point: &str) -> Option<bool> {
+    let path = format!("{}\\senior.lst", layout::LOGON_CONFIG_FOLDER);
+    if view.exists(logon_point, &path) {
+        Some(true)
+    } else if view.absent(logon_point, &path) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// N03: Senior.lst works per domain (Q263395). Sites that share logon
+/// points in several domains need it on every domain's PDC; one domain
+/// holding it and another known to lack it is the finding.
+pub(crate) fn check_senior_list_per_domain(
+    view: &EstateView,
+    inventory: Option<&crate::config::Inventory>,
+    out: &mut Vec<Finding>,
+) {
+    let inventory = inventory.filter(|i| !i.domains.is_empty());
+    let mut by_sites: BTreeMap<Vec<String>, Vec<&crate::model::Location>> = BTreeMap::new();
+    for lp in view.locations(LocationKind::LogonPoint) {
+        let sites = view.lcf_sites(&lp.name);
+        if sites.len() >= 2 {
+            by_sites.entry(sites).or_default().push(lp);
+        }
+    }
+    for (sites, lps) in by_sites {
+        // Domain (as said in the finding) -> its logon points.
+        let mut domains: BTreeMap<String, Vec<&crate::model::Location>> = BTreeMap::new();
+        for lp in lps {
+            let domain = match inventory {
+                Some(inventory) => inventory
+                    .logon_point_domain(&lp.name)
+                    .map(|d| format!("domain {}", d.to_ascii_uppercase())),
+                None => {
+                    let sources: BTreeSet<&str> = view
+                        .copylog(&lp.name)
+                        .into_iter()
+                        .filter(|(path, _)| !path.starts_with("sites\\"))
+                        .map(|(_, site)| site)
+                        .collect();
+                    (!sources.is_empty()).then(|| {
+                        format!(
+                            "the logon points whose Copylog.tcf names {} as source (taken for one domain)",
+                            sources.into_iter().collect::<Vec<_>>().join(", ")
+                        )
+                    })
+                }
+            };
+            if let Some(domain) = domain {
+                domains.entry(domain).or_default().push(lp);
+            }
+        }
+        if domains.len() < 2 {
+            continue;
+        }
+        let state = |lps: &[&crate::model::Location]| -> Option<bool> {
+            let held: Vec<Option<bool>> = lps.iter().map(|lp| holds_senior_list(view, &lp.name)).collect();
+            if held.contains(&Some(true)) {
+                Some(true)
+            } else if held.iter().all(|h| *h == Some(false)) {
+                Some(false)
+            } else {
+                None
+            }
+        };
+        let with: Vec<&str> = domains
+            .iter()
+            .filter(|(_, lps)| state(lps) == Some(true))
+            .map(|(d, _)| d.as_str())
+            .collect();
+        if with.is_empty() {
+            continue;
+        }
+        let site_list = sites.join(" ");
+        for (domain, lps) in &domains {
+            if state(lps) != Some(false) {
+                continue;
+            }
+            let names: Vec<&str> = lps.iter().map(|lp| lp.name.as_str()).collect();
+            out.push(
+                FindingDraft {
+                    observed: format!("no Senior.lst on {}", names.join(", ")),
+                    expected: format!("Senior.lst here too, as on {}", with.join("; ")),
+                    message: format!(
+                        "Sites {} share logon points in several domains; Senior.lst is on {} but not on {domain} ({}). LSM does not carry Senior.lst to another domain (Q263395): there the senior site is elected by site version, then by site code.",
+                        sites.join(", "),
+                        with.join("; "),
+                        names.join(", ")
+                    ),
+                    ..FindingDraft::new(
+                        CheckCode::N03,
+                        &site_list,
+                        &lps[0].name,
+                        &format!("{}\\Senior.lst", layout::LOGON_CONFIG_FOLDER),
+                    )
                 }
                 .into_finding(),
             );

@@ -9,7 +9,8 @@ use serde::Serialize;
 macro_rules! check_codes {
     ($($code:ident),* $(,)?) => {
         /// Stable check codes: `F` plus the number of the failure mode in
-        /// reference 7, or `A` for checks of the audit itself. Written as
+        /// reference 7, `N` plus the number of a new failure mode in
+        /// reference 11, or `A` for checks of the audit itself. Written as
         /// their names (`F01`) in every report.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum CheckCode {
@@ -30,7 +31,7 @@ macro_rules! check_codes {
 
 check_codes!(
     F01, F02, F03, F04, F05, F06, F07, F08, F09, F10, F11, F12, F13, F14, F15, F16, F17, F18, F19, F20, F21, F22, F23,
-    F24, F25, F26, F27, F28, F29, F30, F31, F32, N01, N02, N05, N09, N11, N12, N14, A01, A02, A03, A04, A05, A06, A07, A08,
+    F24, F25, F26, F27, F28, F29, F30, F31, F32, N01, N02, N03, N04, N05, N07, N08, N09, N11, N12, N14, A01, A02, A03, A04, A05, A06, A07, A08,
 );
 
 impl CheckCode {
@@ -447,13 +448,13 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         code: CheckCode::F30,
-        severity: Severity::Warning,
-        kb: &["Q275591"],
+        severity: Severity::Info,
+        kb: &["Q275591", "Q202941", "Q269615"],
         title: "Language folder missing on a mixed-language logon point",
-        condition: "A participating site's language folder (e.g. x86.bin\\00000409) is missing from a logon point shared by sites of different languages.",
-        fix: "Remove Full Control and Modify (keep write) for the SMS service account on x86.bin / alpha.bin so LSM can add files but not delete them.",
+        condition: "A logon point is shared by sites whose site servers hold different language folders in bin\\i386 (Q202941: the languages the site installs clients in), and a language folder of a participating site (e.g. x86.bin\\00000409) is missing from the logon point's x86.bin. Sites whose site server is not audited are not judged.",
+        fix: "Remove Full Control and Modify (keep write) for the SMS service account on x86.bin / alpha.bin so LSM can add files but not delete them (Q275591). New clients getting the senior site's language is by design (Q269615); this matters only for clients that need the missing language.",
         inferred: true,
-        needs: "site languages are not visible in share contents",
+        needs: "",
     },
     Check {
         code: CheckCode::F31,
@@ -499,12 +500,52 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
+        code: CheckCode::N03,
+        severity: Severity::Warning,
+        kb: &["Q263395"],
+        title: "Senior.lst on one domain's logon points only, for sites that span domains",
+        condition: "The same sites (the same <code>_cfg.lcf set, two or more) take part in logon points of several domains, and Sitescfg\\Senior.lst is on the logon points of one domain but known to be absent from every audited logon point of another. The domains come from the inventory; without domains in it, logon points with the same site set are split by the source sites their Copylog.tcf names for shared files.",
+        fix: "Put Senior.lst (the upper-case code of the site that should be senior) in Sitescfg of each domain's PDC: LSM does not carry it to other domains (Q263395, SMS 2.0 to SP2). Without it the senior site is elected by site version, then by the site code's ASCII value.",
+        inferred: true,
+        needs: "",
+    },
+    Check {
+        code: CheckCode::N04,
+        severity: Severity::Warning,
+        kb: &["Q257262", "Q200830"],
+        title: "CAP lacks some of its inbox folders",
+        condition: "A CAP share that holds at least one read-only box and one writable box lacks others of the ten folders of Q252856 (clicomp.box, clidata.box, clifiles.box, offerinf.box, pkginfo.box, ccr.box, ddr.box, inventry.box, sinv.box, statmsgs.box). Inbox Manager recreates missing inbox folders hourly (Q200830), so a gap that persists means an incomplete CAP role removal (Q257262). A folder that exists but could not be read is not missing.",
+        fix: "Audit again after an hour: if the folders are still missing, remove the CAP role completely (check HKLM\\Software\\Microsoft\\SMS\\Inbox Source for a left-over 'Inbox Remove Requested' value, per Q257262), let Inbox Manager finish, then add the CAP again.",
+        inferred: true,
+        needs: "",
+    },
+    Check {
         code: CheckCode::N05,
         severity: Severity::Warning,
         kb: &["Q246614"],
         title: "Empty offer in a secondary site's Offer Manager inbox",
         condition: "A secondary site (SiteType 1 in its site control file) has a zero-length .ofr file in inboxes\\offermgr.box; one corrupt offer stops Offer Manager loading every later advertisement, silently. Zero-length as corrupt is [I].",
         fix: "Copy an intact .ofr of the same name from the parent site's SMS\\Inboxes\\Offerinf.box into the secondary site's SMS\\Inboxes\\Offermgr.box\\Incoming (it overwrites the damaged one), or remove the damaged .ofr from Offermgr.box, as Q246614 describes; then audit again.",
+        inferred: true,
+        needs: "",
+    },
+    Check {
+        code: CheckCode::N07,
+        severity: Severity::Warning,
+        kb: &["Q269615", "Q202941"],
+        title: "Sites sharing a logon point at different revisions with an International Client Pack",
+        condition: "Sites that share a logon point offer base compvers of the same release but different revisions while one of them is an ICP build (hundreds digit of the revision 4-9); or a site offers a component compver that is an ICP build of another release than its base. ICPs work only when every site sharing the domain runs the same revision, and an ICP must match the service pack.",
+        fix: "Bring every site that shares the logon points to the same revision: apply the same ICP (and every hotfix applied to one site) to all of them; an ICP cannot be removed, so a site without it must get it (Q269615). Install only the ICP made for the site's service pack (Q202941).",
+        inferred: true,
+        needs: "",
+    },
+    Check {
+        code: CheckCode::N08,
+        severity: Severity::Warning,
+        kb: &["Q273853", "Q258149"],
+        title: "Hotfix logged on the site server but its binaries not replaced",
+        condition: "A hotfix log SMS_<site>\\Logs\\Q<kb>[letter].txt or .log (Q273853, Q252717) names a hotfix whose file table is known (src/sms/hotfixes.rs), and every file of that table found in the site server's bin\\i386 has a version below the hotfix's: the installer ran but replaced nothing (an Administrator console on a secondary site changed HKLM\\...\\SMS\\Setup\\Type).",
+        fix: "Set HKLM\\SOFTWARE\\Microsoft\\SMS\\Setup\\Type back to 0x2 on a secondary site server (0x1 on a primary) and run the hotfix again (Q273853); check the file versions afterwards.",
         inferred: true,
         needs: "",
     },

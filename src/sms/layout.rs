@@ -159,6 +159,52 @@ pub(crate) const LOGON_SHARED_FOLDERS: &[&str] = &["x86.bin\\", "alpha.bin\\", "
 /// Files a participating site needs in `Sites\<code>` (reference 3.2).
 pub(crate) const LOGON_SITE_FILES: &[&str] = &["netconf.ncf", "cli_inst.cfg"];
 
+/// The folders of a CAP share (reference 2.1, Q252856): the read-only boxes
+/// Inbox Manager fills from the site server, then the writable boxes
+/// clients drop files into. Lower case.
+pub(crate) const CAP_READ_ONLY_BOXES: &[&str] = &[
+    "clicomp.box",
+    "clidata.box",
+    "clifiles.box",
+    "offerinf.box",
+    "pkginfo.box",
+];
+pub(crate) const CAP_WRITABLE_BOXES: &[&str] = &["ccr.box", "ddr.box", "inventry.box", "sinv.box", "statmsgs.box"];
+
+/// A site server's client programs (`SMS\bin\i386`), whose language
+/// subfolders (`00000409`...) are the languages the site installs clients
+/// in (Q202941), and the logon point folder LSM copies them to
+/// (`x86.bin\<lang>`, Q264976, Q275591). Lower case.
+pub(crate) const SITE_SERVER_CLIENT_BIN: &str = "bin\\i386";
+pub(crate) const LOGON_CLIENT_BIN: &str = "x86.bin";
+
+/// Whether a folder name is a language folder: eight hex digits, the
+/// Windows language ID (`00000409`, US English; Q264976).
+pub(crate) fn is_language_folder(name: &str) -> bool {
+    name.len() == 8 && name.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A site server's log folder (`SMS\Logs`), where SP1 and later hotfix
+/// installers write their logs, named after the KB article (Q258149):
+/// `Q252717p.txt`, `Q252717q.txt`, `Q252717r.txt` (Q273853), and
+/// `Qxxxxxx.log` (Q252717, Q249077).
+pub(crate) const SITE_SERVER_LOGS: &str = "logs";
+
+/// The KB article a hotfix log in `Logs` is named after: `Q252717r.txt`
+/// gives `Q252717`. Any case; `.txt` or `.log`; a letter or nothing after
+/// the number.
+pub(crate) fn hotfix_log_kb(file_name: &str) -> Option<String> {
+    let upper = file_name.to_ascii_uppercase();
+    let stem = upper
+        .strip_suffix(".TXT")
+        .or_else(|| upper.strip_suffix(".LOG"))?
+        .strip_prefix('Q')?;
+    let digits: String = stem.chars().take_while(char::is_ascii_digit).collect();
+    let rest = &stem[digits.len()..];
+    let ok = (6..=7).contains(&digits.len()) && rest.len() <= 1 && rest.chars().all(|c| c.is_ascii_alphabetic());
+    ok.then(|| format!("Q{digits}"))
+}
+
 /// Where a share of `kind` keeps `component`'s compver.ini (lower case).
 pub fn compver_path(kind: LocationKind, component: &str) -> Option<String> {
     match kind {
@@ -198,7 +244,21 @@ pub fn checks_read(kind: LocationKind, lower: &str) -> bool {
         Some((top, _)) => top,
         None => return true,
     };
-    evidence_folders(kind).contains(&top)
+    evidence_folders(kind).contains(&top) || (kind == LocationKind::SiteServer && site_server_extra_read(lower))
+}
+
+/// What the checks read on a site server beyond its inboxes: the entries
+/// of `bin\i386` (its language folders for F30, its binaries for N08) and
+/// the hotfix logs in `Logs` (N08). Nothing deeper, so memory stays bounded
+/// by these two folders.
+fn site_server_extra_read(lower: &str) -> bool {
+    if let Some(rest) = lower.strip_prefix("bin\\") {
+        return rest == "i386" || rest.strip_prefix("i386\\").is_some_and(|name| !name.contains('\\'));
+    }
+    lower
+        .strip_prefix(SITE_SERVER_LOGS)
+        .and_then(|rest| rest.strip_prefix('\\'))
+        .is_some_and(|name| hotfix_log_kb(name).is_some())
 }
 
 /// The logon point files that carry the base components (reference 3.2).
@@ -404,6 +464,19 @@ mod tests {
             classify_share("copy", |p: &[&str]| p == ["x86.bin"] || p == ["Sites"]),
             Some(LocationKind::LogonPoint)
         );
+    }
+
+    #[test]
+    fn site_server_reads_languages_and_hotfix_logs_only() {
+        let read = |p: &str| checks_read(LocationKind::SiteServer, p);
+        assert!(read("bin\\i386") && read("bin\\i386\\00000409") && read("bin\\i386\\ccm.dll"));
+        assert!(!read("bin\\i386\\00000409\\smsman.exe") && !read("bin\\alpha\\x.dll"));
+        assert!(read("logs\\q252717r.txt") && !read("logs\\sitecomp.log") && !read("logs\\q1.txt"));
+        assert_eq!(hotfix_log_kb("Q252717r.txt"), Some("Q252717".into()));
+        assert_eq!(hotfix_log_kb("q249077.TXT"), Some("Q249077".into()));
+        assert_eq!(hotfix_log_kb("Q252717.log"), Some("Q252717".into()));
+        assert_eq!(hotfix_log_kb("Q252717rr.txt"), None);
+        assert!(is_language_folder("00000409") && !is_language_folder("0409") && !is_language_folder("i386xxxx"));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub(crate) mod advice;
 pub mod checks;
+pub(crate) mod hotfixes;
 pub(crate) mod layout;
 pub(crate) mod release;
 pub(crate) mod symptoms;

@@ -180,6 +180,13 @@ impl Version {
         self.release().is_none_or(Release::build_agrees_with_sp)
     }
 
+    /// Whether this is an International Client Pack build: an SMS version
+    /// whose revision's hundreds digit is 4-9 (reference 5.3, Q213410; [I]
+    /// no fixed rule maps ICP numbers to digits, so only this is decoded).
+    pub(crate) fn is_icp(&self) -> bool {
+        self.kind == VersionKind::Sms && self.fields.len() == 4 && (4..=9).contains(&((self.fields[3] % 1000) / 100))
+    }
+
     /// The withdrawn pre-release this version is, if it is one (F26).
     pub(crate) fn withdrawn(&self) -> Option<&'static super::release::Withdrawn> {
         WITHDRAWN_VERSIONS.iter().find(|w| self.fields == w.fields)

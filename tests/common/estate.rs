@@ -190,6 +190,29 @@ impl EstateBuilder {
         );
         self.file(&format!("{cap}/offerinf.box/{code}00001.ofr"), "[Offer]\r\n");
         self.file(&format!("{cap}/pkginfo.box/{code}00001.pkg"), "[Package]\r\n");
+        // The rest of the ten CAP folders (Q252856), empty as on a quiet CAP.
+        for b in [
+            "clifiles.box",
+            "ccr.box",
+            "ddr.box",
+            "inventry.box",
+            "sinv.box",
+            "statmsgs.box",
+        ] {
+            self.folder(&format!("{cap}/{b}"));
+        }
+        self
+    }
+
+    /// Creates a folder (and its parents), empty.
+    pub fn folder(&self, rel: &str) -> &Self {
+        fs::create_dir_all(self.path(rel)).unwrap();
+        self
+    }
+
+    /// Removes a folder and everything in it.
+    pub fn remove_folder(&self, rel: &str) -> &Self {
+        fs::remove_dir_all(self.path(rel)).unwrap();
         self
     }
 

@@ -34,3 +34,19 @@ pub fn version_block_range(data: &[u8]) -> Option<std::ops::Range<usize>> {
     let len = u16::from_le_bytes([data[start], data[start + 1]]) as usize;
     Some(start..start + len)
 }
+
+/// A fixture whose fixed FileVersion (VS_FIXEDFILEINFO) is set to
+/// `version` (`2.0.1380.1125`): a real PE image that reports that version.
+pub fn with_version(name: &str, version: &str) -> Vec<u8> {
+    let mut data = fixture(name);
+    let f: Vec<u32> = version.split('.').map(|p| p.parse().unwrap()).collect();
+    let at = data
+        .windows(4)
+        .position(|w| w == [0xBD, 0x04, 0xEF, 0xFE])
+        .expect("VS_FIXEDFILEINFO");
+    let ms = (f[0] << 16) | f[1];
+    let ls = (f[2] << 16) | f[3];
+    data[at + 8..at + 12].copy_from_slice(&ms.to_le_bytes());
+    data[at + 12..at + 16].copy_from_slice(&ls.to_le_bytes());
+    data
+}
