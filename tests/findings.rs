@@ -534,12 +534,12 @@ fn n03_senior_list_on_one_domain_only() {
         )
     };
     assert_eq!(
-        n3_with_inventory(&e, &inventory("'\\\\DC3\\SMSLOGON'")),
+        n03_with_inventory(&e, &inventory("'\\\\DC3\\SMSLOGON'")),
         vec![("\\\\DC3\\SMSLOGON".to_string(), "AAA BBB".to_string())]
     );
     assert!(!has(&e, "N03"), "without the inventory the domains are not told apart");
     e.file("DC3/SMSLOGON/Sitescfg/Senior.lst", "AAA\r\n");
-    assert!(n3_with_inventory(&e, &inventory("'\\\\DC3\\SMSLOGON'")).is_empty());
+    assert!(n03_with_inventory(&e, &inventory("'\\\\DC3\\SMSLOGON'")).is_empty());
 }
 
 #[test]
