@@ -303,20 +303,20 @@ fn html_matrix_puts_problems_first_and_can_be_narrowed() {
         .filter(|th| th.contains("<small>"))
         .map(|th| plain(&format!("<th{}", &th[..th.find("<small>").unwrap()])))
         .collect();
-    // MS1's site group and the logon points it shares with MS2 first; the
-    // healthy LN1 last; each group in its own order.
+    // By upgrade group: LN1 with its logon point, then MS1 and MS2 with
+    // the logon points they share; the same order as matrix.csv.
     assert_eq!(
         locations,
         [
-            r"\\SERVER1\SMS_MS1",
-            r"\\SERVER1\CAP_MS1",
-            r"\\DC1\SMSLOGON",
-            r"\\DC2\SMSLOGON",
             r"\\SERVER3\SMS_LN1",
             r"\\SERVER3\CAP_LN1",
+            r"\\DC3\SMSLOGON",
+            r"\\SERVER1\SMS_MS1",
+            r"\\SERVER1\CAP_MS1",
             r"\\SERVER2\SMS_MS2",
             r"\\SERVER2\CAP_MS2",
-            r"\\DC3\SMSLOGON",
+            r"\\DC1\SMSLOGON",
+            r"\\DC2\SMSLOGON",
         ]
     );
     assert!(head.contains("<th class=\"problem\""));
@@ -336,9 +336,10 @@ fn html_matrix_puts_problems_first_and_can_be_narrowed() {
     // The control hides the fine rows, without a script.
     assert!(matrix.contains("<input class=\"toggle\" id=\"only-problems\" type=\"checkbox\">"));
     assert!(html.contains("#only-problems:checked ~ .scroll tr.fine { display:none; }"));
-    // matrix.csv keeps its built order.
+    // matrix.csv keeps its rows in built order.
     let csv = common::read_csv(&out.path().join("matrix.csv"));
-    assert_eq!(csv[0][5], r"\\SERVER3\SMS_LN1 (site server LN1)");
+    assert_eq!(csv[1][0], "base compver.ini");
+    assert_eq!(csv[2][0], r"base logon point x86.bin\boot32wn.exe");
 }
 
 /// Every report shows an empty version the same way.
@@ -671,4 +672,68 @@ fn both_reports_print_in_few_pages() {
         (2..=8).contains(&html_pages),
         "report.html printed on {html_pages} pages"
     );
+}
+
+/// The location columns of each report's matrix, as located shares.
+fn matrix_columns_of_every_report(out: &Path) -> [Vec<String>; 3] {
+    let name = |header: &str| header[..header.find(" (").unwrap_or(header.len())].to_string();
+    let csv = common::read_csv(&out.join("matrix.csv"));
+    let csv: Vec<String> = csv[0][5..].iter().map(|h| name(h)).collect();
+    let bytes = std::fs::read(out.join("audit.xlsx")).unwrap();
+    let sheet = xlsx_sheet(&bytes, "Matrix");
+    let xlsx: Vec<String> = (5..sheet.width() as u32)
+        .map(|c| name(&string_at(&sheet, 0, c)))
+        .collect();
+    let html = read(&out.join("report.html"));
+    let matrix = element(&html, "<section id=\"matrix\"", "section");
+    let head = element(matrix, "<thead>", "thead");
+    let html: Vec<String> = head
+        .split("<th")
+        .filter(|th| th.contains("<small>"))
+        .map(|th| plain(&format!("<th{}", &th[..th.find("<small>").unwrap()])))
+        .collect();
+    [csv, xlsx, html]
+}
+
+/// Issue 32 item 3: the matrix's columns stand by upgrade group (the
+/// sites that share a logon point together, that logon point right after
+/// them), then by site, then by kind, in matrix.csv, the workbook and the
+/// page alike; a faulty group does not move ahead of the others.
+#[test]
+fn matrix_columns_stand_by_upgrade_group_in_every_report() {
+    use common::estate::{EstateBuilder, SP1, SP2};
+    let estate = EstateBuilder::new();
+    estate
+        .site("SRVA", "AAA", SP2)
+        .site("SRVM", "MMM", SP1)
+        .site("SRVZ", "ZZZ", SP2)
+        .logon_point("DC1", &["AAA", "ZZZ"], "AAA", SP2)
+        .logon_point("DC2", &["MMM"], "MMM", SP1)
+        .logon_point("DC9", &["MMM"], "MMM", SP1);
+    // A second CAP of ZZZ, on a server of its own, lagging a release.
+    for (comp, version) in common::estate::versions(SP1) {
+        estate.file(
+            &format!("CAPZ2/CAP_ZZZ/clicomp.box/{comp}/compver.ini"),
+            common::estate::compver(&version),
+        );
+    }
+    let (out, _) = audit(&[&estate.root().display().to_string()]);
+    let expected = [
+        r"\\SRVA\SMS_AAA",
+        r"\\SRVA\CAP_AAA",
+        r"\\SRVZ\SMS_ZZZ",
+        r"\\CAPZ2\CAP_ZZZ",
+        r"\\SRVZ\CAP_ZZZ",
+        r"\\DC1\SMSLOGON",
+        r"\\SRVM\SMS_MMM",
+        r"\\SRVM\CAP_MMM",
+        r"\\DC2\SMSLOGON",
+        r"\\DC9\SMSLOGON",
+    ];
+    for (report, columns) in ["matrix.csv", "audit.xlsx", "report.html"]
+        .iter()
+        .zip(matrix_columns_of_every_report(out.path()))
+    {
+        assert_eq!(columns, expected, "{report}");
+    }
 }

@@ -183,7 +183,7 @@ fn swatch_css() -> String {
 }
 
 fn page(audit: &Audit, shown_files: &[FileRecord]) -> Markup {
-    let order = audit.matrix.display_order(&audit.findings, &audit.cause_locations());
+    let order = audit.matrix.display_order(&audit.findings);
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -818,7 +818,8 @@ const PRINT_COLUMNS: usize = 10;
 fn matrix(audit: &Audit, order: &DisplayOrder) -> Markup {
     let m = &audit.matrix;
     let problems = order.problem_rows.iter().filter(|&&p| p).count();
-    let split_for_print = order.columns.len() > PRINT_COLUMNS;
+    let all: Vec<usize> = (0..m.columns.len()).collect();
+    let split_for_print = all.len() > PRINT_COLUMNS;
     html! {
         section #matrix {
             h2 { "Version matrix" }
@@ -826,8 +827,9 @@ fn matrix(audit: &Audit, order: &DisplayOrder) -> Markup {
                 "One row per component file that carries a version (compver.ini, the component's .CFG, "
                 "logon point binaries...), one column per share. Each cell is the version found on that share. "
                 "Shares that must agree are compared; a cell that does not is red and shows "
-                code { "!! found (expected ...)" } ". Rows and share groups that need attention come first "
-                "(dark red headers); agreeing versions are tinted by SMS 2.0 release."
+                code { "!! found (expected ...)" } ". Rows that need attention come first. Shares stand by upgrade "
+                "group (the sites that share logon points), site by site, each logon point beside the sites it "
+                "serves; shares that need attention have dark red headers. Agreeing versions are tinted by SMS 2.0 release."
             }
             (legend())
             @if m.rows.is_empty() {
@@ -838,14 +840,14 @@ fn matrix(audit: &Audit, order: &DisplayOrder) -> Markup {
                     label.toggle for="only-problems" {
                         "Show only the " (problems) " rows that need attention (a mismatch or a value that could not be checked)"
                     }
-                    div.scroll { (grid(audit, order, &order.columns)) }
+                    div.scroll { (grid(audit, order, &all)) }
                 }
                 @if split_for_print {
                     div.print-only {
-                        @for (part, columns) in order.columns.chunks(PRINT_COLUMNS).enumerate() {
+                        @for (part, columns) in all.chunks(PRINT_COLUMNS).enumerate() {
                             p.part {
                                 "Shares " (part * PRINT_COLUMNS + 1) " to " (part * PRINT_COLUMNS + columns.len())
-                                " of " (order.columns.len())
+                                " of " (all.len())
                             }
                             (grid(audit, order, columns))
                         }

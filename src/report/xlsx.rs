@@ -73,7 +73,7 @@ pub(crate) fn write(
     );
     let styles = Styles::new();
     let matrix_parts = matrix_parts(audit.matrix.columns.len());
-    let order = audit.matrix.display_order(&audit.findings, &audit.cause_locations());
+    let order = audit.matrix.display_order(&audit.findings);
     summary_sheet(workbook.add_worksheet(), audit, &styles, matrix_parts.len())?;
     causes_sheet(workbook.add_worksheet(), audit, &styles)?;
     sites_sheet(workbook.add_worksheet(), audit, &styles)?;
@@ -506,7 +506,7 @@ fn summary_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles, matrix_shee
     sheet.wrap_text(
         row,
         1,
-        "Cells starting with !! disagree with the value in (expected ...). Rows and share groups that need attention come first; filter the mismatch column to see only mismatches. Every value from the shares is stored as text.",
+        "Cells starting with !! disagree with the value in (expected ...). Rows that need attention come first; shares stand by upgrade group (the sites that share logon points), site by site, each logon point beside the sites it serves. Filter the mismatch column to see only mismatches. Every value from the shares is stored as text.",
         styles,
     )?;
     if matrix_sheets > 1 {
@@ -660,7 +660,8 @@ fn drift_sheet(ws: &mut Worksheet, changes: &[Change], styles: &Styles) -> Resul
 const MATRIX_HEADER_WIDTH: usize = 14;
 
 /// One Matrix sheet: the key columns and the location columns `part` of
-/// the display order (problem rows and share groups first).
+/// the matrix's one column order, rows in display order (problem rows
+/// first).
 fn matrix_sheet(
     ws: &mut Worksheet,
     audit: &Audit,
@@ -671,7 +672,7 @@ fn matrix_sheet(
 ) -> Result<(), XlsxError> {
     let mut sheet = Sheet::new(ws, name)?;
     let matrix = &audit.matrix;
-    let columns = &order.columns[part];
+    let columns: Vec<usize> = part.collect();
     let mut headers = KEY_COLUMNS.to_vec();
     headers.extend(columns.iter().map(|&c| matrix.columns[c].header.as_str()));
     let rows = room(matrix.rows.len());
