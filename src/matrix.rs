@@ -131,6 +131,11 @@ pub struct Column {
     pub header: String,
 }
 
+/// Share columns in one printed part of the matrix, on the page and in the
+/// workbook: a wider matrix prints as several parts, each with the item
+/// column, so the type stays readable.
+pub(crate) const PRINT_PART_SHARES: usize = 10;
+
 /// The columns before the locations' in matrix.csv and the Matrix sheet.
 pub(crate) const KEY_COLUMNS: [&str; 5] = ["item", "component", "artifact", "detail", "mismatch"];
 

@@ -505,12 +505,26 @@ fn xlsx_sheets_come_in_the_order_people_need_and_print_landscape() {
     let workbook = xlsx_part(&bytes, "xl/workbook.xml");
     for (index, name) in names.iter().enumerate() {
         let part = xlsx_part(&bytes, &format!("xl/worksheets/sheet{}.xml", index + 1));
-        assert!(part.contains("<pageSetUpPr fitToPage=\"1\"/>"), "{name}: fit to page");
         let setup = &part[part
             .find("<pageSetup ")
             .unwrap_or_else(|| panic!("{name}: no page setup"))..];
         let setup = &setup[..setup.find("/>").unwrap()];
         assert!(setup.contains("orientation=\"landscape\""), "{name}: {setup}");
+        if name == "Matrix" {
+            // In parts of at most ten shares, at one scale, the item column
+            // and the header row on every page.
+            assert!(!part.contains("fitToPage"), "{part}");
+            assert!(setup.contains("scale=\""), "{setup}");
+            assert!(
+                part.contains("<colBreaks count=\"1\" manualBreakCount=\"1\"><brk id=\"5\""),
+                "{part}"
+            );
+            let titles =
+                format!("<definedName name=\"_xlnm.Print_Titles\" localSheetId=\"{index}\">Matrix!$A:$A,Matrix!$1:$1<");
+            assert!(workbook.contains(&titles), "{workbook}");
+            continue;
+        }
+        assert!(part.contains("<pageSetUpPr fitToPage=\"1\"/>"), "{name}: fit to page");
         // One page wide, as long as it takes; the summary on one page.
         assert_eq!(
             setup.contains("fitToHeight=\"0\""),
@@ -735,5 +749,131 @@ fn matrix_columns_stand_by_upgrade_group_in_every_report() {
         .zip(matrix_columns_of_every_report(out.path()))
     {
         assert_eq!(columns, expected, "{report}");
+    }
+}
+
+/// A 38-share estate from `examples/make_estate` (12 sites, a second CAP
+/// each, 2 logon points), audited into a new folder with `formats`.
+fn audit_of_38_shares(formats: &[&str]) -> (TempDir, TempDir) {
+    let estate = TempDir::new().unwrap();
+    let root = estate.path().join("estate");
+    common::generated(
+        &root,
+        &[
+            "--sites",
+            "12",
+            "--caps-per-site",
+            "1",
+            "--logon-points",
+            "2",
+            "--seed",
+            "1",
+        ],
+    );
+    let mut args = vec![root.display().to_string()];
+    for format in formats {
+        args.extend(["--format".to_string(), format.to_string()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (out, _) = audit(&args);
+    (estate, out)
+}
+
+/// Each page's text, as pdftotext lays it out.
+fn pdf_pages(pdf: &Path) -> Vec<String> {
+    let text = std::process::Command::new("pdftotext")
+        .args(["-layout", &pdf.display().to_string(), "-"])
+        .output()
+        .unwrap();
+    assert!(text.status.success());
+    let text = String::from_utf8_lossy(&text.stdout).to_string();
+    let mut pages: Vec<String> = text.split('\u{c}').map(str::to_string).collect();
+    if pages.last().is_some_and(|p| p.trim().is_empty()) {
+        pages.pop();
+    }
+    pages
+}
+
+/// Each page's word heights in points (the type size and a little), from
+/// pdftotext's bounding boxes.
+fn pdf_word_heights(pdf: &Path) -> Vec<Vec<f64>> {
+    let boxes = std::process::Command::new("pdftotext")
+        .args(["-bbox", &pdf.display().to_string(), "-"])
+        .output()
+        .unwrap();
+    let boxes = String::from_utf8_lossy(&boxes.stdout).to_string();
+    let number = |word: &str, name: &str| -> f64 {
+        let at = word.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        word[at..at + word[at..].find('"').unwrap()].parse().unwrap()
+    };
+    boxes
+        .split("<page ")
+        .skip(1)
+        .map(|page| {
+            page.split("<word ")
+                .skip(1)
+                .map(|word| number(word, "yMax") - number(word, "yMin"))
+                .collect()
+        })
+        .collect()
+}
+
+/// Issue 32 item 1: at 38 shares LibreOffice printed the Matrix sheet one
+/// page wide, in type too small to read. Now it prints the key columns,
+/// then parts of at most ten shares, each page with the item column and
+/// the header row, in a type as readable as the page's 10-share tables.
+#[test]
+fn the_workbook_matrix_prints_at_most_ten_shares_a_page() {
+    if !common::require("soffice", "to print the workbook")
+        || !common::require("pdftotext", "to read the printed pages")
+    {
+        return;
+    }
+    let (_estate, out) = audit_of_38_shares(&["xlsx"]);
+    let work = TempDir::new().unwrap();
+    let profile = format!("-env:UserInstallation=file://{}", work.path().join("lo").display());
+    let pdfs = work.path().join("pdf");
+    assert!(run_limited(
+        "soffice",
+        &[
+            &profile,
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            &pdfs.display().to_string(),
+            &out.path().join("audit.xlsx").display().to_string(),
+        ]
+    ));
+    let pdf = pdfs.join("audit.pdf");
+    let pages = pdf_pages(&pdf);
+    let heights = pdf_word_heights(&pdf);
+    assert_eq!(pages.len(), heights.len());
+    // The Matrix sheet's pages, by the footer each page carries.
+    let matrix: Vec<usize> = (0..pages.len())
+        .filter(|&p| {
+            let footer = pages[p].lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+            footer.trim_start().starts_with("Matrix ")
+        })
+        .collect();
+    // A share's header starts with its two backslashes; nothing else on
+    // these pages has two in a row.
+    let shares: Vec<usize> = matrix.iter().map(|&p| pages[p].matches(r"\\").count()).collect();
+    assert!(shares.iter().all(|&n| n <= 10), "share columns per page: {shares:?}");
+    // The key columns first, then 38 shares in four parts of 10, 10, 10
+    // and 8, each part as many pages long as the rows take.
+    assert!(shares[0] == 0, "{shares:?}");
+    let parts: Vec<usize> = shares.iter().copied().filter(|&n| n > 0).collect();
+    let row_pages = shares.iter().filter(|&&n| n == 0).count();
+    assert_eq!(parts.len(), 4 * row_pages, "{shares:?}");
+    assert_eq!(parts.iter().sum::<usize>(), 38 * row_pages, "{shares:?}");
+    assert!(row_pages <= 3, "{shares:?}");
+    assert_eq!(matrix.len(), 5 * row_pages, "{shares:?}");
+    // The type: at one page wide the words were under 4 points high.
+    for &p in &matrix {
+        let mut page = heights[p].clone();
+        page.sort_by(f64::total_cmp);
+        let median = page[page.len() / 2];
+        assert!(median >= 6.0, "page {}: words {median:.1} points high", p + 1);
     }
 }

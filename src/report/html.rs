@@ -11,7 +11,7 @@ use crate::audit::Audit;
 use crate::clientlogs::Symptoms;
 use crate::drift::Change;
 use crate::history::HistorySummary;
-use crate::matrix::DisplayOrder;
+use crate::matrix::{DisplayOrder, PRINT_PART_SHARES};
 use crate::model::{FileRecord, Severity, Status};
 use crate::sites::SiteShare;
 use crate::text::{self, Controls};
@@ -811,15 +811,11 @@ fn class(s: &Swatch) -> String {
     format!("sw s-{}", s.key)
 }
 
-/// Location columns per printed matrix table: a wider estate prints as
-/// several tables, each with the item column, so no column is cut.
-const PRINT_COLUMNS: usize = 10;
-
 fn matrix(audit: &Audit, order: &DisplayOrder) -> Markup {
     let m = &audit.matrix;
     let problems = order.problem_rows.iter().filter(|&&p| p).count();
     let all: Vec<usize> = (0..m.columns.len()).collect();
-    let split_for_print = all.len() > PRINT_COLUMNS;
+    let split_for_print = all.len() > PRINT_PART_SHARES;
     html! {
         section #matrix {
             h2 { "Version matrix" }
@@ -844,9 +840,9 @@ fn matrix(audit: &Audit, order: &DisplayOrder) -> Markup {
                 }
                 @if split_for_print {
                     div.print-only {
-                        @for (part, columns) in all.chunks(PRINT_COLUMNS).enumerate() {
+                        @for (part, columns) in all.chunks(PRINT_PART_SHARES).enumerate() {
                             p.part {
-                                "Shares " (part * PRINT_COLUMNS + 1) " to " (part * PRINT_COLUMNS + columns.len())
+                                "Shares " (part * PRINT_PART_SHARES + 1) " to " (part * PRINT_PART_SHARES + columns.len())
                                 " of " (all.len())
                             }
                             (grid(audit, order, columns))
