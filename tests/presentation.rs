@@ -629,6 +629,25 @@ fn run_limited(program: &str, args: &[&str]) -> bool {
     child.wait().unwrap().success()
 }
 
+/// Prints `html` to `pdf` with Chromium (its profile in `work`), as a
+/// person does from the print dialog.
+fn print_page(html: &Path, pdf: &Path, work: &Path) {
+    let chrome_profile = format!("--user-data-dir={}", work.join("chromium").display());
+    assert!(run_limited(
+        "chromium",
+        &[
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            &chrome_profile,
+            "--no-pdf-header-footer",
+            &format!("--print-to-pdf={}", pdf.display()),
+            &format!("file://{}", html.display()),
+        ]
+    ));
+}
+
 #[test]
 fn both_reports_print_in_few_pages() {
     if !common::require("soffice", "to print the reports")
@@ -653,21 +672,8 @@ fn both_reports_print_in_few_pages() {
             &out.path().join("audit.xlsx").display().to_string(),
         ]
     ));
-    let chrome_profile = format!("--user-data-dir={}", work.path().join("chromium").display());
     let printed = work.path().join("report.pdf");
-    assert!(run_limited(
-        "chromium",
-        &[
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            &chrome_profile,
-            "--no-pdf-header-footer",
-            &format!("--print-to-pdf={}", printed.display()),
-            &format!("file://{}", out.path().join("report.html").display()),
-        ]
-    ));
+    print_page(&out.path().join("report.html"), &printed, work.path());
     let pages = |path: &Path| -> usize {
         let info = std::process::Command::new("pdfinfo").arg(path).output().unwrap();
         let info = String::from_utf8_lossy(&info.stdout).to_string();
@@ -876,4 +882,46 @@ fn the_workbook_matrix_prints_at_most_ten_shares_a_page() {
         let median = page[page.len() / 2];
         assert!(median >= 6.0, "page {}: words {median:.1} points high", p + 1);
     }
+}
+
+/// Issue 32 item 2: printed, "Shares 11 to 20 of 38" stood at the foot of
+/// the page of shares 1 to 10, its table on the next page. Each caption
+/// now prints on the page where its table starts.
+#[test]
+fn printed_matrix_captions_stay_with_their_tables() {
+    if !common::require("chromium", "to print report.html")
+        || !common::require("pdftotext", "to read the printed pages")
+    {
+        return;
+    }
+    let (_estate, out) = audit_of_38_shares(&["html"]);
+    let work = TempDir::new().unwrap();
+    let pdf = work.path().join("report.pdf");
+    print_page(&out.path().join("report.html"), &pdf, work.path());
+    let mut captions = Vec::new();
+    for (page, text) in pdf_pages(&pdf).iter().enumerate() {
+        for (at, _) in text.match_indices("Shares ") {
+            let line = &text[at..at + text[at..].find('\n').unwrap_or(text.len() - at)];
+            if !line.contains(" of 38") {
+                continue;
+            }
+            captions.push(line.trim().to_string());
+            // The table's header row, share names with their two
+            // backslashes, follows on the same page.
+            assert!(
+                text[at..].contains(r"\\"),
+                "page {}: {line:?} without its table",
+                page + 1
+            );
+        }
+    }
+    assert_eq!(
+        captions,
+        [
+            "Shares 1 to 10 of 38",
+            "Shares 11 to 20 of 38",
+            "Shares 21 to 30 of 38",
+            "Shares 31 to 38 of 38"
+        ]
+    );
 }

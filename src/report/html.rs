@@ -152,6 +152,7 @@ footer { color:var(--muted); font-size:12px; padding:0 28px 24px; }
   .screen-only { display:none; }
   .print-only { display:block; }
   .print-only table.grid { break-after:auto; margin-bottom:8px; }
+  .print-only p.part { break-after:avoid; break-inside:avoid; }
   table.grid { font-size:7pt; }
   table.grid td, table.grid th.item { white-space:normal; font-size:7pt; padding:2px 3px; }
   table.list td.wrap { max-width:none; min-width:24em; }
