@@ -925,3 +925,60 @@ fn printed_matrix_captions_stay_with_their_tables() {
         ]
     );
 }
+
+/// Issue 32 item 9: `make_estate --realistic` is a consistent estate of
+/// five sites with a chosen handful of faults, and the report shows those
+/// faults and nothing else: the Q236596 group (MAN at SP1 behind the
+/// logon points LON's SP2 upgrade filled), PAR's CAP that lags its site
+/// server at SP1, and FRA's zero-byte offer. The benchmark estate, with
+/// random client files, gave every site F13, F19 and F20 besides.
+#[test]
+fn the_realistic_example_shows_its_chosen_faults_and_no_others() {
+    let estate = TempDir::new().unwrap();
+    let root = estate.path().join("estate");
+    common::generated(&root, &["--realistic"]);
+    let (out, code) = audit(&[&root.display().to_string()]);
+    assert_eq!(code, 1, "errors found");
+    let mut found: Vec<String> = common::read_csv_maps(&out.path().join("findings.csv"))
+        .iter()
+        .map(|f| format!("{} {} {}", f["code"], f["location"], f["path"]))
+        .collect();
+    found.sort();
+    let q236596 = [r"\\DCUK01\SMSLOGON", r"\\DCUK02\SMSLOGON"];
+    let lagging = r"\\CAPPAR02\CAP_PAR";
+    let mut expected: Vec<String> = Vec::new();
+    for lp in q236596 {
+        expected.push(format!(r"F01 {lp} x86.bin\CLICORE.EXE"));
+        expected.push(format!("F08 {lp} "));
+        expected.push(format!(r"F03 \\SRVMAN01\CAP_MAN clicomp.box\base\compver.ini"));
+    }
+    expected.push(format!(r"F03 {lagging} clicomp.box\base\compver.ini"));
+    expected.push(format!(r"F20 {lagging} clicomp.box\base\i386\clicore.exe"));
+    expected.push(format!(r"F13 {lagging} clicomp.box\SWDist\i386\swdist32.exe"));
+    for component in [
+        "base", "hinv", "licmtr", "remctrl", "sinv", "smsapm32", "snmpelea", "SWDist", "wbem",
+    ] {
+        expected.push(format!(r"F24 {lagging} clicomp.box\{component}\compver.ini"));
+    }
+    expected.push(r"F14 \\SRVFRA01\CAP_FRA offerinf.box\FRA00002.ins".to_string());
+    expected.sort();
+    assert_eq!(found, expected);
+    // Each site's base as built.
+    let json: serde_json::Value = serde_json::from_str(&read(&out.path().join("audit.json"))).unwrap();
+    let sites: Vec<(&str, &str)> = json["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["site"].as_str().unwrap(), s["version"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        sites,
+        [
+            ("AMS", "2.00.1493.2009"),
+            ("FRA", "2.00.1493.3000"),
+            ("LON", "2.00.1493.2009"),
+            ("MAN", "2.00.1380.1000"),
+            ("PAR", "2.00.1493.2009")
+        ]
+    );
+}
