@@ -950,7 +950,7 @@ fn the_realistic_example_shows_its_chosen_faults_and_no_others() {
     for lp in q236596 {
         expected.push(format!(r"F01 {lp} x86.bin\CLICORE.EXE"));
         expected.push(format!("F08 {lp} "));
-        expected.push(format!(r"F03 \\SRVMAN01\CAP_MAN clicomp.box\base\compver.ini"));
+        expected.push(r"F03 \\SRVMAN01\CAP_MAN clicomp.box\base\compver.ini".to_string());
     }
     expected.push(format!(r"F03 {lagging} clicomp.box\base\compver.ini"));
     expected.push(format!(r"F20 {lagging} clicomp.box\base\i386\clicore.exe"));
