@@ -785,6 +785,7 @@ impl PrintedParts {
     /// uses DejaVu Sans) draws about 9: counting 9 keeps every part on its
     /// page width in both, so no share column moves onto a page of its own.
     const CHAR_PIXELS: f64 = 9.0;
+    const MAX_BREAKS: usize = 1_023;
 
     /// `widths`: the sheet's column widths in characters; the columns
     /// before `keys` are the key columns, the first one the item.
@@ -806,6 +807,9 @@ impl PrintedParts {
             shares += 1;
             widest = widest.max(part);
         }
+        // Excel holds at most 1,023 manual breaks a sheet; past them the
+        // spreadsheet breaks pages itself, at the same scale.
+        breaks.truncate(Self::MAX_BREAKS);
         let scale = (Self::PAGE_PIXELS * 100.0 / widest.max(1.0)).floor().clamp(10.0, 100.0);
         PrintedParts {
             breaks,
@@ -910,6 +914,9 @@ mod tests {
         // A share wider than the room still gets its part.
         let printed = PrintedParts::of(&with(&[300.0; 2]), 5);
         assert_eq!(printed.breaks, [5, 6]);
+        // As many breaks as a sheet holds, however wide.
+        let printed = PrintedParts::of(&with(&[share; 16_000]), 5);
+        assert_eq!(printed.breaks.len(), PrintedParts::MAX_BREAKS);
     }
 
     #[test]
