@@ -4,6 +4,22 @@
 //! client-uploaded small files. Deterministic from `--seed`.
 //!
 //! `cargo run --release --example make_estate -- --out DIR --sites 10 --caps-per-site 2 --logon-points 3 --seed 1`
+//!
+//! The benchmark estate's client files are random, so every site gets
+//! F13, F19 and F20. `--realistic` writes instead a fixed, consistent
+//! estate of five sites and 17 shares with a chosen handful of faults, a
+//! preview of a real report (the docs' screenshots are taken from it):
+//!
+//! * AMS (SP2: a site server, two CAPs, its own logon point DCNL01):
+//!   healthy.
+//! * LON (SP2) and MAN (SP1) share the logon points DCUK01 and DCUK02,
+//!   which hold LON's SP2 Clicore.exe since LON was upgraded: the Q236596
+//!   group (MAN's clients get a base newer than MAN's CAP offers).
+//! * PAR (SP2): its second CAP, CAPPAR02, still holds SP1's client
+//!   components: a CAP that lags the site server's replication.
+//! * FRA (SP3): one advertisement's `.ofr` on its CAP is zero bytes long.
+//!
+//! `cargo run --release --example make_estate -- --realistic --out DIR`
 
 use clap::Parser;
 use rand::{Rng, RngCore, SeedableRng};
@@ -38,6 +54,10 @@ struct Args {
     /// Client-uploaded small files (inventory, discovery, status), spread over the CAPs.
     #[arg(long, default_value_t = 0)]
     small_files: usize,
+    /// Write the fixed, consistent estate with a handful of faults instead
+    /// (see the top of this file); the other options are not used.
+    #[arg(long, conflicts_with_all = ["sites", "caps_per_site", "logon_points", "large_files", "small_files"])]
+    realistic: bool,
 }
 
 const COMPONENTS: [&str; 9] = [
@@ -334,6 +354,17 @@ fn main() -> io::Result<()> {
         files: 0,
         bytes: 0,
     };
+    if args.realistic {
+        let locations = realistic::write(&mut w)?;
+        eprintln!(
+            "wrote {}: {} locations, {} files, {:.1} MiB",
+            Path::new(&args.out).display(),
+            locations,
+            w.files,
+            w.bytes as f64 / (1u64 << 20) as f64
+        );
+        return Ok(());
+    }
     // Releases weighted like a real rollout: most sites on SP2, some behind.
     let mut sites: Vec<(String, usize)> = Vec::new();
     let mut caps: Vec<String> = Vec::new();
@@ -421,4 +452,251 @@ fn main() -> io::Result<()> {
         w.bytes as f64 / (1u64 << 20) as f64
     );
     Ok(())
+}
+
+/// The `--realistic` estate: every copy of a file that must agree is the
+/// same bytes, so only the chosen faults show.
+mod realistic {
+    use super::{cfg, compver, release, Writer, BUNDLES, CFGS, COMPONENTS};
+    use rand::{Rng, RngCore, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+    use std::io;
+
+    /// Release indexes of [`release`].
+    const SP1: usize = 1;
+    const SP2: usize = 2;
+    const SP3: usize = 3;
+
+    struct Site {
+        code: &'static str,
+        server: &'static str,
+        release: usize,
+        /// CAPs on servers of their own, with the release each holds.
+        more_caps: &'static [(&'static str, usize)],
+    }
+
+    const SITES: [Site; 5] = [
+        Site {
+            code: "AMS",
+            server: "SRVAMS01",
+            release: SP2,
+            more_caps: &[("CAPAMS02", SP2)],
+        },
+        Site {
+            code: "FRA",
+            server: "SRVFRA01",
+            release: SP3,
+            more_caps: &[],
+        },
+        Site {
+            code: "LON",
+            server: "SRVLON01",
+            release: SP2,
+            more_caps: &[],
+        },
+        Site {
+            code: "MAN",
+            server: "SRVMAN01",
+            release: SP1,
+            more_caps: &[],
+        },
+        // The lagging CAP.
+        Site {
+            code: "PAR",
+            server: "SRVPAR01",
+            release: SP2,
+            more_caps: &[("CAPPAR02", SP1)],
+        },
+    ];
+
+    /// Logon points: the domain controller and the sites it serves. The
+    /// newest site of each is the source of its shared files (Copylog).
+    const LOGON_POINTS: [(&str, &[&str]); 5] = [
+        ("DCNL01", &["AMS"]),
+        ("DCDE01", &["FRA"]),
+        ("DCUK01", &["LON", "MAN"]),
+        ("DCUK02", &["LON", "MAN"]),
+        ("DCFR01", &["PAR"]),
+    ];
+
+    /// The zero-byte file: one advertisement's offer on FRA's CAP.
+    const ZERO_BYTE_OFFER: &str = "SRVFRA01/CAP_FRA/offerinf.box/FRA00002.ofr";
+
+    /// Advertisements per site.
+    const OFFERS: usize = 3;
+
+    fn site(code: &str) -> &'static Site {
+        SITES.iter().find(|s| s.code == code).expect("a site of the table")
+    }
+
+    /// The bytes of a release's build of `name`: the same wherever that
+    /// build is copied (a site server, its CAPs, a logon point).
+    fn build_of(name: &str, version: &str, kib: u64) -> Vec<u8> {
+        let seed = format!("{}|{version}", name.to_ascii_lowercase())
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            });
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let size = (kib + rng.random_range(0..kib / 4 + 1)) * 1024;
+        let mut data = vec![0u8; size as usize];
+        rng.fill_bytes(&mut data);
+        // Not starting with MZ: data, not a PE image.
+        data[0] = b'P';
+        data
+    }
+
+    /// A site's client configuration files, the same in every copy.
+    fn client_file(name: &str, code: &str) -> String {
+        format!("encrypted {name} of site {code}\n")
+    }
+
+    fn caplist(site: &Site) -> String {
+        let mut lines = vec![
+            "[CAP List]".to_string(),
+            format!("\\\\{}\\CAP_{}", site.server, site.code),
+        ];
+        for (server, _) in site.more_caps {
+            lines.push(format!("\\\\{server}\\CAP_{}", site.code));
+        }
+        lines.join("\n") + "\n"
+    }
+
+    /// A site server's `clicomp.src` or a CAP's `clicomp.box` at `release`.
+    fn component_box(w: &mut Writer, boxdir: &str, server: &str, release_index: usize) -> io::Result<()> {
+        let versions = release(release_index);
+        for (comp, version) in COMPONENTS.iter().zip(versions) {
+            w.text(&format!("{boxdir}/{comp}/compver.ini"), &compver(version))?;
+        }
+        if boxdir.ends_with("clicomp.box") {
+            for (comp, file, name) in CFGS {
+                let at = COMPONENTS.iter().position(|c| *c == comp).unwrap_or(0);
+                // An RTM CFG carries no version; later ones carry their component's.
+                let version = (release_index > 0).then_some(versions[at]);
+                w.text(
+                    &format!("{boxdir}/{file}"),
+                    &cfg(name, server, version, comp == "licmtr"),
+                )?;
+            }
+        }
+        for (comp, file, kib) in BUNDLES {
+            let at = COMPONENTS.iter().position(|c| *c == comp).unwrap_or(0);
+            w.bytes_at(
+                &format!("{boxdir}/{comp}/i386/{file}"),
+                &build_of(file, versions[at], kib),
+            )?;
+        }
+        Ok(())
+    }
+
+    fn client_data(w: &mut Writer, dir: &str, site: &Site) -> io::Result<()> {
+        w.text(&format!("{dir}/caplist.ini"), &caplist(site))?;
+        for name in ["cli_inst.cfg", "clibase.cfg"] {
+            w.text(&format!("{dir}/{name}"), &client_file(name, site.code))?;
+        }
+        w.text(&format!("{dir}/client.lkp"), "[Resync]\n")
+    }
+
+    fn cap(w: &mut Writer, server: &str, site: &Site, release_index: usize) -> io::Result<()> {
+        let code = site.code;
+        let root = format!("{server}/CAP_{code}");
+        component_box(w, &format!("{root}/clicomp.box"), server, release_index)?;
+        client_data(w, &format!("{root}/clidata.box"), site)?;
+        w.text(
+            &format!("{root}/offerinf.box/{code}Systm.lkp"),
+            &format!("{code}00001.ins\n"),
+        )?;
+        for n in 1..=OFFERS {
+            w.text(
+                &format!("{root}/offerinf.box/{code}{n:05}.ins"),
+                &format!("{code}{n:05}.ofr\n"),
+            )?;
+            let offer = format!("{root}/offerinf.box/{code}{n:05}.ofr");
+            let text = if offer == ZERO_BYTE_OFFER {
+                String::new()
+            } else {
+                format!("[Offer]\nPackage={code}{n:05}\n")
+            };
+            w.text(&offer, &text)?;
+            w.text(
+                &format!("{root}/pkginfo.box/{code}{n:05}.pkg"),
+                &format!("[Package]\nName=Package {n} of {code}\n"),
+            )?;
+        }
+        w.text(&format!("{root}/clifiles.box/hinv/sms_def.mof"), "// SMS_DEF.MOF\n")?;
+        for b in ["ccr.box", "ddr.box", "inventry.box", "sinv.box", "statmsgs.box"] {
+            std::fs::create_dir_all(w.root.join(&root).join(b))?;
+        }
+        Ok(())
+    }
+
+    fn logon_point(w: &mut Writer, dc: &str, codes: &[&str]) -> io::Result<()> {
+        let lp = format!("{dc}/SMSLOGON");
+        let source = codes.iter().map(|c| site(c)).max_by_key(|s| s.release).expect("a site");
+        let base = release(source.release)[0];
+        // Clicore.exe is the source site's very build; the other shared
+        // files are that release's too.
+        let shared = [
+            ("x86.bin/smsboot1.exe", 60),
+            ("x86.bin/boot32wn.exe", 90),
+            ("x86.bin/CLICORE.EXE", 420),
+            ("x86.bin/Slwnt32.exe", 70),
+            ("x86.bin/00000409/SMSMan.exe", 300),
+            ("i386/NTLGDSCA.EXE", 110),
+            ("i386/BASEOBJ.DLL", 240),
+        ];
+        let mut lines = vec!["[FILE SOURCE]".to_string()];
+        for (path, kib) in shared {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            let bytes = if name.eq_ignore_ascii_case("clicore.exe") {
+                build_of("clicore.exe", base, 420)
+            } else {
+                build_of(name, base, kib)
+            };
+            w.bytes_at(&format!("{lp}/{path}"), &bytes)?;
+            lines.push(format!("{}={}", path.to_uppercase().replace('/', "\\"), source.code));
+        }
+        for code in codes {
+            let member = site(code);
+            for name in ["cli_inst.cfg", "NETCONF.NCF"] {
+                w.text(&format!("{lp}/Sites/{code}/{name}"), &client_file(name, code))?;
+                lines.push(format!("SITES\\{code}\\{name}={code}"));
+            }
+            w.text(&format!("{lp}/Sites/{code}/caplist.ini"), &caplist(member))?;
+            lines.push(format!("SITES\\{code}\\caplist.ini={code}"));
+            w.text(
+                &format!("{lp}/Sites/{code}/compver.ini"),
+                &compver(release(member.release)[0]),
+            )?;
+            w.text(
+                &format!("{lp}/Sitescfg/{code}_cfg.lcf"),
+                &format!("[Logon Configuration]\nSite={code}\n"),
+            )?;
+        }
+        w.text(&format!("{lp}/Config/copylog.tcf"), &(lines.join("\n") + "\n"))?;
+        w.text(&format!("{lp}/Sitescfg/Nt_logon.tok"), "")?;
+        w.text(&format!("{lp}/Sitescfg/Senior.lst"), &format!("{}\n", source.code))?;
+        Ok(())
+    }
+
+    /// Writes the estate; returns how many shares it has.
+    pub(super) fn write(w: &mut Writer) -> io::Result<usize> {
+        let mut shares = 0;
+        for site in &SITES {
+            let sms = format!("{}/SMS_{}", site.server, site.code);
+            component_box(w, &format!("{sms}/inboxes/clicomp.src"), site.server, site.release)?;
+            client_data(w, &format!("{sms}/inboxes/clidata.src"), site)?;
+            cap(w, site.server, site, site.release)?;
+            shares += 2;
+            for &(server, release_index) in site.more_caps {
+                cap(w, server, site, release_index)?;
+                shares += 1;
+            }
+        }
+        for (dc, codes) in LOGON_POINTS {
+            logon_point(w, dc, codes)?;
+            shares += 1;
+        }
+        Ok(shares)
+    }
 }

@@ -357,12 +357,6 @@ impl Audit {
         )
     }
 
-    /// The locations of each cause, worst cause first: the order the
-    /// matrix shows its share groups in.
-    pub(crate) fn cause_locations(&self) -> Vec<&[String]> {
-        self.causes.iter().map(|c| c.locations.as_slice()).collect()
-    }
-
     /// The verdict's reasons in sentences, for the top of the reports.
     pub(crate) fn verdict_lines(&self) -> Vec<String> {
         let verdict = self.verdict();

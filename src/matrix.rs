@@ -131,6 +131,11 @@ pub struct Column {
     pub header: String,
 }
 
+/// Share columns in one printed part of the matrix, on the page and in the
+/// workbook: a wider matrix prints as several parts, each with the item
+/// column, so the type stays readable.
+pub(crate) const PRINT_PART_SHARES: usize = 10;
+
 /// The columns before the locations' in matrix.csv and the Matrix sheet.
 pub(crate) const KEY_COLUMNS: [&str; 5] = ["item", "component", "artifact", "detail", "mismatch"];
 
@@ -189,7 +194,7 @@ pub(crate) const MISMATCH_MARK: &str = "!!";
 
 pub(crate) fn build(view: &EstateView, findings: &[Finding]) -> Matrix {
     let estate = view.estate;
-    let columns = columns(&estate.locations);
+    let columns = columns(view, &estate.locations);
     let mut values: BTreeMap<RowKey, BTreeMap<String, Source>> = BTreeMap::new();
     for stamp in &estate.stamps {
         if stamp.artifact == Artifact::CopylogSource && !stamp.detail.ends_with("\\clicore.exe") {
@@ -268,19 +273,52 @@ fn add_expected(all: &mut String, expected: &str) {
     }
 }
 
-/// Columns grouped by site: site servers, then CAPs, per site code; then
-/// logon points grouped by the sites that share them; then the rest.
-fn columns(locations: &[Location]) -> Vec<Column> {
+/// The one column order of the matrix, in matrix.csv, the Matrix sheet and
+/// the page alike: by upgrade group (the sites that share logon points,
+/// [`EstateView::sharing_groups`], or a site alone), groups in site code
+/// order; within a group site by site, each site's site servers then its
+/// CAPs; each logon point right after the last site of the group it serves,
+/// so a site's shares stand beside the logon points they share; shares of
+/// no site (unreadable roots) last.
+fn column_order<'a>(view: &EstateView, locations: &'a [Location]) -> Vec<&'a Location> {
+    let sites_of = |location: &Location| -> Vec<String> {
+        match location.kind {
+            LocationKind::LogonPoint => view.participants(location),
+            _ => location.sites.clone(),
+        }
+    };
+    let mut groups = view.sharing_groups();
+    for location in locations {
+        for site in sites_of(location) {
+            if !groups.iter().any(|g| g.contains(&site)) {
+                groups.push(vec![site]);
+            }
+        }
+    }
+    groups.sort();
+    // (group, site within the group) of a site.
+    let place = |site: &String| -> Option<(usize, usize)> {
+        groups
+            .iter()
+            .enumerate()
+            .find_map(|(g, group)| group.iter().position(|s| s == site).map(|at| (g, at)))
+    };
     let mut sorted: Vec<&Location> = locations.iter().collect();
-    sorted.sort_by_key(|l| {
-        let group = match l.kind {
-            LocationKind::SiteServer | LocationKind::Cap => 0,
-            LocationKind::LogonPoint => 1,
-            LocationKind::Unknown => 2,
-        };
-        (group, l.sites.join(","), l.kind, l.name.clone())
+    sorted.sort_by_cached_key(|l| {
+        let places = sites_of(l).iter().filter_map(place).collect::<Vec<_>>();
+        let (group, site) = match l.kind {
+            LocationKind::LogonPoint => places.iter().max().copied(),
+            _ => places.iter().min().copied(),
+        }
+        .unwrap_or((usize::MAX, 0));
+        (group, site, l.kind, l.name.clone())
     });
     sorted
+}
+
+/// The matrix's columns, in [`column_order`].
+fn columns(view: &EstateView, locations: &[Location]) -> Vec<Column> {
+    column_order(view, locations)
         .into_iter()
         .map(|l| {
             let header = match l.kind {
@@ -298,13 +336,12 @@ fn columns(locations: &[Location]) -> Vec<Column> {
         .collect()
 }
 
-/// The order people read the matrix in (matrix.csv keeps the built order):
-/// rows and column groups that need attention first, each group kept
-/// together and in its own order.
+/// The order people read the matrix's rows in (matrix.csv keeps the built
+/// order): rows that need attention first. The columns keep their one
+/// order ([`column_order`]) in every report; the columns that need
+/// attention are marked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DisplayOrder {
-    /// Indexes into [`Matrix::columns`].
-    pub columns: Vec<usize>,
     /// Indexes into [`Matrix::rows`].
     pub rows: Vec<usize>,
     /// Per column index: whether it needs attention.
@@ -321,13 +358,10 @@ impl CellState {
 }
 
 impl Matrix {
-    /// Problem rows (a marked or unchecked cell) first; then column groups
-    /// (a site's site server and CAPs, or the logon points of the same
-    /// sites) with a problem column first, those of the first cause first.
-    /// A problem column has a marked or unchecked cell, could not be read,
-    /// or is named by a finding that is not a mere note. `cause_locations`:
-    /// the locations of each cause, in report order (worst first).
-    pub(crate) fn display_order(&self, findings: &[Judged], cause_locations: &[&[String]]) -> DisplayOrder {
+    /// Problem rows (a marked or unchecked cell) first, each part in built
+    /// order. A problem column has a marked or unchecked cell, could not be
+    /// read, or is named by a finding that is not a mere note.
+    pub(crate) fn display_order(&self, findings: &[Judged]) -> DisplayOrder {
         let named: BTreeSet<&str> = findings
             .iter()
             .filter(|f| f.severity > Severity::Info || f.code.means_not_checked())
@@ -351,45 +385,14 @@ impl Matrix {
             .iter()
             .map(|r| r.mismatch() || r.cells.iter().any(|c| c.state.not_checked()))
             .collect();
-        // Consecutive columns of one group, in built order.
-        let mut groups: Vec<Vec<usize>> = Vec::new();
-        for (index, column) in self.columns.iter().enumerate() {
-            let same = |other: &Column| column_group(other) == column_group(column);
-            match groups.last_mut() {
-                Some(group) if same(&self.columns[group[0]]) => group.push(index),
-                _ => groups.push(vec![index]),
-            }
-        }
-        // The first cause that names a location of the group; a problem
-        // group that no cause names after those, fine groups last.
-        let first_cause = |group: &[usize]| -> (usize, usize) {
-            let cause = cause_locations
-                .iter()
-                .position(|locations| group.iter().any(|&c| locations.contains(&self.columns[c].location)));
-            match (cause, group.iter().any(|&c| problem_columns[c])) {
-                (Some(cause), _) => (0, cause),
-                (None, true) => (1, 0),
-                (None, false) => (2, 0),
-            }
-        };
-        // A stable sort keeps the built order within each rank.
-        groups.sort_by_key(|group| first_cause(group));
-        let columns = groups.into_iter().flatten().collect();
         let (mut rows, rest): (Vec<usize>, Vec<usize>) = (0..self.rows.len()).partition(|&r| problem_rows[r]);
         rows.extend(rest);
         DisplayOrder {
-            columns,
             rows,
             problem_columns,
             problem_rows,
         }
     }
-}
-
-/// The group a column belongs to: a site's site server and CAPs, or the
-/// logon points shared by the same sites.
-fn column_group(column: &Column) -> (bool, &[String]) {
-    (column.kind == LocationKind::LogonPoint, &column.sites)
 }
 
 /// Whether a location should hold the item: a per-site compver only on the
@@ -548,7 +551,7 @@ mod tests {
     }
 
     #[test]
-    fn share_groups_of_the_worst_cause_come_first_and_stay_together() {
+    fn problem_rows_come_first_and_columns_keep_their_order() {
         use LocationKind::{Cap, LogonPoint, SiteServer};
         let columns = vec![
             column(r"\\S\SMS_AAA", SiteServer, &["AAA"]),
@@ -571,16 +574,10 @@ mod tests {
             },
         ];
         let matrix = Matrix { columns, rows };
-        let cap_aaa = vec![r"\\S\CAP_AAA".to_string()];
-        let ccc = vec![r"\\DC1\SMSLOGON".to_string(), r"\\S\CAP_CCC".to_string()];
-        // C1 is about CCC and the logon point, C2 about AAA; BBB is fine.
-        let order = matrix.display_order(&[], &[&ccc, &cap_aaa]);
-        assert_eq!(order.columns, [3, 4, 0, 1, 2]);
+        let order = matrix.display_order(&[]);
         assert_eq!(order.rows, [1, 0]);
         assert_eq!(order.problem_columns, [false, true, false, false, false]);
         assert_eq!(order.problem_rows, [false, true]);
-        // Without causes: problem groups first, in built order.
-        assert_eq!(matrix.display_order(&[], &[]).columns, [0, 1, 2, 3, 4]);
     }
 
     #[test]

@@ -303,20 +303,20 @@ fn html_matrix_puts_problems_first_and_can_be_narrowed() {
         .filter(|th| th.contains("<small>"))
         .map(|th| plain(&format!("<th{}", &th[..th.find("<small>").unwrap()])))
         .collect();
-    // MS1's site group and the logon points it shares with MS2 first; the
-    // healthy LN1 last; each group in its own order.
+    // By upgrade group: LN1 with its logon point, then MS1 and MS2 with
+    // the logon points they share; the same order as matrix.csv.
     assert_eq!(
         locations,
         [
-            r"\\SERVER1\SMS_MS1",
-            r"\\SERVER1\CAP_MS1",
-            r"\\DC1\SMSLOGON",
-            r"\\DC2\SMSLOGON",
             r"\\SERVER3\SMS_LN1",
             r"\\SERVER3\CAP_LN1",
+            r"\\DC3\SMSLOGON",
+            r"\\SERVER1\SMS_MS1",
+            r"\\SERVER1\CAP_MS1",
             r"\\SERVER2\SMS_MS2",
             r"\\SERVER2\CAP_MS2",
-            r"\\DC3\SMSLOGON",
+            r"\\DC1\SMSLOGON",
+            r"\\DC2\SMSLOGON",
         ]
     );
     assert!(head.contains("<th class=\"problem\""));
@@ -336,9 +336,10 @@ fn html_matrix_puts_problems_first_and_can_be_narrowed() {
     // The control hides the fine rows, without a script.
     assert!(matrix.contains("<input class=\"toggle\" id=\"only-problems\" type=\"checkbox\">"));
     assert!(html.contains("#only-problems:checked ~ .scroll tr.fine { display:none; }"));
-    // matrix.csv keeps its built order.
+    // matrix.csv keeps its rows in built order.
     let csv = common::read_csv(&out.path().join("matrix.csv"));
-    assert_eq!(csv[0][5], r"\\SERVER3\SMS_LN1 (site server LN1)");
+    assert_eq!(csv[1][0], "base compver.ini");
+    assert_eq!(csv[2][0], r"base logon point x86.bin\boot32wn.exe");
 }
 
 /// Every report shows an empty version the same way.
@@ -504,12 +505,26 @@ fn xlsx_sheets_come_in_the_order_people_need_and_print_landscape() {
     let workbook = xlsx_part(&bytes, "xl/workbook.xml");
     for (index, name) in names.iter().enumerate() {
         let part = xlsx_part(&bytes, &format!("xl/worksheets/sheet{}.xml", index + 1));
-        assert!(part.contains("<pageSetUpPr fitToPage=\"1\"/>"), "{name}: fit to page");
         let setup = &part[part
             .find("<pageSetup ")
             .unwrap_or_else(|| panic!("{name}: no page setup"))..];
         let setup = &setup[..setup.find("/>").unwrap()];
         assert!(setup.contains("orientation=\"landscape\""), "{name}: {setup}");
+        if name == "Matrix" {
+            // In parts of at most ten shares, at one scale, the item column
+            // and the header row on every page.
+            assert!(!part.contains("fitToPage"), "{part}");
+            assert!(setup.contains("scale=\""), "{setup}");
+            assert!(
+                part.contains("<colBreaks count=\"1\" manualBreakCount=\"1\"><brk id=\"5\""),
+                "{part}"
+            );
+            let titles =
+                format!("<definedName name=\"_xlnm.Print_Titles\" localSheetId=\"{index}\">Matrix!$A:$A,Matrix!$1:$1<");
+            assert!(workbook.contains(&titles), "{workbook}");
+            continue;
+        }
+        assert!(part.contains("<pageSetUpPr fitToPage=\"1\"/>"), "{name}: fit to page");
         // One page wide, as long as it takes; the summary on one page.
         assert_eq!(
             setup.contains("fitToHeight=\"0\""),
@@ -614,6 +629,25 @@ fn run_limited(program: &str, args: &[&str]) -> bool {
     child.wait().unwrap().success()
 }
 
+/// Prints `html` to `pdf` with Chromium (its profile in `work`), as a
+/// person does from the print dialog.
+fn print_page(html: &Path, pdf: &Path, work: &Path) {
+    let chrome_profile = format!("--user-data-dir={}", work.join("chromium").display());
+    assert!(run_limited(
+        "chromium",
+        &[
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            &chrome_profile,
+            "--no-pdf-header-footer",
+            &format!("--print-to-pdf={}", pdf.display()),
+            &format!("file://{}", html.display()),
+        ]
+    ));
+}
+
 #[test]
 fn both_reports_print_in_few_pages() {
     if !common::require("soffice", "to print the reports")
@@ -638,21 +672,8 @@ fn both_reports_print_in_few_pages() {
             &out.path().join("audit.xlsx").display().to_string(),
         ]
     ));
-    let chrome_profile = format!("--user-data-dir={}", work.path().join("chromium").display());
     let printed = work.path().join("report.pdf");
-    assert!(run_limited(
-        "chromium",
-        &[
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            &chrome_profile,
-            "--no-pdf-header-footer",
-            &format!("--print-to-pdf={}", printed.display()),
-            &format!("file://{}", out.path().join("report.html").display()),
-        ]
-    ));
+    print_page(&out.path().join("report.html"), &printed, work.path());
     let pages = |path: &Path| -> usize {
         let info = std::process::Command::new("pdfinfo").arg(path).output().unwrap();
         let info = String::from_utf8_lossy(&info.stdout).to_string();
@@ -670,5 +691,294 @@ fn both_reports_print_in_few_pages() {
     assert!(
         (2..=8).contains(&html_pages),
         "report.html printed on {html_pages} pages"
+    );
+}
+
+/// The location columns of each report's matrix, as located shares.
+fn matrix_columns_of_every_report(out: &Path) -> [Vec<String>; 3] {
+    let name = |header: &str| header[..header.find(" (").unwrap_or(header.len())].to_string();
+    let csv = common::read_csv(&out.join("matrix.csv"));
+    let csv: Vec<String> = csv[0][5..].iter().map(|h| name(h)).collect();
+    let bytes = std::fs::read(out.join("audit.xlsx")).unwrap();
+    let sheet = xlsx_sheet(&bytes, "Matrix");
+    let xlsx: Vec<String> = (5..sheet.width() as u32)
+        .map(|c| name(&string_at(&sheet, 0, c)))
+        .collect();
+    let html = read(&out.join("report.html"));
+    let matrix = element(&html, "<section id=\"matrix\"", "section");
+    let head = element(matrix, "<thead>", "thead");
+    let html: Vec<String> = head
+        .split("<th")
+        .filter(|th| th.contains("<small>"))
+        .map(|th| plain(&format!("<th{}", &th[..th.find("<small>").unwrap()])))
+        .collect();
+    [csv, xlsx, html]
+}
+
+/// Issue 32 item 3: the matrix's columns stand by upgrade group (the
+/// sites that share a logon point together, that logon point right after
+/// them), then by site, then by kind, in matrix.csv, the workbook and the
+/// page alike; a faulty group does not move ahead of the others.
+#[test]
+fn matrix_columns_stand_by_upgrade_group_in_every_report() {
+    use common::estate::{EstateBuilder, SP1, SP2};
+    let estate = EstateBuilder::new();
+    estate
+        .site("SRVA", "AAA", SP2)
+        .site("SRVM", "MMM", SP1)
+        .site("SRVZ", "ZZZ", SP2)
+        .logon_point("DC1", &["AAA", "ZZZ"], "AAA", SP2)
+        .logon_point("DC2", &["MMM"], "MMM", SP1)
+        .logon_point("DC9", &["MMM"], "MMM", SP1);
+    // A second CAP of ZZZ, on a server of its own, lagging a release.
+    for (comp, version) in common::estate::versions(SP1) {
+        estate.file(
+            &format!("CAPZ2/CAP_ZZZ/clicomp.box/{comp}/compver.ini"),
+            common::estate::compver(&version),
+        );
+    }
+    let (out, _) = audit(&[&estate.root().display().to_string()]);
+    let expected = [
+        r"\\SRVA\SMS_AAA",
+        r"\\SRVA\CAP_AAA",
+        r"\\SRVZ\SMS_ZZZ",
+        r"\\CAPZ2\CAP_ZZZ",
+        r"\\SRVZ\CAP_ZZZ",
+        r"\\DC1\SMSLOGON",
+        r"\\SRVM\SMS_MMM",
+        r"\\SRVM\CAP_MMM",
+        r"\\DC2\SMSLOGON",
+        r"\\DC9\SMSLOGON",
+    ];
+    for (report, columns) in ["matrix.csv", "audit.xlsx", "report.html"]
+        .iter()
+        .zip(matrix_columns_of_every_report(out.path()))
+    {
+        assert_eq!(columns, expected, "{report}");
+    }
+}
+
+/// A 38-share estate from `examples/make_estate` (12 sites, a second CAP
+/// each, 2 logon points), audited into a new folder with `formats`.
+fn audit_of_38_shares(formats: &[&str]) -> (TempDir, TempDir) {
+    let estate = TempDir::new().unwrap();
+    let root = estate.path().join("estate");
+    common::generated(
+        &root,
+        &[
+            "--sites",
+            "12",
+            "--caps-per-site",
+            "1",
+            "--logon-points",
+            "2",
+            "--seed",
+            "1",
+        ],
+    );
+    let mut args = vec![root.display().to_string()];
+    for format in formats {
+        args.extend(["--format".to_string(), format.to_string()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (out, _) = audit(&args);
+    (estate, out)
+}
+
+/// Each page's text, as pdftotext lays it out.
+fn pdf_pages(pdf: &Path) -> Vec<String> {
+    let text = std::process::Command::new("pdftotext")
+        .args(["-layout", &pdf.display().to_string(), "-"])
+        .output()
+        .unwrap();
+    assert!(text.status.success());
+    let text = String::from_utf8_lossy(&text.stdout).to_string();
+    let mut pages: Vec<String> = text.split('\u{c}').map(str::to_string).collect();
+    if pages.last().is_some_and(|p| p.trim().is_empty()) {
+        pages.pop();
+    }
+    pages
+}
+
+/// Each page's word heights in points (the type size and a little), from
+/// pdftotext's bounding boxes.
+fn pdf_word_heights(pdf: &Path) -> Vec<Vec<f64>> {
+    let boxes = std::process::Command::new("pdftotext")
+        .args(["-bbox", &pdf.display().to_string(), "-"])
+        .output()
+        .unwrap();
+    let boxes = String::from_utf8_lossy(&boxes.stdout).to_string();
+    let number = |word: &str, name: &str| -> f64 {
+        let at = word.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        word[at..at + word[at..].find('"').unwrap()].parse().unwrap()
+    };
+    boxes
+        .split("<page ")
+        .skip(1)
+        .map(|page| {
+            page.split("<word ")
+                .skip(1)
+                .map(|word| number(word, "yMax") - number(word, "yMin"))
+                .collect()
+        })
+        .collect()
+}
+
+/// Issue 32 item 1: at 38 shares LibreOffice printed the Matrix sheet one
+/// page wide, in type too small to read. Now it prints the key columns,
+/// then parts of at most ten shares, each page with the item column and
+/// the header row, in a type as readable as the page's 10-share tables.
+#[test]
+fn the_workbook_matrix_prints_at_most_ten_shares_a_page() {
+    if !common::require("soffice", "to print the workbook")
+        || !common::require("pdftotext", "to read the printed pages")
+    {
+        return;
+    }
+    let (_estate, out) = audit_of_38_shares(&["xlsx"]);
+    let work = TempDir::new().unwrap();
+    let profile = format!("-env:UserInstallation=file://{}", work.path().join("lo").display());
+    let pdfs = work.path().join("pdf");
+    assert!(run_limited(
+        "soffice",
+        &[
+            &profile,
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            &pdfs.display().to_string(),
+            &out.path().join("audit.xlsx").display().to_string(),
+        ]
+    ));
+    let pdf = pdfs.join("audit.pdf");
+    let pages = pdf_pages(&pdf);
+    let heights = pdf_word_heights(&pdf);
+    assert_eq!(pages.len(), heights.len());
+    // The Matrix sheet's pages, by the footer each page carries.
+    let matrix: Vec<usize> = (0..pages.len())
+        .filter(|&p| {
+            let footer = pages[p].lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+            footer.trim_start().starts_with("Matrix ")
+        })
+        .collect();
+    // A share's header starts with its two backslashes; nothing else on
+    // these pages has two in a row.
+    let shares: Vec<usize> = matrix.iter().map(|&p| pages[p].matches(r"\\").count()).collect();
+    assert!(shares.iter().all(|&n| n <= 10), "share columns per page: {shares:?}");
+    // The key columns first, then 38 shares in four parts of 10, 10, 10
+    // and 8, each part as many pages long as the rows take.
+    assert!(shares[0] == 0, "{shares:?}");
+    let parts: Vec<usize> = shares.iter().copied().filter(|&n| n > 0).collect();
+    let row_pages = shares.iter().filter(|&&n| n == 0).count();
+    assert_eq!(parts.len(), 4 * row_pages, "{shares:?}");
+    assert_eq!(parts.iter().sum::<usize>(), 38 * row_pages, "{shares:?}");
+    assert!(row_pages <= 3, "{shares:?}");
+    assert_eq!(matrix.len(), 5 * row_pages, "{shares:?}");
+    // The type: at one page wide the words were under 4 points high.
+    for &p in &matrix {
+        let mut page = heights[p].clone();
+        page.sort_by(f64::total_cmp);
+        let median = page[page.len() / 2];
+        assert!(median >= 6.0, "page {}: words {median:.1} points high", p + 1);
+    }
+}
+
+/// Issue 32 item 2: printed, "Shares 11 to 20 of 38" stood at the foot of
+/// the page of shares 1 to 10, its table on the next page. Each caption
+/// now prints on the page where its table starts.
+#[test]
+fn printed_matrix_captions_stay_with_their_tables() {
+    if !common::require("chromium", "to print report.html")
+        || !common::require("pdftotext", "to read the printed pages")
+    {
+        return;
+    }
+    let (_estate, out) = audit_of_38_shares(&["html"]);
+    let work = TempDir::new().unwrap();
+    let pdf = work.path().join("report.pdf");
+    print_page(&out.path().join("report.html"), &pdf, work.path());
+    let mut captions = Vec::new();
+    for (page, text) in pdf_pages(&pdf).iter().enumerate() {
+        for (at, _) in text.match_indices("Shares ") {
+            let line = &text[at..at + text[at..].find('\n').unwrap_or(text.len() - at)];
+            if !line.contains(" of 38") {
+                continue;
+            }
+            captions.push(line.trim().to_string());
+            // The table's header row, share names with their two
+            // backslashes, follows on the same page.
+            assert!(
+                text[at..].contains(r"\\"),
+                "page {}: {line:?} without its table",
+                page + 1
+            );
+        }
+    }
+    assert_eq!(
+        captions,
+        [
+            "Shares 1 to 10 of 38",
+            "Shares 11 to 20 of 38",
+            "Shares 21 to 30 of 38",
+            "Shares 31 to 38 of 38"
+        ]
+    );
+}
+
+/// Issue 32 item 9: `make_estate --realistic` is a consistent estate of
+/// five sites with a chosen handful of faults, and the report shows those
+/// faults and nothing else: the Q236596 group (MAN at SP1 behind the
+/// logon points LON's SP2 upgrade filled), PAR's CAP that lags its site
+/// server at SP1, and FRA's zero-byte offer. The benchmark estate, with
+/// random client files, gave every site F13, F19 and F20 besides.
+#[test]
+fn the_realistic_example_shows_its_chosen_faults_and_no_others() {
+    let estate = TempDir::new().unwrap();
+    let root = estate.path().join("estate");
+    common::generated(&root, &["--realistic"]);
+    let (out, code) = audit(&[&root.display().to_string()]);
+    assert_eq!(code, 1, "errors found");
+    let mut found: Vec<String> = common::read_csv_maps(&out.path().join("findings.csv"))
+        .iter()
+        .map(|f| format!("{} {} {}", f["code"], f["location"], f["path"]))
+        .collect();
+    found.sort();
+    let q236596 = [r"\\DCUK01\SMSLOGON", r"\\DCUK02\SMSLOGON"];
+    let lagging = r"\\CAPPAR02\CAP_PAR";
+    let mut expected: Vec<String> = Vec::new();
+    for lp in q236596 {
+        expected.push(format!(r"F01 {lp} x86.bin\CLICORE.EXE"));
+        expected.push(format!("F08 {lp} "));
+        expected.push(r"F03 \\SRVMAN01\CAP_MAN clicomp.box\base\compver.ini".to_string());
+    }
+    expected.push(format!(r"F03 {lagging} clicomp.box\base\compver.ini"));
+    expected.push(format!(r"F20 {lagging} clicomp.box\base\i386\clicore.exe"));
+    expected.push(format!(r"F13 {lagging} clicomp.box\SWDist\i386\swdist32.exe"));
+    for component in [
+        "base", "hinv", "licmtr", "remctrl", "sinv", "smsapm32", "snmpelea", "SWDist", "wbem",
+    ] {
+        expected.push(format!(r"F24 {lagging} clicomp.box\{component}\compver.ini"));
+    }
+    expected.push(r"F14 \\SRVFRA01\CAP_FRA offerinf.box\FRA00002.ins".to_string());
+    expected.sort();
+    assert_eq!(found, expected);
+    // Each site's base as built.
+    let json: serde_json::Value = serde_json::from_str(&read(&out.path().join("audit.json"))).unwrap();
+    let sites: Vec<(&str, &str)> = json["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["site"].as_str().unwrap(), s["version"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        sites,
+        [
+            ("AMS", "2.00.1493.2009"),
+            ("FRA", "2.00.1493.3000"),
+            ("LON", "2.00.1493.2009"),
+            ("MAN", "2.00.1380.1000"),
+            ("PAR", "2.00.1493.2009")
+        ]
     );
 }

@@ -11,8 +11,8 @@ use crate::audit::{Audit, FilesOfInterest};
 use crate::clientlogs::Symptoms;
 use crate::drift::Change;
 use crate::history::HistorySummary;
-use crate::matrix::DisplayOrder;
-use crate::model::{FileRecord, Severity};
+use crate::matrix::{DisplayOrder, PRINT_PART_SHARES};
+use crate::model::{FileRecord, Severity, Status};
 use crate::sites::SiteShare;
 use crate::text::{self, Controls};
 use crate::upgrade::{PlanVerdict, UpgradePlan};
@@ -152,6 +152,7 @@ footer { color:var(--muted); font-size:12px; padding:0 28px 24px; }
   .screen-only { display:none; }
   .print-only { display:block; }
   .print-only table.grid { break-after:auto; margin-bottom:8px; }
+  .print-only p.part { break-after:avoid; break-inside:avoid; }
   table.grid { font-size:7pt; }
   table.grid td, table.grid th.item { white-space:normal; font-size:7pt; padding:2px 3px; }
   table.list td.wrap { max-width:none; min-width:24em; }
@@ -183,7 +184,7 @@ fn swatch_css() -> String {
 }
 
 fn page(audit: &Audit, shown_files: &ShownFiles) -> Markup {
-    let order = audit.matrix.display_order(&audit.findings, &audit.cause_locations());
+    let order = audit.matrix.display_order(&audit.findings);
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -865,21 +866,18 @@ fn class(s: &Swatch) -> String {
     format!("sw s-{}", s.key)
 }
 
-/// Location columns per printed matrix table: a wider estate prints as
-/// several tables, each with the item column, so no column is cut.
-const PRINT_COLUMNS: usize = 10;
-
-/// Share columns the page's matrix shows at most, in display order (those
-/// that need attention first): at 10,000 shares the whole grid made a page
-/// of 42 MB no browser opens; matrix.csv and the workbook have every share.
+/// Share columns the page's matrix shows at most, in the matrix's order: at
+/// 10,000 shares the whole grid made a page of 42 MB no browser opens;
+/// matrix.csv and the workbook have every share.
 const MAX_MATRIX_COLUMNS: usize = 500;
 
 fn matrix(audit: &Audit, order: &DisplayOrder) -> Markup {
     let m = &audit.matrix;
     let problems = order.problem_rows.iter().filter(|&&p| p).count();
-    let shown = &order.columns[..order.columns.len().min(MAX_MATRIX_COLUMNS)];
-    let left_out = order.columns.len() - shown.len();
-    let split_for_print = shown.len() > PRINT_COLUMNS;
+    let all_columns = m.columns.len();
+    let shown: Vec<usize> = (0..all_columns.min(MAX_MATRIX_COLUMNS)).collect();
+    let left_out = all_columns - shown.len();
+    let split_for_print = shown.len() > PRINT_PART_SHARES;
     html! {
         section #matrix {
             h2 { "Version matrix" }
@@ -887,8 +885,9 @@ fn matrix(audit: &Audit, order: &DisplayOrder) -> Markup {
                 "One row per component file that carries a version (compver.ini, the component's .CFG, "
                 "logon point binaries...), one column per share. Each cell is the version found on that share. "
                 "Shares that must agree are compared; a cell that does not is red and shows "
-                code { "!! found (expected ...)" } ". Rows and share groups that need attention come first "
-                "(dark red headers); agreeing versions are tinted by SMS 2.0 release."
+                code { "!! found (expected ...)" } ". Rows that need attention come first. Shares stand by upgrade "
+                "group (the sites that share logon points), site by site, each logon point beside the sites it "
+                "serves; shares that need attention have dark red headers. Agreeing versions are tinted by SMS 2.0 release."
             }
             (legend())
             @if m.rows.is_empty() {
@@ -896,7 +895,7 @@ fn matrix(audit: &Audit, order: &DisplayOrder) -> Markup {
             } @else {
                 @if left_out > 0 {
                     p.lead {
-                        "This page shows the first " (shown.len()) " of " (order.columns.len()) " shares, those that need attention first; "
+                        "This page shows the first " (shown.len()) " of " (all_columns) " shares, in the matrix's order; "
                         (left_out) " more shares are left out here: matrix.csv and the Matrix sheets of audit.xlsx have every share."
                     }
                 }
@@ -905,13 +904,13 @@ fn matrix(audit: &Audit, order: &DisplayOrder) -> Markup {
                     label.toggle for="only-problems" {
                         "Show only the " (problems) " rows that need attention (a mismatch or a value that could not be checked)"
                     }
-                    div.scroll { (grid(audit, order, shown)) }
+                    div.scroll { (grid(audit, order, &shown)) }
                 }
                 @if split_for_print {
                     div.print-only {
-                        @for (part, columns) in shown.chunks(PRINT_COLUMNS).enumerate() {
+                        @for (part, columns) in shown.chunks(PRINT_PART_SHARES).enumerate() {
                             p.part {
-                                "Shares " (part * PRINT_COLUMNS + 1) " to " (part * PRINT_COLUMNS + columns.len())
+                                "Shares " (part * PRINT_PART_SHARES + 1) " to " (part * PRINT_PART_SHARES + columns.len())
                                 " of " (shown.len())
                             }
                             (grid(audit, order, columns))

@@ -11,7 +11,7 @@ use crate::audit::{Audit, FilesOfInterest};
 use crate::clientlogs::Symptoms;
 use crate::drift::Change;
 use crate::history::HistorySummary;
-use crate::matrix::{DisplayOrder, KEY_COLUMNS};
+use crate::matrix::{DisplayOrder, KEY_COLUMNS, PRINT_PART_SHARES};
 use crate::model::{FileRecord, Severity};
 use crate::text::{self, Controls};
 use crate::upgrade::UpgradePlan;
@@ -73,7 +73,7 @@ pub(crate) fn write(
     );
     let styles = Styles::new();
     let matrix_parts = matrix_parts(audit.matrix.columns.len());
-    let order = audit.matrix.display_order(&audit.findings, &audit.cause_locations());
+    let order = audit.matrix.display_order(&audit.findings);
     summary_sheet(workbook.add_worksheet(), audit, &styles, matrix_parts.len())?;
     causes_sheet(workbook.add_worksheet(), audit, &styles)?;
     sites_sheet(workbook.add_worksheet(), audit, &styles)?;
@@ -115,6 +115,8 @@ struct Styles {
     number: Format,
     size: Format,
     swatches: HashMap<&'static str, Format>,
+    /// The same, wrapped: a matrix cell longer than its column.
+    swatches_wrap: HashMap<&'static str, Format>,
     severity: HashMap<&'static str, Format>,
 }
 
@@ -131,6 +133,10 @@ impl Styles {
         let swatches = palette::legend()
             .into_iter()
             .map(|s| (s.key.as_ref(), swatch_format(s)))
+            .collect();
+        let swatches_wrap = palette::legend()
+            .into_iter()
+            .map(|s| (s.key.as_ref(), swatch_format(s).set_text_wrap()))
             .collect();
         let severity = Severity::ALL
             .into_iter()
@@ -155,12 +161,17 @@ impl Styles {
             number: Format::new().set_num_format("#,##0").set_align(FormatAlign::Top),
             size: Format::new().set_num_format(SIZE_FORMAT).set_align(FormatAlign::Top),
             swatches,
+            swatches_wrap,
             severity,
         }
     }
 
     fn swatch(&self, s: &Swatch) -> &Format {
         &self.swatches[s.key.as_ref()]
+    }
+
+    fn swatch_wrap(&self, s: &Swatch) -> &Format {
+        &self.swatches_wrap[s.key.as_ref()]
     }
 
     fn severity(&self, severity: Severity) -> &Format {
@@ -223,9 +234,14 @@ impl<'a> Sheet<'a> {
 
     /// A cell whose text wraps within its column.
     fn wrap_text(&mut self, row: usize, col: usize, value: &str, styles: &Styles) -> Result<(), XlsxError> {
+        self.wrap_with(row, col, value, &styles.wrap)
+    }
+
+    /// A cell whose text wraps within its column, in a wrapping `format`.
+    fn wrap_with(&mut self, row: usize, col: usize, value: &str, format: &Format) -> Result<(), XlsxError> {
         self.wrapped
             .push((row, col, value.lines().map(|l| l.chars().count()).collect()));
-        self.text(row, col, value, &styles.wrap)
+        self.text(row, col, value, format)
     }
 
     /// Makes each row with a wrapped cell tall enough for its lines, once
@@ -506,7 +522,7 @@ fn summary_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles, matrix_shee
     sheet.wrap_text(
         row,
         1,
-        "Cells starting with !! disagree with the value in (expected ...). Rows and share groups that need attention come first; filter the mismatch column to see only mismatches. Every value from the shares is stored as text.",
+        "Cells starting with !! disagree with the value in (expected ...). Rows that need attention come first; shares stand by upgrade group (the sites that share logon points), site by site, each logon point beside the sites it serves. Filter the mismatch column to see only mismatches. Every value from the shares is stored as text.",
         styles,
     )?;
     if matrix_sheets > 1 {
@@ -668,9 +684,15 @@ fn drift_sheet(ws: &mut Worksheet, changes: &[Change], styles: &Styles) -> Resul
 
 /// The least width of a location column of the matrix: its header wraps.
 const MATRIX_HEADER_WIDTH: usize = 14;
+/// The widest a location column of the matrix is, and its item column, in
+/// characters: a longer cell (a marked mismatch, `!! found (expected ...)`)
+/// wraps, so ten shares print on a page in a readable type.
+const MATRIX_SHARE_WIDTH: usize = 18;
+const MATRIX_ITEM_WIDTH: usize = 32;
 
 /// One Matrix sheet: the key columns and the location columns `part` of
-/// the display order (problem rows and share groups first).
+/// the matrix's one column order, rows in display order (problem rows
+/// first). It prints in parts of at most ten shares ([`PrintedParts`]).
 fn matrix_sheet(
     ws: &mut Worksheet,
     audit: &Audit,
@@ -681,7 +703,7 @@ fn matrix_sheet(
 ) -> Result<(), XlsxError> {
     let mut sheet = Sheet::new(ws, name)?;
     let matrix = &audit.matrix;
-    let columns = &order.columns[part];
+    let columns: Vec<usize> = part.collect();
     let mut headers = KEY_COLUMNS.to_vec();
     headers.extend(columns.iter().map(|&c| matrix.columns[c].header.as_str()));
     let rows = room(matrix.rows.len());
@@ -691,6 +713,8 @@ fn matrix_sheet(
         sheet.text(0, col, header, &styles.header_wrap)?;
         sheet.widths[col] = MATRIX_HEADER_WIDTH;
     }
+    // Room for the filter button: a cell of this many characters fits.
+    let fits = |width: usize, text: &str| text.chars().count() + 3 <= width;
     for (at, &r) in order.rows.iter().take(rows).enumerate() {
         let at = at + 1;
         let row = &matrix.rows[r];
@@ -706,22 +730,102 @@ fn matrix_sheet(
             } else {
                 &styles.text
             };
-            sheet.text(at, c, value, format)?;
+            if c == 0 && !fits(MATRIX_ITEM_WIDTH, value) {
+                let wrapped = if row.mismatch() {
+                    styles.swatch_wrap(&palette::MISMATCH)
+                } else {
+                    &styles.wrap
+                };
+                sheet.wrap_with(at, c, value, wrapped)?;
+            } else {
+                sheet.text(at, c, value, format)?;
+            }
         }
         for (c, &index) in columns.iter().enumerate() {
             let cell = &row.cells[index];
-            sheet.text(
-                at,
-                KEY_COLUMNS.len() + c,
-                &cell.text,
-                styles.swatch(palette::swatch(cell)),
-            )?;
+            let swatch = palette::swatch(cell);
+            let col = KEY_COLUMNS.len() + c;
+            if fits(MATRIX_SHARE_WIDTH, &cell.text) {
+                sheet.text(at, col, &cell.text, styles.swatch(swatch))?;
+            } else {
+                sheet.wrap_with(at, col, &cell.text, styles.swatch_wrap(swatch))?;
+            }
         }
     }
     note_cut_rows(&mut sheet, matrix.rows.len(), rows, "items", "matrix.csv", styles)?;
     // Room for a location header on three lines.
     sheet.ws.set_row_height(0, 45)?;
-    sheet.fit_columns()
+    sheet.widths[0] = sheet.widths[0].min(MATRIX_ITEM_WIDTH - 3);
+    for width in sheet.widths.iter_mut().skip(KEY_COLUMNS.len()) {
+        *width = (*width).min(MATRIX_SHARE_WIDTH - 3);
+    }
+    sheet.fit_columns()?;
+    sheet.fit_rows()?;
+    let printed = PrintedParts::of(&sheet.set_widths, KEY_COLUMNS.len());
+    sheet.ws.set_repeat_columns(0, 0)?;
+    sheet.ws.set_vertical_page_breaks(&printed.breaks)?;
+    // A scale, not one page wide: the parts are the page widths.
+    sheet.ws.set_print_scale(printed.scale);
+    Ok(())
+}
+
+/// How the Matrix sheet prints: the key columns on the first pages, then
+/// the share columns in parts of at most [`PRINT_PART_SHARES`] (fewer when
+/// wide cells would need too small a type), each page with the item column
+/// and the header row; one scale that fits the widest part on a landscape
+/// A4 page.
+#[derive(Debug, PartialEq, Eq)]
+struct PrintedParts {
+    /// The columns that start a new page width (a page break to their left).
+    breaks: Vec<u32>,
+    /// The print scale, in percent.
+    scale: u16,
+}
+
+impl PrintedParts {
+    /// Printable width of a landscape A4 page inside [`Sheet::new`]'s
+    /// margins (11.69 in less 0.8 in, at 96 pixels per inch), less a little
+    /// for the spreadsheet's rounding.
+    const PAGE_PIXELS: f64 = (11.69 - 0.8) * 96.0 * 0.95;
+    /// The smallest scale a part is packed for: below it the type is too
+    /// small to read, so a part holds fewer shares instead.
+    const LEAST_SCALE: f64 = 0.5;
+    /// Pixels per character of column width. Excel with Calibri draws 7; a
+    /// spreadsheet that stands in a wider font (LibreOffice without Carlito
+    /// uses DejaVu Sans) draws about 9: counting 9 keeps every part on its
+    /// page width in both, so no share column moves onto a page of its own.
+    const CHAR_PIXELS: f64 = 9.0;
+    const MAX_BREAKS: usize = 1_023;
+
+    /// `widths`: the sheet's column widths in characters; the columns
+    /// before `keys` are the key columns, the first one the item.
+    fn of(widths: &[f64], keys: usize) -> PrintedParts {
+        // A column's width in pixels, as spreadsheets draw it (Calibri 11).
+        let pixels = |width: f64| width * Self::CHAR_PIXELS + 5.0;
+        let item = widths.first().map_or(0.0, |&w| pixels(w));
+        let room = Self::PAGE_PIXELS / Self::LEAST_SCALE;
+        let mut breaks = Vec::new();
+        let mut widest = widths.iter().take(keys).map(|&w| pixels(w)).sum::<f64>();
+        let (mut part, mut shares) = (item, 0);
+        for (col, &width) in widths.iter().enumerate().skip(keys) {
+            let width = pixels(width);
+            if shares == 0 || shares == PRINT_PART_SHARES || part + width > room {
+                breaks.push(col as u32);
+                (part, shares) = (item, 0);
+            }
+            part += width;
+            shares += 1;
+            widest = widest.max(part);
+        }
+        // Excel holds at most 1,023 manual breaks a sheet; past them the
+        // spreadsheet breaks pages itself, at the same scale.
+        breaks.truncate(Self::MAX_BREAKS);
+        let scale = (Self::PAGE_PIXELS * 100.0 / widest.max(1.0)).floor().clamp(10.0, 100.0);
+        PrintedParts {
+            breaks,
+            scale: scale as u16,
+        }
+    }
 }
 
 fn findings_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(), XlsxError> {
@@ -804,6 +908,47 @@ fn files_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 32 item 1: the Matrix sheet prints the key columns first, then
+    /// parts of at most ten shares, fewer when the cells are wide, at one
+    /// scale that fits the widest part.
+    #[test]
+    fn the_matrix_prints_in_parts_of_at_most_ten_shares() {
+        let item = MATRIX_ITEM_WIDTH as f64;
+        let keys = [item, 10.0, 14.0, 20.0, 9.0];
+        let with = |shares: &[f64]| [&keys[..], shares].concat();
+        // 38 shares as wide as they get: the keys, then 10, 10, 10 and 8.
+        let share = MATRIX_SHARE_WIDTH as f64;
+        let printed = PrintedParts::of(&with(&[share; 38]), 5);
+        assert_eq!(printed.breaks, [5, 15, 25, 35]);
+        let pixels = |width: f64| width * PrintedParts::CHAR_PIXELS + 5.0;
+        let part = pixels(item) + 10.0 * pixels(share);
+        assert_eq!(printed.scale, (PrintedParts::PAGE_PIXELS * 100.0 / part).floor() as u16);
+        assert!(printed.scale >= 50, "{printed:?}");
+        // Wide cells (marked mismatches): fewer shares a part, never below
+        // the least scale.
+        let printed = PrintedParts::of(&with(&[46.0; 12]), 5);
+        assert_eq!(printed.breaks, [5, 9, 13]);
+        assert!(printed.scale >= 50, "{printed:?}");
+        // A narrow matrix: one part, full size.
+        let printed = PrintedParts::of(&with(&[8.0; 3]), 5);
+        assert_eq!(
+            printed,
+            PrintedParts {
+                breaks: vec![5],
+                scale: 100
+            }
+        );
+        // The widest columns: three a part.
+        let printed = PrintedParts::of(&with(&[60.0; 4]), 5);
+        assert_eq!(printed.breaks, [5, 8]);
+        // A share wider than the room still gets its part.
+        let printed = PrintedParts::of(&with(&[300.0; 2]), 5);
+        assert_eq!(printed.breaks, [5, 6]);
+        // As many breaks as a sheet holds, however wide.
+        let printed = PrintedParts::of(&with(&[share; 16_000]), 5);
+        assert_eq!(printed.breaks.len(), PrintedParts::MAX_BREAKS);
+    }
 
     #[test]
     fn an_estate_wider_than_a_sheet_is_split_over_matrix_sheets() {
