@@ -12,7 +12,7 @@ use crate::clientlogs::Symptoms;
 use crate::drift::Change;
 use crate::history::HistorySummary;
 use crate::matrix::{DisplayOrder, PRINT_PART_SHARES};
-use crate::model::{FileRecord, Severity, Status};
+use crate::model::{FileRecord, Severity};
 use crate::sites::SiteShare;
 use crate::text::{self, Controls};
 use crate::upgrade::{PlanVerdict, UpgradePlan};
