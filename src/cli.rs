@@ -75,7 +75,8 @@ pub struct HistoryArgs {
     /// The timeline of the findings of one check (F01, A05...).
     #[arg(long, value_name = "CODE")]
     pub code: Option<String>,
-    /// The timeline of the findings of one site.
+    /// The timeline of the findings of one site, those of the logon points
+    /// it shares with other sites included.
     #[arg(long, value_name = "SITE")]
     pub site: Option<String>,
     /// A location (`\\SERVER1\CAP_MS1`, any case): alone, its status run by
