@@ -127,6 +127,7 @@ fn hand_made() -> Audit {
         tool: "smsaudit".into(),
         version: "0.0.0".into(),
         roots: vec!["/mnt".into()],
+        inventory: None,
         started: "2026-11-24T01:02:03Z".into(),
         duration_seconds: 1.5,
         summary: Summary {

@@ -31,6 +31,10 @@ pub struct Inventory {
     /// Where the file was read from; relative paths are resolved from here.
     #[serde(skip)]
     pub base_dir: PathBuf,
+    /// The file itself, as named on the command line: the reports name it
+    /// beside (or instead of) the roots.
+    #[serde(skip)]
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -85,6 +89,7 @@ impl Inventory {
         let mut inventory: Inventory =
             toml::from_str(&text).with_context(|| format!("inventory {} is not valid", path.display()))?;
         inventory.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        inventory.file = path.to_path_buf();
         inventory.validate()?;
         if inventory.shares().is_empty() {
             bail!(
