@@ -288,6 +288,54 @@ fn an_inventory_only_run_names_the_inventory_in_the_reports() {
     assert_eq!(audit["inventory"], inventory.to_str().unwrap());
 }
 
+/// The TOML parser's message points at the line and column in several
+/// lines: the terminal and the log show them as lines (not `\x0a`), the
+/// control characters of the file still escaped.
+#[test]
+fn an_inventory_parse_error_is_shown_in_lines_on_the_terminal_and_in_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let example =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sample-inventory.toml")).unwrap();
+    let cases = [
+        (
+            "typo.toml",
+            example.replace("expected_release", "expected_relase"),
+            "expected_relase",
+        ),
+        (
+            "control.toml",
+            format!("# \u{1b}]0;owned\u{7}\n{example}"),
+            r"\x1b]0;owned\x07",
+        ),
+    ];
+    for (name, text, shown) in cases {
+        let inventory = dir.path().join(name);
+        std::fs::write(&inventory, text).unwrap();
+        let log = dir.path().join(format!("{name}.log"));
+        let output = smsaudit()
+            .args(["audit", "--inventory"])
+            .arg(&inventory)
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .arg("--log")
+            .arg(&log)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        let logged = std::fs::read_to_string(&log).unwrap();
+        let error = logged.split("error: ").nth(1).expect("the error is logged");
+        for text in [stderr.as_str(), error] {
+            assert!(!text.contains(r"\x0a"), "{text}");
+            assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text}");
+            let lines: Vec<&str> = text.lines().collect();
+            assert!(lines[0].contains("is not valid: TOML parse error at line"), "{text}");
+            assert!(lines[1..4].iter().all(|l| l.starts_with("  ")), "indented: {text}");
+            assert!(lines.iter().any(|l| l.contains(shown) && l.contains(" | ")), "{text}");
+        }
+    }
+}
+
 #[test]
 fn bad_inventory_or_baseline_cannot_run() {
     let dir = tempfile::tempdir().unwrap();

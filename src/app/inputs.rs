@@ -37,6 +37,18 @@ pub enum InputError {
 }
 
 impl InputError {
+    /// The message for the terminal and the log: a parser's lines as lines
+    /// ([`text::error_for_terminal`]), every other control escaped.
+    pub(crate) fn for_terminal(&self) -> String {
+        match self {
+            InputError::Inventory(err)
+            | InputError::Baseline(err)
+            | InputError::History(err)
+            | InputError::Accepted(err) => crate::text::error_for_terminal(err),
+            other => crate::text::for_terminal(&other.to_string()).into_owned(),
+        }
+    }
+
     /// The flag whose value is refused (the messages name it; the tests
     /// check each error against its flag through this).
     #[cfg(test)]

@@ -86,8 +86,9 @@ impl Inventory {
         let bytes = crate::input::read_regular_file(path, "inventory")?;
         let text =
             String::from_utf8(bytes).with_context(|| format!("inventory {} is not UTF-8 text", path.display()))?;
-        let mut inventory: Inventory =
-            toml::from_str(&text).with_context(|| format!("inventory {} is not valid", path.display()))?;
+        let mut inventory: Inventory = toml::from_str(&text)
+            .map_err(|err| crate::text::Lines(err.to_string()))
+            .with_context(|| format!("inventory {} is not valid", path.display()))?;
         inventory.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         inventory.file = path.to_path_buf();
         inventory.validate()?;
