@@ -7,7 +7,7 @@ use crate::cli::{AuditArgs, FailOn, FormatArg, IsolationArg, StdoutArg};
 use crate::config::{self, BadClientLogs, BadPattern, Baseline, Config, Exclusions, Faults, Inventory, Isolation};
 use crate::history::{HistoryFile, Retention};
 use crate::model::Severity;
-use crate::report::{CsvFlavor, ReportFormat};
+use crate::report::{CsvDialect, ReportFormat};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -74,7 +74,7 @@ impl InputError {
 pub struct AuditCommand {
     pub config: Config,
     pub out: PathBuf,
-    pub csv: CsvFlavor,
+    pub csv: CsvDialect,
     /// Report files to write into `out`; empty writes none.
     pub formats: Vec<ReportFormat>,
     /// Print matrix.csv (machine flavour) on standard output.
@@ -188,7 +188,7 @@ impl AuditCommand {
         Ok(AuditCommand {
             config,
             out: args.out,
-            csv: args.csv.flavor(),
+            csv: args.csv.dialect(args.csv_separator),
             formats,
             matrix_stdout,
             quiet: args.quiet,

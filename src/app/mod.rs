@@ -66,7 +66,12 @@ pub fn main() -> i32 {
         }
         CliCommand::Rules => rules(),
         CliCommand::Explain { key } => explain(&key),
-        CliCommand::Diff(args) => diff(&args.old, &args.new, args.out.as_deref(), args.csv.flavor()),
+        CliCommand::Diff(args) => diff(
+            &args.old,
+            &args.new,
+            args.out.as_deref(),
+            args.csv.dialect(args.csv_separator),
+        ),
         CliCommand::History(args) => history(&HistoryCommand::new(args)),
     };
     let code = result.unwrap_or_else(|err| {
