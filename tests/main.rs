@@ -34,6 +34,7 @@ mod reports;
 mod scheduled;
 mod slowfs;
 mod smb;
+mod terminal;
 mod trust;
 mod windows;
 mod worker_reuse;

@@ -145,7 +145,8 @@ fn run(command: &AuditCommand, log: &Mutex<RunLog>, assembled: &Assembled) -> Re
     }
     let detail = (command.verbose || command.log.is_some()).then(|| console::log_lines(&audit));
     if let (true, Some(lines)) = (command.verbose, &detail) {
-        text::print_stderr(&lines.iter().map(|l| format!("{l}\n")).collect::<String>());
+        let shown: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        text::print_stderr(&console::fit_to_width(&shown, console::stderr_width()));
     }
     let files = written.as_deref().unwrap_or_default();
     let drift_csv = files
@@ -164,7 +165,8 @@ fn run(command: &AuditCommand, log: &Mutex<RunLog>, assembled: &Assembled) -> Re
         ));
     }
     if !command.quiet {
-        text::print_stderr(&summary);
+        // Fitted to the console; the log keeps one line per fact for grep.
+        text::print_stderr(&console::fit_to_width(&summary, console::stderr_width()));
     }
     let mut lines = lock(log);
     lines.add_lines(detail.into_iter().flatten());

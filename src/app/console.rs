@@ -13,11 +13,35 @@ use std::sync::Arc;
 
 pub(super) type Bar = (indicatif::ProgressBar, Arc<AtomicBool>, std::thread::JoinHandle<()>);
 
-/// A spinner on stderr fed from the crawl's counters.
+/// The spinner's frames: Braille dots where the terminal shows Unicode,
+/// else ASCII. The Windows console's code page (and Wine's) has no Braille
+/// glyphs, nor a terminal whose locale is not UTF-8.
+fn spinner_frames() -> &'static [&'static str] {
+    const BRAILLE: &[&str] = &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏", " "];
+    const ASCII: &[&str] = &["|", "/", "-", "\\", " "];
+    if cfg!(windows) {
+        return ASCII;
+    }
+    let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
+        .into_iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if locale.contains("utf-8") || locale.contains("utf8") {
+        BRAILLE
+    } else {
+        ASCII
+    }
+}
+
+/// A spinner on stderr fed from the crawl's counters. Its line is kept
+/// within the console's width: a line that wraps cannot be redrawn in
+/// place, and every tick would leave a line behind.
 pub(super) fn progress_bar(progress: Arc<Progress>) -> Bar {
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} [{elapsed}] {msg}")
+        indicatif::ProgressStyle::with_template("{spinner} [{elapsed}] {wide_msg}")
+            .map(|style| style.tick_strings(spinner_frames()))
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
     );
     let done = Arc::new(AtomicBool::new(false));
@@ -172,6 +196,84 @@ pub(crate) fn drift_log_lines(audit: &Audit, drift_csv: Option<&std::path::Path>
         lines.push(format!("drift: {} more ({where_})", drift.len() - LOG_DRIFT_ROWS));
     }
     lines.into_iter().map(|l| text::for_terminal(&l).into_owned()).collect()
+}
+
+/// The columns the summary is fitted to: the console's width when stderr
+/// is one, else [`WIDTH_OFF_TERMINAL`].
+pub(super) fn stderr_width() -> usize {
+    terminal_size::terminal_size_of(std::io::stderr())
+        .map(|(terminal_size::Width(w), _)| usize::from(w))
+        .filter(|&w| w >= MIN_WIDTH)
+        .unwrap_or(WIDTH_OFF_TERMINAL)
+}
+
+/// The width of the summary written where there is no console (a file, a
+/// pipe, a scheduler's capture).
+pub(crate) const WIDTH_OFF_TERMINAL: usize = 100;
+
+/// Below this a console is too narrow to wrap for: lines are cut into
+/// pieces that say nothing.
+const MIN_WIDTH: usize = 40;
+
+/// `text`'s lines fitted to `width` columns: a longer line is broken at
+/// spaces (a word longer than the room left, at any character), its
+/// continuation lines indented four columns past the line's own indent, so
+/// the structure stays visible. Widths count terminal columns (a CJK
+/// character is two).
+pub(crate) fn fit_to_width(text: &str, width: usize) -> String {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    let width = width.max(MIN_WIDTH);
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    for line in text.split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (line, ""),
+        };
+        if body.width() <= width {
+            out.push_str(line);
+            continue;
+        }
+        let indent = body.len() - body.trim_start_matches(' ').len();
+        let hanging = " ".repeat((indent + 4).min(width / 2));
+        let mut column = 0;
+        let mut first_word = true;
+        for word in body[indent..].split(' ') {
+            let room = |column: usize| width.saturating_sub(column);
+            let word_width = word.width();
+            if !first_word {
+                if column + 1 + word_width <= width {
+                    out.push(' ');
+                    column += 1;
+                } else {
+                    out.push('\n');
+                    out.push_str(&hanging);
+                    column = hanging.len();
+                }
+            } else {
+                out.push_str(&body[..indent]);
+                column = indent;
+            }
+            first_word = false;
+            if word_width <= room(column) {
+                out.push_str(word);
+                column += word_width;
+                continue;
+            }
+            // A word wider than the line: cut it at the edge.
+            for c in word.chars() {
+                let c_width = c.width().unwrap_or(0);
+                if column + c_width > width {
+                    out.push('\n');
+                    out.push_str(&hanging);
+                    column = hanging.len();
+                }
+                out.push(c);
+                column += c_width;
+            }
+        }
+        out.push_str(end);
+    }
+    out
 }
 
 /// `drift_csv`: whether this run wrote drift.csv ([`DRIFT_CSV`]), which
@@ -332,5 +434,39 @@ pub(super) fn print_stdout(bytes: &[u8]) -> Result<()> {
     match stdout.write_all(bytes).and_then(|_| stdout.flush()) {
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn long_lines_are_wrapped_at_spaces_with_a_hanging_indent() {
+        let text = "short line\n  error C1 Q236596: one two three four five six seven eight nine ten eleven twelve\n";
+        let fitted = fit_to_width(text, 40);
+        assert_eq!(
+            fitted,
+            "short line\n  error C1 Q236596: one two three four\n      five six seven eight nine ten\n      eleven twelve\n"
+        );
+        assert_eq!(fitted.replace("\n      ", " "), text, "nothing lost");
+    }
+
+    #[test]
+    fn a_word_wider_than_the_line_is_cut_and_wide_characters_count_twice() {
+        let path = format!("  wrote {}", "x".repeat(90));
+        for line in fit_to_width(&path, 40).lines() {
+            assert!(line.width() <= 40, "{line}");
+        }
+        let cjk = format!("  {}", "日本語 ".repeat(20));
+        for line in fit_to_width(&cjk, 40).lines() {
+            assert!(line.width() <= 40, "{line}");
+        }
+        assert_eq!(
+            fit_to_width("a b\n", 10),
+            "a b\n",
+            "below the minimum width nothing is cut"
+        );
     }
 }
