@@ -4,9 +4,11 @@
 
 use crate::common;
 
+#[cfg(unix)]
 use std::path::Path;
 use unicode_width::UnicodeWidthStr;
 
+#[cfg(unix)]
 /// Runs a program in a pseudo-terminal of `columns` columns (set on the
 /// terminal before the program starts) and prints all it wrote; exits with
 /// its exit code.
@@ -31,14 +33,16 @@ sys.stdout.buffer.write(out)
 sys.exit(os.waitstatus_to_exitcode(status))
 "#;
 
-/// Runs `program args` in a pty of `columns` columns: its exit code and
-/// what the console showed.
-pub(crate) fn in_pty(columns: u16, program: &Path, args: &[&str]) -> (Option<i32>, String) {
+#[cfg(unix)]
+/// Runs `program args` (with `env` set) in a pty of `columns` columns:
+/// its exit code and what the console showed.
+pub(crate) fn in_pty(columns: u16, program: &Path, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
     let output = std::process::Command::new("python3")
         .args(["-c", IN_PTY, &columns.to_string()])
         .arg(program)
         .args(args)
         .env("LANG", "C.UTF-8")
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     (
@@ -47,6 +51,7 @@ pub(crate) fn in_pty(columns: u16, program: &Path, args: &[&str]) -> (Option<i32
     )
 }
 
+#[cfg(unix)]
 /// The text of each screen line the output draws: escape sequences
 /// removed, split at CR and LF (a CR redraws the line in place).
 pub(crate) fn drawn_lines(output: &str) -> Vec<String> {
@@ -104,7 +109,7 @@ fn the_summary_fits_an_80_column_console() {
     }
     let (_dir, args) = scene();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (code, shown) = in_pty(80, Path::new(common::BIN), &args);
+    let (code, shown) = in_pty(80, Path::new(common::BIN), &args, &[]);
     assert_eq!(code, Some(1), "{shown}");
     let lines = drawn_lines(&shown);
     assert!(lines.iter().any(|l| l.starts_with("smsaudit: 9 locations")), "{shown}");

@@ -110,10 +110,9 @@ fn run(command: &AuditCommand, log: &Mutex<RunLog>, assembled: &Assembled) -> Re
     let progress = Arc::new(Progress::default());
     let bar = (!command.quiet && std::io::stderr().is_terminal()).then(|| console::progress_bar(progress.clone()));
     let audited = run_stages(command, log, progress);
-    if let Some((bar, done, thread)) = bar {
+    if let Some((done, thread)) = bar {
         done.store(true, Ordering::Relaxed);
         let _ = thread.join();
-        bar.finish_and_clear();
     }
     // Held until the run ends: one run at a time per folder.
     let (audit, _output_lock) = audited?;

@@ -11,14 +11,14 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-pub(super) type Bar = (indicatif::ProgressBar, Arc<AtomicBool>, std::thread::JoinHandle<()>);
+pub(super) type Bar = (Arc<AtomicBool>, std::thread::JoinHandle<()>);
 
 /// The spinner's frames: Braille dots where the terminal shows Unicode,
 /// else ASCII. The Windows console's code page (and Wine's) has no Braille
 /// glyphs, nor a terminal whose locale is not UTF-8.
 fn spinner_frames() -> &'static [&'static str] {
-    const BRAILLE: &[&str] = &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏", " "];
-    const ASCII: &[&str] = &["|", "/", "-", "\\", " "];
+    const BRAILLE: &[&str] = &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+    const ASCII: &[&str] = &["|", "/", "-", "\\"];
     if cfg!(windows) {
         return ASCII;
     }
@@ -34,32 +34,49 @@ fn spinner_frames() -> &'static [&'static str] {
     }
 }
 
-/// A spinner on stderr fed from the crawl's counters. Its line is kept
-/// within the console's width: a line that wraps cannot be redrawn in
-/// place, and every tick would leave a line behind.
+/// A spinner on stderr fed from the crawl's counters, cleared when `done`
+/// is set. It redraws one line with a carriage return and spaces only: no
+/// cursor movement or escape sequence, which the Windows console under
+/// Wine (and an old conhost) does not honour, so each tick printed a line
+/// of its own; and the line stays one column short of the console's
+/// width, as a line that wraps cannot be redrawn in place.
 pub(super) fn progress_bar(progress: Arc<Progress>) -> Bar {
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} [{elapsed}] {wide_msg}")
-            .map(|style| style.tick_strings(spinner_frames()))
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-    );
     let done = Arc::new(AtomicBool::new(false));
-    let (bar_in_thread, done_in_thread) = (bar.clone(), done.clone());
+    let done_in_thread = done.clone();
     let thread = std::thread::spawn(move || {
+        use unicode_width::UnicodeWidthChar;
+        let frames = spinner_frames();
+        let started = std::time::Instant::now();
+        let width = stderr_width().saturating_sub(1);
+        let mut tick = 0;
         while !done_in_thread.load(Ordering::Relaxed) {
-            bar_in_thread.set_message(format!(
-                "{}/{} locations, {} files, {}",
+            let line = format!(
+                "{} [{}s] {}/{} locations, {} files, {}",
+                frames[tick % frames.len()],
+                started.elapsed().as_secs(),
                 progress.locations_done.load(Ordering::Relaxed),
                 progress.locations_total.load(Ordering::Relaxed),
                 progress.files.load(Ordering::Relaxed),
                 text::human_size(progress.bytes.load(Ordering::Relaxed)),
-            ));
-            bar_in_thread.tick();
+            );
+            let (mut shown, mut used) = (String::new(), 0);
+            for c in line.chars() {
+                let w = c.width().unwrap_or(0);
+                if used + w > width {
+                    break;
+                }
+                shown.push(c);
+                used += w;
+            }
+            text::print_stderr(&format!("\r{shown}{}", " ".repeat(width - used)));
+            tick += 1;
             std::thread::sleep(std::time::Duration::from_millis(120));
         }
+        if tick > 0 {
+            text::print_stderr(&format!("\r{}\r", " ".repeat(width)));
+        }
     });
-    (bar, done, thread)
+    (done, thread)
 }
 
 /// What was read, skipped and why, one line each, for `--log` and `-v`.
@@ -408,6 +425,25 @@ fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool, drift_csv: bool
             "  {} symptoms nothing on the shares explains ({} clients): see {SYMPTOMS_CSV}\n",
             c.unexplained, c.unexplained_clients
         ));
+        if c.unrecognised > 0 {
+            let most: Vec<String> = {
+                let mut by_count: Vec<(&String, &u64)> = symptoms.unrecognised_by_client.iter().collect();
+                by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+                by_count
+                    .iter()
+                    .take(CLIENTS_NAMED)
+                    .map(|(client, n)| format!("{client} {n}"))
+                    .collect()
+            };
+            let more = symptoms.unrecognised_by_client.len().saturating_sub(CLIENTS_NAMED);
+            out.push_str(&format!(
+                "  {} failure lines match no known symptom, not recognised ({} clients: {}{}): a sample in {SYMPTOMS_CSV}\n",
+                c.unrecognised,
+                c.unrecognised_clients,
+                most.join(", "),
+                if more > 0 { format!(" and {more} more") } else { String::new() }
+            ));
+        }
     }
     if shown < audit.causes.len() {
         let rest = &audit.causes[shown..];
@@ -422,6 +458,9 @@ fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool, drift_csv: bool
     }
     out
 }
+
+/// How many clients the summary names beside a count; audit.json has all.
+const CLIENTS_NAMED: usize = 5;
 
 /// How many causes the summary shows without `-v`: it must fit a screen
 /// beside the counts; the reports hold them all.
