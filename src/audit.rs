@@ -51,6 +51,9 @@ pub struct Audit {
     pub tool: String,
     pub version: String,
     pub roots: Vec<String>,
+    /// The `--inventory` file whose shares were audited (beside the roots,
+    /// or alone); `None` without one.
+    pub inventory: Option<String>,
     /// When the audit started, UTC (`2026-11-24T16:26:00Z`).
     pub started: String,
     /// How long discovery, crawl and checks took, in seconds (reports not
@@ -218,6 +221,7 @@ impl Audit {
             tool: "smsaudit".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             roots: config.roots.iter().map(|r| crate::names::display_path(r)).collect(),
+            inventory: config.inventory.as_ref().map(|i| crate::names::display_path(&i.file)),
             started,
             // Milliseconds are enough, and keep the JSON short.
             duration_seconds: (timing.elapsed.as_millis() as f64) / 1000.0,

@@ -5,7 +5,7 @@
 
 use crate::config;
 use crate::history;
-use crate::report::CsvFlavor;
+use crate::report::{CsvDialect, CsvFlavor, CsvSeparator};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -75,7 +75,8 @@ pub struct HistoryArgs {
     /// The timeline of the findings of one check (F01, A05...).
     #[arg(long, value_name = "CODE")]
     pub code: Option<String>,
-    /// The timeline of the findings of one site.
+    /// The timeline of the findings of one site, those of the logon points
+    /// it shares with other sites included.
     #[arg(long, value_name = "SITE")]
     pub site: Option<String>,
     /// A location (`\\SERVER1\CAP_MS1`, any case): alone, its status run by
@@ -101,6 +102,13 @@ pub struct HistoryArgs {
     #[arg(long, value_enum, value_name = "FLAVOR", num_args = 0..=1, require_equals = true,
           default_missing_value = "spreadsheet")]
     pub csv: Option<CsvArg>,
+    /// The separator of `--csv`: `comma` (or `,`, the default: RFC 4180, Excel
+    /// and LibreOffice in English-speaking locales), `semicolon` (or `;`:
+    /// Excel in locales whose decimal separator is a comma, such as German,
+    /// French, Dutch, Spanish or Italian, which puts a comma-separated file
+    /// all in column A on a double click) or `tab`.
+    #[arg(long, value_enum, value_name = "SEPARATOR", default_value_t = SeparatorArg::Comma)]
+    pub csv_separator: SeparatorArg,
     /// Remove all but the last N runs first (and the states only they
     /// held); see `audit --keep-runs`.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
@@ -136,6 +144,13 @@ pub struct DiffArgs {
     /// CSV dialect (see `audit --help`).
     #[arg(long, value_enum, default_value_t = CsvArg::Machine)]
     pub csv: CsvArg,
+    /// The CSV separator: `comma` (or `,`, the default: RFC 4180, Excel
+    /// and LibreOffice in English-speaking locales), `semicolon` (or `;`:
+    /// Excel in locales whose decimal separator is a comma, such as German,
+    /// French, Dutch, Spanish or Italian, which puts a comma-separated file
+    /// all in column A on a double click) or `tab`.
+    #[arg(long, value_enum, value_name = "SEPARATOR", default_value_t = SeparatorArg::Comma)]
+    pub csv_separator: SeparatorArg,
 }
 
 #[derive(Debug, clap::Args)]
@@ -201,11 +216,19 @@ pub struct AuditArgs {
     /// right on double-click; every cell, and every part of a cell after a
     /// `,` `;` tab or line break, that starts with = + - @ tab CR LF or
     /// NUL is prefixed with ' so no file name or CFG value can run as a
-    /// formula whatever separator the spreadsheet uses; bidi and invisible
+    /// formula whatever separator the spreadsheet uses (a version never
+    /// gets one); bidi and invisible
     /// characters are shown as <U+202E>. `machine`: plain RFC 4180 (no BOM,
     /// CRLF), every value exactly as found, for scripts and pipelines.
     #[arg(long, value_enum, default_value_t = CsvArg::Spreadsheet)]
     pub csv: CsvArg,
+    /// The CSV separator: `comma` (or `,`, the default: RFC 4180, Excel
+    /// and LibreOffice in English-speaking locales), `semicolon` (or `;`:
+    /// Excel in locales whose decimal separator is a comma, such as German,
+    /// French, Dutch, Spanish or Italian, which puts a comma-separated file
+    /// all in column A on a double click) or `tab`.
+    #[arg(long, value_enum, value_name = "SEPARATOR", default_value_t = SeparatorArg::Comma)]
+    pub csv_separator: SeparatorArg,
     /// Reports to write, repeatable or comma-separated: csv (matrix.csv,
     /// files.csv, findings.csv, causes.csv; symptoms.csv with --client-logs,
     /// upgrade.csv with --upgrade, drift.csv with a baseline), json
@@ -325,4 +348,27 @@ impl CsvArg {
             CsvArg::Machine => CsvFlavor::Machine,
         }
     }
+
+    /// This flavour with the separator `--csv-separator` asks for.
+    pub fn dialect(self, separator: SeparatorArg) -> CsvDialect {
+        CsvDialect {
+            flavor: self.flavor(),
+            separator: match separator {
+                SeparatorArg::Comma => CsvSeparator::Comma,
+                SeparatorArg::Semicolon => CsvSeparator::Semicolon,
+                SeparatorArg::Tab => CsvSeparator::Tab,
+            },
+        }
+    }
+}
+
+/// `--csv-separator`: by name, or the character itself.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SeparatorArg {
+    #[value(alias = ",")]
+    Comma,
+    #[value(alias = ";")]
+    Semicolon,
+    #[value(alias = "\t")]
+    Tab,
 }

@@ -134,6 +134,45 @@ pub fn for_terminal(text: &str) -> Cow<'_, str> {
     )
 }
 
+/// A parser's own multi-line message (TOML's points at the line and column
+/// of a local file): its line breaks are its layout, so the terminal and
+/// the log show them as lines ([`error_for_terminal`]). Any other text in
+/// an error, share names included, keeps every line break escaped.
+#[derive(Debug)]
+pub(crate) struct Lines(pub String);
+
+impl std::fmt::Display for Lines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.trim_end())
+    }
+}
+
+impl std::error::Error for Lines {}
+
+/// How much the lines after an error's first are indented: no line of a
+/// message can pass for a line of its own in the log.
+const CONTINUATION: &str = "\n  ";
+
+/// An error and its causes (`a: b: c`, as `{err:#}`) for the terminal and
+/// the log: every cause through [`for_terminal`], except that the line
+/// breaks of a [`Lines`] cause start new lines, indented.
+pub(crate) fn error_for_terminal(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for (n, cause) in err.chain().enumerate() {
+        if n > 0 {
+            out.push_str(": ");
+        }
+        match cause.downcast_ref::<Lines>() {
+            Some(lines) => {
+                let shown: Vec<Cow<'_, str>> = lines.0.trim_end().lines().map(for_terminal).collect();
+                out.push_str(&shown.join(CONTINUATION));
+            }
+            None => out.push_str(&for_terminal(&cause.to_string())),
+        }
+    }
+    out
+}
+
 /// Whether [`visible`] also shows control characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Controls {
@@ -205,6 +244,18 @@ mod tests {
         assert_eq!(shown, r"a\x1b]0;owned\x07\x0d\x0ab\u{9b}2J\x7f\u{202e}txt.exe\u{200b}");
         assert!(!shown.chars().any(|c| c.is_control() || is_hidden(c)));
         assert!(matches!(for_terminal(r"\\SRV\CAP_AB1 Café"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_parsers_lines_stay_lines_and_the_rest_stays_escaped() {
+        let err = anyhow::Error::new(Lines("at line 2\r\n2 | \u{1b}]0;x\u{7} = 1\n  | ^\nbad key\n".into()))
+            .context("inventory \\\\SRV\\a\nb.toml is not valid");
+        assert_eq!(
+            error_for_terminal(&err),
+            "inventory \\\\SRV\\a\\x0ab.toml is not valid: at line 2\n  2 | \\x1b]0;x\\x07 = 1\n    | ^\n  bad key"
+        );
+        let plain = anyhow::anyhow!("a\nb").context("c");
+        assert_eq!(error_for_terminal(&plain), "c: a\\x0ab");
     }
 
     #[test]

@@ -862,3 +862,47 @@ fn a_log_that_switches_encoding_or_starts_with_nuls_keeps_its_symptoms_and_says_
         assert!(row["reason"].starts_with("partly read"), "{row:?}");
     }
 }
+
+/// Lines that read as a failure but match no known symptom are counted per
+/// client and in the summary, and a bounded sample is listed as "not
+/// recognised"; plain lines are not counted.
+#[test]
+fn failure_lines_that_match_no_symptom_are_counted_and_sampled() {
+    let logs = tempfile::tempdir().unwrap();
+    let mut odd = String::from("Starting the client $$<CCIM32><Tue Jun 22 01:26:11.000 1999><thread=1 (0x1)>\r\n");
+    for n in 0..8 {
+        odd.push_str(&format!(
+            "ERROR: Frobnicator returned {n}~  $$<CCIM32><Tue Jun 22 01:26:1{n}.000 1999><thread=1 (0x1)>\r\n"
+        ));
+    }
+    write(logs.path(), "PC-ODD/Ccim32.log", &odd);
+    write(
+        logs.path(),
+        "PC-TWO/Ccim32.log",
+        "Unable to frobnicate the widget $$<CCIM32><Tue Jun 22 01:26:11.000 1999><thread=1 (0x1)>\r\n",
+    );
+    let out = tempfile::tempdir().unwrap();
+    let (code, stderr) = run_cli(&[&sample_shares()], &[logs.path()], out.path(), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("audit.json")).unwrap()).unwrap();
+    let symptoms = &json["symptoms"];
+    assert_eq!(symptoms["counts"]["unrecognised"], 9);
+    assert_eq!(symptoms["counts"]["unrecognised_clients"], 2);
+    assert_eq!(symptoms["unrecognised_by_client"]["PC-ODD"], 8);
+    assert_eq!(symptoms["unrecognised_by_client"]["PC-TWO"], 1);
+    let sample = symptoms["unrecognised"].as_array().unwrap();
+    assert_eq!(sample.len(), 5 + 1, "at most 5 a log: {sample:?}");
+    assert_eq!(sample[0]["line"], 2);
+    assert!(sample[0]["text"].as_str().unwrap().contains("Frobnicator returned 0"));
+    let rows = read_csv_maps(&out.path().join("symptoms.csv"));
+    let listed: Vec<_> = rows.iter().filter(|r| r["outcome"] == "not recognised").collect();
+    assert_eq!(listed.len(), 6, "{rows:?}");
+    assert!(listed
+        .iter()
+        .any(|r| r["client"] == "PC-TWO" && r["example"].contains("Unable to frobnicate")));
+    assert!(
+        stderr.contains("9 failure lines match no known symptom, not recognised (2 clients: PC-ODD 8, PC-TWO 1)"),
+        "{stderr}"
+    );
+}

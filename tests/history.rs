@@ -379,6 +379,60 @@ fn the_history_command_lists_runs_and_timelines_as_tables_and_csv() {
     assert!(String::from_utf8_lossy(&empty.get_output().stderr).contains("nothing in the history matches"));
 }
 
+/// `--site MS1` picks the findings whose site field lists MS1 among others
+/// (the A01 of a logon point MS1 and MS2 share), not those of MS2 alone,
+/// and not a site whose code only starts the same; the timeline is in time
+/// order, then worst first.
+#[test]
+fn the_site_timeline_includes_findings_of_shared_logon_points_in_time_order() {
+    let scene = Scene::new();
+    scene.audit("r1", &[]).code(1);
+    next_second();
+    fix_one_break_one(&scene.estate());
+    std::fs::remove_dir_all(scene.estate().join("DC2").join("SMSLOGON")).unwrap();
+    scene.audit("r2", &[]).code(1);
+
+    let timeline = scene.history_command(&["--site", "ms1", "--csv=machine"]);
+    let mut reader = csv::Reader::from_reader(timeline.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert!(
+        rows.iter().any(|r| &r[column("code")] == "A01"
+            && &r[column("site")] == "MS1 MS2"
+            && &r[column("location")] == r"\\DC2\SMSLOGON"),
+        "{timeline}"
+    );
+    for row in &rows {
+        assert!(row[column("site")].split(' ').any(|s| s == "MS1"), "{timeline}");
+    }
+    let rank = |severity: &str| {
+        ["error", "warning", "info"]
+            .iter()
+            .position(|s| *s == severity)
+            .unwrap()
+    };
+    let keys: Vec<(String, usize)> = rows
+        .iter()
+        .map(|r| (r[column("from")].to_string(), rank(&r[column("severity")])))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "{timeline}");
+    assert!(
+        keys.first().unwrap().0 < keys.last().unwrap().0,
+        "both runs: {timeline}"
+    );
+
+    let empty = smsaudit()
+        .arg("history")
+        .arg(scene.history())
+        .args(["--site", "MS"])
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&empty.get_output().stderr).contains("nothing in the history matches"));
+}
+
 #[test]
 fn retention_keeps_the_last_runs_and_their_states() {
     let scene = Scene::new();

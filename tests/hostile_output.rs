@@ -443,6 +443,7 @@ fn an_estate_wider_than_an_excel_sheet_still_gets_its_workbook() {
         tool: "smsaudit".into(),
         version: "0.0.0".into(),
         roots: vec!["/mnt".into()],
+        inventory: None,
         started: "2026-11-24T00:00:00Z".into(),
         duration_seconds: 1.0,
         summary: Default::default(),

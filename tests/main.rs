@@ -37,6 +37,7 @@ mod site_control;
 mod slowfs;
 mod smb;
 mod smb_native;
+mod terminal;
 mod trust;
 mod windows;
 mod worker_reuse;

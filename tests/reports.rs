@@ -127,6 +127,7 @@ fn hand_made() -> Audit {
         tool: "smsaudit".into(),
         version: "0.0.0".into(),
         roots: vec!["/mnt".into()],
+        inventory: None,
         started: "2026-11-24T01:02:03Z".into(),
         duration_seconds: 1.5,
         summary: Summary {
@@ -386,7 +387,8 @@ fn hostile_names_are_neutralised_in_spreadsheet_csv_only() {
     }
     let versions = column(&read(&run.out.join("files.csv")), 6);
     assert!(versions.contains(&"'=1+1".to_string()), "{versions:?}");
-    assert!(versions.contains(&"'1.10".to_string()) && versions.contains(&"2.00.1239.0000".to_string()));
+    // A version is no formula: written as found, without an apostrophe.
+    assert!(versions.contains(&"1.10".to_string()) && versions.contains(&"2.00.1239.0000".to_string()));
 
     let machine = run_hostile("machine");
     let text = read(&machine.out.join("files.csv"));
@@ -578,9 +580,9 @@ fn libreoffice_runs_no_formula_from_the_reports() {
     assert!(versions.contains(&"'=1+1".to_string()), "{versions:?}");
     assert!(!versions.contains(&"2".to_string()), "=1+1 was evaluated: {versions:?}");
     assert!(versions.contains(&"2.00.1239.0000".to_string()), "{versions:?}");
-    // A number-like version keeps its text instead of becoming 1.1.
-    assert!(versions.contains(&"'1.10".to_string()), "{versions:?}");
-    assert!(!versions.iter().any(|v| v == "1.1"), "1.10 was re-typed: {versions:?}");
+    // A version gets no visible apostrophe (the spreadsheet may show a
+    // decimal-looking one as a number: 1.10 as 1.1; audit.xlsx keeps it).
+    assert!(!versions.iter().any(|v| v.starts_with("'1")), "{versions:?}");
     let paths = column(&read(&csv_out.join("files.csv")), 1);
     assert!(paths.iter().any(|p| p.starts_with("'=HYPERLINK(")), "{paths:?}");
 
@@ -604,6 +606,98 @@ fn libreoffice_runs_no_formula_from_the_reports() {
     let matrix = read(&xlsx_out.join("audit-Matrix.csv"));
     assert!(matrix.contains(",1.10\n") || matrix.contains(",1.10\r\n"), "{matrix}");
     assert!(matrix.contains("!! =1+1 (expected 1.10)"), "{matrix}");
+}
+
+/// The spreadsheet CSV written with `,` and with `--csv-separator ;` (Excel
+/// in German or French), each opened by LibreOffice with that separator:
+/// every value in its column, and a version (`698.0012`) shown without an
+/// apostrophe, the same in the observed column and in the message.
+#[test]
+fn libreoffice_opens_the_csv_in_its_columns_with_comma_or_semicolon_and_no_apostrophe_on_a_version() {
+    if !common::require("soffice", "to open the CSV reports") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let estate = tmp.path().join("estate");
+    common::sample_copy(&estate);
+    std::fs::write(
+        estate.join("SERVER1/CAP_MS1/clicomp.box/hinv/compver.ini"),
+        "[Version]\r\nVersion=698.0012\r\n",
+    )
+    .unwrap();
+    let audit = |out: &Path, extra: &[&str]| {
+        common::smsaudit()
+            .args(["audit", "--quiet", "--format", "csv", "--out"])
+            .arg(out)
+            .arg(&estate)
+            .args(extra)
+            .assert()
+            .code(1);
+    };
+    let machine = tmp.path().join("machine");
+    audit(&machine, &["--csv", "machine"]);
+    let expected = csv_rows(&read(&machine.join("findings.csv")));
+    let header = &expected[0];
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    for (name, separator) in [("comma", 44), ("semicolon", 59)] {
+        let out = tmp.path().join(name);
+        audit(&out, &["--csv-separator", name]);
+        let written = read(&out.join("findings.csv"));
+        assert_eq!(
+            written.lines().next().unwrap().contains(';'),
+            name == "semicolon",
+            "{written}"
+        );
+        let converted = tmp.path().join(format!("{name}-opened"));
+        let status = std::process::Command::new("soffice")
+            .arg(format!(
+                "-env:UserInstallation=file://{}",
+                tmp.path().join("profile").display()
+            ))
+            .arg("--headless")
+            .arg(format!("--infilter=CSV:{separator},34,76,1"))
+            .args(["--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1", "--outdir"])
+            .arg(&converted)
+            .arg(out.join("findings.csv"))
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "soffice failed");
+        let opened = csv_rows(&read(&converted.join("findings.csv")));
+        assert_eq!(&opened[0], header, "{name}: the header in its columns");
+        assert_eq!(opened.len(), expected.len(), "{name}");
+        for (row, want) in opened.iter().zip(&expected).skip(1) {
+            assert_eq!(row.len(), header.len(), "{name}: {row:?}");
+            for column in [
+                "severity",
+                "code",
+                "site",
+                "location",
+                "path",
+                "expected",
+                "message",
+                "fingerprint",
+            ] {
+                assert_eq!(row[at(column)], want[at(column)], "{name}, {column}: {row:?}");
+            }
+        }
+        let f24 = opened
+            .iter()
+            .find(|r| r[at("code")] == "F24")
+            .unwrap_or_else(|| panic!("{name}: no F24 in {opened:?}"));
+        assert_eq!(f24[at("observed")], "698.0012", "{name}");
+        assert!(
+            f24[at("message")].contains("offers hinv 698.0012 but"),
+            "{name}: {f24:?}"
+        );
+        assert!(
+            !opened
+                .iter()
+                .flatten()
+                .any(|c| c.starts_with("'6") || c.contains(" '6")),
+            "{name}"
+        );
+    }
 }
 
 fn chromium(profile: &Path, args: &[&str], page: &Path) -> std::process::Output {

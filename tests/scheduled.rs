@@ -242,6 +242,100 @@ fn inventory_names_shares_and_unreachable_ones_are_findings() {
     assert!(findings.iter().any(|f| f["code"] == "F01" && f["site"] == "MS1"));
 }
 
+/// A run from an inventory alone has no roots: the page and audit.json
+/// name the inventory file instead of an empty "Roots" line.
+#[test]
+fn an_inventory_only_run_names_the_inventory_in_the_reports() {
+    let estate = estate_copy();
+    let inventory = estate.path().join("estate.toml");
+    let example = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sample-inventory.toml"))
+        .unwrap()
+        .replace("unc_root = \"../sample-shares\"", "unc_root = \".\"");
+    std::fs::write(&inventory, example).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    smsaudit()
+        .args(["audit", "--inventory"])
+        .arg(&inventory)
+        .arg("--out")
+        .arg(out.path())
+        .args(["--format", "json,html", "--quiet"])
+        .assert()
+        .code(1);
+    let audit: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("audit.json")).unwrap()).unwrap();
+    assert_eq!(audit["roots"], serde_json::json!([]));
+    assert_eq!(audit["inventory"], inventory.to_str().unwrap());
+    let page = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    assert!(!page.contains("<dt>Roots</dt>"), "no empty Roots line");
+    let line = page.split("<dt>Inventory</dt>").nth(1).expect("an Inventory line");
+    let shown = line.split("</dd>").next().unwrap().replace("<wbr>", "");
+    assert!(shown.contains("estate.toml"), "{shown}");
+
+    // With roots as well, both are named.
+    let both = tempfile::tempdir().unwrap();
+    smsaudit()
+        .args(["audit", "--inventory"])
+        .arg(&inventory)
+        .arg(estate.path().join("SERVER1"))
+        .arg("--out")
+        .arg(both.path())
+        .args(["--format", "json", "--quiet"])
+        .assert()
+        .code(1);
+    let audit: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(both.path().join("audit.json")).unwrap()).unwrap();
+    assert_eq!(audit["roots"].as_array().unwrap().len(), 1);
+    assert_eq!(audit["inventory"], inventory.to_str().unwrap());
+}
+
+/// The TOML parser's message points at the line and column in several
+/// lines: the terminal and the log show them as lines (not `\x0a`), the
+/// control characters of the file still escaped.
+#[test]
+fn an_inventory_parse_error_is_shown_in_lines_on_the_terminal_and_in_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let example =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sample-inventory.toml")).unwrap();
+    let cases = [
+        (
+            "typo.toml",
+            example.replace("expected_release", "expected_relase"),
+            "expected_relase",
+        ),
+        (
+            "control.toml",
+            format!("# \u{1b}]0;owned\u{7}\n{example}"),
+            r"\x1b]0;owned\x07",
+        ),
+    ];
+    for (name, text, shown) in cases {
+        let inventory = dir.path().join(name);
+        std::fs::write(&inventory, text).unwrap();
+        let log = dir.path().join(format!("{name}.log"));
+        let output = smsaudit()
+            .args(["audit", "--inventory"])
+            .arg(&inventory)
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .arg("--log")
+            .arg(&log)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        let logged = std::fs::read_to_string(&log).unwrap();
+        let error = logged.split("error: ").nth(1).expect("the error is logged");
+        for text in [stderr.as_str(), error] {
+            assert!(!text.contains(r"\x0a"), "{text}");
+            assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text}");
+            let lines: Vec<&str> = text.lines().collect();
+            assert!(lines[0].contains("is not valid: TOML parse error at line"), "{text}");
+            assert!(lines[1..4].iter().all(|l| l.starts_with("  ")), "indented: {text}");
+            assert!(lines.iter().any(|l| l.contains(shown) && l.contains(" | ")), "{text}");
+        }
+    }
+}
+
 #[test]
 fn bad_inventory_or_baseline_cannot_run() {
     let dir = tempfile::tempdir().unwrap();

@@ -306,3 +306,65 @@ fn windows_build_under_wine_writes_the_same_reports_as_linux() {
         "roots not shown plainly"
     );
 }
+
+/// The Windows build's spinner in an 80-column pty under Wine: ASCII frames
+/// (the console has no Braille glyphs), redrawn in place on one line
+/// rather than one line per tick, never wider than the console.
+#[cfg(unix)]
+#[test]
+fn the_spinner_of_the_windows_build_redraws_one_line_under_wine() {
+    let why = "to run the Windows build's spinner under Wine in a pty";
+    if !(common::require("wine", why)
+        && common::require("python3", why)
+        && common::require(MINGW_GCC, why)
+        && common::require_that(
+            windows_target_installed(),
+            &format!("Rust target {TARGET} not found (needed {why})"),
+        ))
+    {
+        return;
+    }
+    let exe = build_windows_exe();
+    let work = tempfile::tempdir_in(std::env::temp_dir()).unwrap();
+    let bin = work.path().join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    fs::copy(&exe, bin.join("smsaudit.exe")).unwrap();
+    build_stub_dll(&bin);
+    let shares = work.path().join("sample-shares");
+    common::sample_copy(&shares);
+    let wine = Wine {
+        prefix: work.path().join("wineprefix"),
+    };
+    let prefix = wine.prefix.to_str().unwrap().to_string();
+    let args = [
+        bin.join("smsaudit.exe").to_str().unwrap().to_string(),
+        "audit".to_string(),
+        wine_path(&shares),
+        "--out".to_string(),
+        wine_path(&work.path().join("out")),
+        "--format".to_string(),
+        "json".to_string(),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let env = [
+        ("WINEPREFIX", prefix.as_str()),
+        ("WINEDEBUG", "-all"),
+        ("WINEDLLOVERRIDES", "mscoree,mshtml="),
+        ("DISPLAY", ""),
+    ];
+    let (code, shown) = crate::terminal::in_pty(80, Path::new("wine"), &args, &env);
+    wine.stop();
+    assert_eq!(code, Some(1), "{shown}");
+    let ticks = shown.matches(" locations, ").count();
+    assert!(ticks >= 2, "the spinner ticked {ticks} times: {shown}");
+    let spinner_lines = shown.split('\n').filter(|l| l.contains(" locations, ")).count();
+    assert_eq!(spinner_lines, 1, "each tick on a line of its own: {shown}");
+    let frames = crate::terminal::drawn_lines(&shown);
+    let ticks: Vec<&String> = frames.iter().filter(|l| l.contains(" locations, ")).collect();
+    assert!(
+        ticks.iter().all(|l| l.starts_with(['|', '/', '-', '\\'])),
+        "ASCII frames: {ticks:?}"
+    );
+    assert!(frames.iter().all(|l| l.chars().count() <= 80), "{frames:?}");
+    assert!(shown.contains("smsaudit: 9 locations"), "{shown}");
+}

@@ -44,10 +44,10 @@ pub fn audit(command: &AuditCommand, log: RunLog) -> ExitCode {
         Err(err) => {
             // An error caused by a stop under way: the stop ends the process.
             interrupt::claim_finish();
-            let message = format!("{err:#}");
             // Errors can carry share and file names: no raw control characters.
-            text::println_stderr(&format!("smsaudit: {}", text::for_terminal(&message)));
-            lock(&log).error(&message);
+            let shown = text::error_for_terminal(&err);
+            text::println_stderr(&format!("smsaudit: {shown}"));
+            lock(&log).error_shown(&shown);
             ExitCode::CouldNotRun
         }
     };
@@ -59,18 +59,19 @@ pub fn audit(command: &AuditCommand, log: RunLog) -> ExitCode {
     match written {
         Ok(()) => code,
         Err(err) => {
-            text::println_stderr(&format!("smsaudit: {}", text::for_terminal(&format!("{err:#}"))));
+            text::println_stderr(&format!("smsaudit: {}", text::error_for_terminal(&err)));
             ExitCode::CouldNotRun
         }
     }
 }
 
 /// Logs a run refused before it started (an inventory or baseline that
-/// cannot be used, a bad `--jobs`...): the error is already printed.
-pub fn refused(mut log: RunLog, message: &str) -> ExitCode {
-    log.error(message);
+/// cannot be used, a bad `--jobs`...): the error is already printed, and
+/// `shown` is its text for the terminal.
+pub fn refused(mut log: RunLog, shown: &str) -> ExitCode {
+    log.error_shown(shown);
     if let Err(err) = log.write(ExitCode::CouldNotRun) {
-        text::println_stderr(&format!("smsaudit: {}", text::for_terminal(&format!("{err:#}"))));
+        text::println_stderr(&format!("smsaudit: {}", text::error_for_terminal(&err)));
     }
     ExitCode::CouldNotRun
 }
@@ -79,9 +80,9 @@ pub fn refused(mut log: RunLog, message: &str) -> ExitCode {
 /// stderr and in the log, and the run is one that could not run (2); its
 /// reports stay written.
 fn history_failed(log: &Mutex<RunLog>, err: &anyhow::Error) -> ExitCode {
-    let message = format!("{err:#}");
-    text::println_stderr(&format!("smsaudit: {}", text::for_terminal(&message)));
-    lock(log).error(&message);
+    let shown = text::error_for_terminal(err);
+    text::println_stderr(&format!("smsaudit: {shown}"));
+    lock(log).error_shown(&shown);
     ExitCode::CouldNotRun
 }
 
@@ -109,10 +110,9 @@ fn run(command: &AuditCommand, log: &Mutex<RunLog>, assembled: &Assembled) -> Re
     let progress = Arc::new(Progress::default());
     let bar = (!command.quiet && std::io::stderr().is_terminal()).then(|| console::progress_bar(progress.clone()));
     let audited = run_stages(command, log, progress);
-    if let Some((bar, done, thread)) = bar {
+    if let Some((done, thread)) = bar {
         done.store(true, Ordering::Relaxed);
         let _ = thread.join();
-        bar.finish_and_clear();
     }
     // Held until the run ends: one run at a time per folder.
     let (audit, _output_lock) = audited?;
@@ -144,7 +144,8 @@ fn run(command: &AuditCommand, log: &Mutex<RunLog>, assembled: &Assembled) -> Re
     }
     let detail = (command.verbose || command.log.is_some()).then(|| console::log_lines(&audit));
     if let (true, Some(lines)) = (command.verbose, &detail) {
-        text::print_stderr(&lines.iter().map(|l| format!("{l}\n")).collect::<String>());
+        let shown: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        text::print_stderr(&console::fit_to_width(&shown, console::stderr_width()));
     }
     let files = written.as_deref().unwrap_or_default();
     let drift_csv = files
@@ -163,7 +164,8 @@ fn run(command: &AuditCommand, log: &Mutex<RunLog>, assembled: &Assembled) -> Re
         ));
     }
     if !command.quiet {
-        text::print_stderr(&summary);
+        // Fitted to the console; the log keeps one line per fact for grep.
+        text::print_stderr(&console::fit_to_width(&summary, console::stderr_width()));
     }
     let mut lines = lock(log);
     lines.add_lines(detail.into_iter().flatten());
@@ -347,7 +349,7 @@ fn stop(signal: Signal, log: &Mutex<RunLog>, out: Option<&Path>, recorder: &Reco
     let mut log = lock(log);
     log.error(&message);
     if let Err(err) = log.write(code) {
-        text::println_stderr(&format!("smsaudit: {}", text::for_terminal(&format!("{err:#}"))));
+        text::println_stderr(&format!("smsaudit: {}", text::error_for_terminal(&err)));
     }
     std::process::exit(code.code());
 }

@@ -11,31 +11,72 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-pub(super) type Bar = (indicatif::ProgressBar, Arc<AtomicBool>, std::thread::JoinHandle<()>);
+pub(super) type Bar = (Arc<AtomicBool>, std::thread::JoinHandle<()>);
 
-/// A spinner on stderr fed from the crawl's counters.
+/// The spinner's frames: Braille dots where the terminal shows Unicode,
+/// else ASCII. The Windows console's code page (and Wine's) has no Braille
+/// glyphs, nor a terminal whose locale is not UTF-8.
+fn spinner_frames() -> &'static [&'static str] {
+    const BRAILLE: &[&str] = &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+    const ASCII: &[&str] = &["|", "/", "-", "\\"];
+    if cfg!(windows) {
+        return ASCII;
+    }
+    let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
+        .into_iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if locale.contains("utf-8") || locale.contains("utf8") {
+        BRAILLE
+    } else {
+        ASCII
+    }
+}
+
+/// A spinner on stderr fed from the crawl's counters, cleared when `done`
+/// is set. It redraws one line with a carriage return and spaces only: no
+/// cursor movement or escape sequence, which the Windows console under
+/// Wine (and an old conhost) does not honour, so each tick printed a line
+/// of its own; and the line stays one column short of the console's
+/// width, as a line that wraps cannot be redrawn in place.
 pub(super) fn progress_bar(progress: Arc<Progress>) -> Bar {
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} [{elapsed}] {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-    );
     let done = Arc::new(AtomicBool::new(false));
-    let (bar_in_thread, done_in_thread) = (bar.clone(), done.clone());
+    let done_in_thread = done.clone();
     let thread = std::thread::spawn(move || {
+        use unicode_width::UnicodeWidthChar;
+        let frames = spinner_frames();
+        let started = std::time::Instant::now();
+        let width = stderr_width().saturating_sub(1);
+        let mut tick = 0;
         while !done_in_thread.load(Ordering::Relaxed) {
-            bar_in_thread.set_message(format!(
-                "{}/{} locations, {} files, {}",
+            let line = format!(
+                "{} [{}s] {}/{} locations, {} files, {}",
+                frames[tick % frames.len()],
+                started.elapsed().as_secs(),
                 progress.locations_done.load(Ordering::Relaxed),
                 progress.locations_total.load(Ordering::Relaxed),
                 progress.files.load(Ordering::Relaxed),
                 text::human_size(progress.bytes.load(Ordering::Relaxed)),
-            ));
-            bar_in_thread.tick();
+            );
+            let (mut shown, mut used) = (String::new(), 0);
+            for c in line.chars() {
+                let w = c.width().unwrap_or(0);
+                if used + w > width {
+                    break;
+                }
+                shown.push(c);
+                used += w;
+            }
+            text::print_stderr(&format!("\r{shown}{}", " ".repeat(width - used)));
+            tick += 1;
             std::thread::sleep(std::time::Duration::from_millis(120));
         }
+        if tick > 0 {
+            text::print_stderr(&format!("\r{}\r", " ".repeat(width)));
+        }
     });
-    (bar, done, thread)
+    (done, thread)
 }
 
 /// What was read, skipped and why, one line each, for `--log` and `-v`.
@@ -174,6 +215,84 @@ pub(crate) fn drift_log_lines(audit: &Audit, drift_csv: Option<&std::path::Path>
     lines.into_iter().map(|l| text::for_terminal(&l).into_owned()).collect()
 }
 
+/// The columns the summary is fitted to: the console's width when stderr
+/// is one, else [`WIDTH_OFF_TERMINAL`].
+pub(super) fn stderr_width() -> usize {
+    terminal_size::terminal_size_of(std::io::stderr())
+        .map(|(terminal_size::Width(w), _)| usize::from(w))
+        .filter(|&w| w >= MIN_WIDTH)
+        .unwrap_or(WIDTH_OFF_TERMINAL)
+}
+
+/// The width of the summary written where there is no console (a file, a
+/// pipe, a scheduler's capture).
+pub(crate) const WIDTH_OFF_TERMINAL: usize = 100;
+
+/// Below this a console is too narrow to wrap for: lines are cut into
+/// pieces that say nothing.
+const MIN_WIDTH: usize = 40;
+
+/// `text`'s lines fitted to `width` columns: a longer line is broken at
+/// spaces (a word longer than the room left, at any character), its
+/// continuation lines indented four columns past the line's own indent, so
+/// the structure stays visible. Widths count terminal columns (a CJK
+/// character is two).
+pub(crate) fn fit_to_width(text: &str, width: usize) -> String {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    let width = width.max(MIN_WIDTH);
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    for line in text.split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (line, ""),
+        };
+        if body.width() <= width {
+            out.push_str(line);
+            continue;
+        }
+        let indent = body.len() - body.trim_start_matches(' ').len();
+        let hanging = " ".repeat((indent + 4).min(width / 2));
+        let mut column = 0;
+        let mut first_word = true;
+        for word in body[indent..].split(' ') {
+            let room = |column: usize| width.saturating_sub(column);
+            let word_width = word.width();
+            if !first_word {
+                if column + 1 + word_width <= width {
+                    out.push(' ');
+                    column += 1;
+                } else {
+                    out.push('\n');
+                    out.push_str(&hanging);
+                    column = hanging.len();
+                }
+            } else {
+                out.push_str(&body[..indent]);
+                column = indent;
+            }
+            first_word = false;
+            if word_width <= room(column) {
+                out.push_str(word);
+                column += word_width;
+                continue;
+            }
+            // A word wider than the line: cut it at the edge.
+            for c in word.chars() {
+                let c_width = c.width().unwrap_or(0);
+                if column + c_width > width {
+                    out.push('\n');
+                    out.push_str(&hanging);
+                    column = hanging.len();
+                }
+                out.push(c);
+                column += c_width;
+            }
+        }
+        out.push_str(end);
+    }
+    out
+}
+
 /// `drift_csv`: whether this run wrote drift.csv ([`DRIFT_CSV`]), which
 /// the drift line points to.
 pub(crate) fn summary(audit: &Audit, seconds: f64, with_findings: bool, drift_csv: bool) -> String {
@@ -306,6 +425,25 @@ fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool, drift_csv: bool
             "  {} symptoms nothing on the shares explains ({} clients): see {SYMPTOMS_CSV}\n",
             c.unexplained, c.unexplained_clients
         ));
+        if c.unrecognised > 0 {
+            let most: Vec<String> = {
+                let mut by_count: Vec<(&String, &u64)> = symptoms.unrecognised_by_client.iter().collect();
+                by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+                by_count
+                    .iter()
+                    .take(CLIENTS_NAMED)
+                    .map(|(client, n)| format!("{client} {n}"))
+                    .collect()
+            };
+            let more = symptoms.unrecognised_by_client.len().saturating_sub(CLIENTS_NAMED);
+            out.push_str(&format!(
+                "  {} failure lines match no known symptom, not recognised ({} clients: {}{}): a sample in {SYMPTOMS_CSV}\n",
+                c.unrecognised,
+                c.unrecognised_clients,
+                most.join(", "),
+                if more > 0 { format!(" and {more} more") } else { String::new() }
+            ));
+        }
     }
     if shown < audit.causes.len() {
         let rest = &audit.causes[shown..];
@@ -321,6 +459,9 @@ fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool, drift_csv: bool
     out
 }
 
+/// How many clients the summary names beside a count; audit.json has all.
+const CLIENTS_NAMED: usize = 5;
+
 /// How many causes the summary shows without `-v`: it must fit a screen
 /// beside the counts; the reports hold them all.
 const CAUSES_ON_ONE_SCREEN: usize = 12;
@@ -332,5 +473,39 @@ pub(super) fn print_stdout(bytes: &[u8]) -> Result<()> {
     match stdout.write_all(bytes).and_then(|_| stdout.flush()) {
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn long_lines_are_wrapped_at_spaces_with_a_hanging_indent() {
+        let text = "short line\n  error C1 Q236596: one two three four five six seven eight nine ten eleven twelve\n";
+        let fitted = fit_to_width(text, 40);
+        assert_eq!(
+            fitted,
+            "short line\n  error C1 Q236596: one two three four\n      five six seven eight nine ten\n      eleven twelve\n"
+        );
+        assert_eq!(fitted.replace("\n      ", " "), text, "nothing lost");
+    }
+
+    #[test]
+    fn a_word_wider_than_the_line_is_cut_and_wide_characters_count_twice() {
+        let path = format!("  wrote {}", "x".repeat(90));
+        for line in fit_to_width(&path, 40).lines() {
+            assert!(line.width() <= 40, "{line}");
+        }
+        let cjk = format!("  {}", "日本語 ".repeat(20));
+        for line in fit_to_width(&cjk, 40).lines() {
+            assert!(line.width() <= 40, "{line}");
+        }
+        assert_eq!(
+            fit_to_width("a b\n", 10),
+            "a b\n",
+            "below the minimum width nothing is cut"
+        );
     }
 }

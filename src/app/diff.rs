@@ -9,9 +9,9 @@ use anyhow::Result;
 use std::path::Path;
 
 /// Compares two saved audits and writes drift.csv; exit 4 when they differ.
-pub fn diff(old: &Path, new: &Path, out: Option<&Path>, flavor: report::CsvFlavor) -> Result<ExitCode> {
+pub fn diff(old: &Path, new: &Path, out: Option<&Path>, csv: report::CsvDialect) -> Result<ExitCode> {
     let changes = drift::compare(&Snapshot::load(old)?, &Snapshot::load(new)?)?;
-    let csv = report::csv::drift(&changes, flavor)?;
+    let csv = report::csv::drift(&changes, csv)?;
     match out {
         Some(dir) => {
             output::prepare_output(dir)?;

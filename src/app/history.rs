@@ -5,10 +5,10 @@
 use super::console::print_stdout;
 use super::inputs::AuditCommand;
 use crate::audit::Audit;
-use crate::cli::{CsvArg, HistoryArgs};
+use crate::cli::HistoryArgs;
 use crate::exit::ExitCode;
 use crate::history::{self, query, store, HistoryFile, Retention};
-use crate::report::{self, CsvFlavor};
+use crate::report::{self, CsvDialect};
 use crate::text;
 use anyhow::{Context, Result};
 use std::time::Duration;
@@ -19,7 +19,7 @@ pub struct HistoryCommand {
     pub file: HistoryFile,
     pub filter: history::Filter,
     /// CSV in this flavour instead of a table.
-    pub csv: Option<CsvFlavor>,
+    pub csv: Option<CsvDialect>,
     pub retention: Retention,
     /// `--forget LOCATION`: drop it from what later audits expect.
     pub forget: Option<String>,
@@ -39,7 +39,7 @@ impl HistoryCommand {
                 path: args.path,
                 item: args.item,
             },
-            csv: args.csv.map(CsvArg::flavor),
+            csv: args.csv.map(|csv| csv.dialect(args.csv_separator)),
             retention: Retention {
                 keep_runs: args.keep_runs,
                 keep_days: args.keep_days,

@@ -7,7 +7,7 @@ use crate::cli::{AuditArgs, FailOn, FormatArg, IsolationArg, StdoutArg};
 use crate::config::{self, BadClientLogs, BadPattern, Baseline, Config, Exclusions, Faults, Inventory, Isolation};
 use crate::history::{HistoryFile, Retention};
 use crate::model::Severity;
-use crate::report::{CsvFlavor, ReportFormat};
+use crate::report::{CsvDialect, ReportFormat};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -40,6 +40,18 @@ pub enum InputError {
 }
 
 impl InputError {
+    /// The message for the terminal and the log: a parser's lines as lines
+    /// ([`text::error_for_terminal`]), every other control escaped.
+    pub(crate) fn for_terminal(&self) -> String {
+        match self {
+            InputError::Inventory(err)
+            | InputError::Baseline(err)
+            | InputError::History(err)
+            | InputError::Accepted(err) => crate::text::error_for_terminal(err),
+            other => crate::text::for_terminal(&other.to_string()).into_owned(),
+        }
+    }
+
     /// The flag whose value is refused (the messages name it; the tests
     /// check each error against its flag through this).
     #[cfg(test)]
@@ -66,7 +78,7 @@ impl InputError {
 pub struct AuditCommand {
     pub config: Config,
     pub out: PathBuf,
-    pub csv: CsvFlavor,
+    pub csv: CsvDialect,
     /// Report files to write into `out`; empty writes none.
     pub formats: Vec<ReportFormat>,
     /// Print matrix.csv (machine flavour) on standard output.
@@ -198,7 +210,7 @@ impl AuditCommand {
         Ok(AuditCommand {
             config,
             out: args.out,
-            csv: args.csv.flavor(),
+            csv: args.csv.dialect(args.csv_separator),
             formats,
             matrix_stdout,
             quiet: args.quiet,

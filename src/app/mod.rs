@@ -58,20 +58,25 @@ pub fn main() -> i32 {
                     Ok(self::audit(&audit, log))
                 }
                 Err(err) => {
-                    let message = err.to_string();
-                    crate::text::println_stderr(&format!("smsaudit: {}", crate::text::for_terminal(&message)));
-                    Ok(refused(log, &message))
+                    let shown = err.for_terminal();
+                    crate::text::println_stderr(&format!("smsaudit: {shown}"));
+                    Ok(refused(log, &shown))
                 }
             }
         }
         CliCommand::Rules => rules(),
         CliCommand::Explain { key } => explain(&key),
-        CliCommand::Diff(args) => diff(&args.old, &args.new, args.out.as_deref(), args.csv.flavor()),
+        CliCommand::Diff(args) => diff(
+            &args.old,
+            &args.new,
+            args.out.as_deref(),
+            args.csv.dialect(args.csv_separator),
+        ),
         CliCommand::History(args) => history(&HistoryCommand::new(args)),
     };
     let code = result.unwrap_or_else(|err| {
         // Errors can carry share and file names: no raw control characters.
-        crate::text::println_stderr(&format!("smsaudit: {}", crate::text::for_terminal(&format!("{err:#}"))));
+        crate::text::println_stderr(&format!("smsaudit: {}", crate::text::error_for_terminal(&err)));
         ExitCode::CouldNotRun
     });
     code.code()

@@ -95,6 +95,13 @@ impl RunLog {
         self.lines.push(format!("error: {}", text::for_terminal(message)));
     }
 
+    /// An error already made safe for the terminal and the log
+    /// ([`text::error_for_terminal`]): its lines, if it has several, are
+    /// written as they are.
+    pub(crate) fn error_shown(&mut self, shown: &str) {
+        self.lines.push(format!("error: {shown}"));
+    }
+
     /// Appends this run's block to the log, ending with `code`. Nothing without `--log` or when
     /// its path was refused; a log written before the roots were looked at
     /// must not be inside one by its spelling.

@@ -26,6 +26,10 @@ use std::path::PathBuf;
 pub const MAX_SYMPTOM_ROWS: usize = 100_000;
 /// The longest example line a row keeps, in characters (cut with `...`).
 pub const MAX_EXAMPLE_CHARS: usize = 2_000;
+/// The most lines no signature matches that a log keeps as a sample, and
+/// the most the audit lists in all; the rest are counted.
+pub const MAX_UNRECOGNISED_PER_LOG: usize = 5;
+pub const MAX_UNRECOGNISED_SAMPLE: usize = 200;
 /// The longest share, path, site or component a row keeps, in characters.
 const MAX_TARGET_CHARS: usize = 1_000;
 
@@ -46,6 +50,49 @@ pub struct Symptoms {
     /// For each finding, by its position in the audit's findings: the
     /// clients that show it.
     pub finding_clients: Vec<Vec<String>>,
+    /// Lines that read as a failure ([`crate::sms::symptoms::FAILURE_WORDS`])
+    /// but match no symptom signature, per client: "not recognised", beside
+    /// the symptoms nothing on the shares explains.
+    pub unrecognised_by_client: BTreeMap<String, u64>,
+    /// A sample of those lines, by client, log and line: at most
+    /// [`MAX_UNRECOGNISED_PER_LOG`] a log and [`MAX_UNRECOGNISED_SAMPLE`]
+    /// in all.
+    pub unrecognised: Vec<UnrecognisedLine>,
+}
+
+/// A log line that reads as a failure and matches no known symptom.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnrecognisedLine {
+    pub client: String,
+    /// The log's path below its folder.
+    pub log: String,
+    pub line: u64,
+    /// The time as the log writes it; empty when cut off.
+    pub time: String,
+    /// The line as written, cut at [`MAX_EXAMPLE_CHARS`].
+    pub text: String,
+}
+
+impl UnrecognisedLine {
+    /// Its symptoms.csv row, in [`SymptomLine::COLUMNS`] order.
+    pub(crate) fn cells(&self) -> [String; 14] {
+        [
+            self.client.clone(),
+            self.log.clone(),
+            self.line.to_string(),
+            self.time.clone(),
+            self.time.clone(),
+            "1".to_string(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            "not recognised".to_string(),
+            String::new(),
+            "reads as a failure but matches no known symptom: not tied to the shares".to_string(),
+            self.text.clone(),
+        ]
+    }
 }
 
 /// How many of each.
@@ -68,6 +115,10 @@ pub struct Counts {
     pub not_kept: u64,
     /// Clients with a symptom nothing on the shares explains.
     pub unexplained_clients: usize,
+    /// Lines that read as a failure but match no symptom signature, and
+    /// the clients that have them.
+    pub unrecognised: u64,
+    pub unrecognised_clients: usize,
 }
 
 /// One log file.
@@ -86,8 +137,13 @@ pub struct ClientLog {
     pub symptoms: u64,
     /// Its symptom lines of kinds not kept (beyond [`MAX_SYMPTOM_ROWS`]).
     pub not_kept: u64,
+    /// Its lines that read as a failure but match no symptom signature.
+    pub unrecognised: u64,
     pub status: Status,
     pub reason: String,
+    /// The first of those lines, up to [`MAX_UNRECOGNISED_PER_LOG`].
+    #[serde(skip)]
+    pub(crate) unrecognised_sample: Vec<UnrecognisedLine>,
 }
 
 /// One kind of symptom in one log: the lines with the same signature and
@@ -329,8 +385,10 @@ fn read_log(dir: &std::path::Path, folder: &str, found: reader::Found) -> (Clien
         lines: 0,
         symptoms: 0,
         not_kept: 0,
+        unrecognised: 0,
         status: Status::Ok,
         reason: String::new(),
+        unrecognised_sample: Vec::new(),
     };
     if let Some((status, reason)) = found.not_read {
         log.status = status;
@@ -347,12 +405,26 @@ fn read_log(dir: &std::path::Path, folder: &str, found: reader::Found) -> (Clien
     };
     let mut groups = Groups::default();
     let mut context = signatures::Context::default();
+    let (mut unrecognised, mut sample) = (0, Vec::new());
     let scanned = reader::scan(file, |entry| {
         if let Some(matched) = signatures::match_entry(&entry) {
             groups.add(&entry, matched, &context);
+        } else if crate::sms::symptoms::reads_as_failure(&entry.message) {
+            unrecognised += 1;
+            if sample.len() < MAX_UNRECOGNISED_PER_LOG {
+                sample.push(UnrecognisedLine {
+                    client: String::new(),
+                    log: String::new(),
+                    line: entry.line,
+                    time: entry.time.clone(),
+                    text: cut(&entry.text, MAX_EXAMPLE_CHARS),
+                });
+            }
         }
         context.follow(&entry);
     });
+    log.unrecognised = unrecognised;
+    log.unrecognised_sample = sample;
     let seen = usize::try_from(groups.lines).unwrap_or(usize::MAX);
     match scanned {
         Ok(scan) => {
@@ -450,6 +522,21 @@ fn summarise(
     findings: &[Finding],
     causes: &[Cause],
 ) -> Symptoms {
+    let mut logs = logs;
+    let mut unrecognised_by_client: BTreeMap<String, u64> = BTreeMap::new();
+    let mut unrecognised = Vec::new();
+    // `logs` is sorted by client, folder and path: the sample is the first
+    // lines of the first logs, the same whatever the thread count.
+    for log in logs.iter_mut().filter(|l| l.unrecognised > 0) {
+        *unrecognised_by_client.entry(log.client.clone()).or_default() += log.unrecognised;
+        for mut line in std::mem::take(&mut log.unrecognised_sample) {
+            if unrecognised.len() < MAX_UNRECOGNISED_SAMPLE {
+                line.client = log.client.clone();
+                line.log = log.path.clone();
+                unrecognised.push(line);
+            }
+        }
+    }
     let mut by_cause: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     let mut by_finding: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); findings.len()];
     for line in lines.iter().filter(|l| l.outcome == Outcome::Explained) {
@@ -480,6 +567,8 @@ fn summarise(
         unexplained: of(Outcome::Unexplained),
         not_share_related: of(Outcome::NotShareRelated),
         unexplained_clients: unexplained_clients.len(),
+        unrecognised: unrecognised_by_client.values().sum(),
+        unrecognised_clients: unrecognised_by_client.len(),
     };
     Symptoms {
         folders: folders.iter().map(|f| crate::names::display_path(f)).collect(),
@@ -494,6 +583,8 @@ fn summarise(
         finding_clients: by_finding.iter().map(owned).collect(),
         logs,
         lines,
+        unrecognised_by_client,
+        unrecognised,
     }
 }
 

@@ -88,7 +88,7 @@ impl Accepted {
     }
 
     fn parse(text: &str, shown: &str) -> Result<Accepted> {
-        let parsed: File = toml::from_str(text).with_context(|| {
+        let parsed: File = toml::from_str(text).map_err(|err| crate::text::Lines(err.to_string())).with_context(|| {
             format!("--accepted file {shown} is not valid: it holds [[accept]] entries with fingerprint, reason and until (YYYY-MM-DD)")
         })?;
         let mut entries: Vec<Acceptance> = Vec::with_capacity(parsed.accept.len());

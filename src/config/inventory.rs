@@ -31,6 +31,10 @@ pub struct Inventory {
     /// Where the file was read from; relative paths are resolved from here.
     #[serde(skip)]
     pub base_dir: PathBuf,
+    /// The file itself, as named on the command line: the reports name it
+    /// beside (or instead of) the roots.
+    #[serde(skip)]
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -82,9 +86,11 @@ impl Inventory {
         let bytes = crate::input::read_regular_file(path, "inventory")?;
         let text =
             String::from_utf8(bytes).with_context(|| format!("inventory {} is not UTF-8 text", path.display()))?;
-        let mut inventory: Inventory =
-            toml::from_str(&text).with_context(|| format!("inventory {} is not valid", path.display()))?;
+        let mut inventory: Inventory = toml::from_str(&text)
+            .map_err(|err| crate::text::Lines(err.to_string()))
+            .with_context(|| format!("inventory {} is not valid", path.display()))?;
         inventory.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        inventory.file = path.to_path_buf();
         inventory.validate()?;
         if inventory.shares().is_empty() {
             bail!(

@@ -567,7 +567,8 @@ impl Filter {
 
 /// Each state the filter picks, as a span of runs (`from` .. `to`, both
 /// run starts; `now` says whether the latest run still had it), ordered by
-/// what it is about and then by time.
+/// time (the run it was first seen in), then findings by severity (worst
+/// first), then by what it is about.
 pub(crate) fn timeline(conn: &Connection, subject: Subject, filter: &Filter) -> Result<Table> {
     let (table, columns, order): (&str, &[&'static str], &str) = match subject {
         Subject::Findings => (
@@ -582,7 +583,7 @@ pub(crate) fn timeline(conn: &Connection, subject: Subject, filter: &Filter) -> 
                 "observed",
                 "expected",
             ],
-            "fingerprint",
+            "CASE s.severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, s.fingerprint",
         ),
         Subject::Items => (
             "cell_states",
@@ -613,7 +614,12 @@ pub(crate) fn timeline(conn: &Connection, subject: Subject, filter: &Filter) -> 
     if subject == Subject::Findings {
         narrow("s.fingerprint = ? COLLATE NOCASE", &filter.fingerprint);
         narrow("s.code = ? COLLATE NOCASE", &filter.code);
-        narrow("s.site = ? COLLATE NOCASE", &filter.site);
+        // A finding about a shared logon point names every site behind it
+        // ("MS1 MS2"): any of them picks it.
+        narrow(
+            "instr(' ' || upper(s.site) || ' ', ' ' || upper(?) || ' ') > 0",
+            &filter.site,
+        );
     }
     if subject != Subject::Locations && subject != Subject::Items {
         narrow("s.path = ? COLLATE NOCASE", &filter.path);
@@ -629,7 +635,7 @@ pub(crate) fn timeline(conn: &Connection, subject: Subject, filter: &Filter) -> 
                 (SELECT count(*) FROM runs WHERE id BETWEEN s.first_run AND s.last_run),
                 s.last_run = (SELECT max(id) FROM runs),
                 {}
-         FROM {table} s {} ORDER BY {order}, s.first_run, s.id",
+         FROM {table} s {} ORDER BY s.first_run, {order}, s.id",
         selected.join(", "),
         if conditions.is_empty() {
             String::new()

@@ -1,7 +1,7 @@
 //! The CSV reports, in either CSV flavour: `matrix.csv` and `files.csv`
 //! from the audit, the others from their [`table`]s.
 
-use super::{table, CsvFlavor};
+use super::{table, CsvDialect, CsvFlavor};
 use crate::audit::Audit;
 use crate::matrix::KEY_COLUMNS;
 use crate::model::FileRecord;
@@ -10,10 +10,15 @@ use anyhow::Result;
 
 /// Neutralises a cell a spreadsheet would run as a formula (CWE-1236):
 /// `=`, `+`, `-`, `@`, tab, CR, LF or NUL first get a leading apostrophe.
-/// Cells a spreadsheet would re-type as a number it cannot show as written
-/// (`1.10` as 1.1, `007` as 7, a 20-digit string as 1.2E+19) get the same
-/// apostrophe. Plain integers that survive the round trip (file sizes) stay
-/// numbers, so they still sort as numbers.
+/// A CSV cell's apostrophe is shown as it is (it hides only when typed
+/// into a cell), so a plain version (digits and dots: `698.0012`,
+/// `2.00.1239.0000`) never gets one and reads the same in every column of
+/// a row; a spreadsheet may show a version that looks like a decimal as a
+/// number (`1.10` as 1.1), and audit.xlsx keeps every value as text.
+/// Identifiers a spreadsheet would mangle beyond recognition get the
+/// apostrophe: digits with a leading zero (`007` as 7), more than 15
+/// digits, exponent forms (a fingerprint `1234e56...` as 1.2E+59). Plain
+/// integers (file sizes) stay numbers, so they still sort as numbers.
 ///
 /// Excel in most European locales splits a CSV at `;`, and a tab splits it
 /// in others, so `K;=21*2` opens as `K` and a formula: every segment that
@@ -22,7 +27,7 @@ use anyhow::Result;
 pub(crate) fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     let whole_cell = match cell.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '\0') => true,
-        _ => would_be_retyped(cell),
+        _ => would_be_mangled(cell),
     };
     let mut segments = Vec::new();
     let mut after_separator = false;
@@ -49,6 +54,26 @@ pub(crate) fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
+/// A value a spreadsheet would re-type as a number that no longer shows
+/// it; never a plain version (digits and dots).
+fn would_be_mangled(cell: &str) -> bool {
+    if cell.is_empty() || is_plain_version(cell) {
+        return false;
+    }
+    if cell.bytes().all(|b| b.is_ascii_digit()) {
+        return cell.len() > 15 || (cell.len() > 1 && cell.starts_with('0'));
+    }
+    // Exponents (`1e5`, `12E34`); `inf`/`nan` are words.
+    cell.parse::<f64>().is_ok() && cell.bytes().any(|b| b.is_ascii_digit())
+}
+
+/// `698.0012`, `2.00.1239.0000`: a version as SMS and Windows write them.
+fn is_plain_version(cell: &str) -> bool {
+    cell.starts_with(|c: char| c.is_ascii_digit())
+        && cell.contains('.')
+        && cell.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+}
+
 /// What a spreadsheet reads as the start of a formula, fullwidth forms
 /// included.
 fn starts_formula(c: char) -> bool {
@@ -64,34 +89,25 @@ fn is_separator(c: char) -> bool {
     matches!(c, ',' | ';' | '\t' | '\r' | '\n')
 }
 
-fn would_be_retyped(cell: &str) -> bool {
-    if cell.is_empty() {
-        return false;
-    }
-    if cell.bytes().all(|b| b.is_ascii_digit()) {
-        return cell.len() > 15 || (cell.len() > 1 && cell.starts_with('0'));
-    }
-    // Decimals and exponents (`1.10`, `1e5`, `.5`); `inf`/`nan` are words.
-    cell.parse::<f64>().is_ok() && cell.bytes().any(|b| b.is_ascii_digit())
-}
-
 struct Csv<W: std::io::Write = Vec<u8>> {
     flavor: CsvFlavor,
     writer: csv::Writer<W>,
 }
 
 impl Csv<Vec<u8>> {
-    fn new(flavor: CsvFlavor) -> Csv<Vec<u8>> {
-        Csv::to(flavor, Vec::new()).unwrap_or_else(|_| unreachable!("writing to memory cannot fail"))
+    fn new(dialect: CsvDialect) -> Csv<Vec<u8>> {
+        Csv::to(dialect, Vec::new()).unwrap_or_else(|_| unreachable!("writing to memory cannot fail"))
     }
 }
 
 impl<W: std::io::Write> Csv<W> {
-    fn to(flavor: CsvFlavor, mut out: W) -> Result<Csv<W>> {
+    fn to(dialect: CsvDialect, mut out: W) -> Result<Csv<W>> {
+        let flavor = dialect.flavor;
         if flavor == CsvFlavor::Spreadsheet {
             out.write_all(b"\xEF\xBB\xBF")?;
         }
         let writer = csv::WriterBuilder::new()
+            .delimiter(dialect.separator.byte())
             .terminator(csv::Terminator::CRLF)
             .buffer_capacity(64 * 1024)
             .from_writer(out);
@@ -124,8 +140,8 @@ impl<W: std::io::Write> Csv<W> {
     }
 }
 
-pub fn matrix(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
-    let mut table = Csv::new(flavor);
+pub fn matrix(audit: &Audit, csv: impl Into<CsvDialect>) -> Result<Vec<u8>> {
+    let mut table = Csv::new(csv.into());
     let headers = audit.matrix.columns.iter().map(|c| c.header.as_str());
     table.row(KEY_COLUMNS.into_iter().chain(headers))?;
     for row in &audit.matrix.rows {
@@ -139,8 +155,8 @@ pub fn matrix(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
 }
 
 /// [`files`], streamed into `out`: one row per file can be many MiB.
-pub(crate) fn files_to(audit: &Audit, flavor: CsvFlavor, out: &mut dyn std::io::Write) -> Result<()> {
-    let mut table = Csv::to(flavor, out)?;
+pub(crate) fn files_to(audit: &Audit, csv: impl Into<CsvDialect>, out: &mut dyn std::io::Write) -> Result<()> {
+    let mut table = Csv::to(csv.into(), out)?;
     table.row(FileRecord::COLUMNS)?;
     for f in audit.files.iter() {
         let f = f?;
@@ -152,36 +168,36 @@ pub(crate) fn files_to(audit: &Audit, flavor: CsvFlavor, out: &mut dyn std::io::
     Ok(())
 }
 
-pub fn findings(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
-    write_table(&table::findings(audit), flavor)
+pub fn findings(audit: &Audit, csv: impl Into<CsvDialect>) -> Result<Vec<u8>> {
+    write_table(&table::findings(audit), csv.into())
 }
 
 /// `causes.csv`: one row per cause, worst first; the fix steps numbered
 /// in one cell.
-pub(crate) fn causes(audit: &Audit, flavor: CsvFlavor) -> Result<Vec<u8>> {
-    write_table(&table::causes(audit), flavor)
+pub(crate) fn causes(audit: &Audit, csv: impl Into<CsvDialect>) -> Result<Vec<u8>> {
+    write_table(&table::causes(audit), csv.into())
 }
 
 /// `symptoms.csv`: one row per client log line that shows a symptom, by
 /// client, log and line, then one per log that could not be read wholly.
-pub(crate) fn symptoms(symptoms: &crate::clientlogs::Symptoms, flavor: CsvFlavor) -> Result<Vec<u8>> {
-    write_table(&table::symptoms(symptoms), flavor)
+pub(crate) fn symptoms(symptoms: &crate::clientlogs::Symptoms, csv: impl Into<CsvDialect>) -> Result<Vec<u8>> {
+    write_table(&table::symptoms(symptoms), csv.into())
 }
 
 /// `upgrade.csv`: one row per site of every group the pre-upgrade check
 /// names.
-pub(crate) fn upgrade(plan: &crate::upgrade::UpgradePlan, flavor: CsvFlavor) -> Result<Vec<u8>> {
-    write_table(&table::upgrade(plan), flavor)
+pub(crate) fn upgrade(plan: &crate::upgrade::UpgradePlan, csv: impl Into<CsvDialect>) -> Result<Vec<u8>> {
+    write_table(&table::upgrade(plan), csv.into())
 }
 
 /// `drift.csv`: one row per change since the baseline.
-pub(crate) fn drift(changes: &[crate::drift::Change], flavor: CsvFlavor) -> Result<Vec<u8>> {
-    write_table(&table::drift(changes), flavor)
+pub(crate) fn drift(changes: &[crate::drift::Change], csv: impl Into<CsvDialect>) -> Result<Vec<u8>> {
+    write_table(&table::drift(changes), csv.into())
 }
 
 /// A table section whole: its header row, then its rows.
-fn write_table(table: &table::Table, flavor: CsvFlavor) -> Result<Vec<u8>> {
-    let mut csv = Csv::new(flavor);
+fn write_table(table: &table::Table, csv: impl Into<CsvDialect>) -> Result<Vec<u8>> {
+    let mut csv = Csv::new(csv.into());
     csv.row(table.header)?;
     for row in &table.rows {
         csv.row(row)?;
@@ -190,8 +206,8 @@ fn write_table(table: &table::Table, flavor: CsvFlavor) -> Result<Vec<u8>> {
 }
 
 /// Any table (`smsaudit history`): a header row, then the rows.
-pub(crate) fn table(headers: &[&str], rows: &[Vec<String>], flavor: CsvFlavor) -> Result<Vec<u8>> {
-    let mut table = Csv::new(flavor);
+pub(crate) fn table(headers: &[&str], rows: &[Vec<String>], csv: impl Into<CsvDialect>) -> Result<Vec<u8>> {
+    let mut table = Csv::new(csv.into());
     table.row(headers)?;
     for row in rows {
         table.row(row)?;
@@ -208,11 +224,22 @@ mod tests {
         for risky in ["=HYPERLINK(\"x\")", "+1", "-1", "@x", "\tx", "\rx"] {
             assert!(spreadsheet_safe(risky).starts_with('\''), "{risky:?}");
         }
-        assert_eq!(spreadsheet_safe("2.00.1239.0000"), "2.00.1239.0000");
-        for retyped in ["1.10", "007", "1e5", ".5", "123456789012345678"] {
-            assert_eq!(spreadsheet_safe(retyped), format!("'{retyped}"), "{retyped}");
+        // Identifiers a spreadsheet would mangle keep their text.
+        for mangled in ["007", "1e5", "1234e5678901234", "123456789012345678"] {
+            assert_eq!(spreadsheet_safe(mangled), format!("'{mangled}"), "{mangled}");
         }
-        for kept in ["67", "0", "3221225472", "698.0012x", "inf", "SP1"] {
+        // Versions are neither formulas nor mangled: no visible apostrophe.
+        for kept in [
+            "2.00.1239.0000",
+            "698.0012",
+            "1.10",
+            "67",
+            "0",
+            "3221225472",
+            "698.0012x",
+            "inf",
+            "SP1",
+        ] {
             assert_eq!(spreadsheet_safe(kept), kept, "{kept}");
         }
         assert_eq!(spreadsheet_safe("Café"), "Café");

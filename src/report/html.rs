@@ -238,12 +238,18 @@ fn run(audit: &Audit) -> Markup {
                 dt { "Started (UTC)" } dd { (audit.started) }
                 dt { "Duration" } dd { (duration(audit.duration_seconds)) }
                 dt { "Tool" } dd { (audit.tool) " " (audit.version) }
-                dt { "Roots" }
-                dd {
-                    @for (i, root) in audit.roots.iter().enumerate() {
-                        @if i > 0 { ", " }
-                        code { (breakable(root)) }
+                @if !audit.roots.is_empty() || audit.inventory.is_none() {
+                    dt { "Roots" }
+                    dd {
+                        @for (i, root) in audit.roots.iter().enumerate() {
+                            @if i > 0 { ", " }
+                            code { (breakable(root)) }
+                        }
                     }
+                }
+                @if let Some(inventory) = &audit.inventory {
+                    dt { "Inventory" }
+                    dd { code { (breakable(inventory)) } }
                 }
                 @if let Some(baseline) = &audit.baseline {
                     dt { "Baseline" } dd { code { (breakable(baseline)) } }

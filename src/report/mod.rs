@@ -35,6 +35,46 @@ pub enum CsvFlavor {
     Machine,
 }
 
+/// What separates the cells of a CSV file: a spreadsheet opened with a
+/// double click splits at its locale's list separator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CsvSeparator {
+    /// `,`: RFC 4180, and Excel in English-speaking locales.
+    #[default]
+    Comma,
+    /// `;`: Excel in locales whose decimal separator is a comma (German,
+    /// French, Dutch, Spanish, Italian...).
+    Semicolon,
+    /// Tab.
+    Tab,
+}
+
+impl CsvSeparator {
+    pub(crate) fn byte(self) -> u8 {
+        match self {
+            CsvSeparator::Comma => b',',
+            CsvSeparator::Semicolon => b';',
+            CsvSeparator::Tab => b'\t',
+        }
+    }
+}
+
+/// A CSV flavour with its separator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CsvDialect {
+    pub flavor: CsvFlavor,
+    pub separator: CsvSeparator,
+}
+
+impl From<CsvFlavor> for CsvDialect {
+    fn from(flavor: CsvFlavor) -> CsvDialect {
+        CsvDialect {
+            flavor,
+            separator: CsvSeparator::default(),
+        }
+    }
+}
+
 /// One kind of report file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ReportFormat {
@@ -65,7 +105,7 @@ impl ReportFormat {
 pub(crate) fn write_selected(
     audit: &Audit,
     dir: &Path,
-    flavor: CsvFlavor,
+    csv: CsvDialect,
     exit: crate::exit::ExitCode,
     formats: &[ReportFormat],
     pause: Option<&crate::config::Pause>,
@@ -73,7 +113,7 @@ pub(crate) fn write_selected(
     let jobs = report_jobs(
         audit,
         Writing {
-            flavor,
+            csv,
             exit,
             staging: dir,
         },
@@ -133,7 +173,7 @@ mod tests {
         let write = |threads: usize| {
             let dir = tempfile::tempdir().unwrap();
             let writing = Writing {
-                flavor: CsvFlavor::Spreadsheet,
+                csv: CsvFlavor::Spreadsheet.into(),
                 exit: crate::exit::ExitCode::Findings,
                 staging: dir.path(),
             };

@@ -4,7 +4,7 @@
 //! selection and the tests of the `--help` text all read [`REPORTS`].
 
 use super::set::ReportOut;
-use super::{csv, html, json, status, xlsx, CsvFlavor, ReportFormat};
+use super::{csv, html, json, status, xlsx, CsvDialect, ReportFormat};
 use crate::audit::Audit;
 use crate::exit::ExitCode;
 use anyhow::{Context, Result};
@@ -36,7 +36,7 @@ pub(crate) type Writer = fn(&Audit, &Writing, &mut dyn ReportOut) -> Result<()>;
 /// how the run ends.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Writing<'a> {
-    pub(crate) flavor: CsvFlavor,
+    pub(crate) csv: CsvDialect,
     /// The code the process exits with when the set is put in place (and
     /// the history, if any, takes the run).
     pub(crate) exit: ExitCode,
@@ -82,28 +82,28 @@ pub(crate) const REPORTS: [Report; 11] = [
         format: ReportFormat::Csv,
         when: When::Always,
         heaviest: None,
-        write: |audit, writing, out| Ok(out.write_all(&csv::matrix(audit, writing.flavor)?)?),
+        write: |audit, writing, out| Ok(out.write_all(&csv::matrix(audit, writing.csv)?)?),
     },
     Report {
         name: "files.csv",
         format: ReportFormat::Csv,
         when: When::Always,
         heaviest: Some(2),
-        write: |audit, writing, out| csv::files_to(audit, writing.flavor, out),
+        write: |audit, writing, out| csv::files_to(audit, writing.csv, out),
     },
     Report {
         name: "findings.csv",
         format: ReportFormat::Csv,
         when: When::Always,
         heaviest: None,
-        write: |audit, writing, out| Ok(out.write_all(&csv::findings(audit, writing.flavor)?)?),
+        write: |audit, writing, out| Ok(out.write_all(&csv::findings(audit, writing.csv)?)?),
     },
     Report {
         name: CAUSES_CSV,
         format: ReportFormat::Csv,
         when: When::Always,
         heaviest: None,
-        write: |audit, writing, out| Ok(out.write_all(&csv::causes(audit, writing.flavor)?)?),
+        write: |audit, writing, out| Ok(out.write_all(&csv::causes(audit, writing.csv)?)?),
     },
     Report {
         name: SYMPTOMS_CSV,
@@ -112,7 +112,7 @@ pub(crate) const REPORTS: [Report; 11] = [
         heaviest: None,
         write: |audit, writing, out| {
             let symptoms = audit.symptoms.as_ref().context("no client logs were read")?;
-            Ok(out.write_all(&csv::symptoms(symptoms, writing.flavor)?)?)
+            Ok(out.write_all(&csv::symptoms(symptoms, writing.csv)?)?)
         },
     },
     Report {
@@ -122,7 +122,7 @@ pub(crate) const REPORTS: [Report; 11] = [
         heaviest: None,
         write: |audit, writing, out| {
             let plan = audit.upgrade.as_ref().context("no pre-upgrade check was asked for")?;
-            Ok(out.write_all(&csv::upgrade(plan, writing.flavor)?)?)
+            Ok(out.write_all(&csv::upgrade(plan, writing.csv)?)?)
         },
     },
     Report {
@@ -132,7 +132,7 @@ pub(crate) const REPORTS: [Report; 11] = [
         heaviest: None,
         write: |audit, writing, out| {
             let drift = audit.drift.as_ref().context("there is no baseline")?;
-            Ok(out.write_all(&csv::drift(drift, writing.flavor)?)?)
+            Ok(out.write_all(&csv::drift(drift, writing.csv)?)?)
         },
     },
     Report {

@@ -156,9 +156,10 @@ pub(crate) fn symptoms(symptoms: &Symptoms) -> Table<'_> {
         .iter()
         .filter(|l| l.not_kept > 0)
         .map(|log| owned(log.not_kept_cells()));
+    let unrecognised = symptoms.unrecognised.iter().map(|line| owned(line.cells()));
     Table {
         header: &SymptomLine::COLUMNS,
-        rows: lines.chain(logs).chain(not_kept).collect(),
+        rows: lines.chain(logs).chain(not_kept).chain(unrecognised).collect(),
     }
 }
 

@@ -468,6 +468,11 @@ fn summary_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles, matrix_shee
         sheet.text(row, 0, if i == 0 { "Roots" } else { "" }, &styles.text)?;
         sheet.text(row, 1, root, &styles.text)?;
     }
+    if let Some(inventory) = &audit.inventory {
+        row += 1;
+        sheet.text(row, 0, "Inventory", &styles.text)?;
+        sheet.text(row, 1, inventory, &styles.text)?;
+    }
     if let Some(baseline) = &audit.baseline {
         row += 1;
         sheet.text(row, 0, "Baseline", &styles.text)?;

@@ -52,6 +52,29 @@ pub fn component_folder(logged_name: &str) -> Option<&'static str> {
         .map(|(_, folder)| *folder)
 }
 
+/// Words an SMS 2.0 client log writes when something went wrong ("Error
+/// launching", "ERROR:", "failed", "Warning -", "Access denied"), lower
+/// case. A line with one that no signature matches is counted and sampled
+/// as "not recognised", so it is seen rather than dropped. The list is
+/// inferred [I] from the KB excerpts of client-logs.md, not from a
+/// specification: a failure written in other words is not counted.
+pub const FAILURE_WORDS: &[&str] = &[
+    "error",
+    "fail",
+    "warning",
+    "cannot",
+    "couldn't",
+    "could not",
+    "unable",
+    "denied",
+];
+
+/// Whether a log message says something went wrong ([`FAILURE_WORDS`]).
+pub fn reads_as_failure(message: &str) -> bool {
+    let lower = message.to_lowercase();
+    FAILURE_WORDS.iter().any(|word| lower.contains(word))
+}
+
 /// One kind of log line that shows a problem.
 #[derive(Debug, Clone, Copy)]
 pub struct Signature {
