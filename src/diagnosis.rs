@@ -69,6 +69,20 @@ impl LaggingCap {
     }
 }
 
+/// The header build of each site's site control file, where one was read
+/// and its build is a number (reference 10.2: `SITE CONTROL FILE [1493][...]`).
+pub(crate) fn header_builds(view: &EstateView) -> HeaderBuilds {
+    view.locations(LocationKind::SiteServer)
+        .iter()
+        .flat_map(|l| l.sites.iter())
+        .filter_map(|site| {
+            let control = view.site_control(site)?;
+            let build = control.read.control.build.trim().parse().ok()?;
+            Some((site.clone(), build))
+        })
+        .collect()
+}
+
 /// Every site's release and the CAPs that lag behind their site.
 #[derive(Debug, Default)]
 pub(crate) struct Diagnosis {
@@ -78,7 +92,7 @@ pub(crate) struct Diagnosis {
 
 impl Diagnosis {
     /// Decides each site's release from its own shares. `headers`: the
-    /// site control files' header builds (`None` today).
+    /// site control files' header builds ([`header_builds`]).
     pub(crate) fn of(view: &EstateView, headers: Option<&HeaderBuilds>) -> Diagnosis {
         let mut codes: Vec<String> = [LocationKind::SiteServer, LocationKind::Cap]
             .into_iter()

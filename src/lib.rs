@@ -166,8 +166,7 @@ impl Discovery {
                 Some(format!("drift against the baseline could not be computed: {err:#}")),
             ),
         };
-        // No site control file is read yet: its header builds come here.
-        let diagnosis = diagnosis::Diagnosis::of(&view, None);
+        let diagnosis = diagnosis::Diagnosis::of(&view, Some(&diagnosis::header_builds(&view)));
         let causes = causes::group(&view, &diagnosis, &findings, upgrade.as_ref());
         let (first_seen, history) = config
             .history
