@@ -924,7 +924,7 @@ fn html_matrix_of_thousands_of_shares_is_capped_with_a_note() {
     let html = String::from_utf8(report::html::audit(&audit).unwrap()).unwrap();
     assert!(
         html.contains(&format!(
-            "This page shows the first 500 of {total} shares, those that need attention first; {} more shares are left out here: matrix.csv and the Matrix sheets of audit.xlsx have every share.",
+            "This page shows the first 500 of {total} shares, in the matrix's order; {} more shares are left out here: matrix.csv and the Matrix sheets of audit.xlsx have every share.",
             total - 500
         )),
         "the note"
