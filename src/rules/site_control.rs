@@ -377,10 +377,16 @@ pub(crate) fn check_logon_domains(view: &EstateView, inventory: Option<&Inventor
 /// control file shows as discovery-only (F31 says why): reference 10.5.
 pub(crate) fn drop_by_design(view: &EstateView, findings: &mut Vec<Finding>) {
     findings.retain(|f| {
-        if !matches!(f.code, CheckCode::F05 | CheckCode::F09) || !discovery_only(view, &f.site) {
+        let folder = format!("sites\\{}", f.site.to_ascii_lowercase());
+        // F19 says it for a site that is not the CLICORE.EXE line's.
+        let missing_install_file = match f.code {
+            CheckCode::F05 | CheckCode::F09 => true,
+            CheckCode::F19 => f.path.eq_ignore_ascii_case(&format!("{folder}\\cli_inst.cfg")),
+            _ => false,
+        };
+        if !missing_install_file || !discovery_only(view, &f.site) {
             return true;
         }
-        let folder = format!("sites\\{}", f.site.to_ascii_lowercase());
         // Only the install file is missing: the folder holds NETCONF.NCF
         // (or other files) but no Cli_inst.cfg.
         let netconf_there = !view.absent(&f.location, &format!("{folder}\\netconf.ncf"));

@@ -461,7 +461,7 @@ pub const CHECKS: &[Check] = &[
         severity: Severity::Warning,
         kb: &["Q235535"],
         title: "Discovery-only site lacks install files",
-        condition: "A site's control file enables Windows Networking Logon Discovery for a domain and not Logon Client Installation: its Sites\\<code> lacks the install files by design and Smsman cannot install from that domain's logon points (F05/F09 are not reported for the site's missing Cli_inst.cfg then).",
+        condition: "A site's control file enables Windows Networking Logon Discovery for a domain and not Logon Client Installation: its Sites\\<code> lacks the install files by design and Smsman cannot install from that domain's logon points (F05, F09 and F19 are not reported for the site's missing Cli_inst.cfg then).",
         fix: "Enable Windows Networking Logon Client Installation for that site.",
         inferred: false,
         needs: "",
