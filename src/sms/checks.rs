@@ -31,7 +31,8 @@ macro_rules! check_codes {
 
 check_codes!(
     F01, F02, F03, F04, F05, F06, F07, F08, F09, F10, F11, F12, F13, F14, F15, F16, F17, F18, F19, F20, F21, F22, F23,
-    F24, F25, F26, F27, F28, F29, F30, F31, F32, N01, N02, N03, N04, N05, N07, N08, N09, N11, N12, N14, A01, A02, A03, A04, A05, A06, A07, A08,
+    F24, F25, F26, F27, F28, F29, F30, F31, F32, N01, N02, N03, N04, N05, N07, N08, N09, N11, N12, N14, A01, A02, A03,
+    A04, A05, A06, A07, A08,
 );
 
 impl CheckCode {
