@@ -180,8 +180,24 @@ impl Discovery {
             })
             .unzip();
         let sites = sites::summarise(&view, &causes);
-        let symptoms = (!config.client_logs.is_empty())
-            .then(|| clientlogs::read_and_tie(&config.client_logs, &findings, &causes, &estate.locations));
+        let fixed = history.as_ref().map(|summary| clientlogs::Fixed {
+            findings: summary
+                .resolved
+                .iter()
+                .map(crate::history::PastFinding::as_finding)
+                .collect(),
+            last_seen: summary.resolved.iter().map(|f| f.last_seen.clone()).collect(),
+            fixed_by: humantime::format_rfc3339_seconds(started).to_string(),
+        });
+        let symptoms = (!config.client_logs.is_empty()).then(|| {
+            clientlogs::read_and_tie(
+                &config.client_logs,
+                &findings,
+                &causes,
+                &estate.locations,
+                fixed.as_ref(),
+            )
+        });
         let timing = audit::Timing {
             started,
             elapsed: clock.elapsed(),

@@ -82,6 +82,27 @@ pub struct HistorySummary {
     pub resolved: Vec<PastFinding>,
 }
 
+impl PastFinding {
+    /// The finding as the history stored it: what it knows of it (no KB,
+    /// message or fix), to tie a client-log symptom to.
+    pub(crate) fn as_finding(&self) -> Finding {
+        Finding {
+            severity: self.severity,
+            code: self.code,
+            kb: String::new(),
+            site: self.site.clone(),
+            location: self.location.clone(),
+            path: self.path.clone(),
+            observed: self.observed.clone(),
+            expected: String::new(),
+            message: String::new(),
+            fix: String::new(),
+            fingerprint: self.fingerprint.clone(),
+            marks: Vec::new(),
+        }
+    }
+}
+
 impl Past {
     /// When each finding, by position, was first seen: the start of the
     /// first run of the history that had it, or `started` (this run's)
