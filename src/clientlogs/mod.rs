@@ -737,6 +737,46 @@ pub fn scan_bytes(bytes: &[u8]) -> Vec<(Entry, Option<&'static str>)> {
 /// The longest line the reader keeps, in bytes.
 pub const MAX_LINE_BYTES: usize = reader::MAX_LINE_BYTES;
 
+#[cfg(test)]
+mod time_tests {
+    use super::*;
+
+    #[test]
+    fn log_times_read_in_both_renderings_and_odd_ones_do_not() {
+        assert_eq!(log_seconds("Thu Jan 01 00:00:01.500 1970"), Some(1));
+        assert_eq!(log_seconds("Tue Jun 22 01:26:12.820 1999"), Some(930_014_772));
+        assert_eq!(log_seconds("9/15/2000 8:57:54 AM"), Some(969_008_274));
+        assert_eq!(
+            log_seconds("9/15/2000 12:00:00 AM"),
+            log_seconds("Fri Sep 15 00:00:00.000 2000")
+        );
+        assert_eq!(
+            log_seconds("9/15/2000 12:30:00 PM"),
+            log_seconds("Fri Sep 15 12:30:00.000 2000")
+        );
+        for odd in [
+            "",
+            "9/15/2000 13:00:00 PM",
+            "Tue Foo 22 01:26:12.820 1999",
+            "2/30x/2000 1:00:00 AM",
+        ] {
+            assert_eq!(log_seconds(odd), None, "{odd}");
+        }
+    }
+
+    #[test]
+    fn a_line_predates_a_run_only_beyond_the_widest_zone_offset() {
+        let run = "2000-09-16T12:00:00Z";
+        assert!(predates("9/15/2000 8:57:54 AM", run));
+        assert!(
+            !predates("9/15/2000 11:00:00 PM", run),
+            "within 14 hours: could be after in UTC"
+        );
+        assert!(!predates("", run), "no time: cannot tell");
+        assert!(!predates("9/15/2000 8:57:54 AM", "not a time"));
+    }
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
