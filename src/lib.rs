@@ -180,14 +180,24 @@ impl Discovery {
             })
             .unzip();
         let sites = sites::summarise(&view, &causes);
-        let fixed = history.as_ref().map(|summary| clientlogs::Fixed {
-            findings: summary
+        let fixed = history.as_ref().map(|summary| {
+            // Fixed by this run (resolved since the last run), then by
+            // earlier runs; never one this run found again.
+            let this_run = humantime::format_rfc3339_seconds(started).to_string();
+            let found: std::collections::BTreeSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
+            let earlier = config.history.iter().flat_map(|past| &past.fixed_earlier);
+            let fixed: Vec<(&crate::history::PastFinding, String)> = summary
                 .resolved
                 .iter()
-                .map(crate::history::PastFinding::as_finding)
-                .collect(),
-            last_seen: summary.resolved.iter().map(|f| f.last_seen.clone()).collect(),
-            fixed_by: humantime::format_rfc3339_seconds(started).to_string(),
+                .map(|f| (f, this_run.clone()))
+                .chain(earlier.map(|(f, by)| (f, by.clone())))
+                .filter(|(f, _)| !found.contains(f.fingerprint.as_str()))
+                .collect();
+            clientlogs::Fixed {
+                findings: fixed.iter().map(|(f, _)| f.as_finding()).collect(),
+                last_seen: fixed.iter().map(|(f, _)| f.last_seen.clone()).collect(),
+                fixed_by: fixed.into_iter().map(|(_, by)| by).collect(),
+            }
         });
         let symptoms = (!config.client_logs.is_empty()).then(|| {
             clientlogs::read_and_tie(

@@ -975,6 +975,21 @@ fn with_the_history_a_symptom_older_than_the_fix_says_it_predates_it() {
     assert!(page.contains("before fix"), "the row's outcome on the page");
     assert!(page.contains("1 predate the fix of the finding that explained them"));
     assert!(stderr.contains("1 symptoms predate the fix"), "{stderr}");
+    let started2 = json["started"].as_str().unwrap().to_string();
+    // A night later the fix is older than the last run: the old line still
+    // predates it, fixed by night 2.
+    let night3 = dir.path().join("night3");
+    let (code, stderr) = run_cli(&[estate.root()], &[logs.path()], &night3, &["--history", history_arg]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows = read_csv_maps(&night3.join("symptoms.csv"));
+    let old = rows.iter().find(|r| r["client"] == "PC-OLD").unwrap();
+    assert_eq!(old["outcome"], "before fix", "{old:?}");
+    assert!(
+        old["reason"].contains(&started1) && old["reason"].contains(&started2),
+        "{old:?}"
+    );
+    let late = rows.iter().find(|r| r["client"] == "PC-LATE").unwrap();
+    assert_eq!(late["outcome"], "unexplained", "{rows:?}");
     // Without the history the same night says unexplained, as before.
     let bare = dir.path().join("bare");
     let (code, stderr) = run_cli(&[estate.root()], &[logs.path()], &bare, &[]);

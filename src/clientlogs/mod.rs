@@ -448,15 +448,17 @@ fn read_log(dir: &std::path::Path, folder: &str, found: reader::Found) -> (Clien
     (log, groups.groups)
 }
 
-/// Findings the history saw in the last run recorded and this run no
-/// longer has (`--history`): fixed since, by this run.
+/// Findings the history saw that are gone (`--history`): those the last
+/// run recorded had and this run no longer has, and those an earlier run
+/// stopped finding.
 pub(crate) struct Fixed {
     /// The fixed findings, as the history stored them.
     pub findings: Vec<Finding>,
     /// The start of the last run that saw each, by position (RFC 3339).
     pub last_seen: Vec<String>,
-    /// The start of this run, the first that no longer saw them (RFC 3339).
-    pub fixed_by: String,
+    /// The start of the first run that no longer saw each, by position
+    /// (RFC 3339): this run's for a finding fixed since the last run.
+    pub fixed_by: Vec<String>,
 }
 
 /// A client log writes its own local time with no zone: a line counts as
@@ -530,9 +532,6 @@ fn predates(time: &str, run: &str) -> bool {
 /// `fixed` holds: when one explains it and its last line predates the fix,
 /// the tie says so.
 fn before_fix(group: &Group, fixed: &Fixed, locations: &[Location]) -> Option<tie::Tie> {
-    if !predates(&group.last, &fixed.fixed_by) {
-        return None;
-    }
     let no_causes = vec![String::new(); fixed.findings.len()];
     let shares = tie::Shares {
         findings: &fixed.findings,
@@ -543,8 +542,17 @@ fn before_fix(group: &Group, fixed: &Fixed, locations: &[Location]) -> Option<ti
     if tied.outcome != Outcome::Explained {
         return None;
     }
-    let what: Vec<String> = tied
+    // Only the fixes the line surely predates explain it.
+    let predated: Vec<usize> = tied
         .findings
+        .iter()
+        .copied()
+        .filter(|&i| predates(&group.last, &fixed.fixed_by[i]))
+        .collect();
+    if predated.is_empty() {
+        return None;
+    }
+    let what: Vec<String> = predated
         .iter()
         .map(|&i| {
             let f = &fixed.findings[i];
@@ -554,8 +562,8 @@ fn before_fix(group: &Group, fixed: &Fixed, locations: &[Location]) -> Option<ti
                 format!("\\{}", f.path)
             };
             format!(
-                "{} at {}{path} (last seen in the run of {})",
-                f.code, f.location, fixed.last_seen[i]
+                "{} at {}{path} (last seen in the run of {}; the run of {} no longer found it)",
+                f.code, f.location, fixed.last_seen[i], fixed.fixed_by[i]
             )
         })
         .collect();
@@ -563,11 +571,7 @@ fn before_fix(group: &Group, fixed: &Fixed, locations: &[Location]) -> Option<ti
         outcome: Outcome::BeforeFix,
         causes: Vec::new(),
         findings: Vec::new(),
-        reason: format!(
-            "predates the fix: {} explained it, and the run of {} no longer found it",
-            what.join("; "),
-            fixed.fixed_by
-        ),
+        reason: format!("predates the fix: {} explained it", what.join("; ")),
     })
 }
 

@@ -22,6 +22,11 @@ pub struct Past {
     /// The locations the history expects (seen, and not forgotten since),
     /// by name: one missing from a run over its roots is an A01 finding.
     pub expected: Vec<SeenLocation>,
+    /// Findings an earlier run stopped finding and the last run recorded
+    /// did not have, each with the start of the first finished run after
+    /// its last one (the fix): a client-log line older than that
+    /// predates the fix.
+    pub fixed_earlier: Vec<(PastFinding, String)>,
 }
 
 /// A location the history has seen, as it last saw it.
@@ -220,6 +225,7 @@ mod tests {
             ]
             .into(),
             expected: Vec::new(),
+            fixed_earlier: Vec::new(),
         };
         let findings = vec![kept.clone(), finding(CheckCode::F02, r"clicomp.box\swdist.CFG")];
         let first_seen = past.first_seen(&findings, "2026-01-03T00:00:00Z");
