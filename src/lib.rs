@@ -180,8 +180,34 @@ impl Discovery {
             })
             .unzip();
         let sites = sites::summarise(&view, &causes);
-        let symptoms = (!config.client_logs.is_empty())
-            .then(|| clientlogs::read_and_tie(&config.client_logs, &findings, &causes, &estate.locations));
+        let fixed = history.as_ref().map(|summary| {
+            // Fixed by this run (resolved since the last run), then by
+            // earlier runs; never one this run found again.
+            let this_run = humantime::format_rfc3339_seconds(started).to_string();
+            let found: std::collections::BTreeSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
+            let earlier = config.history.iter().flat_map(|past| &past.fixed_earlier);
+            let fixed: Vec<(&crate::history::PastFinding, String)> = summary
+                .resolved
+                .iter()
+                .map(|f| (f, this_run.clone()))
+                .chain(earlier.map(|(f, by)| (f, by.clone())))
+                .filter(|(f, _)| !found.contains(f.fingerprint.as_str()))
+                .collect();
+            clientlogs::Fixed {
+                findings: fixed.iter().map(|(f, _)| f.as_finding()).collect(),
+                last_seen: fixed.iter().map(|(f, _)| f.last_seen.clone()).collect(),
+                fixed_by: fixed.into_iter().map(|(_, by)| by).collect(),
+            }
+        });
+        let symptoms = (!config.client_logs.is_empty()).then(|| {
+            clientlogs::read_and_tie(
+                &config.client_logs,
+                &findings,
+                &causes,
+                &estate.locations,
+                fixed.as_ref(),
+            )
+        });
         let timing = audit::Timing {
             started,
             elapsed: clock.elapsed(),

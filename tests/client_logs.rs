@@ -906,3 +906,95 @@ fn failure_lines_that_match_no_symptom_are_counted_and_sampled() {
         "{stderr}"
     );
 }
+
+/// Issue 32 item 8: with `--history`, a symptom line a finding of an
+/// earlier night explained, older than the night that no longer found it,
+/// says it predates the fix; a line written after that night stays
+/// unexplained, and without the history nothing changes.
+#[test]
+fn with_the_history_a_symptom_older_than_the_fix_says_it_predates_it() {
+    let estate = lone(SP3);
+    estate.file("SRVA/CAP_AAA/offerinf.box/Inboxlck.tok", "");
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history.sqlite");
+    let history_arg = history.to_str().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let line = |year: u32| {
+        format!(
+            "TEST : Found Lock File '\\\\SRVA\\CAP_AAA\\OfferInf.box\\Inboxlck.tok'.Continuing retry attempts at every 5000 ms ODP\\WNet User Groups 9/15/{year} 8:57:54 AM 260 (0x104)\r\n"
+        )
+    };
+    // Written in 2000, before either night; and in 2099, after both.
+    write(logs.path(), "PC-OLD_Odpsys32.log", &line(2000));
+    write(logs.path(), "PC-LATE_Odpsys32.log", &line(2099));
+    let night1 = dir.path().join("night1");
+    let (code, stderr) = run_cli(&[estate.root()], &[logs.path()], &night1, &["--history", history_arg]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows = read_csv_maps(&night1.join("symptoms.csv"));
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows.iter().all(|r| r["outcome"] == "explained"), "{rows:?}");
+    let started1 = {
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(night1.join("audit.json")).unwrap()).unwrap();
+        json["started"].as_str().unwrap().to_string()
+    };
+    // The fix: the stale lock token is deleted, so F12 is gone.
+    std::fs::remove_file(estate.root().join("SRVA/CAP_AAA/offerinf.box/Inboxlck.tok")).unwrap();
+    let night2 = dir.path().join("night2");
+    let (code, stderr) = run_cli(&[estate.root()], &[logs.path()], &night2, &["--history", history_arg]);
+    // 4: the deleted token is drift since night 1.
+    assert_eq!(code, 4, "{stderr}");
+    let rows = read_csv_maps(&night2.join("symptoms.csv"));
+    let row = |client: &str| rows.iter().find(|r| r["client"] == client).unwrap().clone();
+    let old = row("PC-OLD");
+    assert_eq!(old["outcome"], "before fix", "{old:?}");
+    for part in ["F12", r"\\SRVA\CAP_AAA\offerinf.box\Inboxlck.tok", &started1] {
+        assert!(
+            old["reason"].to_lowercase().contains(&part.to_lowercase()),
+            "{part} in {old:?}"
+        );
+    }
+    assert_eq!(old["explained_by"], "");
+    assert_eq!(row("PC-LATE")["outcome"], "unexplained", "{rows:?}");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(night2.join("audit.json")).unwrap()).unwrap();
+    let counts = &json["symptoms"]["counts"];
+    assert_eq!(
+        (counts["before_fix"].as_u64(), counts["unexplained"].as_u64()),
+        (Some(1), Some(1)),
+        "{counts}"
+    );
+    assert_eq!(counts["unexplained_clients"], 1);
+    let lines = json["symptoms"]["lines"].as_array().unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["client"] == "PC-OLD" && l["outcome"] == "before_fix"),
+        "{lines:?}"
+    );
+    let page = std::fs::read_to_string(night2.join("report.html")).unwrap();
+    assert!(page.contains("before fix"), "the row's outcome on the page");
+    assert!(page.contains("1 predate the fix of the finding that explained them"));
+    assert!(stderr.contains("1 symptoms predate the fix"), "{stderr}");
+    let started2 = json["started"].as_str().unwrap().to_string();
+    // A night later the fix is older than the last run: the old line still
+    // predates it, fixed by night 2.
+    let night3 = dir.path().join("night3");
+    let (code, stderr) = run_cli(&[estate.root()], &[logs.path()], &night3, &["--history", history_arg]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows = read_csv_maps(&night3.join("symptoms.csv"));
+    let old = rows.iter().find(|r| r["client"] == "PC-OLD").unwrap();
+    assert_eq!(old["outcome"], "before fix", "{old:?}");
+    assert!(
+        old["reason"].contains(&started1) && old["reason"].contains(&started2),
+        "{old:?}"
+    );
+    let late = rows.iter().find(|r| r["client"] == "PC-LATE").unwrap();
+    assert_eq!(late["outcome"], "unexplained", "{rows:?}");
+    // Without the history the same night says unexplained, as before.
+    let bare = dir.path().join("bare");
+    let (code, stderr) = run_cli(&[estate.root()], &[logs.path()], &bare, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows = read_csv_maps(&bare.join("symptoms.csv"));
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows.iter().all(|r| r["outcome"] == "unexplained"), "{rows:?}");
+}

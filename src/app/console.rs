@@ -425,6 +425,12 @@ fn raw_summary(audit: &Audit, seconds: f64, with_findings: bool, drift_csv: bool
             "  {} symptoms nothing on the shares explains ({} clients): see {SYMPTOMS_CSV}\n",
             c.unexplained, c.unexplained_clients
         ));
+        if c.before_fix > 0 {
+            out.push_str(&format!(
+                "  {} symptoms predate the fix of the finding that explained them (history): see {SYMPTOMS_CSV}\n",
+                c.before_fix
+            ));
+        }
         if c.unrecognised > 0 {
             let most: Vec<String> = {
                 let mut by_count: Vec<(&String, &u64)> = symptoms.unrecognised_by_client.iter().collect();

@@ -110,6 +110,9 @@ pub struct Counts {
     pub explained: u64,
     pub not_checked: u64,
     pub unexplained: u64,
+    /// Lines a finding the history saw explains, older than the run that
+    /// first no longer saw it (`--history`): they predate its fix.
+    pub before_fix: u64,
     pub not_share_related: u64,
     /// Symptom lines of kinds not kept: beyond [`MAX_SYMPTOM_ROWS`].
     pub not_kept: u64,
@@ -445,14 +448,144 @@ fn read_log(dir: &std::path::Path, folder: &str, found: reader::Found) -> (Clien
     (log, groups.groups)
 }
 
+/// Findings the history saw that are gone (`--history`): those the last
+/// run recorded had and this run no longer has, and those an earlier run
+/// stopped finding.
+pub(crate) struct Fixed {
+    /// The fixed findings, as the history stored them.
+    pub findings: Vec<Finding>,
+    /// The start of the last run that saw each, by position (RFC 3339).
+    pub last_seen: Vec<String>,
+    /// The start of the first run that no longer saw each, by position
+    /// (RFC 3339): this run's for a finding fixed since the last run.
+    pub fixed_by: Vec<String>,
+}
+
+/// A client log writes its own local time with no zone: a line counts as
+/// older than a run only when it is older by more than the widest zone
+/// offset (UTC+14), so no line written after the fix is said to predate it.
+const WIDEST_ZONE_OFFSET_SECS: i64 = 14 * 3600;
+
+/// Seconds since 1970 of a log's time as written (`Tue Jun 22 01:26:12.820
+/// 1999` or `1/16/2001 2:27:42 PM`), read as if UTC; `None` when it reads as
+/// neither.
+fn log_seconds(time: &str) -> Option<i64> {
+    let fields: Vec<&str> = time.split_whitespace().collect();
+    let (year, month, day, clock, pm) = match fields.as_slice() {
+        [_, month, day, clock, year] => {
+            const MONTHS: [&str; 12] = [
+                "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+            ];
+            let month = MONTHS.iter().position(|m| month.eq_ignore_ascii_case(m))? as i64 + 1;
+            (year.parse::<i64>().ok()?, month, day.parse::<i64>().ok()?, *clock, None)
+        }
+        [date, clock, half] => {
+            let mut parts = date.split('/').map(|p| p.parse::<i64>().ok());
+            let (month, day, year) = (parts.next()??, parts.next()??, parts.next()??);
+            let pm = match half.to_ascii_uppercase().as_str() {
+                "AM" => false,
+                "PM" => true,
+                _ => return None,
+            };
+            (year, month, day, *clock, Some(pm))
+        }
+        _ => return None,
+    };
+    let mut parts = clock.split(':');
+    let mut hour: i64 = parts.next()?.parse().ok()?;
+    let minute: i64 = parts.next()?.parse().ok()?;
+    let second: i64 = parts.next()?.split('.').next()?.parse().ok()?;
+    match pm {
+        Some(pm) if (1..=12).contains(&hour) => hour = hour % 12 + if pm { 12 } else { 0 },
+        Some(_) => return None,
+        None => {}
+    }
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
+}
+
+/// Days since 1970-01-01 of a date of the proleptic Gregorian calendar.
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// Whether a line written at `time` (the log's) is surely older than the
+/// run that started at `run` (RFC 3339).
+fn predates(time: &str, run: &str) -> bool {
+    let (Some(line), Ok(run)) = (log_seconds(time), humantime::parse_rfc3339(run)) else {
+        return false;
+    };
+    let Ok(run) = run.duration_since(std::time::UNIX_EPOCH) else {
+        return false;
+    };
+    line < i64::try_from(run.as_secs()).unwrap_or(i64::MAX) - WIDEST_ZONE_OFFSET_SECS
+}
+
+/// A symptom nothing on the shares explains, tied again to the findings
+/// `fixed` holds: when one explains it and its last line predates the fix,
+/// the tie says so.
+fn before_fix(group: &Group, fixed: &Fixed, locations: &[Location]) -> Option<tie::Tie> {
+    let no_causes = vec![String::new(); fixed.findings.len()];
+    let shares = tie::Shares {
+        findings: &fixed.findings,
+        cause_of: &no_causes,
+        locations,
+    };
+    let tied = tie::tie(&group.matched, &group.context, &shares);
+    if tied.outcome != Outcome::Explained {
+        return None;
+    }
+    // Only the fixes the line surely predates explain it.
+    let predated: Vec<usize> = tied
+        .findings
+        .iter()
+        .copied()
+        .filter(|&i| predates(&group.last, &fixed.fixed_by[i]))
+        .collect();
+    if predated.is_empty() {
+        return None;
+    }
+    let what: Vec<String> = predated
+        .iter()
+        .map(|&i| {
+            let f = &fixed.findings[i];
+            let path = if f.path.is_empty() {
+                String::new()
+            } else {
+                format!("\\{}", f.path)
+            };
+            format!(
+                "{} at {}{path} (last seen in the run of {}; the run of {} no longer found it)",
+                f.code, f.location, fixed.last_seen[i], fixed.fixed_by[i]
+            )
+        })
+        .collect();
+    Some(tie::Tie {
+        outcome: Outcome::BeforeFix,
+        causes: Vec::new(),
+        findings: Vec::new(),
+        reason: format!("predates the fix: {} explained it", what.join("; ")),
+    })
+}
+
 /// Reads every client log under `folders` and ties each kind of symptom
-/// to the findings and causes that explain it. Logs are read in parallel;
-/// the result is sorted, the same whatever the thread count.
+/// to the findings and causes that explain it; with `fixed`, a symptom
+/// only a fixed finding explains, older than the fix, says it predates it.
+/// Logs are read in parallel; the result is sorted, the same whatever the
+/// thread count.
 pub(crate) fn read_and_tie(
     folders: &[PathBuf],
     findings: &[Finding],
     causes: &[Cause],
     locations: &[Location],
+    fixed: Option<&Fixed>,
 ) -> Symptoms {
     let work: Vec<(&PathBuf, String, reader::Found)> = folders
         .iter()
@@ -483,7 +616,12 @@ pub(crate) fn read_and_tie(
                 log.not_kept += group.count;
                 continue;
             }
-            let tied = tie::tie(&group.matched, &group.context, &shares);
+            let mut tied = tie::tie(&group.matched, &group.context, &shares);
+            if tied.outcome == Outcome::Unexplained {
+                if let Some(before) = fixed.and_then(|fixed| before_fix(&group, fixed, locations)) {
+                    tied = before;
+                }
+            }
             let explained = tied.outcome == Outcome::Explained;
             let matched = group.matched;
             lines.push(SymptomLine {
@@ -565,6 +703,7 @@ fn summarise(
         explained: of(Outcome::Explained),
         not_checked: of(Outcome::NotChecked),
         unexplained: of(Outcome::Unexplained),
+        before_fix: of(Outcome::BeforeFix),
         not_share_related: of(Outcome::NotShareRelated),
         unexplained_clients: unexplained_clients.len(),
         unrecognised: unrecognised_by_client.values().sum(),
@@ -601,6 +740,46 @@ pub fn scan_bytes(bytes: &[u8]) -> Vec<(Entry, Option<&'static str>)> {
 
 /// The longest line the reader keeps, in bytes.
 pub const MAX_LINE_BYTES: usize = reader::MAX_LINE_BYTES;
+
+#[cfg(test)]
+mod time_tests {
+    use super::*;
+
+    #[test]
+    fn log_times_read_in_both_renderings_and_odd_ones_do_not() {
+        assert_eq!(log_seconds("Thu Jan 01 00:00:01.500 1970"), Some(1));
+        assert_eq!(log_seconds("Tue Jun 22 01:26:12.820 1999"), Some(930_014_772));
+        assert_eq!(log_seconds("9/15/2000 8:57:54 AM"), Some(969_008_274));
+        assert_eq!(
+            log_seconds("9/15/2000 12:00:00 AM"),
+            log_seconds("Fri Sep 15 00:00:00.000 2000")
+        );
+        assert_eq!(
+            log_seconds("9/15/2000 12:30:00 PM"),
+            log_seconds("Fri Sep 15 12:30:00.000 2000")
+        );
+        for odd in [
+            "",
+            "9/15/2000 13:00:00 PM",
+            "Tue Foo 22 01:26:12.820 1999",
+            "2/30x/2000 1:00:00 AM",
+        ] {
+            assert_eq!(log_seconds(odd), None, "{odd}");
+        }
+    }
+
+    #[test]
+    fn a_line_predates_a_run_only_beyond_the_widest_zone_offset() {
+        let run = "2000-09-16T12:00:00Z";
+        assert!(predates("9/15/2000 8:57:54 AM", run));
+        assert!(
+            !predates("9/15/2000 11:00:00 PM", run),
+            "within 14 hours: could be after in UTC"
+        );
+        assert!(!predates("", run), "no time: cannot tell");
+        assert!(!predates("9/15/2000 8:57:54 AM", "not a time"));
+    }
+}
 
 #[cfg(all(test, unix))]
 mod tests {

@@ -21,6 +21,10 @@ pub enum Outcome {
     NotChecked,
     /// Nothing on the audited shares explains it.
     Unexplained,
+    /// Nothing on the shares explains it now, and the line is older than
+    /// the run that first no longer saw the finding that explained it
+    /// (`--history`): it predates the fix.
+    BeforeFix,
     /// Nothing on the shares causes it (network, account, license).
     NotShareRelated,
 }
@@ -31,6 +35,7 @@ impl Outcome {
             Outcome::Explained => "explained",
             Outcome::NotChecked => "not checked",
             Outcome::Unexplained => "unexplained",
+            Outcome::BeforeFix => "before fix",
             Outcome::NotShareRelated => "not share-related",
         }
     }

@@ -22,7 +22,7 @@ pub(crate) mod past;
 pub(crate) mod query;
 pub(crate) mod store;
 
-pub use past::{HistorySummary, Past, SeenLocation};
+pub use past::{HistorySummary, Past, PastFinding, SeenLocation};
 pub use query::Filter;
 
 use anyhow::{bail, Context, Result};

@@ -22,6 +22,11 @@ pub struct Past {
     /// The locations the history expects (seen, and not forgotten since),
     /// by name: one missing from a run over its roots is an A01 finding.
     pub expected: Vec<SeenLocation>,
+    /// Findings an earlier run stopped finding and the last run recorded
+    /// did not have, each with the start of the first finished run after
+    /// its last one (the fix): a client-log line older than that
+    /// predates the fix.
+    pub fixed_earlier: Vec<(PastFinding, String)>,
 }
 
 /// A location the history has seen, as it last saw it.
@@ -80,6 +85,27 @@ pub struct HistorySummary {
     pub new: Vec<String>,
     /// Findings the previous run had and this one has not, worst first.
     pub resolved: Vec<PastFinding>,
+}
+
+impl PastFinding {
+    /// The finding as the history stored it: what it knows of it (no KB,
+    /// message or fix), to tie a client-log symptom to.
+    pub(crate) fn as_finding(&self) -> Finding {
+        Finding {
+            severity: self.severity,
+            code: self.code,
+            kb: String::new(),
+            site: self.site.clone(),
+            location: self.location.clone(),
+            path: self.path.clone(),
+            observed: self.observed.clone(),
+            expected: String::new(),
+            message: String::new(),
+            fix: String::new(),
+            fingerprint: self.fingerprint.clone(),
+            marks: Vec::new(),
+        }
+    }
 }
 
 impl Past {
@@ -199,6 +225,7 @@ mod tests {
             ]
             .into(),
             expected: Vec::new(),
+            fixed_earlier: Vec::new(),
         };
         let findings = vec![kept.clone(), finding(CheckCode::F02, r"clicomp.box\swdist.CFG")];
         let first_seen = past.first_seen(&findings, "2026-01-03T00:00:00Z");

@@ -33,6 +33,10 @@ pub(crate) fn past(conn: &Connection, history: &HistoryFile) -> Result<Past> {
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()?;
+    let fixed_earlier = match &latest {
+        None => Vec::new(),
+        Some((id, _)) => fixed_before(conn, *id, &first_seen)?,
+    };
     let previous = match latest {
         None => None,
         Some((id, started)) => Some(PreviousRun {
@@ -46,7 +50,69 @@ pub(crate) fn past(conn: &Connection, history: &HistoryFile) -> Result<Past> {
         previous,
         first_seen,
         expected: super::forget::expected_locations(conn)?,
+        fixed_earlier,
     })
+}
+
+/// Findings whose last run is before run `latest` and that no state of
+/// `latest` or later has: fixed before it, each with the start of the first
+/// finished run after its last one. One per fingerprint, its latest state.
+fn fixed_before(
+    conn: &Connection,
+    latest: i64,
+    first_seen: &BTreeMap<String, String>,
+) -> Result<Vec<(PastFinding, String)>> {
+    let mut query = conn.prepare(
+        "SELECT s.fingerprint, s.severity, s.code, s.site, s.location, s.path, s.observed, r.started,
+                (SELECT min(n.started) FROM runs n WHERE n.id > s.last_run AND n.finished = 1)
+         FROM finding_states s JOIN runs r ON r.id = s.last_run
+         WHERE s.last_run < ?1
+           AND NOT EXISTS (SELECT 1 FROM finding_states t WHERE t.fingerprint = s.fingerprint AND t.last_run >= ?1)
+         ORDER BY s.fingerprint, s.last_run DESC, s.id",
+    )?;
+    let mut fixed = Vec::new();
+    let mut seen = BTreeSet::new();
+    let rows = query.query_map([latest], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, String>(2)?,
+            row.get::<_, String>(3)?,
+            row.get::<_, String>(4)?,
+            row.get::<_, String>(5)?,
+            row.get::<_, String>(6)?,
+            row.get::<_, String>(7)?,
+            row.get::<_, Option<String>>(8)?,
+        ))
+    })?;
+    for row in rows {
+        let (fingerprint, severity, code, site, location, path, observed, last_seen, fixed_by) = row?;
+        let Some(fixed_by) = fixed_by else { continue };
+        if !seen.insert(fingerprint.clone()) {
+            continue;
+        }
+        let severity = Severity::ALL
+            .into_iter()
+            .find(|s| s.as_str() == severity)
+            .with_context(|| format!("unknown severity {severity:?} in the history"))?;
+        let code = CheckCode::parse(&code).with_context(|| format!("unknown check {code:?} in the history"))?;
+        let finding = PastFinding {
+            severity,
+            code,
+            site,
+            location,
+            path,
+            observed,
+            first_seen: first_seen
+                .get(&fingerprint)
+                .cloned()
+                .unwrap_or_else(|| last_seen.clone()),
+            last_seen,
+            fingerprint,
+        };
+        fixed.push((finding, fixed_by));
+    }
+    Ok(fixed)
 }
 
 /// Column `index` of `row`, a name the model knows: a status or artifact

@@ -590,6 +590,7 @@ fn client_symptoms(symptoms: &Symptoms) -> Markup {
                 (c.symptoms) " symptom lines (" (c.rows) " kinds, one row each) from " (c.clients) " clients (" (c.logs) " logs): "
                 (c.explained) " explained by a cause, " (c.not_checked) " not checked (the share could not be read wholly), "
                 (c.unexplained) " that nothing on the audited shares explains, " (c.not_share_related) " not share-related."
+                @if c.before_fix > 0 { " " (c.before_fix) " predate the fix of the finding that explained them (--history)." }
                 @if c.logs_not_read_wholly > 0 { " " (c.logs_not_read_wholly) " logs could not be read wholly: see symptoms.csv." }
                 @if c.not_kept > 0 { " " (c.not_kept) " symptom lines of kinds beyond the first " (crate::clientlogs::MAX_SYMPTOM_ROWS) " were counted, not kept: see symptoms.csv." }
             }

@@ -629,7 +629,7 @@ fn symptoms_sheet(ws: &mut Worksheet, symptoms: &Symptoms, styles: &Styles) -> R
     let mut sheet = Sheet::new(ws, "Client symptoms")?;
     let c = &symptoms.counts;
     let headline = format!(
-        "{} symptom lines ({} kinds, one row each) from {} clients ({} logs): {} explained by a cause, {} not checked, {} unexplained, {} not share-related.{}",
+        "{} symptom lines ({} kinds, one row each) from {} clients ({} logs): {} explained by a cause, {} not checked, {} unexplained, {} not share-related.{}{}",
         c.symptoms,
         c.rows,
         c.clients,
@@ -638,6 +638,10 @@ fn symptoms_sheet(ws: &mut Worksheet, symptoms: &Symptoms, styles: &Styles) -> R
         c.not_checked,
         c.unexplained,
         c.not_share_related,
+        match c.before_fix {
+            0 => String::new(),
+            n => format!(" {n} predate the fix of the finding that explained them (--history)."),
+        },
         match c.not_kept {
             0 => String::new(),
             n => format!(
