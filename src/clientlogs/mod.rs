@@ -468,7 +468,7 @@ const WIDEST_ZONE_OFFSET_SECS: i64 = 14 * 3600;
 
 /// Seconds since 1970 of a log's time as written (`Tue Jun 22 01:26:12.820
 /// 1999` or `1/16/2001 2:27:42 PM`), read as if UTC; `None` when it reads as
-/// neither.
+/// neither or lies before 1970.
 fn log_seconds(time: &str) -> Option<i64> {
     let fields: Vec<&str> = time.split_whitespace().collect();
     let (year, month, day, clock, pm) = match fields.as_slice() {
@@ -503,17 +503,13 @@ fn log_seconds(time: &str) -> Option<i64> {
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
-    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
-}
-
-/// Days since 1970-01-01 of a date of the proleptic Gregorian calendar.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    // humantime does the calendar (days per month, leap years).
+    let utc = format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z");
+    let since_epoch = humantime::parse_rfc3339(&utc)
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    i64::try_from(since_epoch.as_secs()).ok()
 }
 
 /// Whether a line written at `time` (the log's) is surely older than the

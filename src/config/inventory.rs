@@ -180,14 +180,14 @@ impl Inventory {
     /// The domain whose logon points include the location `\\SERVER\SHARE`
     /// (as the inventory names it), if the inventory says.
     pub(crate) fn logon_point_domain(&self, location: &str) -> Option<&str> {
-        self.domains.iter().find_map(|domain| {
-            domain
-                .logon_points
-                .iter()
-                .map(|lp| self.share(lp, LocationKind::LogonPoint, Vec::new()))
-                .any(|share| crate::names::location_name(&share.server, &share.share).eq_ignore_ascii_case(location))
-                .then_some(domain.name.as_str())
-        })
+        self.domains
+            .iter()
+            .find(|domain| {
+                self.domain_logon_points(domain)
+                    .iter()
+                    .any(|name| name.eq_ignore_ascii_case(location))
+            })
+            .map(|domain| domain.name.as_str())
     }
 
     /// Every share the inventory names, resolved to a path.

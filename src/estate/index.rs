@@ -77,6 +77,9 @@ struct SiteIndex<'a> {
     /// Site servers then CAPs, each in name order, with the SHA-256 of
     /// their base `clicore.exe`, by that hash.
     clicore_by_hash: HashMap<&'a str, Vec<&'a Location>>,
+    /// The site control file of each (upper-case) site: see
+    /// [`EstateView::site_control`].
+    site_controls: HashMap<String, SiteControlOf<'a>>,
 }
 
 impl<'a> EstateView<'a> {
@@ -191,6 +194,21 @@ impl<'a> EstateView<'a> {
                     index.clicore_by_hash.entry(hash).or_default().push(location);
                 }
             }
+        }
+        // A site's file: the first (by location, path) on a readable site
+        // server of its code, or, on one without a code, naming the site.
+        for read in &self.estate.site_controls {
+            let Some(&location) = index.by_name.get(read.location.as_str()) else {
+                continue;
+            };
+            if location.kind != LocationKind::SiteServer || location.status != Status::Ok {
+                continue;
+            }
+            let site = location.sites.first().unwrap_or(&read.control.site_code);
+            index
+                .site_controls
+                .entry(site.to_ascii_uppercase())
+                .or_insert(SiteControlOf { read, location });
         }
         index.all = all;
         index
@@ -378,19 +396,7 @@ impl<'a> EstateView<'a> {
     /// share of the site (its `SMS_<code>` name), else one whose file names
     /// the site (case-insensitive). The first by location name.
     pub(crate) fn site_control(&self, site: &str) -> Option<SiteControlOf<'a>> {
-        let servers = self.locations(LocationKind::SiteServer);
-        let of_site = |read: &&'a super::SiteControlRead| {
-            servers
-                .iter()
-                .find(|l| l.name == read.location)
-                .is_some_and(|l| match l.sites.first() {
-                    Some(code) => code.eq_ignore_ascii_case(site),
-                    None => read.control.site_code.eq_ignore_ascii_case(site),
-                })
-        };
-        let read = self.estate.site_controls.iter().find(of_site)?;
-        let location = servers.into_iter().find(|l| l.name == read.location)?;
-        Some(SiteControlOf { read, location })
+        self.sites.site_controls.get(&site.to_ascii_uppercase()).copied()
     }
 
     /// A site server of `site` whose site control file exists but could

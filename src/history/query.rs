@@ -62,55 +62,32 @@ fn fixed_before(
     latest: i64,
     first_seen: &BTreeMap<String, String>,
 ) -> Result<Vec<(PastFinding, String)>> {
-    let mut query = conn.prepare(
-        "SELECT s.fingerprint, s.severity, s.code, s.site, s.location, s.path, s.observed, r.started,
+    let columns: Vec<String> = FINDING_COLUMNS.iter().map(|c| format!("s.{c}")).collect();
+    let mut query = conn.prepare(&format!(
+        "SELECT {}, r.started,
                 (SELECT min(n.started) FROM runs n WHERE n.id > s.last_run AND n.finished = 1)
          FROM finding_states s JOIN runs r ON r.id = s.last_run
          WHERE s.last_run < ?1
            AND NOT EXISTS (SELECT 1 FROM finding_states t WHERE t.fingerprint = s.fingerprint AND t.last_run >= ?1)
          ORDER BY s.fingerprint, s.last_run DESC, s.id",
-    )?;
+        columns.join(", ")
+    ))?;
     let mut fixed = Vec::new();
     let mut seen = BTreeSet::new();
     let rows = query.query_map([latest], |row| {
         Ok((
-            row.get::<_, String>(0)?,
-            row.get::<_, String>(1)?,
-            row.get::<_, String>(2)?,
-            row.get::<_, String>(3)?,
-            row.get::<_, String>(4)?,
-            row.get::<_, String>(5)?,
-            row.get::<_, String>(6)?,
+            StoredFinding::read(row)?,
             row.get::<_, String>(7)?,
             row.get::<_, Option<String>>(8)?,
         ))
     })?;
     for row in rows {
-        let (fingerprint, severity, code, site, location, path, observed, last_seen, fixed_by) = row?;
+        let (stored, last_seen, fixed_by) = row?;
         let Some(fixed_by) = fixed_by else { continue };
-        if !seen.insert(fingerprint.clone()) {
+        if !seen.insert(stored.fingerprint.clone()) {
             continue;
         }
-        let severity = Severity::ALL
-            .into_iter()
-            .find(|s| s.as_str() == severity)
-            .with_context(|| format!("unknown severity {severity:?} in the history"))?;
-        let code = CheckCode::parse(&code).with_context(|| format!("unknown check {code:?} in the history"))?;
-        let finding = PastFinding {
-            severity,
-            code,
-            site,
-            location,
-            path,
-            observed,
-            first_seen: first_seen
-                .get(&fingerprint)
-                .cloned()
-                .unwrap_or_else(|| last_seen.clone()),
-            last_seen,
-            fingerprint,
-        };
-        fixed.push((finding, fixed_by));
+        fixed.push((stored.into_past(first_seen, last_seen)?, fixed_by));
     }
     Ok(fixed)
 }
@@ -304,49 +281,72 @@ fn findings_of(
     started: &str,
     first_seen: &BTreeMap<String, String>,
 ) -> Result<Vec<PastFinding>> {
-    let mut query = conn.prepare(
-        "SELECT fingerprint, severity, code, site, location, path, observed FROM finding_states
+    let mut query = conn.prepare(&format!(
+        "SELECT {} FROM finding_states
          WHERE first_run <= ?1 AND last_run >= ?1 ORDER BY fingerprint, id",
-    )?;
+        FINDING_COLUMNS.join(", ")
+    ))?;
     let mut findings: Vec<PastFinding> = Vec::new();
     let mut seen = BTreeSet::new();
-    let rows = query.query_map([run], |row| {
-        Ok((
-            row.get::<_, String>(0)?,
-            row.get::<_, String>(1)?,
-            row.get::<_, String>(2)?,
-            row.get::<_, String>(3)?,
-            row.get::<_, String>(4)?,
-            row.get::<_, String>(5)?,
-            row.get::<_, String>(6)?,
-        ))
-    })?;
-    for row in rows {
-        let (fingerprint, severity, code, site, location, path, observed) = row?;
-        if !seen.insert(fingerprint.clone()) {
+    for stored in query.query_map([run], StoredFinding::read)? {
+        let stored = stored?;
+        if !seen.insert(stored.fingerprint.clone()) {
             continue;
         }
-        let severity = Severity::ALL
-            .into_iter()
-            .find(|s| s.as_str() == severity)
-            .with_context(|| format!("unknown severity {severity:?} in the history"))?;
-        let code = CheckCode::parse(&code).with_context(|| format!("unknown check {code:?} in the history"))?;
-        findings.push(PastFinding {
-            severity,
-            code,
-            site,
-            location,
-            path,
-            observed,
-            first_seen: first_seen
-                .get(&fingerprint)
-                .cloned()
-                .unwrap_or_else(|| started.to_string()),
-            last_seen: started.to_string(),
-            fingerprint,
-        });
+        findings.push(stored.into_past(first_seen, started.to_string())?);
     }
     Ok(findings)
+}
+
+/// A finding as `finding_states` stores it: the [`FINDING_COLUMNS`], in
+/// their order, from column 0.
+struct StoredFinding {
+    fingerprint: String,
+    severity: String,
+    code: String,
+    site: String,
+    location: String,
+    path: String,
+    observed: String,
+}
+
+impl StoredFinding {
+    fn read(row: &rusqlite::Row) -> rusqlite::Result<StoredFinding> {
+        Ok(StoredFinding {
+            fingerprint: row.get(0)?,
+            severity: row.get(1)?,
+            code: row.get(2)?,
+            site: row.get(3)?,
+            location: row.get(4)?,
+            path: row.get(5)?,
+            observed: row.get(6)?,
+        })
+    }
+
+    /// The finding, last seen in the run that started at `last_seen`, first
+    /// seen when `first_seen` says (else then too).
+    fn into_past(self, first_seen: &BTreeMap<String, String>, last_seen: String) -> Result<PastFinding> {
+        let severity = Severity::ALL
+            .into_iter()
+            .find(|s| s.as_str() == self.severity)
+            .with_context(|| format!("unknown severity {:?} in the history", self.severity))?;
+        let code =
+            CheckCode::parse(&self.code).with_context(|| format!("unknown check {:?} in the history", self.code))?;
+        Ok(PastFinding {
+            severity,
+            code,
+            site: self.site,
+            location: self.location,
+            path: self.path,
+            observed: self.observed,
+            first_seen: first_seen
+                .get(&self.fingerprint)
+                .cloned()
+                .unwrap_or_else(|| last_seen.clone()),
+            last_seen,
+            fingerprint: self.fingerprint,
+        })
+    }
 }
 
 /// Rows to show, with their column names.

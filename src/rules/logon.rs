@@ -194,16 +194,21 @@ pub(crate) fn check_cap_release_below_logon_clicore(view: &EstateView, out: &mut
     }
 }
 
+/// Each of `sites` with its base, where the base is of a known release.
+fn released_bases<'s>(view: &EstateView, sites: &'s [String]) -> Vec<(&'s String, Version)> {
+    sites
+        .iter()
+        .filter_map(|s| Some((s, view.site_base(s)?)))
+        .filter(|(_, v)| v.release().is_some())
+        .collect()
+}
+
 /// F08 (Q262677): sites sharing a logon point at different releases, the
 /// newest SP2 or later.
 pub(crate) fn check_sharing_sites_same_release(view: &EstateView, out: &mut Vec<Finding>) {
     for lp in view.locations(LocationKind::LogonPoint) {
         let sites = view.participants(lp);
-        let bases: Vec<(&String, Version)> = sites
-            .iter()
-            .filter_map(|s| Some((s, view.site_base(s)?)))
-            .filter(|(_, v)| v.release().is_some())
-            .collect();
+        let bases = released_bases(view, &sites);
         let Some(newest) = bases.iter().filter_map(|(_, v)| v.release()).max() else {
             continue;
         };
@@ -250,11 +255,7 @@ pub(crate) fn check_sharing_sites_same_release(view: &EstateView, out: &mut Vec<
 pub(crate) fn check_icp_revisions(view: &EstateView, out: &mut Vec<Finding>) {
     for lp in view.locations(LocationKind::LogonPoint) {
         let sites = view.participants(lp);
-        let bases: Vec<(&String, Version)> = sites
-            .iter()
-            .filter_map(|s| Some((s, view.site_base(s)?)))
-            .filter(|(_, v)| v.release().is_some())
-            .collect();
+        let bases = released_bases(view, &sites);
         for (site, version) in &bases {
             let release = version.release();
             let same_release: Vec<&(&String, Version)> = bases.iter().filter(|(_, v)| v.release() == release).collect();

@@ -158,8 +158,7 @@ impl Version {
             }
             None => return format!("build {build} (unknown release)"),
         };
-        let hundreds = (revision % 1000) / 100;
-        if (4..=9).contains(&hundreds) {
+        if self.is_icp() {
             return format!("{} ICP build", info.label);
         }
         // Without a stock figure for this kind, only what lies above every
