@@ -156,8 +156,9 @@ pub struct DiffArgs {
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
     /// Shares (\\SERVER\CAP_MS1, /mnt/SERVER1/CAP_MS1,
-    /// smb://SERVER[:PORT]/CAP_MS1 read by the smsaudit-smb helper) or
-    /// folders that hold <SERVER>/<SHARE> folders.
+    /// smb://SERVER[:PORT]/CAP_MS1 read by the smsaudit-smb helper),
+    /// folders that hold <SERVER>/<SHARE> folders, or servers whose
+    /// CAP_, SMSLOGON and SMS_ shares are read (smb://SERVER[:PORT]).
     #[arg(value_name = "ROOT", required_unless_present = "inventory")]
     pub roots: Vec<PathBuf>,
     /// An inventory (TOML) naming the estate's sites, CAPs, site servers,

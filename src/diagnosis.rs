@@ -229,6 +229,7 @@ mod tests {
             reason: String::new(),
             files: 0,
             bytes: 0,
+            share_comment: Default::default(),
         });
         estate.stamps.push(Stamp {
             location: name.into(),

@@ -3,17 +3,20 @@
 
 use crate::config::Config;
 use crate::config::{InventoryShare, Isolation};
-use crate::model::{Location, LocationKind, Status};
+use crate::model::{Location, LocationKind, ShareComment, Status};
 use crate::names;
 use crate::smb;
 use crate::sms::layout;
 use crate::worker::{self, Program, Session, Worker};
+use over_smb::SmbRoot;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+mod over_smb;
 
 /// The hidden first argument that makes smsaudit a discovery worker.
 pub const DISCOVER_WORKER_COMMAND: &str = "__discover-worker";
@@ -97,10 +100,10 @@ pub(crate) fn discover_all(config: &Config) -> Vec<Discovered> {
             ));
         }
     }
-    let mut over_smb = Vec::new();
+    let mut smb_roots = Vec::new();
     for root in &config.roots {
-        if let Some(share) = smb_root(root) {
-            over_smb.push(share);
+        if let Some(smb_root) = SmbRoot::of(root) {
+            smb_roots.push((root.clone(), smb_root));
             continue;
         }
         let depth = config.discover_depth;
@@ -112,70 +115,15 @@ pub(crate) fn discover_all(config: &Config) -> Vec<Discovered> {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
+    let started = Instant::now();
+    let listings = over_smb::start_listing(&smb_roots, config.smb_auth.as_deref());
     let mut found = run_with_deadline(searches, config.isolation, limit);
-    found.extend(over_smb);
+    let lists = listings.finish(started, limit);
+    for (root, smb_root) in &smb_roots {
+        found.extend(over_smb::discover(root, smb_root, &lists));
+    }
     make_names_unique(&mut found);
     found
-}
-
-/// The share an `smb://host[:port]/share[/path]` root names (and, on Linux
-/// and macOS with the `smsaudit-smb` helper installed, a `\\host\share`
-/// root), to be read by the helper: named `\\HOST\SHARE` and classified by
-/// its name (CAP_<site>, SMSLOGON, SMS_<site>); its folders are first seen
-/// by the crawl. A URL that is not one is an unreadable root, never a
-/// local path. `None` for other roots.
-fn smb_root(root: &Path) -> Option<Discovered> {
-    let shown = names::display_path(root);
-    let url = if smb::looks_like_url(root) {
-        smb::parse_url(root)
-    } else if cfg!(unix) && smb::helper_path().is_some() {
-        Some(smb::unc_url(root)?)
-    } else {
-        return None;
-    };
-    let Some(url) = url else {
-        let reason =
-            "not read: not an smb://host[:port]/share[/path] URL (credentials go in --smb-auth, never the URL)";
-        let mut unread = unreadable_root(root, reason);
-        unread.location.root = shown;
-        return Some(unread);
-    };
-    let kind = layout::classify_share(&url.share, |_| false)
-        .or_else(|| {
-            let upper = url.share.to_ascii_uppercase();
-            upper
-                .strip_prefix("SMS_")
-                .is_some_and(layout::is_site_code)
-                .then_some(LocationKind::SiteServer)
-        })
-        .unwrap_or(LocationKind::Unknown);
-    let (status, reason) = match smb::helper_path() {
-        Some(_) => (Status::Ok, String::new()),
-        None => (
-            Status::Unreadable,
-            format!(
-                "not read: the SMB reader {} is not installed beside smsaudit (build it with `cargo build --features smb`)",
-                smb::HELPER_NAME
-            ),
-        ),
-    };
-    Some(Discovered {
-        location: Location {
-            name: names::location_name(&url.host, &url.share),
-            server: url.host.clone(),
-            sites: layout::site_from_share(kind, &url.share).into_iter().collect(),
-            share: url.share.clone(),
-            kind,
-            root: shown,
-            status,
-            reason,
-            files: 0,
-            bytes: 0,
-        },
-        path: PathBuf::from(url.url()),
-        holds_no_share: false,
-        linked: false,
-    })
 }
 
 /// Refuses a command-line root that is not there, or that holds no share,
@@ -195,6 +143,12 @@ pub(crate) fn refuse_roots_without_shares(config: &Config, found: &[Discovered])
             .unwrap_or_default();
         let named_as_share =
             names::parse_unc(&root.to_string_lossy()).is_some() || layout::classify_share(&name, |_| false).is_some();
+        if !named_as_share && smb::looks_like_url(root) {
+            anyhow::bail!(
+                "root {shown}: {}. Name one of its shares (smb://host/CAP_<site>, smb://host/SMSLOGON, smb://host/SMS_<site>), or another server",
+                unread.location.reason
+            );
+        }
         if !named_as_share {
             anyhow::bail!(
                 "root {shown}: {}. smsaudit looked {} folder level(s) down for CAP_<site>, SMSLOGON and SMS_<site> shares (by name or layout); name a share, or a folder that holds <SERVER>/<SHARE> folders, or raise --depth",
@@ -443,6 +397,7 @@ fn found_at(path: &Path, kind: LocationKind, sites: Vec<String>, status: Status,
             reason,
             files: 0,
             bytes: 0,
+            share_comment: ShareComment::NotApplicable,
         },
         path: path.to_path_buf(),
         holds_no_share: false,

@@ -24,6 +24,35 @@ pub struct Location {
     pub reason: String,
     pub files: u64,
     pub bytes: u64,
+    /// The share's comment, as the server's share list gives it.
+    pub share_comment: ShareComment,
+}
+
+/// A share's comment (KB Q235173: SMSLOGON's must be exactly
+/// [`crate::sms::layout::LOGON_SHARE_COMMENT`]). Only a share read over SMB
+/// has one to read: a local folder or a mounted share shows none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareComment {
+    /// Not read over SMB (a local or mounted share): nothing to check.
+    #[default]
+    NotApplicable,
+    /// As the server's share list gives it (possibly empty).
+    Read(String),
+    /// The server's share list could not be read: why. Not checked.
+    Unread(String),
+}
+
+impl ShareComment {
+    /// The comment as the Sites view shows it beside a share: empty when
+    /// there is none to read.
+    pub(crate) fn shown(&self) -> String {
+        match self {
+            ShareComment::NotApplicable => String::new(),
+            ShareComment::Read(text) => format!("comment \"{text}\""),
+            ShareComment::Unread(reason) => format!("comment not read ({reason})"),
+        }
+    }
 }
 
 impl Location {

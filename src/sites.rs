@@ -3,7 +3,7 @@
 //! upgraded with it.
 
 use crate::estate::EstateView;
-use crate::model::{Location, LocationKind, Status};
+use crate::model::{Location, LocationKind, ShareComment, Status};
 use crate::sms::release::Stamped;
 use crate::sms::version::Version;
 use serde::Serialize;
@@ -20,6 +20,8 @@ pub struct SiteShare {
     pub release: String,
     /// `ok`, or `unreadable` when the share could not be read.
     pub status: Status,
+    /// The share's comment, as its server lists it (read over SMB only).
+    pub share_comment: ShareComment,
 }
 
 /// One site and where it stands.
@@ -225,6 +227,7 @@ pub(crate) fn summarise(view: &EstateView, causes: &[crate::causes::Cause]) -> V
                 version: version.as_ref().map(|v| v.text.clone()).unwrap_or_default(),
                 release: release_text(location, version.as_ref(), BASE_COMPVER),
                 status: location.status.reported(),
+                share_comment: location.share_comment.clone(),
             };
             let of_kind = |kind: LocationKind| -> Vec<SiteShare> {
                 view.site_shares(&site, kind)
@@ -247,6 +250,7 @@ pub(crate) fn summarise(view: &EstateView, causes: &[crate::causes::Cause]) -> V
                             base.as_ref().map_or(Stamped::Clicore, |b| b.stamped),
                         ),
                         status: l.status.reported(),
+                        share_comment: l.share_comment.clone(),
                     }
                 })
                 .collect();

@@ -37,12 +37,17 @@ pub struct SmbUrl {
 }
 
 impl SmbUrl {
+    /// The server the share is on.
+    pub fn server(&self) -> SmbServer {
+        SmbServer {
+            host: self.host.clone(),
+            port: self.port,
+        }
+    }
+
     /// The URL libsmbclient is given, its path bytes percent-encoded.
     pub fn url(&self) -> String {
-        let mut url = format!("smb://{}", self.host);
-        if let Some(port) = self.port {
-            url.push_str(&format!(":{port}"));
-        }
+        let mut url = self.server().url();
         url.push('/');
         url.push_str(&percent_encode(&self.share));
         for part in self.folder.split('/').filter(|p| !p.is_empty()) {
@@ -60,8 +65,24 @@ impl SmbUrl {
 }
 
 /// The share an `smb://` root names, or `None` when `root` is not one (or
-/// names a server only: discovery over SMB is not built yet).
+/// names a server only: [`parse_server_url`]).
 pub fn parse_url(root: &Path) -> Option<SmbUrl> {
+    let (server, path) = split_url(root)?;
+    let mut parts = path.split('/').filter(|p| !p.is_empty());
+    let share = parts.next()?.to_string();
+    let folder = parts.collect::<Vec<_>>().join("/");
+    Some(server.share(share, folder))
+}
+
+/// The server an `smb://host[:port][/]` root names when it names no share:
+/// discovery lists its shares.
+pub fn parse_server_url(root: &Path) -> Option<SmbServer> {
+    let (server, path) = split_url(root)?;
+    path.split('/').all(str::is_empty).then_some(server)
+}
+
+/// An `smb://` root's server and the path after it.
+fn split_url(root: &Path) -> Option<(SmbServer, &str)> {
     let text = root.to_str()?;
     let rest = text.strip_prefix("smb://").or_else(|| text.strip_prefix("SMB://"))?;
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
@@ -73,15 +94,55 @@ pub fn parse_url(root: &Path) -> Option<SmbUrl> {
         Some((host, port)) => (host, Some(port.parse::<u16>().ok()?)),
         None => (authority, None),
     };
-    let mut parts = path.split('/').filter(|p| !p.is_empty());
-    let share = parts.next()?.to_string();
-    let folder = parts.collect::<Vec<_>>().join("/");
-    Some(SmbUrl {
+    if host.is_empty() {
+        return None;
+    }
+    let server = SmbServer {
         host: host.to_string(),
         port,
-        share,
-        folder,
-    })
+    };
+    Some((server, path))
+}
+
+/// A server reached over SMB: `smb://host[:port]`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SmbServer {
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+impl SmbServer {
+    /// The URL libsmbclient lists the server's shares from.
+    pub fn url(&self) -> String {
+        match self.port {
+            Some(port) => format!("smb://{}:{port}", self.host),
+            None => format!("smb://{}", self.host),
+        }
+    }
+
+    /// The share `share` of this server, at `folder` below its root.
+    pub fn share(&self, share: String, folder: String) -> SmbUrl {
+        SmbUrl {
+            host: self.host.clone(),
+            port: self.port,
+            share,
+            folder,
+        }
+    }
+}
+
+/// The hidden first argument that makes the helper list a server's shares
+/// (the server's URL after it) instead of crawling: it answers with one
+/// JSON line, the [`ServerShare`]s, or fails with the reason on stderr.
+pub const ENUMERATE_COMMAND: &str = "__enumerate";
+
+/// A share as the server's share list gives it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ServerShare {
+    pub name: String,
+    /// A disk share (not a printer, IPC or device share).
+    pub disk: bool,
+    pub comment: String,
 }
 
 /// Whether `root` is spelled as an `smb://` URL, whatever else it says (a
@@ -246,6 +307,13 @@ mod tests {
         assert_eq!(url.location_name(), r"\\127.0.0.1\CAP_AB1");
         assert_eq!(url.url(), "smb://127.0.0.1:4455/CAP_AB1/x86.bin");
         assert_eq!(parse_url(Path::new("smb://s/")), None);
+        let server = parse_server_url(Path::new("smb://s:139/")).unwrap();
+        assert_eq!((server.host.as_str(), server.port), ("s", Some(139)));
+        assert_eq!(server.url(), "smb://s:139");
+        assert_eq!(parse_server_url(Path::new("SMB://dc1")).unwrap().url(), "smb://dc1");
+        assert_eq!(parse_server_url(Path::new("smb://s/CAP_AB1")), None);
+        assert_eq!(parse_server_url(Path::new("smb://user:pw@s")), None);
+        assert_eq!(parse_server_url(Path::new("smb://:445")), None);
         assert_eq!(parse_url(Path::new("smb://user:pw@s/share")), None);
         assert_eq!(parse_url(Path::new("/srv/share")), None);
         assert!(looks_like_url(Path::new("SMB://user:pw@s/share")));

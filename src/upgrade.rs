@@ -854,6 +854,7 @@ mod tests {
             reason: String::new(),
             files: 0,
             bytes: 0,
+            share_comment: Default::default(),
         }
     }
 

@@ -35,6 +35,7 @@ fn location(name: &str, share: &str, site: &str) -> Location {
         reason: String::new(),
         files: 1,
         bytes: 10,
+        share_comment: Default::default(),
     }
 }
 

@@ -56,6 +56,16 @@ impl Server {
     /// add to the served copy, and serves it. `None` (after saying why) when
     /// smbd or root is missing and that is allowed.
     fn start(dialects: Dialects, shares: &[(&str, &Path)], prepare: impl FnOnce(&Path)) -> Option<Server> {
+        Server::start_with_comments(dialects, shares, &[], prepare)
+    }
+
+    /// As [`Server::start`], each share of `comments` with that comment.
+    fn start_with_comments(
+        dialects: Dialects,
+        shares: &[(&str, &Path)],
+        comments: &[(&str, &str)],
+        prepare: impl FnOnce(&Path),
+    ) -> Option<Server> {
         if !require_root("for smbd to serve files as its share user") {
             return None;
         }
@@ -93,6 +103,9 @@ impl Server {
             for name in &names {
                 let path = served.join(name);
                 conf.push_str(&format!("[{name}]\n  path = {}\n  read only = yes\n", path.display()));
+                if let Some((_, comment)) = comments.iter().find(|(share, _)| share == name) {
+                    conf.push_str(&format!("  comment = {comment}\n"));
+                }
             }
             conf
         };
@@ -136,8 +149,12 @@ impl Server {
         self.dir.join("served").join(share)
     }
 
+    /// The share's URL; `""` names the server.
     fn url(&self, share: &str) -> String {
-        format!("smb://127.0.0.1:{}/{share}", self.port)
+        match share {
+            "" => format!("smb://127.0.0.1:{}", self.port),
+            share => format!("smb://127.0.0.1:{}/{share}", self.port),
+        }
     }
 
     /// An authentication file for the share user, only its owner may read.
@@ -499,4 +516,234 @@ fn a_server_stopped_mid_crawl_leaves_no_clean_share() {
     );
     let ok = files.values().filter(|row| row["status"] == "ok").count();
     assert!(ok < 6_000, "every file read although the server was stopped");
+}
+
+/// The shares of the sample estate's sites MS1 and MS2 and their logon
+/// point, as one server serves them: (share, folder).
+fn ms_shares() -> Vec<(&'static str, PathBuf)> {
+    [
+        ("CAP_MS1", "SERVER1/CAP_MS1"),
+        ("SMS_MS1", "SERVER1/SMS_MS1"),
+        ("CAP_MS2", "SERVER2/CAP_MS2"),
+        ("SMS_MS2", "SERVER2/SMS_MS2"),
+        ("SMSLOGON", "DC1/SMSLOGON"),
+    ]
+    .into_iter()
+    .map(|(share, folder)| (share, sample_shares().join(folder)))
+    .collect()
+}
+
+fn borrowed<'a>(shares: &'a [(&'static str, PathBuf)]) -> Vec<(&'static str, &'a Path)> {
+    shares.iter().map(|(name, path)| (*name, path.as_path())).collect()
+}
+
+/// audit.json's locations without what says how they were reached (the
+/// root, the share comment), by name.
+fn location_facts(out: &Path) -> BTreeMap<String, serde_json::Value> {
+    locations(out)
+        .into_iter()
+        .map(|mut location| {
+            let object = location.as_object_mut().unwrap();
+            object.remove("root");
+            object.remove("share_comment");
+            (object["name"].as_str().unwrap().to_string(), location)
+        })
+        .collect()
+}
+
+/// A server root (`smb://host:port`, no share) is its disk shares: those
+/// named CAP_<site>, SMSLOGON and SMS_<site> are found (the others, and
+/// IPC$, are not shares of SMS), each with its comment, and read by the
+/// helper. The audit says what an audit of the same folders on this
+/// machine says: the same locations (the logon point with the sites of
+/// its Sites folders and LCF files), the same findings and the same
+/// matrix, against an NT1-only and an SMB3-only server.
+#[test]
+fn a_server_root_is_its_shares_audited_as_local_ones_are() {
+    let shares = ms_shares();
+    let comments = [("SMSLOGON", "SMS NT logon service"), ("CAP_MS1", "CAP of MS1")];
+    for dialects in [Dialects::Nt1Only, Dialects::Smb3Only] {
+        let Some(server) = Server::start_with_comments(dialects, &borrowed(&shares), &comments, |served| {
+            std::fs::create_dir_all(served.join("Users")).unwrap();
+            std::fs::write(served.join("Users/readme.txt"), "not SMS").unwrap();
+        }) else {
+            return;
+        };
+        let out = tempfile::tempdir().unwrap();
+        let auth = server.auth_file(PASSWORD);
+        server.audit(&[""], &auth, out.path(), &[]);
+        let found = locations(out.path());
+        let names: Vec<&str> = found.iter().map(|l| l["name"].as_str().unwrap()).collect();
+        assert_eq!(
+            names,
+            ["CAP_MS1", "CAP_MS2", "SMSLOGON", "SMS_MS1", "SMS_MS2"].map(|s| format!(r"\\127.0.0.1\{s}")),
+            "{dialects:?}: {found:?}"
+        );
+        let comment = |name: &str| found.iter().find(|l| l["name"] == name).unwrap()["share_comment"].clone();
+        assert_eq!(
+            comment(r"\\127.0.0.1\SMSLOGON"),
+            serde_json::json!({"read": "SMS NT logon service"})
+        );
+        assert_eq!(
+            comment(r"\\127.0.0.1\CAP_MS1"),
+            serde_json::json!({"read": "CAP of MS1"})
+        );
+        assert_eq!(comment(r"\\127.0.0.1\SMS_MS1"), serde_json::json!({"read": ""}));
+        // The same folders audited on this machine, under a folder named
+        // as the server so that the locations have the same names.
+        let local = tempfile::tempdir().unwrap();
+        let local_root = local.path().join("127.0.0.1");
+        std::os::unix::fs::symlink(server.dir.join("served"), &local_root).unwrap();
+        let local_out = local.path().join("out");
+        let output = common::smsaudit()
+            .arg("audit")
+            .arg(&local_root)
+            .arg("--out")
+            .arg(&local_out)
+            .args(["--csv", "machine", "--quiet"])
+            .output()
+            .unwrap();
+        assert!(matches!(output.status.code(), Some(0 | 1)), "{output:?}");
+        let over_smb = location_facts(out.path());
+        assert_eq!(over_smb, location_facts(&local_out), "{dialects:?}");
+        let logon_point = &over_smb[r"\\127.0.0.1\SMSLOGON"];
+        assert_eq!(logon_point["sites"], serde_json::json!(["MS1", "MS2"]), "{logon_point}");
+        assert!(logon_point["files"].as_u64().unwrap() > 10, "{logon_point}");
+        for report in ["findings.csv", "matrix.csv"] {
+            let read = |dir: &Path| std::fs::read_to_string(dir.join(report)).unwrap();
+            assert_eq!(read(out.path()), read(&local_out), "{dialects:?}: {report}");
+        }
+        let findings = read_csv_maps(&out.path().join("findings.csv"));
+        assert!(findings.iter().any(|f| f["code"] == "F01"), "{findings:?}");
+        assert!(!findings.iter().any(|f| f["code"] == "N16"), "{findings:?}");
+    }
+}
+
+/// A SMSLOGON share whose comment is not exactly "SMS NT logon service"
+/// is N16 (Q235173), with the comment in the finding, audit.json and the
+/// Sites view; the share is read all the same.
+#[test]
+fn a_logon_share_with_another_comment_is_n16() {
+    let share = sample_shares().join("DC3/SMSLOGON");
+    let Some(server) = Server::start_with_comments(
+        Dialects::Smb3Only,
+        &[("SMSLOGON", &share)],
+        &[("SMSLOGON", "SMS NT Logon Service")],
+        |_| {},
+    ) else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    server.audit(&["SMSLOGON"], &server.auth_file(PASSWORD), out.path(), &[]);
+    let findings = read_csv_maps(&out.path().join("findings.csv"));
+    let n16: Vec<_> = findings.iter().filter(|f| f["code"] == "N16").collect();
+    assert_eq!(n16.len(), 1, "{findings:?}");
+    assert_eq!(n16[0]["location"], r"\\127.0.0.1\SMSLOGON");
+    assert_eq!(n16[0]["kb"], "Q235173");
+    assert!(n16[0]["observed"].contains("SMS NT Logon Service"), "{:?}", n16[0]);
+    assert!(n16[0]["fix"].contains("SMS NT logon service"), "{:?}", n16[0]);
+    let found = locations(out.path());
+    assert_eq!(found[0]["status"], "ok");
+    assert_eq!(
+        found[0]["share_comment"],
+        serde_json::json!({"read": "SMS NT Logon Service"})
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("audit.json")).unwrap()).unwrap();
+    let logon_points: Vec<&serde_json::Value> = json["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|site| site["logon_points"].as_array().unwrap())
+        .collect();
+    assert!(!logon_points.is_empty(), "{}", json["sites"]);
+    for lp in logon_points {
+        assert_eq!(lp["share_comment"], serde_json::json!({"read": "SMS NT Logon Service"}));
+    }
+}
+
+/// A share comment the server's share list does not give (here a helper
+/// that cannot list shares, as an account without the right to) is an A06
+/// note that N16 was not judged: never N16, never a clean logon point.
+#[test]
+fn a_comment_that_cannot_be_read_is_not_checked() {
+    let share = sample_shares().join("DC3/SMSLOGON");
+    let Some(server) = Server::start(Dialects::Nt1Only, &[("SMSLOGON", &share)], |_| {}) else {
+        return;
+    };
+    let helper = server.dir.join("no-share-list");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = __enumerate ]; then echo 'access denied' >&2; exit 2; fi\nexec '{}' \"$@\"\n",
+            env!("CARGO_BIN_EXE_smsaudit-smb")
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let output = server
+        .audit_command(&["SMSLOGON"], &server.auth_file(PASSWORD), out.path(), &[])
+        .env("SMSAUDIT_SMB_HELPER", &helper)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "not judged: exit 3: {output:?}");
+    let findings = read_csv_maps(&out.path().join("findings.csv"));
+    assert!(!findings.iter().any(|f| f["code"] == "N16"), "{findings:?}");
+    let a06 = findings
+        .iter()
+        .find(|f| f["code"] == "A06" && f["message"].contains("N16"))
+        .unwrap_or_else(|| panic!("no A06 for the comment: {findings:?}"));
+    assert!(a06["observed"].contains("access denied"), "{a06:?}");
+    let found = locations(out.path());
+    assert_eq!(found[0]["status"], "ok", "the share itself was read: {found:?}");
+    assert!(found[0]["share_comment"]["unread"]
+        .as_str()
+        .unwrap()
+        .contains("access denied"));
+}
+
+/// A server root whose server refuses the logon, or does not answer at
+/// all, is an A01 row saying so, at once: never a hang, never a server
+/// without shares.
+#[test]
+fn a_refused_server_root_is_a_clear_a01() {
+    let share = sample_shares().join("SERVER1/CAP_MS1");
+    let Some(server) = Server::start(Dialects::Nt1Only, &[("CAP_MS1", &share)], |_| {}) else {
+        return;
+    };
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let refused = format!("smb://127.0.0.1:{closed}");
+    for (root, password, said) in [
+        ("", "not-the-password", "refused the logon"),
+        (refused.as_str(), PASSWORD, "cannot list the server's shares"),
+    ] {
+        let out = tempfile::tempdir().unwrap();
+        let started = Instant::now();
+        let mut command = server.audit_command(&[], &server.auth_file(password), out.path(), &[]);
+        command.arg(if root.is_empty() {
+            server.url("")
+        } else {
+            root.to_string()
+        });
+        let output = command.output().unwrap();
+        assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
+        assert_eq!(output.status.code(), Some(3), "{root}: {output:?}");
+        let findings = read_csv_maps(&out.path().join("findings.csv"));
+        let a01 = findings
+            .iter()
+            .find(|f| f["code"] == "A01")
+            .unwrap_or_else(|| panic!("{root}: no A01: {findings:?}"));
+        assert!(a01["observed"].contains(said), "{root}: {a01:?}");
+        assert!(!a01["observed"].contains("no CAP_"), "{root}: {a01:?}");
+        let found = locations(out.path());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0]["status"], "unreadable");
+        assert_eq!(found[0]["name"], r"\\127.0.0.1");
+    }
 }

@@ -168,6 +168,7 @@ mod fixtures {
                 reason: String::new(),
                 files: 0,
                 bytes: 0,
+                share_comment: Default::default(),
             },
             path: std::path::PathBuf::new(),
             holds_no_share: false,
@@ -188,6 +189,7 @@ mod fixtures {
             reason: String::new(),
             files: 2,
             bytes: 7,
+            share_comment: Default::default(),
         }
     }
 }

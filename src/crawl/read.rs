@@ -418,6 +418,7 @@ mod tests {
             reason: String::new(),
             files: 0,
             bytes: 0,
+            share_comment: Default::default(),
         }
     }
 

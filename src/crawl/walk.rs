@@ -474,6 +474,7 @@ mod tests {
             reason: String::new(),
             files: 0,
             bytes: 0,
+            share_comment: Default::default(),
         };
         let pool = rayon::ThreadPoolBuilder::new().num_threads(6).build().unwrap();
         let exclude = Exclusions::default();

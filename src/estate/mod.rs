@@ -171,12 +171,40 @@ pub(crate) fn build(crawled: Vec<Crawled>, gathered: Gatherer) -> std::io::Resul
         }
         estate.stamps.append(&mut stamps);
     }
-    for Crawled { location, case_twins } in crawled {
+    for Crawled {
+        mut location,
+        case_twins,
+    } in crawled
+    {
+        if location.kind == LocationKind::LogonPoint && location.sites.is_empty() {
+            location.sites = logon_sites_seen(&estate, &location.name);
+        }
         estate.case_twins.extend(case_twins);
         estate.locations.push(location);
     }
     let records = records.finish(&dropped)?;
     Ok((estate, records))
+}
+
+/// The sites a logon point's crawl saw (`Sites\<code>` folders,
+/// `Sitescfg\<code>_cfg.lcf` files), for one whose discovery could not
+/// look (a share read over SMB is first listed by the crawl): the sites a
+/// local logon point's discovery gives.
+fn logon_sites_seen(estate: &Estate, location: &str) -> Vec<String> {
+    let folders = estate
+        .folders
+        .iter()
+        .filter(|(at, _)| at == location)
+        .filter_map(|(_, path)| layout::logon_site_named(path, true));
+    let files = estate
+        .files
+        .iter()
+        .filter(|f| f.location == location && f.kind != crate::model::FileKind::Directory)
+        .filter_map(|f| layout::logon_site_named(&f.path, false));
+    let mut sites: Vec<String> = folders.chain(files).collect();
+    sites.sort();
+    sites.dedup();
+    sites
 }
 
 /// Whether `lower` or a folder above it is in `paths`.

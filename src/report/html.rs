@@ -377,6 +377,8 @@ fn share_list(shares: &[SiteShare]) -> Markup {
                     li {
                         code { (breakable(&share.name)) } ": " (visible(&share.release))
                         @if !share.version.is_empty() { " " span.mono { "(" (visible(&share.version)) ")" } }
+                        @let comment = share.share_comment.shown();
+                        @if !comment.is_empty() { "; " (visible(&comment)) }
                     }
                 }
             }

@@ -101,13 +101,20 @@ pub(crate) fn sites(audit: &Audit) -> Table<'_> {
     }
 }
 
-/// A site's shares, one per line: `\\SERVER1\CAP_MS1: RTM (2.00.1239.0000)`.
+/// A site's shares, one per line: `\\SERVER1\CAP_MS1: RTM (2.00.1239.0000)`,
+/// then its comment when it was read over SMB (`; comment "..."`).
 fn share_lines(shares: &[SiteShare]) -> String {
     shares
         .iter()
-        .map(|share| match share.version.is_empty() {
-            true => format!("{}: {}", share.name, share.release),
-            false => format!("{}: {} ({})", share.name, share.release, share.version),
+        .map(|share| {
+            let line = match share.version.is_empty() {
+                true => format!("{}: {}", share.name, share.release),
+                false => format!("{}: {} ({})", share.name, share.release, share.version),
+            };
+            match share.share_comment.shown() {
+                comment if comment.is_empty() => line,
+                comment => format!("{line}; {comment}"),
+            }
         })
         .collect::<Vec<_>>()
         .join("\n")

@@ -11,6 +11,7 @@ mod hotfixes;
 mod inventory;
 mod languages;
 mod logon;
+mod share_comment;
 mod site_control;
 mod site_server;
 mod sites;
@@ -77,6 +78,7 @@ const CHECK_FUNCTIONS: &[CheckFn] = &[
     cap::check_inbox_folders,                     // N04
     logon::check_icp_revisions,                   // N07
     hotfixes::check_hotfix_logs,                  // N08
+    share_comment::check_logon_share_comment,     // N16, A06 (share comment)
     agreement::check_logon_points_agree,          // A03
     agreement::check_string_versions,             // A04
     coverage::check_unreadable_entries,           // A05

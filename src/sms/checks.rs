@@ -31,8 +31,8 @@ macro_rules! check_codes {
 
 check_codes!(
     F01, F02, F03, F04, F05, F06, F07, F08, F09, F10, F11, F12, F13, F14, F15, F16, F17, F18, F19, F20, F21, F22, F23,
-    F24, F25, F26, F27, F28, F29, F30, F31, F32, N01, N02, N03, N04, N05, N07, N08, N09, N11, N12, N14, A01, A02, A03,
-    A04, A05, A06, A07, A08,
+    F24, F25, F26, F27, F28, F29, F30, F31, F32, N01, N02, N03, N04, N05, N07, N08, N09, N11, N12, N14, N16, A01, A02,
+    A03, A04, A05, A06, A07, A08,
 );
 
 impl CheckCode {
@@ -591,6 +591,16 @@ pub const CHECKS: &[Check] = &[
         needs: "",
     },
     Check {
+        code: CheckCode::N16,
+        severity: Severity::Warning,
+        kb: &["Q235173"],
+        title: "SMSLOGON share comment is not \"SMS NT logon service\"",
+        condition: "A SMSLOGON share read over SMB (smb:// roots, the smsaudit-smb helper) carries a share comment other than exactly \"SMS NT logon service\" (case and spaces included), as a share recreated by hand with another comment does. A share read from a local folder or a mount has no comment to read and is not checked; a comment the server's share list could not give is an A06 note.",
+        fix: "On the domain controller, set the SMSLOGON share's comment to exactly SMS NT logon service (the share's properties in Server Manager or Computer Management), keeping its permissions as Q235173 gives them (share: Administrators Full Control, Everyone Read).",
+        inferred: false,
+        needs: "",
+    },
+    Check {
         code: CheckCode::A01,
         severity: Severity::Error,
         kb: &[],
@@ -645,8 +655,8 @@ pub const CHECKS: &[Check] = &[
         severity: Severity::Warning,
         kb: &[],
         title: "Check could not be judged: the audit lacks what it needs",
-        condition: "A CAP's site has no logon point in the audit, or a logon point's base cannot be derived (x86.bin\\CLICORE.EXE without an SMS version resource, identical to no site's copy, no audited Copylog source) (Q236596 and its family cannot be judged), a site has no site server in the audit (replication is compared only between its CAPs), a CAP or site server share has no site code, or --exclude hides files the checks read.",
-        fix: "Add the missing shares (the domain's \\\\DC\\SMSLOGON, the site's \\\\SERVER\\SMS_<site>) as roots or to the inventory, name the share's site in the inventory, or narrow --exclude; then audit again.",
+        condition: "A CAP's site has no logon point in the audit, or a logon point's base cannot be derived (x86.bin\\CLICORE.EXE without an SMS version resource, identical to no site's copy, no audited Copylog source) (Q236596 and its family cannot be judged), a site has no site server in the audit (replication is compared only between its CAPs), a CAP or site server share has no site code, --exclude hides files the checks read, or a SMSLOGON share read over SMB has a comment its server's share list could not give (N16 not judged).",
+        fix: "Add the missing shares (the domain's \\\\DC\\SMSLOGON, the site's \\\\SERVER\\SMS_<site>) as roots or to the inventory, name the share's site in the inventory, narrow --exclude, or let the audit account list the server's shares; then audit again.",
         inferred: false,
         needs: "",
     },

@@ -75,6 +75,10 @@ const CAP_PREFIX: &str = "CAP_";
 const SITE_SERVER_PREFIX: &str = "SMS_";
 const LOGON_SHARE: &str = "SMSLOGON";
 
+/// The comment SMS gives the SMSLOGON share; one recreated by hand must
+/// carry it exactly (reference 1, Q235173).
+pub(crate) const LOGON_SHARE_COMMENT: &str = "SMS NT logon service";
+
 /// Classifies a share folder by its name and, through `has`, the folders
 /// or files below it (a path of names, matched without regard to case).
 pub(crate) fn classify_share(name: &str, has: impl Fn(&[&str]) -> bool) -> Option<LocationKind> {
@@ -91,6 +95,20 @@ pub(crate) fn classify_share(name: &str, has: impl Fn(&[&str]) -> bool) -> Optio
         return Some(LocationKind::SiteServer);
     }
     None
+}
+
+/// Classifies a share by its name alone, as a server's share list gives
+/// it (its folders are first seen by the crawl): `CAP_<site>`, `SMSLOGON`,
+/// and `SMS_<site>`, which [`classify_share`] also asks an `inboxes` folder
+/// of. Other shares are not SMS shares.
+pub(crate) fn classify_share_name(name: &str) -> Option<LocationKind> {
+    classify_share(name, |_| false).or_else(|| {
+        let upper = name.to_ascii_uppercase();
+        upper
+            .strip_prefix(SITE_SERVER_PREFIX)
+            .is_some_and(is_site_code)
+            .then_some(LocationKind::SiteServer)
+    })
 }
 
 /// A site code is three letters or digits (reference 1, Q235726).
@@ -125,6 +143,23 @@ pub(crate) fn lcf_site(file_name: &str) -> Option<String> {
 /// site, and one LCF file per site in `Sitescfg` (reference 3.2, 4.7).
 pub(crate) const LOGON_SITES_FOLDER: &str = "Sites";
 pub(crate) const LOGON_CONFIG_FOLDER: &str = "Sitescfg";
+
+/// The site a logon point's entry at `path` (share-relative, `\`
+/// separated, any case) names: a `Sites\<code>` folder or a
+/// `Sitescfg\<code>_cfg.lcf` file.
+pub(crate) fn logon_site_named(path: &str, folder: bool) -> Option<String> {
+    let (top, name) = path.split_once('\\')?;
+    if name.contains('\\') {
+        return None;
+    }
+    if folder && top.eq_ignore_ascii_case(LOGON_SITES_FOLDER) {
+        let code = name.to_ascii_uppercase();
+        return is_site_code(&code).then_some(code);
+    }
+    (!folder && top.eq_ignore_ascii_case(LOGON_CONFIG_FOLDER))
+        .then(|| lcf_site(name))
+        .flatten()
+}
 
 /// `Config\Copylog.tcf` on a logon point.
 pub(crate) const COPYLOG: &str = "config\\copylog.tcf";

@@ -70,3 +70,23 @@ extern "C" {
     pub fn smbc_fstat(fd: c_int, stat: *mut libc::stat) -> c_int;
     pub fn smbc_close(fd: c_int) -> c_int;
 }
+
+/// `struct smbc_dirent`, up to the name's first byte: an entry of a
+/// server's share list (`smbc_readdir` of `smb://host`).
+#[repr(C)]
+pub struct Dirent {
+    pub smbc_type: c_uint,
+    pub dirlen: c_uint,
+    pub commentlen: c_uint,
+    pub comment: *mut c_char,
+    pub namelen: c_uint,
+    pub name: [c_char; 1],
+}
+
+/// `smbc_type` of a disk share.
+pub const SMBC_FILE_SHARE: c_uint = 3;
+
+#[link(name = "smbclient")]
+extern "C" {
+    pub fn smbc_readdir(dir: c_uint) -> *const Dirent;
+}

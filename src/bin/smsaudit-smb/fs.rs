@@ -27,7 +27,7 @@ static CREDENTIALS: OnceLock<Option<Credentials>> = OnceLock::new();
 /// stall limit, which kills this process.
 const TIMEOUT_MILLIS: i32 = 30_000;
 
-fn library() -> MutexGuard<'static, ()> {
+pub(crate) fn library() -> MutexGuard<'static, ()> {
     LIBRARY.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -136,7 +136,7 @@ fn time(spec: libc::timespec) -> Option<SystemTime> {
 
 /// A refusal at the share root is most often the logon's: said so, since
 /// libsmbclient reports a wrong password as a bare EACCES.
-fn explain_refusal(err: io::Error) -> io::Error {
+pub(crate) fn explain_refusal(err: io::Error) -> io::Error {
     match err.kind() {
         io::ErrorKind::PermissionDenied => io::Error::new(
             err.kind(),

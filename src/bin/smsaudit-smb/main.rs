@@ -16,10 +16,15 @@
 mod ffi;
 #[cfg(unix)]
 mod fs;
+#[cfg(unix)]
+mod shares;
 
 #[cfg(unix)]
 fn main() {
+    let mut args = std::env::args().skip(1);
+    let enumerate = args.next().is_some_and(|a| a == smsaudit::smb::ENUMERATE_COMMAND);
     let code = match fs::SmbShare::connect() {
+        Ok(_) if enumerate => shares::enumerate_main(args.next()),
         Ok(share) => smsaudit::crawl::share_worker_main("smsaudit-smb", &share),
         Err(err) => {
             eprintln!("smsaudit-smb: {err}");
