@@ -288,6 +288,22 @@ fn two_languages(base: &str) -> EstateBuilder {
     e
 }
 
+/// N16 (the SMSLOGON share comment, Q235173) needs a share read over SMB:
+/// tests/smb_native.rs serves a wrong comment and one that cannot be read.
+/// A local logon point has no comment to read: no N16, no A06 note, and
+/// its location says `not_applicable`.
+#[test]
+fn n16_is_not_judged_on_a_local_logon_point() {
+    use smsaudit::model::{LocationKind, ShareComment};
+    let e = shared(SP1, SP1);
+    let audit = e.audit();
+    assert!(audit.locations.iter().any(|l| l.kind == LocationKind::LogonPoint));
+    for location in &audit.locations {
+        assert_eq!(location.share_comment, ShareComment::NotApplicable, "{location:?}");
+    }
+    assert_clean(&e);
+}
+
 fn findings_of(e: &EstateBuilder, code: &str) -> Vec<smsaudit::model::Finding> {
     e.audit()
         .findings
