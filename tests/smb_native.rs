@@ -660,6 +660,23 @@ fn a_logon_share_with_another_comment_is_n16() {
     for lp in logon_points {
         assert_eq!(lp["share_comment"], serde_json::json!({"read": "SMS NT Logon Service"}));
     }
+    // The Sites view of the page shows it after the share.
+    let page = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    assert!(
+        page.contains("; comment &quot;SMS NT Logon Service&quot;"),
+        "no comment in the Sites view"
+    );
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(out.path().join("audit.xlsx")).unwrap();
+    let sites = book.worksheet_range("Sites").unwrap();
+    assert!(
+        sites
+            .rows()
+            .flatten()
+            .any(|cell| cell.to_string().contains(r#"\\127.0.0.1\SMSLOGON"#)
+                && cell.to_string().contains(r#"; comment "SMS NT Logon Service""#)),
+        "no comment in the Sites sheet"
+    );
 }
 
 /// A share comment the server's share list does not give (here a helper
