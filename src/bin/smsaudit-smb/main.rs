@@ -11,6 +11,9 @@
 //! ([`fs::SmbShare`]). libsmbclient is not thread-safe as distributions
 //! build it: one context per process, every call made under one lock, and
 //! parallelism comes from several helper processes.
+//!
+//! `smsaudit-smb __enumerate smb://host[:port]` lists the server's shares
+//! instead ([`shares`]), for discovery and the share comments.
 
 #[cfg(unix)]
 mod ffi;
