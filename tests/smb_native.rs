@@ -465,7 +465,11 @@ fn a_server_frozen_mid_crawl_is_given_up_on() {
     let mut audit = crawl_under_way(&server, out.path());
     server.signal(rustix::process::Signal::STOP);
     let code = wait_within(&mut audit, Duration::from_secs(60));
+    // The helper's readers end with it, though the server still holds
+    // their connections unanswered.
+    let left = readers_left(&server, Duration::from_secs(2));
     server.signal(rustix::process::Signal::CONT);
+    assert_eq!(left, Vec::<i32>::new(), "reader processes left after the audit");
     assert_eq!(code, Some(3));
     let found = locations(out.path());
     assert_eq!(found[0]["status"], "unreadable", "{found:?}");
@@ -499,4 +503,142 @@ fn a_server_stopped_mid_crawl_leaves_no_clean_share() {
     );
     let ok = files.values().filter(|row| row["status"] == "ok").count();
     assert!(ok < 6_000, "every file read although the server was stopped");
+}
+
+/// The live `smsaudit-smb` reader processes of `server`'s audits (told by
+/// the HOME they inherit, unique to the test), zombies aside.
+fn reader_pids(server: &Server) -> Vec<i32> {
+    let home = format!("HOME={}", server.dir.join("home").display());
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|name| name.parse::<i32>().ok()) else {
+            continue;
+        };
+        let proc = entry.path();
+        let (Ok(cmdline), Ok(environ), Ok(stat)) = (
+            std::fs::read(proc.join("cmdline")),
+            std::fs::read(proc.join("environ")),
+            std::fs::read_to_string(proc.join("stat")),
+        ) else {
+            continue;
+        };
+        let zombie = stat.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('Z'));
+        let reader = cmdline.split(|b| *b == 0).any(|arg| arg == b"__smb-reader");
+        if reader && !zombie && environ.split(|b| *b == 0).any(|var| var == home.as_bytes()) {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// The readers of `server`'s audits still alive after waiting up to `limit`.
+fn readers_left(server: &Server, limit: Duration) -> Vec<i32> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let pids = reader_pids(server);
+        if pids.is_empty() || Instant::now() > deadline {
+            return pids;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A share's files are read by several reader processes at once; when
+/// they are killed mid-crawl, the files they were reading get rows saying
+/// so (never a hash), the others are read by new readers with
+/// `sha256sum`'s hashes, the audit ends, and no reader outlives it.
+#[test]
+fn readers_killed_mid_crawl_give_rows_not_a_hang_nor_orphans() {
+    let Some(server) = Server::start(Dialects::Nt1Only, &[], big_share) else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let mut audit = server
+        .audit_command(&["CAP_BIG"], &server.auth_file(PASSWORD), out.path(), &["--stall-timeout", "10"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while reader_pids(&server).len() < 2 {
+        assert!(Instant::now() < deadline, "fewer than 2 reader processes");
+        assert!(audit.try_wait().unwrap().is_none(), "the audit ended before its readers were seen");
+    }
+    // Frozen, so that the readers are caught mid-request, then killed.
+    server.signal(rustix::process::Signal::STOP);
+    std::thread::sleep(Duration::from_millis(200));
+    let readers = reader_pids(&server);
+    for pid in &readers {
+        rustix::process::kill_process(rustix::process::Pid::from_raw(*pid).unwrap(), rustix::process::Signal::KILL)
+            .unwrap();
+    }
+    server.signal(rustix::process::Signal::CONT);
+    let code = wait_within(&mut audit, Duration::from_secs(120));
+    assert_eq!(readers_left(&server, Duration::from_secs(2)), Vec::<i32>::new());
+    assert!(matches!(code, Some(1 | 3)), "{code:?}");
+    let expected = sha256sums(&server.served("CAP_BIG"));
+    let files = files_of(out.path(), r"\\127.0.0.1\CAP_BIG");
+    let rows: BTreeMap<&String, &BTreeMap<String, String>> =
+        files.iter().filter(|(_, row)| row["kind"] != "directory").collect();
+    assert_eq!(rows.len(), expected.len(), "a file without a row");
+    let mut lost = 0;
+    for (path, row) in rows {
+        if row["status"] == "ok" {
+            assert_eq!(&row["sha256"], &expected[path], "{path}");
+        } else {
+            assert_eq!(row["sha256"], "", "{path}: {row:?}");
+            assert!(row["reason"].contains("SMB reader process"), "{path}: {row:?}");
+            lost += 1;
+        }
+    }
+    assert!(lost >= 1 && lost <= readers.len(), "{lost} files lost with {} readers", readers.len());
+}
+
+/// A file rewritten all through its read over SMB (in place, same size, a
+/// later modification time each time) gets no hash: the state the
+/// folder's listing after the read gives differs from the first listing's,
+/// and the file, read again and checked by its handle, changes again. Its
+/// neighbours are read as they are.
+#[test]
+fn a_file_changed_while_read_over_smb_gets_no_hash() {
+    let size = 24 << 20;
+    let Some(server) = Server::start(Dialects::Nt1Only, &[], |served| {
+        let folder = served.join("CAP_BUSY/busy");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("big.bin"), vec![7u8; size]).unwrap();
+        for i in 0..20 {
+            std::fs::write(folder.join(format!("small{i}.txt")), format!("small {i}")).unwrap();
+        }
+    }) else {
+        return;
+    };
+    let big = server.served("CAP_BUSY").join("busy/big.bin");
+    let out = tempfile::tempdir().unwrap();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            use std::os::unix::fs::FileExt;
+            let file = std::fs::OpenOptions::new().write(true).open(&big).unwrap();
+            let mut tick = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                tick += 1;
+                file.write_all_at(&[tick as u8], (tick * 4099) % size as u64).unwrap();
+                file.set_modified(std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000 + tick))
+                    .unwrap();
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        });
+        let auth = server.auth_file(PASSWORD);
+        server.audit(&["CAP_BUSY"], &auth, out.path(), &[]);
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    let files = files_of(out.path(), r"\\127.0.0.1\CAP_BUSY");
+    let row = &files[r"busy\big.bin"];
+    assert_eq!((row["status"].as_str(), row["sha256"].as_str()), ("unreadable", ""), "{row:?}");
+    assert!(row["reason"].contains("changed while read"), "{row:?}");
+    let expected = sha256sums(&server.served("CAP_BUSY"));
+    for i in 0..20 {
+        let path = format!(r"busy\small{i}.txt");
+        assert_eq!(files[&path]["sha256"], expected[&path], "{path}");
+    }
 }
