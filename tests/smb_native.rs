@@ -401,34 +401,6 @@ fn an_auth_file_others_may_read_is_refused() {
     assert!(!dir.path().join("out").exists());
 }
 
-/// A share with files enough to take a while, being crawled.
-fn crawl_under_way(server: &Server, out: &Path) -> std::process::Child {
-    let child = server
-        .audit_command(
-            &["CAP_BIG"],
-            &server.auth_file(PASSWORD),
-            out,
-            &["--stall-timeout", "3"],
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Under way: smbd forked a process for the helper's connection.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !smbd_has_a_client(server.smbd.0.id()) {
-        assert!(Instant::now() < deadline, "the helper never connected");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(300));
-    child
-}
-
-/// Whether smbd forked a child for a connection.
-fn smbd_has_a_client(smbd: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{smbd}/task/{smbd}/children")).is_ok_and(|c| !c.trim().is_empty())
-}
-
 fn big_share(served: &Path) {
     let big = served.join("CAP_BIG/big");
     std::fs::create_dir_all(&big).unwrap();
@@ -454,15 +426,17 @@ fn wait_within(child: &mut std::process::Child, limit: Duration) -> Option<i32> 
 }
 
 /// A server frozen mid-crawl (SIGSTOP: connections open, no answers) is
-/// given up on by the stall limit, its helper killed: the share is
-/// unreadable (A01, exit 3), the audit ends.
+/// given up on by the stall limit, its helper killed and its reader
+/// processes with it: the share is unreadable (A01, exit 3), the audit
+/// ends, no reader is left waiting on the server.
 #[test]
 fn a_server_frozen_mid_crawl_is_given_up_on() {
     let Some(server) = Server::start(Dialects::Smb3Only, &[], big_share) else {
         return;
     };
     let out = tempfile::tempdir().unwrap();
-    let mut audit = crawl_under_way(&server, out.path());
+    // Frozen while reader processes wait for its answers.
+    let mut audit = reading_in_readers(&server, out.path(), "3");
     server.signal(rustix::process::Signal::STOP);
     let code = wait_within(&mut audit, Duration::from_secs(60));
     // The helper's readers end with it, though the server still holds
@@ -487,7 +461,7 @@ fn a_server_stopped_mid_crawl_leaves_no_clean_share() {
         return;
     };
     let out = tempfile::tempdir().unwrap();
-    let mut audit = crawl_under_way(&server, out.path());
+    let mut audit = reading_in_readers(&server, out.path(), "3");
     server.signal(rustix::process::Signal::KILL);
     let code = wait_within(&mut audit, Duration::from_secs(120));
     // 3 for what could not be read, 1 when the files missing from the
@@ -531,6 +505,23 @@ fn reader_pids(server: &Server) -> Vec<i32> {
     pids
 }
 
+/// An audit of CAP_BIG with `stall` as its stall timeout, once at least two
+/// reader processes read its files.
+fn reading_in_readers(server: &Server, out: &Path, stall: &str) -> std::process::Child {
+    let mut audit = server
+        .audit_command(&["CAP_BIG"], &server.auth_file(PASSWORD), out, &["--stall-timeout", stall])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while reader_pids(server).len() < 2 {
+        assert!(Instant::now() < deadline, "fewer than 2 reader processes");
+        assert!(audit.try_wait().unwrap().is_none(), "the audit ended before its readers were seen");
+    }
+    audit
+}
+
 /// The readers of `server`'s audits still alive after waiting up to `limit`.
 fn readers_left(server: &Server, limit: Duration) -> Vec<i32> {
     let deadline = Instant::now() + limit;
@@ -553,17 +544,7 @@ fn readers_killed_mid_crawl_give_rows_not_a_hang_nor_orphans() {
         return;
     };
     let out = tempfile::tempdir().unwrap();
-    let mut audit = server
-        .audit_command(&["CAP_BIG"], &server.auth_file(PASSWORD), out.path(), &["--stall-timeout", "10"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while reader_pids(&server).len() < 2 {
-        assert!(Instant::now() < deadline, "fewer than 2 reader processes");
-        assert!(audit.try_wait().unwrap().is_none(), "the audit ended before its readers were seen");
-    }
+    let mut audit = reading_in_readers(&server, out.path(), "10");
     // Frozen, so that the readers are caught mid-request, then killed.
     server.signal(rustix::process::Signal::STOP);
     std::thread::sleep(Duration::from_millis(200));
