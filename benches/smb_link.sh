@@ -146,7 +146,8 @@ ideal = requests * rtt / 1000 / in_flight
 mean_in_flight = stats["inflight_area_s"] / seconds
 kinds = ", ".join(f"{name.split(':')[1]} {count / files:.2f}" for name, count in sorted(stats["cmds"].items(), key=lambda kv: -kv[1]) if count / files >= 0.005)
 who = "smsaudit-smb" if how == "helper" else "smsaudit over smbnetfs"
-print(f"| {dialect} | {who} | {run} | {seconds:.2f} s | {read_ok} of {files} | {requests / files:.2f} ({kinds}) | {stats['inflight_max']} / {mean_in_flight:.1f} | {ideal:.2f} s | {seconds / ideal:.2f} |")
+x_ideal = f"{seconds / ideal:.2f}" if ideal else "-"
+print(f"| {dialect} | {who} | {run} | {seconds:.2f} s | {read_ok} of {files} | {requests / files:.2f} ({kinds}) | {stats['inflight_max']} / {mean_in_flight:.1f} | {ideal:.2f} s | {x_ideal} |")
 with open(sys.argv[1] + ".seconds", "w") as out:
     out.write(f"{seconds:.3f}\n")
 PY
@@ -157,6 +158,7 @@ PY
   fi
 }
 
+rm -f "$BENCH_DIR"/*/stats-*  # a reused BENCH_DIR: this run's figures only
 echo "uptime before: $(uptime)"
 echo
 echo "| server | read by | run | wall time | files ok | SMB requests a file (by command) | in flight max / mean | ideal (requests x RTT / $IN_FLIGHT) | x ideal |"

@@ -509,7 +509,12 @@ fn reader_pids(server: &Server) -> Vec<i32> {
 /// reader processes read its files.
 fn reading_in_readers(server: &Server, out: &Path, stall: &str) -> std::process::Child {
     let mut audit = server
-        .audit_command(&["CAP_BIG"], &server.auth_file(PASSWORD), out, &["--stall-timeout", stall])
+        .audit_command(
+            &["CAP_BIG"],
+            &server.auth_file(PASSWORD),
+            out,
+            &["--stall-timeout", stall],
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -517,7 +522,10 @@ fn reading_in_readers(server: &Server, out: &Path, stall: &str) -> std::process:
     let deadline = Instant::now() + Duration::from_secs(20);
     while reader_pids(server).len() < 2 {
         assert!(Instant::now() < deadline, "fewer than 2 reader processes");
-        assert!(audit.try_wait().unwrap().is_none(), "the audit ended before its readers were seen");
+        assert!(
+            audit.try_wait().unwrap().is_none(),
+            "the audit ended before its readers were seen"
+        );
     }
     audit
 }
@@ -550,8 +558,11 @@ fn readers_killed_mid_crawl_give_rows_not_a_hang_nor_orphans() {
     std::thread::sleep(Duration::from_millis(200));
     let readers = reader_pids(&server);
     for pid in &readers {
-        rustix::process::kill_process(rustix::process::Pid::from_raw(*pid).unwrap(), rustix::process::Signal::KILL)
-            .unwrap();
+        rustix::process::kill_process(
+            rustix::process::Pid::from_raw(*pid).unwrap(),
+            rustix::process::Signal::KILL,
+        )
+        .unwrap();
     }
     server.signal(rustix::process::Signal::CONT);
     let code = wait_within(&mut audit, Duration::from_secs(120));
@@ -572,7 +583,11 @@ fn readers_killed_mid_crawl_give_rows_not_a_hang_nor_orphans() {
             lost += 1;
         }
     }
-    assert!(lost >= 1 && lost <= readers.len(), "{lost} files lost with {} readers", readers.len());
+    assert!(
+        lost >= 1 && lost <= readers.len(),
+        "{lost} files lost with {} readers",
+        readers.len()
+    );
 }
 
 /// A file rewritten all through its read over SMB (in place, same size, a
@@ -615,7 +630,11 @@ fn a_file_changed_while_read_over_smb_gets_no_hash() {
     });
     let files = files_of(out.path(), r"\\127.0.0.1\CAP_BUSY");
     let row = &files[r"busy\big.bin"];
-    assert_eq!((row["status"].as_str(), row["sha256"].as_str()), ("unreadable", ""), "{row:?}");
+    assert_eq!(
+        (row["status"].as_str(), row["sha256"].as_str()),
+        ("unreadable", ""),
+        "{row:?}"
+    );
     assert!(row["reason"].contains("changed while read"), "{row:?}");
     let expected = sha256sums(&server.served("CAP_BUSY"));
     for i in 0..20 {

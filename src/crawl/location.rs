@@ -550,7 +550,10 @@ mod tests {
         discovered.path = dir.to_path_buf();
         let batches = Mutex::new(Vec::new());
         let send = |batch: Batch| {
-            batches.lock().unwrap().extend(batch.entries.into_iter().map(|(record, _)| record));
+            batches
+                .lock()
+                .unwrap()
+                .extend(batch.entries.into_iter().map(|(record, _)| record));
             true
         };
         let crawled = crawl_location(
@@ -630,7 +633,9 @@ mod tests {
         for record in &records {
             assert_eq!((record.status, record.sha256.as_deref()), (Status::Unreadable, None));
             assert!(
-                record.reason.contains("could not be listed again: the server went away"),
+                record
+                    .reason
+                    .contains("could not be listed again: the server went away"),
                 "{}",
                 record.reason
             );

@@ -122,24 +122,32 @@ pub(crate) fn confirm_reads<S: ShareFs>(
         .collect();
     unconfirmed
         .into_iter()
-        .map(|Unconfirmed { mut entry, record, detail }| {
-            touch();
-            let again = now.get(entry.name.as_os_str()).copied().flatten();
-            match (again, entry.listed) {
-                (Some(again), Some(first))
-                    if again.kind == first.kind && again.identity == first.identity && again.state == first.state =>
-                {
-                    (record, detail)
+        .map(
+            |Unconfirmed {
+                 mut entry,
+                 record,
+                 detail,
+             }| {
+                touch();
+                let again = now.get(entry.name.as_os_str()).copied().flatten();
+                match (again, entry.listed) {
+                    (Some(again), Some(first))
+                        if again.kind == first.kind
+                            && again.identity == first.identity
+                            && again.state == first.state =>
+                    {
+                        (record, detail)
+                    }
+                    _ => {
+                        // Changed since the first listing: read once more, as
+                        // now listed (or as found, if no longer a listed file).
+                        entry.listed = again.filter(|again| again.kind == EntryType::File).copied();
+                        let (record, detail, _) = read_entry(fs, location, &entry, max_parse_bytes, touch, false);
+                        (record, detail)
+                    }
                 }
-                _ => {
-                    // Changed since the first listing: read once more, as
-                    // now listed (or as found, if no longer a listed file).
-                    entry.listed = again.filter(|again| again.kind == EntryType::File).copied();
-                    let (record, detail, _) = read_entry(fs, location, &entry, max_parse_bytes, touch, false);
-                    (record, detail)
-                }
-            }
-        })
+            },
+        )
         .collect()
 }
 

@@ -43,7 +43,9 @@ impl SmbShare {
     /// started as files are read.
     pub fn connect() -> Result<SmbShare, String> {
         init_library()?;
-        Ok(SmbShare { readers: Readers::new() })
+        Ok(SmbShare {
+            readers: Readers::new(),
+        })
     }
 }
 

@@ -238,10 +238,9 @@ impl Reader {
                 }))
             }
             Ok(_) => Err(Failure::Lost(self.lose("answered nonsense"))),
-            Err(err) if err.kind() == io::ErrorKind::TimedOut => Err(Failure::Lost(self.lose(&format!(
-                "did not answer within {} s",
-                ANSWER_TIMEOUT.as_secs()
-            )))),
+            Err(err) if err.kind() == io::ErrorKind::TimedOut => Err(Failure::Lost(
+                self.lose(&format!("did not answer within {} s", ANSWER_TIMEOUT.as_secs())),
+            )),
             Err(_) => Err(Failure::Lost(self.lose("ended"))),
         }
     }
@@ -341,7 +340,10 @@ impl Read for Remote {
         let asked = u32::try_from(buffer.len().min(MAX_FRAME)).unwrap_or(u32::MAX);
         let body = self.call(READ, &asked.to_le_bytes())?;
         if body.len() > buffer.len() {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "a reader sent more than asked"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "a reader sent more than asked",
+            ));
         }
         buffer[..body.len()].copy_from_slice(&body);
         Ok(body.len())
@@ -468,7 +470,9 @@ fn serve(op: u8, payload: &[u8], file: &mut Option<SmbFile>, buffer: &mut Vec<u8
             Ok(Vec::new())
         }
         READ => {
-            let asked: [u8; 4] = payload.try_into().map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+            let asked: [u8; 4] = payload
+                .try_into()
+                .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
             let asked = (u32::from_le_bytes(asked) as usize).min(MAX_FRAME);
             if buffer.len() < asked {
                 buffer.resize(asked, 0);
