@@ -357,6 +357,7 @@ pub(super) fn crawl_location<S: ShareFs>(
 mod tests {
     use super::*;
     use crate::crawl::fixtures::share;
+    #[cfg(unix)]
     use crate::crawl::walk::share::Local;
     use std::path::Path;
 
@@ -481,6 +482,7 @@ mod tests {
     /// listings and handle states; `on_open` runs after a file is opened
     /// (a writer at work during its read); listings after the first
     /// `fail_after` fail.
+    #[cfg(unix)]
     struct Relisting<'a> {
         lists: AtomicUsize,
         states: AtomicUsize,
@@ -488,6 +490,7 @@ mod tests {
         on_open: &'a (dyn Fn(&std::ffi::OsStr) + Sync),
     }
 
+    #[cfg(unix)]
     impl<'a> Relisting<'a> {
         fn new(fail_after: usize, on_open: &'a (dyn Fn(&std::ffi::OsStr) + Sync)) -> Relisting<'a> {
             Relisting {
@@ -499,6 +502,7 @@ mod tests {
         }
     }
 
+    #[cfg(unix)]
     impl ShareFs for Relisting<'_> {
         type Folder = <Local as ShareFs>::Folder;
         type File = std::fs::File;
@@ -545,6 +549,7 @@ mod tests {
         }
     }
 
+    #[cfg(unix)]
     fn crawl_with<S: ShareFs>(fs: &S, dir: &Path) -> (Crawled, Vec<FileRecord>) {
         let mut discovered = share("S", Status::Ok);
         discovered.path = dir.to_path_buf();
@@ -571,6 +576,7 @@ mod tests {
         (crawled, records)
     }
 
+    #[cfg(unix)]
     fn sha256_hex(bytes: &[u8]) -> String {
         use sha2::Digest;
         sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()

@@ -57,6 +57,9 @@ impl<S: ShareFs> Unconfirmed<S> {
 }
 
 /// A file read by [`read_file_deferred`].
+// One a file, moved once: not worth a box (which variant is larger
+// depends on the system's folder handle).
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Deferred<S: ShareFs> {
     /// Its row, final.
     Done(FileRecord, Detail),
