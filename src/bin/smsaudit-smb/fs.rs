@@ -373,7 +373,10 @@ impl ShareFs for SmbShare {
 
     fn open_file(&self, parent: &String, name: &OsStr, listed: Option<&Listed>) -> io::Result<(SmbFile, Listed)> {
         let url = child_url(parent, name)?;
-        let mut file = match self.readers.open(&url)? {
+        // A file the listing sized is read ahead at its open, up to the
+        // walk's buffer: its read is then one exchange with the reader.
+        let ahead = listed.map_or(0, |listed| listed.state.size);
+        let mut file = match self.readers.open(&url, ahead)? {
             Some(remote) => SmbFile::InReader(remote),
             None => SmbFile::open_here(&url)?,
         };

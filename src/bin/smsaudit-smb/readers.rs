@@ -58,6 +58,10 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 /// URL): a larger length is a broken pipe's garbage.
 const MAX_FRAME: usize = 4 << 20;
 
+/// The most a reader reads of a file at its open: the walk's read buffer,
+/// so a file that fits it is read in one exchange with the reader.
+pub const MAX_AHEAD: usize = 1 << 20;
+
 /// How often a reader checks that its parent is alive.
 const PARENT_CHECK: Duration = Duration::from_millis(100);
 
@@ -99,13 +103,17 @@ impl Shared {
     fn lend(&self) -> io::Result<Reader> {
         let mut pool = self.pool();
         loop {
-            while let Some(mut reader) = pool.idle.pop() {
-                if matches!(reader.child.try_wait(), Ok(None)) {
+            if let Some(mut reader) = pool.idle.pop() {
+                drop(pool);
+                // The answer to the last file's close, which nobody waited
+                // for; a reader that ended or failed it since is dropped
+                // here, so no file is lost with it.
+                if reader.settle().is_ok() {
                     return Ok(reader);
                 }
-                // Ended while idle: no file is lost with it.
-                let _ = reader.child.wait();
-                pool.alive -= 1;
+                self.ended();
+                pool = self.pool();
+                continue;
             }
             if pool.alive < MAX_READERS && pool.started < MAX_STARTS {
                 pool.alive += 1;
@@ -144,16 +152,23 @@ impl Readers {
         }
     }
 
-    /// Opens `url` in a reader. `Ok(None)`: no reader could be lent (none
+    /// Opens `url` in a reader, which reads its first `ahead` bytes at
+    /// once (at most [`MAX_AHEAD`]): a small file is then read in one
+    /// exchange with the reader. `Ok(None)`: no reader could be lent (none
     /// could be started), the caller reads in its own process.
-    pub fn open(&self, url: &str) -> io::Result<Option<Remote>> {
+    pub fn open(&self, url: &str, ahead: u64) -> io::Result<Option<Remote>> {
         let Ok(mut reader) = self.shared.lend() else {
             return Ok(None);
         };
-        match reader.call(OPEN, url.as_bytes()) {
-            Ok(_) => Ok(Some(Remote {
+        let ahead = u32::try_from(ahead.min(MAX_AHEAD as u64)).unwrap_or(0);
+        let mut payload = ahead.to_le_bytes().to_vec();
+        payload.extend_from_slice(url.as_bytes());
+        match reader.call(OPEN, &payload) {
+            Ok(read) => Ok(Some(Remote {
                 shared: self.shared.clone(),
                 reader: Some(reader),
+                ahead: read,
+                at: 0,
             })),
             Err(Failure::Refused(err)) => {
                 self.shared.give_back(reader);
@@ -193,6 +208,8 @@ struct Reader {
     child: Child,
     input: ChildStdin,
     output: ChildStdout,
+    /// A close sent and not yet answered.
+    closing: bool,
 }
 
 impl Reader {
@@ -206,7 +223,12 @@ impl Reader {
             .stderr(Stdio::inherit())
             .spawn()?;
         match (child.stdin.take(), child.stdout.take()) {
-            (Some(input), Some(output)) => Ok(Reader { child, input, output }),
+            (Some(input), Some(output)) => Ok(Reader {
+                child,
+                input,
+                output,
+                closing: false,
+            }),
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -215,13 +237,43 @@ impl Reader {
         }
     }
 
+    /// Sends a close without waiting for its answer (read by
+    /// [`Reader::settle`] before the reader's next file).
+    fn close(&mut self) -> io::Result<()> {
+        write_frame(&mut self.input, CLOSE, &[]).and_then(|()| self.input.flush())?;
+        self.closing = true;
+        Ok(())
+    }
+
+    /// Reads the answer to a close sent by [`Reader::close`], if any: a
+    /// reader whose close failed is killed, not trusted with another file.
+    fn settle(&mut self) -> Result<(), Failure> {
+        if !self.closing {
+            return Ok(());
+        }
+        self.closing = false;
+        match self.answer() {
+            Ok(_) => Ok(()),
+            Err(Failure::Refused(_)) => Err(Failure::Lost(self.lose("did not close a file"))),
+            Err(lost) => Err(lost),
+        }
+    }
+
     /// Sends one request and waits for its answer, at most ANSWER_TIMEOUT.
     fn call(&mut self, op: u8, payload: &[u8]) -> Result<Vec<u8>, Failure> {
+        self.settle()?;
         let sent = write_frame(&mut self.input, op, payload).and_then(|()| self.input.flush());
-        let answer = sent.and_then(|()| {
-            let deadline = Instant::now() + ANSWER_TIMEOUT;
-            let mut header = [0u8; 5];
-            self.read_by(&mut header, deadline)?;
+        if sent.is_err() {
+            return Err(Failure::Lost(self.lose("ended")));
+        }
+        self.answer()
+    }
+
+    /// Reads the answer to the request sent last, at most ANSWER_TIMEOUT.
+    fn answer(&mut self) -> Result<Vec<u8>, Failure> {
+        let deadline = Instant::now() + ANSWER_TIMEOUT;
+        let mut header = [0u8; 5];
+        let answer = self.read_by(&mut header, deadline).and_then(|()| {
             let len = frame_len(&header)?;
             let mut body = vec![0u8; len];
             self.read_by(&mut body, deadline)?;
@@ -309,6 +361,10 @@ pub struct Remote {
     shared: Arc<Shared>,
     /// None once the reader is lost.
     reader: Option<Reader>,
+    /// Bytes the reader read at the open, from `at` not yet read here; the
+    /// reader's own position is past them.
+    ahead: Vec<u8>,
+    at: usize,
 }
 
 impl Remote {
@@ -337,6 +393,12 @@ impl Remote {
 
 impl Read for Remote {
     fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        if self.at < self.ahead.len() {
+            let n = buffer.len().min(self.ahead.len() - self.at);
+            buffer[..n].copy_from_slice(&self.ahead[self.at..self.at + n]);
+            self.at += n;
+            return Ok(n);
+        }
         let asked = u32::try_from(buffer.len().min(MAX_FRAME)).unwrap_or(u32::MAX);
         let body = self.call(READ, &asked.to_le_bytes())?;
         if body.len() > buffer.len() {
@@ -357,9 +419,12 @@ impl Seek for Remote {
                 i64::try_from(at).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?,
                 0u8,
             ),
-            SeekFrom::Current(by) => (by, 1),
+            // From where this side is: the reader is past what was read ahead.
+            SeekFrom::Current(by) => (by - (self.ahead.len() - self.at) as i64, 1),
             SeekFrom::End(by) => (by, 2),
         };
+        self.ahead = Vec::new();
+        self.at = 0;
         let mut payload = offset.to_le_bytes().to_vec();
         payload.push(whence);
         let body = self.call(SEEK, &payload)?;
@@ -372,14 +437,14 @@ impl Seek for Remote {
 }
 
 impl Drop for Remote {
+    /// The close is sent and the reader given back at once: the walk does
+    /// not wait for the close's round trip, the reader's next file does.
     fn drop(&mut self) {
-        if self.call(CLOSE, &[]).is_ok() {
-            if let Some(reader) = self.reader.take() {
-                self.shared.give_back(reader);
-            }
-        } else if let Some(mut reader) = self.reader.take() {
-            // Not closed as asked: not trusted with another file.
-            reader.lose("did not close a file");
+        let Some(mut reader) = self.reader.take() else { return };
+        if reader.close().is_ok() {
+            self.shared.give_back(reader);
+        } else {
+            reader.lose("ended");
             self.shared.ended();
         }
     }
@@ -455,6 +520,20 @@ pub fn reader_main() -> i32 {
     }
 }
 
+/// One read of at most `asked` bytes.
+fn read_some(file: &mut SmbFile, asked: usize, buffer: &mut Vec<u8>) -> io::Result<Vec<u8>> {
+    if buffer.len() < asked {
+        buffer.resize(asked, 0);
+    }
+    let n = loop {
+        match file.read(&mut buffer[..asked]) {
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            other => break other?,
+        }
+    };
+    Ok(buffer[..n].to_vec())
+}
+
 fn open(file: &mut Option<SmbFile>) -> io::Result<&mut SmbFile> {
     file.as_mut().ok_or_else(|| io::Error::other("no file open"))
 }
@@ -465,25 +544,23 @@ fn serve(op: u8, payload: &[u8], file: &mut Option<SmbFile>, buffer: &mut Vec<u8
         OPEN => {
             // A file left open by a helper that went on is closed first.
             *file = None;
-            let url = std::str::from_utf8(payload).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-            *file = Some(SmbFile::open_here(url)?);
-            Ok(Vec::new())
+            let (ahead, url) = payload
+                .split_first_chunk::<4>()
+                .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+            let url = std::str::from_utf8(url).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+            let opened = file.insert(SmbFile::open_here(url)?);
+            let ahead = (u32::from_le_bytes(*ahead) as usize).min(MAX_AHEAD);
+            if ahead == 0 {
+                return Ok(Vec::new());
+            }
+            read_some(opened, ahead, buffer)
         }
         READ => {
             let asked: [u8; 4] = payload
                 .try_into()
                 .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
             let asked = (u32::from_le_bytes(asked) as usize).min(MAX_FRAME);
-            if buffer.len() < asked {
-                buffer.resize(asked, 0);
-            }
-            let n = loop {
-                match open(file)?.read(&mut buffer[..asked]) {
-                    Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                    other => break other?,
-                }
-            };
-            Ok(buffer[..n].to_vec())
+            read_some(open(file)?, asked, buffer)
         }
         SEEK => {
             if payload.len() != 9 {
