@@ -16,7 +16,8 @@
 # requests by command, and the requests in flight (max, and mean over the
 # run's wall time). The ideal is requests x RTT / in flight, with in flight
 # the helper's reader processes at the `-j` given (JOBS, default smsaudit's
-# own: 16 on this machine, so 16 readers). NT1 and SMB3 runs alternate;
+# own: 16 on this machine, so 16 readers); the mean in flight is only right
+# for NT1 (SMB3's interim answers make it negative). NT1 and SMB3 runs alternate;
 # every run's figures are printed, then best and median wall time.
 # Prints markdown for benches/RESULTS.md.
 set -euo pipefail
@@ -61,6 +62,7 @@ jobs_arg=()
 declare -A smbd_port
 for dialect in NT1 SMB3; do
   dir=$BENCH_DIR/$dialect
+  rm -rf "$dir"  # a reused BENCH_DIR: smbd's state and this run's figures only
   mkdir -p "$dir"/state/{lock,state,cache,private,binddns,pid,ncalrpc} "$dir/home/.smb/state"
   port=$(free_port)
   smbd_port[$dialect]=$port
@@ -98,6 +100,7 @@ CONF
   setsid /usr/sbin/smbd --foreground --no-process-group -s "$dir/smb.conf" >"$dir/smbd.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "smbd ($dialect) did not start: $dir/smbd.log" >&2; exit 1; }
 done
 
 # One measured run: how ("helper" or "smbnetfs"), dialect, run number.
@@ -158,7 +161,6 @@ PY
   fi
 }
 
-rm -f "$BENCH_DIR"/*/stats-*  # a reused BENCH_DIR: this run's figures only
 echo "uptime before: $(uptime)"
 echo
 echo "| server | read by | run | wall time | files ok | SMB requests a file (by command) | in flight max / mean | ideal (requests x RTT / $IN_FLIGHT) | x ideal |"
