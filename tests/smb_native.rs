@@ -269,6 +269,37 @@ fn nt1_and_smb3_servers_serve_every_file_with_sha256sums_hash() {
                     .len();
                 assert_eq!(row["size"], size.to_string(), "{dialects:?} {share} {path}");
             }
+            // What is parsed (PE version resources read by ranges from the
+            // open file, text files) is what a local read of the same
+            // folder parses.
+            let local = tempfile::tempdir().unwrap();
+            let output = common::smsaudit()
+                .arg("audit")
+                .arg(server.served(share))
+                .arg("--out")
+                .arg(local.path())
+                .args(["--csv", "machine", "--quiet"])
+                .output()
+                .unwrap();
+            assert!(matches!(output.status.code(), Some(0 | 1 | 3)), "{output:?}");
+            let parsed = |rows: Vec<BTreeMap<String, String>>| -> BTreeMap<String, Vec<String>> {
+                rows.into_iter()
+                    .map(|row| {
+                        let fields = ["kind", "version", "version_source", "string_version", "status"];
+                        (
+                            row["path"].clone(),
+                            fields.iter().map(|field| row[*field].clone()).collect(),
+                        )
+                    })
+                    .collect()
+            };
+            let over_smb = parsed(files.values().cloned().collect());
+            let here = parsed(read_csv_maps(&local.path().join("files.csv")));
+            assert_eq!(over_smb, here, "{dialects:?} {share}: parsed over SMB against locally");
+            assert!(
+                over_smb.values().filter(|fields| !fields[1].is_empty()).count() >= 2,
+                "{share}: {over_smb:?}"
+            );
         }
     }
 }
