@@ -286,6 +286,37 @@ fn nt1_and_smb3_servers_serve_every_file_with_sha256sums_hash() {
                     .len();
                 assert_eq!(row["size"], size.to_string(), "{dialects:?} {share} {path}");
             }
+            // What is parsed (PE version resources read by ranges from the
+            // open file, text files) is what a local read of the same
+            // folder parses.
+            let local = tempfile::tempdir().unwrap();
+            let output = common::smsaudit()
+                .arg("audit")
+                .arg(server.served(share))
+                .arg("--out")
+                .arg(local.path())
+                .args(["--csv", "machine", "--quiet"])
+                .output()
+                .unwrap();
+            assert!(matches!(output.status.code(), Some(0 | 1 | 3)), "{output:?}");
+            let parsed = |rows: Vec<BTreeMap<String, String>>| -> BTreeMap<String, Vec<String>> {
+                rows.into_iter()
+                    .map(|row| {
+                        let fields = ["kind", "version", "version_source", "string_version", "status"];
+                        (
+                            row["path"].clone(),
+                            fields.iter().map(|field| row[*field].clone()).collect(),
+                        )
+                    })
+                    .collect()
+            };
+            let over_smb = parsed(files.values().cloned().collect());
+            let here = parsed(read_csv_maps(&local.path().join("files.csv")));
+            assert_eq!(over_smb, here, "{dialects:?} {share}: parsed over SMB against locally");
+            assert!(
+                over_smb.values().filter(|fields| !fields[1].is_empty()).count() >= 2,
+                "{share}: {over_smb:?}"
+            );
         }
     }
 }
@@ -418,34 +449,6 @@ fn an_auth_file_others_may_read_is_refused() {
     assert!(!dir.path().join("out").exists());
 }
 
-/// A share with files enough to take a while, being crawled.
-fn crawl_under_way(server: &Server, out: &Path) -> std::process::Child {
-    let child = server
-        .audit_command(
-            &["CAP_BIG"],
-            &server.auth_file(PASSWORD),
-            out,
-            &["--stall-timeout", "3"],
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Under way: smbd forked a process for the helper's connection.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !smbd_has_a_client(server.smbd.0.id()) {
-        assert!(Instant::now() < deadline, "the helper never connected");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(300));
-    child
-}
-
-/// Whether smbd forked a child for a connection.
-fn smbd_has_a_client(smbd: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{smbd}/task/{smbd}/children")).is_ok_and(|c| !c.trim().is_empty())
-}
-
 fn big_share(served: &Path) {
     let big = served.join("CAP_BIG/big");
     std::fs::create_dir_all(&big).unwrap();
@@ -471,18 +474,24 @@ fn wait_within(child: &mut std::process::Child, limit: Duration) -> Option<i32> 
 }
 
 /// A server frozen mid-crawl (SIGSTOP: connections open, no answers) is
-/// given up on by the stall limit, its helper killed: the share is
-/// unreadable (A01, exit 3), the audit ends.
+/// given up on by the stall limit, its helper killed and its reader
+/// processes with it: the share is unreadable (A01, exit 3), the audit
+/// ends, no reader is left waiting on the server.
 #[test]
 fn a_server_frozen_mid_crawl_is_given_up_on() {
     let Some(server) = Server::start(Dialects::Smb3Only, &[], big_share) else {
         return;
     };
     let out = tempfile::tempdir().unwrap();
-    let mut audit = crawl_under_way(&server, out.path());
+    // Frozen while reader processes wait for its answers.
+    let mut audit = reading_in_readers(&server, out.path(), "3");
     server.signal(rustix::process::Signal::STOP);
     let code = wait_within(&mut audit, Duration::from_secs(60));
+    // The helper's readers end with it, though the server still holds
+    // their connections unanswered.
+    let left = readers_left(&server, Duration::from_secs(2));
     server.signal(rustix::process::Signal::CONT);
+    assert_eq!(left, Vec::<i32>::new(), "reader processes left after the audit");
     assert_eq!(code, Some(3));
     let found = locations(out.path());
     assert_eq!(found[0]["status"], "unreadable", "{found:?}");
@@ -500,7 +509,7 @@ fn a_server_stopped_mid_crawl_leaves_no_clean_share() {
         return;
     };
     let out = tempfile::tempdir().unwrap();
-    let mut audit = crawl_under_way(&server, out.path());
+    let mut audit = reading_in_readers(&server, out.path(), "3");
     server.signal(rustix::process::Signal::KILL);
     let code = wait_within(&mut audit, Duration::from_secs(120));
     // 3 for what could not be read, 1 when the files missing from the
@@ -762,5 +771,169 @@ fn a_refused_server_root_is_a_clear_a01() {
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0]["status"], "unreadable");
         assert_eq!(found[0]["name"], r"\\127.0.0.1");
+    }
+}
+
+/// The live `smsaudit-smb` reader processes of `server`'s audits (told by
+/// the HOME they inherit, unique to the test), zombies aside.
+fn reader_pids(server: &Server) -> Vec<i32> {
+    let home = format!("HOME={}", server.dir.join("home").display());
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|name| name.parse::<i32>().ok()) else {
+            continue;
+        };
+        let proc = entry.path();
+        let (Ok(cmdline), Ok(environ), Ok(stat)) = (
+            std::fs::read(proc.join("cmdline")),
+            std::fs::read(proc.join("environ")),
+            std::fs::read_to_string(proc.join("stat")),
+        ) else {
+            continue;
+        };
+        let zombie = stat.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('Z'));
+        let reader = cmdline.split(|b| *b == 0).any(|arg| arg == b"__smb-reader");
+        if reader && !zombie && environ.split(|b| *b == 0).any(|var| var == home.as_bytes()) {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// An audit of CAP_BIG with `stall` as its stall timeout, once at least two
+/// reader processes read its files.
+fn reading_in_readers(server: &Server, out: &Path, stall: &str) -> std::process::Child {
+    let mut audit = server
+        .audit_command(
+            &["CAP_BIG"],
+            &server.auth_file(PASSWORD),
+            out,
+            &["--stall-timeout", stall],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while reader_pids(server).len() < 2 {
+        assert!(Instant::now() < deadline, "fewer than 2 reader processes");
+        assert!(
+            audit.try_wait().unwrap().is_none(),
+            "the audit ended before its readers were seen"
+        );
+    }
+    audit
+}
+
+/// The readers of `server`'s audits still alive after waiting up to `limit`.
+fn readers_left(server: &Server, limit: Duration) -> Vec<i32> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let pids = reader_pids(server);
+        if pids.is_empty() || Instant::now() > deadline {
+            return pids;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A share's files are read by several reader processes at once; when
+/// they are killed mid-crawl, the files they were reading get rows saying
+/// so (never a hash), the others are read by new readers with
+/// `sha256sum`'s hashes, the audit ends, and no reader outlives it.
+#[test]
+fn readers_killed_mid_crawl_give_rows_not_a_hang_nor_orphans() {
+    let Some(server) = Server::start(Dialects::Nt1Only, &[], big_share) else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let mut audit = reading_in_readers(&server, out.path(), "10");
+    // Frozen, so that the readers are caught mid-request, then killed.
+    server.signal(rustix::process::Signal::STOP);
+    std::thread::sleep(Duration::from_millis(200));
+    let readers = reader_pids(&server);
+    for pid in &readers {
+        rustix::process::kill_process(
+            rustix::process::Pid::from_raw(*pid).unwrap(),
+            rustix::process::Signal::KILL,
+        )
+        .unwrap();
+    }
+    server.signal(rustix::process::Signal::CONT);
+    let code = wait_within(&mut audit, Duration::from_secs(120));
+    assert_eq!(readers_left(&server, Duration::from_secs(2)), Vec::<i32>::new());
+    assert!(matches!(code, Some(1 | 3)), "{code:?}");
+    let expected = sha256sums(&server.served("CAP_BIG"));
+    let files = files_of(out.path(), r"\\127.0.0.1\CAP_BIG");
+    let rows: BTreeMap<&String, &BTreeMap<String, String>> =
+        files.iter().filter(|(_, row)| row["kind"] != "directory").collect();
+    assert_eq!(rows.len(), expected.len(), "a file without a row");
+    let mut lost = 0;
+    for (path, row) in rows {
+        if row["status"] == "ok" {
+            assert_eq!(&row["sha256"], &expected[path], "{path}");
+        } else {
+            assert_eq!(row["sha256"], "", "{path}: {row:?}");
+            assert!(row["reason"].contains("SMB reader process"), "{path}: {row:?}");
+            lost += 1;
+        }
+    }
+    assert!(
+        lost >= 1 && lost <= readers.len(),
+        "{lost} files lost with {} readers",
+        readers.len()
+    );
+}
+
+/// A file rewritten all through its read over SMB (in place, same size, a
+/// later modification time each time) gets no hash: the state the
+/// folder's listing after the read gives differs from the first listing's,
+/// and the file, read again and checked by its handle, changes again. Its
+/// neighbours are read as they are.
+#[test]
+fn a_file_changed_while_read_over_smb_gets_no_hash() {
+    let size = 24 << 20;
+    let Some(server) = Server::start(Dialects::Nt1Only, &[], |served| {
+        let folder = served.join("CAP_BUSY/busy");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("big.bin"), vec![7u8; size]).unwrap();
+        for i in 0..20 {
+            std::fs::write(folder.join(format!("small{i}.txt")), format!("small {i}")).unwrap();
+        }
+    }) else {
+        return;
+    };
+    let big = server.served("CAP_BUSY").join("busy/big.bin");
+    let out = tempfile::tempdir().unwrap();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            use std::os::unix::fs::FileExt;
+            let file = std::fs::OpenOptions::new().write(true).open(&big).unwrap();
+            let mut tick = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                tick += 1;
+                file.write_all_at(&[tick as u8], (tick * 4099) % size as u64).unwrap();
+                file.set_modified(std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000 + tick))
+                    .unwrap();
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        });
+        let auth = server.auth_file(PASSWORD);
+        server.audit(&["CAP_BUSY"], &auth, out.path(), &[]);
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    let files = files_of(out.path(), r"\\127.0.0.1\CAP_BUSY");
+    let row = &files[r"busy\big.bin"];
+    assert_eq!(
+        (row["status"].as_str(), row["sha256"].as_str()),
+        ("unreadable", ""),
+        "{row:?}"
+    );
+    assert!(row["reason"].contains("changed while read"), "{row:?}");
+    let expected = sha256sums(&server.served("CAP_BUSY"));
+    for i in 0..20 {
+        let path = format!(r"busy\small{i}.txt");
+        assert_eq!(files[&path]["sha256"], expected[&path], "{path}");
     }
 }

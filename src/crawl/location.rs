@@ -8,8 +8,9 @@ use super::{read, Batch, CrawlSettings, Crawled, Progress, BATCH_SIZE};
 use crate::discover::Discovered;
 use crate::extract::Detail;
 use crate::model::{CaseTwins, FileRecord, Location, Status};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// A batch is sent once this long has passed since the last one, even if
@@ -204,21 +205,73 @@ struct Gather<'a, S: ShareFs> {
     files: AtomicU64,
     bytes: AtomicU64,
     case_twins: Mutex<Vec<CaseTwins>>,
+    /// Files read whose check waits for their folder's next listing
+    /// ([`ShareFs::STATE_AFTER_FROM_RELISTING`]), by the address of their
+    /// folder (alive while they hold it): a folder's rows at most.
+    unconfirmed: Mutex<HashMap<usize, Vec<read::Unconfirmed<S>>>>,
 }
 
-impl<S: ShareFs> walk::Found<S> for Gather<'_, S> {
-    fn file(&self, entry: Entry<S>) {
-        let touch = || self.activity.touch();
-        let (record, detail) = read::read_file(self.fs, self.location, entry, self.settings.max_parse_bytes, &touch);
-        self.progress.files.fetch_add(1, Ordering::Relaxed);
-        self.progress
-            .bytes
-            .fetch_add(record.size.unwrap_or(0), Ordering::Relaxed);
+impl<S: ShareFs> Gather<'_, S> {
+    /// Counts a file's row and batches it.
+    fn hand_on(&self, record: FileRecord, detail: Detail) {
         if record.sha256.is_some() {
             self.files.fetch_add(1, Ordering::Relaxed);
             self.bytes.fetch_add(record.size.unwrap_or(0), Ordering::Relaxed);
         }
         self.batcher.add(|batch| batch.entries.push((record, detail)));
+    }
+
+    fn read_progress(&self, record: &FileRecord) {
+        self.progress.files.fetch_add(1, Ordering::Relaxed);
+        self.progress
+            .bytes
+            .fetch_add(record.size.unwrap_or(0), Ordering::Relaxed);
+    }
+}
+
+fn folder_key<F>(folder: &Arc<F>) -> usize {
+    Arc::as_ptr(folder) as *const () as usize
+}
+
+impl<S: ShareFs> walk::Found<S> for Gather<'_, S> {
+    fn file(&self, entry: Entry<S>) {
+        let touch = || self.activity.touch();
+        let max = self.settings.max_parse_bytes;
+        if S::STATE_AFTER_FROM_RELISTING {
+            let key = folder_key(&entry.parent);
+            match read::read_file_deferred(self.fs, self.location, entry, max, &touch) {
+                read::Deferred::Done(record, detail) => {
+                    self.read_progress(&record);
+                    self.hand_on(record, detail);
+                }
+                read::Deferred::Unconfirmed(unconfirmed) => {
+                    self.read_progress(unconfirmed.record());
+                    let mut waiting = self.unconfirmed.lock().unwrap_or_else(|e| e.into_inner());
+                    waiting.entry(key).or_default().push(unconfirmed);
+                }
+            }
+            return;
+        }
+        let (record, detail) = read::read_file(self.fs, self.location, entry, max, &touch);
+        self.read_progress(&record);
+        self.hand_on(record, detail);
+    }
+
+    fn listing_done(&self, folder: &Arc<S::Folder>) {
+        let waiting = self
+            .unconfirmed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&folder_key(folder));
+        let Some(waiting) = waiting else { return };
+        if self.abandoned() {
+            return;
+        }
+        let touch = || self.activity.touch();
+        let max = self.settings.max_parse_bytes;
+        for (record, detail) in read::confirm_reads(self.fs, self.location, folder, waiting, max, &touch) {
+            self.hand_on(record, detail);
+        }
     }
 
     fn row(&self, record: FileRecord) {
@@ -274,6 +327,7 @@ pub(super) fn crawl_location<S: ShareFs>(
         files: AtomicU64::new(0),
         bytes: AtomicU64::new(0),
         case_twins: Mutex::new(Vec::new()),
+        unconfirmed: Mutex::new(HashMap::new()),
     };
     let walked = walk::walk_location(
         fs,
@@ -303,6 +357,8 @@ pub(super) fn crawl_location<S: ShareFs>(
 mod tests {
     use super::*;
     use crate::crawl::fixtures::share;
+    #[cfg(unix)]
+    use crate::crawl::walk::share::Local;
     use std::path::Path;
 
     /// A location waiting for a turn gets one when others finish and its
@@ -419,6 +475,177 @@ mod tests {
             files < 1000,
             "{files} of 1600 files read after the first batch was refused"
         );
+    }
+
+    /// A share like the SMB helper's: listings describe every entry, the
+    /// state after a read comes from the folder's next listing. Counts
+    /// listings and handle states; `on_open` runs after a file is opened
+    /// (a writer at work during its read); listings after the first
+    /// `fail_after` fail.
+    #[cfg(unix)]
+    struct Relisting<'a> {
+        lists: AtomicUsize,
+        states: AtomicUsize,
+        fail_after: usize,
+        on_open: &'a (dyn Fn(&std::ffi::OsStr) + Sync),
+    }
+
+    #[cfg(unix)]
+    impl<'a> Relisting<'a> {
+        fn new(fail_after: usize, on_open: &'a (dyn Fn(&std::ffi::OsStr) + Sync)) -> Relisting<'a> {
+            Relisting {
+                lists: AtomicUsize::new(0),
+                states: AtomicUsize::new(0),
+                fail_after,
+                on_open,
+            }
+        }
+    }
+
+    #[cfg(unix)]
+    impl ShareFs for Relisting<'_> {
+        type Folder = <Local as ShareFs>::Folder;
+        type File = std::fs::File;
+        const STATE_SHOWS_GROWTH: bool = true;
+        const STATE_AFTER_FROM_RELISTING: bool = true;
+
+        fn open_root(&self, path: &Path) -> std::io::Result<(Self::Folder, crate::crawl::Listed)> {
+            Local.open_root(path)
+        }
+        fn list(&self, folder: &Self::Folder) -> std::io::Result<Vec<crate::crawl::ListedName>> {
+            if self.lists.fetch_add(1, Ordering::SeqCst) >= self.fail_after {
+                return Err(std::io::Error::other("the server went away"));
+            }
+            let mut names = Local.list(folder)?;
+            for named in &mut names {
+                named.listed = Some(Local.stat_entry(folder, &named.name)?);
+            }
+            Ok(names)
+        }
+        fn stat_entry(&self, folder: &Self::Folder, name: &std::ffi::OsStr) -> std::io::Result<crate::crawl::Listed> {
+            Local.stat_entry(folder, name)
+        }
+        fn open_folder(
+            &self,
+            parent: &Self::Folder,
+            name: &std::ffi::OsStr,
+            listed: &crate::crawl::Listed,
+        ) -> std::io::Result<Self::Folder> {
+            Local.open_folder(parent, name, listed)
+        }
+        fn open_file(
+            &self,
+            parent: &Self::Folder,
+            name: &std::ffi::OsStr,
+            listed: Option<&crate::crawl::Listed>,
+        ) -> std::io::Result<(std::fs::File, crate::crawl::Listed)> {
+            let opened = Local.open_file(parent, name, listed)?;
+            (self.on_open)(name);
+            Ok(opened)
+        }
+        fn file_state(&self, file: &mut std::fs::File) -> std::io::Result<crate::crawl::FileState> {
+            self.states.fetch_add(1, Ordering::SeqCst);
+            Local.file_state(file)
+        }
+    }
+
+    #[cfg(unix)]
+    fn crawl_with<S: ShareFs>(fs: &S, dir: &Path) -> (Crawled, Vec<FileRecord>) {
+        let mut discovered = share("S", Status::Ok);
+        discovered.path = dir.to_path_buf();
+        let batches = Mutex::new(Vec::new());
+        let send = |batch: Batch| {
+            batches
+                .lock()
+                .unwrap()
+                .extend(batch.entries.into_iter().map(|(record, _)| record));
+            true
+        };
+        let crawled = crawl_location(
+            fs,
+            discovered,
+            &CrawlSettings::of(&crate::config::Config::new(Vec::new())),
+            &location_pool(4).unwrap(),
+            &Throttle::new(4),
+            &Progress::default(),
+            &Activity::new(),
+            &send,
+        );
+        let mut records = batches.into_inner().unwrap();
+        records.sort_by(|a, b| a.path.cmp(&b.path));
+        (crawled, records)
+    }
+
+    #[cfg(unix)]
+    fn sha256_hex(bytes: &[u8]) -> String {
+        use sha2::Digest;
+        sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// On a share whose state after a read comes from the next listing, no
+    /// file is asked for its handle's state but one that changed after it
+    /// was opened: that one is read again, and its row has the hash of what
+    /// it became, never of what was read while it changed.
+    #[cfg(unix)]
+    #[test]
+    fn a_file_changed_during_its_read_is_read_again_after_the_folder_is_listed_again() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        files_in_folders(dir.path(), 2, 100);
+        let busy = dir.path().join("folder1/busy.txt");
+        std::fs::write(&busy, "before").unwrap();
+        let changed = AtomicBool::new(false);
+        let on_open = |name: &std::ffi::OsStr| {
+            if name == "busy.txt" && !changed.swap(true, Ordering::SeqCst) {
+                // Rewritten in place, same size, a later mtime; then grown.
+                std::fs::write(&busy, "during").unwrap();
+                let file = std::fs::OpenOptions::new().append(true).open(&busy).unwrap();
+                file.set_modified(std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000_000))
+                    .unwrap();
+                (&file).write_all(b" and after").unwrap();
+            }
+        };
+        let fs = Relisting::new(usize::MAX, &on_open);
+        let (crawled, records) = crawl_with(&fs, dir.path());
+        assert_eq!(crawled.location.status, Status::Ok, "{}", crawled.location.reason);
+        assert_eq!(records.len(), 201);
+        let busy = records.iter().find(|r| r.path == r"folder1\busy.txt").unwrap();
+        assert_eq!(busy.status, Status::Ok, "{}", busy.reason);
+        assert_eq!(busy.sha256.as_deref(), Some(sha256_hex(b"during and after").as_str()));
+        assert_eq!(busy.size, Some(16));
+        let plain = records.iter().find(|r| r.path == r"folder0\file7.txt").unwrap();
+        assert_eq!(plain.sha256.as_deref(), Some(sha256_hex(b"0 7").as_str()));
+        assert!(records.iter().all(|r| r.status == Status::Ok && r.sha256.is_some()));
+        // The root (no files of its own) once, its two folders twice each;
+        // one handle asked for its state.
+        assert_eq!(fs.lists.load(Ordering::SeqCst), 5);
+        assert_eq!(fs.states.load(Ordering::SeqCst), 1);
+    }
+
+    /// A folder that cannot be listed again after its files are read: none
+    /// of its files has a hash, each says why.
+    #[cfg(unix)]
+    #[test]
+    fn files_whose_folder_cannot_be_listed_again_get_no_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..20 {
+            std::fs::write(dir.path().join(format!("file{i}.txt")), "x").unwrap();
+        }
+        let fs = Relisting::new(1, &|_| {});
+        let (crawled, records) = crawl_with(&fs, dir.path());
+        assert_eq!(crawled.location.status, Status::Ok, "{}", crawled.location.reason);
+        assert_eq!(crawled.location.files, 0);
+        assert_eq!(records.len(), 20);
+        for record in &records {
+            assert_eq!((record.status, record.sha256.as_deref()), (Status::Unreadable, None));
+            assert!(
+                record
+                    .reason
+                    .contains("could not be listed again: the server went away"),
+                "{}",
+                record.reason
+            );
+        }
     }
 
     #[test]

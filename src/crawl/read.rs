@@ -2,7 +2,7 @@
 //! links or blocking, hashed in bounded buffers, and parsed when its kind
 //! carries a version. A file that changes while it is read gets no hash.
 
-use super::walk::handles::FileState;
+use super::walk::handles::{EntryType, FileState, Listed};
 use super::walk::share::ShareFs;
 use super::walk::{retry_transient, with_note, Entry, FILE_MOUNT_POINT_REASON};
 use crate::extract::{self, Detail, Extracted};
@@ -37,6 +37,134 @@ pub(crate) fn read_file<S: ShareFs>(
     max_parse_bytes: u64,
     touch: &dyn Fn(),
 ) -> (FileRecord, Detail) {
+    let (record, detail, _) = read_entry(fs, location, &entry, max_parse_bytes, touch, false);
+    (record, detail)
+}
+
+/// A file read whose state after the read is still to be compared with
+/// its folder's next listing ([`ShareFs::STATE_AFTER_FROM_RELISTING`]):
+/// its row is held until then.
+pub(crate) struct Unconfirmed<S: ShareFs> {
+    entry: Entry<S>,
+    record: FileRecord,
+    detail: Detail,
+}
+
+impl<S: ShareFs> Unconfirmed<S> {
+    pub(crate) fn record(&self) -> &FileRecord {
+        &self.record
+    }
+}
+
+/// A file read by [`read_file_deferred`].
+// One a file, moved once: not worth a box (which variant is larger
+// depends on the system's folder handle).
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Deferred<S: ShareFs> {
+    /// Its row, final.
+    Done(FileRecord, Detail),
+    /// Its row once [`confirm_reads`] has compared it with the next listing.
+    Unconfirmed(Unconfirmed<S>),
+}
+
+/// [`read_file`] for a share whose state after the read comes from its
+/// folder's next listing: a file the listing described and that read to
+/// its listed size is [`Deferred::Unconfirmed`]; any other is checked by
+/// its handle, as [`read_file`] does.
+pub(crate) fn read_file_deferred<S: ShareFs>(
+    fs: &S,
+    location: &Location,
+    entry: Entry<S>,
+    max_parse_bytes: u64,
+    touch: &dyn Fn(),
+) -> Deferred<S> {
+    match read_entry(fs, location, &entry, max_parse_bytes, touch, true) {
+        (record, detail, true) => Deferred::Unconfirmed(Unconfirmed { entry, record, detail }),
+        (record, detail, false) => Deferred::Done(record, detail),
+    }
+}
+
+/// The rows of the files of `folder` read unconfirmed, once all of them
+/// are read: the folder is listed again, and a file whose type, identity,
+/// size, modification or change time is not what the first listing said
+/// (it changed between the listing and this one, so maybe during its read)
+/// is read again and checked by its handle. When the folder cannot be
+/// listed again, no hash is trusted.
+pub(crate) fn confirm_reads<S: ShareFs>(
+    fs: &S,
+    location: &Location,
+    folder: &S::Folder,
+    unconfirmed: Vec<Unconfirmed<S>>,
+    max_parse_bytes: u64,
+    touch: &dyn Fn(),
+) -> Vec<(FileRecord, Detail)> {
+    let relisted = match retry_transient(touch, || fs.list(folder)) {
+        Ok(names) => names,
+        Err(err) => {
+            return unconfirmed
+                .into_iter()
+                .map(|Unconfirmed { entry, mut record, .. }| {
+                    record.sha256 = None;
+                    record.version = None;
+                    record.version_source = None;
+                    record.string_version = None;
+                    record.status = Status::Unreadable;
+                    let reason = format!(
+                        "cannot tell whether it changed while read (its folder could not be listed again: {err}); \
+                         not hashed"
+                    );
+                    record.reason = with_note(&reason, entry.escapes);
+                    (record, Detail::None)
+                })
+                .collect()
+        }
+    };
+    let now: std::collections::HashMap<&std::ffi::OsStr, Option<&Listed>> = relisted
+        .iter()
+        .map(|named| (named.name.as_os_str(), named.listed.as_ref()))
+        .collect();
+    unconfirmed
+        .into_iter()
+        .map(
+            |Unconfirmed {
+                 mut entry,
+                 record,
+                 detail,
+             }| {
+                touch();
+                let again = now.get(entry.name.as_os_str()).copied().flatten();
+                match (again, entry.listed) {
+                    (Some(again), Some(first))
+                        if again.kind == first.kind
+                            && again.identity == first.identity
+                            && again.state == first.state =>
+                    {
+                        (record, detail)
+                    }
+                    _ => {
+                        // Changed since the first listing: read once more, as
+                        // now listed (or as found, if no longer a listed file).
+                        entry.listed = again.filter(|again| again.kind == EntryType::File).copied();
+                        let (record, detail, _) = read_entry(fs, location, &entry, max_parse_bytes, touch, false);
+                        (record, detail)
+                    }
+                }
+            },
+        )
+        .collect()
+}
+
+/// Reads one file; with `defer`, leaves the check of its state after the
+/// read to its folder's next listing when it can (the third value says so).
+fn read_entry<S: ShareFs>(
+    fs: &S,
+    location: &Location,
+    entry: &Entry<S>,
+    max_parse_bytes: u64,
+    touch: &dyn Fn(),
+    defer: bool,
+) -> (FileRecord, Detail, bool) {
+    let mut unconfirmed = false;
     let mut record = FileRecord {
         location: location.name.clone(),
         path: entry.relative.clone(),
@@ -51,8 +179,9 @@ pub(crate) fn read_file<S: ShareFs>(
         reason: String::new(),
     };
     let cap = extract::parse_limit(entry.kind, max_parse_bytes);
-    let detail = match read_unchanged(fs, &entry, cap, touch) {
-        Ok((read, state)) => {
+    let detail = match read_unchanged(fs, entry, cap, touch, defer) {
+        Ok((read, state, deferred)) => {
+            unconfirmed = deferred;
             record.size = Some(state.size);
             record.modified = state.modified.map(format_time);
             record.sha256 = Some(read.sha256);
@@ -93,7 +222,7 @@ pub(crate) fn read_file<S: ShareFs>(
         Err(Unread::MountPoint) => {
             let reason = with_note(FILE_MOUNT_POINT_REASON, entry.escapes);
             let record = FileRecord::not_read(&location.name, record.path, record.kind, Status::Unreadable, reason);
-            return (record, Detail::None);
+            return (record, Detail::None, false);
         }
         Err(Unread::Changed { what, now }) => {
             record.size = Some(now.size);
@@ -104,7 +233,7 @@ pub(crate) fn read_file<S: ShareFs>(
         }
     };
     record.reason = with_note(&record.reason, entry.escapes);
-    (record, detail)
+    (record, detail, unconfirmed)
 }
 
 /// Why a file has no hash.
@@ -130,12 +259,16 @@ impl From<io::Error> for Unread {
 /// most the size seen at the open is read. A file that changes is read
 /// once more, unless it has grown by more than one buffer beyond what was
 /// read first: a file growing faster than it is read would never end.
+/// With `defer`, a first read of a listed file that was still as listed
+/// at the open and read to that size is returned unchecked (true), its
+/// state after the read left to the folder's next listing.
 fn read_unchanged<S: ShareFs>(
     fs: &S,
     entry: &Entry<S>,
     cap: u64,
     touch: &dyn Fn(),
-) -> Result<(FileRead, FileState), Unread> {
+    defer: bool,
+) -> Result<(FileRead, FileState, bool), Unread> {
     let mut expected = entry.listed.map(|listed| listed.state);
     let mut budget = u64::MAX;
     let mut second = false;
@@ -155,9 +288,12 @@ fn read_unchanged<S: ShareFs>(
         fs.will_read_whole(&file, at_open.size);
         let probe_growth = !S::STATE_SHOWS_GROWTH;
         let (read, grew) = hash_handle(&mut file, at_open.size, entry.kind, cap, probe_growth, touch)?;
-        let after = fs.file_state(&file)?;
+        if defer && !second && !grew && read.size == at_open.size && expected == Some(at_open) {
+            return Ok((read, at_open, true));
+        }
+        let after = fs.file_state(&mut file)?;
         match state_change(&before, &at_open, &after, grew) {
-            None => return Ok((read, after)),
+            None => return Ok((read, after, false)),
             Some(what) if second => return Err(Unread::Changed { what, now: after }),
             Some(_) => {}
         }

@@ -71,6 +71,27 @@ pub(super) trait Found<S: ShareFs>: Sync {
     /// Whether nobody wants the rest any more (the location was given up
     /// on): the walk then stops starting work.
     fn abandoned(&self) -> bool;
+    /// Every entry of one listing of `folder` has been handed on (its
+    /// files read), subfolders aside; only on a share whose state after a
+    /// read comes from the next listing
+    /// ([`ShareFs::STATE_AFTER_FROM_RELISTING`]).
+    fn listing_done(&self, _folder: &Arc<S::Folder>) {}
+}
+
+/// Calls [`Found::listing_done`] when the last run of a listing ends
+/// (dropped at the end of each run, however it ends).
+struct RunsLeft<'f, S: ShareFs> {
+    left: Arc<std::sync::atomic::AtomicUsize>,
+    folder: Arc<S::Folder>,
+    found: &'f dyn Found<S>,
+}
+
+impl<S: ShareFs> Drop for RunsLeft<'_, S> {
+    fn drop(&mut self) {
+        if self.left.fetch_sub(1, std::sync::atomic::Ordering::AcqRel) == 1 && !std::thread::panicking() {
+            self.found.listing_done(&self.folder);
+        }
+    }
 }
 
 /// A name of a listing: as the system gives it, and as reports spell it.
@@ -188,11 +209,21 @@ impl<'a, S: ShareFs> Walker<'a, S> {
             .len()
             .div_ceil(4 * self.threads.max(1))
             .clamp(1, MAX_NAMES_PER_TASK);
+        // Where a listing after the reads is their check, the last run of
+        // the listing says when the folder's files are all read.
+        let runs_left = S::STATE_AFTER_FROM_RELISTING
+            .then(|| Arc::new(std::sync::atomic::AtomicUsize::new(names.len().div_ceil(per_task))));
         let mut names = names.into_iter().peekable();
         while names.peek().is_some() {
             let run: Vec<Name> = names.by_ref().take(per_task).collect();
             let (folder, relative) = (folder.clone(), relative.clone());
+            let runs_left = runs_left.clone().map(|left| RunsLeft {
+                left,
+                folder: folder.clone(),
+                found: self.found,
+            });
             scope.spawn(move |scope| {
+                let _runs_left = runs_left;
                 for name in run {
                     if self.found.abandoned() {
                         return;

@@ -6,6 +6,7 @@
 //! mounted volume) is the share's mount point: never entered.
 
 use crate::ffi;
+use crate::readers::{Readers, Remote};
 use smsaudit::crawl::{EntryType, FileState, Identity, Listed, ListedName, ShareFs};
 use smsaudit::smb::{self, Credentials};
 use std::ffi::{CStr, CString, OsStr, OsString};
@@ -31,41 +32,54 @@ pub(crate) fn library() -> MutexGuard<'static, ()> {
     LIBRARY.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The share file system of this process: its one libsmbclient context.
-pub struct SmbShare(());
+/// The share file system of the helper: its own libsmbclient context for
+/// the walk's listings, and reader processes ([`Readers`]) for its files.
+pub struct SmbShare {
+    readers: Readers,
+}
 
 impl SmbShare {
-    /// Creates the process's context: credentials from `--smb-auth` (its
-    /// path in the environment) or the environment, NT1 allowed (SMS 2.0's
-    /// servers speak nothing else), debug output on stderr (stdout is the
-    /// protocol's), no anonymous logon in place of a refused one.
+    /// Creates the helper's context ([`init_library`]); readers are
+    /// started as files are read.
     pub fn connect() -> Result<SmbShare, String> {
-        let credentials = smb::credentials_from_env()?;
-        let _ = CREDENTIALS.set(credentials);
-        let _held = library();
-        // SAFETY: called once, before any other libsmbclient call, under
-        // the lock; the context lives as long as the process.
-        unsafe {
-            let context = ffi::smbc_new_context();
-            if context.is_null() {
-                return Err(format!("cannot create an SMB context: {}", io::Error::last_os_error()));
-            }
-            ffi::smbc_setOptionDebugToStderr(context, 1);
-            ffi::smbc_setDebug(context, 0);
-            ffi::smbc_setTimeout(context, TIMEOUT_MILLIS);
-            ffi::smbc_setOptionNoAutoAnonymousLogin(context, 1);
-            ffi::smbc_setOptionProtocols(context, c"NT1".as_ptr(), c"SMB3".as_ptr());
-            ffi::smbc_setFunctionAuthData(context, authenticate);
-            if ffi::smbc_init_context(context).is_null() {
-                return Err(format!(
-                    "cannot initialise libsmbclient: {}",
-                    io::Error::last_os_error()
-                ));
-            }
-            ffi::smbc_set_context(context);
-        }
-        Ok(SmbShare(()))
+        init_library()?;
+        Ok(SmbShare {
+            readers: Readers::new(),
+        })
     }
+}
+
+/// Creates the process's one context: credentials from `--smb-auth` (its
+/// path in the environment) or the environment, NT1 allowed (SMS 2.0's
+/// servers speak nothing else), debug output on stderr (stdout is the
+/// protocol's), no anonymous logon in place of a refused one. For the
+/// helper and each of its readers.
+pub fn init_library() -> Result<(), String> {
+    let credentials = smb::credentials_from_env()?;
+    let _ = CREDENTIALS.set(credentials);
+    let _held = library();
+    // SAFETY: called once, before any other libsmbclient call, under
+    // the lock; the context lives as long as the process.
+    unsafe {
+        let context = ffi::smbc_new_context();
+        if context.is_null() {
+            return Err(format!("cannot create an SMB context: {}", io::Error::last_os_error()));
+        }
+        ffi::smbc_setOptionDebugToStderr(context, 1);
+        ffi::smbc_setDebug(context, 0);
+        ffi::smbc_setTimeout(context, TIMEOUT_MILLIS);
+        ffi::smbc_setOptionNoAutoAnonymousLogin(context, 1);
+        ffi::smbc_setOptionProtocols(context, c"NT1".as_ptr(), c"SMB3".as_ptr());
+        ffi::smbc_setFunctionAuthData(context, authenticate);
+        if ffi::smbc_init_context(context).is_null() {
+            return Err(format!(
+                "cannot initialise libsmbclient: {}",
+                io::Error::last_os_error()
+            ));
+        }
+        ffi::smbc_set_context(context);
+    }
+    Ok(())
 }
 
 /// libsmbclient's authentication callback: the credentials, or a guest
@@ -192,16 +206,47 @@ fn from_listing(info: &ffi::FileInfo, stat: &libc::stat) -> Listed {
     }
 }
 
-/// An open file of the share.
-pub struct SmbFile {
-    fd: libc::c_int,
+/// An open file of the share: in a reader process, or in this one's
+/// context when no reader could be started.
+pub enum SmbFile {
+    Here { fd: libc::c_int },
+    InReader(Remote),
+}
+
+impl SmbFile {
+    /// Opens `url` with this process's context.
+    pub fn open_here(url: &str) -> io::Result<SmbFile> {
+        let c = c_url(url)?;
+        let _held = library();
+        // SAFETY: the URL is terminated.
+        let fd = check(unsafe { ffi::smbc_open(c.as_ptr(), libc::O_RDONLY, 0) })?;
+        Ok(SmbFile::Here { fd })
+    }
+
+    /// The `struct stat` of the open file, from its handle (a request).
+    pub fn handle_stat(&mut self) -> io::Result<libc::stat> {
+        match self {
+            SmbFile::Here { fd } => {
+                // SAFETY: zeroed `struct stat` is valid; fd is open.
+                let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+                let _held = library();
+                check(unsafe { ffi::smbc_fstat(*fd, &mut stat) })?;
+                Ok(stat)
+            }
+            SmbFile::InReader(remote) => remote.stat(),
+        }
+    }
 }
 
 impl Read for SmbFile {
     fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let fd = match self {
+            SmbFile::Here { fd } => *fd,
+            SmbFile::InReader(remote) => return remote.read(buffer),
+        };
         let _held = library();
         // SAFETY: the buffer is valid for its length; fd is open.
-        let n = unsafe { ffi::smbc_read(self.fd, buffer.as_mut_ptr().cast(), buffer.len()) };
+        let n = unsafe { ffi::smbc_read(fd, buffer.as_mut_ptr().cast(), buffer.len()) };
         if n < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -211,6 +256,10 @@ impl Read for SmbFile {
 
 impl Seek for SmbFile {
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let fd = match self {
+            SmbFile::Here { fd } => *fd,
+            SmbFile::InReader(remote) => return remote.seek(to),
+        };
         let (offset, whence) = match to {
             SeekFrom::Start(at) => (
                 libc::off_t::try_from(at).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?,
@@ -221,7 +270,7 @@ impl Seek for SmbFile {
         };
         let _held = library();
         // SAFETY: fd is open.
-        let at = unsafe { ffi::smbc_lseek(self.fd, offset, whence) };
+        let at = unsafe { ffi::smbc_lseek(fd, offset, whence) };
         if at < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -231,10 +280,12 @@ impl Seek for SmbFile {
 
 impl Drop for SmbFile {
     fn drop(&mut self) {
-        let _held = library();
-        // SAFETY: fd is open and closed once.
-        unsafe {
-            ffi::smbc_close(self.fd);
+        if let SmbFile::Here { fd } = self {
+            let _held = library();
+            // SAFETY: fd is open and closed once.
+            unsafe {
+                ffi::smbc_close(*fd);
+            }
         }
     }
 }
@@ -242,9 +293,14 @@ impl Drop for SmbFile {
 impl ShareFs for SmbShare {
     type Folder = String;
     type File = SmbFile;
-    /// The handle's state after the read is always taken (a request of
-    /// its own): it shows a file that grew.
+    /// The handle's state after a read shows a file that grew: a file is
+    /// read to its listed size, no byte further (a READ of its own).
     const STATE_SHOWS_GROWTH: bool = true;
+    /// A file's state after its read is its folder's next listing (a
+    /// request or two a folder), not its handle's (a request a file): a
+    /// file is open, read, close; the handle is asked only when a file is
+    /// read again because the listings differ.
+    const STATE_AFTER_FROM_RELISTING: bool = true;
 
     fn open_root(&self, path: &Path) -> io::Result<(String, Listed)> {
         let url = path
@@ -316,35 +372,32 @@ impl ShareFs for SmbShare {
     }
 
     fn open_file(&self, parent: &String, name: &OsStr, listed: Option<&Listed>) -> io::Result<(SmbFile, Listed)> {
-        let c = c_url(&child_url(parent, name)?)?;
-        let fd = {
-            let _held = library();
-            // SAFETY: the URL is terminated.
-            check(unsafe { ffi::smbc_open(c.as_ptr(), libc::O_RDONLY, 0) })?
+        let url = child_url(parent, name)?;
+        // A file the listing sized is read ahead at its open, up to the
+        // walk's buffer: its read is then one exchange with the reader.
+        let ahead = listed.map_or(0, |listed| listed.state.size);
+        let mut file = match self.readers.open(&url, ahead)? {
+            Some(remote) => SmbFile::InReader(remote),
+            None => SmbFile::open_here(&url)?,
         };
-        let file = SmbFile { fd };
-        // The listing's state is the state at the open (a request fewer);
-        // the state at the end of the read is the handle's own.
+        // The listing's state is the state at the open (a request fewer).
         let opened = match listed {
             Some(listed) => *listed,
             None => {
-                let state = self.file_state(&file)?;
+                let opened = from_stat(&file.handle_stat()?);
+                if opened.kind != EntryType::File {
+                    return Err(io::Error::other("not a regular file (replaced during the walk)"));
+                }
                 Listed {
-                    kind: EntryType::File,
-                    state,
                     identity: Identity::file_id(0),
-                    mount_root: false,
+                    ..opened
                 }
             }
         };
         Ok((file, opened))
     }
 
-    fn file_state(&self, file: &SmbFile) -> io::Result<FileState> {
-        // SAFETY: zeroed `struct stat` is valid; fd is open.
-        let mut stat: libc::stat = unsafe { std::mem::zeroed() };
-        let _held = library();
-        check(unsafe { ffi::smbc_fstat(file.fd, &mut stat) })?;
-        Ok(from_stat(&stat).state)
+    fn file_state(&self, file: &mut SmbFile) -> io::Result<FileState> {
+        Ok(from_stat(&file.handle_stat()?).state)
     }
 }

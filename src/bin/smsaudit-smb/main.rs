@@ -9,8 +9,10 @@
 //! hashed and parsed, and how, is the library's (`smsaudit::crawl`): this
 //! program only implements the share file-system seam over libsmbclient
 //! ([`fs::SmbShare`]). libsmbclient is not thread-safe as distributions
-//! build it: one context per process, every call made under one lock, and
-//! parallelism comes from several helper processes.
+//! build it: one context per process, every call made under one lock. The
+//! helper keeps the walk and its listings; a share's files are read by up
+//! to 16 reader processes it starts ([`readers`]), for as many requests in
+//! flight.
 //!
 //! `smsaudit-smb __enumerate smb://host[:port]` lists the server's shares
 //! instead ([`shares`]), for discovery and the share comments.
@@ -20,10 +22,15 @@ mod ffi;
 #[cfg(unix)]
 mod fs;
 #[cfg(unix)]
+mod readers;
+#[cfg(unix)]
 mod shares;
 
 #[cfg(unix)]
 fn main() {
+    if std::env::args_os().nth(1).is_some_and(|arg| arg == readers::READER_ARG) {
+        std::process::exit(readers::reader_main());
+    }
     let mut args = std::env::args().skip(1);
     let enumerate = args.next().is_some_and(|a| a == smsaudit::smb::ENUMERATE_COMMAND);
     let code = match fs::SmbShare::connect() {

@@ -51,14 +51,22 @@ pub trait ShareFs: Sync {
         name: &OsStr,
         listed: Option<&Listed>,
     ) -> io::Result<(Self::File, Listed)>;
-    /// The state of an open file now (after its read).
-    fn file_state(&self, file: &Self::File) -> io::Result<FileState>;
+    /// The state of an open file now (after its read); mutable, as asking
+    /// may be a request on the file's connection.
+    fn file_state(&self, file: &mut Self::File) -> io::Result<FileState>;
     /// Whether the state after the read ([`ShareFs::file_state`]) is
     /// trusted to show a file that grew: then a file is read to its size at
     /// the open and no further, instead of one byte more (on SMB, where
     /// libsmbclient turns that byte into a READ of its own, a request a
     /// file fewer).
     const STATE_SHOWS_GROWTH: bool = false;
+    /// Whether a file's state after its read is taken, for a file the
+    /// listing described, from one listing of its folder after all the
+    /// folder's files are read ([`ShareFs::list`] again, a request a
+    /// folder) instead of from its handle ([`ShareFs::file_state`], a
+    /// request a file). A file whose size, times or identity then differ
+    /// from the first listing's is read again, checked by its handle.
+    const STATE_AFTER_FROM_RELISTING: bool = false;
 
     /// A file of `size` bytes is about to be read front to back.
     fn will_read_whole(&self, _file: &Self::File, _size: u64) {}
@@ -105,7 +113,7 @@ impl ShareFs for Local {
         handles::open_file(parent, name, listed)
     }
 
-    fn file_state(&self, file: &std::fs::File) -> io::Result<FileState> {
+    fn file_state(&self, file: &mut std::fs::File) -> io::Result<FileState> {
         handles::file_state(file)
     }
 
