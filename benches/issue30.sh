@@ -4,11 +4,16 @@
 # shared machine's load falls on every command alike. Not part of
 # `cargo test` or .ci/run.
 #
-#   benches/issue30.sh [all|small|shares]
+#   benches/issue30.sh [all|small|small-mixed|shares]
 #
-# small:  100,000 small files on 200 shares, every report, against
+# small:  the issue's shape: 100,000 small files on 200 shares, every file
+#         0.5-60 KiB, 2.8 KiB on average (about 280 MB; `make_estate
+#         --file-sizes small`), every report, against
 #         `find | xargs -0 -P2 -n256 sha256sum`; `--format csv`; the
 #         workbook's size.
+# small-mixed: the same with make_estate's default sizes (bundled
+#         binaries of a few hundred KiB, uploads up to 256 KiB: about
+#         14.5 KB a file, 1.5 GiB), the estate of the first issue-30 runs.
 # shares: 1,000 and 10,000 shares of 10 files each (sites x (SMS + CAP +
 #         2 CAPs) + as many logon points as sites): wall time and peak
 #         memory of each, and their ratio.
@@ -74,18 +79,22 @@ for label, r in runs.items():
 PY
 }
 
-small() {
+small() { # estate name, make_estate --file-sizes
   # 200 shares: 39 sites x (SMS + CAP + 3 CAPs) + 5 logon points.
-  estate small100k --sites 39 --caps-per-site 3 --logon-points 5 --small-files 100000
-  local dir=$BENCH_DIR/small100k
-  echo "## 100,000 small files ($(find "$dir" -type f | wc -l) files, $(($(du -sb "$dir" | cut -f1) / 1048576)) MiB, 200 shares), $RUNS alternated runs"
+  local name=$1 sizes=$2
+  estate "$name" --sites 39 --caps-per-site 3 --logon-points 5 --small-files 100000 --file-sizes "$sizes"
+  local dir=$BENCH_DIR/$name
+  echo "## 100,000 small files, \`--file-sizes $sizes\` ($(find "$dir" -type f | wc -l) files, $(($(du -sb "$dir" | cut -f1) / 1048576)) MiB, 200 shares), $RUNS alternated runs"
   echo
   local specs=(
-    "smsaudit, every report|$SMSAUDIT audit $dir --out $BENCH_DIR/out30-small --quiet --fail-on never"
-    "smsaudit --format csv|$SMSAUDIT audit $dir --out $BENCH_DIR/out30-small-csv --format csv --quiet --fail-on never"
+    "smsaudit, every report|$SMSAUDIT audit $dir --out $BENCH_DIR/out30-$name --quiet --fail-on never"
+    "smsaudit --format csv|$SMSAUDIT audit $dir --out $BENCH_DIR/out30-$name-csv --format csv --quiet --fail-on never"
     "sha256sum pipeline (find, xargs -0 -P2 -n256)|find $dir -type f -print0 | xargs -0 -P2 -n256 sha256sum"
   )
-  [ -n "${BASELINE:-}" ] && specs+=("baseline, every report|$BASELINE audit $dir --out $BENCH_DIR/out30-small-base --quiet --fail-on never")
+  [ -n "${BASELINE:-}" ] && specs+=(
+    "baseline, every report|$BASELINE audit $dir --out $BENCH_DIR/out30-$name-base --quiet --fail-on never"
+    "baseline --format csv|$BASELINE audit $dir --out $BENCH_DIR/out30-$name-base-csv --format csv --quiet --fail-on never"
+  )
   alternate "${specs[@]}" >"$OUT/small.tsv"
   python3 - "$OUT/small.tsv" <<'PY'
 import sys
@@ -97,8 +106,8 @@ for label, best, median, rss in rows:
     print(f"| {label} | {best} s | {median} s | {pipe / float(best):.2f}x | {rss} MiB |")
 PY
   echo
-  echo "audit.xlsx: $(stat -c %s "$BENCH_DIR/out30-small/audit.xlsx") bytes; report.html: $(stat -c %s "$BENCH_DIR/out30-small/report.html") bytes; files.csv: $(stat -c %s "$BENCH_DIR/out30-small/files.csv") bytes"
-  [ -n "${BASELINE:-}" ] && echo "baseline audit.xlsx: $(stat -c %s "$BENCH_DIR/out30-small-base/audit.xlsx") bytes; report.html: $(stat -c %s "$BENCH_DIR/out30-small-base/report.html") bytes"
+  echo "audit.xlsx: $(stat -c %s "$BENCH_DIR/out30-$name/audit.xlsx") bytes; report.html: $(stat -c %s "$BENCH_DIR/out30-$name/report.html") bytes; files.csv: $(stat -c %s "$BENCH_DIR/out30-$name/files.csv") bytes"
+  [ -n "${BASELINE:-}" ] && echo "baseline audit.xlsx: $(stat -c %s "$BENCH_DIR/out30-$name-base/audit.xlsx") bytes; report.html: $(stat -c %s "$BENCH_DIR/out30-$name-base/report.html") bytes"
   echo
 }
 
@@ -139,9 +148,10 @@ echo
 machine
 echo
 case $WHAT in
-  all) small; shares ;;
-  small) small ;;
+  all) small small100k-issue small; small small100k mixed; shares ;;
+  small) small small100k-issue small ;;
+  small-mixed) small small100k mixed ;;
   shares) shares ;;
-  *) echo "usage: $0 [all|small|shares]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|small|small-mixed|shares]" >&2; exit 2 ;;
 esac
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -54,10 +54,22 @@ struct Args {
     /// Client-uploaded small files (inventory, discovery, status), spread over the CAPs.
     #[arg(long, default_value_t = 0)]
     small_files: usize,
+    /// Sizes of the files of random content other than `--large-files`:
+    /// `mixed`, bundled binaries of 120-525 KiB and client uploads of
+    /// 256 B-256 KiB (about 14.5 KB a file); `small`, issue 30's shape,
+    /// every one 0.5-60 KiB, 2.8 KiB on average.
+    #[arg(long, value_enum, default_value_t = FileSizes::Mixed)]
+    file_sizes: FileSizes,
     /// Write the fixed, consistent estate with a handful of faults instead
     /// (see the top of this file); the other options are not used.
-    #[arg(long, conflicts_with_all = ["sites", "caps_per_site", "logon_points", "large_files", "small_files"])]
+    #[arg(long, conflicts_with_all = ["sites", "caps_per_site", "logon_points", "large_files", "small_files", "file_sizes"])]
     realistic: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum FileSizes {
+    Mixed,
+    Small,
 }
 
 const COMPONENTS: [&str; 9] = [
@@ -146,9 +158,30 @@ struct Writer {
     rng: ChaCha8Rng,
     files: u64,
     bytes: u64,
+    sizes: FileSizes,
 }
 
 impl Writer {
+    /// The size of a file of random content: `mixed` as given, `small`
+    /// drawn from issue 30's shape (client uploads on a real CAP): one
+    /// file in fifty an inventory of 8-60 KiB, the others 512 B plus an
+    /// exponential tail (mean 1,703 B), cut at 60 KiB; 2.8 KiB (2,867 B)
+    /// on average.
+    fn sized(&mut self, mixed: u64) -> u64 {
+        const MIN: u64 = 512;
+        const MAX: u64 = 60 * 1024;
+        const TAIL_MEAN: f64 = 1703.0;
+        match self.sizes {
+            FileSizes::Mixed => mixed,
+            FileSizes::Small if self.rng.random_range(0..50) == 0 => self.rng.random_range(8 * 1024..=MAX),
+            FileSizes::Small => {
+                let uniform: f64 = self.rng.random();
+                let tail = -TAIL_MEAN * (1.0 - uniform).ln();
+                (MIN + tail as u64).min(MAX)
+            }
+        }
+    }
+
     fn text(&mut self, path: &str, text: &str) -> io::Result<()> {
         let data = text.replace('\n', "\r\n");
         self.bytes_at(path, data.as_bytes())
@@ -252,7 +285,8 @@ fn component_box(
     }
     for (comp, file, kib) in BUNDLES {
         let jitter = w.rng.random_range(0..kib / 4 + 1);
-        w.random(&format!("{boxdir}/{comp}/i386/{file}"), (kib + jitter) * 1024)?;
+        let size = w.sized((kib + jitter) * 1024);
+        w.random(&format!("{boxdir}/{comp}/i386/{file}"), size)?;
     }
     Ok(())
 }
@@ -264,6 +298,7 @@ fn client_data(w: &mut Writer, dir: &str, server: &str, code: &str) -> io::Resul
     )?;
     for name in ["cli_inst.cfg", "clibase.cfg"] {
         let size = w.rng.random_range(2048..8192);
+        let size = w.sized(size);
         w.random(&format!("{dir}/{name}"), size)?;
     }
     w.text(&format!("{dir}/client.lkp"), "[Resync]\n")
@@ -319,7 +354,8 @@ fn logon_point(w: &mut Writer, dc: &str, sites: &[(String, usize)]) -> io::Resul
     ];
     let mut lines = vec!["[FILE SOURCE]".to_string()];
     for (path, kib) in shared {
-        w.random(&format!("{lp}/{path}"), kib * 1024)?;
+        let size = w.sized(kib * 1024);
+        w.random(&format!("{lp}/{path}"), size)?;
         lines.push(format!("{}={source}", path.to_uppercase().replace('/', "\\")));
     }
     for (code, r) in sites {
@@ -353,6 +389,7 @@ fn main() -> io::Result<()> {
         rng: ChaCha8Rng::seed_from_u64(args.seed),
         files: 0,
         bytes: 0,
+        sizes: args.file_sizes,
     };
     if args.realistic {
         let locations = realistic::write(&mut w)?;
@@ -440,6 +477,7 @@ fn main() -> io::Result<()> {
             } else {
                 w.rng.random_range(256..4096)
             };
+            let size = w.sized(size);
             w.random(&format!("{cap}/{dir}/{:08X}.{ext}", n), size)?;
         }
     }

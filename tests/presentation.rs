@@ -982,3 +982,65 @@ fn the_realistic_example_shows_its_chosen_faults_and_no_others() {
         ]
     );
 }
+
+/// Issue 30's benchmark shape: `make_estate --file-sizes small` writes
+/// every file of random content at 0.5-60 KiB, 2.8 KiB on average (the
+/// client uploads of a real CAP), where the default writes bundled
+/// binaries of hundreds of KiB.
+#[test]
+fn make_estate_file_sizes_small_is_issue_30s_shape() {
+    fn sizes(root: &Path, out: &mut Vec<(String, u64)>) {
+        for entry in std::fs::read_dir(root).unwrap() {
+            let entry = entry.unwrap();
+            let meta = entry.metadata().unwrap();
+            match meta.is_dir() {
+                true => sizes(&entry.path(), out),
+                false => out.push((entry.path().display().to_string(), meta.len())),
+            }
+        }
+    }
+    let estate = TempDir::new().unwrap();
+    let shape = [
+        "--sites",
+        "2",
+        "--caps-per-site",
+        "1",
+        "--logon-points",
+        "1",
+        "--seed",
+        "42",
+    ];
+    let (small, mixed) = (estate.path().join("small"), estate.path().join("mixed"));
+    common::generated(
+        &small,
+        &[&shape[..], &["--small-files", "5000", "--file-sizes", "small"]].concat(),
+    );
+    common::generated(&mixed, &shape);
+    let mut files = Vec::new();
+    sizes(&small, &mut files);
+    let uploads: Vec<u64> = files
+        .iter()
+        .filter(|(path, _)| {
+            ["inventry.box", "ddr.box", "statmsgs.box", "sinv.box"]
+                .iter()
+                .any(|b| path.contains(b))
+        })
+        .map(|(_, size)| *size)
+        .collect();
+    assert_eq!(uploads.len(), 5000);
+    assert!(
+        uploads.iter().all(|size| (512..=60 * 1024).contains(size)),
+        "an upload outside 0.5-60 KiB"
+    );
+    let mean = uploads.iter().sum::<u64>() / uploads.len() as u64;
+    assert!((2_600..=3_150).contains(&mean), "{mean} bytes on average");
+    assert!(uploads.iter().any(|size| *size > 8 * 1024), "no inventory of 8-60 KiB");
+    let largest = files.iter().map(|(_, size)| *size).max().unwrap();
+    assert!(largest <= 60 * 1024, "bundled binaries too are small: {largest}");
+    let mut default = Vec::new();
+    sizes(&mixed, &mut default);
+    assert!(
+        default.iter().any(|(_, size)| *size > 100 * 1024),
+        "the default keeps its bundles"
+    );
+}

@@ -31,11 +31,17 @@ pub(crate) fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     };
     let mut segments = Vec::new();
     let mut after_separator = false;
-    for (at, c) in cell.char_indices() {
+    let mut look_at = |at: usize, c: char| {
         if after_separator && starts_formula(c) {
             segments.push(at);
         }
         after_separator = is_separator(c) || (after_separator && c == ' ');
+    };
+    // Most cells are ASCII: byte by byte, each byte is its character.
+    if cell.is_ascii() {
+        cell.bytes().enumerate().for_each(|(at, b)| look_at(at, char::from(b)));
+    } else {
+        cell.char_indices().for_each(|(at, c)| look_at(at, c));
     }
     if !whole_cell && segments.is_empty() {
         return cell.into();
