@@ -30,9 +30,11 @@ const MAX_COLUMNS: usize = 16_384;
 const LOCATIONS_PER_SHEET: usize = MAX_COLUMNS - KEY_COLUMNS.len();
 /// Share cells one Matrix sheet holds at most (beyond its first share's),
 /// and all the Matrix sheets together: a sheet a person can scroll, a
-/// workbook that opens; matrix.csv has every cell.
+/// workbook that opens (rust_xlsxwriter holds a sheet's cells in memory,
+/// about 100 bytes each); matrix.csv has every cell. A 1,000-share estate
+/// of 200 sites (220 items) fits one sheet.
 const MAX_SHEET_CELLS: usize = 250_000;
-const MAX_MATRIX_CELLS: usize = 1_000_000;
+const MAX_MATRIX_CELLS: usize = 250_000;
 /// Widest column we set, in characters.
 const MAX_WIDTH: usize = 60;
 /// Width of columns that hold prose (Problem, Fix, titles), wrapped.
@@ -716,14 +718,19 @@ fn matrix_note(audit: &Audit, parts: &[Part]) -> Option<String> {
     }
     let locations = matrix.columns.len();
     let shown: usize = parts.iter().map(|p| p.columns.len()).sum();
-    let sheets = match parts.len() {
-        1 => "sheet Matrix".to_string(),
-        n => format!("sheets Matrix to {}", matrix_sheet_name(n - 1)),
+    let items = matrix.rows.len();
+    let limits = format!("at most {LOCATIONS_PER_SHEET} locations and {MAX_SHEET_CELLS} cells a sheet");
+    let mut note = match parts {
+        [part] => format!(
+            "The matrix has {locations} locations and {items} items, more than one sheet holds for reading: sheet Matrix holds the first {} locations in the matrix's order and the {} items that have a cell in them ({limits}).",
+            part.columns.len(),
+            part.rows.len()
+        ),
+        _ => format!(
+            "The matrix has {locations} locations and {items} items, more than one sheet holds for reading: sheets Matrix to {} each hold a run of locations in the matrix's order with the items that have a cell in them ({limits}), every sheet with the item columns.",
+            matrix_sheet_name(parts.len() - 1)
+        ),
     };
-    let mut note = format!(
-        "The matrix has {locations} locations and {} items, more than one sheet holds for reading: {sheets} each hold a run of locations in the matrix's order (at most {LOCATIONS_PER_SHEET}, and {MAX_SHEET_CELLS} cells) with the items that have a cell in them, every sheet with the item columns.",
-        matrix.rows.len()
-    );
     let cut: usize = parts.iter().map(|p| p.rows_cut).sum();
     if cut > 0 {
         note.push_str(&format!(" {cut} rows did not fit on their sheet."));
