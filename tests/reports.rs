@@ -950,7 +950,7 @@ fn html_matrix_of_thousands_of_shares_is_capped_with_a_note() {
 
 /// A hand-made matrix of `sites` sites of two CAPs each: one row on every
 /// CAP, one row per site on its own two CAPs only (as a site's logon point
-/// compver.ini is), the first site's row red.
+/// compver.ini is), the first and the last site's rows red.
 fn many_sites(sites: usize) -> Audit {
     let mut audit = hand_made();
     let ok = |v: &str| cell(v, CellState::Ok, v);
@@ -987,6 +987,10 @@ fn many_sites(sites: usize) -> Audit {
         },
         "!! 2.00.1239.0000 (expected 2.00.1493.2009)",
     );
+    // A red row far right: first on a page of every row, absent from one
+    // of the first shares.
+    let last = rows.len() - 1;
+    rows[last].cells[0].1 = rows[1].cells[1].1.clone();
     audit.matrix = Matrix { columns, rows };
     audit.findings.clear();
     audit
@@ -1046,6 +1050,14 @@ fn xlsx_matrix_of_many_sites_is_capped_by_cells_with_a_note() {
         "base logon point compver.ini of site 000",
         "the red row first"
     );
+    for row in 2..rows as u32 {
+        let item = string_at(&range, row, 0);
+        let site = item.strip_prefix("base logon point compver.ini of site ");
+        assert!(
+            item == "base compver.ini" || site.is_some_and(|s| s.parse::<usize>().unwrap() < 353),
+            "{item} has no cell in the sheet's shares"
+        );
+    }
     let summary = book.worksheet_range("Summary").unwrap();
     let note = summary
         .rows()
