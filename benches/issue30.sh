@@ -4,7 +4,7 @@
 # shared machine's load falls on every command alike. Not part of
 # `cargo test` or .ci/run.
 #
-#   benches/issue30.sh [all|small|small-mixed|shares]
+#   benches/issue30.sh [all|small|small-mixed|shares|fewsites]
 #
 # small:  the issue's shape: 100,000 small files on 200 shares, every file
 #         0.5-60 KiB, 2.8 KiB on average (about 280 MB; `make_estate
@@ -15,13 +15,17 @@
 #         binaries of a few hundred KiB, uploads up to 256 KiB: about
 #         14.5 KB a file, 1.5 GiB), the estate of the first issue-30 runs.
 # shares: 1,000 and 10,000 shares of 10 files each (sites x (SMS + CAP +
-#         2 CAPs) + as many logon points as sites): wall time and peak
-#         memory of each, and their ratio.
+#         2 CAPs) + as many logon points as sites: n/5 sites): wall time,
+#         CPU and peak memory of each, their ratio, the reports' sizes.
+# fewsites: the same with n/20 sites (sites x (SMS + CAP + 17 CAPs) + as
+#         many logon points as sites).
 #
 # Needs: /usr/bin/time (Debian package `time`).
 # Env: BENCH_DIR (default /tmp/smsaudit-bench) holds estates and results;
 #      RUNS (default 5) alternated runs per command;
-#      BASELINE=/path/to/older/smsaudit adds that build to every comparison.
+#      BASELINE=/path/to/older/smsaudit adds that build to every comparison;
+#      SIZES (default "1000 10000") the share counts of shares/fewsites, the
+#      first the one the others are compared with.
 # Warm cache: one untimed run of each command comes first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,7 +58,8 @@ machine() {
 
 # Runs each "label|command" of the arguments (no `|` in the label) RUNS times, alternated, and
 # prints per label: best wall (s), median wall, peak RSS (MiB, largest of
-# the runs). Output rows: "label<TAB>best<TAB>median<TAB>rss".
+# the runs), best CPU (user+sys, s). Output rows:
+# "label<TAB>best<TAB>median<TAB>rss<TAB>cpu".
 alternate() {
   local specs=("$@") i spec label cmd
   for spec in "${specs[@]}"; do sh -c "${spec#*|}" >/dev/null 2>&1 || true; done
@@ -62,7 +67,7 @@ alternate() {
   for ((i = 0; i < RUNS; i++)); do
     for spec in "${specs[@]}"; do
       label=${spec%%|*}; cmd=${spec#*|}
-      /usr/bin/time -f "%e %M" -o "$OUT/time.txt" sh -c "$cmd" >/dev/null 2>&1 || true
+      /usr/bin/time -f "%e %M %U %S" -o "$OUT/time.txt" sh -c "$cmd" >/dev/null 2>&1 || true
       echo "$label	$(cat "$OUT/time.txt")" >>"$OUT/runs.tsv"
     done
   done
@@ -71,11 +76,11 @@ import sys, statistics
 runs = {}
 for line in open(sys.argv[1]):
     label, rest = line.rstrip("\n").split("\t")
-    wall, kib = rest.split()
-    runs.setdefault(label, []).append((float(wall), int(kib)))
+    wall, kib, user, system = rest.split()
+    runs.setdefault(label, []).append((float(wall), int(kib), float(user) + float(system)))
 for label, r in runs.items():
-    walls = [w for w, _ in r]
-    print(f"{label}\t{min(walls):.3f}\t{statistics.median(walls):.3f}\t{max(k for _, k in r) // 1024}")
+    walls = [w for w, _, _ in r]
+    print(f"{label}\t{min(walls):.3f}\t{statistics.median(walls):.3f}\t{max(k for _, k, _ in r) // 1024}\t{min(c for _, _, c in r):.2f}")
 PY
 }
 
@@ -102,7 +107,7 @@ rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
 pipe = next(float(r[1]) for r in rows if r[0].startswith("sha256sum pipeline"))
 print("| command | best | median | x the pipeline (its best / this best) | peak RSS |")
 print("|---|---:|---:|---:|---:|")
-for label, best, median, rss in rows:
+for label, best, median, rss, _cpu in rows:
     print(f"| {label} | {best} s | {median} s | {pipe / float(best):.2f}x | {rss} MiB |")
 PY
   echo
@@ -111,35 +116,51 @@ PY
   echo
 }
 
+# shares SHAPE: SHAPE is "sites5" (n/5 sites, 2 more CAPs each) or
+# "sites20" (n/20 sites, 17 more CAPs each); as many logon points as sites.
 shares() {
-  local n sites
-  for n in 1000 10000; do
-    sites=$((n / 5))
-    estate "shares-$n" --sites $sites --caps-per-site 2 --logon-points $((n - sites * 4)) --small-files $((n * 10))
+  local shape=$1 n sites caps divisor first
+  case $shape in
+    sites5) divisor=5 caps=2 ;;
+    sites20) divisor=20 caps=17 ;;
+  esac
+  local sizes=(${SIZES:-1000 10000})
+  first=${sizes[0]}
+  for n in "${sizes[@]}"; do
+    sites=$((n / divisor))
+    estate "$shape-$n" --sites $sites --caps-per-site $caps --logon-points $((n - sites * (caps + 2))) --small-files $((n * 10))
   done
-  echo "## 1,000 and 10,000 shares, 10 files each, every report, $RUNS alternated runs"
+  echo "## ${sizes[*]} shares, 10 files each, n/$divisor sites, every report, $RUNS alternated runs"
   echo
   local specs=()
-  for n in 1000 10000; do
-    specs+=("smsaudit, $n shares|$SMSAUDIT audit $BENCH_DIR/shares-$n --out $BENCH_DIR/out30-shares-$n --quiet --fail-on never")
-    [ -n "${BASELINE:-}" ] && specs+=("baseline, $n shares|$BASELINE audit $BENCH_DIR/shares-$n --out $BENCH_DIR/out30-shares-base-$n --quiet --fail-on never")
+  for n in "${sizes[@]}"; do
+    specs+=("smsaudit, $n shares|$SMSAUDIT audit $BENCH_DIR/$shape-$n --out $BENCH_DIR/out30-$shape-$n --quiet --fail-on never")
+    [ -n "${BASELINE:-}" ] && specs+=("baseline, $n shares|$BASELINE audit $BENCH_DIR/$shape-$n --out $BENCH_DIR/out30-$shape-base-$n --quiet --fail-on never")
   done
-  alternate "${specs[@]}" >"$OUT/shares.tsv"
-  python3 - "$OUT/shares.tsv" <<'PY'
+  alternate "${specs[@]}" >"$OUT/$shape.tsv"
+  python3 - "$OUT/$shape.tsv" "$first" <<'PY'
 import sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+first = sys.argv[2]
 best = {r[0]: float(r[1]) for r in rows}
-print("| command | best | median | peak RSS |")
-print("|---|---:|---:|---:|")
-for label, b, median, rss in rows:
-    print(f"| {label} | {b} s | {median} s | {rss} MiB |")
+cpu = {r[0]: float(r[4]) for r in rows}
+print("| command | best wall | median wall | best CPU (user+sys) | peak RSS |")
+print("|---|---:|---:|---:|---:|")
+for label, b, median, rss, c in rows:
+    print(f"| {label} | {b} s | {median} s | {c} s | {rss} MiB |")
 print()
 for who in ("smsaudit", "baseline"):
-    if f"{who}, 1000 shares" in best:
-        print(f"{who}: 10,000 shares cost {best[f'{who}, 10000 shares'] / best[f'{who}, 1000 shares']:.1f}x what 1,000 cost")
+    base = f"{who}, {first} shares"
+    if base not in best:
+        continue
+    for label in best:
+        if label.startswith(f"{who}, ") and label != base:
+            print(f"{who}: {label[len(who) + 2:]} cost {best[label] / best[base]:.1f}x the wall and {cpu[label] / cpu[base]:.1f}x the CPU of {first} shares")
 PY
   echo
-  echo "report.html at 10,000 shares: $(stat -c %s "$BENCH_DIR/out30-shares-10000/report.html") bytes; audit.xlsx: $(stat -c %s "$BENCH_DIR/out30-shares-10000/audit.xlsx") bytes"
+  for n in "${sizes[@]}"; do
+    echo "reports at $n shares: $(cd "$BENCH_DIR/out30-$shape-$n" && for f in matrix.csv audit.json audit.xlsx report.html files.csv; do printf '%s %s bytes; ' "$f" "$(stat -c %s "$f")"; done)"
+  done
   echo
 }
 
@@ -148,10 +169,11 @@ echo
 machine
 echo
 case $WHAT in
-  all) small small100k-issue small; small small100k mixed; shares ;;
+  all) small small100k-issue small; small small100k mixed; shares sites5; shares sites20 ;;
   small) small small100k-issue small ;;
   small-mixed) small small100k mixed ;;
-  shares) shares ;;
-  *) echo "usage: $0 [all|small|small-mixed|shares]" >&2; exit 2 ;;
+  shares) shares sites5 ;;
+  fewsites) shares sites20 ;;
+  *) echo "usage: $0 [all|small|small-mixed|shares|fewsites]" >&2; exit 2 ;;
 esac
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -13,7 +13,7 @@ use crate::sms::release::Release;
 use crate::sms::version::Version;
 use crate::upgrade::UpgradePlan;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// One thing to fix, with the findings it explains.
 #[derive(Debug, Clone, Serialize)]
@@ -172,6 +172,14 @@ pub(crate) fn group(
     plan: Option<&UpgradePlan>,
 ) -> Vec<Cause> {
     let groups = view.sharing_groups();
+    // Each site's group, the first that names it, looked up once a site.
+    let mut group_of: HashMap<&str, String> = HashMap::new();
+    for group in &groups {
+        let joined = group.join(" ");
+        for site in group {
+            group_of.entry(site.as_str()).or_insert_with(|| joined.clone());
+        }
+    }
     // A site is behind when its own shares are, not when one of its CAPs
     // lags behind the site.
     let behind: BehindGroups = findings
@@ -179,11 +187,7 @@ pub(crate) fn group(
         .filter(|f| is_behind_logon_points(f.code) && !f.site.is_empty())
         .filter(|f| lagging_cap_of(f, diagnosis).is_none())
         .map(|f| {
-            let group = groups
-                .iter()
-                .find(|g| g.contains(&f.site))
-                .map(|g| g.join(" "))
-                .unwrap_or_else(|| f.site.clone());
+            let group = group_of.get(f.site.as_str()).cloned().unwrap_or_else(|| f.site.clone());
             (f.site.clone(), group)
         })
         .collect();

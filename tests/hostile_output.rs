@@ -429,14 +429,18 @@ fn an_estate_wider_than_an_excel_sheet_still_gets_its_workbook() {
             kind: LocationKind::Cap,
             sites: vec!["AB1".into()],
             header: format!(r"\\SRV{i:05}\CAP_AB1 (CAP AB1)"),
+            other_cells: CellState::NotApplicable,
         })
         .collect();
     let cells = (0..LOCATIONS)
-        .map(|i| Cell {
-            value: format!("2.00.1493.{i:04}"),
-            state: CellState::Ok,
-            text: format!("2.00.1493.{i:04}"),
-            string_version: None,
+        .map(|i| {
+            let cell = Cell {
+                value: format!("2.00.1493.{i:04}"),
+                state: CellState::Ok,
+                text: format!("2.00.1493.{i:04}"),
+                string_version: None,
+            };
+            (i, cell)
         })
         .collect();
     let audit = smsaudit::Audit {

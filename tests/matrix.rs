@@ -33,7 +33,7 @@ fn assert_matrix_agrees_with_findings(audit: &Audit) {
         let red: Vec<(usize, &smsaudit::audit::Cell)> = row
             .cells
             .iter()
-            .enumerate()
+            .map(|(i, c)| (*i, c))
             .filter(|(_, c)| c.state.is_mismatch())
             .collect();
         for (i, cell) in &red {
@@ -78,7 +78,7 @@ fn assert_matrix_agrees_with_findings(audit: &Audit) {
             .position(|c| &c.location == location)
             .unwrap();
         assert!(
-            row.cells[column].state.is_mismatch(),
+            audit.matrix.cell(row, column).state.is_mismatch(),
             "mark on {item} at {location} is not red"
         );
     }
@@ -119,7 +119,7 @@ fn three_caps_without_site_server_expect_the_newest() {
             .iter()
             .position(|c| c.location == format!(r"\\{server}\CAP_AAA"))
             .unwrap();
-        &row.cells[i]
+        audit.matrix.cell(row, i)
     };
     assert!(
         !cell("SRV1").state.is_mismatch(),
@@ -188,4 +188,64 @@ fn a04_string_version_that_disagrees_with_the_fixed_one() {
     let a04 = audit.findings.iter().find(|f| f.code == CheckCode::A04).expect("A04");
     assert_eq!(a04.severity, smsaudit::model::Severity::Info);
     assert!(a04.path.eq_ignore_ascii_case(r"x86.bin\boot32wn.exe"), "{}", a04.path);
+}
+
+/// Issue 30: many sites, each on its own logon point with its own
+/// compver.ini. A site's own row holds one cell, on that site's logon
+/// point; every other share's cell of the row is blank (not applicable),
+/// and audit.json lists only the cells a row holds, so its matrix grows
+/// with the sites, not with sites x shares (a dense matrix of 2,000 sites
+/// made audit.json 3.7 GB).
+#[test]
+fn a_sites_own_row_holds_cells_only_on_that_sites_logon_point() {
+    let listed = |sites: usize| -> (usize, usize) {
+        let e = EstateBuilder::new();
+        for i in 0..sites {
+            let code = format!("S{i:02}");
+            e.site(&format!("SRV{i}"), &code, SP2)
+                .logon_point(&format!("DC{i}"), &[&code], &code, SP2);
+            e.file(&format!("DC{i}/SMSLOGON/Sites/{code}/compver.ini"), compver(SP2));
+        }
+        let audit = e.audit();
+        let json = serde_json::to_value(&audit).unwrap();
+        let matrix = &json["matrix"];
+        let columns = matrix["columns"].as_array().unwrap();
+        assert_eq!(columns.len(), 3 * sites);
+        let mut listed = 0;
+        for (r, row) in matrix["rows"].as_array().unwrap().iter().enumerate() {
+            let cells = row["cells"].as_array().unwrap();
+            listed += cells.len();
+            let held: Vec<&str> = cells
+                .iter()
+                .map(|c| {
+                    columns[c["column"].as_u64().unwrap() as usize]["location"]
+                        .as_str()
+                        .unwrap()
+                })
+                .collect();
+            let item = row["item"].as_str().unwrap();
+            let Some(code) = item.strip_prefix("base logon point compver.ini of site ") else {
+                continue;
+            };
+            let own = format!(r"\\DC{}\SMSLOGON", &code[1..].parse::<usize>().unwrap());
+            assert_eq!(held, [own.as_str()], "{item}");
+            let i = audit.matrix.rows[r].cells[0].0;
+            assert_eq!(audit.matrix.cell(&audit.matrix.rows[r], i).text, SP2);
+            // Every other share: blank, not applicable.
+            for (c, column) in audit.matrix.columns.iter().enumerate().filter(|(c, _)| *c != i) {
+                let cell = audit.matrix.cell(&audit.matrix.rows[r], c);
+                assert_eq!(cell.state, CellState::NotApplicable, "{item} at {}", column.location);
+                assert_eq!(cell.text, "");
+            }
+        }
+        assert_matrix_agrees_with_findings(&audit);
+        (listed, audit.matrix.rows.len() * columns.len())
+    };
+    let (four, dense_four) = listed(4);
+    let (eight, dense_eight) = listed(8);
+    // Twice the sites, twice the cells (each site the same); a dense
+    // matrix grows with rows x columns, more than twice.
+    assert_eq!(eight, 2 * four, "{four} cells for 4 sites, {eight} for 8");
+    assert!(dense_eight > 2 * dense_four);
+    assert!(eight < dense_eight, "{eight} of {dense_eight}");
 }

@@ -47,12 +47,14 @@ fn hand_made() -> Audit {
             kind: LocationKind::Cap,
             sites: vec!["AB1".into()],
             header: r"\\SRV\CAP_AB1 (CAP AB1)".into(),
+            other_cells: CellState::NotApplicable,
         },
         Column {
             location: r"\\SRV2\CAP_AB1".into(),
             kind: LocationKind::Cap,
             sites: vec!["AB1".into()],
             header: r"\\SRV2\CAP_AB1 (CAP AB1)".into(),
+            other_cells: CellState::NotApplicable,
         },
     ];
     let rows = vec![
@@ -60,14 +62,17 @@ fn hand_made() -> Audit {
             key: RowKey::new("base", Artifact::Compver, ""),
             item: "base compver.ini".into(),
             cells: vec![
-                cell("2.00.1380.1000", CellState::Ok, "2.00.1380.1000"),
-                cell(
-                    "2.00.1239.0000",
-                    CellState::Mismatch {
-                        found: Found::Value,
-                        expected: "2.00.1380.1000".into(),
-                    },
-                    "!! 2.00.1239.0000 (expected 2.00.1380.1000)",
+                (0, cell("2.00.1380.1000", CellState::Ok, "2.00.1380.1000")),
+                (
+                    1,
+                    cell(
+                        "2.00.1239.0000",
+                        CellState::Mismatch {
+                            found: Found::Value,
+                            expected: "2.00.1380.1000".into(),
+                        },
+                        "!! 2.00.1239.0000 (expected 2.00.1380.1000)",
+                    ),
                 ),
             ],
         },
@@ -75,8 +80,8 @@ fn hand_made() -> Audit {
             key: RowKey::new("smsapm32", Artifact::Cfg, ""),
             item: "smsapm32.CFG version".into(),
             cells: vec![
-                cell("", CellState::Empty, "(empty)"),
-                cell("", CellState::Missing, "(missing)"),
+                (0, cell("", CellState::Empty, "(empty)")),
+                (1, cell("", CellState::Missing, "(missing)")),
             ],
         },
     ];
@@ -916,16 +921,17 @@ fn html_matrix_of_thousands_of_shares_is_capped_with_a_note() {
         column.location = format!(r"\\SRV{n:04}\CAP_AB1");
         column.header = format!("{} (CAP AB1)", column.location);
         audit.matrix.columns.push(column);
+        let at = audit.matrix.columns.len() - 1;
         for row in &mut audit.matrix.rows {
-            let cell = row.cells[0].clone();
-            row.cells.push(cell);
+            let cell = row.cells[0].1.clone();
+            row.cells.push((at, cell));
         }
     }
     let total = audit.matrix.columns.len();
     let html = String::from_utf8(report::html::audit(&audit).unwrap()).unwrap();
     assert!(
         html.contains(&format!(
-            "This page shows the first 500 of {total} shares, in the matrix's order; {} more shares are left out here: matrix.csv and the Matrix sheets of audit.xlsx have every share.",
+            "This page shows the first 500 of {total} shares, in the matrix's order, and the 2 of 2 items that have a cell in them; {} more shares are left out here: matrix.csv has every share and item.",
             total - 500
         )),
         "the note"
@@ -941,4 +947,132 @@ fn html_matrix_of_thousands_of_shares_is_capped_with_a_note() {
     // Under the cap, nothing is left out and no note.
     let small = String::from_utf8(report::html::audit(&hand_made()).unwrap()).unwrap();
     assert!(!small.contains("left out here: matrix.csv"));
+}
+
+/// A hand-made matrix of `sites` sites of two CAPs each: one row on every
+/// CAP, one row per site on its own two CAPs only (as a site's logon point
+/// compver.ini is), the first and the last site's rows red.
+fn many_sites(sites: usize) -> Audit {
+    let mut audit = hand_made();
+    let ok = |v: &str| cell(v, CellState::Ok, v);
+    let mut columns = Vec::new();
+    for s in 0..sites {
+        for n in 0..2 {
+            let location = format!(r"\\SRV{s:04}{n}\CAP_{s:03}");
+            columns.push(Column {
+                header: format!("{location} (CAP {s:03})"),
+                location,
+                kind: LocationKind::Cap,
+                sites: vec![format!("{s:03}")],
+                other_cells: CellState::NotApplicable,
+            });
+        }
+    }
+    let mut rows = vec![Row {
+        key: RowKey::new("base", Artifact::Compver, ""),
+        item: "base compver.ini".into(),
+        cells: (0..columns.len()).map(|c| (c, ok("2.00.1493.2009"))).collect(),
+    }];
+    for s in 0..sites {
+        rows.push(Row {
+            key: RowKey::new("base", Artifact::LogonSiteCompver, &format!("{s:03}")),
+            item: format!("base logon point compver.ini of site {s:03}"),
+            cells: vec![(2 * s, ok("2.00.1493.2009")), (2 * s + 1, ok("2.00.1493.2009"))],
+        });
+    }
+    rows[1].cells[1].1 = cell(
+        "2.00.1239.0000",
+        CellState::Mismatch {
+            found: Found::Value,
+            expected: "2.00.1493.2009".into(),
+        },
+        "!! 2.00.1239.0000 (expected 2.00.1493.2009)",
+    );
+    // A red row far right: first on a page of every row, absent from one
+    // of the first shares.
+    let last = rows.len() - 1;
+    rows[last].cells[0].1 = rows[1].cells[1].1.clone();
+    audit.matrix = Matrix { columns, rows };
+    audit.findings.clear();
+    audit
+}
+
+/// Issue 30: the page's matrix caps its cells, not only its shares: of
+/// 1,200 shares of 600 sites it shows the first shares, as many as 50,000
+/// cells allow, and only the items that have a cell in them (the other
+/// sites' rows are blank there), and says what is left out and where it is.
+#[test]
+fn html_matrix_of_many_sites_shows_the_items_of_its_shares() {
+    let audit = many_sites(600);
+    let html = String::from_utf8(report::html::audit(&audit).unwrap()).unwrap();
+    let matrix = &html[html.find("<section id=\"matrix\"").unwrap()..];
+    let matrix = &matrix[..matrix.find("</section>").unwrap()];
+    // k shares show the row on every CAP and k/2 sites' rows: the largest
+    // k with (1 + k/2) x k <= 50,000 (and k <= 500) is 314.
+    let (shares, items) = (314, 1 + 157);
+    assert!(
+        matrix.contains(&format!(
+            "This page shows the first {shares} of 1200 shares, in the matrix's order, and the {items} of 601 items that have a cell in them; {} more shares and {} more items are left out here: matrix.csv has every share and item.",
+            1200 - shares,
+            601 - items
+        )),
+        "the note"
+    );
+    let cells = matrix.matches("<td class=\"s-").count();
+    assert_eq!(cells, 2 * shares * items, "the screen grid and the printed parts");
+    // The red row comes first; a site beyond the shown shares is not there.
+    assert!(matrix.contains("base logon point compver.ini of site 000"));
+    assert!(!matrix.contains("of site 157<"));
+    assert!(!matrix.contains(r"SRV01570"));
+    assert!(matrix.contains("Show only the 1 rows"));
+}
+
+/// Issue 30: the workbook's Matrix sheets hold runs of shares with the
+/// items that have a cell in them, at most 250,000 cells in all; the
+/// Summary says what is where and what is left out.
+#[test]
+fn xlsx_matrix_of_many_sites_is_capped_by_cells_with_a_note() {
+    let audit = many_sites(1_500);
+    let bytes = report::xlsx::audit(&audit).unwrap();
+    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+    let sheets: Vec<String> = book
+        .sheet_names()
+        .into_iter()
+        .filter(|s| s.starts_with("Matrix"))
+        .collect();
+    assert_eq!(sheets, ["Matrix"]);
+    // (1 + k/2) rows x k shares <= 250,000: k = 706 shares, 353 sites'
+    // rows and the row on every CAP (249,924 cells).
+    let range = book.worksheet_range("Matrix").unwrap();
+    let (rows, width) = range.get_size();
+    assert_eq!((rows - 1, width - 5), (354, 706));
+    assert_eq!(
+        string_at(&range, 1, 0),
+        "base logon point compver.ini of site 000",
+        "the red row first"
+    );
+    for row in 2..rows as u32 {
+        let item = string_at(&range, row, 0);
+        let site = item.strip_prefix("base logon point compver.ini of site ");
+        assert!(
+            item == "base compver.ini" || site.is_some_and(|s| s.parse::<usize>().unwrap() < 353),
+            "{item} has no cell in the sheet's shares"
+        );
+    }
+    let summary = book.worksheet_range("Summary").unwrap();
+    let note = summary
+        .rows()
+        .flat_map(|r| r.iter())
+        .map(|c| c.to_string())
+        .find(|t| t.starts_with("The matrix has 3000 locations and 1501 items"))
+        .expect("the note on the Summary");
+    assert!(
+        note.contains("sheet Matrix holds the first 706 locations in the matrix's order and the 354 items that have a cell in them"),
+        "{note}"
+    );
+    assert!(
+        note.contains("The last 2294 locations are left out of this workbook"),
+        "{note}"
+    );
+    assert!(note.ends_with("matrix.csv has every location and item."), "{note}");
 }

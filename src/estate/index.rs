@@ -627,23 +627,55 @@ impl<'a> EstateView<'a> {
     }
 
     /// Groups of sites that share logon points: sites are in one group when
-    /// some logon point names them both. Sorted, deterministic.
+    /// some logon point names them both. Sorted, deterministic; a logon
+    /// point without participants is an empty group of its own.
     pub(crate) fn sharing_groups(&self) -> Vec<Vec<String>> {
-        let mut groups: Vec<Vec<String>> = Vec::new();
-        for lp in self.locations(LocationKind::LogonPoint) {
-            let mut merged: Vec<String> = self.participants(lp);
-            groups.retain(|g| {
-                if g.iter().any(|s| merged.contains(s)) {
-                    merged.extend(g.iter().cloned());
-                    false
-                } else {
-                    true
-                }
-            });
-            merged.sort();
-            merged.dedup();
-            groups.push(merged);
+        // Union-find over the sites: each logon point joins its
+        // participants, so the groups cost the participations, not logon
+        // points times groups.
+        let mut parent: Vec<usize> = Vec::new();
+        let mut ids: HashMap<String, usize> = HashMap::new();
+        fn root(parent: &mut [usize], mut at: usize) -> usize {
+            while parent[at] != at {
+                parent[at] = parent[parent[at]];
+                at = parent[at];
+            }
+            at
         }
+        let mut empty = 0;
+        for lp in self.locations(LocationKind::LogonPoint) {
+            let participants = self.participants(lp);
+            if participants.is_empty() {
+                empty += 1;
+            }
+            let mut first = None;
+            for site in participants {
+                let next = parent.len();
+                let id = *ids.entry(site).or_insert(next);
+                if id == next {
+                    parent.push(id);
+                }
+                let id = root(&mut parent, id);
+                match first {
+                    None => first = Some(id),
+                    Some(first) if first != id => parent[id] = first,
+                    Some(_) => {}
+                }
+            }
+        }
+        let mut by_root: HashMap<usize, Vec<String>> = HashMap::new();
+        for (site, id) in &ids {
+            let top = root(&mut parent, *id);
+            by_root.entry(top).or_default().push(site.clone());
+        }
+        let mut groups: Vec<Vec<String>> = by_root
+            .into_values()
+            .map(|mut g| {
+                g.sort();
+                g
+            })
+            .chain(std::iter::repeat_n(Vec::new(), empty))
+            .collect();
         groups.sort();
         groups
     }

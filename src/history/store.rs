@@ -6,7 +6,6 @@
 
 use super::Retention;
 use crate::audit::Audit;
-use crate::matrix::CellState;
 use crate::model::FileRecord;
 use anyhow::{Context, Result};
 use rusqlite::types::Value;
@@ -464,26 +463,23 @@ fn stamp_rows(audit: &Audit) -> Vec<Vec<Value>> {
 
 fn cell_rows(audit: &Audit) -> Vec<Vec<Value>> {
     let matrix = &audit.matrix;
+    let unread = matrix.unread_columns();
     matrix
         .rows
         .iter()
         .flat_map(|row| {
-            row.cells
-                .iter()
-                .zip(&matrix.columns)
-                .filter(|(cell, _)| cell.state != CellState::NotApplicable)
-                .map(move |(cell, column)| {
-                    vec![
-                        text(&column.location),
-                        text(&row.item),
-                        text(&row.key.component),
-                        text(row.key.artifact.name()),
-                        text(&row.key.detail),
-                        text(cell.state.name()),
-                        text(&cell.text),
-                        maybe_text(cell.state.expected()),
-                    ]
-                })
+            matrix.applicable_cells(row, &unread).map(move |(c, cell)| {
+                vec![
+                    text(&matrix.columns[c].location),
+                    text(&row.item),
+                    text(&row.key.component),
+                    text(row.key.artifact.name()),
+                    text(&row.key.detail),
+                    text(cell.state.name()),
+                    text(&cell.text),
+                    maybe_text(cell.state.expected()),
+                ]
+            })
         })
         .collect()
 }

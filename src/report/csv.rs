@@ -146,18 +146,29 @@ impl<W: std::io::Write> Csv<W> {
     }
 }
 
+/// `matrix.csv` in memory: for tests, `--stdout matrix` and small audits;
+/// the report set streams it with [`matrix_to`].
 pub fn matrix(audit: &Audit, csv: impl Into<CsvDialect>) -> Result<Vec<u8>> {
-    let mut table = Csv::new(csv.into());
-    let headers = audit.matrix.columns.iter().map(|c| c.header.as_str());
+    let mut bytes = Vec::new();
+    matrix_to(audit, csv, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// `matrix.csv`, streamed into `out`: every row has a cell for every
+/// share, and a cell the row does not hold (its column's other cell: an
+/// item that does not apply there is an empty string) is written as it
+/// goes, so the dense grid is never in memory.
+pub(crate) fn matrix_to(audit: &Audit, csv: impl Into<CsvDialect>, out: &mut dyn std::io::Write) -> Result<()> {
+    let matrix = &audit.matrix;
+    let mut table = Csv::to(csv.into(), out)?;
+    let headers = matrix.columns.iter().map(|c| c.header.as_str());
     table.row(KEY_COLUMNS.into_iter().chain(headers))?;
-    for row in &audit.matrix.rows {
-        table.row(
-            row.key_cells()
-                .into_iter()
-                .chain(row.cells.iter().map(|c| c.text.as_str())),
-        )?;
+    for row in &matrix.rows {
+        let cells = matrix.cells_in(row, 0..matrix.columns.len());
+        table.row(row.key_cells().into_iter().chain(cells.map(|(_, c)| c.text.as_str())))?;
     }
-    table.finish()
+    table.finish()?.flush()?;
+    Ok(())
 }
 
 /// [`files`], streamed into `out`: one row per file can be many MiB.

@@ -875,16 +875,21 @@ fn class(s: &Swatch) -> String {
     format!("sw s-{}", s.key)
 }
 
-/// Share columns the page's matrix shows at most, in the matrix's order: at
-/// 10,000 shares the whole grid made a page of 42 MB no browser opens;
-/// matrix.csv and the workbook have every share.
+/// Share columns the page's matrix shows at most, in the matrix's order,
+/// and cells (beyond the first share's): at 10,000 shares the whole grid
+/// made a page of 268 MB no browser opens; matrix.csv has every share.
 const MAX_MATRIX_COLUMNS: usize = 500;
+const MAX_MATRIX_CELLS: usize = 50_000;
 
 fn matrix(audit: &Audit, order: &DisplayOrder) -> Markup {
     let m = &audit.matrix;
-    let problems = order.problem_rows.iter().filter(|&&p| p).count();
+    let part = m
+        .parts(order, MAX_MATRIX_COLUMNS, MAX_MATRIX_CELLS)
+        .next()
+        .unwrap_or_else(|| unreachable!("a matrix has a first part"));
+    let problems = part.rows.iter().filter(|&&r| order.problem_rows[r]).count();
     let all_columns = m.columns.len();
-    let shown: Vec<usize> = (0..all_columns.min(MAX_MATRIX_COLUMNS)).collect();
+    let shown: Vec<usize> = part.columns.clone().collect();
     let left_out = all_columns - shown.len();
     let split_for_print = shown.len() > PRINT_PART_SHARES;
     html! {
@@ -902,10 +907,13 @@ fn matrix(audit: &Audit, order: &DisplayOrder) -> Markup {
             @if m.rows.is_empty() {
                 p.none { "No versioned files were found." }
             } @else {
-                @if left_out > 0 {
+                @if !part.is_whole(m) {
                     p.lead {
-                        "This page shows the first " (shown.len()) " of " (all_columns) " shares, in the matrix's order; "
-                        (left_out) " more shares are left out here: matrix.csv and the Matrix sheets of audit.xlsx have every share."
+                        "This page shows the first " (shown.len()) " of " (all_columns) " shares, in the matrix's order, "
+                        "and the " (part.rows.len()) " of " (m.rows.len()) " items that have a cell in them"
+                        @if part.rows_cut > 0 { " (" (part.rows_cut) " more did not fit)" }
+                        "; " (left_out_note(left_out, m.rows.len() - part.rows.len()))
+                        " left out here: matrix.csv has every share and item."
                     }
                 }
                 div class=(if split_for_print { "screen-only" } else { "" }) {
@@ -913,16 +921,16 @@ fn matrix(audit: &Audit, order: &DisplayOrder) -> Markup {
                     label.toggle for="only-problems" {
                         "Show only the " (problems) " rows that need attention (a mismatch or a value that could not be checked)"
                     }
-                    div.scroll { (grid(audit, order, &shown)) }
+                    div.scroll { (grid(audit, order, &part.rows, &shown)) }
                 }
                 @if split_for_print {
                     div.print-only {
-                        @for (part, columns) in shown.chunks(PRINT_PART_SHARES).enumerate() {
+                        @for (part_at, columns) in shown.chunks(PRINT_PART_SHARES).enumerate() {
                             p.part {
-                                "Shares " (part * PRINT_PART_SHARES + 1) " to " (part * PRINT_PART_SHARES + columns.len())
+                                "Shares " (part_at * PRINT_PART_SHARES + 1) " to " (part_at * PRINT_PART_SHARES + columns.len())
                                 " of " (shown.len())
                             }
-                            (grid(audit, order, columns))
+                            (grid(audit, order, &part.rows, columns))
                         }
                     }
                 }
@@ -931,10 +939,31 @@ fn matrix(audit: &Audit, order: &DisplayOrder) -> Markup {
     }
 }
 
-/// The matrix table with the location columns `columns` (indexes into the
-/// matrix's columns), rows in display order.
-fn grid(audit: &Audit, order: &DisplayOrder, columns: &[usize]) -> Markup {
+/// `600 more shares and 1,900 more items are`: what the page's matrix
+/// leaves out.
+fn left_out_note(shares: usize, items: usize) -> String {
+    let said: Vec<String> = [(shares, "share"), (items, "item")]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} more {what}{}", if n == 1 { "" } else { "s" }))
+        .collect();
+    let verb = if said.len() == 1 && shares + items == 1 {
+        "is"
+    } else {
+        "are"
+    };
+    format!("{} {verb}", said.join(" and "))
+}
+
+/// The matrix table of `rows` (indexes into the matrix's rows, in display
+/// order) and the location columns `columns` (indexes into the matrix's
+/// columns, a run in its order).
+fn grid(audit: &Audit, order: &DisplayOrder, rows: &[usize], columns: &[usize]) -> Markup {
     let m = &audit.matrix;
+    let run = match (columns.first(), columns.last()) {
+        (Some(&first), Some(&last)) => first..last + 1,
+        _ => 0..0,
+    };
     html! {
         table.grid {
             thead { tr {
@@ -948,12 +977,11 @@ fn grid(audit: &Audit, order: &DisplayOrder, columns: &[usize]) -> Markup {
                 }
             } }
             tbody {
-                @for &r in &order.rows {
+                @for &r in rows {
                     @let row = &m.rows[r];
                     tr class=(if order.problem_rows[r] { "problem" } else { "fine" }) {
                         th.item { (visible(&row.item)) }
-                        @for &c in columns {
-                            @let cell = &row.cells[c];
+                        @for (c, cell) in m.cells_in(row, run.clone()) {
                             @let column = &m.columns[c];
                             @let sw = palette::swatch(cell);
                             td class=(format!("s-{}", sw.key)) title=(visible(&format!("{} at {}: {}", row.item, column.location, sw.label))) {

@@ -82,7 +82,7 @@ pub(crate) const REPORTS: [Report; 11] = [
         format: ReportFormat::Csv,
         when: When::Always,
         heaviest: None,
-        write: |audit, writing, out| Ok(out.write_all(&csv::matrix(audit, writing.csv)?)?),
+        write: |audit, writing, out| csv::matrix_to(audit, writing.csv, out),
     },
     Report {
         name: "files.csv",

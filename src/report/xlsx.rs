@@ -11,7 +11,7 @@ use crate::audit::{Audit, FilesOfInterest};
 use crate::clientlogs::Symptoms;
 use crate::drift::Change;
 use crate::history::HistorySummary;
-use crate::matrix::{DisplayOrder, KEY_COLUMNS, PRINT_PART_SHARES};
+use crate::matrix::{DisplayOrder, Part, KEY_COLUMNS, PRINT_PART_SHARES};
 use crate::model::{FileRecord, Severity};
 use crate::text::{self, Controls};
 use crate::upgrade::UpgradePlan;
@@ -28,6 +28,13 @@ const MAX_COLUMNS: usize = 16_384;
 /// Locations one Matrix sheet holds beside the key columns; a wider
 /// estate continues on sheets "Matrix 2", "Matrix 3"...
 const LOCATIONS_PER_SHEET: usize = MAX_COLUMNS - KEY_COLUMNS.len();
+/// Share cells one Matrix sheet holds at most (beyond its first share's),
+/// and all the Matrix sheets together: a sheet a person can scroll, a
+/// workbook that opens (rust_xlsxwriter holds a sheet's cells in memory,
+/// about 100 bytes each); matrix.csv has every cell. A 1,000-share estate
+/// of 200 sites (220 items) fits one sheet.
+const MAX_SHEET_CELLS: usize = 250_000;
+const MAX_MATRIX_CELLS: usize = 250_000;
 /// Widest column we set, in characters.
 const MAX_WIDTH: usize = 60;
 /// Width of columns that hold prose (Problem, Fix, titles), wrapped.
@@ -72,9 +79,9 @@ pub(crate) fn write(
             .set_creation_datetime(&created),
     );
     let styles = Styles::new();
-    let matrix_parts = matrix_parts(audit.matrix.columns.len());
     let order = audit.matrix.display_order(&audit.findings);
-    summary_sheet(workbook.add_worksheet(), audit, &styles, matrix_parts.len())?;
+    let matrix_parts = matrix_parts(audit, &order);
+    summary_sheet(workbook.add_worksheet(), audit, &styles, &matrix_parts)?;
     causes_sheet(workbook.add_worksheet(), audit, &styles)?;
     sites_sheet(workbook.add_worksheet(), audit, &styles)?;
     if let Some(plan) = &audit.upgrade {
@@ -89,12 +96,8 @@ pub(crate) fn write(
     if let Some(symptoms) = &audit.symptoms {
         symptoms_sheet(workbook.add_worksheet(), symptoms, &styles)?;
     }
-    for (part, columns) in matrix_parts.into_iter().enumerate() {
-        let name = match part {
-            0 => "Matrix".to_string(),
-            _ => format!("Matrix {}", part + 1),
-        };
-        matrix_sheet(workbook.add_worksheet(), audit, &order, &styles, &name, columns)?;
+    for (at, part) in matrix_parts.iter().enumerate() {
+        matrix_sheet(workbook.add_worksheet(), audit, &styles, &matrix_sheet_name(at), part)?;
     }
     findings_sheet(workbook.add_worksheet(), audit, &styles)?;
     // One row per file can be a million rows: this sheet streams its rows
@@ -413,16 +416,27 @@ fn room(rows: usize) -> usize {
     rows.min(MAX_ROWS - 2)
 }
 
-/// The matrix's location columns, split into the ranges each Matrix sheet
-/// holds: one range unless the estate is wider than a sheet.
-fn matrix_parts(locations: usize) -> Vec<std::ops::Range<usize>> {
-    if locations == 0 {
-        return std::iter::once(0..0).collect();
+/// The Matrix sheets: the matrix's [`Part`]s of at most
+/// [`LOCATIONS_PER_SHEET`] locations and [`MAX_SHEET_CELLS`] cells each,
+/// as many as [`MAX_MATRIX_CELLS`] allow (at least one).
+fn matrix_parts(audit: &Audit, order: &DisplayOrder) -> Vec<Part> {
+    let mut cells = 0;
+    let mut parts = Vec::new();
+    for part in audit.matrix.parts(order, LOCATIONS_PER_SHEET, MAX_SHEET_CELLS) {
+        cells += part.columns.len() * part.rows.len();
+        if !parts.is_empty() && cells > MAX_MATRIX_CELLS {
+            break;
+        }
+        parts.push(part);
     }
-    (0..locations)
-        .step_by(LOCATIONS_PER_SHEET)
-        .map(|start| start..(start + LOCATIONS_PER_SHEET).min(locations))
-        .collect()
+    parts
+}
+
+fn matrix_sheet_name(at: usize) -> String {
+    match at {
+        0 => "Matrix".to_string(),
+        _ => format!("Matrix {}", at + 1),
+    }
 }
 
 /// Below the last row Excel holds: how many rows of `what` were cut.
@@ -444,7 +458,7 @@ fn note_cut_rows(
     Ok(())
 }
 
-fn summary_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles, matrix_sheets: usize) -> Result<(), XlsxError> {
+fn summary_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles, matrix_parts: &[Part]) -> Result<(), XlsxError> {
     let mut sheet = Sheet::new(ws, "Summary")?;
     // The summary is one printed page.
     sheet.ws.set_print_fit_to_pages(1, 1);
@@ -530,12 +544,8 @@ fn summary_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles, matrix_shee
         "Cells starting with !! disagree with the value in (expected ...). Rows that need attention come first; shares stand by upgrade group (the sites that share logon points), site by site, each logon point beside the sites it serves. Filter the mismatch column to see only mismatches. Every value from the shares is stored as text.",
         styles,
     )?;
-    if matrix_sheets > 1 {
+    if let Some(note) = matrix_note(audit, matrix_parts) {
         row += 1;
-        let note = format!(
-            "The matrix has {} locations, more than one sheet's {MAX_COLUMNS} columns hold: it is split over sheets Matrix to Matrix {matrix_sheets}, {LOCATIONS_PER_SHEET} locations each, every sheet with the item columns.",
-            audit.matrix.columns.len()
-        );
         sheet.wrap_text(row, 1, &note, styles)?;
     }
     sheet.widths[0] = 24;
@@ -697,25 +707,55 @@ const MATRIX_HEADER_WIDTH: usize = 14;
 /// characters: a longer cell (a marked mismatch, `!! found (expected ...)`)
 /// wraps, so ten shares print on a page in a readable type.
 const MATRIX_SHARE_WIDTH: usize = 18;
+/// What the Matrix sheets hold when they do not hold the whole matrix on
+/// one sheet: how it is split, and what is left out and where it is.
+fn matrix_note(audit: &Audit, parts: &[Part]) -> Option<String> {
+    let matrix = &audit.matrix;
+    if let [part] = parts {
+        if part.is_whole(matrix) {
+            return None;
+        }
+    }
+    let locations = matrix.columns.len();
+    let shown: usize = parts.iter().map(|p| p.columns.len()).sum();
+    let items = matrix.rows.len();
+    let limits = format!("at most {LOCATIONS_PER_SHEET} locations and {MAX_SHEET_CELLS} cells a sheet");
+    let mut note = match parts {
+        [part] => format!(
+            "The matrix has {locations} locations and {items} items, more than one sheet holds for reading: sheet Matrix holds the first {} locations in the matrix's order and the {} items that have a cell in them ({limits}).",
+            part.columns.len(),
+            part.rows.len()
+        ),
+        _ => format!(
+            "The matrix has {locations} locations and {items} items, more than one sheet holds for reading: sheets Matrix to {} each hold a run of locations in the matrix's order with the items that have a cell in them ({limits}), every sheet with the item columns.",
+            matrix_sheet_name(parts.len() - 1)
+        ),
+    };
+    let cut: usize = parts.iter().map(|p| p.rows_cut).sum();
+    if cut > 0 {
+        note.push_str(&format!(" {cut} rows did not fit on their sheet."));
+    }
+    if shown < locations {
+        note.push_str(&format!(
+            " The last {} locations are left out of this workbook ({MAX_MATRIX_CELLS} cells at most).",
+            locations - shown
+        ));
+    }
+    note.push_str(" matrix.csv has every location and item.");
+    Some(note)
+}
+
 const MATRIX_ITEM_WIDTH: usize = 32;
 
 /// One Matrix sheet: the key columns and the location columns `part` of
 /// the matrix's one column order, rows in display order (problem rows
 /// first). It prints in parts of at most ten shares ([`PrintedParts`]).
-fn matrix_sheet(
-    ws: &mut Worksheet,
-    audit: &Audit,
-    order: &DisplayOrder,
-    styles: &Styles,
-    name: &str,
-    part: std::ops::Range<usize>,
-) -> Result<(), XlsxError> {
+fn matrix_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles, name: &str, part: &Part) -> Result<(), XlsxError> {
     let mut sheet = Sheet::new(ws, name)?;
     let matrix = &audit.matrix;
-    let columns: Vec<usize> = part.collect();
     let mut headers = KEY_COLUMNS.to_vec();
-    headers.extend(columns.iter().map(|&c| matrix.columns[c].header.as_str()));
-    let rows = room(matrix.rows.len());
+    headers.extend(part.columns.clone().map(|c| matrix.columns[c].header.as_str()));
+    let rows = room(part.rows.len());
     sheet.table_header(0, &headers, rows, styles)?;
     // Location headers wrap: their columns are as wide as their cells.
     for (col, header) in headers.iter().enumerate().skip(KEY_COLUMNS.len()) {
@@ -724,7 +764,7 @@ fn matrix_sheet(
     }
     // Room for the filter button: a cell of this many characters fits.
     let fits = |width: usize, text: &str| text.chars().count() + 3 <= width;
-    for (at, &r) in order.rows.iter().take(rows).enumerate() {
+    for (at, &r) in part.rows.iter().take(rows).enumerate() {
         let at = at + 1;
         let row = &matrix.rows[r];
         let mark = if row.mismatch() {
@@ -750,8 +790,7 @@ fn matrix_sheet(
                 sheet.text(at, c, value, format)?;
             }
         }
-        for (c, &index) in columns.iter().enumerate() {
-            let cell = &row.cells[index];
+        for (c, (_, cell)) in matrix.cells_in(row, part.columns.clone()).enumerate() {
             let swatch = palette::swatch(cell);
             let col = KEY_COLUMNS.len() + c;
             if fits(MATRIX_SHARE_WIDTH, &cell.text) {
@@ -761,7 +800,7 @@ fn matrix_sheet(
             }
         }
     }
-    note_cut_rows(&mut sheet, matrix.rows.len(), rows, "items", "matrix.csv", styles)?;
+    note_cut_rows(&mut sheet, part.rows.len(), rows, "items", "matrix.csv", styles)?;
     // Room for a location header on three lines.
     sheet.ws.set_row_height(0, 45)?;
     sheet.widths[0] = sheet.widths[0].min(MATRIX_ITEM_WIDTH - 3);
@@ -959,21 +998,11 @@ mod tests {
         assert_eq!(printed.breaks.len(), PrintedParts::MAX_BREAKS);
     }
 
+    /// How a matrix is cut into parts is `matrix::Parts`' (tested there);
+    /// a sheet's part fits beside the key columns.
     #[test]
-    fn an_estate_wider_than_a_sheet_is_split_over_matrix_sheets() {
-        let one = |range| std::iter::once(range).collect::<Vec<_>>();
-        assert_eq!(matrix_parts(0), one(0..0));
-        assert_eq!(matrix_parts(3), one(0..3));
-        assert_eq!(matrix_parts(LOCATIONS_PER_SHEET), one(0..LOCATIONS_PER_SHEET));
-        let wide = 2 * LOCATIONS_PER_SHEET + 1;
-        assert_eq!(
-            matrix_parts(wide),
-            [
-                0..LOCATIONS_PER_SHEET,
-                LOCATIONS_PER_SHEET..2 * LOCATIONS_PER_SHEET,
-                2 * LOCATIONS_PER_SHEET..wide
-            ]
-        );
+    fn a_matrix_sheet_fits_excel() {
         assert!(KEY_COLUMNS.len() + LOCATIONS_PER_SHEET <= MAX_COLUMNS);
+        const { assert!(MAX_SHEET_CELLS <= MAX_MATRIX_CELLS) };
     }
 }

@@ -297,5 +297,5 @@ pub fn cell_text<'a>(audit: &'a Audit, item: &str, location: &str) -> &'a str {
         .iter()
         .position(|c| c.location == location)
         .expect("column");
-    &row.cells[column].text
+    &audit.matrix.cell(row, column).text
 }
