@@ -61,7 +61,6 @@ pub use audit::Audit;
 pub use config::Config;
 
 use anyhow::Context;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -122,7 +121,7 @@ impl Discovery {
     }
 
     /// The rest of the run, in order: crawl (progress counted into
-    /// `progress`, records beyond memory spilled to `spill_dir`), estate,
+    /// `progress`, records beyond memory spilled as `spill` says), estate,
     /// the downgrade refusal as soon as the sites' releases are known,
     /// rules, matrix, upgrade plan, drift, causes, history, sites, client
     /// logs, and the assembled audit.
@@ -130,14 +129,14 @@ impl Discovery {
         self,
         config: &Config,
         progress: Arc<crawl::Progress>,
-        spill_dir: Option<&Path>,
+        spill: Option<records::Spill>,
     ) -> anyhow::Result<Audit> {
         let Discovery {
             started,
             clock,
             locations,
         } = self;
-        let gatherer = estate::Gatherer::new(spill_dir);
+        let gatherer = estate::Gatherer::new(spill);
         let crawled = crawl::crawl_all(locations, &crawl::CrawlSettings::of(config), progress, &gatherer);
         let (mut estate, files) = estate::build(crawled, gatherer).context("cannot keep the file records")?;
         estate.started = Some(started);

@@ -33,10 +33,19 @@ pub(crate) const SPILL_NAME: &str = "file-records";
 /// reasons are bounded long before.
 const MAX_ENCODED: usize = 1 << 20;
 
+/// Where records beyond memory go: sorted runs in `dir` once the buffer
+/// holds `buffer_bytes` ([`BUFFER_BYTES`]; smaller only as a test seam,
+/// `SMSAUDIT_FAULT_RECORD_BUFFER`, so a test spills with a few files).
+#[derive(Debug, Clone)]
+pub(crate) struct Spill {
+    pub(crate) dir: PathBuf,
+    pub(crate) buffer_bytes: usize,
+}
+
 /// Takes file records as the crawl produces them.
 #[derive(Debug)]
 pub(crate) struct Collector {
-    spill_dir: Option<PathBuf>,
+    spill: Option<Spill>,
     state: Mutex<State>,
 }
 
@@ -51,10 +60,10 @@ struct State {
 }
 
 impl Collector {
-    /// Runs go to `spill_dir`; without one every record stays in memory.
-    pub(crate) fn new(spill_dir: Option<&Path>) -> Collector {
+    /// Runs go to `spill.dir`; without one every record stays in memory.
+    pub(crate) fn new(spill: Option<Spill>) -> Collector {
         Collector {
-            spill_dir: spill_dir.map(Path::to_path_buf),
+            spill,
             state: Mutex::new(State::default()),
         }
     }
@@ -93,10 +102,12 @@ impl Collector {
                 state.counts.insert(location.to_string(), 1);
             }
         }
-        if self.spill_dir.is_some() && state.buffer.bytes.capacity() == 0 {
-            // Once, up front: the buffer never moves while it fills, and
-            // pages not written to yet cost nothing.
-            state.buffer.bytes.reserve(BUFFER_BYTES + MAX_ENCODED);
+        if let Some(spill) = &self.spill {
+            if state.buffer.bytes.capacity() == 0 {
+                // Once, up front: the buffer never moves while it fills, and
+                // pages not written to yet cost nothing.
+                state.buffer.bytes.reserve(spill.buffer_bytes + MAX_ENCODED);
+            }
         }
         match encoded.and_then(|encoded| state.buffer.push_encoded(encoded)) {
             Ok(()) => {}
@@ -105,13 +116,15 @@ impl Collector {
                 return;
             }
         }
-        if state.buffer.size() >= BUFFER_BYTES {
-            if let Some(dir) = &self.spill_dir {
-                let buffer = std::mem::take(&mut state.buffer);
-                match Run::write(dir, buffer) {
-                    Ok(run) => state.runs.push(run),
-                    Err(err) => state.error = Some(err),
-                }
+        if let Some(spill) = self
+            .spill
+            .as_ref()
+            .filter(|spill| state.buffer.size() >= spill.buffer_bytes)
+        {
+            let buffer = std::mem::take(&mut state.buffer);
+            match Run::write(&spill.dir, buffer) {
+                Ok(run) => state.runs.push(run),
+                Err(err) => state.error = Some(err),
             }
         }
     }
@@ -517,7 +530,10 @@ mod tests {
     #[test]
     fn runs_on_disk_merge_back_in_order() {
         let dir = tempfile::tempdir().unwrap();
-        let collector = Collector::new(Some(dir.path()));
+        let collector = Collector::new(Some(Spill {
+            dir: dir.path().to_path_buf(),
+            buffer_bytes: BUFFER_BYTES,
+        }));
         // Long reasons fill the buffer quickly: several runs.
         let reason = "r".repeat(64 * 1024);
         let total = 3 * BUFFER_BYTES / reason.len() + 7;
@@ -560,7 +576,10 @@ mod tests {
     #[test]
     fn a_hundred_thousand_records_need_no_run() {
         let dir = tempfile::tempdir().unwrap();
-        let collector = Collector::new(Some(dir.path()));
+        let collector = Collector::new(Some(Spill {
+            dir: dir.path().to_path_buf(),
+            buffer_bytes: BUFFER_BYTES,
+        }));
         let total = 100_000;
         for n in 0..total {
             let mut r = record(
@@ -586,7 +605,10 @@ mod tests {
     #[test]
     fn a_damaged_run_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        let collector = Collector::new(Some(dir.path()));
+        let collector = Collector::new(Some(Spill {
+            dir: dir.path().to_path_buf(),
+            buffer_bytes: BUFFER_BYTES,
+        }));
         let reason = "r".repeat(64 * 1024);
         for n in 0..(2 * BUFFER_BYTES / reason.len()) {
             let mut r = record("L", &format!("p{n:06}"));

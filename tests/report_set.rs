@@ -514,3 +514,51 @@ fn a_reused_folder_keeps_no_report_this_run_did_not_write() {
     let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(!manifest.contains("drift.csv"), "{manifest}");
 }
+
+/// File records beyond memory are spilled to the report folder as sorted
+/// runs (`.file-records.<random>.tmp`); once the run has ended none is
+/// left beside the set, whether the history was asked for or not, and the
+/// reports say what a run that spilled nothing says. A tiny record buffer
+/// (`SMSAUDIT_FAULT_RECORD_BUFFER`) makes the sample estate spill dozens of
+/// runs. Before the fix the audit kept for a stop held the records, and
+/// their runs, until the process exited without dropping them.
+#[test]
+fn spilled_record_runs_are_gone_when_the_run_ends() {
+    let tmp = tempfile::tempdir().unwrap();
+    let in_memory = tmp.path().join("in-memory");
+    smsaudit()
+        .args(["audit", "--quiet", "--fail-on", "never", "--out"])
+        .arg(&in_memory)
+        .arg(common::sample_shares())
+        .assert()
+        .success();
+    for history in [false, true] {
+        let out = tmp.path().join(format!("spilled-{history}"));
+        let mut command = smsaudit();
+        command
+            .env("SMSAUDIT_FAULT_RECORD_BUFFER", "2048")
+            .args(["audit", "--quiet", "--fail-on", "never", "--out"])
+            .arg(&out)
+            .arg(common::sample_shares());
+        if history {
+            command.arg("--history").arg(tmp.path().join("history.sqlite"));
+        }
+        command.assert().success();
+        let left: Vec<String> = snapshot(&out)
+            .into_keys()
+            .filter(|name| name.ends_with(".tmp"))
+            .collect();
+        assert!(
+            left.is_empty(),
+            "left in the report folder (history {history}): {left:?}"
+        );
+        if history {
+            // Findings carry when the history first saw them: the rows of
+            // files are what spilling could change.
+            let read = |dir: &Path| std::fs::read(dir.join("files.csv")).unwrap();
+            assert!(read(&in_memory) == read(&out), "files.csv differs when records spill");
+        } else {
+            common::assert_same_reports(&in_memory, &out, "when records spill");
+        }
+    }
+}

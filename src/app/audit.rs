@@ -136,8 +136,11 @@ fn run(command: &AuditCommand, log: &Mutex<RunLog>, assembled: &Assembled) -> Re
             command.faults.pause.as_ref(),
         )
     };
-    // From here the run ends the process, even if a signal comes.
+    // From here the run ends the process, even if a signal comes: a stop
+    // no longer needs the audit, and holding it there would keep the file
+    // records' spilled runs in the report folder past the end of the run.
     interrupt::claim_finish();
+    assembled.lock().unwrap_or_else(|e| e.into_inner()).take();
     if command.matrix_stdout {
         let bytes = report::csv::matrix(&audit, report::CsvFlavor::Machine)?;
         console::print_stdout(&bytes)?;
@@ -206,7 +209,7 @@ fn run_stages(
     let output_lock = prepare_outputs(command, log, &discovery.locations)?;
     discovery.refuse_unauditable(config)?;
     crate::config::Pause::hold_at(command.faults.pause.as_ref(), crate::config::PausePoint::Crawl, 1);
-    let audit = discovery.audit(config, progress, command.spill_dir())?;
+    let audit = discovery.audit(config, progress, command.spill())?;
     Ok((audit, output_lock))
 }
 

@@ -231,8 +231,11 @@ impl AuditCommand {
     /// Where file records beyond what memory should hold are spilled: the
     /// report folder (checked and locked before the crawl), the one place
     /// the audit writes; none without reports.
-    pub(crate) fn spill_dir(&self) -> Option<&std::path::Path> {
-        (!self.formats.is_empty()).then_some(self.out.as_path())
+    pub(crate) fn spill(&self) -> Option<crate::records::Spill> {
+        (!self.formats.is_empty()).then(|| crate::records::Spill {
+            dir: self.out.clone(),
+            buffer_bytes: self.faults.record_buffer.unwrap_or(crate::records::BUFFER_BYTES),
+        })
     }
 }
 
@@ -296,8 +299,10 @@ mod tests {
         assert_eq!(loaded.config.exclude.patterns(), [r"ddr.box\*", "*.LOG"]);
         assert!(loaded.config.exclude.matches("ddr.box/x.ddr"));
         assert!(loaded.config.exclude.matches(r"a\b.log"));
-        assert_eq!(loaded.spill_dir(), Some(std::path::Path::new("smsaudit-report")));
+        let spill = loaded.spill().unwrap();
+        assert_eq!(spill.dir, std::path::Path::new("smsaudit-report"));
+        assert_eq!(spill.buffer_bytes, crate::records::BUFFER_BYTES);
         let piped = load(&["r", "--stdout", "matrix"]).unwrap();
-        assert_eq!(piped.spill_dir(), None);
+        assert!(piped.spill().is_none());
     }
 }

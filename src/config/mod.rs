@@ -141,6 +141,10 @@ pub(crate) fn default_jobs() -> usize {
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
     pub pause: Option<Pause>,
+    /// `SMSAUDIT_FAULT_RECORD_BUFFER=<bytes>`: the file records held in
+    /// memory before a run is spilled to the report folder, so a test
+    /// spills with a few files instead of a few hundred thousand.
+    pub record_buffer: Option<usize>,
 }
 
 /// Where [`Faults::pause`] holds the run: after `count` reports of the
@@ -203,6 +207,10 @@ impl Faults {
             pause: std::env::var("SMSAUDIT_FAULT_PAUSE")
                 .ok()
                 .and_then(|v| Pause::parse(&v)),
+            record_buffer: std::env::var("SMSAUDIT_FAULT_RECORD_BUFFER")
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+                .filter(|&bytes| bytes > 0),
         }
     }
 }

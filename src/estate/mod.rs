@@ -80,10 +80,10 @@ struct Kept {
 
 impl Gatherer {
     /// Records beyond what memory should hold go to `spill_dir`.
-    pub(crate) fn new(spill_dir: Option<&std::path::Path>) -> Gatherer {
+    pub(crate) fn new(spill: Option<records::Spill>) -> Gatherer {
         Gatherer {
             kept: Mutex::new(Kept::default()),
-            records: records::Collector::new(spill_dir),
+            records: records::Collector::new(spill),
         }
     }
 
