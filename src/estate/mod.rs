@@ -171,13 +171,14 @@ pub(crate) fn build(crawled: Vec<Crawled>, gathered: Gatherer) -> std::io::Resul
         }
         estate.stamps.append(&mut stamps);
     }
+    let mut seen = logon_sites_seen(&estate, &crawled);
     for Crawled {
         mut location,
         case_twins,
     } in crawled
     {
-        if location.kind == LocationKind::LogonPoint && location.sites.is_empty() {
-            location.sites = logon_sites_seen(&estate, &location.name);
+        if let Some(sites) = seen.remove(&location.name) {
+            location.sites = sites;
         }
         estate.case_twins.extend(case_twins);
         estate.locations.push(location);
@@ -186,25 +187,38 @@ pub(crate) fn build(crawled: Vec<Crawled>, gathered: Gatherer) -> std::io::Resul
     Ok((estate, records))
 }
 
-/// The sites a logon point's crawl saw (`Sites\<code>` folders,
-/// `Sitescfg\<code>_cfg.lcf` files), for one whose discovery could not
+/// The sites each logon point's crawl saw (`Sites\<code>` folders,
+/// `Sitescfg\<code>_cfg.lcf` files), for those whose discovery could not
 /// look (a share read over SMB is first listed by the crawl): the sites a
-/// local logon point's discovery gives.
-fn logon_sites_seen(estate: &Estate, location: &str) -> Vec<String> {
+/// local logon point's discovery gives. One pass over the kept folders and
+/// files, whatever the number of logon points.
+fn logon_sites_seen(estate: &Estate, crawled: &[Crawled]) -> BTreeMap<String, Vec<String>> {
+    let mut seen: BTreeMap<String, BTreeSet<String>> = crawled
+        .iter()
+        .map(|c| &c.location)
+        .filter(|location| location.kind == LocationKind::LogonPoint && location.sites.is_empty())
+        .map(|location| (location.name.clone(), BTreeSet::new()))
+        .collect();
+    if seen.is_empty() {
+        return BTreeMap::new();
+    }
     let folders = estate
         .folders
         .iter()
-        .filter(|(at, _)| at == location)
-        .filter_map(|(_, path)| layout::logon_site_named(path, true));
+        .filter_map(|(at, path)| Some((at, layout::logon_site_named(path, true)?)));
     let files = estate
         .files
         .iter()
-        .filter(|f| f.location == location && f.kind != crate::model::FileKind::Directory)
-        .filter_map(|f| layout::logon_site_named(&f.path, false));
-    let mut sites: Vec<String> = folders.chain(files).collect();
-    sites.sort();
-    sites.dedup();
-    sites
+        .filter(|f| f.kind != crate::model::FileKind::Directory)
+        .filter_map(|f| Some((&f.location, layout::logon_site_named(&f.path, false)?)));
+    for (at, site) in folders.chain(files) {
+        if let Some(sites) = seen.get_mut(at.as_str()) {
+            sites.insert(site);
+        }
+    }
+    seen.into_iter()
+        .map(|(location, sites)| (location, sites.into_iter().collect()))
+        .collect()
 }
 
 /// Whether `lower` or a folder above it is in `paths`.
