@@ -214,34 +214,12 @@ fn site_release(view: &EstateView, site: &str, header_build: Option<u32>) -> Opt
 mod tests {
     use super::*;
     use crate::estate::Estate;
-    use crate::model::{Artifact, Location, Stamp, Status};
+    use crate::model::{Location, Stamp};
 
     /// A share of `kind` named `name` offering `base`.
     fn share(estate: &mut Estate, name: &str, kind: LocationKind, site: &str, base: &str) {
-        estate.locations.push(Location {
-            name: name.into(),
-            server: String::new(),
-            share: String::new(),
-            kind,
-            root: String::new(),
-            sites: vec![site.into()],
-            status: Status::Ok,
-            reason: String::new(),
-            files: 0,
-            bytes: 0,
-            share_comment: Default::default(),
-        });
-        estate.stamps.push(Stamp {
-            location: name.into(),
-            site: Some(site.into()),
-            component: "base".into(),
-            artifact: Artifact::Compver,
-            detail: String::new(),
-            value: base.into(),
-            path: "clicomp.box\\base\\compver.ini".into(),
-            string_version: None,
-            sha256: None,
-        });
+        estate.locations.push(Location::for_test(name, kind, &[site]));
+        estate.stamps.push(Stamp::base_compver(name, site, base));
     }
 
     const SP1: &str = "2.00.1380.1000";

@@ -298,6 +298,47 @@ impl Artifact {
     }
 }
 
+/// Unit-test fixtures: one readable location, one CAP's base compver.
+#[cfg(test)]
+impl Location {
+    /// A readable location named `\\SERVER\SHARE`, its server and share
+    /// taken from the name.
+    pub(crate) fn for_test(name: &str, kind: LocationKind, sites: &[&str]) -> Location {
+        let (server, share) = name.trim_start_matches('\\').split_once('\\').unwrap_or((name, ""));
+        Location {
+            name: name.into(),
+            server: server.into(),
+            share: share.into(),
+            kind,
+            root: String::new(),
+            sites: sites.iter().map(|s| s.to_string()).collect(),
+            status: Status::Ok,
+            reason: String::new(),
+            files: 0,
+            bytes: 0,
+            share_comment: ShareComment::NotApplicable,
+        }
+    }
+}
+
+#[cfg(test)]
+impl Stamp {
+    /// The base compver `value` that `location` offers for `site`.
+    pub(crate) fn base_compver(location: &str, site: &str, value: &str) -> Stamp {
+        Stamp {
+            location: location.into(),
+            site: Some(site.into()),
+            component: "base".into(),
+            artifact: Artifact::Compver,
+            detail: String::new(),
+            value: value.into(),
+            path: "clicomp.box\\base\\compver.ini".into(),
+            string_version: None,
+            sha256: None,
+        }
+    }
+}
+
 /// A value extracted from one file that the matrix and rules compare.
 #[derive(Debug, Clone, Serialize)]
 pub struct Stamp {

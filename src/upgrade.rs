@@ -842,47 +842,32 @@ mod tests {
     use super::*;
     use crate::model::Stamp;
 
-    fn location(name: &str, kind: LocationKind, sites: &[&str]) -> Location {
-        Location {
-            name: name.into(),
-            server: String::new(),
-            share: String::new(),
-            kind,
-            root: String::new(),
-            sites: sites.iter().map(|s| s.to_string()).collect(),
-            status: Status::Ok,
-            reason: String::new(),
-            files: 0,
-            bytes: 0,
-            share_comment: Default::default(),
-        }
-    }
-
     fn cap(estate: &mut Estate, site: &str, base: &str) {
         let name = format!("\\\\S{site}\\CAP_{site}");
-        estate.locations.push(location(&name, LocationKind::Cap, &[site]));
-        estate.stamps.push(Stamp {
-            location: name,
-            site: Some(site.into()),
-            component: "base".into(),
-            artifact: Artifact::Compver,
-            detail: String::new(),
-            value: base.into(),
-            path: "clicomp.box\\base\\compver.ini".into(),
-            string_version: None,
-            sha256: None,
-        });
+        estate
+            .locations
+            .push(Location::for_test(&name, LocationKind::Cap, &[site]));
+        estate.stamps.push(Stamp::base_compver(&name, site, base));
     }
 
     /// A+B share DC1, B+C share DC2, D alone on DC3, E has no logon point.
     fn estate() -> Estate {
         let mut e = Estate::default();
-        e.locations
-            .push(location("\\\\DC1\\SMSLOGON", LocationKind::LogonPoint, &["AAA", "BBB"]));
-        e.locations
-            .push(location("\\\\DC2\\SMSLOGON", LocationKind::LogonPoint, &["BBB", "CCC"]));
-        e.locations
-            .push(location("\\\\DC3\\SMSLOGON", LocationKind::LogonPoint, &["DDD"]));
+        e.locations.push(Location::for_test(
+            "\\\\DC1\\SMSLOGON",
+            LocationKind::LogonPoint,
+            &["AAA", "BBB"],
+        ));
+        e.locations.push(Location::for_test(
+            "\\\\DC2\\SMSLOGON",
+            LocationKind::LogonPoint,
+            &["BBB", "CCC"],
+        ));
+        e.locations.push(Location::for_test(
+            "\\\\DC3\\SMSLOGON",
+            LocationKind::LogonPoint,
+            &["DDD"],
+        ));
         cap(&mut e, "AAA", "2.00.1380.1000");
         cap(&mut e, "BBB", "2.00.1380.1000");
         cap(&mut e, "CCC", "2.00.1493.2009");

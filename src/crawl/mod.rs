@@ -158,17 +158,8 @@ mod fixtures {
     pub(super) fn share(server: &str, status: Status) -> Discovered {
         Discovered {
             location: Location {
-                name: format!(r"\\{server}\CAP_AB1"),
-                server: server.into(),
-                share: "CAP_AB1".into(),
-                kind: LocationKind::Cap,
-                root: String::new(),
-                sites: Vec::new(),
                 status,
-                reason: String::new(),
-                files: 0,
-                bytes: 0,
-                share_comment: Default::default(),
+                ..Location::for_test(&format!(r"\\{server}\CAP_AB1"), LocationKind::Cap, &[])
             },
             path: std::path::PathBuf::new(),
             holds_no_share: false,

@@ -543,19 +543,7 @@ mod tests {
     }
 
     fn location() -> Location {
-        Location {
-            name: r"\\S\CAP_AB1".into(),
-            server: "S".into(),
-            share: "CAP_AB1".into(),
-            kind: crate::model::LocationKind::Cap,
-            root: String::new(),
-            sites: vec!["AB1".into()],
-            status: Status::Ok,
-            reason: String::new(),
-            files: 0,
-            bytes: 0,
-            share_comment: Default::default(),
-        }
+        Location::for_test(r"\\S\CAP_AB1", crate::model::LocationKind::Cap, &["AB1"])
     }
 
     /// The entry the walk would hand on for `name` in `dir` after a stat.

@@ -494,19 +494,7 @@ mod tests {
                 std::os::unix::fs::symlink("/nowhere", folder.join(format!("link{i}"))).unwrap();
             }
         }
-        let location = Location {
-            name: r"\\S\CAP_AB1".into(),
-            server: "S".into(),
-            share: "CAP_AB1".into(),
-            kind: LocationKind::Cap,
-            root: String::new(),
-            sites: Vec::new(),
-            status: Status::Ok,
-            reason: String::new(),
-            files: 0,
-            bytes: 0,
-            share_comment: Default::default(),
-        };
+        let location = Location::for_test(r"\\S\CAP_AB1", LocationKind::Cap, &[]);
         let pool = rayon::ThreadPoolBuilder::new().num_threads(6).build().unwrap();
         let exclude = Exclusions::default();
         for (allowed, most) in [(4, 2..=4), (1, 1..=1)] {

@@ -59,17 +59,10 @@ mod tests {
 
     fn logon_point(server: &str, status: Status, share_comment: ShareComment) -> Location {
         Location {
-            name: format!(r"\\{server}\SMSLOGON"),
-            server: server.into(),
-            share: "SMSLOGON".into(),
-            kind: LocationKind::LogonPoint,
             root: format!("smb://{server}/SMSLOGON"),
-            sites: vec!["AB1".into()],
             status,
-            reason: String::new(),
-            files: 0,
-            bytes: 0,
             share_comment,
+            ..Location::for_test(&format!(r"\\{server}\SMSLOGON"), LocationKind::LogonPoint, &["AB1"])
         }
     }
 
