@@ -340,20 +340,23 @@ fn site_server(w: &mut Writer, server: &str, code: &str, versions: &[&str; 9]) -
     client_data(w, &format!("{root}/inboxes/clidata.src"), server, code)
 }
 
+/// The files every logon point carries from its source site (path, KiB),
+/// each listed in Copylog.tcf.
+const LOGON_SHARED_FILES: [(&str, u64); 7] = [
+    ("x86.bin/smsboot1.exe", 60),
+    ("x86.bin/boot32wn.exe", 90),
+    ("x86.bin/CLICORE.EXE", 420),
+    ("x86.bin/Slwnt32.exe", 70),
+    ("x86.bin/00000409/SMSMan.exe", 300),
+    ("i386/NTLGDSCA.EXE", 110),
+    ("i386/BASEOBJ.DLL", 240),
+];
+
 fn logon_point(w: &mut Writer, dc: &str, sites: &[(String, usize)]) -> io::Result<()> {
     let lp = format!("{dc}/SMSLOGON");
     let (source, _) = sites.iter().max_by_key(|(_, r)| *r).cloned().unwrap_or_default();
-    let shared = [
-        ("x86.bin/smsboot1.exe", 60),
-        ("x86.bin/boot32wn.exe", 90),
-        ("x86.bin/CLICORE.EXE", 420),
-        ("x86.bin/Slwnt32.exe", 70),
-        ("x86.bin/00000409/SMSMan.exe", 300),
-        ("i386/NTLGDSCA.EXE", 110),
-        ("i386/BASEOBJ.DLL", 240),
-    ];
     let mut lines = vec!["[FILE SOURCE]".to_string()];
-    for (path, kib) in shared {
+    for (path, kib) in LOGON_SHARED_FILES {
         let size = w.sized(kib * 1024);
         w.random(&format!("{lp}/{path}"), size)?;
         lines.push(format!("{}={source}", path.to_uppercase().replace('/', "\\")));
@@ -674,17 +677,8 @@ mod realistic {
         let base = release(source.release)[0];
         // Clicore.exe is the source site's very build; the other shared
         // files are that release's too.
-        let shared = [
-            ("x86.bin/smsboot1.exe", 60),
-            ("x86.bin/boot32wn.exe", 90),
-            ("x86.bin/CLICORE.EXE", 420),
-            ("x86.bin/Slwnt32.exe", 70),
-            ("x86.bin/00000409/SMSMan.exe", 300),
-            ("i386/NTLGDSCA.EXE", 110),
-            ("i386/BASEOBJ.DLL", 240),
-        ];
         let mut lines = vec!["[FILE SOURCE]".to_string()];
-        for (path, kib) in shared {
+        for (path, kib) in super::LOGON_SHARED_FILES {
             let name = path.rsplit('/').next().unwrap_or(path);
             let bytes = if name.eq_ignore_ascii_case("clicore.exe") {
                 build_of("clicore.exe", base, 420)
