@@ -10,7 +10,7 @@ use crate::common;
 use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
 /// Runs `smsaudit audit` with `args` into a new folder; returns it and the
@@ -617,6 +617,26 @@ fn xlsx_sizes_are_human_and_exact() {
 
 /// Runs `program` with a time limit, so a stuck converter cannot hold the
 /// test run; returns whether it succeeded.
+/// `xlsx` printed to PDF by LibreOffice (its profile and the PDF in
+/// `work`): the PDF's path.
+fn workbook_as_pdf(xlsx: &Path, work: &Path) -> PathBuf {
+    let profile = format!("-env:UserInstallation=file://{}", work.join("lo").display());
+    let pdfs = work.join("pdf");
+    assert!(run_limited(
+        "soffice",
+        &[
+            &profile,
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            &pdfs.display().to_string(),
+            &xlsx.display().to_string(),
+        ]
+    ));
+    pdfs.join(xlsx.with_extension("pdf").file_name().unwrap())
+}
+
 fn run_limited(program: &str, args: &[&str]) -> bool {
     let mut child = std::process::Command::new("timeout")
         .arg("180")
@@ -658,20 +678,7 @@ fn both_reports_print_in_few_pages() {
     }
     let (out, _) = audit(&[&sample()]);
     let work = TempDir::new().unwrap();
-    let profile = format!("-env:UserInstallation=file://{}", work.path().join("lo").display());
-    let pdfs = work.path().join("pdf");
-    assert!(run_limited(
-        "soffice",
-        &[
-            &profile,
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            &pdfs.display().to_string(),
-            &out.path().join("audit.xlsx").display().to_string(),
-        ]
-    ));
+    let workbook_pdf = workbook_as_pdf(&out.path().join("audit.xlsx"), work.path());
     let printed = work.path().join("report.pdf");
     print_page(&out.path().join("report.html"), &printed, work.path());
     let pages = |path: &Path| -> usize {
@@ -682,7 +689,7 @@ fn both_reports_print_in_few_pages() {
     };
     // Nine shares printed as 43 portrait pages before; now one page wide,
     // landscape: the files list is most of it.
-    let xlsx_pages = pages(&pdfs.join("audit.pdf"));
+    let xlsx_pages = pages(&workbook_pdf);
     assert!(
         (3..=12).contains(&xlsx_pages),
         "audit.xlsx printed on {xlsx_pages} pages"
@@ -837,21 +844,8 @@ fn the_workbook_matrix_prints_at_most_ten_shares_a_page() {
     }
     let (_estate, out) = audit_of_38_shares(&["xlsx"]);
     let work = TempDir::new().unwrap();
-    let profile = format!("-env:UserInstallation=file://{}", work.path().join("lo").display());
-    let pdfs = work.path().join("pdf");
-    assert!(run_limited(
-        "soffice",
-        &[
-            &profile,
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            &pdfs.display().to_string(),
-            &out.path().join("audit.xlsx").display().to_string(),
-        ]
-    ));
-    let pdf = pdfs.join("audit.pdf");
+    let workbook_pdf = workbook_as_pdf(&out.path().join("audit.xlsx"), work.path());
+    let pdf = workbook_pdf;
     let pages = pdf_pages(&pdf);
     let heights = pdf_word_heights(&pdf);
     assert_eq!(pages.len(), heights.len());
