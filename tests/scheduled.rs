@@ -201,13 +201,22 @@ fn a_share_that_never_answers_does_not_stop_the_audit() {
     assert!(findings.iter().any(|f| f["code"] == "F01"), "the rest is still audited");
 }
 
+/// examples/sample-inventory.toml as committed.
+fn sample_inventory() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sample-inventory.toml")).unwrap()
+}
+
+/// The sample inventory with its shares under the estate copy it is
+/// written into (`unc_root = "."`).
+fn sample_inventory_in_the_copy() -> String {
+    sample_inventory().replace("unc_root = \"../sample-shares\"", "unc_root = \".\"")
+}
+
 #[test]
 fn inventory_names_shares_and_unreachable_ones_are_findings() {
     let estate = estate_copy();
     let inventory = estate.path().join("estate.toml");
-    let example = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sample-inventory.toml"))
-        .unwrap()
-        .replace("unc_root = \"../sample-shares\"", "unc_root = \".\"")
+    let example = sample_inventory_in_the_copy()
         .replace("expected_release = \"SP2\"", "expected_release = \"SP3\"")
         .replace(
             r"caps = ['\\SERVER3\CAP_LN1']",
@@ -248,9 +257,7 @@ fn inventory_names_shares_and_unreachable_ones_are_findings() {
 fn an_inventory_only_run_names_the_inventory_in_the_reports() {
     let estate = estate_copy();
     let inventory = estate.path().join("estate.toml");
-    let example = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sample-inventory.toml"))
-        .unwrap()
-        .replace("unc_root = \"../sample-shares\"", "unc_root = \".\"");
+    let example = sample_inventory_in_the_copy();
     std::fs::write(&inventory, example).unwrap();
     let out = tempfile::tempdir().unwrap();
     smsaudit()
@@ -294,8 +301,7 @@ fn an_inventory_only_run_names_the_inventory_in_the_reports() {
 #[test]
 fn an_inventory_parse_error_is_shown_in_lines_on_the_terminal_and_in_the_log() {
     let dir = tempfile::tempdir().unwrap();
-    let example =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sample-inventory.toml")).unwrap();
+    let example = sample_inventory();
     let cases = [
         (
             "typo.toml",
