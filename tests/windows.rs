@@ -49,6 +49,29 @@ fn target_dir() -> PathBuf {
     PathBuf::from(meta["target_directory"].as_str().expect("target_directory"))
 }
 
+/// Whether Wine, mingw and the Rust Windows target are here to build and run
+/// the Windows build (`why` says for what); else skipped, or failed under
+/// `SMSAUDIT_REQUIRE_EXTERNAL=1`.
+fn windows_build_can_run(why: &str) -> bool {
+    common::require("wine", why)
+        && common::require(MINGW_GCC, why)
+        && common::require_that(
+            windows_target_installed(),
+            &format!("Rust target {TARGET} not found (needed {why})"),
+        )
+}
+
+/// `work/bin` holding the Windows build as smsaudit.exe and the stub DLL
+/// it loads.
+fn windows_exe_in(work: &Path) -> PathBuf {
+    let exe = build_windows_exe();
+    let bin = work.join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    fs::copy(&exe, bin.join("smsaudit.exe")).unwrap();
+    build_stub_dll(&bin);
+    bin
+}
+
 /// Builds smsaudit.exe (debug) in the workspace's target dir.
 fn build_windows_exe() -> PathBuf {
     let out = std::process::Command::new(env!("CARGO"))
@@ -216,21 +239,11 @@ fn assert_same_reports(linux: &Path, windows: &Path, what: &str) {
 #[test]
 fn windows_build_under_wine_writes_the_same_reports_as_linux() {
     let why = "to build and run the Windows build";
-    if !(common::require("wine", why)
-        && common::require(MINGW_GCC, why)
-        && common::require_that(
-            windows_target_installed(),
-            &format!("Rust target {TARGET} not found (needed {why})"),
-        ))
-    {
+    if !windows_build_can_run(why) {
         return;
     }
-    let exe = build_windows_exe();
     let work = tempfile::tempdir_in(std::env::temp_dir()).unwrap();
-    let bin = work.path().join("bin");
-    fs::create_dir_all(&bin).unwrap();
-    fs::copy(&exe, bin.join("smsaudit.exe")).unwrap();
-    build_stub_dll(&bin);
+    let bin = windows_exe_in(work.path());
 
     let shares = work.path().join("sample-shares");
     mixed_case_copy(&shares);
@@ -314,22 +327,11 @@ fn windows_build_under_wine_writes_the_same_reports_as_linux() {
 #[test]
 fn the_spinner_of_the_windows_build_redraws_one_line_under_wine() {
     let why = "to run the Windows build's spinner under Wine in a pty";
-    if !(common::require("wine", why)
-        && common::require("python3", why)
-        && common::require(MINGW_GCC, why)
-        && common::require_that(
-            windows_target_installed(),
-            &format!("Rust target {TARGET} not found (needed {why})"),
-        ))
-    {
+    if !(common::require("python3", why) && windows_build_can_run(why)) {
         return;
     }
-    let exe = build_windows_exe();
     let work = tempfile::tempdir_in(std::env::temp_dir()).unwrap();
-    let bin = work.path().join("bin");
-    fs::create_dir_all(&bin).unwrap();
-    fs::copy(&exe, bin.join("smsaudit.exe")).unwrap();
-    build_stub_dll(&bin);
+    let bin = windows_exe_in(work.path());
     let shares = work.path().join("sample-shares");
     common::sample_copy(&shares);
     let wine = Wine {
