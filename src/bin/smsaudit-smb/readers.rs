@@ -38,8 +38,8 @@ pub const READER_ARG: &str = "__smb-reader";
 const PARENT_ENV: &str = "SMSAUDIT_SMB_READER_PARENT";
 
 /// Readers of one share at most: 16 connections keep 16 requests in flight,
-/// which on a 2 ms link brings a CAP of small files within 2x of the
-/// round-trip ideal (benches/RESULTS.md), the default `-j` lends a lone
+/// which on a 2 ms link brings a CAP of small files to about 2x of the
+/// round-trip ideal (1.9x to 2.1x at best, benches/RESULTS.md), the default `-j` lends a lone
 /// share 16 threads anyway, and each reader is a session on the server (an
 /// smbd process, a Windows session), which a site server should not see by
 /// the hundred.
