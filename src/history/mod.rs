@@ -340,13 +340,17 @@ fn check_owner(conn: &Connection, path: &Path, for_damage: bool) -> Result<bool>
             recovery(path)
         )),
     };
-    let application_id: i32 = conn
-        .pragma_query_value(None, "application_id", |row| row.get(0))
+    // One statement, so one snapshot: read one by one, a history another
+    // run created meanwhile could show its tables and not yet its id.
+    let (application_id, tables, version): (i32, i64, i32) = conn
+        .query_row(
+            "SELECT (SELECT application_id FROM pragma_application_id), \
+                    (SELECT count(*) FROM sqlite_schema), \
+                    (SELECT user_version FROM pragma_user_version)",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
         .map_err(damaged)?;
-    let tables: i64 = conn
-        .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
-        .map_err(damaged)?;
-    let version = schema_version(conn).map_err(damaged)?;
     if application_id == 0 && tables == 0 && version == 0 {
         return Ok(false);
     }
@@ -481,6 +485,32 @@ mod tests {
         assert!(run.checked.load(Ordering::Relaxed));
         assert!(later.checked.load(Ordering::Relaxed), "clones share the check");
         assert!(!history(dir.path()).checked.load(Ordering::Relaxed));
+    }
+
+    /// A history judged while another run creates it is either new or
+    /// ours, never "another program's" (its tables seen before its id).
+    #[test]
+    fn a_history_judged_while_another_run_creates_it_is_never_foreign() {
+        for round in 0..40 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("h.sqlite");
+            std::fs::write(&path, b"").unwrap();
+            let created = std::sync::atomic::AtomicBool::new(false);
+            std::thread::scope(|scope| {
+                scope.spawn(|| {
+                    drop(history(dir.path()).open_for_writing().unwrap());
+                    created.store(true, Ordering::SeqCst);
+                });
+                let file = history(dir.path());
+                while !created.load(Ordering::SeqCst) {
+                    let conn = file.connect(OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+                    if let Err(err) = check_owner(&conn, &path, false) {
+                        let err = format!("{err:#}");
+                        assert!(!err.contains("another program"), "round {round}: {err}");
+                    }
+                }
+            });
+        }
     }
 
     #[test]
