@@ -70,11 +70,14 @@ pub(crate) struct Throttle {
 
 /// Threads at work, and threads waiting for a turn: a turn that ends wakes
 /// a waiting thread only when there is one (a wake is a futex call, and
-/// turns end once per file).
+/// turns end once per run of names).
 #[derive(Debug, Default)]
 struct Turns {
     busy: usize,
     waiting: usize,
+    /// Turns given so far.
+    #[cfg(test)]
+    given: usize,
 }
 
 impl Throttle {
@@ -105,7 +108,16 @@ impl Throttle {
             turns.waiting -= 1;
         }
         turns.busy += 1;
+        #[cfg(test)]
+        {
+            turns.given += 1;
+        }
         Permit(self)
+    }
+
+    #[cfg(test)]
+    pub(super) fn turns_given(&self) -> usize {
+        self.turns().given
     }
 
     fn turns(&self) -> std::sync::MutexGuard<'_, Turns> {
