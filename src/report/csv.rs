@@ -29,6 +29,19 @@ pub(crate) fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
         Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '\0') => true,
         _ => would_be_mangled(cell),
     };
+    // A segment starts only after a separator, and every separator is one
+    // ASCII byte (never part of another character's UTF-8): a cell without
+    // one, as most are, needs no scan character by character.
+    let separated = cell
+        .bytes()
+        .fold(false, |seen, b| seen | matches!(b, b',' | b';' | b'\t' | b'\r' | b'\n'));
+    if !separated {
+        return if whole_cell {
+            format!("'{cell}").into()
+        } else {
+            cell.into()
+        };
+    }
     let mut segments = Vec::new();
     let mut after_separator = false;
     let mut look_at = |at: usize, c: char| {
