@@ -188,12 +188,16 @@ pub(crate) fn matrix_to(audit: &Audit, csv: impl Into<CsvDialect>, out: &mut dyn
 pub(crate) fn files_to(audit: &Audit, csv: impl Into<CsvDialect>, out: &mut dyn std::io::Write) -> Result<()> {
     let mut table = Csv::to(csv.into(), out)?;
     table.row(FileRecord::COLUMNS)?;
-    for f in audit.files.iter() {
-        let f = f?;
-        let size = f.size.map(|s| s.to_string()).unwrap_or_default();
+    let mut size = String::new();
+    audit.files.visit(anyhow::Error::from, |f| {
+        size.clear();
+        if let Some(bytes) = f.size {
+            use std::fmt::Write;
+            let _ = write!(size, "{bytes}");
+        }
         let head = [f.location.as_str(), &f.path, &size];
-        table.row(head.into_iter().chain(f.text_cells()))?;
-    }
+        table.row(head.into_iter().chain(f.text_cells()))
+    })?;
     table.finish()?.flush()?;
     Ok(())
 }
