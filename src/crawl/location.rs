@@ -169,7 +169,7 @@ impl<'a> Batcher<'a> {
     fn new(send: &'a (dyn Fn(Batch) -> bool + Sync)) -> Batcher<'a> {
         Batcher {
             send,
-            pending: Mutex::new((Batch::default(), Instant::now())),
+            pending: Mutex::new((Batch::with_room(), Instant::now())),
             gone: AtomicBool::new(false),
         }
     }
@@ -180,7 +180,7 @@ impl<'a> Batcher<'a> {
             put(&mut pending.0);
             if pending.0.len() >= BATCH_SIZE || pending.1.elapsed() >= BATCH_WAIT {
                 pending.1 = Instant::now();
-                Some(std::mem::take(&mut pending.0))
+                Some(std::mem::replace(&mut pending.0, Batch::with_room()))
             } else {
                 None
             }
