@@ -738,10 +738,13 @@ mod tests {
         assert_eq!(want, [&bare, &bare, &full, &full].map(json));
         let mut lent = Vec::new();
         records
-            .visit(|err| err, |r| {
-                lent.push(json(r));
-                Ok(())
-            })
+            .visit(
+                |err| err,
+                |r| {
+                    lent.push(json(r));
+                    Ok(())
+                },
+            )
             .unwrap();
         assert_eq!(lent, want);
         // Over a record whose every field is set, and the other way.
