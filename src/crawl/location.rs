@@ -198,7 +198,10 @@ impl<'a> Batcher<'a> {
         }
     }
 
-    fn send(&self, batch: Batch) {
+    fn send(&self, mut batch: Batch) {
+        // A batch sent before it is full (due, or the last) gives back the
+        // room it did not use: the scheduler may hold many in flight.
+        batch.entries.shrink_to_fit();
         if !self.gone.load(Ordering::Relaxed) && !(self.send)(batch) {
             self.gone.store(true, Ordering::Relaxed);
         }
