@@ -75,8 +75,8 @@ pub(crate) struct Throttle {
 struct Turns {
     busy: usize,
     waiting: usize,
-    /// Turns given so far.
-    #[cfg(test)]
+    /// Turns given so far (the walk's tests, Unix only, count them).
+    #[cfg(all(test, unix))]
     given: usize,
 }
 
@@ -108,14 +108,14 @@ impl Throttle {
             turns.waiting -= 1;
         }
         turns.busy += 1;
-        #[cfg(test)]
+        #[cfg(all(test, unix))]
         {
             turns.given += 1;
         }
         Permit(self)
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, unix))]
     pub(super) fn turns_given(&self) -> usize {
         self.turns().given
     }
