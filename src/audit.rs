@@ -500,6 +500,8 @@ impl Audit {
 pub(crate) struct FilesOfInterest {
     /// The lower-case paths findings point at, by location.
     pointed: std::collections::HashMap<String, std::collections::HashSet<String>>,
+    /// A path in lower case, in one buffer for every file asked about.
+    lower: std::cell::RefCell<String>,
 }
 
 impl FilesOfInterest {
@@ -511,7 +513,10 @@ impl FilesOfInterest {
                 .or_default()
                 .insert(finding.path.to_ascii_lowercase());
         }
-        FilesOfInterest { pointed }
+        FilesOfInterest {
+            pointed,
+            lower: Default::default(),
+        }
     }
 
     /// Whether the row is one a person needs.
@@ -521,10 +526,13 @@ impl FilesOfInterest {
             || parsed_kind
             || file.status != Status::Ok
             || !file.reason.is_empty()
-            || self
-                .pointed
-                .get(&file.location)
-                .is_some_and(|paths| paths.contains(&file.path.to_ascii_lowercase()))
+            || self.pointed.get(&file.location).is_some_and(|paths| {
+                let mut lower = self.lower.borrow_mut();
+                lower.clear();
+                lower.push_str(&file.path);
+                lower.make_ascii_lowercase();
+                paths.contains(lower.as_str())
+            })
     }
 
     /// The line under a list of the files of interest: how many other

@@ -12,7 +12,7 @@
 //! pass, and every report needs its own.
 
 use crate::interrupt::Temp;
-use crate::model::FileRecord;
+use crate::model::{FileKind, FileRecord, Status};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::fs::File;
@@ -55,6 +55,10 @@ struct State {
     runs: Vec<Run>,
     /// Records per location, to leave out those of dropped locations.
     counts: BTreeMap<String, u64>,
+    /// The location of the records just pushed and how many of them are
+    /// not yet in `counts`: records come a batch of one location at a time,
+    /// so the map is looked up once a batch, not once a record.
+    counting: (String, u64),
     /// The first failure to write a run: the records are then incomplete.
     error: Option<io::Error>,
 }
@@ -96,12 +100,7 @@ impl Collector {
         if state.error.is_some() {
             return;
         }
-        match state.counts.get_mut(location) {
-            Some(count) => *count += 1,
-            None => {
-                state.counts.insert(location.to_string(), 1);
-            }
-        }
+        state.count(location);
         if let Some(spill) = &self.spill {
             if state.buffer.bytes.capacity() == 0 {
                 // Once, up front: the buffer never moves while it fills, and
@@ -133,13 +132,15 @@ impl Collector {
     /// (shares given up on after some of their records arrived). Fails if a
     /// run could not be written: the records would be incomplete.
     pub(crate) fn finish(self, dropped: &BTreeSet<String>) -> io::Result<FileRecords> {
+        let mut state = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
+        state.count_pending();
         let State {
             mut buffer,
             runs,
             counts,
             error,
             ..
-        } = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
+        } = state;
         if let Some(err) = error {
             return Err(err);
         }
@@ -158,6 +159,31 @@ impl Collector {
                 dropped: dropped.clone(),
             }),
         })
+    }
+}
+
+impl State {
+    fn count(&mut self, location: &str) {
+        if self.counting.0 != location {
+            self.count_pending();
+            self.counting.0.clear();
+            self.counting.0.push_str(location);
+        }
+        self.counting.1 += 1;
+    }
+
+    /// Adds the records counted since the location last changed.
+    fn count_pending(&mut self) {
+        let (location, pending) = &mut self.counting;
+        if *pending > 0 {
+            match self.counts.get_mut(location.as_str()) {
+                Some(count) => *count += *pending,
+                None => {
+                    self.counts.insert(location.clone(), *pending);
+                }
+            }
+            *pending = 0;
+        }
     }
 }
 
@@ -370,6 +396,89 @@ impl FileRecords {
     pub fn to_vec(&self) -> io::Result<Vec<FileRecord>> {
         self.iter().collect()
     }
+
+    /// Every record, by location and path, lent to `visit` one after
+    /// another (it may change the record it is lent: the next one is
+    /// decoded over it). Records never written to a run are decoded into
+    /// one record whose strings are reused, where [`FileRecords::iter`]
+    /// allocates every string of every record, for each report. A run that
+    /// cannot be read back is an error, made by `failed`.
+    pub(crate) fn visit<E>(
+        &self,
+        failed: impl Fn(io::Error) -> E,
+        mut visit: impl FnMut(&mut FileRecord) -> Result<(), E>,
+    ) -> Result<(), E> {
+        if !self.inner.runs.is_empty() {
+            for record in self.iter() {
+                visit(&mut record.map_err(&failed)?)?;
+            }
+            return Ok(());
+        }
+        let memory = &self.inner.memory;
+        let mut record = FileRecord::not_read("", String::new(), FileKind::Other, Status::Ok, String::new());
+        for index in 0..memory.len() {
+            decode_into(memory.encoded(index), &mut record).map_err(&failed)?;
+            if !self.inner.dropped.contains(&record.location) {
+                visit(&mut record)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Decodes a record as postcard encodes it into `place`, field by field
+/// in [`FileRecord`]'s order, reusing the buffers of its strings.
+fn decode_into(encoded: &[u8], place: &mut FileRecord) -> io::Result<()> {
+    fn take<'a, T: serde::Deserialize<'a>>(rest: &mut &'a [u8]) -> io::Result<T> {
+        let (value, after) =
+            postcard::take_from_bytes(rest).map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))?;
+        *rest = after;
+        Ok(value)
+    }
+    fn text(rest: &mut &[u8], place: &mut String) -> io::Result<()> {
+        let value: &str = take(rest)?;
+        place.clear();
+        place.push_str(value);
+        Ok(())
+    }
+    fn optional_text(rest: &mut &[u8], place: &mut Option<String>) -> io::Result<()> {
+        match (take::<Option<&str>>(rest)?, place.as_mut()) {
+            (Some(value), Some(kept)) => {
+                kept.clear();
+                kept.push_str(value);
+            }
+            (value, _) => *place = value.map(str::to_string),
+        }
+        Ok(())
+    }
+    // Every field named: a field added to FileRecord does not compile here
+    // until it is decoded too.
+    let FileRecord {
+        location,
+        path,
+        size,
+        modified,
+        sha256,
+        kind,
+        version,
+        version_source,
+        string_version,
+        status,
+        reason,
+    } = place;
+    let rest = &mut &encoded[..];
+    text(rest, location)?;
+    text(rest, path)?;
+    *size = take(rest)?;
+    optional_text(rest, modified)?;
+    optional_text(rest, sha256)?;
+    *kind = take(rest)?;
+    optional_text(rest, version)?;
+    optional_text(rest, version_source)?;
+    optional_text(rest, string_version)?;
+    *status = take(rest)?;
+    text(rest, reason)?;
+    Ok(())
 }
 
 /// Where the next records come from: the records kept in memory, or a run.
@@ -488,9 +597,10 @@ impl serde::Serialize for FileRecords {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{Error, SerializeSeq};
         let mut seq = serializer.serialize_seq(usize::try_from(self.len()).ok())?;
-        for record in self.iter() {
-            seq.serialize_element(&record.map_err(S::Error::custom)?.reported())?;
-        }
+        self.visit(S::Error::custom, |record| {
+            record.status = record.status.reported();
+            seq.serialize_element(record)
+        })?;
         seq.end()
     }
 }
@@ -498,7 +608,6 @@ impl serde::Serialize for FileRecords {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{FileKind, Status};
 
     fn record(location: &str, path: &str) -> FileRecord {
         FileRecord::not_read(location, path.into(), FileKind::Other, Status::Ok, String::new())
@@ -599,6 +708,53 @@ mod tests {
         assert!(back.windows(2).all(|w| key(&w[0]) < key(&w[1])), "sorted");
         assert_eq!(back[0].sha256.as_deref(), Some(format!("{:064x}", 0).as_str()));
         assert_eq!(back[0].modified.as_deref(), Some("2026-11-24T16:26:00Z"));
+    }
+
+    /// A record decoded over another is the record, field for field,
+    /// whatever the one before held; `visit` lends every record `iter`
+    /// gives, in the same order, without those of dropped locations.
+    #[test]
+    fn visit_lends_what_iter_gives() {
+        let mut full = record("L1", r"x86.bin\clicore.exe");
+        full.size = Some(300);
+        full.modified = Some("2026-11-24T16:26:00Z".into());
+        full.sha256 = Some("ab".repeat(32));
+        full.kind = FileKind::Binary;
+        full.version = Some("2.00.1493.3004".into());
+        full.version_source = Some("PE FileVersion".into());
+        full.string_version = Some("2.00.1493.3004 (SP1)".into());
+        full.status = Status::Malformed;
+        full.reason = "odd".into();
+        let mut bare = record("L0", "a");
+        bare.status = Status::Excluded;
+        let dropped_one = record("L2", "b");
+        let collector = Collector::new(None);
+        for r in [full.clone(), bare.clone(), dropped_one, full.clone(), bare.clone()] {
+            collector.push(r);
+        }
+        let records = collector.finish(&BTreeSet::from(["L2".to_string()])).unwrap();
+        let json = |r: &FileRecord| serde_json::to_string(r).unwrap();
+        let want: Vec<String> = records.iter().map(|r| json(&r.unwrap())).collect();
+        assert_eq!(want, [&bare, &bare, &full, &full].map(json));
+        let mut lent = Vec::new();
+        records
+            .visit(
+                |err| err,
+                |r| {
+                    lent.push(json(r));
+                    Ok(())
+                },
+            )
+            .unwrap();
+        assert_eq!(lent, want);
+        // Over a record whose every field is set, and the other way.
+        let mut place = full.clone();
+        for r in [&bare, &full, &bare] {
+            let encoded = postcard::to_stdvec(r).unwrap();
+            decode_into(&encoded, &mut place).unwrap();
+            assert_eq!(json(&place), json(r));
+        }
+        assert!(decode_into(&postcard::to_stdvec(&full).unwrap()[..20], &mut place).is_err());
     }
 
     /// A damaged run is an error, never a shorter list.

@@ -70,11 +70,14 @@ pub(crate) struct Throttle {
 
 /// Threads at work, and threads waiting for a turn: a turn that ends wakes
 /// a waiting thread only when there is one (a wake is a futex call, and
-/// turns end once per file).
+/// turns end once per run of names).
 #[derive(Debug, Default)]
 struct Turns {
     busy: usize,
     waiting: usize,
+    /// Turns given so far (the walk's tests, Unix only, count them).
+    #[cfg(all(test, unix))]
+    given: usize,
 }
 
 impl Throttle {
@@ -105,7 +108,16 @@ impl Throttle {
             turns.waiting -= 1;
         }
         turns.busy += 1;
+        #[cfg(all(test, unix))]
+        {
+            turns.given += 1;
+        }
         Permit(self)
+    }
+
+    #[cfg(all(test, unix))]
+    pub(super) fn turns_given(&self) -> usize {
+        self.turns().given
     }
 
     fn turns(&self) -> std::sync::MutexGuard<'_, Turns> {
@@ -157,7 +169,7 @@ impl<'a> Batcher<'a> {
     fn new(send: &'a (dyn Fn(Batch) -> bool + Sync)) -> Batcher<'a> {
         Batcher {
             send,
-            pending: Mutex::new((Batch::default(), Instant::now())),
+            pending: Mutex::new((Batch::with_room(), Instant::now())),
             gone: AtomicBool::new(false),
         }
     }
@@ -168,7 +180,7 @@ impl<'a> Batcher<'a> {
             put(&mut pending.0);
             if pending.0.len() >= BATCH_SIZE || pending.1.elapsed() >= BATCH_WAIT {
                 pending.1 = Instant::now();
-                Some(std::mem::take(&mut pending.0))
+                Some(std::mem::replace(&mut pending.0, Batch::with_room()))
             } else {
                 None
             }
@@ -186,7 +198,10 @@ impl<'a> Batcher<'a> {
         }
     }
 
-    fn send(&self, batch: Batch) {
+    fn send(&self, mut batch: Batch) {
+        // A batch sent before it is full (due, or the last) gives back the
+        // room it did not use: the scheduler may hold many in flight.
+        batch.entries.shrink_to_fit();
         if !self.gone.load(Ordering::Relaxed) && !(self.send)(batch) {
             self.gone.store(true, Ordering::Relaxed);
         }

@@ -70,6 +70,16 @@ pub(crate) struct Batch {
 }
 
 impl Batch {
+    /// An empty batch with room for a full one's entries: grown a record at
+    /// a time, its entries (a few hundred bytes each) were copied over and
+    /// over as it doubled.
+    fn with_room() -> Batch {
+        Batch {
+            entries: Vec::with_capacity(BATCH_SIZE),
+            folders: Vec::new(),
+        }
+    }
+
     fn len(&self) -> usize {
         self.entries.len() + self.folders.len()
     }

@@ -33,11 +33,13 @@ thread_local! {
 pub(crate) fn read_file<S: ShareFs>(
     fs: &S,
     location: &Location,
-    entry: Entry<S>,
+    mut entry: Entry<S>,
     max_parse_bytes: u64,
     touch: &dyn Fn(),
 ) -> (FileRecord, Detail) {
-    let (record, detail, _) = read_entry(fs, location, &entry, max_parse_bytes, touch, false);
+    // The row takes the path: the entry is not read again.
+    let path = std::mem::take(&mut entry.relative);
+    let (record, detail, _) = read_entry(fs, location, &entry, path, max_parse_bytes, touch, false);
     (record, detail)
 }
 
@@ -78,7 +80,8 @@ pub(crate) fn read_file_deferred<S: ShareFs>(
     max_parse_bytes: u64,
     touch: &dyn Fn(),
 ) -> Deferred<S> {
-    match read_entry(fs, location, &entry, max_parse_bytes, touch, true) {
+    let path = entry.relative.clone();
+    match read_entry(fs, location, &entry, path, max_parse_bytes, touch, true) {
         (record, detail, true) => Deferred::Unconfirmed(Unconfirmed { entry, record, detail }),
         (record, detail, false) => Deferred::Done(record, detail),
     }
@@ -145,7 +148,8 @@ pub(crate) fn confirm_reads<S: ShareFs>(
                         // Changed since the first listing: read once more, as
                         // now listed (or as found, if no longer a listed file).
                         entry.listed = again.filter(|again| again.kind == EntryType::File).copied();
-                        let (record, detail, _) = read_entry(fs, location, &entry, max_parse_bytes, touch, false);
+                        let path = entry.relative.clone();
+                        let (record, detail, _) = read_entry(fs, location, &entry, path, max_parse_bytes, touch, false);
                         (record, detail)
                     }
                 }
@@ -154,12 +158,14 @@ pub(crate) fn confirm_reads<S: ShareFs>(
         .collect()
 }
 
-/// Reads one file; with `defer`, leaves the check of its state after the
-/// read to its folder's next listing when it can (the third value says so).
+/// Reads one file, whose row has `path` (its share-relative path); with
+/// `defer`, leaves the check of its state after the read to its folder's
+/// next listing when it can (the third value says so).
 fn read_entry<S: ShareFs>(
     fs: &S,
     location: &Location,
     entry: &Entry<S>,
+    path: String,
     max_parse_bytes: u64,
     touch: &dyn Fn(),
     defer: bool,
@@ -167,7 +173,7 @@ fn read_entry<S: ShareFs>(
     let mut unconfirmed = false;
     let mut record = FileRecord {
         location: location.name.clone(),
-        path: entry.relative.clone(),
+        path,
         size: entry.listed.map(|listed| listed.state.size),
         modified: entry.listed.and_then(|listed| listed.state.modified).map(format_time),
         sha256: None,

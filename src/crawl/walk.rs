@@ -224,11 +224,14 @@ impl<'a, S: ShareFs> Walker<'a, S> {
             });
             scope.spawn(move |scope| {
                 let _runs_left = runs_left;
+                // One turn for the whole run: a turn per name woke a waiting
+                // thread per file (a futex call and a context switch), only
+                // for it to wait again while this thread took the next turn.
+                let _turn = self.throttle.permit();
                 for name in run {
                     if self.found.abandoned() {
                         return;
                     }
-                    let _turn = self.throttle.permit();
                     self.entry(scope, &folder, &relative, escapes, name);
                 }
             });
@@ -239,6 +242,14 @@ impl<'a, S: ShareFs> Walker<'a, S> {
     /// reports compare paths): Windows serves one of them.
     fn report_case_twins(&self, relative: &str, names: &[Name]) {
         if names.len() < 2 {
+            return;
+        }
+        // Most listings have no twins: a hash of each name in lower case
+        // finds the candidates without a string for every name; only a
+        // listing with two alike looks further.
+        let mut hashes: Vec<u64> = names.iter().map(|name| lower_case_hash(&name.escaped)).collect();
+        hashes.sort_unstable();
+        if !hashes.windows(2).any(|pair| pair[0] == pair[1]) {
             return;
         }
         let mut spellings: BTreeMap<String, Vec<&str>> = BTreeMap::new();
@@ -370,6 +381,13 @@ impl<'a, S: ShareFs> Walker<'a, S> {
             )),
         }
     }
+}
+
+/// FNV-1a of `name` in ASCII lower case, as case twins are compared.
+fn lower_case_hash(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// `reason` with the note of what the path escaped, if anything.
@@ -518,5 +536,49 @@ mod tests {
             let seen = found.most.load(Ordering::SeqCst);
             assert!(most.contains(&seen), "{seen} at once, {allowed} allowed");
         }
+    }
+
+    /// Files seen, and nothing else.
+    #[derive(Default)]
+    struct CountFiles(AtomicUsize);
+
+    impl Found<share::Local> for CountFiles {
+        fn file(&self, _: Entry<share::Local>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+        fn row(&self, _: FileRecord) {}
+        fn folder(&self, _: String) {}
+        fn case_twins(&self, _: String, _: Vec<String>) {}
+        fn abandoned(&self) -> bool {
+            false
+        }
+    }
+
+    /// A run of names is one turn of the throttle, not one turn per name:
+    /// each turn that ends wakes a waiting thread.
+    #[test]
+    fn a_run_of_names_takes_one_turn() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..256 {
+            std::fs::write(dir.path().join(format!("f{i:03}")), "x").unwrap();
+        }
+        let location = Location::for_test(r"\\S\CAP_AB1", LocationKind::Cap, &[]);
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
+        let throttle = Throttle::new(1);
+        let found = CountFiles::default();
+        walk_location(
+            &share::Local,
+            &location,
+            dir.path(),
+            &Exclusions::default(),
+            &Activity::new(),
+            &pool,
+            &throttle,
+            &found,
+        )
+        .unwrap();
+        assert_eq!(found.0.load(Ordering::SeqCst), 256);
+        // 256 names, 4 threads: runs of 256 / (4 x 4) = 16 names.
+        assert_eq!(throttle.turns_given(), 16);
     }
 }

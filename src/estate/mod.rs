@@ -97,10 +97,18 @@ impl crate::crawl::Sink for Gatherer {
         let site = (location.kind != LocationKind::LogonPoint)
             .then(|| location.sites.first().map(String::as_str))
             .flatten();
-        let lower = record.path.to_ascii_lowercase();
+        thread_local! {
+            /// The lower-case path, in one buffer for every record.
+            static LOWER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
         let mut stamps = Vec::new();
-        stamps_for(location.kind, site, &record, &lower, &detail, &mut stamps);
-        let keep = !stamps.is_empty() || record.status != Status::Ok || layout::checks_read(location.kind, &lower);
+        let keep = LOWER.with_borrow_mut(|lower| {
+            lower.clear();
+            lower.push_str(&record.path);
+            lower.make_ascii_lowercase();
+            stamps_for(location.kind, site, &record, lower, &detail, &mut stamps);
+            !stamps.is_empty() || record.status != Status::Ok || layout::checks_read(location.kind, lower)
+        });
         if keep {
             let mut kept = self.kept();
             kept.files.push(record.clone());

@@ -29,6 +29,19 @@ pub(crate) fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
         Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '\0') => true,
         _ => would_be_mangled(cell),
     };
+    // A segment starts only after a separator, and every separator is one
+    // ASCII byte (never part of another character's UTF-8): a cell without
+    // one, as most are, needs no scan character by character.
+    let separated = cell
+        .bytes()
+        .fold(false, |seen, b| seen | matches!(b, b',' | b';' | b'\t' | b'\r' | b'\n'));
+    if !separated {
+        return if whole_cell {
+            format!("'{cell}").into()
+        } else {
+            cell.into()
+        };
+    }
     let mut segments = Vec::new();
     let mut after_separator = false;
     let mut look_at = |at: usize, c: char| {
@@ -175,12 +188,16 @@ pub(crate) fn matrix_to(audit: &Audit, csv: impl Into<CsvDialect>, out: &mut dyn
 pub(crate) fn files_to(audit: &Audit, csv: impl Into<CsvDialect>, out: &mut dyn std::io::Write) -> Result<()> {
     let mut table = Csv::to(csv.into(), out)?;
     table.row(FileRecord::COLUMNS)?;
-    for f in audit.files.iter() {
-        let f = f?;
-        let size = f.size.map(|s| s.to_string()).unwrap_or_default();
+    let mut size = String::new();
+    audit.files.visit(anyhow::Error::from, |f| {
+        size.clear();
+        if let Some(bytes) = f.size {
+            use std::fmt::Write;
+            let _ = write!(size, "{bytes}");
+        }
         let head = [f.location.as_str(), &f.path, &size];
-        table.row(head.into_iter().chain(f.text_cells()))?;
-    }
+        table.row(head.into_iter().chain(f.text_cells()))
+    })?;
     table.finish()?.flush()?;
     Ok(())
 }

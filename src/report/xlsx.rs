@@ -920,15 +920,14 @@ fn files_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(),
     }
     // Only the files of interest are rows; the others are counted.
     let (mut shown, mut cut, mut others) = (0usize, 0usize, 0u64);
-    for f in audit.files.iter() {
-        let f = f.map_err(XlsxError::IoError)?;
-        if !interest.contains(&f) {
+    audit.files.visit(XlsxError::IoError, |f| {
+        if !interest.contains(f) {
             others += 1;
-            continue;
+            return Ok(());
         }
         if shown == room {
             cut += 1;
-            continue;
+            return Ok(());
         }
         shown += 1;
         sheet.column_text(shown, 0, &f.location)?;
@@ -939,7 +938,8 @@ fn files_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(),
         for (c, value) in f.text_cells().into_iter().enumerate() {
             sheet.column_text(shown, c + 3, value)?;
         }
-    }
+        Ok(())
+    })?;
     // The filter covers the rows written, now that they are known.
     sheet
         .ws

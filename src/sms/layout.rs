@@ -370,9 +370,21 @@ impl Role<'_> {
 /// The role of a file at `lower` (share-relative, lower case, backslashes)
 /// on a share of `kind`.
 pub(crate) fn role(kind: LocationKind, lower: &str) -> Role<'_> {
-    let parts: Vec<&str> = lower.split('\\').collect();
-    let file = parts.last().copied().unwrap_or("");
-    match (kind, parts.as_slice()) {
+    // No role has a path of more than four parts: the parts are gathered
+    // on the stack (this runs twice for every file of the estate), and a
+    // deeper path matches none.
+    const MOST_PARTS: usize = 4;
+    let mut gathered = [""; MOST_PARTS];
+    let mut count = 0;
+    for part in lower.split('\\') {
+        if let Some(slot) = gathered.get_mut(count) {
+            *slot = part;
+        }
+        count += 1;
+    }
+    let parts: &[&str] = gathered.get(..count).unwrap_or_default();
+    let file = lower.rsplit('\\').next().unwrap_or("");
+    match (kind, parts) {
         (LocationKind::Cap, ["clicomp.box", component, name])
         | (LocationKind::SiteServer, ["inboxes", "clicomp.src", component, name])
             if is_compver_name(name) =>
@@ -404,7 +416,19 @@ pub(crate) fn role(kind: LocationKind, lower: &str) -> Role<'_> {
 
 /// The kind of a file from its path inside a share (any case).
 pub(crate) fn file_kind(kind: LocationKind, relative: &str) -> FileKind {
-    role(kind, &relative.to_ascii_lowercase()).file_kind()
+    thread_local! {
+        /// The lower-case path, in one buffer for every file of the thread.
+        static LOWER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    LOWER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut lower) => {
+            lower.clear();
+            lower.push_str(relative);
+            lower.make_ascii_lowercase();
+            role(kind, &lower).file_kind()
+        }
+        Err(_) => role(kind, &relative.to_ascii_lowercase()).file_kind(),
+    })
 }
 
 #[cfg(test)]
