@@ -136,7 +136,7 @@ impl Collector {
         state.count_pending();
         let State {
             mut buffer,
-            runs,
+            mut runs,
             counts,
             error,
             ..
@@ -145,7 +145,15 @@ impl Collector {
             return Err(err);
         }
         buffer.retain(|location| !dropped.contains(location));
-        buffer.sort();
+        match &self.spill {
+            // Once records went to runs, the rest follow them: the checks and
+            // the reports then hold none (up to BUFFER_BYTES). First among
+            // the runs, as the buffer is first among the sources.
+            Some(spill) if !runs.is_empty() && buffer.len() > 0 => {
+                runs.insert(0, Run::write(&spill.dir, std::mem::take(&mut buffer))?);
+            }
+            _ => buffer.sort(),
+        }
         let len = counts
             .iter()
             .filter(|(location, _)| !dropped.contains(*location))
@@ -663,6 +671,7 @@ mod tests {
         let records = collector.finish(&dropped).unwrap();
         let spilled = std::fs::read_dir(dir.path()).unwrap().count();
         assert!(spilled >= 3, "{spilled} runs");
+        assert_eq!(records.inner.memory.len(), 0, "records left in memory beside the runs");
         assert_eq!(records.len(), want.len() as u64);
         let (mut first, mut second) = (records.iter(), records.iter());
         let mut got = Vec::new();

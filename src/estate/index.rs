@@ -40,9 +40,9 @@ impl SiteControlOf<'_> {
 pub(crate) struct EstateView<'a> {
     pub estate: &'a Estate,
     by_location: BTreeMap<&'a str, Vec<&'a Stamp>>,
-    /// Every entry per location (read or not), keyed by lower-case
-    /// share-relative path; `files` and `file` give the read ones.
-    entries: BTreeMap<&'a str, BTreeMap<String, &'a FileRecord>>,
+    /// Every entry per location (read or not), by lower-case share-relative
+    /// path; `files` and `file` give the read ones.
+    entries: BTreeMap<&'a str, Entries<'a>>,
     /// Listed folders per location, lower case.
     folders: BTreeMap<&'a str, BTreeSet<String>>,
     /// Lower-case paths with more than one spelling per location (A07):
@@ -82,6 +82,50 @@ struct SiteIndex<'a> {
     site_controls: HashMap<String, SiteControlOf<'a>>,
 }
 
+/// The entries of one location in lower-case path order, one per
+/// lower-case path (the last in the estate's order): a list of references,
+/// not a map of lower-case copies of every path (at 10,000 shares 270,000
+/// entries, about 100 bytes each that way).
+#[derive(Default)]
+struct Entries<'a>(Vec<&'a FileRecord>);
+
+/// `a` and `b` as their lower-case forms compare.
+fn cmp_lower(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes()
+        .map(|b| b.to_ascii_lowercase())
+        .cmp(b.bytes().map(|b| b.to_ascii_lowercase()))
+}
+
+impl<'a> Entries<'a> {
+    fn sort(&mut self) {
+        // Stable: of one lower-case path, the last in the estate's order
+        // stays, as a map's later insert replaces the earlier.
+        self.0.sort_by(|a, b| cmp_lower(&a.path, &b.path));
+        let mut kept: Vec<&'a FileRecord> = Vec::with_capacity(self.0.len());
+        for record in self.0.drain(..) {
+            match kept.last_mut() {
+                Some(last) if cmp_lower(&last.path, &record.path).is_eq() => *last = record,
+                _ => kept.push(record),
+            }
+        }
+        self.0 = kept;
+    }
+
+    /// The entry at `path`, case-insensitively.
+    fn get(&self, path: &str) -> Option<&'a FileRecord> {
+        let at = self.0.binary_search_by(|r| cmp_lower(&r.path, path)).ok()?;
+        Some(self.0[at])
+    }
+
+    /// The entries whose lower-case path starts with `prefix` (in any case).
+    fn under(&self, prefix: String) -> impl Iterator<Item = &'a FileRecord> + '_ {
+        let from = self.0.partition_point(|r| cmp_lower(&r.path, &prefix).is_lt());
+        self.0[from..].iter().copied().take_while(move |r| {
+            r.path.len() >= prefix.len() && r.path.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+        })
+    }
+}
+
 impl<'a> EstateView<'a> {
     pub(crate) fn new(estate: &'a Estate) -> EstateView<'a> {
         let mut by_location: BTreeMap<&str, Vec<&Stamp>> = BTreeMap::new();
@@ -95,20 +139,19 @@ impl<'a> EstateView<'a> {
                 .or_default()
                 .insert(twin.lower.as_str());
         }
-        let mut entries: BTreeMap<&str, BTreeMap<String, &FileRecord>> = BTreeMap::new();
+        let mut entries: BTreeMap<&str, Entries> = BTreeMap::new();
         for record in &estate.files {
-            let lower = record.path.to_ascii_lowercase();
             // A twinned entry is neither read nor absent: `not_read` says so.
             if twins
                 .get(record.location.as_str())
-                .is_some_and(|t| super::under_any(&lower, t))
+                .is_some_and(|t| super::under_any(&record.path.to_ascii_lowercase(), t))
             {
                 continue;
             }
-            entries
-                .entry(record.location.as_str())
-                .or_default()
-                .insert(lower, record);
+            entries.entry(record.location.as_str()).or_default().0.push(record);
+        }
+        for location in entries.values_mut() {
+            location.sort();
         }
         let mut folders: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
         for (location, folder) in &estate.folders {
@@ -215,33 +258,32 @@ impl<'a> EstateView<'a> {
     }
 
     /// Every read file of a location, by lower-case path, in path order.
-    pub(crate) fn files(&self, location: &str) -> impl Iterator<Item = (&str, &'a FileRecord)> + '_ {
+    pub(crate) fn files(&self, location: &str) -> impl Iterator<Item = (String, &'a FileRecord)> + '_ {
         self.entries
             .get(location)
             .into_iter()
-            .flat_map(|m| m.iter().map(|(k, v)| (k.as_str(), *v)))
-            .filter(|(_, record)| record.sha256.is_some())
+            .flat_map(|e| e.0.iter())
+            .filter(|record| record.sha256.is_some())
+            .map(|record| (record.path.to_ascii_lowercase(), *record))
     }
 
     /// A read file of a location by its path, case-insensitively.
     pub(crate) fn file(&self, location: &str, path: &str) -> Option<&'a FileRecord> {
         self.entries
             .get(location)?
-            .get(&path.to_ascii_lowercase())
-            .copied()
+            .get(path)
             .filter(|record| record.sha256.is_some())
     }
 
     /// The entry at `path` (case-insensitive), read or not.
     pub(crate) fn entry(&self, location: &str, path: &str) -> Option<&'a FileRecord> {
-        self.entries.get(location)?.get(&path.to_ascii_lowercase()).copied()
+        self.entries.get(location)?.get(path)
     }
 
     /// Whether the share holds an entry at `path`, read or not: a file that
     /// could not be read is not missing.
     pub(crate) fn exists(&self, location: &str, path: &str) -> bool {
-        let lower = path.to_ascii_lowercase();
-        self.entries.get(location).is_some_and(|e| e.contains_key(&lower))
+        self.entries.get(location).is_some_and(|e| e.get(path).is_some())
     }
 
     /// Whether `path` could not be judged absent because it, or a folder
@@ -318,16 +360,11 @@ impl<'a> EstateView<'a> {
 
     /// Every entry, read or not, under `folder\` (case-insensitive).
     fn entries_under(&self, location: &str, folder: &str) -> impl Iterator<Item = &'a FileRecord> + '_ {
-        let prefix = format!("{}\\", folder.to_ascii_lowercase());
+        let prefix = format!("{folder}\\");
         self.entries
             .get(location)
             .into_iter()
-            .flat_map(move |e| {
-                let prefix = prefix.clone();
-                e.range(prefix.clone()..)
-                    .take_while(move |(p, _)| p.starts_with(&prefix))
-            })
-            .map(|(_, record)| *record)
+            .flat_map(move |e| e.under(prefix.clone()))
     }
 
     /// Whether any entry, read or not, lies under `folder\`.
@@ -409,7 +446,7 @@ impl<'a> EstateView<'a> {
                     .entries
                     .get(location.name.as_str())?
                     .get(layout::SITE_CONTROL_FILE)?;
-                (record.status != Status::Ok).then_some((location, *record))
+                (record.status != Status::Ok).then_some((location, record))
             })
     }
 
@@ -422,7 +459,8 @@ impl<'a> EstateView<'a> {
         self.entries
             .get(location)
             .into_iter()
-            .flat_map(|e| e.range(prefix.clone()..).take_while(|(p, _)| p.starts_with(&prefix)))
+            .flat_map(|e| e.under(prefix.clone()))
+            .map(|record| (record.path.to_ascii_lowercase(), record))
             .filter(|(p, r)| p.ends_with(".ct1") && !p[prefix.len()..].contains('\\') && r.kind != FileKind::Directory)
             .map(|(_, record)| {
                 let modified = record
@@ -432,7 +470,7 @@ impl<'a> EstateView<'a> {
                 let age = started
                     .zip(modified)
                     .map(|(now, then)| now.duration_since(then).map(|d| d.as_secs()).unwrap_or(0));
-                (*record, age)
+                (record, age)
             })
             .collect()
     }

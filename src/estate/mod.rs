@@ -137,7 +137,7 @@ pub(crate) fn build(crawled: Vec<Crawled>, gathered: Gatherer) -> std::io::Resul
     let Gatherer { kept, records } = gathered;
     let Kept {
         mut files,
-        stamps,
+        mut stamps,
         mut folders,
         mut site_controls,
     } = kept.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -147,6 +147,9 @@ pub(crate) fn build(crawled: Vec<Crawled>, gathered: Gatherer) -> std::io::Resul
         .filter(|c| c.location.status != Status::Ok)
         .map(|c| c.location.name.clone())
         .collect();
+    // First: once the records went to runs, the buffer follows them before
+    // the stamps below are sorted (the moment memory peaks at 10,000 shares).
+    let records = records.finish(&dropped)?;
     files.retain(|f| !dropped.contains(&f.location));
     folders.retain(|(location, _)| !dropped.contains(location));
     site_controls.retain(|s| !dropped.contains(&s.location));
@@ -158,27 +161,42 @@ pub(crate) fn build(crawled: Vec<Crawled>, gathered: Gatherer) -> std::io::Resul
         twins.entry(&twin.location).or_default().insert(&twin.lower);
     }
     // What Windows serves at a twinned path is unknown: no stamp.
-    let mut by_location: BTreeMap<String, Vec<Stamp>> = BTreeMap::new();
-    for stamp in stamps {
+    stamps.retain(|stamp| {
         let twinned = twins
             .get(stamp.location.as_str())
             .is_some_and(|t| under_any(&stamp.path.to_ascii_lowercase(), t));
-        if !twinned && !dropped.contains(&stamp.location) {
-            by_location.entry(stamp.location.clone()).or_default().push(stamp);
+        !twinned && !dropped.contains(&stamp.location)
+    });
+    // By location, in place, each location's in the order they came.
+    stamps.sort_by(|a, b| a.location.cmp(&b.location));
+    let mut fan_outs = Vec::new();
+    let mut first_dropped: BTreeMap<String, RowKey> = BTreeMap::new();
+    for location in stamps.chunk_by(|a, b| a.location == b.location) {
+        if let Some((fan_out, first)) = bound_items(location) {
+            first_dropped.insert(fan_out.location.clone(), first);
+            fan_outs.push(fan_out);
         }
     }
+    if !first_dropped.is_empty() {
+        stamps.retain(|s| {
+            first_dropped
+                .get(&s.location)
+                .is_none_or(|first| !is_item(s) || RowKey::of(s) < *first)
+        });
+    }
+    // The kept records and stamps are most of what the checks hold (at
+    // 10,000 shares about 270,000 and 150,000): no room left over from
+    // growing them.
+    files.shrink_to_fit();
+    stamps.shrink_to_fit();
     let mut estate = Estate {
         files,
         folders,
+        stamps,
+        fan_outs,
         site_controls,
         ..Estate::default()
     };
-    for (location, mut stamps) in by_location {
-        if let Some(fan_out) = bound_items(&location, &mut stamps) {
-            estate.fan_outs.push(fan_out);
-        }
-        estate.stamps.append(&mut stamps);
-    }
     let mut seen = logon_sites_seen(&estate, &crawled);
     for Crawled {
         mut location,
@@ -191,7 +209,6 @@ pub(crate) fn build(crawled: Vec<Crawled>, gathered: Gatherer) -> std::io::Resul
         estate.case_twins.extend(case_twins);
         estate.locations.push(location);
     }
-    let records = records.finish(&dropped)?;
     Ok((estate, records))
 }
 
@@ -246,27 +263,31 @@ pub(crate) fn under_any(lower: &str, paths: &BTreeSet<impl std::borrow::Borrow<s
     }
 }
 
-/// Keeps the stamps of the first [`MAX_ITEMS_PER_LOCATION`] matrix items of
-/// one share, by name, so the result does not depend on listing order.
-/// References (Copylog lines, offers, the senior site) are not items.
-fn bound_items(location: &str, stamps: &mut Vec<Stamp>) -> Option<FanOut> {
-    let is_item = |s: &Stamp| {
-        !matches!(
-            s.artifact,
-            Artifact::CopylogSource | Artifact::OfferRef | Artifact::SeniorSite
-        )
-    };
+/// Whether a stamp is a matrix item: references (Copylog lines, offers,
+/// the senior site) are not.
+fn is_item(s: &Stamp) -> bool {
+    !matches!(
+        s.artifact,
+        Artifact::CopylogSource | Artifact::OfferRef | Artifact::SeniorSite
+    )
+}
+
+/// Whether one share's stamps (all of one location) hold more than
+/// [`MAX_ITEMS_PER_LOCATION`] matrix items: then the fan-out, and the first
+/// item left out, by name (so the result does not depend on listing
+/// order): the stamps of items from it on are dropped.
+fn bound_items(stamps: &[Stamp]) -> Option<(FanOut, RowKey)> {
     let items: BTreeSet<RowKey> = stamps.iter().filter(|s| is_item(s)).map(RowKey::of).collect();
     if items.len() <= MAX_ITEMS_PER_LOCATION {
         return None;
     }
     let first_dropped = items.iter().nth(MAX_ITEMS_PER_LOCATION)?.clone();
-    stamps.retain(|s| !is_item(s) || RowKey::of(s) < first_dropped);
-    Some(FanOut {
-        location: location.to_string(),
+    let fan_out = FanOut {
+        location: stamps.first()?.location.clone(),
         items: items.len(),
         first_dropped: first_dropped.label(),
-    })
+    };
+    Some((fan_out, first_dropped))
 }
 
 /// The stamps one read file gives, by its role in the share layout.

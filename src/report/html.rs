@@ -19,12 +19,114 @@ use crate::upgrade::{PlanVerdict, UpgradePlan};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::io::{self, Write};
 use std::ops::Range;
 
-/// The page; fails only when the file records cannot be read back.
-pub fn audit(audit: &Audit) -> std::io::Result<Vec<u8>> {
+/// The page in memory: for tests and the library's callers; the report set
+/// streams it with [`write`]. Fails only when the file records cannot be
+/// read back.
+pub fn audit(audit: &Audit) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    write(audit, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// Rows of a long table (cause cards, matrix rows, findings) rendered at
+/// once: the page is written a piece at a time, never held whole (58 MB at
+/// 10,000 shares).
+const ROWS_PER_PIECE: usize = 500;
+
+/// Writes the page into `out` section by section.
+pub(crate) fn write(audit: &Audit, out: &mut dyn Write) -> io::Result<()> {
+    write_in_pieces(audit, out, ROWS_PER_PIECE)
+}
+
+fn write_in_pieces(audit: &Audit, out: &mut dyn Write, rows_per_piece: usize) -> io::Result<()> {
     let shown = shown_files(audit)?;
-    Ok(page(audit, &shown).into_string().into_bytes())
+    let mut page = Page { out, rows_per_piece };
+    page.put(html! { (DOCTYPE) })?;
+    page.tag(r#"<html lang="en">"#)?;
+    page.put(html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            // No network, no script: a report may be opened anywhere.
+            meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'";
+            title { "SMS 2.0 share audit report" }
+            style { (PreEscaped(STYLE)) (PreEscaped(swatch_css())) }
+        }
+    })?;
+    page.tag("<body>")?;
+    page.put(html! {
+        header.top {
+            h1 { "SMS 2.0 share audit report" }
+            p {
+                "Version check of Systems Management Server 2.0 client access points (CAP_<site>), "
+                "logon points (SMSLOGON) and site server shares (SMS_<site>)."
+            }
+        }
+    })?;
+    page.tag("<main>")?;
+    // Side by side on a wide screen, so the causes start on the first one.
+    page.put(html! {
+        div.overview {
+            (run(audit))
+            (verdict(audit))
+        }
+    })?;
+    causes(audit, &mut page)?;
+    page.put(sites(audit))?;
+    if let Some(plan) = &audit.upgrade {
+        page.put(upgrade(plan))?;
+    }
+    if let Some(since) = &audit.history {
+        page.put(history(audit, since))?;
+    }
+    if let Some(changes) = &audit.drift {
+        page.put(drift(audit, changes))?;
+    }
+    if let Some(symptoms) = &audit.symptoms {
+        page.put(client_symptoms(symptoms))?;
+    }
+    matrix(audit, &audit.matrix.display_order(&audit.findings), &mut page)?;
+    findings(audit, &mut page)?;
+    page.put(files(audit, &shown))?;
+    page.tag("</main>")?;
+    page.put(html! {
+        footer {
+            "Written by " (audit.tool) " " (audit.version) " from the audit started " (audit.started) "."
+        }
+    })?;
+    page.tag("</body></html>")
+}
+
+/// Where the page goes: rendered pieces, and the opening and closing tags
+/// of the elements whose content comes in several pieces.
+struct Page<'w> {
+    out: &'w mut dyn Write,
+    rows_per_piece: usize,
+}
+
+impl Page<'_> {
+    fn put(&mut self, markup: Markup) -> io::Result<()> {
+        self.out.write_all(markup.into_string().as_bytes())
+    }
+
+    /// Tags as maud writes them; never a value.
+    fn tag(&mut self, tags: &'static str) -> io::Result<()> {
+        self.out.write_all(tags.as_bytes())
+    }
+
+    /// `rows` in runs of at most `rows_per_piece`.
+    fn pieces<'r, T>(&self, rows: &'r [T]) -> std::slice::Chunks<'r, T> {
+        rows.chunks(self.rows_per_piece)
+    }
+
+    /// `0..len` in runs of at most `rows_per_piece`.
+    fn piece_ranges(&self, len: usize) -> impl Iterator<Item = Range<usize>> + use<> {
+        let step = self.rows_per_piece;
+        (0..len).step_by(step).map(move |start| start..(start + step).min(len))
+    }
 }
 
 /// A value from the shares as the page shows it: bidi, invisible and
@@ -183,52 +285,6 @@ fn swatch_css() -> String {
     swatches.chain(severities).collect()
 }
 
-fn page(audit: &Audit, shown_files: &ShownFiles) -> Markup {
-    let order = audit.matrix.display_order(&audit.findings);
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                // No network, no script: a report may be opened anywhere.
-                meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'";
-                title { "SMS 2.0 share audit report" }
-                style { (PreEscaped(STYLE)) (PreEscaped(swatch_css())) }
-            }
-            body {
-                header.top {
-                    h1 { "SMS 2.0 share audit report" }
-                    p {
-                        "Version check of Systems Management Server 2.0 client access points (CAP_<site>), "
-                        "logon points (SMSLOGON) and site server shares (SMS_<site>)."
-                    }
-                }
-                main {
-                    // Side by side on a wide screen, so the causes start on
-                    // the first one.
-                    div.overview {
-                        (run(audit))
-                        (verdict(audit))
-                    }
-                    (causes(audit))
-                    (sites(audit))
-                    @if let Some(plan) = &audit.upgrade { (upgrade(plan)) }
-                    @if let Some(since) = &audit.history { (history(audit, since)) }
-                    @if let Some(changes) = &audit.drift { (drift(audit, changes)) }
-                    @if let Some(symptoms) = &audit.symptoms { (client_symptoms(symptoms)) }
-                    (matrix(audit, &order))
-                    (findings(audit))
-                    (files(audit, shown_files))
-                }
-                footer {
-                    "Written by " (audit.tool) " " (audit.version) " from the audit started " (audit.started) "."
-                }
-            }
-        }
-    }
-}
-
 fn run(audit: &Audit) -> Markup {
     let s = &audit.summary;
     html! {
@@ -310,18 +366,32 @@ fn finding_anchor(position: usize) -> String {
     format!("finding-{}", position + 1)
 }
 
-fn causes(audit: &Audit) -> Markup {
+fn causes(audit: &Audit, page: &mut Page) -> io::Result<()> {
+    page.tag(r#"<section id="causes">"#)?;
+    page.put(html! {
+        h2 { "Causes (" (audit.causes.len()) ")" }
+        @if audit.causes.is_empty() {
+            p.none { "No cause: nothing to fix." }
+        } @else {
+            p.lead {
+                "Each cause is one thing to fix, worst first; the findings under it are its symptoms "
+                "(the evidence is in the findings table, one click away)."
+            }
+        }
+    })?;
+    for causes in page.pieces(&audit.causes) {
+        page.put(html! {
+            @for cause in causes {
+                (cause_card(audit, cause))
+            }
+        })?;
+    }
+    page.tag("</section>")
+}
+
+/// One cause: its fix, where it is and its findings.
+fn cause_card(audit: &Audit, cause: &crate::causes::Cause) -> Markup {
     html! {
-        section #causes {
-            h2 { "Causes (" (audit.causes.len()) ")" }
-            @if audit.causes.is_empty() {
-                p.none { "No cause: nothing to fix." }
-            } @else {
-                p.lead {
-                    "Each cause is one thing to fix, worst first; the findings under it are its symptoms "
-                    "(the evidence is in the findings table, one click away)."
-                }
-                @for cause in &audit.causes {
                     article class=(format!("cause {}", cause.severity.as_str())) id=(format!("cause-{}", cause.id)) {
                         h3 {
                             span class=(format!("sev {}", cause.severity.as_str())) { (cause.severity.as_str()) }
@@ -361,9 +431,6 @@ fn causes(audit: &Audit) -> Markup {
                             }
                         }
                     }
-                }
-            }
-        }
     }
 }
 
@@ -627,7 +694,7 @@ fn drift(audit: &Audit, changes: &[Change]) -> Markup {
     }
 }
 
-fn findings(audit: &Audit) -> Markup {
+fn findings(audit: &Audit, page: &mut Page) -> io::Result<()> {
     let new: BTreeSet<&str> = audit
         .history
         .iter()
@@ -641,19 +708,27 @@ fn findings(audit: &Audit) -> Markup {
         class_from: "severity",
         id: finding_anchor,
     };
-    html! {
-        section #findings {
-            h2 { "Findings (" (audit.findings.len()) ")" }
-            @if audit.findings.is_empty() {
-                p.none { "No findings: every share agrees." }
-            } @else {
-                p.lead { "Most severe first. KB is the Microsoft Knowledge Base article that describes the problem; Cause leads to the one thing to fix." }
-                div.scroll {
-                    (list_table(&table::findings(audit), 0..audit.findings.len(), &columns, Some(&anchors)))
-                }
-            }
+    page.tag(r#"<section id="findings">"#)?;
+    page.put(html! {
+        h2 { "Findings (" (audit.findings.len()) ")" }
+        @if audit.findings.is_empty() {
+            p.none { "No findings: every share agrees." }
+        } @else {
+            p.lead { "Most severe first. KB is the Microsoft Knowledge Base article that describes the problem; Cause leads to the one thing to fix." }
         }
+    })?;
+    if !audit.findings.is_empty() {
+        page.tag(r#"<div class="scroll">"#)?;
+        let table = table::findings(audit);
+        page.tag(r#"<table class="list">"#)?;
+        page.put(list_head(&columns))?;
+        page.tag("<tbody>")?;
+        for rows in page.piece_ranges(table.rows.len()) {
+            page.put(list_rows(&table, rows, &columns, Some(&anchors)))?;
+        }
+        page.tag("</tbody></table></div>")?;
     }
+    page.tag("</section>")
 }
 
 /// How the page shows a column of a [`Table`]: its heading (the page's own
@@ -796,21 +871,32 @@ struct Anchors {
 
 /// A `table.list` of the rows `rows` of `table`, in `columns`.
 fn list_table(table: &Table, rows: Range<usize>, columns: &[Column], anchors: Option<&Anchors>) -> Markup {
+    html! {
+        table.list {
+            (list_head(columns))
+            tbody { (list_rows(table, rows, columns, anchors)) }
+        }
+    }
+}
+
+fn list_head(columns: &[Column]) -> Markup {
+    html! {
+        thead { tr {
+            @for c in columns { th { (c.label) } }
+        } }
+    }
+}
+
+/// The rows `rows` of a [`list_table`].
+fn list_rows(table: &Table, rows: Range<usize>, columns: &[Column], anchors: Option<&Anchors>) -> Markup {
     let first = rows.start;
     let positions: Vec<usize> = columns.iter().map(|c| table.column(c.from)).collect();
     let class_from = anchors.map(|a| table.column(a.class_from));
     html! {
-        table.list {
-            thead { tr {
-                @for c in columns { th { (c.label) } }
-            } }
-            tbody {
-                @for (at, row) in table.rows[rows].iter().enumerate() {
-                    tr class=[class_from.map(|c| row[c].as_ref())] id=[anchors.map(|a| (a.id)(first + at))] {
-                        @for (c, &position) in columns.iter().zip(&positions) {
-                            td class=[c.class] { (cell(table, row, c.show, &row[position])) }
-                        }
-                    }
+        @for (at, row) in table.rows[rows].iter().enumerate() {
+            tr class=[class_from.map(|c| row[c].as_ref())] id=[anchors.map(|a| (a.id)(first + at))] {
+                @for (c, &position) in columns.iter().zip(&positions) {
+                    td class=[c.class] { (cell(table, row, c.show, &row[position])) }
                 }
             }
         }
@@ -881,7 +967,7 @@ fn class(s: &Swatch) -> String {
 const MAX_MATRIX_COLUMNS: usize = 500;
 const MAX_MATRIX_CELLS: usize = 50_000;
 
-fn matrix(audit: &Audit, order: &DisplayOrder) -> Markup {
+fn matrix(audit: &Audit, order: &DisplayOrder, page: &mut Page) -> io::Result<()> {
     let m = &audit.matrix;
     let part = m
         .parts(order, MAX_MATRIX_COLUMNS, MAX_MATRIX_CELLS)
@@ -892,51 +978,60 @@ fn matrix(audit: &Audit, order: &DisplayOrder) -> Markup {
     let shown: Vec<usize> = part.columns.clone().collect();
     let left_out = all_columns - shown.len();
     let split_for_print = shown.len() > PRINT_PART_SHARES;
-    html! {
-        section #matrix {
-            h2 { "Version matrix" }
+    page.tag(r#"<section id="matrix">"#)?;
+    page.put(html! {
+        h2 { "Version matrix" }
+        p.lead {
+            "One row per component file that carries a version (compver.ini, the component's .CFG, "
+            "logon point binaries...), one column per share. Each cell is the version found on that share. "
+            "Shares that must agree are compared; a cell that does not is red and shows "
+            code { "!! found (expected ...)" } ". Rows that need attention come first. Shares stand by upgrade "
+            "group (the sites that share logon points), site by site, each logon point beside the sites it "
+            "serves; shares that need attention have dark red headers. Agreeing versions are tinted by SMS 2.0 release."
+        }
+        (legend())
+        @if m.rows.is_empty() {
+            p.none { "No versioned files were found." }
+        } @else if !part.is_whole(m) {
             p.lead {
-                "One row per component file that carries a version (compver.ini, the component's .CFG, "
-                "logon point binaries...), one column per share. Each cell is the version found on that share. "
-                "Shares that must agree are compared; a cell that does not is red and shows "
-                code { "!! found (expected ...)" } ". Rows that need attention come first. Shares stand by upgrade "
-                "group (the sites that share logon points), site by site, each logon point beside the sites it "
-                "serves; shares that need attention have dark red headers. Agreeing versions are tinted by SMS 2.0 release."
-            }
-            (legend())
-            @if m.rows.is_empty() {
-                p.none { "No versioned files were found." }
-            } @else {
-                @if !part.is_whole(m) {
-                    p.lead {
-                        "This page shows the first " (shown.len()) " of " (all_columns) " shares, in the matrix's order, "
-                        "and the " (part.rows.len()) " of " (m.rows.len()) " items that have a cell in them"
-                        @if part.rows_cut > 0 { " (" (part.rows_cut) " more did not fit)" }
-                        "; " (left_out_note(left_out, m.rows.len() - part.rows.len()))
-                        " left out here: matrix.csv has every share and item."
-                    }
-                }
-                div class=(if split_for_print { "screen-only" } else { "" }) {
-                    input #only-problems .toggle type="checkbox";
-                    label.toggle for="only-problems" {
-                        "Show only the " (problems) " rows that need attention (a mismatch or a value that could not be checked)"
-                    }
-                    div.scroll { (grid(audit, order, &part.rows, &shown)) }
-                }
-                @if split_for_print {
-                    div.print-only {
-                        @for (part_at, columns) in shown.chunks(PRINT_PART_SHARES).enumerate() {
-                            p.part {
-                                "Shares " (part_at * PRINT_PART_SHARES + 1) " to " (part_at * PRINT_PART_SHARES + columns.len())
-                                " of " (shown.len())
-                            }
-                            (grid(audit, order, &part.rows, columns))
-                        }
-                    }
-                }
+                "This page shows the first " (shown.len()) " of " (all_columns) " shares, in the matrix's order, "
+                "and the " (part.rows.len()) " of " (m.rows.len()) " items that have a cell in them"
+                @if part.rows_cut > 0 { " (" (part.rows_cut) " more did not fit)" }
+                "; " (left_out_note(left_out, m.rows.len() - part.rows.len()))
+                " left out here: matrix.csv has every share and item."
             }
         }
+    })?;
+    if !m.rows.is_empty() {
+        page.tag(if split_for_print {
+            r#"<div class="screen-only">"#
+        } else {
+            r#"<div class="">"#
+        })?;
+        page.put(html! {
+            input #only-problems .toggle type="checkbox";
+            label.toggle for="only-problems" {
+                "Show only the " (problems) " rows that need attention (a mismatch or a value that could not be checked)"
+            }
+        })?;
+        page.tag(r#"<div class="scroll">"#)?;
+        grid(audit, order, &part.rows, &shown, page)?;
+        page.tag("</div></div>")?;
+        if split_for_print {
+            page.tag(r#"<div class="print-only">"#)?;
+            for (part_at, columns) in shown.chunks(PRINT_PART_SHARES).enumerate() {
+                page.put(html! {
+                    p.part {
+                        "Shares " (part_at * PRINT_PART_SHARES + 1) " to " (part_at * PRINT_PART_SHARES + columns.len())
+                        " of " (shown.len())
+                    }
+                })?;
+                grid(audit, order, &part.rows, columns, page)?;
+            }
+            page.tag("</div>")?;
+        }
     }
+    page.tag("</section>")
 }
 
 /// `600 more shares and 1,900 more items are`: what the page's matrix
@@ -958,41 +1053,44 @@ fn left_out_note(shares: usize, items: usize) -> String {
 /// The matrix table of `rows` (indexes into the matrix's rows, in display
 /// order) and the location columns `columns` (indexes into the matrix's
 /// columns, a run in its order).
-fn grid(audit: &Audit, order: &DisplayOrder, rows: &[usize], columns: &[usize]) -> Markup {
+fn grid(audit: &Audit, order: &DisplayOrder, rows: &[usize], columns: &[usize], page: &mut Page) -> io::Result<()> {
     let m = &audit.matrix;
     let run = match (columns.first(), columns.last()) {
         (Some(&first), Some(&last)) => first..last + 1,
         _ => 0..0,
     };
-    html! {
-        table.grid {
-            thead { tr {
-                th.item { "Item" }
-                @for &c in columns {
-                    @let column = &m.columns[c];
-                    th class=[order.problem_columns[c].then_some("problem")] title=(visible(&column.header)) {
-                        (breakable(&column.location))
-                        small { (column.kind.as_str()) @if !column.sites.is_empty() { " " (visible(&column.sites.join(", "))) } }
-                    }
+    page.tag(r#"<table class="grid">"#)?;
+    page.put(html! {
+        thead { tr {
+            th.item { "Item" }
+            @for &c in columns {
+                @let column = &m.columns[c];
+                th class=[order.problem_columns[c].then_some("problem")] title=(visible(&column.header)) {
+                    (breakable(&column.location))
+                    small { (column.kind.as_str()) @if !column.sites.is_empty() { " " (visible(&column.sites.join(", "))) } }
                 }
-            } }
-            tbody {
-                @for &r in rows {
-                    @let row = &m.rows[r];
-                    tr class=(if order.problem_rows[r] { "problem" } else { "fine" }) {
-                        th.item { (visible(&row.item)) }
-                        @for (c, cell) in m.cells_in(row, run.clone()) {
-                            @let column = &m.columns[c];
-                            @let sw = palette::swatch(cell);
-                            td class=(format!("s-{}", sw.key)) title=(visible(&format!("{} at {}: {}", row.item, column.location, sw.label))) {
-                                (visible(&cell.text))
-                            }
+            }
+        } }
+    })?;
+    page.tag("<tbody>")?;
+    for rows in page.pieces(rows) {
+        page.put(html! {
+            @for &r in rows {
+                @let row = &m.rows[r];
+                tr class=(if order.problem_rows[r] { "problem" } else { "fine" }) {
+                    th.item { (visible(&row.item)) }
+                    @for (c, cell) in m.cells_in(row, run.clone()) {
+                        @let column = &m.columns[c];
+                        @let sw = palette::swatch(cell);
+                        td class=(format!("s-{}", sw.key)) title=(visible(&format!("{} at {}: {}", row.item, column.location, sw.label))) {
+                            (visible(&cell.text))
                         }
                     }
                 }
             }
-        }
+        })?;
     }
+    page.tag("</tbody></table>")
 }
 
 /// More file rows than this make a page too heavy for a browser.
@@ -1118,6 +1216,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The page written a row at a time is the page written whole: every
+    /// tag opened around pieces is closed where maud closes it.
+    #[test]
+    fn the_page_in_pieces_is_the_page_whole() {
+        let shares = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-shares");
+        let audit = crate::run_audit(&crate::Config::new(vec![shares]));
+        assert!(
+            audit.findings.len() > 1 && audit.matrix.rows.len() > 1,
+            "more than one row to cut"
+        );
+        let page = |rows_per_piece| {
+            let mut bytes = Vec::new();
+            write_in_pieces(&audit, &mut bytes, rows_per_piece).unwrap();
+            String::from_utf8(bytes).unwrap()
+        };
+        let whole = page(usize::MAX);
+        assert_eq!(page(1), whole);
     }
 
     #[test]

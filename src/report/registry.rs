@@ -154,7 +154,7 @@ pub(crate) const REPORTS: [Report; 11] = [
         format: ReportFormat::Html,
         when: When::Always,
         heaviest: Some(3),
-        write: |audit, _, out| Ok(out.write_all(&html::audit(audit)?)?),
+        write: |audit, _, out| Ok(html::write(audit, out)?),
     },
     Report {
         name: STATUS_JSON,

@@ -55,8 +55,9 @@ pub fn audit(audit: &Audit) -> Result<Vec<u8>> {
 }
 
 /// Writes the workbook into `out`, which its zip seeks back in: only the
-/// small sheets are held in memory, the Files sheet's rows go through an
-/// anonymous temporary file (rust_xlsxwriter's constant memory mode),
+/// small sheets are held in memory, the rows of the Matrix, Findings and
+/// Files sheets go through an anonymous temporary file (rust_xlsxwriter's
+/// constant memory mode, strings inline),
 /// created in `staging` (the output folder of the report set: `$TMPDIR`
 /// may be small, full or unwritable). Anonymous, it is gone however the
 /// run ends; `None` (the in-memory workbook) uses the system's.
@@ -96,12 +97,19 @@ pub(crate) fn write(
     if let Some(symptoms) = &audit.symptoms {
         symptoms_sheet(workbook.add_worksheet(), symptoms, &styles)?;
     }
+    // The sheets with a row per matrix item, finding or file (250,000
+    // cells, 31,590 findings at 10,000 shares; a million files) stream
+    // their rows to a temporary file instead of holding them in memory.
     for (at, part) in matrix_parts.iter().enumerate() {
-        matrix_sheet(workbook.add_worksheet(), audit, &styles, &matrix_sheet_name(at), part)?;
+        matrix_sheet(
+            workbook.add_worksheet_with_constant_memory(),
+            audit,
+            &styles,
+            &matrix_sheet_name(at),
+            part,
+        )?;
     }
-    findings_sheet(workbook.add_worksheet(), audit, &styles)?;
-    // One row per file can be a million rows: this sheet streams its rows
-    // to a temporary file instead of holding them in memory.
+    findings_sheet(workbook.add_worksheet_with_constant_memory(), audit, &styles)?;
     files_sheet(workbook.add_worksheet_with_constant_memory(), audit, &styles)?;
     workbook.save_to_writer(out)?;
     Ok(())
@@ -206,6 +214,13 @@ struct Sheet<'a> {
     /// Wrapped cells: row, column and the length of each of its lines, to
     /// make the row tall enough (spreadsheets do not grow rows on opening).
     wrapped: Vec<(usize, usize, Vec<usize>)>,
+    /// Rows go out as they are written (constant memory): the columns are
+    /// measured and their widths set first, and each row takes its height
+    /// as soon as it is written.
+    streamed: bool,
+    /// Cells are measured, not written: the first pass over a streamed
+    /// sheet.
+    measuring: bool,
 }
 
 impl<'a> Sheet<'a> {
@@ -223,7 +238,18 @@ impl<'a> Sheet<'a> {
             widths: Vec::new(),
             set_widths: Vec::new(),
             wrapped: Vec::new(),
+            streamed: false,
+            measuring: false,
         })
+    }
+
+    /// A sheet whose rows go to the workbook's scratch file as they are
+    /// written, so that a big table is not held in memory: its widths must
+    /// be set before its rows are written ([`Sheet::measured`]).
+    fn streamed(ws: &'a mut Worksheet, name: &str) -> Result<Sheet<'a>, XlsxError> {
+        let mut sheet = Sheet::new(ws, name)?;
+        sheet.streamed = true;
+        Ok(sheet)
     }
 
     fn set_width(&mut self, col: usize, width: f64) -> Result<(), XlsxError> {
@@ -242,8 +268,10 @@ impl<'a> Sheet<'a> {
 
     /// A cell whose text wraps within its column, in a wrapping `format`.
     fn wrap_with(&mut self, row: usize, col: usize, value: &str, format: &Format) -> Result<(), XlsxError> {
-        self.wrapped
-            .push((row, col, value.lines().map(|l| l.chars().count()).collect()));
+        if !self.measuring {
+            self.wrapped
+                .push((row, col, value.lines().map(|l| l.chars().count()).collect()));
+        }
         self.text(row, col, value, format)
     }
 
@@ -254,14 +282,14 @@ impl<'a> Sheet<'a> {
         const FILL: f64 = 0.85;
         const LINE_POINTS: f64 = 15.0;
         let mut lines: BTreeMap<usize, usize> = BTreeMap::new();
-        for (row, col, lengths) in &self.wrapped {
-            let width = self.set_widths.get(*col).copied().unwrap_or(8.43);
+        for (row, col, lengths) in std::mem::take(&mut self.wrapped) {
+            let width = self.set_widths.get(col).copied().unwrap_or(8.43);
             let per_line = ((width - 1.0) * FILL).max(1.0);
             let count: usize = lengths
                 .iter()
                 .map(|&len| ((len as f64) / per_line).ceil().max(1.0) as usize)
                 .sum();
-            let entry = lines.entry(*row).or_default();
+            let entry = lines.entry(row).or_default();
             *entry = (*entry).max(count);
         }
         for (row, count) in lines.into_iter().filter(|&(_, count)| count > 1) {
@@ -298,6 +326,9 @@ impl<'a> Sheet<'a> {
 
     fn text(&mut self, row: usize, col: usize, value: &str, format: &Format) -> Result<(), XlsxError> {
         let value = self.shown(col, value);
+        if self.measuring {
+            return Ok(());
+        }
         self.ws
             .write_string_with_format(row as u32, col as u16, value.as_ref(), format)?;
         Ok(())
@@ -339,6 +370,22 @@ impl<'a> Sheet<'a> {
     fn column_number(&mut self, row: usize, col: usize, value: f64) -> Result<(), XlsxError> {
         self.measure(col, 14);
         self.ws.write_number(row as u32, col as u16, value)?;
+        Ok(())
+    }
+
+    /// Measures the columns for what `write` writes, without writing it.
+    fn measured(&mut self, write: impl FnOnce(&mut Sheet<'a>) -> Result<(), XlsxError>) -> Result<(), XlsxError> {
+        self.measuring = true;
+        let measured = write(self);
+        self.measuring = false;
+        measured
+    }
+
+    /// Once a row is written: in a streamed sheet, its height.
+    fn row_done(&mut self) -> Result<(), XlsxError> {
+        if self.streamed && !self.measuring {
+            self.fit_rows()?;
+        }
         Ok(())
     }
 
@@ -393,6 +440,7 @@ impl<'a> Sheet<'a> {
             if let Some(col) = severity {
                 self.text(row, col, &values[col], styles.severity_named(&values[col]))?;
             }
+            self.row_done()?;
         }
         Ok(())
     }
@@ -751,63 +799,68 @@ const MATRIX_ITEM_WIDTH: usize = 32;
 /// the matrix's one column order, rows in display order (problem rows
 /// first). It prints in parts of at most ten shares ([`PrintedParts`]).
 fn matrix_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles, name: &str, part: &Part) -> Result<(), XlsxError> {
-    let mut sheet = Sheet::new(ws, name)?;
+    let mut sheet = Sheet::streamed(ws, name)?;
     let matrix = &audit.matrix;
     let mut headers = KEY_COLUMNS.to_vec();
     headers.extend(part.columns.clone().map(|c| matrix.columns[c].header.as_str()));
     let rows = room(part.rows.len());
-    sheet.table_header(0, &headers, rows, styles)?;
-    // Location headers wrap: their columns are as wide as their cells.
-    for (col, header) in headers.iter().enumerate().skip(KEY_COLUMNS.len()) {
-        sheet.text(0, col, header, &styles.header_wrap)?;
-        sheet.widths[col] = MATRIX_HEADER_WIDTH;
-    }
     // Room for the filter button: a cell of this many characters fits.
     let fits = |width: usize, text: &str| text.chars().count() + 3 <= width;
-    for (at, &r) in part.rows.iter().take(rows).enumerate() {
-        let at = at + 1;
-        let row = &matrix.rows[r];
-        let mark = if row.mismatch() {
-            styles.swatch(&palette::MISMATCH)
-        } else {
-            &styles.text
-        };
-        // The item and the mismatch flag carry the row's colour.
-        for (c, value) in row.key_cells().into_iter().enumerate() {
-            let format = if c == 0 || c == KEY_COLUMNS.len() - 1 {
-                mark
+    let write = |sheet: &mut Sheet| {
+        sheet.table_header(0, &headers, rows, styles)?;
+        // Location headers wrap: their columns are as wide as their cells.
+        for (col, header) in headers.iter().enumerate().skip(KEY_COLUMNS.len()) {
+            sheet.text(0, col, header, &styles.header_wrap)?;
+            sheet.widths[col] = MATRIX_HEADER_WIDTH;
+        }
+        // Room for a location header on three lines.
+        sheet.ws.set_row_height(0, 45)?;
+        for (at, &r) in part.rows.iter().take(rows).enumerate() {
+            let at = at + 1;
+            let row = &matrix.rows[r];
+            let mark = if row.mismatch() {
+                styles.swatch(&palette::MISMATCH)
             } else {
                 &styles.text
             };
-            if c == 0 && !fits(MATRIX_ITEM_WIDTH, value) {
-                let wrapped = if row.mismatch() {
-                    styles.swatch_wrap(&palette::MISMATCH)
+            // The item and the mismatch flag carry the row's colour.
+            for (c, value) in row.key_cells().into_iter().enumerate() {
+                let format = if c == 0 || c == KEY_COLUMNS.len() - 1 {
+                    mark
                 } else {
-                    &styles.wrap
+                    &styles.text
                 };
-                sheet.wrap_with(at, c, value, wrapped)?;
-            } else {
-                sheet.text(at, c, value, format)?;
+                if c == 0 && !fits(MATRIX_ITEM_WIDTH, value) {
+                    let wrapped = if row.mismatch() {
+                        styles.swatch_wrap(&palette::MISMATCH)
+                    } else {
+                        &styles.wrap
+                    };
+                    sheet.wrap_with(at, c, value, wrapped)?;
+                } else {
+                    sheet.text(at, c, value, format)?;
+                }
             }
-        }
-        for (c, (_, cell)) in matrix.cells_in(row, part.columns.clone()).enumerate() {
-            let swatch = palette::swatch(cell);
-            let col = KEY_COLUMNS.len() + c;
-            if fits(MATRIX_SHARE_WIDTH, &cell.text) {
-                sheet.text(at, col, &cell.text, styles.swatch(swatch))?;
-            } else {
-                sheet.wrap_with(at, col, &cell.text, styles.swatch_wrap(swatch))?;
+            for (c, (_, cell)) in matrix.cells_in(row, part.columns.clone()).enumerate() {
+                let swatch = palette::swatch(cell);
+                let col = KEY_COLUMNS.len() + c;
+                if fits(MATRIX_SHARE_WIDTH, &cell.text) {
+                    sheet.text(at, col, &cell.text, styles.swatch(swatch))?;
+                } else {
+                    sheet.wrap_with(at, col, &cell.text, styles.swatch_wrap(swatch))?;
+                }
             }
+            sheet.row_done()?;
         }
-    }
-    note_cut_rows(&mut sheet, part.rows.len(), rows, "items", "matrix.csv", styles)?;
-    // Room for a location header on three lines.
-    sheet.ws.set_row_height(0, 45)?;
+        note_cut_rows(sheet, part.rows.len(), rows, "items", "matrix.csv", styles)
+    };
+    sheet.measured(write)?;
     sheet.widths[0] = sheet.widths[0].min(MATRIX_ITEM_WIDTH - 3);
     for width in sheet.widths.iter_mut().skip(KEY_COLUMNS.len()) {
         *width = (*width).min(MATRIX_SHARE_WIDTH - 3);
     }
     sheet.fit_columns()?;
+    write(&mut sheet)?;
     sheet.fit_rows()?;
     let printed = PrintedParts::of(&sheet.set_widths, KEY_COLUMNS.len());
     sheet.ws.set_repeat_columns(0, 0)?;
@@ -877,20 +930,16 @@ impl PrintedParts {
 }
 
 fn findings_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(), XlsxError> {
-    let mut sheet = Sheet::new(ws, "Findings")?;
+    let mut sheet = Sheet::streamed(ws, "Findings")?;
     let table = table::findings(audit);
     let rows = room(table.rows.len());
     let prose = table.columns(&["message", "fix"]);
     let wrapped = table.columns(&["location", "path", "observed", "expected", "message", "fix"]);
-    sheet.table(0, &table, rows, &wrapped, styles)?;
-    note_cut_rows(
-        &mut sheet,
-        audit.findings.len(),
-        rows,
-        "findings",
-        "findings.csv",
-        styles,
-    )?;
+    let write = |sheet: &mut Sheet| {
+        sheet.table(0, &table, rows, &wrapped, styles)?;
+        note_cut_rows(sheet, audit.findings.len(), rows, "findings", "findings.csv", styles)
+    };
+    sheet.measured(write)?;
     for &col in &wrapped {
         if let Some(width) = sheet.widths.get_mut(col) {
             *width = (*width).min(32);
@@ -898,6 +947,7 @@ fn findings_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<
     }
     sheet.fit_columns()?;
     sheet.prose_columns(&prose, PROSE_WIDTH)?;
+    write(&mut sheet)?;
     sheet.fit_rows()
 }
 

@@ -136,7 +136,7 @@ pub(crate) fn check_copylog_removed_sites(view: &EstateView, inventory: Option<&
 /// shared file that is on the logon point.
 pub(crate) fn check_copylog_covers_shared_files(view: &EstateView, out: &mut Vec<Finding>) {
     for lp in view.locations(LocationKind::LogonPoint) {
-        let shared: Vec<&str> = view
+        let shared: Vec<String> = view
             .files(&lp.name)
             .map(|(p, _)| p)
             .filter(|p| LOGON_SHARED_FOLDERS.iter().any(|f| p.starts_with(f)))
@@ -151,7 +151,11 @@ pub(crate) fn check_copylog_covers_shared_files(view: &EstateView, out: &mut Vec
             None => Some(("Copylog.tcf missing".to_string(), "Config\\Copylog.tcf".to_string())),
             Some(r) if r.status != Status::Ok => Some((format!("unparsable: {}", r.reason), "[FILE SOURCE]".into())),
             Some(_) => {
-                let missing: Vec<&str> = shared.iter().copied().filter(|p| !lines.contains(p)).collect();
+                let missing: Vec<&str> = shared
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|p| !lines.contains(p))
+                    .collect();
                 if missing.is_empty() {
                     None
                 } else if lines.iter().all(|l| l.starts_with("sites\\")) {
