@@ -3,7 +3,7 @@
 //! upgraded with it.
 
 use crate::estate::EstateView;
-use crate::model::{Location, LocationKind, ShareComment, Status};
+use crate::model::{FolderAcls, Location, LocationKind, ShareComment, Status};
 use crate::sms::release::Stamped;
 use crate::sms::version::Version;
 use serde::Serialize;
@@ -22,6 +22,8 @@ pub struct SiteShare {
     pub status: Status,
     /// The share's comment, as its server lists it (read over SMB only).
     pub share_comment: ShareComment,
+    /// A CAP's folder permissions (read over SMB only).
+    pub folder_acls: FolderAcls,
 }
 
 /// One site and where it stands.
@@ -228,6 +230,7 @@ pub(crate) fn summarise(view: &EstateView, causes: &[crate::causes::Cause]) -> V
                 release: release_text(location, version.as_ref(), BASE_COMPVER),
                 status: location.status.reported(),
                 share_comment: location.share_comment.clone(),
+                folder_acls: location.folder_acls.clone(),
             };
             let of_kind = |kind: LocationKind| -> Vec<SiteShare> {
                 view.site_shares(&site, kind)
@@ -251,6 +254,7 @@ pub(crate) fn summarise(view: &EstateView, causes: &[crate::causes::Cause]) -> V
                         ),
                         status: l.status.reported(),
                         share_comment: l.share_comment.clone(),
+                        folder_acls: l.folder_acls.clone(),
                     }
                 })
                 .collect();
