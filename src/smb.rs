@@ -306,7 +306,9 @@ pub fn parse_security_descriptor(text: &str) -> Result<Vec<crate::model::Ace>, S
     };
     let mut aces = Vec::new();
     for field in text.split([',', '\t', '\n', '\r']).map(str::trim) {
-        let Some(entry) = field.strip_prefix("ACL:") else { continue };
+        let Some(entry) = field.strip_prefix("ACL:") else {
+            continue;
+        };
         let parsed = entry.rsplit_once(':').and_then(|(sid, rest)| {
             let mut parts = rest.split('/');
             let ace_type = u8::try_from(number(parts.next()?)?).ok()?;

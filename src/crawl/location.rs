@@ -284,7 +284,10 @@ impl<S: ShareFs> walk::Found<S> for Gather<'_, S> {
 
     fn folder(&self, relative: String) {
         if self.location.kind == LocationKind::Cap && CapFolder::of(&relative).is_some() {
-            self.cap_boxes.lock().unwrap_or_else(|e| e.into_inner()).push(relative.clone());
+            self.cap_boxes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(relative.clone());
         }
         self.batcher.add(|batch| batch.folders.push(relative));
     }

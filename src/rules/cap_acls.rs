@@ -30,7 +30,9 @@ pub(crate) fn check_cap_folder_acls(view: &EstateView, out: &mut Vec<Finding>) {
             .collect();
         let Some(release) = release else {
             if folders.iter().any(|f| matches!(f.dacl, Dacl::Read(_))) {
-                not_judged.push(format!("the release of site {site} is unknown (no SMS base compver.ini)"));
+                not_judged.push(format!(
+                    "the release of site {site} is unknown (no SMS base compver.ini)"
+                ));
             }
             note_not_judged(cap, &site, &not_judged, out);
             continue;
