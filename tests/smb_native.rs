@@ -13,11 +13,10 @@
 #![cfg(all(target_os = "linux", feature = "smb"))]
 
 use crate::common::{self, copy_tree, read_csv_maps, require_root, sample_shares};
-use crate::smb::{global_conf, log_file, program, start_smbd, unavailable, Group, STATE_FOLDERS};
+use crate::smb::{global_conf, log_file, program, spawn_smbd, start_smbd, unavailable, Group, STATE_FOLDERS};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -439,18 +438,7 @@ fn acl_tools_present() -> bool {
 /// `conf`, and waits until it listens there.
 fn start_smbd_in(namespace: &Namespace, smbd: &Path, dir: &Path, conf: &str) -> Group {
     std::fs::write(dir.join("smb.conf"), conf).unwrap();
-    let mut server = Group(
-        namespace
-            .command(smbd)
-            .args(["--foreground", "--no-process-group", "--debug-stdout", "-s"])
-            .arg(dir.join("smb.conf"))
-            .stdin(Stdio::null())
-            .stdout(log_file(dir, "smbd.log"))
-            .stderr(log_file(dir, "smbd.log"))
-            .process_group(0)
-            .spawn()
-            .unwrap(),
-    );
+    let mut server = spawn_smbd(namespace.command(smbd), dir);
     let deadline = Instant::now() + Duration::from_secs(20);
     while !server.exited() && Instant::now() < deadline {
         if namespace.listening() && !server.exited() {
@@ -1013,6 +1001,17 @@ fn folder_acls(out: &Path) -> serde_json::Value {
     cap["folder_acls"].clone()
 }
 
+/// One folder's entry of [`folder_acls`].
+fn folder_acl(out: &Path, folder: &str) -> serde_json::Value {
+    let acls = folder_acls(out);
+    let found = acls["folders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["folder"] == folder);
+    found.unwrap_or_else(|| panic!("no {folder} in {acls}")).clone()
+}
+
 /// F32 (Q252856) over SMB: the healthy SP2 site with its CAP's folders set
 /// up as the article says for SP2, extra entries and all, is clean (exit
 /// 0, no note); RTM's Change (delete) for Users and Guests left on its
@@ -1072,13 +1071,7 @@ fn f32_rtm_change_on_an_sp2_cap_read_over_smb() {
         assert_eq!(f32["severity"], "info");
         assert!(f32["observed"].contains("Users 0x001301bf (delete)"), "{f32:?}");
         assert!(f32["expected"].starts_with("SP2: "), "{f32:?}");
-        let acls = folder_acls(out.path());
-        let ccr = acls["folders"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["folder"] == "ccr.box")
-            .unwrap();
+        let ccr = folder_acl(out.path(), "ccr.box");
         assert!(
             ccr["dacl"]["read"]
                 .as_array()
@@ -1132,13 +1125,7 @@ fn a_folder_acl_that_cannot_be_read_is_not_judged() {
     );
     assert!(a06["message"].contains("F32"), "{a06:?}");
     assert!(a06["observed"].contains("clicomp.box: Permission denied"), "{a06:?}");
-    let acls = folder_acls(out.path());
-    let clicomp = acls["folders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["folder"] == "clicomp.box")
-        .unwrap();
+    let clicomp = folder_acl(out.path(), "clicomp.box");
     assert!(
         clicomp["dacl"]["unread"]
             .as_str()

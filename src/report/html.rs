@@ -379,8 +379,7 @@ fn share_list(shares: &[SiteShare]) -> Markup {
                         @if !share.version.is_empty() { " " span.mono { "(" (visible(&share.version)) ")" } }
                         @let comment = share.share_comment.shown();
                         @if !comment.is_empty() { "; " (visible(&comment)) }
-                        @let acls = share.folder_acls.shown();
-                        @if !acls.is_empty() { "; " (visible(&acls)) }
+                        @if !share.folder_acls.is_empty() { "; " (visible(&share.folder_acls)) }
                     }
                 }
             }

@@ -112,7 +112,7 @@ fn share_lines(shares: &[SiteShare]) -> String {
                 true => format!("{}: {}", share.name, share.release),
                 false => format!("{}: {} ({})", share.name, share.release, share.version),
             };
-            for read in [share.share_comment.shown(), share.folder_acls.shown()] {
+            for read in [share.share_comment.shown(), share.folder_acls.clone()] {
                 if !read.is_empty() {
                     line = format!("{line}; {read}");
                 }

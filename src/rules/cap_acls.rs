@@ -21,12 +21,19 @@ pub(crate) fn check_cap_folder_acls(view: &EstateView, out: &mut Vec<Finding>) {
         };
         let site = cap.sites.join(" ");
         let release = cap.sites.first().and_then(|site| view.site_release(site));
-        let mut not_judged: Vec<String> = folders
+        // Folders not read for one reason (a refused IPC$ connection
+        // fails them all) are named together.
+        let mut unread: Vec<(&str, Vec<&str>)> = Vec::new();
+        for f in folders {
+            let Dacl::Unread(reason) = &f.dacl else { continue };
+            match unread.iter_mut().find(|(r, _)| r == reason) {
+                Some((_, names)) => names.push(f.shown_name()),
+                None => unread.push((reason, vec![f.shown_name()])),
+            }
+        }
+        let mut not_judged: Vec<String> = unread
             .iter()
-            .filter_map(|f| match &f.dacl {
-                Dacl::Unread(reason) => Some(format!("{}: {reason}", f.shown_name())),
-                Dacl::Read(_) => None,
-            })
+            .map(|(reason, names)| format!("{}: {reason}", names.join(", ")))
             .collect();
         let Some(release) = release else {
             if folders.iter().any(|f| matches!(f.dacl, Dacl::Read(_))) {
@@ -220,10 +227,16 @@ mod tests {
     fn what_cannot_be_judged_is_a_note() {
         let mut folders = sp2_folders();
         folders[1].dacl = Dacl::Unread("Permission denied (os error 13)".into());
+        folders[2].dacl = Dacl::Unread("No data available (os error 61)".into());
+        folders[3].dacl = Dacl::Unread("Permission denied (os error 13)".into());
         let found = findings(&estate("2.00.1493.2000", folders));
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, CheckCode::A06);
-        assert!(found[0].2.contains("Ccr.box: Permission denied"), "{found:?}");
+        assert_eq!(
+            found[0].2,
+            "folder permissions not judged: Ccr.box, ddr.box: Permission denied (os error 13); \
+             Clicomp.box: No data available (os error 61)"
+        );
         let unknown = findings(&estate("2.00.0999.2000", sp2_folders()));
         assert_eq!(unknown.len(), 1, "{unknown:?}");
         assert_eq!(unknown[0].0, CheckCode::A06);
