@@ -1091,7 +1091,7 @@ fn f32_rtm_change_on_an_sp2_cap_read_over_smb() {
         let mut book: calamine::Xlsx<_> = calamine::open_workbook(out.path().join("audit.xlsx")).unwrap();
         let sheet = book.worksheet_range("Findings").unwrap();
         assert!(
-            sheet.rows().any(|row| row.iter().any(|cell| cell.to_string() == "F32")),
+            sheet.rows().any(|row| row.iter().any(|cell| *cell == "F32")),
             "no F32 in the Findings sheet"
         );
     }
