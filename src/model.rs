@@ -26,6 +26,8 @@ pub struct Location {
     pub bytes: u64,
     /// The share's comment, as the server's share list gives it.
     pub share_comment: ShareComment,
+    /// The NTFS permissions of a CAP's root folder and boxes, read over SMB.
+    pub folder_acls: FolderAcls,
 }
 
 /// A share's comment (KB Q235173: SMSLOGON's must be exactly
@@ -51,6 +53,82 @@ impl ShareComment {
             ShareComment::NotApplicable => String::new(),
             ShareComment::Read(text) => format!("comment \"{text}\""),
             ShareComment::Unread(reason) => format!("comment not read ({reason})"),
+        }
+    }
+}
+
+/// The NTFS permissions (DACLs) of a CAP's root folder and of its ten
+/// boxes (Q252856), one read per folder. Only a CAP read over SMB has them:
+/// a local folder or a mounted share shows none, and other shares are not
+/// read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FolderAcls {
+    /// Not a CAP read over SMB: nothing to check.
+    #[default]
+    NotApplicable,
+    /// Each folder tried: the root (`""`) first, then the boxes found, by
+    /// name.
+    Folders(Vec<FolderAcl>),
+}
+
+/// One folder's DACL, or why it could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct FolderAcl {
+    /// Share-relative, as on the share (`ccr.box`); `""` is the root.
+    pub folder: String,
+    pub dacl: Dacl,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dacl {
+    /// The entries, in the descriptor's order.
+    Read(Vec<Ace>),
+    /// The descriptor could not be read (access denied, an error): why.
+    Unread(String),
+}
+
+/// One access control entry, as Windows stores it: the trustee's SID, the
+/// entry's type (0 allowed, 1 denied), its flags (0x08 inherit only, 0x10
+/// inherited) and its access mask.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Ace {
+    pub sid: String,
+    #[serde(rename = "type")]
+    pub ace_type: u8,
+    pub flags: u8,
+    pub mask: u32,
+}
+
+impl FolderAcls {
+    /// What the Sites view shows beside a CAP: empty when there is nothing
+    /// to read.
+    pub(crate) fn shown(&self) -> String {
+        let FolderAcls::Folders(folders) = self else {
+            return String::new();
+        };
+        let unread: Vec<String> = folders
+            .iter()
+            .filter_map(|f| match &f.dacl {
+                Dacl::Unread(reason) => Some(format!("{} ({reason})", f.shown_name())),
+                Dacl::Read(_) => None,
+            })
+            .collect();
+        let read = folders.len() - unread.len();
+        match unread.is_empty() {
+            true => format!("folder ACLs read ({read} folders)"),
+            false => format!("folder ACLs read ({read} folders), not read: {}", unread.join(", ")),
+        }
+    }
+}
+
+impl FolderAcl {
+    /// The folder as messages name it.
+    pub(crate) fn shown_name(&self) -> &str {
+        match self.folder.as_str() {
+            "" => "the share root",
+            folder => folder,
         }
     }
 }
@@ -309,6 +387,7 @@ impl Location {
             files: 0,
             bytes: 0,
             share_comment: ShareComment::NotApplicable,
+            folder_acls: FolderAcls::NotApplicable,
         }
     }
 }

@@ -22,6 +22,11 @@ pub struct SiteShare {
     pub status: Status,
     /// The share's comment, as its server lists it (read over SMB only).
     pub share_comment: ShareComment,
+    /// What was read of a CAP's folder permissions, as the Sites view says
+    /// it; absent when there was nothing to read (not a CAP read over SMB).
+    /// The entries themselves are in the location's record.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub folder_acls: String,
 }
 
 /// One site and where it stands.
@@ -228,6 +233,7 @@ pub(crate) fn summarise(view: &EstateView, causes: &[crate::causes::Cause]) -> V
                 release: release_text(location, version.as_ref(), BASE_COMPVER),
                 status: location.status.reported(),
                 share_comment: location.share_comment.clone(),
+                folder_acls: location.folder_acls.shown(),
             };
             let of_kind = |kind: LocationKind| -> Vec<SiteShare> {
                 view.site_shares(&site, kind)
@@ -251,6 +257,7 @@ pub(crate) fn summarise(view: &EstateView, causes: &[crate::causes::Cause]) -> V
                         ),
                         status: l.status.reported(),
                         share_comment: l.share_comment.clone(),
+                        folder_acls: l.folder_acls.shown(),
                     }
                 })
                 .collect();

@@ -304,6 +304,23 @@ fn n16_is_not_judged_on_a_local_logon_point() {
     assert_clean(&e);
 }
 
+/// F32 (a CAP's folder permissions, Q252856) needs a CAP read over SMB:
+/// tests/smb_native.rs serves RTM's Change on an SP2 CAP, the same CAP set
+/// up right, and a descriptor that cannot be read. A local CAP has no
+/// permissions to read: no F32, no A06 note, and its location says
+/// `not_applicable`.
+#[test]
+fn f32_is_not_judged_on_a_local_cap() {
+    use smsaudit::model::{FolderAcls, LocationKind};
+    let e = shared(SP1, SP1);
+    let audit = e.audit();
+    assert!(audit.locations.iter().any(|l| l.kind == LocationKind::Cap));
+    for location in &audit.locations {
+        assert_eq!(location.folder_acls, FolderAcls::NotApplicable, "{location:?}");
+    }
+    assert_clean(&e);
+}
+
 fn findings_of(e: &EstateBuilder, code: &str) -> Vec<smsaudit::model::Finding> {
     e.audit()
         .findings
@@ -682,9 +699,13 @@ fn rules_lists_all_32_and_explain_says_what_is_not_checked() {
     for check in CHECKS {
         assert!(text.contains(check.code.as_str()), "{}", check.code);
     }
-    assert!(text.contains("not checked: needs share and NTFS ACLs"));
+    assert!(text.contains("not checked: the Client.lkp format"), "{text}");
+    let f32 = text.lines().find(|l| l.starts_with("F32 ")).unwrap();
+    assert!(f32.contains(" yes ") && !f32.contains("not checked"), "{f32}");
     let out = common::smsaudit().args(["explain", "F32"]).output().unwrap();
-    assert!(String::from_utf8_lossy(&out.stdout).contains("Not checked:"));
+    let explained = String::from_utf8_lossy(&out.stdout);
+    assert!(!explained.contains("Not checked:"), "{explained}");
+    assert!(explained.contains("read over SMB") && explained.contains("Share permissions are not read"));
     let out = common::smsaudit().args(["explain", "Q264630"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("F03") && text.contains("F04"), "{text}");

@@ -36,6 +36,7 @@ fn location(name: &str, share: &str, site: &str) -> Location {
         files: 1,
         bytes: 10,
         share_comment: Default::default(),
+        folder_acls: Default::default(),
     }
 }
 

@@ -219,17 +219,7 @@ pub(crate) fn start_smbd(smbd: &Path, dir: &Path, conf: &dyn Fn(u16) -> String) 
     for _ in 0..3 {
         let port = free_port();
         std::fs::write(dir.join("smb.conf"), conf(port)).unwrap();
-        let mut server = Group(
-            Command::new(smbd)
-                .args(["--foreground", "--no-process-group", "--debug-stdout", "-s"])
-                .arg(dir.join("smb.conf"))
-                .stdin(Stdio::null())
-                .stdout(log_file(dir, "smbd.log"))
-                .stderr(log_file(dir, "smbd.log"))
-                .process_group(0)
-                .spawn()
-                .unwrap(),
-        );
+        let mut server = spawn_smbd(Command::new(smbd), dir);
         let deadline = Instant::now() + START_LIMIT;
         while !server.exited() && Instant::now() < deadline {
             // Listening, and still running: the listener is this smbd.
@@ -241,6 +231,22 @@ pub(crate) fn start_smbd(smbd: &Path, dir: &Path, conf: &dyn Fn(u16) -> String) 
     }
     let log = std::fs::read_to_string(dir.join("smbd.log")).unwrap_or_default();
     panic!("smbd did not listen on loopback:\n{log}");
+}
+
+/// Starts `smbd` (the command that runs it) in the foreground with
+/// `dir`'s smb.conf, logging to `dir`'s smbd.log, as the leader of its own
+/// process group.
+pub(crate) fn spawn_smbd(mut smbd: Command, dir: &Path) -> Group {
+    Group(
+        smbd.args(["--foreground", "--no-process-group", "--debug-stdout", "-s"])
+            .arg(dir.join("smb.conf"))
+            .stdin(Stdio::null())
+            .stdout(log_file(dir, "smbd.log"))
+            .stderr(log_file(dir, "smbd.log"))
+            .process_group(0)
+            .spawn()
+            .unwrap(),
+    )
 }
 
 impl Drop for Samba {

@@ -13,7 +13,7 @@
 #![cfg(all(target_os = "linux", feature = "smb"))]
 
 use crate::common::{self, copy_tree, read_csv_maps, require_root, sample_shares};
-use crate::smb::{global_conf, log_file, program, start_smbd, unavailable, Group, STATE_FOLDERS};
+use crate::smb::{global_conf, log_file, program, spawn_smbd, start_smbd, unavailable, Group, STATE_FOLDERS};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -46,9 +46,97 @@ impl Dialects {
 /// name) to `nobody` with [`PASSWORD`], read only.
 struct Server {
     smbd: Group,
+    /// Where it and the audits of it run, for a server that keeps NT ACLs
+    /// ([`Server::start_with_acls`]); dropped after smbd stops.
+    namespace: Option<Namespace>,
     port: u16,
     dir: PathBuf,
     _temp: tempfile::TempDir,
+}
+
+/// The password of `root`, who sets NT ACLs through the `setup$` share of
+/// a server that keeps them.
+const ROOT_PASSWORD: &str = "Setup-Pa55";
+
+/// A network namespace of the test's own, with its loopback up.
+/// libsmbclient reads a security descriptor only after opening a second
+/// connection (IPC$) to port 445, whatever port the URL names: a server
+/// whose ACLs are read listens on 127.0.0.1:445 here, where no other
+/// server on the machine (another test, another run) can be met. Deleted
+/// when dropped, after the samba-dcerpcd smbd started (it outlives smbd's
+/// process group) is stopped by its pid file.
+struct Namespace {
+    name: String,
+    pid_dir: PathBuf,
+}
+
+impl Namespace {
+    fn new(pid_dir: &Path) -> Option<Namespace> {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let Some(ip) = program("ip") else {
+            unavailable("ip is not installed (Debian package iproute2)");
+            return None;
+        };
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("smsaudit-test-{}-{n}", std::process::id());
+        let made = Command::new(&ip).args(["netns", "add", &name]).status().unwrap();
+        assert!(made.success(), "ip netns add {name} failed");
+        let namespace = Namespace {
+            name,
+            pid_dir: pid_dir.to_path_buf(),
+        };
+        let up = namespace
+            .command("ip")
+            .args(["link", "set", "lo", "up"])
+            .status()
+            .unwrap();
+        assert!(up.success(), "no loopback in {}", namespace.name);
+        Some(namespace)
+    }
+
+    /// `program` run in the namespace.
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new("ip");
+        command.args(["netns", "exec", &self.name]).arg(program);
+        command
+    }
+
+    /// Whether something listens on 127.0.0.1:445 in the namespace.
+    fn listening(&self) -> bool {
+        self.command("bash")
+            .args(["-c", "exec 3<>/dev/tcp/127.0.0.1/445"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    }
+}
+
+impl Drop for Namespace {
+    fn drop(&mut self) {
+        use rustix::process::{kill_process, Pid, Signal};
+        let pid_file = self.pid_dir.join("samba-dcerpcd.pid");
+        let pid = std::fs::read_to_string(pid_file)
+            .ok()
+            .and_then(|text| text.trim().parse::<i32>().ok())
+            .and_then(Pid::from_raw);
+        if let Some(pid) = pid {
+            // Its rpcd_* helpers first: they are its children.
+            let children = Command::new("pgrep")
+                .args(["-P", &pid.as_raw_nonzero().to_string()])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default();
+            for child in children
+                .lines()
+                .filter_map(|l| l.trim().parse::<i32>().ok())
+                .filter_map(Pid::from_raw)
+            {
+                let _ = kill_process(child, Signal::TERM);
+            }
+            let _ = kill_process(pid, Signal::TERM);
+        }
+        let _ = Command::new("ip").args(["netns", "delete", &self.name]).status();
+    }
 }
 
 impl Server {
@@ -64,6 +152,29 @@ impl Server {
         dialects: Dialects,
         shares: &[(&str, &Path)],
         comments: &[(&str, &str)],
+        prepare: impl FnOnce(&Path),
+    ) -> Option<Server> {
+        Server::start_full(dialects, shares, comments, false, prepare)
+    }
+
+    /// As [`Server::start_with_comments`], its shares keeping NT ACLs
+    /// (`vfs objects = acl_xattr`, set with [`Server::set_acl`]) and read
+    /// by libsmbclient: the server listens on 127.0.0.1:445 in a
+    /// [`Namespace`] of its own, where its audits run too.
+    fn start_with_acls(
+        dialects: Dialects,
+        shares: &[(&str, &Path)],
+        comments: &[(&str, &str)],
+        prepare: impl FnOnce(&Path),
+    ) -> Option<Server> {
+        Server::start_full(dialects, shares, comments, true, prepare)
+    }
+
+    fn start_full(
+        dialects: Dialects,
+        shares: &[(&str, &Path)],
+        comments: &[(&str, &str)],
+        acls: bool,
         prepare: impl FnOnce(&Path),
     ) -> Option<Server> {
         if !require_root("for smbd to serve files as its share user") {
@@ -106,13 +217,23 @@ impl Server {
                 if let Some((_, comment)) = comments.iter().find(|(share, _)| share == name) {
                     conf.push_str(&format!("  comment = {comment}\n"));
                 }
+                if acls {
+                    conf.push_str("  vfs objects = acl_xattr\n");
+                }
+            }
+            if acls {
+                // Where root sets the ACLs the shares serve.
+                conf.push_str(&format!(
+                    "[setup$]\n  path = {}\n  read only = no\n  valid users = root\n  vfs objects = acl_xattr\n",
+                    served.display()
+                ));
             }
             conf
         };
         // The passdb needs a configuration to find it by; written again
         // with the port by start_smbd.
         std::fs::write(dir.join("smb.conf"), conf(445)).unwrap();
-        let mut child = Command::new(smbpasswd)
+        let mut child = Command::new(&smbpasswd)
             .args(["-c"])
             .arg(dir.join("smb.conf"))
             .args(["-a", "-s", USER])
@@ -123,7 +244,30 @@ impl Server {
             .unwrap();
         write!(child.stdin.take().unwrap(), "{PASSWORD}\n{PASSWORD}\n").unwrap();
         assert!(child.wait().unwrap().success(), "smbpasswd failed");
-        let (smbd, port) = start_smbd(&smbd, &dir, &conf);
+        let mut namespace = None;
+        let (smbd, port) = match acls {
+            false => start_smbd(&smbd, &dir, &conf),
+            true => {
+                if !acl_tools_present() {
+                    return None;
+                }
+                let mut child = Command::new(&smbpasswd)
+                    .args(["-c"])
+                    .arg(dir.join("smb.conf"))
+                    .args(["-a", "-s", "root"])
+                    .stdin(Stdio::piped())
+                    .stdout(log_file(&dir, "smbpasswd.log"))
+                    .stderr(log_file(&dir, "smbpasswd.log"))
+                    .spawn()
+                    .unwrap();
+                write!(child.stdin.take().unwrap(), "{ROOT_PASSWORD}\n{ROOT_PASSWORD}\n").unwrap();
+                assert!(child.wait().unwrap().success(), "smbpasswd failed for root");
+                let inside = Namespace::new(&state.join("pid"))?;
+                let smbd = start_smbd_in(&inside, &smbd, &dir, &conf(445));
+                namespace = Some(inside);
+                (smbd, 445)
+            }
+        };
         // The helper's libsmbclient reads HOME/.smb/smb.conf: no NetBIOS,
         // no name lookups, its state in the temp dir.
         let client = dir.join("home/.smb");
@@ -139,10 +283,31 @@ impl Server {
         .unwrap();
         Some(Server {
             smbd,
+            namespace,
             port,
             dir,
             _temp: temp,
         })
+    }
+
+    /// Sets the DACL of `folder` (served-relative, `/`-separated) to
+    /// `acl` (smbcacls' `ACL:<sid>:ALLOWED/<flags>/<mask>,...`), as root
+    /// through `setup$`; only on a server started with ACLs.
+    fn set_acl(&self, folder: &str, acl: &str) {
+        let namespace = self.namespace.as_ref().expect("a server started with ACLs");
+        let output = namespace
+            .command(program("smbcacls").unwrap())
+            .arg("--option=clientminprotocol=NT1")
+            .arg(format!("--user=root%{ROOT_PASSWORD}"))
+            .arg("//127.0.0.1/setup$")
+            .arg(folder)
+            .arg("--set")
+            .arg(acl)
+            .env("HOME", self.dir.join("home"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "smbcacls --set {acl} on {folder}: {output:?}");
     }
 
     fn served(&self, share: &str) -> PathBuf {
@@ -167,7 +332,10 @@ impl Server {
 
     /// `smsaudit audit` of `shares` over SMB into `out`, with `args`.
     fn audit_command(&self, shares: &[&str], auth: &Path, out: &Path, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_smsaudit"));
+        let mut command = match &self.namespace {
+            Some(namespace) => namespace.command(env!("CARGO_BIN_EXE_smsaudit")),
+            None => Command::new(env!("CARGO_BIN_EXE_smsaudit")),
+        };
         command
             .arg("audit")
             .args(shares.iter().map(|share| self.url(share)))
@@ -240,6 +408,46 @@ fn files_of(out: &Path, location: &str) -> BTreeMap<String, BTreeMap<String, Str
         .filter(|row| row["location"] == location)
         .map(|row| (row["path"].clone(), row))
         .collect()
+}
+
+/// Whether this machine can serve NT ACLs and set them: smbd's acl_xattr
+/// module (Debian package samba-vfs-modules) and smbcacls (smbclient).
+fn acl_tools_present() -> bool {
+    let modules = Command::new(program("smbd").unwrap())
+        .arg("-b")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("MODULESDIR:").map(|d| PathBuf::from(d.trim())))
+        });
+    let module = modules.is_some_and(|dir| dir.join("vfs/acl_xattr.so").is_file());
+    if !module {
+        unavailable("smbd's acl_xattr module is not installed (Debian package samba-vfs-modules)");
+        return false;
+    }
+    if program("smbcacls").is_none() {
+        unavailable("smbcacls is not installed (Debian package smbclient)");
+        return false;
+    }
+    true
+}
+
+/// Starts smbd in `namespace` on 127.0.0.1:445 with the configuration
+/// `conf`, and waits until it listens there.
+fn start_smbd_in(namespace: &Namespace, smbd: &Path, dir: &Path, conf: &str) -> Group {
+    std::fs::write(dir.join("smb.conf"), conf).unwrap();
+    let mut server = spawn_smbd(namespace.command(smbd), dir);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !server.exited() && Instant::now() < deadline {
+        if namespace.listening() && !server.exited() {
+            return server;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let log = std::fs::read_to_string(dir.join("smbd.log")).unwrap_or_default();
+    panic!("smbd did not listen on 127.0.0.1:445 in {}:\n{log}", namespace.name);
 }
 
 fn locations(out: &Path) -> Vec<serde_json::Value> {
@@ -547,7 +755,7 @@ fn borrowed<'a>(shares: &'a [(&'static str, PathBuf)]) -> Vec<(&'static str, &'a
 }
 
 /// audit.json's locations without what says how they were reached (the
-/// root, the share comment), by name.
+/// root, the share comment, a CAP's folder permissions), by name.
 fn location_facts(out: &Path) -> BTreeMap<String, serde_json::Value> {
     locations(out)
         .into_iter()
@@ -555,6 +763,7 @@ fn location_facts(out: &Path) -> BTreeMap<String, serde_json::Value> {
             let object = location.as_object_mut().unwrap();
             object.remove("root");
             object.remove("share_comment");
+            object.remove("folder_acls");
             (object["name"].as_str().unwrap().to_string(), location)
         })
         .collect()
@@ -566,13 +775,16 @@ fn location_facts(out: &Path) -> BTreeMap<String, serde_json::Value> {
 /// helper. The audit says what an audit of the same folders on this
 /// machine says: the same locations (the logon point with the sites of
 /// its Sites folders and LCF files), the same findings and the same
-/// matrix, against an NT1-only and an SMB3-only server.
+/// matrix, against an NT1-only and an SMB3-only server. The server
+/// listens on port 445, as a real one does, so the CAPs' folder
+/// permissions are read too (Samba's own, which give clients no more than
+/// Read: no F32, and no note that F32 was not judged).
 #[test]
 fn a_server_root_is_its_shares_audited_as_local_ones_are() {
     let shares = ms_shares();
     let comments = [("SMSLOGON", "SMS NT logon service"), ("CAP_MS1", "CAP of MS1")];
     for dialects in [Dialects::Nt1Only, Dialects::Smb3Only] {
-        let Some(server) = Server::start_with_comments(dialects, &borrowed(&shares), &comments, |served| {
+        let Some(server) = Server::start_with_acls(dialects, &borrowed(&shares), &comments, |served| {
             std::fs::create_dir_all(served.join("Users")).unwrap();
             std::fs::write(served.join("Users/readme.txt"), "not SMS").unwrap();
         }) else {
@@ -727,6 +939,200 @@ fn a_comment_that_cannot_be_read_is_not_checked() {
         .as_str()
         .unwrap()
         .contains("access denied"));
+}
+
+/// The healthy part of the sample, site LN1 at SP2 (its CAP, site server
+/// and logon point), as one server serves it; its logon share carries the
+/// comment SMS gives it.
+fn ln1_server_with_acls(dialects: Dialects) -> Option<Server> {
+    let shares: Vec<(&str, PathBuf)> = [
+        ("CAP_LN1", "SERVER3/CAP_LN1"),
+        ("SMS_LN1", "SERVER3/SMS_LN1"),
+        ("SMSLOGON", "DC3/SMSLOGON"),
+    ]
+    .into_iter()
+    .map(|(share, folder)| (share, sample_shares().join(folder)))
+    .collect();
+    let server = Server::start_with_acls(
+        dialects,
+        &borrowed(&shares),
+        &[("SMSLOGON", "SMS NT logon service")],
+        |_| {},
+    )?;
+    // As Q252856 says for SP2, with what a real CAP carries besides:
+    // Administrators and SYSTEM (inherited), an inherit-only Creator Owner,
+    // and the account the audit reads with as the SMS service account.
+    for folder in [
+        "",
+        "clicomp.box",
+        "clidata.box",
+        "clifiles.box",
+        "offerinf.box",
+        "pkginfo.box",
+    ] {
+        server.set_acl(&format!("CAP_LN1/{folder}"), &sp2_acl(READ_EXECUTE));
+    }
+    for folder in ["ccr.box", "ddr.box", "inventry.box", "sinv.box", "statmsgs.box"] {
+        server.set_acl(&format!("CAP_LN1/{folder}"), &sp2_acl(SPECIAL_RWX));
+    }
+    Some(server)
+}
+
+/// Read & Execute, SP1's Special Access (Read, Write, Execute) and RTM's
+/// Change, as access masks.
+const READ_EXECUTE: &str = "0x001200a9";
+const SPECIAL_RWX: &str = "0x001201bf";
+const RTM_CHANGE: &str = "0x001301bf";
+
+/// A CAP folder's DACL: Users and Guests get `mask`; Administrators,
+/// SYSTEM (inherited), Creator Owner (inherit only) and the share user
+/// (as the SMS service account) Full Control.
+fn sp2_acl(mask: &str) -> String {
+    format!(
+        "ACL:S-1-5-32-544:ALLOWED/0x0/FULL,ACL:S-1-5-18:ALLOWED/0x10/FULL,ACL:S-1-3-0:ALLOWED/0x1b/FULL,\
+         ACL:S-1-22-1-65534:ALLOWED/0x0/FULL,ACL:S-1-5-32-545:ALLOWED/0x0/{mask},ACL:S-1-5-32-546:ALLOWED/0x0/{mask}"
+    )
+}
+
+/// The CAP's folder permissions as audit.json's locations give them.
+fn folder_acls(out: &Path) -> serde_json::Value {
+    let found = locations(out);
+    let cap = found.iter().find(|l| l["name"] == r"\\127.0.0.1\CAP_LN1").unwrap();
+    cap["folder_acls"].clone()
+}
+
+/// One folder's entry of [`folder_acls`].
+fn folder_acl(out: &Path, folder: &str) -> serde_json::Value {
+    let acls = folder_acls(out);
+    let found = acls["folders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["folder"] == folder);
+    found.unwrap_or_else(|| panic!("no {folder} in {acls}")).clone()
+}
+
+/// F32 (Q252856) over SMB: the healthy SP2 site with its CAP's folders set
+/// up as the article says for SP2, extra entries and all, is clean (exit
+/// 0, no note); RTM's Change (delete) for Users and Guests left on its
+/// writable box ccr.box is F32 for that box, in findings.csv, audit.json,
+/// the page and the workbook. Against an NT1-only and an SMB3-only server.
+#[test]
+fn f32_rtm_change_on_an_sp2_cap_read_over_smb() {
+    for dialects in [Dialects::Nt1Only, Dialects::Smb3Only] {
+        let Some(server) = ln1_server_with_acls(dialects) else {
+            return;
+        };
+        let auth = server.auth_file(PASSWORD);
+        let shares = ["CAP_LN1", "SMS_LN1", "SMSLOGON"];
+        let out = tempfile::tempdir().unwrap();
+        let output = server.audit(&shares, &auth, out.path(), &[]);
+        let findings = read_csv_maps(&out.path().join("findings.csv"));
+        assert_eq!(output.status.code(), Some(0), "{dialects:?}: {findings:?}");
+        assert!(findings.is_empty(), "{dialects:?}: {findings:?}");
+        let acls = folder_acls(out.path());
+        let folders = acls["folders"].as_array().unwrap_or_else(|| panic!("{acls}"));
+        let names: Vec<&str> = folders.iter().map(|f| f["folder"].as_str().unwrap()).collect();
+        assert_eq!(
+            names,
+            [
+                "",
+                "ccr.box",
+                "clicomp.box",
+                "clidata.box",
+                "clifiles.box",
+                "ddr.box",
+                "inventry.box",
+                "offerinf.box",
+                "pkginfo.box",
+                "sinv.box",
+                "statmsgs.box"
+            ],
+            "{dialects:?}"
+        );
+        assert!(folders.iter().all(|f| f["dacl"]["read"].is_array()), "{acls}");
+
+        server.set_acl("CAP_LN1/ccr.box", &sp2_acl(RTM_CHANGE));
+        let out = tempfile::tempdir().unwrap();
+        server.audit(&shares, &auth, out.path(), &[]);
+        let findings = read_csv_maps(&out.path().join("findings.csv"));
+        assert_eq!(findings.len(), 1, "{dialects:?}: {findings:?}");
+        let f32 = &findings[0];
+        assert_eq!(
+            (
+                f32["code"].as_str(),
+                f32["location"].as_str(),
+                f32["path"].as_str(),
+                f32["kb"].as_str()
+            ),
+            ("F32", r"\\127.0.0.1\CAP_LN1", "ccr.box", "Q252856"),
+            "{dialects:?}"
+        );
+        assert_eq!(f32["severity"], "info");
+        assert!(f32["observed"].contains("Users 0x001301bf (delete)"), "{f32:?}");
+        assert!(f32["expected"].starts_with("SP2: "), "{f32:?}");
+        let ccr = folder_acl(out.path(), "ccr.box");
+        assert!(
+            ccr["dacl"]["read"]
+                .as_array()
+                .unwrap()
+                .contains(&serde_json::json!({"sid": "S-1-5-32-545", "type": 0, "flags": 0, "mask": 0x0013_01bf})),
+            "{ccr}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.path().join("audit.json")).unwrap()).unwrap();
+        assert!(json["findings"].as_array().unwrap().iter().any(|f| f["code"] == "F32"));
+        let page = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+        assert!(
+            page.contains("F32") && page.contains("folder ACLs read (11 folders)"),
+            "{dialects:?}"
+        );
+        use calamine::Reader;
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook(out.path().join("audit.xlsx")).unwrap();
+        let sheet = book.worksheet_range("Findings").unwrap();
+        assert!(
+            sheet.rows().any(|row| row.iter().any(|cell| *cell == "F32")),
+            "no F32 in the Findings sheet"
+        );
+    }
+}
+
+/// A folder whose security descriptor the audit account may not read (its
+/// Read Permissions denied, its files still listed and read) is an A06
+/// note that F32 was not judged for it, naming it and why: never F32,
+/// never a clean run (exit 3, as for N16).
+#[test]
+fn a_folder_acl_that_cannot_be_read_is_not_judged() {
+    let Some(server) = ln1_server_with_acls(Dialects::Nt1Only) else {
+        return;
+    };
+    let deny_read_permissions = format!("ACL:S-1-22-1-65534:DENIED/0x0/0x00020000,{}", sp2_acl(READ_EXECUTE));
+    server.set_acl("CAP_LN1/clicomp.box", &deny_read_permissions);
+    let out = tempfile::tempdir().unwrap();
+    let output = server.audit(
+        &["CAP_LN1", "SMS_LN1", "SMSLOGON"],
+        &server.auth_file(PASSWORD),
+        out.path(),
+        &[],
+    );
+    let findings = read_csv_maps(&out.path().join("findings.csv"));
+    assert_eq!(output.status.code(), Some(3), "not judged: exit 3: {findings:?}");
+    assert_eq!(findings.len(), 1, "only the note: {findings:?}");
+    let a06 = &findings[0];
+    assert_eq!(
+        (a06["code"].as_str(), a06["location"].as_str()),
+        ("A06", r"\\127.0.0.1\CAP_LN1")
+    );
+    assert!(a06["message"].contains("F32"), "{a06:?}");
+    assert!(a06["observed"].contains("clicomp.box: Permission denied"), "{a06:?}");
+    let clicomp = folder_acl(out.path(), "clicomp.box");
+    assert!(
+        clicomp["dacl"]["unread"]
+            .as_str()
+            .unwrap()
+            .contains("Permission denied"),
+        "{clicomp}"
+    );
 }
 
 /// A server root whose server refuses the logon, or does not answer at

@@ -7,8 +7,10 @@ use super::walk::{self, Entry};
 use super::{read, Batch, CrawlSettings, Crawled, Progress, BATCH_SIZE};
 use crate::discover::Discovered;
 use crate::extract::Detail;
-use crate::model::{CaseTwins, FileRecord, Location, Status};
+use crate::model::{CaseTwins, Dacl, FileRecord, FolderAcl, FolderAcls, Location, LocationKind, Status};
+use crate::sms::permissions::CapFolder;
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -224,6 +226,8 @@ struct Gather<'a, S: ShareFs> {
     /// ([`ShareFs::STATE_AFTER_FROM_RELISTING`]), by the address of their
     /// folder (alive while they hold it): a folder's rows at most.
     unconfirmed: Mutex<HashMap<usize, Vec<read::Unconfirmed<S>>>>,
+    /// The boxes of a CAP (Q252856) found at its root, as named there.
+    cap_boxes: Mutex<Vec<String>>,
 }
 
 impl<S: ShareFs> Gather<'_, S> {
@@ -294,6 +298,12 @@ impl<S: ShareFs> walk::Found<S> for Gather<'_, S> {
     }
 
     fn folder(&self, relative: String) {
+        if self.location.kind == LocationKind::Cap && CapFolder::of(&relative).is_some() {
+            self.cap_boxes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(relative.clone());
+        }
         self.batcher.add(|batch| batch.folders.push(relative));
     }
 
@@ -343,6 +353,7 @@ pub(super) fn crawl_location<S: ShareFs>(
         bytes: AtomicU64::new(0),
         case_twins: Mutex::new(Vec::new()),
         unconfirmed: Mutex::new(HashMap::new()),
+        cap_boxes: Mutex::new(Vec::new()),
     };
     let walked = walk::walk_location(
         fs,
@@ -357,6 +368,7 @@ pub(super) fn crawl_location<S: ShareFs>(
     gather.batcher.flush();
     let (files, bytes) = (gather.files.into_inner(), gather.bytes.into_inner());
     let mut case_twins = gather.case_twins.into_inner().unwrap_or_else(|e| e.into_inner());
+    let cap_boxes = gather.cap_boxes.into_inner().unwrap_or_else(|e| e.into_inner());
     if let Err(reason) = walked {
         // Nothing of the share was checked: not clean.
         return not_crawled(location, reason);
@@ -365,7 +377,30 @@ pub(super) fn crawl_location<S: ShareFs>(
     case_twins.sort_unstable_by(|a, b| a.lower.cmp(&b.lower));
     location.files = files;
     location.bytes = bytes;
+    if location.kind == LocationKind::Cap {
+        location.folder_acls = read_folder_acls(fs, &path, cap_boxes, activity);
+    }
     Crawled { location, case_twins }
+}
+
+/// The DACLs of a CAP's root folder and of the boxes found at its root,
+/// one read each, in name order; not applicable where the share file
+/// system gives none.
+fn read_folder_acls<S: ShareFs>(fs: &S, root: &Path, mut boxes: Vec<String>, activity: &Activity) -> FolderAcls {
+    boxes.sort_unstable();
+    let mut folders = Vec::new();
+    for folder in std::iter::once(String::new()).chain(boxes) {
+        let Some(read) = fs.folder_dacl(root, &folder) else {
+            return FolderAcls::NotApplicable;
+        };
+        activity.touch();
+        let dacl = match read {
+            Ok(aces) => Dacl::Read(aces),
+            Err(err) => Dacl::Unread(err.to_string()),
+        };
+        folders.push(FolderAcl { folder, dacl });
+    }
+    FolderAcls::Folders(folders)
 }
 
 #[cfg(test)]

@@ -191,6 +191,7 @@ mod fixtures {
             files: 2,
             bytes: 7,
             share_comment: Default::default(),
+            folder_acls: Default::default(),
         }
     }
 }

@@ -95,7 +95,7 @@ mod tests {
     use crate::config::Config;
     use crate::crawl::fixtures::location;
     use crate::extract::{pe, Detail};
-    use crate::model::{FileKind, FileRecord, Status};
+    use crate::model::{Ace, Dacl, FileKind, FileRecord, FolderAcl, FolderAcls, Status};
     use std::time::Duration;
 
     /// What a worker sends is what the scheduler gets, field for field.
@@ -127,6 +127,25 @@ mod tests {
             ],
             folders: vec!["x86.bin".into()],
         });
+        // A CAP's folder permissions as the SMB helper reads them.
+        let location = Location {
+            folder_acls: FolderAcls::Folders(vec![
+                FolderAcl {
+                    folder: String::new(),
+                    dacl: Dacl::Read(vec![Ace {
+                        sid: "S-1-5-32-545".into(),
+                        ace_type: 0,
+                        flags: 0x10,
+                        mask: 0x0013_01bf,
+                    }]),
+                },
+                FolderAcl {
+                    folder: "ccr.box".into(),
+                    dacl: Dacl::Unread("Permission denied".into()),
+                },
+            ]),
+            ..location
+        };
         let done = Message::Done {
             location,
             case_twins: vec![("a".into(), vec!["A".into(), "a".into()])],

@@ -242,6 +242,7 @@ fn share_location(url: &SmbUrl, kind: LocationKind, shown: String, share_comment
             files: 0,
             bytes: 0,
             share_comment,
+            folder_acls: Default::default(),
         },
         path: PathBuf::from(url.url()),
         holds_no_share: false,

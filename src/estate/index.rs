@@ -600,6 +600,14 @@ impl<'a> EstateView<'a> {
         }
     }
 
+    /// The release of a site's base ([`EstateView::site_base`], what the
+    /// Sites view labels), when it is a known release of SMS 2.0.
+    pub(crate) fn site_release(&self, site: &str) -> Option<crate::sms::release::Release> {
+        let base = self.site_base(site)?;
+        let release = base.release()?;
+        (base.build_agrees_with_sp() && release.info().is_some()).then_some(release)
+    }
+
     /// The base version a site offers: its site server's clicomp.src, else
     /// the newest of its CAPs.
     pub(crate) fn site_base(&self, site: &str) -> Option<Version> {

@@ -446,6 +446,7 @@ fn share_list(shares: &[SiteShare]) -> Markup {
                         @if !share.version.is_empty() { " " span.mono { "(" (visible(&share.version)) ")" } }
                         @let comment = share.share_comment.shown();
                         @if !comment.is_empty() { "; " (visible(&comment)) }
+                        @if !share.folder_acls.is_empty() { "; " (visible(&share.folder_acls)) }
                     }
                 }
             }

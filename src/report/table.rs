@@ -102,19 +102,22 @@ pub(crate) fn sites(audit: &Audit) -> Table<'_> {
 }
 
 /// A site's shares, one per line: `\\SERVER1\CAP_MS1: RTM (2.00.1239.0000)`,
-/// then its comment when it was read over SMB (`; comment "..."`).
+/// then what was read over SMB: its comment (`; comment "..."`), a CAP's
+/// folder permissions (`; folder ACLs read (11 folders)`).
 fn share_lines(shares: &[SiteShare]) -> String {
     shares
         .iter()
         .map(|share| {
-            let line = match share.version.is_empty() {
+            let mut line = match share.version.is_empty() {
                 true => format!("{}: {}", share.name, share.release),
                 false => format!("{}: {} ({})", share.name, share.release, share.version),
             };
-            match share.share_comment.shown() {
-                comment if comment.is_empty() => line,
-                comment => format!("{line}; {comment}"),
+            for read in [share.share_comment.shown(), share.folder_acls.clone()] {
+                if !read.is_empty() {
+                    line = format!("{line}; {read}");
+                }
             }
+            line
         })
         .collect::<Vec<_>>()
         .join("\n")

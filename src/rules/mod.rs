@@ -5,6 +5,7 @@
 mod absent;
 mod agreement;
 mod cap;
+mod cap_acls;
 mod copylog;
 mod coverage;
 mod hotfixes;
@@ -79,6 +80,7 @@ const CHECK_FUNCTIONS: &[CheckFn] = &[
     logon::check_icp_revisions,                   // N07
     hotfixes::check_hotfix_logs,                  // N08
     share_comment::check_logon_share_comment,     // N16, A06 (share comment)
+    cap_acls::check_cap_folder_acls,              // F32, A06 (CAP folder permissions)
     agreement::check_logon_points_agree,          // A03
     agreement::check_string_versions,             // A04
     coverage::check_unreadable_entries,           // A05

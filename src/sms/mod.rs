@@ -7,6 +7,7 @@ pub(crate) mod advice;
 pub mod checks;
 pub(crate) mod hotfixes;
 pub(crate) mod layout;
+pub(crate) mod permissions;
 pub(crate) mod release;
 pub(crate) mod symptoms;
 pub mod version;

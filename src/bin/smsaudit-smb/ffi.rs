@@ -69,6 +69,10 @@ extern "C" {
     pub fn smbc_lseek(fd: c_int, offset: off_t, whence: c_int) -> off_t;
     pub fn smbc_fstat(fd: c_int, stat: *mut libc::stat) -> c_int;
     pub fn smbc_close(fd: c_int) -> c_int;
+
+    /// Returns 0 once the value is in `value` (not its length); -1 with
+    /// errno ERANGE when `size` is too small.
+    pub fn smbc_getxattr(url: *const c_char, name: *const c_char, value: *mut libc::c_void, size: size_t) -> c_int;
 }
 
 /// `struct smbc_dirent`, up to the name's first byte: an entry of a

@@ -8,6 +8,7 @@
 use crate::ffi;
 use crate::readers::{Readers, Remote};
 use smsaudit::crawl::{EntryType, FileState, Identity, Listed, ListedName, ShareFs};
+use smsaudit::model::Ace;
 use smsaudit::smb::{self, Credentials};
 use std::ffi::{CStr, CString, OsStr, OsString};
 use std::io::{self, Read, Seek, SeekFrom};
@@ -400,4 +401,69 @@ impl ShareFs for SmbShare {
     fn file_state(&self, file: &mut SmbFile) -> io::Result<FileState> {
         Ok(from_stat(&file.handle_stat()?).state)
     }
+
+    fn folder_dacl(&self, root: &Path, relative: &str) -> Option<io::Result<Vec<Ace>>> {
+        Some(read_dacl(root, relative))
+    }
+}
+
+/// The largest security descriptor read, as text: far above any a folder
+/// carries (an entry is about 40 bytes).
+const MAX_DESCRIPTOR: usize = 1 << 20;
+
+/// The DACL of the folder `relative` of the share at `root`, as
+/// libsmbclient's `system.nt_sec_desc.*` gives it: it opens the folder for
+/// Read Permissions, asks for its descriptor and closes it, on the share's
+/// connection; its first read also opens a second connection (IPC$ and the
+/// LSA pipe), which libsmbclient makes to port 445 whatever port the URL
+/// names.
+fn read_dacl(root: &Path, relative: &str) -> io::Result<Vec<Ace>> {
+    let root = root
+        .to_str()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not an smb:// URL"))?
+        .trim_end_matches('/');
+    let url = match relative {
+        "" => root.to_string(),
+        relative => child_url(root, OsStr::new(relative))?,
+    };
+    let c = c_url(&url)?;
+    let name = c_url(smb::SECURITY_DESCRIPTOR_ATTRIBUTE)?;
+    let mut value = vec![0u8; 16 << 10];
+    loop {
+        let _held = library();
+        // SAFETY: both strings are terminated; the buffer is valid for its
+        // length.
+        let result = unsafe { ffi::smbc_getxattr(c.as_ptr(), name.as_ptr(), value.as_mut_ptr().cast(), value.len()) };
+        if result >= 0 {
+            break;
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() == Some(libc::ERANGE) && value.len() < MAX_DESCRIPTOR {
+            value.resize(value.len() * 4, 0);
+            continue;
+        }
+        return Err(explain_descriptor_error(err, root));
+    }
+    let text = CStr::from_bytes_until_nul(&value)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "a security descriptor without its end"))?
+        .to_string_lossy();
+    smb::parse_security_descriptor(&text).map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))
+}
+
+/// libsmbclient says a failed second connection (IPC$, the LSA pipe) as
+/// "no data" or "not supported": said so, with the port it used.
+fn explain_descriptor_error(err: io::Error, root: &str) -> io::Error {
+    let second_connection = matches!(err.raw_os_error(), Some(libc::ENODATA | libc::ENOTSUP));
+    if !second_connection {
+        return err;
+    }
+    let port = smb::parse_url(Path::new(root)).and_then(|url| url.port);
+    let also = match port {
+        Some(port) if port != 445 => format!(" (it connects to port 445, not {port} as the URL says)"),
+        _ => String::new(),
+    };
+    io::Error::new(
+        err.kind(),
+        format!("{err}: libsmbclient could not open the IPC$ connection it reads security descriptors through{also}"),
+    )
 }

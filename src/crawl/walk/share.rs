@@ -11,6 +11,7 @@
 //! compiles to the same calls as before the seam.
 
 use super::handles::{self, FileState, Listed};
+use crate::model::Ace;
 use std::ffi::{OsStr, OsString};
 use std::io::{self, Read, Seek};
 use std::path::Path;
@@ -70,6 +71,13 @@ pub trait ShareFs: Sync {
 
     /// A file of `size` bytes is about to be read front to back.
     fn will_read_whole(&self, _file: &Self::File, _size: u64) {}
+
+    /// The DACL of the folder `relative` (share-relative, `""` the root)
+    /// of the share at `root`, in one read; `None` where this file system
+    /// gives none (this machine's: a mount shows no NTFS permissions).
+    fn folder_dacl(&self, _root: &Path, _relative: &str) -> Option<io::Result<Vec<Ace>>> {
+        None
+    }
 }
 
 /// The file system of this machine (local folders, mounted shares, UNC
