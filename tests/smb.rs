@@ -150,6 +150,7 @@ impl Samba {
                 .process_group(0)
                 .spawn()
                 .unwrap(),
+            None,
         ));
         samba.wait_for("smbnetfs to mount", |s| fuse_mounted(&s.mountpoint));
         let first = served_shares(&served).into_iter().next().expect("a share to serve");
@@ -237,16 +238,24 @@ pub(crate) fn start_smbd(smbd: &Path, dir: &Path, conf: &dyn Fn(u16) -> String) 
 /// `dir`'s smb.conf, logging to `dir`'s smbd.log, as the leader of its own
 /// process group.
 pub(crate) fn spawn_smbd(mut smbd: Command, dir: &Path) -> Group {
-    Group(
-        smbd.args(["--foreground", "--no-process-group", "--debug-stdout", "-s"])
-            .arg(dir.join("smb.conf"))
-            .stdin(Stdio::null())
-            .stdout(log_file(dir, "smbd.log"))
-            .stderr(log_file(dir, "smbd.log"))
-            .process_group(0)
-            .spawn()
-            .unwrap(),
-    )
+    let conf = dir.join("smb.conf");
+    // The samba-dcerpcd smbd starts on demand is a daemon of its own, out
+    // of smbd's process group: stopped by its pid file.
+    let rpc_pid_file = std::fs::read_to_string(&conf)
+        .unwrap()
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("pid directory = ").map(str::to_string))
+        .map(|pid_dir| Path::new(&pid_dir).join("samba-dcerpcd.pid"));
+    let child = smbd
+        .args(["--foreground", "--no-process-group", "--debug-stdout", "-s"])
+        .arg(&conf)
+        .stdin(Stdio::null())
+        .stdout(log_file(dir, "smbd.log"))
+        .stderr(log_file(dir, "smbd.log"))
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    Group(child, rpc_pid_file)
 }
 
 impl Drop for Samba {
@@ -271,8 +280,9 @@ impl Drop for Samba {
 /// A child started as the leader of its own process group. Dropping it
 /// stops the group, with every process the child forked (smbd forks one
 /// per connection, smbnetfs one per server): SIGTERM, then SIGKILL when
-/// the stop limit passes; then reaps the child.
-pub(crate) struct Group(pub(crate) Child);
+/// the stop limit passes; then reaps the child. Then the daemon whose pid
+/// file is the second field, if the child started one, and its children.
+pub(crate) struct Group(pub(crate) Child, pub(crate) Option<PathBuf>);
 
 impl Group {
     pub(crate) fn exited(&mut self) -> bool {
@@ -293,6 +303,47 @@ impl Drop for Group {
         let _ = kill_process_group(group, Signal::KILL);
         let _ = child.kill();
         let _ = child.wait();
+        if let Some(daemon) = self.1.as_ref().and_then(|file| read_pid(file)) {
+            stop_with_children(daemon);
+        }
+    }
+}
+
+/// Whether `pid` runs (a zombie has ended; its parent reaps it).
+fn running(pid: rustix::process::Pid) -> bool {
+    std::fs::read_to_string(format!("/proc/{}/stat", pid.as_raw_nonzero()))
+        .ok()
+        .and_then(|stat| stat.rsplit_once(") ").map(|(_, rest)| !rest.starts_with('Z')))
+        .unwrap_or(false)
+}
+
+fn read_pid(file: &Path) -> Option<rustix::process::Pid> {
+    let text = std::fs::read_to_string(file).ok()?;
+    rustix::process::Pid::from_raw(text.trim().parse().ok()?)
+}
+
+/// Stops `pid` and its children (SIGTERM, then SIGKILL when the stop limit
+/// passes): children first, so none is left to init.
+fn stop_with_children(pid: rustix::process::Pid) {
+    use rustix::process::{kill_process, Signal};
+    let children: Vec<rustix::process::Pid> = Command::new("pgrep")
+        .args(["-P", &pid.as_raw_nonzero().to_string()])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| rustix::process::Pid::from_raw(line.trim().parse().ok()?))
+        .collect();
+    let all: Vec<_> = children.into_iter().chain([pid]).collect();
+    for &process in &all {
+        let _ = kill_process(process, Signal::TERM);
+    }
+    let deadline = Instant::now() + STOP_LIMIT;
+    while all.iter().any(|&p| running(p)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for &process in &all {
+        let _ = kill_process(process, Signal::KILL);
     }
 }
 

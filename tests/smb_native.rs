@@ -63,15 +63,13 @@ const ROOT_PASSWORD: &str = "Setup-Pa55";
 /// connection (IPC$) to port 445, whatever port the URL names: a server
 /// whose ACLs are read listens on 127.0.0.1:445 here, where no other
 /// server on the machine (another test, another run) can be met. Deleted
-/// when dropped, after the samba-dcerpcd smbd started (it outlives smbd's
-/// process group) is stopped by its pid file.
+/// when dropped (after smbd and its samba-dcerpcd, see [`Group`]).
 struct Namespace {
     name: String,
-    pid_dir: PathBuf,
 }
 
 impl Namespace {
-    fn new(pid_dir: &Path) -> Option<Namespace> {
+    fn new() -> Option<Namespace> {
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let Some(ip) = program("ip") else {
             unavailable("ip is not installed (Debian package iproute2)");
@@ -81,10 +79,7 @@ impl Namespace {
         let name = format!("smsaudit-test-{}-{n}", std::process::id());
         let made = Command::new(&ip).args(["netns", "add", &name]).status().unwrap();
         assert!(made.success(), "ip netns add {name} failed");
-        let namespace = Namespace {
-            name,
-            pid_dir: pid_dir.to_path_buf(),
-        };
+        let namespace = Namespace { name };
         let up = namespace
             .command("ip")
             .args(["link", "set", "lo", "up"])
@@ -113,28 +108,6 @@ impl Namespace {
 
 impl Drop for Namespace {
     fn drop(&mut self) {
-        use rustix::process::{kill_process, Pid, Signal};
-        let pid_file = self.pid_dir.join("samba-dcerpcd.pid");
-        let pid = std::fs::read_to_string(pid_file)
-            .ok()
-            .and_then(|text| text.trim().parse::<i32>().ok())
-            .and_then(Pid::from_raw);
-        if let Some(pid) = pid {
-            // Its rpcd_* helpers first: they are its children.
-            let children = Command::new("pgrep")
-                .args(["-P", &pid.as_raw_nonzero().to_string()])
-                .output()
-                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-                .unwrap_or_default();
-            for child in children
-                .lines()
-                .filter_map(|l| l.trim().parse::<i32>().ok())
-                .filter_map(Pid::from_raw)
-            {
-                let _ = kill_process(child, Signal::TERM);
-            }
-            let _ = kill_process(pid, Signal::TERM);
-        }
         let _ = Command::new("ip").args(["netns", "delete", &self.name]).status();
     }
 }
@@ -262,7 +235,7 @@ impl Server {
                     .unwrap();
                 write!(child.stdin.take().unwrap(), "{ROOT_PASSWORD}\n{ROOT_PASSWORD}\n").unwrap();
                 assert!(child.wait().unwrap().success(), "smbpasswd failed for root");
-                let inside = Namespace::new(&state.join("pid"))?;
+                let inside = Namespace::new()?;
                 let smbd = start_smbd_in(&inside, &smbd, &dir, &conf(445));
                 namespace = Some(inside);
                 (smbd, 445)
