@@ -701,11 +701,15 @@ fn rules_lists_all_32_and_explain_says_what_is_not_checked() {
     }
     assert!(text.contains("not checked: the Client.lkp format"), "{text}");
     let f32 = text.lines().find(|l| l.starts_with("F32 ")).unwrap();
-    assert!(f32.contains(" yes ") && !f32.contains("not checked"), "{f32}");
+    assert!(f32.contains(" over SMB only ") && !f32.contains("not checked"), "{f32}");
     let out = common::smsaudit().args(["explain", "F32"]).output().unwrap();
     let explained = String::from_utf8_lossy(&out.stdout);
     assert!(!explained.contains("Not checked:"), "{explained}");
     assert!(explained.contains("read over SMB") && explained.contains("Share permissions are not read"));
+    assert!(
+        explained.contains("Checked only on shares read over SMB"),
+        "{explained}"
+    );
     let out = common::smsaudit().args(["explain", "Q264630"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("F03") && text.contains("F04"), "{text}");
@@ -737,11 +741,7 @@ fn checks_md_table_matches_the_catalogue() {
     let expected: Vec<String> = CHECKS
         .iter()
         .map(|c| {
-            let implemented = if c.implemented() {
-                "yes".to_string()
-            } else {
-                format!("no: {}", c.needs)
-            };
+            let implemented = c.implemented_text();
             let inferred = if c.inferred { "[I]" } else { "" };
             format!(
                 "| {} | {} | {} | {} | {} | {} |",

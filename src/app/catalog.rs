@@ -8,19 +8,23 @@ use anyhow::{bail, Result};
 /// Prints the catalogue, one check a line.
 pub fn rules() -> Result<ExitCode> {
     let mut out = format!(
-        "{:<5} {:<8} {:<9} {:<4} {:<11} TITLE\n",
+        "{:<5} {:<8} {:<9} {:<4} {:<13} TITLE\n",
         "CODE", "SEVERITY", "KB", "[I]", "IMPLEMENTED"
     );
     for check in CHECKS {
         let kb = check.kb.first().copied().unwrap_or("-");
-        let implemented = if check.implemented() { "yes" } else { "no" };
+        let implemented = match (check.implemented(), check.only_over_smb) {
+            (true, false) => "yes",
+            (true, true) => "over SMB only",
+            (false, _) => "no",
+        };
         let not_checked = if check.implemented() {
             String::new()
         } else {
             format!(" (not checked: {})", check.needs)
         };
         out.push_str(&format!(
-            "{:<5} {:<8} {:<9} {:<4} {:<11} {}{}\n",
+            "{:<5} {:<8} {:<9} {:<4} {:<13} {}{}\n",
             check.code,
             check.severity.as_str(),
             kb,
@@ -56,6 +60,11 @@ pub fn explain(key: &str) -> Result<ExitCode> {
         ));
         if !check.implemented() {
             out.push_str(&format!("  Not checked: {}\n", check.needs));
+        } else if check.only_over_smb {
+            out.push_str(
+                "  Checked only on shares read over SMB (smb:// roots, the smsaudit-smb helper): \
+                 a share read from a folder or a mount does not show it, and is not judged.\n",
+            );
         }
         if check.inferred {
             out.push_str("  Note: this check rests on an inference from the KB, not on a stated fact.\n");

@@ -122,6 +122,9 @@ pub struct Check {
     /// Empty when the check is implemented; otherwise what it would need
     /// that share contents cannot give.
     pub needs: &'static str,
+    /// Judged only on shares read over SMB (what it reads, a share comment
+    /// or a folder's permissions, is not in a folder or a mount).
+    pub only_over_smb: bool,
 }
 
 impl Check {
@@ -137,6 +140,16 @@ impl Check {
     /// Whether `smsaudit audit` evaluates this check.
     pub fn implemented(&self) -> bool {
         self.needs.is_empty()
+    }
+
+    /// Whether it is checked, as the catalogue and docs/checks.md say it:
+    /// `yes`, `over SMB only`, or `no: <what it needs>`.
+    pub fn implemented_text(&self) -> String {
+        match (self.implemented(), self.only_over_smb) {
+            (true, false) => "yes".into(),
+            (true, true) => "over SMB only".into(),
+            (false, _) => format!("no: {}", self.needs),
+        }
     }
 }
 
@@ -156,6 +169,7 @@ pub const CHECKS: &[Check] = &[
         ),
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F02,
@@ -166,6 +180,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Bring the lagging site to the release of the logon point's base (that release, not necessarily SP2) so that Inbox Manager rewrites the CFG files; from SP2 on the CFGs carry their version (Q236596 is fixed in SP2). Until then keep clients of this site off the newer logon point base.",
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F03,
@@ -179,6 +194,7 @@ pub const CHECKS: &[Check] = &[
         ),
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F04,
@@ -189,6 +205,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Edit the line to name the site whose release the file is, make Copylog.tcf read-only to LSM until every site is upgraded, then restore the permissions.",
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F05,
@@ -199,6 +216,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Upgrade a site still using the logon point (SP2 rewrites Copylog), or remove and re-add the domain in Logon Discovery/Installation, or re-enable the original site.",
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F06,
@@ -209,6 +227,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Delete the removed site's SITES\\ lines and point each shared file at the site that holds its newest version.",
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F07,
@@ -219,6 +238,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Rebuild Copylog.tcf from a good logon point or backup with the senior site code, save it on the PDC and run an LSM cycle.",
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F08,
@@ -229,6 +249,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Let CCIM upgrade clients from their CAP; keep every site that shares a logon point at the same release.",
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F09,
@@ -239,6 +260,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Apply SP2 (or the Q242492 hotfix for SP1); make sure the PDC is reachable during LSM cycles.",
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F10,
@@ -249,6 +271,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Delete that site's <code>_cfg.lcf from the PDC's SMSLOGON share to remove it from all DCs, and check that the Sites folder goes.",
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F11,
@@ -259,6 +282,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Recreate Senior.lst with the upper-case 3-character code of a site that has logon discovery or logon installation enabled.",
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F12,
@@ -269,6 +293,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Stop SMS_INBOX_MANAGER, close open files on <location>\\clicomp.box\\SWDist, restart it and confirm the token is gone (fixed in SP4).",
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F13,
@@ -279,6 +304,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Stop SMS_INBOX_MANAGER, close open files on the CAP's clicomp.box\\SWDist, restart it; confirm Inboxmgr.log shows 'Copying ... swdist32.exe ..., OK' and the two files match.",
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F14,
@@ -289,6 +315,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Remove the reference to the missing or damaged .ofr from the .ins (fixed in SP2), or resend the advertisement.",
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F15,
@@ -299,6 +326,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Let Inbox Manager re-replicate the .pkg (or resend the package).",
         inferred: true,
         needs: "the .ofr format naming the package is not documented",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F16,
@@ -309,6 +337,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Copy Caplist.ini from CAP_<code>\\Clidata.box back to SMS\\Inboxes\\clidata.src.",
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F17,
@@ -319,6 +348,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Apply SP4; until then close client handles on Client.lkp and let Inbox Manager recopy it.",
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F18,
@@ -329,6 +359,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Analyze Client.lkp and delete the unreferenced .cfg files on the site server and each CAP.",
         inferred: true,
         needs: "the Client.lkp format is not documented",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F19,
@@ -339,6 +370,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Copy the CRC-checked binaries into SMS\\Bin\\<platform> too and restart the services; if that fails, rename Cli_inst.cfg/Clibase.cfg in clidata.src and force regeneration.",
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F20,
@@ -353,6 +385,7 @@ pub const CHECKS: &[Check] = &[
         ),
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F21,
@@ -363,6 +396,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Re-apply the corrected international SP4, or install the Q323652 files with the correct dates.",
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F22,
@@ -373,6 +407,7 @@ pub const CHECKS: &[Check] = &[
         fix: "After all clients are updated, reset the base compver to 2.00.1380.1072 (SP1).",
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F23,
@@ -383,6 +418,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Check that the current version is below the hotfix's before applying; never lower a compver by hand; re-apply the newer hotfix.",
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F24,
@@ -396,6 +432,7 @@ pub const CHECKS: &[Check] = &[
         ),
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F25,
@@ -406,6 +443,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Rename the correct variant to Compver.ini as the hotfix instructions say, or remove the left-over.",
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F26,
@@ -416,6 +454,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Apply the RC9 to SP3 hotfix (Clicore 2.0.1493.3010, with all nine compver<comp>.ini files).",
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F27,
@@ -426,6 +465,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Reinstall the site with a different code.",
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F28,
@@ -436,6 +476,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Apply SP2, or avoid the clash.",
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F29,
@@ -446,6 +487,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Give the PDC an NTFS volume with at least 50 MB free, or pre-create SMSLOGON there (Q235173).",
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F30,
@@ -456,6 +498,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Remove Full Control and Modify (keep write) for the SMS service account on x86.bin / alpha.bin so LSM can add files but not delete them (Q275591). New clients getting the senior site's language is by design (Q269615); this matters only for clients that need the missing language.",
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F31,
@@ -466,6 +509,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Enable Windows Networking Logon Client Installation for that site.",
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::F32,
@@ -476,6 +520,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Adjust permissions by hand, or delete the CAP inboxes so Inbox Manager recreates them.",
         inferred: true,
         needs: "",
+        only_over_smb: true,
     },
     Check {
         code: CheckCode::N01,
@@ -486,6 +531,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Delete <code>_cfg.lcf from Sitescfg (and the site's Sites\\<code>) on the PDC's SMSLOGON by hand (Q259816), let LSM replicate to the BDCs, then audit again; first make sure the site is not the one Copylog names on X86.BIN\\CLICORE.EXE (Q263345).",
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::N02,
@@ -499,6 +545,7 @@ pub const CHECKS: &[Check] = &[
         ),
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::N03,
@@ -509,6 +556,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Put Senior.lst (the upper-case code of the site that should be senior) in Sitescfg of each domain's PDC: LSM does not carry it to other domains (Q263395, SMS 2.0 to SP2). Without it the senior site is elected by site version, then by the site code's ASCII value.",
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::N04,
@@ -519,6 +567,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Audit again after an hour: if the folders are still missing, remove the CAP role completely (check HKLM\\Software\\Microsoft\\SMS\\Inbox Source for a left-over 'Inbox Remove Requested' value, per Q257262), let Inbox Manager finish, then add the CAP again.",
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::N05,
@@ -529,6 +578,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Copy an intact .ofr of the same name from the parent site's SMS\\Inboxes\\Offerinf.box into the secondary site's SMS\\Inboxes\\Offermgr.box\\Incoming (it overwrites the damaged one), or remove the damaged .ofr from Offermgr.box, as Q246614 describes; then audit again.",
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::N07,
@@ -539,6 +589,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Bring every site that shares the logon points to the same revision: apply the same ICP (and every hotfix applied to one site) to all of them; an ICP cannot be removed, so a site without it must get it (Q269615). Install only the ICP made for the site's service pack (Q202941).",
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::N08,
@@ -549,6 +600,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Set HKLM\\SOFTWARE\\Microsoft\\SMS\\Setup\\Type back to 0x2 on a secondary site server (0x1 on a primary) and run the hotfix again (Q273853); check the file versions afterwards.",
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::N09,
@@ -559,6 +611,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Follow Q271885 for the site; give site codes in upper case in every scripted setup.",
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::N11,
@@ -569,6 +622,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Set Travel Mode Switch back to 0 (or apply SP3 for value 9, SP4 for value 1) as the KB describes.",
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::N12,
@@ -579,6 +633,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Read Sitectl.log on the site server: an invalid public key after a rebuild or NetMeeting desktop sharing (Q249590) or a status message storm (Q297870) has its own fix there; reapply the lost changes afterwards.",
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::N14,
@@ -589,6 +644,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Correct or remove the domain name in the site's Windows Networking Logon Discovery and Installation properties (or add the domain to the inventory if it is real).",
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::N16,
@@ -599,6 +655,7 @@ pub const CHECKS: &[Check] = &[
         fix: "On the domain controller, set the SMSLOGON share's comment to exactly SMS NT logon service (the share's properties in Server Manager or Computer Management), keeping its permissions as Q235173 gives them (share: Administrators Full Control, Everyone Read).",
         inferred: false,
         needs: "",
+        only_over_smb: true,
     },
     Check {
         code: CheckCode::A01,
@@ -609,6 +666,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Check that the server is up, the share exists and the audit account has Read on the share and its folders; then audit again.",
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::A02,
@@ -619,6 +677,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Apply the expected service pack to the site (upgrading every site that shares its logon points at the same time), or correct the inventory.",
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::A03,
@@ -629,6 +688,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Check Nt_logon.log on the sites' servers for failed copies to that domain controller, let LSM finish a cycle, then audit again.",
         inferred: true,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::A04,
@@ -639,6 +699,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Judge the file by its fixed version (shown in the matrix); compare its size and hash with a known-good copy before trusting either number.",
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::A05,
@@ -649,6 +710,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Give the audit account Read on the share and all its folders (or run it as a member of the site's SMS admins), then audit again.",
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::A06,
@@ -659,6 +721,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Add the missing shares (the domain's \\\\DC\\SMSLOGON, the site's \\\\SERVER\\SMS_<site>) as roots or to the inventory, name the share's site in the inventory, narrow --exclude, or let the audit account list the server's shares and read the CAP folders' permissions; then audit again.",
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::A07,
@@ -669,6 +732,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Remove or rename the stray copy on the share (keep the one SMS installed, compare hashes with the site server's copy), then audit again.",
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
     Check {
         code: CheckCode::A08,
@@ -679,6 +743,7 @@ pub const CHECKS: &[Check] = &[
         fix: "Find out who created the extra folders on the share (a script gone wrong, a hostile writer), remove them, then audit again.",
         inferred: false,
         needs: "",
+        only_over_smb: false,
     },
 ];
 
