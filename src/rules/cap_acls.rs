@@ -110,12 +110,8 @@ mod tests {
     use super::*;
     use crate::estate::Estate;
     use crate::model::{Ace, FolderAcl, Location, Stamp};
+    use crate::sms::permissions::masks::{CHANGE, FULL, READ_EXECUTE, SPECIAL_RWX};
     use crate::sms::permissions::{EVERYONE, GUESTS, USERS};
-
-    const CHANGE: u32 = 0x0013_01bf;
-    const SPECIAL_RWX: u32 = 0x0012_01bf;
-    const READ_EXECUTE: u32 = 0x0012_00a9;
-    const FULL: u32 = 0x001f_01ff;
 
     fn allowed(sid: &str, flags: u8, mask: u32) -> Ace {
         Ace {

@@ -144,16 +144,20 @@ impl CapFolder {
     }
 }
 
+/// The masks Windows NT shows as Read & Execute, Change, Full Control and
+/// SP1's Special Access (RWX), as smbcacls writes them: the tests' DACLs.
+#[cfg(test)]
+pub(crate) mod masks {
+    pub(crate) const READ_EXECUTE: u32 = 0x0012_00a9;
+    pub(crate) const CHANGE: u32 = 0x0013_01bf;
+    pub(crate) const FULL: u32 = 0x001f_01ff;
+    pub(crate) const SPECIAL_RWX: u32 = 0x0012_01bf;
+}
+
 #[cfg(test)]
 mod tests {
+    use super::masks::{CHANGE, FULL, READ_EXECUTE, SPECIAL_RWX};
     use super::*;
-
-    /// The masks Windows NT shows as Read, Read & Execute, Change, Full
-    /// Control and SP1's Special Access (RWX), as smbcacls writes them.
-    const READ: u32 = 0x0012_00a9;
-    const CHANGE: u32 = 0x0013_01bf;
-    const FULL: u32 = 0x001f_01ff;
-    const SPECIAL_RWX: u32 = 0x0012_01bf;
 
     fn rights(entries: &[(&'static str, u8, u8, u32)], principal: &str) -> u32 {
         rights_of(entries.iter().copied(), principal)
@@ -167,7 +171,7 @@ mod tests {
         assert_ne!(FULL & DELETE_RIGHTS, 0);
         assert_eq!(SPECIAL_RWX & DELETE_RIGHTS, 0);
         assert_ne!(SPECIAL_RWX & WRITE_RIGHTS, 0);
-        assert_eq!(READ & WRITE_RIGHTS, 0);
+        assert_eq!(READ_EXECUTE & WRITE_RIGHTS, 0);
         assert_eq!(rights_text(CHANGE & WRITE_RIGHTS), "delete, add file, add subfolder");
         assert_eq!(
             rights_text(FULL & WRITE_RIGHTS),
@@ -179,7 +183,7 @@ mod tests {
     #[test]
     fn generic_rights_are_mapped() {
         assert_eq!(specific_rights(0x1000_0000), FULL);
-        assert_eq!(specific_rights(0xa000_0000), READ);
+        assert_eq!(specific_rights(0xa000_0000), READ_EXECUTE);
         assert_eq!(specific_rights(0x4000_0000 | DELETE), 0x0013_0116);
         assert_eq!(specific_rights(CHANGE), CHANGE);
     }
@@ -227,7 +231,7 @@ mod tests {
         // box is not at SP2.
         assert_eq!(SPECIAL_RWX & CapFolder::WritableBox.judged(sp2).0, 0);
         assert_ne!(CHANGE & CapFolder::WritableBox.judged(sp2).0, 0);
-        assert_eq!(READ & CapFolder::Root.judged(sp2).0, 0);
+        assert_eq!(READ_EXECUTE & CapFolder::Root.judged(sp2).0, 0);
         assert_eq!(CapFolder::of("CCR.BOX"), Some(CapFolder::WritableBox));
         assert_eq!(CapFolder::of("Clicomp.box"), Some(CapFolder::ReadOnlyBox));
         assert_eq!(CapFolder::of(""), Some(CapFolder::Root));
