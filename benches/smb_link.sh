@@ -31,6 +31,12 @@ pids=()
 cleanup() {
   for mnt in "$BENCH_DIR"/*/mnt; do fusermount -u "$mnt" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  # The samba-dcerpcd smbd starts on demand leaves smbd's process: by its pid file, its rpcd children first.
+  for file in "$BENCH_DIR"/*/state/pid/samba-dcerpcd.pid; do
+    [ -f "$file" ] || continue
+    pkill -P "$(cat "$file")" 2>/dev/null || true
+    kill "$(cat "$file")" 2>/dev/null || true
+  done
 }
 trap cleanup EXIT
 
@@ -140,8 +146,17 @@ measure() {
   sleep 1.2  # the proxy writes its stats every half second
   read_ok=$(grep -c ',ok,' "$dir/out/files.csv" || true)
   python3 - "$dir/stats-$how-$run.json" "$start" "$end" "$files" "$read_ok" "$RTT_MS" "$dialect" "$how" "$IN_FLIGHT" "$run" <<'PY'
-import json, sys
-stats = json.load(open(sys.argv[1]))
+import json, sys, time
+# The proxy rewrites its stats every half second: a read may meet the file
+# half written.
+for attempt in range(20):
+    try:
+        stats = json.load(open(sys.argv[1]))
+        break
+    except ValueError:
+        time.sleep(0.1)
+else:
+    sys.exit(f"no readable stats in {sys.argv[1]}")
 start, end, files, read_ok, rtt = float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
 dialect, how, in_flight, run = sys.argv[7], sys.argv[8], int(sys.argv[9]), sys.argv[10]
 seconds = end - start
