@@ -13,11 +13,7 @@ pub fn rules() -> Result<ExitCode> {
     );
     for check in CHECKS {
         let kb = check.kb.first().copied().unwrap_or("-");
-        let implemented = match (check.implemented(), check.only_over_smb) {
-            (true, false) => "yes",
-            (true, true) => "over SMB only",
-            (false, _) => "no",
-        };
+        let implemented = check.implemented_word();
         let not_checked = if check.implemented() {
             String::new()
         } else {

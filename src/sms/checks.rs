@@ -142,13 +142,22 @@ impl Check {
         self.needs.is_empty()
     }
 
-    /// Whether it is checked, as the catalogue and docs/checks.md say it:
-    /// `yes`, `over SMB only`, or `no: <what it needs>`.
-    pub fn implemented_text(&self) -> String {
+    /// Whether it is checked, in a word: `yes`, `over SMB only` or `no`
+    /// (the IMPLEMENTED column of `smsaudit rules`).
+    pub fn implemented_word(&self) -> &'static str {
         match (self.implemented(), self.only_over_smb) {
-            (true, false) => "yes".into(),
-            (true, true) => "over SMB only".into(),
-            (false, _) => format!("no: {}", self.needs),
+            (true, false) => "yes",
+            (true, true) => "over SMB only",
+            (false, _) => "no",
+        }
+    }
+
+    /// Whether it is checked, as docs/checks.md says it: the word, and for
+    /// a check not made, what it needs (`no: <needs>`).
+    pub fn implemented_text(&self) -> String {
+        match self.implemented() {
+            true => self.implemented_word().into(),
+            false => format!("no: {}", self.needs),
         }
     }
 }
