@@ -526,7 +526,7 @@ impl FilesOfInterest {
             || parsed_kind
             || file.status != Status::Ok
             || !file.reason.is_empty()
-            || self.pointed.get(&file.location).is_some_and(|paths| {
+            || self.pointed.get(file.location.as_str()).is_some_and(|paths| {
                 let mut lower = self.lower.borrow_mut();
                 lower.clear();
                 lower.push_str(&file.path);

@@ -293,12 +293,12 @@ impl Snapshot {
             stamps: stamps
                 .iter()
                 .map(|s| SnapshotStamp {
-                    location: s.location.clone(),
-                    component: s.component.clone(),
+                    location: s.location.to_string(),
+                    component: s.component.to_string(),
                     artifact: s.artifact,
-                    detail: s.detail.clone(),
-                    value: s.value.clone(),
-                    path: s.path.clone(),
+                    detail: s.detail.to_string(),
+                    value: s.value.to_string(),
+                    path: s.path.to_string(),
                 })
                 .collect(),
         }
@@ -309,13 +309,13 @@ impl Snapshot {
     pub(crate) fn files_of(files: &FileRecords) -> impl Iterator<Item = std::io::Result<SnapshotFile>> + '_ {
         files.iter().map(|f| {
             f.map(|f| SnapshotFile {
-                location: f.location,
-                path: f.path,
+                location: f.location.into(),
+                path: f.path.into(),
                 size: f.size,
-                modified: f.modified,
-                sha256: f.sha256,
+                modified: f.modified.map(String::from),
+                sha256: f.sha256.map(|digest| digest.to_string()),
                 status: f.status.reported(),
-                reason: f.reason,
+                reason: f.reason.into(),
             })
         })
     }

@@ -235,6 +235,21 @@ impl Discovery {
     }
 }
 
+/// Lets glibc's allocator keep two arenas instead of up to eight a core.
+/// Each thread otherwise allocates from an arena of its own: what the
+/// crawl's and the checks' threads free stays in theirs, and the report
+/// threads that come after take fresh pages beside it. At 10,000 shares
+/// that is about 25 MiB of peak memory, and no speed was lost on 2 cores
+/// (benches/RESULTS.md, issue 30). Worker processes run this too.
+pub(crate) fn fewer_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt takes two integers and sets a glibc parameter, before
+    // this process has started any thread.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
 /// Gives the memory the allocator holds free back to the system: after the
 /// crawl, whose threads leave their arenas full of holes (every record is
 /// decoded, encoded and dropped there), and after the checks, once the

@@ -4,7 +4,7 @@
 //! right.
 
 use crate::estate::{under_any, EstateView};
-use crate::model::{Artifact, Finding, Judged, Location, LocationKind, RowKey, Severity, Status};
+use crate::model::{Artifact, CompactString, Finding, Judged, Location, LocationKind, RowKey, Severity, Status};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Range;
@@ -322,7 +322,7 @@ pub(crate) fn build(view: &EstateView, findings: &[Finding]) -> Matrix {
     let estate = view.estate;
     let ordered = column_order(view, &estate.locations);
     let columns = columns(&ordered);
-    let mut values: BTreeMap<RowKey, BTreeMap<String, Source>> = BTreeMap::new();
+    let mut values: BTreeMap<RowKey, BTreeMap<CompactString, Source>> = BTreeMap::new();
     for stamp in &estate.stamps {
         if stamp.artifact == Artifact::CopylogSource && !stamp.detail.ends_with("\\clicore.exe") {
             continue;
@@ -346,9 +346,9 @@ pub(crate) fn build(view: &EstateView, findings: &[Finding]) -> Matrix {
             .entry(RowKey::new("base", Artifact::LogonBase, ""))
             .or_default()
             .insert(
-                lp.name.clone(),
+                lp.name.as_str().into(),
                 Source {
-                    value,
+                    value: value.into(),
                     ..Source::default()
                 },
             );
@@ -363,7 +363,7 @@ pub(crate) fn build(view: &EstateView, findings: &[Finding]) -> Matrix {
             add_expected(expected, &mark.expected);
         }
     }
-    let values: Vec<(RowKey, BTreeMap<String, Source>)> = values.into_iter().collect();
+    let values: Vec<(RowKey, BTreeMap<CompactString, Source>)> = values.into_iter().collect();
     let held = HeldColumns::new(view, &ordered, &values);
     let rows: Vec<Row> = values
         .into_iter()
@@ -379,7 +379,13 @@ pub(crate) fn build(view: &EstateView, findings: &[Finding]) -> Matrix {
                         .filter(|p| view.not_read(&location.name, p))
                         .map(|p| why_not_read.state(&location.name, &p));
                     let expected = marks.get(&(&key, location.name.as_str())).cloned();
-                    let cell = make_cell(&key, location, by_location.get(&location.name), unread, expected);
+                    let cell = make_cell(
+                        &key,
+                        location,
+                        by_location.get(location.name.as_str()),
+                        unread,
+                        expected,
+                    );
                     (!cell.is_other(&columns[c].other_cells)).then_some((c, cell))
                 })
                 .collect();
@@ -409,7 +415,11 @@ struct HeldColumns<'a> {
 }
 
 impl<'a> HeldColumns<'a> {
-    fn new(view: &EstateView<'a>, ordered: &[&'a Location], rows: &[(RowKey, BTreeMap<String, Source>)]) -> Self {
+    fn new(
+        view: &EstateView<'a>,
+        ordered: &[&'a Location],
+        rows: &[(RowKey, BTreeMap<CompactString, Source>)],
+    ) -> Self {
         let mut held = HeldColumns {
             index: HashMap::new(),
             of_kind: HashMap::new(),
@@ -448,7 +458,7 @@ impl<'a> HeldColumns<'a> {
             .files
             .iter()
             .filter(|f| matches!(f.status, Status::Unreadable | Status::Skipped | Status::Excluded))
-            .map(|f| (f.location.as_str(), f.path.to_ascii_lowercase()))
+            .map(|f| (f.location.as_str(), f.path.as_str().to_ascii_lowercase()))
             .chain(
                 view.estate
                     .case_twins
@@ -479,7 +489,7 @@ impl<'a> HeldColumns<'a> {
     }
 
     /// The columns row `at` may hold a cell in, in column order.
-    fn of(&self, at: usize, key: &RowKey, by_location: &BTreeMap<String, Source>) -> Vec<usize> {
+    fn of(&self, at: usize, key: &RowKey, by_location: &BTreeMap<CompactString, Source>) -> Vec<usize> {
         let kinds: &[LocationKind] = match key.artifact {
             Artifact::Compver => &[LocationKind::Cap, LocationKind::SiteServer],
             Artifact::Cfg => &[LocationKind::Cap],
@@ -779,8 +789,8 @@ fn applies(key: &RowKey, location: &Location) -> bool {
 /// string version and hash beside it.
 #[derive(Debug, Clone, Default)]
 struct Source {
-    value: String,
-    string_version: Option<String>,
+    value: CompactString,
+    string_version: Option<CompactString>,
 }
 
 /// Why a file the matrix needs was not read: excluded, ambiguous (A07) or
@@ -799,7 +809,7 @@ impl<'a> WhyNotRead<'a> {
             excluded
                 .entry(record.location.as_str())
                 .or_default()
-                .insert(record.path.to_ascii_lowercase());
+                .insert(record.path.as_str().to_ascii_lowercase());
         }
         let mut twins: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
         for twin in &view.estate.case_twins {
@@ -854,9 +864,9 @@ fn make_cell(
     let source = source.cloned().unwrap_or_default();
     Cell {
         text: cell_text(key, &state, &source.value),
-        value: source.value,
+        value: source.value.into(),
         state,
-        string_version: source.string_version,
+        string_version: source.string_version.map(String::from),
     }
 }
 

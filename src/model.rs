@@ -4,6 +4,7 @@
 
 pub use crate::sms::checks::{CheckCode, Severity};
 pub use crate::sms::layout::{FileKind, LocationKind};
+pub use compact_str::CompactString;
 use serde::Serialize;
 
 /// A share found under one of the roots.
@@ -211,27 +212,118 @@ impl Status {
     }
 }
 
+/// A SHA-256, held as its 32 bytes: as 64 hex digits a record's hash took
+/// 80 bytes of heap, and at 10,000 shares about 400,000 records and stamps
+/// are held. Shown, and written to JSON, as 64 lower-case hex digits;
+/// encoded as 32 bytes in the crawl's frames and the record runs.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Sha256Digest(pub [u8; 32]);
+
+impl Sha256Digest {
+    /// The digest of `bytes`.
+    pub fn of(bytes: &[u8]) -> Sha256Digest {
+        use sha2::Digest;
+        Sha256Digest(sha2::Sha256::digest(bytes).into())
+    }
+
+    /// From 64 hex digits, either case; `None` for anything else.
+    pub fn parse_hex(text: &str) -> Option<Sha256Digest> {
+        let text = text.as_bytes();
+        if text.len() != 64 {
+            return None;
+        }
+        let digit = |b: u8| char::from(b).to_digit(16).map(|d| d as u8);
+        let mut bytes = [0u8; 32];
+        for (byte, pair) in bytes.iter_mut().zip(text.chunks_exact(2)) {
+            *byte = digit(pair[0])? << 4 | digit(pair[1])?;
+        }
+        Some(Sha256Digest(bytes))
+    }
+
+    /// The 64 hex digits, without allocating.
+    pub fn hex(&self) -> HexDigest {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut text = [0u8; 64];
+        for (pair, byte) in text.chunks_exact_mut(2).zip(self.0) {
+            pair[0] = DIGITS[usize::from(byte >> 4)];
+            pair[1] = DIGITS[usize::from(byte & 15)];
+        }
+        HexDigest(text)
+    }
+}
+
+/// A digest's 64 hex digits ([`Sha256Digest::hex`]).
+#[derive(Clone, Copy)]
+pub struct HexDigest([u8; 64]);
+
+impl HexDigest {
+    pub fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever written into it.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for Sha256Digest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.hex().as_str())
+    }
+}
+
+impl std::fmt::Debug for Sha256Digest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.hex().as_str())
+    }
+}
+
+impl From<[u8; 32]> for Sha256Digest {
+    fn from(bytes: [u8; 32]) -> Sha256Digest {
+        Sha256Digest(bytes)
+    }
+}
+
+impl Serialize for Sha256Digest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            serializer.serialize_str(self.hex().as_str())
+        } else {
+            self.0.serialize(serializer)
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Sha256Digest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Sha256Digest, D::Error> {
+        if deserializer.is_human_readable() {
+            let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+            Sha256Digest::parse_hex(&text)
+                .ok_or_else(|| serde::de::Error::custom(format!("not a SHA-256 in hex: {text:?}")))
+        } else {
+            <[u8; 32]>::deserialize(deserializer).map(Sha256Digest)
+        }
+    }
+}
+
 /// One entry of a location: every regular file, plus rows for what was
 /// skipped or unreadable.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct FileRecord {
-    pub location: String,
+    pub location: CompactString,
     /// Path relative to the share, with backslashes as Windows shows it.
-    pub path: String,
+    pub path: CompactString,
     pub size: Option<u64>,
     /// Modification time, UTC, `YYYY-MM-DDTHH:MM:SSZ`.
-    pub modified: Option<String>,
-    pub sha256: Option<String>,
+    pub modified: Option<CompactString>,
+    pub sha256: Option<Sha256Digest>,
     pub kind: FileKind,
     /// The version stamp extracted from the file, if any.
-    pub version: Option<String>,
+    pub version: Option<CompactString>,
     /// Where `version` came from (`compver.ini`, `CFG key Version`, ...).
-    pub version_source: Option<String>,
+    pub version_source: Option<CompactString>,
     /// For PE images: the string FileVersion of the version resource, which
     /// `version` (the fixed, binary FileVersion) may disagree with.
-    pub string_version: Option<String>,
+    pub string_version: Option<CompactString>,
     pub status: Status,
-    pub reason: String,
+    pub reason: CompactString,
 }
 
 impl FileRecord {
@@ -253,10 +345,13 @@ impl FileRecord {
 
     /// The text values after `size` in files.csv column order (`modified`
     /// to `reason`); the CSV and the XLSX write the first three themselves.
-    pub(crate) fn text_cells(&self) -> [&str; 8] {
+    /// `hash` holds the hash's hex digits while the cells are read.
+    pub(crate) fn text_cells<'a>(&'a self, hash: &'a mut Option<HexDigest>) -> [&'a str; 8] {
+        *hash = self.sha256.map(|digest| digest.hex());
+        let hash: &'a Option<HexDigest> = hash;
         [
             self.modified.as_deref().unwrap_or(""),
-            self.sha256.as_deref().unwrap_or(""),
+            hash.as_ref().map_or("", HexDigest::as_str),
             self.kind.as_str(),
             self.version.as_deref().unwrap_or(""),
             self.version_source.as_deref().unwrap_or(""),
@@ -269,8 +364,8 @@ impl FileRecord {
     /// A row for an entry that was not read: no size, time, hash or version.
     pub(crate) fn not_read(location: &str, path: String, kind: FileKind, status: Status, reason: String) -> FileRecord {
         FileRecord {
-            location: location.to_string(),
-            path,
+            location: location.into(),
+            path: path.into(),
             size: None,
             modified: None,
             sha256: None,
@@ -279,7 +374,7 @@ impl FileRecord {
             version_source: None,
             string_version: None,
             status,
-            reason,
+            reason: reason.into(),
         }
     }
 }
@@ -401,7 +496,7 @@ impl Stamp {
             site: Some(site.into()),
             component: "base".into(),
             artifact: Artifact::Compver,
-            detail: String::new(),
+            detail: CompactString::default(),
             value: value.into(),
             path: "clicomp.box\\base\\compver.ini".into(),
             string_version: None,
@@ -413,24 +508,24 @@ impl Stamp {
 /// A value extracted from one file that the matrix and rules compare.
 #[derive(Debug, Clone, Serialize)]
 pub struct Stamp {
-    pub location: String,
+    pub location: CompactString,
     /// The site the stamp speaks for (upper case), when known.
-    pub site: Option<String>,
+    pub site: Option<CompactString>,
     /// Component folder name, lower case (`base`, `smsapm32`...).
-    pub component: String,
+    pub component: CompactString,
     pub artifact: Artifact,
     /// What distinguishes stamps of one component and artifact (a file name
     /// under x86.bin, a site code under Sites...); empty otherwise.
-    pub detail: String,
+    pub detail: CompactString,
     /// The value as found; empty when the file carries none.
-    pub value: String,
-    pub path: String,
+    pub value: CompactString,
+    pub path: CompactString,
     /// For binaries: the string FileVersion beside the fixed one in `value`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub string_version: Option<String>,
+    pub string_version: Option<CompactString>,
     /// The file's hash, to compare files whose versions are not comparable.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<String>,
+    pub sha256: Option<Sha256Digest>,
 }
 
 /// One problem found, with its KB article and fix: complete when a check
@@ -695,6 +790,37 @@ pub struct CellMark {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A hash reads as sha256sum writes it, in JSON too, and crosses the
+    /// crawl's frames as its 32 bytes; text that is not 64 hex digits is
+    /// not a hash.
+    #[test]
+    fn a_digest_is_hex_to_people_and_bytes_in_frames() {
+        // sha256sum of "abc".
+        let hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        let digest = Sha256Digest::of(b"abc");
+        assert_eq!(digest.to_string(), hex);
+        assert_eq!(Sha256Digest::parse_hex(hex), Some(digest));
+        assert_eq!(Sha256Digest::parse_hex(&hex.to_uppercase()), Some(digest));
+        assert_eq!(serde_json::to_string(&digest).unwrap(), format!("\"{hex}\""));
+        assert_eq!(
+            serde_json::from_str::<Sha256Digest>(&format!("\"{hex}\"")).unwrap(),
+            digest
+        );
+        let framed = postcard::to_allocvec(&digest).unwrap();
+        assert_eq!(framed, digest.0);
+        assert_eq!(postcard::from_bytes::<Sha256Digest>(&framed).unwrap(), digest);
+        for not_a_hash in [
+            "",
+            &hex[1..],
+            &format!("{hex}0"),
+            &hex.replace('b', "g"),
+            "simulated 2.0 clicore.exe",
+        ] {
+            assert_eq!(Sha256Digest::parse_hex(not_a_hash), None, "{not_a_hash}");
+            assert!(serde_json::from_str::<Sha256Digest>(&format!("{not_a_hash:?}")).is_err());
+        }
+    }
 
     /// Workers send every status by its own name; reports show the four.
     #[test]

@@ -12,7 +12,7 @@
 //! pass, and every report needs its own.
 
 use crate::interrupt::Temp;
-use crate::model::{FileKind, FileRecord, Status};
+use crate::model::{CompactString, FileKind, FileRecord, Status};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::fs::File;
@@ -426,7 +426,7 @@ impl FileRecords {
         let mut record = FileRecord::not_read("", String::new(), FileKind::Other, Status::Ok, String::new());
         for index in 0..memory.len() {
             decode_into(memory.encoded(index), &mut record).map_err(&failed)?;
-            if !self.inner.dropped.contains(&record.location) {
+            if !self.inner.dropped.contains(record.location.as_str()) {
                 visit(&mut record)?;
             }
         }
@@ -443,19 +443,19 @@ fn decode_into(encoded: &[u8], place: &mut FileRecord) -> io::Result<()> {
         *rest = after;
         Ok(value)
     }
-    fn text(rest: &mut &[u8], place: &mut String) -> io::Result<()> {
+    fn text(rest: &mut &[u8], place: &mut CompactString) -> io::Result<()> {
         let value: &str = take(rest)?;
         place.clear();
         place.push_str(value);
         Ok(())
     }
-    fn optional_text(rest: &mut &[u8], place: &mut Option<String>) -> io::Result<()> {
+    fn optional_text(rest: &mut &[u8], place: &mut Option<CompactString>) -> io::Result<()> {
         match (take::<Option<&str>>(rest)?, place.as_mut()) {
             (Some(value), Some(kept)) => {
                 kept.clear();
                 kept.push_str(value);
             }
-            (value, _) => *place = value.map(str::to_string),
+            (value, _) => *place = value.map(CompactString::from),
         }
         Ok(())
     }
@@ -479,7 +479,7 @@ fn decode_into(encoded: &[u8], place: &mut FileRecord) -> io::Result<()> {
     text(rest, path)?;
     *size = take(rest)?;
     optional_text(rest, modified)?;
-    optional_text(rest, sha256)?;
+    *sha256 = take(rest)?;
     *kind = take(rest)?;
     optional_text(rest, version)?;
     optional_text(rest, version_source)?;
@@ -572,7 +572,7 @@ impl Records<'_> {
     fn advance(&mut self, source: usize) {
         loop {
             match self.sources[source].next() {
-                Ok(Some(record)) if self.dropped.contains(&record.location) => continue,
+                Ok(Some(record)) if self.dropped.contains(record.location.as_str()) => continue,
                 Ok(Some(record)) => self.heads.push(Reverse(Head { record, source })),
                 Ok(None) => {}
                 Err(err) => {
@@ -616,6 +616,7 @@ impl serde::Serialize for FileRecords {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Sha256Digest;
 
     fn record(location: &str, path: &str) -> FileRecord {
         FileRecord::not_read(location, path.into(), FileKind::Other, Status::Ok, String::new())
@@ -624,7 +625,7 @@ mod tests {
     fn keys(records: &FileRecords) -> Vec<(String, String)> {
         records
             .iter()
-            .map(|r| r.map(|r| (r.location, r.path)).unwrap())
+            .map(|r| r.map(|r| (r.location.into(), r.path.into())).unwrap())
             .collect()
     }
 
@@ -660,8 +661,8 @@ mod tests {
             let n = (n * 7919) % total;
             let (location, path) = (format!("L{}", n % 5), format!("p{n:06}"));
             let mut r = record(&location, &path);
-            r.reason = reason.clone();
-            r.sha256 = Some(format!("{n:064x}"));
+            r.reason = reason.as_str().into();
+            r.sha256 = Sha256Digest::parse_hex(&format!("{n:064x}"));
             collector.push(r);
             want.push((location, path));
         }
@@ -679,7 +680,7 @@ mod tests {
             let (a, b) = (a.unwrap(), second.next().unwrap().unwrap());
             assert_eq!((&a.location, &a.path, &a.sha256), (&b.location, &b.path, &b.sha256));
             assert_eq!(a.reason.len(), reason.len());
-            got.push((a.location, a.path));
+            got.push((a.location.into(), a.path.into()));
         }
         assert!(second.next().is_none());
         assert_eq!(got, want);
@@ -706,7 +707,7 @@ mod tests {
             );
             r.size = Some(2_800 + n as u64);
             r.modified = Some("2026-11-24T16:26:00Z".into());
-            r.sha256 = Some(format!("{n:064x}"));
+            r.sha256 = Sha256Digest::parse_hex(&format!("{n:064x}"));
             collector.push(r);
         }
         let records = collector.finish(&BTreeSet::new()).unwrap();
@@ -715,7 +716,7 @@ mod tests {
         let back = records.to_vec().unwrap();
         assert_eq!(back.len(), total);
         assert!(back.windows(2).all(|w| key(&w[0]) < key(&w[1])), "sorted");
-        assert_eq!(back[0].sha256.as_deref(), Some(format!("{:064x}", 0).as_str()));
+        assert_eq!(back[0].sha256.map(|d| d.to_string()), Some(format!("{:064x}", 0)));
         assert_eq!(back[0].modified.as_deref(), Some("2026-11-24T16:26:00Z"));
     }
 
@@ -727,7 +728,7 @@ mod tests {
         let mut full = record("L1", r"x86.bin\clicore.exe");
         full.size = Some(300);
         full.modified = Some("2026-11-24T16:26:00Z".into());
-        full.sha256 = Some("ab".repeat(32));
+        full.sha256 = Some(Sha256Digest([0xab; 32]));
         full.kind = FileKind::Binary;
         full.version = Some("2.00.1493.3004".into());
         full.version_source = Some("PE FileVersion".into());
@@ -777,7 +778,7 @@ mod tests {
         let reason = "r".repeat(64 * 1024);
         for n in 0..(2 * BUFFER_BYTES / reason.len()) {
             let mut r = record("L", &format!("p{n:06}"));
-            r.reason = reason.clone();
+            r.reason = reason.as_str().into();
             collector.push(r);
         }
         let records = collector.finish(&BTreeSet::new()).unwrap();

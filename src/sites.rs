@@ -177,7 +177,7 @@ fn configuration(view: &EstateView, site: &str) -> Option<SiteConfiguration> {
     Some(SiteConfiguration {
         source: format!("{}\\{}", location.name, record.path),
         status: record.status.reported(),
-        reason: record.reason.clone(),
+        reason: record.reason.to_string(),
         site_code: String::new(),
         parent: String::new(),
         site_type: String::new(),

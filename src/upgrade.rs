@@ -6,7 +6,7 @@
 
 use crate::config::{Config, UpgradeRequest};
 use crate::estate::{Estate, EstateView};
-use crate::model::{Artifact, Finding, Location, LocationKind, Severity, Status};
+use crate::model::{Artifact, Finding, Location, LocationKind, Severity, Sha256Digest, Status};
 use crate::sms::layout;
 use crate::sms::release::{Release, Stamped, SP2_BUILD};
 use crate::sms::version::{Version, VersionKind};
@@ -676,9 +676,11 @@ fn simulated_estate(view: &EstateView, moving: &[&str], target: Release) -> Esta
         info.and_then(|i| i.stock_version(Stamped::of_file("base", file)))
             .unwrap_or_else(|| format!("2.0.{}.{first}", target.build))
     };
+    // The new release's copy of a file: a content of its own, the same for
+    // every share that gets it.
     let content = |file: &str| {
         let name = file.rsplit('\\').next().unwrap_or(file).to_ascii_lowercase();
-        format!("simulated {target} {name}")
+        Sha256Digest::of(format!("simulated {target} {name}").as_bytes())
     };
     let site_shares: BTreeSet<&str> = view
         .estate
@@ -703,21 +705,21 @@ fn simulated_estate(view: &EstateView, moving: &[&str], target: Release) -> Esta
         let at_site = site_shares.contains(stamp.location.as_str());
         let at_lp = logon_points.contains(stamp.location.as_str());
         match stamp.artifact {
-            Artifact::Compver if at_site && is_sms(&stamp.value) => stamp.value = compver_of(&stamp.component),
+            Artifact::Compver if at_site && is_sms(&stamp.value) => stamp.value = compver_of(&stamp.component).into(),
             // Inbox Manager rewrites the CFGs, empty RTM ones included.
-            Artifact::Cfg if at_site => stamp.value = compver_of(&stamp.component),
+            Artifact::Cfg if at_site => stamp.value = compver_of(&stamp.component).into(),
             Artifact::LogonBinary if at_lp => {
                 if is_sms(&stamp.value) {
-                    stamp.value = binary_of(&stamp.detail);
+                    stamp.value = binary_of(&stamp.detail).into();
                 }
                 stamp.string_version = None;
                 stamp.sha256 = Some(content(&stamp.detail));
             }
             Artifact::CopylogSource if at_lp && !stamp.detail.to_ascii_lowercase().starts_with("sites\\") => {
-                stamp.value = writer.clone();
+                stamp.value = writer.as_str().into();
             }
             Artifact::LogonSiteCompver if at_lp && moving.iter().any(|s| s.eq_ignore_ascii_case(&stamp.detail)) => {
-                stamp.value = compver_of("base");
+                stamp.value = compver_of("base").into();
             }
             _ => {}
         }
@@ -741,10 +743,13 @@ fn simulated_estate(view: &EstateView, moving: &[&str], target: Release) -> Esta
             let component = component
                 .and_then(|c| c.split('\\').next())
                 .map(|c| c.trim_end_matches(".cfg").to_string());
-            file.version = Some(match component {
-                Some(c) if lower.ends_with("compver.ini") || lower.ends_with(".cfg") => compver_of(&c),
-                _ => binary_of(&lower),
-            });
+            file.version = Some(
+                match component {
+                    Some(c) if lower.ends_with("compver.ini") || lower.ends_with(".cfg") => compver_of(&c),
+                    _ => binary_of(&lower),
+                }
+                .into(),
+            );
         }
     }
     estate

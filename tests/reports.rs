@@ -122,13 +122,13 @@ fn hand_made() -> Audit {
         path: r"clicomp.box\base\compver.ini".into(),
         size: Some(35),
         modified: Some("2024-01-02T03:04:05Z".into()),
-        sha256: Some("ab".repeat(32)),
+        sha256: Some(smsaudit::model::Sha256Digest([0xab; 32])),
         kind: FileKind::Compver,
         version: Some("2.00.1380.1000".into()),
         version_source: Some("key Version".into()),
         string_version: None,
         status: Status::Ok,
-        reason: String::new(),
+        reason: Default::default(),
     };
     Audit {
         tool: "smsaudit".into(),

@@ -29,6 +29,7 @@ use clap::Parser;
 /// itself, or the subcommand the arguments name. Returns the process's
 /// exit code.
 pub fn main() -> i32 {
+    crate::fewer_malloc_arenas();
     let mut args = std::env::args_os().skip(1);
     let first = args.next();
     if first.as_deref() == Some(std::ffi::OsStr::new(crate::crawl::WORKER_COMMAND)) {

@@ -105,7 +105,7 @@ mod tests {
         let record = FileRecord {
             version: Some("2.00.1493.3004".into()),
             size: Some(7),
-            sha256: Some("ab".repeat(32)),
+            sha256: Some(crate::model::Sha256Digest([0xab; 32])),
             ..FileRecord::not_read(
                 &location.name,
                 "x86.bin\\clicore.exe".into(),

@@ -6,7 +6,8 @@ use super::walk::handles::{EntryType, FileState, Listed};
 use super::walk::share::ShareFs;
 use super::walk::{retry_transient, with_note, Entry, FILE_MOUNT_POINT_REASON};
 use crate::extract::{self, Detail, Extracted};
-use crate::model::{FileKind, FileRecord, Location, Status};
+use crate::model::{CompactString, FileKind, FileRecord, Location, Sha256Digest, Status};
+use compact_str::{format_compact, ToCompactString};
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{self, Read, Seek};
@@ -116,7 +117,7 @@ pub(crate) fn confirm_reads<S: ShareFs>(
                         "cannot tell whether it changed while read (its folder could not be listed again: {err}); \
                          not hashed"
                     );
-                    record.reason = with_note(&reason, entry.escapes);
+                    record.reason = with_note(&reason, entry.escapes).into();
                     (record, Detail::None)
                 })
                 .collect()
@@ -172,8 +173,8 @@ fn read_entry<S: ShareFs>(
 ) -> (FileRecord, Detail, bool) {
     let mut unconfirmed = false;
     let mut record = FileRecord {
-        location: location.name.clone(),
-        path,
+        location: location.name.as_str().into(),
+        path: path.into(),
         size: entry.listed.map(|listed| listed.state.size),
         modified: entry.listed.and_then(|listed| listed.state.modified).map(format_time),
         sha256: None,
@@ -182,7 +183,7 @@ fn read_entry<S: ShareFs>(
         version_source: None,
         string_version: None,
         status: Status::Ok,
-        reason: String::new(),
+        reason: CompactString::default(),
     };
     let cap = extract::parse_limit(entry.kind, max_parse_bytes);
     let detail = match read_unchanged(fs, entry, cap, touch, defer) {
@@ -205,11 +206,11 @@ fn read_entry<S: ShareFs>(
                 ),
                 None => Extracted::default(),
             };
-            record.version = extracted.version;
-            record.version_source = extracted.version_source;
-            record.string_version = extracted.string_version;
+            record.version = extracted.version.map(Into::into);
+            record.version_source = extracted.version_source.map(Into::into);
+            record.string_version = extracted.string_version.map(Into::into);
             record.status = extracted.status;
-            record.reason = extracted.reason;
+            record.reason = extracted.reason.into();
             extracted.detail
         }
         Err(Unread::Failed(err)) => {
@@ -222,23 +223,29 @@ fn read_entry<S: ShareFs>(
                 }
             }
             record.status = Status::Unreadable;
-            record.reason = format!("cannot read: {err}");
+            record.reason = format_compact!("cannot read: {err}");
             Detail::None
         }
         Err(Unread::MountPoint) => {
             let reason = with_note(FILE_MOUNT_POINT_REASON, entry.escapes);
-            let record = FileRecord::not_read(&location.name, record.path, record.kind, Status::Unreadable, reason);
+            let record = FileRecord::not_read(
+                &location.name,
+                record.path.into(),
+                record.kind,
+                Status::Unreadable,
+                reason,
+            );
             return (record, Detail::None, false);
         }
         Err(Unread::Changed { what, now }) => {
             record.size = Some(now.size);
             record.modified = now.modified.map(format_time);
             record.status = Status::Unreadable;
-            record.reason = format!("changed while read ({what}); not hashed");
+            record.reason = format_compact!("changed while read ({what}); not hashed");
             Detail::None
         }
     };
-    record.reason = with_note(&record.reason, entry.escapes);
+    record.reason = with_note(&record.reason, entry.escapes).into();
     (record, detail, unconfirmed)
 }
 
@@ -330,7 +337,7 @@ fn state_change(expected: &FileState, at_open: &FileState, after: &FileState, gr
 /// What reading a file produced.
 pub struct FileRead {
     pub size: u64,
-    pub sha256: String,
+    pub sha256: Sha256Digest,
     /// Whether the file starts like a PE image (`MZ`).
     pub is_pe: bool,
     /// What the parser needs of the content: all of a small text file, the
@@ -454,7 +461,7 @@ fn hash_open_file<F: Read + Seek>(
     let grew = grew || (probe_growth && size == opened_size && !end_seen && read_one_more(file)?);
     let read = FileRead {
         size,
-        sha256: hex(&hasher.finalize()),
+        sha256: Sha256Digest(hasher.finalize().into()),
         is_pe,
         content: keeper.finish(&mut *file)?,
     };
@@ -489,19 +496,9 @@ pub(super) fn advise_sequential(file: &File) {
     let _ = file;
 }
 
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 15) as usize] as char);
-    }
-    out
-}
-
 /// `YYYY-MM-DDTHH:MM:SSZ`, UTC.
-pub(crate) fn format_time(time: SystemTime) -> String {
-    humantime::format_rfc3339_seconds(time).to_string()
+pub(crate) fn format_time(time: SystemTime) -> CompactString {
+    humantime::format_rfc3339_seconds(time).to_compact_string()
 }
 
 #[cfg(test)]
@@ -527,13 +524,16 @@ mod tests {
                 .unwrap()
                 .write_all(input.as_bytes())
                 .unwrap();
-            assert_eq!(hash_file(&path, FileKind::Other, 1024).unwrap().sha256, *expected);
+            assert_eq!(
+                hash_file(&path, FileKind::Other, 1024).unwrap().sha256.to_string(),
+                *expected
+            );
         }
         let big = dir.path().join("big");
         let data = vec![b'a'; 1_000_000];
         std::fs::write(&big, &data).unwrap();
         assert_eq!(
-            hash_file(&big, FileKind::Other, 0).unwrap().sha256,
+            hash_file(&big, FileKind::Other, 0).unwrap().sha256.to_string(),
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
         );
     }
@@ -588,7 +588,7 @@ mod tests {
         assert_eq!(record.status, Status::Ok, "{}", record.reason);
         assert_eq!(record.size, Some(5));
         assert!(record.modified.is_some());
-        assert_eq!(record.sha256.unwrap(), hex(&Sha256::digest(b"plain")));
+        assert_eq!(record.sha256.unwrap(), Sha256Digest::of(b"plain"));
 
         // Swapped for a folder or a link between the listing and the open.
         std::fs::create_dir(dir.path().join("now-a-folder")).unwrap();
@@ -685,7 +685,7 @@ mod tests {
         );
         assert_eq!(record.status, Status::Ok, "{}", record.reason);
         assert_eq!(record.size, Some(11));
-        assert_eq!(record.sha256.unwrap(), hex(&Sha256::digest(b"old and new")));
+        assert_eq!(record.sha256.unwrap(), Sha256Digest::of(b"old and new"));
     }
 
     #[cfg(unix)]
@@ -727,7 +727,7 @@ mod tests {
         let mut file = File::open(&path).unwrap();
         let (read, grew) = hash_handle(&mut file, 4, FileKind::Other, 1024, true, &|| {}).unwrap();
         assert_eq!((read.size, grew), (4, true));
-        assert_eq!(read.sha256, hex(&Sha256::digest(b"0123")));
+        assert_eq!(read.sha256, Sha256Digest::of(b"0123"));
         let mut file = File::open(&path).unwrap();
         assert!(
             !hash_handle(&mut file, 10, FileKind::Other, 1024, true, &|| {})
@@ -748,7 +748,7 @@ mod tests {
             let mut file = File::open(&path).unwrap();
             let (read, seen) = hash_handle(&mut file, opened, FileKind::Other, 1024, true, &|| {}).unwrap();
             assert_eq!((read.size, seen), (opened, grew), "file of {size} bytes");
-            assert_eq!(read.sha256, hex(&Sha256::digest(vec![b'z'; opened as usize])));
+            assert_eq!(read.sha256, Sha256Digest::of(&vec![b'z'; opened as usize]));
         }
     }
 
@@ -775,7 +775,7 @@ mod tests {
             let (read, grew) = hash_handle(&mut file, 10, FileKind::Other, 1024, probe, &|| {}).unwrap();
             assert_eq!((read.size, file.1), (10, asked), "probe {probe}");
             assert_eq!(grew, probe, "only the probe sees the growth");
-            assert_eq!(read.sha256, hex(&Sha256::digest(b"0123456789")));
+            assert_eq!(read.sha256, Sha256Digest::of(b"0123456789"));
         }
     }
 

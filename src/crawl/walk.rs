@@ -488,7 +488,7 @@ mod tests {
         }
         fn row(&self, record: FileRecord) {
             self.busy();
-            self.rows.lock().unwrap().push(record.path);
+            self.rows.lock().unwrap().push(record.path.into());
         }
         fn folder(&self, _: String) {
             self.folders.fetch_add(1, Ordering::SeqCst);

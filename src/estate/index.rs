@@ -76,7 +76,7 @@ struct SiteIndex<'a> {
     participations: HashMap<String, Vec<&'a Location>>,
     /// Site servers then CAPs, each in name order, with the SHA-256 of
     /// their base `clicore.exe`, by that hash.
-    clicore_by_hash: HashMap<&'a str, Vec<&'a Location>>,
+    clicore_by_hash: HashMap<crate::model::Sha256Digest, Vec<&'a Location>>,
     /// The site control file of each (upper-case) site: see
     /// [`EstateView::site_control`].
     site_controls: HashMap<String, SiteControlOf<'a>>,
@@ -158,7 +158,7 @@ impl<'a> EstateView<'a> {
             folders
                 .entry(location.as_str())
                 .or_default()
-                .insert(folder.to_ascii_lowercase());
+                .insert(folder.as_str().to_ascii_lowercase());
         }
         let mut view = EstateView {
             estate,
@@ -233,7 +233,7 @@ impl<'a> EstateView<'a> {
             (LocationKind::Cap, layout::CAP_CLICORE),
         ] {
             for &location in index.readable.get(&kind).map(Vec::as_slice).unwrap_or(&[]) {
-                if let Some(hash) = self.file(&location.name, path).and_then(|f| f.sha256.as_deref()) {
+                if let Some(hash) = self.file(&location.name, path).and_then(|f| f.sha256) {
                     index.clicore_by_hash.entry(hash).or_default().push(location);
                 }
             }
@@ -264,7 +264,7 @@ impl<'a> EstateView<'a> {
             .into_iter()
             .flat_map(|e| e.0.iter())
             .filter(|record| record.sha256.is_some())
-            .map(|record| (record.path.to_ascii_lowercase(), *record))
+            .map(|record| (record.path.as_str().to_ascii_lowercase(), *record))
     }
 
     /// A read file of a location by its path, case-insensitively.
@@ -416,9 +416,9 @@ impl<'a> EstateView<'a> {
     /// CAP's clicomp.box) `base\i386\clicore.exe` with the same SHA-256.
     /// Returns the site, its base compver and the matching location.
     pub(crate) fn clicore_twin(&self, logon_point: &str) -> Option<(String, Version, String)> {
-        let lp_hash = self.file(logon_point, layout::LOGON_CLICORE)?.sha256.as_deref()?;
+        let lp_hash = self.file(logon_point, layout::LOGON_CLICORE)?.sha256?;
         // Site servers first, then CAPs, each in name order.
-        for location in self.sites.clicore_by_hash.get(lp_hash)? {
+        for location in self.sites.clicore_by_hash.get(&lp_hash)? {
             let (Some(site), Some(version)) = (location.sites.first(), self.offer(&location.name, "base")) else {
                 continue;
             };
@@ -577,7 +577,7 @@ impl<'a> EstateView<'a> {
     /// point binary), the sites of its location, space-separated.
     pub(crate) fn site_of(&self, stamp: &Stamp) -> String {
         if let Some(site) = &stamp.site {
-            return site.clone();
+            return site.to_string();
         }
         match self.sites.by_name.get(stamp.location.as_str()) {
             Some(lp) if lp.kind == LocationKind::LogonPoint => self.participants(lp).join(" "),
@@ -640,7 +640,7 @@ impl<'a> EstateView<'a> {
                 return Some(LogonBase {
                     version,
                     evidence: format!("version resource of {}", stamp.path),
-                    path: stamp.path.clone(),
+                    path: stamp.path.to_string(),
                     stamped: Stamped::of_file("base", layout::LOGON_CLICORE),
                 });
             }
@@ -651,7 +651,7 @@ impl<'a> EstateView<'a> {
                 evidence: format!("x86.bin\\CLICORE.EXE is identical to site {site}'s copy on {twin}"),
                 path: self
                     .file(&logon_point.name, layout::LOGON_CLICORE)
-                    .map(|f| f.path.clone())
+                    .map(|f| f.path.to_string())
                     .unwrap_or_default(),
                 stamped: Stamped::Compver("base"),
             });
@@ -664,7 +664,7 @@ impl<'a> EstateView<'a> {
                 return Some(LogonBase {
                     version,
                     evidence: format!("Copylog.tcf names site {} as the source of CLICORE.EXE", stamp.value),
-                    path: stamp.path.clone(),
+                    path: stamp.path.to_string(),
                     stamped: Stamped::Compver("base"),
                 });
             }
@@ -731,7 +731,7 @@ impl<'a> EstateView<'a> {
 /// is an SMS or WBEM version; for a logon point binary whose version says
 /// nothing of the release (a bundle installer version, none at all), its
 /// content; else the value itself, ignoring case.
-pub(crate) fn identity(artifact: Artifact, value: &str, sha256: Option<&str>) -> String {
+pub(crate) fn identity(artifact: Artifact, value: &str, sha256: Option<crate::model::Sha256Digest>) -> String {
     match (Version::parse(value), sha256) {
         (Some(v), _) if v.is_sms() || v.kind == VersionKind::Wbem => v.normalized(),
         (_, Some(hash)) if artifact == Artifact::LogonBinary => format!("sha256:{hash}"),

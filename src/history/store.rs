@@ -430,7 +430,7 @@ fn file_rows(audit: &Audit) -> impl Iterator<Item = Result<Vec<Value>>> + '_ {
             text(&f.path),
             f.size.map_or(Value::Null, number),
             maybe_text(f.modified.as_deref()),
-            maybe_text(f.sha256.as_deref()),
+            maybe_text(f.sha256.map(|digest| digest.to_string()).as_deref()),
             text(f.kind.as_str()),
             maybe_text(f.version.as_deref()),
             maybe_text(f.version_source.as_deref()),
@@ -455,7 +455,7 @@ fn stamp_rows(audit: &Audit) -> Vec<Vec<Value>> {
                 text(&s.value),
                 text(&s.path),
                 maybe_text(s.string_version.as_deref()),
-                maybe_text(s.sha256.as_deref()),
+                maybe_text(s.sha256.map(|digest| digest.to_string()).as_deref()),
             ]
         })
         .collect()

@@ -196,7 +196,8 @@ pub(crate) fn files_to(audit: &Audit, csv: impl Into<CsvDialect>, out: &mut dyn 
             let _ = write!(size, "{bytes}");
         }
         let head = [f.location.as_str(), &f.path, &size];
-        table.row(head.into_iter().chain(f.text_cells()))
+        let mut hash = None;
+        table.row(head.into_iter().chain(f.text_cells(&mut hash)))
     })?;
     table.finish()?.flush()?;
     Ok(())

@@ -1152,7 +1152,7 @@ fn files(audit: &Audit, shown: &ShownFiles) -> Markup {
                                         @if let Some(size) = f.size { (text::human_size(size)) }
                                     }
                                     td { (f.modified.as_deref().unwrap_or("")) }
-                                    td.mono { (f.sha256.as_deref().unwrap_or("")) }
+                                    td.mono { (f.sha256.map(|d| d.to_string()).unwrap_or_default()) }
                                     td { (f.kind.as_str()) }
                                     td.mono { (visible(f.version.as_deref().unwrap_or(""))) }
                                     td { (visible(f.version_source.as_deref().unwrap_or(""))) }

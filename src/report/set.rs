@@ -22,6 +22,7 @@ use super::registry::{start_rank, REPORT_NAMES};
 use crate::audit::Audit;
 use crate::config::{Pause, PausePoint};
 use crate::interrupt::{self, Temp};
+use crate::model::Sha256Digest;
 use crate::output::exclusive_temp_file;
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
@@ -239,7 +240,7 @@ fn stage(dir: &Path, name: &'static str, write: WriteReport<'_>, failed: &Atomic
         // Hashed on the way, unless the writer went back (the workbook's
         // zip does): then once whole, from its file.
         match out.seeked {
-            false => (out.size, hex(&out.hasher.finalize())),
+            false => (out.size, Sha256Digest(out.hasher.finalize().into()).to_string()),
             true => hash_file(temp.as_file())?,
         }
     };
@@ -324,11 +325,7 @@ fn hash_file(mut file: &fs::File) -> io::Result<(u64, String)> {
         hasher.update(&buffer[..read]);
         size += read as u64;
     }
-    Ok((size, hex(&hasher.finalize())))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    Ok((size, Sha256Digest(hasher.finalize().into()).to_string()))
 }
 
 /// Puts the staged reports in place, removes the reports of an earlier run
@@ -511,7 +508,10 @@ mod tests {
         let manifest: serde_json::Value = serde_json::from_str(&found[0].1).unwrap();
         assert_eq!(manifest["reports"][0]["name"], "matrix.csv");
         assert_eq!(manifest["reports"][0]["size"], 10);
-        assert_eq!(manifest["reports"][0]["sha256"], hex(&Sha256::digest(b"new matrix")));
+        assert_eq!(
+            manifest["reports"][0]["sha256"],
+            Sha256Digest::of(b"new matrix").to_string()
+        );
     }
 
     #[test]

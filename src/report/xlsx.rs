@@ -985,7 +985,8 @@ fn files_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(),
         if let Some(size) = f.size {
             sheet.column_number(shown, SIZE_COLUMN, size as f64)?;
         }
-        for (c, value) in f.text_cells().into_iter().enumerate() {
+        let mut hash = None;
+        for (c, value) in f.text_cells(&mut hash).into_iter().enumerate() {
             sheet.column_text(shown, c + 3, value)?;
         }
         Ok(())

@@ -17,7 +17,7 @@ fn offered(view: &EstateView, locations: &[&Location], artifact: Artifact) -> BT
         .iter()
         .flat_map(|l| view.stamps(&l.name).iter())
         .filter(|s| s.artifact == artifact)
-        .map(|s| s.component.to_ascii_lowercase())
+        .map(|s| s.component.as_str().to_ascii_lowercase())
         .collect()
 }
 
@@ -88,7 +88,7 @@ pub(crate) fn check_expected_files(view: &EstateView, out: &mut Vec<Finding>) {
             }
             let Some((holder, value)) = others.iter().find_map(|c| {
                 let stamp = view.stamp(&c.name, &component, Artifact::Cfg, "")?;
-                Some((c.name.as_str(), stamp.value.clone()))
+                Some((c.name.as_str(), stamp.value.to_string()))
             }) else {
                 continue;
             };

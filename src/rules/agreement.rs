@@ -25,13 +25,13 @@ fn held<'a>(view: &EstateView<'a>, lp: &'a Location, rows: &mut BTreeMap<RowKey,
             Artifact::CopylogSource => stamp.detail.ends_with("\\clicore.exe"),
             _ => false,
         };
-        let identity = identity(stamp.artifact, &stamp.value, stamp.sha256.as_deref());
+        let identity = identity(stamp.artifact, &stamp.value, stamp.sha256);
         if compared && !identity.is_empty() {
             rows.entry(RowKey::of(stamp)).or_default().push(Held {
                 location: lp,
                 identity,
-                value: stamp.value.clone(),
-                path: stamp.path.clone(),
+                value: stamp.value.to_string(),
+                path: stamp.path.to_string(),
             });
         }
     }

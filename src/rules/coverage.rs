@@ -54,10 +54,10 @@ pub(crate) fn check_unreadable_entries(view: &EstateView, out: &mut Vec<Finding>
         } else {
             "file"
         };
-        let needed = needed_by(location.kind, &record.path.to_ascii_lowercase(), record.kind);
+        let needed = needed_by(location.kind, &record.path.as_str().to_ascii_lowercase(), record.kind);
         out.push(
             FindingDraft {
-                observed: record.reason.clone(),
+                observed: record.reason.to_string(),
                 expected: "readable by the audit account".into(),
                 message: format!(
                     "The {what} {}\\{} exists but could not be read ({}); not checked: {needed}.",

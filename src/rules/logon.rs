@@ -121,7 +121,7 @@ pub(crate) fn check_cfg_versions(view: &EstateView, out: &mut Vec<Finding>) {
             let observed = if stamp.value.trim().is_empty() {
                 EMPTY_VERSION.to_string()
             } else {
-                stamp.value.clone()
+                stamp.value.to_string()
             };
             out.push(
                 FindingDraft {

@@ -190,7 +190,7 @@ pub(crate) fn check_site_controls(view: &EstateView, out: &mut Vec<Finding>) {
             .into_iter()
             .filter_map(|(record, age)| {
                 age.filter(|a| *a > DELTA_AGE_LIMIT_SECS)
-                    .map(|a| (record.path.clone(), a))
+                    .map(|a| (record.path.to_string(), a))
             })
             .collect();
         if let Some(oldest) = old.iter().map(|(_, a)| *a).max() {

@@ -58,7 +58,9 @@ fn describe(record: &FileRecord) -> String {
         "{} bytes, {}, sha256 {}",
         record.size.map(|s| s.to_string()).unwrap_or_else(|| "?".into()),
         record.modified.as_deref().unwrap_or("no date"),
-        record.sha256.as_deref().map(|h| &h[..h.len().min(12)]).unwrap_or("?")
+        record
+            .sha256
+            .map_or_else(|| "?".to_string(), |digest| digest.to_string()[..12].to_string())
     )
 }
 
@@ -113,7 +115,7 @@ pub(crate) fn check_cap_copies(view: &EstateView, out: &mut Vec<Finding>) {
                     };
                     let shown = view
                         .file(&cap.name, &cap_path)
-                        .map(|r| r.path.clone())
+                        .map(|r| r.path.to_string())
                         .unwrap_or(cap_path);
                     out.push(
                         FindingDraft {
@@ -478,7 +480,7 @@ pub(crate) fn check_compver_replication(view: &EstateView, out: &mut Vec<Finding
                 (
                     CheckCode::F24,
                     cap.name.as_str(),
-                    stamp.path.clone(),
+                    stamp.path.to_string(),
                     cap_version.text.clone(),
                     format!("{} as on {}", ref_version, reference.name),
                     format!(

@@ -13,7 +13,7 @@ const VERSION_ARTIFACTS: &[Artifact] = &[Artifact::Compver, Artifact::LogonSiteC
 fn mark(stamp: &crate::model::Stamp, expected: &str) -> Vec<CellMark> {
     vec![CellMark {
         row: RowKey::of(stamp),
-        location: stamp.location.clone(),
+        location: stamp.location.to_string(),
         expected: expected.to_string(),
     }]
 }
