@@ -26,7 +26,7 @@ pub(crate) fn write(audit: &Audit, out: &mut dyn Write) -> Result<()> {
 }
 
 /// Takes the audit's fields one by one: each pretty printed by serde_json
-/// one level in, but `files`, written by [`write_files`].
+/// one level in ([`OneLevelIn`]), but `files`, written by [`write_files`].
 struct TopLevel<'a, W> {
     out: &'a mut W,
     files: &'a FileRecords,
@@ -52,7 +52,7 @@ impl<W: Write> ser::SerializeStruct for Fields<'_, W> {
         if key == "files" {
             return write_files(out, self.files).map_err(serde_json::Error::io);
         }
-        serde_json::to_writer_pretty(OneLevelIn(out), value)
+        value.serialize(&mut serde_json::Serializer::with_formatter(out, OneLevelIn::new()))
     }
 
     fn end(self) -> Result<(), Self::Error> {
@@ -62,24 +62,85 @@ impl<W: Write> ser::SerializeStruct for Fields<'_, W> {
     }
 }
 
-/// Pretty printed JSON one level in: two more spaces after each line
-/// break (serde_json escapes every line break inside a string).
-struct OneLevelIn<'a, W>(&'a mut W);
+/// serde_json's pretty printing (its `PrettyFormatter`, two spaces) of a
+/// value one level in: the value of a top-level field.
+struct OneLevelIn {
+    depth: usize,
+    has_value: bool,
+}
 
-impl<W: Write> Write for OneLevelIn<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut rest = buf;
-        while let Some(at) = memchr::memchr(b'\n', rest) {
-            self.0.write_all(&rest[..=at])?;
-            self.0.write_all(b"  ")?;
-            rest = &rest[at + 1..];
+impl OneLevelIn {
+    fn new() -> OneLevelIn {
+        OneLevelIn {
+            depth: 1,
+            has_value: false,
         }
-        self.0.write_all(rest)?;
-        Ok(buf.len())
     }
 
-    fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
+    fn line<W: ?Sized + Write>(&self, out: &mut W, comma: bool) -> io::Result<()> {
+        const SPACES: &[u8] = &[b' '; 64];
+        out.write_all(if comma { b",\n" } else { b"\n" })?;
+        let mut left = self.depth * 2;
+        while left > 0 {
+            let now = left.min(SPACES.len());
+            out.write_all(&SPACES[..now])?;
+            left -= now;
+        }
+        Ok(())
+    }
+
+    fn open<W: ?Sized + Write>(&mut self, out: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        out.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + Write>(&mut self, out: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            self.line(out, false)?;
+        }
+        out.write_all(bracket)
+    }
+}
+
+impl serde_json::ser::Formatter for OneLevelIn {
+    fn begin_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.open(out, b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.close(out, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, out: &mut W, first: bool) -> io::Result<()> {
+        self.line(out, !first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.open(out, b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.close(out, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, out: &mut W, first: bool) -> io::Result<()> {
+        self.line(out, !first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        out.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
     }
 }
 
