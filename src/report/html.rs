@@ -1112,16 +1112,20 @@ fn shown_files(audit: &Audit) -> std::io::Result<ShownFiles> {
         cut: 0,
         others: 0,
     };
-    for f in audit.files.iter() {
-        let f = f?;
-        if !interest.contains(&f) {
-            shown.others += 1;
-        } else if shown.rows.len() == MAX_FILE_ROWS {
-            shown.cut += 1;
-        } else {
-            shown.rows.push(f);
-        }
-    }
+    // Lent, not owned: only the rows kept are copied.
+    audit.files.visit(
+        |err| err,
+        |f| {
+            if !interest.contains(f) {
+                shown.others += 1;
+            } else if shown.rows.len() == MAX_FILE_ROWS {
+                shown.cut += 1;
+            } else {
+                shown.rows.push(f.clone());
+            }
+            Ok(())
+        },
+    )?;
     Ok(shown)
 }
 

@@ -1,16 +1,385 @@
 //! `audit.json`: the whole audit in one document (schema in docs/reference.md).
+//!
+//! The bytes are serde_json's pretty printing of [`Audit`]; only the `files`
+//! array (every record, most of the document) is written here rather than
+//! through serde, at a third of the cost: each field straight to the
+//! buffer, each string copied whole unless it needs escaping.
 
-use crate::audit::Audit;
+use crate::audit::{Audit, FileRecords};
+use crate::model::FileRecord;
 use anyhow::Result;
-use std::io::Write;
+use serde::ser::{self, Impossible, Serialize};
+use std::io::{self, Write};
 
 /// Streams audit.json into `out`, without building it in memory.
 pub(crate) fn write(audit: &Audit, out: &mut dyn Write) -> Result<()> {
     // serde_json writes a value a few bytes at a time: gathered here, they
     // cross `dyn Write` once per 64 KiB.
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
-    serde_json::to_writer_pretty(&mut out, audit)?;
+    let mut out = io::BufWriter::with_capacity(64 * 1024, out);
+    audit.serialize(TopLevel {
+        out: &mut out,
+        files: &audit.files,
+    })?;
     out.write_all(b"\n")?;
     out.flush()?;
     Ok(())
+}
+
+/// Takes the audit's fields one by one: each pretty printed by serde_json
+/// one level in ([`OneLevelIn`]), but `files`, written by [`write_files`].
+struct TopLevel<'a, W> {
+    out: &'a mut W,
+    files: &'a FileRecords,
+}
+
+struct Fields<'a, W> {
+    out: &'a mut W,
+    files: &'a FileRecords,
+    first: bool,
+}
+
+impl<W: Write> ser::SerializeStruct for Fields<'_, W> {
+    type Ok = ();
+    type Error = serde_json::Error;
+
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<(), Self::Error> {
+        let out = &mut *self.out;
+        out.write_all(if self.first { b"\n  " } else { b",\n  " })
+            .map_err(serde_json::Error::io)?;
+        self.first = false;
+        serde_json::to_writer(&mut *out, key)?;
+        out.write_all(b": ").map_err(serde_json::Error::io)?;
+        if key == "files" {
+            return write_files(out, self.files).map_err(serde_json::Error::io);
+        }
+        value.serialize(&mut serde_json::Serializer::with_formatter(out, OneLevelIn::new()))
+    }
+
+    fn end(self) -> Result<(), Self::Error> {
+        self.out
+            .write_all(if self.first { b"{}" } else { b"\n}" })
+            .map_err(serde_json::Error::io)
+    }
+}
+
+/// serde_json's pretty printing (its `PrettyFormatter`, two spaces) of a
+/// value one level in: the value of a top-level field.
+struct OneLevelIn {
+    depth: usize,
+    has_value: bool,
+}
+
+impl OneLevelIn {
+    fn new() -> OneLevelIn {
+        OneLevelIn {
+            depth: 1,
+            has_value: false,
+        }
+    }
+
+    fn line<W: ?Sized + Write>(&self, out: &mut W, comma: bool) -> io::Result<()> {
+        const SPACES: &[u8] = &[b' '; 64];
+        out.write_all(if comma { b",\n" } else { b"\n" })?;
+        let mut left = self.depth * 2;
+        while left > 0 {
+            let now = left.min(SPACES.len());
+            out.write_all(&SPACES[..now])?;
+            left -= now;
+        }
+        Ok(())
+    }
+
+    fn open<W: ?Sized + Write>(&mut self, out: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        out.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + Write>(&mut self, out: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            self.line(out, false)?;
+        }
+        out.write_all(bracket)
+    }
+}
+
+impl serde_json::ser::Formatter for OneLevelIn {
+    fn begin_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.open(out, b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.close(out, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, out: &mut W, first: bool) -> io::Result<()> {
+        self.line(out, !first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.open(out, b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.close(out, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, out: &mut W, first: bool) -> io::Result<()> {
+        self.line(out, !first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        out.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
+/// The `files` array as serde_json pretty prints it as the value of a
+/// top-level field: each record an object two levels in, its status the
+/// one reports show.
+fn write_files<W: Write>(out: &mut W, files: &FileRecords) -> io::Result<()> {
+    let mut first = true;
+    files.visit(
+        |err| err,
+        |record| {
+            out.write_all(if first { b"[\n    {" } else { b",\n    {" })?;
+            first = false;
+            // Every field named: a field added to FileRecord does not
+            // compile here until it is written too.
+            let FileRecord {
+                location,
+                path,
+                size,
+                modified,
+                sha256,
+                kind,
+                version,
+                version_source,
+                string_version,
+                status,
+                reason,
+            } = record;
+            field(out, "location", true)?;
+            text(out, location)?;
+            field(out, "path", false)?;
+            text(out, path)?;
+            field(out, "size", false)?;
+            match size {
+                Some(size) => serde_json::to_writer(&mut *out, size).map_err(io::Error::other)?,
+                None => out.write_all(b"null")?,
+            }
+            field(out, "modified", false)?;
+            optional_text(out, modified.as_deref())?;
+            field(out, "sha256", false)?;
+            optional_text(out, sha256.as_deref())?;
+            field(out, "kind", false)?;
+            serde_json::to_writer(&mut *out, kind).map_err(io::Error::other)?;
+            field(out, "version", false)?;
+            optional_text(out, version.as_deref())?;
+            field(out, "version_source", false)?;
+            optional_text(out, version_source.as_deref())?;
+            field(out, "string_version", false)?;
+            optional_text(out, string_version.as_deref())?;
+            field(out, "status", false)?;
+            serde_json::to_writer(&mut *out, &status.reported()).map_err(io::Error::other)?;
+            field(out, "reason", false)?;
+            text(out, reason)?;
+            out.write_all(b"\n    }")
+        },
+    )?;
+    out.write_all(if first { b"[]" } else { b"\n  ]" })
+}
+
+/// A record's key, three levels in.
+fn field<W: Write>(out: &mut W, key: &str, first: bool) -> io::Result<()> {
+    out.write_all(if first { b"\n      \"" } else { b",\n      \"" })?;
+    out.write_all(key.as_bytes())?;
+    out.write_all(b"\": ")
+}
+
+/// A string as serde_json writes it: as it is between quotes, unless it
+/// holds a byte serde_json escapes (a quote, a backslash, a control
+/// character), then through serde_json.
+fn text<W: Write>(out: &mut W, value: &str) -> io::Result<()> {
+    if value.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        return serde_json::to_writer(out, value).map_err(io::Error::other);
+    }
+    out.write_all(b"\"")?;
+    out.write_all(value.as_bytes())?;
+    out.write_all(b"\"")
+}
+
+fn optional_text<W: Write>(out: &mut W, value: Option<&str>) -> io::Result<()> {
+    match value {
+        Some(value) => text(out, value),
+        None => out.write_all(b"null"),
+    }
+}
+
+/// What the audit is not: only a struct is written at the top level.
+fn not_a_struct() -> serde_json::Error {
+    ser::Error::custom("audit.json holds one object")
+}
+
+macro_rules! refuse {
+    ($($method:ident($($ty:ty),*)),* $(,)?) => {
+        $(fn $method(self, $(_: $ty),*) -> Result<(), serde_json::Error> {
+            Err(not_a_struct())
+        })*
+    };
+}
+
+impl<'a, W: Write> ser::Serializer for TopLevel<'a, W> {
+    type Ok = ();
+    type Error = serde_json::Error;
+    type SerializeSeq = Impossible<(), serde_json::Error>;
+    type SerializeTuple = Impossible<(), serde_json::Error>;
+    type SerializeTupleStruct = Impossible<(), serde_json::Error>;
+    type SerializeTupleVariant = Impossible<(), serde_json::Error>;
+    type SerializeMap = Impossible<(), serde_json::Error>;
+    type SerializeStruct = Fields<'a, W>;
+    type SerializeStructVariant = Impossible<(), serde_json::Error>;
+
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Fields<'a, W>, serde_json::Error> {
+        self.out.write_all(b"{").map_err(serde_json::Error::io)?;
+        Ok(Fields {
+            out: self.out,
+            files: self.files,
+            first: true,
+        })
+    }
+
+    refuse!(
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_f32(f32),
+        serialize_f64(f64),
+        serialize_char(char),
+        serialize_str(&str),
+        serialize_bytes(&[u8]),
+        serialize_none(),
+        serialize_unit(),
+        serialize_unit_struct(&'static str),
+        serialize_unit_variant(&'static str, u32, &'static str),
+    );
+
+    fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<(), serde_json::Error> {
+        Err(not_a_struct())
+    }
+
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, _: &T) -> Result<(), serde_json::Error> {
+        Err(not_a_struct())
+    }
+
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), serde_json::Error> {
+        Err(not_a_struct())
+    }
+
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, serde_json::Error> {
+        Err(not_a_struct())
+    }
+
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, serde_json::Error> {
+        Err(not_a_struct())
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, serde_json::Error> {
+        Err(not_a_struct())
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, serde_json::Error> {
+        Err(not_a_struct())
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, serde_json::Error> {
+        Err(not_a_struct())
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, serde_json::Error> {
+        Err(not_a_struct())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FileKind, Status};
+
+    /// audit.json is byte for byte serde_json's pretty printing of the
+    /// audit, whatever the records hold: every field set or none, strings
+    /// to escape (quotes, backslashes, control characters), non-ASCII,
+    /// the statuses reports show; and with no record at all.
+    #[test]
+    fn audit_json_is_serde_jsons_pretty_printing() {
+        let mut full = FileRecord::not_read(
+            r"\\SRV01\CAP_A01",
+            "clicomp.box\\\"odd\"\n\u{1}é.exe".into(),
+            FileKind::Binary,
+            Status::Excluded,
+            "tab\there, \u{7f} and \u{2028}".into(),
+        );
+        full.size = Some(u64::MAX);
+        full.modified = Some("2026-11-24T16:26:00Z".into());
+        full.sha256 = Some("ab".repeat(32));
+        full.version = Some("2.00.1493.3004".into());
+        full.version_source = Some("PE FileVersion".into());
+        full.string_version = Some("2.00.1493.3004 (SP1) \\ \"x\"".into());
+        let mut bare = FileRecord::not_read("L0", "a".into(), FileKind::Other, Status::NoAnswer, String::new());
+        bare.size = Some(0);
+        let plain = FileRecord::not_read("L1", "p".into(), FileKind::Directory, Status::Ok, String::new());
+        let same = |audit: &Audit| {
+            let mut ours = Vec::new();
+            write(audit, &mut ours).unwrap();
+            let mut serde = serde_json::to_vec_pretty(audit).unwrap();
+            serde.push(b'\n');
+            assert_eq!(String::from_utf8(ours).unwrap(), String::from_utf8(serde).unwrap());
+        };
+        let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-shares");
+        let mut audit = crate::run_audit(&crate::Config::new(vec![sample]));
+        assert!(audit.files.len() > 10 && !audit.findings.is_empty());
+        same(&audit);
+        for records in [vec![full, bare, plain.clone()], vec![plain], vec![]] {
+            audit.files = FileRecords::from_vec(records);
+            same(&audit);
+        }
+    }
 }

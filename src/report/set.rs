@@ -122,6 +122,10 @@ pub(crate) fn write_set_on(
         Box::new(|out: &mut dyn ReportOut| Ok(out.write_all(&bytes)?)),
         &AtomicBool::new(false),
     )
+    .and_then(|manifest| {
+        manifest.temp.as_file().sync_all()?;
+        Ok(manifest)
+    })
     .with_context(|| format!("cannot write {}", dir.join(MANIFEST).display()))
     .with_context(kept)?;
     commit(dir, staged, manifest, pause).with_context(kept)
@@ -146,33 +150,64 @@ fn stage_all(dir: &Path, jobs: Vec<Job>, pause: Option<&Pause>, threads: usize) 
     let results: Mutex<Vec<Option<Outcome>>> = Mutex::new((0..count).map(|_| None).collect());
     let failed = AtomicBool::new(false);
     let done = AtomicUsize::new(0);
-    let work = || loop {
-        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let Some((index, job)) = next else { break };
-        let name = job.name;
-        let result = if failed.load(Ordering::SeqCst) {
-            Err(abandoned().into())
-        } else {
-            stage(dir, name, job.write, &failed).with_context(|| format!("cannot write {}", dir.join(name).display()))
-        };
-        let after_another = result.is_err() && failed.swap(true, Ordering::SeqCst);
-        let ok = result.is_ok();
-        results.lock().unwrap_or_else(|e| e.into_inner())[index] = Some((result, after_another));
-        if ok {
-            Pause::hold_at(pause, PausePoint::Stage, done.fetch_add(1, Ordering::SeqCst) + 1);
-        }
-    };
+    // Reports whose sync failed: (index, error, after another failure).
+    let unsynced: Mutex<Vec<(usize, anyhow::Error, bool)>> = Mutex::default();
+    let cannot_write = |name: &str| format!("cannot write {}", dir.join(name).display());
+    let (failed, syncs_failed, cannot_write) = (&failed, &unsynced, &cannot_write);
     let threads = threads.clamp(1, count.max(1));
-    if threads == 1 {
-        work();
-    } else {
-        std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
+        // Each report written is made durable on a thread of its own: a
+        // writer waiting for the disk (tens of ms for a large report)
+        // would leave its core idle while reports are still to write.
+        // False if no thread was to be had.
+        let sync_aside = move |index: usize, name: &'static str, file: fs::File| {
+            let sync = move || {
+                if let Err(err) = file.sync_all() {
+                    let after_another = failed.swap(true, Ordering::SeqCst);
+                    let err = anyhow::Error::new(err).context(cannot_write(name));
+                    let mut unsynced = syncs_failed.lock().unwrap_or_else(|e| e.into_inner());
+                    unsynced.push((index, err, after_another));
+                }
+            };
+            std::thread::Builder::new().spawn_scoped(scope, sync).is_ok()
+        };
+        let (queue, results, done) = (&queue, &results, &done);
+        let work = move || loop {
+            let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let Some((index, job)) = next else { break };
+            let name = job.name;
+            let result = if failed.load(Ordering::SeqCst) {
+                Err(abandoned().into())
+            } else {
+                stage(dir, name, job.write, failed)
+                    .and_then(|staged| {
+                        let file = staged.temp.as_file();
+                        if !sync_aside(index, name, file.try_clone()?) {
+                            file.sync_all()?;
+                        }
+                        Ok(staged)
+                    })
+                    .with_context(|| cannot_write(name))
+            };
+            let after_another = result.is_err() && failed.swap(true, Ordering::SeqCst);
+            let ok = result.is_ok();
+            results.lock().unwrap_or_else(|e| e.into_inner())[index] = Some((result, after_another));
+            if ok {
+                Pause::hold_at(pause, PausePoint::Stage, done.fetch_add(1, Ordering::SeqCst) + 1);
+            }
+        };
+        if threads == 1 {
+            work();
+        } else {
             for _ in 0..threads {
                 scope.spawn(work);
             }
-        });
+        }
+    });
+    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    for (index, err, after_another) in unsynced.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        results[index] = Some((Err(err), after_another));
     }
-    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut staged = Vec::with_capacity(count);
     let mut first_error = None;
     for (result, after_another) in results.into_iter().flatten() {
@@ -217,8 +252,8 @@ fn stop_if_signalled() -> Result<()> {
 }
 
 /// Writes one report to a new temporary file (see [`exclusive_temp_file`]),
-/// hashing it on the way, and makes it durable. Stops at the next write once
-/// `failed` is set or a signal came.
+/// hashing it on the way; the caller makes it durable. Stops at the next
+/// write once `failed` is set or a signal came.
 fn stage(dir: &Path, name: &'static str, write: WriteReport<'_>, failed: &AtomicBool) -> Result<Staged> {
     let temp = Temp::create(|| exclusive_temp_file(dir, name))?;
     let (size, sha256) = {
@@ -244,7 +279,6 @@ fn stage(dir: &Path, name: &'static str, write: WriteReport<'_>, failed: &Atomic
             true => hash_file(temp.as_file())?,
         }
     };
-    temp.as_file().sync_all()?;
     Ok(Staged {
         name,
         size,
@@ -355,8 +389,7 @@ fn commit(dir: &Path, staged: Vec<Staged>, manifest: Staged, pause: Option<&Paus
         Ok(()) => {
             interrupt::mark_committed();
             Pause::hold_at(pause, PausePoint::Committed, 0);
-            // Dropping the copies of the earlier run removes them.
-            drop(undo);
+            undo.remove_copies();
             Ok(placed)
         }
         Err(err) => match undo.roll_back() {
@@ -385,6 +418,19 @@ enum Step {
 }
 
 impl Undo {
+    /// Removes the copies of the earlier run (dropping them does), each on
+    /// a thread of its own: the kernel frees a large file's pages as it
+    /// goes (the previous audit.json at 100,000 files, 45 MB: 11 ms), and
+    /// the run ends only once all are gone.
+    fn remove_copies(self) {
+        std::thread::scope(|scope| {
+            for step in self.steps {
+                // A thread refused drops the step with it: removed here.
+                let _ = std::thread::Builder::new().spawn_scoped(scope, move || drop(step));
+            }
+        });
+    }
+
     fn replace(&mut self, dir: &Path, report: Staged) -> Result<PathBuf> {
         let target = dir.join(report.name);
         let previous = keep_previous(dir, report.name)?;
