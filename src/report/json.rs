@@ -181,7 +181,7 @@ fn write_files<W: Write>(out: &mut W, files: &FileRecords) -> io::Result<()> {
             field(out, "modified", false)?;
             optional_text(out, modified.as_deref())?;
             field(out, "sha256", false)?;
-            optional_text(out, sha256.as_deref())?;
+            optional_text(out, sha256.map(|digest| digest.hex()).as_ref().map(|hex| hex.as_str()))?;
             field(out, "kind", false)?;
             serde_json::to_writer(&mut *out, kind).map_err(io::Error::other)?;
             field(out, "version", false)?;
@@ -359,7 +359,7 @@ mod tests {
         );
         full.size = Some(u64::MAX);
         full.modified = Some("2026-11-24T16:26:00Z".into());
-        full.sha256 = Some("ab".repeat(32));
+        full.sha256 = Some(crate::model::Sha256Digest([0xab; 32]));
         full.version = Some("2.00.1493.3004".into());
         full.version_source = Some("PE FileVersion".into());
         full.string_version = Some("2.00.1493.3004 (SP1) \\ \"x\"".into());
