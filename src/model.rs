@@ -275,12 +275,6 @@ impl std::fmt::Debug for Sha256Digest {
     }
 }
 
-impl From<[u8; 32]> for Sha256Digest {
-    fn from(bytes: [u8; 32]) -> Sha256Digest {
-        Sha256Digest(bytes)
-    }
-}
-
 impl Serialize for Sha256Digest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if serializer.is_human_readable() {

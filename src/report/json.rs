@@ -9,6 +9,7 @@ use crate::audit::{Audit, FileRecords};
 use crate::model::FileRecord;
 use anyhow::Result;
 use serde::ser::{self, Impossible, Serialize};
+use serde_json::ser::{Formatter, PrettyFormatter};
 use std::io::{self, Write};
 
 /// Streams audit.json into `out`, without building it in memory.
@@ -26,7 +27,7 @@ pub(crate) fn write(audit: &Audit, out: &mut dyn Write) -> Result<()> {
 }
 
 /// Takes the audit's fields one by one: each pretty printed by serde_json
-/// one level in ([`OneLevelIn`]), but `files`, written by [`write_files`].
+/// one level in, but `files`, written by [`write_files`].
 struct TopLevel<'a, W> {
     out: &'a mut W,
     files: &'a FileRecords,
@@ -52,95 +53,19 @@ impl<W: Write> ser::SerializeStruct for Fields<'_, W> {
         if key == "files" {
             return write_files(out, self.files).map_err(serde_json::Error::io);
         }
-        value.serialize(&mut serde_json::Serializer::with_formatter(out, OneLevelIn::new()))
+        // serde_json's own pretty printing, started one level in: the value
+        // of a top-level field.
+        let mut one_level_in = PrettyFormatter::new();
+        one_level_in
+            .begin_object(&mut io::sink())
+            .map_err(serde_json::Error::io)?;
+        value.serialize(&mut serde_json::Serializer::with_formatter(out, one_level_in))
     }
 
     fn end(self) -> Result<(), Self::Error> {
         self.out
             .write_all(if self.first { b"{}" } else { b"\n}" })
             .map_err(serde_json::Error::io)
-    }
-}
-
-/// serde_json's pretty printing (its `PrettyFormatter`, two spaces) of a
-/// value one level in: the value of a top-level field.
-struct OneLevelIn {
-    depth: usize,
-    has_value: bool,
-}
-
-impl OneLevelIn {
-    fn new() -> OneLevelIn {
-        OneLevelIn {
-            depth: 1,
-            has_value: false,
-        }
-    }
-
-    fn line<W: ?Sized + Write>(&self, out: &mut W, comma: bool) -> io::Result<()> {
-        const SPACES: &[u8] = &[b' '; 64];
-        out.write_all(if comma { b",\n" } else { b"\n" })?;
-        let mut left = self.depth * 2;
-        while left > 0 {
-            let now = left.min(SPACES.len());
-            out.write_all(&SPACES[..now])?;
-            left -= now;
-        }
-        Ok(())
-    }
-
-    fn open<W: ?Sized + Write>(&mut self, out: &mut W, bracket: &[u8]) -> io::Result<()> {
-        self.depth += 1;
-        self.has_value = false;
-        out.write_all(bracket)
-    }
-
-    fn close<W: ?Sized + Write>(&mut self, out: &mut W, bracket: &[u8]) -> io::Result<()> {
-        self.depth -= 1;
-        if self.has_value {
-            self.line(out, false)?;
-        }
-        out.write_all(bracket)
-    }
-}
-
-impl serde_json::ser::Formatter for OneLevelIn {
-    fn begin_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
-        self.open(out, b"[")
-    }
-
-    fn end_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
-        self.close(out, b"]")
-    }
-
-    fn begin_array_value<W: ?Sized + Write>(&mut self, out: &mut W, first: bool) -> io::Result<()> {
-        self.line(out, !first)
-    }
-
-    fn end_array_value<W: ?Sized + Write>(&mut self, _: &mut W) -> io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
-
-    fn begin_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
-        self.open(out, b"{")
-    }
-
-    fn end_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
-        self.close(out, b"}")
-    }
-
-    fn begin_object_key<W: ?Sized + Write>(&mut self, out: &mut W, first: bool) -> io::Result<()> {
-        self.line(out, !first)
-    }
-
-    fn begin_object_value<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
-        out.write_all(b": ")
-    }
-
-    fn end_object_value<W: ?Sized + Write>(&mut self, _: &mut W) -> io::Result<()> {
-        self.has_value = true;
-        Ok(())
     }
 }
 

@@ -54,13 +54,12 @@ const REPLICAS: &[Replica] = &[
 ];
 
 fn describe(record: &FileRecord) -> String {
+    let hash = record.sha256.map(|digest| digest.hex());
     format!(
         "{} bytes, {}, sha256 {}",
         record.size.map(|s| s.to_string()).unwrap_or_else(|| "?".into()),
         record.modified.as_deref().unwrap_or("no date"),
-        record
-            .sha256
-            .map_or_else(|| "?".to_string(), |digest| digest.to_string()[..12].to_string())
+        hash.as_ref().map_or("?", |hex| &hex.as_str()[..12])
     )
 }
 
