@@ -7,7 +7,7 @@ use crate::config::{Config, Stale, StaleAcceptance};
 use crate::estate::Estate;
 use crate::exit::ExitCode;
 use crate::history::HistorySummary;
-use crate::model::{FileKind, Finding, Judged, Location, Severity, Stamp, Status};
+use crate::model::{FileKind, FileRecord, Finding, Judged, Location, Severity, Stamp, Status};
 use crate::sites::SiteSummary;
 use crate::upgrade::UpgradePlan;
 use serde::Serialize;
@@ -494,7 +494,8 @@ impl Audit {
 
 /// The file rows a person reads in the workbook and the page: files with a
 /// version or a kind the audit parses, every row that is not `ok` (or that
-/// carries a note), and every file a finding points at. The others (client
+/// carries a note: [`FileRecord::is_of_note`]), and every file a finding
+/// points at. The others (client
 /// uploads, mostly: 2,512 of 2,541 files in a real CAP) are counted, and
 /// files.csv and audit.json keep every row.
 pub(crate) struct FilesOfInterest {
@@ -519,20 +520,27 @@ impl FilesOfInterest {
         }
     }
 
-    /// Whether the row is one a person needs.
-    pub(crate) fn contains(&self, file: &crate::model::FileRecord) -> bool {
-        let parsed_kind = !matches!(file.kind, FileKind::Other | FileKind::Directory);
-        file.version.is_some()
-            || parsed_kind
-            || file.status != Status::Ok
-            || !file.reason.is_empty()
-            || self.pointed.get(file.location.as_str()).is_some_and(|paths| {
-                let mut lower = self.lower.borrow_mut();
-                lower.clear();
-                lower.push_str(&file.path);
-                lower.make_ascii_lowercase();
-                paths.contains(lower.as_str())
-            })
+    /// Whether a finding points at this file (paths compare in ASCII lower
+    /// case, as Windows names them).
+    fn pointed_at(&self, location: &str, path: &str) -> bool {
+        self.pointed.get(location).is_some_and(|paths| {
+            let mut lower = self.lower.borrow_mut();
+            lower.clear();
+            lower.push_str(path);
+            lower.make_ascii_lowercase();
+            paths.contains(lower.as_str())
+        })
+    }
+
+    /// Lends each file of interest to `visit`, by location and path;
+    /// returns how many other files were read.
+    pub(crate) fn visit<E>(
+        &self,
+        files: &FileRecords,
+        failed: impl Fn(std::io::Error) -> E,
+        visit: impl FnMut(&mut FileRecord) -> Result<(), E>,
+    ) -> Result<u64, E> {
+        files.visit_of_interest(failed, |location, path| self.pointed_at(location, path), visit)
     }
 
     /// The line under a list of the files of interest: how many other

@@ -337,6 +337,15 @@ impl FileRecord {
         "reason",
     ];
 
+    /// Whether a person needs this row whatever the findings say: it has a
+    /// version or a kind the audit parses, or it is not `ok` or carries a
+    /// note. With the files findings point at, these are the files of
+    /// interest the workbook and the page list.
+    pub(crate) fn is_of_note(&self) -> bool {
+        let parsed_kind = !matches!(self.kind, FileKind::Other | FileKind::Directory);
+        self.version.is_some() || parsed_kind || self.status != Status::Ok || !self.reason.is_empty()
+    }
+
     /// The text values after `size` in files.csv column order (`modified`
     /// to `reason`); the CSV and the XLSX write the first three themselves.
     /// `hash` holds the hash's hex digits while the cells are read.

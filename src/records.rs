@@ -89,14 +89,14 @@ impl Collector {
             match postcard::to_extend(&record, taken) {
                 Ok(done) => {
                     *encoded = done;
-                    self.push_encoded(&record.location, Ok(encoded));
+                    self.push_encoded(&record.location, Ok((encoded, record.is_of_note())));
                 }
                 Err(err) => self.push_encoded(&record.location, Err(io::Error::other(err))),
             }
         });
     }
 
-    fn push_encoded(&self, location: &str, encoded: io::Result<&[u8]>) {
+    fn push_encoded(&self, location: &str, encoded: io::Result<(&[u8], bool)>) {
         let mut state = self.state();
         if state.error.is_some() {
             return;
@@ -109,7 +109,7 @@ impl Collector {
                 state.buffer.bytes.reserve(spill.buffer_bytes + MAX_ENCODED);
             }
         }
-        match encoded.and_then(|encoded| state.buffer.push_encoded(encoded)) {
+        match encoded.and_then(|(encoded, of_note)| state.buffer.push_encoded(encoded, of_note)) {
             Ok(()) => {}
             Err(err) => {
                 state.error = Some(err);
@@ -214,9 +214,19 @@ fn key(record: &FileRecord) -> (&str, &str) {
 #[derive(Debug, Default)]
 struct Packed {
     bytes: Vec<u8>,
-    /// Each record's start and length in `bytes`, in the order given by
+    /// Each record's place in `bytes`, in the order given by
     /// [`Packed::sort`].
-    spans: Vec<(usize, u32)>,
+    spans: Vec<Span>,
+}
+
+/// Where a record is in [`Packed::bytes`], and whether it is of note
+/// ([`FileRecord::is_of_note`]): the files of interest are then found
+/// without decoding the others.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: usize,
+    length: u32,
+    of_note: bool,
 }
 
 impl Packed {
@@ -224,21 +234,29 @@ impl Packed {
         let start = self.bytes.len();
         self.bytes = postcard::to_extend(record, std::mem::take(&mut self.bytes)).map_err(io::Error::other)?;
         let length = u32::try_from(self.bytes.len() - start).map_err(io::Error::other)?;
-        self.spans.push((start, length));
+        self.spans.push(Span {
+            start,
+            length,
+            of_note: record.is_of_note(),
+        });
         Ok(())
     }
 
-    /// A record already encoded.
-    fn push_encoded(&mut self, encoded: &[u8]) -> io::Result<()> {
+    /// A record already encoded, and whether it is of note.
+    fn push_encoded(&mut self, encoded: &[u8], of_note: bool) -> io::Result<()> {
         let length = u32::try_from(encoded.len()).map_err(io::Error::other)?;
-        self.spans.push((self.bytes.len(), length));
+        self.spans.push(Span {
+            start: self.bytes.len(),
+            length,
+            of_note,
+        });
         self.bytes.extend_from_slice(encoded);
         Ok(())
     }
 
     /// What the buffer holds, in bytes.
     fn size(&self) -> usize {
-        self.bytes.len() + self.spans.len() * std::mem::size_of::<(usize, u32)>()
+        self.bytes.len() + self.spans.len() * std::mem::size_of::<Span>()
     }
 
     fn len(&self) -> usize {
@@ -246,7 +264,7 @@ impl Packed {
     }
 
     fn encoded(&self, index: usize) -> &[u8] {
-        let (start, length) = self.spans[index];
+        let Span { start, length, .. } = self.spans[index];
         &self.bytes[start..start + length as usize]
     }
 
@@ -258,14 +276,14 @@ impl Packed {
     /// as their bytes.
     fn sort(&mut self) {
         let bytes = &self.bytes;
-        let key = |&(start, length): &(usize, u32)| packed_key(&bytes[start..start + length as usize]);
+        let key = |&Span { start, length, .. }: &Span| packed_key(&bytes[start..start + length as usize]);
         self.spans.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
     }
 
     /// Keeps the records whose location `keep` accepts.
     fn retain(&mut self, keep: impl Fn(&str) -> bool) {
         let bytes = &self.bytes;
-        self.spans.retain(|&(start, length)| {
+        self.spans.retain(|&Span { start, length, .. }| {
             let (location, _) = packed_key(&bytes[start..start + length as usize]);
             keep(std::str::from_utf8(location).unwrap_or_default())
         });
@@ -496,6 +514,50 @@ impl FileRecords {
             }
         }
         Ok(())
+    }
+
+    /// Lends, as [`FileRecords::visit`] does, only the records of note
+    /// ([`FileRecord::is_of_note`]) and those whose location and path
+    /// `pointed` takes; returns how many others there were. Records held
+    /// in memory are told apart by their mark and their key, without
+    /// decoding the others (about 95 % of a CAP's files are uploads).
+    pub(crate) fn visit_of_interest<E>(
+        &self,
+        failed: impl Fn(io::Error) -> E,
+        pointed: impl Fn(&str, &str) -> bool,
+        mut visit: impl FnMut(&mut FileRecord) -> Result<(), E>,
+    ) -> Result<u64, E> {
+        let mut others = 0;
+        if !self.inner.runs.is_empty() {
+            for record in self.iter() {
+                let mut record = record.map_err(&failed)?;
+                if record.is_of_note() || pointed(&record.location, &record.path) {
+                    visit(&mut record)?;
+                } else {
+                    others += 1;
+                }
+            }
+            return Ok(others);
+        }
+        let memory = self.inner.memory.get();
+        let mut record = FileRecord::not_read("", String::new(), FileKind::Other, Status::Ok, String::new());
+        for span in &memory.spans {
+            let encoded = &memory.bytes[span.start..span.start + span.length as usize];
+            let (location, path) = packed_key(encoded);
+            // A key that is not text is damage: the decode says so.
+            if let (Ok(location), Ok(path)) = (std::str::from_utf8(location), std::str::from_utf8(path)) {
+                if self.inner.dropped.contains(location) {
+                    continue;
+                }
+                if !span.of_note && !pointed(location, path) {
+                    others += 1;
+                    continue;
+                }
+            }
+            decode_into(encoded, &mut record).map_err(&failed)?;
+            visit(&mut record)?;
+        }
+        Ok(others)
     }
 }
 
@@ -861,6 +923,64 @@ mod tests {
             assert_eq!(json(&place), json(r));
         }
         assert!(decode_into(&postcard::to_stdvec(&full).unwrap()[..20], &mut place).is_err());
+    }
+
+    /// The files of interest are the records of note and those pointed at,
+    /// whether the records stayed in memory (told apart undecoded) or went
+    /// to runs; the others are counted, those of dropped locations left out.
+    #[test]
+    fn visit_of_interest_lends_the_records_of_note_and_those_pointed_at() {
+        let mut versioned = record("L1", r"clicomp.box\base\compver.ini");
+        versioned.version = Some("2.00.1493.3004".into());
+        let mut parsed = record("L1", r"clicomp.box\SWDist.CFG");
+        parsed.kind = FileKind::ComponentCfg;
+        let mut unreadable = record("L1", "u");
+        unreadable.status = Status::Unreadable;
+        let mut noted = record("L1", "n");
+        noted.reason = "name escaped".into();
+        let pointed = record("L0", r"Upload\Stray.TXT");
+        let plain = [record("L0", "a"), record("L1", "b"), record("L1", "c")];
+        let mut dropped_one = record("L2", "d");
+        dropped_one.version = Some("1".into());
+        let all: Vec<FileRecord> = [versioned, parsed, unreadable, noted, pointed, dropped_one]
+            .into_iter()
+            .chain(plain)
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        for spill in [None, Some(2)] {
+            let collector = Collector::new(spill.map(|buffer_bytes| Spill {
+                dir: dir.path().to_path_buf(),
+                buffer_bytes,
+            }));
+            for r in &all {
+                collector.push(r.clone());
+            }
+            let records = collector.finish(&BTreeSet::from(["L2".to_string()])).unwrap();
+            assert_eq!(records.inner.runs.is_empty(), spill.is_none());
+            let mut lent = Vec::new();
+            let others = records
+                .visit_of_interest(
+                    |err| err,
+                    |location, path| location == "L0" && path.eq_ignore_ascii_case(r"upload\stray.txt"),
+                    |r| {
+                        lent.push(format!("{} {}", r.location, r.path));
+                        Ok(())
+                    },
+                )
+                .unwrap();
+            assert_eq!(
+                lent,
+                [
+                    r"L0 Upload\Stray.TXT",
+                    r"L1 clicomp.box\SWDist.CFG",
+                    r"L1 clicomp.box\base\compver.ini",
+                    "L1 n",
+                    "L1 u"
+                ],
+                "spill {spill:?}"
+            );
+            assert_eq!(others, 3, "spill {spill:?}");
+        }
     }
 
     /// A damaged run is an error, never a shorter list.

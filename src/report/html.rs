@@ -1113,12 +1113,11 @@ fn shown_files(audit: &Audit) -> std::io::Result<ShownFiles> {
         others: 0,
     };
     // Lent, not owned: only the rows kept are copied.
-    audit.files.visit(
+    shown.others = interest.visit(
+        &audit.files,
         |err| err,
         |f| {
-            if !interest.contains(f) {
-                shown.others += 1;
-            } else if shown.rows.len() == MAX_FILE_ROWS {
+            if shown.rows.len() == MAX_FILE_ROWS {
                 shown.cut += 1;
             } else {
                 shown.rows.push(f.clone());

@@ -969,12 +969,8 @@ fn files_sheet(ws: &mut Worksheet, audit: &Audit, styles: &Styles) -> Result<(),
         sheet.ws.set_column_format(col as u16, format)?;
     }
     // Only the files of interest are rows; the others are counted.
-    let (mut shown, mut cut, mut others) = (0usize, 0usize, 0u64);
-    audit.files.visit(XlsxError::IoError, |f| {
-        if !interest.contains(f) {
-            others += 1;
-            return Ok(());
-        }
+    let (mut shown, mut cut) = (0usize, 0usize);
+    let others = interest.visit(&audit.files, XlsxError::IoError, |f| {
         if shown == room {
             cut += 1;
             return Ok(());
