@@ -8,6 +8,7 @@ use crate::estate::Estate;
 use crate::exit::ExitCode;
 use crate::history::HistorySummary;
 use crate::model::{FileKind, FileRecord, Finding, Judged, Location, Severity, Stamp, Status};
+use crate::names;
 use crate::sites::SiteSummary;
 use crate::upgrade::UpgradePlan;
 use serde::Serialize;
@@ -499,20 +500,32 @@ impl Audit {
 /// uploads, mostly: 2,512 of 2,541 files in a real CAP) are counted, and
 /// files.csv and audit.json keep every row.
 pub(crate) struct FilesOfInterest {
-    /// The lower-case paths findings point at, by location.
-    pointed: std::collections::HashMap<String, std::collections::HashSet<String>>,
+    /// The lower-case paths findings point at, by location, and their
+    /// [`names::lower_case_hash`]es: most files are at a location some
+    /// finding points into, and a hash missed needs no lower-case copy.
+    pointed: std::collections::HashMap<String, Pointed>,
     /// A path in lower case, in one buffer for every file asked about.
     lower: std::cell::RefCell<String>,
 }
 
+#[derive(Default)]
+struct Pointed {
+    hashes: std::collections::HashSet<u64>,
+    paths: std::collections::HashSet<String>,
+}
+
 impl FilesOfInterest {
     pub(crate) fn new(audit: &Audit) -> FilesOfInterest {
-        let mut pointed: std::collections::HashMap<String, std::collections::HashSet<String>> = Default::default();
-        for finding in audit.findings.iter().filter(|f| !f.path.is_empty()) {
-            pointed
-                .entry(finding.location.clone())
-                .or_default()
-                .insert(finding.path.to_ascii_lowercase());
+        FilesOfInterest::pointing_at(audit.findings.iter().map(|f| (f.location.as_str(), f.path.as_str())))
+    }
+
+    /// With the files at these locations and paths pointed at.
+    fn pointing_at<'a>(findings: impl Iterator<Item = (&'a str, &'a str)>) -> FilesOfInterest {
+        let mut pointed: std::collections::HashMap<String, Pointed> = Default::default();
+        for (location, path) in findings.filter(|(_, path)| !path.is_empty()) {
+            let at = pointed.entry(location.to_string()).or_default();
+            at.hashes.insert(names::lower_case_hash(path));
+            at.paths.insert(path.to_ascii_lowercase());
         }
         FilesOfInterest {
             pointed,
@@ -523,12 +536,15 @@ impl FilesOfInterest {
     /// Whether a finding points at this file (paths compare in ASCII lower
     /// case, as Windows names them).
     fn pointed_at(&self, location: &str, path: &str) -> bool {
-        self.pointed.get(location).is_some_and(|paths| {
+        self.pointed.get(location).is_some_and(|at| {
+            if !at.hashes.contains(&names::lower_case_hash(path)) {
+                return false;
+            }
             let mut lower = self.lower.borrow_mut();
             lower.clear();
             lower.push_str(path);
             lower.make_ascii_lowercase();
-            paths.contains(lower.as_str())
+            at.paths.contains(lower.as_str())
         })
     }
 
@@ -550,5 +566,32 @@ impl FilesOfInterest {
         format!(
             "{others} other {files} read (no version, no kind the audit parses, no problem, no finding): files.csv and audit.json hold every file."
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file is pointed at by its location and its path in any case, and
+    /// by nothing else: another location, a longer or shorter path.
+    #[test]
+    fn a_file_pointed_at_is_found_in_any_case() {
+        let interest = FilesOfInterest::pointing_at(
+            [
+                (r"\\S1\CAP_A", r"Upload\Stray.TXT"),
+                (r"\\S1\CAP_A", ""),
+                (r"\\S2\CAP_B", "x.cfg"),
+            ]
+            .into_iter(),
+        );
+        assert!(interest.pointed_at(r"\\S1\CAP_A", r"upload\stray.txt"));
+        assert!(interest.pointed_at(r"\\S1\CAP_A", r"UPLOAD\STRAY.TXT"));
+        assert!(!interest.pointed_at(r"\\S1\CAP_A", r"upload\stray.tx"));
+        assert!(!interest.pointed_at(r"\\S1\CAP_A", r"upload\stray.txt2"));
+        assert!(!interest.pointed_at(r"\\S1\CAP_A", ""));
+        assert!(!interest.pointed_at(r"\\S2\CAP_B", r"upload\stray.txt"));
+        assert!(interest.pointed_at(r"\\S2\CAP_B", "X.CFG"));
+        assert!(!interest.pointed_at(r"\\S3\CAP_C", "x.cfg"));
     }
 }

@@ -258,10 +258,22 @@ fn starts_with_hex_pair(bytes: &[u8]) -> bool {
 /// joined with a backslash as Windows shows it.
 pub(crate) fn join_relative(folder: &str, name: &str) -> String {
     if folder.is_empty() {
-        name.to_string()
-    } else {
-        format!("{folder}\\{name}")
+        return name.to_string();
     }
+    // Once a file: pushed, not formatted.
+    let mut joined = String::with_capacity(folder.len() + 1 + name.len());
+    joined.push_str(folder);
+    joined.push('\\');
+    joined.push_str(name);
+    joined
+}
+
+/// FNV-1a of `name` in ASCII lower case, as Windows compares names: equal
+/// for names that differ only in case, without a lower-case copy.
+pub(crate) fn lower_case_hash(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 #[cfg(test)]

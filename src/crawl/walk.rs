@@ -247,7 +247,7 @@ impl<'a, S: ShareFs> Walker<'a, S> {
         // Most listings have no twins: a hash of each name in lower case
         // finds the candidates without a string for every name; only a
         // listing with two alike looks further.
-        let mut hashes: Vec<u64> = names.iter().map(|name| lower_case_hash(&name.escaped)).collect();
+        let mut hashes: Vec<u64> = names.iter().map(|name| names::lower_case_hash(&name.escaped)).collect();
         hashes.sort_unstable();
         if !hashes.windows(2).any(|pair| pair[0] == pair[1]) {
             return;
@@ -381,13 +381,6 @@ impl<'a, S: ShareFs> Walker<'a, S> {
             )),
         }
     }
-}
-
-/// FNV-1a of `name` in ASCII lower case, as case twins are compared.
-fn lower_case_hash(name: &str) -> u64 {
-    name.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// `reason` with the note of what the path escaped, if anything.
