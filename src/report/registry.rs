@@ -23,7 +23,8 @@ pub(crate) struct Report {
     pub(crate) when: When,
     /// Its place among the reports that take longest, which start first so
     /// that none of them is left to run alone at the end (0 first); `None`:
-    /// after them, in [`REPORTS`] order.
+    /// after them, in [`REPORTS`] order. The largest files come first: their
+    /// fsync (tens of ms for 45 MB) then passes while the others are written.
     pub(crate) heaviest: Option<u8>,
     pub(crate) write: Writer,
 }
@@ -88,7 +89,7 @@ pub(crate) const REPORTS: [Report; 11] = [
         name: "files.csv",
         format: ReportFormat::Csv,
         when: When::Always,
-        heaviest: Some(2),
+        heaviest: Some(1),
         write: |audit, writing, out| csv::files_to(audit, writing.csv, out),
     },
     Report {
@@ -139,14 +140,14 @@ pub(crate) const REPORTS: [Report; 11] = [
         name: "audit.json",
         format: ReportFormat::Json,
         when: When::Always,
-        heaviest: Some(1),
+        heaviest: Some(0),
         write: |audit, _, out| json::write(audit, out),
     },
     Report {
         name: "audit.xlsx",
         format: ReportFormat::Xlsx,
         when: When::Always,
-        heaviest: Some(0),
+        heaviest: Some(2),
         write: |audit, writing, out| xlsx::write(audit, Some(writing.staging), out),
     },
     Report {
@@ -209,7 +210,7 @@ mod tests {
     fn the_heaviest_reports_start_first() {
         let mut names = REPORT_NAMES;
         names.sort_by_key(|name| start_rank(name));
-        assert_eq!(&names[..4], ["audit.xlsx", "audit.json", "files.csv", "report.html"]);
+        assert_eq!(&names[..4], ["audit.json", "files.csv", "audit.xlsx", "report.html"]);
         assert_eq!(start_rank("notes.txt"), usize::MAX);
     }
 
