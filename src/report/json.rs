@@ -1,9 +1,12 @@
 //! `audit.json`: the whole audit in one document (schema in docs/reference.md).
 //!
-//! The bytes are serde_json's pretty printing of [`Audit`]; only the `files`
-//! array (every record, most of the document) is written here rather than
-//! through serde, at a third of the cost: each field straight to the
-//! buffer, each string copied whole unless it needs escaping.
+//! The document is serde_json's pretty printing of [`Audit`], but for the
+//! `files` array (every record, most of the document): one record a line,
+//! as serde_json writes it compactly, so that `grep` finds a file's whole
+//! record and the file is a fifth smaller (35 MB instead of 45 at 100,000
+//! files). The array is written here rather than through serde, at a third
+//! of the cost: each field straight to the buffer, each string copied
+//! whole unless it needs escaping.
 
 use crate::audit::{Audit, FileRecords};
 use crate::model::FileRecord;
@@ -69,9 +72,9 @@ impl<W: Write> ser::SerializeStruct for Fields<'_, W> {
     }
 }
 
-/// The `files` array as serde_json pretty prints it as the value of a
-/// top-level field: each record an object two levels in, its status the
-/// one reports show.
+/// The `files` array, the value of a top-level field: each record on a line
+/// of its own, two levels in, as serde_json writes it compactly; its status
+/// the one reports show.
 fn write_files<W: Write>(out: &mut W, files: &FileRecords) -> io::Result<()> {
     let mut first = true;
     files.visit(
@@ -119,17 +122,17 @@ fn write_files<W: Write>(out: &mut W, files: &FileRecords) -> io::Result<()> {
             serde_json::to_writer(&mut *out, &status.reported()).map_err(io::Error::other)?;
             field(out, "reason", false)?;
             text(out, reason)?;
-            out.write_all(b"\n    }")
+            out.write_all(b"}")
         },
     )?;
     out.write_all(if first { b"[]" } else { b"\n  ]" })
 }
 
-/// A record's key, three levels in.
+/// A record's key, as serde_json writes it compactly.
 fn field<W: Write>(out: &mut W, key: &str, first: bool) -> io::Result<()> {
-    out.write_all(if first { b"\n      \"" } else { b",\n      \"" })?;
+    out.write_all(if first { b"\"" } else { b",\"" })?;
     out.write_all(key.as_bytes())?;
-    out.write_all(b"\": ")
+    out.write_all(b"\":")
 }
 
 /// A string as serde_json writes it: as it is between quotes, unless it
@@ -270,11 +273,12 @@ mod tests {
     use crate::model::{FileKind, Status};
 
     /// audit.json is byte for byte serde_json's pretty printing of the
-    /// audit, whatever the records hold: every field set or none, strings
-    /// to escape (quotes, backslashes, control characters), non-ASCII,
-    /// the statuses reports show; and with no record at all.
+    /// audit but for its files, each record one line as serde_json writes it
+    /// compactly, whatever the records hold: every field set or none,
+    /// strings to escape (quotes, backslashes, control characters),
+    /// non-ASCII, the statuses reports show; and with no record at all.
     #[test]
-    fn audit_json_is_serde_jsons_pretty_printing() {
+    fn audit_json_is_serde_jsons_pretty_printing_with_a_record_a_line() {
         let mut full = FileRecord::not_read(
             r"\\SRV01\CAP_A01",
             "clicomp.box\\\"odd\"\n\u{1}é.exe".into(),
@@ -294,9 +298,41 @@ mod tests {
         let same = |audit: &Audit| {
             let mut ours = Vec::new();
             write(audit, &mut ours).unwrap();
-            let mut serde = serde_json::to_vec_pretty(audit).unwrap();
-            serde.push(b'\n');
-            assert_eq!(String::from_utf8(ours).unwrap(), String::from_utf8(serde).unwrap());
+            let ours = String::from_utf8(ours).unwrap();
+            // The same JSON value as serde_json's.
+            let value: serde_json::Value = serde_json::from_str(&ours).unwrap();
+            assert_eq!(value, serde_json::to_value(audit).unwrap());
+            // The same bytes as its pretty printing once each record of
+            // that is made one compact line: `"key": value` lines joined as
+            // `"key":value`.
+            let pretty = String::from_utf8(serde_json::to_vec_pretty(audit).unwrap()).unwrap() + "\n";
+            let (start, end) = match pretty.find("\n  \"files\": [\n") {
+                Some(at) => {
+                    let start = at + "\n  \"files\": [\n".len();
+                    (start, start + pretty[start..].find("\n  ]").unwrap())
+                }
+                None => (0, 0),
+            };
+            let mut records = Vec::new();
+            for line in pretty[start..end].lines() {
+                match line {
+                    "    {" => records.push(String::from("    {")),
+                    "    }" | "    }," => records.last_mut().unwrap().push('}'),
+                    field => {
+                        let (key, value) = field.trim_start().split_once("\": ").unwrap();
+                        records.last_mut().unwrap().push_str(&format!("{key}\":{value}"));
+                    }
+                }
+            }
+            let want = format!("{}{}{}", &pretty[..start], records.join(",\n"), &pretty[end..]);
+            assert_eq!(ours, want);
+            assert_eq!(
+                ours.lines()
+                    .filter(|line| line.starts_with("    {\"location\":"))
+                    .count(),
+                audit.files.len() as usize,
+                "a record a line"
+            );
         };
         let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-shares");
         let mut audit = crate::run_audit(&crate::Config::new(vec![sample]));
