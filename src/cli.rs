@@ -243,9 +243,12 @@ pub struct AuditArgs {
     /// in the machine flavour, for pipelines (no files unless --format).
     #[arg(long, value_enum, value_name = "REPORT")]
     pub stdout: Option<StdoutArg>,
-    /// Locations crawled at once, and hashing threads in all: each location
-    /// hashes on its own share of them [default: 4 x cores, 16..64; at most
-    /// 128, a larger N is lowered to 128 with a note].
+    /// Locations crawled at once at most, and hashing threads in all: each
+    /// location hashes on its own share of them [default: 4 x cores,
+    /// 16..64; at most 128, a larger N is lowered to 128 with a note]. On
+    /// Linux the crawl starts with one location per core and doubles that
+    /// while cores sit idle (shares that wait on a disk or a network), up
+    /// to N.
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
     /// How many folder levels below each root to look for shares.

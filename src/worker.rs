@@ -39,6 +39,11 @@ impl Worker {
         let _ = lock(&self.child).kill();
     }
 
+    /// The worker's process id.
+    pub(crate) fn id(&self) -> u32 {
+        lock(&self.child).id()
+    }
+
     /// Whether the worker has exited (it is reaped if so). One that cannot
     /// be asked counts as exited: it is not trusted with more work.
     pub(crate) fn exited(&self) -> bool {

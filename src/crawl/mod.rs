@@ -16,6 +16,7 @@
 //! batches of at most [`BATCH_SIZE`] as they are found, and reach the sink
 //! on the scheduler's thread.
 
+mod admission;
 mod location;
 mod process;
 mod protocol;

@@ -66,6 +66,11 @@ impl CrawlWorker {
         self.jobs.send(job).map_err(|refused| refused.0)
     }
 
+    /// The worker's process id.
+    pub(super) fn id(&self) -> u32 {
+        self.process.id()
+    }
+
     /// Whether the worker process has exited (reaped if so): an idle one
     /// that did is dropped, not given a location.
     pub(super) fn exited(&self) -> bool {

@@ -7,6 +7,7 @@
 //! What the locations find reaches the sink here, on the scheduler's
 //! thread.
 
+use super::admission::Admission;
 use super::location::{crawl_location, location_pool, not_crawled, Activity, Throttle};
 use super::process::{CrawlWorker, Job};
 use super::walk::share::Local;
@@ -110,9 +111,11 @@ pub(super) fn crawl_with(
         results[slot] = Some(crawled);
         progress.locations_done.fetch_add(1, Ordering::Relaxed);
     };
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut admission = Admission::new(max_running, cores);
     loop {
         let mut index = 0;
-        while running.len() < max_running && index < pending.len() {
+        while running.len() < admission.limit() && index < pending.len() {
             let server = pending[index].1.location.server.to_ascii_uppercase();
             let busy = running
                 .values()
@@ -147,7 +150,7 @@ pub(super) fn crawl_with(
         }
         // The jobs shared among the locations running now: when the last
         // ones run, they get the threads of those that finished.
-        let share = (max_running / running.len()).clamp(threads, pool_threads);
+        let share = (admission.limit() / running.len()).clamp(threads.min(admission.limit()), pool_threads);
         for r in running.values_mut() {
             r.set_threads(share);
         }
@@ -159,6 +162,11 @@ pub(super) fn crawl_with(
             IDLE_CHECK
         } else {
             Duration::from_secs(3600)
+        };
+        // While locations wait for room, look at the CPU at least as often.
+        let wait = match admission.next_look().filter(|_| !pending.is_empty()) {
+            Some(look) => wait.min(look),
+            None => wait,
         };
         let first = match receiver.recv_timeout(wait) {
             Ok(event) => Some(event),
@@ -206,6 +214,9 @@ pub(super) fn crawl_with(
             }
         }
         idle.drop_dead_workers();
+        let held_back = !pending.is_empty() && running.len() >= admission.limit();
+        let workers = running.values().filter_map(|r| r.worker.as_ref());
+        admission.look(workers.chain(&idle.workers).map(CrawlWorker::id), held_back);
         let expired: Vec<(usize, String)> = running
             .iter()
             .filter_map(|(slot, r)| expiry(r, settings).map(|reason| (*slot, reason)))
