@@ -1,7 +1,7 @@
-//! How many locations the crawl runs at once: one per core at first, then
-//! twice as many each time a look shows the crawl leaving cores idle while
-//! locations wait (they wait on a disk or a network: more at once hide
-//! that), up to `--jobs`. A crawl that keeps every core busy (files in the
+//! How many locations the crawl runs at once, and hashing threads in all:
+//! one per core at first, then twice as many each time a look shows the
+//! crawl leaving cores idle (its shares wait on a disk or a network: more
+//! at once hide that), up to `--jobs`. A crawl that keeps every core busy (files in the
 //! page cache, a fast disk) gains nothing from more locations at once, only
 //! more worker processes taking turns on the same cores: at 100,000 small
 //! files on 2 cores, 16 workers cost 15 % more CPU than 4.
@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 /// How often the crawl's CPU time is looked at while the limit may grow.
-pub(super) const LOOK_EVERY: Duration = Duration::from_millis(100);
+pub(super) const LOOK_EVERY: Duration = Duration::from_millis(50);
 
 /// Below this share of the cores' time the crawl is waiting, not working.
 const BUSY: f64 = 0.75;
@@ -57,9 +57,9 @@ impl Admission {
     }
 
     /// Looks at the CPU time of this process and of the workers `pids`, at
-    /// most every [`LOOK_EVERY`]; raises the limit if locations are held
-    /// back by it (`held_back`) and the crawl left cores idle since the
-    /// last look.
+    /// most every [`LOOK_EVERY`]; raises the limit if it holds anything back
+    /// (`held_back`: locations waiting, threads of those running) and the
+    /// crawl left cores idle since the last look.
     pub(super) fn look(&mut self, pids: impl Iterator<Item = u32>, held_back: bool) {
         if self.limit >= self.max {
             return;

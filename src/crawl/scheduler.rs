@@ -163,8 +163,8 @@ pub(super) fn crawl_with(
         } else {
             Duration::from_secs(3600)
         };
-        // While locations wait for room, look at the CPU at least as often.
-        let wait = match admission.next_look().filter(|_| !pending.is_empty()) {
+        // While the limit may grow, look at the CPU at least as often.
+        let wait = match admission.next_look() {
             Some(look) => wait.min(look),
             None => wait,
         };
@@ -214,7 +214,9 @@ pub(super) fn crawl_with(
             }
         }
         idle.drop_dead_workers();
-        let held_back = !pending.is_empty() && running.len() >= admission.limit();
+        // The limit holds back the locations waiting for room and the
+        // threads of those running (their share of it).
+        let held_back = !running.is_empty() || !pending.is_empty();
         let workers = running.values().filter_map(|r| r.worker.as_ref());
         admission.look(workers.chain(&idle.workers).map(CrawlWorker::id), held_back);
         let expired: Vec<(usize, String)> = running
