@@ -8,7 +8,9 @@
 //!
 //! The crawl's CPU time is read from `/proc` (this process and its
 //! workers), so on Linux only; elsewhere every job runs from the start, as
-//! before.
+//! before. A share read over SMB by the helper keeps its part of `--jobs`
+//! in threads from its start (the scheduler's choice): it waits on the
+//! network whatever the cores do.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

@@ -67,6 +67,9 @@ struct Running {
     /// Whether its worker may take another location (an `smsaudit-smb`
     /// helper never does: one share, one libsmbclient context).
     reusable: bool,
+    /// Read over SMB by the helper: it waits on the network whatever the
+    /// cores do, so its part of `-j` is not held back by the admission.
+    over_smb: bool,
 }
 
 impl Running {
@@ -150,9 +153,10 @@ pub(super) fn crawl_with(
         }
         // The jobs shared among the locations running now: when the last
         // ones run, they get the threads of those that finished.
-        let share = (admission.limit() / running.len()).clamp(threads.min(admission.limit()), pool_threads);
+        let at_once = running.len();
         for r in running.values_mut() {
-            r.set_threads(share);
+            let jobs = if r.over_smb { max_running } else { admission.limit() };
+            r.set_threads((jobs / at_once).clamp(threads.min(jobs), pool_threads));
         }
         // With a limit to watch, look again at least every quarter second;
         // with idle workers, every IDLE_CHECK.
@@ -288,6 +292,7 @@ impl Start<'_> {
             throttle,
             threads: self.threads,
             reusable: true,
+            over_smb: false,
         };
         if crate::smb::looks_like_url(&discovered.path) && discovered.location.status == Status::Ok {
             // Read over SMB by the helper, in a process of its own whatever
@@ -305,6 +310,7 @@ impl Start<'_> {
             return match worker.take(job) {
                 Ok(()) => Ok(Running {
                     reusable: false,
+                    over_smb: true,
                     ..running(Some(worker), None)
                 }),
                 Err(_) => Err("the SMB reader smsaudit-smb ended before its share".into()),
