@@ -279,6 +279,35 @@ impl Seek for SmbFile {
     }
 }
 
+/// A file of the share as the walk reads it: open until its state after
+/// the read is asked for, then closed (the close answered) and stat'ed by
+/// its path, since the server shows an open file's time as it was at the
+/// open ([`crate::readers::Readers::settle_closes`]).
+pub struct ShareFile {
+    url: String,
+    open: Option<SmbFile>,
+}
+
+impl ShareFile {
+    fn open(&mut self) -> io::Result<&mut SmbFile> {
+        self.open
+            .as_mut()
+            .ok_or_else(|| io::Error::other("the file was closed for its check"))
+    }
+}
+
+impl Read for ShareFile {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        self.open()?.read(buffer)
+    }
+}
+
+impl Seek for ShareFile {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        self.open()?.seek(to)
+    }
+}
+
 impl Drop for SmbFile {
     fn drop(&mut self) {
         if let SmbFile::Here { fd } = self {
@@ -293,7 +322,7 @@ impl Drop for SmbFile {
 
 impl ShareFs for SmbShare {
     type Folder = String;
-    type File = SmbFile;
+    type File = ShareFile;
     /// The handle's state after a read shows a file that grew: a file is
     /// read to its listed size, no byte further (a READ of its own).
     const STATE_SHOWS_GROWTH: bool = true;
@@ -324,6 +353,10 @@ impl ShareFs for SmbShare {
     }
 
     fn list(&self, folder: &String) -> io::Result<Vec<ListedName>> {
+        // The files read so far closed first: a listing after the reads is
+        // their check (STATE_AFTER_FROM_RELISTING), and an open file is
+        // listed with its time at the open.
+        self.readers.settle_closes();
         let c = c_url(folder)?;
         let mut names = Vec::new();
         let _held = library();
@@ -372,7 +405,7 @@ impl ShareFs for SmbShare {
         child_url(parent, name)
     }
 
-    fn open_file(&self, parent: &String, name: &OsStr, listed: Option<&Listed>) -> io::Result<(SmbFile, Listed)> {
+    fn open_file(&self, parent: &String, name: &OsStr, listed: Option<&Listed>) -> io::Result<(ShareFile, Listed)> {
         let url = child_url(parent, name)?;
         // A file the listing sized is read ahead at its open, up to the
         // walk's buffer: its read is then one exchange with the reader.
@@ -395,11 +428,22 @@ impl ShareFs for SmbShare {
                 }
             }
         };
-        Ok((file, opened))
+        Ok((ShareFile { url, open: Some(file) }, opened))
     }
 
-    fn file_state(&self, file: &mut SmbFile) -> io::Result<FileState> {
-        Ok(from_stat(&file.handle_stat()?).state)
+    /// The file's state once it is closed and its close answered, by its
+    /// path: by its handle, or while any client holds it open, the server
+    /// shows its time at the open, and a write made on the server during
+    /// the read would go unseen.
+    fn file_state(&self, file: &mut ShareFile) -> io::Result<FileState> {
+        drop(file.open.take());
+        self.readers.settle_closes();
+        let c = c_url(&file.url)?;
+        // SAFETY: zeroed `struct stat` is valid; the URL is terminated.
+        let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+        let _held = library();
+        check(unsafe { ffi::smbc_stat(c.as_ptr(), &mut stat) })?;
+        Ok(from_stat(&stat).state)
     }
 
     fn folder_dacl(&self, root: &Path, relative: &str) -> Option<io::Result<Vec<Ace>>> {

@@ -90,6 +90,9 @@ struct Pool {
     /// Readers started and not yet ended, lent or idle.
     alive: usize,
     started: usize,
+    /// Closes sent and not yet answered (idle readers, or readers being
+    /// lent): [`Readers::settle_closes`] waits until there are none.
+    closing: usize,
 }
 
 impl Shared {
@@ -108,7 +111,12 @@ impl Shared {
                 // The answer to the last file's close, which nobody waited
                 // for; a reader that ended or failed it since is dropped
                 // here, so no file is lost with it.
-                if reader.settle().is_ok() {
+                let was_closing = reader.closing;
+                let settled = reader.settle();
+                if was_closing {
+                    self.close_answered();
+                }
+                if settled.is_ok() {
                     return Ok(reader);
                 }
                 self.ended();
@@ -131,8 +139,19 @@ impl Shared {
     }
 
     fn give_back(&self, reader: Reader) {
-        self.pool().idle.push(reader);
-        self.freed.notify_one();
+        let mut pool = self.pool();
+        if reader.closing {
+            pool.closing += 1;
+        }
+        pool.idle.push(reader);
+        drop(pool);
+        self.freed.notify_all();
+    }
+
+    /// A close sent earlier was answered (or its reader lost).
+    fn close_answered(&self) {
+        self.pool().closing -= 1;
+        self.freed.notify_all();
     }
 
     /// A lent reader is gone (killed and reaped by [`Reader::lose`]).
@@ -143,6 +162,38 @@ impl Shared {
 }
 
 impl Readers {
+    /// Waits until every close sent so far is answered: the server then
+    /// holds none of those files open. While an SMB client holds a file
+    /// open, Samba shows the time the file had when it was opened, in a
+    /// listing and by the handle alike, so a check taken before the close
+    /// is answered would not see the server's own writes during the read.
+    pub fn settle_closes(&self) {
+        loop {
+            let idle = std::mem::take(&mut self.shared.pool().idle);
+            for mut reader in idle {
+                let was_closing = reader.closing;
+                let settled = reader.settle();
+                if was_closing {
+                    self.shared.close_answered();
+                }
+                match settled {
+                    Ok(()) => self.shared.give_back(reader),
+                    Err(_) => self.shared.ended(),
+                }
+            }
+            let pool = self.shared.pool();
+            if pool.closing == 0 {
+                return;
+            }
+            // The others are being settled by the threads lending them.
+            let _ = self
+                .shared
+                .freed
+                .wait_timeout(pool, Duration::from_millis(5))
+                .unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
     pub fn new() -> Readers {
         Readers {
             shared: Arc::new(Shared {
