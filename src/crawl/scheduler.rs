@@ -64,11 +64,10 @@ struct Running {
     throttle: Option<Arc<Throttle>>,
     /// That number, as last set.
     threads: usize,
-    /// Whether its worker may take another location (an `smsaudit-smb`
-    /// helper never does: one share, one libsmbclient context).
-    reusable: bool,
-    /// Read over SMB by the helper: it waits on the network whatever the
-    /// cores do, so its part of `-j` is not held back by the admission.
+    /// Read over SMB by the `smsaudit-smb` helper: its worker never takes
+    /// another location (one share, one libsmbclient context), and it waits
+    /// on the network whatever the cores do, so its part of `-j` is not
+    /// held back by the admission.
     over_smb: bool,
 }
 
@@ -194,7 +193,7 @@ pub(super) fn crawl_with(
                 Event::Done { slot, crawled, reuse } => {
                     if let Some(r) = running.remove(&slot) {
                         match (reuse, r.worker) {
-                            (Reuse::Worker, Some(worker)) if r.reusable => idle.workers.push(worker),
+                            (Reuse::Worker, Some(worker)) if !r.over_smb => idle.workers.push(worker),
                             (Reuse::Pool(pool), _) => idle.pools.push(pool),
                             _ => {}
                         }
@@ -291,7 +290,6 @@ impl Start<'_> {
             worker,
             throttle,
             threads: self.threads,
-            reusable: true,
             over_smb: false,
         };
         if crate::smb::looks_like_url(&discovered.path) && discovered.location.status == Status::Ok {
@@ -309,7 +307,6 @@ impl Start<'_> {
                 .map_err(|err| format!("cannot start the SMB reader smsaudit-smb: {err}"))?;
             return match worker.take(job) {
                 Ok(()) => Ok(Running {
-                    reusable: false,
                     over_smb: true,
                     ..running(Some(worker), None)
                 }),

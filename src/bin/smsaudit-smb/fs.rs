@@ -279,6 +279,16 @@ impl Seek for SmbFile {
     }
 }
 
+/// What `url` names, by its path (no handle of this process on it).
+fn stat_path(url: &str) -> io::Result<libc::stat> {
+    let c = c_url(url)?;
+    // SAFETY: zeroed `struct stat` is valid; the URL is terminated.
+    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+    let _held = library();
+    check(unsafe { ffi::smbc_stat(c.as_ptr(), &mut stat) })?;
+    Ok(stat)
+}
+
 /// A file of the share as the walk reads it: open until its state after
 /// the read is asked for, then closed (the close answered) and stat'ed by
 /// its path, since the server shows an open file's time as it was at the
@@ -392,12 +402,7 @@ impl ShareFs for SmbShare {
     }
 
     fn stat_entry(&self, folder: &String, name: &OsStr) -> io::Result<Listed> {
-        let c = c_url(&child_url(folder, name)?)?;
-        // SAFETY: as in open_root.
-        let mut stat: libc::stat = unsafe { std::mem::zeroed() };
-        let _held = library();
-        check(unsafe { ffi::smbc_stat(c.as_ptr(), &mut stat) })?;
-        Ok(from_stat(&stat))
+        Ok(from_stat(&stat_path(&child_url(folder, name)?)?))
     }
 
     fn open_folder(&self, parent: &String, name: &OsStr, _listed: &Listed) -> io::Result<String> {
@@ -438,12 +443,7 @@ impl ShareFs for SmbShare {
     fn file_state(&self, file: &mut ShareFile) -> io::Result<FileState> {
         drop(file.open.take());
         self.readers.settle_closes();
-        let c = c_url(&file.url)?;
-        // SAFETY: zeroed `struct stat` is valid; the URL is terminated.
-        let mut stat: libc::stat = unsafe { std::mem::zeroed() };
-        let _held = library();
-        check(unsafe { ffi::smbc_stat(c.as_ptr(), &mut stat) })?;
-        Ok(from_stat(&stat).state)
+        Ok(from_stat(&stat_path(&file.url)?).state)
     }
 
     fn folder_dacl(&self, root: &Path, relative: &str) -> Option<io::Result<Vec<Ace>>> {

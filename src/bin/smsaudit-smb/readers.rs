@@ -111,12 +111,7 @@ impl Shared {
                 // The answer to the last file's close, which nobody waited
                 // for; a reader that ended or failed it since is dropped
                 // here, so no file is lost with it.
-                let was_closing = reader.closing;
-                let settled = reader.settle();
-                if was_closing {
-                    self.close_answered();
-                }
-                if settled.is_ok() {
+                if self.settle(&mut reader).is_ok() {
                     return Ok(reader);
                 }
                 self.ended();
@@ -148,10 +143,16 @@ impl Shared {
         self.freed.notify_all();
     }
 
-    /// A close sent earlier was answered (or its reader lost).
-    fn close_answered(&self) {
-        self.pool().closing -= 1;
-        self.freed.notify_all();
+    /// Reads the answer to the close an idle reader sent, if any, and
+    /// counts it answered (or its reader lost).
+    fn settle(&self, reader: &mut Reader) -> Result<(), Failure> {
+        let was_closing = reader.closing;
+        let settled = reader.settle();
+        if was_closing {
+            self.pool().closing -= 1;
+            self.freed.notify_all();
+        }
+        settled
     }
 
     /// A lent reader is gone (killed and reaped by [`Reader::lose`]).
@@ -171,12 +172,7 @@ impl Readers {
         loop {
             let idle = std::mem::take(&mut self.shared.pool().idle);
             for mut reader in idle {
-                let was_closing = reader.closing;
-                let settled = reader.settle();
-                if was_closing {
-                    self.shared.close_answered();
-                }
-                match settled {
+                match self.shared.settle(&mut reader) {
                     Ok(()) => self.shared.give_back(reader),
                     Err(_) => self.shared.ended(),
                 }
