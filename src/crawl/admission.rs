@@ -4,7 +4,7 @@
 //! at once hide that), up to `--jobs`. A crawl that keeps every core busy (files in the
 //! page cache, a fast disk) gains nothing from more locations at once, only
 //! more worker processes taking turns on the same cores: at 100,000 small
-//! files on 2 cores, 16 workers cost 15 % more CPU than 4.
+//! files on 2 cores, 16 workers took 11 % more CPU than 4 (benches/RESULTS.md).
 //!
 //! The crawl's CPU time is read from `/proc` (this process and its
 //! workers), so on Linux only; elsewhere every job runs from the start, as

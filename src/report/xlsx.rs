@@ -67,8 +67,8 @@ pub(crate) fn write(
     out: impl std::io::Write + std::io::Seek + Send,
 ) -> Result<()> {
     let mut workbook = Workbook::new();
-    // Deflate level 3 instead of 6: half the compression time (about 15 ms
-    // of a workbook's 70 at 100,000 files) for a file 13 % larger.
+    // Deflate level 3 instead of 6: half the compression time (zlib on the
+    // workbook's XML at 100,000 files: 31 -> 16 ms) for a file 13 % larger.
     workbook.set_zip_compression_level(3);
     if let Some(dir) = staging {
         workbook
